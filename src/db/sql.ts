@@ -1,0 +1,17 @@
+import postgres from 'postgres';
+
+function create(url: string, options: { max?: number; applicationName?: string } = {}) {
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? 'netledger' },
+    // int8 values (positions, counts) come back as bigint: the log cursor must never lose precision.
+    types: { bigint: postgres.BigInt },
+  });
+}
+
+export type Sql = ReturnType<typeof create>;
+/** A connection that can run queries: the pool or a transaction. */
+export type Queryable = Sql | postgres.TransactionSql<{ bigint: bigint }>;
+
+export const connect = create;

@@ -1,0 +1,41 @@
+/**
+ * Domain errors are values: a stable `code` (Neutron's exception name where Neutron has one),
+ * a human message, and optional structured details. Deciders return them instead of throwing so
+ * that specs can compare them and the API can map each code to a typed GraphQL error object.
+ */
+export interface DomainError {
+  readonly kind: 'DomainError';
+  readonly code: string;
+  readonly message: string;
+  /** Input field path the error is about, when there is one. */
+  readonly field?: readonly string[];
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export function domainError(
+  code: string,
+  message: string,
+  extra: { field?: readonly string[]; details?: Record<string, unknown> } = {},
+): DomainError {
+  return { kind: 'DomainError', code, message, ...extra };
+}
+
+export function isDomainError(value: unknown): value is DomainError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === 'DomainError' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}
+
+/**
+ * Thrown only across I/O boundaries (store, runtime) to unwind a transaction; carries a
+ * DomainError so the API layer can surface it as a typed error.
+ */
+export class DomainFailure extends Error {
+  constructor(readonly error: DomainError) {
+    super(`${error.code}: ${error.message}`);
+    this.name = 'DomainFailure';
+  }
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import type postgres from 'postgres';
+import type { Queryable, Sql } from '../db/sql.js';
+import { encodeCursor, START, type LogPosition } from './cursor.js';
+import { StoreError } from './errors.js';
+import type { EventRegistry } from './event-registry.js';
+import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, RecordedEvent } from './types.js';
+
+const EXPECTED_CODES: Record<Exclude<ExpectedVersion, number>, number> = { any: -1, no_stream: -2, stream_exists: -3 };
+
+interface EventRow {
+  global_position: bigint;
+  transaction_id: string;
+  stream_id: string;
+  stream_version: bigint;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+/** The stream type is the part of a stream id before the first '-', e.g. `network-<uuid>`. */
+export function streamType(streamId: string): string {
+  const i = streamId.indexOf('-');
+  return i > 0 ? streamId.slice(0, i) : streamId;
+}
+
+export class EventStore {
+  constructor(
+    readonly sql: Sql,
+    readonly registry: EventRegistry,
+    /** Called after a commit that appended events; the store never NOTIFYs inside an append. */
+    private readonly onAppended: () => void = () => {},
+  ) {}
+
+  /**
+   * Appends in its own transaction. Use `appendIn` to append several streams, or alongside
+   * projection writes, in one transaction.
+   */
+  async append(streamId: string, expected: ExpectedVersion, events: readonly NewEvent[], metadata: EventMetadata = {}): Promise<AppendResult> {
+    const result = await this.appendIn(this.sql, streamId, expected, events, metadata);
+    if (!result.duplicate) this.onAppended();
+    return result;
+  }
+
+  /** Tells followers that a transaction which appended events has committed. */
+  committed(): void {
+    this.onAppended();
+  }
+
+  async appendIn(q: Queryable, streamId: string, expected: ExpectedVersion, events: readonly NewEvent[], metadata: EventMetadata = {}): Promise<AppendResult> {
+    if (events.length === 0) throw new StoreError('InvalidEventData', 'an append needs at least one event');
+    const ids: string[] = [];
+    const types: string[] = [];
+    const versions: number[] = [];
+    const data: string[] = [];
+    const metas: string[] = [];
+    const meta = JSON.stringify(metadata);
+    for (const e of events) {
+      const encoded = this.registry.encode(e.type, e.data);
+      ids.push(e.id ?? randomUUID());
+      types.push(e.type);
+      versions.push(encoded.version);
+      data.push(JSON.stringify(encoded.data));
+      metas.push(meta);
+    }
+    const exp = typeof expected === 'number' ? expected : EXPECTED_CODES[expected];
+    if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < 0)) {
+      throw new StoreError('WrongExpectedVersion', `expected version must be a whole number >= 0, 'any', 'no_stream' or 'stream_exists'`);
+    }
+    try {
+      const [row] = await q<{ v: bigint | null }[]>`
+        select nl_append(${streamId}, ${streamType(streamId)}, ${exp},
+          ${ids}::uuid[], ${types}::text[], ${versions}::int[], ${data}::jsonb[], ${metas}::jsonb[]) as v`;
+      if (row!.v === null) {
+        const [s] = await q<{ version: bigint }[]>`select version from nl_streams where stream_id = ${streamId}`;
+        return { streamId, version: Number(s!.version), duplicate: true };
+      }
+      return { streamId, version: Number(row!.v), duplicate: false };
+    } catch (e) {
+      const code = (e as postgres.PostgresError).code;
+      if (code === 'NL409') {
+        throw new StoreError('WrongExpectedVersion', `stream ${streamId} is not at the expected version ${String(expected)}`, { streamId, expected });
+      }
+      if (code === 'NL410') throw new StoreError('DuplicateEventId', 'some event ids of this append are already stored', { streamId });
+      if (code === '23505') {
+        // A racing append of the same stream position or the same event id.
+        throw new StoreError('WrongExpectedVersion', `stream ${streamId} was appended concurrently`, { streamId, expected });
+      }
+      throw e;
+    }
+  }
+
+  async streamVersion(streamId: string, q: Queryable = this.sql): Promise<number | null> {
+    const [s] = await q<{ version: bigint }[]>`select version from nl_streams where stream_id = ${streamId}`;
+    return s ? Number(s.version) : null;
+  }
+
+  async readStream(streamId: string, options: { fromVersion?: number; q?: Queryable } = {}): Promise<RecordedEvent[]> {
+    const q = options.q ?? this.sql;
+    const rows = await q<EventRow[]>`
+      select global_position, transaction_id::text, stream_id, stream_version, event_id, event_type,
+             schema_version, data, metadata, recorded_at
+        from nl_events
+       where stream_id = ${streamId} and stream_version >= ${options.fromVersion ?? 1}
+       order by stream_version`;
+    return rows.map((r) => this.toRecorded(r));
+  }
+
+  /**
+   * Events after `after` in the one global order. Only events of transactions older than every
+   * transaction still running are returned, so a late commit can never be overtaken.
+   */
+  async readAll(after: LogPosition = START, limit = 1000, q: Queryable = this.sql): Promise<RecordedEvent[]> {
+    const rows = await q<EventRow[]>`
+      select global_position, transaction_id::text, stream_id, stream_version, event_id, event_type,
+             schema_version, data, metadata, recorded_at
+        from nl_events
+       where (transaction_id, global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
+         and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       order by transaction_id, global_position
+       limit ${limit}`;
+    return rows.map((r) => this.toRecorded(r));
+  }
+
+  private toRecorded(r: EventRow): RecordedEvent {
+    const position = { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) };
+    return {
+      id: r.event_id,
+      streamId: r.stream_id,
+      streamVersion: Number(r.stream_version),
+      type: r.event_type,
+      schemaVersion: r.schema_version,
+      data: this.registry.decode(r.event_type, r.schema_version, r.data),
+      metadata: r.metadata,
+      recordedAt: r.recorded_at,
+      position,
+      cursor: encodeCursor(position),
+    };
+  }
+}

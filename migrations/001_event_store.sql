@@ -39,28 +39,30 @@ CREATE TRIGGER nl_events_no_truncate BEFORE TRUNCATE ON nl_events
 
 -- Appends events to one stream in one statement. The stream row is the first write, so the
 -- transaction id (and thus the global order) of a stream's events follows its version order.
--- expected: -1 any, -2 no stream, -3 stream exists, >= 0 exact version.
--- Raises NL409 on a version conflict. Returns the new stream version, or NULL when every event
--- id was already stored in this stream (an idempotent re-send).
-CREATE FUNCTION nl_append(
-  p_stream text, p_stream_type text, p_expected bigint,
-  p_ids uuid[], p_types text[], p_versions int[], p_data jsonb[], p_metadata jsonb[]
-) RETURNS bigint LANGUAGE plpgsql AS $$
+-- p_events is a JSON array of {id, type, version, data}; every event gets p_metadata.
+-- expected: -1 any, -2 no stream (as is 0), -3 stream exists, > 0 exact version.
+-- Raises NL409 on a version conflict, NL410 when only some event ids are already stored.
+-- Returns one row per stored event (version, position, transaction id, recorded time), or no rows
+-- when every event id was already stored in this stream (an idempotent re-send).
+CREATE FUNCTION nl_append(p_stream text, p_stream_type text, p_expected bigint, p_events jsonb, p_metadata jsonb)
+RETURNS TABLE (stream_version bigint, global_position bigint, transaction_id xid8, recorded_at timestamptz)
+LANGUAGE plpgsql AS $$
 DECLARE
-  n int := cardinality(p_ids);
+  n int := jsonb_array_length(p_events);
+  ids uuid[];
   known int;
   v_new bigint;
 BEGIN
-  SELECT count(*) INTO known FROM nl_events WHERE event_id = ANY (p_ids);
+  SELECT array_agg((e->>'id')::uuid) INTO ids FROM jsonb_array_elements(p_events) e;
+  SELECT count(*) INTO known FROM nl_events WHERE event_id = ANY (ids);
   IF known > 0 THEN
-    IF known = n AND NOT EXISTS (
-      SELECT 1 FROM nl_events WHERE event_id = ANY (p_ids) AND stream_id <> p_stream) THEN
-      RETURN NULL;
+    IF known = n AND NOT EXISTS (SELECT 1 FROM nl_events WHERE event_id = ANY (ids) AND stream_id <> p_stream) THEN
+      RETURN;
     END IF;
     RAISE EXCEPTION 'some event ids of this append are already stored' USING ERRCODE = 'NL410';
   END IF;
 
-  IF p_expected = -2 THEN
+  IF p_expected = -2 OR p_expected = 0 THEN
     INSERT INTO nl_streams (stream_id, stream_type, version) VALUES (p_stream, p_stream_type, n)
       ON CONFLICT (stream_id) DO NOTHING;
     IF NOT FOUND THEN
@@ -80,10 +82,11 @@ BEGIN
     END IF;
   END IF;
 
-  INSERT INTO nl_events (stream_id, stream_version, event_id, event_type, schema_version, data, metadata)
-  SELECT p_stream, v_new - n + o, i, t, v, d, m
-    FROM unnest(p_ids, p_types, p_versions, p_data, p_metadata) WITH ORDINALITY AS u(i, t, v, d, m, o);
-  RETURN v_new;
+  RETURN QUERY
+  INSERT INTO nl_events AS ev (stream_id, stream_version, event_id, event_type, schema_version, data, metadata)
+  SELECT p_stream, v_new - n + o, (e->>'id')::uuid, e->>'type', (e->>'version')::int, e->'data', p_metadata
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS u(e, o)
+  RETURNING ev.stream_version, ev.global_position, ev.transaction_id, ev.recorded_at;
 END $$;
 
 -- Named consumers (projections, subscribers, agents) remember where they are.

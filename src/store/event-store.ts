@@ -52,33 +52,31 @@ export class EventStore {
 
   async appendIn(q: Queryable, streamId: string, expected: ExpectedVersion, events: readonly NewEvent[], metadata: EventMetadata = {}): Promise<AppendResult> {
     if (events.length === 0) throw new StoreError('InvalidEventData', 'an append needs at least one event');
-    const ids: string[] = [];
-    const types: string[] = [];
-    const versions: number[] = [];
-    const data: string[] = [];
-    const metas: string[] = [];
-    const meta = JSON.stringify(metadata);
-    for (const e of events) {
+    const rows = events.map((e) => {
       const encoded = this.registry.encode(e.type, e.data);
-      ids.push(e.id ?? randomUUID());
-      types.push(e.type);
-      versions.push(encoded.version);
-      data.push(JSON.stringify(encoded.data));
-      metas.push(meta);
-    }
+      return { id: e.id ?? randomUUID(), type: e.type, version: encoded.version, data: encoded.data };
+    });
     const exp = typeof expected === 'number' ? expected : EXPECTED_CODES[expected];
     if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < 0)) {
       throw new StoreError('WrongExpectedVersion', `expected version must be a whole number >= 0, 'any', 'no_stream' or 'stream_exists'`);
     }
     try {
-      const [row] = await q<{ v: bigint | null }[]>`
-        select nl_append(${streamId}, ${streamType(streamId)}, ${exp},
-          ${ids}::uuid[], ${types}::text[], ${versions}::int[], ${data}::jsonb[], ${metas}::jsonb[]) as v`;
-      if (row!.v === null) {
-        const [s] = await q<{ version: bigint }[]>`select version from nl_streams where stream_id = ${streamId}`;
-        return { streamId, version: Number(s!.version), duplicate: true };
+      const stored = await q<{ stream_version: bigint; global_position: bigint; transaction_id: string; recorded_at: Date }[]>`
+        select stream_version, global_position, transaction_id::text, recorded_at
+          from nl_append(${streamId}, ${streamType(streamId)}, ${exp}, ${this.sql.json(rows as never)}::jsonb, ${this.sql.json(metadata as never)}::jsonb)`;
+      if (stored.length === 0) {
+        const version = await this.streamVersion(streamId, q);
+        return { streamId, version: version ?? 0, duplicate: true, events: [] };
       }
-      return { streamId, version: Number(row!.v), duplicate: false };
+      const recorded = stored.map((s, i): RecordedEvent => {
+        const position = { transactionId: BigInt(s.transaction_id), globalPosition: BigInt(s.global_position) };
+        const r = rows[i]!;
+        return {
+          id: r.id, streamId, streamVersion: Number(s.stream_version), type: r.type, schemaVersion: r.version,
+          data: r.data, metadata, recordedAt: s.recorded_at, position, cursor: encodeCursor(position),
+        };
+      });
+      return { streamId, version: recorded[recorded.length - 1]!.streamVersion, duplicate: false, events: recorded };
     } catch (e) {
       const code = (e as postgres.PostgresError).code;
       if (code === 'NL409') {

@@ -42,4 +42,6 @@ export interface AppendResult {
   readonly version: number;
   /** True when every event id was already stored: nothing was written. */
   readonly duplicate: boolean;
+  /** The events as stored (empty for a duplicate). */
+  readonly events: readonly RecordedEvent[];
 }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the host tools the dataplane agent and its end-to-end tests drive.
+# Idempotent: installs only what is missing, and refreshes the apt lists only then.
+set -euo pipefail
+
+packages=(iproute2 nftables dnsmasq-base iputils-ping curl conntrack udhcpc procps python3)
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "dataplane-deps: all present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "dataplane-deps: installed ${missing[*]}"

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const schema = z.object({
+  DATABASE_URL: z.string().url('must be a postgres:// URL').optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NETLEDGER_DATA_DIR: z.string().min(1).default('.data'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  NETLEDGER_VXLAN_RANGE: z
+    .string()
+    .regex(/^\d+:\d+$/, 'must be MIN:MAX, e.g. 1001:2000')
+    .default('1:16777215'),
+  NETLEDGER_AGENT: z.enum(['auto', 'on', 'off']).default('auto'),
+  NETLEDGER_HOST_NAME: z.string().min(1).default('local'),
+});
+
+export type Config = z.infer<typeof schema> & { dataDir: string; vxlanRange: { min: number; max: number } };
+
+export class ConfigError extends Error {}
+
+/** Reads the environment once; a bad value stops start-up with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${issue.path.join('.')}=${JSON.stringify(env[String(issue.path[0])] ?? '')}: ${issue.message}`);
+  }
+  const [min, max] = parsed.data.NETLEDGER_VXLAN_RANGE.split(':').map(Number) as [number, number];
+  if (min < 1 || max > 16777215 || min > max) {
+    throw new ConfigError(`invalid configuration: NETLEDGER_VXLAN_RANGE=${parsed.data.NETLEDGER_VXLAN_RANGE}: must satisfy 1 <= MIN <= MAX <= 16777215`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.NETLEDGER_DATA_DIR), vxlanRange: { min, max } };
+}

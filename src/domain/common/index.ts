@@ -1,0 +1,3 @@
+export * from './resource.js';
+export * from './revision.js';
+export * from './lifecycle.js';

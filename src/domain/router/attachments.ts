@@ -1,0 +1,46 @@
+import { domainError, type DomainError } from '../errors.js';
+import { cidrsOverlap, parseCidr } from './cidr.js';
+import type { RouterInterface } from './events.js';
+import type { Router } from './state.js';
+
+export function badRequest(message: string, details?: Record<string, unknown>): DomainError {
+  return domainError('BadRequest', `Bad router request: ${message}`, details ? { details } : {});
+}
+
+/** Subnets the router already has a port on, the gateway's external subnets included. */
+function attachedSubnets(router: Pick<Router, 'interfaces' | 'gateway'>): readonly { subnetId: string; cidr: string }[] {
+  return [...router.interfaces, ...(router.gateway?.externalFixedIps ?? [])];
+}
+
+/**
+ * A router may hold one port per subnet and no two overlapping subnets, counting its gateway.
+ * `existing` is the router as it will be apart from `added`.
+ */
+export function checkNewSubnets(existing: Pick<Router, 'interfaces' | 'gateway'>, added: readonly { subnetId: string; cidr: string }[]): DomainError | null {
+  for (const subnet of added) {
+    for (const other of attachedSubnets(existing)) {
+      if (other.subnetId === subnet.subnetId) return badRequest(`Router already has a port on subnet ${subnet.subnetId}`, { subnetId: subnet.subnetId });
+      if (cidrsOverlap(other.cidr, subnet.cidr)) {
+        return badRequest(`Cidr ${subnet.cidr} of subnet ${subnet.subnetId} overlaps with cidr ${other.cidr} of subnet ${other.subnetId}`, {
+          subnetId: subnet.subnetId,
+          overlapsWith: other.subnetId,
+        });
+      }
+    }
+  }
+  return null;
+}
+
+/** In one router, all IPv6 subnets of a network share one port. */
+export function checkIpv6PortPerNetwork(router: Router, added: readonly RouterInterface[]): DomainError | null {
+  const isV6 = (i: RouterInterface) => parseCidr(i.cidr)?.version === 6;
+  for (const interfaceAdded of added.filter(isV6)) {
+    const other = router.interfaces.find((i) => isV6(i) && i.networkId === interfaceAdded.networkId && i.portId !== interfaceAdded.portId);
+    if (other) {
+      return badRequest(
+        `Cannot have multiple router ports with the same network id if both contain IPv6 subnets. Existing port ${other.portId} has IPv6 subnet(s) and network id ${other.networkId}`,
+      );
+    }
+  }
+  return null;
+}

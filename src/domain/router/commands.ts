@@ -1,0 +1,111 @@
+import type { Route } from './events.js';
+
+interface Existing {
+  readonly id: string;
+  readonly expectedRevision?: number;
+  /** ISO timestamp of the request. */
+  readonly now: string;
+}
+
+export interface CreateRouter {
+  readonly type: 'createRouter';
+  readonly id: string;
+  readonly project: string;
+  readonly name?: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
+  readonly adminStateUp?: boolean;
+  /** `ha` and `distributed` are admin-only, as in Neutron's default policy. */
+  readonly ha?: boolean;
+  readonly distributed?: boolean;
+  readonly isAdmin: boolean;
+  readonly now: string;
+}
+
+export interface UpdateRouter extends Existing {
+  readonly type: 'updateRouter';
+  readonly name?: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
+  readonly adminStateUp?: boolean;
+  readonly ha?: boolean;
+  readonly distributed?: boolean;
+  /** Replaces all extra routes. */
+  readonly routes?: readonly Route[];
+  /** The project's `router_route` quota; 30 when absent. */
+  readonly maxRoutes?: number;
+  readonly isAdmin: boolean;
+}
+
+export interface DeleteRouter extends Existing {
+  readonly type: 'deleteRouter';
+}
+
+export interface SubnetFacts {
+  readonly id: string;
+  readonly networkId: string;
+  readonly cidr: string;
+  readonly gatewayIp: string | null;
+}
+
+export interface PortFixedIpFacts {
+  readonly subnetId: string;
+  readonly ipAddress: string;
+  /** CIDR of that subnet. */
+  readonly cidr: string;
+}
+
+export interface SetRouterGateway extends Existing {
+  readonly type: 'setRouterGateway';
+  readonly network: { readonly id: string; readonly external: boolean };
+  /** As requested; admin-only. Absent: kept from the current gateway, else true. */
+  readonly enableSnat?: boolean;
+  /** Whether the request named external fixed IPs (admin-only); the result is in `gatewayPort`. */
+  readonly externalFixedIpsRequested?: boolean;
+  /** The gateway port the application layer allocated (or kept) on the external network. */
+  readonly gatewayPort: { readonly id: string; readonly fixedIps: readonly PortFixedIpFacts[] };
+  /** Whether floating IPs on the current gateway network are associated through this router. */
+  readonly floatingIpsUseGateway: boolean;
+  readonly isAdmin: boolean;
+}
+
+export interface ClearRouterGateway extends Existing {
+  readonly type: 'clearRouterGateway';
+  readonly floatingIpsUseGateway: boolean;
+}
+
+export type AddRouterInterface = Existing & { readonly type: 'addRouterInterface' } & (
+    | {
+        readonly by: 'subnet';
+        readonly subnet: SubnetFacts;
+        /** The port that will hold the subnet's gateway IP: a new one, or the router's IPv6 port on that network. */
+        readonly portId: string;
+      }
+    | {
+        readonly by: 'port';
+        readonly port: {
+          readonly id: string;
+          readonly networkId: string;
+          readonly deviceId: string;
+          readonly fixedIps: readonly PortFixedIpFacts[];
+        };
+      }
+  );
+
+export interface RemoveRouterInterface extends Existing {
+  readonly type: 'removeRouterInterface';
+  /** At least one; when both are given they must name the same interface. */
+  readonly portId?: string;
+  readonly subnetId?: string;
+  /** Subnets of this router through which floating IPs reach their fixed IPs. */
+  readonly subnetIdsUsedByFloatingIps: readonly string[];
+}
+
+export type RouterCommand =
+  | CreateRouter
+  | UpdateRouter
+  | DeleteRouter
+  | SetRouterGateway
+  | ClearRouterGateway
+  | AddRouterInterface
+  | RemoveRouterInterface;

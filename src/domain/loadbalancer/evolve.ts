@@ -1,5 +1,5 @@
 import { DESIRED_STATE_EVENTS, type LoadBalancerEvent } from './events.js';
-import type { LoadBalancerState, LoadBalancerTree, MemberRecord, Tracked } from './state.js';
+import type { LoadBalancerRecord, LoadBalancerState, LoadBalancerTree, MemberRecord, Tracked } from './state.js';
 import { rollUpStatuses } from './status.js';
 
 type Records<T> = Readonly<Record<string, T>>;
@@ -55,7 +55,7 @@ function applyEvent(s: LoadBalancerTree, e: LoadBalancerEvent, g: number): LoadB
       if (!s.loadBalancer) return s;
       return {
         ...s,
-        loadBalancer: tombstone(g, at)(s.loadBalancer),
+        loadBalancer: tombstone<LoadBalancerRecord>(g, at)(s.loadBalancer),
         listeners: updateWhere(s.listeners, () => true, tombstone(g, at)),
         pools: updateWhere(s.pools, () => true, tombstone(g, at)),
         members: updateWhere(s.members, () => true, tombstone(g, at)),

@@ -78,8 +78,9 @@ export function protocolsCompatible(listener: ListenerProtocol, pool: PoolProtoc
       });
 }
 
+const visibleAscii = (ch: string): boolean => ch >= '!' && ch <= '~';
 /** Octavia's cookie-name rule: RFC 6265 token characters only. */
-const BAD_COOKIE_CHARS = /[\x00-\x20\x22\x28\x29\x2c\x2f\x3a-\x40\x5b-\x5d\x7b\x7d\x7f-\uffff]/;
+const isCookieToken = (name: string): boolean => [...name].every((ch) => visibleAscii(ch) && !'"(),/:;<=>?@[\\]{}'.includes(ch));
 
 /**
  * Cookies are only visible to an HTTP-mode backend: TCP and HTTPS-passthrough pools run haproxy in
@@ -94,7 +95,7 @@ export function sessionPersistenceValid(sp: SessionPersistence | null | undefine
   if (sp.type !== 'APP_COOKIE' && cookieName !== null) {
     return invalid('sessionPersistence.cookieName', 'Field "cookieName" can only be specified with session persistence of type "APP_COOKIE".');
   }
-  if (cookieName !== null && BAD_COOKIE_CHARS.test(cookieName)) return invalid('sessionPersistence.cookieName', 'Supplied "cookieName" is invalid.');
+  if (cookieName !== null && !isCookieToken(cookieName)) return invalid('sessionPersistence.cookieName', 'Supplied "cookieName" is invalid.');
   if (sp.type !== 'SOURCE_IP' && protocol !== 'HTTP') {
     return invalid('sessionPersistence.type', `Session persistence ${sp.type} needs an HTTP pool; a ${protocol} pool supports SOURCE_IP only.`);
   }
@@ -120,7 +121,7 @@ export function expectedCodesValid(codes: string): Check {
 }
 
 export function urlPathValid(path: string): Check {
-  return /^\/[^\s\x00-\x1f\x7f]*$/.test(path) ? null : invalid('urlPath', `URL path '${path}' must start with / and contain no whitespace.`);
+  return path.startsWith('/') && [...path].every(visibleAscii) ? null : invalid('urlPath', `URL path '${path}' must start with / and contain only visible ASCII characters.`);
 }
 
 export function isHttpMonitor(type: HealthMonitorType): boolean {

@@ -24,9 +24,8 @@ function sameCreate(c: CreateNetwork, n: Network): boolean {
     (c.portSecurityEnabled ?? true) === n.portSecurityEnabled &&
     (c.mtu === undefined || c.mtu === n.mtu) &&
     (p?.networkType ?? 'vxlan') === n.provider.networkType &&
-    (p?.physicalNetwork ?? null) === n.provider.physicalNetwork &&
-    // A tenant id allocated again on retry may differ; only an id the caller insisted on must match.
-    (p?.segmentationId == null || p.segmentationId === n.provider.segmentationId)
+    // The segmentation id is left out: the application allocates a fresh one for a retry.
+    (p?.physicalNetwork ?? null) === n.provider.physicalNetwork
   );
 }
 

@@ -1,0 +1,17 @@
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './errors.js';
+import './resources.js';
+import './tenancy.js';
+import './networking.js';
+
+let built: GraphQLSchema | undefined;
+
+export function schema(): GraphQLSchema {
+  built ??= builder.toSchema();
+  return built;
+}
+
+export function printedSchema(): string {
+  return printSchema(lexicographicSortSchema(schema()));
+}

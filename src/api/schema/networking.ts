@@ -1,0 +1,1 @@
+// Networks, subnets and ports are declared here once their deciders land.

@@ -1,0 +1,163 @@
+import DataLoader from 'dataloader';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { Context } from '../context.js';
+import { isAdmin } from '../context.js';
+import { builder } from './builder.js';
+
+/** A row of the read model as resolvers see it. */
+export interface ResourceRecord<D = Record<string, unknown>> {
+  readonly id: string;
+  readonly kind: string;
+  readonly project: string;
+  readonly revision: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly doc: D;
+}
+
+interface Row {
+  id: string;
+  kind: string;
+  project_id: string;
+  revision: bigint;
+  created_at: Date;
+  updated_at: Date;
+  doc: Record<string, unknown>;
+}
+
+function toRecord<D>(r: Row): ResourceRecord<D> {
+  return { id: r.id, kind: r.kind, project: r.project_id, revision: Number(r.revision), createdAt: r.created_at, updatedAt: r.updated_at, doc: r.doc as D };
+}
+
+/**
+ * Who may see a row: admins everything; members their own project's resources, plus shared or
+ * external networks and their subnets. A hidden row answers exactly like a missing one.
+ */
+function visibility(ctx: Context, alias = 'r') {
+  const sql = ctx.services.sql;
+  if (isAdmin(ctx)) return sql`true`;
+  const a = sql.unsafe(alias);
+  return sql`(${a}.project_id = ${ctx.caller.projectId}
+    or (${a}.kind = 'network' and ((${a}.doc->>'shared')::boolean or (${a}.doc->>'external')::boolean))
+    or (${a}.kind = 'subnet' and exists (select 1 from rm_resources n where n.id = ${a}.network_id
+          and ((n.doc->>'shared')::boolean or (n.doc->>'external')::boolean))))`;
+}
+
+export async function loadResource<D>(ctx: Context, kind: string, id: string): Promise<ResourceRecord<D> | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const sql = ctx.services.sql;
+  const [row] = await sql<Row[]>`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources r
+    where r.id = ${id} and r.kind = ${kind} and ${visibility(ctx)}`;
+  return row ? toRecord<D>(row) : null;
+}
+
+/** Loads many by id in one query, answering in the order asked (null where not visible). */
+export async function loadResources<D>(ctx: Context, kind: string, ids: readonly string[]): Promise<(ResourceRecord<D> | null)[]> {
+  const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  if (valid.length === 0) return ids.map(() => null);
+  const sql = ctx.services.sql;
+  const rows = await sql<Row[]>`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources r
+    where r.id = any(${valid}::uuid[]) and r.kind = ${kind} and ${visibility(ctx)}`;
+  const byId = new Map(rows.map((r) => [r.id, toRecord<D>(r)]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** Batches the loads made while resolving one request into one query per kind. */
+export function resourceLoader<D>(ctx: Context, kind: string): DataLoader<string, ResourceRecord<D> | null> {
+  const key = `loader:${kind}`;
+  let loader = ctx.memo.get(key) as DataLoader<string, ResourceRecord<D> | null> | undefined;
+  if (!loader) {
+    loader = new DataLoader((ids: readonly string[]) => loadResources<D>(ctx, kind, ids));
+    ctx.memo.set(key, loader);
+  }
+  return loader;
+}
+
+export interface ListArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+  filter?: {
+    name?: string | null;
+    projectId?: string | null;
+    tags?: readonly string[] | null;
+    networkId?: string | null;
+  } | null;
+  /** Extra `doc` equality filters: resource-specific keys such as deviceId. */
+  docFilter?: Record<string, string | boolean | null | undefined>;
+}
+
+const MAX_PAGE = 1000;
+
+function encodeListCursor(r: Row): string {
+  return Buffer.from(`${r.created_at.toISOString()}|${r.id}`).toString('base64url');
+}
+function decodeListCursor(c: string): [string, string] | null {
+  const raw = Buffer.from(c, 'base64url').toString();
+  const i = raw.indexOf('|');
+  if (i < 0 || Number.isNaN(Date.parse(raw.slice(0, i)))) return null;
+  return [raw.slice(0, i), raw.slice(i + 1)];
+}
+
+/** A Relay connection over one kind, keyset-paginated on (createdAt, id), with totalCount. */
+export async function listResources<D>(ctx: Context, kind: string, args: ListArgs) {
+  const sql = ctx.services.sql;
+  const f = args.filter ?? {};
+  const conds = [sql`r.kind = ${kind}`, visibility(ctx)];
+  if (f.name != null) conds.push(sql`r.name = ${f.name}`);
+  if (f.projectId != null) conds.push(sql`r.project_id = ${f.projectId}`);
+  if (f.tags != null && f.tags.length > 0) conds.push(sql`r.tags @> ${[...f.tags]}::text[]`);
+  if (f.networkId != null) conds.push(/^[0-9a-f-]{36}$/i.test(f.networkId) ? sql`r.network_id = ${f.networkId}` : sql`false`);
+  for (const [k, v] of Object.entries(args.docFilter ?? {})) {
+    if (v === undefined) continue;
+    conds.push(v === null ? sql`r.doc->${k} = 'null'::jsonb` : sql`r.doc->${k} = ${sql.json(v)}::jsonb`);
+  }
+  const where = conds.reduce((acc, c, i) => (i === 0 ? c : sql`${acc} and ${c}`));
+  const backwards = args.last != null && args.first == null;
+  const size = Math.min(Math.max(0, (backwards ? args.last : args.first) ?? 100), MAX_PAGE);
+  const cursor = backwards ? args.before : args.after;
+  const at = cursor ? decodeListCursor(cursor) : null;
+  const page = at
+    ? backwards
+      ? sql`and (r.created_at, r.id) < (${at[0]}::timestamptz, ${at[1]}::uuid)`
+      : sql`and (r.created_at, r.id) > (${at[0]}::timestamptz, ${at[1]}::uuid)`
+    : sql``;
+  const order = backwards ? sql`order by r.created_at desc, r.id desc` : sql`order by r.created_at, r.id`;
+  const [rows, [count]] = await Promise.all([
+    sql<Row[]>`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources r where ${where} ${page} ${order} limit ${size + 1}`,
+    sql<{ n: bigint }[]>`select count(*) as n from rm_resources r where ${where}`,
+  ]);
+  const more = rows.length > size;
+  const slice = rows.slice(0, size);
+  if (backwards) slice.reverse();
+  return {
+    totalCount: Number(count!.n),
+    edges: slice.map((r) => ({ cursor: encodeListCursor(r), node: toRecord<D>(r) })),
+    pageInfo: {
+      hasNextPage: backwards ? false : more,
+      hasPreviousPage: backwards ? more : Boolean(at),
+      startCursor: slice[0] ? encodeListCursor(slice[0]) : null,
+      endCursor: slice[slice.length - 1] ? encodeListCursor(slice[slice.length - 1]!) : null,
+    },
+  };
+}
+
+/** Accepts either a Relay global id of `typename` or a plain uuid. */
+export function parseId(value: string, typename: string): string {
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return value.toLowerCase();
+  try {
+    const g = decodeGlobalID(value);
+    if (g.typename === typename) return g.id;
+  } catch {}
+  return value;
+}
+
+export const ResourceFilter = builder.inputType('ResourceFilter', {
+  fields: (t) => ({
+    name: t.string({ required: false }),
+    projectId: t.string({ required: false }),
+    tags: t.stringList({ required: false, description: 'Resources carrying all of these tags.' }),
+    networkId: t.string({ required: false, description: 'Resources on this network (uuid or global id).' }),
+  }),
+});

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { domainError } from '../../domain/errors.js';
+import { QUOTA_RESOURCES, DEFAULT_QUOTAS, type QuotaResource } from '../../domain/project/index.js';
+import { issueToken, revokeToken, setQuota } from '../../app/tenancy.js';
+import { commandMetadata, isAdmin, type Context } from '../context.js';
+import { builder } from './builder.js';
+import { defineMutation } from './mutation.js';
+
+interface ProjectRow {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+const policy = (what: string) => domainError('PolicyNotAuthorized', `Only an admin may ${what}.`);
+
+export const ProjectRef = builder.objectRef<ProjectRow>('Project').implement({
+  description: 'A tenant. Resources belong to exactly one project.',
+  fields: (t) => ({
+    uuid: t.exposeString('id'),
+    name: t.exposeString('name'),
+    createdAt: t.field({ type: 'DateTime', resolve: (p) => p.createdAt }),
+    quotas: t.field({ type: [QuotaRef], resolve: (p, _a, ctx) => quotasOf(ctx, p.id) }),
+  }),
+});
+
+interface QuotaRow {
+  resource: QuotaResource;
+  limit: number;
+  used: number;
+}
+
+const QuotaRef = builder.objectRef<QuotaRow>('Quota').implement({
+  fields: (t) => ({
+    resource: t.exposeString('resource'),
+    limit: t.exposeInt('limit', { description: '-1 means unlimited.' }),
+    used: t.exposeInt('used'),
+  }),
+});
+
+async function quotasOf(ctx: Context, projectId: string): Promise<QuotaRow[]> {
+  const sql = ctx.services.sql;
+  const limits = await sql<{ resource: string; max_count: number }[]>`select resource, max_count from rm_quota_limits where project_id = ${projectId}`;
+  const usage = await sql<{ resource: string; used: number }[]>`select resource, used from rm_quota_usage where project_id = ${projectId}`;
+  return QUOTA_RESOURCES.map((resource) => ({
+    resource,
+    limit: limits.find((l) => l.resource === resource)?.max_count ?? DEFAULT_QUOTAS[resource],
+    used: usage.find((u) => u.resource === resource)?.used ?? 0,
+  }));
+}
+
+async function projectById(ctx: Context, id: string): Promise<ProjectRow | null> {
+  const [row] = await ctx.services.sql<{ id: string; name: string; created_at: Date }[]>`select id, name, created_at from rm_projects where id::text = ${id} or name = ${id}`;
+  return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
+}
+
+const Viewer = builder.objectRef<Context['caller']>('Viewer').implement({
+  description: 'Who the bearer token belongs to.',
+  fields: (t) => ({
+    tokenName: t.exposeString('tokenName'),
+    role: t.exposeString('role'),
+    project: t.field({ type: ProjectRef, resolve: async (c, _a, ctx) => (await projectById(ctx, c.projectId))! }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.field({ type: Viewer, resolve: (_r, _a, ctx) => ctx.caller }),
+  projects: t.field({
+    type: [ProjectRef],
+    description: 'Admins see every project; members their own.',
+    resolve: async (_r, _a, ctx) => {
+      const rows = isAdmin(ctx)
+        ? await ctx.services.sql<{ id: string; name: string; created_at: Date }[]>`select id, name, created_at from rm_projects order by name`
+        : await ctx.services.sql<{ id: string; name: string; created_at: Date }[]>`select id, name, created_at from rm_projects where id = ${ctx.caller.projectId}`;
+      return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+    },
+  }),
+}));
+
+const IssuedToken = builder.objectRef<{ tokenId: string; secret: string; projectId: string }>('IssuedToken').implement({
+  fields: (t) => ({
+    tokenId: t.exposeString('tokenId'),
+    projectId: t.exposeString('projectId'),
+    secret: t.exposeString('secret', { description: 'Shown once; only its hash is stored.' }),
+  }),
+});
+
+defineMutation('createToken', {
+  description: 'Issues an API token for a project, creating the project on first use. Admin only.',
+  input: (t) => ({
+    project: t.string({ required: true, description: 'Project name.' }),
+    role: t.string({ required: true, description: 'admin or member' }),
+    name: t.string({ required: false }),
+  }),
+  schema: z.object({ project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/), role: z.enum(['admin', 'member']), name: z.string().max(255).nullish() }),
+  field: 'token',
+  type: IssuedToken,
+  run: async (input, ctx) => {
+    if (!isAdmin(ctx)) return { ok: false, error: policy('issue tokens') };
+    const r = await issueToken(ctx.services, { project: input.project, role: input.role, ...(input.name ? { name: input.name } : {}) }, commandMetadata(ctx));
+    return r.ok ? { ok: true, value: { tokenId: r.tokenId, secret: r.secret, projectId: r.projectId }, cursor: null } : r;
+  },
+});
+
+defineMutation('revokeToken', {
+  description: 'Revokes a token of the caller\'s project (admins: of any project).',
+  input: (t) => ({ projectId: t.string({ required: true }), tokenId: t.string({ required: true }) }),
+  schema: z.object({ projectId: z.guid(), tokenId: z.guid() }),
+  field: 'tokenId',
+  type: builder.objectRef<string>('RevokedToken').implement({ fields: (t) => ({ tokenId: t.string({ resolve: (s) => s }) }) }),
+  run: async (input, ctx) => {
+    if (!isAdmin(ctx) && input.projectId !== ctx.caller.projectId) return { ok: false, error: domainError('TokenNotFound', `Token ${input.tokenId} could not be found.`) };
+    const r = await revokeToken(ctx.services, input.projectId, input.tokenId, commandMetadata(ctx));
+    return r.ok ? { ok: true, value: input.tokenId, cursor: r.cursor } : r;
+  },
+});
+
+defineMutation('setQuota', {
+  description: 'Sets a project quota (-1 for unlimited). Admin only.',
+  input: (t) => ({ projectId: t.string({ required: true }), resource: t.string({ required: true }), limit: t.int({ required: true }) }),
+  schema: z.object({ projectId: z.guid(), resource: z.enum(QUOTA_RESOURCES as [QuotaResource, ...QuotaResource[]]), limit: z.number().int().min(-1) }),
+  field: 'project',
+  type: ProjectRef,
+  run: async (input, ctx) => {
+    if (!isAdmin(ctx)) return { ok: false, error: policy('set quotas') };
+    const r = await setQuota(ctx.services, input.projectId, input.resource, input.limit, commandMetadata(ctx));
+    if (!r.ok) return r;
+    return { ok: true, value: (await projectById(ctx, input.projectId))!, cursor: r.cursor };
+  },
+});

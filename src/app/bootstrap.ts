@@ -1,0 +1,49 @@
+import type { Config } from '../config.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
+import { connect } from '../db/sql.js';
+import type { Logger } from '../log.js';
+import { AggregateProjection } from '../projections/aggregate-projection.js';
+import { TenancyProjection } from '../projections/tenancy-projection.js';
+import { EventStore } from '../store/event-store.js';
+import { LogWaker } from '../store/log-waker.js';
+import { migrate } from '../store/migrate.js';
+import { CommandRuntime } from './command-runtime.js';
+import { aggregateKinds, eventRegistry } from './registry.js';
+import type { Services } from './services.js';
+
+export interface Running extends Services {
+  stop(): Promise<void>;
+}
+
+/** Connects (starting the embedded PostgreSQL when DATABASE_URL is unset), migrates, wires services. */
+export async function startServices(config: Config, log: Logger, options: { databaseUrl?: string; poolSize?: number } = {}): Promise<Running> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = options.databaseUrl ?? config.DATABASE_URL;
+  if (!url) {
+    log.info({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT }, 'DATABASE_URL is unset: starting the embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT });
+    url = embedded.url;
+  }
+  const sql = connect(url, { max: options.poolSize ?? 20 });
+  try {
+    const applied = await migrate(sql);
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  } catch (e) {
+    await sql.end({ timeout: 1 });
+    await embedded?.stop();
+    throw e;
+  }
+  const waker = new LogWaker(sql);
+  await waker.listen();
+  const store = new EventStore(sql, eventRegistry(), () => waker.appended());
+  const aggregates = new AggregateProjection(aggregateKinds());
+  const runtime = new CommandRuntime(sql, store, [new TenancyProjection(), aggregates], { log });
+  return {
+    config, sql, store, waker, runtime, aggregates, log,
+    async stop() {
+      await waker.close();
+      await sql.end({ timeout: 5 });
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { startServices, type Running } from '../app/bootstrap.js';
+import { bootstrapAdmin, issueToken } from '../app/tenancy.js';
+
+const program = new Command('netledger').description('Event-sourced networking control plane').showHelpAfterError();
+
+function setup(): { config: Config; log: Logger } {
+  try {
+    const config = loadConfig();
+    return { config, log: createLogger(config.LOG_LEVEL) };
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+/** Runs `fn` with services, stopping them (and the embedded database) on the way out. */
+async function withServices<T>(fn: (s: Running) => Promise<T>, options: { quietLog?: boolean } = {}): Promise<T> {
+  const { config, log } = setup();
+  const s = await startServices(config, options.quietLog ? log.child({}, { level: 'warn' }) : log);
+  try {
+    return await fn(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+program
+  .command('serve')
+  .description('start the API (and the embedded PostgreSQL when DATABASE_URL is unset)')
+  .action(async () => {
+    const { config, log } = setup();
+    const s = await startServices(config, log);
+    const secret = await bootstrapAdmin(s);
+    if (secret) {
+      process.stdout.write(`\nFirst start: an admin token was created. It is shown only this once:\n\n  ${secret}\n\n`);
+    }
+    const { createApiServer } = await import('../api/server.js');
+    const server = createApiServer(s);
+    server.listen(config.PORT, config.HOST, () => {
+      log.info({ url: `http://${config.HOST}:${config.PORT}/graphql` }, 'netledger API listening');
+    });
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      server.close();
+      server.closeAllConnections();
+      await s.stop();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .action(async () => withServices(async () => console.log('database is up to date')));
+
+const token = program.command('token').description('API tokens');
+token
+  .command('create')
+  .description('issue a token (the project is created on first use) and print it')
+  .requiredOption('--project <name>', 'project name')
+  .addOption(new Option('--role <role>', 'role').choices(['admin', 'member']).default('member'))
+  .option('--name <name>', 'a name to recognise the token by')
+  .action(async (o: { project: string; role: 'admin' | 'member'; name?: string }) =>
+    withServices(async (s) => {
+      const r = await issueToken(s, { project: o.project, role: o.role, ...(o.name ? { name: o.name } : {}) });
+      if (!r.ok) {
+        console.error(`${r.error.code}: ${r.error.message}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(r.secret);
+    }, { quietLog: true }),
+  );
+
+program
+  .command('schema')
+  .description('print the GraphQL SDL')
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (o: { out?: string }) => {
+    const { printedSchema } = await import('../api/schema/index.js');
+    const sdl = printedSchema() + '\n';
+    if (o.out) {
+      fs.mkdirSync(path.dirname(o.out), { recursive: true });
+      fs.writeFileSync(o.out, sdl);
+    } else process.stdout.write(sdl);
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});

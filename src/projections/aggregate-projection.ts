@@ -1,0 +1,120 @@
+import type { Queryable } from '../db/sql.js';
+import type { DomainEvent } from '../domain/decider.js';
+import { domainError, DomainFailure } from '../domain/errors.js';
+import { DEFAULT_QUOTAS, type QuotaResource } from '../domain/project/events.js';
+import { streamType } from '../store/event-store.js';
+import type { RecordedEvent } from '../store/types.js';
+import type { AggregateKind, ResourceRow } from './aggregate-kind.js';
+import { decodeState, encodeState } from './json-state.js';
+import type { Projection } from './projection.js';
+
+/** Resource kinds whose creation counts against a project quota. */
+const QUOTA_OF: Readonly<Record<string, QuotaResource>> = {
+  network: 'network',
+  subnet: 'subnet',
+  port: 'port',
+  router: 'router',
+  floatingip: 'floatingip',
+  security_group: 'security_group',
+  security_group_rule: 'security_group_rule',
+  loadbalancer: 'loadbalancer',
+};
+
+/**
+ * Folds every aggregate with its own decider's evolve, stores the state, and keeps one row per
+ * live resource. Quota usage moves in the same statement batch, and an insert past the limit
+ * vetoes the whole append with OverQuota (skipped while rebuilding: history is history).
+ */
+export class AggregateProjection implements Projection {
+  readonly name = 'aggregates';
+  private readonly kinds = new Map<string, AggregateKind>();
+
+  constructor(kinds: readonly AggregateKind[], private readonly options: { enforceQuotas?: boolean } = {}) {
+    for (const k of kinds) this.kinds.set(k.streamType, k);
+  }
+
+  kindOf(streamId: string): AggregateKind | undefined {
+    return this.kinds.get(streamType(streamId));
+  }
+
+  async load<S>(q: Queryable, streamId: string): Promise<{ state: S; version: number }> {
+    const kind = this.kindOf(streamId);
+    if (!kind) throw new Error(`no aggregate kind for stream ${streamId}`);
+    const [row] = await q<{ version: bigint; state: unknown }[]>`select version, state from rm_aggregates where stream_id = ${streamId}`;
+    if (!row) return { state: kind.initialState as S, version: 0 };
+    return { state: decodeState<S>(row.state), version: Number(row.version) };
+  }
+
+  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+    const byStream = new Map<string, RecordedEvent[]>();
+    for (const e of events) {
+      if (!this.kindOf(e.streamId)) continue;
+      const list = byStream.get(e.streamId) ?? [];
+      list.push(e);
+      byStream.set(e.streamId, list);
+    }
+    const usage = new Map<string, { project: string; resource: QuotaResource; delta: number }>();
+    for (const [streamId, list] of byStream) {
+      const kind = this.kindOf(streamId)!;
+      const before = await this.load<unknown>(q, streamId);
+      let state = before.state;
+      for (const e of list) state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
+      const version = list[list.length - 1]!.streamVersion;
+      const oldRows = kind.resources(before.state, before.version);
+      const newRows = kind.resources(state, version);
+      await q`insert into rm_aggregates (stream_id, version, state) values (${streamId}, ${version}, ${q.json(encodeState(state) as never)})
+              on conflict (stream_id) do update set version = excluded.version, state = excluded.state`;
+      await this.writeRows(q, streamId, oldRows, newRows);
+      for (const [rows, sign] of [[oldRows, -1], [newRows, 1]] as const) {
+        for (const r of rows) {
+          const resource = QUOTA_OF[r.kind];
+          if (!resource) continue;
+          const key = `${r.project}\u0000${resource}`;
+          const u = usage.get(key) ?? { project: r.project, resource, delta: 0 };
+          u.delta += sign;
+          usage.set(key, u);
+        }
+      }
+    }
+    // Sorted so concurrent transactions take the usage row locks in one order (no deadlock).
+    for (const u of [...usage.values()].filter((x) => x.delta !== 0).sort((a, b) => (a.project + a.resource < b.project + b.resource ? -1 : 1))) {
+      await this.moveUsage(q, u.project, u.resource, u.delta);
+    }
+  }
+
+  private async writeRows(q: Queryable, streamId: string, oldRows: readonly ResourceRow[], newRows: readonly ResourceRow[]): Promise<void> {
+    const keep = new Set(newRows.map((r) => r.id));
+    const gone = oldRows.filter((r) => !keep.has(r.id)).map((r) => r.id);
+    if (gone.length > 0) await q`delete from rm_resources where id = any(${gone}::uuid[])`;
+    if (newRows.length === 0) return;
+    const rows = newRows.map((r) => ({
+      id: r.id, kind: r.kind, stream_id: streamId, project_id: r.project, name: r.name, tags: r.tags,
+      network_id: r.networkId ?? null, revision: r.revision, created_at: r.createdAt, updated_at: r.updatedAt, doc: r.doc,
+    }));
+    await q`
+      insert into rm_resources (id, kind, stream_id, project_id, name, tags, network_id, revision, created_at, updated_at, doc)
+      select x.id, x.kind, x.stream_id, x.project_id, x.name, array(select jsonb_array_elements_text(x.tags)), x.network_id,
+             x.revision, x.created_at, x.updated_at, x.doc
+        from jsonb_to_recordset(${q.json(rows as never)}::jsonb) as x(id uuid, kind text, stream_id text, project_id text, name text,
+             tags jsonb, network_id uuid, revision bigint, created_at timestamptz, updated_at timestamptz, doc jsonb)
+      on conflict (id) do update set kind = excluded.kind, project_id = excluded.project_id, name = excluded.name, tags = excluded.tags,
+        network_id = excluded.network_id, revision = excluded.revision, updated_at = excluded.updated_at, doc = excluded.doc`;
+  }
+
+  private async moveUsage(q: Queryable, project: string, resource: QuotaResource, delta: number): Promise<void> {
+    const [row] = await q<{ used: number }[]>`
+      insert into rm_quota_usage (project_id, resource, used) values (${project}, ${resource}, ${delta})
+      on conflict (project_id, resource) do update set used = rm_quota_usage.used + ${delta}
+      returning used`;
+    if (delta <= 0 || this.options.enforceQuotas === false) return;
+    const [limit] = await q<{ max_count: number }[]>`select max_count from rm_quota_limits where project_id = ${project} and resource = ${resource}`;
+    const max = limit ? limit.max_count : DEFAULT_QUOTAS[resource];
+    if (max >= 0 && row!.used > max) {
+      throw new DomainFailure(domainError('OverQuota', `Quota exceeded for resources: ['${resource}'].`, { details: { resource, limit: max } }));
+    }
+  }
+
+  async reset(q: Queryable): Promise<void> {
+    await q`truncate rm_aggregates, rm_resources, rm_quota_usage`;
+  }
+}

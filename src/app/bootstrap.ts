@@ -4,6 +4,7 @@ import { connect } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { AggregateProjection } from '../projections/aggregate-projection.js';
 import { TenancyProjection } from '../projections/tenancy-projection.js';
+import { NetworkingProjection } from '../projections/networking-projection.js';
 import { EventStore } from '../store/event-store.js';
 import { LogWaker } from '../store/log-waker.js';
 import { migrate } from '../store/migrate.js';
@@ -37,7 +38,7 @@ export async function startServices(config: Config, log: Logger, options: { data
   await waker.listen();
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());
   const aggregates = new AggregateProjection(aggregateKinds());
-  const runtime = new CommandRuntime(sql, store, [new TenancyProjection(), aggregates], { log });
+  const runtime = new CommandRuntime(sql, store, [new TenancyProjection(), aggregates, new NetworkingProjection()], { log });
   return {
     config, sql, store, waker, runtime, aggregates, log,
     async stop() {

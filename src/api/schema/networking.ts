@@ -1,1 +1,318 @@
-// Networks, subnets and ports are declared here once their deciders land.
+import { z } from 'zod';
+import { createNetwork, deleteNetwork, updateNetwork } from '../../app/networking/networks.js';
+import { createPort, deletePort, updatePort } from '../../app/networking/ports.js';
+import { createSubnet, deleteSubnet, updateSubnet } from '../../app/networking/subnets.js';
+import type { Network } from '../../domain/network/index.js';
+import type { Port } from '../../domain/port/index.js';
+import type { Subnet } from '../../domain/subnet/index.js';
+import { commandMetadata } from '../context.js';
+import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { builder } from './builder.js';
+import { defineMutation } from './mutation.js';
+import { resourceNode, resourceRef } from './resource-node.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
+
+// ---- types ------------------------------------------------------------------------------------
+
+const Pool = builder.objectRef<{ start: string; end: string }>('AllocationPool').implement({
+  fields: (t) => ({ start: t.exposeString('start'), end: t.exposeString('end') }),
+});
+const HostRoute = builder.objectRef<{ destination: string; nexthop: string }>('HostRoute').implement({
+  fields: (t) => ({ destination: t.exposeString('destination'), nexthop: t.exposeString('nexthop') }),
+});
+const FixedIp = builder.objectRef<{ subnetId: string; ipAddress: string }>('FixedIp').implement({
+  fields: (t) => ({ subnetId: t.exposeString('subnetId'), ipAddress: t.exposeString('ipAddress') }),
+});
+const AddressPair = builder.objectRef<{ ipAddress: string; macAddress: string }>('AllowedAddressPair').implement({
+  fields: (t) => ({ ipAddress: t.exposeString('ipAddress'), macAddress: t.exposeString('macAddress') }),
+});
+
+export const NetworkRef = resourceRef<Network>('Network');
+export const SubnetRef = resourceRef<Subnet>('Subnet');
+export const PortRef = resourceRef<Port>('Port');
+
+resourceNode(NetworkRef, 'network', 'An L2 network (Neutron network).', (t) => ({
+  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
+  shared: t.boolean({ resolve: (r) => r.doc.shared }),
+  external: t.boolean({ description: 'router:external', resolve: (r) => r.doc.external }),
+  mtu: t.int({ resolve: (r) => r.doc.mtu }),
+  status: t.string({ resolve: (r) => r.doc.status }),
+  portSecurityEnabled: t.boolean({ resolve: (r) => r.doc.portSecurityEnabled }),
+  providerNetworkType: t.string({ resolve: (r) => r.doc.provider.networkType }),
+  providerPhysicalNetwork: t.string({ nullable: true, resolve: (r) => r.doc.provider.physicalNetwork }),
+  providerSegmentationId: t.int({ nullable: true, resolve: (r) => r.doc.provider.segmentationId }),
+  subnets: t.field({
+    type: [SubnetRef],
+    resolve: async (r, _a, ctx) => (await resourceLoader<Subnet>(ctx, 'subnet').loadMany(r.doc.subnets.map((x) => x.id))).filter((x): x is ResourceRecord<Subnet> => x !== null && !(x instanceof Error)),
+  }),
+}));
+
+resourceNode(SubnetRef, 'subnet', 'An IPv4 or IPv6 address block on a network.', (t) => ({
+  networkId: t.string({ resolve: (r) => r.doc.networkId }),
+  network: t.field({ type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.networkId) }),
+  ipVersion: t.int({ resolve: (r) => r.doc.ipVersion }),
+  cidr: t.string({ resolve: (r) => r.doc.cidr }),
+  gatewayIp: t.string({ nullable: true, resolve: (r) => r.doc.gatewayIp }),
+  allocationPools: t.field({ type: [Pool], resolve: (r) => [...r.doc.allocationPools] }),
+  enableDhcp: t.boolean({ resolve: (r) => r.doc.enableDhcp }),
+  dnsNameservers: t.stringList({ resolve: (r) => [...r.doc.dnsNameservers] }),
+  hostRoutes: t.field({ type: [HostRoute], resolve: (r) => [...r.doc.hostRoutes] }),
+  ipv6RaMode: t.string({ nullable: true, resolve: (r) => r.doc.ipv6RaMode }),
+  ipv6AddressMode: t.string({ nullable: true, resolve: (r) => r.doc.ipv6AddressMode }),
+}));
+
+resourceNode(PortRef, 'port', 'A virtual switch port: MAC and addresses on a network.', (t) => ({
+  networkId: t.string({ resolve: (r) => r.doc.networkId }),
+  network: t.field({ type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.networkId) }),
+  macAddress: t.string({ resolve: (r) => r.doc.macAddress }),
+  fixedIps: t.field({ type: [FixedIp], resolve: (r) => [...r.doc.fixedIps] }),
+  deviceOwner: t.string({ resolve: (r) => r.doc.deviceOwner }),
+  deviceId: t.string({ resolve: (r) => r.doc.deviceId }),
+  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
+  bindingHost: t.string({ resolve: (r) => r.doc.bindingHost }),
+  securityGroupIds: t.stringList({ resolve: (r) => [...r.doc.securityGroups] }),
+  portSecurityEnabled: t.boolean({ resolve: (r) => r.doc.portSecurityEnabled }),
+  allowedAddressPairs: t.field({ type: [AddressPair], resolve: (r) => [...r.doc.allowedAddressPairs] }),
+  status: t.string({ description: 'DOWN until the agent has wired it, then ACTIVE (or ERROR).', resolve: (r) => r.doc.status }),
+  statusReason: t.string({ nullable: true, resolve: (r) => r.doc.statusReason }),
+}));
+
+// ---- queries ----------------------------------------------------------------------------------
+
+const PortFilter = builder.inputType('PortFilter', {
+  fields: (t) => ({
+    deviceId: t.string({ required: false }),
+    deviceOwner: t.string({ required: false }),
+    macAddress: t.string({ required: false }),
+    status: t.string({ required: false }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  networks: t.connection({
+    type: NetworkRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: (_r, args, ctx) => listResources<Network>(ctx, 'network', args as never) as never,
+  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+  subnets: t.connection({
+    type: SubnetRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: (_r, args, ctx) => listResources<Subnet>(ctx, 'subnet', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null } as never) as never,
+  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+  ports: t.connection({
+    type: PortRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }), portFilter: t.arg({ type: PortFilter, required: false }) },
+    resolve: (_r, args, ctx) =>
+      listResources<Port>(ctx, 'port', {
+        ...args,
+        filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null,
+        docFilter: { deviceId: args.portFilter?.deviceId ?? undefined, deviceOwner: args.portFilter?.deviceOwner ?? undefined, macAddress: args.portFilter?.macAddress?.toLowerCase() ?? undefined, status: args.portFilter?.status ?? undefined },
+      } as never) as never,
+  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+}));
+
+// ---- mutations --------------------------------------------------------------------------------
+
+const base = {
+  name: z.string().max(255).optional(),
+  description: z.string().max(255).optional(),
+  tags: z.array(z.string()).max(50).optional(),
+};
+const idArg = z.string().min(1);
+const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
+  name: t.string({ required: false }),
+  description: t.string({ required: false }),
+  tags: t.stringList({ required: false }),
+});
+const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
+
+const ProviderInput = builder.inputType('ProviderInput', {
+  fields: (t) => ({
+    networkType: t.string({ required: true, description: 'local | flat | vlan | vxlan' }),
+    physicalNetwork: t.string({ required: false }),
+    segmentationId: t.int({ required: false }),
+  }),
+});
+
+const networkSchema = z.object({
+  ...base,
+  id: z.guid().optional(),
+  adminStateUp: z.boolean().optional(),
+  shared: z.boolean().optional(),
+  external: z.boolean().optional(),
+  portSecurityEnabled: z.boolean().optional(),
+  mtu: z.number().int().optional(),
+  provider: z.object({ networkType: z.enum(['local', 'flat', 'vlan', 'vxlan']), physicalNetwork: z.string().nullish(), segmentationId: z.number().int().nullish() }).optional(),
+});
+
+defineMutation('createNetwork', {
+  description: 'Creates a network. Tenant networks get a VXLAN id from the configured range.',
+  input: (t) => ({
+    ...baseInput(t),
+    id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
+    adminStateUp: t.boolean({ required: false }),
+    shared: t.boolean({ required: false }),
+    external: t.boolean({ required: false }),
+    portSecurityEnabled: t.boolean({ required: false }),
+    mtu: t.int({ required: false }),
+    provider: t.field({ type: ProviderInput, required: false }),
+  }),
+  schema: z.preprocess((v) => clean(v as Record<string, unknown>), networkSchema),
+  field: 'network',
+  type: NetworkRef,
+  run: async (input, ctx) => answerResource(ctx, 'network', 'Network', await createNetwork(ctx.services, actorOf(ctx), input as never, commandMetadata(ctx))),
+});
+
+const changesOf = <T extends { id: string; expectedRevision?: number | null }>(input: T) => {
+  const { id: _id, expectedRevision: _r, ...rest } = input;
+  return clean(rest as Record<string, unknown>);
+};
+
+defineMutation('updateNetwork', {
+  description: 'Changes a network. Every update raises its revision.',
+  input: (t) => ({
+    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t),
+    adminStateUp: t.boolean({ required: false }), shared: t.boolean({ required: false }), external: t.boolean({ required: false }),
+    portSecurityEnabled: t.boolean({ required: false }), mtu: t.int({ required: false }),
+  }),
+  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish(), ...base, name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(), adminStateUp: z.boolean().nullish(), shared: z.boolean().nullish(), external: z.boolean().nullish(), portSecurityEnabled: z.boolean().nullish(), mtu: z.number().int().nullish() }),
+  field: 'network',
+  type: NetworkRef,
+  run: async (input, ctx) => {
+    const id = parseId(input.id, 'Network');
+    return answerResource(ctx, 'network', 'Network', await updateNetwork(ctx.services, actorOf(ctx), id, changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+  },
+});
+
+defineMutation('deleteNetwork', {
+  description: 'Deletes a network with its subnets and DHCP port; NetworkInUse while other ports exist.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteNetwork(ctx.services, actorOf(ctx), parseId(input.id, 'Network'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+const PoolInput = builder.inputType('AllocationPoolInput', { fields: (t) => ({ start: t.string({ required: true }), end: t.string({ required: true }) }) });
+const HostRouteInput = builder.inputType('HostRouteInput', { fields: (t) => ({ destination: t.string({ required: true }), nexthop: t.string({ required: true }) }) });
+const poolSchema = z.object({ start: z.string(), end: z.string() });
+const routeSchema = z.object({ destination: z.string(), nexthop: z.string() });
+const v6mode = z.enum(['slaac', 'dhcpv6-stateful', 'dhcpv6-stateless']);
+
+defineMutation('createSubnet', {
+  description: 'Creates a subnet. Omit gatewayIp for the default gateway; pass null for none.',
+  input: (t) => ({
+    ...baseInput(t),
+    id: t.string({ required: false }),
+    networkId: t.string({ required: true }),
+    ipVersion: t.int({ required: true }),
+    cidr: t.string({ required: true }),
+    gatewayIp: t.string({ required: false }),
+    allocationPools: t.field({ type: [PoolInput], required: false }),
+    enableDhcp: t.boolean({ required: false }),
+    dnsNameservers: t.stringList({ required: false }),
+    hostRoutes: t.field({ type: [HostRouteInput], required: false }),
+    ipv6RaMode: t.string({ required: false }),
+    ipv6AddressMode: t.string({ required: false }),
+  }),
+  schema: z.object({
+    ...base, name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
+    id: z.guid().nullish(), networkId: idArg, ipVersion: z.union([z.literal(4), z.literal(6)]), cidr: z.string().min(1),
+    gatewayIp: z.string().nullish(), allocationPools: z.array(poolSchema).nullish(), enableDhcp: z.boolean().nullish(),
+    dnsNameservers: z.array(z.string()).nullish(), hostRoutes: z.array(routeSchema).nullish(), ipv6RaMode: v6mode.nullish(), ipv6AddressMode: v6mode.nullish(),
+  }),
+  field: 'subnet',
+  type: SubnetRef,
+  run: async (input, ctx) => {
+    // `gatewayIp: null` means "no gateway"; an absent one means "the default".
+    const raw = input as Record<string, unknown>;
+    const gateway = 'gatewayIp' in raw ? { gatewayIp: input.gatewayIp ?? null } : {};
+    const rest = clean({ ...input, gatewayIp: undefined, networkId: parseId(input.networkId, 'Network') });
+    return answerResource(ctx, 'subnet', 'Subnet', await createSubnet(ctx.services, actorOf(ctx), { ...rest, ...gateway } as never, commandMetadata(ctx)));
+  },
+});
+
+defineMutation('updateSubnet', {
+  description: 'Changes a subnet: name, gateway, pools, DHCP, DNS servers, host routes.',
+  input: (t) => ({
+    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t),
+    gatewayIp: t.string({ required: false }), allocationPools: t.field({ type: [PoolInput], required: false }), enableDhcp: t.boolean({ required: false }),
+    dnsNameservers: t.stringList({ required: false }), hostRoutes: t.field({ type: [HostRouteInput], required: false }),
+  }),
+  schema: z.object({
+    id: idArg, expectedRevision: z.number().int().nullish(), name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
+    gatewayIp: z.string().nullish(), allocationPools: z.array(poolSchema).nullish(), enableDhcp: z.boolean().nullish(), dnsNameservers: z.array(z.string()).nullish(), hostRoutes: z.array(routeSchema).nullish(),
+  }),
+  field: 'subnet',
+  type: SubnetRef,
+  run: async (input, ctx) => {
+    const raw = input as Record<string, unknown>;
+    const changes = { ...changesOf(input), ...('gatewayIp' in raw ? { gatewayIp: input.gatewayIp ?? null } : {}) };
+    return answerResource(ctx, 'subnet', 'Subnet', await updateSubnet(ctx.services, actorOf(ctx), parseId(input.id, 'Subnet'), changes as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+  },
+});
+
+defineMutation('deleteSubnet', {
+  description: 'Deletes a subnet; SubnetInUse while ports other than the DHCP port hold addresses from it.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteSubnet(ctx.services, actorOf(ctx), parseId(input.id, 'Subnet'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+const FixedIpInput = builder.inputType('FixedIpInput', { fields: (t) => ({ subnetId: t.string({ required: false }), ipAddress: t.string({ required: false }) }) });
+const AddressPairInput = builder.inputType('AllowedAddressPairInput', { fields: (t) => ({ ipAddress: t.string({ required: true }), macAddress: t.string({ required: false }) }) });
+const fixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
+const pairSchema = z.object({ ipAddress: z.string(), macAddress: z.string().nullish() }).transform((p) => clean(p));
+const portFields = {
+  name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
+  fixedIps: z.array(fixedIpSchema).nullish(), deviceOwner: z.string().max(255).nullish(), deviceId: z.string().max(255).nullish(), adminStateUp: z.boolean().nullish(),
+  bindingHost: z.string().max(255).nullish(), securityGroupIds: z.array(z.string()).nullish(), portSecurityEnabled: z.boolean().nullish(), allowedAddressPairs: z.array(pairSchema).nullish(),
+};
+const portInputFields = (t: Parameters<typeof baseInput>[0]) => ({
+  ...baseInput(t),
+  fixedIps: t.field({ type: [FixedIpInput], required: false, description: 'Omit for an address from each subnet as Neutron does; [] for none.' }),
+  deviceOwner: t.string({ required: false }), deviceId: t.string({ required: false }), adminStateUp: t.boolean({ required: false }),
+  bindingHost: t.string({ required: false }), securityGroupIds: t.stringList({ required: false }), portSecurityEnabled: t.boolean({ required: false }),
+  allowedAddressPairs: t.field({ type: [AddressPairInput], required: false }),
+});
+const toPortChanges = (i: z.infer<z.ZodObject<typeof portFields>>) => {
+  const { securityGroupIds, ...rest } = i;
+  return clean({ ...rest, securityGroups: securityGroupIds?.map((g) => parseId(g, 'SecurityGroup')) });
+};
+
+defineMutation('createPort', {
+  description: 'Creates a port; with no fixedIps it takes an address from each subnet (random among the first free, as Neutron spreads them).',
+  input: (t) => ({ id: t.string({ required: false }), networkId: t.string({ required: true }), macAddress: t.string({ required: false }), ...portInputFields(t) }),
+  schema: z.object({ id: z.guid().nullish(), networkId: idArg, macAddress: z.string().nullish(), ...portFields }),
+  field: 'port',
+  type: PortRef,
+  run: async (input, ctx) => {
+    const { id, networkId, macAddress, ...rest } = input;
+    const port = { ...toPortChanges(rest), networkId: parseId(networkId, 'Network'), ...clean({ id, macAddress }) };
+    return answerResource(ctx, 'port', 'Port', await createPort(ctx.services, actorOf(ctx), port as never, commandMetadata(ctx)));
+  },
+});
+
+defineMutation('updatePort', {
+  description: 'Changes a port. A new fixedIps list releases and allocates addresses atomically.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...portInputFields(t) }),
+  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish(), ...portFields }),
+  field: 'port',
+  type: PortRef,
+  run: async (input, ctx) => {
+    const { id, expectedRevision, ...rest } = input;
+    return answerResource(ctx, 'port', 'Port', await updatePort(ctx.services, actorOf(ctx), parseId(id, 'Port'), toPortChanges(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+  },
+});
+
+defineMutation('deletePort', {
+  description: 'Deletes a port and frees its addresses. Router and floating IP ports answer ServicePortInUse.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deletePort(ctx.services, actorOf(ctx), parseId(input.id, 'Port'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});

@@ -2,19 +2,23 @@ import type { ObjectFieldBuilder } from '@pothos/core';
 import { builder } from './builder.js';
 import { resourceLoader, type ResourceRecord } from './resources.js';
 
-type Base = { name?: string; description?: string; tags?: string[] };
+type Base = { readonly name?: string; readonly description?: string; readonly tags?: readonly string[] };
+
+/** Declared before it is implemented, so resource types can refer to each other. */
+export function resourceRef<D>(typename: string) {
+  return builder.objectRef<ResourceRecord<D>>(typename);
+}
 
 /**
  * Declares a resource type: a Relay node with the fields every resource has, loaded from the read
  * model with the caller's visibility (another project's resource is simply not found).
  */
 export function resourceNode<D extends Base>(
-  typename: string,
+  ref: ReturnType<typeof resourceRef<D>>,
   kind: string,
   description: string,
   fields: (t: ObjectFieldBuilder<typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never, ResourceRecord<D>>) => Record<string, unknown>,
 ) {
-  const ref = builder.objectRef<ResourceRecord<D>>(typename);
   builder.node(ref, {
     description,
     id: { resolve: (r) => r.id },
@@ -25,7 +29,7 @@ export function resourceNode<D extends Base>(
       projectId: t.string({ resolve: (r) => r.project }),
       name: t.string({ resolve: (r) => r.doc.name ?? '' }),
       description: t.string({ resolve: (r) => r.doc.description ?? '' }),
-      tags: t.stringList({ resolve: (r) => r.doc.tags ?? [] }),
+      tags: t.stringList({ resolve: (r) => [...(r.doc.tags ?? [])] }),
       revision: t.int({ description: 'The stream version: raised by one with every change.', resolve: (r) => r.revision }),
       createdAt: t.field({ type: 'DateTime', resolve: (r) => r.createdAt }),
       updatedAt: t.field({ type: 'DateTime', resolve: (r) => r.updatedAt }),

@@ -1,0 +1,29 @@
+import { domainError } from '../../domain/errors.js';
+import type { CommandOutcome } from '../../app/command-runtime.js';
+import type { Actor } from '../../app/plan.js';
+import { isAdmin, type Context } from '../context.js';
+import type { MutationOutcome } from './mutation.js';
+import { loadResource, type ResourceRecord } from './resources.js';
+import { builder } from './builder.js';
+
+export const actorOf = (ctx: Context): Actor => ({ projectId: ctx.caller.projectId, isAdmin: isAdmin(ctx) });
+
+/** After a create or update: the resource as the read model now holds it, with the change's cursor. */
+export async function answerResource<D>(ctx: Context, kind: string, typename: string, out: CommandOutcome<string>): Promise<MutationOutcome<ResourceRecord<D>>> {
+  if (!out.ok) return out;
+  const r = await loadResource<D>(ctx, kind, out.result);
+  return r ? { ok: true, value: r, cursor: out.cursor } : { ok: false, error: domainError(`${typename}NotFound`, `${typename} ${out.result} could not be found.`) };
+}
+
+export interface Deleted {
+  readonly uuid: string;
+}
+
+export const DeletedRef = builder.objectRef<Deleted>('Deleted').implement({
+  description: 'What a delete answers: the id that is gone.',
+  fields: (t) => ({ uuid: t.exposeString('uuid') }),
+});
+
+export function answerDeleted(out: CommandOutcome<string>): MutationOutcome<Deleted> {
+  return out.ok ? { ok: true, value: { uuid: out.result }, cursor: out.cursor } : out;
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { Lifecycle } from '../../domain/common/index.js';
+import { domainError, isDomainError } from '../../domain/errors.js';
+import { networkDecider, networkStreamId, type CreateNetwork, type Network, type UpdateNetwork } from '../../domain/network/index.js';
+import { subnetDecider, subnetStreamId, type Subnet } from '../../domain/subnet/index.js';
+import type { EventMetadata } from '../../store/types.js';
+import type { PlannedAppend, Tx } from '../command-runtime.js';
+import { decideAppend, type Actor } from '../plan.js';
+import type { Services } from '../services.js';
+import { isUuid } from './facts.js';
+import { planDeletePort } from './ports.js';
+
+export type NetworkInput = Omit<CreateNetwork, 'type' | 'id' | 'project' | 'now' | 'segmentationExhausted' | 'segmentInUse'> & { id?: string };
+
+/** The lowest free VXLAN id in the configured range; a race for it ends in a unique violation and a retry. */
+async function freeVni(tx: Tx, range: { min: number; max: number }): Promise<number | null> {
+  const [row] = await tx<{ id: number | null }[]>`
+    select case when not exists (select 1 from rm_segments where network_type = 'vxlan' and segmentation_id = ${range.min}) then ${range.min}::int
+      else (select min(s.segmentation_id) + 1 from rm_segments s
+             where s.network_type = 'vxlan' and s.segmentation_id between ${range.min} and ${range.max - 1}
+               and not exists (select 1 from rm_segments t where t.network_type = 'vxlan' and t.segmentation_id = s.segmentation_id + 1))
+      end as id`;
+  return row?.id ?? null;
+}
+
+export function createNetwork(s: Services, actor: Actor, input: NetworkInput, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    if (!actor.isAdmin && (input.shared || input.external || input.provider)) {
+      return domainError('PolicyNotAuthorized', 'Only an admin may set shared, external or provider attributes.');
+    }
+    const id = input.id ?? randomUUID();
+    const type = input.provider?.networkType ?? 'vxlan';
+    let provider = input.provider;
+    let segmentationExhausted = false;
+    let segmentInUse = false;
+    if (type === 'vxlan' && (provider?.segmentationId ?? null) === null) {
+      const vni = await freeVni(tx, s.config.vxlanRange);
+      segmentationExhausted = vni === null;
+      provider = { ...provider, networkType: 'vxlan', segmentationId: vni };
+    } else if (provider && type !== 'local') {
+      const [taken] = await tx`select 1 from rm_segments where network_type = ${type} and physical_network = ${provider.physicalNetwork ?? ''}
+                                and segmentation_id = ${provider.segmentationId ?? 0}`;
+      segmentInUse = Boolean(taken);
+    }
+    const loaded = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(id));
+    const command: CreateNetwork = { ...input, type: 'CreateNetwork', id, project: actor.projectId, now: new Date().toISOString(), segmentationExhausted, segmentInUse, ...(provider ? { provider } : {}) };
+    const append = decideAppend(networkDecider, loaded, networkStreamId(id), command);
+    if (isDomainError(append)) return append;
+    return { appends: [append], result: id };
+  });
+}
+
+async function loadOwnNetwork(s: Services, tx: Tx, actor: Actor, id: string) {
+  if (!isUuid(id)) return null;
+  const loaded = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(id));
+  if (loaded.state.status === 'live' && !actor.isAdmin && loaded.state.resource.project !== actor.projectId) return null;
+  return loaded;
+}
+
+const notFound = (id: string) => domainError('NetworkNotFound', `Network ${id} could not be found.`);
+
+export function updateNetwork(s: Services, actor: Actor, id: string, changes: UpdateNetwork['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    if (!actor.isAdmin && (changes.shared !== undefined || changes.external !== undefined)) {
+      return domainError('PolicyNotAuthorized', 'Only an admin may change shared or external.');
+    }
+    const loaded = await loadOwnNetwork(s, tx, actor, id);
+    if (!loaded) return notFound(id);
+    const append = decideAppend(networkDecider, loaded, networkStreamId(id), {
+      type: 'UpdateNetwork', id, now: new Date().toISOString(), changes, ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    });
+    if (isDomainError(append)) return append;
+    return { appends: [append], result: id };
+  });
+}
+
+/**
+ * Deletes the network with its subnets and DHCP port. The network row is locked first, so a port
+ * being created on it either commits before we count (NetworkInUse) or finds it gone.
+ */
+export function deleteNetwork(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await loadOwnNetwork(s, tx, actor, id);
+    if (!loaded) return notFound(id);
+    await tx`select 1 from rm_resources where id = ${id} for update`;
+    const ports = await tx<{ id: string; owner: string }[]>`select id, doc->>'deviceOwner' as owner from rm_resources where kind = 'port' and network_id = ${id}`;
+    const inUse = ports.filter((p) => !p.owner.startsWith('network:dhcp'));
+    const now = new Date().toISOString();
+    const append = decideAppend(networkDecider, loaded, networkStreamId(id), {
+      type: 'DeleteNetwork', id, now, portsInUse: inUse.length, ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    });
+    if (isDomainError(append)) return append;
+    const appends: PlannedAppend[] = [append];
+    for (const p of ports) {
+      const del = await planDeletePort(s, tx, { projectId: actor.projectId, isAdmin: true }, p.id, undefined, now, true);
+      if (isDomainError(del)) return del;
+      appends.push(del);
+    }
+    const network = loaded.state.status === 'live' ? loaded.state.resource : null;
+    for (const ref of network?.subnets ?? []) {
+      const sl = await s.aggregates.load<Lifecycle<Subnet>>(tx, subnetStreamId(ref.id));
+      const del = decideAppend(subnetDecider, sl, subnetStreamId(ref.id), { type: 'DeleteSubnet', id: ref.id, now, portsWithAddresses: [] });
+      if (isDomainError(del)) return del;
+      appends.push(del);
+    }
+    return { appends, result: id };
+  });
+}

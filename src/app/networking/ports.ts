@@ -1,0 +1,188 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Lifecycle } from '../../domain/common/index.js';
+import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
+import { freeCandidates, macFromRandomBytes, normaliseMac, parseIp, pickCandidate } from '../../domain/ipam/index.js';
+import type { Network } from '../../domain/network/index.js';
+import {
+  candidateSubnets, portDecider, portStreamId, takesLowestFreeAddress,
+  type AddressPairRequest, type FixedIpRequest, type Port, type PortCommand,
+} from '../../domain/port/index.js';
+import type { Subnet } from '../../domain/subnet/index.js';
+import type { PlannedAppend, Tx } from '../command-runtime.js';
+import type { EventMetadata } from '../../store/types.js';
+import { after, decideAppend, type Actor } from '../plan.js';
+import type { Services } from '../services.js';
+import { allocatedIn, factsOf, isUuid, lockNetworkForUse, subnetsOf } from './facts.js';
+
+export interface PortInput {
+  readonly id?: string;
+  readonly networkId: string;
+  readonly name?: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
+  readonly fixedIps?: readonly FixedIpRequest[];
+  readonly macAddress?: string;
+  readonly deviceOwner?: string;
+  readonly deviceId?: string;
+  readonly adminStateUp?: boolean;
+  readonly bindingHost?: string;
+  readonly securityGroups?: readonly string[];
+  readonly portSecurityEnabled?: boolean;
+  readonly allowedAddressPairs?: readonly AddressPairRequest[];
+}
+
+/** Candidates for every subnet that needs an automatic address: random in the first 1000 free, lowest for DHCP. */
+async function pickCandidates(tx: Tx, subnets: readonly Subnet[], need: readonly string[], deviceOwner: string | undefined, exclude: readonly string[]) {
+  const out: Record<string, string | null> = {};
+  for (const id of need) {
+    const subnet = subnets.find((x) => x.id === id);
+    if (!subnet) continue;
+    const taken = [...(await allocatedIn(tx, id)), ...exclude];
+    const free = freeCandidates(subnet, taken);
+    out[id] = pickCandidate(free, takesLowestFreeAddress(deviceOwner ?? '') ? { lowest: true } : { random: Math.random() });
+  }
+  return out;
+}
+
+async function takenAmong(tx: Tx, networkId: string, requests: readonly FixedIpRequest[] | undefined, exceptPort?: string): Promise<string[]> {
+  // Only well-formed addresses reach SQL: a bad cast would abort the whole transaction. The decider
+  // reports malformed ones with a proper error.
+  const wanted = (requests ?? []).map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string' && parseIp(x) !== null);
+  if (wanted.length === 0) return [];
+  const rows = await tx<{ ip: string; port_id: string }[]>`
+    select host(ip_address) as ip, port_id from rm_ip_allocations
+     where network_id = ${networkId} and ip_address = any(${wanted}::inet[])`;
+  return rows.filter((r) => r.port_id !== exceptPort).map((r) => r.ip);
+}
+
+/**
+ * Facts decided earlier in the same command (a subnet being created with its DHCP port) that the
+ * read model does not hold yet.
+ */
+export interface PendingFacts {
+  readonly extraSubnet?: Subnet;
+  readonly network?: Lifecycle<Network>;
+}
+
+async function networkAndSubnets(s: Services, tx: Tx, networkId: string, actor: Actor, pending: PendingFacts) {
+  const network = pending.network ? (pending.network.status === 'live' ? pending.network.resource : null) : await lockNetworkForUse(s, tx, networkId, actor);
+  const subnets = network ? await subnetsOf(s, tx, network) : [];
+  if (pending.extraSubnet && !subnets.some((x) => x.id === pending.extraSubnet!.id)) subnets.push(pending.extraSubnet);
+  return { network, subnets };
+}
+
+/** Plans a port create: facts from the read model, candidates drawn here, the decision in the domain. */
+export async function planCreatePort(s: Services, tx: Tx, actor: Actor, input: PortInput, now: string, pending: PendingFacts = {}): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
+  const id = input.id ?? randomUUID();
+  const { network, subnets } = await networkAndSubnets(s, tx, input.networkId, actor, pending);
+  const facts = factsOf(subnets);
+  const base = {
+    type: 'CreatePort' as const, id, project: network && actor.isAdmin && input.deviceOwner?.startsWith('network:') ? network.project : actor.projectId,
+    asAdmin: actor.isAdmin, now, networkId: input.networkId,
+    network: network ? { id: network.id, project: network.project, shared: network.shared, external: network.external, portSecurityEnabled: network.portSecurityEnabled } : null,
+    subnets: facts,
+    ...pick(input, ['name', 'description', 'tags', 'fixedIps', 'macAddress', 'deviceOwner', 'deviceId', 'adminStateUp', 'bindingHost', 'securityGroups', 'portSecurityEnabled', 'allowedAddressPairs']),
+  };
+  const need = candidateSubnets({ networkId: input.networkId, subnets: facts, requests: input.fixedIps, deviceOwner: input.deviceOwner ?? '', macAddress: '', current: [] });
+  const exclude = (input.fixedIps ?? []).map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string');
+  const addressCandidates = network ? await pickCandidates(tx, subnets, need, input.deviceOwner, exclude) : {};
+  const takenAddresses = network ? await takenAmong(tx, network.id, input.fixedIps) : [];
+  const mac = input.macAddress !== undefined ? normaliseMac(input.macAddress) : null;
+  const macTaken = network && mac ? (await tx`select 1 from rm_port_macs where network_id = ${network.id} and mac_address = ${mac}::macaddr`).length > 0 : false;
+  const command: PortCommand = { ...base, addressCandidates, takenAddresses, generatedMac: macFromRandomBytes(randomBytes(6)), macTaken };
+  const loaded = await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(id));
+  const append = decideAppend(portDecider, loaded, portStreamId(id), command);
+  if (isDomainError(append)) return append;
+  const state = after(portDecider, loaded, append).state;
+  if (state.status !== 'live') return domainError('PortNotFound', `Port ${id} could not be found.`);
+  return { append, port: state.resource };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+/** Loads a port the actor may change; another project's port is simply not found. */
+export async function loadOwnPort(s: Services, tx: Tx, actor: Actor, id: string) {
+  if (!isUuid(id)) return null;
+  const loaded = await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(id));
+  if (loaded.state.status === 'live' && !actor.isAdmin && loaded.state.resource.project !== actor.projectId) return null;
+  return loaded;
+}
+
+export async function planUpdatePort(
+  s: Services, tx: Tx, actor: Actor, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, now: string,
+  pending: PendingFacts = {},
+): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
+  const loaded = await loadOwnPort(s, tx, actor, id);
+  if (!loaded || loaded.state.status !== 'live') return domainError('PortNotFound', `Port ${id} could not be found.`);
+  const current = loaded.state.resource;
+  let allocation = {};
+  if (changes.fixedIps !== undefined) {
+    const { subnets } = await networkAndSubnets(s, tx, current.networkId, { projectId: current.project, isAdmin: true }, pending);
+    const facts = factsOf(subnets);
+    const need = candidateSubnets({ networkId: current.networkId, subnets: facts, requests: changes.fixedIps, deviceOwner: current.deviceOwner, macAddress: current.macAddress, current: current.fixedIps });
+    const exclude = [...changes.fixedIps.map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string'), ...current.fixedIps.map((f) => f.ipAddress)];
+    allocation = {
+      subnets: facts,
+      addressCandidates: await pickCandidates(tx, subnets, need, current.deviceOwner, exclude),
+      takenAddresses: await takenAmong(tx, current.networkId, changes.fixedIps, id),
+    };
+  }
+  const command: PortCommand = {
+    type: 'UpdatePort', id, now, ...(expectedRevision !== undefined ? { expectedRevision } : {}), changes: pick(changes, ['name', 'description', 'tags', 'fixedIps', 'deviceOwner', 'deviceId', 'adminStateUp', 'bindingHost', 'securityGroups', 'portSecurityEnabled', 'allowedAddressPairs']), ...allocation,
+  };
+  const append = decideAppend(portDecider, loaded, portStreamId(id), command);
+  if (isDomainError(append)) return append;
+  const state = after(portDecider, loaded, append).state;
+  return state.status === 'live' ? { append, port: state.resource } : domainError('PortNotFound', `Port ${id} could not be found.`);
+}
+
+export async function planDeletePort(s: Services, tx: Tx, actor: Actor, id: string, expectedRevision: number | undefined, now: string, byOwner = false) {
+  const loaded = await loadOwnPort(s, tx, actor, id);
+  if (!loaded) return domainError('PortNotFound', `Port ${id} could not be found.`);
+  return decideAppend(portDecider, loaded, portStreamId(id), { type: 'DeletePort', id, now, byOwner, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
+}
+
+export type { Network };
+
+export function createPort(s: Services, actor: Actor, input: PortInput, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const planned = await planCreatePort(s, tx, actor, input, new Date().toISOString());
+    return isDomainError(planned) ? planned : { appends: [planned.append], result: planned.port.id };
+  });
+}
+
+export function updatePort(s: Services, actor: Actor, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const planned = await planUpdatePort(s, tx, actor, id, changes, expectedRevision, new Date().toISOString());
+    return isDomainError(planned) ? planned : { appends: [planned.append], result: id };
+  });
+}
+
+/** Hooks other aggregates register to react inside a port delete (floating IPs let go of it). */
+export type PortDeleteHook = (s: Services, tx: Tx, port: Port, now: string) => Promise<PlannedAppend[] | DomainError>;
+const portDeleteHooks: PortDeleteHook[] = [];
+export function onPortDelete(hook: PortDeleteHook): void {
+  portDeleteHooks.push(hook);
+}
+
+export function deletePort(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const now = new Date().toISOString();
+    const loaded = await loadOwnPort(s, tx, actor, id);
+    const planned = await planDeletePort(s, tx, actor, id, expectedRevision, now);
+    if (isDomainError(planned)) return planned;
+    const appends = [planned];
+    if (loaded?.state.status === 'live') {
+      for (const hook of portDeleteHooks) {
+        const more = await hook(s, tx, loaded.state.resource, now);
+        if (isDomainError(more)) return more;
+        appends.push(...more);
+      }
+    }
+    return { appends, result: id };
+  });
+}

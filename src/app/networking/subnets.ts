@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { Lifecycle } from '../../domain/common/index.js';
+import { domainError, isDomainError } from '../../domain/errors.js';
+import { parseCidr } from '../../domain/ipam/index.js';
+import { networkDecider, networkStreamId, type Network } from '../../domain/network/index.js';
+import { DeviceOwner, portDecider, portStreamId, type Port } from '../../domain/port/index.js';
+import { subnetDecider, subnetStreamId, type CreateSubnet, type Subnet, type UpdateSubnet } from '../../domain/subnet/index.js';
+import type { EventMetadata } from '../../store/types.js';
+import type { PlannedAppend, Tx } from '../command-runtime.js';
+import { after, decideAppend, type Actor } from '../plan.js';
+import type { Services } from '../services.js';
+import { isUuid } from './facts.js';
+import { planCreatePort, planUpdatePort } from './ports.js';
+
+export type SubnetInput = Omit<CreateSubnet, 'type' | 'id' | 'project' | 'now'> & { id?: string };
+
+async function dhcpPortOf(tx: Tx, networkId: string): Promise<Port | null> {
+  const [row] = await tx<{ doc: Port }[]>`select doc from rm_resources where kind = 'port' and network_id = ${networkId} and doc->>'deviceOwner' = ${DeviceOwner.dhcp}`;
+  return row?.doc ?? null;
+}
+
+/**
+ * A subnet is created on the network's stream too (Neutron raises the network revision, and the
+ * overlap check needs the network's subnets serialised). A network's first DHCP subnet brings a
+ * `network:dhcp` port with the lowest free address; later DHCP subnets add an address to it.
+ */
+export function createSubnet(s: Services, actor: Actor, input: SubnetInput, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const id = input.id ?? randomUUID();
+    const now = new Date().toISOString();
+    if (!isUuid(input.networkId)) return domainError('NetworkNotFound', `Network ${input.networkId} could not be found.`);
+    const network = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(input.networkId));
+    if (network.state.status === 'live' && !actor.isAdmin && network.state.resource.project !== actor.projectId) {
+      return domainError('NetworkNotFound', `Network ${input.networkId} could not be found.`);
+    }
+    const subnetLoaded = await s.aggregates.load<Lifecycle<Subnet>>(tx, subnetStreamId(id));
+    const subnetAppend = decideAppend(subnetDecider, subnetLoaded, subnetStreamId(id), { ...input, type: 'CreateSubnet', id, project: actor.projectId, now });
+    if (isDomainError(subnetAppend)) return subnetAppend;
+    if (subnetAppend.events.length === 0) return { appends: [], result: id };
+    const subnetState = after(subnetDecider, subnetLoaded, subnetAppend).state;
+    if (subnetState.status !== 'live') return domainError('SubnetNotFound', `Subnet ${id} could not be found.`);
+    const subnet = subnetState.resource;
+    const cidr = parseCidr(subnet.cidr);
+    const networkAppend = decideAppend(networkDecider, network, networkStreamId(input.networkId), {
+      type: 'AddNetworkSubnet', id: input.networkId, subnetId: id, cidr: isDomainError(cidr) ? subnet.cidr : subnet.cidr, project: actor.projectId, asAdmin: actor.isAdmin, now,
+    });
+    if (isDomainError(networkAppend)) return networkAppend;
+    const appends: PlannedAppend[] = [networkAppend, subnetAppend];
+    if (subnet.enableDhcp && subnet.ipVersion === 4) {
+      const existing = await dhcpPortOf(tx, input.networkId);
+      // The port plans read the network's subnets from the read model, which does not hold this
+      // subnet until the append; so they are planned after writing it through a savepoint-free
+      // path: the runtime appends in order, and we pass the decided subnet along.
+      const planned = existing
+        ? await planUpdatePort(s, tx, { projectId: existing.project, isAdmin: true }, existing.id, { fixedIps: [...existing.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })), { subnetId: id }] }, undefined, now, { extraSubnet: subnet })
+        : await planCreatePort(s, tx, { projectId: network.state.status === 'live' ? network.state.resource.project : actor.projectId, isAdmin: true }, {
+            networkId: input.networkId, deviceOwner: DeviceOwner.dhcp, deviceId: `dhcp-${input.networkId}`, fixedIps: [{ subnetId: id }],
+          }, now, { extraSubnet: subnet, network: after(networkDecider, network, networkAppend).state });
+      if (isDomainError(planned)) return planned;
+      appends.push(planned.append);
+    }
+    return { appends, result: id };
+  });
+}
+
+async function loadOwnSubnet(s: Services, tx: Tx, actor: Actor, id: string) {
+  if (!isUuid(id)) return null;
+  const loaded = await s.aggregates.load<Lifecycle<Subnet>>(tx, subnetStreamId(id));
+  if (loaded.state.status === 'live' && !actor.isAdmin && loaded.state.resource.project !== actor.projectId) return null;
+  return loaded;
+}
+
+const notFound = (id: string) => domainError('SubnetNotFound', `Subnet ${id} could not be found.`);
+
+export function updateSubnet(s: Services, actor: Actor, id: string, changes: UpdateSubnet['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await loadOwnSubnet(s, tx, actor, id);
+    if (!loaded) return notFound(id);
+    let gatewayInUseBy: string | null = null;
+    if (loaded.state.status === 'live' && loaded.state.resource.gatewayIp && changes.gatewayIp !== undefined) {
+      const [row] = await tx<{ port_id: string }[]>`select a.port_id from rm_ip_allocations a join rm_resources p on p.id = a.port_id
+        where a.subnet_id = ${id} and a.ip_address = ${loaded.state.resource.gatewayIp}::inet and p.doc->>'deviceOwner' like 'network:router%'`;
+      gatewayInUseBy = row?.port_id ?? null;
+    }
+    const append = decideAppend(subnetDecider, loaded, subnetStreamId(id), {
+      type: 'UpdateSubnet', id, now: new Date().toISOString(), changes, gatewayInUseBy, ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    });
+    if (isDomainError(append)) return append;
+    return { appends: [append], result: id };
+  });
+}
+
+/** Refused while ports other than DHCP hold addresses from it; the DHCP port just loses its address there. */
+export function deleteSubnet(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await loadOwnSubnet(s, tx, actor, id);
+    if (!loaded || loaded.state.status !== 'live') return notFound(id);
+    const subnet = loaded.state.resource;
+    await tx`select 1 from rm_resources where id = ${id} for update`;
+    const holders = await tx<{ port_id: string; owner: string }[]>`
+      select distinct a.port_id, p.doc->>'deviceOwner' as owner from rm_ip_allocations a join rm_resources p on p.id = a.port_id where a.subnet_id = ${id}`;
+    const now = new Date().toISOString();
+    const append = decideAppend(subnetDecider, loaded, subnetStreamId(id), {
+      type: 'DeleteSubnet', id, now, portsWithAddresses: holders.filter((h) => h.owner !== DeviceOwner.dhcp).map((h) => h.port_id),
+      ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    });
+    if (isDomainError(append)) return append;
+    const network = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(subnet.networkId));
+    const appends: PlannedAppend[] = [append];
+    const networkAppend = decideAppend(networkDecider, network, networkStreamId(subnet.networkId), { type: 'RemoveNetworkSubnet', id: subnet.networkId, subnetId: id, now });
+    if (isDomainError(networkAppend)) return networkAppend;
+    appends.push(networkAppend);
+    for (const h of holders.filter((x) => x.owner === DeviceOwner.dhcp)) {
+      const port = await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(h.port_id));
+      const release = decideAppend(portDecider, port, portStreamId(h.port_id), { type: 'ReleaseSubnetAddresses', id: h.port_id, now, subnetId: id });
+      if (isDomainError(release)) return release;
+      appends.push(release);
+    }
+    return { appends, result: id };
+  });
+}

@@ -1,0 +1,65 @@
+import type { Queryable } from '../db/sql.js';
+import type { NetworkEvent } from '../domain/network/index.js';
+import type { FixedIp, PortEvent } from '../domain/port/index.js';
+import type { RecordedEvent } from '../store/types.js';
+import type { Projection } from './projection.js';
+
+/** Addresses, MACs and segments in use: the rows whose uniqueness keeps concurrent creates honest. */
+export class NetworkingProjection implements Projection {
+  readonly name = 'networking';
+
+  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+    for (const raw of events) {
+      if (raw.streamId.startsWith('port-')) await this.port(q, { type: raw.type, data: raw.data } as PortEvent);
+      else if (raw.streamId.startsWith('network-')) await this.network(q, { type: raw.type, data: raw.data } as NetworkEvent);
+    }
+  }
+
+  private async port(q: Queryable, e: PortEvent): Promise<void> {
+    switch (e.type) {
+      case 'PortCreated':
+        await claim(q, e.data.networkId, e.data.id, e.data.fixedIps);
+        await q`insert into rm_port_macs (network_id, mac_address, port_id) values (${e.data.networkId}, ${e.data.macAddress}, ${e.data.id})`;
+        break;
+      case 'FixedIpsChanged':
+        await release(q, e.data.networkId, e.data.released);
+        await claim(q, e.data.networkId, e.data.id, e.data.allocated);
+        break;
+      case 'PortDeleted':
+        await q`delete from rm_ip_allocations where port_id = ${e.data.id}`;
+        await q`delete from rm_port_macs where port_id = ${e.data.id}`;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private async network(q: Queryable, e: NetworkEvent): Promise<void> {
+    if (e.type === 'NetworkCreated') {
+      const p = e.data.provider;
+      // Local networks have no segment to collide on.
+      if (p.networkType === 'local') return;
+      await q`insert into rm_segments (network_type, physical_network, segmentation_id, network_id)
+              values (${p.networkType}, ${p.physicalNetwork ?? ''}, ${p.segmentationId ?? 0}, ${e.data.id})`;
+    } else if (e.type === 'NetworkDeleted') {
+      await q`delete from rm_segments where network_id = ${e.data.id}`;
+    }
+  }
+
+  async reset(q: Queryable): Promise<void> {
+    await q`truncate rm_ip_allocations, rm_port_macs, rm_segments`;
+  }
+}
+
+async function claim(q: Queryable, networkId: string, portId: string, ips: readonly FixedIp[]): Promise<void> {
+  if (ips.length === 0) return;
+  const rows = ips.map((ip) => ({ network_id: networkId, ip_address: ip.ipAddress, subnet_id: ip.subnetId, port_id: portId }));
+  await q`insert into rm_ip_allocations (network_id, ip_address, subnet_id, port_id)
+          select network_id, ip_address::inet, subnet_id, port_id
+            from jsonb_to_recordset(${q.json(rows as never)}::jsonb) as x(network_id uuid, ip_address text, subnet_id uuid, port_id uuid)`;
+}
+
+async function release(q: Queryable, networkId: string, ips: readonly FixedIp[]): Promise<void> {
+  if (ips.length === 0) return;
+  await q`delete from rm_ip_allocations where network_id = ${networkId} and ip_address = any(${ips.map((i) => i.ipAddress)}::inet[])`;
+}

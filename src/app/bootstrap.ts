@@ -3,6 +3,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js'
 import { connect } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { AggregateProjection } from '../projections/aggregate-projection.js';
+import type { Projection } from '../projections/projection.js';
 import { TenancyProjection } from '../projections/tenancy-projection.js';
 import { NetworkingProjection } from '../projections/networking-projection.js';
 import { EventStore } from '../store/event-store.js';
@@ -11,6 +12,14 @@ import { migrate } from '../store/migrate.js';
 import { CommandRuntime } from './command-runtime.js';
 import { aggregateKinds, eventRegistry } from './registry.js';
 import type { Services } from './services.js';
+
+/**
+ * The projections that run inside every append, in order. A rebuild replays the log through the
+ * same list (with quotas not enforced: history is history).
+ */
+export function inlineProjections(aggregates: AggregateProjection): Projection[] {
+  return [new TenancyProjection(), aggregates, new NetworkingProjection()];
+}
 
 export interface Running extends Services {
   stop(): Promise<void>;
@@ -38,7 +47,7 @@ export async function startServices(config: Config, log: Logger, options: { data
   await waker.listen();
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());
   const aggregates = new AggregateProjection(aggregateKinds());
-  const runtime = new CommandRuntime(sql, store, [new TenancyProjection(), aggregates, new NetworkingProjection()], { log });
+  const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), { log });
   return {
     config, sql, store, waker, runtime, aggregates, log,
     async stop() {

@@ -111,13 +111,16 @@ export class EventStore {
    * Events after `after` in the one global order. Only events of transactions older than every
    * transaction still running are returned, so a late commit can never be overtaken.
    */
-  async readAll(after: LogPosition = START, limit = 1000, q: Queryable = this.sql): Promise<RecordedEvent[]> {
+  async readAll(after: LogPosition = START, limit = 1000, q: Queryable = this.sql, options: { writersLockedOut?: boolean } = {}): Promise<RecordedEvent[]> {
+    // With writers locked out (a rebuild holds a SHARE lock on nl_streams) nothing in flight can
+    // still add events, so an unrelated long transaction must not hold the read back.
+    const visible = options.writersLockedOut ? this.sql`true` : this.sql`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
     const rows = await q<EventRow[]>`
       select global_position, transaction_id::text, stream_id, stream_version, event_id, event_type,
              schema_version, data, metadata, recorded_at
         from nl_events
        where (transaction_id, global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
-         and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         and ${visible}
        order by transaction_id, global_position
        limit ${limit}`;
     return rows.map((r) => this.toRecorded(r));

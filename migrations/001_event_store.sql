@@ -22,8 +22,9 @@ CREATE TABLE nl_events (
   data            jsonb NOT NULL,
   metadata        jsonb NOT NULL,
   recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
-  PRIMARY KEY (global_position),
-  UNIQUE (stream_id, stream_version),
+  -- Every index costs each append: readStream uses the primary key, readAll the global order,
+  -- idempotent re-sends the event id. global_position needs no index of its own.
+  PRIMARY KEY (stream_id, stream_version),
   UNIQUE (event_id)
 );
 CREATE INDEX nl_events_global_order ON nl_events (transaction_id, global_position);

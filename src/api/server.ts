@@ -34,7 +34,7 @@ export function createApiServer(services: Services): http.Server {
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },
         maxAliases: { n: 30 },
-        costLimit: { maxCost: 20000 },
+        costLimit: { maxCost: 250000 },
         maxTokens: { n: 5000 },
         blockFieldSuggestion: { enabled: true },
       }),

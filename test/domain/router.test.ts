@@ -45,9 +45,9 @@ const gateway: RouterEvent = {
 };
 const routeViaA: RouterEvent = { type: 'RouterRoutesChanged', data: { id: ROUTER, routes: [{ destination: '192.168.0.0/16', nexthop: '10.0.0.254' }], updatedAt: T0 } };
 
-const createCmd: RouterCommand = { type: 'createRouter', id: ROUTER, project: 'p1', name: 'r1', isAdmin: false, now: T0 };
+const createCmd: RouterCommand = { type: 'CreateRouter', id: ROUTER, project: 'p1', name: 'r1', isAdmin: false, now: T0 };
 const bySubnet = (subnet: Partial<Extract<AddRouterInterface, { by: 'subnet' }>['subnet']> = {}, portId = PORT_B): RouterCommand => ({
-  type: 'addRouterInterface',
+  type: 'AddRouterInterface',
   id: ROUTER,
   by: 'subnet',
   subnet: { id: SUB_B, networkId: NET_B, cidr: '10.1.0.0/24', gatewayIp: '10.1.0.1', ...subnet },
@@ -55,14 +55,14 @@ const bySubnet = (subnet: Partial<Extract<AddRouterInterface, { by: 'subnet' }>[
   now: T1,
 });
 const byPort = (port: Partial<Extract<AddRouterInterface, { by: 'port' }>['port']> = {}): RouterCommand => ({
-  type: 'addRouterInterface',
+  type: 'AddRouterInterface',
   id: ROUTER,
   by: 'port',
   port: { id: PORT_B, networkId: NET_B, deviceId: '', fixedIps: [{ subnetId: SUB_B, ipAddress: '10.1.0.7', cidr: '10.1.0.0/24' }], ...port },
   now: T1,
 });
-const setGateway = (extra: Partial<Extract<RouterCommand, { type: 'setRouterGateway' }>> = {}): RouterCommand => ({
-  type: 'setRouterGateway',
+const setGateway = (extra: Partial<Extract<RouterCommand, { type: 'SetRouterGateway' }>> = {}): RouterCommand => ({
+  type: 'SetRouterGateway',
   id: ROUTER,
   network: { id: EXT_NET, external: true },
   gatewayPort: { id: GW_PORT, fixedIps: [{ subnetId: EXT_SUB, ipAddress: '203.0.113.10', cidr: '203.0.113.0/24' }] },
@@ -71,8 +71,8 @@ const setGateway = (extra: Partial<Extract<RouterCommand, { type: 'setRouterGate
   now: T1,
   ...extra,
 });
-const removeIface = (extra: Partial<Extract<RouterCommand, { type: 'removeRouterInterface' }>>): RouterCommand => ({
-  type: 'removeRouterInterface',
+const removeIface = (extra: Partial<Extract<RouterCommand, { type: 'RemoveRouterInterface' }>>): RouterCommand => ({
+  type: 'RemoveRouterInterface',
   id: ROUTER,
   subnetIdsUsedByFloatingIps: [],
   now: T1,
@@ -85,7 +85,7 @@ describe('router create', () => {
   });
   it('is idempotent for the same router and conflicts for a different one', () => {
     given([created]).when(createCmd).thenNothing();
-    given([created]).when({ ...createCmd, name: 'other' }).thenError('Conflict');
+    given([created]).when({ ...createCmd, name: 'other' }).thenError('RouterAlreadyExists');
   });
   it('keeps ha and distributed for admins', () => {
     given().when({ ...createCmd, ha: true }).thenError('PolicyNotAuthorized');
@@ -98,31 +98,31 @@ describe('router create', () => {
 describe('router update', () => {
   it('records only the named attributes', () => {
     given([created])
-      .when({ type: 'updateRouter', id: ROUTER, name: 'renamed', adminStateUp: false, isAdmin: false, now: T1 })
-      .then([{ type: 'RouterUpdated', data: { id: ROUTER, name: 'renamed', adminStateUp: false, updatedAt: T1 } }]);
+      .when({ type: 'UpdateRouter', id: ROUTER, changes: { name: 'renamed', adminStateUp: false }, isAdmin: false, now: T1 })
+      .then([{ type: 'RouterUpdated', data: { id: ROUTER, changes: { name: 'renamed', adminStateUp: false }, updatedAt: T1 } }]);
   });
   it('revises even when nothing is named', () => {
-    given([created]).when({ type: 'updateRouter', id: ROUTER, isAdmin: false, now: T1 }).then([{ type: 'RouterUpdated', data: { id: ROUTER, updatedAt: T1 } }]);
+    given([created]).when({ type: 'UpdateRouter', id: ROUTER, changes: {}, isAdmin: false, now: T1 }).then([{ type: 'RouterUpdated', data: { id: ROUTER, changes: {}, updatedAt: T1 } }]);
   });
   it('refuses a stale expected revision', () => {
     given([created, ifaceA])
-      .when({ type: 'updateRouter', id: ROUTER, name: 'x', expectedRevision: 1, isAdmin: false, now: T1 })
+      .when({ type: 'UpdateRouter', id: ROUTER, changes: { name: 'x' }, expectedRevision: 1, isAdmin: false, now: T1 })
       .thenError('RevisionNumberConstraintFailed', (e) => expect(e.message).toBe('Constrained to 1, but current revision is 2'));
-    given([created, ifaceA]).when({ type: 'updateRouter', id: ROUTER, name: 'x', expectedRevision: 2, isAdmin: false, now: T1 }).then((e) => expect(e).toHaveLength(1));
+    given([created, ifaceA]).when({ type: 'UpdateRouter', id: ROUTER, changes: { name: 'x' }, expectedRevision: 2, isAdmin: false, now: T1 }).then((e) => expect(e).toHaveLength(1));
   });
   it('answers RouterNotFound for a missing or deleted router', () => {
-    given().when({ type: 'updateRouter', id: ROUTER, isAdmin: false, now: T1 }).thenError('RouterNotFound');
+    given().when({ type: 'UpdateRouter', id: ROUTER, changes: {}, isAdmin: false, now: T1 }).thenError('RouterNotFound');
     const deleted: RouterEvent = { type: 'RouterDeleted', data: { id: ROUTER, gatewayPortId: null, deletedAt: T1 } };
-    given([created, deleted]).when({ type: 'updateRouter', id: ROUTER, isAdmin: false, now: T1 }).thenError('RouterNotFound');
-    given([created, deleted]).when(createCmd).thenError('Conflict');
+    given([created, deleted]).when({ type: 'UpdateRouter', id: ROUTER, changes: {}, isAdmin: false, now: T1 }).thenError('RouterNotFound');
+    given([created, deleted]).when(createCmd).thenError('RouterNotFound');
   });
 });
 
 describe('router extra routes', () => {
-  const routes = (list: { destination: string; nexthop: string }[], maxRoutes?: number): RouterCommand => ({
-    type: 'updateRouter',
+  const routes = (list: { destination: string; nexthop: string }[], maxRoutes?: number, name?: string): RouterCommand => ({
+    type: 'UpdateRouter',
     id: ROUTER,
-    routes: list,
+    changes: name === undefined ? { routes: list } : { routes: list, name },
     isAdmin: false,
     now: T1,
     ...(maxRoutes === undefined ? {} : { maxRoutes }),
@@ -141,7 +141,7 @@ describe('router extra routes', () => {
   });
   it('emits both events when attributes and routes change together', () => {
     given([created, ifaceA])
-      .when({ ...routes([]), name: 'n' } as RouterCommand)
+      .when(routes([], undefined, 'n'))
       .then((events) => expect(events.map((e) => e.type)).toEqual(['RouterUpdated', 'RouterRoutesChanged']));
   });
   it('refuses a nexthop that is not on an attached subnet', () => {
@@ -197,10 +197,10 @@ describe('router gateway', () => {
   });
   it('clears the gateway unless floating IPs use it', () => {
     given([created, gateway])
-      .when({ type: 'clearRouterGateway', id: ROUTER, floatingIpsUseGateway: false, now: T1 })
+      .when({ type: 'ClearRouterGateway', id: ROUTER, floatingIpsUseGateway: false, now: T1 })
       .then([{ type: 'RouterGatewayCleared', data: { id: ROUTER, networkId: EXT_NET, portId: GW_PORT, updatedAt: T1 } }]);
-    given([created, gateway]).when({ type: 'clearRouterGateway', id: ROUTER, floatingIpsUseGateway: true, now: T1 }).thenError('RouterExternalGatewayInUseByFloatingIp');
-    given([created]).when({ type: 'clearRouterGateway', id: ROUTER, floatingIpsUseGateway: false, now: T1 }).thenNothing();
+    given([created, gateway]).when({ type: 'ClearRouterGateway', id: ROUTER, floatingIpsUseGateway: true, now: T1 }).thenError('RouterExternalGatewayInUseByFloatingIp');
+    given([created]).when({ type: 'ClearRouterGateway', id: ROUTER, floatingIpsUseGateway: false, now: T1 }).thenNothing();
   });
 });
 
@@ -234,6 +234,9 @@ describe('router interfaces', () => {
     given([created])
       .when(byPort())
       .then([{ type: 'RouterInterfaceAdded', data: { id: ROUTER, portId: PORT_B, subnetId: SUB_B, networkId: NET_B, ip: '10.1.0.7', cidr: '10.1.0.0/24', updatedAt: T1 } }]);
+  });
+  it('refuses facts whose address is not on the subnet', () => {
+    given([created]).when(byPort({ fixedIps: [{ subnetId: SUB_B, ipAddress: '10.9.0.7', cidr: '10.1.0.0/24' }] })).thenError('InvalidIpForSubnet');
   });
   it('refuses a port in use, without fixed IPs, or with two IPv4 subnets', () => {
     given([created]).when(byPort({ deviceId: 'some-vm' })).thenError('PortInUse');
@@ -304,18 +307,18 @@ describe('router interface removal', () => {
 
 describe('router delete', () => {
   it('refuses while interfaces remain', () => {
-    given([created, ifaceA]).when({ type: 'deleteRouter', id: ROUTER, now: T1 }).thenError('RouterInUse');
+    given([created, ifaceA]).when({ type: 'DeleteRouter', id: ROUTER, now: T1 }).thenError('RouterInUse');
   });
   it('deletes, taking the gateway port along', () => {
     valid(
       given([created, gateway])
-        .when({ type: 'deleteRouter', id: ROUTER, now: T1 })
+        .when({ type: 'DeleteRouter', id: ROUTER, now: T1 })
         .then([{ type: 'RouterDeleted', data: { id: ROUTER, gatewayPortId: GW_PORT, deletedAt: T1 } }]),
     );
-    given([created, gateway]).when({ type: 'deleteRouter', id: ROUTER, expectedRevision: 1, now: T1 }).thenError('RevisionNumberConstraintFailed');
+    given([created, gateway]).when({ type: 'DeleteRouter', id: ROUTER, expectedRevision: 1, now: T1 }).thenError('RevisionNumberConstraintFailed');
   });
   it('answers RouterNotFound after delete', () => {
     const deleted: RouterEvent = { type: 'RouterDeleted', data: { id: ROUTER, gatewayPortId: null, deletedAt: T1 } };
-    given([created, deleted]).when({ type: 'deleteRouter', id: ROUTER, now: T1 }).thenError('RouterNotFound');
+    given([created, deleted]).when({ type: 'DeleteRouter', id: ROUTER, now: T1 }).thenError('RouterNotFound');
   });
 });

@@ -1,10 +1,21 @@
-import { domainError, type DomainError } from '../errors.js';
-import { cidrsOverlap, parseCidr } from './cidr.js';
+import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { cidrContains, cidrOf, cidrsOverlap, formatCidr, formatIp, parseCidr, parseIp } from '../ipam/index.js';
 import type { RouterInterface } from './events.js';
 import type { Router } from './state.js';
 
 export function badRequest(message: string, details?: Record<string, unknown>): DomainError {
   return domainError('BadRequest', `Bad router request: ${message}`, details ? { details } : {});
+}
+
+/** An address on a subnet, from another aggregate's facts, in canonical form. */
+export function addressOnSubnet(ip: string, cidr: string): { ip: string; cidr: string } | DomainError {
+  const subnet = parseCidr(cidr);
+  if (isDomainError(subnet)) return subnet;
+  const address = parseIp(ip);
+  if (!address || !cidrContains(subnet, address)) {
+    return domainError('InvalidIpForSubnet', `IP address ${ip} is not a valid IP for the specified subnet.`, { details: { ip, cidr } });
+  }
+  return { ip: formatIp(address), cidr: formatCidr(subnet) };
 }
 
 /** Subnets the router already has a port on, the gateway's external subnets included. */
@@ -14,13 +25,13 @@ function attachedSubnets(router: Pick<Router, 'interfaces' | 'gateway'>): readon
 
 /**
  * A router may hold one port per subnet and no two overlapping subnets, counting its gateway.
- * `existing` is the router as it will be apart from `added`.
+ * `existing` is the router as it will be apart from `added`; CIDRs are normalised.
  */
 export function checkNewSubnets(existing: Pick<Router, 'interfaces' | 'gateway'>, added: readonly { subnetId: string; cidr: string }[]): DomainError | null {
   for (const subnet of added) {
     for (const other of attachedSubnets(existing)) {
       if (other.subnetId === subnet.subnetId) return badRequest(`Router already has a port on subnet ${subnet.subnetId}`, { subnetId: subnet.subnetId });
-      if (cidrsOverlap(other.cidr, subnet.cidr)) {
+      if (cidrsOverlap(cidrOf(other.cidr), cidrOf(subnet.cidr))) {
         return badRequest(`Cidr ${subnet.cidr} of subnet ${subnet.subnetId} overlaps with cidr ${other.cidr} of subnet ${other.subnetId}`, {
           subnetId: subnet.subnetId,
           overlapsWith: other.subnetId,
@@ -33,7 +44,7 @@ export function checkNewSubnets(existing: Pick<Router, 'interfaces' | 'gateway'>
 
 /** In one router, all IPv6 subnets of a network share one port. */
 export function checkIpv6PortPerNetwork(router: Router, added: readonly RouterInterface[]): DomainError | null {
-  const isV6 = (i: RouterInterface) => parseCidr(i.cidr)?.version === 6;
+  const isV6 = (i: RouterInterface) => cidrOf(i.cidr).version === 6;
   for (const interfaceAdded of added.filter(isV6)) {
     const other = router.interfaces.find((i) => isV6(i) && i.networkId === interfaceAdded.networkId && i.portId !== interfaceAdded.portId);
     if (other) {

@@ -1,3 +1,4 @@
+import type { ResourceBaseInput } from '../common/index.js';
 import type { Route } from './events.js';
 
 interface Existing {
@@ -7,13 +8,10 @@ interface Existing {
   readonly now: string;
 }
 
-export interface CreateRouter {
-  readonly type: 'createRouter';
+export interface CreateRouter extends ResourceBaseInput {
+  readonly type: 'CreateRouter';
   readonly id: string;
   readonly project: string;
-  readonly name?: string;
-  readonly description?: string;
-  readonly tags?: readonly string[];
   readonly adminStateUp?: boolean;
   /** `ha` and `distributed` are admin-only, as in Neutron's default policy. */
   readonly ha?: boolean;
@@ -23,22 +21,22 @@ export interface CreateRouter {
 }
 
 export interface UpdateRouter extends Existing {
-  readonly type: 'updateRouter';
-  readonly name?: string;
-  readonly description?: string;
-  readonly tags?: readonly string[];
-  readonly adminStateUp?: boolean;
-  readonly ha?: boolean;
-  readonly distributed?: boolean;
-  /** Replaces all extra routes. */
-  readonly routes?: readonly Route[];
+  readonly type: 'UpdateRouter';
+  readonly changes: ResourceBaseInput & {
+    readonly adminStateUp?: boolean;
+    /** `ha` and `distributed` are admin-only. */
+    readonly ha?: boolean;
+    readonly distributed?: boolean;
+    /** Replaces all extra routes. */
+    readonly routes?: readonly Route[];
+  };
   /** The project's `router_route` quota; 30 when absent. */
   readonly maxRoutes?: number;
   readonly isAdmin: boolean;
 }
 
 export interface DeleteRouter extends Existing {
-  readonly type: 'deleteRouter';
+  readonly type: 'DeleteRouter';
 }
 
 export interface SubnetFacts {
@@ -56,7 +54,7 @@ export interface PortFixedIpFacts {
 }
 
 export interface SetRouterGateway extends Existing {
-  readonly type: 'setRouterGateway';
+  readonly type: 'SetRouterGateway';
   readonly network: { readonly id: string; readonly external: boolean };
   /** As requested; admin-only. Absent: kept from the current gateway, else true. */
   readonly enableSnat?: boolean;
@@ -70,11 +68,11 @@ export interface SetRouterGateway extends Existing {
 }
 
 export interface ClearRouterGateway extends Existing {
-  readonly type: 'clearRouterGateway';
+  readonly type: 'ClearRouterGateway';
   readonly floatingIpsUseGateway: boolean;
 }
 
-export type AddRouterInterface = Existing & { readonly type: 'addRouterInterface' } & (
+export type AddRouterInterface = Existing & { readonly type: 'AddRouterInterface' } & (
     | {
         readonly by: 'subnet';
         readonly subnet: SubnetFacts;
@@ -93,7 +91,7 @@ export type AddRouterInterface = Existing & { readonly type: 'addRouterInterface
   );
 
 export interface RemoveRouterInterface extends Existing {
-  readonly type: 'removeRouterInterface';
+  readonly type: 'RemoveRouterInterface';
   /** At least one; when both are given they must name the same interface. */
   readonly portId?: string;
   readonly subnetId?: string;

@@ -1,5 +1,5 @@
-import { domainError, type DomainError } from '../errors.js';
-import { cidrContains, parseCidr, parseIp } from './cidr.js';
+import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { cidrContains, cidrOf, formatCidr, formatIp, parseCidr, parseIp } from '../ipam/index.js';
 import type { Route } from './events.js';
 import type { Router } from './state.js';
 
@@ -18,25 +18,33 @@ export function connectedPrefixes(router: Pick<Router, 'interfaces' | 'gateway'>
   ];
 }
 
-/** Routes whose nexthop no longer lies on any of `connected`. */
+/** Routes (normalised) whose nexthop lies on none of `connected`. */
 export function unreachableRoutes(routes: readonly Route[], connected: readonly Connected[]): readonly Route[] {
-  return routes.filter((r) => !connected.some((c) => cidrContains(c.cidr, r.nexthop)));
+  return routes.filter((r) => {
+    const nexthop = parseIp(r.nexthop);
+    return !nexthop || !connected.some((c) => cidrContains(cidrOf(c.cidr), nexthop));
+  });
 }
 
 function invalidRoutes(route: Route, why: string): DomainError {
   return domainError('InvalidRoutes', `Invalid format for routes: ${JSON.stringify([route])}, ${why}`, { field: ['routes'], details: { route } });
 }
 
+function normaliseRoute(route: Route): Route | DomainError {
+  const destination = parseCidr(route.destination, { allowZeroPrefix: true });
+  if (isDomainError(destination)) return domainError(destination.code, destination.message, { field: ['routes', 'destination'] });
+  const nexthop = parseIp(route.nexthop);
+  if (!nexthop) return domainError('InvalidInput', `Invalid input for operation: '${route.nexthop}' is not a valid IP address.`, { field: ['routes', 'nexthop'] });
+  const normal = { destination: formatCidr(destination), nexthop: formatIp(nexthop) };
+  return destination.version === nexthop.version ? normal : invalidRoutes(normal, 'the nexthop and destination IP versions differ');
+}
+
 /** Normalises and validates a full replacement set of extra routes against the router's prefixes. */
 export function validateRoutes(requested: readonly Route[], router: Router, maxRoutes: number): readonly Route[] | DomainError {
   const routes: Route[] = [];
   for (const route of requested) {
-    const destination = parseCidr(route.destination);
-    if (!destination) return domainError('InvalidInput', `Invalid input for routes: '${route.destination}' is not a valid IP subnet`, { field: ['routes', 'destination'] });
-    const nexthop = parseIp(route.nexthop);
-    if (!nexthop) return domainError('InvalidInput', `Invalid input for routes: '${route.nexthop}' is not a valid IP address`, { field: ['routes', 'nexthop'] });
-    const normal = { destination: destination.cidr, nexthop: nexthop.address };
-    if (destination.version !== nexthop.version) return invalidRoutes(normal, 'the nexthop and destination IP versions differ');
+    const normal = normaliseRoute(route);
+    if (isDomainError(normal)) return normal;
     if (!routes.some((r) => r.destination === normal.destination && r.nexthop === normal.nexthop)) routes.push(normal);
   }
   if (routes.length > maxRoutes) {

@@ -1,4 +1,4 @@
-import type { ResourceState } from './lifecycle.js';
+import { initialLifecycle, type Lifecycle, type ResourceBase } from '../common/index.js';
 import type { GatewayFixedIp, Route, RouterInterface } from './events.js';
 
 export interface RouterGateway {
@@ -8,20 +8,15 @@ export interface RouterGateway {
   readonly externalFixedIps: readonly GatewayFixedIp[];
 }
 
-export interface Router {
-  readonly id: string;
-  readonly project: string;
-  readonly name: string;
-  readonly description: string;
-  readonly tags: readonly string[];
+export interface Router extends ResourceBase {
   readonly adminStateUp: boolean;
   readonly ha: boolean;
   readonly distributed: boolean;
   readonly routes: readonly Route[];
   readonly gateway: RouterGateway | null;
   readonly interfaces: readonly RouterInterface[];
-  readonly createdAt: string;
-  readonly updatedAt: string;
 }
 
-export type RouterState = ResourceState<Router>;
+export type RouterState = Lifecycle<Router>;
+
+export const initialRouterState: RouterState = initialLifecycle<Router>();

@@ -6,6 +6,8 @@ import { AggregateProjection } from '../projections/aggregate-projection.js';
 import type { Projection } from '../projections/projection.js';
 import { TenancyProjection } from '../projections/tenancy-projection.js';
 import { NetworkingProjection } from '../projections/networking-projection.js';
+import { RoutingProjection } from '../projections/routing-projection.js';
+import './routing/hooks.js';
 import { EventStore } from '../store/event-store.js';
 import { LogWaker } from '../store/log-waker.js';
 import { migrate } from '../store/migrate.js';
@@ -18,7 +20,7 @@ import type { Services } from './services.js';
  * same list (with quotas not enforced: history is history).
  */
 export function inlineProjections(aggregates: AggregateProjection): Projection[] {
-  return [new TenancyProjection(), aggregates, new NetworkingProjection()];
+  return [new TenancyProjection(), aggregates, new NetworkingProjection(), new RoutingProjection()];
 }
 
 export interface Running extends Services {

@@ -21,8 +21,11 @@ export const ERROR_CODES = [
   'SecurityGroupNotFound', 'SecurityGroupInUse', 'SecurityGroupAlreadyExists', 'SecurityGroupCannotRemoveDefault', 'SecurityGroupCannotUpdateDefault',
   'SecurityGroupDefaultAlreadyExists', 'SecurityGroupRuleExists', 'SecurityGroupRuleNotFound', 'SecurityGroupRuleInvalidProtocol', 'SecurityGroupInvalidPortRange',
   'SecurityGroupInvalidPortValue', 'SecurityGroupRuleParameterConflict', 'SecurityGroupRemoteGroupAndRemoteIpPrefix', 'SecurityGroupInvalidIcmpValue',
+  'SecurityGroupEthertypeConflictWithProtocol', 'SecurityGroupInvalidProtocolForPort', 'SecurityGroupMissingIcmpType', 'SecurityGroupProtocolRequiredWithPorts',
+  'SecurityGroupRuleAlreadyExists', 'SubnetMismatchForPort',
   'LoadBalancerNotFound', 'LoadBalancerAlreadyExists', 'ListenerNotFound', 'PoolNotFound', 'MemberNotFound', 'HealthMonitorNotFound',
   'DuplicateListenerEntry', 'DuplicateMemberEntry', 'DuplicatePoolEntry', 'DuplicateHealthMonitor', 'ListenerPoolProtocolMismatch', 'InvalidOption',
+  'IDAlreadyExists', 'ProviderNotEnabled',
 ] as const;
 
 export interface ErrorShape {

@@ -4,7 +4,7 @@ import { domainError, isDomainError, type DomainError } from '../../domain/error
 import { freeCandidates, macFromRandomBytes, normaliseMac, parseIp, pickCandidate } from '../../domain/ipam/index.js';
 import type { Network } from '../../domain/network/index.js';
 import {
-  candidateSubnets, portDecider, portStreamId, takesLowestFreeAddress,
+  candidateSubnets, isNetworkOwned, portDecider, portStreamId, takesLowestFreeAddress,
   type AddressPairRequest, type FixedIpRequest, type Port, type PortCommand,
 } from '../../domain/port/index.js';
 import type { Subnet } from '../../domain/subnet/index.js';
@@ -29,6 +29,8 @@ export interface PortInput {
   readonly securityGroups?: readonly string[];
   readonly portSecurityEnabled?: boolean;
   readonly allowedAddressPairs?: readonly AddressPairRequest[];
+  /** The project's default group, for a port created without securityGroups. */
+  readonly defaultSecurityGroupId?: string;
 }
 
 /** Candidates for every subnet that needs an automatic address: random in the first 1000 free, lowest for DHCP. */
@@ -82,6 +84,7 @@ export async function planCreatePort(s: Services, tx: Tx, actor: Actor, input: P
     network: network ? { id: network.id, project: network.project, shared: network.shared, external: network.external, portSecurityEnabled: network.portSecurityEnabled } : null,
     subnets: facts,
     ...pick(input, ['name', 'description', 'tags', 'fixedIps', 'macAddress', 'deviceOwner', 'deviceId', 'adminStateUp', 'bindingHost', 'securityGroups', 'portSecurityEnabled', 'allowedAddressPairs']),
+    ...(input.defaultSecurityGroupId !== undefined ? { defaultSecurityGroupId: input.defaultSecurityGroupId } : {}),
   };
   const need = candidateSubnets({ networkId: input.networkId, subnets: facts, requests: input.fixedIps, deviceOwner: input.deviceOwner ?? '', macAddress: '', current: [] });
   const exclude = (input.fixedIps ?? []).map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string');
@@ -148,10 +151,25 @@ export async function planDeletePort(s: Services, tx: Tx, actor: Actor, id: stri
 
 export type { Network };
 
+/**
+ * Supplies the project's default security group (creating it, on the project's first request) for
+ * a port created without groups: its id and the appends that create it, if any. Registered by the
+ * security group module.
+ */
+export type DefaultSecurityGroupHook = (s: Services, tx: Tx, projectId: string, now: string) => Promise<{ id: string; appends: PlannedAppend[] } | DomainError>;
+let defaultSecurityGroupHook: DefaultSecurityGroupHook | undefined;
+export function onDefaultSecurityGroup(hook: DefaultSecurityGroupHook): void {
+  defaultSecurityGroupHook = hook;
+}
+
 export function createPort(s: Services, actor: Actor, input: PortInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
-    const planned = await planCreatePort(s, tx, actor, input, new Date().toISOString());
-    return isDomainError(planned) ? planned : { appends: [planned.append], result: planned.port.id };
+    const now = new Date().toISOString();
+    const hook = input.securityGroups === undefined && !isNetworkOwned(input.deviceOwner ?? '') ? defaultSecurityGroupHook : undefined;
+    const group = hook ? await hook(s, tx, actor.projectId, now) : null;
+    if (isDomainError(group)) return group;
+    const planned = await planCreatePort(s, tx, actor, group ? { ...input, defaultSecurityGroupId: group.id } : input, now);
+    return isDomainError(planned) ? planned : { appends: [...(group?.appends ?? []), planned.append], result: planned.port.id };
   });
 }
 

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import {
+  associateFloatingIp, createFloatingIp, deleteFloatingIp, disassociateFloatingIp, updateFloatingIp,
+} from '../../app/routing/floating-ips.js';
+import type { FloatingIp } from '../../domain/floating-ip/index.js';
+import type { Network } from '../../domain/network/index.js';
+import type { Port } from '../../domain/port/index.js';
+import type { Router } from '../../domain/router/index.js';
+import { commandMetadata } from '../context.js';
+import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { builder } from './builder.js';
+import { defineMutation } from './mutation.js';
+import { NetworkRef, PortRef } from './networking.js';
+import { resourceNode, resourceRef } from './resource-node.js';
+import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, networkFilter, revisionSchema, RouterRef, undefIfNull, withTotalCount } from './routers.js';
+
+export const FloatingIpRef = resourceRef<FloatingIp>('FloatingIp');
+
+resourceNode(FloatingIpRef, 'floatingip', 'An address on an external network, NATed to a fixed IP of a port through a router.', (t) => ({
+  floatingNetworkId: t.string({ resolve: (r) => r.doc.floatingNetworkId }),
+  floatingNetwork: t.field({ type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.floatingNetworkId) }),
+  floatingSubnetId: t.string({ resolve: (r) => r.doc.floatingSubnetId }),
+  floatingIpAddress: t.string({ resolve: (r) => r.doc.floatingIpAddress }),
+  floatingPortId: t.string({ description: 'The hidden network:floatingip port holding the address.', resolve: (r) => r.doc.floatingPortId }),
+  portId: t.string({ nullable: true, resolve: (r) => r.doc.association?.portId ?? null }),
+  port: t.field({ type: PortRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.association ? resourceLoader<Port>(ctx, 'port').load(r.doc.association.portId) : null) }),
+  fixedIpAddress: t.string({ nullable: true, resolve: (r) => r.doc.association?.fixedIpAddress ?? null }),
+  routerId: t.string({ nullable: true, resolve: (r) => r.doc.association?.routerId ?? null }),
+  router: t.field({ type: RouterRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.association ? resourceLoader<Router>(ctx, 'router').load(r.doc.association.routerId) : null) }),
+  status: t.string({ description: 'DOWN until the agent has wired it, then ACTIVE (or ERROR).', resolve: (r) => r.doc.status }),
+  statusReason: t.string({ nullable: true, resolve: (r) => r.doc.statusReason }),
+}));
+
+const FloatingIpFilter = builder.inputType('FloatingIpFilter', {
+  fields: (t) => ({ floatingIpAddress: t.string({ required: false }), status: t.string({ required: false }) }),
+});
+
+builder.queryFields((t) => ({
+  floatingIps: t.connection({
+    type: FloatingIpRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'networkId: the floating network.' }), floatingIpFilter: t.arg({ type: FloatingIpFilter, required: false }) },
+    resolve: (_r, args, ctx) =>
+      listResources<FloatingIp>(ctx, 'floatingip', {
+        ...args, filter: networkFilter(args.filter),
+        docFilter: { floatingIpAddress: args.floatingIpFilter?.floatingIpAddress ?? undefined, status: args.floatingIpFilter?.status ?? undefined },
+      } as never) as never,
+  }, withTotalCount as never),
+}));
+
+const portRef = (id: string | null | undefined) => (id ? parseId(id, 'Port') : undefined);
+
+defineMutation('createFloatingIp', {
+  description: 'Allocates an address on an external network (the one asked for, else a free one); associated at once when portId is given. Status DOWN.',
+  input: (t) => ({
+    ...baseInput(t), id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
+    floatingNetworkId: t.string({ required: true }), floatingIpAddress: t.string({ required: false }), subnetId: t.string({ required: false }),
+    portId: t.string({ required: false }), fixedIpAddress: t.string({ required: false, description: 'Required when the port has several IPv4 addresses.' }),
+  }),
+  schema: z.object({
+    ...baseSchema, id: z.guid().nullish(), floatingNetworkId: idArg, floatingIpAddress: z.string().nullish(), subnetId: z.string().nullish(),
+    portId: z.string().nullish(), fixedIpAddress: z.string().nullish(),
+  }),
+  field: 'floatingIp',
+  type: FloatingIpRef,
+  run: async (input, ctx) => {
+    const fip = clean({
+      ...input, floatingNetworkId: parseId(input.floatingNetworkId, 'Network'), subnetId: input.subnetId ? parseId(input.subnetId, 'Subnet') : undefined, portId: portRef(input.portId),
+    });
+    return answerResource(ctx, 'floatingip', 'FloatingIP', await createFloatingIp(ctx.services, actorOf(ctx), fip as never, commandMetadata(ctx)));
+  },
+});
+
+defineMutation('updateFloatingIp', {
+  description: 'Changes a floating IP\'s name, description or tags. Use associateFloatingIp / disassociateFloatingIp to move it.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema }),
+  field: 'floatingIp',
+  type: FloatingIpRef,
+  run: async (input, ctx) => answerResource(ctx, 'floatingip', 'FloatingIP',
+    await updateFloatingIp(ctx.services, actorOf(ctx), parseId(input.id, 'FloatingIp'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('associateFloatingIp', {
+  description: 'Points the floating IP at a fixed IP of a port (moving it if associated). The port\'s subnet needs a router with its gateway on the floating network.',
+  input: (t) => ({
+    id: t.string({ required: true }), expectedRevision: t.int({ required: false }),
+    portId: t.string({ required: true }), fixedIpAddress: t.string({ required: false }),
+  }),
+  schema: z.object({ id: idArg, ...revisionSchema, portId: idArg, fixedIpAddress: z.string().nullish() }),
+  field: 'floatingIp',
+  type: FloatingIpRef,
+  run: async (input, ctx) => answerResource(ctx, 'floatingip', 'FloatingIP',
+    await associateFloatingIp(ctx.services, actorOf(ctx), parseId(input.id, 'FloatingIp'), parseId(input.portId, 'Port'), undefIfNull(input.fixedIpAddress), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('disassociateFloatingIp', {
+  description: 'Detaches the floating IP from its port; it keeps its address.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'floatingIp',
+  type: FloatingIpRef,
+  run: async (input, ctx) => answerResource(ctx, 'floatingip', 'FloatingIP',
+    await disassociateFloatingIp(ctx.services, actorOf(ctx), parseId(input.id, 'FloatingIp'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteFloatingIp', {
+  description: 'Releases the floating IP and its address.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteFloatingIp(ctx.services, actorOf(ctx), parseId(input.id, 'FloatingIp'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import {
+  addRouterInterface, clearRouterGateway, createRouter, deleteRouter, removeRouterInterface, setRouterGateway, updateRouter,
+} from '../../app/routing/routers.js';
+import type { Network } from '../../domain/network/index.js';
+import type { Port } from '../../domain/port/index.js';
+import type { Router, RouterGateway, RouterInterface } from '../../domain/router/index.js';
+import { commandMetadata } from '../context.js';
+import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { builder } from './builder.js';
+import { defineMutation } from './mutation.js';
+import { NetworkRef, PortRef } from './networking.js';
+import { resourceNode, resourceRef } from './resource-node.js';
+import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
+
+// ---- helpers shared by the routing and security schema files ------------------------------------
+
+/** Drops absent and null fields: GraphQL's null means "not given" for these inputs. */
+export const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
+export const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+export const idArg = z.string().min(1);
+export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish() };
+export const revisionSchema = { expectedRevision: z.number().int().nullish() };
+export const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
+  name: t.string({ required: false }),
+  description: t.string({ required: false }),
+  tags: t.stringList({ required: false }),
+});
+/** The fields of an update other than its target and revision. */
+export const changesOf = <T extends { id: string; expectedRevision?: number | null }>(input: T) => {
+  const { id: _id, expectedRevision: _r, ...rest } = input;
+  return clean(rest as Record<string, unknown>);
+};
+export const withTotalCount = { fields: (c: { int: (o: { resolve: (p: unknown) => number }) => unknown }) => ({ totalCount: c.int({ resolve: (p) => (p as { totalCount: number }).totalCount }) }) };
+/** A filter whose networkId may be a global id. */
+export const networkFilter = <F extends { networkId?: string | null }>(f: F | null | undefined) => (f ? { ...f, networkId: f.networkId ? parseId(f.networkId, 'Network') : null } : null);
+
+// ---- types ------------------------------------------------------------------------------------
+
+export const RouterRef = resourceRef<Router>('Router');
+
+const RouterRoute = builder.objectRef<{ destination: string; nexthop: string }>('RouterRoute').implement({
+  fields: (t) => ({ destination: t.exposeString('destination'), nexthop: t.exposeString('nexthop') }),
+});
+const ExternalFixedIp = builder.objectRef<{ subnetId: string; ipAddress: string }>('ExternalFixedIp').implement({
+  fields: (t) => ({ subnetId: t.exposeString('subnetId'), ipAddress: t.exposeString('ipAddress') }),
+});
+const ExternalGatewayInfo = builder.objectRef<RouterGateway>('ExternalGatewayInfo').implement({
+  description: 'The router\'s uplink: a network:router_gateway port on an external network.',
+  fields: (t) => ({
+    networkId: t.exposeString('networkId'),
+    network: t.field({ type: NetworkRef, nullable: true, resolve: (g, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(g.networkId) }),
+    portId: t.exposeString('portId'),
+    enableSnat: t.exposeBoolean('enableSnat'),
+    externalFixedIps: t.field({ type: [ExternalFixedIp], resolve: (g) => g.externalFixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })) }),
+  }),
+});
+const RouterInterfaceRef = builder.objectRef<RouterInterface>('RouterInterface').implement({
+  description: 'One subnet the router is attached to, through a network:router_interface port.',
+  fields: (t) => ({
+    portId: t.exposeString('portId'),
+    port: t.field({ type: PortRef, nullable: true, resolve: (i, _a, ctx) => resourceLoader<Port>(ctx, 'port').load(i.portId) }),
+    subnetId: t.exposeString('subnetId'),
+    networkId: t.exposeString('networkId'),
+    ipAddress: t.string({ resolve: (i) => i.ip }),
+    cidr: t.exposeString('cidr'),
+  }),
+});
+
+resourceNode(RouterRef, 'router', 'A virtual router: interfaces on tenant subnets, an optional gateway with SNAT, extra routes.', (t) => ({
+  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
+  status: t.string({ resolve: () => 'ACTIVE' }),
+  ha: t.boolean({ resolve: (r) => r.doc.ha }),
+  distributed: t.boolean({ resolve: (r) => r.doc.distributed }),
+  routes: t.field({ type: [RouterRoute], resolve: (r) => [...r.doc.routes] }),
+  externalGatewayInfo: t.field({ type: ExternalGatewayInfo, nullable: true, resolve: (r) => r.doc.gateway }),
+  interfaces: t.field({ type: [RouterInterfaceRef], resolve: (r) => [...r.doc.interfaces] }),
+}));
+
+builder.queryFields((t) => ({
+  routers: t.connection({
+    type: RouterRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: (_r, args, ctx) => listResources<Router>(ctx, 'router', args as never) as never,
+  }, withTotalCount as never),
+}));
+
+// ---- mutations --------------------------------------------------------------------------------
+
+const RouteInput = builder.inputType('RouterRouteInput', { fields: (t) => ({ destination: t.string({ required: true }), nexthop: t.string({ required: true }) }) });
+const ExternalFixedIpInput = builder.inputType('ExternalFixedIpInput', { fields: (t) => ({ subnetId: t.string({ required: false }), ipAddress: t.string({ required: false }) }) });
+const externalFixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() })
+  .transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
+const flags = { adminStateUp: z.boolean().nullish(), ha: z.boolean().nullish(), distributed: z.boolean().nullish() };
+
+defineMutation('createRouter', {
+  description: 'Creates a router. ha and distributed are admin-only. Set its gateway with setRouterGateway.',
+  input: (t) => ({
+    ...baseInput(t), id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
+    adminStateUp: t.boolean({ required: false }), ha: t.boolean({ required: false }), distributed: t.boolean({ required: false }),
+  }),
+  schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...flags }),
+  field: 'router',
+  type: RouterRef,
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, actorOf(ctx), clean(input) as never, commandMetadata(ctx))),
+});
+
+defineMutation('updateRouter', {
+  description: 'Changes a router. `routes` replaces all extra routes; each nexthop must be on a connected subnet.',
+  input: (t) => ({
+    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t),
+    adminStateUp: t.boolean({ required: false }), ha: t.boolean({ required: false }), distributed: t.boolean({ required: false }),
+    routes: t.field({ type: [RouteInput], required: false }),
+  }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...flags, routes: z.array(z.object({ destination: z.string(), nexthop: z.string() })).nullish() }),
+  field: 'router',
+  type: RouterRef,
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
+    await updateRouter(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteRouter', {
+  description: 'Deletes a router and its gateway port; RouterInUse while it has interfaces.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteRouter(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('setRouterGateway', {
+  description: 'Sets or replaces the external gateway: a port with an address on the external network. enableSnat (default true) and externalFixedIps are admin-only.',
+  input: (t) => ({
+    id: t.string({ required: true, description: 'The router.' }), expectedRevision: t.int({ required: false }),
+    networkId: t.string({ required: true, description: 'An external network.' }),
+    enableSnat: t.boolean({ required: false }),
+    externalFixedIps: t.field({ type: [ExternalFixedIpInput], required: false }),
+  }),
+  schema: z.object({ id: idArg, ...revisionSchema, networkId: idArg, enableSnat: z.boolean().nullish(), externalFixedIps: z.array(externalFixedIpSchema).nullish() }),
+  field: 'router',
+  type: RouterRef,
+  run: async (input, ctx) => {
+    const gateway = clean({ networkId: parseId(input.networkId, 'Network'), enableSnat: input.enableSnat, externalFixedIps: input.externalFixedIps });
+    return answerResource(ctx, 'router', 'Router',
+      await setRouterGateway(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), gateway as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+  },
+});
+
+defineMutation('clearRouterGateway', {
+  description: 'Removes the gateway and its port; RouterExternalGatewayInUseByFloatingIp while floating IPs need it.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'router',
+  type: RouterRef,
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
+    await clearRouterGateway(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+const interfaceInput = (t: Parameters<typeof baseInput>[0]) => ({
+  id: t.string({ required: true, description: 'The router.' }),
+  subnetId: t.string({ required: false, description: 'Exactly one of subnetId and portId.' }),
+  portId: t.string({ required: false }),
+});
+const interfaceSchema = z.object({ id: idArg, subnetId: z.string().nullish(), portId: z.string().nullish() });
+const interfaceOf = (input: z.infer<typeof interfaceSchema>) =>
+  clean({ subnetId: input.subnetId ? parseId(input.subnetId, 'Subnet') : undefined, portId: input.portId ? parseId(input.portId, 'Port') : undefined });
+
+defineMutation('addRouterInterface', {
+  description: 'Attaches a subnet (a new network:router_interface port takes its gateway address) or an unbound port.',
+  input: interfaceInput,
+  schema: interfaceSchema,
+  field: 'router',
+  type: RouterRef,
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
+    await addRouterInterface(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), interfaceOf(input), commandMetadata(ctx))),
+});
+
+defineMutation('removeRouterInterface', {
+  description: 'Detaches a subnet or port and deletes the interface port; RouterInterfaceInUseByFloatingIP while floating IPs need it.',
+  input: interfaceInput,
+  schema: interfaceSchema,
+  field: 'router',
+  type: RouterRef,
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
+    await removeRouterInterface(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), interfaceOf(input), commandMetadata(ctx))),
+});

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import {
+  createSecurityGroup, createSecurityGroupRule, deleteSecurityGroup, deleteSecurityGroupRule, ensureDefaultSecurityGroup, updateSecurityGroup,
+} from '../../app/security/security-groups.js';
+import type { SecurityGroup, SecurityGroupRule } from '../../domain/security-group/index.js';
+import { commandMetadata, type Context } from '../context.js';
+import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { builder } from './builder.js';
+import { defineMutation } from './mutation.js';
+import { resourceNode, resourceRef } from './resource-node.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, withTotalCount } from './routers.js';
+
+type RuleDoc = SecurityGroupRule & { readonly securityGroupId: string };
+
+export const SecurityGroupRef = resourceRef<SecurityGroup>('SecurityGroup');
+export const SecurityGroupRuleRef = resourceRef<RuleDoc>('SecurityGroupRule');
+
+/** A group's rules from the group's own row: the same documents the rule rows hold. */
+const rulesOf = (g: ResourceRecord<SecurityGroup>): ResourceRecord<RuleDoc>[] =>
+  g.doc.rules.map((r) => ({ id: r.id, kind: 'security_group_rule', project: g.project, revision: g.revision, createdAt: g.createdAt, updatedAt: g.updatedAt, doc: { ...r, securityGroupId: g.id } }));
+
+resourceNode(SecurityGroupRef, 'security_group', 'A set of allow rules applied to ports. Each project has a `default` group, created on its first request.', (t) => ({
+  stateful: t.boolean({ resolve: (r) => r.doc.stateful }),
+  isDefault: t.boolean({ resolve: (r) => r.doc.isDefault }),
+  rules: t.field({ type: [SecurityGroupRuleRef], resolve: (r) => rulesOf(r) }),
+}));
+
+resourceNode(SecurityGroupRuleRef, 'security_group_rule', 'An allow rule of a security group, stored normalised (1-65535 is no range; IPv6 ICMP is ipv6-icmp).', (t) => ({
+  securityGroupId: t.string({ resolve: (r) => r.doc.securityGroupId }),
+  securityGroup: t.field({ type: SecurityGroupRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<SecurityGroup>(ctx, 'security_group').load(r.doc.securityGroupId) }),
+  direction: t.string({ resolve: (r) => r.doc.direction }),
+  ethertype: t.string({ resolve: (r) => r.doc.ethertype }),
+  protocol: t.string({ nullable: true, description: 'null: any protocol.', resolve: (r) => r.doc.protocol }),
+  portRangeMin: t.int({ nullable: true, description: 'For ICMP: the type.', resolve: (r) => r.doc.portRangeMin }),
+  portRangeMax: t.int({ nullable: true, description: 'For ICMP: the code.', resolve: (r) => r.doc.portRangeMax }),
+  remoteIpPrefix: t.string({ nullable: true, resolve: (r) => r.doc.remoteIpPrefix }),
+  remoteGroupId: t.string({ nullable: true, resolve: (r) => r.doc.remoteGroupId }),
+}));
+
+/** Neutron creates a project's default group on its first request; listing groups is the usual one. */
+async function withDefaultGroup(ctx: Context): Promise<void> {
+  const out = await ensureDefaultSecurityGroup(ctx.services, actorOf(ctx), commandMetadata(ctx));
+  if (!out.ok) ctx.log.warn({ error: out.error }, 'could not create the default security group');
+}
+
+const RuleFilter = builder.inputType('SecurityGroupRuleFilter', {
+  fields: (t) => ({ securityGroupId: t.string({ required: false }), direction: t.string({ required: false }), ethertype: t.string({ required: false }) }),
+});
+
+builder.queryFields((t) => ({
+  securityGroups: t.connection({
+    type: SecurityGroupRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: async (_r, args, ctx) => {
+      await withDefaultGroup(ctx);
+      return listResources<SecurityGroup>(ctx, 'security_group', args as never) as never;
+    },
+  }, withTotalCount as never),
+  securityGroupRules: t.connection({
+    type: SecurityGroupRuleRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }), ruleFilter: t.arg({ type: RuleFilter, required: false }) },
+    resolve: async (_r, args, ctx) => {
+      await withDefaultGroup(ctx);
+      const f = args.ruleFilter;
+      return listResources<RuleDoc>(ctx, 'security_group_rule', {
+        ...args,
+        docFilter: { securityGroupId: f?.securityGroupId ? parseId(f.securityGroupId, 'SecurityGroup') : undefined, direction: f?.direction ?? undefined, ethertype: f?.ethertype ?? undefined },
+      } as never) as never;
+    },
+  }, withTotalCount as never),
+}));
+
+defineMutation('createSecurityGroup', {
+  description: 'Creates a security group with egress-anywhere rules for IPv4 and IPv6. The name `default` is taken by the project\'s default group.',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }), stateful: t.boolean({ required: false }) }),
+  schema: z.object({ ...baseSchema, id: z.guid().nullish(), stateful: z.boolean().nullish() }),
+  field: 'securityGroup',
+  type: SecurityGroupRef,
+  run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, actorOf(ctx), clean(input) as never, commandMetadata(ctx))),
+});
+
+defineMutation('updateSecurityGroup', {
+  description: 'Changes a security group. The default group cannot be renamed.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), stateful: t.boolean({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, stateful: z.boolean().nullish() }),
+  field: 'securityGroup',
+  type: SecurityGroupRef,
+  run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup',
+    await updateSecurityGroup(ctx.services, actorOf(ctx), parseId(input.id, 'SecurityGroup'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteSecurityGroup', {
+  description: 'Deletes a security group with its rules; SecurityGroupInUse while ports use it. Only an admin may delete a default group.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteSecurityGroup(ctx.services, actorOf(ctx), parseId(input.id, 'SecurityGroup'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('createSecurityGroupRule', {
+  description: 'Adds an allow rule, validated and normalised as Neutron does (protocol names or numbers, port ranges, ICMP type/code, prefixes).',
+  input: (t) => ({
+    id: t.string({ required: false }), securityGroupId: t.string({ required: true }),
+    direction: t.string({ required: true, description: 'ingress | egress' }), ethertype: t.string({ required: false, description: 'IPv4 (default) | IPv6' }),
+    protocol: t.string({ required: false, description: 'A name (tcp, udp, icmp, ...), a number 0-255, or any/null for all.' }),
+    portRangeMin: t.int({ required: false }), portRangeMax: t.int({ required: false }),
+    remoteIpPrefix: t.string({ required: false }), remoteGroupId: t.string({ required: false }), description: t.string({ required: false }),
+  }),
+  schema: z.object({
+    id: z.guid().nullish(), securityGroupId: idArg, direction: z.string(), ethertype: z.string().nullish(), protocol: z.string().nullish(),
+    portRangeMin: z.number().int().nullish(), portRangeMax: z.number().int().nullish(), remoteIpPrefix: z.string().nullish(), remoteGroupId: z.string().nullish(),
+    description: z.string().max(255).nullish(),
+  }),
+  field: 'securityGroupRule',
+  type: SecurityGroupRuleRef,
+  run: async (input, ctx) => {
+    const { securityGroupId, remoteGroupId, ...rule } = input;
+    const remote = remoteGroupId ? { remoteGroupId: parseId(remoteGroupId, 'SecurityGroup') } : {};
+    return answerResource(ctx, 'security_group_rule', 'SecurityGroupRule',
+      await createSecurityGroupRule(ctx.services, actorOf(ctx), parseId(securityGroupId, 'SecurityGroup'), { ...clean(rule), ...remote } as never, commandMetadata(ctx)));
+  },
+});
+
+defineMutation('deleteSecurityGroupRule', {
+  description: 'Removes a rule from its group.',
+  input: (t) => ({ id: t.string({ required: true }) }),
+  schema: z.object({ id: idArg }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteSecurityGroupRule(ctx.services, actorOf(ctx), parseId(input.id, 'SecurityGroupRule'), commandMetadata(ctx))),
+});

@@ -1,0 +1,36 @@
+import type { Lifecycle } from '../../domain/common/index.js';
+import type { Subnet } from '../../domain/subnet/index.js';
+import type { Tx } from '../command-runtime.js';
+import { isUuid } from '../networking/facts.js';
+import type { Actor } from '../plan.js';
+import type { Services } from '../services.js';
+
+/** Loads a resource the actor may change; another project's resource is simply not found (null). */
+export async function loadOwn<R extends { project: string }>(s: Services, tx: Tx, actor: Actor, streamType: string, id: string) {
+  if (!isUuid(id)) return null;
+  const loaded = await s.aggregates.load<Lifecycle<R>>(tx, `${streamType}-${id}`);
+  if (loaded.state.status === 'live' && !actor.isAdmin && loaded.state.resource.project !== actor.projectId) return null;
+  return loaded;
+}
+
+/**
+ * Locks a resource's read-model row for the rest of the transaction: `update` by commands whose
+ * checks a concurrent `share` holder could invalidate, `share` by those that only rely on it.
+ * Answers whether the row exists.
+ */
+export async function lockRow(tx: Tx, id: string, mode: 'share' | 'update'): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const rows = mode === 'update' ? await tx`select 1 from rm_resources where id = ${id} for update` : await tx`select 1 from rm_resources where id = ${id} for share`;
+  return rows.length > 0;
+}
+
+/** Fixed IPs with the CIDR of their subnet, as the router decider takes them. */
+export function withCidrs(fixedIps: readonly { subnetId: string; ipAddress: string }[], subnets: readonly Subnet[]) {
+  return fixedIps.flatMap((f) => {
+    const subnet = subnets.find((x) => x.id === f.subnetId);
+    return subnet ? [{ subnetId: f.subnetId, ipAddress: f.ipAddress, cidr: subnet.cidr }] : [];
+  });
+}
+
+/** The platform acting on its own ports (gateway, interface and floating IP ports) on a network of `projectId`. */
+export const platformActor = (projectId: string): Actor => ({ projectId, isAdmin: true });

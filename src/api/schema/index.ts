@@ -4,6 +4,10 @@ import './errors.js';
 import './resources.js';
 import './tenancy.js';
 import './networking.js';
+import './routers.js';
+import './floating-ips.js';
+import './security-groups.js';
+import './loadbalancers.js';
 
 let built: GraphQLSchema | undefined;
 

@@ -4,12 +4,48 @@ import { portDecider, portEvents } from '../../domain/port/index.js';
 import { subnetDecider, subnetEvents } from '../../domain/subnet/index.js';
 import type { AggregateKind } from '../aggregate-kind.js';
 import { lifecycleKind } from './lifecycle-kind.js';
+import { floatingIpDecider, floatingIpEvents } from '../../domain/floating-ip/index.js';
+import { routerDecider, routerEvents } from '../../domain/router/index.js';
+import { securityGroupDecider, securityGroupEvents, type SecurityGroupEvent, type SecurityGroupState } from '../../domain/security-group/index.js';
+import { defineKind, type ResourceRow } from '../aggregate-kind.js';
+import { loadBalancerEvents } from '../../domain/loadbalancer/index.js';
+import { loadBalancerKind } from './loadbalancer-kind.js';
+
+const securityGroupRows = lifecycleKind({ streamType: 'securitygroup', kind: 'security_group', events: securityGroupEvents, decider: securityGroupDecider });
+
+/**
+ * A security group and each of its rules as rows of their own kind, so rules count against the
+ * security_group_rule quota and can be listed and found by id. A rule keeps the createdAt of its
+ * first row (the upsert leaves created_at alone).
+ */
+const securityGroupKind = defineKind<SecurityGroupState, SecurityGroupEvent>({
+  streamType: 'securitygroup',
+  eventTypes: securityGroupEvents.map((d) => d.type),
+  initialState: securityGroupDecider.initialState,
+  evolve: (s, e) => securityGroupDecider.evolve(s, e),
+  resources: (s, version) => [
+    ...securityGroupRows.resources(s, version),
+    ...(s.status !== 'live' ? [] : s.resource.rules.map((r): ResourceRow => ({
+      id: r.id, kind: 'security_group_rule', project: s.resource.project, name: '', tags: [], networkId: null, revision: s.revision,
+      createdAt: s.resource.updatedAt, updatedAt: s.resource.updatedAt, doc: { ...r, securityGroupId: s.resource.id },
+    }))),
+  ],
+});
+
+const routingKinds: readonly AggregateKind[] = [
+  lifecycleKind({ streamType: 'router', kind: 'router', events: routerEvents, decider: routerDecider }),
+  lifecycleKind({ streamType: 'floatingip', kind: 'floatingip', events: floatingIpEvents, decider: floatingIpDecider, networkId: (f) => f.floatingNetworkId }),
+  securityGroupKind,
+];
+const routingEvents: readonly EventDefinition[] = [...routerEvents, ...floatingIpEvents, ...securityGroupEvents];
 
 /** Every aggregate type the read model folds. */
 export const resourceKinds: readonly AggregateKind[] = [
   lifecycleKind({ streamType: 'network', kind: 'network', events: networkEvents, decider: networkDecider, networkId: (n) => n.id }),
   lifecycleKind({ streamType: 'subnet', kind: 'subnet', events: subnetEvents, decider: subnetDecider, networkId: (s) => s.networkId }),
   lifecycleKind({ streamType: 'port', kind: 'port', events: portEvents, decider: portDecider, networkId: (p) => p.networkId }),
+  loadBalancerKind,
+  ...routingKinds,
 ];
 
-export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents];
+export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents];

@@ -1,0 +1,411 @@
+import { z } from 'zod';
+import {
+  addMember, createHealthMonitor, createListener, createLoadBalancer, createPool, deleteHealthMonitor, deleteListener, deleteLoadBalancer, deletePool,
+  removeMember, replacePoolMembers, updateHealthMonitor, updateListener, updateLoadBalancer, updateMember, updatePool,
+} from '../../app/loadbalancing/index.js';
+import type { CommandOutcome } from '../../app/command-runtime.js';
+import {
+  HealthMonitorTypeSchema, HttpMethodSchema, LbAlgorithmSchema, ListenerProtocolSchema, PoolProtocolSchema, SessionPersistenceTypeSchema,
+} from '../../domain/loadbalancer/index.js';
+import type { Port } from '../../domain/port/index.js';
+import type { HealthMonitorDoc, ListenerDoc, LoadBalancerDoc, MemberDoc, PoolDoc } from '../../projections/kinds/loadbalancer-kind.js';
+import { commandMetadata, type Context } from '../context.js';
+import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { builder } from './builder.js';
+import { defineMutation } from './mutation.js';
+import { PortRef } from './networking.js';
+import { resourceNode, resourceRef } from './resource-node.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
+
+// ---- types ------------------------------------------------------------------------------------
+
+export const LoadBalancerRef = resourceRef<LoadBalancerDoc>('LoadBalancer');
+export const ListenerRef = resourceRef<ListenerDoc>('Listener');
+export const PoolRef = resourceRef<PoolDoc>('Pool');
+export const MemberRef = resourceRef<MemberDoc>('Member');
+export const HealthMonitorRef = resourceRef<HealthMonitorDoc>('HealthMonitor');
+
+type FieldBuilder = Parameters<Parameters<typeof resourceNode<ListenerDoc>>[3]>[0];
+type Statused = { provisioningStatus: string; operatingStatus: string; statusError: string | null; adminStateUp: boolean };
+
+/** Statuses come from the decider's roll-up, stored with each row by the projection. */
+const statusFields = (t: FieldBuilder) => ({
+  adminStateUp: t.boolean({ resolve: (r) => (r.doc as Statused).adminStateUp }),
+  provisioningStatus: t.string({
+    description: 'PENDING_CREATE | PENDING_UPDATE | PENDING_DELETE until the dataplane has applied the latest change, then ACTIVE (or ERROR).',
+    resolve: (r) => (r.doc as Statused).provisioningStatus,
+  }),
+  operatingStatus: t.string({ description: 'ONLINE | OFFLINE | DEGRADED | ERROR | NO_MONITOR | DRAINING', resolve: (r) => (r.doc as Statused).operatingStatus }),
+  statusError: t.string({ nullable: true, description: 'Why the apply covering the latest change failed (provisioningStatus ERROR).', resolve: (r) => (r.doc as Statused).statusError }),
+});
+
+async function loadAll<D>(ctx: Context, kind: string, ids: readonly string[]): Promise<ResourceRecord<D>[]> {
+  const rows = await resourceLoader<D>(ctx, kind).loadMany(ids);
+  return rows.filter((x): x is ResourceRecord<D> => x !== null && !(x instanceof Error));
+}
+
+const SessionPersistence = builder.objectRef<{ type: string; cookieName: string | null }>('SessionPersistence').implement({
+  fields: (t) => ({ type: t.exposeString('type'), cookieName: t.exposeString('cookieName', { nullable: true }) }),
+});
+
+resourceNode(LoadBalancerRef, 'loadbalancer', 'An Octavia-style load balancer: a VIP with listeners, pools, members and health monitors.', (t) => ({
+  ...statusFields(t as never),
+  provider: t.string({ resolve: (r) => r.doc.provider }),
+  vipAddress: t.string({ nullable: true, resolve: (r) => r.doc.vip?.address ?? null }),
+  vipPortId: t.string({ nullable: true, resolve: (r) => r.doc.vip?.portId ?? null }),
+  vipSubnetId: t.string({ nullable: true, resolve: (r) => r.doc.vip?.subnetId ?? null }),
+  vipNetworkId: t.string({ nullable: true, resolve: (r) => r.doc.vip?.networkId ?? null }),
+  vipPort: t.field({ type: PortRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.vip ? resourceLoader<Port>(ctx, 'port').load(r.doc.vip.portId) : null) }),
+  generation: t.int({ description: 'Desired-state generation: raised by every change the dataplane must apply.', resolve: (r) => r.doc.generation }),
+  appliedGeneration: t.int({ description: 'The generation the dataplane last reported running.', resolve: (r) => r.doc.appliedGeneration }),
+  listeners: t.field({ type: [ListenerRef], resolve: (r, _a, ctx) => loadAll<ListenerDoc>(ctx, 'listener', r.doc.listenerIds) }),
+  pools: t.field({ type: [PoolRef], resolve: (r, _a, ctx) => loadAll<PoolDoc>(ctx, 'pool', r.doc.poolIds) }),
+}));
+
+const parent = (t: FieldBuilder) => ({
+  loadBalancerId: t.string({ resolve: (r) => r.doc.loadBalancerId }),
+  loadBalancer: t.field({ type: LoadBalancerRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<LoadBalancerDoc>(ctx, 'loadbalancer').load(r.doc.loadBalancerId) }),
+});
+
+resourceNode(ListenerRef, 'listener', 'A frontend: protocol and port on the load balancer VIP.', (t) => ({
+  ...statusFields(t as never),
+  ...parent(t as never),
+  protocol: t.string({ resolve: (r) => r.doc.protocol }),
+  protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
+  connectionLimit: t.int({ description: '-1 means unlimited.', resolve: (r) => r.doc.connectionLimit }),
+  timeoutClientData: t.int({ resolve: (r) => r.doc.timeoutClientData }),
+  timeoutMemberConnect: t.int({ resolve: (r) => r.doc.timeoutMemberConnect }),
+  timeoutMemberData: t.int({ resolve: (r) => r.doc.timeoutMemberData }),
+  timeoutTcpInspect: t.int({ resolve: (r) => r.doc.timeoutTcpInspect }),
+  defaultPoolId: t.string({ nullable: true, resolve: (r) => r.doc.defaultPoolId }),
+  defaultPool: t.field({ type: PoolRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.defaultPoolId ? resourceLoader<PoolDoc>(ctx, 'pool').load(r.doc.defaultPoolId) : null) }),
+}));
+
+resourceNode(PoolRef, 'pool', 'A backend: members balanced with one algorithm, optionally health-monitored.', (t) => ({
+  ...statusFields(t as never),
+  ...parent(t as never),
+  protocol: t.string({ resolve: (r) => r.doc.protocol }),
+  lbAlgorithm: t.string({ resolve: (r) => r.doc.lbAlgorithm }),
+  sessionPersistence: t.field({ type: SessionPersistence, nullable: true, resolve: (r) => r.doc.sessionPersistence }),
+  listeners: t.field({ type: [ListenerRef], description: 'Listeners using this pool as their default pool.', resolve: (r, _a, ctx) => loadAll<ListenerDoc>(ctx, 'listener', r.doc.listenerIds) }),
+  members: t.field({ type: [MemberRef], resolve: (r, _a, ctx) => loadAll<MemberDoc>(ctx, 'member', r.doc.memberIds) }),
+  healthMonitorId: t.string({ nullable: true, resolve: (r) => r.doc.healthMonitorId }),
+  healthMonitor: t.field({ type: HealthMonitorRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.healthMonitorId ? resourceLoader<HealthMonitorDoc>(ctx, 'healthmonitor').load(r.doc.healthMonitorId) : null) }),
+}));
+
+const inPool = (t: FieldBuilder) => ({
+  poolId: t.string({ resolve: (r) => (r.doc as unknown as { poolId: string }).poolId }),
+  pool: t.field({ type: PoolRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<PoolDoc>(ctx, 'pool').load((r.doc as unknown as { poolId: string }).poolId) }),
+});
+
+resourceNode(MemberRef, 'member', 'A backend server of a pool (address and port).', (t) => ({
+  ...statusFields(t as never),
+  ...parent(t as never),
+  ...inPool(t as never),
+  address: t.string({ resolve: (r) => r.doc.address }),
+  protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
+  weight: t.int({ resolve: (r) => r.doc.weight }),
+  subnetId: t.string({ nullable: true, resolve: (r) => r.doc.subnetId }),
+  backup: t.boolean({ resolve: (r) => r.doc.backup }),
+  monitorAddress: t.string({ nullable: true, resolve: (r) => r.doc.monitorAddress }),
+  monitorPort: t.int({ nullable: true, resolve: (r) => r.doc.monitorPort }),
+}));
+
+resourceNode(HealthMonitorRef, 'healthmonitor', 'Checks the members of one pool.', (t) => ({
+  ...statusFields(t as never),
+  ...parent(t as never),
+  ...inPool(t as never),
+  type: t.string({ resolve: (r) => r.doc.monitorType }),
+  delay: t.int({ resolve: (r) => r.doc.delay }),
+  timeout: t.int({ resolve: (r) => r.doc.timeout }),
+  maxRetries: t.int({ resolve: (r) => r.doc.maxRetries }),
+  maxRetriesDown: t.int({ resolve: (r) => r.doc.maxRetriesDown }),
+  httpMethod: t.string({ nullable: true, resolve: (r) => r.doc.httpMethod }),
+  urlPath: t.string({ nullable: true, resolve: (r) => r.doc.urlPath }),
+  expectedCodes: t.string({ nullable: true, resolve: (r) => r.doc.expectedCodes }),
+}));
+
+// ---- queries ----------------------------------------------------------------------------------
+
+builder.queryFields((t) => ({
+  loadBalancers: t.connection({
+    type: LoadBalancerRef,
+    description: 'Load balancers; deleted ones show (PENDING_DELETE) until the dataplane has removed them.',
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: (_r, args, ctx) =>
+      listResources<LoadBalancerDoc>(ctx, 'loadbalancer', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null } as never) as never,
+  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+}));
+
+// ---- mutations --------------------------------------------------------------------------------
+
+type InputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
+
+const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
+const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+/** Fields where an explicit null means "clear it" and absence means "leave it". */
+const nullable = <K extends string>(raw: object, keys: readonly K[]) =>
+  Object.fromEntries(keys.filter((k) => k in raw).map((k) => [k, (raw as Record<K, unknown>)[k] ?? null])) as Partial<Record<K, never>>;
+
+const id = z.string().min(1);
+const optionalId = z.guid().nullish();
+const revision = z.number().int().nullish();
+const descriptive = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish(), adminStateUp: z.boolean().nullish() };
+const descriptiveInput = (t: InputFields) => ({
+  name: t.string({ required: false }), description: t.string({ required: false }), tags: t.stringList({ required: false }), adminStateUp: t.boolean({ required: false }),
+});
+const int = z.number().int().nullish();
+const deleteInput = (t: InputFields) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) });
+const deleteSchema = z.object({ id, expectedRevision: revision });
+
+const answer = (kind: string, typename: string) => async (ctx: Context, out: Promise<CommandOutcome<string>>) => answerResource(ctx, kind, typename, await out);
+const answerLb = answer('loadbalancer', 'LoadBalancer');
+const answerListener = answer('listener', 'Listener');
+const answerPool = answer('pool', 'Pool');
+const answerMember = answer('member', 'Member');
+const answerMonitor = answer('healthmonitor', 'HealthMonitor');
+
+defineMutation('createLoadBalancer', {
+  description: 'Creates a load balancer and its VIP: a port (device owner Octavia) on vipSubnetId, or on a subnet of vipNetworkId, or the given vipPortId.',
+  input: (t) => ({
+    ...descriptiveInput(t),
+    id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
+    provider: t.string({ required: false }),
+    vipSubnetId: t.string({ required: false }),
+    vipNetworkId: t.string({ required: false }),
+    vipPortId: t.string({ required: false }),
+    vipAddress: t.string({ required: false, description: 'A specific VIP address; otherwise a free one is taken.' }),
+  }),
+  schema: z.object({ ...descriptive, id: optionalId, provider: z.string().nullish(), vipSubnetId: z.string().nullish(), vipNetworkId: z.string().nullish(), vipPortId: z.string().nullish(), vipAddress: z.string().nullish() })
+    .refine((i) => Boolean(i.vipSubnetId || i.vipNetworkId || i.vipPortId), { message: 'one of vipSubnetId, vipNetworkId or vipPortId is required', path: ['vipSubnetId'] }),
+  field: 'loadBalancer',
+  type: LoadBalancerRef,
+  run: (input, ctx) => {
+    const lb = clean({
+      ...input,
+      vipSubnetId: input.vipSubnetId ? parseId(input.vipSubnetId, 'Subnet') : undefined,
+      vipNetworkId: input.vipNetworkId ? parseId(input.vipNetworkId, 'Network') : undefined,
+      vipPortId: input.vipPortId ? parseId(input.vipPortId, 'Port') : undefined,
+    });
+    return answerLb(ctx, createLoadBalancer(ctx.services, actorOf(ctx), lb as never, commandMetadata(ctx)));
+  },
+});
+
+defineMutation('updateLoadBalancer', {
+  description: 'Changes a load balancer\'s name, description, tags or admin state.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...descriptiveInput(t) }),
+  schema: z.object({ id, expectedRevision: revision, ...descriptive }),
+  field: 'loadBalancer',
+  type: LoadBalancerRef,
+  run: ({ id: lbId, expectedRevision, ...changes }, ctx) =>
+    answerLb(ctx, updateLoadBalancer(ctx.services, actorOf(ctx), parseId(lbId, 'LoadBalancer'), clean(changes) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteLoadBalancer', {
+  description: 'Deletes a load balancer and frees its VIP port. With children (listeners, pools) only when cascade is true.',
+  input: (t) => ({ ...deleteInput(t), cascade: t.boolean({ required: false }) }),
+  schema: deleteSchema.extend({ cascade: z.boolean().nullish() }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) =>
+    answerDeleted(await deleteLoadBalancer(ctx.services, actorOf(ctx), parseId(input.id, 'LoadBalancer'), { cascade: undefIfNull(input.cascade), expectedRevision: undefIfNull(input.expectedRevision) }, commandMetadata(ctx))),
+});
+
+const listenerSettings = {
+  connectionLimit: int, timeoutClientData: int, timeoutMemberConnect: int, timeoutMemberData: int, timeoutTcpInspect: int, defaultPoolId: z.string().nullish(),
+};
+const listenerSettingsInput = (t: InputFields) => ({
+  connectionLimit: t.int({ required: false, description: '-1 (the default) for unlimited.' }),
+  timeoutClientData: t.int({ required: false }), timeoutMemberConnect: t.int({ required: false }), timeoutMemberData: t.int({ required: false }), timeoutTcpInspect: t.int({ required: false }),
+  defaultPoolId: t.string({ required: false, description: 'On update, null clears it.' }),
+});
+const poolIdOf = (v: string | null | undefined) => (v ? parseId(v, 'Pool') : v);
+
+defineMutation('createListener', {
+  description: 'Adds a listener (protocol and port on the VIP); DuplicateListenerEntry when the port is taken.',
+  input: (t) => ({
+    ...descriptiveInput(t), ...listenerSettingsInput(t),
+    id: t.string({ required: false }), loadBalancerId: t.string({ required: true }), protocol: t.string({ required: true, description: 'TCP | HTTP | HTTPS' }), protocolPort: t.int({ required: true }),
+  }),
+  schema: z.object({ ...descriptive, ...listenerSettings, id: optionalId, loadBalancerId: id, protocol: ListenerProtocolSchema, protocolPort: z.number().int() }),
+  field: 'listener',
+  type: ListenerRef,
+  run: (input, ctx) =>
+    answerListener(ctx, createListener(ctx.services, actorOf(ctx), clean({ ...input, loadBalancerId: parseId(input.loadBalancerId, 'LoadBalancer'), defaultPoolId: poolIdOf(input.defaultPoolId) }) as never, commandMetadata(ctx))),
+});
+
+defineMutation('updateListener', {
+  description: 'Changes a listener; defaultPoolId null detaches its default pool.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...descriptiveInput(t), ...listenerSettingsInput(t) }),
+  schema: z.object({ id, expectedRevision: revision, ...descriptive, ...listenerSettings }),
+  field: 'listener',
+  type: ListenerRef,
+  run: ({ id: listenerId, expectedRevision, ...rest }, ctx) => {
+    const changes = { ...clean(rest), ...nullable({ ...rest, defaultPoolId: poolIdOf(rest.defaultPoolId) }, ['defaultPoolId']) };
+    return answerListener(ctx, updateListener(ctx.services, actorOf(ctx), parseId(listenerId, 'Listener'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+  },
+});
+
+defineMutation('deleteListener', {
+  description: 'Deletes a listener; its pools stay.',
+  input: deleteInput,
+  schema: deleteSchema,
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteListener(ctx.services, actorOf(ctx), parseId(input.id, 'Listener'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+const SessionPersistenceInput = builder.inputType('SessionPersistenceInput', {
+  fields: (t) => ({ type: t.string({ required: true, description: 'SOURCE_IP | HTTP_COOKIE | APP_COOKIE' }), cookieName: t.string({ required: false }) }),
+});
+const sessionPersistence = z.object({ type: SessionPersistenceTypeSchema, cookieName: z.string().nullish() }).nullish();
+
+defineMutation('createPool', {
+  description: 'Adds a pool to a load balancer, or as the default pool of listenerId (which also names the load balancer).',
+  input: (t) => ({
+    ...descriptiveInput(t),
+    id: t.string({ required: false }), loadBalancerId: t.string({ required: false }), listenerId: t.string({ required: false }),
+    protocol: t.string({ required: true, description: 'TCP | HTTP | HTTPS' }), lbAlgorithm: t.string({ required: true, description: 'ROUND_ROBIN | LEAST_CONNECTIONS | SOURCE_IP' }),
+    sessionPersistence: t.field({ type: SessionPersistenceInput, required: false }),
+  }),
+  schema: z.object({
+    ...descriptive, id: optionalId, loadBalancerId: z.string().nullish(), listenerId: z.string().nullish(),
+    protocol: PoolProtocolSchema, lbAlgorithm: LbAlgorithmSchema, sessionPersistence,
+  }),
+  field: 'pool',
+  type: PoolRef,
+  run: (input, ctx) => {
+    const pool = clean({
+      ...input,
+      loadBalancerId: input.loadBalancerId ? parseId(input.loadBalancerId, 'LoadBalancer') : undefined,
+      listenerId: input.listenerId ? parseId(input.listenerId, 'Listener') : undefined,
+      sessionPersistence: input.sessionPersistence ? clean(input.sessionPersistence) : undefined,
+    });
+    return answerPool(ctx, createPool(ctx.services, actorOf(ctx), pool as never, commandMetadata(ctx)));
+  },
+});
+
+defineMutation('updatePool', {
+  description: 'Changes a pool; sessionPersistence null removes it.',
+  input: (t) => ({
+    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...descriptiveInput(t),
+    lbAlgorithm: t.string({ required: false }), sessionPersistence: t.field({ type: SessionPersistenceInput, required: false }),
+  }),
+  schema: z.object({ id, expectedRevision: revision, ...descriptive, lbAlgorithm: LbAlgorithmSchema.nullish(), sessionPersistence }),
+  field: 'pool',
+  type: PoolRef,
+  run: ({ id: poolId, expectedRevision, ...rest }, ctx) => {
+    const persistence = 'sessionPersistence' in rest ? { sessionPersistence: rest.sessionPersistence ? clean(rest.sessionPersistence) : null } : {};
+    const changes = { ...clean({ ...rest, sessionPersistence: undefined }), ...persistence };
+    return answerPool(ctx, updatePool(ctx.services, actorOf(ctx), parseId(poolId, 'Pool'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+  },
+});
+
+defineMutation('deletePool', {
+  description: 'Deletes a pool with its members and health monitor; listeners using it lose their default pool.',
+  input: deleteInput,
+  schema: deleteSchema,
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deletePool(ctx.services, actorOf(ctx), parseId(input.id, 'Pool'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+const memberSettings = {
+  name: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish(), adminStateUp: z.boolean().nullish(),
+  weight: int, backup: z.boolean().nullish(), monitorAddress: z.string().nullish(), monitorPort: int,
+};
+const memberSettingsInput = (t: InputFields) => ({
+  name: t.string({ required: false }), tags: t.stringList({ required: false }), adminStateUp: t.boolean({ required: false }),
+  weight: t.int({ required: false, description: '0-256; 0 takes no new connections.' }), backup: t.boolean({ required: false }),
+  monitorAddress: t.string({ required: false }), monitorPort: t.int({ required: false }),
+});
+const memberSpec = z.object({ ...memberSettings, id: optionalId, address: z.string().min(1), protocolPort: z.number().int(), subnetId: z.string().nullish() });
+const toMemberSpec = (m: z.infer<typeof memberSpec>) => clean({ ...m, subnetId: m.subnetId ? parseId(m.subnetId, 'Subnet') : undefined });
+const MemberSpecInput = builder.inputType('MemberSpecInput', {
+  fields: (t) => ({ ...memberSettingsInput(t), id: t.string({ required: false }), address: t.string({ required: true }), protocolPort: t.int({ required: true }), subnetId: t.string({ required: false }) }),
+});
+
+defineMutation('addMember', {
+  description: 'Adds a member to a pool; DuplicateMemberEntry when the address and port are already there.',
+  input: (t) => ({ ...memberSettingsInput(t), id: t.string({ required: false }), poolId: t.string({ required: true }), address: t.string({ required: true }), protocolPort: t.int({ required: true }), subnetId: t.string({ required: false }) }),
+  schema: memberSpec.extend({ poolId: id }),
+  field: 'member',
+  type: MemberRef,
+  run: ({ poolId, ...spec }, ctx) => answerMember(ctx, addMember(ctx.services, actorOf(ctx), { ...toMemberSpec(spec), poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
+});
+
+defineMutation('updateMember', {
+  description: 'Changes a member (address and port are fixed); monitorAddress or monitorPort null clears the override.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...memberSettingsInput(t) }),
+  schema: z.object({ id, expectedRevision: revision, ...memberSettings }),
+  field: 'member',
+  type: MemberRef,
+  run: ({ id: memberId, expectedRevision, ...rest }, ctx) => {
+    const changes = { ...clean(rest), ...nullable(rest, ['monitorAddress', 'monitorPort']) };
+    return answerMember(ctx, updateMember(ctx.services, actorOf(ctx), parseId(memberId, 'Member'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+  },
+});
+
+defineMutation('removeMember', {
+  description: 'Removes a member from its pool.',
+  input: deleteInput,
+  schema: deleteSchema,
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await removeMember(ctx.services, actorOf(ctx), parseId(input.id, 'Member'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('replacePoolMembers', {
+  description: 'Octavia\'s batch member update: members becomes the pool\'s whole member set (matched by address and port; missing fields take defaults).',
+  input: (t) => ({ poolId: t.string({ required: true }), expectedRevision: t.int({ required: false }), members: t.field({ type: [MemberSpecInput], required: true }) }),
+  schema: z.object({ poolId: id, expectedRevision: revision, members: z.array(memberSpec).max(1000) }),
+  field: 'pool',
+  type: PoolRef,
+  run: (input, ctx) =>
+    answerPool(ctx, replacePoolMembers(ctx.services, actorOf(ctx), parseId(input.poolId, 'Pool'), input.members.map(toMemberSpec) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+const monitorSettings = {
+  name: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish(), adminStateUp: z.boolean().nullish(),
+  delay: int, timeout: int, maxRetries: int, maxRetriesDown: int, httpMethod: HttpMethodSchema.nullish(), urlPath: z.string().nullish(), expectedCodes: z.string().nullish(),
+};
+const monitorSettingsInput = (t: InputFields) => ({
+  name: t.string({ required: false }), tags: t.stringList({ required: false }), adminStateUp: t.boolean({ required: false }),
+  maxRetriesDown: t.int({ required: false }), httpMethod: t.string({ required: false }), urlPath: t.string({ required: false }), expectedCodes: t.string({ required: false, description: '200, 200,202 or 200-204' }),
+});
+
+defineMutation('createHealthMonitor', {
+  description: 'Adds the health monitor of a pool (one per pool). delay >= timeout; maxRetries 1-10.',
+  input: (t) => ({
+    ...monitorSettingsInput(t),
+    id: t.string({ required: false }), poolId: t.string({ required: true }), type: t.string({ required: true, description: 'PING | TCP | HTTP | HTTPS' }),
+    delay: t.int({ required: true }), timeout: t.int({ required: true }), maxRetries: t.int({ required: true }),
+  }),
+  schema: z.object({ ...monitorSettings, id: optionalId, poolId: id, type: HealthMonitorTypeSchema, delay: z.number().int(), timeout: z.number().int(), maxRetries: z.number().int() }),
+  field: 'healthMonitor',
+  type: HealthMonitorRef,
+  run: ({ type, poolId, ...rest }, ctx) =>
+    answerMonitor(ctx, createHealthMonitor(ctx.services, actorOf(ctx), { ...clean(rest), monitorType: type, poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
+});
+
+defineMutation('updateHealthMonitor', {
+  description: 'Changes a health monitor; the result must still be valid as a whole.',
+  input: (t) => ({
+    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...monitorSettingsInput(t),
+    delay: t.int({ required: false }), timeout: t.int({ required: false }), maxRetries: t.int({ required: false }),
+  }),
+  schema: z.object({ id, expectedRevision: revision, ...monitorSettings }),
+  field: 'healthMonitor',
+  type: HealthMonitorRef,
+  run: ({ id: monitorId, expectedRevision, ...rest }, ctx) =>
+    answerMonitor(ctx, updateHealthMonitor(ctx.services, actorOf(ctx), parseId(monitorId, 'HealthMonitor'), clean(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteHealthMonitor', {
+  description: 'Deletes a health monitor; its pool\'s members go back to NO_MONITOR.',
+  input: deleteInput,
+  schema: deleteSchema,
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteHealthMonitor(ctx.services, actorOf(ctx), parseId(input.id, 'HealthMonitor'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});

@@ -1,0 +1,106 @@
+import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
+import { loadBalancerDecider, type LoadBalancerCommand, type LoadBalancerState } from '../../domain/loadbalancer/index.js';
+import { LB_KINDS, loadBalancerStreamId } from '../../projections/kinds/loadbalancer-kind.js';
+import type { EventMetadata } from '../../store/types.js';
+import type { CommandOutcome, PlannedAppend, Tx } from '../command-runtime.js';
+import { isUuid } from '../networking/facts.js';
+import { decideAppend, type Actor } from '../plan.js';
+import type { Services } from '../services.js';
+
+export type ChildKind = Exclude<(typeof LB_KINDS)[keyof typeof LB_KINDS], 'loadbalancer'>;
+
+/** What a command is about: the load balancer itself, or one of its children found by id. */
+export type Target = { readonly loadBalancerId: string } | { readonly kind: ChildKind; readonly id: string };
+
+const NOT_FOUND: Readonly<Record<ChildKind | 'loadbalancer', readonly [code: string, what: string]>> = {
+  loadbalancer: ['LoadBalancerNotFound', 'Load Balancer'],
+  listener: ['ListenerNotFound', 'Listener'],
+  pool: ['PoolNotFound', 'Pool'],
+  member: ['MemberNotFound', 'Member'],
+  healthmonitor: ['HealthMonitorNotFound', 'Health Monitor'],
+};
+
+export function targetNotFound(target: Target): DomainError {
+  const [kind, id] = 'loadBalancerId' in target ? (['loadbalancer', target.loadBalancerId] as const) : [target.kind, target.id];
+  const [code, what] = NOT_FOUND[kind];
+  return domainError(code, `${what} ${id} could not be found.`, { details: { id } });
+}
+
+/** The load balancer a target belongs to; a child's stream never changes, so reading it unlocked is safe. */
+async function loadBalancerIdOf(tx: Tx, target: Target): Promise<string | null> {
+  if ('loadBalancerId' in target) return isUuid(target.loadBalancerId) ? target.loadBalancerId.toLowerCase() : null;
+  if (!isUuid(target.id)) return null;
+  const [row] = await tx<{ stream_id: string }[]>`select stream_id from rm_resources where id = ${target.id} and kind = ${target.kind}`;
+  return row ? row.stream_id.slice('loadbalancer-'.length) : null;
+}
+
+export interface LoadedLoadBalancer {
+  readonly id: string;
+  readonly streamId: string;
+  readonly loaded: { state: LoadBalancerState; version: number };
+}
+
+/**
+ * Every child of a load balancer lives on its stream, so concurrent child changes would keep
+ * colliding on the stream version and exhaust the runtime's retries. Locking the aggregate row
+ * first (the projection writes it in this transaction anyway) makes them queue instead; under
+ * READ COMMITTED the load after the lock sees the latest committed state.
+ */
+export async function lockLoadBalancer(s: Services, tx: Tx, id: string): Promise<LoadedLoadBalancer> {
+  const streamId = loadBalancerStreamId(id);
+  await tx`select 1 from rm_aggregates where stream_id = ${streamId} for update`;
+  return { id, streamId, loaded: await s.aggregates.load<LoadBalancerState>(tx, streamId) };
+}
+
+/** Locks and loads the target's load balancer; another project's answers like a missing one (null). */
+export async function loadOwnLoadBalancer(s: Services, tx: Tx, actor: Actor, target: Target): Promise<LoadedLoadBalancer | null> {
+  const id = await loadBalancerIdOf(tx, target);
+  if (!id) return null;
+  const lb = await lockLoadBalancer(s, tx, id);
+  const owner = lb.loaded.state.loadBalancer?.project;
+  return owner !== undefined && !actor.isAdmin && owner !== actor.projectId ? null : lb;
+}
+
+/**
+ * rm_resources is keyed by id across all kinds, so a client-chosen child id must not be one that
+ * another stream already shows (it would overwrite that row).
+ */
+export async function idFreeFor(tx: Tx, id: string, streamId: string): Promise<DomainError | null> {
+  const [row] = await tx<{ stream_id: string }[]>`select stream_id from rm_resources where id = ${id}`;
+  return row && row.stream_id !== streamId
+    ? domainError('IDAlreadyExists', `Already an entity with that specified id: ${id}.`, { details: { id } })
+    : null;
+}
+
+export interface BuildContext {
+  readonly state: LoadBalancerState;
+  readonly loadBalancerId: string;
+  readonly now: string;
+}
+
+/**
+ * Runs one command against the load balancer a target belongs to and answers `result` (the id of
+ * the object the caller wants back). `newIds` are client-chosen ids the command may create.
+ */
+export function changeLoadBalancer(
+  s: Services,
+  actor: Actor,
+  target: Target,
+  metadata: EventMetadata,
+  build: (c: BuildContext) => LoadBalancerCommand,
+  options: { readonly result: string; readonly newIds?: readonly string[] },
+): Promise<CommandOutcome<string>> {
+  return s.runtime.execute(metadata, async (tx) => {
+    const lb = await loadOwnLoadBalancer(s, tx, actor, target);
+    if (!lb) return targetNotFound(target);
+    for (const id of options.newIds ?? []) {
+      const taken = await idFreeFor(tx, id, lb.streamId);
+      if (taken) return taken;
+    }
+    const append: PlannedAppend | DomainError = decideAppend(
+      loadBalancerDecider, lb.loaded, lb.streamId, build({ state: lb.loaded.state, loadBalancerId: lb.id, now: new Date().toISOString() }),
+    );
+    if (isDomainError(append)) return append;
+    return { appends: [append], result: options.result };
+  });
+}

@@ -89,6 +89,13 @@ describe('global order', () => {
     controller.abort();
     await Promise.all([subscriber, reader]);
 
+    if (count(seenBySub) < total || count(seenByLoop) < total) {
+      // Say who holds the snapshot back, so a stall is never a mystery.
+      const holders = await db.sql`select pid, datname, state, backend_xid::text, backend_xmin::text, now() - xact_start as age, left(query, 120) as query
+        from pg_stat_activity where backend_xid is not null or backend_xmin is not null`;
+      const [snap] = await db.sql`select pg_current_snapshot()::text as snapshot`;
+      console.error('stalled readers', { sub: count(seenBySub), loop: count(seenByLoop), total, snap, holders });
+    }
     if (process.env.DEBUG_READALL) {
       for (const [name, seen] of [['sub', seenBySub], ['loop', seenByLoop]] as const) {
         for (const [writer, n] of expected) {

@@ -1,0 +1,45 @@
+import { DEFAULT_COMPILE_OPTIONS, type CompileOptions } from '../projections/desired-state/index.js';
+import { assertSafeName, dhcpNamespace, routerNamespace } from '../projections/desired-state/names.js';
+import type { UnitKey } from '../projections/desired-state/index.js';
+
+export interface AgentConfig extends CompileOptions {
+  /** Full resync (every key re-observed) roughly this often. */
+  readonly resyncIntervalMs: number;
+  /** ± fraction of the resync interval, so many agents don't probe in step. */
+  readonly resyncJitter: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** Keys applied side by side within a pass. */
+  readonly applyConcurrency: number;
+  /** How long to wait for a started dnsmasq to write its pid file. */
+  readonly daemonStartTimeoutMs: number;
+}
+
+export const DEFAULT_AGENT_CONFIG: AgentConfig = {
+  ...DEFAULT_COMPILE_OPTIONS,
+  resyncIntervalMs: 60_000,
+  resyncJitter: 0.2,
+  backoffBaseMs: 250,
+  backoffMaxMs: 30_000,
+  applyConcurrency: 4,
+  daemonStartTimeoutMs: 5_000,
+};
+
+export function agentConfig(overrides: Partial<AgentConfig> = {}): AgentConfig {
+  const config = { ...DEFAULT_AGENT_CONFIG, ...overrides };
+  assertSafeName('namespace prefix', config.namespacePrefix);
+  assertSafeName('host namespace', config.hostNamespace);
+  if (!config.stateDir.startsWith('/')) throw new Error('stateDir must be absolute');
+  return config;
+}
+
+export function idOfKey(key: UnitKey): string {
+  return key.slice(key.indexOf(':') + 1);
+}
+
+/** The namespaces whose kernel state decides whether `key` is converged. */
+export function namespacesOfKey(config: AgentConfig, key: UnitKey): string[] {
+  if (key === 'host') return [config.hostNamespace];
+  if (key.startsWith('network:')) return [config.hostNamespace, dhcpNamespace(config, idOfKey(key))];
+  return [config.hostNamespace, routerNamespace(config, idOfKey(key))];
+}

@@ -1,0 +1,317 @@
+import { buildDnsmasq } from './dnsmasq.js';
+import type {
+  AttachedPort,
+  DhcpSpec,
+  FloatingIpMapping,
+  HostState,
+  NamespaceSpec,
+  NetworkUnit,
+  Nexthop,
+  RouteSpec,
+  RouterUnit,
+  Sysctl,
+  VethSpec,
+} from './host-state.js';
+import { canonicalCidr, cidrContains, compareCidr, compareIp, compareStrings, ipVersion, normalizeIp, prefixLength } from './ip.js';
+import {
+  DEFAULT_NAMING,
+  assertSafeName,
+  bridgeName,
+  dhcpDir,
+  dhcpNamespace,
+  dhcpPortName,
+  gatewayPortName,
+  routerNamespace,
+  routerPortName,
+  tapName,
+  type NamingOptions,
+} from './names.js';
+import { buildNat } from './nat-rules.js';
+import {
+  DEVICE_OWNER,
+  type HostRoute,
+  type Topology,
+  type TopologyNetwork,
+  type TopologyPort,
+  type TopologyRouter,
+  type TopologySubnet,
+} from './topology.js';
+
+export interface CompileOptions extends NamingOptions {
+  readonly dnsDomain: string;
+  /** DHCP lease time in seconds; -1 is infinite. */
+  readonly leaseSeconds: number;
+}
+
+export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
+  ...DEFAULT_NAMING,
+  dnsDomain: 'openstacklocal',
+  leaseSeconds: 86400,
+};
+
+const DEFAULT_MTU = 1500;
+
+/** Neutron's qrouter namespace sysctls (reference 2.1), IPv4 part. */
+const ROUTER_SYSCTLS: readonly Sysctl[] = [
+  { key: 'net.ipv4.conf.all.arp_announce', value: '2' },
+  { key: 'net.ipv4.conf.all.arp_ignore', value: '1' },
+  { key: 'net.ipv4.ip_forward', value: '1' },
+  { key: 'net.netfilter.nf_conntrack_tcp_be_liberal', value: '1' },
+];
+
+class Index {
+  readonly networks = new Map<string, TopologyNetwork>();
+  readonly subnets = new Map<string, TopologySubnet>();
+  readonly ports = new Map<string, TopologyPort>();
+  readonly portsByNetwork = new Map<string, TopologyPort[]>();
+
+  constructor(readonly topology: Topology) {
+    for (const n of topology.networks) {
+      this.networks.set(n.id, n);
+      for (const s of n.subnets) this.subnets.set(s.id, s);
+    }
+    for (const p of [...topology.ports].sort((a, b) => compareStrings(a.id, b.id))) {
+      this.ports.set(p.id, p);
+      const list = this.portsByNetwork.get(p.networkId) ?? [];
+      list.push(p);
+      this.portsByNetwork.set(p.networkId, list);
+    }
+  }
+
+  mtu(networkId: string): number {
+    return this.networks.get(networkId)?.mtu ?? DEFAULT_MTU;
+  }
+
+  /** `ip/prefixlen` for each fixed IP whose subnet is known. */
+  addresses(port: TopologyPort): string[] {
+    const out: string[] = [];
+    for (const f of port.fixedIps) {
+      const subnet = this.subnets.get(f.subnetId);
+      // The kernel prints addresses normalized; compare like with like.
+      if (subnet) out.push(`${normalizeIp(f.ipAddress)}/${prefixLength(subnet.cidr)}`);
+    }
+    return out.sort(compareCidr);
+  }
+}
+
+/**
+ * Pure: the desired dataplane of `host`. Same input, same output, byte for byte
+ * (`JSON.stringify`), whatever the order of the input lists.
+ */
+export function compileHostState(
+  topology: Topology,
+  host: string,
+  options: Partial<CompileOptions> = {},
+): HostState {
+  const opts: CompileOptions = { ...DEFAULT_COMPILE_OPTIONS, ...options };
+  assertSafeName('namespace prefix', opts.namespacePrefix);
+  assertSafeName('host namespace', opts.hostNamespace);
+  const index = new Index(topology);
+
+  const routers = topology.routers
+    .filter((r) => r.adminStateUp && routerIsOnHost(index, r, host))
+    .sort((a, b) => compareStrings(a.id, b.id))
+    .map((r) => compileRouter(index, r, topology, opts));
+
+  // Bridges: every network this host has a port on, including those router ports plug into.
+  const networkIds = new Set<string>();
+  for (const p of index.ports.values()) if (p.bindingHost === host) networkIds.add(p.networkId);
+  for (const r of routers) for (const i of r.namespace.interfaces) networkIds.add(networkOfPort(index, i.portId));
+  const networks = [...networkIds]
+    .filter((id) => index.networks.has(id))
+    .sort(compareStrings)
+    .map((id) => compileNetwork(index, id, host, opts));
+
+  return {
+    host,
+    hostNamespace: opts.hostNamespace,
+    namespacePrefix: opts.namespacePrefix,
+    stateDir: opts.stateDir,
+    networks,
+    routers,
+  };
+}
+
+function networkOfPort(index: Index, portId: string): string {
+  return index.ports.get(portId)?.networkId ?? '';
+}
+
+function routerPortIds(r: TopologyRouter): string[] {
+  return [...(r.gateway ? [r.gateway.portId] : []), ...r.interfacePortIds];
+}
+
+function routerIsOnHost(index: Index, r: TopologyRouter, host: string): boolean {
+  return routerPortIds(r).some((id) => index.ports.get(id)?.bindingHost === host);
+}
+
+function veth(index: Index, port: TopologyPort, name: string, addresses: readonly string[]): VethSpec {
+  return {
+    portId: port.id,
+    name,
+    peer: tapName(port.id),
+    bridge: bridgeName(port.networkId),
+    mac: port.macAddress.toLowerCase(),
+    mtu: index.mtu(port.networkId),
+    addresses: [...addresses].sort(compareCidr),
+  };
+}
+
+function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts: CompileOptions): RouterUnit {
+  const interfaces: VethSpec[] = [];
+  const routes: RouteSpec[] = [];
+  for (const id of r.interfacePortIds) {
+    const port = index.ports.get(id);
+    if (!port || !port.adminStateUp || !index.networks.has(port.networkId)) continue;
+    interfaces.push(veth(index, port, routerPortName(port.id), index.addresses(port)));
+  }
+
+  let nat: RouterUnit['nat'] = null;
+  const gwPort = r.gateway ? index.ports.get(r.gateway.portId) : undefined;
+  if (r.gateway && gwPort && index.networks.has(gwPort.networkId)) {
+    const qg = gatewayPortName(gwPort.id);
+    const floatingIps: FloatingIpMapping[] = topology.floatingIps
+      .flatMap((f) =>
+        f.routerId === r.id && f.fixedIpAddress !== null && ipVersion(f.floatingIpAddress) === 4
+          ? [{ floatingIp: normalizeIp(f.floatingIpAddress), fixedIp: normalizeIp(f.fixedIpAddress) }]
+          : [],
+      )
+      .sort((a, b) => compareIp(a.floatingIp, b.floatingIp));
+    const addresses = [...index.addresses(gwPort), ...floatingIps.map((f) => `${f.floatingIp}/32`)];
+    interfaces.push(veth(index, gwPort, qg, addresses));
+    routes.push(...gatewayRoutes(index, gwPort, qg));
+
+    const gatewayIp = gwPort.fixedIps.map((f) => f.ipAddress).find((ip) => ipVersion(ip) === 4);
+    if (gatewayIp !== undefined) {
+      nat = buildNat({ gatewayDevice: qg, gatewayIp, enableSnat: r.gateway.enableSnat, floatingIps });
+    }
+  }
+  routes.push(...extraRoutes(r.routes));
+
+  return {
+    key: `router:${r.id}`,
+    routerId: r.id,
+    namespace: namespaceSpec(routerNamespace(opts, r.id), ROUTER_SYSCTLS, interfaces, routes),
+    nat,
+  };
+}
+
+/** Default route via the external subnet's gateway, on-link routes for the other external subnets (2.3). */
+function gatewayRoutes(index: Index, gwPort: TopologyPort, qg: string): RouteSpec[] {
+  const routes: RouteSpec[] = [];
+  const portSubnets = new Set(gwPort.fixedIps.map((f) => f.subnetId));
+  const v4 = gwPort.fixedIps
+    .map((f) => index.subnets.get(f.subnetId))
+    .filter((s): s is TopologySubnet => s !== undefined && s.ipVersion === 4);
+  const withGateway = v4.find((s) => s.gatewayIp !== null);
+  if (withGateway?.gatewayIp) {
+    if (!cidrContains(withGateway.cidr, withGateway.gatewayIp)) {
+      routes.push(route(`${withGateway.gatewayIp}/32`, [{ via: null, dev: qg }]));
+    }
+    routes.push(route('default', [{ via: withGateway.gatewayIp, dev: qg }]));
+  }
+  const network = index.networks.get(gwPort.networkId);
+  for (const s of network?.subnets ?? []) {
+    if (s.ipVersion === 4 && !portSubnets.has(s.id)) routes.push(route(canonicalCidr(s.cidr), [{ via: null, dev: qg }]));
+  }
+  return routes;
+}
+
+/** Router extra routes; several nexthops for one destination become one ECMP route. */
+function extraRoutes(list: readonly HostRoute[]): RouteSpec[] {
+  const byDest = new Map<string, Nexthop[]>();
+  for (const r of list) {
+    if (ipVersion(r.nexthop) !== 4) continue;
+    const dest = canonicalCidr(r.destination);
+    const key = dest === '0.0.0.0/0' ? 'default' : dest;
+    byDest.set(key, [...(byDest.get(key) ?? []), { via: r.nexthop, dev: null }]);
+  }
+  return [...byDest].map(([dest, hops]) => route(dest, hops));
+}
+
+function route(destination: string, nexthops: readonly Nexthop[]): RouteSpec {
+  const sorted = [...nexthops].sort(
+    (a, b) => compareStrings(a.via ?? '', b.via ?? '') || compareStrings(a.dev ?? '', b.dev ?? ''),
+  );
+  return { destination, nexthops: sorted };
+}
+
+function compareRoutes(a: RouteSpec, b: RouteSpec): number {
+  if (a.destination === 'default' || b.destination === 'default') {
+    return a.destination === b.destination ? 0 : a.destination === 'default' ? 1 : -1;
+  }
+  return compareCidr(a.destination, b.destination);
+}
+
+function namespaceSpec(
+  name: string,
+  sysctls: readonly Sysctl[],
+  interfaces: readonly VethSpec[],
+  routes: readonly RouteSpec[],
+): NamespaceSpec {
+  // Duplicate destinations (a user route equal to an external subnet) keep the first one.
+  const seen = new Set<string>();
+  const uniqueRoutes = routes.filter((r) => !seen.has(r.destination) && seen.add(r.destination));
+  return {
+    name,
+    sysctls: [...sysctls].sort((a, b) => compareStrings(a.key, b.key)),
+    interfaces: [...interfaces].sort((a, b) => compareStrings(a.name, b.name)),
+    routes: uniqueRoutes.sort(compareRoutes),
+  };
+}
+
+function compileNetwork(index: Index, networkId: string, host: string, opts: CompileOptions): NetworkUnit {
+  const network = index.networks.get(networkId) as TopologyNetwork;
+  const ports = index.portsByNetwork.get(networkId) ?? [];
+  const computePorts: AttachedPort[] = ports
+    .filter((p) => p.bindingHost === host && p.deviceOwner.startsWith('compute:'))
+    .map((p) => ({ portId: p.id, tap: tapName(p.id), adminStateUp: p.adminStateUp }));
+  const dhcpPort = ports.find((p) => p.deviceOwner === DEVICE_OWNER.dhcp && p.bindingHost === host && p.adminStateUp);
+  return {
+    key: `network:${networkId}`,
+    networkId,
+    bridge: { name: bridgeName(networkId), mtu: index.mtu(networkId), segment: network.segment },
+    computePorts,
+    dhcp: dhcpPort ? compileDhcp(index, network, dhcpPort, ports, opts) : null,
+  };
+}
+
+function compileDhcp(
+  index: Index,
+  network: TopologyNetwork,
+  dhcpPort: TopologyPort,
+  ports: readonly TopologyPort[],
+  opts: CompileOptions,
+): DhcpSpec | null {
+  const v4 = network.subnets.filter((s) => s.ipVersion === 4).sort((a, b) => compareStrings(a.id, b.id));
+  const onPort = new Set(dhcpPort.fixedIps.map((f) => f.subnetId));
+  const served = v4.filter((s) => s.enableDhcp && onPort.has(s.id));
+  if (served.length === 0) return null;
+
+  const routedSubnetIds = new Set<string>();
+  for (const p of ports) {
+    if (p.deviceOwner !== DEVICE_OWNER.routerInterface) continue;
+    for (const f of p.fixedIps) routedSubnetIds.add(f.subnetId);
+  }
+  const dev = dhcpPortName(dhcpPort.id);
+  // Default route via the gateway of the port's first DHCP-enabled subnet (3.1).
+  const firstServed = dhcpPort.fixedIps
+    .map((f) => served.find((s) => s.id === f.subnetId))
+    .find((s) => s !== undefined);
+  const routes = firstServed?.gatewayIp && cidrContains(firstServed.cidr, firstServed.gatewayIp)
+    ? [route('default', [{ via: firstServed.gatewayIp, dev }])]
+    : [];
+  return {
+    namespace: namespaceSpec(dhcpNamespace(opts, network.id), [], [veth(index, dhcpPort, dev, index.addresses(dhcpPort))], routes),
+    dnsmasq: buildDnsmasq({
+      dir: dhcpDir(opts, network.id),
+      interfaceName: dev,
+      mtu: network.mtu,
+      subnets: served,
+      allV4Subnets: v4,
+      ports,
+      routedSubnetIds,
+      dnsDomain: opts.dnsDomain,
+      leaseSeconds: opts.leaseSeconds,
+    }),
+  };
+}

@@ -1,0 +1,138 @@
+import type { NetworkSegment } from './topology.js';
+
+/**
+ * Everything one host must look like. Produced by `compileHostState`; every list is sorted and
+ * every object is built with a fixed key order, so `JSON.stringify` of the same input is
+ * byte-identical. The state is cut into units, one per reconcile key:
+ *   `host`           the host namespace itself (bridges of absent networks are removed there)
+ *   `network:<id>`   the network's bridge, plus its qdhcp namespace and dnsmasq when served here
+ *   `router:<id>`    the qrouter namespace with its qr-/qg- ports, routes, sysctls and NAT
+ */
+export interface HostState {
+  readonly host: string;
+  /** Namespace that holds the bridges; the agent never configures the root namespace. */
+  readonly hostNamespace: string;
+  /** Prefix of every namespace the agent owns besides the host namespace. */
+  readonly namespacePrefix: string;
+  readonly stateDir: string;
+  readonly networks: readonly NetworkUnit[];
+  readonly routers: readonly RouterUnit[];
+}
+
+export type UnitKey = 'host' | `network:${string}` | `router:${string}`;
+
+export interface NetworkUnit {
+  readonly key: `network:${string}`;
+  readonly networkId: string;
+  readonly bridge: BridgeSpec;
+  /** Instance taps (plugged by the compute side) the agent keeps in the bridge when present. */
+  readonly computePorts: readonly AttachedPort[];
+  readonly dhcp: DhcpSpec | null;
+}
+
+export interface BridgeSpec {
+  readonly name: string;
+  readonly mtu: number;
+  readonly segment: NetworkSegment;
+}
+
+export interface AttachedPort {
+  readonly portId: string;
+  readonly tap: string;
+  readonly adminStateUp: boolean;
+}
+
+export interface RouterUnit {
+  readonly key: `router:${string}`;
+  readonly routerId: string;
+  readonly namespace: NamespaceSpec;
+  readonly nat: NatSpec | null;
+}
+
+export interface NamespaceSpec {
+  readonly name: string;
+  /** sysctl key → value, sorted by key. */
+  readonly sysctls: readonly Sysctl[];
+  readonly interfaces: readonly VethSpec[];
+  readonly routes: readonly RouteSpec[];
+}
+
+export interface Sysctl {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** A veth pair: `name` lives in the namespace, `peer` (tap…) in the host namespace's bridge. */
+export interface VethSpec {
+  readonly portId: string;
+  readonly name: string;
+  readonly peer: string;
+  readonly bridge: string;
+  readonly mac: string;
+  readonly mtu: number;
+  /** `ip/prefixlen`, sorted. */
+  readonly addresses: readonly string[];
+}
+
+/** Routes the agent owns are installed with `proto static`; kernel routes are left alone. */
+export interface RouteSpec {
+  /** `default` or a CIDR. */
+  readonly destination: string;
+  /** One entry, or several for an ECMP route; sorted. */
+  readonly nexthops: readonly Nexthop[];
+}
+
+export interface Nexthop {
+  /** null: on-link (`scope link`). */
+  readonly via: string | null;
+  /** null: the kernel picks the device from `via`. */
+  readonly dev: string | null;
+}
+
+export interface NatSpec {
+  readonly table: string;
+  readonly gatewayDevice: string;
+  readonly chains: readonly NatChain[];
+  readonly floatingIps: readonly FloatingIpMapping[];
+  /** The full `nft -f` input: creates the table if needed, then replaces it in one transaction. */
+  readonly ruleset: string;
+}
+
+export interface NatChain {
+  readonly name: string;
+  /** Base-chain hook, or null for a regular chain reached by jump. */
+  readonly hook: { readonly type: 'nat' | 'filter'; readonly hook: string; readonly priority: number } | null;
+  readonly rules: readonly NatRule[];
+}
+
+export interface NatRule {
+  /** nft statement without the comment. */
+  readonly statement: string;
+  /** Rule identity carried as the nft comment: a digest of chain + statement. */
+  readonly id: string;
+}
+
+export interface FloatingIpMapping {
+  readonly floatingIp: string;
+  readonly fixedIp: string;
+}
+
+export interface DhcpSpec {
+  readonly namespace: NamespaceSpec;
+  readonly dnsmasq: DnsmasqSpec;
+}
+
+export interface DnsmasqSpec {
+  /** Directory holding the files below plus `pid` and `leases`. */
+  readonly dir: string;
+  readonly pidFile: string;
+  /** Arguments after `dnsmasq`; a change here (e.g. the subnet set) means restart, not SIGHUP. */
+  readonly args: readonly string[];
+  /** File name (inside `dir`) → content; a change here means rewrite + SIGHUP. */
+  readonly files: readonly DnsmasqFile[];
+}
+
+export interface DnsmasqFile {
+  readonly name: 'host' | 'addn_hosts' | 'opts';
+  readonly content: string;
+}

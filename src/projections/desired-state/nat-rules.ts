@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import type { FloatingIpMapping, NatChain, NatRule, NatSpec } from './host-state.js';
+
+export const NAT_TABLE = 'netledger-nat';
+/** Neutron's `external_ingress_mark`: packets that entered through qg-. */
+const EXTERNAL_INGRESS_MARK = '0x00000002';
+
+export interface NatInput {
+  readonly gatewayDevice: string;
+  /** First IPv4 address of the gateway port (Neutron builds the gateway rules from it). */
+  readonly gatewayIp: string;
+  readonly enableSnat: boolean;
+  /** Sorted by floating IP. */
+  readonly floatingIps: readonly FloatingIpMapping[];
+}
+
+function rule(chain: string, statement: string): NatRule {
+  const digest = createHash('sha256').update(`${chain}\n${statement}`).digest('hex').slice(0, 20);
+  return { statement, id: `nl:${digest}` };
+}
+
+/**
+ * Neutron's L3 NAT (reference section 2.4) as one nftables table per router namespace:
+ *   mangle `mark`        → ingress_mark   (mark what enters from outside)
+ *   nat PREROUTING/OUTPUT → fip_dnat / fip_dnat_local (1:1 DNAT for floating IPs)
+ *   nat POSTROUTING      → post: don't SNAT traffic that stays inside unless it was DNATed,
+ *                          then gw_snat: float_snat first (a FIP always leaves with its FIP),
+ *                          default SNAT only with enable_snat, and the hairpin SNAT.
+ */
+export function buildNat(input: NatInput): NatSpec {
+  const qg = JSON.stringify(input.gatewayDevice);
+  const gw = input.gatewayIp;
+  const chains: NatChain[] = [];
+  const chain = (name: string, hook: NatChain['hook'], statements: readonly string[]): void => {
+    chains.push({ name, hook, rules: statements.map((s) => rule(name, s)) });
+  };
+
+  chain('ingress_mark', { type: 'filter', hook: 'prerouting', priority: -150 }, [
+    `iifname ${qg} meta mark set meta mark & 0xffff0000 | ${EXTERNAL_INGRESS_MARK}`,
+  ]);
+  const dnat = input.floatingIps.map((f) => `ip daddr ${f.floatingIp} dnat to ${f.fixedIp}`);
+  chain('fip_dnat', { type: 'nat', hook: 'prerouting', priority: -100 }, dnat);
+  chain('fip_dnat_local', { type: 'nat', hook: 'output', priority: -100 }, dnat);
+  chain('post', { type: 'nat', hook: 'postrouting', priority: 100 }, [
+    `oifname != ${qg} ct status & dnat != dnat accept`,
+    'jump gw_snat',
+  ]);
+  chain('gw_snat', null, [
+    'jump float_snat',
+    ...(input.enableSnat ? [`oifname ${qg} snat to ${gw} fully-random`] : []),
+    `meta mark & 0x0000ffff != ${EXTERNAL_INGRESS_MARK} ct status & dnat == dnat snat to ${gw} fully-random`,
+  ]);
+  chain(
+    'float_snat',
+    null,
+    input.floatingIps.map((f) => `ip saddr ${f.fixedIp} snat to ${f.floatingIp} fully-random`),
+  );
+
+  return {
+    table: NAT_TABLE,
+    gatewayDevice: input.gatewayDevice,
+    chains,
+    floatingIps: input.floatingIps,
+    ruleset: renderRuleset(NAT_TABLE, chains),
+  };
+}
+
+/** `table; delete table; table {…}` in one `nft -f` is an atomic create-or-replace. */
+export function renderRuleset(table: string, chains: readonly NatChain[]): string {
+  const lines = [`table ip ${table}`, `delete table ip ${table}`, `table ip ${table} {`];
+  for (const c of chains) {
+    lines.push(`\tchain ${c.name} {`);
+    if (c.hook) {
+      lines.push(`\t\ttype ${c.hook.type} hook ${c.hook.hook} priority ${c.hook.priority}; policy accept;`);
+    }
+    for (const r of c.rules) lines.push(`\t\t${r.statement} comment "${r.id}"`);
+    lines.push('\t}');
+  }
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
+export function deleteTableScript(table: string): string {
+  return `table ip ${table}\ndelete table ip ${table}\n`;
+}

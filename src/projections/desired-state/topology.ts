@@ -1,0 +1,104 @@
+/**
+ * What the dataplane needs to know about the API objects. The read model fills this in; the
+ * compiler never looks anywhere else. Field names follow Neutron's attributes in camelCase.
+ *
+ * Placement: a router is built on a host when any of its ports (gateway or interface) has
+ * `bindingHost` equal to that host (Neutron binds router ports to the L3 agent's host); a DHCP
+ * server runs where the network's `network:dhcp` port is bound. References to objects missing
+ * from the topology are skipped, so a read model that lags by an event still compiles.
+ */
+export interface Topology {
+  readonly networks: readonly TopologyNetwork[];
+  readonly ports: readonly TopologyPort[];
+  readonly routers: readonly TopologyRouter[];
+  readonly floatingIps: readonly TopologyFloatingIp[];
+}
+
+export type NetworkType = 'flat' | 'vlan' | 'vxlan' | 'geneve' | 'gre' | 'local';
+
+export interface NetworkSegment {
+  readonly networkType: NetworkType;
+  readonly physicalNetwork: string | null;
+  readonly segmentationId: number | null;
+}
+
+export interface TopologyNetwork {
+  readonly id: string;
+  /** null: unknown, the agent uses 1500 and dnsmasq gets no MTU option (as Neutron). */
+  readonly mtu: number | null;
+  readonly external: boolean;
+  readonly segment: NetworkSegment;
+  readonly subnets: readonly TopologySubnet[];
+}
+
+export interface HostRoute {
+  readonly destination: string;
+  readonly nexthop: string;
+}
+
+export interface AllocationPool {
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface TopologySubnet {
+  readonly id: string;
+  readonly ipVersion: 4 | 6;
+  readonly cidr: string;
+  readonly gatewayIp: string | null;
+  readonly enableDhcp: boolean;
+  readonly dnsNameservers: readonly string[];
+  readonly hostRoutes: readonly HostRoute[];
+  readonly allocationPools: readonly AllocationPool[];
+}
+
+export interface FixedIp {
+  readonly subnetId: string;
+  readonly ipAddress: string;
+}
+
+export interface TopologyPort {
+  readonly id: string;
+  readonly networkId: string;
+  readonly macAddress: string;
+  readonly fixedIps: readonly FixedIp[];
+  /** `compute:nova`, `network:dhcp`, `network:router_interface`, `network:router_gateway`, ... */
+  readonly deviceOwner: string;
+  readonly deviceId: string;
+  readonly bindingHost: string | null;
+  readonly adminStateUp: boolean;
+}
+
+export interface RouterGateway {
+  readonly portId: string;
+  /** The external network; its subnets give the default route's next hop. */
+  readonly networkId: string;
+  readonly enableSnat: boolean;
+}
+
+export interface TopologyRouter {
+  readonly id: string;
+  readonly adminStateUp: boolean;
+  readonly interfacePortIds: readonly string[];
+  readonly gateway: RouterGateway | null;
+  readonly routes: readonly HostRoute[];
+}
+
+export interface TopologyFloatingIp {
+  readonly id: string;
+  readonly floatingIpAddress: string;
+  readonly floatingNetworkId: string;
+  /** null when not associated. */
+  readonly fixedIpAddress: string | null;
+  readonly portId: string | null;
+  readonly routerId: string | null;
+}
+
+export const DEVICE_OWNER = {
+  dhcp: 'network:dhcp',
+  routerInterface: 'network:router_interface',
+  routerGateway: 'network:router_gateway',
+  floatingIp: 'network:floatingip',
+  routerHa: 'network:router_ha_interface',
+  distributed: 'network:distributed',
+} as const;

@@ -1,0 +1,31 @@
+import type { HostState, NetworkUnit, RouterUnit, UnitKey } from './host-state.js';
+
+export type HostUnit =
+  | { readonly kind: 'host'; readonly key: 'host'; readonly hostNamespace: string; readonly bridges: readonly string[] }
+  | { readonly kind: 'network'; readonly key: `network:${string}`; readonly network: NetworkUnit }
+  | { readonly kind: 'router'; readonly key: `router:${string}`; readonly router: RouterUnit };
+
+/** The reconcile units of a host state, in apply order: host, then networks, then routers. */
+export function hostStateUnits(state: HostState): Map<UnitKey, HostUnit> {
+  const units = new Map<UnitKey, HostUnit>();
+  units.set('host', {
+    kind: 'host',
+    key: 'host',
+    hostNamespace: state.hostNamespace,
+    bridges: state.networks.map((n) => n.bridge.name),
+  });
+  for (const n of state.networks) units.set(n.key, { kind: 'network', key: n.key, network: n });
+  for (const r of state.routers) units.set(r.key, { kind: 'router', key: r.key, router: r });
+  return units;
+}
+
+/** Units are built with a fixed key order, so their JSON is a stable fingerprint. */
+export function unitFingerprint(unit: HostUnit | undefined): string {
+  return unit === undefined ? '' : JSON.stringify(unit);
+}
+
+/** Order keys for a pass: the host first (everything lives in it), networks before routers (bridges). */
+export function compareKeys(a: UnitKey, b: UnitKey): number {
+  const rank = (k: UnitKey): number => (k === 'host' ? 0 : k.startsWith('network:') ? 1 : 2);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}

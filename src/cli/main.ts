@@ -1,36 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { createLogger, type Logger } from '../log.js';
-import { startServices, type Running } from '../app/bootstrap.js';
+import { startServices } from '../app/bootstrap.js';
 import { bootstrapAdmin, issueToken } from '../app/tenancy.js';
+import { setup, withServices } from './context.js';
+import { registerCommands } from './commands/index.js';
 
 const program = new Command('netledger').description('Event-sourced networking control plane').showHelpAfterError();
-
-function setup(): { config: Config; log: Logger } {
-  try {
-    const config = loadConfig();
-    return { config, log: createLogger(config.LOG_LEVEL) };
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    throw e;
-  }
-}
-
-/** Runs `fn` with services, stopping them (and the embedded database) on the way out. */
-async function withServices<T>(fn: (s: Running) => Promise<T>, options: { quietLog?: boolean } = {}): Promise<T> {
-  const { config, log } = setup();
-  const s = await startServices(config, options.quietLog ? log.child({}, { level: 'warn' }) : log);
-  try {
-    return await fn(s);
-  } finally {
-    await s.stop();
-  }
-}
 
 program
   .command('serve')
@@ -97,6 +73,8 @@ program
       fs.writeFileSync(o.out, sdl);
     } else process.stdout.write(sdl);
   });
+
+registerCommands(program);
 
 program.parseAsync().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));

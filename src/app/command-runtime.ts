@@ -49,7 +49,7 @@ export class CommandRuntime {
   ) {}
 
   async execute<R>(metadata: EventMetadata, handler: CommandHandler<R>): Promise<CommandOutcome<R>> {
-    const maxAttempts = this.options.maxAttempts ?? 12;
+    const maxAttempts = this.options.maxAttempts ?? 25;
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await this.sql.begin(async (tx) => {

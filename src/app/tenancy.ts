@@ -71,11 +71,28 @@ export async function bootstrapAdmin(s: Services): Promise<string | null> {
   return issued.secret;
 }
 
+/**
+ * Callers by secret hash for a moment: a request then costs no token lookup. A revoked token keeps
+ * working for at most this long.
+ */
+const AUTH_TTL_MS = 2000;
+const authCache = new Map<string, { caller: Caller | null; until: number }>();
+
 export async function authenticate(sql: Sql, secret: string): Promise<Caller | null> {
+  const key = hashSecret(secret);
+  const hit = authCache.get(key);
+  if (hit && hit.until > Date.now()) return hit.caller;
+  const caller = await lookupToken(sql, key);
+  if (authCache.size > 10_000) authCache.clear();
+  authCache.set(key, { caller, until: Date.now() + AUTH_TTL_MS });
+  return caller;
+}
+
+async function lookupToken(sql: Sql, secretHash: string): Promise<Caller | null> {
   const [row] = await sql<{ token_id: string; name: string; role: 'admin' | 'member'; project_id: string; project_name: string }[]>`
     select t.token_id, t.name, t.role, t.project_id, p.name as project_name
       from rm_tokens t join rm_projects p on p.id = t.project_id
-     where t.secret_hash = ${hashSecret(secret)} and not t.revoked`;
+     where t.secret_hash = ${secretHash} and not t.revoked`;
   if (!row) return null;
   return { tokenId: row.token_id, tokenName: row.name, role: row.role, projectId: row.project_id, projectName: row.project_name };
 }

@@ -56,7 +56,8 @@ export class AggregateProjection implements Projection {
     const usage = new Map<string, { project: string; resource: QuotaResource; delta: number }>();
     for (const [streamId, list] of byStream) {
       const kind = this.kindOf(streamId)!;
-      const before = await this.load<unknown>(q, streamId);
+      // A stream whose first event is version 1 starts here: nothing to load.
+      const before = list[0]!.streamVersion === 1 ? { state: kind.initialState, version: 0 } : await this.load<unknown>(q, streamId);
       let state = before.state;
       for (const e of list) state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
       const version = list[list.length - 1]!.streamVersion;
@@ -102,13 +103,14 @@ export class AggregateProjection implements Projection {
   }
 
   private async moveUsage(q: Queryable, project: string, resource: QuotaResource, delta: number): Promise<void> {
-    const [row] = await q<{ used: number }[]>`
-      insert into rm_quota_usage (project_id, resource, used) values (${project}, ${resource}, ${delta})
-      on conflict (project_id, resource) do update set used = rm_quota_usage.used + ${delta}
-      returning used`;
+    const [row] = await q<{ used: number; max_count: number | null }[]>`
+      with u as (
+        insert into rm_quota_usage (project_id, resource, used) values (${project}, ${resource}, ${delta})
+        on conflict (project_id, resource) do update set used = rm_quota_usage.used + ${delta}
+        returning used)
+      select u.used, (select max_count from rm_quota_limits where project_id = ${project} and resource = ${resource}) as max_count from u`;
     if (delta <= 0 || this.options.enforceQuotas === false) return;
-    const [limit] = await q<{ max_count: number }[]>`select max_count from rm_quota_limits where project_id = ${project} and resource = ${resource}`;
-    const max = limit ? limit.max_count : DEFAULT_QUOTAS[resource];
+    const max = row!.max_count ?? DEFAULT_QUOTAS[resource];
     if (max >= 0 && row!.used > max) {
       throw new DomainFailure(domainError('OverQuota', `Quota exceeded for resources: ['${resource}'].`, { details: { resource, limit: max } }));
     }

@@ -93,7 +93,8 @@ export async function planCreatePort(s: Services, tx: Tx, actor: Actor, input: P
   const mac = input.macAddress !== undefined ? normaliseMac(input.macAddress) : null;
   const macTaken = network && mac ? (await tx`select 1 from rm_port_macs where network_id = ${network.id} and mac_address = ${mac}::macaddr`).length > 0 : false;
   const command: PortCommand = { ...base, addressCandidates, takenAddresses, generatedMac: macFromRandomBytes(randomBytes(6)), macTaken };
-  const loaded = await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(id));
+  // A uuid drawn here names no stream yet; only a client-chosen id needs a look (idempotent retry).
+  const loaded = input.id ? await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(id)) : { state: portDecider.initialState, version: 0 };
   const append = decideAppend(portDecider, loaded, portStreamId(id), command);
   if (isDomainError(append)) return append;
   const state = after(portDecider, loaded, append).state;

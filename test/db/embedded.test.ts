@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { connect } from '../../src/db/sql.js';
+
+// The postgres user must reach the directory, so not mkdtemp's private 0700 one under /root.
+const dir = fs.mkdtempSync(path.join('/var/tmp', 'nl-embedded-test-'));
+fs.chmodSync(dir, 0o755);
+const dataDir = path.join(dir, 'pg');
+const port = 54360 + (process.pid % 20);
+const reachable = !process.env.DATABASE_URL || process.env.NETLEDGER_TEST_EMBEDDED === '1';
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function rows(url: string): Promise<number[]> {
+  const sql = connect(url, { max: 1 });
+  try {
+    return (await sql<{ n: number }[]>`select n from kept order by n`).map((r) => r.n);
+  } finally {
+    await sql.end();
+  }
+}
+
+// Skipped only where CI could not reach the embedded binaries and runs on Debian's PostgreSQL.
+describe.skipIf(!reachable)('embedded PostgreSQL', () => {
+  it('initialises, keeps data across a restart, and recovers after its owner was SIGKILLed', async () => {
+    const first = await startEmbeddedPostgres({ dataDir, port });
+    const sql = connect(first.url, { max: 1 });
+    await sql`create table kept (n int)`;
+    await sql`insert into kept values (1), (2)`;
+    await sql.end();
+    await first.stop();
+
+    const second = await startEmbeddedPostgres({ dataDir, port });
+    expect(await rows(second.url)).toEqual([1, 2]);
+    await second.stop();
+
+    // A process that starts the server and is then killed outright leaves an orphaned postmaster.
+    const script = `import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
+      await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port} }); console.log('up'); setInterval(() => {}, 1000);`;
+    const scriptFile = path.join(dir, 'owner.mts');
+    fs.writeFileSync(scriptFile, script);
+    const child = spawn(process.execPath, ['--import', 'tsx', scriptFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('up') && resolve());
+      child.on('exit', (code) => reject(new Error(`owner exited early (${code})`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(true);
+
+    const third = await startEmbeddedPostgres({ dataDir, port });
+    expect(await rows(third.url)).toEqual([1, 2]);
+    await third.stop();
+    expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+  });
+});
+
+describe('embedded PostgreSQL prerequisites', () => {
+  it('explains what to do when the postgres user cannot reach the binaries', async () => {
+    const { checkEmbeddedReachable } = await import('../../src/db/embedded.js');
+    const insideRoot = fs.statSync('/root').mode & 0o001 ? null : '/root';
+    if (process.cwd().startsWith('/root/') && insideRoot) {
+      expect(() => checkEmbeddedReachable()).toThrow(/cannot reach .*Move the checkout|DATABASE_URL/);
+    } else {
+      expect(() => checkEmbeddedReachable()).not.toThrow();
+    }
+  });
+});

@@ -8,8 +8,11 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded
 import { connect } from '../src/db/sql.js';
 import { storeBench } from './store.js';
 import { apiBench } from './api.js';
+import { subscriptionsBench } from './subscriptions.js';
+import { dataplaneBench } from './dataplane.js';
+import { firewallBench } from './firewall.js';
 
-const suites: Record<string, (url: string) => Promise<void>> = { store: storeBench, api: apiBench };
+const suites: Record<string, (url: string) => Promise<void>> = { store: storeBench, api: apiBench, dataplane: dataplaneBench, firewall: firewallBench, subscriptions: subscriptionsBench };
 const wanted = process.argv.slice(2).filter((a) => a in suites);
 const run = wanted.length > 0 ? wanted : Object.keys(suites);
 

@@ -14,6 +14,9 @@ const schema = z.object({
     .default('1:16777215'),
   NETLEDGER_AGENT: z.enum(['auto', 'on', 'off']).default('auto'),
   NETLEDGER_HOST_NAME: z.string().min(1).default('local'),
+  // The dataplane agent's namespaces are `<prefix>qrouter-…` / `<prefix>qdhcp-…`; bridges live in the host namespace.
+  NETLEDGER_NS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (never empty: it is what marks our namespaces)').default('nl-'),
+  NETLEDGER_HOST_NS: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('nl-host'),
 });
 
 export type Config = z.infer<typeof schema> & { dataDir: string; vxlanRange: { min: number; max: number } };

@@ -10,6 +10,7 @@ import {
 import { agentConfig, namespacesOfKey, type AgentConfig } from './config.js';
 import type { Driver, DriverContext } from './driver.js';
 import { dhcpDriver } from './drivers/dhcp.js';
+import { firewallDriver } from './drivers/firewall.js';
 import { linksDriver } from './drivers/links.js';
 import { natDriver } from './drivers/nat.js';
 import { CommandRunner } from './exec.js';
@@ -17,7 +18,7 @@ import { silentLogger } from './logger.js';
 import { probeNamespaces, type Snapshot } from './probe.js';
 
 /** Apply order within a key: plumbing, then what runs on top of it. */
-export const DEFAULT_DRIVERS: readonly Driver[] = [linksDriver, natDriver, dhcpDriver];
+export const DEFAULT_DRIVERS: readonly Driver[] = [linksDriver, natDriver, firewallDriver, dhcpDriver];
 
 export interface ReconcilerOptions {
   readonly config?: Partial<AgentConfig>;

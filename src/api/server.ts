@@ -6,6 +6,7 @@ import type { Services } from '../app/services.js';
 import { authenticate } from '../app/tenancy.js';
 import type { Caller, Context } from './context.js';
 import { schema } from './schema/index.js';
+import { attachGraphqlWs } from './subscriptions/ws.js';
 
 const MAX_BODY = 1 << 20;
 
@@ -49,7 +50,7 @@ export function createApiServer(services: Services): http.Server {
     }),
   });
 
-  return http.createServer(async (req, res) => {
+  const server = http.createServer(async (req, res) => {
     const requestId = randomUUID();
     const correlationHeader = req.headers['x-correlation-id'];
     const correlationId = typeof correlationHeader === 'string' && correlationHeader.length <= 128 ? correlationHeader : requestId;
@@ -90,9 +91,24 @@ export function createApiServer(services: Services): http.Server {
     for (;;) {
       const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
       if (done) break;
-      res.write(value);
+      // Backpressure: a slow reader holds the stream, so its subscription's bounded buffer fills.
+      if (!res.write(value)) await drained(res);
     }
     res.end();
+  });
+  attachGraphqlWs(server, yoga as never, services);
+  return server;
+}
+
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
   });
 }
 

@@ -23,6 +23,8 @@ program
     server.listen(config.PORT, config.HOST, () => {
       log.info({ url: `http://${config.HOST}:${config.PORT}/graphql` }, 'netledger API listening');
     });
+    const { startLocalAgent } = await import('../app/dataplane/index.js');
+    const agent = await startLocalAgent(s);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -30,6 +32,7 @@ program
       log.info({ signal }, 'stopping');
       server.close();
       server.closeAllConnections();
+      await agent?.stop();
       await s.stop();
       process.exit(0);
     };

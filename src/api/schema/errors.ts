@@ -26,6 +26,11 @@ export const ERROR_CODES = [
   'LoadBalancerNotFound', 'LoadBalancerAlreadyExists', 'ListenerNotFound', 'PoolNotFound', 'MemberNotFound', 'HealthMonitorNotFound',
   'DuplicateListenerEntry', 'DuplicateMemberEntry', 'DuplicatePoolEntry', 'DuplicateHealthMonitor', 'ListenerPoolProtocolMismatch', 'InvalidOption',
   'IDAlreadyExists', 'ProviderNotEnabled',
+  'FirewallRuleNotFound', 'FirewallRuleAlreadyExists', 'FirewallRuleInUse', 'FirewallRuleInvalidPortValue', 'FirewallRuleInvalidAction',
+  'FirewallRuleWithPortWithoutProtocolInvalid', 'FirewallRuleInvalidICMPParameter', 'FirewallIpAddressConflict', 'FirewallRuleAlreadyAssociated',
+  'FirewallRuleNotAssociatedWithPolicy', 'FirewallPolicyNotFound', 'FirewallPolicyAlreadyExists', 'FirewallPolicyInUse',
+  'FirewallGroupNotFound', 'FirewallGroupAlreadyExists', 'FirewallGroupInUse', 'FirewallGroupPortInUse', 'FirewallGroupPortInvalid',
+  'FirewallGroupPortInvalidProject', 'FirewallGroupCannotRemoveDefault', 'FirewallGroupDefaultAlreadyExists', 'FirewallDefaultObjectUpdateRestricted',
 ] as const;
 
 export interface ErrorShape {

@@ -7,7 +7,11 @@ import './networking.js';
 import './routers.js';
 import './floating-ips.js';
 import './security-groups.js';
+import './firewalls.js';
 import './loadbalancers.js';
+import './events.js';
+import './history.js';
+import './dataplane.js';
 
 let built: GraphQLSchema | undefined;
 

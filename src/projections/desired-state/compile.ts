@@ -27,6 +27,8 @@ import {
   type NamingOptions,
 } from './names.js';
 import { buildNat } from './nat-rules.js';
+import { compileRouterFirewall } from './fwaas.js';
+import { compilePortFilter, securityGroupIndex, type SecurityGroupIndex } from './security-groups.js';
 import {
   DEVICE_OWNER,
   type HostRoute,
@@ -112,6 +114,7 @@ export function compileHostState(
     .filter((r) => r.adminStateUp && routerIsOnHost(index, r, host))
     .sort((a, b) => compareStrings(a.id, b.id))
     .map((r) => compileRouter(index, r, topology, opts));
+  const groups = securityGroupIndex(topology);
 
   // Bridges: every network this host has a port on, including those router ports plug into.
   const networkIds = new Set<string>();
@@ -120,7 +123,7 @@ export function compileHostState(
   const networks = [...networkIds]
     .filter((id) => index.networks.has(id))
     .sort(compareStrings)
-    .map((id) => compileNetwork(index, id, host, opts));
+    .map((id) => compileNetwork(index, id, host, opts, groups));
 
   return {
     host,
@@ -186,12 +189,14 @@ function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts
     }
   }
   routes.push(...extraRoutes(r.routes));
+  const firewall = compileRouterFirewall(topology.firewallGroups ?? [], new Map(interfaces.filter((i) => !i.name.startsWith('qg-')).map((i) => [i.portId, i.addresses])));
 
   return {
     key: `router:${r.id}`,
     routerId: r.id,
     namespace: namespaceSpec(routerNamespace(opts, r.id), ROUTER_SYSCTLS, interfaces, routes),
     nat,
+    ...(firewall ? { firewall } : {}),
   };
 }
 
@@ -259,19 +264,22 @@ function namespaceSpec(
   };
 }
 
-function compileNetwork(index: Index, networkId: string, host: string, opts: CompileOptions): NetworkUnit {
+function compileNetwork(index: Index, networkId: string, host: string, opts: CompileOptions, groups: SecurityGroupIndex): NetworkUnit {
   const network = index.networks.get(networkId) as TopologyNetwork;
   const ports = index.portsByNetwork.get(networkId) ?? [];
   const computePorts: AttachedPort[] = ports
     .filter((p) => p.bindingHost === host && p.deviceOwner.startsWith('compute:'))
     .map((p) => ({ portId: p.id, tap: tapName(p.id), adminStateUp: p.adminStateUp }));
   const dhcpPort = ports.find((p) => p.deviceOwner === DEVICE_OWNER.dhcp && p.bindingHost === host && p.adminStateUp);
+  // Ports owned by `network:*` are trusted (reference 4.1): never filtered.
+  const securityGroups = compilePortFilter(networkId, ports.filter((p) => p.bindingHost === host && !p.deviceOwner.startsWith('network:')), groups);
   return {
     key: `network:${networkId}`,
     networkId,
     bridge: { name: bridgeName(networkId), mtu: index.mtu(networkId), segment: network.segment },
     computePorts,
     dhcp: dhcpPort ? compileDhcp(index, network, dhcpPort, ports, opts) : null,
+    ...(securityGroups ? { securityGroups } : {}),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { RouterFirewallSpec } from './fwaas.js';
+import type { PortFilterSpec } from './security-groups.js';
 import type { NetworkSegment } from './topology.js';
 
 /**
@@ -28,6 +30,8 @@ export interface NetworkUnit {
   /** Instance taps (plugged by the compute side) the agent keeps in the bridge when present. */
   readonly computePorts: readonly AttachedPort[];
   readonly dhcp: DhcpSpec | null;
+  /** Security groups of the network's ports on this host; absent when none is filtered. */
+  readonly securityGroups?: PortFilterSpec;
 }
 
 export interface BridgeSpec {
@@ -47,6 +51,8 @@ export interface RouterUnit {
   readonly routerId: string;
   readonly namespace: NamespaceSpec;
   readonly nat: NatSpec | null;
+  /** FWaaS v2 groups on the router's interfaces; absent when none applies. */
+  readonly firewall?: RouterFirewallSpec;
 }
 
 export interface NamespaceSpec {

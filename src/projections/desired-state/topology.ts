@@ -12,6 +12,10 @@ export interface Topology {
   readonly ports: readonly TopologyPort[];
   readonly routers: readonly TopologyRouter[];
   readonly floatingIps: readonly TopologyFloatingIp[];
+  /** Security groups the ports refer to (rules and all); absent: no port is filtered. */
+  readonly securityGroups?: readonly TopologySecurityGroup[];
+  /** FWaaS v2 groups with their policies' rules resolved, in policy order. */
+  readonly firewallGroups?: readonly TopologyFirewallGroup[];
 }
 
 export type NetworkType = 'flat' | 'vlan' | 'vxlan' | 'geneve' | 'gre' | 'local';
@@ -67,6 +71,59 @@ export interface TopologyPort {
   readonly deviceId: string;
   readonly bindingHost: string | null;
   readonly adminStateUp: boolean;
+  /** Filtered (groups, anti-spoofing) only when true; absent counts as false. */
+  readonly portSecurityEnabled?: boolean;
+  /** Security group ids. */
+  readonly securityGroups?: readonly string[];
+  readonly allowedAddressPairs?: readonly TopologyAddressPair[];
+}
+
+export interface TopologyAddressPair {
+  /** IP or CIDR. */
+  readonly ipAddress: string;
+  readonly macAddress: string;
+}
+
+export interface TopologySecurityGroup {
+  readonly id: string;
+  readonly stateful: boolean;
+  readonly rules: readonly TopologySecurityGroupRule[];
+}
+
+/** Normalised as the security-group aggregate stores it (src/domain/security-group/rules.ts). */
+export interface TopologySecurityGroupRule {
+  readonly id: string;
+  readonly direction: 'ingress' | 'egress';
+  readonly ethertype: 'IPv4' | 'IPv6';
+  /** null: any; a lower-case name or a number as a string. */
+  readonly protocol: string | null;
+  readonly portRangeMin: number | null;
+  readonly portRangeMax: number | null;
+  readonly remoteIpPrefix: string | null;
+  readonly remoteGroupId: string | null;
+}
+
+export interface TopologyFirewallGroup {
+  readonly id: string;
+  readonly adminStateUp: boolean;
+  /** Router interface ports the group applies to. */
+  readonly portIds: readonly string[];
+  /** Enabled rules of the ingress policy in order; null: no policy (everything dropped). */
+  readonly ingressRules: readonly TopologyFirewallRule[] | null;
+  readonly egressRules: readonly TopologyFirewallRule[] | null;
+}
+
+export interface TopologyFirewallRule {
+  readonly id: string;
+  /** null: any. */
+  readonly protocol: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp' | 'sctp' | 'dccp' | null;
+  readonly ipVersion: 4 | 6;
+  readonly sourceIpAddress: string | null;
+  readonly destinationIpAddress: string | null;
+  /** `N` or `N:M`. */
+  readonly sourcePort: string | null;
+  readonly destinationPort: string | null;
+  readonly action: 'allow' | 'deny' | 'reject';
 }
 
 export interface RouterGateway {

@@ -10,6 +10,9 @@ import { securityGroupDecider, securityGroupEvents, type SecurityGroupEvent, typ
 import { defineKind, type ResourceRow } from '../aggregate-kind.js';
 import { loadBalancerEvents } from '../../domain/loadbalancer/index.js';
 import { loadBalancerKind } from './loadbalancer-kind.js';
+import {
+  firewallEvents, firewallGroupDecider, firewallGroupEvents, firewallPolicyDecider, firewallPolicyEvents, firewallRuleDecider, firewallRuleEvents,
+} from '../../domain/firewall/index.js';
 
 const securityGroupRows = lifecycleKind({ streamType: 'securitygroup', kind: 'security_group', events: securityGroupEvents, decider: securityGroupDecider });
 
@@ -46,6 +49,9 @@ export const resourceKinds: readonly AggregateKind[] = [
   lifecycleKind({ streamType: 'port', kind: 'port', events: portEvents, decider: portDecider, networkId: (p) => p.networkId }),
   loadBalancerKind,
   ...routingKinds,
+  lifecycleKind({ streamType: 'firewallrule', kind: 'firewall_rule', events: firewallRuleEvents, decider: firewallRuleDecider }),
+  lifecycleKind({ streamType: 'firewallpolicy', kind: 'firewall_policy', events: firewallPolicyEvents, decider: firewallPolicyDecider }),
+  lifecycleKind({ streamType: 'firewallgroup', kind: 'firewall_group', events: firewallGroupEvents, decider: firewallGroupDecider }),
 ];
 
-export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents];
+export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents, ...firewallEvents];

@@ -1,0 +1,56 @@
+import { createGraphQLError } from 'graphql-yoga';
+import { agentProgress, waitForApplied, type AgentProgress, type AppliedWait } from '../../app/dataplane/applied.js';
+import { InvalidCursorError } from '../../store/cursor.js';
+import { isAdmin } from '../context.js';
+import { builder } from './builder.js';
+
+const DEFAULT_WAIT_MS = 30_000;
+const MAX_WAIT_MS = 120_000;
+
+const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
+  description: 'A dataplane agent: one per host (Neutron\'s L3 + DHCP + L2 agents in one).',
+  fields: (t) => ({
+    host: t.exposeString('host'),
+    alive: t.exposeBoolean('alive', { description: 'Running and heard from within the last 90 s.' }),
+    registeredAt: t.field({ type: 'DateTime', resolve: (a) => a.registeredAt }),
+    lastHeartbeatAt: t.field({ type: 'DateTime', resolve: (a) => a.lastHeartbeatAt }),
+    appliedCursor: t.string({ nullable: true, description: 'The log cursor up to which this host is fully applied.', resolve: (a) => a.appliedCursor }),
+    appliedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.appliedAt }),
+    lastError: t.string({ nullable: true, description: 'Why the host is not converged, while it is not.', resolve: (a) => a.lastError }),
+  }),
+});
+
+const AppliedWaitRef = builder.objectRef<AppliedWait>('AppliedWait').implement({
+  fields: (t) => ({
+    applied: t.exposeBoolean('applied', { description: 'Every live agent has applied the cursor. False with no live agent at all.' }),
+    timedOut: t.exposeBoolean('timedOut'),
+    pendingHosts: t.stringList({ description: 'Live agents still behind (admins only).', resolve: (w) => [...w.pendingHosts] }),
+    agents: t.field({ type: [AgentRef], description: 'Every agent as of the answer (admins only).', resolve: (w) => [...w.agents] }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  agents: t.field({
+    type: [AgentRef],
+    description: 'The dataplane agents. Admin only.',
+    resolve: async (_r, _a, ctx) => {
+      if (!isAdmin(ctx)) throw createGraphQLError('agents are visible to admins only', { extensions: { code: 'PolicyNotAuthorized' } });
+      return agentProgress(ctx.services.sql);
+    },
+  }),
+  waitForApplied: t.field({
+    type: AppliedWaitRef,
+    description: 'Answers once every live agent has applied the log up to `cursor` (a mutation payload\'s cursor), or after timeoutMs (default 30 s, at most 120 s): wait on this instead of sleeping.',
+    args: { cursor: t.arg.string({ required: true }), timeoutMs: t.arg.int({ required: false }) },
+    resolve: async (_r, args, ctx) => {
+      const timeout = Math.max(0, Math.min(args.timeoutMs ?? DEFAULT_WAIT_MS, MAX_WAIT_MS));
+      try {
+        const w = await waitForApplied(ctx.services.sql, args.cursor, timeout);
+        return isAdmin(ctx) ? w : { ...w, pendingHosts: [], agents: [] };
+      } catch (e) {
+        if (e instanceof InvalidCursorError) throw createGraphQLError(e.message, { extensions: { code: 'InvalidCursor' } });
+        throw e;
+      }
+    },
+  }),
+}));

@@ -1,0 +1,177 @@
+import type { EventFilter } from '../../audit/event-filter.js';
+import { queryEvents } from '../../audit/event-query.js';
+import type { OwnedEvent } from '../../audit/visibility.js';
+import { streamType } from '../../store/event-store.js';
+import type { EventMetadata } from '../../store/types.js';
+import { eventFeed } from '../subscriptions/event-feed.js';
+import type { CutOff } from '../subscriptions/messages.js';
+import { resourceChanges, statusChanges, type ResourceChange, type StatusChange } from '../subscriptions/resource-changes.js';
+import { builder } from './builder.js';
+
+/** Data fields no reader needs, whoever they are. */
+const REDACTED: Readonly<Record<string, readonly string[]>> = { TokenIssued: ['secretHash'] };
+
+export function publicData(type: string, data: unknown): unknown {
+  const drop = REDACTED[type];
+  if (!drop || !data || typeof data !== 'object') return data;
+  return Object.fromEntries(Object.entries(data as Record<string, unknown>).filter(([k]) => !drop.includes(k)));
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+export const EventMetadataRef = builder.objectRef<EventMetadata>('EventMetadata').implement({
+  description: 'Who made a change, under which request, and why.',
+  fields: (t) => ({
+    actor: t.string({ nullable: true, description: 'Token id of the caller (or `system`, `agent`).', resolve: (m) => str(m.actor) }),
+    tokenName: t.string({ nullable: true, resolve: (m) => str(m.tokenName) }),
+    project: t.string({ nullable: true, description: 'The project the caller acted under.', resolve: (m) => str(m.project) }),
+    requestId: t.string({ nullable: true, resolve: (m) => str(m.requestId) }),
+    correlationId: t.string({ nullable: true, resolve: (m) => str(m.correlationId) }),
+    causationId: t.string({ nullable: true, resolve: (m) => str(m.causationId) }),
+    raw: t.field({ type: 'JSON', description: 'Every metadata field as recorded.', resolve: (m) => m }),
+  }),
+});
+
+export const LogEventRef = builder.objectRef<OwnedEvent>('LogEvent').implement({
+  description: 'One event of the log, with its cursor: pass the cursor as `after` to continue from it.',
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'event' in v && 'owner' in v,
+  fields: (t) => ({
+    cursor: t.string({ resolve: (e) => e.event.cursor }),
+    id: t.string({ description: 'The event id.', resolve: (e) => e.event.id }),
+    type: t.string({ resolve: (e) => e.event.type }),
+    streamId: t.string({ resolve: (e) => e.event.streamId }),
+    streamVersion: t.int({ description: 'The resource revision this event made.', resolve: (e) => e.event.streamVersion }),
+    schemaVersion: t.int({ resolve: (e) => e.event.schemaVersion }),
+    resourceType: t.string({ description: 'The stream type: network, port, loadbalancer, project, ...', resolve: (e) => streamType(e.event.streamId) }),
+    resourceId: t.string({ description: "The stream's resource id.", resolve: (e) => e.event.streamId.slice(e.event.streamId.indexOf('-') + 1) }),
+    projectId: t.string({ nullable: true, description: 'The project that owns the stream.', resolve: (e) => e.owner.project }),
+    recordedAt: t.field({ type: 'DateTime', resolve: (e) => e.event.recordedAt }),
+    data: t.field({ type: 'JSON', resolve: (e) => publicData(e.event.type, e.event.data) }),
+    metadata: t.field({ type: EventMetadataRef, resolve: (e) => e.event.metadata }),
+  }),
+});
+
+export const CutOffRef = builder.objectRef<CutOff>('SubscriptionCutOff').implement({
+  description: 'The last message of a subscription the server ends: LAGGED (the consumer fell too far behind) or ENDED (e.g. the token was revoked). Resubscribe with `after: lastCursor`.',
+  isTypeOf: (v) => (v as CutOff).__typename === 'SubscriptionCutOff',
+  fields: (t) => ({
+    reason: t.string({ resolve: (c) => c.reason }),
+    lastCursor: t.string({ nullable: true, description: 'Everything up to here was delivered: resubscribe with `after: lastCursor`.', resolve: (c) => c.cursor }),
+    message: t.exposeString('message'),
+  }),
+});
+
+export const EventFilterInput = builder.inputType('EventFilter', {
+  fields: (t) => ({
+    resourceTypes: t.stringList({ required: false, description: 'Stream types: network, subnet, port, router, floatingip, securitygroup, loadbalancer, project.' }),
+    eventTypes: t.stringList({ required: false }),
+    resourceId: t.string({ required: false, description: "A resource's events (a load balancer child: its load balancer's events naming it)." }),
+    streamId: t.string({ required: false }),
+    projectId: t.string({ required: false }),
+    actor: t.string({ required: false, description: 'Token id or token name.' }),
+    correlationId: t.string({ required: false }),
+    requestId: t.string({ required: false }),
+    from: t.field({ type: 'DateTime', required: false, description: 'Recorded at or after.' }),
+    to: t.field({ type: 'DateTime', required: false, description: 'Recorded at or before.' }),
+  }),
+});
+
+type FilterArg = {
+  resourceTypes?: string[] | null; eventTypes?: string[] | null; resourceId?: string | null; streamId?: string | null; projectId?: string | null;
+  actor?: string | null; correlationId?: string | null; requestId?: string | null; from?: string | null; to?: string | null;
+} | null | undefined;
+
+export function toEventFilter(f: FilterArg): EventFilter {
+  if (!f) return {};
+  return { ...f, from: f.from ? new Date(f.from) : null, to: f.to ? new Date(f.to) : null };
+}
+
+builder.queryFields((t) => ({
+  events: t.connection({
+    type: LogEventRef,
+    description: 'The audit log in its global order: every change you may see, with who made it and why. Cursors are log cursors.',
+    args: { filter: t.arg({ type: EventFilterInput, required: false }) },
+    resolve: async (_r, args, ctx) => {
+      const page = await queryEvents(ctx.services, ctx.caller, toEventFilter(args.filter), args);
+      return {
+        edges: page.events.map((e) => ({ cursor: e.event.cursor, node: e })),
+        pageInfo: {
+          hasNextPage: page.hasNextPage,
+          hasPreviousPage: page.hasPreviousPage,
+          startCursor: page.events[0]?.event.cursor ?? null,
+          endCursor: page.events[page.events.length - 1]?.event.cursor ?? null,
+        },
+      };
+    },
+  }),
+}));
+
+const EventsMessage = builder.unionType('EventsMessage', {
+  types: [LogEventRef, CutOffRef],
+  resolveType: (v) => ((v as CutOff).__typename === 'SubscriptionCutOff' ? 'SubscriptionCutOff' : 'LogEvent'),
+});
+
+const NodeRef = builder.nodeInterfaceRef();
+
+const ResourceChangeRef = builder.objectRef<ResourceChange>('ResourceChange').implement({
+  description: 'A resource as the read model holds it after a change (null `resource` once deleted).',
+  isTypeOf: (v) => (v as ResourceChange).__typename === 'ResourceChange',
+  fields: (t) => ({
+    cursor: t.exposeString('cursor'),
+    eventId: t.exposeString('eventId'),
+    eventType: t.exposeString('eventType'),
+    kind: t.exposeString('kind'),
+    uuid: t.exposeString('id'),
+    deleted: t.exposeBoolean('deleted'),
+    revision: t.int({ nullable: true, resolve: (c) => c.record?.revision ?? null }),
+    state: t.field({ type: 'JSON', nullable: true, description: 'The resource document.', resolve: (c) => c.record?.doc ?? null }),
+    resource: t.field({ type: NodeRef, nullable: true, resolve: (c) => c.record as never }),
+  }),
+});
+
+const ResourceStatusRef = builder.objectRef<StatusChange>('ResourceStatus').implement({
+  description: 'A status as the dataplane reports it: port and floating IP `status`, load balancer provisioning and operating statuses.',
+  isTypeOf: (v) => (v as StatusChange).__typename === 'ResourceStatus',
+  fields: (t) => ({
+    cursor: t.exposeString('cursor'),
+    kind: t.exposeString('kind'),
+    uuid: t.exposeString('id'),
+    status: t.exposeString('status', { nullable: true }),
+    statusReason: t.exposeString('statusReason', { nullable: true }),
+    provisioningStatus: t.exposeString('provisioningStatus', { nullable: true }),
+    operatingStatus: t.exposeString('operatingStatus', { nullable: true }),
+  }),
+});
+
+const ResourceChangeMessage = builder.unionType('ResourceChangeMessage', {
+  types: [ResourceChangeRef, CutOffRef],
+  resolveType: (v) => (v as { __typename: string }).__typename,
+});
+const ResourceStatusMessage = builder.unionType('ResourceStatusMessage', {
+  types: [ResourceStatusRef, CutOffRef],
+  resolveType: (v) => (v as { __typename: string }).__typename,
+});
+
+builder.subscriptionFields((t) => ({
+  events: t.field({
+    type: EventsMessage,
+    description: 'Every event you may see: replayed from the log after `after`, then live, with no gap and no duplicate. A consumer that falls too far behind gets a SubscriptionCutOff with the cursor to resume from.',
+    args: { after: t.arg.string({ required: false }), filter: t.arg({ type: EventFilterInput, required: false }) },
+    subscribe: (_r, args, ctx) => eventFeed(ctx, { after: args.after, filter: toEventFilter(args.filter) }),
+    resolve: (m) => m as never,
+  }),
+  resourceChanged: t.field({
+    type: ResourceChangeMessage,
+    description: 'Resources of these kinds (network, port, loadbalancer, listener, ...) and/or ids, with their new state after each change.',
+    args: { kinds: t.arg.stringList({ required: false }), ids: t.arg.stringList({ required: false }), after: t.arg.string({ required: false }) },
+    subscribe: (_r, args, ctx) => resourceChanges(ctx, args),
+    resolve: (m) => m as never,
+  }),
+  statusChanged: t.field({
+    type: ResourceStatusMessage,
+    description: 'Status changes of ports, floating IPs, routers and load balancer objects (all of these kinds unless `kinds` narrows them).',
+    args: { kinds: t.arg.stringList({ required: false }), ids: t.arg.stringList({ required: false }) },
+    subscribe: (_r, args, ctx) => statusChanges(ctx, args),
+    resolve: (m) => m as never,
+  }),
+}));

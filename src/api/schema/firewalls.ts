@@ -1,0 +1,241 @@
+import { z } from 'zod';
+import {
+  createFirewallGroup, createFirewallPolicy, createFirewallRule, deleteFirewallGroup, deleteFirewallPolicy, deleteFirewallRule, ensureDefaultFirewallGroup,
+  insertFirewallRule, removeFirewallRule, updateFirewallGroup, updateFirewallPolicy, updateFirewallRule,
+} from '../../app/firewall/firewalls.js';
+import type { FirewallGroup, FirewallPolicy, FirewallRule } from '../../domain/firewall/index.js';
+import { commandMetadata, type Context } from '../context.js';
+import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { builder } from './builder.js';
+import { defineMutation } from './mutation.js';
+import { resourceNode, resourceRef } from './resource-node.js';
+import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, withTotalCount } from './routers.js';
+
+export const FirewallRuleRef = resourceRef<FirewallRule>('FirewallRule');
+export const FirewallPolicyRef = resourceRef<FirewallPolicy>('FirewallPolicy');
+export const FirewallGroupRef = resourceRef<FirewallGroup>('FirewallGroup');
+
+resourceNode(FirewallRuleRef, 'firewall_rule', 'An FWaaS v2 rule: what it matches and what it does (allow, deny, reject).', (t) => ({
+  protocol: t.string({ nullable: true, description: 'tcp, udp, icmp, ipv6-icmp, sctp, dccp; null: any.', resolve: (r) => r.doc.protocol }),
+  ipVersion: t.int({ resolve: (r) => r.doc.ipVersion }),
+  sourceIpAddress: t.string({ nullable: true, resolve: (r) => r.doc.sourceIpAddress }),
+  destinationIpAddress: t.string({ nullable: true, resolve: (r) => r.doc.destinationIpAddress }),
+  sourcePort: t.string({ nullable: true, description: '`N` or `N:M`.', resolve: (r) => r.doc.sourcePort }),
+  destinationPort: t.string({ nullable: true, description: '`N` or `N:M`.', resolve: (r) => r.doc.destinationPort }),
+  action: t.string({ description: 'allow | deny | reject', resolve: (r) => r.doc.action }),
+  enabled: t.boolean({ resolve: (r) => r.doc.enabled }),
+  shared: t.boolean({ resolve: (r) => r.doc.shared }),
+}));
+
+resourceNode(FirewallPolicyRef, 'firewall_policy', 'An ordered list of firewall rules: the first that matches decides; nothing matching is denied.', (t) => ({
+  firewallRuleIds: t.stringList({ resolve: (r) => [...r.doc.firewallRules] }),
+  firewallRules: t.field({
+    type: [FirewallRuleRef],
+    description: 'In evaluation order.',
+    resolve: async (r, _a, ctx) => (await resourceLoader<FirewallRule>(ctx, 'firewall_rule').loadMany([...r.doc.firewallRules])).filter((x): x is NonNullable<typeof x> & { id: string } => !!x && !(x instanceof Error)) as never,
+  }),
+  audited: t.boolean({ resolve: (r) => r.doc.audited }),
+  shared: t.boolean({ resolve: (r) => r.doc.shared }),
+}));
+
+const policyField = (ctx: Context, id: string | null) => (id === null ? null : resourceLoader<FirewallPolicy>(ctx, 'firewall_policy').load(id));
+
+resourceNode(FirewallGroupRef, 'firewall_group', 'Ingress and egress policies applied to router interface ports. Each project has a `default` group (ingress deny, egress allow).', (t) => ({
+  ingressFirewallPolicyId: t.string({ nullable: true, resolve: (r) => r.doc.ingressFirewallPolicyId }),
+  egressFirewallPolicyId: t.string({ nullable: true, resolve: (r) => r.doc.egressFirewallPolicyId }),
+  ingressFirewallPolicy: t.field({ type: FirewallPolicyRef, nullable: true, resolve: (r, _a, ctx) => policyField(ctx, r.doc.ingressFirewallPolicyId) }),
+  egressFirewallPolicy: t.field({ type: FirewallPolicyRef, nullable: true, resolve: (r, _a, ctx) => policyField(ctx, r.doc.egressFirewallPolicyId) }),
+  portIds: t.stringList({ resolve: (r) => [...r.doc.ports] }),
+  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
+  shared: t.boolean({ resolve: (r) => r.doc.shared }),
+  isDefault: t.boolean({ resolve: (r) => r.doc.isDefault }),
+  status: t.string({ description: 'INACTIVE (no ports), ACTIVE (applied), DOWN (admin down), ERROR.', resolve: (r) => r.doc.status }),
+}));
+
+async function withDefaultGroup(ctx: Context): Promise<void> {
+  const out = await ensureDefaultFirewallGroup(ctx.services, actorOf(ctx), commandMetadata(ctx));
+  if (!out.ok) ctx.log.warn({ error: out.error }, 'could not create the default firewall group');
+}
+
+builder.queryFields((t) => ({
+  firewallRules: t.connection({
+    type: FirewallRuleRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: (_r, args, ctx) => listResources<FirewallRule>(ctx, 'firewall_rule', args as never) as never,
+  }, withTotalCount as never),
+  firewallPolicies: t.connection({
+    type: FirewallPolicyRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: (_r, args, ctx) => listResources<FirewallPolicy>(ctx, 'firewall_policy', args as never) as never,
+  }, withTotalCount as never),
+  firewallGroups: t.connection({
+    type: FirewallGroupRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: async (_r, args, ctx) => {
+      await withDefaultGroup(ctx);
+      return listResources<FirewallGroup>(ctx, 'firewall_group', args as never) as never;
+    },
+  }, withTotalCount as never),
+}));
+
+// ---- rules ----
+
+const ruleInput = (t: Parameters<typeof baseInput>[0]) => ({
+  protocol: t.string({ required: false, description: 'tcp, udp, icmp, ipv6-icmp, sctp, dccp, or any/null.' }),
+  ipVersion: t.int({ required: false, description: '4 (default) or 6.' }),
+  sourceIpAddress: t.string({ required: false }),
+  destinationIpAddress: t.string({ required: false }),
+  sourcePort: t.string({ required: false, description: '`N` or `N:M`.' }),
+  destinationPort: t.string({ required: false, description: '`N` or `N:M`.' }),
+  action: t.string({ required: false, description: 'allow | deny (default) | reject' }),
+  enabled: t.boolean({ required: false }),
+  shared: t.boolean({ required: false }),
+});
+const ruleSchema = {
+  protocol: z.string().nullish(), ipVersion: z.number().int().nullish(), sourceIpAddress: z.string().nullish(), destinationIpAddress: z.string().nullish(),
+  sourcePort: z.string().nullish(), destinationPort: z.string().nullish(), action: z.string().nullish(), enabled: z.boolean().nullish(), shared: z.boolean().nullish(),
+};
+/** An explicit null clears an address or port; absent leaves it. */
+const ruleChanges = (input: Record<string, unknown>) => {
+  const { id: _id, expectedRevision: _r, ...rest } = input;
+  return Object.fromEntries(Object.entries(rest).filter(([k, v]) => v !== undefined && (v !== null || /Address$|Port$|^protocol$/.test(k))));
+};
+
+defineMutation('createFirewallRule', {
+  description: 'Creates a firewall rule (action deny unless told otherwise).',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...ruleInput(t) }),
+  schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...ruleSchema }),
+  field: 'firewallRule',
+  type: FirewallRuleRef,
+  run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule', await createFirewallRule(ctx.services, actorOf(ctx), clean(input) as never, commandMetadata(ctx))),
+});
+
+defineMutation('updateFirewallRule', {
+  description: 'Changes a firewall rule; the whole rule is validated again.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...ruleInput(t) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...ruleSchema }),
+  field: 'firewallRule',
+  type: FirewallRuleRef,
+  run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule',
+    await updateFirewallRule(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallRule'), ruleChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteFirewallRule', {
+  description: 'Deletes a firewall rule; FirewallRuleInUse while a policy lists it.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteFirewallRule(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallRule'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+// ---- policies ----
+
+const ruleIds = (ids: readonly string[] | null | undefined) => (ids ? ids.map((i) => parseId(i, 'FirewallRule')) : undefined);
+
+defineMutation('createFirewallPolicy', {
+  description: 'Creates a firewall policy from an ordered list of rules.',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), firewallRules: t.stringList({ required: false }), audited: t.boolean({ required: false }), shared: t.boolean({ required: false }) }),
+  schema: z.object({ ...baseSchema, id: z.guid().nullish(), firewallRules: z.array(z.string()).max(1000).nullish(), audited: z.boolean().nullish(), shared: z.boolean().nullish() }),
+  field: 'firewallPolicy',
+  type: FirewallPolicyRef,
+  run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
+    await createFirewallPolicy(ctx.services, actorOf(ctx), { ...(clean(input) as object), firewallRules: ruleIds(input.firewallRules) } as never, commandMetadata(ctx))),
+});
+
+defineMutation('updateFirewallPolicy', {
+  description: 'Changes a firewall policy; a new rule list replaces the old one. Any change un-audits it unless `audited` is sent.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), firewallRules: t.stringList({ required: false }), audited: t.boolean({ required: false }), shared: t.boolean({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, firewallRules: z.array(z.string()).max(1000).nullish(), audited: z.boolean().nullish(), shared: z.boolean().nullish() }),
+  field: 'firewallPolicy',
+  type: FirewallPolicyRef,
+  run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
+    await updateFirewallPolicy(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallPolicy'), { ...changesOf(input), firewallRules: ruleIds(input.firewallRules) } as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('insertFirewallRule', {
+  description: 'Inserts a rule into a policy before or after a listed rule (at the top when neither is given).',
+  input: (t) => ({ id: t.string({ required: true }), firewallRuleId: t.string({ required: true }), insertBefore: t.string({ required: false }), insertAfter: t.string({ required: false }) }),
+  schema: z.object({ id: idArg, firewallRuleId: idArg, insertBefore: z.string().nullish(), insertAfter: z.string().nullish() }),
+  field: 'firewallPolicy',
+  type: FirewallPolicyRef,
+  run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
+    await insertFirewallRule(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallPolicy'), {
+      ruleId: parseId(input.firewallRuleId, 'FirewallRule'),
+      insertBefore: input.insertBefore ? parseId(input.insertBefore, 'FirewallRule') : null,
+      insertAfter: input.insertAfter ? parseId(input.insertAfter, 'FirewallRule') : null,
+    }, commandMetadata(ctx))),
+});
+
+defineMutation('removeFirewallRule', {
+  description: 'Removes a rule from a policy (the rule itself stays).',
+  input: (t) => ({ id: t.string({ required: true }), firewallRuleId: t.string({ required: true }) }),
+  schema: z.object({ id: idArg, firewallRuleId: idArg }),
+  field: 'firewallPolicy',
+  type: FirewallPolicyRef,
+  run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
+    await removeFirewallRule(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallPolicy'), parseId(input.firewallRuleId, 'FirewallRule'), commandMetadata(ctx))),
+});
+
+defineMutation('deleteFirewallPolicy', {
+  description: 'Deletes a firewall policy; FirewallPolicyInUse while a group uses it.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteFirewallPolicy(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallPolicy'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+// ---- groups ----
+
+const groupInput = (t: Parameters<typeof baseInput>[0]) => ({
+  ingressFirewallPolicyId: t.string({ required: false }),
+  egressFirewallPolicyId: t.string({ required: false }),
+  portIds: t.stringList({ required: false, description: 'Router interface ports.' }),
+  adminStateUp: t.boolean({ required: false }),
+  shared: t.boolean({ required: false }),
+});
+const groupSchema = {
+  ingressFirewallPolicyId: z.string().nullish(), egressFirewallPolicyId: z.string().nullish(), portIds: z.array(z.string()).max(100).nullish(),
+  adminStateUp: z.boolean().nullish(), shared: z.boolean().nullish(),
+};
+/** Policy ids: an explicit null detaches the policy; absent leaves it. */
+function groupChanges(input: z.infer<z.ZodObject<typeof groupSchema>> & { name?: string | null; description?: string | null; tags?: string[] | null }) {
+  const policy = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : parseId(v, 'FirewallPolicy'));
+  return {
+    ...clean({ name: input.name, description: input.description, tags: input.tags, adminStateUp: input.adminStateUp, shared: input.shared }),
+    ...(input.ingressFirewallPolicyId !== undefined ? { ingressFirewallPolicyId: policy(input.ingressFirewallPolicyId) } : {}),
+    ...(input.egressFirewallPolicyId !== undefined ? { egressFirewallPolicyId: policy(input.egressFirewallPolicyId) } : {}),
+    ...(input.portIds ? { ports: input.portIds.map((p) => parseId(p, 'Port')) } : {}),
+  };
+}
+
+defineMutation('createFirewallGroup', {
+  description: 'Creates a firewall group; with ports it is applied to those router interfaces at once.',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...groupInput(t) }),
+  schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...groupSchema }),
+  field: 'firewallGroup',
+  type: FirewallGroupRef,
+  run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',
+    await createFirewallGroup(ctx.services, actorOf(ctx), { ...(input.id ? { id: input.id } : {}), ...groupChanges(input) } as never, commandMetadata(ctx))),
+});
+
+defineMutation('updateFirewallGroup', {
+  description: 'Changes a firewall group: policies, ports (a new list replaces the old one), admin state.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...groupInput(t) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...groupSchema }),
+  field: 'firewallGroup',
+  type: FirewallGroupRef,
+  run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',
+    await updateFirewallGroup(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallGroup'), groupChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteFirewallGroup', {
+  description: 'Deletes a firewall group; FirewallGroupInUse while it has ports. Only an admin may delete a default group.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'deleted',
+  type: DeletedRef,
+  run: async (input, ctx) => answerDeleted(await deleteFirewallGroup(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallGroup'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});

@@ -1,0 +1,114 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
+import { parseAsOf, resourceAsOf, resourceHistory, type HistoryEntry } from '../../audit/history.js';
+import type { FieldChange } from '../../audit/change-summary.js';
+import type { ResourceRow } from '../../projections/aggregate-kind.js';
+import type { RecordedEvent } from '../../store/types.js';
+import { builder } from './builder.js';
+import { EventMetadataRef, publicData } from './events.js';
+import type { ResourceRecord } from './resources.js';
+
+function plainId(value: string): string {
+  if (/^[0-9a-f-]{36}$/i.test(value)) return value.toLowerCase();
+  try {
+    return decodeGlobalID(value).id;
+  } catch {
+    return value;
+  }
+}
+
+const asRecord = (r: ResourceRow): ResourceRecord => ({
+  id: r.id, kind: r.kind, project: r.project, revision: r.revision, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt), doc: r.doc as Record<string, unknown>,
+});
+
+const FieldChangeRef = builder.objectRef<FieldChange>('FieldChange').implement({
+  fields: (t) => ({
+    field: t.exposeString('field'),
+    from: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.from }),
+    to: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.to }),
+  }),
+});
+
+const HistoryEntryRef = builder.objectRef<HistoryEntry>('HistoryEntry').implement({
+  description: 'One change of a resource.',
+  fields: (t) => ({
+    cursor: t.string({ resolve: (h) => h.event.cursor }),
+    eventId: t.string({ resolve: (h) => h.event.id }),
+    eventType: t.string({ resolve: (h) => h.event.type }),
+    revision: t.int({ description: 'Stream version after this event.', resolve: (h) => h.event.streamVersion }),
+    recordedAt: t.field({ type: 'DateTime', resolve: (h) => h.event.recordedAt }),
+    metadata: t.field({ type: EventMetadataRef, resolve: (h) => h.event.metadata }),
+    summary: t.string({ description: 'E.g. "name: a → b", "created port web-1", "deleted".', resolve: (h) => h.summary }),
+    changes: t.field({ type: [FieldChangeRef], resolve: (h) => [...h.changes] }),
+    data: t.field({ type: 'JSON', resolve: (h) => publicData(h.event.type, h.event.data) }),
+  }),
+});
+
+interface History {
+  id: string;
+  kind: string;
+  streamId: string;
+  entries: HistoryEntry[];
+}
+
+const ResourceHistoryRef = builder.objectRef<History>('ResourceHistory').implement({
+  fields: (t) => ({
+    uuid: t.exposeString('id'),
+    kind: t.exposeString('kind'),
+    streamId: t.exposeString('streamId'),
+    entries: t.field({ type: [HistoryEntryRef], resolve: (h) => h.entries }),
+  }),
+});
+
+interface Snapshot {
+  id: string;
+  row: ResourceRow | null;
+  last: RecordedEvent | null;
+}
+
+const NodeRef = builder.nodeInterfaceRef();
+
+const ResourceSnapshotRef = builder.objectRef<Snapshot>('ResourceSnapshot').implement({
+  description: 'A resource as it was at a point of the log, folded from its events.',
+  fields: (t) => ({
+    uuid: t.exposeString('id'),
+    exists: t.boolean({ description: 'False when it was not yet created or already deleted.', resolve: (s) => s.row !== null }),
+    kind: t.string({ nullable: true, resolve: (s) => s.row?.kind ?? null }),
+    revision: t.int({ nullable: true, resolve: (s) => s.row?.revision ?? null }),
+    cursor: t.string({ nullable: true, description: 'The last event of the resource at that point.', resolve: (s) => s.last?.cursor ?? null }),
+    state: t.field({ type: 'JSON', nullable: true, description: 'The resource document, as the read model held it then.', resolve: (s) => s.row?.doc ?? null }),
+    resource: t.field({ type: NodeRef, nullable: true, description: 'The resource then, through its usual type (links to other resources resolve to their current state).', resolve: (s) => (s.row ? asRecord(s.row) : null) as never }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  history: t.field({
+    type: ResourceHistoryRef,
+    nullable: true,
+    description: "A resource's changes in order, with who made each and what it changed (deleted resources too).",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const id = plainId(String(args.id));
+      const h = await resourceHistory(ctx.services, ctx.caller, id);
+      return h ? { id, ...h } : null;
+    },
+  }),
+  resourceAsOf: t.field({
+    type: ResourceSnapshotRef,
+    nullable: true,
+    description: 'Time travel: the resource as of a log cursor (after that event) or an ISO time. Null when you may not see it or it never existed.',
+    args: { id: t.arg.id({ required: true }), asOf: t.arg.string({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      let asOf;
+      try {
+        asOf = parseAsOf(args.asOf);
+      } catch (e) {
+        throw new GraphQLError((e as Error).message, { extensions: { code: 'InvalidCursor' } });
+      }
+      if (!asOf) throw new GraphQLError('asOf must be a log cursor or an ISO-8601 time', { extensions: { code: 'InvalidInput' } });
+      const id = plainId(String(args.id));
+      const r = await resourceAsOf(ctx.services, ctx.caller, id, asOf);
+      return r ? { id, ...r } : null;
+    },
+  }),
+}));

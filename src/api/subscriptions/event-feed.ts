@@ -1,0 +1,30 @@
+import { GraphQLError } from 'graphql';
+import { matchesFilter, type EventFilter } from '../../audit/event-filter.js';
+import { canSee, type OwnedEvent } from '../../audit/visibility.js';
+import type { Context } from '../context.js';
+import { followerFor } from './followers.js';
+import { mapFeed, parseAfter, type CutOff } from './messages.js';
+
+/** A subscription outlives its token's revocation by not one event. */
+export function revokes(ctx: Context, e: OwnedEvent): boolean {
+  return e.event.type === 'TokenRevoked' && (e.event.data as { tokenId?: string }).tokenId === ctx.caller.tokenId;
+}
+
+export function requireCaller(ctx: Context): void {
+  if (!ctx.caller.tokenId) throw new GraphQLError('subscriptions need a bearer token', { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
+/** Every event the caller may see that matches `filter`: from the log after `after`, then live. */
+export function eventFeed(ctx: Context, args: { after?: string | null; filter?: EventFilter | null; maxBuffer?: number }): AsyncIterableIterator<OwnedEvent | CutOff> {
+  requireCaller(ctx);
+  const filter = args.filter ?? {};
+  const feed = followerFor(ctx.services).feed({
+    after: parseAfter(args.after),
+    ...(args.maxBuffer ? { maxBuffer: args.maxBuffer } : {}),
+    judge: (e) => {
+      if (revokes(ctx, e)) return { end: 'the token was revoked' };
+      return canSee(ctx.caller, e) && matchesFilter(filter, e) ? 'deliver' : 'skip';
+    },
+  });
+  return mapFeed(feed, (e) => [e]);
+}

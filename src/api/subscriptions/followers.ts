@@ -1,0 +1,20 @@
+import type { Services } from '../../app/services.js';
+import { LogFollower } from './log-follower.js';
+
+const followers = new WeakMap<Services, LogFollower>();
+
+/** The process's one log follower for these services, started on first use. */
+export function followerFor(services: Services): LogFollower {
+  let f = followers.get(services);
+  if (!f) {
+    f = new LogFollower(services.sql, services.store, services.waker, services.log);
+    followers.set(services, f);
+  }
+  return f;
+}
+
+/** Stops the follower (ending every subscription) before the services go away. */
+export function stopFollower(services: Services): void {
+  followers.get(services)?.stop();
+  followers.delete(services);
+}

@@ -1,0 +1,261 @@
+import type { Logger } from '../../log.js';
+import type { Sql } from '../../db/sql.js';
+import { comparePositions, encodeCursor, START, type LogPosition } from '../../store/cursor.js';
+import type { EventStore } from '../../store/event-store.js';
+import type { LogWaker } from '../../store/log-waker.js';
+import { subscribe } from '../../store/subscribe.js';
+import { visibleHead } from '../../audit/log-rows.js';
+import { StreamOwners, type OwnedEvent } from '../../audit/visibility.js';
+
+/** What a subscriber's predicate answers per event: pass it on, skip it, or end the stream. */
+export type Verdict = 'deliver' | 'skip' | 'end';
+
+export type FeedMessage =
+  | { readonly kind: 'event'; readonly item: OwnedEvent }
+  /** The consumer fell too far behind: resume from `cursor` (everything up to it was delivered). */
+  | { readonly kind: 'lagged'; readonly cursor: string | null; readonly buffered: number }
+  /** The predicate ended the stream (e.g. the caller's token was revoked). */
+  | { readonly kind: 'ended'; readonly cursor: string | null; readonly reason: string };
+
+export interface FeedOptions {
+  /** Replay from the log after this position first; live only when absent. */
+  readonly after?: LogPosition;
+  readonly judge: (e: OwnedEvent) => Verdict | { end: string };
+  /** Most events held for a slow consumer before it is cut off. */
+  readonly maxBuffer?: number;
+  readonly catchUpBatch?: number;
+}
+
+const RING_SIZE = 10_000;
+
+/**
+ * One per process: tails the log once (`subscribe`, which reads one ordered, gap-free sequence)
+ * and fans each event out to every live subscriber, so N subscribers cost one read per commit
+ * instead of N. A subscriber with an older `after` replays from the database at its own pace until
+ * it reaches the follower, then joins it in the same tick (no gap); anything the follower then
+ * hands it at or before its position is dropped (no duplicate). A ring of recent events serves
+ * reconnects without touching the database.
+ */
+export class LogFollower {
+  private position: LogPosition = START;
+  private readonly ring: OwnedEvent[] = [];
+  /** The ring holds every event after this position. */
+  private ringBase: LogPosition = START;
+  private readonly feeds = new Set<Feed>();
+  private readonly abort = new AbortController();
+  private readonly owners: StreamOwners;
+  readonly ready: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly store: EventStore,
+    private readonly waker: LogWaker,
+    private readonly log?: Logger,
+  ) {
+    this.owners = new StreamOwners(sql);
+    this.ready = this.start();
+  }
+
+  get subscriberCount(): number {
+    return this.feeds.size;
+  }
+
+  /** The last position every subscriber has been offered. */
+  get head(): LogPosition {
+    return this.position;
+  }
+
+  annotate(events: Parameters<StreamOwners['annotate']>[0]): Promise<OwnedEvent[]> {
+    return this.owners.annotate(events);
+  }
+
+  private async start(): Promise<void> {
+    this.position = (await visibleHead(this.sql)) ?? START;
+    this.ringBase = this.position;
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        for await (const e of subscribe(this.store, this.waker, { after: this.position, signal: this.abort.signal, pollMs: 1000 })) {
+          const [owned] = await this.owners.annotate([e]);
+          this.publish(owned!);
+        }
+      } catch (err) {
+        // The pool was ended under us: the process is shutting down.
+        if (this.stopped || (err as { code?: string }).code === 'CONNECTION_ENDED') return;
+        this.log?.warn({ err }, 'log follower failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private publish(e: OwnedEvent): void {
+    this.position = e.event.position;
+    this.ring.push(e);
+    if (this.ring.length > RING_SIZE) this.ringBase = this.ring.shift()!.event.position;
+    for (const f of this.feeds) f.offer(e);
+  }
+
+  /** A subscriber's feed; iterate it, and `return()` it to leave. */
+  feed(options: FeedOptions): FeedIterator {
+    return new Feed(this, options);
+  }
+
+  /** Joins a feed to the live fan-out at `at`, handing it the ring's events after `at` first. */
+  join(feed: Feed, at: LogPosition): boolean {
+    if (comparePositions(at, this.ringBase) < 0) return false;
+    for (const e of this.ring) if (comparePositions(e.event.position, at) > 0) feed.offer(e);
+    this.feeds.add(feed);
+    return true;
+  }
+
+  leave(feed: Feed): void {
+    this.feeds.delete(feed);
+  }
+
+  /** Reads a catch-up batch from the log, with owners. */
+  async readAfter(after: LogPosition, limit: number): Promise<OwnedEvent[]> {
+    return this.owners.annotate(await this.store.readAll(after, limit));
+  }
+
+  waitForMore(ms: number): Promise<boolean> {
+    return this.waker.wait(ms, this.abort.signal);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    for (const f of [...this.feeds]) f.close();
+    this.feeds.clear();
+  }
+}
+
+export interface FeedIterator extends AsyncIterableIterator<FeedMessage> {
+  /** Resolves once the feed has its starting position (the live head when no `after`). */
+  start(): Promise<void>;
+}
+
+class Feed implements FeedIterator {
+  private readonly queue: FeedMessage[] = [];
+  /** Highest position offered or read: the duplicate fence. */
+  private seen: LogPosition;
+  /** Everything up to here has been delivered or skipped: where a cut-off consumer resumes. */
+  private resume: LogPosition;
+  private live = false;
+  private done = false;
+  private final: FeedMessage | null = null;
+  private wake: (() => void) | null = null;
+  private readonly maxBuffer: number;
+  private started: Promise<void> | null = null;
+
+  constructor(private readonly follower: LogFollower, private readonly options: FeedOptions) {
+    this.maxBuffer = options.maxBuffer ?? 1000;
+    this.seen = options.after ?? START;
+    this.resume = this.seen;
+  }
+
+  start(): Promise<void> {
+    this.started ??= this.follower.ready.then(() => {
+      if (this.options.after !== undefined || this.done) return;
+      this.seen = this.resume = this.follower.head;
+      this.goLive();
+    });
+    return this.started;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private goLive(): boolean {
+    if (!this.follower.join(this, this.seen)) return false;
+    this.live = true;
+    return true;
+  }
+
+  /** From the follower (live) or the catch-up reader: in log order, possibly repeated. */
+  offer(e: OwnedEvent): void {
+    if (this.done || this.final || comparePositions(e.event.position, this.seen) <= 0) return;
+    this.seen = e.event.position;
+    const verdict = this.options.judge(e);
+    if (verdict === 'skip') {
+      if (this.queue.length === 0) this.resume = e.event.position;
+    } else if (verdict === 'deliver') {
+      if (this.live && this.queue.length >= this.maxBuffer) {
+        this.finish({ kind: 'lagged', cursor: this.cursorOf(this.resume), buffered: this.queue.length });
+        return;
+      }
+      this.queue.push({ kind: 'event', item: e });
+    } else {
+      this.finish({ kind: 'ended', cursor: this.cursorOf(this.resume), reason: verdict === 'end' ? 'ended' : verdict.end });
+      return;
+    }
+    this.wakeUp();
+  }
+
+  private cursorOf(p: LogPosition): string | null {
+    return p.transactionId === 0n && p.globalPosition === 0n ? null : encodeCursor(p);
+  }
+
+  /** Cut off: what is queued is dropped, the consumer gets `message` next and then the end. */
+  private finish(message: FeedMessage): void {
+    this.queue.length = 0;
+    this.final = message;
+    this.follower.leave(this);
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  async next(): Promise<IteratorResult<FeedMessage>> {
+    await this.start();
+    for (;;) {
+      if (this.done) return { done: true, value: undefined };
+      const m = this.queue.shift();
+      if (m) {
+        if (m.kind === 'event') this.resume = m.item.event.position;
+        return { done: false, value: m };
+      }
+      if (this.final) {
+        const f = this.final;
+        this.close();
+        return { done: false, value: f };
+      }
+      if (!this.live) {
+        await this.catchUp();
+        continue;
+      }
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  /** One catch-up step: join the follower if it is within reach, else read a batch from the log. */
+  private async catchUp(): Promise<void> {
+    if (this.goLive()) return;
+    const batch = await this.follower.readAfter(this.seen, this.options.catchUpBatch ?? 500);
+    if (this.done) return;
+    for (const e of batch) this.offer(e);
+    // Nothing newer visible yet though the follower is ahead (it cannot be, but do not spin).
+    if (batch.length === 0) await this.follower.waitForMore(50);
+  }
+
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.length = 0;
+    this.follower.leave(this);
+    this.wakeUp();
+  }
+
+  async return(): Promise<IteratorResult<FeedMessage>> {
+    this.close();
+    return { done: true, value: undefined };
+  }
+}

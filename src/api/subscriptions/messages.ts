@@ -1,0 +1,64 @@
+import { GraphQLError } from 'graphql';
+import { decodeCursor, type LogPosition } from '../../store/cursor.js';
+import type { OwnedEvent } from '../../audit/visibility.js';
+import type { FeedMessage } from './log-follower.js';
+
+/** The last message of a subscription the server ends: why, and where to resume. */
+export interface CutOff {
+  readonly __typename: 'SubscriptionCutOff';
+  readonly reason: 'LAGGED' | 'ENDED';
+  readonly cursor: string | null;
+  readonly message: string;
+}
+
+export function cutOffOf(m: Exclude<FeedMessage, { kind: 'event' }>): CutOff {
+  return m.kind === 'lagged'
+    ? { __typename: 'SubscriptionCutOff', reason: 'LAGGED', cursor: m.cursor, message: `fell more than ${m.buffered} events behind; resubscribe with after: lastCursor` }
+    : { __typename: 'SubscriptionCutOff', reason: 'ENDED', cursor: m.cursor, message: m.reason };
+}
+
+export function parseAfter(after: string | null | undefined): LogPosition | undefined {
+  if (after == null || after === '') return undefined;
+  try {
+    return decodeCursor(after);
+  } catch (e) {
+    throw new GraphQLError((e as Error).message, { extensions: { code: 'InvalidCursor' } });
+  }
+}
+
+/**
+ * Maps a feed's events to zero or more payloads each (in order, one event at a time), passing
+ * the cut-off message through. Not an async generator: `return()` must end a consumer that is
+ * waiting for an event at once, not after the next one arrives.
+ */
+export function mapFeed<T>(
+  source: AsyncIterableIterator<FeedMessage>,
+  map: (e: OwnedEvent) => Promise<readonly T[]> | readonly T[],
+): AsyncIterableIterator<T | CutOff> {
+  const pending: (T | CutOff)[] = [];
+  let done = false;
+  const it: AsyncIterableIterator<T | CutOff> = {
+    [Symbol.asyncIterator]: () => it,
+    async next() {
+      for (;;) {
+        const p = pending.shift();
+        if (p !== undefined) return { done: false, value: p };
+        if (done) return { done: true, value: undefined };
+        const r = await source.next();
+        if (r.done) {
+          done = true;
+          continue;
+        }
+        if (r.value.kind === 'event') pending.push(...(await map(r.value.item)));
+        else pending.push(cutOffOf(r.value));
+      }
+    },
+    async return() {
+      done = true;
+      pending.length = 0;
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+  return it;
+}

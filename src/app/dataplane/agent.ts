@@ -1,0 +1,335 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { agentConfig, type AgentConfig } from '../../agent/config.js';
+import { Reconciler, type PassReport } from '../../agent/reconciler.js';
+import { HEARTBEAT_INTERVAL_MS } from '../../domain/agent/index.js';
+import { compileHostState, type HostState, type UnitKey } from '../../projections/desired-state/index.js';
+import { comparePositions, START, type LogPosition } from '../../store/cursor.js';
+import { subscribe } from '../../store/subscribe.js';
+import type { Services } from '../services.js';
+import { agentProgress, logHead, recordApplied } from './applied.js';
+import { recordHeartbeat, registerAgent, registerAgentEvents, stopAgent } from './agents.js';
+import { applyBindings, reportStatuses } from './reports.js';
+import { planBindings } from './scheduler.js';
+import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
+import { buildTopology, type TopologySnapshot } from './topology.js';
+
+export interface DataplaneAgentOptions {
+  /** The host name ports are bound to (NETLEDGER_HOST_NAME). */
+  readonly host: string;
+  /** Naming and reconciler settings (namespace prefix, host namespace, state dir, resync...). */
+  readonly config?: Partial<AgentConfig>;
+  readonly logger?: Logger;
+  /** Events arriving within this window become one rebuild (default 20 ms). */
+  readonly debounceMs?: number;
+  /** How often the agent checks in; a heartbeat is recorded only every HEARTBEAT_INTERVAL_MS (default 10 s). */
+  readonly heartbeatCheckMs?: number;
+  /** Run the periodic jittered full resync (drift repair); default true. */
+  readonly periodicResync?: boolean;
+  /** Called after every sync (benchmarks, diagnostics). */
+  readonly onSync?: (stats: Readonly<SyncStats>) => void;
+}
+
+// Events that change no dataplane input: they still move the applied cursor, but need no rebuild.
+// AgentRegistered is not here: a new agent is a reason to schedule unbound ports.
+const NO_REBUILD = new Set([
+  'PortStatusChanged', 'FloatingIpStatusChanged', 'AgentHeartbeat', 'AgentStopped',
+  'ProjectCreated', 'TokenIssued', 'TokenRevoked', 'QuotaSet',
+]);
+
+export interface SyncStats {
+  syncs: number;
+  rebuilds: number;
+  bindings: number;
+  statusReports: number;
+  lastSyncMs: number;
+  /** Where the last sync's time went (ms): topology read + scheduling, compile, reconcile pass, status reports, cursor. */
+  lastPhases: Record<'topology' | 'compile' | 'pass' | 'statuses' | 'applied', number>;
+  lastPass: PassReport | null;
+}
+
+/**
+ * The dataplane agent of one host: follows the log, and on any change (debounced) rebuilds the
+ * topology from the read model, compiles this host's desired state, lets the reconciler converge
+ * it, reports port and floating IP statuses, and records the log position it has fully applied.
+ * Events are only a wake-up: what is built always comes from the read model, so a missed or
+ * repeated event cannot leave the host wrong.
+ */
+export class DataplaneAgent {
+  readonly host: string;
+  readonly instanceId = randomUUID();
+  readonly reconciler: Reconciler;
+  readonly stats: SyncStats = {
+    syncs: 0, rebuilds: 0, bindings: 0, statusReports: 0, lastSyncMs: 0, lastPass: null,
+    lastPhases: { topology: 0, compile: 0, pass: 0, statuses: 0, applied: 0 },
+  };
+  private readonly log: Logger;
+  private readonly debounceMs: number;
+  private seen: LogPosition = START;
+  private applied: LogPosition | null = null;
+  private rebuildNeeded = true;
+  private resyncNeeded = true;
+  private snapshot: TopologySnapshot | null = null;
+  private desired: HostState | null = null;
+  private readonly reported = new Map<string, string>();
+  private lastError: string | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private poked = false;
+  private loopDone: Promise<void> | null = null;
+  private followDone: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private appliedWaiters: { position: LogPosition; resolve: () => void }[] = [];
+  private firstSync: { promise: Promise<void>; resolve: () => void };
+
+  constructor(private readonly s: Services, private readonly options: DataplaneAgentOptions) {
+    this.host = options.host;
+    this.log = (options.logger ?? s.log).child({ agent: options.host });
+    this.debounceMs = options.debounceMs ?? 20;
+    this.reconciler = new Reconciler({ config: agentConfig(options.config), logger: this.log });
+    let resolve = () => {};
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.firstSync = { promise, resolve };
+  }
+
+  get config(): AgentConfig {
+    return this.reconciler.config;
+  }
+
+  /** Registers, converges the host from the read model once, then follows the log. */
+  async start(): Promise<void> {
+    registerAgentEvents(this.s.store.registry);
+    const reg = await registerAgent(this.s, this.host, this.instanceId);
+    if (!reg.ok) throw new Error(`agent registration failed: ${reg.error.code}: ${reg.error.message}`);
+    this.seen = await logHead(this.s.sql);
+    this.loopDone = this.loop();
+    this.followDone = this.follow(this.seen);
+    this.every(this.options.heartbeatCheckMs ?? 10_000, () => this.heartbeat());
+    if (this.options.periodicResync !== false) this.scheduleResync();
+    await this.firstSync.promise;
+    this.log.info({ instanceId: this.instanceId, pending: this.reconciler.pendingKeys.length }, 'dataplane agent started');
+  }
+
+  /** Stops following and reconciling (the dataplane stays as it is) and tells the others. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    await this.halt();
+    const out = await stopAgent(this.s, this.host, this.instanceId).catch((err: unknown) => ({ ok: false as const, err }));
+    if (!out.ok) this.log.warn({ out }, 'could not record the agent stop');
+  }
+
+  /** Stops following and reconciling, without a word to the log (a superseded agent has none to say). */
+  private async halt(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.wake?.();
+    await this.loopDone;
+    await this.followDone;
+    for (const w of this.appliedWaiters) w.resolve();
+    this.appliedWaiters = [];
+  }
+
+  /** The newest log position whose effects this host has fully applied. */
+  get appliedPosition(): LogPosition | null {
+    return this.applied;
+  }
+
+  /** Resolves when the applied position reaches `position` (or the agent stops). */
+  whenApplied(position: LogPosition): Promise<void> {
+    if (this.stopping || (this.applied && comparePositions(this.applied, position) >= 0)) return Promise.resolve();
+    return new Promise((resolve) => this.appliedWaiters.push({ position, resolve }));
+  }
+
+  /** The last compiled desired state of this host. */
+  get desiredState(): HostState | null {
+    return this.desired;
+  }
+
+  private poke(): void {
+    this.poked = true;
+    this.wake?.();
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const tick = () => {
+      if (this.stopping) return;
+      void fn().finally(() => this.after(ms, tick));
+    };
+    this.after(ms, tick);
+  }
+
+  private scheduleResync(): void {
+    const { resyncIntervalMs, resyncJitter } = this.config;
+    this.after(resyncIntervalMs * (1 + (Math.random() * 2 - 1) * resyncJitter), () => {
+      this.resyncNeeded = true;
+      this.poke();
+      this.scheduleResync();
+    });
+  }
+
+  private async follow(after: LogPosition): Promise<void> {
+    let from = after;
+    while (!this.stopping) {
+      try {
+        for await (const e of subscribe(this.s.store, this.s.waker, { after: from, signal: this.abort.signal })) {
+          from = e.position;
+          this.seen = e.position;
+          if (!NO_REBUILD.has(e.type)) this.rebuildNeeded = true;
+          this.poke();
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        this.log.error({ err }, 'following the log failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async loop(): Promise<void> {
+    this.poked = true;
+    while (!this.stopping) {
+      if (!this.poked) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+        if (this.stopping) break;
+        // Debounce: a burst of events (one command appends several) becomes one rebuild.
+        await new Promise((r) => setTimeout(r, this.debounceMs));
+      }
+      this.poked = false;
+      try {
+        await this.sync();
+      } catch (err) {
+        this.log.error({ err }, 'dataplane sync failed');
+        this.rebuildNeeded = true;
+        this.setLastError(`sync failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.after(1000, () => this.poke());
+      }
+      this.firstSync.resolve();
+    }
+  }
+
+  private async sync(): Promise<void> {
+    const started = performance.now();
+    const phases = { topology: 0, compile: 0, pass: 0, statuses: 0, applied: 0 };
+    let t = started;
+    const lap = (phase: keyof typeof phases) => {
+      const now = performance.now();
+      phases[phase] += now - t;
+      t = now;
+    };
+    // Everything up to `target` is in the read model we are about to read.
+    const target = this.seen;
+    if (this.rebuildNeeded) {
+      this.rebuildNeeded = false;
+      const snapshot = await this.readTopology();
+      lap('topology');
+      this.snapshot = snapshot;
+      this.reported.clear();
+      this.desired = compileHostState(snapshot.topology, this.host, this.config);
+      this.reconciler.setDesired(this.desired);
+      lap('compile');
+    }
+    if (this.resyncNeeded) {
+      this.resyncNeeded = false;
+      await this.reconciler.resync();
+    }
+    const pass = await this.reconciler.runPass();
+    this.stats.lastPass = pass;
+    lap('pass');
+    await this.reportStatuses();
+    lap('statuses');
+    const failures = this.reconciler.failures();
+    if (this.reconciler.pendingKeys.length === 0) {
+      this.setLastError(null);
+      await this.markApplied(target);
+    } else {
+      const failing = [...failures].map(([k, f]) => `${k}: ${f.lastError}`);
+      this.setLastError(failing.length > 0 ? failing.join('; ') : null);
+      // Keys waiting out a backoff: look again soon; runPass only takes those that are due.
+      this.after(Math.min(1000, this.config.backoffBaseMs), () => this.poke());
+    }
+    lap('applied');
+    this.stats.syncs += 1;
+    this.stats.lastSyncMs = performance.now() - started;
+    this.stats.lastPhases = phases;
+    this.options.onSync?.(this.stats);
+  }
+
+  /** Topology from the read model; unbound DHCP and router ports get a host first. */
+  private async readTopology(): Promise<TopologySnapshot> {
+    this.stats.rebuilds += 1;
+    const snapshot = await buildTopology(this.s.sql);
+    const live = (await agentProgress(this.s.sql)).filter((a) => a.alive).map((a) => a.host);
+    if (!live.includes(this.host)) live.push(this.host);
+    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, live);
+    if (bindings.length === 0) return snapshot;
+    const { bound } = await applyBindings(this.s, this.host, bindings);
+    this.stats.bindings += bound;
+    this.log.info({ planned: bindings.length, bound }, 'scheduled ports');
+    // Build from the bindings just made (or those a racing agent made): the applied cursor must
+    // not cover a router this host was given but did not build.
+    return buildTopology(this.s.sql);
+  }
+
+  private health(key: UnitKey): KeyHealth {
+    const failure = this.reconciler.failures().get(key);
+    if (failure) return { state: 'failed', error: failure.lastError };
+    return this.reconciler.pendingKeys.includes(key) ? { state: 'pending' } : { state: 'ok' };
+  }
+
+  private async reportStatuses(): Promise<void> {
+    if (!this.snapshot || !this.desired) return;
+    const keys = new Set<UnitKey>(['host', ...this.desired.networks.map((n) => n.key), ...this.desired.routers.map((r) => r.key)]);
+    const inputs = { host: this.host, keys, health: (k: UnitKey) => this.health(k) };
+    const { ports, routers, floatingIps } = this.snapshot.records;
+    const fresh = <C extends { id: string; status: string; reason: string | null }>(list: readonly C[]) =>
+      list.filter((c) => this.reported.get(c.id) !== `${c.status}|${c.reason ?? ''}`);
+    const portChanges = fresh(portStatusChanges(inputs, ports, routers));
+    const fipChanges = fresh(floatingIpStatusChanges(inputs, floatingIps));
+    if (portChanges.length === 0 && fipChanges.length === 0) return;
+    const n = await reportStatuses(this.s, this.host, portChanges, fipChanges);
+    for (const c of [...portChanges, ...fipChanges]) this.reported.set(c.id, `${c.status}|${c.reason ?? ''}`);
+    this.stats.statusReports += n;
+  }
+
+  private async markApplied(target: LogPosition): Promise<void> {
+    if (this.applied && comparePositions(this.applied, target) >= 0) return;
+    await recordApplied(this.s.sql, this.host, target);
+    this.applied = target;
+    const due = this.appliedWaiters.filter((w) => comparePositions(target, w.position) >= 0);
+    this.appliedWaiters = this.appliedWaiters.filter((w) => !due.includes(w));
+    for (const w of due) w.resolve();
+  }
+
+  private setLastError(error: string | null): void {
+    if (error === this.lastError) return;
+    this.lastError = error;
+    void this.heartbeat();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const out = await recordHeartbeat(this.s, this.host, this.instanceId, this.lastError, HEARTBEAT_INTERVAL_MS);
+      if (out.ok) return;
+      this.log.error({ code: out.error.code, message: out.error.message }, 'heartbeat refused');
+      // Another process registered this host since: two agents must not fight over one host.
+      if (out.error.code === 'AgentConflict') void this.halt();
+    } catch (err) {
+      this.log.warn({ err }, 'heartbeat failed');
+    }
+  }
+}

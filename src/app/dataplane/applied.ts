@@ -1,0 +1,85 @@
+import type { Queryable } from '../../db/sql.js';
+import { isAgentAlive } from '../../domain/agent/index.js';
+import { comparePositions, decodeCursor, encodeCursor, START, type LogPosition } from '../../store/cursor.js';
+import { listAgents } from './agents.js';
+
+/**
+ * How far each agent has applied the log. An agent writes its row directly after every pass that
+ * left its host converged: it is progress (like a consumer checkpoint), rewritten many times a
+ * minute, and nobody decides anything from its history, so it is not an event.
+ */
+export async function recordApplied(q: Queryable, host: string, position: LogPosition): Promise<void> {
+  await q`insert into rm_agent_applied (host, cursor, applied_at) values (${host}, ${encodeCursor(position)}, now())
+          on conflict (host) do update set cursor = excluded.cursor, applied_at = excluded.applied_at`;
+}
+
+/** The newest event a reader can see now (readAll's visibility rule), or START for an empty log. */
+export async function logHead(q: Queryable): Promise<LogPosition> {
+  const [row] = await q<{ transaction_id: string; global_position: bigint }[]>`
+    select transaction_id::text, global_position from nl_events
+     where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+     order by transaction_id desc, global_position desc limit 1`;
+  return row ? { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) } : START;
+}
+
+export interface AgentProgress {
+  readonly host: string;
+  readonly alive: boolean;
+  readonly registeredAt: string;
+  readonly lastHeartbeatAt: string;
+  readonly lastError: string | null;
+  readonly appliedCursor: string | null;
+  readonly appliedAt: Date | null;
+}
+
+export async function agentProgress(q: Queryable, now = new Date()): Promise<AgentProgress[]> {
+  const agents = await listAgents(q);
+  const rows = await q<{ host: string; cursor: string; applied_at: Date }[]>`select host, cursor, applied_at from rm_agent_applied`;
+  const applied = new Map(rows.map((r) => [r.host, r]));
+  const iso = now.toISOString();
+  return agents.map((a) => ({
+    host: a.host,
+    alive: isAgentAlive(a, iso),
+    registeredAt: a.registeredAt,
+    lastHeartbeatAt: a.lastHeartbeatAt,
+    lastError: a.lastError,
+    appliedCursor: applied.get(a.host)?.cursor ?? null,
+    appliedAt: applied.get(a.host)?.applied_at ?? null,
+  }));
+}
+
+export interface AppliedWait {
+  /** Every live agent has applied the cursor (false when there is no live agent at all). */
+  readonly applied: boolean;
+  readonly timedOut: boolean;
+  /** Live agents that have not applied it yet. */
+  readonly pendingHosts: readonly string[];
+  readonly agents: readonly AgentProgress[];
+}
+
+/** Pure: which live agents are still behind `target`. */
+export function hostsBehind(agents: readonly AgentProgress[], target: LogPosition): string[] {
+  return agents
+    .filter((a) => a.alive && (a.appliedCursor === null || comparePositions(decodeCursor(a.appliedCursor), target) < 0))
+    .map((a) => a.host);
+}
+
+/**
+ * Resolves once every live agent's applied cursor is at or past `cursor`, or after `timeoutMs`.
+ * With no live agent it answers at once (applied: false): nothing would ever apply it.
+ */
+export async function waitForApplied(q: Queryable, cursor: string, timeoutMs: number, signal?: AbortSignal): Promise<AppliedWait> {
+  const target = decodeCursor(cursor);
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    const agents = await agentProgress(q);
+    const live = agents.filter((a) => a.alive);
+    const pendingHosts = hostsBehind(agents, target);
+    if (live.length === 0 || pendingHosts.length === 0) {
+      return { applied: live.length > 0, timedOut: false, pendingHosts, agents };
+    }
+    const left = deadline - Date.now();
+    if (left <= 0 || signal?.aborted) return { applied: false, timedOut: true, pendingHosts, agents };
+    await new Promise((r) => setTimeout(r, Math.min(left, 5 * 2 ** Math.min(i, 4))));
+  }
+}

@@ -1,0 +1,59 @@
+import { isDomainError } from '../../domain/errors.js';
+import { floatingIpDecider, floatingIpStreamId, type FloatingIpState, type FloatingIpStatus } from '../../domain/floating-ip/index.js';
+import { portDecider, portStreamId, type PortState, type PortStatus } from '../../domain/port/index.js';
+import type { PlannedAppend } from '../command-runtime.js';
+import { planUpdatePort } from '../networking/ports.js';
+import { decideAppend } from '../plan.js';
+import type { Services } from '../services.js';
+import { AGENT_ACTOR, agentMetadata } from './agents.js';
+import type { Binding } from './scheduler.js';
+import type { StatusChange } from './status.js';
+
+/**
+ * Binds ports as the scheduler planned, all in one transaction. A port that moved on since the
+ * plan (another agent bound it, someone changed it) is skipped: the next pass plans again.
+ */
+export async function applyBindings(s: Services, host: string, bindings: readonly Binding[]): Promise<{ bound: number; cursor: string | null }> {
+  if (bindings.length === 0) return { bound: 0, cursor: null };
+  const out = await s.runtime.execute(agentMetadata(host), async (tx) => {
+    const now = new Date().toISOString();
+    const appends: PlannedAppend[] = [];
+    for (const b of bindings) {
+      const planned = await planUpdatePort(s, tx, AGENT_ACTOR, b.portId, { bindingHost: b.host }, b.revision, now);
+      if (!isDomainError(planned)) appends.push(planned.append);
+    }
+    return { appends, result: appends.length };
+  });
+  return out.ok ? { bound: out.result, cursor: out.cursor } : { bound: 0, cursor: null };
+}
+
+/**
+ * Port and floating IP statuses through their deciders (SetPortStatus, SetFloatingIpStatus), in
+ * one transaction. Resources deleted meanwhile answer NotFound and are skipped.
+ */
+export async function reportStatuses(
+  s: Services,
+  host: string,
+  ports: readonly StatusChange<PortStatus>[],
+  floatingIps: readonly StatusChange<FloatingIpStatus>[],
+): Promise<number> {
+  if (ports.length === 0 && floatingIps.length === 0) return 0;
+  const out = await s.runtime.execute(agentMetadata(host), async (tx) => {
+    const now = new Date().toISOString();
+    const appends: PlannedAppend[] = [];
+    for (const c of ports) {
+      const loaded = await s.aggregates.load<PortState>(tx, portStreamId(c.id));
+      const append = decideAppend(portDecider, loaded, portStreamId(c.id), { type: 'SetPortStatus', id: c.id, now, status: c.status, reason: c.reason });
+      if (!isDomainError(append)) appends.push(append);
+    }
+    for (const c of floatingIps) {
+      const loaded = await s.aggregates.load<FloatingIpState>(tx, floatingIpStreamId(c.id));
+      const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(c.id), {
+        type: 'SetFloatingIpStatus', id: c.id, now, status: c.status, ...(c.reason !== null ? { reason: c.reason } : {}),
+      });
+      if (!isDomainError(append)) appends.push(append);
+    }
+    return { appends, result: appends.length };
+  });
+  return out.ok ? out.result : 0;
+}

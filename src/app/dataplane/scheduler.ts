@@ -1,0 +1,74 @@
+import type { Port } from '../../domain/port/index.js';
+import { DeviceOwner } from '../../domain/port/index.js';
+import type { Router } from '../../domain/router/index.js';
+import { compareStrings } from '../../projections/desired-state/ip.js';
+import { routerPortIds, type ResourceDoc } from './topology.js';
+
+/**
+ * Where the platform's own ports run. Neutron binds a network's DHCP port to a DHCP agent's host
+ * and all of a router's ports to one L3 agent's host; the compiler builds the qdhcp namespace
+ * and the qrouter namespace where those ports are bound.
+ *
+ * The binding is the port's own `bindingHost`, set with the port decider's UpdatePort (a plain
+ * PortUpdated event), not a scheduling event of the agent aggregate: binding:host_id is a port
+ * attribute in Neutron, visible and settable through the API, and the compiler reads it from the
+ * port. A second record of "where" would be a second truth to keep in step.
+ */
+
+/** A unit that lands on one host as a whole: a DHCP port, or every port of one router. */
+interface Unit {
+  readonly key: string;
+  readonly ports: readonly ResourceDoc<Port>[];
+}
+
+export interface Binding {
+  readonly portId: string;
+  /** The revision the decision was made on: the update is refused if the port moved on. */
+  readonly revision: number;
+  readonly host: string;
+}
+
+function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDoc<Router>[]): Unit[] {
+  const byId = new Map(ports.map((p) => [p.id, p]));
+  const out: Unit[] = [];
+  const inRouter = new Set<string>();
+  for (const r of [...routers].sort((a, b) => compareStrings(a.id, b.id))) {
+    const list = routerPortIds(r.doc).map((id) => byId.get(id)).filter((p): p is ResourceDoc<Port> => p !== undefined);
+    for (const p of list) inRouter.add(p.id);
+    if (list.length > 0) out.push({ key: `router:${r.id}`, ports: list });
+  }
+  for (const p of [...ports].sort((a, b) => compareStrings(a.id, b.id))) {
+    if (p.doc.deviceOwner === DeviceOwner.dhcp && !inRouter.has(p.id)) out.push({ key: `dhcp:${p.id}`, ports: [p] });
+  }
+  return out;
+}
+
+/**
+ * Bindings for every unbound DHCP and router port. A router already partly bound keeps its host
+ * (a new interface follows its gateway); anything else goes to the live host with the fewest
+ * units, ties broken by name, so every agent computes the same answer.
+ */
+export function planBindings(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDoc<Router>[], liveHosts: readonly string[]): Binding[] {
+  if (liveHosts.length === 0) return [];
+  const all = units(ports, routers);
+  const load = new Map(liveHosts.map((h) => [h, 0]));
+  for (const u of all) {
+    for (const host of new Set(u.ports.map((p) => p.doc.bindingHost).filter((h) => h !== ''))) {
+      if (load.has(host)) load.set(host, (load.get(host) ?? 0) + 1);
+    }
+  }
+  const out: Binding[] = [];
+  for (const u of all) {
+    const unbound = u.ports.filter((p) => p.doc.bindingHost === '');
+    if (unbound.length === 0) continue;
+    const bound = u.ports.find((p) => p.doc.bindingHost !== '');
+    const host = bound ? bound.doc.bindingHost : leastLoaded(load);
+    if (!bound) load.set(host, (load.get(host) ?? 0) + 1);
+    for (const p of unbound) out.push({ portId: p.id, revision: p.revision, host });
+  }
+  return out;
+}
+
+function leastLoaded(load: ReadonlyMap<string, number>): string {
+  return [...load].sort((a, b) => a[1] - b[1] || compareStrings(a[0], b[0]))[0]![0];
+}

@@ -1,0 +1,70 @@
+import type { FloatingIp, FloatingIpStatus } from '../../domain/floating-ip/index.js';
+import { isRouterPort, type Port, type PortStatus } from '../../domain/port/index.js';
+import type { Router } from '../../domain/router/index.js';
+import type { UnitKey } from '../../projections/desired-state/index.js';
+import { routerPortIds, type ResourceDoc } from './topology.js';
+
+/** How a reconcile key stands after a pass. */
+export type KeyHealth = { readonly state: 'ok' } | { readonly state: 'pending' } | { readonly state: 'failed'; readonly error: string };
+
+export interface StatusChange<S extends string> {
+  readonly id: string;
+  readonly status: S;
+  readonly reason: string | null;
+}
+
+const MAX_REASON = 1000;
+
+interface Inputs {
+  readonly host: string;
+  /** The keys this host's desired state has. */
+  readonly keys: ReadonlySet<UnitKey>;
+  readonly health: (key: UnitKey) => KeyHealth;
+}
+
+/** ACTIVE / ERROR from the key's health; null while it is still being worked on or not ours. */
+function fromHealth<S extends string>(inputs: Inputs, key: UnitKey, active: S, error: S): { status: S; reason: string | null } | null {
+  if (!inputs.keys.has(key)) return null;
+  const h = inputs.health(key);
+  if (h.state === 'pending') return null;
+  return h.state === 'ok' ? { status: active, reason: null } : { status: error, reason: h.error.slice(0, MAX_REASON) };
+}
+
+function changed<S extends string>(id: string, current: { status: string; statusReason: string | null }, want: { status: S; reason: string | null } | null): StatusChange<S>[] {
+  if (!want || (current.status === want.status && current.statusReason === want.reason)) return [];
+  return [{ id, status: want.status, reason: want.reason }];
+}
+
+/**
+ * The statuses this host's agent should report for the ports bound to it: ACTIVE once the key
+ * that wires the port (its router, else its network) has converged, ERROR with the key's error
+ * when applying it failed, DOWN when the port or its router is administratively down. Only
+ * differences from what the read model holds come back, so a converged host reports nothing.
+ */
+export function portStatusChanges(
+  inputs: Inputs,
+  ports: readonly ResourceDoc<Port>[],
+  routers: readonly ResourceDoc<Router>[],
+): StatusChange<PortStatus>[] {
+  const routerOfPort = new Map<string, Router>();
+  for (const r of routers) for (const id of routerPortIds(r.doc)) routerOfPort.set(id, r.doc);
+  return ports.flatMap(({ id, doc: p }) => {
+    if (p.bindingHost !== inputs.host) return [];
+    const router = routerOfPort.get(id);
+    if (isRouterPort(p.deviceOwner) && !router) return [];
+    if (!p.adminStateUp || router?.adminStateUp === false) return changed<PortStatus>(id, p, { status: 'DOWN', reason: null });
+    const key: UnitKey = router ? `router:${router.id}` : `network:${p.networkId}`;
+    return changed(id, p, fromHealth<PortStatus>(inputs, key, 'ACTIVE', 'ERROR'));
+  });
+}
+
+/**
+ * Floating IPs of routers built here: ACTIVE once the router's NAT is in place, ERROR when it
+ * failed. A floating IP without a port is DOWN (as Neutron reports it); any agent may say so.
+ */
+export function floatingIpStatusChanges(inputs: Inputs, floatingIps: readonly ResourceDoc<FloatingIp>[]): StatusChange<FloatingIpStatus>[] {
+  return floatingIps.flatMap(({ id, doc: f }) => {
+    if (!f.association) return changed<FloatingIpStatus>(id, f, { status: 'DOWN', reason: null });
+    return changed(id, f, fromHealth<FloatingIpStatus>(inputs, `router:${f.association.routerId}`, 'ACTIVE', 'ERROR'));
+  });
+}

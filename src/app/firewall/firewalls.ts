@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import type { Lifecycle } from '../../domain/common/index.js';
+import { notFound } from '../../domain/common/index.js';
+import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
+import {
+  firewallGroupDecider, firewallGroupStreamId, firewallPolicyDecider, firewallPolicyStreamId, firewallRuleDecider, firewallRuleStreamId,
+  type FirewallGroup, type FirewallGroupInput, type FirewallPolicy, type FirewallPolicyInput, type FirewallPortFacts, type FirewallRule, type FirewallRuleInput,
+} from '../../domain/firewall/index.js';
+import type { EventMetadata } from '../../store/types.js';
+import type { PlannedAppend, Tx } from '../command-runtime.js';
+import { isUuid } from '../networking/facts.js';
+import { decideAppend, type Actor } from '../plan.js';
+import type { Services } from '../services.js';
+import { loadOwn, lockRow } from '../routing/own.js';
+
+/**
+ * FWaaS v2 commands. Facts the deciders need from other aggregates (visible rules and policies,
+ * the ports named, which group holds a port) are read from the read model inside the append
+ * transaction, with the rows they depend on locked.
+ */
+
+const revision = (expectedRevision: number | undefined) => (expectedRevision !== undefined ? { expectedRevision } : {});
+const now = (): string => new Date().toISOString();
+
+/** neutron-fwaas quota defaults (-1: unlimited); a project's own limit from rm_quota_limits wins. */
+export const FIREWALL_QUOTAS = { firewall_group: 10, firewall_policy: 10, firewall_rule: 100 } as const;
+type FirewallKind = keyof typeof FIREWALL_QUOTAS;
+
+/**
+ * Counted here rather than in the aggregate projection's usage table: a per-project advisory
+ * lock serialises creates of one kind, so two racing creates cannot both take the last slot.
+ */
+async function checkQuota(tx: Tx, project: string, kind: FirewallKind, adding = 1): Promise<DomainError | null> {
+  await tx`select pg_advisory_xact_lock(hashtext(${`quota:${project}:${kind}`}))`;
+  const [limit] = await tx<{ max_count: number }[]>`select max_count from rm_quota_limits where project_id = ${project} and resource = ${kind}`;
+  const max = limit?.max_count ?? FIREWALL_QUOTAS[kind];
+  if (max < 0) return null;
+  const [row] = await tx<{ n: number }[]>`select count(*)::int as n from rm_resources where kind = ${kind} and project_id = ${project}`;
+  return (row?.n ?? 0) + adding > max ? domainError('OverQuota', `Quota exceeded for resources: ['${kind}'].`, { details: { resource: kind, limit: max } }) : null;
+}
+
+/** Ids among `ids` of `kind` that exist and the actor may use: its own, shared ones, any for an admin. */
+async function visibleIds(tx: Tx, actor: Actor, kind: 'firewall_rule' | 'firewall_policy', ids: readonly (string | null | undefined)[]): Promise<string[]> {
+  const wanted = [...new Set(ids.filter((x): x is string => typeof x === 'string' && isUuid(x)))];
+  if (wanted.length === 0) return [];
+  const rows = await tx<{ id: string }[]>`
+    select id from rm_resources where kind = ${kind} and id = any(${wanted}::uuid[])
+      and (${actor.isAdmin} or project_id = ${actor.projectId} or doc->>'shared' = 'true') for share`;
+  return rows.map((r) => r.id);
+}
+
+async function portFacts(tx: Tx, ports: readonly string[] | undefined): Promise<FirewallPortFacts[]> {
+  const out: FirewallPortFacts[] = [];
+  for (const id of ports ?? []) {
+    if (!isUuid(id)) {
+      out.push({ id, exists: false, project: '', deviceOwner: '', usedByGroup: null });
+      continue;
+    }
+    // Locked for update: two groups claiming one port serialise here.
+    const [port] = await tx<{ project_id: string; owner: string }[]>`
+      select project_id, doc->>'deviceOwner' as owner from rm_resources where id = ${id} and kind = 'port' for update`;
+    const [holder] = await tx<{ id: string }[]>`select id from rm_resources where kind = 'firewall_group' and doc->'ports' ? ${id} limit 1`;
+    out.push({ id, exists: Boolean(port), project: port?.project_id ?? '', deviceOwner: port?.owner ?? '', usedByGroup: holder?.id ?? null });
+  }
+  return out;
+}
+
+// ---- rules ----
+
+export type FirewallRuleCreate = FirewallRuleInput & { readonly id?: string };
+
+export function createFirewallRule(s: Services, actor: Actor, input: FirewallRuleCreate, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => planCreateRule(s, tx, actor.projectId, input, true));
+}
+
+async function planCreateRule(s: Services, tx: Tx, project: string, input: FirewallRuleCreate, quota: boolean) {
+  const id = input.id ?? randomUUID();
+  const loaded = await s.aggregates.load<Lifecycle<FirewallRule>>(tx, firewallRuleStreamId(id));
+  if (quota && loaded.state.status === 'initial') {
+    const over = await checkQuota(tx, project, 'firewall_rule');
+    if (over) return over;
+  }
+  const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), { ...input, type: 'CreateFirewallRule', id, project, now: now() });
+  return isDomainError(append) ? append : { appends: [append], result: id };
+}
+
+async function ownRule(s: Services, tx: Tx, actor: Actor, id: string) {
+  await lockRow(tx, id, 'update');
+  const loaded = await loadOwn<FirewallRule>(s, tx, actor, 'firewallrule', id);
+  return loaded && loaded.state.status === 'live' ? loaded : null;
+}
+
+export function updateFirewallRule(s: Services, actor: Actor, id: string, changes: FirewallRuleInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await ownRule(s, tx, actor, id);
+    if (!loaded) return notFound('FirewallRule', id);
+    const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), { type: 'UpdateFirewallRule', id, changes, now: now(), ...revision(expectedRevision) });
+    return isDomainError(append) ? append : { appends: [append], result: id };
+  });
+}
+
+export function deleteFirewallRule(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await ownRule(s, tx, actor, id);
+    if (!loaded) return notFound('FirewallRule', id);
+    const used = await tx<{ id: string }[]>`select id from rm_resources where kind = 'firewall_policy' and doc->'firewallRules' ? ${id}`;
+    const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), {
+      type: 'DeleteFirewallRule', id, usedByPolicies: used.map((r) => r.id), now: now(), ...revision(expectedRevision),
+    });
+    return isDomainError(append) ? append : { appends: [append], result: id };
+  });
+}
+
+// ---- policies ----
+
+export type FirewallPolicyCreate = FirewallPolicyInput & { readonly id?: string };
+
+export function createFirewallPolicy(s: Services, actor: Actor, input: FirewallPolicyCreate, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => planCreatePolicy(s, tx, actor, input, true));
+}
+
+async function planCreatePolicy(s: Services, tx: Tx, actor: Actor, input: FirewallPolicyCreate, quota: boolean, extraVisible: readonly string[] = []) {
+  const id = input.id ?? randomUUID();
+  const loaded = await s.aggregates.load<Lifecycle<FirewallPolicy>>(tx, firewallPolicyStreamId(id));
+  if (quota && loaded.state.status === 'initial') {
+    const over = await checkQuota(tx, actor.projectId, 'firewall_policy');
+    if (over) return over;
+  }
+  const visibleRuleIds = [...(await visibleIds(tx, actor, 'firewall_rule', input.firewallRules ?? [])), ...extraVisible];
+  const append = decideAppend(firewallPolicyDecider, loaded, firewallPolicyStreamId(id), {
+    ...input, type: 'CreateFirewallPolicy', id, project: actor.projectId, visibleRuleIds, now: now(),
+  });
+  return isDomainError(append) ? append : { appends: [append], result: id };
+}
+
+async function onPolicy(s: Services, tx: Tx, actor: Actor, id: string, command: (p: FirewallPolicy) => Promise<Parameters<typeof firewallPolicyDecider.decide>[0]>) {
+  await lockRow(tx, id, 'update');
+  const loaded = await loadOwn<FirewallPolicy>(s, tx, actor, 'firewallpolicy', id);
+  if (!loaded || loaded.state.status !== 'live') return notFound('FirewallPolicy', id);
+  const append = decideAppend(firewallPolicyDecider, loaded, firewallPolicyStreamId(id), await command(loaded.state.resource));
+  return isDomainError(append) ? append : { appends: [append], result: id };
+}
+
+export function updateFirewallPolicy(s: Services, actor: Actor, id: string, changes: FirewallPolicyInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, (tx) =>
+    onPolicy(s, tx, actor, id, async () => ({
+      type: 'UpdateFirewallPolicy', id, changes, visibleRuleIds: await visibleIds(tx, actor, 'firewall_rule', changes.firewallRules ?? []), now: now(), ...revision(expectedRevision),
+    })),
+  );
+}
+
+export function insertFirewallRule(s: Services, actor: Actor, id: string, input: { ruleId: string; insertBefore?: string | null; insertAfter?: string | null }, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, (tx) =>
+    onPolicy(s, tx, actor, id, async () => ({
+      type: 'InsertFirewallRule', id, ...input, ruleVisible: (await visibleIds(tx, actor, 'firewall_rule', [input.ruleId])).length > 0, now: now(),
+    })),
+  );
+}
+
+export function removeFirewallRule(s: Services, actor: Actor, id: string, ruleId: string, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, (tx) => onPolicy(s, tx, actor, id, async () => ({ type: 'RemoveFirewallRule', id, ruleId, now: now() })));
+}
+
+export function deleteFirewallPolicy(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, (tx) =>
+    onPolicy(s, tx, actor, id, async () => {
+      const used = await tx<{ id: string }[]>`
+        select id from rm_resources where kind = 'firewall_group' and (doc->>'ingressFirewallPolicyId' = ${id} or doc->>'egressFirewallPolicyId' = ${id})`;
+      return { type: 'DeleteFirewallPolicy', id, usedByGroups: used.map((r) => r.id), now: now(), ...revision(expectedRevision) };
+    }),
+  );
+}
+
+// ---- groups ----
+
+export type FirewallGroupCreate = FirewallGroupInput & { readonly id?: string };
+
+/**
+ * The project's `default` group (reference 6.1): ingress policy denying everything, egress policy
+ * allowing everything, for IPv4 and IPv6. Planned into the first request that needs it; racing
+ * first requests serialise on an advisory lock and the later one finds the group.
+ */
+export async function planDefaultFirewallGroup(s: Services, tx: Tx, actor: Actor): Promise<{ id: string; appends: PlannedAppend[] } | DomainError> {
+  await tx`select pg_advisory_xact_lock(hashtext(${`default-fwg:${actor.projectId}`}))`;
+  const [existing] = await tx<{ id: string }[]>`
+    select id from rm_resources where kind = 'firewall_group' and project_id = ${actor.projectId} and doc->>'isDefault' = 'true' limit 1`;
+  if (existing) return { id: existing.id, appends: [] };
+  const appends: PlannedAppend[] = [];
+  const policyOf = async (direction: 'ingress' | 'egress', action: 'allow' | 'deny'): Promise<string | DomainError> => {
+    const ruleIds: string[] = [];
+    for (const ipVersion of [4, 6]) {
+      const rule = await planCreateRule(s, tx, actor.projectId, { name: `default ${direction} ipv${ipVersion} (${action})`, ipVersion, action }, false);
+      if (isDomainError(rule)) return rule;
+      appends.push(...rule.appends);
+      ruleIds.push(rule.result);
+    }
+    const policy = await planCreatePolicy(s, tx, actor, { name: `default ${direction} policy`, firewallRules: ruleIds, audited: false }, false, ruleIds);
+    if (isDomainError(policy)) return policy;
+    appends.push(...policy.appends);
+    return policy.result;
+  };
+  const ingress = await policyOf('ingress', 'deny');
+  if (isDomainError(ingress)) return ingress;
+  const egress = await policyOf('egress', 'allow');
+  if (isDomainError(egress)) return egress;
+  const id = randomUUID();
+  const loaded = await s.aggregates.load<Lifecycle<FirewallGroup>>(tx, firewallGroupStreamId(id));
+  const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
+    type: 'CreateFirewallGroup', id, project: actor.projectId, name: 'default', description: 'Default firewall group',
+    ingressFirewallPolicyId: ingress, egressFirewallPolicyId: egress, isAdmin: actor.isAdmin,
+    visiblePolicyIds: [ingress, egress], portFacts: [], defaultGroupExists: false, now: now(),
+  });
+  if (isDomainError(append)) return append;
+  appends.push(append);
+  return { id, appends };
+}
+
+export function ensureDefaultFirewallGroup(s: Services, actor: Actor, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const planned = await planDefaultFirewallGroup(s, tx, actor);
+    return isDomainError(planned) ? planned : { appends: planned.appends, result: planned.id };
+  });
+}
+
+export function createFirewallGroup(s: Services, actor: Actor, input: FirewallGroupCreate, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const defaults = await planDefaultFirewallGroup(s, tx, actor);
+    if (isDomainError(defaults)) return defaults;
+    const id = input.id ?? randomUUID();
+    const loaded = await s.aggregates.load<Lifecycle<FirewallGroup>>(tx, firewallGroupStreamId(id));
+    if (loaded.state.status === 'initial') {
+      const over = await checkQuota(tx, actor.projectId, 'firewall_group', defaults.appends.length > 0 ? 2 : 1);
+      if (over) return over;
+    }
+    const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
+      ...input, type: 'CreateFirewallGroup', id, project: actor.projectId, isAdmin: actor.isAdmin,
+      visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [input.ingressFirewallPolicyId, input.egressFirewallPolicyId]),
+      portFacts: await portFacts(tx, input.ports), defaultGroupExists: true, now: now(),
+    });
+    return isDomainError(append) ? append : { appends: [...defaults.appends, append], result: id };
+  });
+}
+
+async function ownGroup(s: Services, tx: Tx, actor: Actor, id: string) {
+  await lockRow(tx, id, 'update');
+  const loaded = await loadOwn<FirewallGroup>(s, tx, actor, 'firewallgroup', id);
+  return loaded && loaded.state.status === 'live' ? loaded : null;
+}
+
+export function updateFirewallGroup(s: Services, actor: Actor, id: string, changes: FirewallGroupInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await ownGroup(s, tx, actor, id);
+    if (!loaded) return notFound('FirewallGroup', id);
+    const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
+      type: 'UpdateFirewallGroup', id, changes, isAdmin: actor.isAdmin,
+      visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [changes.ingressFirewallPolicyId, changes.egressFirewallPolicyId]),
+      portFacts: await portFacts(tx, changes.ports), now: now(), ...revision(expectedRevision),
+    });
+    return isDomainError(append) ? append : { appends: [append], result: id };
+  });
+}
+
+export function deleteFirewallGroup(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await ownGroup(s, tx, actor, id);
+    if (!loaded) return notFound('FirewallGroup', id);
+    const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
+      type: 'DeleteFirewallGroup', id, isAdmin: actor.isAdmin, now: now(), ...revision(expectedRevision),
+    });
+    return isDomainError(append) ? append : { appends: [append], result: id };
+  });
+}
+
+/** The dataplane's word on a group: ACTIVE once applied, ERROR when it could not be. */
+export function reportFirewallGroupStatus(s: Services, id: string, status: 'ACTIVE' | 'ERROR', metadata: EventMetadata) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await s.aggregates.load<Lifecycle<FirewallGroup>>(tx, firewallGroupStreamId(id));
+    const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), { type: 'ReportFirewallGroupStatus', id, status, now: now() });
+    return isDomainError(append) ? append : { appends: [append], result: id };
+  });
+}

@@ -1,0 +1,54 @@
+import type { Queryable, Sql } from '../db/sql.js';
+import { encodeCursor, type LogPosition } from '../store/cursor.js';
+import type { EventRegistry } from '../store/event-registry.js';
+import type { EventMetadata, RecordedEvent } from '../store/types.js';
+
+/**
+ * The columns and decoding of a log row for reads the store does not offer (filtered audit
+ * queries). Mirrors EventStore's own row mapping, which is private to it.
+ */
+export interface LogRow {
+  global_position: bigint;
+  transaction_id: string;
+  stream_id: string;
+  stream_version: bigint;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+export const LOG_COLUMNS = `e.global_position, e.transaction_id::text as transaction_id, e.stream_id, e.stream_version, e.event_id,
+  e.event_type, e.schema_version, e.data, e.metadata, e.recorded_at`;
+
+export function recordedFromRow(registry: EventRegistry, r: LogRow): RecordedEvent {
+  const position: LogPosition = { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) };
+  return {
+    id: r.event_id,
+    streamId: r.stream_id,
+    streamVersion: Number(r.stream_version),
+    type: r.event_type,
+    schemaVersion: r.schema_version,
+    data: registry.decode(r.event_type, r.schema_version, r.data),
+    metadata: r.metadata,
+    recordedAt: r.recorded_at,
+    position,
+    cursor: encodeCursor(position),
+  };
+}
+
+/** The last position every reader can already see (the log's visible head), or null when empty. */
+export async function visibleHead(q: Queryable | Sql): Promise<LogPosition | null> {
+  const [row] = await q<{ transaction_id: string; global_position: bigint }[]>`
+    select transaction_id::text, global_position from nl_events
+     where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+     order by transaction_id desc, global_position desc limit 1`;
+  return row ? { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) } : null;
+}
+
+/** The position right before `p`: reading after it starts with the event at `p`. */
+export function justBefore(p: LogPosition): LogPosition {
+  return { transactionId: p.transactionId, globalPosition: p.globalPosition - 1n };
+}

@@ -1,0 +1,26 @@
+export interface RegisterAgent {
+  readonly type: 'RegisterAgent';
+  readonly id: string;
+  readonly host: string;
+  readonly instanceId: string;
+  readonly now: string;
+}
+
+export interface RecordHeartbeat {
+  readonly type: 'RecordHeartbeat';
+  readonly id: string;
+  readonly instanceId: string;
+  readonly lastError: string | null;
+  readonly now: string;
+  /** Default HEARTBEAT_INTERVAL_MS. */
+  readonly intervalMs?: number;
+}
+
+export interface StopAgent {
+  readonly type: 'StopAgent';
+  readonly id: string;
+  readonly instanceId: string;
+  readonly now: string;
+}
+
+export type AgentCommand = RegisterAgent | RecordHeartbeat | StopAgent;

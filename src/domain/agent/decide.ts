@@ -1,0 +1,53 @@
+import type { Decision } from '../decider.js';
+import { domainError, isDomainError, type DomainError } from '../errors.js';
+import type { AgentCommand, RecordHeartbeat, RegisterAgent } from './commands.js';
+import type { AgentEvent } from './events.js';
+import { HEARTBEAT_INTERVAL_MS, type Agent, type AgentState } from './state.js';
+
+// Host names end up as binding hosts and in log lines; keep them to what a hostname may hold.
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,253}$/;
+const MAX_ERROR = 2000;
+
+function register(c: RegisterAgent, s: AgentState): Decision<AgentEvent> {
+  if (!HOST_NAME.test(c.host)) {
+    return domainError('InvalidInput', `Invalid input for operation: agent host '${c.host}' must be letters, digits, '.', '_' or '-'.`, { field: ['host'] });
+  }
+  if (s.status === 'known') {
+    if (s.agent.host !== c.host) return domainError('InvalidInput', `Agent ${c.id} is registered for host ${s.agent.host}, not ${c.host}.`, { field: ['host'] });
+    if (s.agent.instanceId === c.instanceId) return [];
+  }
+  return [{ type: 'AgentRegistered', data: { id: c.id, host: c.host, instanceId: c.instanceId, registeredAt: c.now } }];
+}
+
+/** A newer start of the same host took over: the old process must not speak for it. */
+function current(s: AgentState, id: string, instanceId: string): Agent | DomainError {
+  if (s.status !== 'known') return domainError('AgentNotFound', `Agent ${id} could not be found.`);
+  if (s.agent.instanceId !== instanceId) {
+    return domainError('AgentConflict', `Agent ${id} on host ${s.agent.host} was registered again by another process.`, { details: { host: s.agent.host } });
+  }
+  return s.agent;
+}
+
+function heartbeat(c: RecordHeartbeat, s: AgentState): Decision<AgentEvent> {
+  const agent = current(s, c.id, c.instanceId);
+  if (isDomainError(agent)) return agent;
+  if (agent.stopped) return domainError('AgentNotFound', `Agent ${c.id} has stopped.`);
+  const lastError = c.lastError === null ? null : c.lastError.slice(0, MAX_ERROR);
+  const due = Date.parse(c.now) - Date.parse(agent.lastHeartbeatAt) >= (c.intervalMs ?? HEARTBEAT_INTERVAL_MS);
+  if (!due && lastError === agent.lastError) return [];
+  return [{ type: 'AgentHeartbeat', data: { id: c.id, instanceId: c.instanceId, lastError, at: c.now } }];
+}
+
+export function decideAgent(c: AgentCommand, s: AgentState): Decision<AgentEvent> {
+  switch (c.type) {
+    case 'RegisterAgent':
+      return register(c, s);
+    case 'RecordHeartbeat':
+      return heartbeat(c, s);
+    case 'StopAgent': {
+      const agent = current(s, c.id, c.instanceId);
+      if (isDomainError(agent)) return agent;
+      return agent.stopped ? [] : [{ type: 'AgentStopped', data: { id: c.id, instanceId: c.instanceId, at: c.now } }];
+    }
+  }
+}

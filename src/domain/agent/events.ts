@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { idSchema, timestampSchema } from '../common/resource.js';
+import { defineEvent, type EventOf } from '../event-definition.js';
+
+/**
+ * A dataplane agent process started on `host`. `instanceId` names this start: a restarted agent
+ * registers again with a new one, a retried registration of the same start records nothing.
+ */
+export const AgentRegistered = defineEvent(
+  'AgentRegistered',
+  z.object({ id: idSchema, host: z.string(), instanceId: idSchema, registeredAt: timestampSchema }),
+);
+
+/** The agent is alive. Recorded at most every heartbeat interval, or at once when `lastError` changes. */
+export const AgentHeartbeat = defineEvent(
+  'AgentHeartbeat',
+  z.object({ id: idSchema, instanceId: idSchema, lastError: z.string().nullable(), at: timestampSchema }),
+);
+
+/** The agent stopped on purpose: nobody should wait for it to apply anything. */
+export const AgentStopped = defineEvent('AgentStopped', z.object({ id: idSchema, instanceId: idSchema, at: timestampSchema }));
+
+export const agentEvents = [AgentRegistered, AgentHeartbeat, AgentStopped] as const;
+
+export type AgentEvent = EventOf<(typeof agentEvents)[number]>;

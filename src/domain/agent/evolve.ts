@@ -1,0 +1,15 @@
+import type { AgentEvent } from './events.js';
+import type { AgentState } from './state.js';
+
+export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
+  switch (e.type) {
+    case 'AgentRegistered': {
+      const { id, host, instanceId, registeredAt } = e.data;
+      return { status: 'known', agent: { id, host, instanceId, registeredAt, lastHeartbeatAt: registeredAt, lastError: null, stopped: false } };
+    }
+    case 'AgentHeartbeat':
+      return s.status === 'known' ? { status: 'known', agent: { ...s.agent, lastHeartbeatAt: e.data.at, lastError: e.data.lastError } } : s;
+    case 'AgentStopped':
+      return s.status === 'known' ? { status: 'known', agent: { ...s.agent, stopped: true } } : s;
+  }
+}

@@ -1,0 +1,24 @@
+export interface Agent {
+  readonly id: string;
+  readonly host: string;
+  readonly instanceId: string;
+  readonly registeredAt: string;
+  /** The last recorded heartbeat (or the registration). */
+  readonly lastHeartbeatAt: string;
+  readonly lastError: string | null;
+  readonly stopped: boolean;
+}
+
+export type AgentState = { readonly status: 'unknown' } | { readonly status: 'known'; readonly agent: Agent };
+
+export const initialAgentState: AgentState = { status: 'unknown' };
+
+/** Recorded heartbeats are this far apart at most while nothing else changes. */
+export const HEARTBEAT_INTERVAL_MS = 30_000;
+/** An agent whose last heartbeat is older than this is dead (three missed heartbeats). */
+export const AGENT_DOWN_MS = 90_000;
+
+/** Alive: started, not stopped, and heard from within AGENT_DOWN_MS of `now`. */
+export function isAgentAlive(agent: Agent, now: string): boolean {
+  return !agent.stopped && Date.parse(now) - Date.parse(agent.lastHeartbeatAt) <= AGENT_DOWN_MS;
+}

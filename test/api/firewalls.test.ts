@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTopology } from '../../src/app/dataplane/topology.js';
+import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => api?.close());
+
+const RULE = 'id uuid name protocol ipVersion sourceIpAddress destinationIpAddress sourcePort destinationPort action enabled revision';
+const POLICY = `id uuid name audited revision firewallRuleIds firewallRules { uuid }`;
+const GROUP = 'id uuid name isDefault status portIds adminStateUp ingressFirewallPolicyId egressFirewallPolicyId revision ingressFirewallPolicy { name firewallRules { action ipVersion } } egressFirewallPolicy { name firewallRules { action ipVersion } }';
+const ERR = '... on Error { code message }';
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+async function m(token: string, name: string, input: Record<string, unknown>, field = '', select = ''): Promise<any> {
+  const success = field ? `... on ${cap(name)}Success { ${field} { ${select} } }` : '';
+  const r = await api.gql(token, `mutation($i: ${cap(name)}Input!) { ${name}(input: $i) { __typename ${success} ${ERR} } }`, { i: input });
+  return r[name];
+}
+const rule = (t: string, input: Record<string, unknown>) => m(t, 'createFirewallRule', input, 'firewallRule', RULE);
+const policy = (t: string, name: string, input: Record<string, unknown>) => m(t, name, input, 'firewallPolicy', POLICY);
+const group = (t: string, name: string, input: Record<string, unknown>) => m(t, name, input, 'firewallGroup', GROUP);
+const groups = async (t: string) => (await api.gql(t, `query { firewallGroups { totalCount edges { node { ${GROUP} } } } }`)).firewallGroups;
+
+async function routerInterface(t: string, cidr: string): Promise<string> {
+  const n = (await api.gql(t, CREATE_NETWORK, { input: { name: 'fw-net' } })).createNetwork.network;
+  const s = (await api.gql(t, CREATE_SUBNET, { input: { networkId: n.id, ipVersion: 4, cidr } })).createSubnet.subnet;
+  const r = (await m(t, 'createRouter', { name: 'fw-router' }, 'router', 'id')).router;
+  const added = await m(t, 'addRouterInterface', { id: r.id, subnetId: s.id }, 'router', 'interfaces { portId }');
+  expect(added.__typename).toBe('AddRouterInterfaceSuccess');
+  return added.router.interfaces[0].portId;
+}
+
+describe('FWaaS v2 over GraphQL', () => {
+  it('creates the project\'s default group on first listing: ingress deny, egress allow, INACTIVE', async () => {
+    const t = await api.token('fw-default');
+    const first = await groups(t);
+    expect(first.totalCount).toBe(1);
+    const d = first.edges[0].node;
+    expect(d).toMatchObject({ name: 'default', isDefault: true, status: 'INACTIVE', portIds: [] });
+    expect(d.ingressFirewallPolicy.firewallRules).toEqual([{ action: 'deny', ipVersion: 4 }, { action: 'deny', ipVersion: 6 }]);
+    expect(d.egressFirewallPolicy.firewallRules).toEqual([{ action: 'allow', ipVersion: 4 }, { action: 'allow', ipVersion: 6 }]);
+    await Promise.all([groups(t), groups(t)]);
+    expect((await groups(t)).totalCount).toBe(1);
+    expect((await m(t, 'deleteFirewallGroup', { id: d.id })).code).toBe('FirewallGroupCannotRemoveDefault');
+    expect((await group(t, 'createFirewallGroup', { name: 'default' })).code).toBe('FirewallGroupDefaultAlreadyExists');
+  });
+
+  it('rules validate like neutron-fwaas; policies keep order; groups go ACTIVE on a router interface', async () => {
+    const t = await api.token('fw-life');
+    expect((await rule(t, { protocol: 'icmp', destinationPort: '22', action: 'allow' })).code).toBe('FirewallRuleInvalidICMPParameter');
+    expect((await rule(t, { destinationPort: '22' })).code).toBe('FirewallRuleWithPortWithoutProtocolInvalid');
+    expect((await rule(t, { ipVersion: 6, sourceIpAddress: '10.0.0.1' })).code).toBe('FirewallIpAddressConflict');
+    expect((await rule(t, { action: 'maybe' })).code).toBe('FirewallRuleInvalidAction');
+    const web = (await rule(t, { name: 'web', protocol: 'tcp', destinationPort: '80:80', destinationIpAddress: '10.60.0.5', action: 'allow' })).firewallRule;
+    expect(web).toMatchObject({ action: 'allow', destinationPort: '80', destinationIpAddress: '10.60.0.5/32', enabled: true, ipVersion: 4 });
+    const ssh = (await rule(t, { name: 'ssh', protocol: 'tcp', destinationPort: '22', action: 'reject' })).firewallRule;
+    const icmp = (await rule(t, { name: 'icmp', protocol: 'icmp', action: 'allow' })).firewallRule;
+
+    const p = (await policy(t, 'createFirewallPolicy', { name: 'in', firewallRules: [web.id, ssh.id] })).firewallPolicy;
+    expect(p.firewallRuleIds).toEqual([web.uuid, ssh.uuid]);
+    const inserted = (await policy(t, 'insertFirewallRule', { id: p.id, firewallRuleId: icmp.id, insertAfter: web.id })).firewallPolicy;
+    expect(inserted.firewallRules.map((r: any) => r.uuid)).toEqual([web.uuid, icmp.uuid, ssh.uuid]);
+    expect((await policy(t, 'insertFirewallRule', { id: p.id, firewallRuleId: icmp.id })).code).toBe('FirewallRuleAlreadyAssociated');
+    expect((await m(t, 'deleteFirewallRule', { id: ssh.id })).code).toBe('FirewallRuleInUse');
+
+    const port = await routerInterface(t, '10.60.0.0/24');
+    const g = (await group(t, 'createFirewallGroup', { name: 'edge', ingressFirewallPolicyId: p.id })).firewallGroup;
+    expect(g).toMatchObject({ status: 'INACTIVE', portIds: [], ingressFirewallPolicyId: p.uuid, egressFirewallPolicyId: null });
+    const applied = (await group(t, 'updateFirewallGroup', { id: g.id, portIds: [port] })).firewallGroup;
+    expect(applied).toMatchObject({ status: 'ACTIVE', portIds: [port] });
+    expect((await group(t, 'createFirewallGroup', { name: 'second', portIds: [port] })).code).toBe('FirewallGroupPortInUse');
+    expect((await m(t, 'deleteFirewallGroup', { id: g.id })).code).toBe('FirewallGroupInUse');
+    expect((await m(t, 'deleteFirewallPolicy', { id: p.id })).code).toBe('FirewallPolicyInUse');
+
+    // The dataplane sees the group with its policy's enabled rules, in order.
+    await api.gql(t, 'query { securityGroups { totalCount } }');
+    const { topology } = await buildTopology(api.services.sql);
+    const fw = topology.firewallGroups?.find((x) => x.id === g.uuid);
+    expect(fw?.portIds).toEqual([port]);
+    expect(fw?.ingressRules?.map((r) => r.action)).toEqual(['allow', 'allow', 'reject']);
+    expect(fw?.egressRules).toBeNull();
+    expect(topology.securityGroups?.some((x) => x.rules.length === 4)).toBe(true);
+
+    // An instance port is not a router interface.
+    const netId = (await api.gql(t, `query { networks { edges { node { id } } } }`)).networks.edges[0].node.id;
+    const vmPort = (await api.gql(t, CREATE_PORT, { input: { networkId: netId } })).createPort.port;
+    expect((await group(t, 'updateFirewallGroup', { id: g.id, portIds: [vmPort.uuid] })).code).toBe('FirewallGroupPortInvalid');
+
+    const detached = (await group(t, 'updateFirewallGroup', { id: g.id, portIds: [] })).firewallGroup;
+    expect(detached.status).toBe('INACTIVE');
+    expect((await m(t, 'deleteFirewallGroup', { id: g.id }, 'deleted', 'uuid')).deleted.uuid).toBe(g.uuid);
+    expect((await m(t, 'deleteFirewallPolicy', { id: p.id }, 'deleted', 'uuid')).__typename).toBe('DeleteFirewallPolicySuccess');
+    expect((await m(t, 'deleteFirewallRule', { id: ssh.id }, 'deleted', 'uuid')).__typename).toBe('DeleteFirewallRuleSuccess');
+  });
+
+  it('another project\'s rules, policies and groups are not found; quotas hold', async () => {
+    const a = await api.token('fw-a');
+    const b = await api.token('fw-b');
+    const r = (await rule(a, { protocol: 'udp', action: 'allow' })).firewallRule;
+    expect((await policy(b, 'createFirewallPolicy', { name: 'x', firewallRules: [r.id] })).code).toBe('FirewallRuleNotFound');
+    expect((await m(b, 'deleteFirewallRule', { id: r.id })).code).toBe('FirewallRuleNotFound');
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => policy(b, 'createFirewallPolicy', { name: `p${i}` })));
+    const ok = results.filter((x) => x.__typename === 'CreateFirewallPolicySuccess').length;
+    expect(ok).toBe(10);
+    expect(results.find((x) => x.code)?.code).toBe('OverQuota');
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { agentDecider, isAgentAlive, type AgentEvent } from '../../src/domain/agent/index.js';
+import { spec } from '../support/spec.js';
+
+const id = '6f1c0d2e-3b4a-5c6d-8e7f-0a1b2c3d4e5f';
+const i1 = '11111111-1111-4111-8111-111111111111';
+const i2 = '22222222-2222-4222-8222-222222222222';
+const t0 = '2026-01-01T00:00:00.000Z';
+const at = (s: number) => new Date(Date.parse(t0) + s * 1000).toISOString();
+const registered: AgentEvent = { type: 'AgentRegistered', data: { id, host: 'compute-1', instanceId: i1, registeredAt: t0 } };
+
+describe('agent decider', () => {
+  it('registers a host once per process start', () => {
+    spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0 }).then([registered]);
+    spec(agentDecider).given([registered]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: at(5) }).thenNothing();
+    spec(agentDecider).given([registered]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i2, now: at(5) })
+      .then([{ type: 'AgentRegistered', data: { id, host: 'compute-1', instanceId: i2, registeredAt: at(5) } }]);
+    spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'bad host; rm -rf', instanceId: i1, now: t0 }).thenError('InvalidInput');
+  });
+
+  it('records a heartbeat only every interval, or at once when the error changes', () => {
+    const hb = (s: number, lastError: string | null = null) => ({ type: 'RecordHeartbeat' as const, id, instanceId: i1, lastError, now: at(s) });
+    spec(agentDecider).given([registered]).when(hb(10)).thenNothing();
+    spec(agentDecider).given([registered]).when(hb(30)).then([{ type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: null, at: at(30) } }]);
+    spec(agentDecider).given([registered]).when(hb(1, 'router:x: boom')).then([{ type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: 'router:x: boom', at: at(1) } }]);
+    const failing: AgentEvent = { type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: 'boom', at: at(1) } };
+    spec(agentDecider).given([registered, failing]).when(hb(2, 'boom')).thenNothing();
+    spec(agentDecider).given([registered, failing]).when(hb(2)).then((events) => expect(events[0]?.data).toMatchObject({ lastError: null }));
+    // A newer process of the same host took over: the old one may not speak for it.
+    spec(agentDecider).given([registered]).when({ ...hb(40), instanceId: i2 }).thenError('AgentConflict');
+    spec(agentDecider).given([]).when(hb(40)).thenError('AgentNotFound');
+  });
+
+  it('stops, and is alive only while heard from within 90 s', () => {
+    const stopped: AgentEvent = { type: 'AgentStopped', data: { id, instanceId: i1, at: at(3) } };
+    spec(agentDecider).given([registered]).when({ type: 'StopAgent', id, instanceId: i1, now: at(3) }).then([stopped]);
+    spec(agentDecider).given([registered, stopped]).when({ type: 'StopAgent', id, instanceId: i1, now: at(4) }).thenNothing();
+    const live = spec(agentDecider).given([registered]).state;
+    const gone = spec(agentDecider).given([registered, stopped]).state;
+    if (live.status !== 'known' || gone.status !== 'known') throw new Error('not registered');
+    expect(isAgentAlive(live.agent, at(90))).toBe(true);
+    expect(isAgentAlive(live.agent, at(91))).toBe(false);
+    expect(isAgentAlive(gone.agent, at(3))).toBe(false);
+  });
+});

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordApplied } from '../../src/app/dataplane/applied.js';
+import { recordHeartbeat, registerAgent, stopAgent } from '../../src/app/dataplane/agents.js';
+import type { CommandOutcome } from '../../src/app/command-runtime.js';
+import { decodeCursor } from '../../src/store/cursor.js';
+import { CREATE_NETWORK, startTestApi, type TestApi } from '../support/api.js';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => api?.close());
+
+const recorded = (o: CommandOutcome<string>) => (o.ok ? o.events.map((e) => e.type) : [o.error.code]);
+const WAIT = `query($c: String!, $t: Int) { waitForApplied(cursor: $c, timeoutMs: $t) { applied timedOut pendingHosts agents { host alive appliedCursor } } }`;
+
+describe('agents and waitForApplied over GraphQL', () => {
+  it('answers at once without live agents, waits for every live agent, and ignores stopped ones', async () => {
+    const created = await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: 'n1' } });
+    const cursor: string = created.createNetwork.cursor;
+    expect((await api.gql(api.adminToken, WAIT, { c: cursor, t: 5000 })).waitForApplied).toEqual({ applied: false, timedOut: false, pendingHosts: [], agents: [] });
+
+    const s = api.services;
+    const a = randomUUID();
+    const b = randomUUID();
+    expect((await registerAgent(s, 'host-a', a)).ok).toBe(true);
+    expect((await registerAgent(s, 'host-b', b)).ok).toBe(true);
+    expect(recorded(await registerAgent(s, 'host-b', b))).toEqual([]); // a retried registration records nothing
+    await recordApplied(s.sql, 'host-a', decodeCursor(cursor));
+    const behind = (await api.gql(api.adminToken, WAIT, { c: cursor, t: 50 })).waitForApplied;
+    expect(behind).toMatchObject({ applied: false, timedOut: true, pendingHosts: ['host-b'] });
+    expect(behind.agents).toEqual([
+      { host: 'host-a', alive: true, appliedCursor: cursor },
+      { host: 'host-b', alive: true, appliedCursor: null },
+    ]);
+
+    // host-b catches up while the query waits.
+    const waiting = api.gql(api.adminToken, WAIT, { c: cursor, t: 10_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await recordApplied(s.sql, 'host-b', decodeCursor(cursor));
+    expect((await waiting).waitForApplied).toMatchObject({ applied: true, timedOut: false, pendingHosts: [] });
+
+    // A later change: host-b stops, so only host-a is waited for.
+    const later = (await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: 'n2' } })).createNetwork.cursor;
+    expect((await stopAgent(s, 'host-b', b)).ok).toBe(true);
+    await recordApplied(s.sql, 'host-a', decodeCursor(later));
+    expect((await api.gql(api.adminToken, WAIT, { c: later })).waitForApplied).toMatchObject({ applied: true, pendingHosts: [] });
+
+    // Heartbeats report errors at once; a superseded process is refused.
+    expect(recorded(await recordHeartbeat(s, 'host-a', a, 'router:x: nft failed'))).toEqual(['AgentHeartbeat']);
+    const agents = (await api.gql(api.adminToken, '{ agents { host alive lastError } }')).agents;
+    expect(agents).toEqual([{ host: 'host-a', alive: true, lastError: 'router:x: nft failed' }, { host: 'host-b', alive: false, lastError: null }]);
+    await registerAgent(s, 'host-a', randomUUID());
+    const refused = await recordHeartbeat(s, 'host-a', a, null);
+    expect(refused.ok ? 'ok' : refused.error.code).toBe('AgentConflict');
+  });
+
+  it('keeps agents to admins and rejects a malformed cursor', async () => {
+    const member = await api.token('tenant');
+    await expect(api.gql(member, '{ agents { host } }')).rejects.toThrow(/admins only/);
+    await expect(api.gql(member, WAIT, { c: 'not-a-cursor' })).rejects.toThrow(/not a netledger log cursor/);
+  });
+});

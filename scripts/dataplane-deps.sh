@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing, and refreshes the apt lists only then.
 set -euo pipefail
 
-packages=(iproute2 nftables dnsmasq-base iputils-ping curl conntrack udhcpc procps python3 haproxy)
+packages=(iproute2 nftables dnsmasq-base iputils-ping curl conntrack udhcpc procps python3 haproxy iptables ipset)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

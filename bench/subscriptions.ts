@@ -133,33 +133,37 @@ async function rebuildBench(url: string): Promise<void> {
   const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 4 });
   try {
     const t0 = performance.now();
-    // Set-based, chunk by chunk: each pass appends one version of 500 streams, chaining each
-    // event's hash to the previous version's (nl_event_hash, as nl_append does).
+    // Set-based, 500 streams at a time: one recursive statement chains each stream's ten events
+    // (nl_event_hash, as nl_append does) and inserts them version by version, so the streams of a
+    // chunk interleave in the log.
+    const data = (v: string, i: string, id: string) => `CASE WHEN ${v} = 1 THEN jsonb_build_object('id', ${id}, 'project', 'bench', 'name', 'net-' || ${i}, 'description', '', 'tags', '[]'::jsonb,
+        'createdAt', '2024-01-01T00:00:00.000Z', 'adminStateUp', true, 'shared', false, 'external', false, 'portSecurityEnabled', true, 'mtu', 1450,
+        'provider', jsonb_build_object('networkType', 'local', 'physicalNetwork', null, 'segmentationId', null))
+      ELSE jsonb_build_object('id', ${id}, 'changes', jsonb_build_object('name', 'net-' || ${i} || '-v' || ${v}), 'updatedAt', '2024-01-02T00:00:00.000Z') END`;
+    const typ = (v: string) => `CASE WHEN ${v} = 1 THEN 'NetworkCreated' ELSE 'NetworkUpdated' END`;
     await s.sql.unsafe(`
       DO $$
-      DECLARE lo int; v int;
+      DECLARE lo int;
       BEGIN
         FOR lo IN 0..${streams - 1} BY ${chunk} LOOP
-          FOR v IN 1..${perStream} LOOP
-            WITH src AS (
-              SELECT 'network-' || md5('bench' || i)::uuid AS sid, md5('bench' || i)::uuid AS id, i
-                FROM generate_series(lo, least(lo + ${chunk} - 1, ${streams - 1})) AS i
-            ), r AS MATERIALIZED (
-              SELECT s.sid, gen_random_uuid() AS eid,
-                     CASE WHEN v = 1 THEN 'NetworkCreated' ELSE 'NetworkUpdated' END AS typ,
-                     CASE WHEN v = 1 THEN jsonb_build_object('id', s.id, 'project', 'bench', 'name', 'net-' || s.i, 'description', '', 'tags', '[]'::jsonb,
-                            'createdAt', '2024-01-01T00:00:00.000Z', 'adminStateUp', true, 'shared', false, 'external', false,
-                            'portSecurityEnabled', true, 'mtu', 1450, 'provider', jsonb_build_object('networkType', 'local', 'physicalNetwork', null, 'segmentationId', null))
-                          ELSE jsonb_build_object('id', s.id, 'changes', jsonb_build_object('name', 'net-' || s.i || '-v' || v), 'updatedAt', '2024-01-02T00:00:00.000Z') END AS data,
-                     jsonb_build_object('actor', 'bench', 'project', 'bench') AS meta,
-                     coalesce(p.hash, ''::bytea) AS prev
-                FROM src s LEFT JOIN nl_events p ON p.stream_id = s.sid AND p.stream_version = v - 1
-            )
-            INSERT INTO nl_events (stream_id, stream_version, event_id, event_type, schema_version, data, metadata, prev_hash, hash)
-            SELECT sid, v, eid, typ, 1, data, meta, prev, nl_event_hash(prev, eid, typ, 1, data, meta) FROM r;
-          END LOOP;
+          INSERT INTO nl_events (stream_id, stream_version, event_id, event_type, schema_version, data, metadata, prev_hash, hash)
+          WITH RECURSIVE base AS (
+            SELECT i, md5('bench' || i)::uuid AS id FROM generate_series(lo, least(lo + ${chunk} - 1, ${streams - 1})) AS i
+          ), chain AS (
+            SELECT i, id, 1 AS v, e.eid, e.data, ''::bytea AS prev,
+                   nl_event_hash(''::bytea, e.eid, ${typ('1')}, 1, e.data, '{"actor": "bench", "project": "bench"}'::jsonb) AS hash
+              FROM base, LATERAL (SELECT gen_random_uuid() AS eid, ${data('1', 'i', 'id')} AS data) e
+            UNION ALL
+            SELECT c.i, c.id, c.v + 1, n.eid, n.data, c.hash,
+                   nl_event_hash(c.hash, n.eid, ${typ('c.v + 1')}, 1, n.data, '{"actor": "bench", "project": "bench"}'::jsonb)
+              FROM chain c, LATERAL (SELECT gen_random_uuid() AS eid, ${data('c.v + 1', 'c.i', 'c.id')} AS data) n
+             WHERE c.v < ${perStream}
+          )
+          SELECT 'network-' || id, v, eid, ${typ('v')}, 1, data, '{"actor": "bench", "project": "bench"}'::jsonb, prev, hash
+            FROM chain ORDER BY v, i;
         END LOOP;
-        INSERT INTO nl_streams (stream_id, stream_type, version) SELECT stream_id, 'network', max(stream_version) FROM nl_events WHERE stream_id LIKE 'network-%' GROUP BY stream_id ON CONFLICT (stream_id) DO NOTHING;
+        INSERT INTO nl_streams (stream_id, stream_type, version)
+        SELECT 'network-' || md5('bench' || i)::uuid, 'network', ${perStream} FROM generate_series(0, ${streams - 1}) AS i;
       END $$`);
     const genSeconds = (performance.now() - t0) / 1000;
     const [c] = await s.sql<{ n: bigint }[]>`select count(*) as n from nl_events`;

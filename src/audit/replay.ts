@@ -95,7 +95,9 @@ export async function replayPlan(s: Deps, until: AsOf, host: string, config: Par
   const agent = agentConfig(config);
   const hostState = compileHostState(await topologyOf(s, rows), host, agent);
   const units = hostStateUnits(hostState);
-  const ctx = { config: agent, exec: null as never, logger: log ?? (null as never) } satisfies DriverContext;
+  // Diffs are pure, but a driver may key its own memo on the runner: hand one that runs nothing.
+  const refuse = new Proxy({}, { get: () => () => { throw new Error('replay --plan runs nothing'); } });
+  const ctx = { config: agent, exec: refuse as never, logger: log ?? (refuse as never) } satisfies DriverContext;
   const steps: PlannedStep[] = [];
   const drivers = DEFAULT_DRIVERS as readonly Driver[];
   for (const key of [...units.keys()].sort(compareKeys)) {

@@ -56,9 +56,9 @@ export async function exportLog(sql: Sql, write: (chunk: string) => Promise<void
                to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as recorded_at,
                data::text as data, metadata::text as metadata, encode(prev_hash, 'hex') as prev_hash, encode(hash, 'hex') as hash,
                transaction_id::text as transaction_id, global_position
-          from nl_events
-         where (transaction_id, global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
-         order by transaction_id, global_position
+          from nl_events e
+         where (e.transaction_id, e.global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
+         order by e.transaction_id, e.global_position
          limit ${batch}`;
       if (rows.length === 0) break;
       await write(rows.map(line).join(''));

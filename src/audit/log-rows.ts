@@ -1,4 +1,3 @@
-import type { Queryable, Sql } from '../db/sql.js';
 import { encodeCursor, type LogPosition } from '../store/cursor.js';
 import type { EventRegistry } from '../store/event-registry.js';
 import type { EventMetadata, RecordedEvent } from '../store/types.js';
@@ -40,13 +39,7 @@ export function recordedFromRow(registry: EventRegistry, r: LogRow): RecordedEve
 }
 
 /** The last position every reader can already see (the log's visible head), or null when empty. */
-export async function visibleHead(q: Queryable | Sql): Promise<LogPosition | null> {
-  const [row] = await q<{ transaction_id: string; global_position: bigint }[]>`
-    select transaction_id::text, global_position from nl_events
-     where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-     order by transaction_id desc, global_position desc limit 1`;
-  return row ? { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) } : null;
-}
+export { visibleHead } from '../store/log-head.js';
 
 /** The position right before `p`: reading after it starts with the event at `p`. */
 export function justBefore(p: LogPosition): LogPosition {

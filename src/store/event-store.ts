@@ -114,14 +114,17 @@ export class EventStore {
   async readAll(after: LogPosition = START, limit = 1000, q: Queryable = this.sql, options: { writersLockedOut?: boolean } = {}): Promise<RecordedEvent[]> {
     // With writers locked out (a rebuild holds a SHARE lock on nl_streams) nothing in flight can
     // still add events, so an unrelated long transaction must not hold the read back.
-    const visible = options.writersLockedOut ? this.sql`true` : this.sql`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
+    const visible = options.writersLockedOut ? this.sql`true` : this.sql`e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
+    // Qualified columns throughout: the select list's `transaction_id::text` keeps the name
+    // `transaction_id`, and an unqualified ORDER BY would sort that text ('1000' before '999'),
+    // skipping every event whose id has fewer digits.
     const rows = await q<EventRow[]>`
-      select global_position, transaction_id::text, stream_id, stream_version, event_id, event_type,
-             schema_version, data, metadata, recorded_at
-        from nl_events
-       where (transaction_id, global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
+      select e.global_position, e.transaction_id::text as transaction_id, e.stream_id, e.stream_version, e.event_id, e.event_type,
+             e.schema_version, e.data, e.metadata, e.recorded_at
+        from nl_events e
+       where (e.transaction_id, e.global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
          and ${visible}
-       order by transaction_id, global_position
+       order by e.transaction_id, e.global_position
        limit ${limit}`;
     return rows.map((r) => this.toRecorded(r));
   }

@@ -35,7 +35,20 @@ describe('global order', () => {
     const seenByLoop = new Map<string, number[]>();
     const controller = new AbortController();
 
+    const evidence: string[] = [];
+    const lastPos = new Map<Map<string, number[]>, RecordedEvent>();
+    const ids = new Map<Map<string, number[]>, Set<string>>();
     const record = (into: Map<string, number[]>, e: RecordedEvent) => {
+      // Evidence for a failure: a delivered position that does not move forward, or an event twice.
+      const prev = lastPos.get(into);
+      if (prev && !(e.position.transactionId > prev.position.transactionId || (e.position.transactionId === prev.position.transactionId && e.position.globalPosition > prev.position.globalPosition))) {
+        evidence.push(`${into === seenBySub ? 'sub' : 'loop'}: ${prev.position.transactionId}:${prev.position.globalPosition} then ${e.position.transactionId}:${e.position.globalPosition} (${e.type} ${e.streamId.slice(0, 20)} v${e.streamVersion})`);
+      }
+      lastPos.set(into, e);
+      const seenIds = ids.get(into) ?? new Set<string>();
+      if (seenIds.has(e.id)) evidence.push(`${into === seenBySub ? 'sub' : 'loop'}: event ${e.id} twice`);
+      seenIds.add(e.id);
+      ids.set(into, seenIds);
       const d = e.data as { n: number; writer: string };
       if (!d.writer.startsWith('cw-')) return;
       const list = into.get(d.writer) ?? [];
@@ -105,11 +118,15 @@ describe('global order', () => {
       }
     }
     expect(total).toBeGreaterThan(writers * 5);
-    for (const [name, seen] of [['subscriber', seenBySub], ['readAll loop', seenByLoop]] as const) {
+    const deviation = (got: number[], n: number) => {
+      const at = got.findIndex((v, i) => v !== i + 1);
+      return at < 0 ? `ends at ${got.length} of ${n}` : `at index ${at}: ${JSON.stringify(got.slice(Math.max(0, at - 2), at + 3))}`;
+    };
+    const report = ([['subscriber', seenBySub], ['readAll loop', seenByLoop]] as const).map(([name, seen]) => {
       const wrong = [...expected].filter(([w, n]) => JSON.stringify(seen.get(w) ?? []) !== JSON.stringify(Array.from({ length: n }, (_, i) => i + 1)));
-      const detail = wrong.map(([w, n]) => `${w.slice(0, 12)}: expected 1..${n}, got ${(seen.get(w) ?? []).length} (${JSON.stringify((seen.get(w) ?? []).slice(-3))})`).join('; ');
-      expect(detail, `${name} saw ${count(seen)} of ${total}`).toBe('');
-    }
+      return wrong.length === 0 ? '' : `${name} saw ${count(seen)} of ${total}: ` + wrong.map(([w, n]) => `${w.slice(0, 12)} ${deviation(seen.get(w) ?? [], n)}`).join('; ');
+    }).filter(Boolean).join(' | ');
+    expect(report + (evidence.length ? ` | evidence: ${evidence.slice(0, 10).join('; ')}` : '')).toBe('');
     expect(seenBySub.get(lateWriter)).toEqual([1]);
   });
 

@@ -1,3 +1,4 @@
+import { visibleHead } from '../../store/log-head.js';
 import type { Queryable } from '../../db/sql.js';
 import { isAgentAlive } from '../../domain/agent/index.js';
 import { comparePositions, decodeCursor, encodeCursor, START, type LogPosition } from '../../store/cursor.js';
@@ -15,11 +16,7 @@ export async function recordApplied(q: Queryable, host: string, position: LogPos
 
 /** The newest event a reader can see now (readAll's visibility rule), or START for an empty log. */
 export async function logHead(q: Queryable): Promise<LogPosition> {
-  const [row] = await q<{ transaction_id: string; global_position: bigint }[]>`
-    select transaction_id::text, global_position from nl_events
-     where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-     order by transaction_id desc, global_position desc limit 1`;
-  return row ? { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) } : START;
+  return (await visibleHead(q)) ?? START;
 }
 
 export interface AgentProgress {

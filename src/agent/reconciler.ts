@@ -11,6 +11,7 @@ import { agentConfig, namespacesOfKey, type AgentConfig } from './config.js';
 import type { Driver, DriverContext } from './driver.js';
 import { dhcpDriver } from './drivers/dhcp.js';
 import { firewallDriver } from './drivers/firewall.js';
+import { exceptLoadBalancers, haproxyDriver } from './drivers/haproxy.js';
 import { linksDriver } from './drivers/links.js';
 import { natDriver } from './drivers/nat.js';
 import { CommandRunner } from './exec.js';
@@ -18,7 +19,8 @@ import { silentLogger } from './logger.js';
 import { probeNamespaces, type Snapshot } from './probe.js';
 
 /** Apply order within a key: plumbing, then what runs on top of it. */
-export const DEFAULT_DRIVERS: readonly Driver[] = [linksDriver, natDriver, firewallDriver, dhcpDriver];
+// `lb:` keys plumb their own namespace (haproxy driver); the links driver would look for a qdhcp one.
+export const DEFAULT_DRIVERS: readonly Driver[] = [exceptLoadBalancers(linksDriver), natDriver, firewallDriver, dhcpDriver, haproxyDriver];
 
 export interface ReconcilerOptions {
   readonly config?: Partial<AgentConfig>;
@@ -69,6 +71,12 @@ export class Reconciler {
   private readonly random: () => number;
   private units = new Map<UnitKey, HostUnit>();
   private readonly dirty = new Set<UnitKey>();
+  /**
+   * How often each key was marked dirty, and the count each key of the running pass started from:
+   * a pass clears only marks nobody made while it ran, so a desired state set mid-pass is not lost.
+   */
+  private readonly marks = new Map<UnitKey, number>();
+  private passMarks = new Map<UnitKey, number>();
   private readonly backoff = new Map<UnitKey, Backoff>();
   private loop: Promise<void> | null = null;
   private stopping = false;
@@ -101,7 +109,10 @@ export class Reconciler {
   }
 
   markDirty(...keys: UnitKey[]): void {
-    for (const k of keys) this.dirty.add(k);
+    for (const k of keys) {
+      this.dirty.add(k);
+      this.marks.set(k, (this.marks.get(k) ?? 0) + 1);
+    }
     this.wake?.();
   }
 
@@ -217,6 +228,7 @@ export class Reconciler {
     const commandsBefore = this.exec.counts.commands;
     const now = Date.now();
     const due = [...this.dirty].filter((k) => (this.backoff.get(k)?.nextAt ?? 0) <= now).sort(compareKeys);
+    this.passMarks = new Map(due.map((k) => [k, this.marks.get(k) ?? 0]));
     const reports = new Map<UnitKey, KeyReport>();
     const applied = new Map<UnitKey, string[]>();
     if (due.length > 0) {
@@ -313,8 +325,10 @@ export class Reconciler {
   }
 
   private settle(key: UnitKey): void {
-    this.dirty.delete(key);
     this.backoff.delete(key);
+    // Marked again while this pass ran (a new desired state): it stays dirty for the next pass.
+    if ((this.marks.get(key) ?? 0) !== this.passMarks.get(key)) return;
+    this.dirty.delete(key);
   }
 }
 

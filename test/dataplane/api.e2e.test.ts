@@ -163,7 +163,7 @@ describe('events become packets', () => {
     expect(await namespacesWithPrefix(prefix)).toEqual([]);
 
     const agent = await startAgent();
-    expect(agent.reconciler.pendingKeys).toEqual([]);
+    expect(agent.reconciler.pendingKeys, JSON.stringify([...agent.reconciler.failures()])).toEqual([]);
     expect((await namespacesWithPrefix(prefix)).sort()).toEqual([`${prefix}host`, dhcpNamespace(agent.config, ids.net), routerNamespace(agent.config, ids.router)].sort());
     vm2 = await plugPort(api.services.sql, exec, agent.config, ids.vm2);
     expect(await ping(vm2.namespace, '10.30.0.1')).toBe(true);

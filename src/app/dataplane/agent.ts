@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { agentConfig, type AgentConfig } from '../../agent/config.js';
 import { Reconciler, type PassReport } from '../../agent/reconciler.js';
+import { startLoadBalancerHealth, type LoadBalancerHealthReporter } from './lb-health.js';
 import { HEARTBEAT_INTERVAL_MS } from '../../domain/agent/index.js';
 import { compileHostState, type HostState, type UnitKey } from '../../projections/desired-state/index.js';
 import { comparePositions, START, type LogPosition } from '../../store/cursor.js';
@@ -34,6 +35,7 @@ export interface DataplaneAgentOptions {
 // AgentRegistered is not here: a new agent is a reason to schedule unbound ports.
 const NO_REBUILD = new Set([
   'PortStatusChanged', 'FloatingIpStatusChanged', 'AgentHeartbeat', 'AgentStopped',
+  'LoadBalancerApplied', 'LoadBalancerApplyFailed', 'MemberHealthObserved',
   'ProjectCreated', 'TokenIssued', 'TokenRevoked', 'QuotaSet',
 ]);
 
@@ -56,6 +58,7 @@ export interface SyncStats {
  * repeated event cannot leave the host wrong.
  */
 export class DataplaneAgent {
+  private lbHealth: LoadBalancerHealthReporter | undefined;
   readonly host: string;
   readonly instanceId = randomUUID();
   readonly reconciler: Reconciler;
@@ -82,6 +85,7 @@ export class DataplaneAgent {
   private readonly timers = new Set<NodeJS.Timeout>();
   private appliedWaiters: { position: LogPosition; resolve: () => void }[] = [];
   private firstSync: { promise: Promise<void>; resolve: () => void };
+  private startSyncs = 0;
 
   constructor(private readonly s: Services, private readonly options: DataplaneAgentOptions) {
     this.host = options.host;
@@ -107,6 +111,8 @@ export class DataplaneAgent {
     this.followDone = this.follow(this.seen);
     this.every(this.options.heartbeatCheckMs ?? 10_000, () => this.heartbeat());
     if (this.options.periodicResync !== false) this.scheduleResync();
+    // HAProxy's own view of member health and of the config it runs goes back into the log.
+    this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { logger: this.log });
     await this.firstSync.promise;
     this.log.info({ instanceId: this.instanceId, pending: this.reconciler.pendingKeys.length }, 'dataplane agent started');
   }
@@ -124,6 +130,7 @@ export class DataplaneAgent {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
+    await this.lbHealth?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.wake?.();
@@ -217,7 +224,9 @@ export class DataplaneAgent {
         this.setLastError(`sync failed: ${err instanceof Error ? err.message : String(err)}`);
         this.after(1000, () => this.poke());
       }
-      this.firstSync.resolve();
+      // Started means converged, or a few tries made (a host that cannot converge reports it in
+      // lastError rather than hanging start-up).
+      if (this.reconciler.pendingKeys.length === 0 || ++this.startSyncs >= 5) this.firstSync.resolve();
     }
   }
 
@@ -258,8 +267,10 @@ export class DataplaneAgent {
     } else {
       const failing = [...failures].map(([k, f]) => `${k}: ${f.lastError}`);
       this.setLastError(failing.length > 0 ? failing.join('; ') : null);
-      // Keys waiting out a backoff: look again soon; runPass only takes those that are due.
-      this.after(Math.min(1000, this.config.backoffBaseMs), () => this.poke());
+      // Keys marked again while the pass ran: at once. Keys waiting out a backoff: soon; runPass
+      // only takes those that are due.
+      if (failing.length === 0) this.poke();
+      else this.after(Math.min(1000, this.config.backoffBaseMs), () => this.poke());
     }
     lap('applied');
     this.stats.syncs += 1;

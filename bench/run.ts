@@ -11,8 +11,9 @@ import { apiBench } from './api.js';
 import { subscriptionsBench } from './subscriptions.js';
 import { dataplaneBench } from './dataplane.js';
 import { firewallBench } from './firewall.js';
+import { haproxyBench } from './haproxy.js';
 
-const suites: Record<string, (url: string) => Promise<void>> = { store: storeBench, api: apiBench, dataplane: dataplaneBench, firewall: firewallBench, subscriptions: subscriptionsBench };
+const suites: Record<string, (url: string) => Promise<void>> = { store: storeBench, api: apiBench, dataplane: dataplaneBench, firewall: firewallBench, subscriptions: subscriptionsBench, haproxy: haproxyBench };
 const wanted = process.argv.slice(2).filter((a) => a in suites);
 const run = wanted.length > 0 ? wanted : Object.keys(suites);
 

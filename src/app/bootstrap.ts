@@ -9,6 +9,7 @@ import { NetworkingProjection } from '../projections/networking-projection.js';
 import { RoutingProjection } from '../projections/routing-projection.js';
 import './routing/hooks.js';
 import './dataplane/sg-topology.js';
+import './dataplane/lb-topology.js';
 import { EventStore } from '../store/event-store.js';
 import { LogWaker } from '../store/log-waker.js';
 import { migrate } from '../store/migrate.js';

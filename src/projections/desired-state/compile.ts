@@ -28,6 +28,7 @@ import {
 } from './names.js';
 import { buildNat } from './nat-rules.js';
 import { compileRouterFirewall } from './fwaas.js';
+import { compileLoadBalancers, type LoadBalancerPlumbing } from './haproxy.js';
 import { compilePortFilter, securityGroupIndex, type SecurityGroupIndex } from './security-groups.js';
 import {
   DEVICE_OWNER,
@@ -115,11 +116,13 @@ export function compileHostState(
     .sort((a, b) => compareStrings(a.id, b.id))
     .map((r) => compileRouter(index, r, topology, opts));
   const groups = securityGroupIndex(topology);
+  const loadBalancers = compileLoadBalancers(topology.loadBalancers ?? [], host, opts, loadBalancerPlumbing(index));
 
   // Bridges: every network this host has a port on, including those router ports plug into.
   const networkIds = new Set<string>();
   for (const p of index.ports.values()) if (p.bindingHost === host) networkIds.add(p.networkId);
   for (const r of routers) for (const i of r.namespace.interfaces) networkIds.add(networkOfPort(index, i.portId));
+  for (const lb of loadBalancers) for (const i of lb.namespace.interfaces) networkIds.add(networkOfPort(index, i.portId));
   const networks = [...networkIds]
     .filter((id) => index.networks.has(id))
     .sort(compareStrings)
@@ -132,6 +135,18 @@ export function compileHostState(
     stateDir: opts.stateDir,
     networks,
     routers,
+    loadBalancers,
+  };
+}
+
+function loadBalancerPlumbing(index: Index): LoadBalancerPlumbing {
+  return {
+    port: (id) => index.ports.get(id),
+    subnet: (id) => index.subnets.get(id),
+    portsOfNetwork: (id) => index.portsByNetwork.get(id) ?? [],
+    veth: (port, name) => veth(index, port, name, index.addresses(port)),
+    namespace: (name, interfaces, routes) => namespaceSpec(name, [], interfaces, routes),
+    route,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { RouterFirewallSpec } from './fwaas.js';
+import type { LoadBalancerUnit } from './haproxy.js';
 import type { PortFilterSpec } from './security-groups.js';
 import type { NetworkSegment } from './topology.js';
 
@@ -9,6 +10,7 @@ import type { NetworkSegment } from './topology.js';
  *   `host`           the host namespace itself (bridges of absent networks are removed there)
  *   `network:<id>`   the network's bridge, plus its qdhcp namespace and dnsmasq when served here
  *   `router:<id>`    the qrouter namespace with its qr-/qg- ports, routes, sysctls and NAT
+ *   `lb:<id>`        the qlbaas namespace with the VIP port, and the load balancer's HAProxy
  */
 export interface HostState {
   readonly host: string;
@@ -19,9 +21,10 @@ export interface HostState {
   readonly stateDir: string;
   readonly networks: readonly NetworkUnit[];
   readonly routers: readonly RouterUnit[];
+  readonly loadBalancers: readonly LoadBalancerUnit[];
 }
 
-export type UnitKey = 'host' | `network:${string}` | `router:${string}`;
+export type UnitKey = 'host' | `network:${string}` | `router:${string}` | `lb:${string}`;
 
 export interface NetworkUnit {
   readonly key: `network:${string}`;

@@ -1,3 +1,5 @@
+import type { TopologyLoadBalancer } from './haproxy.js';
+
 /**
  * What the dataplane needs to know about the API objects. The read model fills this in; the
  * compiler never looks anywhere else. Field names follow Neutron's attributes in camelCase.
@@ -16,6 +18,8 @@ export interface Topology {
   readonly securityGroups?: readonly TopologySecurityGroup[];
   /** FWaaS v2 groups with their policies' rules resolved, in policy order. */
   readonly firewallGroups?: readonly TopologyFirewallGroup[];
+  /** Live load balancers with their listeners, pools, members and monitors (haproxy.ts). */
+  readonly loadBalancers?: readonly TopologyLoadBalancer[];
 }
 
 export type NetworkType = 'flat' | 'vlan' | 'vxlan' | 'geneve' | 'gre' | 'local';

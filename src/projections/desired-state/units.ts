@@ -1,9 +1,11 @@
+import type { LoadBalancerUnit } from './haproxy.js';
 import type { HostState, NetworkUnit, RouterUnit, UnitKey } from './host-state.js';
 
 export type HostUnit =
   | { readonly kind: 'host'; readonly key: 'host'; readonly hostNamespace: string; readonly bridges: readonly string[] }
   | { readonly kind: 'network'; readonly key: `network:${string}`; readonly network: NetworkUnit }
-  | { readonly kind: 'router'; readonly key: `router:${string}`; readonly router: RouterUnit };
+  | { readonly kind: 'router'; readonly key: `router:${string}`; readonly router: RouterUnit }
+  | { readonly kind: 'lb'; readonly key: `lb:${string}`; readonly loadBalancer: LoadBalancerUnit };
 
 /** The reconcile units of a host state, in apply order: host, then networks, then routers. */
 export function hostStateUnits(state: HostState): Map<UnitKey, HostUnit> {
@@ -16,6 +18,7 @@ export function hostStateUnits(state: HostState): Map<UnitKey, HostUnit> {
   });
   for (const n of state.networks) units.set(n.key, { kind: 'network', key: n.key, network: n });
   for (const r of state.routers) units.set(r.key, { kind: 'router', key: r.key, router: r });
+  for (const lb of state.loadBalancers) units.set(lb.key, { kind: 'lb', key: lb.key, loadBalancer: lb });
   return units;
 }
 

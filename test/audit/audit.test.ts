@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
-import { createTestDatabase } from '../support/db.js';
+import { createTestDatabase, logSettled } from '../support/db.js';
 import { verifyChain } from '../../src/audit/chain.js';
 import { exportLog, importLog, ImportError } from '../../src/audit/log-export.js';
 import { readModelChecksum } from '../../src/projections/rebuild.js';
@@ -56,6 +56,8 @@ describe('audit log', () => {
       docs.push((await api.services.sql`select doc from rm_resources where id = ${netId}`)[0]!.doc);
       await new Promise((r) => setTimeout(r, 15));
     }
+    // The log is read up to the oldest transaction still running anywhere in the cluster.
+    await logSettled(api.services.sql);
     const q = `query($f: EventFilter) { events(first: 50, filter: $f) { edges { cursor node { id type streamVersion resourceId projectId recordedAt
       metadata { actor tokenName project requestId correlationId } } } pageInfo { hasNextPage endCursor } } }`;
     const byCorr = (await api.gql(member, q, { f: { correlationId: 'corr-audit-1' } })).events.edges;
@@ -92,6 +94,7 @@ describe('audit log', () => {
 
   it('resourceAsOf answers the state at that cursor or time, exactly as the read model had it', async () => {
     const q = `query($id: ID!, $at: String!) { resourceAsOf(id: $id, asOf: $at) { exists revision state resource { ... on Network { name revision } } } }`;
+    await logSettled(api.services.sql);
     for (let i = 0; i < cursors.length; i++) {
       const r = (await api.gql(member, q, { id: netId, at: cursors[i] })).resourceAsOf;
       expect(r.exists).toBe(true);
@@ -157,6 +160,7 @@ describe('audit log', () => {
     const admin = api.adminToken;
     const net = (await api.gql(admin, CREATE_NETWORK, { input: { name: 'replay' } })).createNetwork.network;
     await api.gql(admin, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.88.0.0/24' } });
+    await logSettled(api.services.sql);
     const before = (await api.gql(admin, `{ events(last: 1) { edges { cursor } } }`)).events.edges[0].cursor;
     const port = (await api.gql(admin, CREATE_PORT, { input: { networkId: net.id, bindingHost: 'replay-host', deviceOwner: 'compute:nova', deviceId: 'vm-1' } })).createPort;
     expect(port.__typename).toBe('CreatePortSuccess');

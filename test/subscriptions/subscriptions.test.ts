@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+import { logSettled } from '../support/db.js';
 import { EVENTS_SUBSCRIPTION, sseSubscribe, wsClient, wsSubscribe } from './clients.js';
 import { queryEvents } from '../../src/audit/event-query.js';
 import type { EventFilter } from '../../src/audit/event-filter.js';
@@ -49,6 +50,8 @@ function steadyMutations(url: string, token: string, everyMs = 8) {
 
 /** Every event `token`'s caller may see after `after` matching `filter`, from the database. */
 async function expectedIds(token: string, after: string, filter: EventFilter): Promise<string[]> {
+  // The log is read up to the oldest transaction still running anywhere in the cluster.
+  await logSettled(api.services.sql);
   const viewer = (await api.gql(token, '{ viewer { role project { uuid } } }')).viewer;
   const ids: string[] = [];
   let cursor: string | null = after;

@@ -30,3 +30,18 @@ export async function createTestDatabase(options: { max?: number } = {}): Promis
     },
   };
 }
+
+/**
+ * Waits until every transaction that had begun when called has ended, so log readers (which stop
+ * at the oldest running transaction, cluster-wide) can see everything committed before the call.
+ */
+export async function logSettled(sql: Sql, timeoutMs = 15_000): Promise<void> {
+  const [{ xmax }] = (await sql<{ xmax: string }[]>`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`) as unknown as [{ xmax: string }];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [row] = await sql<{ ok: boolean }[]>`select pg_snapshot_xmin(pg_current_snapshot()) >= ${xmax}::xid8 as ok`;
+    if (row!.ok) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('the log horizon did not move within the timeout: a transaction stays open somewhere in the cluster');
+}

@@ -1,5 +1,7 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { streamType } from '../../store/event-store.js';
+import type { RecordedEvent } from '../../store/types.js';
+import type { ResourceRow } from '../../projections/aggregate-kind.js';
 import type { OwnedEvent } from '../../audit/visibility.js';
 import { canSee } from '../../audit/visibility.js';
 import type { Context } from '../context.js';
@@ -23,7 +25,7 @@ export interface ResourceChange {
   readonly kind: string;
   readonly id: string;
   readonly deleted: boolean;
-  /** The resource as the read model holds it now; null once deleted. */
+  /** The resource exactly as it was right after this event; null once deleted. */
   readonly record: ResourceRecord | null;
 }
 
@@ -52,6 +54,36 @@ const toRecord = (r: Row): ResourceRecord => ({
   id: r.id, kind: r.kind, project: r.project_id, revision: Number(r.revision), createdAt: r.created_at, updatedAt: r.updated_at, doc: r.doc,
 });
 
+const fromResourceRow = (r: ResourceRow): ResourceRecord => ({
+  id: r.id, kind: r.kind, project: r.project, revision: r.revision, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt), doc: r.doc as Record<string, unknown>,
+});
+
+/**
+ * Each stream folded, with its own aggregate's evolve, to exactly the event being delivered: a
+ * subscriber that is behind still gets each change's own state, never a later one. A stream is
+ * read once, then advanced event by event.
+ */
+function streamFolder(ctx: Context) {
+  const folded = new Map<string, { state: unknown; version: number }>();
+  return async (e: RecordedEvent): Promise<ResourceRecord[] | null> => {
+    const kind = ctx.services.aggregates.kindOf(e.streamId);
+    if (!kind) return null;
+    let f = folded.get(e.streamId);
+    if (f && f.version === e.streamVersion - 1) {
+      f = { state: kind.evolve(f.state, { type: e.type, data: e.data }), version: e.streamVersion };
+    } else {
+      let state = kind.initialState;
+      for (const x of await ctx.services.store.readStream(e.streamId)) {
+        if (x.streamVersion > e.streamVersion) break;
+        state = kind.evolve(state, { type: x.type, data: x.data });
+      }
+      f = { state, version: e.streamVersion };
+    }
+    folded.set(e.streamId, f);
+    return kind.resources(f.state, f.version).map(fromResourceRow);
+  };
+}
+
 export interface ChangeArgs {
   readonly kinds?: readonly string[] | null;
   readonly ids?: readonly string[] | null;
@@ -68,9 +100,9 @@ function plainId(value: string): string {
 }
 
 /**
- * Every visible event of a stream that may hold the wanted resources, then that stream's rows as
- * the read model has them (it is written in the append's transaction, so it is at least as new as
- * the event). Deletions are noticed as rows this subscription saw on the stream that are gone.
+ * Every visible event of a stream that may hold the wanted resources, with that stream's rows as
+ * they were right after the event. Deletions are noticed as rows this subscription saw on the
+ * stream that are gone.
  */
 function streamRows(ctx: Context, args: ChangeArgs, emit: (e: OwnedEvent, rows: readonly ResourceRecord[], gone: readonly { id: string; kind: string }[]) => unknown[]) {
   const kinds = args.kinds && args.kinds.length > 0 ? new Set(args.kinds) : null;
@@ -86,8 +118,9 @@ function streamRows(ctx: Context, args: ChangeArgs, emit: (e: OwnedEvent, rows: 
       return 'deliver';
     },
   });
+  const stateAt = streamFolder(ctx);
   return { feed, changes: mapFeed(feed, async (e) => {
-    const rows = (await ctx.services.sql<Row[]>`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources where stream_id = ${e.event.streamId}`).map(toRecord);
+    const rows = (await stateAt(e.event)) ?? (await ctx.services.sql<Row[]>`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources where stream_id = ${e.event.streamId}`).map(toRecord);
     const before = seen.get(e.event.streamId) ?? new Map<string, string>();
     const now = new Map(rows.map((r) => [r.id, r.kind]));
     const gone = [...before].filter(([id]) => !now.has(id)).map(([id, kind]) => ({ id, kind }));

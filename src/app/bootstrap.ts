@@ -6,6 +6,7 @@ import { AggregateProjection } from '../projections/aggregate-projection.js';
 import type { Projection } from '../projections/projection.js';
 import { TenancyProjection } from '../projections/tenancy-projection.js';
 import { NetworkingProjection } from '../projections/networking-projection.js';
+import { AgentProjection } from './dataplane/agents.js';
 import { RoutingProjection } from '../projections/routing-projection.js';
 import './routing/hooks.js';
 import './dataplane/sg-topology.js';
@@ -22,7 +23,7 @@ import type { Services } from './services.js';
  * same list (with quotas not enforced: history is history).
  */
 export function inlineProjections(aggregates: AggregateProjection): Projection[] {
-  return [new TenancyProjection(), aggregates, new NetworkingProjection(), new RoutingProjection()];
+  return [new TenancyProjection(), aggregates, new NetworkingProjection(), new RoutingProjection(), new AgentProjection()];
 }
 
 export interface Running extends Services {

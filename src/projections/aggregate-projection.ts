@@ -18,6 +18,9 @@ const QUOTA_OF: Readonly<Record<string, QuotaResource>> = {
   security_group: 'security_group',
   security_group_rule: 'security_group_rule',
   loadbalancer: 'loadbalancer',
+  firewall_group: 'firewall_group',
+  firewall_policy: 'firewall_policy',
+  firewall_rule: 'firewall_rule',
 };
 
 /**

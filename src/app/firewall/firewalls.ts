@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Lifecycle } from '../../domain/common/index.js';
 import { notFound } from '../../domain/common/index.js';
-import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
+import { isDomainError, type DomainError } from '../../domain/errors.js';
 import {
   firewallGroupDecider, firewallGroupStreamId, firewallPolicyDecider, firewallPolicyStreamId, firewallRuleDecider, firewallRuleStreamId,
   type FirewallGroup, type FirewallGroupInput, type FirewallPolicy, type FirewallPolicyInput, type FirewallPortFacts, type FirewallRule, type FirewallRuleInput,
@@ -21,23 +21,6 @@ import { loadOwn, lockRow } from '../routing/own.js';
 
 const revision = (expectedRevision: number | undefined) => (expectedRevision !== undefined ? { expectedRevision } : {});
 const now = (): string => new Date().toISOString();
-
-/** neutron-fwaas quota defaults (-1: unlimited); a project's own limit from rm_quota_limits wins. */
-export const FIREWALL_QUOTAS = { firewall_group: 10, firewall_policy: 10, firewall_rule: 100 } as const;
-type FirewallKind = keyof typeof FIREWALL_QUOTAS;
-
-/**
- * Counted here rather than in the aggregate projection's usage table: a per-project advisory
- * lock serialises creates of one kind, so two racing creates cannot both take the last slot.
- */
-async function checkQuota(tx: Tx, project: string, kind: FirewallKind, adding = 1): Promise<DomainError | null> {
-  await tx`select pg_advisory_xact_lock(hashtext(${`quota:${project}:${kind}`}))`;
-  const [limit] = await tx<{ max_count: number }[]>`select max_count from rm_quota_limits where project_id = ${project} and resource = ${kind}`;
-  const max = limit?.max_count ?? FIREWALL_QUOTAS[kind];
-  if (max < 0) return null;
-  const [row] = await tx<{ n: number }[]>`select count(*)::int as n from rm_resources where kind = ${kind} and project_id = ${project}`;
-  return (row?.n ?? 0) + adding > max ? domainError('OverQuota', `Quota exceeded for resources: ['${kind}'].`, { details: { resource: kind, limit: max } }) : null;
-}
 
 /** Ids among `ids` of `kind` that exist and the actor may use: its own, shared ones, any for an admin. */
 async function visibleIds(tx: Tx, actor: Actor, kind: 'firewall_rule' | 'firewall_policy', ids: readonly (string | null | undefined)[]): Promise<string[]> {
@@ -70,16 +53,12 @@ async function portFacts(tx: Tx, ports: readonly string[] | undefined): Promise<
 export type FirewallRuleCreate = FirewallRuleInput & { readonly id?: string };
 
 export function createFirewallRule(s: Services, actor: Actor, input: FirewallRuleCreate, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, async (tx) => planCreateRule(s, tx, actor.projectId, input, true));
+  return s.runtime.execute(metadata, async (tx) => planCreateRule(s, tx, actor.projectId, input));
 }
 
-async function planCreateRule(s: Services, tx: Tx, project: string, input: FirewallRuleCreate, quota: boolean) {
+async function planCreateRule(s: Services, tx: Tx, project: string, input: FirewallRuleCreate) {
   const id = input.id ?? randomUUID();
   const loaded = await s.aggregates.load<Lifecycle<FirewallRule>>(tx, firewallRuleStreamId(id));
-  if (quota && loaded.state.status === 'initial') {
-    const over = await checkQuota(tx, project, 'firewall_rule');
-    if (over) return over;
-  }
   const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), { ...input, type: 'CreateFirewallRule', id, project, now: now() });
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
@@ -116,16 +95,12 @@ export function deleteFirewallRule(s: Services, actor: Actor, id: string, expect
 export type FirewallPolicyCreate = FirewallPolicyInput & { readonly id?: string };
 
 export function createFirewallPolicy(s: Services, actor: Actor, input: FirewallPolicyCreate, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, async (tx) => planCreatePolicy(s, tx, actor, input, true));
+  return s.runtime.execute(metadata, async (tx) => planCreatePolicy(s, tx, actor, input));
 }
 
-async function planCreatePolicy(s: Services, tx: Tx, actor: Actor, input: FirewallPolicyCreate, quota: boolean, extraVisible: readonly string[] = []) {
+async function planCreatePolicy(s: Services, tx: Tx, actor: Actor, input: FirewallPolicyCreate, extraVisible: readonly string[] = []) {
   const id = input.id ?? randomUUID();
   const loaded = await s.aggregates.load<Lifecycle<FirewallPolicy>>(tx, firewallPolicyStreamId(id));
-  if (quota && loaded.state.status === 'initial') {
-    const over = await checkQuota(tx, actor.projectId, 'firewall_policy');
-    if (over) return over;
-  }
   const visibleRuleIds = [...(await visibleIds(tx, actor, 'firewall_rule', input.firewallRules ?? [])), ...extraVisible];
   const append = decideAppend(firewallPolicyDecider, loaded, firewallPolicyStreamId(id), {
     ...input, type: 'CreateFirewallPolicy', id, project: actor.projectId, visibleRuleIds, now: now(),
@@ -189,12 +164,12 @@ export async function planDefaultFirewallGroup(s: Services, tx: Tx, actor: Actor
   const policyOf = async (direction: 'ingress' | 'egress', action: 'allow' | 'deny'): Promise<string | DomainError> => {
     const ruleIds: string[] = [];
     for (const ipVersion of [4, 6]) {
-      const rule = await planCreateRule(s, tx, actor.projectId, { name: `default ${direction} ipv${ipVersion} (${action})`, ipVersion, action }, false);
+      const rule = await planCreateRule(s, tx, actor.projectId, { name: `default ${direction} ipv${ipVersion} (${action})`, ipVersion, action });
       if (isDomainError(rule)) return rule;
       appends.push(...rule.appends);
       ruleIds.push(rule.result);
     }
-    const policy = await planCreatePolicy(s, tx, actor, { name: `default ${direction} policy`, firewallRules: ruleIds, audited: false }, false, ruleIds);
+    const policy = await planCreatePolicy(s, tx, actor, { name: `default ${direction} policy`, firewallRules: ruleIds, audited: false }, ruleIds);
     if (isDomainError(policy)) return policy;
     appends.push(...policy.appends);
     return policy.result;
@@ -228,10 +203,6 @@ export function createFirewallGroup(s: Services, actor: Actor, input: FirewallGr
     if (isDomainError(defaults)) return defaults;
     const id = input.id ?? randomUUID();
     const loaded = await s.aggregates.load<Lifecycle<FirewallGroup>>(tx, firewallGroupStreamId(id));
-    if (loaded.state.status === 'initial') {
-      const over = await checkQuota(tx, actor.projectId, 'firewall_group', defaults.appends.length > 0 ? 2 : 1);
-      if (over) return over;
-    }
     const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
       ...input, type: 'CreateFirewallGroup', id, project: actor.projectId, isAdmin: actor.isAdmin,
       visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [input.ingressFirewallPolicyId, input.egressFirewallPolicyId]),

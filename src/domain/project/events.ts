@@ -14,6 +14,9 @@ export const DEFAULT_QUOTAS = {
   security_group: 10,
   security_group_rule: 100,
   loadbalancer: 10,
+  firewall_group: 10,
+  firewall_policy: 10,
+  firewall_rule: 100,
 } as const;
 export type QuotaResource = keyof typeof DEFAULT_QUOTAS;
 export const QUOTA_RESOURCES = Object.keys(DEFAULT_QUOTAS) as QuotaResource[];

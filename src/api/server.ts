@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, maskError } from 'graphql-yoga';
 import type { Services } from '../app/services.js';
 import { authenticate } from '../app/tenancy.js';
 import type { Caller, Context } from './context.js';
@@ -30,7 +30,13 @@ export function createApiServer(services: Services): http.Server {
     landingPage: false,
     graphiql: { title: 'netledger' },
     logging: false,
-    maskedErrors: true,
+    // Clients see "Unexpected error."; the log gets what happened, with the request id to find it.
+    maskedErrors: {
+      maskError: (error, message) => {
+        services.log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected error in a request');
+        return maskError(error, message);
+      },
+    },
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },

@@ -8,7 +8,8 @@ import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, RecordedEv
 
 const EXPECTED_CODES: Record<Exclude<ExpectedVersion, number>, number> = { any: -1, no_stream: -2, stream_exists: -3 };
 
-interface EventRow {
+/** A log row as the store's reads select it (LOG_COLUMNS, table alias `e`). */
+export interface LogRow {
   global_position: bigint;
   transaction_id: string;
   stream_id: string;
@@ -19,6 +20,30 @@ interface EventRow {
   data: unknown;
   metadata: EventMetadata;
   recorded_at: Date;
+}
+
+/**
+ * The columns every log read selects, on `nl_events e`. Queries order by `e.transaction_id`: the
+ * text cast below keeps the name `transaction_id`, and an unqualified ORDER BY would sort that text.
+ */
+export const LOG_COLUMNS = `e.global_position, e.transaction_id::text as transaction_id, e.stream_id, e.stream_version, e.event_id,
+  e.event_type, e.schema_version, e.data, e.metadata, e.recorded_at`;
+
+/** Decodes (upcasts and validates) a log row into the event readers see. */
+export function recordedFromRow(registry: EventRegistry, r: LogRow): RecordedEvent {
+  const position = { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) };
+  return {
+    id: r.event_id,
+    streamId: r.stream_id,
+    streamVersion: Number(r.stream_version),
+    type: r.event_type,
+    schemaVersion: r.schema_version,
+    data: registry.decode(r.event_type, r.schema_version, r.data),
+    metadata: r.metadata,
+    recordedAt: r.recorded_at,
+    position,
+    cursor: encodeCursor(position),
+  };
 }
 
 /** The stream type is the part of a stream id before the first '-', e.g. `network-<uuid>`. */
@@ -98,13 +123,11 @@ export class EventStore {
 
   async readStream(streamId: string, options: { fromVersion?: number; q?: Queryable } = {}): Promise<RecordedEvent[]> {
     const q = options.q ?? this.sql;
-    const rows = await q<EventRow[]>`
-      select global_position, transaction_id::text, stream_id, stream_version, event_id, event_type,
-             schema_version, data, metadata, recorded_at
-        from nl_events
-       where stream_id = ${streamId} and stream_version >= ${options.fromVersion ?? 1}
-       order by stream_version`;
-    return rows.map((r) => this.toRecorded(r));
+    const rows = await q<LogRow[]>`
+      select ${this.sql.unsafe(LOG_COLUMNS)} from nl_events e
+       where e.stream_id = ${streamId} and e.stream_version >= ${options.fromVersion ?? 1}
+       order by e.stream_version`;
+    return rows.map((r) => recordedFromRow(this.registry, r));
   }
 
   /**
@@ -118,30 +141,12 @@ export class EventStore {
     // Qualified columns throughout: the select list's `transaction_id::text` keeps the name
     // `transaction_id`, and an unqualified ORDER BY would sort that text ('1000' before '999'),
     // skipping every event whose id has fewer digits.
-    const rows = await q<EventRow[]>`
-      select e.global_position, e.transaction_id::text as transaction_id, e.stream_id, e.stream_version, e.event_id, e.event_type,
-             e.schema_version, e.data, e.metadata, e.recorded_at
-        from nl_events e
+    const rows = await q<LogRow[]>`
+      select ${this.sql.unsafe(LOG_COLUMNS)} from nl_events e
        where (e.transaction_id, e.global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
          and ${visible}
        order by e.transaction_id, e.global_position
        limit ${limit}`;
-    return rows.map((r) => this.toRecorded(r));
-  }
-
-  private toRecorded(r: EventRow): RecordedEvent {
-    const position = { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) };
-    return {
-      id: r.event_id,
-      streamId: r.stream_id,
-      streamVersion: Number(r.stream_version),
-      type: r.event_type,
-      schemaVersion: r.schema_version,
-      data: this.registry.decode(r.event_type, r.schema_version, r.data),
-      metadata: r.metadata,
-      recordedAt: r.recorded_at,
-      position,
-      cursor: encodeCursor(position),
-    };
+    return rows.map((r) => recordedFromRow(this.registry, r));
   }
 }

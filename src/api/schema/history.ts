@@ -6,7 +6,7 @@ import type { ResourceRow } from '../../projections/aggregate-kind.js';
 import type { RecordedEvent } from '../../store/types.js';
 import { builder } from './builder.js';
 import { EventMetadataRef, publicData } from './events.js';
-import type { ResourceRecord } from './resources.js';
+import { fromResourceRow } from './resources.js';
 
 function plainId(value: string): string {
   if (/^[0-9a-f-]{36}$/i.test(value)) return value.toLowerCase();
@@ -17,9 +17,7 @@ function plainId(value: string): string {
   }
 }
 
-const asRecord = (r: ResourceRow): ResourceRecord => ({
-  id: r.id, kind: r.kind, project: r.project, revision: r.revision, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt), doc: r.doc as Record<string, unknown>,
-});
+const asRecord = fromResourceRow;
 
 const FieldChangeRef = builder.objectRef<FieldChange>('FieldChange').implement({
   fields: (t) => ({

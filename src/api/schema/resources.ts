@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { ResourceRow } from '../../projections/aggregate-kind.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Context } from '../context.js';
 import { isAdmin } from '../context.js';
@@ -15,7 +16,7 @@ export interface ResourceRecord<D = Record<string, unknown>> {
   readonly doc: D;
 }
 
-interface Row {
+export interface Row {
   id: string;
   kind: string;
   project_id: string;
@@ -25,7 +26,7 @@ interface Row {
   doc: Record<string, unknown>;
 }
 
-function toRecord<D>(r: Row): ResourceRecord<D> {
+export function toRecord<D>(r: Row): ResourceRecord<D> {
   return { id: r.id, kind: r.kind, project: r.project_id, revision: Number(r.revision), createdAt: r.created_at, updatedAt: r.updated_at, doc: r.doc as D };
 }
 
@@ -41,6 +42,11 @@ function visibility(ctx: Context, alias = 'r') {
     or (${a}.kind = 'network' and ((${a}.doc->>'shared')::boolean or (${a}.doc->>'external')::boolean))
     or (${a}.kind = 'subnet' and exists (select 1 from rm_resources n where n.id = ${a}.network_id
           and ((n.doc->>'shared')::boolean or (n.doc->>'external')::boolean))))`;
+}
+
+/** The read-model row an aggregate kind computes, as resolvers see it. */
+export function fromResourceRow(r: ResourceRow): ResourceRecord {
+  return { id: r.id, kind: r.kind, project: r.project, revision: r.revision, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt), doc: r.doc as Record<string, unknown> };
 }
 
 export async function loadResource<D>(ctx: Context, kind: string, id: string): Promise<ResourceRecord<D> | null> {

@@ -1,11 +1,10 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { streamType } from '../../store/event-store.js';
 import type { RecordedEvent } from '../../store/types.js';
-import type { ResourceRow } from '../../projections/aggregate-kind.js';
 import type { OwnedEvent } from '../../audit/visibility.js';
 import { canSee } from '../../audit/visibility.js';
 import type { Context } from '../context.js';
-import type { ResourceRecord } from '../schema/resources.js';
+import { fromResourceRow, toRecord, type ResourceRecord, type Row } from '../schema/resources.js';
 import { followerFor } from './followers.js';
 import { requireCaller, revokes } from './event-feed.js';
 import { mapFeed, parseAfter, type CutOff } from './messages.js';
@@ -40,23 +39,6 @@ export interface StatusChange {
   readonly operatingStatus: string | null;
 }
 
-interface Row {
-  id: string;
-  kind: string;
-  project_id: string;
-  revision: bigint;
-  created_at: Date;
-  updated_at: Date;
-  doc: Record<string, unknown>;
-}
-
-const toRecord = (r: Row): ResourceRecord => ({
-  id: r.id, kind: r.kind, project: r.project_id, revision: Number(r.revision), createdAt: r.created_at, updatedAt: r.updated_at, doc: r.doc,
-});
-
-const fromResourceRow = (r: ResourceRow): ResourceRecord => ({
-  id: r.id, kind: r.kind, project: r.project, revision: r.revision, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt), doc: r.doc as Record<string, unknown>,
-});
 
 /**
  * Each stream folded, with its own aggregate's evolve, to exactly the event being delivered: a
@@ -120,7 +102,7 @@ function streamRows(ctx: Context, args: ChangeArgs, emit: (e: OwnedEvent, rows: 
   });
   const stateAt = streamFolder(ctx);
   return { feed, changes: mapFeed(feed, async (e) => {
-    const rows = (await stateAt(e.event)) ?? (await ctx.services.sql<Row[]>`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources where stream_id = ${e.event.streamId}`).map(toRecord);
+    const rows = (await stateAt(e.event)) ?? (await ctx.services.sql<Row[]>`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources where stream_id = ${e.event.streamId}`).map((r) => toRecord<Record<string, unknown>>(r));
     const before = seen.get(e.event.streamId) ?? new Map<string, string>();
     const now = new Map(rows.map((r) => [r.id, r.kind]));
     const gone = [...before].filter(([id]) => !now.has(id)).map(([id, kind]) => ({ id, kind }));

@@ -43,6 +43,36 @@ function assertTraversable(target: string, what: string): void {
   }
 }
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Which netledger process started the server of a data directory, and on which port. Another
+ * netledger process (a CLI command beside `npm start`) shares that server while its owner lives;
+ * only a server whose owner is gone is an orphan to stop.
+ */
+interface Owner {
+  readonly pid: number;
+  readonly port: number;
+}
+const ownerFile = (dir: string) => `${dir}.owner.json`;
+
+function runningOwner(dir: string): Owner | null {
+  try {
+    const owner = JSON.parse(fs.readFileSync(ownerFile(dir), 'utf8')) as Owner;
+    const postmaster = Number(fs.readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return owner.pid !== process.pid && alive(owner.pid) && alive(postmaster) ? owner : null;
+  } catch {
+    return null;
+  }
+}
+
 async function stopOrphan(dir: string): Promise<void> {
   const pidFile = path.join(dir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
@@ -84,6 +114,11 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     if (logs.length > 50) logs.shift();
     options.onLog?.(line);
   };
+  const owner = runningOwner(dir);
+  if (owner) {
+    options.onLog?.(`sharing the embedded PostgreSQL of process ${owner.pid} on port ${owner.port}\n`);
+    return { url: `postgres://postgres:postgres@127.0.0.1:${owner.port}/postgres`, stop: async () => {} };
+  }
   await stopOrphan(dir);
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
@@ -105,8 +140,12 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   } catch (e) {
     throw new EmbeddedPostgresError(`embedded PostgreSQL did not start (${String(e)}):\n${logs.join('')}`);
   }
+  fs.writeFileSync(ownerFile(dir), JSON.stringify({ pid: process.pid, port: options.port } satisfies Owner));
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      await pg.stop();
+      fs.rmSync(ownerFile(dir), { force: true });
+    },
   };
 }

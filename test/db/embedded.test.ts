@@ -31,6 +31,23 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
     await sql`create table kept (n int)`;
     await sql`insert into kept values (1), (2)`;
     await sql.end();
+
+    // Another netledger process (a CLI command beside `npm start`) shares the running server and
+    // leaves it running when it exits, instead of taking it for an orphan.
+    const sharer = path.join(dir, 'sharer.mts');
+    fs.writeFileSync(sharer, `import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
+      import { connect } from ${JSON.stringify(path.resolve('src/db/sql.ts'))};
+      const db = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port + 1} });
+      const sql = connect(db.url, { max: 1 }); const [r] = await sql\`select count(*)::int as n from kept\`; console.log('rows', r.n);
+      await sql.end(); await db.stop();`);
+    const shared = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', sharer], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`sharer exited ${code}`))));
+    });
+    expect(shared).toContain('rows 2');
+    expect(await rows(first.url)).toEqual([1, 2]);
     await first.stop();
 
     const second = await startEmbeddedPostgres({ dataDir, port });

@@ -33,8 +33,12 @@ export function createApiServer(services: Services): http.Server {
     // Clients see "Unexpected error."; the log gets what happened, with the request id to find it.
     maskedErrors: {
       maskError: (error, message) => {
-        services.log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected error in a request');
-        return maskError(error, message);
+        const masked = maskError(error, message);
+        // Deliberate GraphQL errors (with a code) pass through unmasked and are not news.
+        if (masked.message === message) {
+          services.log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected error in a request');
+        }
+        return masked;
       },
     },
     plugins: [

@@ -6,6 +6,7 @@ import type {
   PoolProtocol,
   SessionPersistenceType,
 } from '../../domain/loadbalancer/model.js';
+import type { ListenerRecord } from '../../domain/loadbalancer/state.js';
 import type { NamespaceSpec, Nexthop, RouteSpec, VethSpec } from './host-state.js';
 import { canonicalCidr, cidrContains, compareStrings, ipVersion } from './ip.js';
 import { dhcpPortName, type NamingOptions } from './names.js';
@@ -32,20 +33,14 @@ export interface TopologyLoadBalancer {
   readonly pools: readonly TopologyPool[];
 }
 
-export interface TopologyListener {
-  readonly id: string;
-  readonly adminStateUp: boolean;
-  readonly protocol: ListenerProtocol;
-  readonly protocolPort: number;
-  /** -1: unlimited. */
-  readonly connectionLimit: number;
-  /** Milliseconds, as Octavia's API takes them. */
-  readonly timeoutClientData: number;
-  readonly timeoutMemberConnect: number;
-  readonly timeoutMemberData: number;
-  readonly timeoutTcpInspect: number;
-  readonly defaultPoolId: string | null;
-}
+/**
+ * What the agent needs of a listener: the domain record's own fields (connectionLimit -1 means
+ * unlimited; timeouts in milliseconds, as Octavia's API takes them).
+ */
+export type TopologyListener = Pick<
+  ListenerRecord,
+  'id' | 'adminStateUp' | 'protocol' | 'protocolPort' | 'connectionLimit' | 'timeoutClientData' | 'timeoutMemberConnect' | 'timeoutMemberData' | 'timeoutTcpInspect' | 'defaultPoolId'
+>;
 
 export interface TopologyPool {
   readonly id: string;

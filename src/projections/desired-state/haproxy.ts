@@ -1,12 +1,10 @@
 import type {
-  HealthMonitorType,
-  HttpMethod,
   LbAlgorithm,
   ListenerProtocol,
   PoolProtocol,
   SessionPersistenceType,
 } from '../../domain/loadbalancer/model.js';
-import type { ListenerRecord } from '../../domain/loadbalancer/state.js';
+import type { HealthMonitorRecord, ListenerRecord, MemberRecord } from '../../domain/loadbalancer/state.js';
 import type { NamespaceSpec, Nexthop, RouteSpec, VethSpec } from './host-state.js';
 import { canonicalCidr, cidrContains, compareStrings, ipVersion } from './ip.js';
 import { dhcpPortName, type NamingOptions } from './names.js';
@@ -52,30 +50,17 @@ export interface TopologyPool {
   readonly healthMonitor: TopologyHealthMonitor | null;
 }
 
-export interface TopologyMember {
-  readonly id: string;
-  readonly adminStateUp: boolean;
-  readonly address: string;
-  readonly protocolPort: number;
-  readonly weight: number;
-  readonly backup: boolean;
-  readonly monitorAddress: string | null;
-  readonly monitorPort: number | null;
-}
+/** What the agent needs of a member: the domain record's own fields. */
+export type TopologyMember = Pick<
+  MemberRecord,
+  'id' | 'adminStateUp' | 'address' | 'protocolPort' | 'weight' | 'backup' | 'monitorAddress' | 'monitorPort'
+>;
 
-export interface TopologyHealthMonitor {
-  readonly id: string;
-  readonly adminStateUp: boolean;
-  readonly type: HealthMonitorType;
-  /** Seconds. */
-  readonly delay: number;
-  readonly timeout: number;
-  readonly maxRetries: number;
-  readonly maxRetriesDown: number;
-  readonly httpMethod: HttpMethod | null;
-  readonly urlPath: string | null;
-  readonly expectedCodes: string | null;
-}
+/** The domain's monitor (delay and timeout in seconds), with `monitorType` as `type`. */
+export type TopologyHealthMonitor = Pick<
+  HealthMonitorRecord,
+  'id' | 'adminStateUp' | 'delay' | 'timeout' | 'maxRetries' | 'maxRetriesDown' | 'httpMethod' | 'urlPath' | 'expectedCodes'
+> & { readonly type: HealthMonitorRecord['monitorType'] };
 
 // ---- what one host must run -----------------------------------------------------------------------
 

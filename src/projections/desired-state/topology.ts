@@ -1,3 +1,4 @@
+import type { FixedIp } from '../../domain/port/events.js';
 import type { TopologyLoadBalancer } from './haproxy.js';
 
 /**
@@ -60,10 +61,8 @@ export interface TopologySubnet {
   readonly allocationPools: readonly AllocationPool[];
 }
 
-export interface FixedIp {
-  readonly subnetId: string;
-  readonly ipAddress: string;
-}
+/** A port's address, exactly as the port domain records it. */
+export type { FixedIp } from '../../domain/port/events.js';
 
 export interface TopologyPort {
   readonly id: string;

@@ -36,7 +36,7 @@ export async function startServices(config: Config, log: Logger, options: { data
   let url = options.databaseUrl ?? config.DATABASE_URL;
   if (!url) {
     log.info({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT }, 'DATABASE_URL is unset: starting the embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT });
+    embedded = await startEmbeddedPostgres({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT, log });
     url = embedded.url;
   }
   const sql = connect(url, { max: options.poolSize ?? 20 });

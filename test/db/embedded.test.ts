@@ -1,18 +1,24 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres, type EmbeddedLog } from '../../src/db/embedded.js';
 import { connect } from '../../src/db/sql.js';
+import { freePort } from '../support/ports.js';
 
 // The postgres user must reach the directory, so not mkdtemp's private 0700 one under /root.
 const dir = fs.mkdtempSync(path.join('/var/tmp', 'nl-embedded-test-'));
 fs.chmodSync(dir, 0o755);
 const dataDir = path.join(dir, 'pg');
-const port = 54360 + (process.pid % 20);
+let port = 0;
 const reachable = !process.env.DATABASE_URL || process.env.NETLEDGER_TEST_EMBEDDED === '1';
 
+beforeAll(async () => {
+  port = await freePort();
+});
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {} } as unknown as EmbeddedLog;
 
 async function rows(url: string): Promise<number[]> {
   const sql = connect(url, { max: 1 });
@@ -72,6 +78,54 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
     expect(await rows(third.url)).toEqual([1, 2]);
     await third.stop();
     expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+  });
+
+  it('restarts its server when the postmaster is killed, and says so', async () => {
+    const said: string[] = [];
+    const log = { info: () => {}, warn: (_: object, m: string) => said.push(m), error: (_: object, m: string) => said.push(m) } as unknown as EmbeddedLog;
+    const db = await startEmbeddedPostgres({ dataDir, port, log });
+    try {
+      const postmaster = () => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const killed = postmaster();
+      process.kill(killed, 'SIGKILL');
+      // Generous: the old backends must notice first, and the restart backs off.
+      const deadline = Date.now() + 90_000;
+      let back: number[] | null = null;
+      while (!back && Date.now() < deadline) {
+        back = await rows(db.url).catch(() => null);
+        if (!back) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(back).toEqual([1, 2]);
+      expect(postmaster()).not.toBe(killed);
+      expect(said).toContain('embedded PostgreSQL exited unexpectedly; restarting it');
+    } finally {
+      await db.stop();
+    }
+  });
+
+  it('replaces the old default superuser password with a random one kept in a private file', async () => {
+    const passwordFile = `${dataDir}.password`;
+    // A data directory from before: password 'postgres', no password file.
+    const before = await startEmbeddedPostgres({ dataDir, port, log: quiet });
+    const admin = connect(before.url, { max: 1 });
+    await admin`alter role postgres password 'postgres'`;
+    await admin.end();
+    await before.stop();
+    fs.rmSync(passwordFile);
+
+    const after = await startEmbeddedPostgres({ dataDir, port, log: quiet });
+    try {
+      expect(fs.statSync(passwordFile).mode & 0o777).toBe(0o600);
+      const password = fs.readFileSync(passwordFile, 'utf8').trim();
+      expect(password).toMatch(/^[0-9a-f]{48}$/);
+      expect(new URL(after.url).password).toBe(password);
+      expect(await rows(after.url)).toEqual([1, 2]);
+      const old = new URL(after.url);
+      old.password = 'postgres';
+      await expect(rows(old.toString())).rejects.toThrow(/password authentication failed/);
+    } finally {
+      await after.stop();
+    }
   });
 });
 

@@ -67,10 +67,15 @@ async function expectedIds(token: string, after: string, filter: EventFilter): P
  * Consumes `open(after)` until `enough` says so, dropping the connection every `dropEvery`
  * events and resuming with the last cursor received.
  */
-async function consumeWithDrops(open: (after: string) => { messages: AsyncGenerator<any>; close: () => void }, start: string, dropEvery: number, enough: (ids: string[]) => boolean) {
+async function consumeWithDrops(
+  open: (after: string) => { messages: AsyncGenerator<any>; close: () => void },
+  start: string,
+  dropEvery: number,
+  enough: (ids: string[]) => boolean,
+  progress: { drops: number } = { drops: 0 },
+) {
   const ids: string[] = [];
   let cursor = start;
-  let drops = 0;
   let current: { close: () => void } | null = null;
   // The last events may all be in before `enough` can say so: close the idle connection then.
   const watch = setInterval(() => enough(ids) && current?.close(), 50);
@@ -91,12 +96,28 @@ async function consumeWithDrops(open: (after: string) => { messages: AsyncGenera
         if (!enough(ids)) throw err;
       }
       conn.close();
-      drops++;
+      progress.drops++;
     }
   } finally {
     clearInterval(watch);
   }
-  return { ids, drops };
+  return { ids, drops: progress.drops };
+}
+
+/**
+ * Keeps the mutations going until the consumer has been cut off `drops` times, so every test
+ * crosses that many reconnects under load however fast the machine is; answers the mutations made.
+ */
+async function mutateThroughDrops(load: { stop: () => Promise<number> }, progress: { drops: number }, consumer: Promise<unknown>, drops: number): Promise<number> {
+  // A consumer that fails ends the wait at once, with its error (the test awaits it too).
+  const failed = consumer.then(() => new Promise<never>(() => {}));
+  failed.catch(() => {});
+  try {
+    await Promise.race([waitFor(() => progress.drops >= drops, 120_000), failed]);
+  } finally {
+    await load.stop().catch(() => 0);
+  }
+  return load.stop();
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, ms = 20_000) {
@@ -114,35 +135,35 @@ describe('events subscription', () => {
     const start = (await api.gql(tokenA, CREATE_NETWORK, { input: { name: 'start' } })).createNetwork.cursor as string;
     const load = steadyMutations(api.url, tokenA);
     let expected: string[] | null = null;
+    const progress = { drops: 0 };
     const consumer = consumeWithDrops((after) => {
       const ac = new AbortController();
       return { messages: sseSubscribe(api.url, tokenA, EVENTS_SUBSCRIPTION, { after, filter }, ac.signal), close: () => ac.abort() };
-    }, start, 25, (ids) => expected !== null && ids.length >= expected.length);
-    await new Promise((r) => setTimeout(r, 1500));
-    const made = await load.stop();
+    }, start, 25, (ids) => expected !== null && ids.length >= expected.length, progress);
+    const made = await mutateThroughDrops(load, progress, consumer, 3);
     expected = await expectedIds(tokenA, start, filter);
     expect(expected.length).toBeGreaterThanOrEqual(made);
     const { ids, drops } = await consumer;
     expect(drops).toBeGreaterThan(2);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(expected);
-  });
+  }, 180_000);
 
   it('graphql-ws: resumes across forced disconnects under steady mutations with no gap and no duplicate', async () => {
     const start = (await api.gql(tokenA, CREATE_NETWORK, { input: { name: 'start-ws' } })).createNetwork.cursor as string;
     const load = steadyMutations(api.url, tokenA);
     let expected: string[] | null = null;
+    const progress = { drops: 0 };
     const consumer = consumeWithDrops((after) => {
       const client = wsClient(api.url, tokenA);
       return { messages: wsSubscribe(client, EVENTS_SUBSCRIPTION, { after, filter }), close: () => void client.terminate() };
-    }, start, 25, (ids) => expected !== null && ids.length >= expected.length);
-    await new Promise((r) => setTimeout(r, 1500));
-    await load.stop();
+    }, start, 25, (ids) => expected !== null && ids.length >= expected.length, progress);
+    await mutateThroughDrops(load, progress, consumer, 3);
     expected = await expectedIds(tokenA, start, filter);
     const { ids, drops } = await consumer;
     expect(drops).toBeGreaterThan(2);
     expect(ids).toEqual(expected);
-  });
+  }, 180_000);
 
   it('a WebSocket without a valid token is refused', async () => {
     const client = wsClient(api.url, 'nl_not-a-token');

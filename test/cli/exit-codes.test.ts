@@ -13,6 +13,8 @@ const root = path.resolve('.');
 // Inside the checkout, which the postgres user can reach whenever the embedded database runs at all.
 const dir = path.join(root, '.data', `cli-exit-${process.pid}`);
 let port = 0;
+// Each CLI run starts and stops its own PostgreSQL: seconds apiece on a loaded machine.
+const SLOW = 600_000;
 const scratches: string[] = [];
 
 interface Run {
@@ -131,12 +133,12 @@ describe.skipIf(!reachable)('exit codes with the embedded PostgreSQL', () => {
     const broken = await cli(['audit', 'verify']);
     expect(broken.stdout).toMatch(/^BROKEN: /);
     expect(broken.code).toBe(1);
-  });
+  }, SLOW);
 
   it('token create exits non-zero when it fails', async () => {
     const failed = await cli(['token', 'create', '--project', 'x'.repeat(300)]);
     expect(failed.code, failed.stdout).not.toBe(0);
-  });
+  }, SLOW);
 
   it('vitest exits non-zero when a test fails, and 0 when none does', async () => {
     const failing = await vitest('expect(r!.two).toBe(3);');
@@ -145,5 +147,5 @@ describe.skipIf(!reachable)('exit codes with the embedded PostgreSQL', () => {
     const passing = await vitest('expect(r!.two).toBe(2);');
     expect(passing.report?.numPassedTests, passing.stderr + passing.stdout).toBe(1);
     expect(passing.code).toBe(0);
-  });
+  }, SLOW);
 });

@@ -78,7 +78,7 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
     expect(await rows(third.url)).toEqual([1, 2]);
     await third.stop();
     expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
-  });
+  }, 300_000);
 
   it('restarts its server when the postmaster is killed, and says so', async () => {
     const said: string[] = [];
@@ -101,7 +101,7 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
     } finally {
       await db.stop();
     }
-  });
+  }, 300_000);
 
   it('replaces the old default superuser password with a random one kept in a private file', async () => {
     const passwordFile = `${dataDir}.password`;
@@ -126,7 +126,7 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
     } finally {
       await after.stop();
     }
-  });
+  }, 300_000);
 });
 
 describe('embedded PostgreSQL prerequisites', () => {

@@ -276,6 +276,7 @@ interface Writers {
   stop(): Promise<void>;
   acknowledged: Set<string>;
   unavailable: number;
+  refused: number;
   otherFailures: string[];
 }
 
@@ -285,6 +286,7 @@ function startWriters(server: ServerProcess, n: number, options: { stopOnRefusal
   const w: Writers = {
     acknowledged: new Set(),
     unavailable: 0,
+    refused: 0,
     otherFailures: [],
     async stop() {
       running = false;
@@ -299,6 +301,8 @@ function startWriters(server: ServerProcess, n: number, options: { stopOnRefusal
           const payload = r.body.data?.createNetwork;
           if (r.status === 200 && payload?.__typename === 'CreateNetworkSuccess') w.acknowledged.add(payload.network!.uuid);
           else if (r.status === 503 && r.body.errors?.[0]?.extensions?.code === 'ServiceUnavailable') w.unavailable++;
+          // A typed refusal (ConcurrentModification when 20 writers race for one project) wrote nothing.
+          else if (r.status === 200 && payload?.code) w.refused++;
           else w.otherFailures.push(`${r.status} ${JSON.stringify(r.body)}`);
         } catch {
           // No answer at all (connection refused or cut): nothing is acknowledged.
@@ -383,6 +387,14 @@ describe('SIGTERM', () => {
       const wsClose = wsClosed(ws);
       ws.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: 'subscription { events { __typename ... on LogEvent { cursor } ... on SubscriptionCutOff { reason lastCursor message } } }' } }));
 
+      // An SSE subscriber: the same cut-off as its last event, then `complete`.
+      const sse = await fetch(`${server.base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${server.adminToken}` },
+        body: JSON.stringify({ query: 'subscription { events { __typename ... on SubscriptionCutOff { reason lastCursor } } }' }),
+      });
+      const sseText = sse.text();
+
       const writers = startWriters(server, 20, { stopOnRefusal: true });
       await until('writes to go through', () => writers.acknowledged.size >= 40);
       server.child.kill('SIGTERM');
@@ -403,9 +415,32 @@ describe('SIGTERM', () => {
       const delivered = events.filter((e) => e.__typename === 'LogEvent');
       expect(last.lastCursor).toBe(delivered[delivered.length - 1]?.cursor ?? last.lastCursor);
       expect(messages[messages.length - 1]).toMatchObject({ type: 'complete', id: 's' });
+      const sseBlocks = (await sseText).trim().split('\n\n');
+      expect(sseBlocks[sseBlocks.length - 2]).toMatch(/"__typename":"SubscriptionCutOff","reason":"ENDED","lastCursor":"[^"]+"/);
+      expect(sseBlocks[sseBlocks.length - 1]).toMatch(/^event: complete/);
       expect(server.stderr()).not.toMatch(/uncaught|unhandled/);
     } finally {
       await server.kill();
+    }
+  });
+
+  it('a second signal exits at once, without waiting for the drain', async () => {
+    const fresh = await createTestDatabase({ max: 1 });
+    const server = await startServerProcess({ DATABASE_URL: fresh.url });
+    try {
+      // A request whose body never completes keeps the drain waiting (up to the request timeout).
+      const s = await rawSocket(server.base);
+      s.on('error', () => {});
+      s.write(`POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${server.adminToken}\r\ncontent-length: 100\r\n\r\n{`);
+      await healthy(server);
+      server.child.kill('SIGTERM');
+      await until('the drain to begin', () => server.stderr().includes('stopping: draining'));
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(143);
+      s.destroy();
+    } finally {
+      await server.kill();
+      await fresh.drop();
     }
   });
 });

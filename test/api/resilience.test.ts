@@ -106,6 +106,7 @@ describe('a misbehaving client ends its own request only', () => {
       NETLEDGER_REQUEST_TIMEOUT_MS: '2500',
       NETLEDGER_WS_AUTH_TIMEOUT_MS: '500',
       NETLEDGER_WS_MAX_SUBSCRIPTIONS: '2',
+      NETLEDGER_WS_MAX_CONNECTIONS: '5',
     });
   });
   afterAll(async () => {
@@ -229,6 +230,23 @@ describe('a misbehaving client ends its own request only', () => {
     const closed = wsClosed(ws);
     ws.close();
     await closed;
+  });
+
+  it('refuses a graphql-ws upgrade beyond the connection limit with 503', async () => {
+    const open = await Promise.all(Array.from({ length: 5 }, () => wsAuthenticated(server.base, server.adminToken)));
+    const refused = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${server.base.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => reject(new Error('a sixth connection was accepted')));
+      ws.on('error', () => {});
+    });
+    expect(refused).toBe(503);
+    await Promise.all(open.map((ws) => {
+      const closed = wsClosed(ws);
+      ws.close();
+      return closed;
+    }));
+    await healthy(server);
   });
 
   it('closes graphql-ws connections of a token at once when it is revoked', async () => {

@@ -15,6 +15,8 @@ import { startServerProcess, type ServerProcess } from '../support/server-proces
  */
 
 const OWN_PG_PORT = 54361;
+/** Each test starts real processes; on a loaded two-core machine that alone can take a minute. */
+const SLOW = 240_000;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -108,7 +110,7 @@ describe('a misbehaving client ends its own request only', () => {
       NETLEDGER_WS_MAX_SUBSCRIPTIONS: '2',
       NETLEDGER_WS_MAX_CONNECTIONS: '5',
     });
-  });
+  }, SLOW);
   afterAll(async () => {
     await server?.kill();
     await db?.drop();
@@ -130,7 +132,7 @@ describe('a misbehaving client ends its own request only', () => {
     for (const s of sockets) s.destroy();
     await healthy(server);
     expect(server.child.exitCode).toBeNull();
-  });
+  }, SLOW);
 
   it('survives sockets reset in the middle of a response', async () => {
     const query = JSON.stringify({ query: `{ a: viewer { tokenName } b: viewer { tokenName } c: viewer { role } }` });
@@ -153,7 +155,7 @@ describe('a misbehaving client ends its own request only', () => {
     await streaming;
     sse.resetAndDestroy();
     await healthy(server);
-  });
+  }, SLOW);
 
   it('times out slow bodies, stalled headers and half-open sockets, and answers malformed HTTP with 400', async () => {
     const slow = await Promise.all(
@@ -190,7 +192,7 @@ describe('a misbehaving client ends its own request only', () => {
     await within(idleClosed);
     expect(await within(garbageAnswer)).toMatch(/^HTTP\/1\.1 400/);
     await healthy(server);
-  });
+  }, SLOW);
 
   it('refuses an oversized graphql-ws message from its frame header, without buffering it', async () => {
     const before = rssKiB(server.child.pid!);
@@ -204,7 +206,7 @@ describe('a misbehaving client ends its own request only', () => {
     // Four 32 MiB messages buffered would show as 128 MiB; refused, they leave little trace.
     expect(rssKiB(server.child.pid!) - before).toBeLessThan(64 << 10);
     await healthy(server);
-  });
+  }, SLOW);
 
   it('closes a graphql-ws connection that does not authenticate in time', async () => {
     const ws = await wsOpen(server.base);
@@ -215,7 +217,7 @@ describe('a misbehaving client ends its own request only', () => {
     const closed = wsClosed(bad);
     bad.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer nl_not_a_token' } }));
     expect((await closed).code).toBe(4403);
-  });
+  }, SLOW);
 
   it('limits subscriptions per graphql-ws connection with a typed error', async () => {
     const ws = await wsAuthenticated(server.base, server.adminToken);
@@ -230,7 +232,7 @@ describe('a misbehaving client ends its own request only', () => {
     const closed = wsClosed(ws);
     ws.close();
     await closed;
-  });
+  }, SLOW);
 
   it('refuses a graphql-ws upgrade beyond the connection limit with 503', async () => {
     const open = await Promise.all(Array.from({ length: 5 }, () => wsAuthenticated(server.base, server.adminToken)));
@@ -247,7 +249,7 @@ describe('a misbehaving client ends its own request only', () => {
       return closed;
     }));
     await healthy(server);
-  });
+  }, SLOW);
 
   it('closes graphql-ws connections of a token at once when it is revoked', async () => {
     const issued = await server.gql(server.adminToken, `mutation { createToken(input: { project: "revokee", role: "member" }) { ... on CreateTokenSuccess { token { tokenId projectId secret } } } }`);
@@ -262,14 +264,14 @@ describe('a misbehaving client ends its own request only', () => {
     expect((await server.gql(secret, VIEWER)).status).toBe(401);
     const results = await Promise.race([Promise.all(closed), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not closed')), 20_000))]);
     for (const r of results) expect(r.code).toBe(4403);
-  });
+  }, SLOW);
 });
 
 describe('configuration the server cannot use', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase({ max: 1 });
-  });
+  }, SLOW);
   afterAll(async () => db?.drop());
 
   it('a PORT in use or a HOST that does not resolve: one line naming it, non-zero exit', async () => {
@@ -288,7 +290,7 @@ describe('configuration the server cannot use', () => {
     } finally {
       taken.close();
     }
-  });
+  }, SLOW);
 });
 
 interface Writers {
@@ -357,7 +359,7 @@ describe('losing PostgreSQL', () => {
     pg = await createOwnPostgres(OWN_PG_PORT);
     server = await startServerProcess({ DATABASE_URL: pg.url });
     sql = connect(pg.url, { max: 1 });
-  });
+  }, SLOW);
   afterAll(async () => {
     await server?.kill();
     await sql?.end({ timeout: 1 });
@@ -407,14 +409,14 @@ describe('losing PostgreSQL', () => {
       return row!.n > 0;
     });
     await healthy(server);
-  });
+  }, SLOW);
 });
 
 describe('SIGTERM', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase({ max: 2 });
-  });
+  }, SLOW);
   afterAll(async () => db?.drop());
 
   it('under 20 writers: every request accepted gets its answer, subscribers get their cursor, exit 0', async () => {
@@ -463,7 +465,7 @@ describe('SIGTERM', () => {
     } finally {
       await server.kill();
     }
-  });
+  }, SLOW);
 
   it('a second signal exits at once, without waiting for the drain', async () => {
     const fresh = await createTestDatabase({ max: 1 });
@@ -483,5 +485,5 @@ describe('SIGTERM', () => {
       await server.kill();
       await fresh.drop();
     }
-  });
+  }, SLOW);
 });

@@ -17,6 +17,16 @@ const schema = z.object({
   // The dataplane agent's namespaces are `<prefix>qrouter-…` / `<prefix>qdhcp-…`; bridges live in the host namespace.
   NETLEDGER_NS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (never empty: it is what marks our namespaces)').default('nl-'),
   NETLEDGER_HOST_NS: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('nl-host'),
+  // Limits that keep one misbehaving client from taking the server down (see README, "Limits").
+  NETLEDGER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  NETLEDGER_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  NETLEDGER_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  NETLEDGER_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(2048),
+  NETLEDGER_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
+  NETLEDGER_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(100),
+  NETLEDGER_WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(1 << 20),
+  NETLEDGER_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
+  NETLEDGER_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
 export type Config = z.infer<typeof schema> & { dataDir: string; vxlanRange: { min: number; max: number } };

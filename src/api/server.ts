@@ -1,14 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError } from 'graphql';
 import { createYoga, maskError } from 'graphql-yoga';
 import type { Services } from '../app/services.js';
 import { authenticate } from '../app/tenancy.js';
+import { isDatabaseUnavailable, withDeadline } from '../db/unavailable.js';
+import { pendingMigrations } from '../store/migrate.js';
 import type { Caller, Context } from './context.js';
 import { schema } from './schema/index.js';
+import { stopFollower } from './subscriptions/followers.js';
 import { attachGraphqlWs } from './subscriptions/ws.js';
 
 const MAX_BODY = 1 << 20;
+const READY_CHECK_MS = 2000;
+const UNAVAILABLE = 'the database is unavailable; try again shortly';
+const SHUTTING_DOWN = 'the server is shutting down; resubscribe with after: cursor';
+
+export interface ApiServer extends http.Server {
+  /**
+   * Graceful shutdown: stops accepting, ends every subscription with its last cursor, lets
+   * in-flight requests finish for up to `ms`, then closes what is left. Answers whether everything
+   * finished in time.
+   */
+  drain(ms: number): Promise<boolean>;
+}
+
+/** GraphQL's form of "the database is unavailable": HTTP 503 and the code `ServiceUnavailable`. */
+function serviceUnavailable(message = UNAVAILABLE): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'ServiceUnavailable', http: { status: 503, headers: { 'retry-after': '1' } } } });
+}
+
+function rootCause(error: unknown): unknown {
+  let e = error;
+  for (let i = 0; i < 5 && e instanceof GraphQLError && e.originalError; i++) e = e.originalError;
+  return e;
+}
 
 interface ServerContext {
   req: http.IncomingMessage;
@@ -22,8 +49,12 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(JSON.stringify(body));
 }
 
-/** The HTTP server: /healthz without auth, /graphql (GraphiQL in a browser) with a bearer token. */
-export function createApiServer(services: Services): http.Server {
+/**
+ * The HTTP server: /healthz (liveness) and /readyz (readiness) without auth, /graphql (GraphiQL in
+ * a browser) with a bearer token. A client's misbehaviour ends its own request only.
+ */
+export function createApiServer(services: Services): ApiServer {
+  const config = services.config;
   const yoga = createYoga<ServerContext, Context>({
     schema: schema(),
     graphqlEndpoint: '/graphql',
@@ -33,6 +64,7 @@ export function createApiServer(services: Services): http.Server {
     // Clients see "Unexpected error."; the log gets what happened, with the request id to find it.
     maskedErrors: {
       maskError: (error, message) => {
+        if (isDatabaseUnavailable(rootCause(error))) return serviceUnavailable();
         const masked = maskError(error, message);
         // Deliberate GraphQL errors (with a code) pass through unmasked and are not news.
         if (masked.message === message) {
@@ -60,20 +92,51 @@ export function createApiServer(services: Services): http.Server {
     }),
   });
 
-  const server = http.createServer(async (req, res) => {
+  let inFlight = 0;
+  let draining = false;
+  const server = http.createServer(
+    {
+      // Slow or stalled clients: headers, then the whole request, must arrive in time (408).
+      headersTimeout: Math.min(config.NETLEDGER_HEADERS_TIMEOUT_MS, config.NETLEDGER_REQUEST_TIMEOUT_MS),
+      requestTimeout: config.NETLEDGER_REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: config.NETLEDGER_KEEPALIVE_TIMEOUT_MS,
+      // Node checks those timeouts only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, config.NETLEDGER_HEADERS_TIMEOUT_MS),
+    },
+    (req, res) => {
+      inFlight++;
+      res.once('close', () => inFlight--);
+      // A client gone mid-response: nothing to tell it, and nothing to crash on.
+      res.on('error', () => {});
+      if (draining) res.setHeader('connection', 'close');
+      handle(req, res).catch((err: unknown) => failed(req, res, err));
+    },
+  );
+  server.maxConnections = config.NETLEDGER_MAX_CONNECTIONS;
+
+  const failed = (req: http.IncomingMessage, res: http.ServerResponse, err: unknown) => {
+    const gone = req.destroyed || res.destroyed || (err as { code?: string }).code === 'ECONNRESET' || (err as Error).message === 'aborted';
+    if (gone) {
+      services.log.debug({ err }, 'client went away mid-request');
+    } else if (isDatabaseUnavailable(err)) {
+      if (!res.headersSent) return unavailable(res, UNAVAILABLE);
+    } else {
+      services.log.error({ err }, 'unexpected error serving a request');
+      if (!res.headersSent) return json(res, 500, { errors: [{ message: 'Unexpected error.' }] });
+    }
+    res.destroy();
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = randomUUID();
     const correlationHeader = req.headers['x-correlation-id'];
     const correlationId = typeof correlationHeader === 'string' && correlationHeader.length <= 128 ? correlationHeader : requestId;
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz') {
-      try {
-        await services.sql`select 1`;
-        return json(res, 200, { status: 'ok' });
-      } catch {
-        return json(res, 503, { status: 'database unavailable' });
-      }
-    }
-    if (url.pathname !== '/graphql') return json(res, 404, { error: 'not found: try /graphql or /healthz' });
+    // Liveness: the process answers. Whether it can serve is /readyz.
+    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') return json(res, ...(await readiness(services, draining)));
+    if (url.pathname !== '/graphql') return json(res, 404, { error: 'not found: try /graphql, /healthz or /readyz' });
+    if (draining) return unavailable(res, 'the server is shutting down');
     // A browser asking for the page gets GraphiQL; the token goes into its headers pane.
     const wantsPage = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
     const auth = req.headers.authorization ?? '';
@@ -83,7 +146,7 @@ export function createApiServer(services: Services): http.Server {
       return json(res, 401, { errors: [{ message: 'missing or invalid bearer token', extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
     }
     const body = await readBody(req);
-    if (body === 'too large') return json(res, 413, { errors: [{ message: `request body over ${MAX_BODY} bytes` }] });
+    if (body === 'too large') return json(res, 413, { errors: [{ message: `request body over ${MAX_BODY} bytes` }] }, { connection: 'close' });
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(
@@ -93,21 +156,61 @@ export function createApiServer(services: Services): http.Server {
     );
     const out: Record<string, string> = { 'x-request-id': requestId };
     response.headers.forEach((v, k) => (out[k] = v));
+    if (draining) out.connection = 'close';
+    if (res.destroyed) return void response.body?.cancel().catch(() => {});
     res.writeHead(response.status, out);
-    if (!response.body) return res.end();
+    if (!response.body) return void res.end();
     // Streamed, so subscriptions over SSE flow as they happen; a closed client stops the stream.
     const reader = response.body.getReader();
-    req.on('close', () => void reader.cancel().catch(() => {}));
+    res.once('close', () => void reader.cancel().catch(() => {}));
     for (;;) {
       const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-      if (done) break;
+      if (done || res.destroyed) break;
       // Backpressure: a slow reader holds the stream, so its subscription's bounded buffer fills.
       if (!res.write(value)) await drained(res);
     }
     res.end();
-  });
-  attachGraphqlWs(server, yoga as never, services);
-  return server;
+  };
+
+  const ws = attachGraphqlWs(server, yoga as never, services);
+  const api = server as ApiServer;
+  api.drain = async (ms) => {
+    draining = true;
+    ws.stopAccepting();
+    // Stop listening, but leave the open connections (close() here would cut the WebSockets).
+    http.Server.prototype.close.call(server);
+    stopFollower(services, SHUTTING_DOWN);
+    const deadline = Date.now() + ms;
+    let open = ws.closeIdle();
+    while ((inFlight > 0 || open > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      server.closeIdleConnections();
+      open = ws.closeIdle();
+    }
+    const clean = inFlight === 0 && open === 0;
+    server.closeAllConnections();
+    ws.terminate();
+    return clean;
+  };
+  return api;
+}
+
+/** Ready: not shutting down, the database answers (in time), and every migration is applied. */
+async function readiness(services: Services, draining: boolean): Promise<[number, Record<string, unknown>]> {
+  if (draining) return [503, { status: 'shutting down' }];
+  try {
+    const pending = await withDeadline(pendingMigrations(services.sql), READY_CHECK_MS);
+    if (pending.length > 0) return [503, { status: 'migrations pending', pending }];
+    return [200, { status: 'ready' }];
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) services.log.warn({ err }, 'readiness check failed');
+    return [503, { status: 'database unavailable' }];
+  }
+}
+
+/** The same 503 answer GraphQL gives, for failures before GraphQL runs (authentication, shutdown). */
+function unavailable(res: http.ServerResponse, message: string) {
+  json(res, 503, { errors: [{ message, extensions: { code: 'ServiceUnavailable' } }] }, { 'retry-after': '1' });
 }
 
 function drained(res: http.ServerResponse): Promise<void> {

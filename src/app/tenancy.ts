@@ -72,20 +72,11 @@ export async function bootstrapAdmin(s: Services): Promise<string | null> {
 }
 
 /**
- * Callers by secret hash for a moment: a request then costs no token lookup. A revoked token keeps
- * working for at most this long.
+ * The caller a secret stands for, looked up on every request (one indexed row): a revoked token
+ * stops working at the commit of its revocation, not seconds later.
  */
-const AUTH_TTL_MS = 2000;
-const authCache = new Map<string, { caller: Caller | null; until: number }>();
-
 export async function authenticate(sql: Sql, secret: string): Promise<Caller | null> {
-  const key = hashSecret(secret);
-  const hit = authCache.get(key);
-  if (hit && hit.until > Date.now()) return hit.caller;
-  const caller = await lookupToken(sql, key);
-  if (authCache.size > 10_000) authCache.clear();
-  authCache.set(key, { caller, until: Date.now() + AUTH_TTL_MS });
-  return caller;
+  return lookupToken(sql, hashSecret(secret));
 }
 
 async function lookupToken(sql: Sql, secretHash: string): Promise<Caller | null> {

@@ -13,6 +13,8 @@ program
   .description('start the API (and the embedded PostgreSQL when DATABASE_URL is unset)')
   .action(async () => {
     const { config, log } = setup();
+    const { keepRunningOnBugs, listenOrExplain, SIGNAL_EXIT } = await import('./serve.js');
+    keepRunningOnBugs(log);
     const s = await startServices(config, log);
     const secret = await bootstrapAdmin(s);
     if (secret) {
@@ -20,20 +22,35 @@ program
     }
     const { createApiServer } = await import('../api/server.js');
     const server = createApiServer(s);
-    server.listen(config.PORT, config.HOST, () => {
-      log.info({ url: `http://${config.HOST}:${config.PORT}/graphql` }, 'netledger API listening');
-    });
+    const problem = await listenOrExplain(server, config);
+    if (problem) {
+      console.error(problem);
+      await s.stop();
+      process.exit(2);
+    }
+    const { port } = server.address() as import('node:net').AddressInfo;
+    log.info({ url: `http://${config.HOST}:${port}/graphql` }, 'netledger API listening');
     const { startLocalAgent } = await import('../app/dataplane/index.js');
     const agent = await startLocalAgent(s);
     let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
+    const stop = async (signal: NodeJS.Signals) => {
+      // A second signal: the operator does not want to wait for the drain.
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting at once');
+        process.exit(SIGNAL_EXIT[signal] ?? 1);
+      }
       stopping = true;
-      log.info({ signal }, 'stopping');
-      server.close();
-      server.closeAllConnections();
-      await agent?.stop();
-      await s.stop();
+      log.info({ signal, drainMs: config.NETLEDGER_SHUTDOWN_DRAIN_MS }, 'stopping: draining in-flight requests and subscriptions');
+      try {
+        const clean = await server.drain(config.NETLEDGER_SHUTDOWN_DRAIN_MS);
+        if (!clean) log.warn('the drain deadline passed; the connections still open were closed');
+        await agent?.stop();
+        await s.stop();
+      } catch (err) {
+        log.error({ err }, 'stopping failed');
+        process.exit(1);
+      }
+      log.info('stopped');
       process.exit(0);
     };
     process.on('SIGINT', () => void stop('SIGINT'));

@@ -13,15 +13,42 @@ export class LogWaker {
   private notifyPending = false;
   private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
+  private heardAt = 0;
+  private probe: NodeJS.Timeout | undefined;
 
   constructor(private readonly sql: Sql) {
     this.emitter.setMaxListeners(0);
   }
 
-  /** Starts listening for other processes' wake-ups. */
-  async listen(): Promise<void> {
-    const sub = await this.sql.listen(WAKE_CHANNEL, () => this.emitter.emit('wake'), () => this.emitter.emit('wake'));
+  /** Starts listening for other processes' wake-ups, and keeps listening across database outages. */
+  async listen(probeMs = 5000): Promise<void> {
+    await this.subscribe();
+    this.probe = setInterval(() => void this.check(probeMs).catch(() => {}), probeMs);
+    this.probe.unref();
+  }
+
+  private async subscribe(): Promise<void> {
+    const heard = () => {
+      this.heardAt = Date.now();
+      this.emitter.emit('wake');
+    };
+    const sub = await this.sql.listen(WAKE_CHANNEL, heard, heard);
     this.unlisten = () => sub.unlisten();
+  }
+
+  /**
+   * postgres.js re-issues LISTEN when its connection closes, but gives up for good if the database
+   * is still down at that moment. So when nothing was heard for a while, send ourselves a NOTIFY;
+   * if it does not come back, listen afresh (polling covers the time in between).
+   */
+  private async check(probeMs: number): Promise<void> {
+    if (this.closed || Date.now() - this.heardAt < probeMs) return;
+    const sent = Date.now();
+    await this.sql.notify(WAKE_CHANNEL, 'probe');
+    await this.wait(Math.min(2000, probeMs));
+    if (this.closed || this.heardAt >= sent) return;
+    await this.unlisten?.().catch(() => {});
+    await this.subscribe();
   }
 
   /** Called after a commit that appended events. */
@@ -55,7 +82,9 @@ export class LogWaker {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.probe);
     this.emitter.emit('wake');
-    await this.unlisten?.();
+    // The database may be gone already (shutdown during an outage): nothing left to unlisten then.
+    await this.unlisten?.().catch(() => {});
   }
 }

@@ -13,8 +13,12 @@ export function followerFor(services: Services): LogFollower {
   return f;
 }
 
-/** Stops the follower (ending every subscription) before the services go away. */
-export function stopFollower(services: Services): void {
-  followers.get(services)?.stop();
-  followers.delete(services);
+/**
+ * Stops the follower (ending every subscription) before the services go away; with a `reason`,
+ * each subscriber first gets a last message with the cursor to resume from.
+ */
+export function stopFollower(services: Services, reason?: string): void {
+  // It stays in place, stopped: a subscription that arrives after this ends at once instead of
+  // starting a new follower on services that are going away.
+  followerFor(services).stop(reason);
 }

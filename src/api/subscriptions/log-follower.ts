@@ -6,6 +6,7 @@ import type { LogWaker } from '../../store/log-waker.js';
 import { subscribe } from '../../store/subscribe.js';
 import { visibleHead } from '../../audit/log-rows.js';
 import { StreamOwners, type OwnedEvent } from '../../audit/visibility.js';
+import { isDatabaseUnavailable } from '../../db/unavailable.js';
 
 /** What a subscriber's predicate answers per event: pass it on, skip it, or end the stream. */
 export type Verdict = 'deliver' | 'skip' | 'end';
@@ -41,7 +42,10 @@ export class LogFollower {
   private readonly ring: OwnedEvent[] = [];
   /** The ring holds every event after this position. */
   private ringBase: LogPosition = START;
+  /** Feeds that have joined the live fan-out. */
   private readonly feeds = new Set<Feed>();
+  /** Every open feed, live or still catching up: all get the last word at shutdown. */
+  private readonly members = new Set<Feed>();
   private readonly abort = new AbortController();
   private readonly owners: StreamOwners;
   readonly ready: Promise<void>;
@@ -55,6 +59,8 @@ export class LogFollower {
   ) {
     this.owners = new StreamOwners(sql);
     this.ready = this.start();
+    // Feeds await `ready` and see its failure; nobody else needs to.
+    this.ready.catch(() => {});
   }
 
   get subscriberCount(): number {
@@ -71,25 +77,44 @@ export class LogFollower {
   }
 
   private async start(): Promise<void> {
-    this.position = (await visibleHead(this.sql)) ?? START;
+    // A follower stopped as soon as it is made (a shutdown before any subscription) asks nothing.
+    await null;
+    // Started while the database is away: wait for it rather than fail every subscriber for good.
+    for (let failures = 0; !this.stopped; failures++) {
+      try {
+        this.position = (await visibleHead(this.sql)) ?? START;
+        break;
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err;
+        await this.backOff(err, failures);
+      }
+    }
     this.ringBase = this.position;
     void this.run();
   }
 
   private async run(): Promise<void> {
-    while (!this.stopped) {
+    for (let failures = 0; !this.stopped; ) {
       try {
         for await (const e of subscribe(this.store, this.waker, { after: this.position, signal: this.abort.signal, pollMs: 1000 })) {
           const [owned] = await this.owners.annotate([e]);
           this.publish(owned!);
+          failures = 0;
         }
       } catch (err) {
         // The pool was ended under us: the process is shutting down.
         if (this.stopped || (err as { code?: string }).code === 'CONNECTION_ENDED') return;
-        this.log?.warn({ err }, 'log follower failed; retrying');
-        await new Promise((r) => setTimeout(r, 500));
+        // Resumes from `position`, the last event published: nothing skipped, nothing repeated.
+        await this.backOff(err, failures++);
       }
     }
+  }
+
+  /** Waits before the next try; an outage is logged once, not on every retry. */
+  private async backOff(err: unknown, failures: number): Promise<void> {
+    if (failures === 0) this.log?.warn({ err }, 'log follower failed; retrying');
+    else this.log?.debug({ err, failures }, 'log follower still failing');
+    await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** failures)));
   }
 
   private publish(e: OwnedEvent): void {
@@ -101,7 +126,10 @@ export class LogFollower {
 
   /** A subscriber's feed; iterate it, and `return()` it to leave. */
   feed(options: FeedOptions): FeedIterator {
-    return new Feed(this, options);
+    const feed = new Feed(this, options);
+    if (this.stopped) feed.close();
+    else this.members.add(feed);
+    return feed;
   }
 
   /** Joins a feed to the live fan-out at `at`, handing it the ring's events after `at` first. */
@@ -116,6 +144,11 @@ export class LogFollower {
     this.feeds.delete(feed);
   }
 
+  closed(feed: Feed): void {
+    this.feeds.delete(feed);
+    this.members.delete(feed);
+  }
+
   /** Reads a catch-up batch from the log, with owners. */
   async readAfter(after: LogPosition, limit: number): Promise<OwnedEvent[]> {
     return this.owners.annotate(await this.store.readAll(after, limit));
@@ -125,10 +158,17 @@ export class LogFollower {
     return this.waker.wait(ms, this.abort.signal);
   }
 
-  stop(): void {
+  /**
+   * Ends every feed. With a `reason` (a shutdown), each subscriber gets a last `ended` message
+   * with the cursor to resume from, after everything delivered so far; without, feeds just end.
+   */
+  stop(reason?: string): void {
     this.stopped = true;
     this.abort.abort();
-    for (const f of [...this.feeds]) f.close();
+    for (const f of [...this.members]) {
+      if (reason) f.end(reason);
+      else f.close();
+    }
     this.feeds.clear();
   }
 }
@@ -200,6 +240,16 @@ class Feed implements FeedIterator {
     return p.transactionId === 0n && p.globalPosition === 0n ? null : encodeCursor(p);
   }
 
+  /** The server ends the feed: what is queued is still delivered, then `ended` with the cursor after it. */
+  end(reason: string): void {
+    if (this.done || this.final) return;
+    this.follower.leave(this);
+    const last = this.queue.findLast((m) => m.kind === 'event');
+    const cursor = last?.kind === 'event' ? last.item.event.position : this.resume;
+    this.final = { kind: 'ended', cursor: this.cursorOf(cursor), reason };
+    this.wakeUp();
+  }
+
   /** Cut off: what is queued is dropped, the consumer gets `message` next and then the end. */
   private finish(message: FeedMessage): void {
     this.queue.length = 0;
@@ -229,7 +279,13 @@ class Feed implements FeedIterator {
         return { done: false, value: f };
       }
       if (!this.live) {
-        await this.catchUp();
+        try {
+          await this.catchUp();
+        } catch (err) {
+          // The database is away: keep the place and try again, the subscriber just waits.
+          if (!isDatabaseUnavailable(err) || this.done) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
         continue;
       }
       await new Promise<void>((r) => (this.wake = r));
@@ -250,7 +306,7 @@ class Feed implements FeedIterator {
     if (this.done) return;
     this.done = true;
     this.queue.length = 0;
-    this.follower.leave(this);
+    this.follower.closed(this);
     this.wakeUp();
   }
 

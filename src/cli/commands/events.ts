@@ -78,7 +78,7 @@ export function eventsCommands(program: Command): void {
         const sql = s.sql;
         const rows = await sql<LogRow[]>`
           select ${sql.unsafe(LOG_COLUMNS)} from nl_events e
-           where e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) and ${filterSql(sql, filter, knownStreamTypes())}
+           where e.transaction_id < nl_log_horizon() and ${filterSql(sql, filter, knownStreamTypes())}
            order by e.transaction_id desc, e.global_position desc limit ${o.lines}`;
         const owners = new StreamOwners(sql);
         const past = await owners.annotate(rows.reverse().map((r) => recordedFromRow(s.store.registry, r)));

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
+import { connect } from '../../db/sql.js';
 import { filterSql, matchesFilter, type EventFilter } from '../../audit/event-filter.js';
 import { knownStreamTypes } from '../../audit/event-query.js';
 import { exportLog, importLog, ImportError } from '../../audit/log-export.js';
@@ -38,10 +39,22 @@ export function progressBar(label: string, enabled: boolean) {
   };
 }
 
-/** A rebuild of the whole read model from the log, as import and `projections rebuild` do it. */
-export async function rebuildReadModel(s: Running, onProgress: (done: number, total: number) => void = () => {}): Promise<number> {
+/**
+ * A rebuild of the whole read model from the log, as import and `projections rebuild` do it: as
+ * the owner (it builds new tables and swaps them in), in committed batches, resumable.
+ */
+export async function rebuildReadModel(
+  s: Running,
+  onProgress: (done: number, total: number) => void = () => {},
+  options: { batchSize?: number; restart?: boolean } = {},
+): Promise<number> {
   const projections = inlineProjections(new AggregateProjection(aggregateKinds(), { enforceQuotas: false }));
-  return rebuildProjections(s.sql, s.store, projections, (p) => onProgress(p.events, p.total));
+  const owner = connect(s.ownerUrl, { max: 1 });
+  try {
+    return await rebuildProjections(owner, s.store, projections, (p) => onProgress(p.events, p.total), options.batchSize, { restart: options.restart });
+  } finally {
+    await owner.end({ timeout: 5 });
+  }
 }
 
 function formatEvent(e: OwnedEvent, json: boolean): string {

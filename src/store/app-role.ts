@@ -49,6 +49,10 @@ export async function ensureAppRole(owner: Sql, ownerUrl: string, options: { dat
   const password = derivedPassword(url, role, options.dataDir);
   await owner.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${LOCK_KEY})`;
+    const [{ may }] = (await tx<{ may: boolean }[]>`select rolsuper or rolcreaterole as may from pg_roles where rolname = current_user`) as unknown as [{ may: boolean }];
+    if (!may) {
+      throw new Error(`the database owner ${url.username} may not create roles: give it CREATEROLE, or create a role for the server yourself and set NETLEDGER_APP_DATABASE_URL`);
+    }
     // The lock is per database, the role per database too; a racing creator elsewhere (same name
     // by accident) is a duplicate, not an error.
     await tx.unsafe(`DO $$ BEGIN

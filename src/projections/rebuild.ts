@@ -40,7 +40,7 @@ export async function rebuildProjections(
     await sql.begin(async (tx) => {
       await tx.unsafe(`drop schema if exists ${SHADOW} cascade; create schema ${SHADOW}`);
       const tables = await tx<{ t: string }[]>`select tablename as t from pg_tables where schemaname = ${schema} and tablename like 'rm\\_%'`;
-      for (const { t } of tables) await tx.unsafe(`create table ${SHADOW}.${quote(t)} (like ${quote(schema)}.${quote(t)} including all)`);
+      for (const { t } of tables) await copyTable(tx, schema, t);
       await deleteCheckpoint(tx, CHECKPOINT);
     });
     // The tables a projection empties on reset are its own: those get rebuilt and swapped. The
@@ -106,6 +106,28 @@ export async function rebuildProjections(
     onProgress({ events: done, total: Math.max(total, done) });
     return done;
   }) as Promise<number>;
+}
+
+/**
+ * An empty copy of a table in the shadow schema, its constraints and indexes under their own
+ * names (LIKE … INCLUDING INDEXES would invent new ones), so that after the swap later
+ * migrations still find them by name.
+ */
+async function copyTable(tx: Queryable, schema: string, t: string): Promise<void> {
+  const original = `${quote(schema)}.${quote(t)}`;
+  await tx.unsafe(`create table ${SHADOW}.${quote(t)} (like ${original} including all excluding indexes)`);
+  const constraints = await tx<{ name: string; def: string }[]>`
+    select conname as name, pg_get_constraintdef(oid) as def from pg_constraint
+     where conrelid = ${original}::regclass and contype in ('p', 'u', 'x') order by conname`;
+  for (const c of constraints) await tx.unsafe(`alter table ${SHADOW}.${quote(t)} add constraint ${quote(c.name)} ${c.def}`);
+  const indexes = await tx<{ def: string; qualified: string }[]>`
+    select pg_get_indexdef(i.indexrelid) as def, format('%I.%I', ${schema}::text, ${t}::text) as qualified from pg_index i
+     where i.indrelid = ${original}::regclass and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`;
+  for (const i of indexes) {
+    const def = i.def.replace(` ON ${i.qualified} `, ` ON ${SHADOW}.${quote(t)} `);
+    if (def === i.def) throw new Error(`cannot copy index of ${t}: ${i.def}`);
+    await tx.unsafe(def);
+  }
 }
 
 function quote(ident: string): string {

@@ -129,3 +129,14 @@ describe('the log horizon', () => {
     expect(await api.db.sql`select 1 from pg_namespace where nspname = 'nl_rebuild'`).toHaveLength(0);
   });
 });
+
+describe('a rebuilt read model', () => {
+  it("keeps every table's constraint and index names, so later migrations still find them", async () => {
+    const names = async () => (await api.db.sql<{ n: string }[]>`
+      select c.relname || '.' || i.relname as n from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid
+       where c.relnamespace = current_schema()::regnamespace and c.relname like 'rm\\_%' order by 1`).map((r) => r.n);
+    const before = await names();
+    await rebuildReadModel(api.services, () => {}, { restart: true });
+    expect(await names()).toEqual(before);
+  });
+});

@@ -147,8 +147,8 @@ export class EventStore {
    * (in this database or any other) hold nobody back.
    */
   async readAll(after: LogPosition = START, limit = 1000, q: Queryable = this.sql, options: { writersLockedOut?: boolean } = {}): Promise<RecordedEvent[]> {
-    // With writers locked out (a rebuild holds a SHARE lock on nl_streams) nothing in flight can
-    // still add events, so an unrelated long transaction must not hold the read back.
+    // With writers locked out (a rebuild's final step holds the exclusive side of the appenders'
+    // advisory lock) nothing in flight can still add events: everything committed is final.
     const visible = options.writersLockedOut ? this.sql`true` : this.sql`e.transaction_id < nl_log_horizon()`;
     // Qualified columns throughout: the select list's `transaction_id::text` keeps the name
     // `transaction_id`, and an unqualified ORDER BY would sort that text ('1000' before '999'),

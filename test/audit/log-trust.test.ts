@@ -273,5 +273,5 @@ describe('netledger audit (the CLI)', () => {
     } finally {
       await log.close();
     }
-  });
+  }, 240_000); // three CLI processes, each compiling the sources on start
 });

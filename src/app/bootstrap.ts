@@ -41,9 +41,15 @@ export interface Running extends Services {
 /**
  * Connects (starting the embedded PostgreSQL when DATABASE_URL is unset), migrates as the owner,
  * then wires services over a pool that connects as the app role (see ensureAppRole), and follows
- * the log with a sealer (whole-log chain, signed checkpoints) unless `seal` is false.
+ * the log with a sealer (the whole-log chain) unless `seal` is false. Only the server signs
+ * checkpoints (`signCheckpoints`, with the key file on its host): agents and CLI commands on other
+ * hosts would otherwise sign with keys of their own, which `audit verify` rightly does not trust.
  */
-export async function startServices(config: Config, log: Logger, options: { databaseUrl?: string; poolSize?: number; seal?: boolean } = {}): Promise<Running> {
+export async function startServices(
+  config: Config,
+  log: Logger,
+  options: { databaseUrl?: string; poolSize?: number; seal?: boolean; signCheckpoints?: boolean } = {},
+): Promise<Running> {
   let embedded: EmbeddedDatabase | undefined;
   let url = options.databaseUrl ?? config.DATABASE_URL;
   if (!url) {
@@ -72,7 +78,7 @@ export async function startServices(config: Config, log: Logger, options: { data
   const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), { log });
   const sealer = options.seal === false
     ? undefined
-    : new LogSealer(sql, waker, loadOrCreateAuditKey(auditKeyPath(config)), log, { checkpointMs: config.NETLEDGER_AUDIT_CHECKPOINT_SECONDS * 1000 });
+    : new LogSealer(sql, waker, options.signCheckpoints ? loadOrCreateAuditKey(auditKeyPath(config)) : null, log, { checkpointMs: config.NETLEDGER_AUDIT_CHECKPOINT_SECONDS * 1000 });
   sealer?.start();
   return {
     config, sql, store, waker, runtime, aggregates, log, ownerUrl,

@@ -13,7 +13,7 @@ program
   .description('start the API (and the embedded PostgreSQL when DATABASE_URL is unset)')
   .action(async () => {
     const { config, log } = setup();
-    const s = await startServices(config, log);
+    const s = await startServices(config, log, { signCheckpoints: true });
     const secret = await bootstrapAdmin(s);
     if (secret) {
       process.stdout.write(`\nFirst start: an admin token was created. It is shown only this once:\n\n  ${secret}\n\n`);

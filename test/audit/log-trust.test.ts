@@ -11,6 +11,9 @@ import { loadOrCreateAuditKey, type AuditKey } from '../../src/audit/audit-key.j
 import { sealLog } from '../../src/audit/log-chain.js';
 import { listCheckpoints, signCheckpoint } from '../../src/audit/signed-checkpoints.js';
 import { verifyLog, type LogReport } from '../../src/audit/verify-log.js';
+import { startServices } from '../../src/app/bootstrap.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
 import { createTestDatabase, logSettled, type TestDatabase } from '../support/db.js';
 import { testRegistry } from '../support/test-events.js';
 
@@ -245,6 +248,32 @@ describe('audit verify names each tampering', () => {
       expect(r.problems[0]!.message).toMatch(/no longer contains what was signed/);
     } finally {
       await log.close();
+    }
+  });
+});
+
+describe('the server', () => {
+  it('seals what is appended and signs the head periodically with the key file', async () => {
+    const db = await createTestDatabase();
+    const config = loadConfig({ ...process.env, DATABASE_URL: db.url, NETLEDGER_DATA_DIR: dataDir, NETLEDGER_AUDIT_CHECKPOINT_SECONDS: '1', LOG_LEVEL: 'warn' });
+    const s = await startServices(config, createLogger('warn', { pretty: false }), { poolSize: 4, signCheckpoints: true });
+    try {
+      const store = new EventStore(s.sql, testRegistry(), () => s.waker.appended());
+      const stream = `test-${randomUUID()}`;
+      for (let i = 1; i <= 3; i++) await store.append(stream, i - 1, [ping(i)]);
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const [c] = await s.sql<{ seq: bigint }[]>`select seq from nl_audit_checkpoints order by id desc limit 1`;
+        if (c && c.seq === 3n) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const r = await verifyLog(s.sql, { key });
+      expect(r.problems).toEqual([]);
+      expect(r.sealed).toBe(3);
+      expect(r.checkpoints).toBeGreaterThanOrEqual(1);
+    } finally {
+      await s.stop();
+      await db.drop();
     }
   });
 });

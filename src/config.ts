@@ -16,6 +16,11 @@ const schema = z.object({
   NETLEDGER_HOST_NAME: z.string().min(1).default('local'),
   // The dataplane agent's namespaces are `<prefix>qrouter-…` / `<prefix>qdhcp-…`; bridges live in the host namespace.
   NETLEDGER_NS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (never empty: it is what marks our namespaces)').default('nl-'),
+  // The server's own database role (least privilege). Unset: netledger creates `<database>_app`.
+  NETLEDGER_APP_DATABASE_URL: z.string().url('must be a postgres:// URL').optional(),
+  // The Ed25519 key (PEM) that signs log checkpoints; default <NETLEDGER_DATA_DIR>/audit-key.pem.
+  NETLEDGER_AUDIT_KEY: z.string().min(1).optional(),
+  NETLEDGER_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().min(1).default(300),
   NETLEDGER_HOST_NS: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('nl-host'),
   // Limits that keep one misbehaving client from taking the server down (see README, "Limits").
   NETLEDGER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

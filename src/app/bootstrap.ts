@@ -14,6 +14,9 @@ import './dataplane/lb-topology.js';
 import { EventStore } from '../store/event-store.js';
 import { LogWaker } from '../store/log-waker.js';
 import { migrate } from '../store/migrate.js';
+import { ensureAppRole } from '../store/app-role.js';
+import { auditKeyPath, loadOrCreateAuditKey } from '../audit/audit-key.js';
+import { LogSealer } from '../audit/sealer.js';
 import { CommandRuntime } from './command-runtime.js';
 import { aggregateKinds, eventRegistry } from './registry.js';
 import type { Services } from './services.js';
@@ -27,11 +30,26 @@ export function inlineProjections(aggregates: AggregateProjection): Projection[]
 }
 
 export interface Running extends Services {
+  /**
+   * The owner's URL (migrations, DDL). `sql` connects as the app role, which may only read and
+   * append to the log; only operator commands that change the schema (a rebuild's table swap) use this.
+   */
+  readonly ownerUrl: string;
   stop(): Promise<void>;
 }
 
-/** Connects (starting the embedded PostgreSQL when DATABASE_URL is unset), migrates, wires services. */
-export async function startServices(config: Config, log: Logger, options: { databaseUrl?: string; poolSize?: number } = {}): Promise<Running> {
+/**
+ * Connects (starting the embedded PostgreSQL when DATABASE_URL is unset), migrates as the owner,
+ * then wires services over a pool that connects as the app role (see ensureAppRole), and follows
+ * the log with a sealer (the whole-log chain) unless `seal` is false. Only the server signs
+ * checkpoints (`signCheckpoints`, with the key file on its host): agents and CLI commands on other
+ * hosts would otherwise sign with keys of their own, which `audit verify` rightly does not trust.
+ */
+export async function startServices(
+  config: Config,
+  log: Logger,
+  options: { databaseUrl?: string; poolSize?: number; seal?: boolean; signCheckpoints?: boolean } = {},
+): Promise<Running> {
   let embedded: EmbeddedDatabase | undefined;
   let url = options.databaseUrl ?? config.DATABASE_URL;
   if (!url) {
@@ -39,23 +57,33 @@ export async function startServices(config: Config, log: Logger, options: { data
     embedded = await startEmbeddedPostgres({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT, log });
     url = embedded.url;
   }
-  const sql = connect(url, { max: options.poolSize ?? 20 });
+  const ownerUrl = url;
+  const owner = connect(ownerUrl, { max: 1 });
+  let appUrl: string;
   try {
-    const applied = await migrate(sql);
+    const applied = await migrate(owner);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
+    appUrl = await ensureAppRole(owner, ownerUrl, { dataDir: config.dataDir, appUrl: config.NETLEDGER_APP_DATABASE_URL });
   } catch (e) {
-    await sql.end({ timeout: 1 });
     await embedded?.stop();
     throw e;
+  } finally {
+    await owner.end({ timeout: 1 });
   }
+  const sql = connect(appUrl, { max: options.poolSize ?? 20 });
   const waker = new LogWaker(sql);
   await waker.listen();
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());
   const aggregates = new AggregateProjection(aggregateKinds());
   const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), { log });
+  const sealer = options.seal === false
+    ? undefined
+    : new LogSealer(sql, waker, options.signCheckpoints ? loadOrCreateAuditKey(auditKeyPath(config)) : null, log, { checkpointMs: config.NETLEDGER_AUDIT_CHECKPOINT_SECONDS * 1000 });
+  sealer?.start();
   return {
-    config, sql, store, waker, runtime, aggregates, log,
+    config, sql, store, waker, runtime, aggregates, log, ownerUrl,
     async stop() {
+      await sealer?.stop();
       await waker.close();
       await sql.end({ timeout: 5 });
       await embedded?.stop();

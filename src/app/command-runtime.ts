@@ -53,6 +53,8 @@ export class CommandRuntime {
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await this.sql.begin(async (tx) => {
+          // First, before the handler's row locks give the transaction an id (see beginAppend).
+          await this.store.beginAppend(tx);
           const plan = await handler(tx, attempt);
           if (isDomainError(plan)) return { ok: false as const, error: plan };
           const events: RecordedEvent[] = [];

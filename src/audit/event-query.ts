@@ -38,7 +38,7 @@ export async function queryEvents(
     select ${sql.unsafe(LOG_COLUMNS)} from nl_events e
      where (e.transaction_id, e.global_position) > (${from.transactionId.toString()}::xid8, ${from.globalPosition})
        ${until ? sql`and (e.transaction_id, e.global_position) < (${until.transactionId.toString()}::xid8, ${until.globalPosition})` : sql``}
-       and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       and e.transaction_id < nl_log_horizon()
        and ${filterSql(sql, filter, knownStreamTypes())}
        and ${eventVisibilitySql(sql, viewer)}
      order by e.transaction_id ${backwards ? sql`desc` : sql`asc`}, e.global_position ${backwards ? sql`desc` : sql`asc`}

@@ -15,7 +15,7 @@ program
     const { config, log } = setup();
     const { keepRunningOnBugs, listenOrExplain, SIGNAL_EXIT } = await import('./serve.js');
     keepRunningOnBugs(log);
-    const s = await startServices(config, log);
+    const s = await startServices(config, log, { signCheckpoints: true });
     const secret = await bootstrapAdmin(s);
     if (secret) {
       process.stdout.write(`\nFirst start: an admin token was created. It is shown only this once:\n\n  ${secret}\n\n`);

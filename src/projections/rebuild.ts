@@ -1,5 +1,5 @@
-import type { Sql } from '../db/sql.js';
-import { START } from '../store/cursor.js';
+import type { Queryable, Sql } from '../db/sql.js';
+import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../store/checkpoints.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Projection } from './projection.js';
 
@@ -8,9 +8,18 @@ export interface RebuildProgress {
   readonly total: number;
 }
 
+/** Where a rebuild builds the new read model, and the checkpoint that makes it resumable. */
+const SHADOW = 'nl_rebuild';
+const CHECKPOINT = 'projections-rebuild';
+const APPEND_LOCK = [1852596592, 0] as const; // 'nlap', see migration 008_a
+
 /**
- * Empties the read model and replays the whole log into it, in one transaction that holds writers
- * off (SHARE lock on nl_streams), so the result is exactly the log and nobody sees it half-built.
+ * Replays the whole log into a new read model beside the live one, then swaps it in. It runs
+ * beside a live server: the replay commits in batches (each batch with its checkpoint, so an
+ * interrupted rebuild resumes where it stopped), into copies of the projections' tables in schema
+ * nl_rebuild, while the server keeps appending and projecting into the live tables. Once caught
+ * up, one short transaction holds appenders off (the exclusive side of their advisory lock),
+ * replays what is left and swaps the tables. Needs the owner's connection (it creates tables).
  */
 export async function rebuildProjections(
   sql: Sql,
@@ -18,24 +27,111 @@ export async function rebuildProjections(
   projections: readonly Projection[],
   onProgress: (p: RebuildProgress) => void = () => {},
   batchSize = 5000,
+  options: { restart?: boolean } = {},
 ): Promise<number> {
+  const [{ schema }] = (await sql<{ schema: string }[]>`select current_schema() as schema`) as unknown as [{ schema: string }];
+  const [count] = await sql<{ n: bigint }[]>`select count(*) as n from nl_events`;
+  const total = Number(count!.n);
+  const inShadow = async (tx: Queryable) => tx.unsafe(`set local search_path = ${SHADOW}, ${quote(schema)}`);
+
+  const [existing] = await sql`select 1 from pg_namespace where nspname = ${SHADOW}`;
+  const [saved] = await sql`select 1 from nl_checkpoints where name = ${CHECKPOINT}`;
+  if (options.restart || !existing || !saved) {
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`drop schema if exists ${SHADOW} cascade; create schema ${SHADOW}`);
+      const tables = await tx<{ t: string }[]>`select tablename as t from pg_tables where schemaname = ${schema} and tablename like 'rm\\_%'`;
+      for (const { t } of tables) await copyTable(tx, schema, t);
+      await deleteCheckpoint(tx, CHECKPOINT);
+    });
+    // The tables a projection empties on reset are its own: those get rebuilt and swapped. The
+    // others (written by something other than the log's projections) stay as they are.
+    await sql.begin(async (tx) => {
+      await inShadow(tx);
+      for (const p of projections) await p.reset(tx);
+      const owned = await tx<{ t: string }[]>`
+        select distinct c.relname as t from pg_locks l join pg_class c on c.oid = l.relation
+         where l.pid = pg_backend_pid() and l.mode in ('RowExclusiveLock', 'AccessExclusiveLock') and c.relkind = 'r'
+           and c.relnamespace = ${SHADOW}::regnamespace`;
+      const keep = new Set(owned.map((r) => r.t));
+      const all = await tx<{ t: string }[]>`select tablename as t from pg_tables where schemaname = ${SHADOW}`;
+      for (const { t } of all) if (!keep.has(t)) await tx.unsafe(`drop table ${SHADOW}.${quote(t)}`);
+      await saveCheckpoint(tx, CHECKPOINT, { transactionId: 0n, globalPosition: 0n });
+    });
+  }
+
+  let position = await loadCheckpoint(sql, CHECKPOINT);
+  const [before] = await sql<{ n: bigint }[]>`select count(*) as n from nl_events
+    where (transaction_id, global_position) <= (${position.transactionId.toString()}::xid8, ${position.globalPosition})`;
+  let done = Number(before!.n);
+  // Batches beside the live server, each committed with its checkpoint.
+  for (;;) {
+    const n = await sql.begin(async (tx) => {
+      await inShadow(tx);
+      const events = await store.readAll(position, batchSize, tx);
+      if (events.length === 0) return 0;
+      for (const p of projections) await p.apply(tx, events);
+      position = events[events.length - 1]!.position;
+      await saveCheckpoint(tx, CHECKPOINT, position);
+      return events.length;
+    });
+    done += n;
+    onProgress({ events: done, total: Math.max(total, done) });
+    if (n < batchSize) break;
+  }
+  // Caught up: appenders wait for this one short transaction.
   return sql.begin(async (tx) => {
-    await tx`lock table nl_streams in share mode`;
-    const [count] = await tx<{ n: bigint }[]>`select count(*) as n from nl_events`;
-    const total = Number(count!.n);
-    for (const p of projections) await p.reset(tx);
-    let position = START;
-    let done = 0;
+    await tx`select pg_advisory_xact_lock(${APPEND_LOCK[0]}, ${APPEND_LOCK[1]})`;
+    await inShadow(tx);
     for (;;) {
       const events = await store.readAll(position, batchSize, tx, { writersLockedOut: true });
       if (events.length === 0) break;
       for (const p of projections) await p.apply(tx, events);
       position = events[events.length - 1]!.position;
       done += events.length;
-      onProgress({ events: done, total });
     }
+    await tx.unsafe(`set local search_path = ${quote(schema)}`);
+    const tables = await tx<{ t: string }[]>`select tablename as t from pg_tables where schemaname = ${SHADOW}`;
+    for (const { t } of tables) {
+      // The new table takes the old one's grants (the app role's among them).
+      const grants = await tx<{ grantee: string; privilege: string }[]>`
+        select coalesce(r.rolname, 'public') as grantee, a.privilege_type as privilege
+          from pg_class c cross join lateral aclexplode(c.relacl) a left join pg_roles r on r.oid = a.grantee
+         where c.oid = ${`${quote(schema)}.${quote(t)}`}::regclass`;
+      await tx.unsafe(`drop table ${quote(schema)}.${quote(t)}`);
+      await tx.unsafe(`alter table ${SHADOW}.${quote(t)} set schema ${quote(schema)}`);
+      for (const g of grants) await tx.unsafe(`grant ${g.privilege} on ${quote(schema)}.${quote(t)} to ${g.grantee === 'public' ? 'public' : quote(g.grantee)}`);
+    }
+    await tx.unsafe(`drop schema ${SHADOW} cascade`);
+    await deleteCheckpoint(tx, CHECKPOINT);
+    onProgress({ events: done, total: Math.max(total, done) });
     return done;
-  });
+  }) as Promise<number>;
+}
+
+/**
+ * An empty copy of a table in the shadow schema, its constraints and indexes under their own
+ * names (LIKE … INCLUDING INDEXES would invent new ones), so that after the swap later
+ * migrations still find them by name.
+ */
+async function copyTable(tx: Queryable, schema: string, t: string): Promise<void> {
+  const original = `${quote(schema)}.${quote(t)}`;
+  await tx.unsafe(`create table ${SHADOW}.${quote(t)} (like ${original} including all excluding indexes)`);
+  const constraints = await tx<{ name: string; def: string }[]>`
+    select conname as name, pg_get_constraintdef(oid) as def from pg_constraint
+     where conrelid = ${original}::regclass and contype in ('p', 'u', 'x') order by conname`;
+  for (const c of constraints) await tx.unsafe(`alter table ${SHADOW}.${quote(t)} add constraint ${quote(c.name)} ${c.def}`);
+  const indexes = await tx<{ def: string; qualified: string }[]>`
+    select pg_get_indexdef(i.indexrelid) as def, format('%I.%I', ${schema}::text, ${t}::text) as qualified from pg_index i
+     where i.indrelid = ${original}::regclass and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`;
+  for (const i of indexes) {
+    const def = i.def.replace(` ON ${i.qualified} `, ` ON ${SHADOW}.${quote(t)} `);
+    if (def === i.def) throw new Error(`cannot copy index of ${t}: ${i.def}`);
+    await tx.unsafe(def);
+  }
+}
+
+function quote(ident: string): string {
+  return `"${ident.replace(/"/g, '""')}"`;
 }
 
 /** A stable digest of every read-model table: a rebuild from the log must give the same one. */

@@ -75,6 +75,16 @@ export class EventStore {
     this.onAppended();
   }
 
+  /**
+   * Announces an appending transaction (nl_begin_append: a shared advisory lock that readers'
+   * horizon looks for). Call it as the transaction's first statement when the transaction writes
+   * anything before `appendIn` (row locks included): `appendIn` refuses to append in a
+   * transaction that got its id unannounced, because readers could then overtake its events.
+   */
+  async beginAppend(q: Queryable): Promise<void> {
+    await q`select nl_begin_append()`;
+  }
+
   async appendIn(q: Queryable, streamId: string, expected: ExpectedVersion, events: readonly NewEvent[], metadata: EventMetadata = {}): Promise<AppendResult> {
     if (events.length === 0) throw new StoreError('InvalidEventData', 'an append needs at least one event');
     const rows = events.map((e) => {
@@ -131,13 +141,15 @@ export class EventStore {
   }
 
   /**
-   * Events after `after` in the one global order. Only events of transactions older than every
-   * transaction still running are returned, so a late commit can never be overtaken.
+   * Events after `after` in the one global order. Only events below the log horizon
+   * (nl_log_horizon: the oldest transaction that may still append, see migration 008_a) are
+   * returned, so a late commit can never be overtaken, while transactions that do not append
+   * (in this database or any other) hold nobody back.
    */
   async readAll(after: LogPosition = START, limit = 1000, q: Queryable = this.sql, options: { writersLockedOut?: boolean } = {}): Promise<RecordedEvent[]> {
-    // With writers locked out (a rebuild holds a SHARE lock on nl_streams) nothing in flight can
-    // still add events, so an unrelated long transaction must not hold the read back.
-    const visible = options.writersLockedOut ? this.sql`true` : this.sql`e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
+    // With writers locked out (a rebuild's final step holds the exclusive side of the appenders'
+    // advisory lock) nothing in flight can still add events: everything committed is final.
+    const visible = options.writersLockedOut ? this.sql`true` : this.sql`e.transaction_id < nl_log_horizon()`;
     // Qualified columns throughout: the select list's `transaction_id::text` keeps the name
     // `transaction_id`, and an unqualified ORDER BY would sort that text ('1000' before '999'),
     // skipping every event whose id has fewer digits.

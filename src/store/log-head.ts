@@ -9,7 +9,7 @@ import type { LogPosition } from './cursor.js';
 export async function visibleHead(q: Queryable): Promise<LogPosition | null> {
   const [row] = await q<{ xid: string; global_position: bigint }[]>`
     select e.transaction_id::text as xid, e.global_position from nl_events e
-     where e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+     where e.transaction_id < nl_log_horizon()
      order by e.transaction_id desc, e.global_position desc limit 1`;
   return row ? { transactionId: BigInt(row.xid), globalPosition: BigInt(row.global_position) } : null;
 }

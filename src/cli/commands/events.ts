@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
+import { connect } from '../../db/sql.js';
 import { filterSql, matchesFilter, type EventFilter } from '../../audit/event-filter.js';
 import { knownStreamTypes } from '../../audit/event-query.js';
 import { exportLog, importLog, ImportError } from '../../audit/log-export.js';
@@ -38,10 +39,22 @@ export function progressBar(label: string, enabled: boolean) {
   };
 }
 
-/** A rebuild of the whole read model from the log, as import and `projections rebuild` do it. */
-export async function rebuildReadModel(s: Running, onProgress: (done: number, total: number) => void = () => {}): Promise<number> {
+/**
+ * A rebuild of the whole read model from the log, as import and `projections rebuild` do it: as
+ * the owner (it builds new tables and swaps them in), in committed batches, resumable.
+ */
+export async function rebuildReadModel(
+  s: Running,
+  onProgress: (done: number, total: number) => void = () => {},
+  options: { batchSize?: number; restart?: boolean } = {},
+): Promise<number> {
   const projections = inlineProjections(new AggregateProjection(aggregateKinds(), { enforceQuotas: false }));
-  return rebuildProjections(s.sql, s.store, projections, (p) => onProgress(p.events, p.total));
+  const owner = connect(s.ownerUrl, { max: 1 });
+  try {
+    return await rebuildProjections(owner, s.store, projections, (p) => onProgress(p.events, p.total), options.batchSize, { restart: options.restart });
+  } finally {
+    await owner.end({ timeout: 5 });
+  }
 }
 
 function formatEvent(e: OwnedEvent, json: boolean): string {
@@ -78,7 +91,7 @@ export function eventsCommands(program: Command): void {
         const sql = s.sql;
         const rows = await sql<LogRow[]>`
           select ${sql.unsafe(LOG_COLUMNS)} from nl_events e
-           where e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) and ${filterSql(sql, filter, knownStreamTypes())}
+           where e.transaction_id < nl_log_horizon() and ${filterSql(sql, filter, knownStreamTypes())}
            order by e.transaction_id desc, e.global_position desc limit ${o.lines}`;
         const owners = new StreamOwners(sql);
         const past = await owners.annotate(rows.reverse().map((r) => recordedFromRow(s.store.registry, r)));

@@ -11,9 +11,11 @@ export function projectionsCommands(program: Command): void {
 
   projections
     .command('rebuild')
-    .description('empty the read model and replay the whole log into it (writers wait meanwhile)')
+    .description('replay the whole log into a new read model beside the live one, in committed batches (resumable), then swap it in')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
-    .action(async (o: { progress?: boolean }) =>
+    .option('--batch <n>', 'events per committed batch', (v) => Number(v), 5000)
+    .option('--restart', 'start over instead of resuming an interrupted rebuild')
+    .action(async (o: { progress?: boolean; batch: number; restart?: boolean }) =>
       withServices(async (s) => {
         const bar = progressBar('rebuild', Boolean(o.progress) || Boolean(process.stderr.isTTY));
         const started = performance.now();
@@ -21,7 +23,7 @@ export function projectionsCommands(program: Command): void {
         const n = await rebuildReadModel(s, (done, t) => {
           total = t;
           bar.update(done, t);
-        });
+        }, { batchSize: o.batch, restart: o.restart });
         bar.finish(n, Math.max(n, total));
         const seconds = (performance.now() - started) / 1000;
         const sum = await readModelChecksum(s.sql);

@@ -40,7 +40,7 @@ export function progressBar(label: string, enabled: boolean) {
 
 /** A rebuild of the whole read model from the log, as import and `projections rebuild` do it. */
 export async function rebuildReadModel(s: Running, onProgress: (done: number, total: number) => void = () => {}): Promise<number> {
-  const projections = inlineProjections(new AggregateProjection(aggregateKinds(), { enforceQuotas: false }));
+  const projections = inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true }));
   return rebuildProjections(s.sql, s.store, projections, (p) => onProgress(p.events, p.total));
 }
 

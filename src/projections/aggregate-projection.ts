@@ -99,15 +99,17 @@ export class AggregateProjection implements Projection {
       const oldRows = kind.resources(before.state, before.version);
       // Every row any intermediate state shows claims its id, so a resource created and deleted
       // within one batch claims it too: live commands and a rebuild's larger batches agree.
-      const seen = new Set(oldRows.map(rowKey));
+      // A row keeps the createdAt of the state that first showed it (the upsert leaves
+      // created_at alone), whichever batch that state fell in.
+      const firstSeen = new Map<string, string>(oldRows.map((r) => [rowKey(r), r.createdAt]));
       let state = before.state;
       let newRows = oldRows;
       for (const { event: e, at } of list) {
         state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
         newRows = kind.resources(state, e.streamVersion);
         for (const r of newRows) {
-          if (seen.has(rowKey(r))) continue;
-          seen.add(rowKey(r));
+          if (firstSeen.has(rowKey(r))) continue;
+          firstSeen.set(rowKey(r), r.createdAt);
           claims.push({ id: r.id, kind: r.kind, stream_id: streamId, at });
         }
       }
@@ -116,7 +118,7 @@ export class AggregateProjection implements Projection {
       const keep = new Set(newRows.map(rowKey));
       for (const r of oldRows) if (!keep.has(rowKey(r))) gone.push({ stream_id: streamId, kind: r.kind, id: r.id });
       // One row per key even if a state lists an object twice: an upsert may touch a row only once.
-      for (const r of newRows) current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, r));
+      for (const r of newRows) current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
       for (const [rows, sign] of [[oldRows, -1], [newRows, 1]] as const) {
         for (const r of rows) {
           const resource = QUOTA_OF[r.kind];

@@ -124,7 +124,8 @@ describe('identity of resources', () => {
     await rebuildKeepsChecksum();
   });
 
-  it('rebuilds a log written before the registry, where two kinds share an id: each keeps its own row; status names the drift', async () => {
+  // Starts the CLI twice (tsx, services): generous on a busy machine.
+  it('rebuilds a log written before the registry, where two kinds share an id: each keeps its own row; status names the drift', { timeout: 240_000 }, async () => {
     const a = await api.token('identity-e');
     const b = await api.token('identity-f');
     const { net: victim } = await networkAndSubnet(a, '10.66.0.0/24');
@@ -153,7 +154,7 @@ describe('identity of resources', () => {
     await rebuildKeepsChecksum();
   });
 
-  it('status notices a read-model row edited behind the log\'s back', async () => {
+  it('status notices a read-model row edited behind the log\'s back', { timeout: 240_000 }, async () => {
     const a = await api.token('identity-g');
     const { net } = await networkAndSubnet(a, '10.68.0.0/24');
     await api.services.sql`update rm_resources set project_id = 'someone-else' where id = ${net.uuid} and kind = 'network'`;

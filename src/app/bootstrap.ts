@@ -23,7 +23,7 @@ import type { Services } from './services.js';
 
 /**
  * The projections that run inside every append, in order. A rebuild replays the log through the
- * same list (with quotas not enforced: history is history).
+ * same list (with no read-model vetoes: history is history).
  */
 export function inlineProjections(aggregates: AggregateProjection): Projection[] {
   return [new TenancyProjection(), aggregates, new NetworkingProjection(), new RoutingProjection(), new AgentProjection()];

@@ -23,11 +23,16 @@ const QUOTA_OF: Readonly<Record<string, QuotaResource>> = {
   firewall_rule: 'firewall_rule',
 };
 
-/**
- * Folds every aggregate with its own decider's evolve, stores the state, and keeps one row per
- * live resource. Quota usage moves in the same statement batch, and an insert past the limit
- * vetoes the whole append with OverQuota (skipped while rebuilding: history is history).
- */
+/** An id a stream's state shows, in the order of the event that first showed it. */
+interface Claim {
+  readonly id: string;
+  readonly kind: string;
+  readonly stream_id: string;
+  readonly at: number;
+}
+
+const rowKey = (r: Pick<ResourceRow, 'kind' | 'id'>): string => `${r.kind}\u0000${r.id.toLowerCase()}`;
+
 function toRow(streamId: string, r: ResourceRow) {
   return {
     id: r.id, kind: r.kind, stream_id: streamId, project_id: r.project, name: r.name, tags: r.tags,
@@ -35,11 +40,17 @@ function toRow(streamId: string, r: ResourceRow) {
   };
 }
 
+/**
+ * Folds every aggregate with its own decider's evolve, stores the state, and keeps one row per
+ * live resource. Quota usage moves in the same statement batch, and an insert past the limit
+ * vetoes the whole append with OverQuota; an id another resource holds vetoes it with
+ * ResourceIdInUse. While rebuilding (`replaying`) nothing vetoes: history is history.
+ */
 export class AggregateProjection implements Projection {
   readonly name = 'aggregates';
   private readonly kinds = new Map<string, AggregateKind>();
 
-  constructor(kinds: readonly AggregateKind[], private readonly options: { enforceQuotas?: boolean } = {}) {
+  constructor(kinds: readonly AggregateKind[], private readonly options: { replaying?: boolean } = {}) {
     for (const k of kinds) this.kinds.set(k.streamType, k);
   }
 
@@ -61,16 +72,16 @@ export class AggregateProjection implements Projection {
    * batch rather than several per stream.
    */
   async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
-    const byStream = new Map<string, RecordedEvent[]>();
-    for (const e of events) {
-      if (!this.kindOf(e.streamId)) continue;
+    const byStream = new Map<string, { event: RecordedEvent; at: number }[]>();
+    events.forEach((e, at) => {
+      if (!this.kindOf(e.streamId)) return;
       const list = byStream.get(e.streamId) ?? [];
-      list.push(e);
+      list.push({ event: e, at });
       byStream.set(e.streamId, list);
-    }
+    });
     if (byStream.size === 0) return;
     // A stream whose first event here is version 1 starts here: nothing to load.
-    const existing = [...byStream].filter(([, list]) => list[0]!.streamVersion > 1).map(([id]) => id);
+    const existing = [...byStream].filter(([, list]) => list[0]!.event.streamVersion > 1).map(([id]) => id);
     const stored = new Map<string, { state: unknown; version: number }>();
     if (existing.length > 0) {
       const rows = await q<{ stream_id: string; version: bigint; state: unknown }[]>`
@@ -78,21 +89,36 @@ export class AggregateProjection implements Projection {
       for (const r of rows) stored.set(r.stream_id, { state: decodeState(r.state), version: Number(r.version) });
     }
     const states: { stream_id: string; version: number; state: unknown }[] = [];
-    const gone: string[] = [];
-    const current: ReturnType<typeof toRow>[] = [];
+    const gone: { stream_id: string; kind: string; id: string }[] = [];
+    const current = new Map<string, ReturnType<typeof toRow>>();
+    const claims: Claim[] = [];
     const usage = new Map<string, { project: string; resource: QuotaResource; delta: number }>();
     for (const [streamId, list] of byStream) {
       const kind = this.kindOf(streamId)!;
       const before = stored.get(streamId) ?? { state: kind.initialState, version: 0 };
-      let state = before.state;
-      for (const e of list) state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
-      const version = list[list.length - 1]!.streamVersion;
       const oldRows = kind.resources(before.state, before.version);
-      const newRows = kind.resources(state, version);
+      // Every row any intermediate state shows claims its id, so a resource created and deleted
+      // within one batch claims it too: live commands and a rebuild's larger batches agree.
+      // A row keeps the createdAt of the state that first showed it (the upsert leaves
+      // created_at alone), whichever batch that state fell in.
+      const firstSeen = new Map<string, string>(oldRows.map((r) => [rowKey(r), r.createdAt]));
+      let state = before.state;
+      let newRows = oldRows;
+      for (const { event: e, at } of list) {
+        state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
+        newRows = kind.resources(state, e.streamVersion);
+        for (const r of newRows) {
+          if (firstSeen.has(rowKey(r))) continue;
+          firstSeen.set(rowKey(r), r.createdAt);
+          claims.push({ id: r.id, kind: r.kind, stream_id: streamId, at });
+        }
+      }
+      const version = list[list.length - 1]!.event.streamVersion;
       states.push({ stream_id: streamId, version, state: encodeState(state) });
-      const keep = new Set(newRows.map((r) => r.id));
-      for (const r of oldRows) if (!keep.has(r.id)) gone.push(r.id);
-      for (const r of newRows) current.push(toRow(streamId, r));
+      const keep = new Set(newRows.map(rowKey));
+      for (const r of oldRows) if (!keep.has(rowKey(r))) gone.push({ stream_id: streamId, kind: r.kind, id: r.id });
+      // One row per key even if a state lists an object twice: an upsert may touch a row only once.
+      for (const r of newRows) current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
       for (const [rows, sign] of [[oldRows, -1], [newRows, 1]] as const) {
         for (const r of rows) {
           const resource = QUOTA_OF[r.kind];
@@ -104,23 +130,56 @@ export class AggregateProjection implements Projection {
         }
       }
     }
+    await this.claimIds(q, claims);
     await q`insert into rm_aggregates (stream_id, version, state)
             select x.stream_id, x.version, x.state from jsonb_to_recordset(${q.json(states as never)}::jsonb) as x(stream_id text, version bigint, state jsonb)
             on conflict (stream_id) do update set version = excluded.version, state = excluded.state`;
-    if (gone.length > 0) await q`delete from rm_resources where id = any(${gone}::uuid[])`;
-    if (current.length > 0) {
+    if (gone.length > 0) {
+      await q`delete from rm_resources r using jsonb_to_recordset(${q.json(gone as never)}::jsonb) as x(stream_id text, kind text, id uuid)
+               where r.stream_id = x.stream_id and r.kind = x.kind and r.id = x.id`;
+    }
+    if (current.size > 0) {
       await q`
         insert into rm_resources (id, kind, stream_id, project_id, name, tags, network_id, revision, created_at, updated_at, doc)
         select x.id, x.kind, x.stream_id, x.project_id, x.name, array(select jsonb_array_elements_text(x.tags)), x.network_id,
                x.revision, x.created_at, x.updated_at, x.doc
-          from jsonb_to_recordset(${q.json(current as never)}::jsonb) as x(id uuid, kind text, stream_id text, project_id text, name text,
+          from jsonb_to_recordset(${q.json([...current.values()] as never)}::jsonb) as x(id uuid, kind text, stream_id text, project_id text, name text,
                tags jsonb, network_id uuid, revision bigint, created_at timestamptz, updated_at timestamptz, doc jsonb)
-        on conflict (id) do update set kind = excluded.kind, project_id = excluded.project_id, name = excluded.name, tags = excluded.tags,
+        on conflict (stream_id, kind, id) do update set project_id = excluded.project_id, name = excluded.name, tags = excluded.tags,
           network_id = excluded.network_id, revision = excluded.revision, updated_at = excluded.updated_at, doc = excluded.doc`;
     }
     // Sorted so concurrent transactions take the usage row locks in one order (no deadlock).
     for (const u of [...usage.values()].filter((x) => x.delta !== 0).sort((a, b) => (a.project + a.resource < b.project + b.resource ? -1 : 1))) {
       await this.moveUsage(q, u.project, u.resource, u.delta);
+    }
+  }
+
+  /**
+   * Claims each id for the (kind, stream) that first shows it; the registry is keyed by id alone,
+   * so no two resources of any kinds or projects can ever hold one. A concurrent claim of the same
+   * id waits for the other transaction, and the check after it (a new statement, so a new
+   * snapshot) sees its claim. The answer names neither the holder's kind nor its project.
+   */
+  private async claimIds(q: Queryable, claims: readonly Claim[]): Promise<void> {
+    if (claims.length === 0) return;
+    const sorted = [...claims].sort((a, b) => a.at - b.at);
+    const taken = await q<{ id: string; kind: string; stream_id: string }[]>`
+      insert into rm_resource_ids (id, kind, stream_id)
+      select x.id, x.kind, x.stream_id from jsonb_to_recordset(${q.json(sorted as never)}::jsonb) as x(id uuid, kind text, stream_id text, at int)
+       order by x.at
+      on conflict (id) do nothing
+      returning id, kind, stream_id`;
+    if (this.options.replaying || taken.length === claims.length) return;
+    const mine = new Set(taken.map((t) => `${t.stream_id}\u0000${rowKey(t)}`));
+    const rest = sorted.filter((c) => !mine.has(`${c.stream_id}\u0000${rowKey(c)}`));
+    const holders = await q<{ id: string; kind: string; stream_id: string }[]>`
+      select id, kind, stream_id from rm_resource_ids where id = any(${rest.map((c) => c.id)}::uuid[])`;
+    const holder = new Map(holders.map((h) => [h.id, h]));
+    for (const c of rest) {
+      const h = holder.get(c.id.toLowerCase());
+      if (h && (h.stream_id !== c.stream_id || h.kind !== c.kind)) {
+        throw new DomainFailure(domainError('ResourceIdInUse', `Unable to create the resource: the id ${c.id} is already in use.`, { details: { id: c.id } }));
+      }
     }
   }
 
@@ -131,7 +190,10 @@ export class AggregateProjection implements Projection {
         on conflict (project_id, resource) do update set used = rm_quota_usage.used + ${delta}
         returning used)
       select u.used, (select max_count from rm_quota_limits where project_id = ${project} and resource = ${resource}) as max_count from u`;
-    if (delta <= 0 || this.options.enforceQuotas === false) return;
+    // A count back at zero leaves no row, as a rebuild whose batch saw the create and the delete
+    // leaves none: the read model must not depend on how the log was batched.
+    if (row!.used === 0) await q`delete from rm_quota_usage where project_id = ${project} and resource = ${resource} and used = 0`;
+    if (delta <= 0 || this.options.replaying) return;
     const max = row!.max_count ?? DEFAULT_QUOTAS[resource];
     if (max >= 0 && row!.used > max) {
       throw new DomainFailure(domainError('OverQuota', `Quota exceeded for resources: ['${resource}'].`, { details: { resource, limit: max } }));
@@ -139,6 +201,6 @@ export class AggregateProjection implements Projection {
   }
 
   async reset(q: Queryable): Promise<void> {
-    await q`truncate rm_aggregates, rm_resources, rm_quota_usage`;
+    await q`truncate rm_aggregates, rm_resources, rm_quota_usage, rm_resource_ids`;
   }
 }

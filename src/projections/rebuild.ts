@@ -135,7 +135,7 @@ function quote(ident: string): string {
 }
 
 /** A stable digest of every read-model table: a rebuild from the log must give the same one. */
-export async function readModelChecksum(sql: Sql): Promise<{ digest: string; tables: Record<string, string> }> {
+export async function readModelChecksum(sql: Queryable): Promise<{ digest: string; tables: Record<string, string> }> {
   const tables = await sql<{ table_name: string }[]>`
     select table_name from information_schema.tables where table_schema = current_schema() and table_name like 'rm\\_%' order by table_name`;
   const out: Record<string, string> = {};

@@ -38,7 +38,7 @@ describe('correctness under load (HTTP, real PostgreSQL)', () => {
     expect(listed.ports.totalCount).toBe(201);
 
     const before = await readModelChecksum(api.services.sql);
-    const replayed = await rebuildProjections(api.db.sql, api.services.store, inlineProjections(new AggregateProjection(aggregateKinds(), { enforceQuotas: false })));
+    const replayed = await rebuildProjections(api.db.sql, api.services.store, inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true })));
     expect(replayed).toBeGreaterThan(200);
     const after = await readModelChecksum(api.services.sql);
     expect(after.tables).toEqual(before.tables);

@@ -250,7 +250,7 @@ describe('load balancers over GraphQL', () => {
     const own = (await subnetFor(b, '10.24.0.0/24')).subnet;
     const bLb = await ok(b, 'createLoadBalancer', { vipSubnetId: own.id }, 'loadBalancer');
     const hijack = await mutate(b, 'createListener', { id: listener.uuid, loadBalancerId: bLb.id, protocol: 'TCP', protocolPort: 22 }, 'listener');
-    expect(hijack.code).toBe('IDAlreadyExists');
+    expect(hijack.code).toBe('ResourceIdInUse');
     expect((await api.gql(a, `query($id: ID!) { node(id: $id) { ... on Listener { protocolPort } } }`, { id: listener.id })).node).toEqual({ protocolPort: 22 });
     // admins see everything
     expect((await api.gql(api.adminToken, `query($id: ID!) { node(id: $id) { id } }`, { id: lb.id })).node).toEqual({ id: lb.id });

@@ -9,6 +9,7 @@ import { builder } from './builder.js';
  */
 export const ERROR_CODES = [
   'InvalidInput', 'BadRequest', 'PolicyNotAuthorized', 'OverQuota', 'RevisionNumberConstraintFailed', 'ConcurrentModification',
+  'ResourceIdInUse',
   'ProjectNotFound', 'ProjectAlreadyExists', 'TokenNotFound',
   'NetworkNotFound', 'NetworkInUse', 'NetworkAlreadyExists', 'NoNetworkAvailable', 'SegmentInUse', 'NetworkMTUSubnetConflict',
   'SubnetNotFound', 'SubnetInUse', 'SubnetAlreadyExists', 'GatewayConflictWithAllocationPools', 'GatewayIpInUse', 'OverlappingAllocationPools',

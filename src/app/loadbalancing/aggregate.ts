@@ -61,17 +61,6 @@ export async function loadOwnLoadBalancer(s: Services, tx: Tx, actor: Actor, tar
   return owner !== undefined && !actor.isAdmin && owner !== actor.projectId ? null : lb;
 }
 
-/**
- * rm_resources is keyed by id across all kinds, so a client-chosen child id must not be one that
- * another stream already shows (it would overwrite that row).
- */
-export async function idFreeFor(tx: Tx, id: string, streamId: string): Promise<DomainError | null> {
-  const [row] = await tx<{ stream_id: string }[]>`select stream_id from rm_resources where id = ${id}`;
-  return row && row.stream_id !== streamId
-    ? domainError('IDAlreadyExists', `Already an entity with that specified id: ${id}.`, { details: { id } })
-    : null;
-}
-
 export interface BuildContext {
   readonly state: LoadBalancerState;
   readonly loadBalancerId: string;
@@ -80,7 +69,8 @@ export interface BuildContext {
 
 /**
  * Runs one command against the load balancer a target belongs to and answers `result` (the id of
- * the object the caller wants back). `newIds` are client-chosen ids the command may create.
+ * the object the caller wants back). A client-chosen id another resource holds is refused where
+ * every create's is: the read model's id registry (ResourceIdInUse).
  */
 export function changeLoadBalancer(
   s: Services,
@@ -88,15 +78,11 @@ export function changeLoadBalancer(
   target: Target,
   metadata: EventMetadata,
   build: (c: BuildContext) => LoadBalancerCommand,
-  options: { readonly result: string; readonly newIds?: readonly string[] },
+  options: { readonly result: string },
 ): Promise<CommandOutcome<string>> {
   return s.runtime.execute(metadata, async (tx) => {
     const lb = await loadOwnLoadBalancer(s, tx, actor, target);
     if (!lb) return targetNotFound(target);
-    for (const id of options.newIds ?? []) {
-      const taken = await idFreeFor(tx, id, lb.streamId);
-      if (taken) return taken;
-    }
     const append: PlannedAppend | DomainError = decideAppend(
       loadBalancerDecider, lb.loaded, lb.streamId, build({ state: lb.loaded.state, loadBalancerId: lb.id, now: new Date().toISOString() }),
     );

@@ -27,9 +27,7 @@ export type ListenerChanges = Fields<UpdateListener, 'listenerId'>;
 export function createListener(s: Services, actor: Actor, input: ListenerInput, metadata: EventMetadata) {
   const id = newId(input.id);
   const { id: _id, loadBalancerId, ...fields } = input;
-  return changeLoadBalancer(s, actor, { loadBalancerId }, metadata, (c) => ({ ...fields, type: 'CreateListener', loadBalancerId: c.loadBalancerId, listenerId: id, now: c.now }), {
-    result: id, newIds: [id],
-  });
+  return changeLoadBalancer(s, actor, { loadBalancerId }, metadata, (c) => ({ ...fields, type: 'CreateListener', loadBalancerId: c.loadBalancerId, listenerId: id, now: c.now }), { result: id });
 }
 
 export function updateListener(s: Services, actor: Actor, id: string, changes: ListenerChanges, expectedRevision: number | undefined, metadata: EventMetadata) {
@@ -55,9 +53,7 @@ export function createPool(s: Services, actor: Actor, input: PoolInput, metadata
   if (loadBalancerId) target = { loadBalancerId };
   else if (fields.listenerId) target = { kind: 'listener', id: fields.listenerId };
   else return Promise.resolve({ ok: false, error: domainError('InvalidInput', 'Invalid input for loadBalancerId. Reason: a pool needs a loadBalancerId or a listenerId.', { field: ['loadBalancerId'] }) });
-  return changeLoadBalancer(s, actor, target, metadata, (c) => ({ ...fields, type: 'CreatePool', loadBalancerId: c.loadBalancerId, poolId: id, now: c.now }), {
-    result: id, newIds: [id],
-  });
+  return changeLoadBalancer(s, actor, target, metadata, (c) => ({ ...fields, type: 'CreatePool', loadBalancerId: c.loadBalancerId, poolId: id, now: c.now }), { result: id });
 }
 
 export function updatePool(s: Services, actor: Actor, id: string, changes: PoolChanges, expectedRevision: number | undefined, metadata: EventMetadata) {
@@ -78,9 +74,7 @@ export type MemberChanges = Fields<UpdateMember, 'poolId' | 'memberId'>;
 export function addMember(s: Services, actor: Actor, input: MemberInput, metadata: EventMetadata) {
   const id = newId(input.id);
   const { id: _id, poolId, ...spec } = input;
-  return changeLoadBalancer(s, actor, { kind: 'pool', id: poolId }, metadata, (c) => ({ ...spec, type: 'AddMember', loadBalancerId: c.loadBalancerId, poolId, memberId: id, now: c.now }), {
-    result: id, newIds: [id],
-  });
+  return changeLoadBalancer(s, actor, { kind: 'pool', id: poolId }, metadata, (c) => ({ ...spec, type: 'AddMember', loadBalancerId: c.loadBalancerId, poolId, memberId: id, now: c.now }), { result: id });
 }
 
 /** The member's pool comes from the aggregate: an unknown member then gets the decider's MemberNotFound. */
@@ -105,7 +99,7 @@ export function replacePoolMembers(
   const withIds = members.map((m) => ({ ...m, id: newId(m.id) }));
   return changeLoadBalancer(s, actor, { kind: 'pool', id: poolId }, metadata, (c) => ({
     type: 'ReplacePoolMembers', loadBalancerId: c.loadBalancerId, poolId, members: withIds, now: c.now, ...revision(expectedRevision),
-  }), { result: poolId, newIds: members.flatMap((m, i) => (m.id ? [withIds[i]!.id] : [])) });
+  }), { result: poolId });
 }
 
 export type HealthMonitorInput = Fields<CreateHealthMonitor, 'healthMonitorId'> & { readonly id?: string };
@@ -116,7 +110,7 @@ export function createHealthMonitor(s: Services, actor: Actor, input: HealthMoni
   const { id: _id, ...fields } = input;
   return changeLoadBalancer(s, actor, { kind: 'pool', id: input.poolId }, metadata, (c) => ({
     ...fields, type: 'CreateHealthMonitor', loadBalancerId: c.loadBalancerId, healthMonitorId: id, now: c.now,
-  }), { result: id, newIds: [id] });
+  }), { result: id });
 }
 
 export function updateHealthMonitor(s: Services, actor: Actor, id: string, changes: HealthMonitorChanges, expectedRevision: number | undefined, metadata: EventMetadata) {

@@ -5,7 +5,7 @@ import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend } from '../command-runtime.js';
 import { decideAppend, type Actor } from '../plan.js';
 import type { Services } from '../services.js';
-import { changeLoadBalancer, idFreeFor, loadOwnLoadBalancer, lockLoadBalancer, targetNotFound } from './aggregate.js';
+import { changeLoadBalancer, loadOwnLoadBalancer, lockLoadBalancer, targetNotFound } from './aggregate.js';
 import { planReleaseVip, planVip, requestedVip, type VipRequest } from './vip.js';
 
 export type LoadBalancerInput = Omit<CreateLoadBalancer, 'type' | 'loadBalancerId' | 'project' | 'vip' | 'now'> & VipRequest & { readonly id?: string };
@@ -26,8 +26,6 @@ export function createLoadBalancer(s: Services, actor: Actor, input: LoadBalance
     const appends: PlannedAppend[] = [];
     let vip = existing ? requestedVip(existing.vip, request) : null;
     if (!vip) {
-      const taken = await idFreeFor(tx, id, lb.streamId);
-      if (taken) return taken;
       const planned = await planVip(s, tx, actor, id, request, now);
       if (isDomainError(planned)) return planned;
       if (planned.append) appends.push(planned.append);

@@ -48,7 +48,7 @@ export async function rebuildReadModel(
   onProgress: (done: number, total: number) => void = () => {},
   options: { batchSize?: number; restart?: boolean } = {},
 ): Promise<number> {
-  const projections = inlineProjections(new AggregateProjection(aggregateKinds(), { enforceQuotas: false }));
+  const projections = inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true }));
   const owner = connect(s.ownerUrl, { max: 1 });
   try {
     return await rebuildProjections(owner, s.store, projections, (p) => onProgress(p.events, p.total), options.batchSize, { restart: options.restart });

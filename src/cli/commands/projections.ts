@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { aggregateKinds } from '../../app/registry.js';
+import { inlineProjections } from '../../app/bootstrap.js';
+import { AggregateProjection } from '../../projections/aggregate-projection.js';
 import { readModelChecksum } from '../../projections/rebuild.js';
+import { readModelDrift, verifyReadModel } from '../../projections/verify.js';
 import { decodeCursor, encodeCursor } from '../../store/cursor.js';
 import { visibleHead } from '../../audit/log-rows.js';
 import { withServices } from '../context.js';
@@ -47,7 +50,8 @@ export function projectionsCommands(program: Command): void {
     .command('status')
     .description('where the log is, how far each checkpointed consumer is behind it, and whether the inline read model matches every stream')
     .option('--json', 'as JSON')
-    .action(async (o: { json?: boolean }) =>
+    .option('--verify', 'also replay the whole log in a rolled-back transaction and compare checksums (writers wait, as for a rebuild)')
+    .action(async (o: { json?: boolean; verify?: boolean }) =>
       withServices(async (s) => {
         const sql = s.sql;
         const head = await visibleHead(sql);
@@ -61,21 +65,31 @@ export function projectionsCommands(program: Command): void {
           lags.push({ name: c.name, cursor: c.position, behind: Number(lag!.n), updatedAt: c.updated_at.toISOString() });
         }
         // Inline projections commit with the append, so they cannot lag; a mismatch means the read
-        // model was edited or is from another log (rebuild it).
-        const types = [...new Set(aggregateKinds().map((k) => k.streamType))];
-        const [drift] = await sql<{ n: bigint }[]>`
-          select count(*) as n from nl_streams st left join rm_aggregates a on a.stream_id = st.stream_id
-           where st.stream_type = any(${types}::text[]) and a.version is distinct from st.version`;
+        // model was edited or is from another log (rebuild it). Versions alone miss a row that
+        // another stream overwrote, so the rows are checked against the stored states too.
+        const drift = await readModelDrift(sql, aggregateKinds());
+        const verified = o.verify ? await verifyReadModel(sql, s.store, inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true }))) : null;
+        const inStep = drift.streamsOutOfStep === 0 && drift.rowsOutOfStep === 0 && (verified?.differing.length ?? 0) === 0;
+        if (!inStep) process.exitCode = 1;
         const status = {
           head: head ? encodeCursor(head) : null,
           events: Number(counts!.events),
           streams: Number(counts!.streams),
-          inline: { projections: ['tenancy', 'aggregates', 'networking', 'routing'], streamsOutOfStep: Number(drift!.n) },
+          inline: {
+            projections: ['tenancy', 'aggregates', 'networking', 'routing'], ...drift,
+            ...(verified ? { verified: { live: verified.live, replayed: verified.replayed, tablesDiffering: verified.differing } } : {}),
+          },
           checkpoints: lags,
         };
         if (o.json) return console.log(JSON.stringify(status, null, 2));
         console.log(`log head ${status.head ?? '(empty)'}: ${status.events} events in ${status.streams} streams`);
-        console.log(`inline read model (written in each append's transaction): ${status.inline.streamsOutOfStep === 0 ? 'in step with every stream' : `${status.inline.streamsOutOfStep} streams out of step: run \`netledger projections rebuild\``}`);
+        const problems = [
+          ...(drift.streamsOutOfStep > 0 ? [`${drift.streamsOutOfStep} streams out of step`] : []),
+          ...(drift.rowsOutOfStep > 0 ? [`${drift.rowsOutOfStep} resource rows unlike their streams' states`] : []),
+          ...(verified && verified.differing.length > 0 ? [`tables unlike a replay of the log: ${verified.differing.join(', ')}`] : []),
+        ];
+        const checked = verified ? 'every stream, its rows, and a replay of the log' : 'every stream and its rows';
+        console.log(`inline read model (written in each append's transaction): ${inStep ? `in step with ${checked}` : `${problems.join('; ')}: run \`netledger projections rebuild\``}`);
         if (lags.length === 0) console.log('no checkpointed consumers');
         for (const l of lags) console.log(`  ${l.name.padEnd(32)} ${l.behind === 0 ? 'caught up' : `${l.behind} events behind`}  (saved ${l.updatedAt})`);
       }, { quietLog: true }),

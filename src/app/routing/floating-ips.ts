@@ -5,7 +5,7 @@ import {
   floatingIpDecider, floatingIpStreamId,
   type AssociationFacts, type FloatingAddressAllocation, type FloatingIp, type FloatingIpCommand,
 } from '../../domain/floating-ip/index.js';
-import { ipVersionOf } from '../../domain/ipam/index.js';
+import { ipVersionOf, normaliseIp } from '../../domain/ipam/index.js';
 import { DeviceOwner, type Port } from '../../domain/port/index.js';
 import type { Router } from '../../domain/router/index.js';
 import type { EventMetadata } from '../../store/types.js';
@@ -107,9 +107,13 @@ export function createFloatingIp(s: Services, actor: Principal, input: FloatingI
     if (!network) return notFound('Network', input.floatingNetworkId);
     const loaded = await s.aggregates.load<Lifecycle<FloatingIp>>(tx, floatingIpStreamId(id));
     const wellFormed = input.floatingIpAddress === undefined || ipVersionOf(input.floatingIpAddress) === 4;
+    // A member naming an address is refused by the decider; allocating first would tell it whether the address is free.
+    const mayChoose = input.floatingIpAddress === undefined || actor.isAdmin;
+    const gatewayIps = network.external ? (await subnetsOf(s, tx, network)).flatMap((x) => (x.gatewayIp ? [x.gatewayIp] : [])) : [];
+    const onGateway = input.floatingIpAddress !== undefined && gatewayIps.some((g) => normaliseIp(g) === normaliseIp(input.floatingIpAddress!));
     let allocation: FloatingAddressAllocation = { kind: 'exhausted' };
     const appends: PlannedAppend[] = [];
-    if (loaded.state.status === 'initial' && network.external && wellFormed) {
+    if (loaded.state.status === 'initial' && network.external && wellFormed && mayChoose && !onGateway) {
       const allocated = await allocateAddress(s, tx, network, id, input, now);
       if (isDomainError(allocated)) return allocated;
       allocation = allocated.allocation;
@@ -118,7 +122,7 @@ export function createFloatingIp(s: Services, actor: Principal, input: FloatingI
     const association = input.portId !== undefined && allocation.kind === 'allocated' ? await associationFacts(s, tx, actor, network.id, input.portId, input.fixedIpAddress) : undefined;
     if (isDomainError(association)) return association;
     const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), {
-      type: 'CreateFloatingIp', id, project: actor.projectId, now, network: { id: network.id, external: network.external }, allocation,
+      type: 'CreateFloatingIp', id, project: actor.projectId, isAdmin: actor.isAdmin, gatewayIps, now, network: { id: network.id, external: network.external }, allocation,
       ...pick(input, ['name', 'description', 'tags', 'floatingIpAddress']), ...(association ? { association } : {}),
     });
     if (isDomainError(append)) return append;

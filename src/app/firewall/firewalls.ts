@@ -13,7 +13,7 @@ import { decideAppend } from '../plan.js';
 import { resourceVisibilitySql } from '../../projections/policy-sql.js';
 import type { Services } from '../services.js';
 import { loadOwn, lockRow } from '../routing/own.js';
-import type { Principal } from '../../domain/policy/index.js';
+import { mayReference, type Principal } from '../../domain/policy/index.js';
 
 /**
  * FWaaS v2 commands. Facts the deciders need from other aggregates (visible rules and policies,
@@ -33,7 +33,8 @@ async function visibleIds(tx: Tx, actor: Principal, kind: 'firewall_rule' | 'fir
   return rows.map((r) => r.id);
 }
 
-async function portFacts(tx: Tx, ports: readonly string[] | undefined): Promise<FirewallPortFacts[]> {
+/** The ports a group names; one the actor may not see is reported as not existing, like a missing one. */
+async function portFacts(tx: Tx, actor: Principal, ports: readonly string[] | undefined): Promise<FirewallPortFacts[]> {
   const out: FirewallPortFacts[] = [];
   for (const id of ports ?? []) {
     if (!isUuid(id)) {
@@ -44,7 +45,8 @@ async function portFacts(tx: Tx, ports: readonly string[] | undefined): Promise<
     const [port] = await tx<{ project_id: string; owner: string }[]>`
       select project_id, doc->>'deviceOwner' as owner from rm_resources where id = ${id} and kind = 'port' for update`;
     const [holder] = await tx<{ id: string }[]>`select id from rm_resources where kind = 'firewall_group' and doc->'ports' ? ${id} limit 1`;
-    out.push({ id, exists: Boolean(port), project: port?.project_id ?? '', deviceOwner: port?.owner ?? '', usedByGroup: holder?.id ?? null });
+    const visible = port !== undefined && mayReference(actor, 'port', { project: port.project_id });
+    out.push({ id, exists: visible, project: port?.project_id ?? '', deviceOwner: port?.owner ?? '', usedByGroup: holder?.id ?? null });
   }
   return out;
 }
@@ -207,7 +209,7 @@ export function createFirewallGroup(s: Services, actor: Principal, input: Firewa
     const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
       ...input, type: 'CreateFirewallGroup', id, project: actor.projectId, isAdmin: actor.isAdmin,
       visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [input.ingressFirewallPolicyId, input.egressFirewallPolicyId]),
-      portFacts: await portFacts(tx, input.ports), defaultGroupExists: true, now: now(),
+      portFacts: await portFacts(tx, actor, input.ports), defaultGroupExists: true, now: now(),
     });
     return isDomainError(append) ? append : { appends: [...defaults.appends, append], result: id };
   });
@@ -226,7 +228,7 @@ export function updateFirewallGroup(s: Services, actor: Principal, id: string, c
     const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
       type: 'UpdateFirewallGroup', id, changes, isAdmin: actor.isAdmin,
       visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [changes.ingressFirewallPolicyId, changes.egressFirewallPolicyId]),
-      portFacts: await portFacts(tx, changes.ports), now: now(), ...revision(expectedRevision),
+      portFacts: await portFacts(tx, actor, changes.ports), now: now(), ...revision(expectedRevision),
     });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });

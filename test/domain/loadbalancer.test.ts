@@ -306,6 +306,16 @@ describe('pools', () => {
 });
 
 describe('members', () => {
+  it("take a subnet only when told its CIDR (a subnet the caller may use) and the address is on it", () => {
+    const SUBNET = u(950);
+    const add = (address: string, subnetCidrs: Record<string, string>) =>
+      ({ type: 'AddMember', poolId: POOL, memberId: member(7), address, protocolPort: 80, subnetId: SUBNET, subnetCidrs, now }) as const;
+    when(base(), add('10.0.5.7', {})).thenError('SubnetNotFound', (e) => expect(e.field).toEqual(['subnetId']));
+    when(base(), add('10.0.6.7', { [SUBNET]: '10.0.5.0/24' })).thenError('InvalidInput', (e) => expect(e.field).toEqual(['address']));
+    when(base(), add('10.0.5.7', { [SUBNET]: '10.0.5.0/24' })).then((events) => expect(events[0]).toMatchObject({ type: 'MemberAdded', data: { subnetId: SUBNET } }));
+    when(base(), { type: 'ReplacePoolMembers', poolId: POOL, members: [{ id: member(8), address: '10.0.6.8', protocolPort: 80, subnetId: SUBNET }], subnetCidrs: { [SUBNET]: '10.0.5.0/24' }, now })
+      .thenError('InvalidInput', (e) => expect(e.field).toEqual(['members', '0', 'address']));
+  });
   it('are added with defaults and canonical addresses', () => {
     when(base(), { type: 'AddMember', poolId: POOL, memberId: member(1), address: '2001:DB8::0:1', protocolPort: 80, subnetCidrs: {}, now }).then([
       {

@@ -3,6 +3,7 @@ import { domainError } from '../../domain/errors.js';
 import { QUOTA_RESOURCES, DEFAULT_QUOTAS, type QuotaResource } from '../../domain/project/index.js';
 import { issueToken, revokeToken, setQuota } from '../../app/tenancy.js';
 import { commandMetadata, type Context } from '../context.js';
+import { adminOnly } from '../../domain/policy/index.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 
@@ -12,7 +13,6 @@ interface ProjectRow {
   createdAt: Date;
 }
 
-const policy = (what: string) => domainError('PolicyNotAuthorized', `Only an admin may ${what}.`);
 
 export const ProjectRef = builder.objectRef<ProjectRow>('Project').implement({
   description: 'A tenant. Resources belong to exactly one project.',
@@ -96,7 +96,8 @@ defineMutation('createToken', {
   field: 'token',
   type: IssuedToken,
   run: async (input, ctx) => {
-    if (!ctx.caller.isAdmin) return { ok: false, error: policy('issue tokens') };
+    const refused = adminOnly(ctx.caller, 'create_token');
+    if (refused) return { ok: false, error: refused };
     const r = await issueToken(ctx.services, { project: input.project, role: input.role, ...(input.name ? { name: input.name } : {}) }, commandMetadata(ctx));
     return r.ok ? { ok: true, value: { tokenId: r.tokenId, secret: r.secret, projectId: r.projectId }, cursor: null } : r;
   },
@@ -122,7 +123,8 @@ defineMutation('setQuota', {
   field: 'project',
   type: ProjectRef,
   run: async (input, ctx) => {
-    if (!ctx.caller.isAdmin) return { ok: false, error: policy('set quotas') };
+    const refused = adminOnly(ctx.caller, 'update_quota');
+    if (refused) return { ok: false, error: refused };
     const r = await setQuota(ctx.services, input.projectId, input.resource, input.limit, commandMetadata(ctx));
     if (!r.ok) return r;
     return { ok: true, value: (await projectById(ctx, input.projectId))!, cursor: r.cursor };

@@ -83,10 +83,13 @@ export function mayAttachSubnet(p: Principal, subnet: Owned): boolean {
 }
 
 /**
- * Attributes only an admin may set (Neutron's `*:<attribute>` rules that say rule:admin_only).
- * The key is Neutron's rule name, which is what `PolicyNotAuthorized` reports.
+ * Actions and attributes only an admin may use (Neutron's rules that say rule:admin_only, and
+ * this project's own admin actions: tokens, quotas). The key is the rule name, which is
+ * what `PolicyNotAuthorized` reports.
  */
-export const ADMIN_ONLY_ATTRIBUTES = [
+export const ADMIN_ONLY_RULES = [
+  'create_token',
+  'update_quota',
   'create_network:shared',
   'create_network:router:external',
   'create_network:provider:network_type',
@@ -100,10 +103,10 @@ export const ADMIN_ONLY_ATTRIBUTES = [
   'create_router:external_gateway_info:enable_snat',
   'create_router:external_gateway_info:external_fixed_ips',
 ] as const;
-export type AdminOnlyAttribute = (typeof ADMIN_ONLY_ATTRIBUTES)[number];
+export type AdminOnlyRule = (typeof ADMIN_ONLY_RULES)[number];
 
-/** Null when `p` may set the attribute, else Neutron's 403. */
-export function adminOnly(p: Principal | { readonly isAdmin: boolean }, rule: AdminOnlyAttribute): DomainError | null {
+/** Null when `p` may, else Neutron's 403. */
+export function adminOnly(p: Principal | { readonly isAdmin: boolean }, rule: AdminOnlyRule): DomainError | null {
   return p.isAdmin ? null : policyNotAuthorized(rule);
 }
 

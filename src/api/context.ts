@@ -1,12 +1,12 @@
 import type { Logger } from '../log.js';
 import type { Services } from '../app/services.js';
+import type { Principal } from '../domain/policy/index.js';
 
-export interface Caller {
+/** The principal a bearer token speaks for, with the token's own names for logs and metadata. */
+export interface Caller extends Principal {
   readonly tokenId: string;
   readonly tokenName: string;
-  readonly projectId: string;
   readonly projectName: string;
-  readonly role: 'admin' | 'member';
 }
 
 export interface Context {
@@ -17,10 +17,6 @@ export interface Context {
   readonly log: Logger;
   /** Per-request memo for loaders so one list does not issue a query per row. */
   readonly memo: Map<string, unknown>;
-}
-
-export function isAdmin(ctx: Context): boolean {
-  return ctx.caller.role === 'admin';
 }
 
 export function commandMetadata(ctx: Context) {

@@ -236,4 +236,4 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too large'
   return Buffer.concat(chunks);
 }
 
-const ANONYMOUS: Caller = { tokenId: '', tokenName: '', projectId: '00000000-0000-0000-0000-000000000000', projectName: '', role: 'member' };
+const ANONYMOUS: Caller = { tokenId: '', tokenName: '', projectId: '00000000-0000-0000-0000-000000000000', projectName: '', isAdmin: false };

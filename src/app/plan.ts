@@ -20,9 +20,3 @@ export function after<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, lo
   for (const e of append.events) state = decider.evolve(state, e as E);
   return { state, version: loaded.version + append.events.length };
 }
-
-/** Who is asking: the tenancy facts deciders and visibility rules need. */
-export interface Actor {
-  readonly projectId: string;
-  readonly isAdmin: boolean;
-}

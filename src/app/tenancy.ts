@@ -85,5 +85,5 @@ async function lookupToken(sql: Sql, secretHash: string): Promise<Caller | null>
       from rm_tokens t join rm_projects p on p.id = t.project_id
      where t.secret_hash = ${secretHash} and not t.revoked`;
   if (!row) return null;
-  return { tokenId: row.token_id, tokenName: row.name, role: row.role, projectId: row.project_id, projectName: row.project_name };
+  return { tokenId: row.token_id, tokenName: row.name, isAdmin: row.role === 'admin', projectId: row.project_id, projectName: row.project_name };
 }

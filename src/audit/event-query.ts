@@ -3,7 +3,9 @@ import { aggregateKinds } from '../app/registry.js';
 import { decodeCursor, START } from '../store/cursor.js';
 import { filterSql, type EventFilter } from './event-filter.js';
 import { LOG_COLUMNS, recordedFromRow, type LogRow } from './log-rows.js';
-import { eventVisibilitySql, StreamOwners, type OwnedEvent, type Viewer } from './visibility.js';
+import type { Principal } from '../domain/policy/index.js';
+import { eventVisibilitySql } from '../projections/policy-sql.js';
+import { StreamOwners, type OwnedEvent } from './visibility.js';
 
 export const MAX_EVENTS_PAGE = 1000;
 
@@ -25,7 +27,7 @@ export interface EventPage {
  */
 export async function queryEvents(
   s: Pick<Services, 'sql' | 'store'>,
-  viewer: Viewer,
+  viewer: Principal,
   filter: EventFilter,
   page: { first?: number | null; after?: string | null; last?: number | null; before?: string | null },
 ): Promise<EventPage> {

@@ -5,7 +5,8 @@ import { comparePositions, decodeCursor, type LogPosition } from '../store/curso
 import type { RecordedEvent } from '../store/types.js';
 import { diffDocs, summarize, type FieldChange } from './change-summary.js';
 import { knownStreamTypes } from './event-query.js';
-import { canSee, StreamOwners, type Viewer } from './visibility.js';
+import type { Principal } from '../domain/policy/index.js';
+import { canSee, StreamOwners } from './visibility.js';
 
 export interface HistoryEntry {
   readonly event: RecordedEvent;
@@ -50,13 +51,13 @@ function* foldRows(kind: AggregateKind, events: readonly RecordedEvent[], id: st
   }
 }
 
-async function visibleStream(s: Deps, viewer: Viewer, events: readonly RecordedEvent[]): Promise<boolean> {
+async function visibleStream(s: Deps, viewer: Principal, events: readonly RecordedEvent[]): Promise<boolean> {
   if (events.length === 0) return false;
   const owned = await new StreamOwners(s.sql).annotate([events[0]!]);
   return events.some((event) => canSee(viewer, { event, owner: owned[0]!.owner }));
 }
 
-async function load(s: Deps, viewer: Viewer, id: string): Promise<{ kind: AggregateKind; events: RecordedEvent[]; id: string } | null> {
+async function load(s: Deps, viewer: Principal, id: string): Promise<{ kind: AggregateKind; events: RecordedEvent[]; id: string } | null> {
   const plain = id.toLowerCase();
   const streamId = await streamOfResource(s, plain);
   const kind = streamId ? s.aggregates.kindOf(streamId) : undefined;
@@ -66,7 +67,7 @@ async function load(s: Deps, viewer: Viewer, id: string): Promise<{ kind: Aggreg
 }
 
 /** The resource's changes in order, each with what it changed and a line saying so. */
-export async function resourceHistory(s: Deps, viewer: Viewer, id: string): Promise<{ streamId: string; kind: string; entries: HistoryEntry[] } | null> {
+export async function resourceHistory(s: Deps, viewer: Principal, id: string): Promise<{ streamId: string; kind: string; entries: HistoryEntry[] } | null> {
   const found = await load(s, viewer, id);
   if (!found) return null;
   const entries: HistoryEntry[] = [];
@@ -97,7 +98,7 @@ export function parseAsOf(value: string): AsOf | null {
  * recorded by then), folded from its stream exactly as the read model folds it. `row` is null when
  * it did not exist then.
  */
-export async function resourceAsOf(s: Deps, viewer: Viewer, id: string, asOf: AsOf): Promise<{ row: ResourceRow | null; last: RecordedEvent | null } | null> {
+export async function resourceAsOf(s: Deps, viewer: Principal, id: string, asOf: AsOf): Promise<{ row: ResourceRow | null; last: RecordedEvent | null } | null> {
   const found = await load(s, viewer, id);
   if (!found) return null;
   const upTo = found.events.filter((e) =>

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/sql.js';
+import { maySeeEvent, type Principal } from '../domain/policy/index.js';
 import { streamType } from '../store/event-store.js';
 import type { RecordedEvent } from '../store/types.js';
 
@@ -17,35 +18,13 @@ export interface OwnedEvent {
   readonly owner: StreamOwner;
 }
 
-export interface Viewer {
-  readonly projectId: string;
-  readonly role: 'admin' | 'member';
-}
-
 const NOBODY: StreamOwner = { project: null, shared: false, external: false };
 const PROJECT_PREFIX = 'project-';
 
-/**
- * Who may see an event: admins all; members the events of their own project (recorded under it,
- * or on a stream their project owns), and the events of shared or external networks.
- * `eventVisibilitySql` is the same rule for queries over the log.
- */
-export function canSee(viewer: Viewer, e: OwnedEvent): boolean {
-  if (viewer.role === 'admin') return true;
-  if (e.event.metadata.project === viewer.projectId) return true;
-  if (e.owner.project === viewer.projectId) return true;
-  return streamType(e.event.streamId) === 'network' && (e.owner.shared || e.owner.external);
-}
-
-/** `canSee` as SQL over `nl_events e`. */
-export function eventVisibilitySql(sql: Sql, viewer: Viewer) {
-  if (viewer.role === 'admin') return sql`true`;
-  const p = viewer.projectId;
-  return sql`(e.metadata->>'project' = ${p}
-    or e.stream_id = ${PROJECT_PREFIX + p}
-    or exists (select 1 from nl_events f where f.stream_id = e.stream_id and f.stream_version = 1 and f.data->>'project' = ${p})
-    or (e.stream_id like 'network-%' and exists (select 1 from rm_resources n where n.stream_id = e.stream_id and n.kind = 'network'
-          and ((n.doc->>'shared')::boolean or (n.doc->>'external')::boolean))))`;
+/** May the principal see this event? The rule is `maySeeEvent` in `domain/policy`; this only supplies the facts. */
+export function canSee(p: Principal, e: OwnedEvent): boolean {
+  const owner = e.owner.project === null ? null : { project: e.owner.project, shared: e.owner.shared, external: e.owner.external };
+  return maySeeEvent(p, { recordedBy: e.event.metadata.project, streamKind: streamType(e.event.streamId), owner });
 }
 
 /** The owner of a stream as SQL over `nl_events e` (for filters by project). */

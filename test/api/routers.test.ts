@@ -105,9 +105,10 @@ describe('routers and floating IPs over GraphQL', () => {
     expect((await fipOp(t, 'associateFloatingIp', { id: f1.id, portId: info.portId })).code).toBe('PortNotFound');
     const assoc = await fipOp(t, 'associateFloatingIp', { id: f1.id, portId: vm.id });
     expect(assoc.floatingIp).toMatchObject({ portId: vm.uuid, fixedIpAddress: vm.fixedIps[0].ipAddress, routerId: router.uuid, status: 'DOWN' });
-    const f2 = (await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: '203.0.113.200' })).floatingIp;
-    expect(f2.floatingIpAddress).toBe('203.0.113.200');
-    expect((await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: '203.0.113.200' })).code).toBe('IpAddressAlreadyAllocated');
+    // Only an admin picks the address (Neutron's create_floatingip:floating_ip_address is admin-only).
+    expect((await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: '203.0.113.200' })).code).toBe('PolicyNotAuthorized');
+    const f2 = (await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id })).floatingIp;
+    expect((await fipOp(api.adminToken, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: f2.floatingIpAddress })).code).toBe('IpAddressAlreadyAllocated');
     expect((await fipOp(t, 'associateFloatingIp', { id: f2.id, portId: vm.id })).code).toBe('FloatingIPPortAlreadyAssociated');
 
     // What the association depends on cannot go away.
@@ -139,9 +140,9 @@ describe('routers and floating IPs over GraphQL', () => {
     expect((await del(api.adminToken, 'deleteNetwork', pub.network.id)).code).toBe('NetworkInUse');
     for (const f of [f1, f2]) expect((await del(t, 'deleteFloatingIp', f.id)).__typename).toBe('DeleteFloatingIpSuccess');
     expect((await portsOn(api.adminToken, pub.network.uuid, 'network:floatingip')).totalCount).toBe(0);
-    const again = await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: '203.0.113.200' });
-    expect(again.floatingIp.floatingIpAddress).toBe('203.0.113.200');
-    expect((await del(t, 'deleteFloatingIp', again.floatingIp.id)).__typename).toBe('DeleteFloatingIpSuccess');
+    const again = await fipOp(api.adminToken, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: f2.floatingIpAddress });
+    expect(again.floatingIp.floatingIpAddress).toBe(f2.floatingIpAddress);
+    expect((await del(api.adminToken, 'deleteFloatingIp', again.floatingIp.id)).__typename).toBe('DeleteFloatingIpSuccess');
     expect((await del(t, 'deletePort', vm2.id)).__typename).toBe('DeletePortSuccess');
     expect((await del(t, 'deleteSubnet', priv.subnet.id)).__typename).toBe('DeleteSubnetSuccess');
     expect((await del(api.adminToken, 'deleteNetwork', pub.network.id)).__typename).toBe('DeleteNetworkSuccess');

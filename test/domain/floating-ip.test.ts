@@ -32,6 +32,8 @@ const createCmd: CreateFloatingIp = {
   type: 'CreateFloatingIp',
   id: FIP,
   project: 'p1',
+  isAdmin: false,
+  gatewayIps: ['203.0.113.1'],
   network: { id: EXT_NET, external: true },
   allocation: { kind: 'allocated', address: '203.0.113.20', subnetId: EXT_SUB, portId: FIP_PORT },
   now: T0,
@@ -75,14 +77,31 @@ describe('floating IP create', () => {
       .when({ ...createCmd, network: { id: NET, external: false } })
       .thenError('BadRequest', (e) => expect(e.message).toContain(`Network ${NET} is not a valid external network`));
   });
+  it('lets only an admin choose the address (create_floatingip:floating_ip_address)', () => {
+    given()
+      .when({ ...createCmd, floatingIpAddress: '203.0.113.20' })
+      .thenError('PolicyNotAuthorized', (e) => expect(e.message).toBe('(rule:create_floatingip:floating_ip_address) is disallowed by policy'));
+  });
+  it('refuses the policy first, before saying anything about the address or the network', () => {
+    given().when({ ...createCmd, floatingIpAddress: '203.0.113.1', network: { id: NET, external: false } }).thenError('PolicyNotAuthorized');
+  });
+  it('never takes a subnet gateway address, not even for an admin', () => {
+    given()
+      .when({ ...createCmd, isAdmin: true, floatingIpAddress: '203.0.113.1', allocation: { kind: 'exhausted' } })
+      .thenError('BadRequest', (e) => expect(e.field).toEqual(['floatingIpAddress']));
+    given()
+      .when({ ...createCmd, allocation: { kind: 'allocated', address: '203.0.113.1', subnetId: EXT_SUB, portId: FIP_PORT } })
+      .thenError('BadRequest');
+  });
   it('answers ExternalIpAddressExhausted when no address is left', () => {
     given().when({ ...createCmd, allocation: { kind: 'exhausted' } }).thenError('ExternalIpAddressExhausted');
   });
-  it('takes a requested address and refuses a malformed one', () => {
-    given().when({ ...createCmd, floatingIpAddress: '203.0.113.20' }).then([created]);
-    given().when({ ...createCmd, floatingIpAddress: '203.0.113.999' }).thenError('InvalidInput');
-    given().when({ ...createCmd, floatingIpAddress: '2001:db8::5' }).thenError('InvalidInput');
-    given().when({ ...createCmd, floatingIpAddress: '203.0.113.21' }).thenError('InvalidInput');
+  it('takes a requested address (admin) and refuses a malformed one', () => {
+    const asAdmin = { ...createCmd, isAdmin: true };
+    given().when({ ...asAdmin, floatingIpAddress: '203.0.113.20' }).then([created]);
+    given().when({ ...asAdmin, floatingIpAddress: '203.0.113.999' }).thenError('InvalidInput');
+    given().when({ ...asAdmin, floatingIpAddress: '2001:db8::5' }).thenError('InvalidInput');
+    given().when({ ...asAdmin, floatingIpAddress: '203.0.113.21' }).thenError('InvalidInput');
   });
   it('may associate on create', () => {
     given()

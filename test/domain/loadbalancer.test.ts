@@ -54,6 +54,7 @@ const addMember = (n: number, extra: Partial<{ weight: number; adminStateUp: boo
   type: 'AddMember',
   poolId: POOL,
   memberId: member(n),
+  subnetCidrs: {},
   address: `10.0.1.${n}`,
   protocolPort: 8080,
   ...extra,
@@ -305,8 +306,18 @@ describe('pools', () => {
 });
 
 describe('members', () => {
+  it("take a subnet only when told its CIDR (a subnet the caller may use) and the address is on it", () => {
+    const SUBNET = u(950);
+    const add = (address: string, subnetCidrs: Record<string, string>) =>
+      ({ type: 'AddMember', poolId: POOL, memberId: member(7), address, protocolPort: 80, subnetId: SUBNET, subnetCidrs, now }) as const;
+    when(base(), add('10.0.5.7', {})).thenError('SubnetNotFound', (e) => expect(e.field).toEqual(['subnetId']));
+    when(base(), add('10.0.6.7', { [SUBNET]: '10.0.5.0/24' })).thenError('InvalidInput', (e) => expect(e.field).toEqual(['address']));
+    when(base(), add('10.0.5.7', { [SUBNET]: '10.0.5.0/24' })).then((events) => expect(events[0]).toMatchObject({ type: 'MemberAdded', data: { subnetId: SUBNET } }));
+    when(base(), { type: 'ReplacePoolMembers', poolId: POOL, members: [{ id: member(8), address: '10.0.6.8', protocolPort: 80, subnetId: SUBNET }], subnetCidrs: { [SUBNET]: '10.0.5.0/24' }, now })
+      .thenError('InvalidInput', (e) => expect(e.field).toEqual(['members', '0', 'address']));
+  });
   it('are added with defaults and canonical addresses', () => {
-    when(base(), { type: 'AddMember', poolId: POOL, memberId: member(1), address: '2001:DB8::0:1', protocolPort: 80, now }).then([
+    when(base(), { type: 'AddMember', poolId: POOL, memberId: member(1), address: '2001:DB8::0:1', protocolPort: 80, subnetCidrs: {}, now }).then([
       {
         type: 'MemberAdded',
         data: {
@@ -386,7 +397,7 @@ describe('ReplacePoolMembers', () => {
   const entry = (n: number, extra: Record<string, unknown> = {}) => ({ id: member(n), address: `10.0.1.${n}`, protocolPort: 8080, ...extra });
   it('emits the minimal set: remove the missing, update the changed, add the new', () => {
     const given = history(createLb, httpListener, httpPool, addMember(1), addMember(2), addMember(3, { weight: 4 }));
-    when(given, { type: 'ReplacePoolMembers', poolId: POOL, members: [entry(2), { ...entry(3), id: u(999) }, entry(4)], now: later }).then([
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(2), { ...entry(3), id: u(999) }, entry(4)], now: later }).then([
       { type: 'MemberRemoved', data: { poolId: POOL, memberId: member(1), removedAt: later } },
       // the entry describes the member completely: an omitted weight is the default
       { type: 'MemberUpdated', data: { poolId: POOL, memberId: member(3), changes: { weight: 1 }, updatedAt: later } },
@@ -394,21 +405,21 @@ describe('ReplacePoolMembers', () => {
     ]);
   });
   it('the same list twice is nothing the second time', () => {
-    const c: Cmd = { type: 'ReplacePoolMembers', poolId: POOL, members: [entry(1), entry(2)], now };
+    const c: Cmd = { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1), entry(2)], now };
     when(history(createLb, httpListener, httpPool, c), c).thenNothing();
   });
   it('an empty list removes every member', () => {
     const given = history(createLb, httpListener, httpPool, addMember(1), addMember(2));
-    when(given, { type: 'ReplacePoolMembers', poolId: POOL, members: [], now }).then((e) => expect(e.map((x) => x.type)).toEqual(['MemberRemoved', 'MemberRemoved']));
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [], now }).then((e) => expect(e.map((x) => x.type)).toEqual(['MemberRemoved', 'MemberRemoved']));
   });
   it('rejects duplicates within the list, invalid entries and ids used elsewhere', () => {
     const given = base();
-    when(given, { type: 'ReplacePoolMembers', poolId: POOL, members: [entry(1), { ...entry(1), id: member(2) }], now }).thenError('DuplicateMemberEntry');
-    when(given, { type: 'ReplacePoolMembers', poolId: POOL, members: [entry(1, { weight: 999 })], now }).thenError('InvalidInput', (e) =>
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1), { ...entry(1), id: member(2) }], now }).thenError('DuplicateMemberEntry');
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1, { weight: 999 })], now }).thenError('InvalidInput', (e) =>
       expect(e.field).toEqual(['members', '0', 'weight']),
     );
-    when(given, { type: 'ReplacePoolMembers', poolId: POOL, members: [{ ...entry(1), id: L80 }], now }).thenError('IDAlreadyExists');
-    when(given, { type: 'ReplacePoolMembers', poolId: POOL2, members: [], now }).thenError('PoolNotFound');
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [{ ...entry(1), id: L80 }], now }).thenError('IDAlreadyExists');
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL2, members: [], now }).thenError('PoolNotFound');
   });
   it('20 successive member changes on one pool decide and evolve to exactly the final member set', () => {
     let events = base();
@@ -419,7 +430,7 @@ describe('ReplacePoolMembers', () => {
         // every fifth change is a batch keeping the even-numbered live members with a new weight, plus one new member
         const keep = [...expected.entries()].filter(([, m]) => Number(m.address.split('.')[3]) % 2 === 0);
         const members = [...keep.map(([id, m]) => ({ id, address: m.address, protocolPort: 8080, weight: i })), { id: member(i), address: `10.0.1.${i}`, protocolPort: 8080, weight: i }];
-        c = { type: 'ReplacePoolMembers', poolId: POOL, members, now };
+        c = { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members, now };
         expected.clear();
         for (const m of members) expected.set(m.id, { address: m.address, weight: m.weight });
       } else if (i % 3 === 0 && expected.size > 0) {

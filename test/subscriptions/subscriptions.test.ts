@@ -56,7 +56,7 @@ async function expectedIds(token: string, after: string, filter: EventFilter): P
   const ids: string[] = [];
   let cursor: string | null = after;
   for (;;) {
-    const page = await queryEvents(api.services, { projectId: viewer.project.uuid, role: viewer.role }, filter, { first: 1000, after: cursor });
+    const page = await queryEvents(api.services, { projectId: viewer.project.uuid, isAdmin: viewer.role === 'admin' }, filter, { first: 1000, after: cursor });
     ids.push(...page.events.map((e) => e.event.id));
     if (!page.hasNextPage) return ids;
     cursor = page.events[page.events.length - 1]!.event.cursor;

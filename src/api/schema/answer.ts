@@ -1,12 +1,9 @@
 import { domainError } from '../../domain/errors.js';
 import type { CommandOutcome } from '../../app/command-runtime.js';
-import type { Actor } from '../../app/plan.js';
-import { isAdmin, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import type { MutationOutcome } from './mutation.js';
 import { loadResource, type ResourceRecord } from './resources.js';
 import { builder } from './builder.js';
-
-export const actorOf = (ctx: Context): Actor => ({ projectId: ctx.caller.projectId, isAdmin: isAdmin(ctx) });
 
 /** After a create or update: the resource as the read model now holds it, with the change's cursor. */
 export async function answerResource<D>(ctx: Context, kind: string, typename: string, out: CommandOutcome<string>): Promise<MutationOutcome<ResourceRecord<D>>> {

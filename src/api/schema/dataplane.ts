@@ -1,7 +1,6 @@
 import { createGraphQLError } from 'graphql-yoga';
 import { agentProgress, waitForApplied, type AgentProgress, type AppliedWait } from '../../app/dataplane/applied.js';
 import { InvalidCursorError } from '../../store/cursor.js';
-import { isAdmin } from '../context.js';
 import { builder } from './builder.js';
 
 const DEFAULT_WAIT_MS = 30_000;
@@ -34,7 +33,7 @@ builder.queryFields((t) => ({
     type: [AgentRef],
     description: 'The dataplane agents. Admin only.',
     resolve: async (_r, _a, ctx) => {
-      if (!isAdmin(ctx)) throw createGraphQLError('agents are visible to admins only', { extensions: { code: 'PolicyNotAuthorized' } });
+      if (!ctx.caller.isAdmin) throw createGraphQLError('agents are visible to admins only', { extensions: { code: 'PolicyNotAuthorized' } });
       return agentProgress(ctx.services.sql);
     },
   }),
@@ -46,7 +45,7 @@ builder.queryFields((t) => ({
       const timeout = Math.max(0, Math.min(args.timeoutMs ?? DEFAULT_WAIT_MS, MAX_WAIT_MS));
       try {
         const w = await waitForApplied(ctx.services.sql, args.cursor, timeout);
-        return isAdmin(ctx) ? w : { ...w, pendingHosts: [], agents: [] };
+        return ctx.caller.isAdmin ? w : { ...w, pendingHosts: [], agents: [] };
       } catch (e) {
         if (e instanceof InvalidCursorError) throw createGraphQLError(e.message, { extensions: { code: 'InvalidCursor' } });
         throw e;

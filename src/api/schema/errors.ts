@@ -90,7 +90,7 @@ export function toErrorShape(e: DomainError): ErrorShape {
   return { __typename: known.has(e.code) ? e.code : 'OtherError', code: e.code, message: e.message, field: e.field };
 }
 
-export function validationError(issues: readonly z.core.$ZodIssue[]): ErrorShape {
+export function validationError(issues: readonly Pick<z.core.$ZodIssue, 'path' | 'message'>[]): ErrorShape {
   const list = issues.map((i) => ({ path: i.path.map(String), message: i.message }));
   return {
     __typename: 'InputValidationError',

@@ -5,7 +5,7 @@ import {
 } from '../../app/firewall/firewalls.js';
 import type { FirewallGroup, FirewallPolicy, FirewallRule } from '../../domain/firewall/index.js';
 import { commandMetadata, type Context } from '../context.js';
-import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -54,7 +54,7 @@ resourceNode(FirewallGroupRef, 'firewall_group', 'Ingress and egress policies ap
 }));
 
 async function withDefaultGroup(ctx: Context): Promise<void> {
-  const out = await ensureDefaultFirewallGroup(ctx.services, actorOf(ctx), commandMetadata(ctx));
+  const out = await ensureDefaultFirewallGroup(ctx.services, ctx.caller, commandMetadata(ctx));
   if (!out.ok) ctx.log.warn({ error: out.error }, 'could not create the default firewall group');
 }
 
@@ -108,7 +108,7 @@ defineMutation('createFirewallRule', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...ruleSchema }),
   field: 'firewallRule',
   type: FirewallRuleRef,
-  run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule', await createFirewallRule(ctx.services, actorOf(ctx), clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule', await createFirewallRule(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallRule', {
@@ -118,7 +118,7 @@ defineMutation('updateFirewallRule', {
   field: 'firewallRule',
   type: FirewallRuleRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule',
-    await updateFirewallRule(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallRule'), ruleChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallRule(ctx.services, ctx.caller, parseId(input.id, 'FirewallRule'), ruleChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteFirewallRule', {
@@ -127,7 +127,7 @@ defineMutation('deleteFirewallRule', {
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteFirewallRule(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallRule'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteFirewallRule(ctx.services, ctx.caller, parseId(input.id, 'FirewallRule'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 // ---- policies ----
@@ -141,7 +141,7 @@ defineMutation('createFirewallPolicy', {
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
-    await createFirewallPolicy(ctx.services, actorOf(ctx), { ...(clean(input) as object), firewallRules: ruleIds(input.firewallRules) } as never, commandMetadata(ctx))),
+    await createFirewallPolicy(ctx.services, ctx.caller, { ...(clean(input) as object), firewallRules: ruleIds(input.firewallRules) } as never, commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallPolicy', {
@@ -151,7 +151,7 @@ defineMutation('updateFirewallPolicy', {
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
-    await updateFirewallPolicy(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallPolicy'), { ...changesOf(input), firewallRules: ruleIds(input.firewallRules) } as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallPolicy(ctx.services, ctx.caller, parseId(input.id, 'FirewallPolicy'), { ...changesOf(input), firewallRules: ruleIds(input.firewallRules) } as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('insertFirewallRule', {
@@ -161,7 +161,7 @@ defineMutation('insertFirewallRule', {
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
-    await insertFirewallRule(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallPolicy'), {
+    await insertFirewallRule(ctx.services, ctx.caller, parseId(input.id, 'FirewallPolicy'), {
       ruleId: parseId(input.firewallRuleId, 'FirewallRule'),
       insertBefore: input.insertBefore ? parseId(input.insertBefore, 'FirewallRule') : null,
       insertAfter: input.insertAfter ? parseId(input.insertAfter, 'FirewallRule') : null,
@@ -175,7 +175,7 @@ defineMutation('removeFirewallRule', {
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
-    await removeFirewallRule(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallPolicy'), parseId(input.firewallRuleId, 'FirewallRule'), commandMetadata(ctx))),
+    await removeFirewallRule(ctx.services, ctx.caller, parseId(input.id, 'FirewallPolicy'), parseId(input.firewallRuleId, 'FirewallRule'), commandMetadata(ctx))),
 });
 
 defineMutation('deleteFirewallPolicy', {
@@ -184,7 +184,7 @@ defineMutation('deleteFirewallPolicy', {
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteFirewallPolicy(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallPolicy'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteFirewallPolicy(ctx.services, ctx.caller, parseId(input.id, 'FirewallPolicy'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 // ---- groups ----
@@ -218,7 +218,7 @@ defineMutation('createFirewallGroup', {
   field: 'firewallGroup',
   type: FirewallGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',
-    await createFirewallGroup(ctx.services, actorOf(ctx), { ...(input.id ? { id: input.id } : {}), ...groupChanges(input) } as never, commandMetadata(ctx))),
+    await createFirewallGroup(ctx.services, ctx.caller, { ...(input.id ? { id: input.id } : {}), ...groupChanges(input) } as never, commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallGroup', {
@@ -228,7 +228,7 @@ defineMutation('updateFirewallGroup', {
   field: 'firewallGroup',
   type: FirewallGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',
-    await updateFirewallGroup(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallGroup'), groupChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallGroup(ctx.services, ctx.caller, parseId(input.id, 'FirewallGroup'), groupChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteFirewallGroup', {
@@ -237,5 +237,5 @@ defineMutation('deleteFirewallGroup', {
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteFirewallGroup(ctx.services, actorOf(ctx), parseId(input.id, 'FirewallGroup'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteFirewallGroup(ctx.services, ctx.caller, parseId(input.id, 'FirewallGroup'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });

@@ -7,7 +7,7 @@ import type { Network } from '../../domain/network/index.js';
 import type { Port } from '../../domain/port/index.js';
 import type { Router } from '../../domain/router/index.js';
 import { commandMetadata } from '../context.js';
-import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
@@ -67,7 +67,7 @@ defineMutation('createFloatingIp', {
     const fip = clean({
       ...input, floatingNetworkId: parseId(input.floatingNetworkId, 'Network'), subnetId: input.subnetId ? parseId(input.subnetId, 'Subnet') : undefined, portId: portRef(input.portId),
     });
-    return answerResource(ctx, 'floatingip', 'FloatingIP', await createFloatingIp(ctx.services, actorOf(ctx), fip as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'floatingip', 'FloatingIP', await createFloatingIp(ctx.services, ctx.caller, fip as never, commandMetadata(ctx)));
   },
 });
 
@@ -78,7 +78,7 @@ defineMutation('updateFloatingIp', {
   field: 'floatingIp',
   type: FloatingIpRef,
   run: async (input, ctx) => answerResource(ctx, 'floatingip', 'FloatingIP',
-    await updateFloatingIp(ctx.services, actorOf(ctx), parseId(input.id, 'FloatingIp'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFloatingIp(ctx.services, ctx.caller, parseId(input.id, 'FloatingIp'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('associateFloatingIp', {
@@ -91,7 +91,7 @@ defineMutation('associateFloatingIp', {
   field: 'floatingIp',
   type: FloatingIpRef,
   run: async (input, ctx) => answerResource(ctx, 'floatingip', 'FloatingIP',
-    await associateFloatingIp(ctx.services, actorOf(ctx), parseId(input.id, 'FloatingIp'), parseId(input.portId, 'Port'), undefIfNull(input.fixedIpAddress), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await associateFloatingIp(ctx.services, ctx.caller, parseId(input.id, 'FloatingIp'), parseId(input.portId, 'Port'), undefIfNull(input.fixedIpAddress), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('disassociateFloatingIp', {
@@ -101,7 +101,7 @@ defineMutation('disassociateFloatingIp', {
   field: 'floatingIp',
   type: FloatingIpRef,
   run: async (input, ctx) => answerResource(ctx, 'floatingip', 'FloatingIP',
-    await disassociateFloatingIp(ctx.services, actorOf(ctx), parseId(input.id, 'FloatingIp'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await disassociateFloatingIp(ctx.services, ctx.caller, parseId(input.id, 'FloatingIp'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteFloatingIp', {
@@ -110,5 +110,5 @@ defineMutation('deleteFloatingIp', {
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteFloatingIp(ctx.services, actorOf(ctx), parseId(input.id, 'FloatingIp'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteFloatingIp(ctx.services, ctx.caller, parseId(input.id, 'FloatingIp'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });

@@ -10,7 +10,7 @@ import {
 import type { Port } from '../../domain/port/index.js';
 import type { HealthMonitorDoc, ListenerDoc, LoadBalancerDoc, MemberDoc, PoolDoc } from '../../projections/kinds/loadbalancer-kind.js';
 import { commandMetadata, type Context } from '../context.js';
-import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 import { PortRef } from './networking.js';
@@ -187,7 +187,7 @@ defineMutation('createLoadBalancer', {
       vipNetworkId: input.vipNetworkId ? parseId(input.vipNetworkId, 'Network') : undefined,
       vipPortId: input.vipPortId ? parseId(input.vipPortId, 'Port') : undefined,
     });
-    return answerLb(ctx, createLoadBalancer(ctx.services, actorOf(ctx), lb as never, commandMetadata(ctx)));
+    return answerLb(ctx, createLoadBalancer(ctx.services, ctx.caller, lb as never, commandMetadata(ctx)));
   },
 });
 
@@ -198,7 +198,7 @@ defineMutation('updateLoadBalancer', {
   field: 'loadBalancer',
   type: LoadBalancerRef,
   run: ({ id: lbId, expectedRevision, ...changes }, ctx) =>
-    answerLb(ctx, updateLoadBalancer(ctx.services, actorOf(ctx), parseId(lbId, 'LoadBalancer'), clean(changes) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
+    answerLb(ctx, updateLoadBalancer(ctx.services, ctx.caller, parseId(lbId, 'LoadBalancer'), clean(changes) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteLoadBalancer', {
@@ -208,7 +208,7 @@ defineMutation('deleteLoadBalancer', {
   field: 'deleted',
   type: DeletedRef,
   run: async (input, ctx) =>
-    answerDeleted(await deleteLoadBalancer(ctx.services, actorOf(ctx), parseId(input.id, 'LoadBalancer'), { cascade: undefIfNull(input.cascade), expectedRevision: undefIfNull(input.expectedRevision) }, commandMetadata(ctx))),
+    answerDeleted(await deleteLoadBalancer(ctx.services, ctx.caller, parseId(input.id, 'LoadBalancer'), { cascade: undefIfNull(input.cascade), expectedRevision: undefIfNull(input.expectedRevision) }, commandMetadata(ctx))),
 });
 
 const listenerSettings = {
@@ -231,7 +231,7 @@ defineMutation('createListener', {
   field: 'listener',
   type: ListenerRef,
   run: (input, ctx) =>
-    answerListener(ctx, createListener(ctx.services, actorOf(ctx), clean({ ...input, loadBalancerId: parseId(input.loadBalancerId, 'LoadBalancer'), defaultPoolId: poolIdOf(input.defaultPoolId) }) as never, commandMetadata(ctx))),
+    answerListener(ctx, createListener(ctx.services, ctx.caller, clean({ ...input, loadBalancerId: parseId(input.loadBalancerId, 'LoadBalancer'), defaultPoolId: poolIdOf(input.defaultPoolId) }) as never, commandMetadata(ctx))),
 });
 
 defineMutation('updateListener', {
@@ -242,7 +242,7 @@ defineMutation('updateListener', {
   type: ListenerRef,
   run: ({ id: listenerId, expectedRevision, ...rest }, ctx) => {
     const changes = { ...clean(rest), ...nullable({ ...rest, defaultPoolId: poolIdOf(rest.defaultPoolId) }, ['defaultPoolId']) };
-    return answerListener(ctx, updateListener(ctx.services, actorOf(ctx), parseId(listenerId, 'Listener'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerListener(ctx, updateListener(ctx.services, ctx.caller, parseId(listenerId, 'Listener'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -252,7 +252,7 @@ defineMutation('deleteListener', {
   schema: deleteSchema,
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteListener(ctx.services, actorOf(ctx), parseId(input.id, 'Listener'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteListener(ctx.services, ctx.caller, parseId(input.id, 'Listener'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 const SessionPersistenceInput = builder.inputType('SessionPersistenceInput', {
@@ -281,7 +281,7 @@ defineMutation('createPool', {
       listenerId: input.listenerId ? parseId(input.listenerId, 'Listener') : undefined,
       sessionPersistence: input.sessionPersistence ? clean(input.sessionPersistence) : undefined,
     });
-    return answerPool(ctx, createPool(ctx.services, actorOf(ctx), pool as never, commandMetadata(ctx)));
+    return answerPool(ctx, createPool(ctx.services, ctx.caller, pool as never, commandMetadata(ctx)));
   },
 });
 
@@ -297,7 +297,7 @@ defineMutation('updatePool', {
   run: ({ id: poolId, expectedRevision, ...rest }, ctx) => {
     const persistence = 'sessionPersistence' in rest ? { sessionPersistence: rest.sessionPersistence ? clean(rest.sessionPersistence) : null } : {};
     const changes = { ...clean({ ...rest, sessionPersistence: undefined }), ...persistence };
-    return answerPool(ctx, updatePool(ctx.services, actorOf(ctx), parseId(poolId, 'Pool'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerPool(ctx, updatePool(ctx.services, ctx.caller, parseId(poolId, 'Pool'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -307,7 +307,7 @@ defineMutation('deletePool', {
   schema: deleteSchema,
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deletePool(ctx.services, actorOf(ctx), parseId(input.id, 'Pool'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deletePool(ctx.services, ctx.caller, parseId(input.id, 'Pool'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 const memberSettings = {
@@ -331,7 +331,7 @@ defineMutation('addMember', {
   schema: memberSpec.extend({ poolId: id }),
   field: 'member',
   type: MemberRef,
-  run: ({ poolId, ...spec }, ctx) => answerMember(ctx, addMember(ctx.services, actorOf(ctx), { ...toMemberSpec(spec), poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
+  run: ({ poolId, ...spec }, ctx) => answerMember(ctx, addMember(ctx.services, ctx.caller, { ...toMemberSpec(spec), poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
 });
 
 defineMutation('updateMember', {
@@ -342,7 +342,7 @@ defineMutation('updateMember', {
   type: MemberRef,
   run: ({ id: memberId, expectedRevision, ...rest }, ctx) => {
     const changes = { ...clean(rest), ...nullable(rest, ['monitorAddress', 'monitorPort']) };
-    return answerMember(ctx, updateMember(ctx.services, actorOf(ctx), parseId(memberId, 'Member'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerMember(ctx, updateMember(ctx.services, ctx.caller, parseId(memberId, 'Member'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -352,7 +352,7 @@ defineMutation('removeMember', {
   schema: deleteSchema,
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await removeMember(ctx.services, actorOf(ctx), parseId(input.id, 'Member'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await removeMember(ctx.services, ctx.caller, parseId(input.id, 'Member'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('replacePoolMembers', {
@@ -362,7 +362,7 @@ defineMutation('replacePoolMembers', {
   field: 'pool',
   type: PoolRef,
   run: (input, ctx) =>
-    answerPool(ctx, replacePoolMembers(ctx.services, actorOf(ctx), parseId(input.poolId, 'Pool'), input.members.map(toMemberSpec) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    answerPool(ctx, replacePoolMembers(ctx.services, ctx.caller, parseId(input.poolId, 'Pool'), input.members.map(toMemberSpec) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 const monitorSettings = {
@@ -385,7 +385,7 @@ defineMutation('createHealthMonitor', {
   field: 'healthMonitor',
   type: HealthMonitorRef,
   run: ({ type, poolId, ...rest }, ctx) =>
-    answerMonitor(ctx, createHealthMonitor(ctx.services, actorOf(ctx), { ...clean(rest), monitorType: type, poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
+    answerMonitor(ctx, createHealthMonitor(ctx.services, ctx.caller, { ...clean(rest), monitorType: type, poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
 });
 
 defineMutation('updateHealthMonitor', {
@@ -398,7 +398,7 @@ defineMutation('updateHealthMonitor', {
   field: 'healthMonitor',
   type: HealthMonitorRef,
   run: ({ id: monitorId, expectedRevision, ...rest }, ctx) =>
-    answerMonitor(ctx, updateHealthMonitor(ctx.services, actorOf(ctx), parseId(monitorId, 'HealthMonitor'), clean(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
+    answerMonitor(ctx, updateHealthMonitor(ctx.services, ctx.caller, parseId(monitorId, 'HealthMonitor'), clean(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteHealthMonitor', {
@@ -407,5 +407,5 @@ defineMutation('deleteHealthMonitor', {
   schema: deleteSchema,
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteHealthMonitor(ctx.services, actorOf(ctx), parseId(input.id, 'HealthMonitor'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteHealthMonitor(ctx.services, ctx.caller, parseId(input.id, 'HealthMonitor'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });

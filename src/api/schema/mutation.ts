@@ -4,6 +4,7 @@ import type { DomainError } from '../../domain/errors.js';
 import type { Context } from '../context.js';
 import { builder } from './builder.js';
 import { ALL_ERROR_TYPES, toErrorShape, validationError, type ErrorShape } from './errors.js';
+import { inputLimitIssues } from './input-limits.js';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -51,6 +52,8 @@ export function defineMutation<I, S>(
       type: Payload,
       args: { input: t.arg({ type: Input, required: true }) },
       resolve: async (_root, args, ctx): Promise<never> => {
+        const limits = inputLimitIssues(args.input);
+        if (limits.length > 0) return validationError(limits.map((i) => ({ path: [...i.path], message: i.message }))) as never;
         const parsed = options.schema.safeParse(args.input);
         if (!parsed.success) return validationError(parsed.error.issues) as never;
         const out = await options.run(parsed.data, ctx);

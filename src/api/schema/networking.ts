@@ -6,7 +6,7 @@ import type { Network } from '../../domain/network/index.js';
 import type { Port } from '../../domain/port/index.js';
 import type { Subnet } from '../../domain/subnet/index.js';
 import { commandMetadata } from '../context.js';
-import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -161,7 +161,7 @@ defineMutation('createNetwork', {
   schema: z.preprocess((v) => clean(v as Record<string, unknown>), networkSchema),
   field: 'network',
   type: NetworkRef,
-  run: async (input, ctx) => answerResource(ctx, 'network', 'Network', await createNetwork(ctx.services, actorOf(ctx), input as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'network', 'Network', await createNetwork(ctx.services, ctx.caller, input as never, commandMetadata(ctx))),
 });
 
 const changesOf = <T extends { id: string; expectedRevision?: number | null }>(input: T) => {
@@ -181,7 +181,7 @@ defineMutation('updateNetwork', {
   type: NetworkRef,
   run: async (input, ctx) => {
     const id = parseId(input.id, 'Network');
-    return answerResource(ctx, 'network', 'Network', await updateNetwork(ctx.services, actorOf(ctx), id, changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'network', 'Network', await updateNetwork(ctx.services, ctx.caller, id, changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -191,7 +191,7 @@ defineMutation('deleteNetwork', {
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteNetwork(ctx.services, actorOf(ctx), parseId(input.id, 'Network'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteNetwork(ctx.services, ctx.caller, parseId(input.id, 'Network'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 const PoolInput = builder.inputType('AllocationPoolInput', { fields: (t) => ({ start: t.string({ required: true }), end: t.string({ required: true }) }) });
@@ -229,7 +229,7 @@ defineMutation('createSubnet', {
     const raw = input as Record<string, unknown>;
     const gateway = 'gatewayIp' in raw ? { gatewayIp: input.gatewayIp ?? null } : {};
     const rest = clean({ ...input, gatewayIp: undefined, networkId: parseId(input.networkId, 'Network') });
-    return answerResource(ctx, 'subnet', 'Subnet', await createSubnet(ctx.services, actorOf(ctx), { ...rest, ...gateway } as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'subnet', 'Subnet', await createSubnet(ctx.services, ctx.caller, { ...rest, ...gateway } as never, commandMetadata(ctx)));
   },
 });
 
@@ -249,7 +249,7 @@ defineMutation('updateSubnet', {
   run: async (input, ctx) => {
     const raw = input as Record<string, unknown>;
     const changes = { ...changesOf(input), ...('gatewayIp' in raw ? { gatewayIp: input.gatewayIp ?? null } : {}) };
-    return answerResource(ctx, 'subnet', 'Subnet', await updateSubnet(ctx.services, actorOf(ctx), parseId(input.id, 'Subnet'), changes as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'subnet', 'Subnet', await updateSubnet(ctx.services, ctx.caller, parseId(input.id, 'Subnet'), changes as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -259,7 +259,7 @@ defineMutation('deleteSubnet', {
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteSubnet(ctx.services, actorOf(ctx), parseId(input.id, 'Subnet'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteSubnet(ctx.services, ctx.caller, parseId(input.id, 'Subnet'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 const FixedIpInput = builder.inputType('FixedIpInput', { fields: (t) => ({ subnetId: t.string({ required: false }), ipAddress: t.string({ required: false }) }) });
@@ -292,7 +292,7 @@ defineMutation('createPort', {
   run: async (input, ctx) => {
     const { id, networkId, macAddress, ...rest } = input;
     const port = { ...toPortChanges(rest), networkId: parseId(networkId, 'Network'), ...clean({ id, macAddress }) };
-    return answerResource(ctx, 'port', 'Port', await createPort(ctx.services, actorOf(ctx), port as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'port', 'Port', await createPort(ctx.services, ctx.caller, port as never, commandMetadata(ctx)));
   },
 });
 
@@ -304,7 +304,7 @@ defineMutation('updatePort', {
   type: PortRef,
   run: async (input, ctx) => {
     const { id, expectedRevision, ...rest } = input;
-    return answerResource(ctx, 'port', 'Port', await updatePort(ctx.services, actorOf(ctx), parseId(id, 'Port'), toPortChanges(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'port', 'Port', await updatePort(ctx.services, ctx.caller, parseId(id, 'Port'), toPortChanges(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -314,5 +314,5 @@ defineMutation('deletePort', {
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deletePort(ctx.services, actorOf(ctx), parseId(input.id, 'Port'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deletePort(ctx.services, ctx.caller, parseId(input.id, 'Port'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });

@@ -2,8 +2,8 @@ import DataLoader from 'dataloader';
 import type { ResourceRow } from '../../projections/aggregate-kind.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Context } from '../context.js';
-import { isAdmin } from '../context.js';
 import { builder } from './builder.js';
+import { resourceVisibilitySql } from '../../projections/policy-sql.js';
 
 /** A row of the read model as resolvers see it. */
 export interface ResourceRecord<D = Record<string, unknown>> {
@@ -30,19 +30,8 @@ export function toRecord<D>(r: Row): ResourceRecord<D> {
   return { id: r.id, kind: r.kind, project: r.project_id, revision: Number(r.revision), createdAt: r.created_at, updatedAt: r.updated_at, doc: r.doc as D };
 }
 
-/**
- * Who may see a row: admins everything; members their own project's resources, plus shared or
- * external networks and their subnets. A hidden row answers exactly like a missing one.
- */
-function visibility(ctx: Context, alias = 'r') {
-  const sql = ctx.services.sql;
-  if (isAdmin(ctx)) return sql`true`;
-  const a = sql.unsafe(alias);
-  return sql`(${a}.project_id = ${ctx.caller.projectId}
-    or (${a}.kind = 'network' and ((${a}.doc->>'shared')::boolean or (${a}.doc->>'external')::boolean))
-    or (${a}.kind = 'subnet' and exists (select 1 from rm_resources n where n.id = ${a}.network_id
-          and ((n.doc->>'shared')::boolean or (n.doc->>'external')::boolean))))`;
-}
+/** Who may see a row: the policy's `maySee`, as SQL. A hidden row answers exactly like a missing one. */
+const visibility = (ctx: Context, alias = 'r') => resourceVisibilitySql(ctx.services.sql, ctx.caller, alias);
 
 /** The read-model row an aggregate kind computes, as resolvers see it. */
 export function fromResourceRow(r: ResourceRow): ResourceRecord {

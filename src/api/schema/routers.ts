@@ -6,7 +6,7 @@ import type { Network } from '../../domain/network/index.js';
 import type { Port } from '../../domain/port/index.js';
 import type { Router, RouterGateway, RouterInterface } from '../../domain/router/index.js';
 import { commandMetadata } from '../context.js';
-import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
@@ -102,7 +102,7 @@ defineMutation('createRouter', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...flags }),
   field: 'router',
   type: RouterRef,
-  run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, actorOf(ctx), clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
 });
 
 defineMutation('updateRouter', {
@@ -116,7 +116,7 @@ defineMutation('updateRouter', {
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
-    await updateRouter(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateRouter(ctx.services, ctx.caller, parseId(input.id, 'Router'), changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteRouter', {
@@ -125,7 +125,7 @@ defineMutation('deleteRouter', {
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteRouter(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteRouter(ctx.services, ctx.caller, parseId(input.id, 'Router'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('setRouterGateway', {
@@ -142,7 +142,7 @@ defineMutation('setRouterGateway', {
   run: async (input, ctx) => {
     const gateway = clean({ networkId: parseId(input.networkId, 'Network'), enableSnat: input.enableSnat, externalFixedIps: input.externalFixedIps });
     return answerResource(ctx, 'router', 'Router',
-      await setRouterGateway(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), gateway as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+      await setRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), gateway as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -153,7 +153,7 @@ defineMutation('clearRouterGateway', {
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
-    await clearRouterGateway(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await clearRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 const interfaceInput = (t: Parameters<typeof baseInput>[0]) => ({
@@ -172,7 +172,7 @@ defineMutation('addRouterInterface', {
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
-    await addRouterInterface(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), interfaceOf(input), commandMetadata(ctx))),
+    await addRouterInterface(ctx.services, ctx.caller, parseId(input.id, 'Router'), interfaceOf(input), commandMetadata(ctx))),
 });
 
 defineMutation('removeRouterInterface', {
@@ -182,5 +182,5 @@ defineMutation('removeRouterInterface', {
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
-    await removeRouterInterface(ctx.services, actorOf(ctx), parseId(input.id, 'Router'), interfaceOf(input), commandMetadata(ctx))),
+    await removeRouterInterface(ctx.services, ctx.caller, parseId(input.id, 'Router'), interfaceOf(input), commandMetadata(ctx))),
 });

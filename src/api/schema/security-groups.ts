@@ -4,7 +4,7 @@ import {
 } from '../../app/security/security-groups.js';
 import type { SecurityGroup, SecurityGroupRule } from '../../domain/security-group/index.js';
 import { commandMetadata, type Context } from '../context.js';
-import { actorOf, answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -40,7 +40,7 @@ resourceNode(SecurityGroupRuleRef, 'security_group_rule', 'An allow rule of a se
 
 /** Neutron creates a project's default group on its first request; listing groups is the usual one. */
 async function withDefaultGroup(ctx: Context): Promise<void> {
-  const out = await ensureDefaultSecurityGroup(ctx.services, actorOf(ctx), commandMetadata(ctx));
+  const out = await ensureDefaultSecurityGroup(ctx.services, ctx.caller, commandMetadata(ctx));
   if (!out.ok) ctx.log.warn({ error: out.error }, 'could not create the default security group');
 }
 
@@ -77,7 +77,7 @@ defineMutation('createSecurityGroup', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), stateful: z.boolean().nullish() }),
   field: 'securityGroup',
   type: SecurityGroupRef,
-  run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, actorOf(ctx), clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
 });
 
 defineMutation('updateSecurityGroup', {
@@ -87,7 +87,7 @@ defineMutation('updateSecurityGroup', {
   field: 'securityGroup',
   type: SecurityGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup',
-    await updateSecurityGroup(ctx.services, actorOf(ctx), parseId(input.id, 'SecurityGroup'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateSecurityGroup(ctx.services, ctx.caller, parseId(input.id, 'SecurityGroup'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteSecurityGroup', {
@@ -96,7 +96,7 @@ defineMutation('deleteSecurityGroup', {
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteSecurityGroup(ctx.services, actorOf(ctx), parseId(input.id, 'SecurityGroup'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteSecurityGroup(ctx.services, ctx.caller, parseId(input.id, 'SecurityGroup'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('createSecurityGroupRule', {
@@ -119,7 +119,7 @@ defineMutation('createSecurityGroupRule', {
     const { securityGroupId, remoteGroupId, ...rule } = input;
     const remote = remoteGroupId ? { remoteGroupId: parseId(remoteGroupId, 'SecurityGroup') } : {};
     return answerResource(ctx, 'security_group_rule', 'SecurityGroupRule',
-      await createSecurityGroupRule(ctx.services, actorOf(ctx), parseId(securityGroupId, 'SecurityGroup'), { ...clean(rule), ...remote } as never, commandMetadata(ctx)));
+      await createSecurityGroupRule(ctx.services, ctx.caller, parseId(securityGroupId, 'SecurityGroup'), { ...clean(rule), ...remote } as never, commandMetadata(ctx)));
   },
 });
 
@@ -129,5 +129,5 @@ defineMutation('deleteSecurityGroupRule', {
   schema: z.object({ id: idArg }),
   field: 'deleted',
   type: DeletedRef,
-  run: async (input, ctx) => answerDeleted(await deleteSecurityGroupRule(ctx.services, actorOf(ctx), parseId(input.id, 'SecurityGroupRule'), commandMetadata(ctx))),
+  run: async (input, ctx) => answerDeleted(await deleteSecurityGroupRule(ctx.services, ctx.caller, parseId(input.id, 'SecurityGroupRule'), commandMetadata(ctx))),
 });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { domainError } from '../../domain/errors.js';
 import { QUOTA_RESOURCES, DEFAULT_QUOTAS, type QuotaResource } from '../../domain/project/index.js';
 import { issueToken, revokeToken, setQuota } from '../../app/tenancy.js';
-import { commandMetadata, isAdmin, type Context } from '../context.js';
+import { commandMetadata, type Context } from '../context.js';
+import { adminOnly } from '../../domain/policy/index.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 
@@ -12,7 +13,6 @@ interface ProjectRow {
   createdAt: Date;
 }
 
-const policy = (what: string) => domainError('PolicyNotAuthorized', `Only an admin may ${what}.`);
 
 export const ProjectRef = builder.objectRef<ProjectRow>('Project').implement({
   description: 'A tenant. Resources belong to exactly one project.',
@@ -58,7 +58,7 @@ const Viewer = builder.objectRef<Context['caller']>('Viewer').implement({
   description: 'Who the bearer token belongs to.',
   fields: (t) => ({
     tokenName: t.exposeString('tokenName'),
-    role: t.exposeString('role'),
+    role: t.string({ resolve: (c) => (c.isAdmin ? 'admin' : 'member') }),
     project: t.field({ type: ProjectRef, resolve: async (c, _a, ctx) => (await projectById(ctx, c.projectId))! }),
   }),
 });
@@ -69,7 +69,7 @@ builder.queryFields((t) => ({
     type: [ProjectRef],
     description: 'Admins see every project; members their own.',
     resolve: async (_r, _a, ctx) => {
-      const rows = isAdmin(ctx)
+      const rows = ctx.caller.isAdmin
         ? await ctx.services.sql<{ id: string; name: string; created_at: Date }[]>`select id, name, created_at from rm_projects order by name`
         : await ctx.services.sql<{ id: string; name: string; created_at: Date }[]>`select id, name, created_at from rm_projects where id = ${ctx.caller.projectId}`;
       return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
@@ -96,7 +96,8 @@ defineMutation('createToken', {
   field: 'token',
   type: IssuedToken,
   run: async (input, ctx) => {
-    if (!isAdmin(ctx)) return { ok: false, error: policy('issue tokens') };
+    const refused = adminOnly(ctx.caller, 'create_token');
+    if (refused) return { ok: false, error: refused };
     const r = await issueToken(ctx.services, { project: input.project, role: input.role, ...(input.name ? { name: input.name } : {}) }, commandMetadata(ctx));
     return r.ok ? { ok: true, value: { tokenId: r.tokenId, secret: r.secret, projectId: r.projectId }, cursor: null } : r;
   },
@@ -109,7 +110,7 @@ defineMutation('revokeToken', {
   field: 'tokenId',
   type: builder.objectRef<string>('RevokedToken').implement({ fields: (t) => ({ tokenId: t.string({ resolve: (s) => s }) }) }),
   run: async (input, ctx) => {
-    if (!isAdmin(ctx) && input.projectId !== ctx.caller.projectId) return { ok: false, error: domainError('TokenNotFound', `Token ${input.tokenId} could not be found.`) };
+    if (!ctx.caller.isAdmin && input.projectId !== ctx.caller.projectId) return { ok: false, error: domainError('TokenNotFound', `Token ${input.tokenId} could not be found.`) };
     const r = await revokeToken(ctx.services, input.projectId, input.tokenId, commandMetadata(ctx));
     return r.ok ? { ok: true, value: input.tokenId, cursor: r.cursor } : r;
   },
@@ -122,7 +123,8 @@ defineMutation('setQuota', {
   field: 'project',
   type: ProjectRef,
   run: async (input, ctx) => {
-    if (!isAdmin(ctx)) return { ok: false, error: policy('set quotas') };
+    const refused = adminOnly(ctx.caller, 'update_quota');
+    if (refused) return { ok: false, error: refused };
     const r = await setQuota(ctx.services, input.projectId, input.resource, input.limit, commandMetadata(ctx));
     if (!r.ok) return r;
     return { ok: true, value: (await projectById(ctx, input.projectId))!, cursor: r.cursor };

@@ -11,11 +11,12 @@ import type { Projection } from '../../projections/projection.js';
 import type { EventRegistry } from '../../store/event-registry.js';
 import type { EventMetadata, RecordedEvent } from '../../store/types.js';
 import { CommandRuntime, type CommandOutcome } from '../command-runtime.js';
-import { decideAppend, type Actor } from '../plan.js';
+import { decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
+import type { Principal } from '../../domain/policy/index.js';
 
 /** The agents speak for the platform: they see and report on every project's resources. */
-export const AGENT_ACTOR: Actor = { projectId: '', isAdmin: true };
+export const AGENT_ACTOR: Principal = { projectId: '', isAdmin: true };
 
 export const agentMetadata = (host: string): EventMetadata => ({ actor: `agent:${host}` });
 

@@ -9,9 +9,11 @@ import {
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { isUuid } from '../networking/facts.js';
-import { decideAppend, type Actor } from '../plan.js';
+import { decideAppend } from '../plan.js';
+import { resourceVisibilitySql } from '../../projections/policy-sql.js';
 import type { Services } from '../services.js';
 import { loadOwn, lockRow } from '../routing/own.js';
+import { mayReference, type Principal } from '../../domain/policy/index.js';
 
 /**
  * FWaaS v2 commands. Facts the deciders need from other aggregates (visible rules and policies,
@@ -23,16 +25,16 @@ const revision = (expectedRevision: number | undefined) => (expectedRevision !==
 const now = (): string => new Date().toISOString();
 
 /** Ids among `ids` of `kind` that exist and the actor may use: its own, shared ones, any for an admin. */
-async function visibleIds(tx: Tx, actor: Actor, kind: 'firewall_rule' | 'firewall_policy', ids: readonly (string | null | undefined)[]): Promise<string[]> {
+async function visibleIds(tx: Tx, actor: Principal, kind: 'firewall_rule' | 'firewall_policy', ids: readonly (string | null | undefined)[]): Promise<string[]> {
   const wanted = [...new Set(ids.filter((x): x is string => typeof x === 'string' && isUuid(x)))];
   if (wanted.length === 0) return [];
   const rows = await tx<{ id: string }[]>`
-    select id from rm_resources where kind = ${kind} and id = any(${wanted}::uuid[])
-      and (${actor.isAdmin} or project_id = ${actor.projectId} or doc->>'shared' = 'true') for share`;
+    select id from rm_resources r where kind = ${kind} and id = any(${wanted}::uuid[]) and ${resourceVisibilitySql(tx, actor)} for share`;
   return rows.map((r) => r.id);
 }
 
-async function portFacts(tx: Tx, ports: readonly string[] | undefined): Promise<FirewallPortFacts[]> {
+/** The ports a group names; one the actor may not see is reported as not existing, like a missing one. */
+async function portFacts(tx: Tx, actor: Principal, ports: readonly string[] | undefined): Promise<FirewallPortFacts[]> {
   const out: FirewallPortFacts[] = [];
   for (const id of ports ?? []) {
     if (!isUuid(id)) {
@@ -43,7 +45,8 @@ async function portFacts(tx: Tx, ports: readonly string[] | undefined): Promise<
     const [port] = await tx<{ project_id: string; owner: string }[]>`
       select project_id, doc->>'deviceOwner' as owner from rm_resources where id = ${id} and kind = 'port' for update`;
     const [holder] = await tx<{ id: string }[]>`select id from rm_resources where kind = 'firewall_group' and doc->'ports' ? ${id} limit 1`;
-    out.push({ id, exists: Boolean(port), project: port?.project_id ?? '', deviceOwner: port?.owner ?? '', usedByGroup: holder?.id ?? null });
+    const visible = port !== undefined && mayReference(actor, 'port', { project: port.project_id });
+    out.push({ id, exists: visible, project: port?.project_id ?? '', deviceOwner: port?.owner ?? '', usedByGroup: holder?.id ?? null });
   }
   return out;
 }
@@ -52,7 +55,7 @@ async function portFacts(tx: Tx, ports: readonly string[] | undefined): Promise<
 
 export type FirewallRuleCreate = FirewallRuleInput & { readonly id?: string };
 
-export function createFirewallRule(s: Services, actor: Actor, input: FirewallRuleCreate, metadata: EventMetadata) {
+export function createFirewallRule(s: Services, actor: Principal, input: FirewallRuleCreate, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => planCreateRule(s, tx, actor.projectId, input));
 }
 
@@ -63,13 +66,13 @@ async function planCreateRule(s: Services, tx: Tx, project: string, input: Firew
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
-async function ownRule(s: Services, tx: Tx, actor: Actor, id: string) {
+async function ownRule(s: Services, tx: Tx, actor: Principal, id: string) {
   await lockRow(tx, id, 'update');
   const loaded = await loadOwn<FirewallRule>(s, tx, actor, 'firewallrule', id);
   return loaded && loaded.state.status === 'live' ? loaded : null;
 }
 
-export function updateFirewallRule(s: Services, actor: Actor, id: string, changes: FirewallRuleInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateFirewallRule(s: Services, actor: Principal, id: string, changes: FirewallRuleInput, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await ownRule(s, tx, actor, id);
     if (!loaded) return notFound('FirewallRule', id);
@@ -78,7 +81,7 @@ export function updateFirewallRule(s: Services, actor: Actor, id: string, change
   });
 }
 
-export function deleteFirewallRule(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteFirewallRule(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await ownRule(s, tx, actor, id);
     if (!loaded) return notFound('FirewallRule', id);
@@ -94,11 +97,11 @@ export function deleteFirewallRule(s: Services, actor: Actor, id: string, expect
 
 export type FirewallPolicyCreate = FirewallPolicyInput & { readonly id?: string };
 
-export function createFirewallPolicy(s: Services, actor: Actor, input: FirewallPolicyCreate, metadata: EventMetadata) {
+export function createFirewallPolicy(s: Services, actor: Principal, input: FirewallPolicyCreate, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => planCreatePolicy(s, tx, actor, input));
 }
 
-async function planCreatePolicy(s: Services, tx: Tx, actor: Actor, input: FirewallPolicyCreate, extraVisible: readonly string[] = []) {
+async function planCreatePolicy(s: Services, tx: Tx, actor: Principal, input: FirewallPolicyCreate, extraVisible: readonly string[] = []) {
   const id = input.id ?? randomUUID();
   const loaded = await s.aggregates.load<Lifecycle<FirewallPolicy>>(tx, firewallPolicyStreamId(id));
   const visibleRuleIds = [...(await visibleIds(tx, actor, 'firewall_rule', input.firewallRules ?? [])), ...extraVisible];
@@ -108,7 +111,7 @@ async function planCreatePolicy(s: Services, tx: Tx, actor: Actor, input: Firewa
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
-async function onPolicy(s: Services, tx: Tx, actor: Actor, id: string, command: (p: FirewallPolicy) => Promise<Parameters<typeof firewallPolicyDecider.decide>[0]>) {
+async function onPolicy(s: Services, tx: Tx, actor: Principal, id: string, command: (p: FirewallPolicy) => Promise<Parameters<typeof firewallPolicyDecider.decide>[0]>) {
   await lockRow(tx, id, 'update');
   const loaded = await loadOwn<FirewallPolicy>(s, tx, actor, 'firewallpolicy', id);
   if (!loaded || loaded.state.status !== 'live') return notFound('FirewallPolicy', id);
@@ -116,7 +119,7 @@ async function onPolicy(s: Services, tx: Tx, actor: Actor, id: string, command: 
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
-export function updateFirewallPolicy(s: Services, actor: Actor, id: string, changes: FirewallPolicyInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateFirewallPolicy(s: Services, actor: Principal, id: string, changes: FirewallPolicyInput, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) =>
     onPolicy(s, tx, actor, id, async () => ({
       type: 'UpdateFirewallPolicy', id, changes, visibleRuleIds: await visibleIds(tx, actor, 'firewall_rule', changes.firewallRules ?? []), now: now(), ...revision(expectedRevision),
@@ -124,7 +127,7 @@ export function updateFirewallPolicy(s: Services, actor: Actor, id: string, chan
   );
 }
 
-export function insertFirewallRule(s: Services, actor: Actor, id: string, input: { ruleId: string; insertBefore?: string | null; insertAfter?: string | null }, metadata: EventMetadata) {
+export function insertFirewallRule(s: Services, actor: Principal, id: string, input: { ruleId: string; insertBefore?: string | null; insertAfter?: string | null }, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) =>
     onPolicy(s, tx, actor, id, async () => ({
       type: 'InsertFirewallRule', id, ...input, ruleVisible: (await visibleIds(tx, actor, 'firewall_rule', [input.ruleId])).length > 0, now: now(),
@@ -132,11 +135,11 @@ export function insertFirewallRule(s: Services, actor: Actor, id: string, input:
   );
 }
 
-export function removeFirewallRule(s: Services, actor: Actor, id: string, ruleId: string, metadata: EventMetadata) {
+export function removeFirewallRule(s: Services, actor: Principal, id: string, ruleId: string, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) => onPolicy(s, tx, actor, id, async () => ({ type: 'RemoveFirewallRule', id, ruleId, now: now() })));
 }
 
-export function deleteFirewallPolicy(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteFirewallPolicy(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) =>
     onPolicy(s, tx, actor, id, async () => {
       const used = await tx<{ id: string }[]>`
@@ -155,7 +158,7 @@ export type FirewallGroupCreate = FirewallGroupInput & { readonly id?: string };
  * allowing everything, for IPv4 and IPv6. Planned into the first request that needs it; racing
  * first requests serialise on an advisory lock and the later one finds the group.
  */
-export async function planDefaultFirewallGroup(s: Services, tx: Tx, actor: Actor): Promise<{ id: string; appends: PlannedAppend[] } | DomainError> {
+export async function planDefaultFirewallGroup(s: Services, tx: Tx, actor: Principal): Promise<{ id: string; appends: PlannedAppend[] } | DomainError> {
   await tx`select pg_advisory_xact_lock(hashtext(${`default-fwg:${actor.projectId}`}))`;
   const [existing] = await tx<{ id: string }[]>`
     select id from rm_resources where kind = 'firewall_group' and project_id = ${actor.projectId} and doc->>'isDefault' = 'true' limit 1`;
@@ -190,14 +193,14 @@ export async function planDefaultFirewallGroup(s: Services, tx: Tx, actor: Actor
   return { id, appends };
 }
 
-export function ensureDefaultFirewallGroup(s: Services, actor: Actor, metadata: EventMetadata) {
+export function ensureDefaultFirewallGroup(s: Services, actor: Principal, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const planned = await planDefaultFirewallGroup(s, tx, actor);
     return isDomainError(planned) ? planned : { appends: planned.appends, result: planned.id };
   });
 }
 
-export function createFirewallGroup(s: Services, actor: Actor, input: FirewallGroupCreate, metadata: EventMetadata) {
+export function createFirewallGroup(s: Services, actor: Principal, input: FirewallGroupCreate, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const defaults = await planDefaultFirewallGroup(s, tx, actor);
     if (isDomainError(defaults)) return defaults;
@@ -206,32 +209,32 @@ export function createFirewallGroup(s: Services, actor: Actor, input: FirewallGr
     const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
       ...input, type: 'CreateFirewallGroup', id, project: actor.projectId, isAdmin: actor.isAdmin,
       visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [input.ingressFirewallPolicyId, input.egressFirewallPolicyId]),
-      portFacts: await portFacts(tx, input.ports), defaultGroupExists: true, now: now(),
+      portFacts: await portFacts(tx, actor, input.ports), defaultGroupExists: true, now: now(),
     });
     return isDomainError(append) ? append : { appends: [...defaults.appends, append], result: id };
   });
 }
 
-async function ownGroup(s: Services, tx: Tx, actor: Actor, id: string) {
+async function ownGroup(s: Services, tx: Tx, actor: Principal, id: string) {
   await lockRow(tx, id, 'update');
   const loaded = await loadOwn<FirewallGroup>(s, tx, actor, 'firewallgroup', id);
   return loaded && loaded.state.status === 'live' ? loaded : null;
 }
 
-export function updateFirewallGroup(s: Services, actor: Actor, id: string, changes: FirewallGroupInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateFirewallGroup(s: Services, actor: Principal, id: string, changes: FirewallGroupInput, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await ownGroup(s, tx, actor, id);
     if (!loaded) return notFound('FirewallGroup', id);
     const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
       type: 'UpdateFirewallGroup', id, changes, isAdmin: actor.isAdmin,
       visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [changes.ingressFirewallPolicyId, changes.egressFirewallPolicyId]),
-      portFacts: await portFacts(tx, changes.ports), now: now(), ...revision(expectedRevision),
+      portFacts: await portFacts(tx, actor, changes.ports), now: now(), ...revision(expectedRevision),
     });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });
 }
 
-export function deleteFirewallGroup(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteFirewallGroup(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await ownGroup(s, tx, actor, id);
     if (!loaded) return notFound('FirewallGroup', id);

@@ -4,8 +4,10 @@ import { LB_KINDS, loadBalancerStreamId } from '../../projections/kinds/loadbala
 import type { EventMetadata } from '../../store/types.js';
 import type { CommandOutcome, PlannedAppend, Tx } from '../command-runtime.js';
 import { isUuid } from '../networking/facts.js';
-import { decideAppend, type Actor } from '../plan.js';
+import { decideAppend } from '../plan.js';
+import { resolveReferences, type Reference } from '../references.js';
 import type { Services } from '../services.js';
+import { isOwnerOrAdmin, type Principal } from '../../domain/policy/index.js';
 
 export type ChildKind = Exclude<(typeof LB_KINDS)[keyof typeof LB_KINDS], 'loadbalancer'>;
 
@@ -53,18 +55,20 @@ export async function lockLoadBalancer(s: Services, tx: Tx, id: string): Promise
 }
 
 /** Locks and loads the target's load balancer; another project's answers like a missing one (null). */
-export async function loadOwnLoadBalancer(s: Services, tx: Tx, actor: Actor, target: Target): Promise<LoadedLoadBalancer | null> {
+export async function loadOwnLoadBalancer(s: Services, tx: Tx, actor: Principal, target: Target): Promise<LoadedLoadBalancer | null> {
   const id = await loadBalancerIdOf(tx, target);
   if (!id) return null;
   const lb = await lockLoadBalancer(s, tx, id);
   const owner = lb.loaded.state.loadBalancer?.project;
-  return owner !== undefined && !actor.isAdmin && owner !== actor.projectId ? null : lb;
+  return owner !== undefined && !isOwnerOrAdmin(actor, { project: owner }) ? null : lb;
 }
 
 export interface BuildContext {
   readonly state: LoadBalancerState;
   readonly loadBalancerId: string;
   readonly now: string;
+  /** The CIDRs of the subnets named in `references`, all checked visible to the caller. */
+  readonly subnetCidrs: Readonly<Record<string, string>>;
 }
 
 /**
@@ -74,17 +78,20 @@ export interface BuildContext {
  */
 export function changeLoadBalancer(
   s: Services,
-  actor: Actor,
+  actor: Principal,
   target: Target,
   metadata: EventMetadata,
   build: (c: BuildContext) => LoadBalancerCommand,
-  options: { readonly result: string },
+  options: { readonly result: string; readonly references?: readonly Reference[] },
 ): Promise<CommandOutcome<string>> {
   return s.runtime.execute(metadata, async (tx) => {
     const lb = await loadOwnLoadBalancer(s, tx, actor, target);
     if (!lb) return targetNotFound(target);
+    const referenced = await resolveReferences(tx, actor, options.references ?? []);
+    if (isDomainError(referenced)) return referenced;
+    const subnetCidrs = Object.fromEntries([...referenced.values()].flatMap((r) => (r.cidr ? [[r.id, r.cidr]] : [])));
     const append: PlannedAppend | DomainError = decideAppend(
-      loadBalancerDecider, lb.loaded, lb.streamId, build({ state: lb.loaded.state, loadBalancerId: lb.id, now: new Date().toISOString() }),
+      loadBalancerDecider, lb.loaded, lb.streamId, build({ state: lb.loaded.state, loadBalancerId: lb.id, now: new Date().toISOString(), subnetCidrs }),
     );
     if (isDomainError(append)) return append;
     return { appends: [append], result: options.result };

@@ -1,14 +1,14 @@
 import type { MemberHealth } from '../../domain/loadbalancer/index.js';
 import type { EventMetadata } from '../../store/types.js';
-import type { Actor } from '../plan.js';
 import type { Services } from '../services.js';
 import { changeLoadBalancer } from './aggregate.js';
+import type { Principal } from '../../domain/policy/index.js';
 
 /**
  * What the dataplane agent reports back. Not part of the tenant API: the agent sees every
  * project's load balancers, and a report is about what runs, not a request to change anything.
  */
-const AGENT: Actor = { projectId: '', isAdmin: true };
+const AGENT: Principal = { projectId: '', isAdmin: true };
 const AGENT_METADATA: EventMetadata = { actor: 'agent' };
 
 /** Everything up to desired `generation` now runs (LoadBalancerApplied); statuses become ACTIVE. */

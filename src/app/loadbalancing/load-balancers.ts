@@ -3,10 +3,11 @@ import { isDomainError } from '../../domain/errors.js';
 import { loadBalancerDecider, type CreateLoadBalancer, type LoadBalancerEventOf, type UpdateLoadBalancer } from '../../domain/loadbalancer/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend } from '../command-runtime.js';
-import { decideAppend, type Actor } from '../plan.js';
+import { decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
 import { changeLoadBalancer, loadOwnLoadBalancer, lockLoadBalancer, targetNotFound } from './aggregate.js';
 import { planReleaseVip, planVip, requestedVip, type VipRequest } from './vip.js';
+import type { Principal } from '../../domain/policy/index.js';
 
 export type LoadBalancerInput = Omit<CreateLoadBalancer, 'type' | 'loadBalancerId' | 'project' | 'vip' | 'now'> & VipRequest & { readonly id?: string };
 export type LoadBalancerChanges = Omit<UpdateLoadBalancer, 'type' | 'loadBalancerId' | 'now' | 'expectedRevision'>;
@@ -15,7 +16,7 @@ export type LoadBalancerChanges = Omit<UpdateLoadBalancer, 'type' | 'loadBalance
  * Creates the load balancer with its VIP port in one transaction. A repeated create with the same
  * id never allocates another port: the request is compared with the VIP already bound.
  */
-export function createLoadBalancer(s: Services, actor: Actor, input: LoadBalancerInput, metadata: EventMetadata) {
+export function createLoadBalancer(s: Services, actor: Principal, input: LoadBalancerInput, metadata: EventMetadata) {
   const id = (input.id ?? randomUUID()).toLowerCase();
   const { vipSubnetId, vipNetworkId, vipPortId, vipAddress, id: _id, ...fields } = input;
   const request: VipRequest = { vipSubnetId, vipNetworkId, vipPortId, vipAddress };
@@ -37,14 +38,14 @@ export function createLoadBalancer(s: Services, actor: Actor, input: LoadBalance
   });
 }
 
-export function updateLoadBalancer(s: Services, actor: Actor, id: string, changes: LoadBalancerChanges, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateLoadBalancer(s: Services, actor: Principal, id: string, changes: LoadBalancerChanges, expectedRevision: number | undefined, metadata: EventMetadata) {
   return changeLoadBalancer(s, actor, { loadBalancerId: id }, metadata, (c) => ({
     ...changes, type: 'UpdateLoadBalancer', loadBalancerId: c.loadBalancerId, now: c.now, ...(expectedRevision !== undefined ? { expectedRevision } : {}),
   }), { result: id });
 }
 
 /** Octavia refuses a load balancer with children unless `cascade`; the VIP port it allocated goes with it. */
-export function deleteLoadBalancer(s: Services, actor: Actor, id: string, options: { cascade?: boolean; expectedRevision?: number }, metadata: EventMetadata) {
+export function deleteLoadBalancer(s: Services, actor: Principal, id: string, options: { cascade?: boolean; expectedRevision?: number }, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const target = { loadBalancerId: id };

@@ -5,8 +5,8 @@ import { subnetStreamId, type Subnet } from '../../domain/subnet/index.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { isUuid, lockNetworkForUse, subnetsOf } from '../networking/facts.js';
 import { loadOwnPort, planCreatePort, planDeletePort } from '../networking/ports.js';
-import type { Actor } from '../plan.js';
 import type { Services } from '../services.js';
+import { platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
 /** Octavia's device_owner for the VIP ports it allocates. */
 export const VIP_DEVICE_OWNER = 'Octavia';
@@ -21,7 +21,7 @@ export interface VipRequest {
 
 const invalid = (field: string, message: string) => domainError('InvalidInput', `Invalid input for ${field}. Reason: ${message}`, { field: [field] });
 
-async function visibleSubnet(s: Services, tx: Tx, actor: Actor, id: string): Promise<Subnet | null> {
+async function visibleSubnet(s: Services, tx: Tx, actor: Principal, id: string): Promise<Subnet | null> {
   if (!isUuid(id)) return null;
   const { state } = await s.aggregates.load<Lifecycle<Subnet>>(tx, subnetStreamId(id));
   if (state.status !== 'live') return null;
@@ -30,7 +30,7 @@ async function visibleSubnet(s: Services, tx: Tx, actor: Actor, id: string): Pro
 }
 
 /** Octavia prefers an IPv4 subnet when only the network is given. */
-async function subnetOfNetwork(s: Services, tx: Tx, actor: Actor, networkId: string): Promise<Subnet | DomainError> {
+async function subnetOfNetwork(s: Services, tx: Tx, actor: Principal, networkId: string): Promise<Subnet | DomainError> {
   const network = await lockNetworkForUse(s, tx, networkId, actor);
   if (!network) return domainError('NetworkNotFound', `Network ${networkId} could not be found.`, { field: ['vipNetworkId'] });
   const subnets = await subnetsOf(s, tx, network);
@@ -39,7 +39,7 @@ async function subnetOfNetwork(s: Services, tx: Tx, actor: Actor, networkId: str
 }
 
 /** The user's port as the VIP: left as it is, and left alone when the load balancer goes. */
-async function existingPortVip(s: Services, tx: Tx, actor: Actor, request: VipRequest & { vipPortId: string }): Promise<VipFacts | DomainError> {
+async function existingPortVip(s: Services, tx: Tx, actor: Principal, request: VipRequest & { vipPortId: string }): Promise<VipFacts | DomainError> {
   const loaded = await loadOwnPort(s, tx, actor, request.vipPortId);
   if (!loaded || loaded.state.status !== 'live') return domainError('PortNotFound', `Port ${request.vipPortId} could not be found.`, { field: ['vipPortId'] });
   const port = loaded.state.resource;
@@ -59,7 +59,7 @@ async function existingPortVip(s: Services, tx: Tx, actor: Actor, request: VipRe
  * the load balancer) allocated on the subnet with the requested address or a free one.
  */
 export async function planVip(
-  s: Services, tx: Tx, actor: Actor, loadBalancerId: string, request: VipRequest, now: string,
+  s: Services, tx: Tx, actor: Principal, loadBalancerId: string, request: VipRequest, now: string,
 ): Promise<{ vip: VipFacts; append: PlannedAppend | null } | DomainError> {
   if (request.vipPortId) {
     const vip = await existingPortVip(s, tx, actor, { ...request, vipPortId: request.vipPortId });
@@ -110,7 +110,7 @@ export async function planReleaseVip(
   s: Services, tx: Tx, project: string, vip: { vipPortId: string | null; vipPortOwned: boolean }, now: string,
 ): Promise<PlannedAppend | null | DomainError> {
   if (!vip.vipPortId || !vip.vipPortOwned) return null;
-  const planned = await planDeletePort(s, tx, { projectId: project, isAdmin: true }, vip.vipPortId, undefined, now, true);
+  const planned = await planDeletePort(s, tx, platformPrincipal(project), vip.vipPortId, undefined, now, true);
   if (isDomainError(planned)) return planned.code === 'PortNotFound' ? null : planned;
   return planned;
 }

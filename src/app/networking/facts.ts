@@ -3,17 +3,17 @@ import type { Network } from '../../domain/network/index.js';
 import { subnetFacts, type Subnet, type SubnetFacts } from '../../domain/subnet/index.js';
 import type { Tx } from '../command-runtime.js';
 import type { Services } from '../services.js';
-import type { Actor } from '../plan.js';
+import { maySee, type Principal } from '../../domain/policy/index.js';
 
 /** A network the actor may use, locked for share so a concurrent delete waits for us (or we for it). */
-export async function lockNetworkForUse(s: Services, tx: Tx, networkId: string, actor: Actor): Promise<Network | null> {
+export async function lockNetworkForUse(s: Services, tx: Tx, networkId: string, actor: Principal): Promise<Network | null> {
   if (!isUuid(networkId)) return null;
   const [row] = await tx`select 1 from rm_resources where id = ${networkId} and kind = 'network' for share`;
   if (!row) return null;
   const { state } = await s.aggregates.load<Lifecycle<Network>>(tx, `network-${networkId}`);
   if (state.status !== 'live') return null;
   const n = state.resource;
-  return actor.isAdmin || n.project === actor.projectId || n.shared || n.external ? n : null;
+  return maySee(actor, 'network', n) ? n : null;
 }
 
 /** The network's subnets in creation order (the order port allocation tries them). */

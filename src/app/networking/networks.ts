@@ -5,10 +5,11 @@ import { networkDecider, networkStreamId, type CreateNetwork, type Network, type
 import { subnetDecider, subnetStreamId, type Subnet } from '../../domain/subnet/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
-import { decideAppend, type Actor } from '../plan.js';
+import { decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
 import { isUuid } from './facts.js';
 import { planDeletePort } from './ports.js';
+import { adminOnly, isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
 export type NetworkInput = Omit<CreateNetwork, 'type' | 'id' | 'project' | 'now' | 'segmentationExhausted' | 'segmentInUse'> & { id?: string };
 
@@ -23,11 +24,12 @@ async function freeVni(tx: Tx, range: { min: number; max: number }): Promise<num
   return row?.id ?? null;
 }
 
-export function createNetwork(s: Services, actor: Actor, input: NetworkInput, metadata: EventMetadata) {
+export function createNetwork(s: Services, actor: Principal, input: NetworkInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
-    if (!actor.isAdmin && (input.shared || input.external || input.provider)) {
-      return domainError('PolicyNotAuthorized', 'Only an admin may set shared, external or provider attributes.');
-    }
+    const refused = (input.shared ? adminOnly(actor, 'create_network:shared') : null)
+      ?? (input.external ? adminOnly(actor, 'create_network:router:external') : null)
+      ?? (input.provider ? adminOnly(actor, 'create_network:provider:network_type') : null);
+    if (refused) return refused;
     const id = input.id ?? randomUUID();
     const type = input.provider?.networkType ?? 'vxlan';
     let provider = input.provider;
@@ -50,20 +52,20 @@ export function createNetwork(s: Services, actor: Actor, input: NetworkInput, me
   });
 }
 
-async function loadOwnNetwork(s: Services, tx: Tx, actor: Actor, id: string) {
+async function loadOwnNetwork(s: Services, tx: Tx, actor: Principal, id: string) {
   if (!isUuid(id)) return null;
   const loaded = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(id));
-  if (loaded.state.status === 'live' && !actor.isAdmin && loaded.state.resource.project !== actor.projectId) return null;
+  if (loaded.state.status === 'live' && !isOwnerOrAdmin(actor, loaded.state.resource)) return null;
   return loaded;
 }
 
 const notFound = (id: string) => domainError('NetworkNotFound', `Network ${id} could not be found.`);
 
-export function updateNetwork(s: Services, actor: Actor, id: string, changes: UpdateNetwork['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateNetwork(s: Services, actor: Principal, id: string, changes: UpdateNetwork['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
-    if (!actor.isAdmin && (changes.shared !== undefined || changes.external !== undefined)) {
-      return domainError('PolicyNotAuthorized', 'Only an admin may change shared or external.');
-    }
+    const refused = (changes.shared !== undefined ? adminOnly(actor, 'update_network:shared') : null)
+      ?? (changes.external !== undefined ? adminOnly(actor, 'update_network:router:external') : null);
+    if (refused) return refused;
     const loaded = await loadOwnNetwork(s, tx, actor, id);
     if (!loaded) return notFound(id);
     const append = decideAppend(networkDecider, loaded, networkStreamId(id), {
@@ -78,7 +80,7 @@ export function updateNetwork(s: Services, actor: Actor, id: string, changes: Up
  * Deletes the network with its subnets and DHCP port. The network row is locked first, so a port
  * being created on it either commits before we count (NetworkInUse) or finds it gone.
  */
-export function deleteNetwork(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteNetwork(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await loadOwnNetwork(s, tx, actor, id);
     if (!loaded) return notFound(id);
@@ -92,7 +94,7 @@ export function deleteNetwork(s: Services, actor: Actor, id: string, expectedRev
     if (isDomainError(append)) return append;
     const appends: PlannedAppend[] = [append];
     for (const p of ports) {
-      const del = await planDeletePort(s, tx, { projectId: actor.projectId, isAdmin: true }, p.id, undefined, now, true);
+      const del = await planDeletePort(s, tx, platformPrincipal(actor.projectId), p.id, undefined, now, true);
       if (isDomainError(del)) return del;
       appends.push(del);
     }

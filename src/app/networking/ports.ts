@@ -10,9 +10,11 @@ import {
 import type { Subnet } from '../../domain/subnet/index.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import type { EventMetadata } from '../../store/types.js';
-import { after, decideAppend, type Actor } from '../plan.js';
+import { after, decideAppend } from '../plan.js';
+import { refsOf, resolveReferences } from '../references.js';
 import type { Services } from '../services.js';
 import { allocatedIn, factsOf, isUuid, lockNetworkForUse, subnetsOf } from './facts.js';
+import { isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
 export interface PortInput {
   readonly id?: string;
@@ -66,7 +68,7 @@ export interface PendingFacts {
   readonly network?: Lifecycle<Network>;
 }
 
-async function networkAndSubnets(s: Services, tx: Tx, networkId: string, actor: Actor, pending: PendingFacts) {
+async function networkAndSubnets(s: Services, tx: Tx, networkId: string, actor: Principal, pending: PendingFacts) {
   const network = pending.network ? (pending.network.status === 'live' ? pending.network.resource : null) : await lockNetworkForUse(s, tx, networkId, actor);
   const subnets = network ? await subnetsOf(s, tx, network) : [];
   if (pending.extraSubnet && !subnets.some((x) => x.id === pending.extraSubnet!.id)) subnets.push(pending.extraSubnet);
@@ -74,8 +76,10 @@ async function networkAndSubnets(s: Services, tx: Tx, networkId: string, actor: 
 }
 
 /** Plans a port create: facts from the read model, candidates drawn here, the decision in the domain. */
-export async function planCreatePort(s: Services, tx: Tx, actor: Actor, input: PortInput, now: string, pending: PendingFacts = {}): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
+export async function planCreatePort(s: Services, tx: Tx, actor: Principal, input: PortInput, now: string, pending: PendingFacts = {}): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
   const id = input.id ?? randomUUID();
+  const groups = await resolveReferences(tx, actor, refsOf('security_group', 'securityGroupIds', input.securityGroups));
+  if (isDomainError(groups)) return groups;
   const { network, subnets } = await networkAndSubnets(s, tx, input.networkId, actor, pending);
   const facts = factsOf(subnets);
   const base = {
@@ -109,23 +113,25 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pa
 }
 
 /** Loads a port the actor may change; another project's port is simply not found. */
-export async function loadOwnPort(s: Services, tx: Tx, actor: Actor, id: string) {
+export async function loadOwnPort(s: Services, tx: Tx, actor: Principal, id: string) {
   if (!isUuid(id)) return null;
   const loaded = await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(id));
-  if (loaded.state.status === 'live' && !actor.isAdmin && loaded.state.resource.project !== actor.projectId) return null;
+  if (loaded.state.status === 'live' && !isOwnerOrAdmin(actor, loaded.state.resource)) return null;
   return loaded;
 }
 
 export async function planUpdatePort(
-  s: Services, tx: Tx, actor: Actor, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, now: string,
+  s: Services, tx: Tx, actor: Principal, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, now: string,
   pending: PendingFacts = {},
 ): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
   const loaded = await loadOwnPort(s, tx, actor, id);
   if (!loaded || loaded.state.status !== 'live') return domainError('PortNotFound', `Port ${id} could not be found.`);
   const current = loaded.state.resource;
+  const groups = await resolveReferences(tx, actor, refsOf('security_group', 'securityGroupIds', changes.securityGroups));
+  if (isDomainError(groups)) return groups;
   let allocation = {};
   if (changes.fixedIps !== undefined) {
-    const { subnets } = await networkAndSubnets(s, tx, current.networkId, { projectId: current.project, isAdmin: true }, pending);
+    const { subnets } = await networkAndSubnets(s, tx, current.networkId, platformPrincipal(current.project), pending);
     const facts = factsOf(subnets);
     const need = candidateSubnets({ networkId: current.networkId, subnets: facts, requests: changes.fixedIps, deviceOwner: current.deviceOwner, macAddress: current.macAddress, current: current.fixedIps });
     const exclude = [...changes.fixedIps.map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string'), ...current.fixedIps.map((f) => f.ipAddress)];
@@ -144,7 +150,7 @@ export async function planUpdatePort(
   return state.status === 'live' ? { append, port: state.resource } : domainError('PortNotFound', `Port ${id} could not be found.`);
 }
 
-export async function planDeletePort(s: Services, tx: Tx, actor: Actor, id: string, expectedRevision: number | undefined, now: string, byOwner = false) {
+export async function planDeletePort(s: Services, tx: Tx, actor: Principal, id: string, expectedRevision: number | undefined, now: string, byOwner = false) {
   const loaded = await loadOwnPort(s, tx, actor, id);
   if (!loaded) return domainError('PortNotFound', `Port ${id} could not be found.`);
   return decideAppend(portDecider, loaded, portStreamId(id), { type: 'DeletePort', id, now, byOwner, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
@@ -163,7 +169,7 @@ export function onDefaultSecurityGroup(hook: DefaultSecurityGroupHook): void {
   defaultSecurityGroupHook = hook;
 }
 
-export function createPort(s: Services, actor: Actor, input: PortInput, metadata: EventMetadata) {
+export function createPort(s: Services, actor: Principal, input: PortInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const hook = input.securityGroups === undefined && !isNetworkOwned(input.deviceOwner ?? '') ? defaultSecurityGroupHook : undefined;
@@ -174,7 +180,7 @@ export function createPort(s: Services, actor: Actor, input: PortInput, metadata
   });
 }
 
-export function updatePort(s: Services, actor: Actor, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updatePort(s: Services, actor: Principal, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const planned = await planUpdatePort(s, tx, actor, id, changes, expectedRevision, new Date().toISOString());
     return isDomainError(planned) ? planned : { appends: [planned.append], result: id };
@@ -188,7 +194,7 @@ export function onPortDelete(hook: PortDeleteHook): void {
   portDeleteHooks.push(hook);
 }
 
-export function deletePort(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deletePort(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const loaded = await loadOwnPort(s, tx, actor, id);

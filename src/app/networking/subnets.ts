@@ -7,10 +7,11 @@ import { DeviceOwner, portDecider, portStreamId, type Port } from '../../domain/
 import { subnetDecider, subnetStreamId, type CreateSubnet, type Subnet, type UpdateSubnet } from '../../domain/subnet/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
-import { after, decideAppend, type Actor } from '../plan.js';
+import { after, decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
 import { isUuid } from './facts.js';
 import { planCreatePort, planUpdatePort } from './ports.js';
+import { isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
 export type SubnetInput = Omit<CreateSubnet, 'type' | 'id' | 'project' | 'now'> & { id?: string };
 
@@ -24,13 +25,13 @@ async function dhcpPortOf(tx: Tx, networkId: string): Promise<Port | null> {
  * overlap check needs the network's subnets serialised). A network's first DHCP subnet brings a
  * `network:dhcp` port with the lowest free address; later DHCP subnets add an address to it.
  */
-export function createSubnet(s: Services, actor: Actor, input: SubnetInput, metadata: EventMetadata) {
+export function createSubnet(s: Services, actor: Principal, input: SubnetInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const id = input.id ?? randomUUID();
     const now = new Date().toISOString();
     if (!isUuid(input.networkId)) return domainError('NetworkNotFound', `Network ${input.networkId} could not be found.`);
     const network = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(input.networkId));
-    if (network.state.status === 'live' && !actor.isAdmin && network.state.resource.project !== actor.projectId) {
+    if (network.state.status === 'live' && !isOwnerOrAdmin(actor, network.state.resource)) {
       return domainError('NetworkNotFound', `Network ${input.networkId} could not be found.`);
     }
     const subnetLoaded = await s.aggregates.load<Lifecycle<Subnet>>(tx, subnetStreamId(id));
@@ -52,8 +53,8 @@ export function createSubnet(s: Services, actor: Actor, input: SubnetInput, meta
       // subnet until the append; so they are planned after writing it through a savepoint-free
       // path: the runtime appends in order, and we pass the decided subnet along.
       const planned = existing
-        ? await planUpdatePort(s, tx, { projectId: existing.project, isAdmin: true }, existing.id, { fixedIps: [...existing.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })), { subnetId: id }] }, undefined, now, { extraSubnet: subnet })
-        : await planCreatePort(s, tx, { projectId: network.state.status === 'live' ? network.state.resource.project : actor.projectId, isAdmin: true }, {
+        ? await planUpdatePort(s, tx, platformPrincipal(existing.project), existing.id, { fixedIps: [...existing.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })), { subnetId: id }] }, undefined, now, { extraSubnet: subnet })
+        : await planCreatePort(s, tx, platformPrincipal(network.state.status === 'live' ? network.state.resource.project : actor.projectId), {
             networkId: input.networkId, deviceOwner: DeviceOwner.dhcp, deviceId: `dhcp-${input.networkId}`, fixedIps: [{ subnetId: id }],
           }, now, { extraSubnet: subnet, network: after(networkDecider, network, networkAppend).state });
       if (isDomainError(planned)) return planned;
@@ -63,16 +64,16 @@ export function createSubnet(s: Services, actor: Actor, input: SubnetInput, meta
   });
 }
 
-async function loadOwnSubnet(s: Services, tx: Tx, actor: Actor, id: string) {
+async function loadOwnSubnet(s: Services, tx: Tx, actor: Principal, id: string) {
   if (!isUuid(id)) return null;
   const loaded = await s.aggregates.load<Lifecycle<Subnet>>(tx, subnetStreamId(id));
-  if (loaded.state.status === 'live' && !actor.isAdmin && loaded.state.resource.project !== actor.projectId) return null;
+  if (loaded.state.status === 'live' && !isOwnerOrAdmin(actor, loaded.state.resource)) return null;
   return loaded;
 }
 
 const notFound = (id: string) => domainError('SubnetNotFound', `Subnet ${id} could not be found.`);
 
-export function updateSubnet(s: Services, actor: Actor, id: string, changes: UpdateSubnet['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateSubnet(s: Services, actor: Principal, id: string, changes: UpdateSubnet['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await loadOwnSubnet(s, tx, actor, id);
     if (!loaded) return notFound(id);
@@ -91,7 +92,7 @@ export function updateSubnet(s: Services, actor: Actor, id: string, changes: Upd
 }
 
 /** Refused while ports other than DHCP hold addresses from it; the DHCP port just loses its address there. */
-export function deleteSubnet(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteSubnet(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await loadOwnSubnet(s, tx, actor, id);
     if (!loaded || loaded.state.status !== 'live') return notFound(id);

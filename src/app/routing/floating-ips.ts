@@ -5,16 +5,17 @@ import {
   floatingIpDecider, floatingIpStreamId,
   type AssociationFacts, type FloatingAddressAllocation, type FloatingIp, type FloatingIpCommand,
 } from '../../domain/floating-ip/index.js';
-import { ipVersionOf } from '../../domain/ipam/index.js';
+import { ipVersionOf, normaliseIp } from '../../domain/ipam/index.js';
 import { DeviceOwner, type Port } from '../../domain/port/index.js';
 import type { Router } from '../../domain/router/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { lockNetworkForUse, subnetsOf } from '../networking/facts.js';
 import { loadOwnPort, planCreatePort, planDeletePort, type Network } from '../networking/ports.js';
-import { decideAppend, type Actor } from '../plan.js';
+import { decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
-import { loadOwn, lockRow, platformActor } from './own.js';
+import { loadOwn, lockRow } from './own.js';
+import { type Principal, platformPrincipal } from '../../domain/policy/index.js';
 
 const STREAM = 'floatingip';
 // Neutron spells it FloatingIP in its exception names.
@@ -27,7 +28,7 @@ const badRequest = (message: string, field: string) => domainError('BadRequest',
  * row is locked for share (a concurrent port delete either disassociates us or finds us), and so
  * are the routers it is reached through (removing that interface or gateway waits, then sees us).
  */
-async function associationFacts(s: Services, tx: Tx, actor: Actor, floatingNetworkId: string, portId: string, fixedIpAddress: string | undefined): Promise<AssociationFacts | DomainError> {
+async function associationFacts(s: Services, tx: Tx, actor: Principal, floatingNetworkId: string, portId: string, fixedIpAddress: string | undefined): Promise<AssociationFacts | DomainError> {
   if (!(await lockRow(tx, portId, 'share'))) return notFound('Port', portId);
   const loaded = await loadOwnPort(s, tx, actor, portId);
   if (!loaded || loaded.state.status !== 'live') return notFound('Port', portId);
@@ -57,7 +58,7 @@ async function associationFacts(s: Services, tx: Tx, actor: Actor, floatingNetwo
 async function allocateAddress(
   s: Services, tx: Tx, network: Network, fipId: string, input: { floatingIpAddress?: string; subnetId?: string }, now: string,
 ): Promise<{ allocation: FloatingAddressAllocation; append?: PlannedAppend } | DomainError> {
-  const platform = platformActor(network.project);
+  const platform = platformPrincipal(network.project);
   const port = (fixedIps: { subnetId?: string; ipAddress?: string }[]) =>
     planCreatePort(s, tx, platform, { networkId: network.id, deviceOwner: DeviceOwner.floatingIp, deviceId: fipId, fixedIps }, now);
   const allocated = (planned: { append: PlannedAppend; port: Port }) => {
@@ -97,7 +98,7 @@ export interface FloatingIpInput {
  * at once when a port is named. Requests the decider refuses anyway (network not external, a
  * malformed address, a retried create) allocate nothing.
  */
-export function createFloatingIp(s: Services, actor: Actor, input: FloatingIpInput, metadata: EventMetadata) {
+export function createFloatingIp(s: Services, actor: Principal, input: FloatingIpInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     if (input.fixedIpAddress !== undefined && input.portId === undefined) return badRequest('fixed_ip_address cannot be specified without a port_id', 'fixedIpAddress');
@@ -106,9 +107,13 @@ export function createFloatingIp(s: Services, actor: Actor, input: FloatingIpInp
     if (!network) return notFound('Network', input.floatingNetworkId);
     const loaded = await s.aggregates.load<Lifecycle<FloatingIp>>(tx, floatingIpStreamId(id));
     const wellFormed = input.floatingIpAddress === undefined || ipVersionOf(input.floatingIpAddress) === 4;
+    // A member naming an address is refused by the decider; allocating first would tell it whether the address is free.
+    const mayChoose = input.floatingIpAddress === undefined || actor.isAdmin;
+    const gatewayIps = network.external ? (await subnetsOf(s, tx, network)).flatMap((x) => (x.gatewayIp ? [x.gatewayIp] : [])) : [];
+    const onGateway = input.floatingIpAddress !== undefined && gatewayIps.some((g) => normaliseIp(g) === normaliseIp(input.floatingIpAddress!));
     let allocation: FloatingAddressAllocation = { kind: 'exhausted' };
     const appends: PlannedAppend[] = [];
-    if (loaded.state.status === 'initial' && network.external && wellFormed) {
+    if (loaded.state.status === 'initial' && network.external && wellFormed && mayChoose && !onGateway) {
       const allocated = await allocateAddress(s, tx, network, id, input, now);
       if (isDomainError(allocated)) return allocated;
       allocation = allocated.allocation;
@@ -117,7 +122,7 @@ export function createFloatingIp(s: Services, actor: Actor, input: FloatingIpInp
     const association = input.portId !== undefined && allocation.kind === 'allocated' ? await associationFacts(s, tx, actor, network.id, input.portId, input.fixedIpAddress) : undefined;
     if (isDomainError(association)) return association;
     const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), {
-      type: 'CreateFloatingIp', id, project: actor.projectId, now, network: { id: network.id, external: network.external }, allocation,
+      type: 'CreateFloatingIp', id, project: actor.projectId, isAdmin: actor.isAdmin, gatewayIps, now, network: { id: network.id, external: network.external }, allocation,
       ...pick(input, ['name', 'description', 'tags', 'floatingIpAddress']), ...(association ? { association } : {}),
     });
     if (isDomainError(append)) return append;
@@ -133,7 +138,7 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pa
 
 /** Decides one command on a floating IP the actor owns; `more` plans what goes with the decided events. */
 async function decideOnFloatingIp(
-  s: Services, tx: Tx, actor: Actor, id: string,
+  s: Services, tx: Tx, actor: Principal, id: string,
   command: (fip: FloatingIp) => Promise<FloatingIpCommand | DomainError>,
   more: (fip: FloatingIp, decided: boolean) => Promise<PlannedAppend[] | DomainError> = async () => [],
 ) {
@@ -148,14 +153,14 @@ async function decideOnFloatingIp(
   return isDomainError(extra) ? extra : { appends: [append, ...extra], result: id };
 }
 
-export function updateFloatingIp(s: Services, actor: Actor, id: string, changes: { name?: string; description?: string; tags?: readonly string[] }, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateFloatingIp(s: Services, actor: Principal, id: string, changes: { name?: string; description?: string; tags?: readonly string[] }, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) =>
     decideOnFloatingIp(s, tx, actor, id, async () => ({ type: 'UpdateFloatingIp', id, now: new Date().toISOString(), changes, ...revision(expectedRevision) })),
   );
 }
 
 /** Associates, or moves an associated floating IP to another port in one step. */
-export function associateFloatingIp(s: Services, actor: Actor, id: string, portId: string, fixedIpAddress: string | undefined, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function associateFloatingIp(s: Services, actor: Principal, id: string, portId: string, fixedIpAddress: string | undefined, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) =>
     decideOnFloatingIp(s, tx, actor, id, async (fip) => {
       const facts = await associationFacts(s, tx, actor, fip.floatingNetworkId, portId, fixedIpAddress);
@@ -164,19 +169,19 @@ export function associateFloatingIp(s: Services, actor: Actor, id: string, portI
   );
 }
 
-export function disassociateFloatingIp(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function disassociateFloatingIp(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) =>
     decideOnFloatingIp(s, tx, actor, id, async () => ({ type: 'DisassociateFloatingIp', id, now: new Date().toISOString(), cause: 'request', ...revision(expectedRevision) })),
   );
 }
 
 /** Deletes the floating IP with its hidden port, which frees the address. */
-export function deleteFloatingIp(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteFloatingIp(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   const now = new Date().toISOString();
   return s.runtime.execute(metadata, (tx) =>
     decideOnFloatingIp(s, tx, actor, id, async () => ({ type: 'DeleteFloatingIp', id, now, ...revision(expectedRevision) }), async (fip, decided) => {
       if (!decided) return [];
-      const del = await planDeletePort(s, tx, platformActor(actor.projectId), fip.floatingPortId, undefined, now, true);
+      const del = await planDeletePort(s, tx, platformPrincipal(actor.projectId), fip.floatingPortId, undefined, now, true);
       return isDomainError(del) ? del : [del];
     }),
   );

@@ -2,14 +2,14 @@ import type { Lifecycle } from '../../domain/common/index.js';
 import type { Subnet } from '../../domain/subnet/index.js';
 import type { Tx } from '../command-runtime.js';
 import { isUuid } from '../networking/facts.js';
-import type { Actor } from '../plan.js';
 import type { Services } from '../services.js';
+import { isOwnerOrAdmin, type Principal } from '../../domain/policy/index.js';
 
 /** Loads a resource the actor may change; another project's resource is simply not found (null). */
-export async function loadOwn<R extends { project: string }>(s: Services, tx: Tx, actor: Actor, streamType: string, id: string) {
+export async function loadOwn<R extends { project: string }>(s: Services, tx: Tx, actor: Principal, streamType: string, id: string) {
   if (!isUuid(id)) return null;
   const loaded = await s.aggregates.load<Lifecycle<R>>(tx, `${streamType}-${id}`);
-  if (loaded.state.status === 'live' && !actor.isAdmin && loaded.state.resource.project !== actor.projectId) return null;
+  if (loaded.state.status === 'live' && !isOwnerOrAdmin(actor, loaded.state.resource)) return null;
   return loaded;
 }
 
@@ -31,6 +31,3 @@ export function withCidrs(fixedIps: readonly { subnetId: string; ipAddress: stri
     return subnet ? [{ subnetId: f.subnetId, ipAddress: f.ipAddress, cidr: subnet.cidr }] : [];
   });
 }
-
-/** The platform acting on its own ports (gateway, interface and floating IP ports) on a network of `projectId`. */
-export const platformActor = (projectId: string): Actor => ({ projectId, isAdmin: true });

@@ -12,9 +12,10 @@ import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { lockNetworkForUse, subnetsOf } from '../networking/facts.js';
 import { loadOwnPort, planCreatePort, planDeletePort, planUpdatePort } from '../networking/ports.js';
-import { after, decideAppend, type Actor } from '../plan.js';
+import { after, decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
-import { loadOwn, lockRow, platformActor, withCidrs } from './own.js';
+import { loadOwn, lockRow, withCidrs } from './own.js';
+import { mayAttachSubnet, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
 const STREAM = 'router';
 const routerNotFound = (id: string) => notFound('Router', id);
@@ -23,7 +24,7 @@ const revision = (expectedRevision: number | undefined) => (expectedRevision !==
 
 export type RouterInput = Omit<CreateRouter, 'type' | 'id' | 'project' | 'isAdmin' | 'now'> & { id?: string };
 
-export function createRouter(s: Services, actor: Actor, input: RouterInput, metadata: EventMetadata) {
+export function createRouter(s: Services, actor: Principal, input: RouterInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const id = input.id ?? randomUUID();
     const loaded = await s.aggregates.load<Lifecycle<Router>>(tx, routerStreamId(id));
@@ -38,7 +39,7 @@ export function createRouter(s: Services, actor: Actor, input: RouterInput, meta
  * The router the actor owns, its row locked for update first: floating IP associations take a
  * share lock on it, so "is a floating IP using this interface or gateway" stays true until we commit.
  */
-async function lockedRouter(s: Services, tx: Tx, actor: Actor, id: string) {
+async function lockedRouter(s: Services, tx: Tx, actor: Principal, id: string) {
   await lockRow(tx, id, 'update');
   const loaded = await loadOwn<Router>(s, tx, actor, STREAM, id);
   if (!loaded || loaded.state.status !== 'live') return null;
@@ -49,7 +50,7 @@ type LoadedRouter = NonNullable<Awaited<ReturnType<typeof lockedRouter>>>;
 
 /** Decides one router command; `more` plans the port changes that go with the events decided. */
 async function decideRouterCommand(
-  s: Services, tx: Tx, actor: Actor, id: string,
+  s: Services, tx: Tx, actor: Principal, id: string,
   command: (r: LoadedRouter) => Promise<RouterCommand | DomainError>,
   more: (r: LoadedRouter, events: readonly RouterEvent[]) => Promise<PlannedAppend[] | DomainError> = async () => [],
 ) {
@@ -63,21 +64,21 @@ async function decideRouterCommand(
   return isDomainError(ports) ? ports : { appends: [append, ...ports], result: id };
 }
 
-export function updateRouter(s: Services, actor: Actor, id: string, changes: UpdateRouter['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateRouter(s: Services, actor: Principal, id: string, changes: UpdateRouter['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) =>
     decideRouterCommand(s, tx, actor, id, async () => ({ type: 'UpdateRouter', id, now: new Date().toISOString(), changes, isAdmin: actor.isAdmin, ...revision(expectedRevision) })),
   );
 }
 
 /** Deletes the router and its gateway port; RouterInUse while it has interfaces. */
-export function deleteRouter(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteRouter(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   const now = new Date().toISOString();
   return s.runtime.execute(metadata, (tx) =>
     decideRouterCommand(s, tx, actor, id, async () => ({ type: 'DeleteRouter', id, now, ...revision(expectedRevision) }), async (_r, events) => {
       const appends: PlannedAppend[] = [];
       for (const e of events) {
         if (e.type !== 'RouterDeleted' || e.data.gatewayPortId === null) continue;
-        const del = await planDeletePort(s, tx, platformActor(actor.projectId), e.data.gatewayPortId, undefined, now, true);
+        const del = await planDeletePort(s, tx, platformPrincipal(actor.projectId), e.data.gatewayPortId, undefined, now, true);
         if (isDomainError(del)) return del;
         appends.push(del);
       }
@@ -111,7 +112,7 @@ export interface GatewayInput {
  * replaced when the network changes. Requests the decider will refuse anyway (not external, a
  * member asking for admin-only attributes) plan no port and let the decider answer.
  */
-export function setRouterGateway(s: Services, actor: Actor, id: string, input: GatewayInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function setRouterGateway(s: Services, actor: Principal, id: string, input: GatewayInput, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const network = await lockNetworkForUse(s, tx, input.networkId, actor);
@@ -123,7 +124,7 @@ export function setRouterGateway(s: Services, actor: Actor, id: string, input: G
       const allowed = network.external && (actor.isAdmin || (input.enableSnat === undefined && input.externalFixedIps === undefined));
       if (allowed) {
         const subnets = await subnetsOf(s, tx, network);
-        const platform = platformActor(network.project);
+        const platform = platformPrincipal(network.project);
         if (current?.networkId === network.id && input.externalFixedIps === undefined) {
           gatewayPort = { id: current.portId, fixedIps: current.externalFixedIps };
         } else {
@@ -152,7 +153,7 @@ export function setRouterGateway(s: Services, actor: Actor, id: string, input: G
 }
 
 /** Removes the gateway and its port; refused while floating IPs reach their ports through it. */
-export function clearRouterGateway(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function clearRouterGateway(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   const now = new Date().toISOString();
   return s.runtime.execute(metadata, (tx) =>
     decideRouterCommand(
@@ -162,7 +163,7 @@ export function clearRouterGateway(s: Services, actor: Actor, id: string, expect
         const appends: PlannedAppend[] = [];
         for (const e of events) {
           if (e.type !== 'RouterGatewayCleared') continue;
-          const del = await planDeletePort(s, tx, platformActor(actor.projectId), e.data.portId, undefined, now, true);
+          const del = await planDeletePort(s, tx, platformPrincipal(actor.projectId), e.data.portId, undefined, now, true);
           if (isDomainError(del)) return del;
           appends.push(del);
         }
@@ -178,17 +179,16 @@ export interface InterfaceInput {
 }
 
 /** A subnet the actor may attach: its own, a shared network's, or any for an admin. Locked so it cannot be deleted meanwhile. */
-async function attachableSubnet(s: Services, tx: Tx, actor: Actor, subnetId: string): Promise<Subnet | null> {
+async function attachableSubnet(s: Services, tx: Tx, actor: Principal, subnetId: string): Promise<Subnet | null> {
   if (!(await lockRow(tx, subnetId, 'share'))) return null;
   const { state } = await s.aggregates.load<Lifecycle<Subnet>>(tx, subnetStreamId(subnetId));
   if (state.status !== 'live') return null;
   const subnet = state.resource;
-  if (actor.isAdmin || subnet.project === actor.projectId) return subnet;
-  const network = await lockNetworkForUse(s, tx, subnet.networkId, actor);
-  return network?.shared ? subnet : null;
+  const network = await lockNetworkForUse(s, tx, subnet.networkId, platformPrincipal(subnet.project));
+  return mayAttachSubnet(actor, { project: subnet.project, shared: network?.shared ?? false }) ? subnet : null;
 }
 
-async function interfaceCommand(s: Services, tx: Tx, actor: Actor, id: string, input: InterfaceInput, now: string): Promise<{ command: RouterCommand; port: (router: Router) => Promise<PlannedAppend | DomainError> } | DomainError> {
+async function interfaceCommand(s: Services, tx: Tx, actor: Principal, id: string, input: InterfaceInput, now: string): Promise<{ command: RouterCommand; port: (router: Router) => Promise<PlannedAppend | DomainError> } | DomainError> {
   if (input.subnetId !== undefined && input.portId !== undefined) return badRequest('Cannot specify both subnet-id and port-id');
   if (input.subnetId !== undefined) {
     const subnet = await attachableSubnet(s, tx, actor, input.subnetId);
@@ -197,7 +197,7 @@ async function interfaceCommand(s: Services, tx: Tx, actor: Actor, id: string, i
     return {
       command: { type: 'AddRouterInterface', id, now, by: 'subnet', subnet: { id: subnet.id, networkId: subnet.networkId, cidr: subnet.cidr, gatewayIp: subnet.gatewayIp }, portId },
       port: async (router) => {
-        const planned = await planCreatePort(s, tx, platformActor(router.project), {
+        const planned = await planCreatePort(s, tx, platformPrincipal(router.project), {
           id: portId, networkId: subnet.networkId, deviceOwner: DeviceOwner.routerInterface, deviceId: id,
           fixedIps: [{ subnetId: subnet.id, ...(subnet.gatewayIp ? { ipAddress: subnet.gatewayIp } : {}) }],
         }, now);
@@ -210,12 +210,12 @@ async function interfaceCommand(s: Services, tx: Tx, actor: Actor, id: string, i
     const loaded = await loadOwnPort(s, tx, actor, portId);
     if (!loaded || loaded.state.status !== 'live') return notFound('Port', portId);
     const port: Port = loaded.state.resource;
-    const network = await lockNetworkForUse(s, tx, port.networkId, platformActor(port.project));
+    const network = await lockNetworkForUse(s, tx, port.networkId, platformPrincipal(port.project));
     const subnets = network ? await subnetsOf(s, tx, network) : [];
     return {
       command: { type: 'AddRouterInterface', id, now, by: 'port', port: { id: port.id, networkId: port.networkId, deviceId: port.deviceId, fixedIps: withCidrs(port.fixedIps, subnets) } },
       port: async () => {
-        const planned = await planUpdatePort(s, tx, platformActor(port.project), portId, { deviceOwner: DeviceOwner.routerInterface, deviceId: id }, undefined, now);
+        const planned = await planUpdatePort(s, tx, platformPrincipal(port.project), portId, { deviceOwner: DeviceOwner.routerInterface, deviceId: id }, undefined, now);
         return isDomainError(planned) ? planned : planned.append;
       },
     };
@@ -224,7 +224,7 @@ async function interfaceCommand(s: Services, tx: Tx, actor: Actor, id: string, i
 }
 
 /** Attaches a subnet (a new port with its gateway address) or an unbound port of the actor's. */
-export function addRouterInterface(s: Services, actor: Actor, id: string, input: InterfaceInput, metadata: EventMetadata) {
+export function addRouterInterface(s: Services, actor: Principal, id: string, input: InterfaceInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const planned = await interfaceCommand(s, tx, actor, id, input, now);
@@ -241,7 +241,7 @@ export function addRouterInterface(s: Services, actor: Actor, id: string, input:
  * Neutron does (even one that was attached by port); one still serving other subnets of the
  * router just gives up the removed addresses.
  */
-export function removeRouterInterface(s: Services, actor: Actor, id: string, input: InterfaceInput, metadata: EventMetadata) {
+export function removeRouterInterface(s: Services, actor: Principal, id: string, input: InterfaceInput, metadata: EventMetadata) {
   const now = new Date().toISOString();
   return s.runtime.execute(metadata, (tx) =>
     decideRouterCommand(
@@ -252,9 +252,9 @@ export function removeRouterInterface(s: Services, actor: Actor, id: string, inp
         const remaining = state.status === 'live' ? state.resource.interfaces : [];
         const appends: PlannedAppend[] = [];
         for (const portId of new Set(events.flatMap((e) => (e.type === 'RouterInterfaceRemoved' ? [e.data.portId] : [])))) {
-          const port = await loadOwnPort(s, tx, platformActor(actor.projectId), portId);
+          const port = await loadOwnPort(s, tx, platformPrincipal(actor.projectId), portId);
           if (!port || port.state.status !== 'live') continue;
-          const platform = platformActor(port.state.resource.project);
+          const platform = platformPrincipal(port.state.resource.project);
           const keep = remaining.filter((i) => i.portId === portId).map((i) => i.subnetId);
           const planned = keep.length === 0
             ? await planDeletePort(s, tx, platform, portId, undefined, now, true)

@@ -8,9 +8,11 @@ import {
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { isUuid } from '../networking/facts.js';
-import { decideAppend, type Actor } from '../plan.js';
+import { decideAppend } from '../plan.js';
+import { resolveReferences } from '../references.js';
 import type { Services } from '../services.js';
 import { loadOwn, lockRow } from '../routing/own.js';
+import { isOwnerOrAdmin, type Principal } from '../../domain/policy/index.js';
 
 const STREAM = 'securitygroup';
 const DEFAULT_RULES = 4;
@@ -39,7 +41,7 @@ export async function planDefaultSecurityGroup(s: Services, tx: Tx, projectId: s
 }
 
 /** For reads: makes sure the project's default group exists before its first listing. */
-export function ensureDefaultSecurityGroup(s: Services, actor: Actor, metadata: EventMetadata) {
+export function ensureDefaultSecurityGroup(s: Services, actor: Principal, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const planned = await planDefaultSecurityGroup(s, tx, actor.projectId, new Date().toISOString());
     return isDomainError(planned) ? planned : { appends: planned.appends, result: planned.id };
@@ -54,7 +56,7 @@ export interface SecurityGroupInput {
   readonly stateful?: boolean;
 }
 
-export function createSecurityGroup(s: Services, actor: Actor, input: SecurityGroupInput, metadata: EventMetadata) {
+export function createSecurityGroup(s: Services, actor: Principal, input: SecurityGroupInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const defaults = await planDefaultSecurityGroup(s, tx, actor.projectId, now);
@@ -69,14 +71,14 @@ export function createSecurityGroup(s: Services, actor: Actor, input: SecurityGr
 }
 
 /** Decides one command on a group the actor owns (admins: any). */
-async function decideOnGroup(s: Services, tx: Tx, actor: Actor, id: string, command: (group: SecurityGroup) => Promise<SecurityGroupCommand>) {
+async function decideOnGroup(s: Services, tx: Tx, actor: Principal, id: string, command: (group: SecurityGroup) => Promise<SecurityGroupCommand>) {
   const loaded = await loadOwn<SecurityGroup>(s, tx, actor, STREAM, id);
   if (!loaded || loaded.state.status !== 'live') return groupNotFound(id);
   const append = decideAppend(securityGroupDecider, loaded, securityGroupStreamId(id), await command(loaded.state.resource));
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
-export function updateSecurityGroup(s: Services, actor: Actor, id: string, changes: UpdateSecurityGroup['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateSecurityGroup(s: Services, actor: Principal, id: string, changes: UpdateSecurityGroup['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, (tx) =>
     decideOnGroup(s, tx, actor, id, async () => ({ type: 'UpdateSecurityGroup', id, now: new Date().toISOString(), changes, ...revision(expectedRevision) })),
   );
@@ -86,7 +88,7 @@ export function updateSecurityGroup(s: Services, actor: Actor, id: string, chang
  * Refused while a port uses the group. The group row is locked first, so a port being created
  * with the default group (which takes a share lock on it) commits before we look, or waits.
  */
-export function deleteSecurityGroup(s: Services, actor: Actor, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteSecurityGroup(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     await lockRow(tx, id, 'update');
     return decideOnGroup(s, tx, actor, id, async () => {
@@ -98,14 +100,14 @@ export function deleteSecurityGroup(s: Services, actor: Actor, id: string, expec
 
 export type RuleInput = Omit<SecurityGroupRuleInput, 'id'> & { readonly id?: string };
 
-/** A remote group must be one the group's project may see: its own, or any for an admin. */
-async function remoteGroupVisible(tx: Tx, actor: Actor, group: SecurityGroup, remoteGroupId: string | null | undefined): Promise<boolean> {
-  if (!remoteGroupId || !isUuid(remoteGroupId)) return false;
-  const [row] = await tx<{ project_id: string }[]>`select project_id from rm_resources where id = ${remoteGroupId} and kind = 'security_group'`;
-  return Boolean(row) && (actor.isAdmin || row!.project_id === group.project);
+/** A remote group must be one the group's project may use: its own, or any for an admin. */
+async function remoteGroupVisible(tx: Tx, actor: Principal, group: SecurityGroup, remoteGroupId: string | null | undefined): Promise<boolean> {
+  if (!remoteGroupId) return false;
+  const owner = { projectId: group.project, isAdmin: actor.isAdmin };
+  return !isDomainError(await resolveReferences(tx, owner, [{ kind: 'security_group', id: remoteGroupId, field: 'remoteGroupId' }]));
 }
 
-export function createSecurityGroupRule(s: Services, actor: Actor, groupId: string, rule: RuleInput, metadata: EventMetadata) {
+export function createSecurityGroupRule(s: Services, actor: Principal, groupId: string, rule: RuleInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const ruleId = rule.id ?? randomUUID();
     const decided = await decideOnGroup(s, tx, actor, groupId, async (group) => ({
@@ -116,13 +118,13 @@ export function createSecurityGroupRule(s: Services, actor: Actor, groupId: stri
   });
 }
 
-export function deleteSecurityGroupRule(s: Services, actor: Actor, ruleId: string, metadata: EventMetadata) {
+export function deleteSecurityGroupRule(s: Services, actor: Principal, ruleId: string, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const missing = domainError('SecurityGroupRuleNotFound', `Security group rule ${ruleId} could not be found.`);
     if (!isUuid(ruleId)) return missing;
     const [row] = await tx<{ group_id: string; project_id: string }[]>`
       select doc->>'securityGroupId' as group_id, project_id from rm_resources where id = ${ruleId} and kind = 'security_group_rule'`;
-    if (!row || (!actor.isAdmin && row.project_id !== actor.projectId)) return missing;
+    if (!row || !isOwnerOrAdmin(actor, { project: row.project_id })) return missing;
     const decided = await decideOnGroup(s, tx, actor, row.group_id, async () => ({ type: 'RemoveSecurityGroupRule', id: row.group_id, ruleId, now: new Date().toISOString() }));
     return isDomainError(decided) ? decided : { ...decided, result: ruleId };
   });

@@ -32,8 +32,11 @@ export interface CreateFloatingIp extends ResourceBaseInput {
   readonly id: string;
   readonly project: string;
   readonly network: { readonly id: string; readonly external: boolean };
-  /** The address the request asked for, if any; `allocation` holds what was actually taken. */
+  /** The address the request asked for, if any (admins only); `allocation` holds what was actually taken. */
   readonly floatingIpAddress?: string;
+  readonly isAdmin: boolean;
+  /** The gateway addresses of the network's subnets: the upstream router's, never a floating IP's. */
+  readonly gatewayIps: readonly string[];
   readonly allocation: FloatingAddressAllocation;
   /** Present when the request also names a port. */
   readonly association?: AssociationFacts;

@@ -1,7 +1,8 @@
 import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
 import type { Decision } from '../decider.js';
-import { domainError, isDomainError } from '../errors.js';
-import { normaliseIp, parseIp } from '../ipam/index.js';
+import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { formatIp, normaliseIp, parseIp } from '../ipam/index.js';
+import { adminOnly } from '../policy/index.js';
 import { resolveAssociation } from './association.js';
 import type { CreateFloatingIp, DisassociateFloatingIp, FloatingIpCommand } from './commands.js';
 import type { FloatingIpEvent } from './events.js';
@@ -19,7 +20,15 @@ function sameCreate(c: CreateFloatingIp, base: { name: string; description: stri
   );
 }
 
+function gatewayTaken(c: CreateFloatingIp, address: string): DomainError | null {
+  if (!c.gatewayIps.some((g) => normaliseIp(g) === address)) return null;
+  return domainError('BadRequest', `Bad floatingip request: ${address} is the gateway address of a subnet of network ${c.network.id}.`, { field: ['floatingIpAddress'] });
+}
+
 function create(c: CreateFloatingIp, s: FloatingIpState): Decision<FloatingIpEvent> {
+  // Checked before anything else, so a member learns nothing about which addresses exist or are taken.
+  const refused = c.floatingIpAddress !== undefined ? adminOnly(c, 'create_floatingip:floating_ip_address') : null;
+  if (refused) return refused;
   const base = baseFields(c);
   if (isDomainError(base)) return base;
   if (s.status === 'live') return sameCreate(c, base, s.resource) ? [] : alreadyExists(KIND, c.id);
@@ -31,6 +40,8 @@ function create(c: CreateFloatingIp, s: FloatingIpState): Decision<FloatingIpEve
   if (requested === null || requested?.version === 6) {
     return domainError('InvalidInput', `Invalid input for operation: '${c.floatingIpAddress}' is not a valid IPv4 address.`, { field: ['floatingIpAddress'] });
   }
+  const onGateway = requested ? gatewayTaken(c, formatIp(requested)) : null;
+  if (onGateway) return onGateway;
   const { allocation } = c;
   if (allocation.kind === 'exhausted') {
     return domainError('ExternalIpAddressExhausted', `Unable to find any IP address on external network ${c.network.id}.`, { details: { networkId: c.network.id } });
@@ -39,6 +50,8 @@ function create(c: CreateFloatingIp, s: FloatingIpState): Decision<FloatingIpEve
   if (address === null || (c.floatingIpAddress !== undefined && normaliseIp(c.floatingIpAddress) !== address)) {
     return domainError('InvalidInput', `Invalid input for operation: allocated address '${allocation.address}' does not match the request.`, { field: ['floatingIpAddress'] });
   }
+  const allocatedGateway = gatewayTaken(c, address);
+  if (allocatedGateway) return allocatedGateway;
   const association = c.association ? resolveAssociation(c.association, { id: c.id, floatingNetworkId: c.network.id }) : null;
   if (isDomainError(association)) return association;
   return [

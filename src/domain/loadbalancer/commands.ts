@@ -112,7 +112,14 @@ export interface MemberSpec {
   readonly monitorAddress?: string | null;
   readonly monitorPort?: number | null;
 }
-export interface AddMember extends Base, MemberSpec {
+/**
+ * The CIDR of every subnet the members name, by id: the application answers SubnetNotFound for a
+ * subnet that does not exist or that the caller may not see, so one missing here is not found either.
+ */
+export interface MemberSubnetFacts {
+  readonly subnetCidrs: Readonly<Record<string, string>>;
+}
+export interface AddMember extends Base, MemberSpec, MemberSubnetFacts {
   readonly type: 'AddMember';
   readonly poolId: string;
   readonly memberId: string;
@@ -134,7 +141,7 @@ export interface RemoveMember extends Change {
  * matched by address+port; `id` is used only for entries that are new. Omitted fields take their
  * defaults (the entry describes the member completely).
  */
-export interface ReplacePoolMembers extends Change {
+export interface ReplacePoolMembers extends Change, MemberSubnetFacts {
   readonly type: 'ReplacePoolMembers';
   readonly poolId: string;
   readonly members: readonly (MemberSpec & { readonly id: string })[];

@@ -1,5 +1,6 @@
 import type { Decision } from '../decider.js';
 import { domainError, type DomainError } from '../errors.js';
+import { cidrContains, cidrOf, parseIp } from '../ipam/index.js';
 import type * as C from './commands.js';
 import type { LoadBalancerEvent, LoadBalancerEventOf } from './events.js';
 import {
@@ -374,8 +375,21 @@ function deletePool(c: C.DeletePool, state: LoadBalancerState): Decision<E> {
 
 type MemberData = LoadBalancerEventOf<'MemberAdded'>['data'];
 
-/** Validates one member and answers its complete data with defaults filled in. */
-function memberData(poolId: string, memberId: string, spec: C.MemberSpec, now: string): MemberData | DomainError {
+/** A new member's subnet must be one the caller may use, and hold the member's address. */
+function memberSubnetProblem(spec: C.MemberSpec, address: string, facts: C.MemberSubnetFacts): DomainError | null {
+  if (!spec.subnetId) return null;
+  const cidr = facts.subnetCidrs[spec.subnetId];
+  if (cidr === undefined) return { ...notFound('SubnetNotFound', 'Subnet', spec.subnetId), field: ['subnetId'] };
+  const ip = parseIp(address);
+  if (ip && cidrContains(cidrOf(cidr), ip)) return null;
+  return domainError('InvalidInput', `Invalid input for address. Reason: ${address} is not an address of subnet ${spec.subnetId} (${cidr}).`, { field: ['address'] });
+}
+
+/**
+ * Validates one member and answers its complete data with defaults filled in. `subnets` is given
+ * for a new member; an update keeps the subnet it was checked against.
+ */
+function memberData(poolId: string, memberId: string, spec: C.MemberSpec, now: string, subnets?: C.MemberSubnetFacts): MemberData | DomainError {
   const error = firstError(
     () => descriptiveValid(spec),
     () => portValid('protocolPort', spec.protocolPort),
@@ -385,6 +399,8 @@ function memberData(poolId: string, memberId: string, spec: C.MemberSpec, now: s
   if (error) return error;
   const address = canonicalAddress('address', spec.address);
   if (isError(address)) return address;
+  const outside = subnets ? memberSubnetProblem(spec, address, subnets) : null;
+  if (outside) return outside;
   const monitorAddress = spec.monitorAddress ? canonicalAddress('monitorAddress', spec.monitorAddress) : null;
   if (isError(monitorAddress)) return monitorAddress;
   return {
@@ -415,7 +431,7 @@ function duplicateMember(address: string, protocolPort: number, existingId: stri
 function addMember(c: C.AddMember, state: LoadBalancerState): Decision<E> {
   const p = pool(state, c.poolId);
   if (isError(p)) return p;
-  const data = memberData(p.id, c.memberId, c, c.now);
+  const data = memberData(p.id, c.memberId, c, c.now, c);
   if (isError(data)) return data;
   const existing = state.members[c.memberId];
   if (existing) return isLive(existing) && sameAs(existing, data, ['createdAt', 'memberId']) ? [] : idAlreadyExists(c.memberId);
@@ -479,7 +495,7 @@ function replacePoolMembers(c: C.ReplacePoolMembers, state: LoadBalancerState): 
   const current = new Map(livePoolMembers(state, p.id).map((m) => [endpoint(m), m]));
   const wanted = new Map<string, MemberData>();
   for (const [index, entry] of c.members.entries()) {
-    const data = memberData(p.id, entry.id, entry, c.now);
+    const data = memberData(p.id, entry.id, entry, c.now, c);
     if (isError(data)) return { ...data, field: ['members', String(index), ...(data.field ?? [])] };
     const key = endpoint(data);
     const twin = wanted.get(key);

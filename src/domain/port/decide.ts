@@ -2,6 +2,7 @@ import { domainError, isDomainError, type DomainError } from '../errors.js';
 import type { Decision } from '../decider.js';
 import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
 import { eui64Address, formatIp, isUnusableMac, normaliseMac, parseIp } from '../ipam/index.js';
+import { portNetworkAccess } from '../policy/index.js';
 import { isAutoAddressSubnet } from '../subnet/index.js';
 import type { AddAutoAddress, CreatePort, DeletePort, PortCommand, ReleaseSubnetAddresses, SetPortStatus, UpdatePort } from './commands.js';
 import { isNetworkOwned, isRouterPort, isServicePort } from './device-owner.js';
@@ -26,21 +27,13 @@ function resolveMac(c: CreatePort): string | DomainError {
   return mac;
 }
 
-/** Another project's private network answers like a missing one; an external one may be seen but not plugged into. */
+/** The policy's word on plugging into the network; a hidden network answers like a missing one. */
 function accessProblem(c: CreatePort): DomainError | null {
   const network = c.network;
   if (!network) return notFound('Network', c.networkId);
-  if (c.asAdmin || network.project === c.project) return null;
-  if (network.shared) {
-    // Only the network's owner picks exact addresses on it.
-    return c.fixedIps?.some((f) => f.ipAddress !== undefined) ? policyDenied('create_port:fixed_ips:ip_address') : null;
-  }
-  if (network.external) return policyDenied('create_port');
-  return notFound('Network', c.networkId);
-}
-
-function policyDenied(rule: string): DomainError {
-  return domainError('PolicyNotAuthorized', `(rule:${rule}) is disallowed by policy`, { details: { rule } });
+  const access = portNetworkAccess({ projectId: c.project, isAdmin: c.asAdmin ?? false }, network, { picksAddress: c.fixedIps?.some((f) => f.ipAddress !== undefined) ?? false });
+  if (access === 'allowed') return null;
+  return access === 'hidden' ? notFound('Network', c.networkId) : access;
 }
 
 function sameCreate(c: CreatePort, p: Port): boolean {

@@ -2,6 +2,7 @@ import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '..
 import type { Decision } from '../decider.js';
 import { domainError, isDomainError, type DomainError } from '../errors.js';
 import { ipVersionOf } from '../ipam/index.js';
+import { adminOnly } from '../policy/index.js';
 import { addressOnSubnet, badRequest, checkIpv6PortPerNetwork, checkNewSubnets } from './attachments.js';
 import type {
   AddRouterInterface,
@@ -17,14 +18,9 @@ import type { GatewayFixedIp, RouterEvent, RouterInterface } from './events.js';
 import { connectedPrefixes, DEFAULT_MAX_ROUTES, unreachableRoutes, validateRoutes } from './routes.js';
 import type { Router, RouterState } from './state.js';
 
-function policy(attribute: string): DomainError {
-  return domainError('PolicyNotAuthorized', `(rule:${attribute}) is disallowed by policy`, { field: [attribute] });
-}
-
-function adminOnlyFlags(isAdmin: boolean, flags: { ha?: boolean; distributed?: boolean }): DomainError | null {
-  if (isAdmin) return null;
-  if (flags.ha !== undefined) return policy('ha');
-  if (flags.distributed !== undefined) return policy('distributed');
+function adminOnlyFlags(isAdmin: boolean, action: 'create' | 'update', flags: { ha?: boolean; distributed?: boolean }): DomainError | null {
+  if (flags.ha !== undefined) return adminOnly({ isAdmin }, `${action}_router:ha`);
+  if (flags.distributed !== undefined) return adminOnly({ isAdmin }, `${action}_router:distributed`);
   return null;
 }
 
@@ -43,12 +39,12 @@ function create(c: CreateRouter, s: RouterState): Decision<RouterEvent> {
     return same ? [] : alreadyExists('Router', c.id);
   }
   if (s.status === 'deleted') return notFound('Router', c.id);
-  return adminOnlyFlags(c.isAdmin, c) ?? [{ type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } }];
+  return adminOnlyFlags(c.isAdmin, 'create', c) ?? [{ type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } }];
 }
 
 function update(c: UpdateRouter, router: Router): Decision<RouterEvent> {
   const { routes, adminStateUp, ha, distributed } = c.changes;
-  const refused = adminOnlyFlags(c.isAdmin, c.changes);
+  const refused = adminOnlyFlags(c.isAdmin, 'update', c.changes);
   if (refused) return refused;
   const base = basePatch(c.changes);
   if (isDomainError(base)) return base;
@@ -81,8 +77,9 @@ function gatewayInUse(router: Router, networkId: string): DomainError {
 
 function setGateway(c: SetRouterGateway, router: Router): Decision<RouterEvent> {
   if (!c.network.external) return badRequest(`Network ${c.network.id} is not an external network`, { networkId: c.network.id });
-  if (!c.isAdmin && c.enableSnat !== undefined) return policy('external_gateway_info:enable_snat');
-  if (!c.isAdmin && c.externalFixedIpsRequested) return policy('external_gateway_info:external_fixed_ips');
+  const refused = (c.enableSnat !== undefined ? adminOnly(c, 'create_router:external_gateway_info:enable_snat') : null)
+    ?? (c.externalFixedIpsRequested ? adminOnly(c, 'create_router:external_gateway_info:external_fixed_ips') : null);
+  if (refused) return refused;
   if (c.gatewayPort.fixedIps.length === 0) return badRequest(`No IP address on external network ${c.network.id} for the gateway`);
   const current = router.gateway;
   if (current && current.networkId !== c.network.id && c.floatingIpsUseGateway) return gatewayInUse(router, current.networkId);

@@ -224,7 +224,7 @@ describe('identity property: random command sequences keep the read model equal 
       expect(shared, context()).toEqual([]);
       expect(await readModelDrift(api.services.sql, aggregateKinds()), context()).toEqual({ streamsOutOfStep: 0, rowsOutOfStep: 0 });
       const live = await readModelChecksum(api.services.sql);
-      await rebuildProjections(api.services.sql, api.services.store, replaying());
+      await rebuildProjections(api.db.sql, api.services.store, replaying());
       const rebuilt = await readModelChecksum(api.services.sql);
       expect(rebuilt.tables, context()).toEqual(live.tables);
     }

@@ -38,7 +38,7 @@ async function eventCount(): Promise<number> {
 
 async function rebuildKeepsChecksum(): Promise<void> {
   const before = await readModelChecksum(api.services.sql);
-  await rebuildProjections(api.services.sql, api.services.store, replaying());
+  await rebuildProjections(api.db.sql, api.services.store, replaying());
   const after = await readModelChecksum(api.services.sql);
   expect(after.tables).toEqual(before.tables);
 }
@@ -143,7 +143,7 @@ describe('identity of resources', () => {
     const verified = await verifyReadModel(api.services.sql, api.services.store, replaying());
     expect(verified.differing).toEqual(expect.arrayContaining(['rm_aggregates', 'rm_resources']));
 
-    await rebuildProjections(api.services.sql, api.services.store, replaying());
+    await rebuildProjections(api.db.sql, api.services.store, replaying());
     const rows = await api.services.sql<{ kind: string; project_id: string }[]>`select kind, project_id from rm_resources where id = ${victim.uuid} order by kind`;
     expect(rows.map((r) => r.kind)).toEqual(['network', 'port']);
     const seen = await api.gql(a, `query($id: ID!) { node(id: $id) { __typename ... on Network { uuid } } }`, { id: victim.id });
@@ -161,7 +161,7 @@ describe('identity of resources', () => {
     expect(await readModelDrift(api.services.sql, aggregateKinds())).toMatchObject({ streamsOutOfStep: 0, rowsOutOfStep: 1 });
     expect(await statusCli()).toMatchObject({ exitCode: 1, inline: { streamsOutOfStep: 0, rowsOutOfStep: 1 } });
     expect((await verifyReadModel(api.services.sql, api.services.store, replaying())).differing).toEqual(['rm_resources']);
-    await rebuildProjections(api.services.sql, api.services.store, replaying());
+    await rebuildProjections(api.db.sql, api.services.store, replaying());
     expect(await readModelDrift(api.services.sql, aggregateKinds())).toEqual({ streamsOutOfStep: 0, rowsOutOfStep: 0 });
   });
 });

@@ -16,7 +16,7 @@ import { createExternalHost, plugInstance } from '../src/agent/lab.js';
 import { isAlive, terminate } from '../src/agent/procs.js';
 import { Reconciler } from '../src/agent/reconciler.js';
 import { wipeHost } from '../src/agent/wipe.js';
-import { parseShowStat } from '../src/app/dataplane/lb-health.js';
+import { parseShowStat } from '../src/agent/lb-health.js';
 import {
   haproxyPaths,
   lbaasDir,

@@ -23,7 +23,7 @@ program
     server.listen(config.PORT, config.HOST, () => {
       log.info({ url: `http://${config.HOST}:${config.PORT}/graphql` }, 'netledger API listening');
     });
-    const { startLocalAgent } = await import('../app/dataplane/index.js');
+    const { startLocalAgent } = await import('../agent/index.js');
     const agent = await startLocalAgent(s);
     let stopping = false;
     const stop = async (signal: string) => {

@@ -10,7 +10,7 @@ import { createExternalHost, plugInstance } from '../../src/agent/lab.js';
 import { isAlive, readPidFile, terminate } from '../../src/agent/procs.js';
 import { Reconciler, type PassReport } from '../../src/agent/reconciler.js';
 import { wipeHost } from '../../src/agent/wipe.js';
-import { LoadBalancerHealthReporter, type HealthReport, type LoadBalancerStatusSink } from '../../src/app/dataplane/lb-health.js';
+import { LoadBalancerHealthReporter, type HealthReport, type LoadBalancerStatusSink } from '../../src/agent/lb-health.js';
 import type { MemberHealth } from '../../src/domain/loadbalancer/index.js';
 import { haproxyPaths, lbaasDir, lbaasNamespace, type TopologyLoadBalancer } from '../../src/projections/desired-state/haproxy.js';
 import { compileHostState, type HostState } from '../../src/projections/desired-state/index.js';

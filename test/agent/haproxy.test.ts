@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { alertsOf, configDigest, diffLoadBalancer, haproxyArgs, parseShowProc, type LoadBalancerObservation } from '../../src/agent/drivers/haproxy.js';
 import type { NamespaceObservation } from '../../src/agent/probe.js';
-import { memberHealthFromStats, memberHealthOf, parseShowStat } from '../../src/app/dataplane/lb-health.js';
+import { memberHealthFromStats, memberHealthOf, parseShowStat } from '../../src/agent/lb-health.js';
 import {
   expandExpectedCodes,
   renderHaproxy,

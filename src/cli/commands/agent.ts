@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startServices } from '../../app/bootstrap.js';
-import { DataplaneAgent, agentConfigFrom } from '../../app/dataplane/index.js';
+import { DataplaneAgent, agentConfigFrom } from '../../agent/index.js';
 import { setup } from '../context.js';
 
 /** `netledger agent`: the dataplane agent of this host, until SIGINT/SIGTERM. */

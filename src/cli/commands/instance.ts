@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { agentConfig } from '../../agent/config.js';
 import { CommandRunner } from '../../agent/exec.js';
-import { agentConfigFrom, plugPort, unplugPort } from '../../app/dataplane/index.js';
+import { agentConfigFrom, plugPort, unplugPort } from '../../agent/index.js';
 import { setup, withServices } from '../context.js';
 
 /**

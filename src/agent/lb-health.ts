@@ -1,13 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { haproxySocketCommand } from '../../agent/drivers/haproxy.js';
-import { silentLogger } from '../../agent/logger.js';
-import type { LoadBalancerState, MemberHealth } from '../../domain/loadbalancer/index.js';
-import { haproxyPaths, lbaasNamespace, type HaproxyServerRef, type LoadBalancerUnit } from '../../projections/desired-state/haproxy.js';
-import type { HostState } from '../../projections/desired-state/index.js';
-import { loadBalancerStreamId } from '../../projections/kinds/loadbalancer-kind.js';
-import { recordApplied, recordApplyFailed, recordMemberHealth } from '../loadbalancing/index.js';
-import type { Services } from '../services.js';
+import { haproxySocketCommand } from './drivers/haproxy.js';
+import { silentLogger } from './logger.js';
+import type { LoadBalancerState, MemberHealth } from '../domain/loadbalancer/index.js';
+import { haproxyPaths, lbaasNamespace, type HaproxyServerRef, type LoadBalancerUnit } from '../projections/desired-state/haproxy.js';
+import type { HostState } from '../projections/desired-state/index.js';
+import { loadBalancerStreamId } from '../projections/kinds/loadbalancer-kind.js';
+import { recordApplied, recordApplyFailed, recordMemberHealth } from '../app/loadbalancing/index.js';
+import type { Services } from '../app/services.js';
 
 /**
  * What the agent tells the control plane about its load balancers, read from the host on a short

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { agentConfig, type AgentConfig } from '../../agent/config.js';
-import { Reconciler, type PassReport } from '../../agent/reconciler.js';
+import { agentConfig, type AgentConfig } from './config.js';
+import { Reconciler, type PassReport } from './reconciler.js';
 import { startLoadBalancerHealth, type LoadBalancerHealthReporter } from './lb-health.js';
-import { HEARTBEAT_INTERVAL_MS } from '../../domain/agent/index.js';
-import { compileHostState, type HostState, type UnitKey } from '../../projections/desired-state/index.js';
-import { comparePositions, START, type LogPosition } from '../../store/cursor.js';
-import { subscribe } from '../../store/subscribe.js';
-import type { Services } from '../services.js';
+import { HEARTBEAT_INTERVAL_MS } from '../domain/agent/index.js';
+import { compileHostState, type HostState, type UnitKey } from '../projections/desired-state/index.js';
+import { comparePositions, START, type LogPosition } from '../store/cursor.js';
+import { subscribe } from '../store/subscribe.js';
+import type { Services } from '../app/services.js';
 import { agentProgress, logHead, recordApplied } from './applied.js';
-import { recordHeartbeat, registerAgent, registerAgentEvents, stopAgent } from './agents.js';
+import { recordHeartbeat, registerAgent, stopAgent } from './registration.js';
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings } from './scheduler.js';
 import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
-import { buildTopology, type TopologySnapshot } from './topology.js';
+import { buildTopology, type TopologySnapshot } from '../projections/topology/index.js';
 
 export interface DataplaneAgentOptions {
   /** The host name ports are bound to (NETLEDGER_HOST_NAME). */
@@ -103,7 +103,6 @@ export class DataplaneAgent {
 
   /** Registers, converges the host from the read model once, then follows the log. */
   async start(): Promise<void> {
-    registerAgentEvents(this.s.store.registry);
     const reg = await registerAgent(this.s, this.host, this.instanceId);
     if (!reg.ok) throw new Error(`agent registration failed: ${reg.error.code}: ${reg.error.message}`);
     this.seen = await logHead(this.s.sql);

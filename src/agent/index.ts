@@ -1,5 +1,6 @@
 export { DataplaneAgent, type DataplaneAgentOptions, type SyncStats } from './agent.js';
 export { startLocalAgent } from './local.js';
+export { ReconcileLoop, type LoopOptions } from './loop.js';
 export { Reconciler, DEFAULT_DRIVERS, type ReconcilerOptions, type PassReport, type KeyReport, type KeyStatus } from './reconciler.js';
 export { agentConfig, agentConfigFrom, localAgentWanted, DEFAULT_AGENT_CONFIG, type AgentConfig } from './config.js';
 export { agentProgress, waitForApplied, logHead, type AgentProgress, type AppliedWait } from './applied.js';

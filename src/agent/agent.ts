@@ -120,7 +120,7 @@ export class DataplaneAgent {
     this.followDone = this.follow(this.seen);
     this.every(this.options.heartbeatCheckMs ?? 10_000, () => this.heartbeat());
     // HAProxy's own view of member health and of the config it runs goes back into the log.
-    this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { logger: this.log });
+    this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { failures: () => this.reconciler.failures(), logger: this.log });
     await this.firstSync.promise;
     this.log.info({ instanceId: this.instanceId, pending: this.reconciler.pendingKeys.length }, 'dataplane agent started');
   }

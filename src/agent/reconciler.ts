@@ -49,10 +49,18 @@ export interface PassReport {
   readonly ms: number;
 }
 
+/** A key that failed: how often in a row, and the last error (`cause`: what the driver threw). */
+export interface KeyFailure {
+  readonly failures: number;
+  readonly lastError: string;
+  readonly cause?: unknown;
+}
+
 interface Backoff {
   failures: number;
   nextAt: number;
   lastError: string;
+  cause?: unknown;
 }
 
 /**
@@ -116,7 +124,7 @@ export class Reconciler {
     return [...this.dirty].sort(compareKeys);
   }
 
-  failures(): ReadonlyMap<UnitKey, { failures: number; lastError: string }> {
+  failures(): ReadonlyMap<UnitKey, KeyFailure> {
     return this.backoff;
   }
 
@@ -264,16 +272,17 @@ export class Reconciler {
       }
       return { key, status: 'repaired', actions: applied };
     } catch (err) {
-      return this.fail(key, err instanceof Error ? err.message : String(err), applied);
+      return this.fail(key, err instanceof Error ? err.message : String(err), applied, err);
     }
   }
 
-  private fail(key: UnitKey, message: string, actions: readonly string[]): KeyReport {
+  private fail(key: UnitKey, message: string, actions: readonly string[], cause?: unknown): KeyReport {
     const b = this.backoff.get(key) ?? { failures: 0, nextAt: 0, lastError: '' };
     b.failures += 1;
     const delay = Math.min(this.config.backoffBaseMs * 2 ** (b.failures - 1), this.config.backoffMaxMs);
     b.nextAt = Date.now() + delay * (0.5 + this.random() * 0.5);
     b.lastError = message;
+    b.cause = cause;
     this.backoff.set(key, b);
     this.logger.warn({ key, failures: b.failures, retryInMs: Math.round(b.nextAt - Date.now()), err: message }, 'reconcile failed');
     return { key, status: 'failed', actions, error: message };

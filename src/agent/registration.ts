@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CommandRuntime, type CommandOutcome } from '../app/command-runtime.js';
+import type { CommandOutcome } from '../app/command-runtime.js';
 import { decideAppend, type Actor } from '../app/plan.js';
 import type { Services } from '../app/services.js';
 import { agentDecider, agentStreamId, type AgentCommand } from '../domain/agent/index.js';
 import { isDomainError } from '../domain/errors.js';
-import { AgentProjection, loadAgentState } from '../projections/agents-projection.js';
+import { loadAgentState } from '../projections/agents-projection.js';
 import type { EventMetadata } from '../store/types.js';
 
 /** The agents speak for the platform: they see and report on every project's resources. */
@@ -21,20 +21,9 @@ export function agentIdOf(host: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-// Agent commands run through a runtime of their own whose inline projection is rm_agents: the
-// networking projections have nothing to do with agent streams.
-const runtimes = new WeakMap<Services, CommandRuntime>();
-function agentRuntime(s: Services): CommandRuntime {
-  let r = runtimes.get(s);
-  if (!r) {
-    r = new CommandRuntime(s.sql, s.store, [new AgentProjection()], { log: s.log });
-    runtimes.set(s, r);
-  }
-  return r;
-}
-
+/** Agent commands go through the one command runtime, whose inline projections include rm_agents. */
 function runAgentCommand(s: Services, host: string, command: AgentCommand): Promise<CommandOutcome<string>> {
-  return agentRuntime(s).execute(agentMetadata(host), async (tx) => {
+  return s.runtime.execute(agentMetadata(host), async (tx) => {
     const loaded = await loadAgentState(tx, command.id);
     const append = decideAppend(agentDecider, loaded, agentStreamId(command.id), command);
     return isDomainError(append) ? append : { appends: [append], result: command.id };

@@ -52,7 +52,7 @@ const sink: LoadBalancerStatusSink = {
   memberHealth: async (_lb, member, status) => void health.set(member, status),
   removed: async () => undefined,
 };
-const reporter = new LoadBalancerHealthReporter({ sink, desired: () => desired });
+const reporter = new LoadBalancerHealthReporter({ sink, desired: () => desired, failures: () => agent.failures() });
 const poll = async (): Promise<HealthReport[]> => {
   const r = await reporter.poll();
   sent.push(...r);

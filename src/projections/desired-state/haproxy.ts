@@ -115,9 +115,8 @@ export function haproxyPaths(dir: string) {
     log: `${dir}/haproxy.log`,
     /** Digest of the configuration the running master last loaded successfully. */
     live: `${dir}/live`,
-    /** Generation the dataplane runs; failure.json: the last failed apply. */
+    /** Generation the dataplane runs. */
     generation: `${dir}/generation`,
-    failure: `${dir}/failure.json`,
   } as const;
 }
 

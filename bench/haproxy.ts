@@ -20,11 +20,8 @@ import { parseShowStat } from '../src/agent/lb-health.js';
 import {
   haproxyPaths,
   lbaasDir,
-  type TopologyListener,
-  type TopologyLoadBalancer,
-  type TopologyMember,
-  type TopologyPool,
 } from '../src/projections/desired-state/haproxy.js';
+import type { TopologyListener, TopologyLoadBalancer, TopologyMember, TopologyPool } from '../src/projections/desired-state/topology.js';
 import { compileHostState, type Topology, type TopologyPort } from '../src/projections/desired-state/index.js';
 import { HOST, port, scenario, type Scenario } from '../test/agent/fixtures.js';
 import { fmt, percentile } from './stats.js';

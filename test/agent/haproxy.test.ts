@@ -6,11 +6,8 @@ import { memberHealthFromStats, memberHealthOf, parseShowStat } from '../../src/
 import {
   expandExpectedCodes,
   renderHaproxy,
-  type TopologyHealthMonitor,
-  type TopologyLoadBalancer,
-  type TopologyMember,
-  type TopologyPool,
 } from '../../src/projections/desired-state/haproxy.js';
+import type { TopologyHealthMonitor, TopologyLoadBalancer, TopologyMember, TopologyPool } from '../../src/projections/desired-state/topology.js';
 import { compileHostState, type Topology } from '../../src/projections/desired-state/index.js';
 import { lbLab, lbTopology } from '../../bench/haproxy.js';
 import { HOST } from './fixtures.js';

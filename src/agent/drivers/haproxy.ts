@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import type { UnitKey } from '../../projections/desired-state/index.js';
+import type { HaproxyFile, LoadBalancerUnit, UnitKey } from '../../projections/desired-state/index.js';
 import {
   HAPROXY_HELPER_FILES,
   haproxyPaths,
   isLoadBalancerKey,
   lbaasDir,
   lbaasNamespace,
-  type HaproxyFile,
-  type LoadBalancerUnit,
 } from '../../projections/desired-state/haproxy.js';
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';

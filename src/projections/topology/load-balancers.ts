@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/sql.js';
 import { livePoolMembers, livePoolMonitor, liveValues, type LoadBalancerState } from '../../domain/loadbalancer/index.js';
-import type { TopologyLoadBalancer, TopologyPool } from '../desired-state/haproxy.js';
+import type { TopologyLoadBalancer, TopologyPool } from '../desired-state/topology.js';
 import { decodeState } from '../json-state.js';
 import type { TopologyFragment, TopologySource } from './source.js';
 

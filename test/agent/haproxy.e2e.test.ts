@@ -15,7 +15,7 @@ import type { MemberHealth } from '../../src/domain/loadbalancer/index.js';
 import { haproxyPaths, lbaasDir, lbaasNamespace } from '../../src/projections/desired-state/haproxy.js';
 import type { TopologyLoadBalancer } from '../../src/projections/desired-state/topology.js';
 import { compileHostState, type HostState } from '../../src/projections/desired-state/index.js';
-import { httpGets, lbLab, lbTopology, startMember, tally, withPool, type Process } from '../../bench/haproxy.js';
+import { httpGets, lbLab, lbTopology, startMember, tally, withPool, type Process } from '../support/lb-lab.js';
 import { HOST, runPrefix } from './fixtures.js';
 import { hasTool, namespacesWithPrefix, requireHostTools } from './netns-tools.js';
 

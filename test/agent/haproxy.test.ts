@@ -9,7 +9,7 @@ import {
 } from '../../src/projections/desired-state/haproxy.js';
 import type { TopologyHealthMonitor, TopologyLoadBalancer, TopologyMember, TopologyPool } from '../../src/projections/desired-state/topology.js';
 import { compileHostState, type Topology } from '../../src/projections/desired-state/index.js';
-import { lbLab, lbTopology } from '../../bench/haproxy.js';
+import { lbLab, lbTopology } from '../support/lb-lab.js';
 import { HOST } from './fixtures.js';
 import { hasTool } from './netns-tools.js';
 

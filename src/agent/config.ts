@@ -1,3 +1,5 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
 import { DEFAULT_COMPILE_OPTIONS, type CompileOptions } from '../projections/desired-state/index.js';
 import { assertSafeName, dhcpNamespace, routerNamespace } from '../projections/desired-state/names.js';
 import type { UnitKey } from '../projections/desired-state/index.js';
@@ -42,4 +44,18 @@ export function namespacesOfKey(config: AgentConfig, key: UnitKey): string[] {
   if (key === 'host') return [config.hostNamespace];
   if (key.startsWith('network:')) return [config.hostNamespace, dhcpNamespace(config, idOfKey(key))];
   return [config.hostNamespace, routerNamespace(config, idOfKey(key))];
+}
+
+/** The agent's naming from the environment: NETLEDGER_NS_PREFIX, NETLEDGER_HOST_NS; state under the data dir. */
+export function agentConfigFrom(config: Config): Partial<AgentConfig> {
+  return {
+    namespacePrefix: config.NETLEDGER_NS_PREFIX,
+    hostNamespace: config.NETLEDGER_HOST_NS,
+    stateDir: path.join(config.dataDir, 'dataplane'),
+  };
+}
+
+/** NETLEDGER_AGENT: `on`, or `auto` when we may create namespaces (root). */
+export function localAgentWanted(config: Config): boolean {
+  return config.NETLEDGER_AGENT === 'on' || (config.NETLEDGER_AGENT === 'auto' && process.getuid?.() === 0);
 }

@@ -1,5 +1,11 @@
+export { DataplaneAgent, type DataplaneAgentOptions, type SyncStats } from './agent.js';
+export { startLocalAgent } from './local.js';
+export { ReconcileLoop, type LoopOptions } from './loop.js';
 export { Reconciler, DEFAULT_DRIVERS, type ReconcilerOptions, type PassReport, type KeyReport, type KeyStatus } from './reconciler.js';
-export { agentConfig, DEFAULT_AGENT_CONFIG, type AgentConfig } from './config.js';
+export { agentConfig, agentConfigFrom, localAgentWanted, DEFAULT_AGENT_CONFIG, type AgentConfig } from './config.js';
+export { agentProgress, waitForApplied, logHead, type AgentProgress, type AppliedWait } from './applied.js';
+export { agentIdOf } from './registration.js';
+export { plugPort, unplugPort } from './instances.js';
 export { CommandRunner, CommandError, type CommandCounts } from './exec.js';
 export type { Driver, DriverContext } from './driver.js';
 export { linksDriver } from './drivers/links.js';

@@ -49,15 +49,24 @@ export interface PassReport {
   readonly ms: number;
 }
 
+/** A key that failed: how often in a row, and the last error (`cause`: what the driver threw). */
+export interface KeyFailure {
+  readonly failures: number;
+  readonly lastError: string;
+  readonly cause?: unknown;
+}
+
 interface Backoff {
   failures: number;
   nextAt: number;
   lastError: string;
+  cause?: unknown;
 }
 
 /**
- * Level-triggered reconciler. Keys (`host`, `network:<id>`, `router:<id>`) are marked dirty when
- * their desired unit changes, on resync, or after a failure. A pass takes every due dirty key:
+ * Level-triggered reconciler. Keys (`host`, `network:<id>`, `router:<id>`, `lb:<id>`) are marked
+ * dirty when their desired unit changes, on resync, or after a failure. It has no loop of its own:
+ * `ReconcileLoop` (loop.ts) decides when a pass runs. A pass takes every due dirty key:
  * observe (one batched probe for all of them) → diff → apply the minimal actions (keys side by
  * side, `applyConcurrency` at a time) → re-observe (again one probe for all applied keys); a key
  * is clean only when the re-observation diffs empty. A failing key backs off exponentially
@@ -78,10 +87,6 @@ export class Reconciler {
   private readonly marks = new Map<UnitKey, number>();
   private passMarks = new Map<UnitKey, number>();
   private readonly backoff = new Map<UnitKey, Backoff>();
-  private loop: Promise<void> | null = null;
-  private stopping = false;
-  private wake: (() => void) | null = null;
-  private nextResyncAt = 0;
   private passInFlight: Promise<PassReport> | null = null;
 
   constructor(options: ReconcilerOptions = {}) {
@@ -113,14 +118,13 @@ export class Reconciler {
       this.dirty.add(k);
       this.marks.set(k, (this.marks.get(k) ?? 0) + 1);
     }
-    this.wake?.();
   }
 
   get pendingKeys(): UnitKey[] {
     return [...this.dirty].sort(compareKeys);
   }
 
-  failures(): ReadonlyMap<UnitKey, { failures: number; lastError: string }> {
+  failures(): ReadonlyMap<UnitKey, KeyFailure> {
     return this.backoff;
   }
 
@@ -153,49 +157,8 @@ export class Reconciler {
     return reports;
   }
 
-  /** Run until `stop()`: passes when keys are dirty, a jittered full resync periodically. */
-  start(): void {
-    if (this.loop) return;
-    this.stopping = false;
-    this.nextResyncAt = 0;
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        if (Date.now() >= this.nextResyncAt) {
-          await this.resync();
-          const jitter = 1 + (this.random() * 2 - 1) * this.config.resyncJitter;
-          this.nextResyncAt = Date.now() + this.config.resyncIntervalMs * jitter;
-        }
-        if (this.nextDueIn() === 0) await this.runPass();
-      } catch (err) {
-        this.logger.error({ err }, 'reconcile loop error');
-      }
-      if (this.stopping) break;
-      const due = this.dirty.size > 0 ? this.nextDueIn() : Number.POSITIVE_INFINITY;
-      const wait = Math.max(0, Math.min(due, this.nextResyncAt - Date.now()));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
-    }
-  }
-
   /** ms until the earliest dirty key may be tried (0: now). */
-  private nextDueIn(): number {
+  nextDueIn(): number {
     const now = Date.now();
     let min = Number.POSITIVE_INFINITY;
     for (const k of this.dirty) min = Math.min(min, Math.max(0, (this.backoff.get(k)?.nextAt ?? 0) - now));
@@ -309,16 +272,17 @@ export class Reconciler {
       }
       return { key, status: 'repaired', actions: applied };
     } catch (err) {
-      return this.fail(key, err instanceof Error ? err.message : String(err), applied);
+      return this.fail(key, err instanceof Error ? err.message : String(err), applied, err);
     }
   }
 
-  private fail(key: UnitKey, message: string, actions: readonly string[]): KeyReport {
+  private fail(key: UnitKey, message: string, actions: readonly string[], cause?: unknown): KeyReport {
     const b = this.backoff.get(key) ?? { failures: 0, nextAt: 0, lastError: '' };
     b.failures += 1;
     const delay = Math.min(this.config.backoffBaseMs * 2 ** (b.failures - 1), this.config.backoffMaxMs);
     b.nextAt = Date.now() + delay * (0.5 + this.random() * 0.5);
     b.lastError = message;
+    b.cause = cause;
     this.backoff.set(key, b);
     this.logger.warn({ key, failures: b.failures, retryInMs: Math.round(b.nextAt - Date.now()), err: message }, 'reconcile failed');
     return { key, status: 'failed', actions, error: message };

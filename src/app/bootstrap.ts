@@ -3,14 +3,12 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js'
 import { connect } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { AggregateProjection } from '../projections/aggregate-projection.js';
+import { AgentProjection } from '../projections/agents-projection.js';
 import type { Projection } from '../projections/projection.js';
 import { TenancyProjection } from '../projections/tenancy-projection.js';
 import { NetworkingProjection } from '../projections/networking-projection.js';
-import { AgentProjection } from './dataplane/agents.js';
 import { RoutingProjection } from '../projections/routing-projection.js';
 import './routing/hooks.js';
-import './dataplane/sg-topology.js';
-import './dataplane/lb-topology.js';
 import { EventStore } from '../store/event-store.js';
 import { LogWaker } from '../store/log-waker.js';
 import { migrate } from '../store/migrate.js';

@@ -5,7 +5,7 @@ import { agentConfig, type AgentConfig } from '../agent/config.js';
 import type { Driver, DriverContext } from '../agent/driver.js';
 import { DEFAULT_DRIVERS } from '../agent/reconciler.js';
 import type { NamespaceObservation } from '../agent/probe.js';
-import { mergeFragments, topologyParts, type ResourceDoc, type TopologyFragment, type TopologySource } from '../app/dataplane/topology.js';
+import { mergeFragments, topologyParts, type ResourceDoc, type TopologyFragment, type TopologySource } from '../projections/topology/index.js';
 import { compileHostState, hostStateUnits, compareKeys, type HostState, type Topology, type UnitKey } from '../projections/desired-state/index.js';
 import { dhcpDir, dhcpNamespace, routerNamespace } from '../projections/desired-state/names.js';
 import type { ResourceRow } from '../projections/aggregate-kind.js';

@@ -30,7 +30,7 @@ program
     }
     const { port } = server.address() as import('node:net').AddressInfo;
     log.info({ url: `http://${config.HOST}:${port}/graphql` }, 'netledger API listening');
-    const { startLocalAgent } = await import('../app/dataplane/index.js');
+    const { startLocalAgent } = await import('../agent/index.js');
     const agent = await startLocalAgent(s);
     let stopping = false;
     const stop = async (signal: NodeJS.Signals) => {

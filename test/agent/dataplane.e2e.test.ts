@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandRunner } from '../../src/agent/exec.js';
 import { createExternalHost, plugInstance, unplugInstance, type PluggedInstance } from '../../src/agent/lab.js';
 import { readPidFile } from '../../src/agent/procs.js';
+import { ReconcileLoop } from '../../src/agent/loop.js';
+import { silentLogger } from '../../src/agent/logger.js';
 import { Reconciler, type PassReport } from '../../src/agent/reconciler.js';
 import { wipeHost } from '../../src/agent/wipe.js';
 import { compileHostState, type Topology } from '../../src/projections/desired-state/index.js';
@@ -176,7 +178,8 @@ describe('dataplane on a real kernel', () => {
   it('(4c) a running agent repairs drift by itself on its periodic resync', async () => {
     const running = new Reconciler({ config: { ...config, resyncIntervalMs: 300 } });
     desire(withFip(s, true), running);
-    running.start();
+    const loop = new ReconcileLoop({ reconciler: running, logger: silentLogger });
+    loop.start();
     try {
       const rns = routerNamespace(config, s.router.id);
       const qr = routerPortName(s.topology.routers[0]?.interfacePortIds[0] ?? '');
@@ -189,7 +192,7 @@ describe('dataplane on a real kernel', () => {
       expect(back).toBe(true);
       expect(await ping(vm1.namespace, '10.10.1.1')).toBe(true);
     } finally {
-      await running.stop();
+      await loop.stop();
     }
   });
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServices, type Running } from '../../src/app/bootstrap.js';
 import type { CommandOutcome } from '../../src/app/command-runtime.js';
-import { servicesSink } from '../../src/app/dataplane/lb-health.js';
-import '../../src/app/dataplane/lb-topology.js';
-import { buildTopology, topologyParts } from '../../src/app/dataplane/topology.js';
+import { servicesSink } from '../../src/agent/lb-health.js';
+import { buildTopology, topologyParts } from '../../src/projections/topology/index.js';
 import { addMember, createHealthMonitor, createListener, createLoadBalancer, createPool, deleteLoadBalancer, updateMember } from '../../src/app/loadbalancing/index.js';
 import { createNetwork } from '../../src/app/networking/networks.js';
 import { createSubnet } from '../../src/app/networking/subnets.js';

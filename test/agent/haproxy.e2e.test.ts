@@ -10,11 +10,12 @@ import { createExternalHost, plugInstance } from '../../src/agent/lab.js';
 import { isAlive, readPidFile, terminate } from '../../src/agent/procs.js';
 import { Reconciler, type PassReport } from '../../src/agent/reconciler.js';
 import { wipeHost } from '../../src/agent/wipe.js';
-import { LoadBalancerHealthReporter, type HealthReport, type LoadBalancerStatusSink } from '../../src/app/dataplane/lb-health.js';
+import { LoadBalancerHealthReporter, type HealthReport, type LoadBalancerStatusSink } from '../../src/agent/lb-health.js';
 import type { MemberHealth } from '../../src/domain/loadbalancer/index.js';
-import { haproxyPaths, lbaasDir, lbaasNamespace, type TopologyLoadBalancer } from '../../src/projections/desired-state/haproxy.js';
+import { haproxyPaths, lbaasDir, lbaasNamespace } from '../../src/projections/desired-state/haproxy.js';
+import type { TopologyLoadBalancer } from '../../src/projections/desired-state/topology.js';
 import { compileHostState, type HostState } from '../../src/projections/desired-state/index.js';
-import { httpGets, lbLab, lbTopology, startMember, tally, withPool, type Process } from '../../bench/haproxy.js';
+import { httpGets, lbLab, lbTopology, startMember, tally, withPool, type Process } from '../support/lb-lab.js';
 import { HOST, runPrefix } from './fixtures.js';
 import { hasTool, namespacesWithPrefix, requireHostTools } from './netns-tools.js';
 
@@ -52,7 +53,7 @@ const sink: LoadBalancerStatusSink = {
   memberHealth: async (_lb, member, status) => void health.set(member, status),
   removed: async () => undefined,
 };
-const reporter = new LoadBalancerHealthReporter({ sink, desired: () => desired });
+const reporter = new LoadBalancerHealthReporter({ sink, desired: () => desired, failures: () => agent.failures() });
 const poll = async (): Promise<HealthReport[]> => {
   const r = await reporter.poll();
   sent.push(...r);

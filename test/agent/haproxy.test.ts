@@ -2,17 +2,14 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { alertsOf, configDigest, diffLoadBalancer, haproxyArgs, parseShowProc, type LoadBalancerObservation } from '../../src/agent/drivers/haproxy.js';
 import type { NamespaceObservation } from '../../src/agent/probe.js';
-import { memberHealthFromStats, memberHealthOf, parseShowStat } from '../../src/app/dataplane/lb-health.js';
+import { memberHealthFromStats, memberHealthOf, parseShowStat } from '../../src/agent/lb-health.js';
 import {
   expandExpectedCodes,
   renderHaproxy,
-  type TopologyHealthMonitor,
-  type TopologyLoadBalancer,
-  type TopologyMember,
-  type TopologyPool,
 } from '../../src/projections/desired-state/haproxy.js';
+import type { TopologyHealthMonitor, TopologyLoadBalancer, TopologyMember, TopologyPool } from '../../src/projections/desired-state/topology.js';
 import { compileHostState, type Topology } from '../../src/projections/desired-state/index.js';
-import { lbLab, lbTopology } from '../../bench/haproxy.js';
+import { lbLab, lbTopology } from '../support/lb-lab.js';
 import { HOST } from './fixtures.js';
 import { hasTool } from './netns-tools.js';
 

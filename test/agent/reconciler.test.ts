@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Driver } from '../../src/agent/driver.js';
+import { ReconcileLoop } from '../../src/agent/loop.js';
+import { silentLogger } from '../../src/agent/logger.js';
 import { Reconciler } from '../../src/agent/reconciler.js';
 import { compileHostState, type UnitKey } from '../../src/projections/desired-state/index.js';
 import { HOST, largeTopology } from './fixtures.js';
@@ -102,7 +104,8 @@ describe('Reconciler bookkeeping', () => {
     const fake = new FakeHost();
     const r = new Reconciler({ config: { ...config, resyncIntervalMs: 50, resyncJitter: 0.2 }, drivers: [fake] });
     r.setDesired(state);
-    r.start();
+    const loop = new ReconcileLoop({ reconciler: r, logger: silentLogger });
+    loop.start();
     const waitUntil = async (cond: () => boolean): Promise<boolean> => {
       for (let i = 0; i < 100 && !cond(); i++) await new Promise((res) => setTimeout(res, 10));
       return cond();
@@ -110,7 +113,7 @@ describe('Reconciler bookkeeping', () => {
     expect(await waitUntil(() => fake.actual.size === 1 + state.networks.length + state.routers.length)).toBe(true);
     fake.actual.delete('host');
     expect(await waitUntil(() => fake.actual.has('host'))).toBe(true);
-    await r.stop();
+    await loop.stop();
     fake.actual.delete('host');
     await new Promise((res) => setTimeout(res, 150));
     expect(fake.actual.has('host')).toBe(false);

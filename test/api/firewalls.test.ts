@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTopology } from '../../src/app/dataplane/topology.js';
+import { buildTopology } from '../../src/projections/topology/index.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
 
 let api: TestApi;

@@ -8,7 +8,7 @@ import { CommandRunner } from '../../src/agent/exec.js';
 import { createExternalHost, type PluggedInstance } from '../../src/agent/lab.js';
 import { wipeHost } from '../../src/agent/wipe.js';
 import { startServices, type Running } from '../../src/app/bootstrap.js';
-import { DataplaneAgent, plugPort } from '../../src/app/dataplane/index.js';
+import { DataplaneAgent, plugPort } from '../../src/agent/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { dhcpNamespace, routerNamespace } from '../../src/projections/desired-state/names.js';

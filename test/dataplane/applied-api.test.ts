@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordApplied } from '../../src/app/dataplane/applied.js';
-import { recordHeartbeat, registerAgent, stopAgent } from '../../src/app/dataplane/agents.js';
+import { recordApplied } from '../../src/agent/applied.js';
+import { recordHeartbeat, registerAgent, stopAgent } from '../../src/agent/registration.js';
 import type { CommandOutcome } from '../../src/app/command-runtime.js';
 import { decodeCursor } from '../../src/store/cursor.js';
 import { CREATE_NETWORK, startTestApi, type TestApi } from '../support/api.js';

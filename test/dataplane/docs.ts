@@ -4,7 +4,7 @@ import type { Network } from '../../src/domain/network/index.js';
 import type { Port } from '../../src/domain/port/index.js';
 import type { Router } from '../../src/domain/router/index.js';
 import type { Subnet } from '../../src/domain/subnet/index.js';
-import type { ResourceDoc } from '../../src/app/dataplane/topology.js';
+import type { ResourceDoc } from '../../src/projections/topology/index.js';
 
 /** Read-model documents as the projections store them, for the pure mapping tests. */
 const base = (id = randomUUID()) => ({ id, project: 'p', name: '', description: '', tags: [], createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });

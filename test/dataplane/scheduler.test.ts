@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planBindings } from '../../src/app/dataplane/scheduler.js';
-import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from '../../src/app/dataplane/status.js';
+import { planBindings } from '../../src/agent/scheduler.js';
+import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from '../../src/agent/status.js';
 import type { UnitKey } from '../../src/projections/desired-state/index.js';
 import { fipDoc, portDoc, rec, routerDoc } from './docs.js';
 

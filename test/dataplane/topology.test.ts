@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coreTopology, mergeFragments, registerTopologyPart, topologyParts } from '../../src/app/dataplane/topology.js';
+import { coreTopology, mergeFragments, registerTopologyPart, topologyParts } from '../../src/projections/topology/index.js';
 import { compileHostState } from '../../src/projections/desired-state/index.js';
 import { fipDoc, networkDoc, portDoc, routerDoc, subnetDoc } from './docs.js';
 

@@ -8,7 +8,7 @@ import type { EventFilter } from '../../src/audit/event-filter.js';
 import { startServices, type Running } from '../../src/app/bootstrap.js';
 import { createApiServer } from '../../src/api/server.js';
 import { followerFor } from '../../src/api/subscriptions/followers.js';
-import { reportStatuses } from '../../src/app/dataplane/reports.js';
+import { reportStatuses } from '../../src/agent/reports.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { encodeCursor } from '../../src/store/cursor.js';

@@ -2,17 +2,14 @@ import ipaddr from 'ipaddr.js';
 import { FW_TABLE, firewallAllows, type RouterFirewallSpec } from '../../projections/desired-state/fwaas.js';
 import {
   SG_TABLE_PREFIX,
-  canonicalPrefix,
   flowAllowed,
   renderPortFilter,
-  renderSetBody,
   sgTableName,
   type Flow,
-  type NftSet,
-  type NftVerdictMap,
   type PortFilterSpec,
 } from '../../projections/desired-state/security-groups.js';
-import type { NatChain, UnitKey } from '../../projections/desired-state/index.js';
+import { renderSetBody, type NftChain, type NftSet, type NftVerdictMap, type UnitKey } from '../../projections/desired-state/index.js';
+import { canonicalPrefix } from '../../projections/desired-state/ip.js';
 import { routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';
@@ -127,7 +124,7 @@ export function parseRuleset(json: unknown): Map<string, ObservedTable> {
   return tables as Map<string, ObservedTable>;
 }
 
-function chainMatches(want: NatChain, have: ObservedChain | undefined): boolean {
+function chainMatches(want: NftChain, have: ObservedChain | undefined): boolean {
   if (!have) return false;
   if ((want.hook === null) !== (have.hook === null)) return false;
   if (want.hook && have.hook) {
@@ -139,7 +136,7 @@ function chainMatches(want: NatChain, have: ObservedChain | undefined): boolean 
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-function tableMatches(chains: readonly NatChain[], maps: readonly NftVerdictMap[], have: ObservedTable | null, sets: readonly NftSet[] = []): boolean {
+function tableMatches(chains: readonly NftChain[], maps: readonly NftVerdictMap[], have: ObservedTable | null, sets: readonly NftSet[] = []): boolean {
   if (!have) return false;
   if (have.chains.size !== chains.length || have.maps.size !== maps.length || have.sets.size !== sets.length) return false;
   if (!chains.every((c) => chainMatches(c, have.chains.get(c.name)))) return false;

@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import type { UnitKey } from '../../projections/desired-state/index.js';
+import type { HaproxyFile, LoadBalancerUnit, UnitKey } from '../../projections/desired-state/index.js';
 import {
   HAPROXY_HELPER_FILES,
   haproxyPaths,
   isLoadBalancerKey,
   lbaasDir,
   lbaasNamespace,
-  type HaproxyFile,
-  type LoadBalancerUnit,
 } from '../../projections/desired-state/haproxy.js';
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';
@@ -113,6 +111,14 @@ async function observeProcess(dir: string, namespace: string): Promise<HaproxyPr
 }
 
 /** One command on an HAProxy socket (stats or master CLI), answered and closed. */
+/** Applying a load balancer's generation failed; the message is the cause's own. */
+export class LoadBalancerApplyError extends Error {
+  constructor(readonly generation: number, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'LoadBalancerApplyError';
+  }
+}
+
 export function haproxySocketCommand(path: string, command: string, timeoutMs = 2000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
@@ -373,7 +379,6 @@ export const haproxyDriver: Driver<LoadBalancerObservation, HaproxyAction> = {
             await ctx.exec.mutate(`mark generation ${a.generation}`, async () => {
               await mkdir(dir, { recursive: true, mode: 0o755 });
               await writeAtomic(paths.generation, `${a.generation}\n`);
-              await rm(paths.failure, { force: true });
             });
             break;
           case 'remove-dir':
@@ -382,16 +387,9 @@ export const haproxyDriver: Driver<LoadBalancerObservation, HaproxyAction> = {
         }
       }
     } catch (err) {
-      // The health reader turns this into recordApplyFailed for that generation.
-      if (generation !== null) {
-        const reason = err instanceof Error ? err.message : String(err);
-        await ctx.exec
-          .mutate('record failure', async () => {
-            await mkdir(dir, { recursive: true, mode: 0o755 });
-            await writeAtomic(paths.failure, JSON.stringify({ generation, reason }));
-          })
-          .catch(() => undefined);
-      }
+      // The reconciler keeps what a key threw; the health reporter turns this into
+      // recordApplyFailed for that generation.
+      if (generation !== null) throw new LoadBalancerApplyError(generation, err);
       throw err;
     }
   },

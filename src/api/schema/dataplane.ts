@@ -1,5 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
-import { agentProgress, waitForApplied, type AgentProgress, type AppliedWait } from '../../app/dataplane/applied.js';
+import { agentProgress, waitForApplied, type AgentProgress, type AppliedWait } from '../../agent/applied.js';
 import { InvalidCursorError } from '../../store/cursor.js';
 import { builder } from './builder.js';
 

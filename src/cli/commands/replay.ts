@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { agentConfigFrom } from '../../app/dataplane/config.js';
+import { agentConfigFrom } from '../../agent/config.js';
 import { parseAsOf } from '../../audit/history.js';
 import { replayPlan } from '../../audit/replay.js';
 import { setup, withServices } from '../context.js';

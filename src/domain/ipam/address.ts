@@ -57,6 +57,13 @@ export function formatIp(address: IpAddress): string {
   return (ipaddr.fromByteArray(bigintToBytes(address.value, 16)) as ipaddr.IPv6).toRFC5952String();
 }
 
+/** Parses an address that is already known to be valid (stored state, compiled topology). */
+export function ipOf(text: string): IpAddress {
+  const a = parseIp(text);
+  if (!a) throw new Error(`not an IP address: ${text}`);
+  return a;
+}
+
 export function normaliseIp(text: string): string | null {
   const a = parseIp(text);
   return a ? formatIp(a) : null;

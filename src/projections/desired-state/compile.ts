@@ -12,7 +12,8 @@ import type {
   Sysctl,
   VethSpec,
 } from './host-state.js';
-import { canonicalCidr, cidrContains, compareCidr, compareIp, compareStrings, ipVersion, normalizeIp, prefixLength } from './ip.js';
+import { cidrContains, cidrOf, ipOf } from '../../domain/ipam/index.js';
+import { canonicalCidr, compareCidr, compareIp, compareStrings, ipVersion, normalizeIp, prefixLength } from './ip.js';
 import {
   DEFAULT_NAMING,
   assertSafeName,
@@ -30,8 +31,8 @@ import { buildNat } from './nat-rules.js';
 import { compileRouterFirewall } from './fwaas.js';
 import { compileLoadBalancers, type LoadBalancerPlumbing } from './haproxy.js';
 import { compilePortFilter, securityGroupIndex, type SecurityGroupIndex } from './security-groups.js';
+import { DeviceOwner } from '../../domain/port/device-owner.js';
 import {
-  DEVICE_OWNER,
   type HostRoute,
   type Topology,
   type TopologyNetwork,
@@ -224,7 +225,7 @@ function gatewayRoutes(index: Index, gwPort: TopologyPort, qg: string): RouteSpe
     .filter((s): s is TopologySubnet => s !== undefined && s.ipVersion === 4);
   const withGateway = v4.find((s) => s.gatewayIp !== null);
   if (withGateway?.gatewayIp) {
-    if (!cidrContains(withGateway.cidr, withGateway.gatewayIp)) {
+    if (!cidrContains(cidrOf(withGateway.cidr), ipOf(withGateway.gatewayIp))) {
       routes.push(route(`${withGateway.gatewayIp}/32`, [{ via: null, dev: qg }]));
     }
     routes.push(route('default', [{ via: withGateway.gatewayIp, dev: qg }]));
@@ -285,7 +286,7 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
   const computePorts: AttachedPort[] = ports
     .filter((p) => p.bindingHost === host && p.deviceOwner.startsWith('compute:'))
     .map((p) => ({ portId: p.id, tap: tapName(p.id), adminStateUp: p.adminStateUp }));
-  const dhcpPort = ports.find((p) => p.deviceOwner === DEVICE_OWNER.dhcp && p.bindingHost === host && p.adminStateUp);
+  const dhcpPort = ports.find((p) => p.deviceOwner === DeviceOwner.dhcp && p.bindingHost === host && p.adminStateUp);
   // Ports owned by `network:*` are trusted (reference 4.1): never filtered.
   const securityGroups = compilePortFilter(networkId, ports.filter((p) => p.bindingHost === host && !p.deviceOwner.startsWith('network:')), groups);
   return {
@@ -312,7 +313,7 @@ function compileDhcp(
 
   const routedSubnetIds = new Set<string>();
   for (const p of ports) {
-    if (p.deviceOwner !== DEVICE_OWNER.routerInterface) continue;
+    if (p.deviceOwner !== DeviceOwner.routerInterface) continue;
     for (const f of p.fixedIps) routedSubnetIds.add(f.subnetId);
   }
   const dev = dhcpPortName(dhcpPort.id);
@@ -320,7 +321,7 @@ function compileDhcp(
   const firstServed = dhcpPort.fixedIps
     .map((f) => served.find((s) => s.id === f.subnetId))
     .find((s) => s !== undefined);
-  const routes = firstServed?.gatewayIp && cidrContains(firstServed.cidr, firstServed.gatewayIp)
+  const routes = firstServed?.gatewayIp && cidrContains(cidrOf(firstServed.cidr), ipOf(firstServed.gatewayIp))
     ? [route('default', [{ via: firstServed.gatewayIp, dev }])]
     : [];
   return {

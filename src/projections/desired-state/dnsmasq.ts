@@ -1,13 +1,14 @@
 import type { DnsmasqFile, DnsmasqSpec } from './host-state.js';
 import { canonicalCidr, compareCidr, compareIp, compareStrings, netmask, networkAddress, prefixLength } from './ip.js';
-import { DEVICE_OWNER, type TopologyPort, type TopologySubnet } from './topology.js';
+import { DeviceOwner } from '../../domain/port/device-owner.js';
+import type { TopologyPort, TopologySubnet } from './topology.js';
 
 /** Ports that never get DHCP host entries (reference 3.3). */
 const NO_HOST_ENTRY = new Set<string>([
-  DEVICE_OWNER.dhcp,
-  DEVICE_OWNER.floatingIp,
-  DEVICE_OWNER.routerHa,
-  DEVICE_OWNER.distributed,
+  DeviceOwner.dhcp,
+  DeviceOwner.floatingIp,
+  DeviceOwner.routerHaInterface,
+  DeviceOwner.distributed,
 ]);
 const METADATA_CIDR = '169.254.169.254/32';
 const MAX_LEASES = 2 ** 24;

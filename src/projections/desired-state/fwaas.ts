@@ -1,7 +1,7 @@
-import type { NatChain } from './host-state.js';
-import { compareStrings, ipVersion } from './ip.js';
 import { routerPortName } from './names.js';
-import { canonicalPrefix, nftRule, prefixContains, renderChainBody, renderMapBody, type Flow, type NftVerdictMap } from './security-groups.js';
+import { nftRule, renderChainBody, renderMapBody, type NftChain, type NftVerdictMap } from './nft.js';
+import { canonicalPrefix, compareStrings, ipVersion, prefixContains } from './ip.js';
+import type { Flow } from './security-groups.js';
 import type { TopologyFirewallGroup, TopologyFirewallRule } from './topology.js';
 
 /**
@@ -28,7 +28,7 @@ export interface FirewallPortSpec {
 export interface RouterFirewallSpec {
   readonly table: string;
   readonly maps: readonly NftVerdictMap[];
-  readonly chains: readonly NatChain[];
+  readonly chains: readonly NftChain[];
   readonly ports: readonly FirewallPortSpec[];
   readonly groups: readonly { readonly id: string; readonly ingress: readonly TopologyFirewallRule[] | null; readonly egress: readonly TopologyFirewallRule[] | null }[];
   /** The full `nft -f` input (create-or-replace, atomic). */
@@ -58,7 +58,7 @@ export function firewallRuleMatch(r: TopologyFirewallRule): string {
   return parts.join(' ');
 }
 
-function groupChain(direction: 'ingress' | 'egress', groupId: string, rules: readonly TopologyFirewallRule[] | null): NatChain {
+function groupChain(direction: 'ingress' | 'egress', groupId: string, rules: readonly TopologyFirewallRule[] | null): NftChain {
   const name = chainName(direction, groupId);
   const statements = [
     'ct state invalid drop',
@@ -86,7 +86,7 @@ export function compileRouterFirewall(groups: readonly TopologyFirewallGroup[], 
   }
   if (ports.length === 0) return null;
   ports.sort((a, b) => compareStrings(a.device, b.device));
-  const chains: NatChain[] = [
+  const chains: NftChain[] = [
     {
       name: 'forward',
       hook: { type: 'filter', hook: 'forward', priority: 0 },

@@ -1,14 +1,10 @@
-import type {
-  LbAlgorithm,
-  ListenerProtocol,
-  PoolProtocol,
-  SessionPersistenceType,
-} from '../../domain/loadbalancer/model.js';
-import type { HealthMonitorRecord, ListenerRecord, MemberRecord } from '../../domain/loadbalancer/state.js';
-import type { NamespaceSpec, Nexthop, RouteSpec, VethSpec } from './host-state.js';
-import { canonicalCidr, cidrContains, compareStrings, ipVersion } from './ip.js';
+import type { LbAlgorithm, ListenerProtocol, PoolProtocol } from '../../domain/loadbalancer/model.js';
+import { DeviceOwner } from '../../domain/port/device-owner.js';
+import type { HaproxyServerRef, HaproxySpec, LoadBalancerUnit, NamespaceSpec, Nexthop, RouteSpec, VethSpec } from './host-state.js';
+import { cidrContains, cidrOf, ipOf } from '../../domain/ipam/index.js';
+import { canonicalCidr, compareStrings, ipVersion } from './ip.js';
 import { dhcpPortName, type NamingOptions } from './names.js';
-import { DEVICE_OWNER, type TopologyPort, type TopologySubnet } from './topology.js';
+import type { TopologyHealthMonitor, TopologyListener, TopologyLoadBalancer, TopologyMember, TopologyPool, TopologyPort, TopologySubnet } from './topology.js';
 
 /**
  * Load balancers in the dataplane (issue 7): one `qlbaas-<lb>` namespace per load balancer with
@@ -16,86 +12,6 @@ import { DEVICE_OWNER, type TopologyPort, type TopologySubnet } from './topology
  * pools, members and health monitors the way Octavia's amphora template does (reference 5.4).
  * Everything here is pure: the same load balancer renders the same bytes.
  */
-
-// ---- what the read model tells the compiler ------------------------------------------------------
-
-export interface TopologyLoadBalancer {
-  readonly id: string;
-  readonly adminStateUp: boolean;
-  /** The VIP port (in `Topology.ports`): its network, MAC and subnet plumb the namespace. */
-  readonly vipPortId: string;
-  readonly vipAddress: string;
-  /** Desired-state generation of the load balancer; reported back once it runs. */
-  readonly generation: number;
-  readonly listeners: readonly TopologyListener[];
-  readonly pools: readonly TopologyPool[];
-}
-
-/**
- * What the agent needs of a listener: the domain record's own fields (connectionLimit -1 means
- * unlimited; timeouts in milliseconds, as Octavia's API takes them).
- */
-export type TopologyListener = Pick<
-  ListenerRecord,
-  'id' | 'adminStateUp' | 'protocol' | 'protocolPort' | 'connectionLimit' | 'timeoutClientData' | 'timeoutMemberConnect' | 'timeoutMemberData' | 'timeoutTcpInspect' | 'defaultPoolId'
->;
-
-export interface TopologyPool {
-  readonly id: string;
-  readonly adminStateUp: boolean;
-  readonly protocol: PoolProtocol;
-  readonly lbAlgorithm: LbAlgorithm;
-  readonly sessionPersistence: { readonly type: SessionPersistenceType; readonly cookieName: string | null } | null;
-  readonly members: readonly TopologyMember[];
-  readonly healthMonitor: TopologyHealthMonitor | null;
-}
-
-/** What the agent needs of a member: the domain record's own fields. */
-export type TopologyMember = Pick<
-  MemberRecord,
-  'id' | 'adminStateUp' | 'address' | 'protocolPort' | 'weight' | 'backup' | 'monitorAddress' | 'monitorPort'
->;
-
-/** The domain's monitor (delay and timeout in seconds), with `monitorType` as `type`. */
-export type TopologyHealthMonitor = Pick<
-  HealthMonitorRecord,
-  'id' | 'adminStateUp' | 'delay' | 'timeout' | 'maxRetries' | 'maxRetriesDown' | 'httpMethod' | 'urlPath' | 'expectedCodes'
-> & { readonly type: HealthMonitorRecord['monitorType'] };
-
-// ---- what one host must run -----------------------------------------------------------------------
-
-/** Reconcile unit `lb:<id>`: the qlbaas namespace and its HAProxy. */
-export interface LoadBalancerUnit {
-  readonly key: `lb:${string}`;
-  readonly loadBalancerId: string;
-  /** Written to `<dir>/generation` once everything below runs; the health reader reports it. */
-  readonly generation: number;
-  readonly namespace: NamespaceSpec;
-  readonly dir: string;
-  /** null: nothing to serve (no listener), only the VIP is plumbed. */
-  readonly haproxy: HaproxySpec | null;
-}
-
-export interface HaproxySpec {
-  /** The whole `haproxy.cfg`. */
-  readonly config: string;
-  /** Helper files in `dir` (the PING check wrapper). */
-  readonly files: readonly HaproxyFile[];
-  /** Which `show stat` row (backend, server) is which member, for the health reader. */
-  readonly servers: readonly HaproxyServerRef[];
-}
-
-export interface HaproxyFile {
-  readonly name: string;
-  readonly content: string;
-  readonly mode: number;
-}
-
-export interface HaproxyServerRef {
-  readonly backend: string;
-  readonly server: string;
-  readonly memberId: string;
-}
 
 export function lbaasNamespace(naming: NamingOptions, loadBalancerId: string): string {
   return `${naming.namespacePrefix}qlbaas-${loadBalancerId}`;
@@ -115,9 +31,8 @@ export function haproxyPaths(dir: string) {
     log: `${dir}/haproxy.log`,
     /** Digest of the configuration the running master last loaded successfully. */
     live: `${dir}/live`,
-    /** Generation the dataplane runs; failure.json: the last failed apply. */
+    /** Generation the dataplane runs. */
     generation: `${dir}/generation`,
-    failure: `${dir}/failure.json`,
   } as const;
 }
 
@@ -148,7 +63,7 @@ export function loadBalancerHost(lb: TopologyLoadBalancer, plumbing: Pick<LoadBa
   if (vip.bindingHost) return vip.bindingHost;
   const onNetwork = plumbing.portsOfNetwork(vip.networkId);
   const bound = (owner: string) => onNetwork.find((p) => p.deviceOwner === owner && p.bindingHost)?.bindingHost ?? null;
-  return bound(DEVICE_OWNER.routerInterface) ?? bound(DEVICE_OWNER.dhcp);
+  return bound(DeviceOwner.routerInterface) ?? bound(DeviceOwner.dhcp);
 }
 
 export function compileLoadBalancers(
@@ -170,7 +85,7 @@ function compileLoadBalancer(lb: TopologyLoadBalancer, naming: NamingOptions, pl
   const vip = plumbing.port(lb.vipPortId);
   if (!vip) return null;
   const dev = dhcpPortName(vip.id);
-  const vipSubnet = vip.fixedIps.map((f) => plumbing.subnet(f.subnetId)).find((s) => s !== undefined && cidrContains(s.cidr, lb.vipAddress));
+  const vipSubnet = vip.fixedIps.map((f) => plumbing.subnet(f.subnetId)).find((s) => s !== undefined && cidrContains(cidrOf(s.cidr), ipOf(lb.vipAddress)));
   // A VIP whose subnet (so network) the topology does not have yet: nothing to plug it into.
   if (!vipSubnet) return null;
   const routes: RouteSpec[] = [];
@@ -181,7 +96,7 @@ function compileLoadBalancer(lb: TopologyLoadBalancer, naming: NamingOptions, pl
       const dest = canonicalCidr(r.destination);
       routes.push(plumbing.route(dest === '0.0.0.0/0' ? 'default' : dest, [{ via: r.nexthop, dev }]));
     }
-    if (vipSubnet.gatewayIp && cidrContains(vipSubnet.cidr, vipSubnet.gatewayIp)) {
+    if (vipSubnet.gatewayIp && cidrContains(cidrOf(vipSubnet.cidr), ipOf(vipSubnet.gatewayIp))) {
       routes.push(plumbing.route('default', [{ via: vipSubnet.gatewayIp, dev }]));
     }
   }

@@ -1,5 +1,5 @@
 import type { RouterFirewallSpec } from './fwaas.js';
-import type { LoadBalancerUnit } from './haproxy.js';
+import type { NftChain } from './nft.js';
 import type { PortFilterSpec } from './security-groups.js';
 import type { NetworkSegment } from './topology.js';
 
@@ -101,24 +101,10 @@ export interface Nexthop {
 export interface NatSpec {
   readonly table: string;
   readonly gatewayDevice: string;
-  readonly chains: readonly NatChain[];
+  readonly chains: readonly NftChain[];
   readonly floatingIps: readonly FloatingIpMapping[];
   /** The full `nft -f` input: creates the table if needed, then replaces it in one transaction. */
   readonly ruleset: string;
-}
-
-export interface NatChain {
-  readonly name: string;
-  /** Base-chain hook, or null for a regular chain reached by jump. */
-  readonly hook: { readonly type: 'nat' | 'filter'; readonly hook: string; readonly priority: number } | null;
-  readonly rules: readonly NatRule[];
-}
-
-export interface NatRule {
-  /** nft statement without the comment. */
-  readonly statement: string;
-  /** Rule identity carried as the nft comment: a digest of chain + statement. */
-  readonly id: string;
 }
 
 export interface FloatingIpMapping {
@@ -144,4 +130,37 @@ export interface DnsmasqSpec {
 export interface DnsmasqFile {
   readonly name: 'host' | 'addn_hosts' | 'opts';
   readonly content: string;
+}
+
+/** Reconcile unit `lb:<id>`: the qlbaas namespace and its HAProxy. */
+export interface LoadBalancerUnit {
+  readonly key: `lb:${string}`;
+  readonly loadBalancerId: string;
+  /** Written to `<dir>/generation` once everything below runs; the health reader reports it. */
+  readonly generation: number;
+  readonly namespace: NamespaceSpec;
+  readonly dir: string;
+  /** null: nothing to serve (no listener), only the VIP is plumbed. */
+  readonly haproxy: HaproxySpec | null;
+}
+
+export interface HaproxySpec {
+  /** The whole `haproxy.cfg`. */
+  readonly config: string;
+  /** Helper files in `dir` (the PING check wrapper). */
+  readonly files: readonly HaproxyFile[];
+  /** Which `show stat` row (backend, server) is which member, for the health reader. */
+  readonly servers: readonly HaproxyServerRef[];
+}
+
+export interface HaproxyFile {
+  readonly name: string;
+  readonly content: string;
+  readonly mode: number;
+}
+
+export interface HaproxyServerRef {
+  readonly backend: string;
+  readonly server: string;
+  readonly memberId: string;
 }

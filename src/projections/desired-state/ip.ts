@@ -1,6 +1,10 @@
 import ipaddr from 'ipaddr.js';
 
-/** Small IP helpers for the compiler; inputs come from the read model, so they are trusted to parse. */
+/**
+ * The compiler's text-form IP helpers: addresses and prefixes as the kernel and nft print them.
+ * Inputs come from the read model, so they are trusted to parse. What an address or a CIDR *is*
+ * (parsing, containment, ranges) is domain/ipam's; these only shape and order text.
+ */
 
 export function ipVersion(ip: string): 4 | 6 {
   return ipaddr.parse(ip).kind() === 'ipv4' ? 4 : 6;
@@ -8,12 +12,6 @@ export function ipVersion(ip: string): 4 | 6 {
 
 export function prefixLength(cidr: string): number {
   return ipaddr.parseCIDR(cidr)[1];
-}
-
-export function cidrContains(cidr: string, ip: string): boolean {
-  const [net, bits] = ipaddr.parseCIDR(cidr);
-  const addr = ipaddr.parse(ip);
-  return addr.kind() === net.kind() && addr.match(net, bits);
 }
 
 export function networkAddress(cidr: string): string {
@@ -62,4 +60,24 @@ export function compareCidr(a: string, b: string): number {
 
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Canonical element text: bare address for a host prefix. */
+export function canonicalPrefix(text: string): string {
+  if (!text.includes('/')) return normalizeIp(text);
+  const [addr, bits] = ipaddr.parseCIDR(text);
+  const full = addr.kind() === 'ipv4' ? 32 : 128;
+  const network =
+    addr.kind() === 'ipv4'
+      ? ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${bits}`).toString()
+      : ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/${bits}`).toString();
+  return bits === full ? network : `${network}/${bits}`;
+}
+
+export const asCidr = (p: string): string => (p.includes('/') ? p : `${p}/${ipVersion(p) === 4 ? 32 : 128}`);
+
+export function prefixContains(outer: string, inner: string): boolean {
+  const [o, ob] = ipaddr.parseCIDR(asCidr(outer));
+  const [i, ib] = ipaddr.parseCIDR(asCidr(inner));
+  return o.kind() === i.kind() && ib >= ob && i.match(o, ob);
 }

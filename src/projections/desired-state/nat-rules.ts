@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import type { FloatingIpMapping, NatChain, NatRule, NatSpec } from './host-state.js';
+import type { FloatingIpMapping, NatSpec } from './host-state.js';
+import { nftRule, renderChainBody, type NftChain } from './nft.js';
 
 export const NAT_TABLE = 'netledger-nat';
 /** Neutron's `external_ingress_mark`: packets that entered through qg-. */
@@ -14,11 +14,6 @@ export interface NatInput {
   readonly floatingIps: readonly FloatingIpMapping[];
 }
 
-function rule(chain: string, statement: string): NatRule {
-  const digest = createHash('sha256').update(`${chain}\n${statement}`).digest('hex').slice(0, 20);
-  return { statement, id: `nl:${digest}` };
-}
-
 /**
  * Neutron's L3 NAT (reference section 2.4) as one nftables table per router namespace:
  *   mangle `mark`        → ingress_mark   (mark what enters from outside)
@@ -30,9 +25,9 @@ function rule(chain: string, statement: string): NatRule {
 export function buildNat(input: NatInput): NatSpec {
   const qg = JSON.stringify(input.gatewayDevice);
   const gw = input.gatewayIp;
-  const chains: NatChain[] = [];
-  const chain = (name: string, hook: NatChain['hook'], statements: readonly string[]): void => {
-    chains.push({ name, hook, rules: statements.map((s) => rule(name, s)) });
+  const chains: NftChain[] = [];
+  const chain = (name: string, hook: NftChain['hook'], statements: readonly string[]): void => {
+    chains.push({ name, hook, rules: statements.map((s) => nftRule(name, s)) });
   };
 
   chain('ingress_mark', { type: 'filter', hook: 'prerouting', priority: -150 }, [
@@ -66,15 +61,10 @@ export function buildNat(input: NatInput): NatSpec {
 }
 
 /** `table; delete table; table {…}` in one `nft -f` is an atomic create-or-replace. */
-export function renderRuleset(table: string, chains: readonly NatChain[]): string {
+export function renderRuleset(table: string, chains: readonly NftChain[]): string {
   const lines = [`table ip ${table}`, `delete table ip ${table}`, `table ip ${table} {`];
   for (const c of chains) {
-    lines.push(`\tchain ${c.name} {`);
-    if (c.hook) {
-      lines.push(`\t\ttype ${c.hook.type} hook ${c.hook.hook} priority ${c.hook.priority}; policy accept;`);
-    }
-    for (const r of c.rules) lines.push(`\t\t${r.statement} comment "${r.id}"`);
-    lines.push('\t}');
+    lines.push(`\tchain ${c.name} {`, ...renderChainBody(c), '\t}');
   }
   lines.push('}', '');
   return lines.join('\n');

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import ipaddr from 'ipaddr.js';
 import { eui64Address } from '../../domain/ipam/eui64.js';
 import { IP_PROTOCOL_NUMBERS, PROTO_ICMP, PROTO_IPV6_ICMP } from '../../domain/security-group/protocols.js';
-import type { NatChain, NatRule } from './host-state.js';
-import { compareCidr, compareStrings, ipVersion, normalizeIp } from './ip.js';
+import { nftRule, renderChainBody, renderMapBody, renderSetBody, type NftChain, type NftSet, type NftVerdictMap } from './nft.js';
+import { asCidr, canonicalPrefix, compareCidr, compareStrings, ipVersion, prefixContains } from './ip.js';
 import { bridgeName, tapName } from './names.js';
 import type { Topology, TopologyPort, TopologySecurityGroup, TopologySecurityGroupRule } from './topology.js';
 
@@ -38,24 +37,6 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}
 const CLEAR_EGRESS = `meta mark set meta mark & ${hex(~MARK_EGRESS_PENDING)} accept`;
 const CLEAR_INGRESS = `meta mark set meta mark & ${hex(~MARK_INGRESS_PENDING)} accept`;
 
-export interface NftSet {
-  readonly name: string;
-  /** nft type, e.g. `ipv4_addr` or `ifname . ether_addr . ipv4_addr`. */
-  readonly type: string;
-  readonly interval: boolean;
-  /**
-   * As nft input: addresses canonical (a bare address for a host prefix, else `network/len`, no
-   * element inside another), interface names quoted, parts of a concatenation joined by ` . `.
-   */
-  readonly elements: readonly string[];
-}
-
-export interface NftVerdictMap {
-  readonly name: string;
-  /** Interface name → chain it jumps to; sorted by key. */
-  readonly elements: readonly { readonly key: string; readonly chain: string }[];
-}
-
 /** A filtered port, with what conntrack cleanup needs to judge its flows. */
 export interface FilteredPort {
   readonly portId: string;
@@ -86,20 +67,15 @@ export interface PortFilterSpec {
   readonly sets: readonly NftSet[];
   readonly maps: readonly NftVerdictMap[];
   /** Chains of the bridge table (base chains first, then by name). */
-  readonly chains: readonly NatChain[];
+  readonly chains: readonly NftChain[];
   /** Chains of the inet table. */
-  readonly inetChains: readonly NatChain[];
+  readonly inetChains: readonly NftChain[];
   readonly ports: readonly FilteredPort[];
   /** Group id → its rules, for conntrack cleanup. */
   readonly groups: readonly { readonly id: string; readonly rules: readonly FilterRule[] }[];
 }
 
-export function nftRule(chain: string, statement: string): NatRule {
-  const digest = createHash('sha256').update(`${chain}\n${statement}`).digest('hex').slice(0, 20);
-  return { statement, id: `nl:${digest}` };
-}
-
-function chain(name: string, hook: NatChain['hook'], statements: readonly string[]): NatChain {
+function chain(name: string, hook: NftChain['hook'], statements: readonly string[]): NftChain {
   return { name, hook, rules: statements.map((s) => nftRule(name, s)) };
 }
 
@@ -112,26 +88,6 @@ export const remoteSetName = (version: 4 | 6, groupId: string): string => `rg${v
 /** Stable per network (a zone only separates overlapping addresses of different networks). */
 export function conntrackZone(networkId: string): number {
   return (parseInt(createHash('sha256').update(networkId).digest('hex').slice(0, 8), 16) % 65000) + 1;
-}
-
-/** Canonical element text: bare address for a host prefix. */
-export function canonicalPrefix(text: string): string {
-  if (!text.includes('/')) return normalizeIp(text);
-  const [addr, bits] = ipaddr.parseCIDR(text);
-  const full = addr.kind() === 'ipv4' ? 32 : 128;
-  const network =
-    addr.kind() === 'ipv4'
-      ? ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${bits}`).toString()
-      : ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/${bits}`).toString();
-  return bits === full ? network : `${network}/${bits}`;
-}
-
-const asCidr = (p: string): string => (p.includes('/') ? p : `${p}/${ipVersion(p) === 4 ? 32 : 128}`);
-
-export function prefixContains(outer: string, inner: string): boolean {
-  const [o, ob] = ipaddr.parseCIDR(asCidr(outer));
-  const [i, ib] = ipaddr.parseCIDR(asCidr(inner));
-  return o.kind() === i.kind() && ib >= ob && i.match(o, ob);
 }
 
 /** Interval sets refuse overlapping elements: keep only prefixes not covered by another. */
@@ -232,7 +188,7 @@ function dedupePairs(pairs: readonly string[]): string[] {
  * interface (so a port's addresses are set elements, not rules), DHCP and ND, no DHCP server and
  * no router advertisements from instances.
  */
-function commonChains(): NatChain[] {
+function commonChains(): NftChain[] {
   return [
     chain('egress_common', null, [
       'iifname . ether saddr != @port_macs drop',
@@ -255,7 +211,7 @@ function commonChains(): NatChain[] {
   ];
 }
 
-function egressChain(p: TopologyPort, groups: readonly string[]): NatChain {
+function egressChain(p: TopologyPort, groups: readonly string[]): NftChain {
   return chain(egressPortChain(p.id), null, [
     `meta mark set meta mark | ${hex(MARK_FILTERED | MARK_EGRESS_PENDING)}`,
     'jump egress_common',
@@ -263,7 +219,7 @@ function egressChain(p: TopologyPort, groups: readonly string[]): NatChain {
   ]);
 }
 
-function ingressChain(p: TopologyPort, groups: readonly string[]): NatChain {
+function ingressChain(p: TopologyPort, groups: readonly string[]): NftChain {
   return chain(ingressPortChain(p.id), null, [
     `meta mark set meta mark | ${hex(MARK_FILTERED | MARK_INGRESS_PENDING)}`,
     'jump ingress_common',
@@ -283,7 +239,7 @@ function spoofSets(ports: readonly TopologyPort[]): NftSet[] {
   ];
 }
 
-export function groupChains(group: TopologySecurityGroup): { ingress: NatChain; egress: NatChain; rules: FilterRule[] } {
+export function groupChains(group: TopologySecurityGroup): { ingress: NftChain; egress: NftChain; rules: FilterRule[] } {
   const rules = group.rules.map(filterRule);
   // Duplicates from different spellings of one rule collapse (Neutron does the same).
   const statements = (direction: 'ingress' | 'egress'): string[] => [
@@ -306,14 +262,14 @@ export function groupMembers(topology: Topology): Map<string, string[]> {
   return members;
 }
 
-function baseChains(): NatChain[] {
+function baseChains(): NftChain[] {
   return [
     chain('from_port', { type: 'filter', hook: 'prerouting', priority: -300 }, ['iifname vmap @from_port']),
     chain('to_port', { type: 'filter', hook: 'forward', priority: -300 }, ['oifname vmap @to_port']),
   ];
 }
 
-function inetChains(bridge: string, zone: number): NatChain[] {
+function inetChains(bridge: string, zone: number): NftChain[] {
   const br = JSON.stringify(bridge);
   return [
     chain('zone', { type: 'filter', hook: 'prerouting', priority: -300 }, [`iifname ${br} ct zone set ${zone}`]),
@@ -346,7 +302,7 @@ export function compilePortFilter(networkId: string, ports: readonly TopologyPor
   const bridge = bridgeName(networkId);
   const zone = conntrackZone(networkId);
   const usedGroups = [...new Set(filtered.flatMap((p) => (p.securityGroups ?? []).filter((g) => index.groups.has(g))))].sort(compareStrings);
-  const groupChainList: NatChain[] = [];
+  const groupChainList: NftChain[] = [];
   const groups: PortFilterSpec['groups'][number][] = [];
   const setNames = new Set<string>();
   for (const id of usedGroups) {
@@ -360,7 +316,7 @@ export function compilePortFilter(networkId: string, ports: readonly TopologyPor
     const members = (index.members.get(name.slice(4)) ?? []).filter((m) => ipVersion(m.split('/')[0] ?? '') === version);
     return { name, type: version === 4 ? 'ipv4_addr' : 'ipv6_addr', interval: true, elements: coverPrefixes(members) };
   });
-  const portChains: NatChain[] = [];
+  const portChains: NftChain[] = [];
   const out: FilteredPort[] = [];
   for (const p of filtered) {
     const pg = [...new Set(p.securityGroups ?? [])].filter((g) => index.groups.has(g)).sort(compareStrings);
@@ -385,22 +341,6 @@ export function compilePortFilter(networkId: string, ports: readonly TopologyPor
 }
 
 // ---- rendering (nft -f input) ----
-
-export function renderChainBody(c: NatChain): string[] {
-  const lines: string[] = [];
-  if (c.hook) lines.push(`\t\ttype ${c.hook.type} hook ${c.hook.hook} priority ${c.hook.priority}; policy accept;`);
-  for (const r of c.rules) lines.push(`\t\t${r.statement} comment "${r.id}"`);
-  return lines;
-}
-
-export function renderSetBody(s: NftSet): string[] {
-  return [`\t\ttype ${s.type}`, ...(s.interval ? ['\t\tflags interval'] : []), ...(s.elements.length > 0 ? [`\t\telements = { ${s.elements.join(', ')} }`] : [])];
-}
-
-export function renderMapBody(m: NftVerdictMap): string[] {
-  const elems = m.elements.map((e) => `${JSON.stringify(e.key)} : jump ${e.chain}`);
-  return ['\t\ttype ifname : verdict', ...(elems.length > 0 ? [`\t\telements = { ${elems.join(', ')} }`] : [])];
-}
 
 /** Both tables created or replaced whole, in one transaction. */
 export function renderPortFilter(spec: PortFilterSpec): string {

@@ -1,5 +1,6 @@
 import type { FixedIp } from '../../domain/port/events.js';
-import type { TopologyLoadBalancer } from './haproxy.js';
+import type { LbAlgorithm, PoolProtocol, SessionPersistenceType } from '../../domain/loadbalancer/model.js';
+import type { HealthMonitorRecord, ListenerRecord, MemberRecord } from '../../domain/loadbalancer/state.js';
 
 /**
  * What the dataplane needs to know about the API objects. The read model fills this in; the
@@ -154,11 +155,45 @@ export interface TopologyFloatingIp {
   readonly routerId: string | null;
 }
 
-export const DEVICE_OWNER = {
-  dhcp: 'network:dhcp',
-  routerInterface: 'network:router_interface',
-  routerGateway: 'network:router_gateway',
-  floatingIp: 'network:floatingip',
-  routerHa: 'network:router_ha_interface',
-  distributed: 'network:distributed',
-} as const;
+export interface TopologyLoadBalancer {
+  readonly id: string;
+  readonly adminStateUp: boolean;
+  /** The VIP port (in `Topology.ports`): its network, MAC and subnet plumb the namespace. */
+  readonly vipPortId: string;
+  readonly vipAddress: string;
+  /** Desired-state generation of the load balancer; reported back once it runs. */
+  readonly generation: number;
+  readonly listeners: readonly TopologyListener[];
+  readonly pools: readonly TopologyPool[];
+}
+
+/**
+ * What the agent needs of a listener: the domain record's own fields (connectionLimit -1 means
+ * unlimited; timeouts in milliseconds, as Octavia's API takes them).
+ */
+export type TopologyListener = Pick<
+  ListenerRecord,
+  'id' | 'adminStateUp' | 'protocol' | 'protocolPort' | 'connectionLimit' | 'timeoutClientData' | 'timeoutMemberConnect' | 'timeoutMemberData' | 'timeoutTcpInspect' | 'defaultPoolId'
+>;
+
+export interface TopologyPool {
+  readonly id: string;
+  readonly adminStateUp: boolean;
+  readonly protocol: PoolProtocol;
+  readonly lbAlgorithm: LbAlgorithm;
+  readonly sessionPersistence: { readonly type: SessionPersistenceType; readonly cookieName: string | null } | null;
+  readonly members: readonly TopologyMember[];
+  readonly healthMonitor: TopologyHealthMonitor | null;
+}
+
+/** What the agent needs of a member: the domain record's own fields. */
+export type TopologyMember = Pick<
+  MemberRecord,
+  'id' | 'adminStateUp' | 'address' | 'protocolPort' | 'weight' | 'backup' | 'monitorAddress' | 'monitorPort'
+>;
+
+/** The domain's monitor (delay and timeout in seconds), with `monitorType` as `type`. */
+export type TopologyHealthMonitor = Pick<
+  HealthMonitorRecord,
+  'id' | 'adminStateUp' | 'delay' | 'timeout' | 'maxRetries' | 'maxRetriesDown' | 'httpMethod' | 'urlPath' | 'expectedCodes'
+> & { readonly type: HealthMonitorRecord['monitorType'] };

@@ -1,5 +1,4 @@
-import type { LoadBalancerUnit } from './haproxy.js';
-import type { HostState, NetworkUnit, RouterUnit, UnitKey } from './host-state.js';
+import type { HostState, LoadBalancerUnit, NetworkUnit, RouterUnit, UnitKey } from './host-state.js';
 
 export type HostUnit =
   | { readonly kind: 'host'; readonly key: 'host'; readonly hostNamespace: string; readonly bridges: readonly string[] }

@@ -1,4 +1,4 @@
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
 import { DataplaneAgent } from './agent.js';
 import { agentConfigFrom, localAgentWanted } from './config.js';
 

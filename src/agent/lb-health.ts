@@ -1,19 +1,20 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { haproxySocketCommand } from '../../agent/drivers/haproxy.js';
-import { silentLogger } from '../../agent/logger.js';
-import type { LoadBalancerState, MemberHealth } from '../../domain/loadbalancer/index.js';
-import { haproxyPaths, lbaasNamespace, type HaproxyServerRef, type LoadBalancerUnit } from '../../projections/desired-state/haproxy.js';
-import type { HostState } from '../../projections/desired-state/index.js';
-import { loadBalancerStreamId } from '../../projections/kinds/loadbalancer-kind.js';
-import { recordApplied, recordApplyFailed, recordMemberHealth } from '../loadbalancing/index.js';
-import type { Services } from '../services.js';
+import { haproxySocketCommand, LoadBalancerApplyError } from './drivers/haproxy.js';
+import { silentLogger } from './logger.js';
+import type { LoadBalancerState, MemberHealth } from '../domain/loadbalancer/index.js';
+import { haproxyPaths, lbaasNamespace } from '../projections/desired-state/haproxy.js';
+import type { HaproxyServerRef, HostState, LoadBalancerUnit, UnitKey } from '../projections/desired-state/index.js';
+import { loadBalancerStreamId } from '../projections/kinds/loadbalancer-kind.js';
+import { recordApplied, recordApplyFailed, recordMemberHealth } from '../app/loadbalancing/index.js';
+import type { Services } from '../app/services.js';
+import type { KeyFailure } from './reconciler.js';
 
 /**
  * What the agent tells the control plane about its load balancers, read from the host on a short
  * period: member health from HAProxy's stats socket (`show stat`), the generation that is live
  * (`<dir>/generation`, written by the haproxy driver once HAProxy runs it), the last failed apply
- * (`<dir>/failure.json`) and, for a load balancer that left this host, that it is gone. Only
+ * (what the driver threw, kept by the reconciler in this process) and, for a load balancer that left this host, that it is gone. Only
  * changes are reported; the deciders shrug off repeats and late reports anyway.
  */
 
@@ -78,7 +79,6 @@ export interface LoadBalancerReading {
   readonly loadBalancerId: string;
   /** Generation that is live on this host; null before the first success. */
   readonly generation: number | null;
-  readonly failure: { readonly generation: number; readonly reason: string } | null;
   /** Empty when HAProxy does not run or did not answer. */
   readonly members: ReadonlyMap<string, MemberHealth>;
 }
@@ -103,15 +103,8 @@ async function present(path: string): Promise<boolean> {
 /** One load balancer's state on the host: files the driver wrote, and HAProxy's own view. */
 export async function readLoadBalancer(unit: LoadBalancerUnit): Promise<LoadBalancerReading> {
   const paths = haproxyPaths(unit.dir);
-  const [generationText, failureText] = await Promise.all([readText(paths.generation), readText(paths.failure)]);
+  const generationText = await readText(paths.generation);
   const generation = generationText === null ? null : Number.parseInt(generationText, 10);
-  let failure: LoadBalancerReading['failure'] = null;
-  try {
-    const f = failureText === null ? null : (JSON.parse(failureText) as { generation?: unknown; reason?: unknown });
-    if (f && typeof f.generation === 'number' && typeof f.reason === 'string') failure = { generation: f.generation, reason: f.reason };
-  } catch {
-    failure = null;
-  }
   let members: ReadonlyMap<string, MemberHealth> = new Map();
   if (unit.haproxy && unit.haproxy.servers.length > 0) {
     try {
@@ -121,13 +114,15 @@ export async function readLoadBalancer(unit: LoadBalancerUnit): Promise<LoadBala
       members = new Map();
     }
   }
-  return { loadBalancerId: unit.loadBalancerId, generation: Number.isNaN(generation) ? null : generation, failure, members };
+  return { loadBalancerId: unit.loadBalancerId, generation: Number.isNaN(generation) ? null : generation, members };
 }
 
 export interface HealthReporterOptions {
   readonly sink: LoadBalancerStatusSink;
   /** The host state the agent converges to (DataplaneAgent.desiredState). */
   readonly desired: () => HostState | null;
+  /** The reconciler's failing keys (Reconciler.failures): a failed load balancer apply is one. */
+  readonly failures?: () => ReadonlyMap<UnitKey, KeyFailure>;
   /** Default 2000 ms: well under the shortest health monitor delay Octavia users pick. */
   readonly intervalMs?: number;
   readonly logger?: Logger;
@@ -187,7 +182,8 @@ export class LoadBalancerHealthReporter {
         const g = r.generation;
         if (await send({ kind: 'applied', loadBalancerId: id, generation: g }, () => this.sink.applied(id, g))) this.applied.set(id, g);
       }
-      const f = r.failure;
+      const cause = this.options.failures?.().get(unit.key)?.cause;
+      const f = cause instanceof LoadBalancerApplyError ? { generation: cause.generation, reason: cause.message } : null;
       if (f && f.generation > (this.applied.get(id) ?? 0) && this.failed.get(id) !== `${f.generation}|${f.reason}`) {
         const report: HealthReport = { kind: 'applyFailed', loadBalancerId: id, generation: f.generation, reason: f.reason };
         if (await send(report, () => this.sink.applyFailed(id, f.generation, f.reason))) this.failed.set(id, `${f.generation}|${f.reason}`);
@@ -256,8 +252,14 @@ export function servicesSink(s: Services): LoadBalancerStatusSink {
 }
 
 /** The reporter for a running agent: `startLoadBalancerHealth(s, () => agent.desiredState)`. */
-export function startLoadBalancerHealth(s: Services, desired: () => HostState | null, options: { intervalMs?: number; logger?: Logger } = {}): LoadBalancerHealthReporter {
-  const reporter = new LoadBalancerHealthReporter({ sink: servicesSink(s), desired, intervalMs: options.intervalMs, logger: options.logger ?? s.log });
+export function startLoadBalancerHealth(
+  s: Services,
+  desired: () => HostState | null,
+  options: { failures?: () => ReadonlyMap<UnitKey, KeyFailure>; intervalMs?: number; logger?: Logger } = {},
+): LoadBalancerHealthReporter {
+  const reporter = new LoadBalancerHealthReporter({
+    sink: servicesSink(s), desired, failures: options.failures, intervalMs: options.intervalMs, logger: options.logger ?? s.log,
+  });
   reporter.start();
   return reporter;
 }

@@ -1,8 +1,8 @@
-import type { FloatingIp, FloatingIpStatus } from '../../domain/floating-ip/index.js';
-import { isRouterPort, type Port, type PortStatus } from '../../domain/port/index.js';
-import type { Router } from '../../domain/router/index.js';
-import type { UnitKey } from '../../projections/desired-state/index.js';
-import { routerPortIds, type ResourceDoc } from './topology.js';
+import type { FloatingIp, FloatingIpStatus } from '../domain/floating-ip/index.js';
+import { isRouterPort, type Port, type PortStatus } from '../domain/port/index.js';
+import type { Router } from '../domain/router/index.js';
+import type { UnitKey } from '../projections/desired-state/index.js';
+import { routerPortIds, type ResourceDoc } from '../projections/topology/index.js';
 
 /** How a reconcile key stands after a pass. */
 export type KeyHealth = { readonly state: 'ok' } | { readonly state: 'pending' } | { readonly state: 'failed'; readonly error: string };

@@ -1,8 +1,8 @@
-import type { Port } from '../../domain/port/index.js';
-import { DeviceOwner } from '../../domain/port/index.js';
-import type { Router } from '../../domain/router/index.js';
-import { compareStrings } from '../../projections/desired-state/ip.js';
-import { routerPortIds, type ResourceDoc } from './topology.js';
+import type { Port } from '../domain/port/index.js';
+import { DeviceOwner } from '../domain/port/index.js';
+import type { Router } from '../domain/router/index.js';
+import { compareStrings } from '../projections/desired-state/ip.js';
+import { routerPortIds, type ResourceDoc } from '../projections/topology/index.js';
 
 /**
  * Where the platform's own ports run. Neutron binds a network's DHCP port to a DHCP agent's host

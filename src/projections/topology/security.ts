@@ -1,7 +1,7 @@
 import type { FirewallGroup, FirewallPolicy, FirewallRule } from '../../domain/firewall/index.js';
 import type { SecurityGroup } from '../../domain/security-group/index.js';
-import type { TopologyFirewallGroup, TopologyFirewallRule, TopologySecurityGroup } from '../../projections/desired-state/index.js';
-import { registerTopologyPart, type TopologySource } from './topology.js';
+import type { TopologyFirewallGroup, TopologyFirewallRule, TopologySecurityGroup } from '../desired-state/index.js';
+import { docsOf, type TopologyFragment, type TopologySource } from './source.js';
 
 /**
  * Security groups (with their rules) and FWaaS groups (with their policies' enabled rules in
@@ -61,9 +61,7 @@ export function firewallGroupsToTopology(groups: readonly FirewallGroup[], polic
   }));
 }
 
-const docsOf = async <D>(source: TopologySource, kind: string): Promise<D[]> => (await source.docs<D>(kind)).map((x) => x.doc);
-
-export async function securityTopologyPart(source: TopologySource) {
+export async function securityTopologyPart(source: TopologySource): Promise<TopologyFragment> {
   return {
     securityGroups: (await docsOf<SecurityGroup>(source, 'security_group')).map(securityGroupToTopology),
     firewallGroups: firewallGroupsToTopology(
@@ -73,5 +71,3 @@ export async function securityTopologyPart(source: TopologySource) {
     ),
   };
 }
-
-registerTopologyPart('security', securityTopologyPart);

@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { agentConfig, type AgentConfig } from '../../agent/config.js';
-import { Reconciler, type PassReport } from '../../agent/reconciler.js';
+import { agentConfig, type AgentConfig } from './config.js';
+import { ReconcileLoop } from './loop.js';
+import { Reconciler, type PassReport } from './reconciler.js';
 import { startLoadBalancerHealth, type LoadBalancerHealthReporter } from './lb-health.js';
-import { HEARTBEAT_INTERVAL_MS } from '../../domain/agent/index.js';
-import { compileHostState, type HostState, type UnitKey } from '../../projections/desired-state/index.js';
-import { comparePositions, START, type LogPosition } from '../../store/cursor.js';
-import { subscribe } from '../../store/subscribe.js';
-import type { Services } from '../services.js';
+import { HEARTBEAT_INTERVAL_MS } from '../domain/agent/index.js';
+import { compileHostState, type HostState, type UnitKey } from '../projections/desired-state/index.js';
+import { comparePositions, START, type LogPosition } from '../store/cursor.js';
+import { subscribe } from '../store/subscribe.js';
+import type { Services } from '../app/services.js';
 import { agentProgress, logHead, recordApplied } from './applied.js';
-import { recordHeartbeat, registerAgent, registerAgentEvents, stopAgent } from './agents.js';
+import { recordHeartbeat, registerAgent, stopAgent } from './registration.js';
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings } from './scheduler.js';
 import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
-import { buildTopology, type TopologySnapshot } from './topology.js';
+import { buildTopology, type TopologySnapshot } from '../projections/topology/index.js';
 
 export interface DataplaneAgentOptions {
   /** The host name ports are bound to (NETLEDGER_HOST_NAME). */
@@ -71,15 +72,12 @@ export class DataplaneAgent {
   private seen: LogPosition = START;
   private applied: LogPosition | null = null;
   private rebuildNeeded = true;
-  private resyncNeeded = true;
   private snapshot: TopologySnapshot | null = null;
   private desired: HostState | null = null;
   private readonly reported = new Map<string, string>();
   private lastError: string | null = null;
   private stopping = false;
-  private wake: (() => void) | null = null;
-  private poked = false;
-  private loopDone: Promise<void> | null = null;
+  private readonly loop: ReconcileLoop;
   private followDone: Promise<void> | null = null;
   private readonly abort = new AbortController();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -92,6 +90,18 @@ export class DataplaneAgent {
     this.log = (options.logger ?? s.log).child({ agent: options.host });
     this.debounceMs = options.debounceMs ?? 20;
     this.reconciler = new Reconciler({ config: agentConfig(options.config), logger: this.log });
+    this.loop = new ReconcileLoop({
+      reconciler: this.reconciler,
+      round: (resync) => this.sync(resync),
+      onError: (err) => {
+        this.rebuildNeeded = true;
+        this.setLastError(`sync failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.roundDone();
+      },
+      periodicResync: options.periodicResync !== false,
+      debounceMs: this.debounceMs,
+      logger: this.log,
+    });
     let resolve = () => {};
     const promise = new Promise<void>((r) => (resolve = r));
     this.firstSync = { promise, resolve };
@@ -103,16 +113,14 @@ export class DataplaneAgent {
 
   /** Registers, converges the host from the read model once, then follows the log. */
   async start(): Promise<void> {
-    registerAgentEvents(this.s.store.registry);
     const reg = await registerAgent(this.s, this.host, this.instanceId);
     if (!reg.ok) throw new Error(`agent registration failed: ${reg.error.code}: ${reg.error.message}`);
     this.seen = await logHead(this.s.sql);
-    this.loopDone = this.loop();
+    this.loop.start();
     this.followDone = this.follow(this.seen);
     this.every(this.options.heartbeatCheckMs ?? 10_000, () => this.heartbeat());
-    if (this.options.periodicResync !== false) this.scheduleResync();
     // HAProxy's own view of member health and of the config it runs goes back into the log.
-    this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { logger: this.log });
+    this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { failures: () => this.reconciler.failures(), logger: this.log });
     await this.firstSync.promise;
     this.log.info({ instanceId: this.instanceId, pending: this.reconciler.pendingKeys.length }, 'dataplane agent started');
   }
@@ -133,8 +141,7 @@ export class DataplaneAgent {
     await this.lbHealth?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.wake?.();
-    await this.loopDone;
+    await this.loop.stop();
     await this.followDone;
     for (const w of this.appliedWaiters) w.resolve();
     this.appliedWaiters = [];
@@ -156,11 +163,6 @@ export class DataplaneAgent {
     return this.desired;
   }
 
-  private poke(): void {
-    this.poked = true;
-    this.wake?.();
-  }
-
   private after(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
@@ -178,15 +180,6 @@ export class DataplaneAgent {
     this.after(ms, tick);
   }
 
-  private scheduleResync(): void {
-    const { resyncIntervalMs, resyncJitter } = this.config;
-    this.after(resyncIntervalMs * (1 + (Math.random() * 2 - 1) * resyncJitter), () => {
-      this.resyncNeeded = true;
-      this.poke();
-      this.scheduleResync();
-    });
-  }
-
   private async follow(after: LogPosition): Promise<void> {
     let from = after;
     while (!this.stopping) {
@@ -195,7 +188,7 @@ export class DataplaneAgent {
           from = e.position;
           this.seen = e.position;
           if (!NO_REBUILD.has(e.type)) this.rebuildNeeded = true;
-          this.poke();
+          this.loop.poke();
         }
       } catch (err) {
         if (this.stopping) break;
@@ -205,32 +198,14 @@ export class DataplaneAgent {
     }
   }
 
-  private async loop(): Promise<void> {
-    this.poked = true;
-    while (!this.stopping) {
-      if (!this.poked) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = null;
-        if (this.stopping) break;
-        // Debounce: a burst of events (one command appends several) becomes one rebuild.
-        await new Promise((r) => setTimeout(r, this.debounceMs));
-      }
-      this.poked = false;
-      try {
-        await this.sync();
-      } catch (err) {
-        this.log.error({ err }, 'dataplane sync failed');
-        this.rebuildNeeded = true;
-        this.setLastError(`sync failed: ${err instanceof Error ? err.message : String(err)}`);
-        this.after(1000, () => this.poke());
-      }
-      // Started means converged, or a few tries made (a host that cannot converge reports it in
-      // lastError rather than hanging start-up).
-      if (this.reconciler.pendingKeys.length === 0 || ++this.startSyncs >= 5) this.firstSync.resolve();
-    }
+  /** Started means converged, or a few rounds made (a host that cannot converge reports it in
+   * lastError rather than hanging start-up). */
+  private roundDone(): void {
+    if (this.reconciler.pendingKeys.length === 0 || ++this.startSyncs >= 5) this.firstSync.resolve();
   }
 
-  private async sync(): Promise<void> {
+  /** One round of the loop: rebuild when the log said so, one pass, reports, the applied cursor. */
+  private async sync(resync: boolean): Promise<void> {
     const started = performance.now();
     const phases = { topology: 0, compile: 0, pass: 0, statuses: 0, applied: 0 };
     let t = started;
@@ -251,10 +226,7 @@ export class DataplaneAgent {
       this.reconciler.setDesired(this.desired);
       lap('compile');
     }
-    if (this.resyncNeeded) {
-      this.resyncNeeded = false;
-      await this.reconciler.resync();
-    }
+    if (resync) await this.reconciler.resync();
     const pass = await this.reconciler.runPass();
     this.stats.lastPass = pass;
     lap('pass');
@@ -265,18 +237,17 @@ export class DataplaneAgent {
       this.setLastError(null);
       await this.markApplied(target);
     } else {
+      // Keys left dirty are the loop's to retry: at once when marked again mid-pass, when their
+      // backoff ends when they failed.
       const failing = [...failures].map(([k, f]) => `${k}: ${f.lastError}`);
       this.setLastError(failing.length > 0 ? failing.join('; ') : null);
-      // Keys marked again while the pass ran: at once. Keys waiting out a backoff: soon; runPass
-      // only takes those that are due.
-      if (failing.length === 0) this.poke();
-      else this.after(Math.min(1000, this.config.backoffBaseMs), () => this.poke());
     }
     lap('applied');
     this.stats.syncs += 1;
     this.stats.lastSyncMs = performance.now() - started;
     this.stats.lastPhases = phases;
     this.options.onSync?.(this.stats);
+    this.roundDone();
   }
 
   /** Topology from the read model; unbound DHCP and router ports get a host first. */

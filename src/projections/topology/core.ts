@@ -1,4 +1,3 @@
-import type { Queryable, Sql } from '../../db/sql.js';
 import type { FloatingIp } from '../../domain/floating-ip/index.js';
 import type { Network } from '../../domain/network/index.js';
 import type { Port } from '../../domain/port/index.js';
@@ -11,44 +10,10 @@ import type {
   TopologyPort,
   TopologyRouter,
   TopologySubnet,
-} from '../../projections/desired-state/index.js';
+} from '../desired-state/index.js';
+import { docsOf, type TopologyFragment, type TopologySource } from './source.js';
 
-/** A resource row as topology parts see it: the read-model document and its revision. */
-export interface ResourceDoc<D> {
-  readonly id: string;
-  readonly revision: number;
-  readonly doc: D;
-}
-
-/**
- * The read model, as of one snapshot, to every part of one topology build. `docs(kind)` is read
- * once per build whichever parts ask for it, so parts may share kinds freely.
- */
-export interface TopologySource {
-  docs<D>(kind: string): Promise<readonly ResourceDoc<D>[]>;
-  /** The snapshot's transaction, for parts that need a query of their own. */
-  readonly q: Queryable;
-}
-
-/** What one part adds: any of the topology's lists (concatenated with the other parts' lists). */
-export type TopologyFragment = { readonly [K in keyof Topology]?: Topology[K] };
-export type TopologyPart = (source: TopologySource) => Promise<TopologyFragment>;
-
-const parts = new Map<string, TopologyPart>();
-
-/**
- * Adds a part to every topology build, e.g. load balancers or security groups from their own
- * module. Registering the same name again replaces the part (module reloads in tests).
- */
-export function registerTopologyPart(name: string, part: TopologyPart): void {
-  parts.set(name, part);
-}
-
-export function topologyParts(): readonly [string, TopologyPart][] {
-  return [...parts];
-}
-
-// ---- pure mappings: read-model documents → the compiler's view ---------------------------------
+/** Read-model documents → the compiler's view: networks, subnets, ports, routers, floating IPs. */
 
 export function subnetToTopology(s: Subnet): TopologySubnet {
   return {
@@ -142,72 +107,13 @@ export function coreTopology(docs: CoreDocs): Topology {
   };
 }
 
-/** Concatenates the parts' lists, key by key. */
-export function mergeFragments(fragments: readonly TopologyFragment[]): Topology {
-  const out: Record<string, unknown[]> = { networks: [], ports: [], routers: [], floatingIps: [] };
-  for (const f of fragments) {
-    for (const [key, list] of Object.entries(f) as [string, readonly unknown[] | undefined][]) {
-      if (list) out[key] = [...(out[key] ?? []), ...list];
-    }
-  }
-  return out as unknown as Topology;
-}
-
-const docsOf = async <D>(source: TopologySource, kind: string) => (await source.docs<D>(kind)).map((r) => r.doc);
-
-registerTopologyPart('core', async (source) =>
-  coreTopology({
+/** The part every build has. */
+export async function coreTopologyPart(source: TopologySource): Promise<TopologyFragment> {
+  return coreTopology({
     networks: await docsOf<Network>(source, 'network'),
     subnets: await docsOf<Subnet>(source, 'subnet'),
     ports: await docsOf<Port>(source, 'port'),
     routers: await docsOf<Router>(source, 'router'),
     floatingIps: await docsOf<FloatingIp>(source, 'floatingip'),
-  }),
-);
-
-// ---- the SQL side ---------------------------------------------------------------------------------
-
-/** Reads resource documents of one kind, memoized for the life of the source. */
-export function readModelSource(q: Queryable): TopologySource {
-  const cache = new Map<string, Promise<readonly ResourceDoc<unknown>[]>>();
-  return {
-    q,
-    docs<D>(kind: string) {
-      let hit = cache.get(kind);
-      if (!hit) {
-        hit = q<{ id: string; revision: bigint; doc: unknown }[]>`select id, revision, doc from rm_resources where kind = ${kind}`.then((rows) =>
-          rows.map((r) => ({ id: r.id, revision: Number(r.revision), doc: r.doc })),
-        );
-        cache.set(kind, hit);
-      }
-      return hit as Promise<readonly ResourceDoc<D>[]>;
-    },
-  };
-}
-
-/** Records the agent needs besides the topology: statuses to compare, revisions to schedule against. */
-export interface SnapshotRecords {
-  readonly ports: readonly ResourceDoc<Port>[];
-  readonly routers: readonly ResourceDoc<Router>[];
-  readonly floatingIps: readonly ResourceDoc<FloatingIp>[];
-}
-
-export interface TopologySnapshot {
-  readonly topology: Topology;
-  readonly records: SnapshotRecords;
-}
-
-/** Every registered part over one read-only snapshot, so the parts agree with each other. */
-export async function buildTopology(sql: Sql): Promise<TopologySnapshot> {
-  return sql.begin('isolation level repeatable read read only', async (tx) => {
-    const source = readModelSource(tx);
-    const fragments: TopologyFragment[] = [];
-    for (const [, part] of topologyParts()) fragments.push(await part(source));
-    const records: SnapshotRecords = {
-      ports: await source.docs<Port>('port'),
-      routers: await source.docs<Router>('router'),
-      floatingIps: await source.docs<FloatingIp>('floatingip'),
-    };
-    return { topology: mergeFragments(fragments), records };
-  }) as Promise<TopologySnapshot>;
+  });
 }

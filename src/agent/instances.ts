@@ -1,9 +1,9 @@
-import type { AgentConfig } from '../../agent/config.js';
-import type { CommandRunner } from '../../agent/exec.js';
-import { plugInstance, unplugInstance, type DhcpClient, type PluggedInstance } from '../../agent/lab.js';
-import type { Queryable } from '../../db/sql.js';
-import type { Network } from '../../domain/network/index.js';
-import type { Port } from '../../domain/port/index.js';
+import type { AgentConfig } from './config.js';
+import type { CommandRunner } from './exec.js';
+import { plugInstance, unplugInstance, type DhcpClient, type PluggedInstance } from './lab.js';
+import type { Queryable } from '../db/sql.js';
+import type { Network } from '../domain/network/index.js';
+import type { Port } from '../domain/port/index.js';
 
 /**
  * Lab instances for compute ports: what Nova would plug. The port's network, MAC and MTU come

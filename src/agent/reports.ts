@@ -1,11 +1,11 @@
-import { isDomainError } from '../../domain/errors.js';
-import { floatingIpDecider, floatingIpStreamId, type FloatingIpState, type FloatingIpStatus } from '../../domain/floating-ip/index.js';
-import { portDecider, portStreamId, type PortState, type PortStatus } from '../../domain/port/index.js';
-import type { PlannedAppend } from '../command-runtime.js';
-import { planUpdatePort } from '../networking/ports.js';
-import { decideAppend } from '../plan.js';
-import type { Services } from '../services.js';
-import { AGENT_ACTOR, agentMetadata } from './agents.js';
+import { isDomainError } from '../domain/errors.js';
+import { floatingIpDecider, floatingIpStreamId, type FloatingIpState, type FloatingIpStatus } from '../domain/floating-ip/index.js';
+import { portDecider, portStreamId, type PortState, type PortStatus } from '../domain/port/index.js';
+import type { PlannedAppend } from '../app/command-runtime.js';
+import { planUpdatePort } from '../app/networking/ports.js';
+import { decideAppend } from '../app/plan.js';
+import type { Services } from '../app/services.js';
+import { AGENT_ACTOR, agentMetadata } from './registration.js';
 import type { Binding } from './scheduler.js';
 import type { StatusChange } from './status.js';
 

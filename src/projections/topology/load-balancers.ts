@@ -1,8 +1,8 @@
 import type { Queryable } from '../../db/sql.js';
 import { livePoolMembers, livePoolMonitor, liveValues, type LoadBalancerState } from '../../domain/loadbalancer/index.js';
-import type { TopologyLoadBalancer, TopologyPool } from '../../projections/desired-state/haproxy.js';
-import { decodeState } from '../../projections/json-state.js';
-import { registerTopologyPart } from './topology.js';
+import type { TopologyLoadBalancer, TopologyPool } from '../desired-state/topology.js';
+import { decodeState } from '../json-state.js';
+import type { TopologyFragment, TopologySource } from './source.js';
 
 /**
  * Load balancers for the dataplane, from the load balancer aggregates' stored state (the
@@ -80,4 +80,6 @@ export async function loadBalancerTopology(q: Queryable): Promise<TopologyLoadBa
   });
 }
 
-registerTopologyPart('load-balancers', async (source) => ({ loadBalancers: await loadBalancerTopology(source.q) }));
+export async function loadBalancerTopologyPart(source: TopologySource): Promise<TopologyFragment> {
+  return { loadBalancers: await loadBalancerTopology(source.q) };
+}

@@ -1,8 +1,8 @@
-import { visibleHead } from '../../store/log-head.js';
-import type { Queryable } from '../../db/sql.js';
-import { isAgentAlive } from '../../domain/agent/index.js';
-import { comparePositions, decodeCursor, encodeCursor, START, type LogPosition } from '../../store/cursor.js';
-import { listAgents } from './agents.js';
+import { visibleHead } from '../store/log-head.js';
+import type { Queryable } from '../db/sql.js';
+import { isAgentAlive } from '../domain/agent/index.js';
+import { comparePositions, decodeCursor, encodeCursor, START, type LogPosition } from '../store/cursor.js';
+import { listAgents } from '../projections/agents-projection.js';
 
 /**
  * How far each agent has applied the log. An agent writes its row directly after every pass that

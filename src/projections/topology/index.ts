@@ -1,0 +1,5 @@
+export * from './read-model.js';
+export * from './source.js';
+export * from './core.js';
+export * from './load-balancers.js';
+export * from './security.js';

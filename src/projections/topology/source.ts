@@ -1,0 +1,57 @@
+import type { Queryable } from '../../db/sql.js';
+import type { Topology } from '../desired-state/topology.js';
+
+/** A resource row as topology parts see it: the read-model document and its revision. */
+export interface ResourceDoc<D> {
+  readonly id: string;
+  readonly revision: number;
+  readonly doc: D;
+}
+
+/**
+ * The read model, as of one snapshot, to every part of one topology build. `docs(kind)` is read
+ * once per build whichever parts ask for it, so parts may share kinds freely.
+ */
+export interface TopologySource {
+  docs<D>(kind: string): Promise<readonly ResourceDoc<D>[]>;
+  /** The snapshot's transaction, for parts that need a query of their own. */
+  readonly q: Queryable;
+}
+
+/** What one part adds: any of the topology's lists (concatenated with the other parts' lists). */
+export type TopologyFragment = { readonly [K in keyof Topology]?: Topology[K] };
+export type TopologyPart = (source: TopologySource) => Promise<TopologyFragment>;
+
+/** Concatenates the parts' lists, key by key. */
+export function mergeFragments(fragments: readonly TopologyFragment[]): Topology {
+  const out: Record<string, unknown[]> = { networks: [], ports: [], routers: [], floatingIps: [] };
+  for (const f of fragments) {
+    for (const [key, list] of Object.entries(f) as [string, readonly unknown[] | undefined][]) {
+      if (list) out[key] = [...(out[key] ?? []), ...list];
+    }
+  }
+  return out as unknown as Topology;
+}
+
+/** Reads resource documents of one kind, memoized for the life of the source. */
+export function readModelSource(q: Queryable): TopologySource {
+  const cache = new Map<string, Promise<readonly ResourceDoc<unknown>[]>>();
+  return {
+    q,
+    docs<D>(kind: string) {
+      let hit = cache.get(kind);
+      if (!hit) {
+        hit = q<{ id: string; revision: bigint; doc: unknown }[]>`select id, revision, doc from rm_resources where kind = ${kind}`.then((rows) =>
+          rows.map((r) => ({ id: r.id, revision: Number(r.revision), doc: r.doc })),
+        );
+        cache.set(kind, hit);
+      }
+      return hit as Promise<readonly ResourceDoc<D>[]>;
+    },
+  };
+}
+
+/** The documents of one kind, without their revisions. */
+export async function docsOf<D>(source: TopologySource, kind: string): Promise<D[]> {
+  return (await source.docs<D>(kind)).map((r) => r.doc);
+}

@@ -1,13 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Services } from '../app/services.js';
-import type { Principal } from '../domain/policy/index.js';
+import type { Caller } from '../app/tenancy.js';
 
-/** The principal a bearer token speaks for, with the token's own names for logs and metadata. */
-export interface Caller extends Principal {
-  readonly tokenId: string;
-  readonly tokenName: string;
-  readonly projectName: string;
-}
 
 export interface Context {
   readonly services: Services;

@@ -1,12 +1,19 @@
+import type { Principal } from '../domain/policy/index.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable, Sql } from '../db/sql.js';
 import { domainError, type DomainError } from '../domain/errors.js';
 import { projectDecider, type ProjectCommand, type QuotaResource, type Role } from '../domain/project/index.js';
 import type { EventMetadata } from '../store/types.js';
-import type { Caller } from '../api/context.js';
 import type { CommandOutcome, Tx } from './command-runtime.js';
 import { loadAggregate } from './load.js';
 import type { Services } from './services.js';
+
+/** The principal a bearer token speaks for, with the token's own names for logs and metadata. */
+export interface Caller extends Principal {
+  readonly tokenId: string;
+  readonly tokenName: string;
+  readonly projectName: string;
+}
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 const SYSTEM: EventMetadata = { actor: 'system' };

@@ -2,10 +2,10 @@ import { verify } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import type { Sql } from '../db/sql.js';
 import { encodeCursor } from '../store/cursor.js';
-import type { AuditKey } from './audit-key.js';
+import type { AuditKey } from '../store/seal/audit-key.js';
 import { verifyChain } from './chain.js';
-import { chainLink } from './log-chain.js';
-import { checkpointMessage, listCheckpoints, signatureHolds, type ExportedCheckpoint } from './signed-checkpoints.js';
+import { chainLink } from '../store/seal/log-chain.js';
+import { checkpointMessage, listCheckpoints, signatureHolds, type ExportedCheckpoint } from '../store/seal/signed-checkpoints.js';
 
 export type ProblemKind = 'stream-chain' | 'missing' | 'changed' | 'not-sealed' | 'chain' | 'checkpoint';
 

@@ -8,7 +8,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { Services } from '../../app/services.js';
 import { authenticate } from '../../app/tenancy.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
-import type { Caller } from '../context.js';
+import type { Caller } from '../../app/tenancy.js';
 import { followerFor, stopFollower } from './followers.js';
 import { parseAfter } from './messages.js';
 

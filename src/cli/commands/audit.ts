@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { auditKeyPath, loadOrCreateAuditKey, readAuditKey, type AuditKey } from '../../audit/audit-key.js';
-import { sealLog } from '../../audit/log-chain.js';
-import { listCheckpoints, signCheckpoint, type ExportedCheckpoint } from '../../audit/signed-checkpoints.js';
+import { auditKeyPath, loadOrCreateAuditKey, readAuditKey, type AuditKey } from '../../store/seal/audit-key.js';
+import { sealLog } from '../../store/seal/log-chain.js';
+import { listCheckpoints, signCheckpoint, type ExportedCheckpoint } from '../../store/seal/signed-checkpoints.js';
 import { describeProblem, verifyLog } from '../../audit/verify-log.js';
 import { withServices } from '../context.js';
 

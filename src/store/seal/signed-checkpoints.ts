@@ -1,6 +1,6 @@
 import { sign, verify } from 'node:crypto';
-import type { Queryable } from '../db/sql.js';
-import { encodeCursor } from '../store/cursor.js';
+import type { Queryable } from '../../db/sql.js';
+import { encodeCursor } from '../cursor.js';
 import type { AuditKey } from './audit-key.js';
 import { chainHead } from './log-chain.js';
 

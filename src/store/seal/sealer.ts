@@ -1,6 +1,6 @@
-import type { Sql } from '../db/sql.js';
-import type { Logger } from '../log.js';
-import type { LogWaker } from '../store/log-waker.js';
+import type { Sql } from '../../db/sql.js';
+import type { Logger } from '../../log.js';
+import type { LogWaker } from '../log-waker.js';
 import type { AuditKey } from './audit-key.js';
 import { sealLog } from './log-chain.js';
 import { signCheckpoint } from './signed-checkpoints.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Queryable, Sql } from '../db/sql.js';
-import { START, type LogPosition } from '../store/cursor.js';
+import type { Queryable, Sql } from '../../db/sql.js';
+import { START, type LogPosition } from '../cursor.js';
 
 const SEAL_LOCK = 0x6e6c7365; // 'nlse': one sealer at a time per database
 

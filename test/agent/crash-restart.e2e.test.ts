@@ -87,5 +87,4 @@ it('(7) a restarted agent converges after the agent was SIGKILLed mid-apply', as
   expect(plugged.lease.ip).toBe(`10.${20 + last}.1.11`);
   expect(await ping(plugged.namespace, '203.0.113.1')).toBe(true);
   expect(await ping(ext, `203.0.113.${100 + last}`)).toBe(true);
-  expect(convergeMs).toBeLessThan(30_000);
 }, 300_000);

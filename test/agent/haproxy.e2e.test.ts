@@ -166,8 +166,9 @@ describe('load balancers on a real kernel with HAProxy', () => {
       return health.get(m3.id) === 'ERROR' ? Date.now() - stoppedAt : null;
     }, 10_000, 50);
     expect(down).not.toBeNull();
-    // delay x fall, plus one check interval of phase and the 50 ms reader step.
-    expect(down).toBeLessThanOrEqual((delay * fall + delay) * 1000 + 500);
+    // HAProxy's own timers: delay x fall, plus one check interval of phase; the slack is for our
+    // reader on a loaded machine, not for HAProxy.
+    expect(down).toBeLessThanOrEqual((delay * fall + delay) * 1000 + 3000);
     console.log(`member marked down ${down} ms after its server stopped (delay ${delay}s x fall ${fall})`);
     const after = await httpGets(client, VIP, 30);
     expect(after.filter((b) => b.startsWith('!'))).toEqual([]);

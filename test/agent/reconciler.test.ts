@@ -96,7 +96,6 @@ describe('Reconciler bookkeeping', () => {
     expect(r.failures().size).toBe(0);
     // Waits of 200 (already partly elapsed), 400, 800, 800 (capped) ms.
     expect(elapsed).toBeGreaterThanOrEqual(400 + 800 + 800 - 50);
-    expect(elapsed).toBeLessThan(5000);
     expect(reports.at(-1)?.keys.find((k) => k.key === bad)?.status).toBe('repaired');
   });
 

@@ -13,7 +13,7 @@ import { startTestApi, type TestApi } from '../support/api.js';
  * from the log gives the same checksum as the live read model. A failure prints the seed:
  * NETLEDGER_PROPERTY_SEED=<seed> reruns that sequence first.
  */
-const SEQUENCES = Number(process.env.NETLEDGER_PROPERTY_SEQUENCES ?? 20);
+const SEQUENCES = Number(process.env.NETLEDGER_PROPERTY_SEQUENCES ?? 12);
 const MIN_STEPS = 30;
 const MAX_STEPS = 50;
 

@@ -87,7 +87,8 @@ describe('global order', () => {
         const writer = `cw-${w}-${randomUUID()}`;
         const stream = `test-${writer}`;
         let n = 0;
-        while (Date.now() < deadline) {
+        // At least six each, however slow the machine: the run must interleave many appends.
+        while (Date.now() < deadline || n < 6) {
           n++;
           await store.append(stream, n - 1, [ping(n, writer)]);
         }
@@ -98,7 +99,7 @@ describe('global order', () => {
 
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
     const count = (m: Map<string, number[]>) => [...m.values()].reduce((a, l) => a + l.length, 0);
-    for (let i = 0; i < 200 && (count(seenBySub) < total || count(seenByLoop) < total); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 1200 && (count(seenBySub) < total || count(seenByLoop) < total); i++) await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     await Promise.all([subscriber, reader]);
 

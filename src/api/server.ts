@@ -130,7 +130,7 @@ export function createApiServer(services: Services): ApiServer {
       // A client gone mid-response: nothing to tell it, and nothing to crash on.
       res.on('error', () => {});
       if (draining) res.setHeader('connection', 'close');
-      handle(req, res, trace).catch((err: unknown) => failed(req, res, err));
+      handle(req, res, trace).catch((err: unknown) => failed(req, res, trace, err));
     },
   );
   server.maxConnections = config.NETLEDGER_MAX_CONNECTIONS;
@@ -155,11 +155,12 @@ export function createApiServer(services: Services): ApiServer {
     else services.log.info(line, 'request');
   };
 
-  const failed = (req: http.IncomingMessage, res: http.ServerResponse, err: unknown) => {
+  const failed = (req: http.IncomingMessage, res: http.ServerResponse, trace: RequestTrace, err: unknown) => {
     const gone = req.destroyed || res.destroyed || (err as { code?: string }).code === 'ECONNRESET' || (err as Error).message === 'aborted';
     if (gone) {
       services.log.debug({ err }, 'client went away mid-request');
     } else if (isDatabaseUnavailable(err)) {
+      trace.errorCodes.push('ServiceUnavailable');
       if (!res.headersSent) return unavailable(res, UNAVAILABLE);
     } else {
       services.log.error({ err }, 'unexpected error serving a request');

@@ -219,4 +219,16 @@ describe('metrics', () => {
     expect(after).toMatch(/^nodejs_eventloop_lag_seconds /m);
     for (const secret of [admin, tenant, 'tenant-private-name', 'metrics-0']) expect(after).not.toContain(secret);
   });
+
+  it('is not served with NETLEDGER_METRICS=off', async () => {
+    const off = createApiServer({ ...services, config: { ...services.config, NETLEDGER_METRICS: 'off' } });
+    await new Promise<void>((r) => off.listen(0, '127.0.0.1', r));
+    try {
+      const r = await fetch(`http://127.0.0.1:${(off.address() as AddressInfo).port}/metrics`);
+      expect(r.status).toBe(404);
+    } finally {
+      off.closeAllConnections();
+      await new Promise((r) => off.close(r));
+    }
+  });
 });

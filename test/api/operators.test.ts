@@ -118,6 +118,7 @@ describe('GraphiQL offline', () => {
     expect(dom.stdout).toContain('graphiql-container');
     await execa(CHROMIUM, [...flags, `--screenshot=${shot}`, `${base}/graphql`], { timeout: 120_000 });
     expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
+    fs.rmSync(path.join(out, 'chromium-profile'), { recursive: true, force: true });
     console.log(`GraphiQL screenshot: ${shot}`);
   }, 300_000);
 });

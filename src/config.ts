@@ -32,7 +32,23 @@ const schema = z.object({
   NETLEDGER_WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(1 << 20),
   NETLEDGER_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
   NETLEDGER_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
+  // Browser origins allowed to call the API (CORS), comma separated, each exactly scheme://host[:port].
+  NETLEDGER_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
+    .refine((list) => list.every(isOrigin), 'comma-separated origins like https://app.example.com (scheme://host[:port], no path)'),
+  // GET /metrics (Prometheus, no token) on the API's listener; `off` when that listener is public.
+  NETLEDGER_METRICS: z.enum(['on', 'off']).default('on'),
 });
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof schema> & { dataDir: string; vxlanRange: { min: number; max: number } };
 

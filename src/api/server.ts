@@ -9,6 +9,10 @@ import { isDatabaseUnavailable, withDeadline } from '../db/unavailable.js';
 import { pendingMigrations } from '../store/migrate.js';
 import type { Caller } from '../app/tenancy.js';
 import type { Context } from './context.js';
+import { Cors } from './http/cors.js';
+import { GRAPHIQL_ASSETS, renderGraphiqlPage, serveGraphiqlAsset } from './http/graphiql.js';
+import { ApiMetrics } from './http/metrics.js';
+import { requestTracePlugin, type RequestTrace } from './http/request-trace.js';
 import { schema } from './schema/index.js';
 import { stopFollower } from './subscriptions/followers.js';
 import { attachGraphqlWs } from './subscriptions/ws.js';
@@ -43,7 +47,11 @@ interface ServerContext {
   caller: Caller;
   requestId: string;
   correlationId: string;
+  trace: RequestTrace;
 }
+
+/** Probes and scrapes arrive every few seconds: their request lines are debug, not info. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -51,16 +59,22 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
 }
 
 /**
- * The HTTP server: /healthz (liveness) and /readyz (readiness) without auth, /graphql (GraphiQL in
- * a browser) with a bearer token. A client's misbehaviour ends its own request only.
+ * The HTTP server: /healthz (liveness), /readyz (readiness), /metrics (Prometheus) and GraphiQL's
+ * assets without auth, /graphql (GraphiQL in a browser) with a bearer token. A client's
+ * misbehaviour ends its own request only.
  */
 export function createApiServer(services: Services): ApiServer {
   const config = services.config;
+  const cors = new Cors(config.NETLEDGER_CORS_ORIGINS);
+  const metrics = config.NETLEDGER_METRICS === 'on' ? new ApiMetrics(services) : undefined;
   const yoga = createYoga<ServerContext, Context>({
     schema: schema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'netledger' },
+    renderGraphiQL: renderGraphiqlPage,
+    // CORS is ours (http/cors.ts): yoga's default would allow every origin.
+    cors: false,
     logging: false,
     // Clients see "Unexpected error."; the log gets what happened, with the request id to find it.
     maskedErrors: {
@@ -82,6 +96,7 @@ export function createApiServer(services: Services): ApiServer {
         maxTokens: { n: 5000 },
         blockFieldSuggestion: { enabled: true },
       }),
+      requestTracePlugin(),
     ],
     context: ({ caller, requestId, correlationId }) => ({
       services,
@@ -106,20 +121,46 @@ export function createApiServer(services: Services): ApiServer {
     },
     (req, res) => {
       inFlight++;
-      res.once('close', () => inFlight--);
+      const started = performance.now();
+      const trace: RequestTrace = { requestId: randomUUID(), method: req.method ?? '', path: new URL(req.url ?? '/', 'http://localhost').pathname, errorCodes: [] };
+      res.once('close', () => {
+        inFlight--;
+        finished(trace, res, (performance.now() - started) / 1000);
+      });
       // A client gone mid-response: nothing to tell it, and nothing to crash on.
       res.on('error', () => {});
       if (draining) res.setHeader('connection', 'close');
-      handle(req, res).catch((err: unknown) => failed(req, res, err));
+      handle(req, res, trace).catch((err: unknown) => failed(req, res, trace, err));
     },
   );
   server.maxConnections = config.NETLEDGER_MAX_CONNECTIONS;
 
-  const failed = (req: http.IncomingMessage, res: http.ServerResponse, err: unknown) => {
+  /** One line and one count per request, whatever it came to. */
+  const finished = (trace: RequestTrace, res: http.ServerResponse, seconds: number) => {
+    // Never answered: the client went away first (nginx's 499).
+    const status = res.headersSent ? res.statusCode : 499;
+    metrics?.request({ operation: trace.operation, type: trace.type, status, seconds, errorCodes: trace.errorCodes });
+    const line = {
+      requestId: trace.requestId,
+      method: trace.method,
+      path: trace.path,
+      status,
+      durationMs: Math.round(seconds * 1e4) / 10,
+      ...(trace.operation !== undefined ? { operation: trace.operation || 'anonymous', type: trace.type } : {}),
+      ...(trace.project ? { project: trace.project } : {}),
+      ...(trace.errorCodes.length > 0 ? { errorCodes: trace.errorCodes } : {}),
+      ...(res.writableFinished ? {} : { aborted: true }),
+    };
+    if (QUIET_PATHS.has(trace.path)) services.log.debug(line, 'request');
+    else services.log.info(line, 'request');
+  };
+
+  const failed = (req: http.IncomingMessage, res: http.ServerResponse, trace: RequestTrace, err: unknown) => {
     const gone = req.destroyed || res.destroyed || (err as { code?: string }).code === 'ECONNRESET' || (err as Error).message === 'aborted';
     if (gone) {
       services.log.debug({ err }, 'client went away mid-request');
     } else if (isDatabaseUnavailable(err)) {
+      trace.errorCodes.push('ServiceUnavailable');
       if (!res.headersSent) return unavailable(res, UNAVAILABLE);
     } else {
       services.log.error({ err }, 'unexpected error serving a request');
@@ -128,22 +169,37 @@ export function createApiServer(services: Services): ApiServer {
     res.destroy();
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const requestId = randomUUID();
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, trace: RequestTrace) => {
+    const requestId = trace.requestId;
     const correlationHeader = req.headers['x-correlation-id'];
     const correlationId = typeof correlationHeader === 'string' && correlationHeader.length <= 128 ? correlationHeader : requestId;
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const pathname = trace.path;
+    res.setHeader('x-request-id', requestId);
+    // Before authentication: a browser's preflight never carries the token.
+    if (cors.preflight(req, res)) return;
+    for (const [k, v] of Object.entries(cors.headers(req))) res.setHeader(k, v);
     // Liveness: the process answers. Whether it can serve is /readyz.
-    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
-    if (url.pathname === '/readyz') return json(res, ...(await readiness(services, draining)));
-    if (url.pathname !== '/graphql') return json(res, 404, { error: 'not found: try /graphql, /healthz or /readyz' });
-    if (draining) return unavailable(res, 'the server is shutting down');
+    if (pathname === '/healthz') return json(res, 200, { status: 'ok' });
+    if (pathname === '/readyz') return json(res, ...(await readiness(services, draining)));
+    if (pathname === '/metrics' && metrics) {
+      const body = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      return void res.end(body);
+    }
+    if (pathname.startsWith(GRAPHIQL_ASSETS) && (req.method === 'GET' || req.method === 'HEAD')) return serveGraphiqlAsset(pathname, res);
+    if (pathname !== '/graphql') return json(res, 404, { error: 'not found: try /graphql, /healthz, /readyz or /metrics' });
+    if (draining) {
+      trace.errorCodes.push('ServiceUnavailable');
+      return unavailable(res, 'the server is shutting down');
+    }
     // A browser asking for the page gets GraphiQL; the token goes into its headers pane.
     const wantsPage = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     const caller = m ? await authenticate(services.sql, m[1]!) : null;
+    if (caller) trace.project = caller.projectName;
     if (!caller && !wantsPage) {
+      trace.errorCodes.push('UNAUTHENTICATED');
       return json(res, 401, { errors: [{ message: 'missing or invalid bearer token', extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
     }
     const body = await readBody(req);
@@ -153,9 +209,9 @@ export function createApiServer(services: Services): ApiServer {
     const response = await yoga.fetch(
       `http://localhost${req.url ?? '/graphql'}`,
       { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body: body.toString('utf8') } : {}) },
-      { req, caller: caller ?? ANONYMOUS, requestId, correlationId },
+      { req, caller: caller ?? ANONYMOUS, requestId, correlationId, trace },
     );
-    const out: Record<string, string> = { 'x-request-id': requestId };
+    const out: Record<string, string> = {};
     response.headers.forEach((v, k) => (out[k] = v));
     if (draining) out.connection = 'close';
     if (res.destroyed) return void response.body?.cancel().catch(() => {});

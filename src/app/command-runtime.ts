@@ -33,6 +33,13 @@ export type CommandOutcome<R> =
   | { readonly ok: true; readonly result: R; readonly events: readonly RecordedEvent[]; readonly cursor: string | null }
   | { readonly ok: false; readonly error: DomainError };
 
+/** One command's outcome for metrics: `ok` or its error's code, events appended, time taken. */
+export interface CommandObservation {
+  readonly result: string;
+  readonly events: number;
+  readonly seconds: number;
+}
+
 /** Races that a fresh attempt resolves: a stream moved on, or a read-model unique row was taken. */
 function isRetryable(e: unknown): boolean {
   if (isStoreError(e, 'WrongExpectedVersion')) return true;
@@ -48,7 +55,17 @@ export class CommandRuntime {
     private readonly options: { maxAttempts?: number; log?: Logger } = {},
   ) {}
 
+  /** Told of every command that ended in an outcome (the API's metrics); it cannot change it. */
+  observer?: (o: CommandObservation) => void;
+
   async execute<R>(metadata: EventMetadata, handler: CommandHandler<R>): Promise<CommandOutcome<R>> {
+    const started = performance.now();
+    const outcome = await this.attempt(metadata, handler);
+    this.observer?.({ result: outcome.ok ? 'ok' : outcome.error.code, events: outcome.ok ? outcome.events.length : 0, seconds: (performance.now() - started) / 1000 });
+    return outcome;
+  }
+
+  private async attempt<R>(metadata: EventMetadata, handler: CommandHandler<R>): Promise<CommandOutcome<R>> {
     const maxAttempts = this.options.maxAttempts ?? 25;
     for (let attempt = 1; ; attempt++) {
       try {

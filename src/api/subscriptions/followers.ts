@@ -22,3 +22,8 @@ export function stopFollower(services: Services, reason?: string): void {
   // starting a new follower on services that are going away.
   followerFor(services).stop(reason);
 }
+
+/** Open subscriptions in this process (0 before the first): for metrics, starting nothing. */
+export function openSubscriptions(services: Services): number {
+  return followers.get(services)?.subscriberCount ?? 0;
+}

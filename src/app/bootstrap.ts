@@ -16,6 +16,7 @@ import { ensureAppRole } from '../store/app-role.js';
 import { auditKeyPath, loadOrCreateAuditKey } from '../store/seal/audit-key.js';
 import { LogSealer } from '../store/seal/sealer.js';
 import { CommandRuntime } from './command-runtime.js';
+import { enforceQuota } from './quota.js';
 import { aggregateKinds, eventRegistry } from './registry.js';
 import type { Services } from './services.js';
 
@@ -73,7 +74,7 @@ export async function startServices(
   await waker.listen();
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());
   const aggregates = new AggregateProjection(aggregateKinds());
-  const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), { log });
+  const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), [enforceQuota], { log });
   const sealer = options.seal === false
     ? undefined
     : new LogSealer(sql, waker, options.signCheckpoints ? loadOrCreateAuditKey(auditKeyPath(config)) : null, log, { checkpointMs: config.NETLEDGER_AUDIT_CHECKPOINT_SECONDS * 1000 });

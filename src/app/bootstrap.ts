@@ -38,6 +38,11 @@ export function inlineProjections(aggregates: AggregateProjection): Projection[]
   return [new TenancyProjection(), aggregates, new NetworkingProjection(), new RoutingProjection(), new AgentProjection()];
 }
 
+/** The same list for a replay of the log (a rebuild, a verify): nothing vetoes history. */
+export function replayProjections(): Projection[] {
+  return inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true }));
+}
+
 export interface Running extends Services {
   /**
    * The owner's URL (migrations, DDL). `sql` connects as the app role, which may only read and

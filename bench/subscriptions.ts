@@ -16,7 +16,7 @@ import { issueToken, setQuota } from '../src/app/tenancy.js';
 import { createApiServer } from '../src/api/server.js';
 import { verifyChain } from '../src/audit/chain.js';
 import { readModelChecksum } from '../src/projections/rebuild.js';
-import { rebuildReadModel } from '../src/cli/commands/events.js';
+import { rebuildReadModel } from '../src/app/rebuild.js';
 import { fmt, percentile } from './stats.js';
 
 const SUBSCRIPTION = 'subscription { events(filter: { resourceTypes: ["network"] }) { ... on LogEvent { cursor type recordedAt data } ... on SubscriptionCutOff { reason } } }';

@@ -8,7 +8,6 @@ import type { Projection } from '../projections/projection.js';
 import { TenancyProjection } from '../projections/tenancy-projection.js';
 import { NetworkingProjection } from '../projections/networking-projection.js';
 import { RoutingProjection } from '../projections/routing-projection.js';
-import './routing/hooks.js';
 import { EventStore } from '../store/event-store.js';
 import { LogWaker } from '../store/log-waker.js';
 import { migrate } from '../store/migrate.js';
@@ -16,8 +15,20 @@ import { ensureAppRole } from '../store/app-role.js';
 import { auditKeyPath, loadOrCreateAuditKey } from '../store/seal/audit-key.js';
 import { LogSealer } from '../store/seal/sealer.js';
 import { CommandRuntime } from './command-runtime.js';
+import { enforceQuota } from './quota.js';
 import { aggregateKinds, eventRegistry } from './registry.js';
-import type { Services } from './services.js';
+import { releaseFloatingIpsOfPort } from './routing/floating-ips.js';
+import { planDefaultSecurityGroup } from './security/security-groups.js';
+import type { CommandHooks, Services } from './services.js';
+
+/**
+ * What one module's commands trigger in another's. Port commands reach floating IPs and default
+ * security groups only through these, so the networking module depends on neither.
+ */
+export const commandHooks: CommandHooks = {
+  defaultSecurityGroup: planDefaultSecurityGroup,
+  portDelete: [releaseFloatingIpsOfPort],
+};
 
 /**
  * The projections that run inside every append, in order. A rebuild replays the log through the
@@ -25,6 +36,11 @@ import type { Services } from './services.js';
  */
 export function inlineProjections(aggregates: AggregateProjection): Projection[] {
   return [new TenancyProjection(), aggregates, new NetworkingProjection(), new RoutingProjection(), new AgentProjection()];
+}
+
+/** The same list for a replay of the log (a rebuild, a verify): nothing vetoes history. */
+export function replayProjections(): Projection[] {
+  return inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true }));
 }
 
 export interface Running extends Services {
@@ -73,13 +89,13 @@ export async function startServices(
   await waker.listen();
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());
   const aggregates = new AggregateProjection(aggregateKinds());
-  const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), { log });
+  const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), [enforceQuota], { log });
   const sealer = options.seal === false
     ? undefined
     : new LogSealer(sql, waker, options.signCheckpoints ? loadOrCreateAuditKey(auditKeyPath(config)) : null, log, { checkpointMs: config.NETLEDGER_AUDIT_CHECKPOINT_SECONDS * 1000 });
   sealer?.start();
   return {
-    config, sql, store, waker, runtime, aggregates, log, ownerUrl,
+    config, sql, store, waker, runtime, aggregates, hooks: commandHooks, log, ownerUrl,
     async stop() {
       await sealer?.stop();
       await waker.close();

@@ -29,6 +29,13 @@ export interface Plan<R> {
  */
 export type CommandHandler<R> = (tx: Tx, attempt: number) => Promise<Plan<R> | DomainError>;
 
+/**
+ * A rule the command side holds over what an append does to the read model. It is called after
+ * the events are appended and before the projections run; the check it answers runs after them,
+ * in the same transaction, and an error it returns vetoes the whole append.
+ */
+export type AppendRule = (tx: Tx, events: readonly RecordedEvent[]) => Promise<() => Promise<DomainError | null>>;
+
 export type CommandOutcome<R> =
   | { readonly ok: true; readonly result: R; readonly events: readonly RecordedEvent[]; readonly cursor: string | null }
   | { readonly ok: false; readonly error: DomainError };
@@ -52,6 +59,7 @@ export class CommandRuntime {
     private readonly sql: Sql,
     readonly store: EventStore,
     private readonly projections: readonly Projection[],
+    private readonly rules: readonly AppendRule[],
     private readonly options: { maxAttempts?: number; log?: Logger } = {},
   ) {}
 
@@ -80,7 +88,15 @@ export class CommandRuntime {
             const r = await this.store.appendIn(tx, a.streamId, a.expected, a.events, metadata);
             events.push(...r.events);
           }
-          if (events.length > 0) for (const p of this.projections) await p.apply(tx, events);
+          if (events.length > 0) {
+            const checks = [];
+            for (const rule of this.rules) checks.push(await rule(tx, events));
+            for (const p of this.projections) await p.apply(tx, events);
+            for (const check of checks) {
+              const error = await check();
+              if (error) throw new DomainFailure(error);
+            }
+          }
           const last = events[events.length - 1];
           return { ok: true as const, result: plan.result, events, cursor: last ? last.cursor : null };
         });

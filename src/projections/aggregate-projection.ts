@@ -1,14 +1,14 @@
 import type { Queryable } from '../db/sql.js';
 import type { DomainEvent } from '../domain/decider.js';
 import { domainError, DomainFailure } from '../domain/errors.js';
-import { DEFAULT_QUOTAS, type QuotaResource } from '../domain/project/events.js';
+import type { QuotaResource } from '../domain/project/events.js';
 import { streamType } from '../store/event-store.js';
 import type { RecordedEvent } from '../store/types.js';
 import type { AggregateKind, ResourceRow } from './aggregate-kind.js';
 import { decodeState, encodeState } from './json-state.js';
 import type { Projection } from './projection.js';
 
-/** Resource kinds whose creation counts against a project quota. */
+/** Resource kinds whose rows count against a project quota. */
 const QUOTA_OF: Readonly<Record<string, QuotaResource>> = {
   network: 'network',
   subnet: 'subnet',
@@ -22,6 +22,11 @@ const QUOTA_OF: Readonly<Record<string, QuotaResource>> = {
   firewall_policy: 'firewall_policy',
   firewall_rule: 'firewall_rule',
 };
+
+/** The quota a read-model row of this kind counts against, if any. */
+export function quotaResourceOf(kind: string): QuotaResource | undefined {
+  return Object.hasOwn(QUOTA_OF, kind) ? QUOTA_OF[kind] : undefined;
+}
 
 /** An id a stream's state shows, in the order of the event that first showed it. */
 interface Claim {
@@ -42,9 +47,11 @@ function toRow(streamId: string, r: ResourceRow) {
 
 /**
  * Folds every aggregate with its own decider's evolve, stores the state, and keeps one row per
- * live resource. Quota usage moves in the same statement batch, and an insert past the limit
- * vetoes the whole append with OverQuota; an id another resource holds vetoes it with
- * ResourceIdInUse. While rebuilding (`replaying`) nothing vetoes: history is history.
+ * live resource. Quota usage moves in the same statement batch (it only counts: the command side,
+ * app/quota.ts, decides whether an append may take a count past its limit). An id another
+ * resource holds vetoes the append with ResourceIdInUse: which ids an append claims depends on
+ * every intermediate state of the fold, which only the fold sees. While rebuilding (`replaying`)
+ * nothing vetoes: history is history.
  */
 export class AggregateProjection implements Projection {
   readonly name = 'aggregates';
@@ -184,20 +191,15 @@ export class AggregateProjection implements Projection {
   }
 
   private async moveUsage(q: Queryable, project: string, resource: QuotaResource, delta: number): Promise<void> {
-    const [row] = await q<{ used: number; max_count: number | null }[]>`
-      with u as (
-        insert into rm_quota_usage (project_id, resource, used) values (${project}, ${resource}, ${delta})
-        on conflict (project_id, resource) do update set used = rm_quota_usage.used + ${delta}
-        returning used)
-      select u.used, (select max_count from rm_quota_limits where project_id = ${project} and resource = ${resource}) as max_count from u`;
+    // The upsert holds the row's lock until commit: concurrent appends in one project count one
+    // after the other, and app/quota.ts reads the exact count back in the same transaction.
+    const [row] = await q<{ used: number }[]>`
+      insert into rm_quota_usage (project_id, resource, used) values (${project}, ${resource}, ${delta})
+      on conflict (project_id, resource) do update set used = rm_quota_usage.used + ${delta}
+      returning used`;
     // A count back at zero leaves no row, as a rebuild whose batch saw the create and the delete
     // leaves none: the read model must not depend on how the log was batched.
     if (row!.used === 0) await q`delete from rm_quota_usage where project_id = ${project} and resource = ${resource} and used = 0`;
-    if (delta <= 0 || this.options.replaying) return;
-    const max = row!.max_count ?? DEFAULT_QUOTAS[resource];
-    if (max >= 0 && row!.used > max) {
-      throw new DomainFailure(domainError('OverQuota', `Quota exceeded for resources: ['${resource}'].`, { details: { resource, limit: max } }));
-    }
   }
 
   async reset(q: Queryable): Promise<void> {

@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../store/types.js';
 
 /**
  * A projection turns events into rows. Inline projections run inside the append transaction, so
- * a mutation reads its own write and read-model constraints (unique addresses, quotas) can veto
+ * a mutation reads its own write and read-model constraints (unique addresses, ids) can veto
  * an append; the same `apply` replays the whole log on rebuild.
  */
 export interface Projection {

@@ -59,4 +59,20 @@ describe('correctness under load (HTTP, real PostgreSQL)', () => {
     const quota = await api.gql(t, `{ viewer { project { quotas { resource limit used } } } }`);
     expect(quota.viewer.project.quotas.find((q: { resource: string }) => q.resource === 'network')).toEqual({ resource: 'network', limit: 10, used: 10 });
   });
+
+  it('a project past a lowered limit may still update and delete, but not create', async () => {
+    const t = await api.token('quota-lowered');
+    const projectId = (await api.gql(t, '{ viewer { project { uuid } } }')).viewer.project.uuid;
+    const nets = [];
+    for (const name of ['a', 'b', 'c']) nets.push((await api.gql(t, CREATE_NETWORK, { input: { name } })).createNetwork.network);
+    const set = await api.gql(api.adminToken, `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: 1 }) { __typename } }`, { p: projectId });
+    expect(set.setQuota.__typename).toBe('SetQuotaSuccess');
+    const upd = await api.gql(t, `mutation($i: UpdateNetworkInput!) { updateNetwork(input: $i) { __typename } }`, { i: { id: nets[0].id, name: 'renamed' } });
+    expect(upd.updateNetwork.__typename).toBe('UpdateNetworkSuccess');
+    const del = await api.gql(t, `mutation($id: String!) { deleteNetwork(input: { id: $id }) { __typename } }`, { id: nets[1].id });
+    expect(del.deleteNetwork.__typename).toBe('DeleteNetworkSuccess');
+    expect((await api.gql(t, CREATE_NETWORK, { input: { name: 'd' } })).createNetwork.code).toBe('OverQuota');
+    const quota = await api.gql(t, `{ viewer { project { quotas { resource limit used } } } }`);
+    expect(quota.viewer.project.quotas.find((q: { resource: string }) => q.resource === 'network')).toEqual({ resource: 'network', limit: 1, used: 2 });
+  });
 });

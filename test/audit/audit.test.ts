@@ -5,7 +5,7 @@ import { createTestDatabase, logSettled } from '../support/db.js';
 import { verifyChain } from '../../src/audit/chain.js';
 import { exportLog, importLog, ImportError } from '../../src/audit/log-export.js';
 import { readModelChecksum } from '../../src/projections/rebuild.js';
-import { rebuildReadModel } from '../../src/cli/commands/events.js';
+import { rebuildReadModel } from '../../src/app/rebuild.js';
 import { startServices } from '../../src/app/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
 import { replayPlan } from '../../src/audit/replay.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rebuildReadModel } from '../../src/cli/commands/events.js';
+import { rebuildReadModel } from '../../src/app/rebuild.js';
 import { readModelChecksum } from '../../src/projections/rebuild.js';
 import { START, type LogPosition } from '../../src/store/cursor.js';
 import { subscribe } from '../../src/store/subscribe.js';

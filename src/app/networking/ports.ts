@@ -158,21 +158,10 @@ export async function planDeletePort(s: Services, tx: Tx, actor: Principal, id: 
 
 export type { Network };
 
-/**
- * Supplies the project's default security group (creating it, on the project's first request) for
- * a port created without groups: its id and the appends that create it, if any. Registered by the
- * security group module.
- */
-export type DefaultSecurityGroupHook = (s: Services, tx: Tx, projectId: string, now: string) => Promise<{ id: string; appends: PlannedAppend[] } | DomainError>;
-let defaultSecurityGroupHook: DefaultSecurityGroupHook | undefined;
-export function onDefaultSecurityGroup(hook: DefaultSecurityGroupHook): void {
-  defaultSecurityGroupHook = hook;
-}
-
 export function createPort(s: Services, actor: Principal, input: PortInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
-    const hook = input.securityGroups === undefined && !isNetworkOwned(input.deviceOwner ?? '') ? defaultSecurityGroupHook : undefined;
+    const hook = input.securityGroups === undefined && !isNetworkOwned(input.deviceOwner ?? '') ? s.hooks.defaultSecurityGroup : null;
     const group = hook ? await hook(s, tx, actor.projectId, now) : null;
     if (isDomainError(group)) return group;
     const planned = await planCreatePort(s, tx, actor, group ? { ...input, defaultSecurityGroupId: group.id } : input, now);
@@ -187,13 +176,6 @@ export function updatePort(s: Services, actor: Principal, id: string, changes: O
   });
 }
 
-/** Hooks other aggregates register to react inside a port delete (floating IPs let go of it). */
-export type PortDeleteHook = (s: Services, tx: Tx, port: Port, now: string) => Promise<PlannedAppend[] | DomainError>;
-const portDeleteHooks: PortDeleteHook[] = [];
-export function onPortDelete(hook: PortDeleteHook): void {
-  portDeleteHooks.push(hook);
-}
-
 export function deletePort(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
@@ -202,7 +184,7 @@ export function deletePort(s: Services, actor: Principal, id: string, expectedRe
     if (isDomainError(planned)) return planned;
     const appends = [planned];
     if (loaded?.state.status === 'live') {
-      for (const hook of portDeleteHooks) {
+      for (const hook of s.hooks.portDelete) {
         const more = await hook(s, tx, loaded.state.resource, now);
         if (isDomainError(more)) return more;
         appends.push(...more);

@@ -1,17 +1,14 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { connect } from '../../db/sql.js';
 import { filterSql, matchesFilter, type EventFilter } from '../../audit/event-filter.js';
 import { knownStreamTypes } from '../../audit/event-query.js';
 import { exportLog, importLog, ImportError } from '../../audit/log-export.js';
 import { LOG_COLUMNS, recordedFromRow, visibleHead, type LogRow } from '../../audit/log-rows.js';
 import { StreamOwners, type OwnedEvent } from '../../audit/visibility.js';
-import { inlineProjections } from '../../app/bootstrap.js';
-import { aggregateKinds } from '../../app/registry.js';
+import { rebuildReadModel } from '../../app/rebuild.js';
 import { projectIdByName } from '../../app/tenancy.js';
-import { AggregateProjection } from '../../projections/aggregate-projection.js';
-import { readModelChecksum, rebuildProjections } from '../../projections/rebuild.js';
+import { readModelChecksum } from '../../projections/rebuild.js';
 import { START } from '../../store/cursor.js';
 import { subscribe } from '../../store/subscribe.js';
 import type { Running } from '../../app/bootstrap.js';
@@ -37,24 +34,6 @@ export function progressBar(label: string, enabled: boolean) {
       if (enabled) process.stderr.write('\n');
     },
   };
-}
-
-/**
- * A rebuild of the whole read model from the log, as import and `projections rebuild` do it: as
- * the owner (it builds new tables and swaps them in), in committed batches, resumable.
- */
-export async function rebuildReadModel(
-  s: Running,
-  onProgress: (done: number, total: number) => void = () => {},
-  options: { batchSize?: number; restart?: boolean } = {},
-): Promise<number> {
-  const projections = inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true }));
-  const owner = connect(s.ownerUrl, { max: 1 });
-  try {
-    return await rebuildProjections(owner, s.store, projections, (p) => onProgress(p.events, p.total), options.batchSize, { restart: options.restart });
-  } finally {
-    await owner.end({ timeout: 5 });
-  }
 }
 
 function formatEvent(e: OwnedEvent, json: boolean): string {

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { aggregateKinds } from '../../app/registry.js';
-import { inlineProjections } from '../../app/bootstrap.js';
-import { AggregateProjection } from '../../projections/aggregate-projection.js';
+import { replayProjections } from '../../app/bootstrap.js';
+import { rebuildReadModel } from '../../app/rebuild.js';
 import { readModelChecksum } from '../../projections/rebuild.js';
 import { readModelDrift, verifyReadModel } from '../../projections/verify.js';
 import { decodeCursor, encodeCursor } from '../../store/cursor.js';
 import { visibleHead } from '../../audit/log-rows.js';
 import { withServices } from '../context.js';
-import { progressBar, rebuildReadModel } from './events.js';
+import { progressBar } from './events.js';
 
 export function projectionsCommands(program: Command): void {
   const projections = program.command('projections').description('the read model: rebuild it from the log, check it');
@@ -68,7 +68,7 @@ export function projectionsCommands(program: Command): void {
         // model was edited or is from another log (rebuild it). Versions alone miss a row that
         // another stream overwrote, so the rows are checked against the stored states too.
         const drift = await readModelDrift(sql, aggregateKinds());
-        const verified = o.verify ? await verifyReadModel(sql, s.store, inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true }))) : null;
+        const verified = o.verify ? await verifyReadModel(sql, s.store, replayProjections()) : null;
         const inStep = drift.streamsOutOfStep === 0 && drift.rowsOutOfStep === 0 && (verified?.differing.length ?? 0) === 0;
         if (!inStep) process.exitCode = 1;
         const status = {

@@ -7,10 +7,11 @@ import type { FirewallGroup, FirewallPolicy, FirewallRule } from '../../domain/f
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, withTotalCount } from './routers.js';
+import { withTotalCount } from './routers.js';
 
 export const FirewallRuleRef = resourceRef<FirewallRule>('FirewallRule');
 export const FirewallPolicyRef = resourceRef<FirewallPolicy>('FirewallPolicy');

@@ -9,11 +9,12 @@ import type { Router } from '../../domain/router/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, networkFilter, revisionSchema, RouterRef, undefIfNull, withTotalCount } from './routers.js';
+import { networkFilter, RouterRef, withTotalCount } from './routers.js';
 
 export const FloatingIpRef = resourceRef<FloatingIp>('FloatingIp');
 

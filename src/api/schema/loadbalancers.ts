@@ -12,6 +12,7 @@ import type { HealthMonitorDoc, ListenerDoc, LoadBalancerDoc, MemberDoc, PoolDoc
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { clean, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -141,8 +142,6 @@ builder.queryFields((t) => ({
 
 type InputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
 
-const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
-const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 /** Fields where an explicit null means "clear it" and absence means "leave it". */
 const nullable = <K extends string>(raw: object, keys: readonly K[]) =>
   Object.fromEntries(keys.filter((k) => k in raw).map((k) => [k, (raw as Record<K, unknown>)[k] ?? null])) as Partial<Record<K, never>>;

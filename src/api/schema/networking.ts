@@ -8,6 +8,7 @@ import type { Subnet } from '../../domain/subnet/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, changesOf, clean, idArg, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
@@ -118,14 +119,6 @@ const base = {
   description: z.string().max(255).optional(),
   tags: z.array(z.string()).max(50).optional(),
 };
-const idArg = z.string().min(1);
-const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
-  name: t.string({ required: false }),
-  description: t.string({ required: false }),
-  tags: t.stringList({ required: false }),
-});
-const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
-const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
 
 const ProviderInput = builder.inputType('ProviderInput', {
   fields: (t) => ({
@@ -163,11 +156,6 @@ defineMutation('createNetwork', {
   type: NetworkRef,
   run: async (input, ctx) => answerResource(ctx, 'network', 'Network', await createNetwork(ctx.services, ctx.caller, input as never, commandMetadata(ctx))),
 });
-
-const changesOf = <T extends { id: string; expectedRevision?: number | null }>(input: T) => {
-  const { id: _id, expectedRevision: _r, ...rest } = input;
-  return clean(rest as Record<string, unknown>);
-};
 
 defineMutation('updateNetwork', {
   description: 'Changes a network. Every update raises its revision.',

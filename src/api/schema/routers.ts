@@ -8,6 +8,7 @@ import type { Router, RouterGateway, RouterInterface } from '../../domain/router
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -15,22 +16,6 @@ import { listResources, parseId, resourceLoader, ResourceFilter } from './resour
 
 // ---- helpers shared by the routing and security schema files ------------------------------------
 
-/** Drops absent and null fields: GraphQL's null means "not given" for these inputs. */
-export const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
-export const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
-export const idArg = z.string().min(1);
-export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish() };
-export const revisionSchema = { expectedRevision: z.number().int().nullish() };
-export const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
-  name: t.string({ required: false }),
-  description: t.string({ required: false }),
-  tags: t.stringList({ required: false }),
-});
-/** The fields of an update other than its target and revision. */
-export const changesOf = <T extends { id: string; expectedRevision?: number | null }>(input: T) => {
-  const { id: _id, expectedRevision: _r, ...rest } = input;
-  return clean(rest as Record<string, unknown>);
-};
 export const withTotalCount = { fields: (c: { int: (o: { resolve: (p: unknown) => number }) => unknown }) => ({ totalCount: c.int({ resolve: (p) => (p as { totalCount: number }).totalCount }) }) };
 /** A filter whose networkId may be a global id. */
 export const networkFilter = <F extends { networkId?: string | null }>(f: F | null | undefined) => (f ? { ...f, networkId: f.networkId ? parseId(f.networkId, 'Network') : null } : null);

@@ -6,10 +6,11 @@ import type { SecurityGroup, SecurityGroupRule } from '../../domain/security-gro
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, withTotalCount } from './routers.js';
+import { withTotalCount } from './routers.js';
 
 type RuleDoc = SecurityGroupRule & { readonly securityGroupId: string };
 

@@ -109,7 +109,7 @@ defineMutation('createFirewallRule', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...ruleSchema }),
   field: 'firewallRule',
   type: FirewallRuleRef,
-  run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule', await createFirewallRule(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule', await createFirewallRule(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallRule', {
@@ -119,7 +119,7 @@ defineMutation('updateFirewallRule', {
   field: 'firewallRule',
   type: FirewallRuleRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule',
-    await updateFirewallRule(ctx.services, ctx.caller, parseId(input.id, 'FirewallRule'), ruleChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallRule(ctx.services, ctx.caller, parseId(input.id, 'FirewallRule'), ruleChanges(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteFirewallRule', {
@@ -142,7 +142,7 @@ defineMutation('createFirewallPolicy', {
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
-    await createFirewallPolicy(ctx.services, ctx.caller, { ...(clean(input) as object), firewallRules: ruleIds(input.firewallRules) } as never, commandMetadata(ctx))),
+    await createFirewallPolicy(ctx.services, ctx.caller, { ...(clean(input) as object), firewallRules: ruleIds(input.firewallRules) }, commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallPolicy', {
@@ -152,7 +152,7 @@ defineMutation('updateFirewallPolicy', {
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
-    await updateFirewallPolicy(ctx.services, ctx.caller, parseId(input.id, 'FirewallPolicy'), { ...changesOf(input), firewallRules: ruleIds(input.firewallRules) } as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallPolicy(ctx.services, ctx.caller, parseId(input.id, 'FirewallPolicy'), { ...changesOf(input), firewallRules: ruleIds(input.firewallRules) }, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('insertFirewallRule', {
@@ -219,7 +219,7 @@ defineMutation('createFirewallGroup', {
   field: 'firewallGroup',
   type: FirewallGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',
-    await createFirewallGroup(ctx.services, ctx.caller, { ...(input.id ? { id: input.id } : {}), ...groupChanges(input) } as never, commandMetadata(ctx))),
+    await createFirewallGroup(ctx.services, ctx.caller, { ...(input.id ? { id: input.id } : {}), ...groupChanges(input) }, commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallGroup', {
@@ -229,7 +229,7 @@ defineMutation('updateFirewallGroup', {
   field: 'firewallGroup',
   type: FirewallGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',
-    await updateFirewallGroup(ctx.services, ctx.caller, parseId(input.id, 'FirewallGroup'), groupChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallGroup(ctx.services, ctx.caller, parseId(input.id, 'FirewallGroup'), groupChanges(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteFirewallGroup', {

@@ -68,7 +68,7 @@ defineMutation('createFloatingIp', {
     const fip = clean({
       ...input, floatingNetworkId: parseId(input.floatingNetworkId, 'Network'), subnetId: input.subnetId ? parseId(input.subnetId, 'Subnet') : undefined, portId: portRef(input.portId),
     });
-    return answerResource(ctx, 'floatingip', 'FloatingIP', await createFloatingIp(ctx.services, ctx.caller, fip as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'floatingip', 'FloatingIP', await createFloatingIp(ctx.services, ctx.caller, fip, commandMetadata(ctx)));
   },
 });
 

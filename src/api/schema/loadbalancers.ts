@@ -186,7 +186,7 @@ defineMutation('createLoadBalancer', {
       vipNetworkId: input.vipNetworkId ? parseId(input.vipNetworkId, 'Network') : undefined,
       vipPortId: input.vipPortId ? parseId(input.vipPortId, 'Port') : undefined,
     });
-    return answerLb(ctx, createLoadBalancer(ctx.services, ctx.caller, lb as never, commandMetadata(ctx)));
+    return answerLb(ctx, createLoadBalancer(ctx.services, ctx.caller, lb, commandMetadata(ctx)));
   },
 });
 
@@ -197,7 +197,7 @@ defineMutation('updateLoadBalancer', {
   field: 'loadBalancer',
   type: LoadBalancerRef,
   run: ({ id: lbId, expectedRevision, ...changes }, ctx) =>
-    answerLb(ctx, updateLoadBalancer(ctx.services, ctx.caller, parseId(lbId, 'LoadBalancer'), clean(changes) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
+    answerLb(ctx, updateLoadBalancer(ctx.services, ctx.caller, parseId(lbId, 'LoadBalancer'), clean(changes), undefIfNull(expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteLoadBalancer', {
@@ -230,7 +230,7 @@ defineMutation('createListener', {
   field: 'listener',
   type: ListenerRef,
   run: (input, ctx) =>
-    answerListener(ctx, createListener(ctx.services, ctx.caller, clean({ ...input, loadBalancerId: parseId(input.loadBalancerId, 'LoadBalancer'), defaultPoolId: poolIdOf(input.defaultPoolId) }) as never, commandMetadata(ctx))),
+    answerListener(ctx, createListener(ctx.services, ctx.caller, clean({ ...input, loadBalancerId: parseId(input.loadBalancerId, 'LoadBalancer'), defaultPoolId: poolIdOf(input.defaultPoolId) }), commandMetadata(ctx))),
 });
 
 defineMutation('updateListener', {
@@ -241,7 +241,7 @@ defineMutation('updateListener', {
   type: ListenerRef,
   run: ({ id: listenerId, expectedRevision, ...rest }, ctx) => {
     const changes = { ...clean(rest), ...nullable({ ...rest, defaultPoolId: poolIdOf(rest.defaultPoolId) }, ['defaultPoolId']) };
-    return answerListener(ctx, updateListener(ctx.services, ctx.caller, parseId(listenerId, 'Listener'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerListener(ctx, updateListener(ctx.services, ctx.caller, parseId(listenerId, 'Listener'), changes, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -280,7 +280,7 @@ defineMutation('createPool', {
       listenerId: input.listenerId ? parseId(input.listenerId, 'Listener') : undefined,
       sessionPersistence: input.sessionPersistence ? clean(input.sessionPersistence) : undefined,
     });
-    return answerPool(ctx, createPool(ctx.services, ctx.caller, pool as never, commandMetadata(ctx)));
+    return answerPool(ctx, createPool(ctx.services, ctx.caller, pool, commandMetadata(ctx)));
   },
 });
 
@@ -296,7 +296,7 @@ defineMutation('updatePool', {
   run: ({ id: poolId, expectedRevision, ...rest }, ctx) => {
     const persistence = 'sessionPersistence' in rest ? { sessionPersistence: rest.sessionPersistence ? clean(rest.sessionPersistence) : null } : {};
     const changes = { ...clean({ ...rest, sessionPersistence: undefined }), ...persistence };
-    return answerPool(ctx, updatePool(ctx.services, ctx.caller, parseId(poolId, 'Pool'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerPool(ctx, updatePool(ctx.services, ctx.caller, parseId(poolId, 'Pool'), changes, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -330,7 +330,7 @@ defineMutation('addMember', {
   schema: memberSpec.extend({ poolId: id }),
   field: 'member',
   type: MemberRef,
-  run: ({ poolId, ...spec }, ctx) => answerMember(ctx, addMember(ctx.services, ctx.caller, { ...toMemberSpec(spec), poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
+  run: ({ poolId, ...spec }, ctx) => answerMember(ctx, addMember(ctx.services, ctx.caller, { ...toMemberSpec(spec), poolId: parseId(poolId, 'Pool') }, commandMetadata(ctx))),
 });
 
 defineMutation('updateMember', {
@@ -341,7 +341,7 @@ defineMutation('updateMember', {
   type: MemberRef,
   run: ({ id: memberId, expectedRevision, ...rest }, ctx) => {
     const changes = { ...clean(rest), ...nullable(rest, ['monitorAddress', 'monitorPort']) };
-    return answerMember(ctx, updateMember(ctx.services, ctx.caller, parseId(memberId, 'Member'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerMember(ctx, updateMember(ctx.services, ctx.caller, parseId(memberId, 'Member'), changes, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -361,7 +361,7 @@ defineMutation('replacePoolMembers', {
   field: 'pool',
   type: PoolRef,
   run: (input, ctx) =>
-    answerPool(ctx, replacePoolMembers(ctx.services, ctx.caller, parseId(input.poolId, 'Pool'), input.members.map(toMemberSpec) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    answerPool(ctx, replacePoolMembers(ctx.services, ctx.caller, parseId(input.poolId, 'Pool'), input.members.map(toMemberSpec), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 const monitorSettings = {
@@ -384,7 +384,7 @@ defineMutation('createHealthMonitor', {
   field: 'healthMonitor',
   type: HealthMonitorRef,
   run: ({ type, poolId, ...rest }, ctx) =>
-    answerMonitor(ctx, createHealthMonitor(ctx.services, ctx.caller, { ...clean(rest), monitorType: type, poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
+    answerMonitor(ctx, createHealthMonitor(ctx.services, ctx.caller, { ...clean(rest), monitorType: type, poolId: parseId(poolId, 'Pool') }, commandMetadata(ctx))),
 });
 
 defineMutation('updateHealthMonitor', {
@@ -397,7 +397,7 @@ defineMutation('updateHealthMonitor', {
   field: 'healthMonitor',
   type: HealthMonitorRef,
   run: ({ id: monitorId, expectedRevision, ...rest }, ctx) =>
-    answerMonitor(ctx, updateHealthMonitor(ctx.services, ctx.caller, parseId(monitorId, 'HealthMonitor'), clean(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
+    answerMonitor(ctx, updateHealthMonitor(ctx.services, ctx.caller, parseId(monitorId, 'HealthMonitor'), clean(rest), undefIfNull(expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteHealthMonitor', {

@@ -154,7 +154,7 @@ defineMutation('createNetwork', {
   schema: z.preprocess((v) => clean(v as Record<string, unknown>), networkSchema),
   field: 'network',
   type: NetworkRef,
-  run: async (input, ctx) => answerResource(ctx, 'network', 'Network', await createNetwork(ctx.services, ctx.caller, input as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'network', 'Network', await createNetwork(ctx.services, ctx.caller, input, commandMetadata(ctx))),
 });
 
 defineMutation('updateNetwork', {
@@ -169,7 +169,7 @@ defineMutation('updateNetwork', {
   type: NetworkRef,
   run: async (input, ctx) => {
     const id = parseId(input.id, 'Network');
-    return answerResource(ctx, 'network', 'Network', await updateNetwork(ctx.services, ctx.caller, id, changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'network', 'Network', await updateNetwork(ctx.services, ctx.caller, id, changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -217,7 +217,7 @@ defineMutation('createSubnet', {
     const raw = input as Record<string, unknown>;
     const gateway = 'gatewayIp' in raw ? { gatewayIp: input.gatewayIp ?? null } : {};
     const rest = clean({ ...input, gatewayIp: undefined, networkId: parseId(input.networkId, 'Network') });
-    return answerResource(ctx, 'subnet', 'Subnet', await createSubnet(ctx.services, ctx.caller, { ...rest, ...gateway } as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'subnet', 'Subnet', await createSubnet(ctx.services, ctx.caller, { ...rest, ...gateway }, commandMetadata(ctx)));
   },
 });
 
@@ -237,7 +237,7 @@ defineMutation('updateSubnet', {
   run: async (input, ctx) => {
     const raw = input as Record<string, unknown>;
     const changes = { ...changesOf(input), ...('gatewayIp' in raw ? { gatewayIp: input.gatewayIp ?? null } : {}) };
-    return answerResource(ctx, 'subnet', 'Subnet', await updateSubnet(ctx.services, ctx.caller, parseId(input.id, 'Subnet'), changes as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'subnet', 'Subnet', await updateSubnet(ctx.services, ctx.caller, parseId(input.id, 'Subnet'), changes, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -280,7 +280,7 @@ defineMutation('createPort', {
   run: async (input, ctx) => {
     const { id, networkId, macAddress, ...rest } = input;
     const port = { ...toPortChanges(rest), networkId: parseId(networkId, 'Network'), ...clean({ id, macAddress }) };
-    return answerResource(ctx, 'port', 'Port', await createPort(ctx.services, ctx.caller, port as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'port', 'Port', await createPort(ctx.services, ctx.caller, port, commandMetadata(ctx)));
   },
 });
 
@@ -292,7 +292,7 @@ defineMutation('updatePort', {
   type: PortRef,
   run: async (input, ctx) => {
     const { id, expectedRevision, ...rest } = input;
-    return answerResource(ctx, 'port', 'Port', await updatePort(ctx.services, ctx.caller, parseId(id, 'Port'), toPortChanges(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'port', 'Port', await updatePort(ctx.services, ctx.caller, parseId(id, 'Port'), toPortChanges(rest), undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 

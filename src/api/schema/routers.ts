@@ -87,7 +87,7 @@ defineMutation('createRouter', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...flags }),
   field: 'router',
   type: RouterRef,
-  run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
 });
 
 defineMutation('updateRouter', {
@@ -101,7 +101,7 @@ defineMutation('updateRouter', {
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
-    await updateRouter(ctx.services, ctx.caller, parseId(input.id, 'Router'), changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateRouter(ctx.services, ctx.caller, parseId(input.id, 'Router'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteRouter', {
@@ -127,7 +127,7 @@ defineMutation('setRouterGateway', {
   run: async (input, ctx) => {
     const gateway = clean({ networkId: parseId(input.networkId, 'Network'), enableSnat: input.enableSnat, externalFixedIps: input.externalFixedIps });
     return answerResource(ctx, 'router', 'Router',
-      await setRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), gateway as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+      await setRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), gateway, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 

@@ -78,7 +78,7 @@ defineMutation('createSecurityGroup', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), stateful: z.boolean().nullish() }),
   field: 'securityGroup',
   type: SecurityGroupRef,
-  run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
 });
 
 defineMutation('updateSecurityGroup', {
@@ -120,7 +120,7 @@ defineMutation('createSecurityGroupRule', {
     const { securityGroupId, remoteGroupId, ...rule } = input;
     const remote = remoteGroupId ? { remoteGroupId: parseId(remoteGroupId, 'SecurityGroup') } : {};
     return answerResource(ctx, 'security_group_rule', 'SecurityGroupRule',
-      await createSecurityGroupRule(ctx.services, ctx.caller, parseId(securityGroupId, 'SecurityGroup'), { ...clean(rule), ...remote } as never, commandMetadata(ctx)));
+      await createSecurityGroupRule(ctx.services, ctx.caller, parseId(securityGroupId, 'SecurityGroup'), { ...clean(rule), ...remote }, commandMetadata(ctx)));
   },
 });
 

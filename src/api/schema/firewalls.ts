@@ -10,8 +10,7 @@ import { builder } from './builder.js';
 import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
-import { withTotalCount } from './routers.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, withTotalCount } from './resources.js';
 
 export const FirewallRuleRef = resourceRef<FirewallRule>('FirewallRule');
 export const FirewallPolicyRef = resourceRef<FirewallPolicy>('FirewallPolicy');
@@ -63,21 +62,21 @@ builder.queryFields((t) => ({
   firewallRules: t.connection({
     type: FirewallRuleRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<FirewallRule>(ctx, 'firewall_rule', args as never) as never,
-  }, withTotalCount as never),
+    resolve: (_r, args, ctx) => listResources<FirewallRule>(ctx, 'firewall_rule', args),
+  }, withTotalCount),
   firewallPolicies: t.connection({
     type: FirewallPolicyRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<FirewallPolicy>(ctx, 'firewall_policy', args as never) as never,
-  }, withTotalCount as never),
+    resolve: (_r, args, ctx) => listResources<FirewallPolicy>(ctx, 'firewall_policy', args),
+  }, withTotalCount),
   firewallGroups: t.connection({
     type: FirewallGroupRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
     resolve: async (_r, args, ctx) => {
       await withDefaultGroup(ctx);
-      return listResources<FirewallGroup>(ctx, 'firewall_group', args as never) as never;
+      return listResources<FirewallGroup>(ctx, 'firewall_group', args);
     },
-  }, withTotalCount as never),
+  }, withTotalCount),
 }));
 
 // ---- rules ----

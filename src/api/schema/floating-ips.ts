@@ -13,8 +13,8 @@ import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIf
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
-import { networkFilter, RouterRef, withTotalCount } from './routers.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, withTotalCount } from './resources.js';
+import { networkFilter, RouterRef } from './routers.js';
 
 export const FloatingIpRef = resourceRef<FloatingIp>('FloatingIp');
 
@@ -45,8 +45,8 @@ builder.queryFields((t) => ({
       listResources<FloatingIp>(ctx, 'floatingip', {
         ...args, filter: networkFilter(args.filter),
         docFilter: { floatingIpAddress: args.floatingIpFilter?.floatingIpAddress ?? undefined, status: args.floatingIpFilter?.status ?? undefined },
-      } as never) as never,
-  }, withTotalCount as never),
+      }),
+  }, withTotalCount),
 }));
 
 const portRef = (id: string | null | undefined) => (id ? parseId(id, 'Port') : undefined);

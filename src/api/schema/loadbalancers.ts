@@ -16,7 +16,7 @@ import { clean, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
 
 // ---- types ------------------------------------------------------------------------------------
 
@@ -134,8 +134,8 @@ builder.queryFields((t) => ({
     description: 'Load balancers; deleted ones show (PENDING_DELETE) until the dataplane has removed them.',
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
     resolve: (_r, args, ctx) =>
-      listResources<LoadBalancerDoc>(ctx, 'loadbalancer', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null } as never) as never,
-  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+      listResources<LoadBalancerDoc>(ctx, 'loadbalancer', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null }),
+  }, withTotalCount),
 }));
 
 // ---- mutations --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { builder } from './builder.js';
 import { baseInput, changesOf, clean, idArg, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
 
 // ---- types ------------------------------------------------------------------------------------
 
@@ -93,13 +93,13 @@ builder.queryFields((t) => ({
   networks: t.connection({
     type: NetworkRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<Network>(ctx, 'network', args as never) as never,
-  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+    resolve: (_r, args, ctx) => listResources<Network>(ctx, 'network', args),
+  }, withTotalCount),
   subnets: t.connection({
     type: SubnetRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<Subnet>(ctx, 'subnet', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null } as never) as never,
-  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+    resolve: (_r, args, ctx) => listResources<Subnet>(ctx, 'subnet', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null }),
+  }, withTotalCount),
   ports: t.connection({
     type: PortRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }), portFilter: t.arg({ type: PortFilter, required: false }) },
@@ -108,8 +108,8 @@ builder.queryFields((t) => ({
         ...args,
         filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null,
         docFilter: { deviceId: args.portFilter?.deviceId ?? undefined, deviceOwner: args.portFilter?.deviceOwner ?? undefined, macAddress: args.portFilter?.macAddress?.toLowerCase() ?? undefined, status: args.portFilter?.status ?? undefined },
-      } as never) as never,
-  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+      }),
+  }, withTotalCount),
 }));
 
 // ---- mutations --------------------------------------------------------------------------------

@@ -138,6 +138,15 @@ export async function listResources<D>(ctx: Context, kind: string, args: ListArg
   };
 }
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+/**
+ * The connection options that add totalCount, which listResources counts under the same filter.
+ * Pothos types a connection's parent as edges and pageInfo only, hence the one cast.
+ */
+export const withTotalCount = {
+  fields: <P>(c: PothosSchemaTypes.ObjectFieldBuilder<Types, P>) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }),
+};
+
 /** Accepts either a Relay global id of `typename` or a plain uuid. */
 export function parseId(value: string, typename: string): string {
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return value.toLowerCase();

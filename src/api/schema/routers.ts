@@ -12,11 +12,10 @@ import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIf
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, withTotalCount } from './resources.js';
 
 // ---- helpers shared by the routing and security schema files ------------------------------------
 
-export const withTotalCount = { fields: (c: { int: (o: { resolve: (p: unknown) => number }) => unknown }) => ({ totalCount: c.int({ resolve: (p) => (p as { totalCount: number }).totalCount }) }) };
 /** A filter whose networkId may be a global id. */
 export const networkFilter = <F extends { networkId?: string | null }>(f: F | null | undefined) => (f ? { ...f, networkId: f.networkId ? parseId(f.networkId, 'Network') : null } : null);
 
@@ -66,8 +65,8 @@ builder.queryFields((t) => ({
   routers: t.connection({
     type: RouterRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<Router>(ctx, 'router', args as never) as never,
-  }, withTotalCount as never),
+    resolve: (_r, args, ctx) => listResources<Router>(ctx, 'router', args),
+  }, withTotalCount),
 }));
 
 // ---- mutations --------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ import { builder } from './builder.js';
 import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
-import { withTotalCount } from './routers.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
 
 type RuleDoc = SecurityGroupRule & { readonly securityGroupId: string };
 
@@ -55,9 +54,9 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
     resolve: async (_r, args, ctx) => {
       await withDefaultGroup(ctx);
-      return listResources<SecurityGroup>(ctx, 'security_group', args as never) as never;
+      return listResources<SecurityGroup>(ctx, 'security_group', args);
     },
-  }, withTotalCount as never),
+  }, withTotalCount),
   securityGroupRules: t.connection({
     type: SecurityGroupRuleRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }), ruleFilter: t.arg({ type: RuleFilter, required: false }) },
@@ -67,9 +66,9 @@ builder.queryFields((t) => ({
       return listResources<RuleDoc>(ctx, 'security_group_rule', {
         ...args,
         docFilter: { securityGroupId: f?.securityGroupId ? parseId(f.securityGroupId, 'SecurityGroup') : undefined, direction: f?.direction ?? undefined, ethertype: f?.ethertype ?? undefined },
-      } as never) as never;
+      });
     },
-  }, withTotalCount as never),
+  }, withTotalCount),
 }));
 
 defineMutation('createSecurityGroup', {

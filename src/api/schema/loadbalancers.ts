@@ -1,3 +1,4 @@
+import type { ObjectFieldBuilder } from '@pothos/core';
 import { z } from 'zod';
 import {
   addMember, createHealthMonitor, createListener, createLoadBalancer, createPool, deleteHealthMonitor, deleteListener, deleteLoadBalancer, deletePool,
@@ -11,7 +12,7 @@ import type { Port } from '../../domain/port/index.js';
 import type { HealthMonitorDoc, ListenerDoc, LoadBalancerDoc, MemberDoc, PoolDoc } from '../../projections/kinds/loadbalancer-kind.js';
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
-import { builder } from './builder.js';
+import { builder, type Types } from './builder.js';
 import { clean, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { PortRef } from './networking.js';
@@ -26,18 +27,18 @@ export const PoolRef = resourceRef<PoolDoc>('Pool');
 export const MemberRef = resourceRef<MemberDoc>('Member');
 export const HealthMonitorRef = resourceRef<HealthMonitorDoc>('HealthMonitor');
 
-type FieldBuilder = Parameters<Parameters<typeof resourceNode<ListenerDoc>>[3]>[0];
+type FieldsOf<D> = ObjectFieldBuilder<Types, ResourceRecord<D>>;
 type Statused = { provisioningStatus: string; operatingStatus: string; statusError: string | null; adminStateUp: boolean };
 
 /** Statuses come from the decider's roll-up, stored with each row by the projection. */
-const statusFields = (t: FieldBuilder) => ({
-  adminStateUp: t.boolean({ resolve: (r) => (r.doc as Statused).adminStateUp }),
+const statusFields = <D extends Statused>(t: FieldsOf<D>) => ({
+  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
   provisioningStatus: t.string({
     description: 'PENDING_CREATE | PENDING_UPDATE | PENDING_DELETE until the dataplane has applied the latest change, then ACTIVE (or ERROR).',
-    resolve: (r) => (r.doc as Statused).provisioningStatus,
+    resolve: (r) => r.doc.provisioningStatus,
   }),
-  operatingStatus: t.string({ description: 'ONLINE | OFFLINE | DEGRADED | ERROR | NO_MONITOR | DRAINING', resolve: (r) => (r.doc as Statused).operatingStatus }),
-  statusError: t.string({ nullable: true, description: 'Why the apply covering the latest change failed (provisioningStatus ERROR).', resolve: (r) => (r.doc as Statused).statusError }),
+  operatingStatus: t.string({ description: 'ONLINE | OFFLINE | DEGRADED | ERROR | NO_MONITOR | DRAINING', resolve: (r) => r.doc.operatingStatus }),
+  statusError: t.string({ nullable: true, description: 'Why the apply covering the latest change failed (provisioningStatus ERROR).', resolve: (r) => r.doc.statusError }),
 });
 
 async function loadAll<D>(ctx: Context, kind: string, ids: readonly string[]): Promise<ResourceRecord<D>[]> {
@@ -50,7 +51,7 @@ const SessionPersistence = builder.objectRef<{ type: string; cookieName: string 
 });
 
 resourceNode(LoadBalancerRef, 'loadbalancer', 'An Octavia-style load balancer: a VIP with listeners, pools, members and health monitors.', (t) => ({
-  ...statusFields(t as never),
+  ...statusFields(t),
   provider: t.string({ resolve: (r) => r.doc.provider }),
   vipAddress: t.string({ nullable: true, resolve: (r) => r.doc.vip?.address ?? null }),
   vipPortId: t.string({ nullable: true, resolve: (r) => r.doc.vip?.portId ?? null }),
@@ -63,14 +64,14 @@ resourceNode(LoadBalancerRef, 'loadbalancer', 'An Octavia-style load balancer: a
   pools: t.field({ type: [PoolRef], resolve: (r, _a, ctx) => loadAll<PoolDoc>(ctx, 'pool', r.doc.poolIds) }),
 }));
 
-const parent = (t: FieldBuilder) => ({
+const parent = <D extends { loadBalancerId: string }>(t: FieldsOf<D>) => ({
   loadBalancerId: t.string({ resolve: (r) => r.doc.loadBalancerId }),
   loadBalancer: t.field({ type: LoadBalancerRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<LoadBalancerDoc>(ctx, 'loadbalancer').load(r.doc.loadBalancerId) }),
 });
 
 resourceNode(ListenerRef, 'listener', 'A frontend: protocol and port on the load balancer VIP.', (t) => ({
-  ...statusFields(t as never),
-  ...parent(t as never),
+  ...statusFields(t),
+  ...parent(t),
   protocol: t.string({ resolve: (r) => r.doc.protocol }),
   protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
   connectionLimit: t.int({ description: '-1 means unlimited.', resolve: (r) => r.doc.connectionLimit }),
@@ -83,8 +84,8 @@ resourceNode(ListenerRef, 'listener', 'A frontend: protocol and port on the load
 }));
 
 resourceNode(PoolRef, 'pool', 'A backend: members balanced with one algorithm, optionally health-monitored.', (t) => ({
-  ...statusFields(t as never),
-  ...parent(t as never),
+  ...statusFields(t),
+  ...parent(t),
   protocol: t.string({ resolve: (r) => r.doc.protocol }),
   lbAlgorithm: t.string({ resolve: (r) => r.doc.lbAlgorithm }),
   sessionPersistence: t.field({ type: SessionPersistence, nullable: true, resolve: (r) => r.doc.sessionPersistence }),
@@ -94,15 +95,15 @@ resourceNode(PoolRef, 'pool', 'A backend: members balanced with one algorithm, o
   healthMonitor: t.field({ type: HealthMonitorRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.healthMonitorId ? resourceLoader<HealthMonitorDoc>(ctx, 'healthmonitor').load(r.doc.healthMonitorId) : null) }),
 }));
 
-const inPool = (t: FieldBuilder) => ({
-  poolId: t.string({ resolve: (r) => (r.doc as unknown as { poolId: string }).poolId }),
-  pool: t.field({ type: PoolRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<PoolDoc>(ctx, 'pool').load((r.doc as unknown as { poolId: string }).poolId) }),
+const inPool = <D extends { poolId: string }>(t: FieldsOf<D>) => ({
+  poolId: t.string({ resolve: (r) => r.doc.poolId }),
+  pool: t.field({ type: PoolRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<PoolDoc>(ctx, 'pool').load(r.doc.poolId) }),
 });
 
 resourceNode(MemberRef, 'member', 'A backend server of a pool (address and port).', (t) => ({
-  ...statusFields(t as never),
-  ...parent(t as never),
-  ...inPool(t as never),
+  ...statusFields(t),
+  ...parent(t),
+  ...inPool(t),
   address: t.string({ resolve: (r) => r.doc.address }),
   protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
   weight: t.int({ resolve: (r) => r.doc.weight }),
@@ -113,9 +114,9 @@ resourceNode(MemberRef, 'member', 'A backend server of a pool (address and port)
 }));
 
 resourceNode(HealthMonitorRef, 'healthmonitor', 'Checks the members of one pool.', (t) => ({
-  ...statusFields(t as never),
-  ...parent(t as never),
-  ...inPool(t as never),
+  ...statusFields(t),
+  ...parent(t),
+  ...inPool(t),
   type: t.string({ resolve: (r) => r.doc.monitorType }),
   delay: t.int({ resolve: (r) => r.doc.delay }),
   timeout: t.int({ resolve: (r) => r.doc.timeout }),

@@ -2,11 +2,9 @@ import type { InputFieldBuilder, InputFieldRef, ObjectRef } from '@pothos/core';
 import type { z } from 'zod';
 import type { DomainError } from '../../domain/errors.js';
 import type { Context } from '../context.js';
-import { builder } from './builder.js';
+import { builder, type Types } from './builder.js';
 import { ALL_ERROR_TYPES, toErrorShape, validationError, type ErrorShape } from './errors.js';
 import { inputLimitIssues } from './input-limits.js';
-
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 export type MutationOutcome<S> = { ok: true; value: S; cursor: string | null } | { ok: false; error: DomainError };
 

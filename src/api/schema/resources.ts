@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { ResourceRow } from '../../projections/aggregate-kind.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Context } from '../context.js';
-import { builder } from './builder.js';
+import { builder, type Types } from './builder.js';
 import { resourceVisibilitySql } from '../../projections/policy-sql.js';
 
 /** A row of the read model as resolvers see it. */
@@ -138,7 +138,6 @@ export async function listResources<D>(ctx: Context, kind: string, args: ListArg
   };
 }
 
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 /**
  * The connection options that add totalCount, which listResources counts under the same filter.
  * Pothos types a connection's parent as edges and pageInfo only, hence the one cast.

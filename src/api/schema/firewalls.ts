@@ -10,7 +10,7 @@ import { builder } from './builder.js';
 import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter, withTotalCount } from './resources.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
 
 export const FirewallRuleRef = resourceRef<FirewallRule>('FirewallRule');
 export const FirewallPolicyRef = resourceRef<FirewallPolicy>('FirewallPolicy');
@@ -33,7 +33,7 @@ resourceNode(FirewallPolicyRef, 'firewall_policy', 'An ordered list of firewall 
   firewallRules: t.field({
     type: [FirewallRuleRef],
     description: 'In evaluation order.',
-    resolve: async (r, _a, ctx) => (await resourceLoader<FirewallRule>(ctx, 'firewall_rule').loadMany([...r.doc.firewallRules])).filter((x): x is NonNullable<typeof x> & { id: string } => !!x && !(x instanceof Error)) as never,
+    resolve: async (r, _a, ctx) => (await resourceLoader<FirewallRule>(ctx, 'firewall_rule').loadMany([...r.doc.firewallRules])).filter((x): x is ResourceRecord<FirewallRule> => !!x && !(x instanceof Error)),
   }),
   audited: t.boolean({ resolve: (r) => r.doc.audited }),
   shared: t.boolean({ resolve: (r) => r.doc.shared }),

@@ -18,6 +18,9 @@ export const builder = new SchemaBuilder<{
   },
 });
 
+/** The builder's type parameters, for helpers that take one of its field builders. */
+export type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
 builder.scalarType('DateTime', {
   description: 'An ISO-8601 timestamp with time zone.',
   serialize: (v) => (v instanceof Date ? v.toISOString() : new Date(v).toISOString()),

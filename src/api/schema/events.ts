@@ -125,7 +125,7 @@ const ResourceChangeRef = builder.objectRef<ResourceChange>('ResourceChange').im
     deleted: t.exposeBoolean('deleted'),
     revision: t.int({ nullable: true, resolve: (c) => c.record?.revision ?? null }),
     state: t.field({ type: 'JSON', nullable: true, description: 'The resource document.', resolve: (c) => c.record?.doc ?? null }),
-    resource: t.field({ type: NodeRef, nullable: true, resolve: (c) => c.record as never }),
+    resource: t.field({ type: NodeRef, nullable: true, resolve: (c) => c.record }),
   }),
 });
 
@@ -158,20 +158,20 @@ builder.subscriptionFields((t) => ({
     description: 'Every event you may see: replayed from the log after `after`, then live, with no gap and no duplicate. A consumer that falls too far behind gets a SubscriptionCutOff with the cursor to resume from.',
     args: { after: t.arg.string({ required: false }), filter: t.arg({ type: EventFilterInput, required: false }) },
     subscribe: (_r, args, ctx) => eventFeed(ctx, { after: args.after, filter: toEventFilter(args.filter) }),
-    resolve: (m) => m as never,
+    resolve: (m) => m,
   }),
   resourceChanged: t.field({
     type: ResourceChangeMessage,
     description: 'Resources of these kinds (network, port, loadbalancer, listener, ...) and/or ids, with their new state after each change.',
     args: { kinds: t.arg.stringList({ required: false }), ids: t.arg.stringList({ required: false }), after: t.arg.string({ required: false }) },
     subscribe: (_r, args, ctx) => resourceChanges(ctx, args),
-    resolve: (m) => m as never,
+    resolve: (m) => m,
   }),
   statusChanged: t.field({
     type: ResourceStatusMessage,
     description: 'Status changes of ports, floating IPs, routers and load balancer objects (all of these kinds unless `kinds` narrows them).',
     args: { kinds: t.arg.stringList({ required: false }), ids: t.arg.stringList({ required: false }) },
     subscribe: (_r, args, ctx) => statusChanges(ctx, args),
-    resolve: (m) => m as never,
+    resolve: (m) => m,
   }),
 }));

@@ -7,10 +7,10 @@ import type { FirewallGroup, FirewallPolicy, FirewallRule } from '../../domain/f
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, withTotalCount } from './routers.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
 
 export const FirewallRuleRef = resourceRef<FirewallRule>('FirewallRule');
 export const FirewallPolicyRef = resourceRef<FirewallPolicy>('FirewallPolicy');
@@ -33,7 +33,7 @@ resourceNode(FirewallPolicyRef, 'firewall_policy', 'An ordered list of firewall 
   firewallRules: t.field({
     type: [FirewallRuleRef],
     description: 'In evaluation order.',
-    resolve: async (r, _a, ctx) => (await resourceLoader<FirewallRule>(ctx, 'firewall_rule').loadMany([...r.doc.firewallRules])).filter((x): x is NonNullable<typeof x> & { id: string } => !!x && !(x instanceof Error)) as never,
+    resolve: async (r, _a, ctx) => (await resourceLoader<FirewallRule>(ctx, 'firewall_rule').loadMany([...r.doc.firewallRules])).filter((x): x is ResourceRecord<FirewallRule> => !!x && !(x instanceof Error)),
   }),
   audited: t.boolean({ resolve: (r) => r.doc.audited }),
   shared: t.boolean({ resolve: (r) => r.doc.shared }),
@@ -62,21 +62,21 @@ builder.queryFields((t) => ({
   firewallRules: t.connection({
     type: FirewallRuleRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<FirewallRule>(ctx, 'firewall_rule', args as never) as never,
-  }, withTotalCount as never),
+    resolve: (_r, args, ctx) => listResources<FirewallRule>(ctx, 'firewall_rule', args),
+  }, withTotalCount),
   firewallPolicies: t.connection({
     type: FirewallPolicyRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<FirewallPolicy>(ctx, 'firewall_policy', args as never) as never,
-  }, withTotalCount as never),
+    resolve: (_r, args, ctx) => listResources<FirewallPolicy>(ctx, 'firewall_policy', args),
+  }, withTotalCount),
   firewallGroups: t.connection({
     type: FirewallGroupRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
     resolve: async (_r, args, ctx) => {
       await withDefaultGroup(ctx);
-      return listResources<FirewallGroup>(ctx, 'firewall_group', args as never) as never;
+      return listResources<FirewallGroup>(ctx, 'firewall_group', args);
     },
-  }, withTotalCount as never),
+  }, withTotalCount),
 }));
 
 // ---- rules ----
@@ -108,7 +108,7 @@ defineMutation('createFirewallRule', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...ruleSchema }),
   field: 'firewallRule',
   type: FirewallRuleRef,
-  run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule', await createFirewallRule(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule', await createFirewallRule(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallRule', {
@@ -118,7 +118,7 @@ defineMutation('updateFirewallRule', {
   field: 'firewallRule',
   type: FirewallRuleRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule',
-    await updateFirewallRule(ctx.services, ctx.caller, parseId(input.id, 'FirewallRule'), ruleChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallRule(ctx.services, ctx.caller, parseId(input.id, 'FirewallRule'), ruleChanges(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteFirewallRule', {
@@ -141,7 +141,7 @@ defineMutation('createFirewallPolicy', {
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
-    await createFirewallPolicy(ctx.services, ctx.caller, { ...(clean(input) as object), firewallRules: ruleIds(input.firewallRules) } as never, commandMetadata(ctx))),
+    await createFirewallPolicy(ctx.services, ctx.caller, { ...(clean(input) as object), firewallRules: ruleIds(input.firewallRules) }, commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallPolicy', {
@@ -151,7 +151,7 @@ defineMutation('updateFirewallPolicy', {
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
-    await updateFirewallPolicy(ctx.services, ctx.caller, parseId(input.id, 'FirewallPolicy'), { ...changesOf(input), firewallRules: ruleIds(input.firewallRules) } as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallPolicy(ctx.services, ctx.caller, parseId(input.id, 'FirewallPolicy'), { ...changesOf(input), firewallRules: ruleIds(input.firewallRules) }, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('insertFirewallRule', {
@@ -218,7 +218,7 @@ defineMutation('createFirewallGroup', {
   field: 'firewallGroup',
   type: FirewallGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',
-    await createFirewallGroup(ctx.services, ctx.caller, { ...(input.id ? { id: input.id } : {}), ...groupChanges(input) } as never, commandMetadata(ctx))),
+    await createFirewallGroup(ctx.services, ctx.caller, { ...(input.id ? { id: input.id } : {}), ...groupChanges(input) }, commandMetadata(ctx))),
 });
 
 defineMutation('updateFirewallGroup', {
@@ -228,7 +228,7 @@ defineMutation('updateFirewallGroup', {
   field: 'firewallGroup',
   type: FirewallGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',
-    await updateFirewallGroup(ctx.services, ctx.caller, parseId(input.id, 'FirewallGroup'), groupChanges(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateFirewallGroup(ctx.services, ctx.caller, parseId(input.id, 'FirewallGroup'), groupChanges(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteFirewallGroup', {

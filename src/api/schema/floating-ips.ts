@@ -9,11 +9,12 @@ import type { Router } from '../../domain/router/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, networkFilter, revisionSchema, RouterRef, undefIfNull, withTotalCount } from './routers.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, withTotalCount } from './resources.js';
+import { networkFilter, RouterRef } from './routers.js';
 
 export const FloatingIpRef = resourceRef<FloatingIp>('FloatingIp');
 
@@ -44,8 +45,8 @@ builder.queryFields((t) => ({
       listResources<FloatingIp>(ctx, 'floatingip', {
         ...args, filter: networkFilter(args.filter),
         docFilter: { floatingIpAddress: args.floatingIpFilter?.floatingIpAddress ?? undefined, status: args.floatingIpFilter?.status ?? undefined },
-      } as never) as never,
-  }, withTotalCount as never),
+      }),
+  }, withTotalCount),
 }));
 
 const portRef = (id: string | null | undefined) => (id ? parseId(id, 'Port') : undefined);
@@ -67,7 +68,7 @@ defineMutation('createFloatingIp', {
     const fip = clean({
       ...input, floatingNetworkId: parseId(input.floatingNetworkId, 'Network'), subnetId: input.subnetId ? parseId(input.subnetId, 'Subnet') : undefined, portId: portRef(input.portId),
     });
-    return answerResource(ctx, 'floatingip', 'FloatingIP', await createFloatingIp(ctx.services, ctx.caller, fip as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'floatingip', 'FloatingIP', await createFloatingIp(ctx.services, ctx.caller, fip, commandMetadata(ctx)));
   },
 });
 

@@ -75,7 +75,7 @@ const ResourceSnapshotRef = builder.objectRef<Snapshot>('ResourceSnapshot').impl
     revision: t.int({ nullable: true, resolve: (s) => s.row?.revision ?? null }),
     cursor: t.string({ nullable: true, description: 'The last event of the resource at that point.', resolve: (s) => s.last?.cursor ?? null }),
     state: t.field({ type: 'JSON', nullable: true, description: 'The resource document, as the read model held it then.', resolve: (s) => s.row?.doc ?? null }),
-    resource: t.field({ type: NodeRef, nullable: true, description: 'The resource then, through its usual type (links to other resources resolve to their current state).', resolve: (s) => (s.row ? asRecord(s.row) : null) as never }),
+    resource: t.field({ type: NodeRef, nullable: true, description: 'The resource then, through its usual type (links to other resources resolve to their current state).', resolve: (s) => (s.row ? asRecord(s.row) : null) }),
   }),
 });
 

@@ -1,3 +1,4 @@
+import type { ObjectFieldBuilder } from '@pothos/core';
 import { z } from 'zod';
 import {
   addMember, createHealthMonitor, createListener, createLoadBalancer, createPool, deleteHealthMonitor, deleteListener, deleteLoadBalancer, deletePool,
@@ -11,11 +12,12 @@ import type { Port } from '../../domain/port/index.js';
 import type { HealthMonitorDoc, ListenerDoc, LoadBalancerDoc, MemberDoc, PoolDoc } from '../../projections/kinds/loadbalancer-kind.js';
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
-import { builder } from './builder.js';
+import { builder, type Types } from './builder.js';
+import { clean, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
 
 // ---- types ------------------------------------------------------------------------------------
 
@@ -25,18 +27,18 @@ export const PoolRef = resourceRef<PoolDoc>('Pool');
 export const MemberRef = resourceRef<MemberDoc>('Member');
 export const HealthMonitorRef = resourceRef<HealthMonitorDoc>('HealthMonitor');
 
-type FieldBuilder = Parameters<Parameters<typeof resourceNode<ListenerDoc>>[3]>[0];
+type FieldsOf<D> = ObjectFieldBuilder<Types, ResourceRecord<D>>;
 type Statused = { provisioningStatus: string; operatingStatus: string; statusError: string | null; adminStateUp: boolean };
 
 /** Statuses come from the decider's roll-up, stored with each row by the projection. */
-const statusFields = (t: FieldBuilder) => ({
-  adminStateUp: t.boolean({ resolve: (r) => (r.doc as Statused).adminStateUp }),
+const statusFields = <D extends Statused>(t: FieldsOf<D>) => ({
+  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
   provisioningStatus: t.string({
     description: 'PENDING_CREATE | PENDING_UPDATE | PENDING_DELETE until the dataplane has applied the latest change, then ACTIVE (or ERROR).',
-    resolve: (r) => (r.doc as Statused).provisioningStatus,
+    resolve: (r) => r.doc.provisioningStatus,
   }),
-  operatingStatus: t.string({ description: 'ONLINE | OFFLINE | DEGRADED | ERROR | NO_MONITOR | DRAINING', resolve: (r) => (r.doc as Statused).operatingStatus }),
-  statusError: t.string({ nullable: true, description: 'Why the apply covering the latest change failed (provisioningStatus ERROR).', resolve: (r) => (r.doc as Statused).statusError }),
+  operatingStatus: t.string({ description: 'ONLINE | OFFLINE | DEGRADED | ERROR | NO_MONITOR | DRAINING', resolve: (r) => r.doc.operatingStatus }),
+  statusError: t.string({ nullable: true, description: 'Why the apply covering the latest change failed (provisioningStatus ERROR).', resolve: (r) => r.doc.statusError }),
 });
 
 async function loadAll<D>(ctx: Context, kind: string, ids: readonly string[]): Promise<ResourceRecord<D>[]> {
@@ -49,7 +51,7 @@ const SessionPersistence = builder.objectRef<{ type: string; cookieName: string 
 });
 
 resourceNode(LoadBalancerRef, 'loadbalancer', 'An Octavia-style load balancer: a VIP with listeners, pools, members and health monitors.', (t) => ({
-  ...statusFields(t as never),
+  ...statusFields(t),
   provider: t.string({ resolve: (r) => r.doc.provider }),
   vipAddress: t.string({ nullable: true, resolve: (r) => r.doc.vip?.address ?? null }),
   vipPortId: t.string({ nullable: true, resolve: (r) => r.doc.vip?.portId ?? null }),
@@ -62,14 +64,14 @@ resourceNode(LoadBalancerRef, 'loadbalancer', 'An Octavia-style load balancer: a
   pools: t.field({ type: [PoolRef], resolve: (r, _a, ctx) => loadAll<PoolDoc>(ctx, 'pool', r.doc.poolIds) }),
 }));
 
-const parent = (t: FieldBuilder) => ({
+const parent = <D extends { loadBalancerId: string }>(t: FieldsOf<D>) => ({
   loadBalancerId: t.string({ resolve: (r) => r.doc.loadBalancerId }),
   loadBalancer: t.field({ type: LoadBalancerRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<LoadBalancerDoc>(ctx, 'loadbalancer').load(r.doc.loadBalancerId) }),
 });
 
 resourceNode(ListenerRef, 'listener', 'A frontend: protocol and port on the load balancer VIP.', (t) => ({
-  ...statusFields(t as never),
-  ...parent(t as never),
+  ...statusFields(t),
+  ...parent(t),
   protocol: t.string({ resolve: (r) => r.doc.protocol }),
   protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
   connectionLimit: t.int({ description: '-1 means unlimited.', resolve: (r) => r.doc.connectionLimit }),
@@ -82,8 +84,8 @@ resourceNode(ListenerRef, 'listener', 'A frontend: protocol and port on the load
 }));
 
 resourceNode(PoolRef, 'pool', 'A backend: members balanced with one algorithm, optionally health-monitored.', (t) => ({
-  ...statusFields(t as never),
-  ...parent(t as never),
+  ...statusFields(t),
+  ...parent(t),
   protocol: t.string({ resolve: (r) => r.doc.protocol }),
   lbAlgorithm: t.string({ resolve: (r) => r.doc.lbAlgorithm }),
   sessionPersistence: t.field({ type: SessionPersistence, nullable: true, resolve: (r) => r.doc.sessionPersistence }),
@@ -93,15 +95,15 @@ resourceNode(PoolRef, 'pool', 'A backend: members balanced with one algorithm, o
   healthMonitor: t.field({ type: HealthMonitorRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.healthMonitorId ? resourceLoader<HealthMonitorDoc>(ctx, 'healthmonitor').load(r.doc.healthMonitorId) : null) }),
 }));
 
-const inPool = (t: FieldBuilder) => ({
-  poolId: t.string({ resolve: (r) => (r.doc as unknown as { poolId: string }).poolId }),
-  pool: t.field({ type: PoolRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<PoolDoc>(ctx, 'pool').load((r.doc as unknown as { poolId: string }).poolId) }),
+const inPool = <D extends { poolId: string }>(t: FieldsOf<D>) => ({
+  poolId: t.string({ resolve: (r) => r.doc.poolId }),
+  pool: t.field({ type: PoolRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<PoolDoc>(ctx, 'pool').load(r.doc.poolId) }),
 });
 
 resourceNode(MemberRef, 'member', 'A backend server of a pool (address and port).', (t) => ({
-  ...statusFields(t as never),
-  ...parent(t as never),
-  ...inPool(t as never),
+  ...statusFields(t),
+  ...parent(t),
+  ...inPool(t),
   address: t.string({ resolve: (r) => r.doc.address }),
   protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
   weight: t.int({ resolve: (r) => r.doc.weight }),
@@ -112,9 +114,9 @@ resourceNode(MemberRef, 'member', 'A backend server of a pool (address and port)
 }));
 
 resourceNode(HealthMonitorRef, 'healthmonitor', 'Checks the members of one pool.', (t) => ({
-  ...statusFields(t as never),
-  ...parent(t as never),
-  ...inPool(t as never),
+  ...statusFields(t),
+  ...parent(t),
+  ...inPool(t),
   type: t.string({ resolve: (r) => r.doc.monitorType }),
   delay: t.int({ resolve: (r) => r.doc.delay }),
   timeout: t.int({ resolve: (r) => r.doc.timeout }),
@@ -133,16 +135,14 @@ builder.queryFields((t) => ({
     description: 'Load balancers; deleted ones show (PENDING_DELETE) until the dataplane has removed them.',
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
     resolve: (_r, args, ctx) =>
-      listResources<LoadBalancerDoc>(ctx, 'loadbalancer', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null } as never) as never,
-  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+      listResources<LoadBalancerDoc>(ctx, 'loadbalancer', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null }),
+  }, withTotalCount),
 }));
 
 // ---- mutations --------------------------------------------------------------------------------
 
 type InputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
 
-const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
-const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 /** Fields where an explicit null means "clear it" and absence means "leave it". */
 const nullable = <K extends string>(raw: object, keys: readonly K[]) =>
   Object.fromEntries(keys.filter((k) => k in raw).map((k) => [k, (raw as Record<K, unknown>)[k] ?? null])) as Partial<Record<K, never>>;
@@ -187,7 +187,7 @@ defineMutation('createLoadBalancer', {
       vipNetworkId: input.vipNetworkId ? parseId(input.vipNetworkId, 'Network') : undefined,
       vipPortId: input.vipPortId ? parseId(input.vipPortId, 'Port') : undefined,
     });
-    return answerLb(ctx, createLoadBalancer(ctx.services, ctx.caller, lb as never, commandMetadata(ctx)));
+    return answerLb(ctx, createLoadBalancer(ctx.services, ctx.caller, lb, commandMetadata(ctx)));
   },
 });
 
@@ -198,7 +198,7 @@ defineMutation('updateLoadBalancer', {
   field: 'loadBalancer',
   type: LoadBalancerRef,
   run: ({ id: lbId, expectedRevision, ...changes }, ctx) =>
-    answerLb(ctx, updateLoadBalancer(ctx.services, ctx.caller, parseId(lbId, 'LoadBalancer'), clean(changes) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
+    answerLb(ctx, updateLoadBalancer(ctx.services, ctx.caller, parseId(lbId, 'LoadBalancer'), clean(changes), undefIfNull(expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteLoadBalancer', {
@@ -231,7 +231,7 @@ defineMutation('createListener', {
   field: 'listener',
   type: ListenerRef,
   run: (input, ctx) =>
-    answerListener(ctx, createListener(ctx.services, ctx.caller, clean({ ...input, loadBalancerId: parseId(input.loadBalancerId, 'LoadBalancer'), defaultPoolId: poolIdOf(input.defaultPoolId) }) as never, commandMetadata(ctx))),
+    answerListener(ctx, createListener(ctx.services, ctx.caller, clean({ ...input, loadBalancerId: parseId(input.loadBalancerId, 'LoadBalancer'), defaultPoolId: poolIdOf(input.defaultPoolId) }), commandMetadata(ctx))),
 });
 
 defineMutation('updateListener', {
@@ -242,7 +242,7 @@ defineMutation('updateListener', {
   type: ListenerRef,
   run: ({ id: listenerId, expectedRevision, ...rest }, ctx) => {
     const changes = { ...clean(rest), ...nullable({ ...rest, defaultPoolId: poolIdOf(rest.defaultPoolId) }, ['defaultPoolId']) };
-    return answerListener(ctx, updateListener(ctx.services, ctx.caller, parseId(listenerId, 'Listener'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerListener(ctx, updateListener(ctx.services, ctx.caller, parseId(listenerId, 'Listener'), changes, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -281,7 +281,7 @@ defineMutation('createPool', {
       listenerId: input.listenerId ? parseId(input.listenerId, 'Listener') : undefined,
       sessionPersistence: input.sessionPersistence ? clean(input.sessionPersistence) : undefined,
     });
-    return answerPool(ctx, createPool(ctx.services, ctx.caller, pool as never, commandMetadata(ctx)));
+    return answerPool(ctx, createPool(ctx.services, ctx.caller, pool, commandMetadata(ctx)));
   },
 });
 
@@ -297,7 +297,7 @@ defineMutation('updatePool', {
   run: ({ id: poolId, expectedRevision, ...rest }, ctx) => {
     const persistence = 'sessionPersistence' in rest ? { sessionPersistence: rest.sessionPersistence ? clean(rest.sessionPersistence) : null } : {};
     const changes = { ...clean({ ...rest, sessionPersistence: undefined }), ...persistence };
-    return answerPool(ctx, updatePool(ctx.services, ctx.caller, parseId(poolId, 'Pool'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerPool(ctx, updatePool(ctx.services, ctx.caller, parseId(poolId, 'Pool'), changes, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -331,7 +331,7 @@ defineMutation('addMember', {
   schema: memberSpec.extend({ poolId: id }),
   field: 'member',
   type: MemberRef,
-  run: ({ poolId, ...spec }, ctx) => answerMember(ctx, addMember(ctx.services, ctx.caller, { ...toMemberSpec(spec), poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
+  run: ({ poolId, ...spec }, ctx) => answerMember(ctx, addMember(ctx.services, ctx.caller, { ...toMemberSpec(spec), poolId: parseId(poolId, 'Pool') }, commandMetadata(ctx))),
 });
 
 defineMutation('updateMember', {
@@ -342,7 +342,7 @@ defineMutation('updateMember', {
   type: MemberRef,
   run: ({ id: memberId, expectedRevision, ...rest }, ctx) => {
     const changes = { ...clean(rest), ...nullable(rest, ['monitorAddress', 'monitorPort']) };
-    return answerMember(ctx, updateMember(ctx.services, ctx.caller, parseId(memberId, 'Member'), changes as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerMember(ctx, updateMember(ctx.services, ctx.caller, parseId(memberId, 'Member'), changes, undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -362,7 +362,7 @@ defineMutation('replacePoolMembers', {
   field: 'pool',
   type: PoolRef,
   run: (input, ctx) =>
-    answerPool(ctx, replacePoolMembers(ctx.services, ctx.caller, parseId(input.poolId, 'Pool'), input.members.map(toMemberSpec) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    answerPool(ctx, replacePoolMembers(ctx.services, ctx.caller, parseId(input.poolId, 'Pool'), input.members.map(toMemberSpec), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 const monitorSettings = {
@@ -385,7 +385,7 @@ defineMutation('createHealthMonitor', {
   field: 'healthMonitor',
   type: HealthMonitorRef,
   run: ({ type, poolId, ...rest }, ctx) =>
-    answerMonitor(ctx, createHealthMonitor(ctx.services, ctx.caller, { ...clean(rest), monitorType: type, poolId: parseId(poolId, 'Pool') } as never, commandMetadata(ctx))),
+    answerMonitor(ctx, createHealthMonitor(ctx.services, ctx.caller, { ...clean(rest), monitorType: type, poolId: parseId(poolId, 'Pool') }, commandMetadata(ctx))),
 });
 
 defineMutation('updateHealthMonitor', {
@@ -398,7 +398,7 @@ defineMutation('updateHealthMonitor', {
   field: 'healthMonitor',
   type: HealthMonitorRef,
   run: ({ id: monitorId, expectedRevision, ...rest }, ctx) =>
-    answerMonitor(ctx, updateHealthMonitor(ctx.services, ctx.caller, parseId(monitorId, 'HealthMonitor'), clean(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx))),
+    answerMonitor(ctx, updateHealthMonitor(ctx.services, ctx.caller, parseId(monitorId, 'HealthMonitor'), clean(rest), undefIfNull(expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteHealthMonitor', {

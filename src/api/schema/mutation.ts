@@ -2,11 +2,9 @@ import type { InputFieldBuilder, InputFieldRef, ObjectRef } from '@pothos/core';
 import type { z } from 'zod';
 import type { DomainError } from '../../domain/errors.js';
 import type { Context } from '../context.js';
-import { builder } from './builder.js';
+import { builder, type Types } from './builder.js';
 import { ALL_ERROR_TYPES, toErrorShape, validationError, type ErrorShape } from './errors.js';
 import { inputLimitIssues } from './input-limits.js';
-
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 export type MutationOutcome<S> = { ok: true; value: S; cursor: string | null } | { ok: false; error: DomainError };
 
@@ -34,16 +32,16 @@ export function defineMutation<I, S>(
   },
 ) {
   const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const Input = builder.inputType(`${cap}Input`, { fields: options.input as never });
+  const Input = builder.inputType(`${cap}Input`, { fields: options.input });
   const SuccessRef = builder.objectRef<Success<S>>(`${cap}Success`).implement({
     isTypeOf: (v) => (v as Success<S>).__typename === `${cap}Success`,
     fields: (t) => ({
-      [options.field]: t.field({ type: options.type as never, nullable: options.nullableResult ?? false, resolve: (s) => s.value as never }),
+      [options.field]: t.field({ type: options.type, nullable: options.nullableResult ?? false, resolve: (s) => s.value as never }),
       cursor: t.string({ nullable: true, description: 'Log cursor of the change: pass it to waitForApplied or a subscription `after`.', resolve: (s) => s.cursor }),
     }),
   });
   const Payload = builder.unionType(`${cap}Payload`, {
-    types: [SuccessRef, ...ALL_ERROR_TYPES] as never,
+    types: [SuccessRef, ...ALL_ERROR_TYPES],
     resolveType: (v) => (v as { __typename: string }).__typename,
   });
   builder.mutationField(name, (t) =>
@@ -51,14 +49,14 @@ export function defineMutation<I, S>(
       description: options.description,
       type: Payload,
       args: { input: t.arg({ type: Input, required: true }) },
-      resolve: async (_root, args, ctx): Promise<never> => {
+      resolve: async (_root, args, ctx): Promise<Success<S> | ErrorShape> => {
         const limits = inputLimitIssues(args.input);
-        if (limits.length > 0) return validationError(limits.map((i) => ({ path: [...i.path], message: i.message }))) as never;
+        if (limits.length > 0) return validationError(limits.map((i) => ({ path: [...i.path], message: i.message })));
         const parsed = options.schema.safeParse(args.input);
-        if (!parsed.success) return validationError(parsed.error.issues) as never;
+        if (!parsed.success) return validationError(parsed.error.issues);
         const out = await options.run(parsed.data, ctx);
-        if (!out.ok) return toErrorShape(out.error) as never;
-        return { __typename: `${cap}Success`, value: out.value, cursor: out.cursor } as never;
+        if (!out.ok) return toErrorShape(out.error);
+        return { __typename: `${cap}Success`, value: out.value, cursor: out.cursor };
       },
     }),
   );

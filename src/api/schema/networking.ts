@@ -8,9 +8,10 @@ import type { Subnet } from '../../domain/subnet/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, changesOf, clean, idArg, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
 
 // ---- types ------------------------------------------------------------------------------------
 
@@ -92,13 +93,13 @@ builder.queryFields((t) => ({
   networks: t.connection({
     type: NetworkRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<Network>(ctx, 'network', args as never) as never,
-  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+    resolve: (_r, args, ctx) => listResources<Network>(ctx, 'network', args),
+  }, withTotalCount),
   subnets: t.connection({
     type: SubnetRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<Subnet>(ctx, 'subnet', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null } as never) as never,
-  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+    resolve: (_r, args, ctx) => listResources<Subnet>(ctx, 'subnet', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null }),
+  }, withTotalCount),
   ports: t.connection({
     type: PortRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }), portFilter: t.arg({ type: PortFilter, required: false }) },
@@ -107,8 +108,8 @@ builder.queryFields((t) => ({
         ...args,
         filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null,
         docFilter: { deviceId: args.portFilter?.deviceId ?? undefined, deviceOwner: args.portFilter?.deviceOwner ?? undefined, macAddress: args.portFilter?.macAddress?.toLowerCase() ?? undefined, status: args.portFilter?.status ?? undefined },
-      } as never) as never,
-  }, { fields: (c) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }) }),
+      }),
+  }, withTotalCount),
 }));
 
 // ---- mutations --------------------------------------------------------------------------------
@@ -118,14 +119,6 @@ const base = {
   description: z.string().max(255).optional(),
   tags: z.array(z.string()).max(50).optional(),
 };
-const idArg = z.string().min(1);
-const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
-  name: t.string({ required: false }),
-  description: t.string({ required: false }),
-  tags: t.stringList({ required: false }),
-});
-const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
-const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
 
 const ProviderInput = builder.inputType('ProviderInput', {
   fields: (t) => ({
@@ -161,13 +154,8 @@ defineMutation('createNetwork', {
   schema: z.preprocess((v) => clean(v as Record<string, unknown>), networkSchema),
   field: 'network',
   type: NetworkRef,
-  run: async (input, ctx) => answerResource(ctx, 'network', 'Network', await createNetwork(ctx.services, ctx.caller, input as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'network', 'Network', await createNetwork(ctx.services, ctx.caller, input, commandMetadata(ctx))),
 });
-
-const changesOf = <T extends { id: string; expectedRevision?: number | null }>(input: T) => {
-  const { id: _id, expectedRevision: _r, ...rest } = input;
-  return clean(rest as Record<string, unknown>);
-};
 
 defineMutation('updateNetwork', {
   description: 'Changes a network. Every update raises its revision.',
@@ -181,7 +169,7 @@ defineMutation('updateNetwork', {
   type: NetworkRef,
   run: async (input, ctx) => {
     const id = parseId(input.id, 'Network');
-    return answerResource(ctx, 'network', 'Network', await updateNetwork(ctx.services, ctx.caller, id, changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'network', 'Network', await updateNetwork(ctx.services, ctx.caller, id, changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -229,7 +217,7 @@ defineMutation('createSubnet', {
     const raw = input as Record<string, unknown>;
     const gateway = 'gatewayIp' in raw ? { gatewayIp: input.gatewayIp ?? null } : {};
     const rest = clean({ ...input, gatewayIp: undefined, networkId: parseId(input.networkId, 'Network') });
-    return answerResource(ctx, 'subnet', 'Subnet', await createSubnet(ctx.services, ctx.caller, { ...rest, ...gateway } as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'subnet', 'Subnet', await createSubnet(ctx.services, ctx.caller, { ...rest, ...gateway }, commandMetadata(ctx)));
   },
 });
 
@@ -249,7 +237,7 @@ defineMutation('updateSubnet', {
   run: async (input, ctx) => {
     const raw = input as Record<string, unknown>;
     const changes = { ...changesOf(input), ...('gatewayIp' in raw ? { gatewayIp: input.gatewayIp ?? null } : {}) };
-    return answerResource(ctx, 'subnet', 'Subnet', await updateSubnet(ctx.services, ctx.caller, parseId(input.id, 'Subnet'), changes as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'subnet', 'Subnet', await updateSubnet(ctx.services, ctx.caller, parseId(input.id, 'Subnet'), changes, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 
@@ -292,7 +280,7 @@ defineMutation('createPort', {
   run: async (input, ctx) => {
     const { id, networkId, macAddress, ...rest } = input;
     const port = { ...toPortChanges(rest), networkId: parseId(networkId, 'Network'), ...clean({ id, macAddress }) };
-    return answerResource(ctx, 'port', 'Port', await createPort(ctx.services, ctx.caller, port as never, commandMetadata(ctx)));
+    return answerResource(ctx, 'port', 'Port', await createPort(ctx.services, ctx.caller, port, commandMetadata(ctx)));
   },
 });
 
@@ -304,7 +292,7 @@ defineMutation('updatePort', {
   type: PortRef,
   run: async (input, ctx) => {
     const { id, expectedRevision, ...rest } = input;
-    return answerResource(ctx, 'port', 'Port', await updatePort(ctx.services, ctx.caller, parseId(id, 'Port'), toPortChanges(rest) as never, undefIfNull(expectedRevision), commandMetadata(ctx)));
+    return answerResource(ctx, 'port', 'Port', await updatePort(ctx.services, ctx.caller, parseId(id, 'Port'), toPortChanges(rest), undefIfNull(expectedRevision), commandMetadata(ctx)));
   },
 });
 

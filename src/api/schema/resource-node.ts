@@ -1,5 +1,5 @@
 import type { ObjectFieldBuilder } from '@pothos/core';
-import { builder } from './builder.js';
+import { builder, type Types } from './builder.js';
 import { resourceLoader, type ResourceRecord } from './resources.js';
 
 type Base = { readonly name?: string; readonly description?: string; readonly tags?: readonly string[] };
@@ -17,7 +17,7 @@ export function resourceNode<D extends Base>(
   ref: ReturnType<typeof resourceRef<D>>,
   kind: string,
   description: string,
-  fields: (t: ObjectFieldBuilder<typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never, ResourceRecord<D>>) => Record<string, unknown>,
+  fields: (t: ObjectFieldBuilder<Types, ResourceRecord<D>>) => Record<string, unknown>,
 ) {
   builder.node(ref, {
     description,
@@ -33,7 +33,7 @@ export function resourceNode<D extends Base>(
       revision: t.int({ description: 'The stream version: raised by one with every change.', resolve: (r) => r.revision }),
       createdAt: t.field({ type: 'DateTime', resolve: (r) => r.createdAt }),
       updatedAt: t.field({ type: 'DateTime', resolve: (r) => r.updatedAt }),
-      ...(fields(t as never) as object),
+      ...fields(t),
     }),
   });
   return ref;

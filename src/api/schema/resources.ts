@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { ResourceRow } from '../../projections/aggregate-kind.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Context } from '../context.js';
-import { builder } from './builder.js';
+import { builder, type Types } from './builder.js';
 import { resourceVisibilitySql } from '../../projections/policy-sql.js';
 
 /** A row of the read model as resolvers see it. */
@@ -137,6 +137,14 @@ export async function listResources<D>(ctx: Context, kind: string, args: ListArg
     },
   };
 }
+
+/**
+ * The connection options that add totalCount, which listResources counts under the same filter.
+ * Pothos types a connection's parent as edges and pageInfo only, hence the one cast.
+ */
+export const withTotalCount = {
+  fields: <P>(c: PothosSchemaTypes.ObjectFieldBuilder<Types, P>) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }),
+};
 
 /** Accepts either a Relay global id of `typename` or a plain uuid. */
 export function parseId(value: string, typename: string): string {

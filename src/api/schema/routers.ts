@@ -8,30 +8,14 @@ import type { Router, RouterGateway, RouterInterface } from '../../domain/router
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter } from './resources.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, withTotalCount } from './resources.js';
 
 // ---- helpers shared by the routing and security schema files ------------------------------------
 
-/** Drops absent and null fields: GraphQL's null means "not given" for these inputs. */
-export const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
-export const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
-export const idArg = z.string().min(1);
-export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish() };
-export const revisionSchema = { expectedRevision: z.number().int().nullish() };
-export const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
-  name: t.string({ required: false }),
-  description: t.string({ required: false }),
-  tags: t.stringList({ required: false }),
-});
-/** The fields of an update other than its target and revision. */
-export const changesOf = <T extends { id: string; expectedRevision?: number | null }>(input: T) => {
-  const { id: _id, expectedRevision: _r, ...rest } = input;
-  return clean(rest as Record<string, unknown>);
-};
-export const withTotalCount = { fields: (c: { int: (o: { resolve: (p: unknown) => number }) => unknown }) => ({ totalCount: c.int({ resolve: (p) => (p as { totalCount: number }).totalCount }) }) };
 /** A filter whose networkId may be a global id. */
 export const networkFilter = <F extends { networkId?: string | null }>(f: F | null | undefined) => (f ? { ...f, networkId: f.networkId ? parseId(f.networkId, 'Network') : null } : null);
 
@@ -81,8 +65,8 @@ builder.queryFields((t) => ({
   routers: t.connection({
     type: RouterRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
-    resolve: (_r, args, ctx) => listResources<Router>(ctx, 'router', args as never) as never,
-  }, withTotalCount as never),
+    resolve: (_r, args, ctx) => listResources<Router>(ctx, 'router', args),
+  }, withTotalCount),
 }));
 
 // ---- mutations --------------------------------------------------------------------------------
@@ -102,7 +86,7 @@ defineMutation('createRouter', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...flags }),
   field: 'router',
   type: RouterRef,
-  run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
 });
 
 defineMutation('updateRouter', {
@@ -116,7 +100,7 @@ defineMutation('updateRouter', {
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
-    await updateRouter(ctx.services, ctx.caller, parseId(input.id, 'Router'), changesOf(input) as never, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+    await updateRouter(ctx.services, ctx.caller, parseId(input.id, 'Router'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('deleteRouter', {
@@ -142,7 +126,7 @@ defineMutation('setRouterGateway', {
   run: async (input, ctx) => {
     const gateway = clean({ networkId: parseId(input.networkId, 'Network'), enableSnat: input.enableSnat, externalFixedIps: input.externalFixedIps });
     return answerResource(ctx, 'router', 'Router',
-      await setRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), gateway as never, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
+      await setRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), gateway, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
   },
 });
 

@@ -6,10 +6,10 @@ import type { SecurityGroup, SecurityGroupRule } from '../../domain/security-gro
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
-import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord } from './resources.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, withTotalCount } from './routers.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
 
 type RuleDoc = SecurityGroupRule & { readonly securityGroupId: string };
 
@@ -54,9 +54,9 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: ResourceFilter, required: false }) },
     resolve: async (_r, args, ctx) => {
       await withDefaultGroup(ctx);
-      return listResources<SecurityGroup>(ctx, 'security_group', args as never) as never;
+      return listResources<SecurityGroup>(ctx, 'security_group', args);
     },
-  }, withTotalCount as never),
+  }, withTotalCount),
   securityGroupRules: t.connection({
     type: SecurityGroupRuleRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false }), ruleFilter: t.arg({ type: RuleFilter, required: false }) },
@@ -66,9 +66,9 @@ builder.queryFields((t) => ({
       return listResources<RuleDoc>(ctx, 'security_group_rule', {
         ...args,
         docFilter: { securityGroupId: f?.securityGroupId ? parseId(f.securityGroupId, 'SecurityGroup') : undefined, direction: f?.direction ?? undefined, ethertype: f?.ethertype ?? undefined },
-      } as never) as never;
+      });
     },
-  }, withTotalCount as never),
+  }, withTotalCount),
 }));
 
 defineMutation('createSecurityGroup', {
@@ -77,7 +77,7 @@ defineMutation('createSecurityGroup', {
   schema: z.object({ ...baseSchema, id: z.guid().nullish(), stateful: z.boolean().nullish() }),
   field: 'securityGroup',
   type: SecurityGroupRef,
-  run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, ctx.caller, clean(input) as never, commandMetadata(ctx))),
+  run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
 });
 
 defineMutation('updateSecurityGroup', {
@@ -119,7 +119,7 @@ defineMutation('createSecurityGroupRule', {
     const { securityGroupId, remoteGroupId, ...rule } = input;
     const remote = remoteGroupId ? { remoteGroupId: parseId(remoteGroupId, 'SecurityGroup') } : {};
     return answerResource(ctx, 'security_group_rule', 'SecurityGroupRule',
-      await createSecurityGroupRule(ctx.services, ctx.caller, parseId(securityGroupId, 'SecurityGroup'), { ...clean(rule), ...remote } as never, commandMetadata(ctx)));
+      await createSecurityGroupRule(ctx.services, ctx.caller, parseId(securityGroupId, 'SecurityGroup'), { ...clean(rule), ...remote }, commandMetadata(ctx)));
   },
 });
 

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { builder } from './builder.js';
+
+/**
+ * How a GraphQL input reaches a command: in these inputs null means "not given", so null and
+ * absent fields are dropped before the command sees them.
+ */
+
+type NullishKeys<T> = { [K in keyof T]-?: null extends T[K] ? K : undefined extends T[K] ? K : never }[keyof T];
+/** `T` with its nullable fields optional and never null: what `clean` leaves. */
+export type Cleaned<T> = { [K in Exclude<keyof T, NullishKeys<T>>]: T[K] } & { [K in NullishKeys<T>]?: Exclude<T[K], null | undefined> };
+
+/** Drops absent and null fields. */
+export const clean = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Cleaned<T>;
+
+/** A single optional argument: null becomes absent. */
+export const undefIfNull = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+/** The fields of an update other than its target and revision. */
+export const changesOf = <T extends { id: string; expectedRevision?: number | null }>(input: T) => {
+  const { id: _id, expectedRevision: _r, ...rest } = input;
+  return clean(rest);
+};
+
+export const idArg = z.string().min(1);
+export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish() };
+export const revisionSchema = { expectedRevision: z.number().int().nullish() };
+export const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
+  name: t.string({ required: false }),
+  description: t.string({ required: false }),
+  tags: t.stringList({ required: false }),
+});

@@ -124,6 +124,17 @@ describe('identity of resources', () => {
     await rebuildKeepsChecksum();
   });
 
+  it('an id chosen in upper case is stored in the one spelling that updates and deletes use', async () => {
+    const a = await api.token('identity-upper');
+    const upper = randomUUID().toUpperCase();
+    expect((await mutate(a, 'createRouter', { id: upper, name: 'r' })).__typename).toBe('CreateRouterSuccess');
+    expect((await mutate(a, 'updateRouter', { id: upper, name: 'r2' })).__typename).toBe('UpdateRouterSuccess');
+    expect((await mutate(a, 'updateRouter', { id: upper.toLowerCase(), name: 'r3' })).__typename).toBe('UpdateRouterSuccess');
+    expect((await mutate(a, 'deleteRouter', { id: upper })).__typename).toBe('DeleteRouterSuccess');
+    const [row] = await api.services.sql<{ n: bigint }[]>`select count(*) as n from nl_streams where stream_id = ${`router-${upper}`}`;
+    expect(Number(row!.n)).toBe(0);
+  });
+
   // Starts the CLI twice (tsx, services): generous on a busy machine.
   it('rebuilds a log written before the registry, where two kinds share an id: each keeps its own row; status names the drift', { timeout: 240_000 }, async () => {
     const a = await api.token('identity-e');

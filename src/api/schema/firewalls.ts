@@ -7,7 +7,7 @@ import type { FirewallGroup, FirewallPolicy, FirewallRule } from '../../domain/f
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
@@ -105,7 +105,7 @@ const ruleChanges = (input: Record<string, unknown>) => {
 defineMutation('createFirewallRule', {
   description: 'Creates a firewall rule (action deny unless told otherwise).',
   input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...ruleInput(t) }),
-  schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...ruleSchema }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...ruleSchema }),
   field: 'firewallRule',
   type: FirewallRuleRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_rule', 'FirewallRule', await createFirewallRule(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
@@ -137,7 +137,7 @@ const ruleIds = (ids: readonly string[] | null | undefined) => (ids ? ids.map((i
 defineMutation('createFirewallPolicy', {
   description: 'Creates a firewall policy from an ordered list of rules.',
   input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), firewallRules: t.stringList({ required: false }), audited: t.boolean({ required: false }), shared: t.boolean({ required: false }) }),
-  schema: z.object({ ...baseSchema, id: z.guid().nullish(), firewallRules: z.array(z.string()).max(1000).nullish(), audited: z.boolean().nullish(), shared: z.boolean().nullish() }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), firewallRules: z.array(z.string()).max(1000).nullish(), audited: z.boolean().nullish(), shared: z.boolean().nullish() }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
@@ -214,7 +214,7 @@ function groupChanges(input: z.infer<z.ZodObject<typeof groupSchema>> & { name?:
 defineMutation('createFirewallGroup', {
   description: 'Creates a firewall group; with ports it is applied to those router interfaces at once.',
   input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...groupInput(t) }),
-  schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...groupSchema }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...groupSchema }),
   field: 'firewallGroup',
   type: FirewallGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_group', 'FirewallGroup',

@@ -9,7 +9,7 @@ import type { Router } from '../../domain/router/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -59,7 +59,7 @@ defineMutation('createFloatingIp', {
     portId: t.string({ required: false }), fixedIpAddress: t.string({ required: false, description: 'Required when the port has several IPv4 addresses.' }),
   }),
   schema: z.object({
-    ...baseSchema, id: z.guid().nullish(), floatingNetworkId: idArg, floatingIpAddress: z.string().nullish(), subnetId: z.string().nullish(),
+    ...baseSchema, id: clientId.nullish(), floatingNetworkId: idArg, floatingIpAddress: z.string().nullish(), subnetId: z.string().nullish(),
     portId: z.string().nullish(), fixedIpAddress: z.string().nullish(),
   }),
   field: 'floatingIp',

@@ -23,6 +23,11 @@ export const changesOf = <T extends { id: string; expectedRevision?: number | nu
 };
 
 export const idArg = z.string().min(1);
+/**
+ * A client-chosen id for a new resource, in the one spelling every later lookup uses: stream ids
+ * and registry rows are built from it, and updates and deletes parse ids in lower case.
+ */
+export const clientId = z.guid().transform((id) => id.toLowerCase());
 export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish() };
 export const revisionSchema = { expectedRevision: z.number().int().nullish() };
 export const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({

@@ -13,7 +13,7 @@ import type { HealthMonitorDoc, ListenerDoc, LoadBalancerDoc, MemberDoc, PoolDoc
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder, type Types } from './builder.js';
-import { clean, undefIfNull } from './input.js';
+import { clean, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -148,7 +148,7 @@ const nullable = <K extends string>(raw: object, keys: readonly K[]) =>
   Object.fromEntries(keys.filter((k) => k in raw).map((k) => [k, (raw as Record<K, unknown>)[k] ?? null])) as Partial<Record<K, never>>;
 
 const id = z.string().min(1);
-const optionalId = z.guid().nullish();
+const optionalId = clientId.nullish();
 const revision = z.number().int().nullish();
 const descriptive = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish(), adminStateUp: z.boolean().nullish() };
 const descriptiveInput = (t: InputFields) => ({

@@ -8,7 +8,7 @@ import type { Subnet } from '../../domain/subnet/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, changesOf, clean, idArg, undefIfNull } from './input.js';
+import { baseInput, changesOf, clean, idArg, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
@@ -130,7 +130,7 @@ const ProviderInput = builder.inputType('ProviderInput', {
 
 const networkSchema = z.object({
   ...base,
-  id: z.guid().optional(),
+  id: clientId.optional(),
   adminStateUp: z.boolean().optional(),
   shared: z.boolean().optional(),
   external: z.boolean().optional(),
@@ -206,7 +206,7 @@ defineMutation('createSubnet', {
   }),
   schema: z.object({
     ...base, name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
-    id: z.guid().nullish(), networkId: idArg, ipVersion: z.union([z.literal(4), z.literal(6)]), cidr: z.string().min(1),
+    id: clientId.nullish(), networkId: idArg, ipVersion: z.union([z.literal(4), z.literal(6)]), cidr: z.string().min(1),
     gatewayIp: z.string().nullish(), allocationPools: z.array(poolSchema).nullish(), enableDhcp: z.boolean().nullish(),
     dnsNameservers: z.array(z.string()).nullish(), hostRoutes: z.array(routeSchema).nullish(), ipv6RaMode: v6mode.nullish(), ipv6AddressMode: v6mode.nullish(),
   }),
@@ -274,7 +274,7 @@ const toPortChanges = (i: z.infer<z.ZodObject<typeof portFields>>) => {
 defineMutation('createPort', {
   description: 'Creates a port; with no fixedIps it takes an address from each subnet (random among the first free, as Neutron spreads them).',
   input: (t) => ({ id: t.string({ required: false }), networkId: t.string({ required: true }), macAddress: t.string({ required: false }), ...portInputFields(t) }),
-  schema: z.object({ id: z.guid().nullish(), networkId: idArg, macAddress: z.string().nullish(), ...portFields }),
+  schema: z.object({ id: clientId.nullish(), networkId: idArg, macAddress: z.string().nullish(), ...portFields }),
   field: 'port',
   type: PortRef,
   run: async (input, ctx) => {

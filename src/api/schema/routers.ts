@@ -8,7 +8,7 @@ import type { Router, RouterGateway, RouterInterface } from '../../domain/router
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -83,7 +83,7 @@ defineMutation('createRouter', {
     ...baseInput(t), id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
     adminStateUp: t.boolean({ required: false }), ha: t.boolean({ required: false }), distributed: t.boolean({ required: false }),
   }),
-  schema: z.object({ ...baseSchema, id: z.guid().nullish(), ...flags }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...flags }),
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),

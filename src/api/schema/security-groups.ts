@@ -6,7 +6,7 @@ import type { SecurityGroup, SecurityGroupRule } from '../../domain/security-gro
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull } from './input.js';
+import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
@@ -74,7 +74,7 @@ builder.queryFields((t) => ({
 defineMutation('createSecurityGroup', {
   description: 'Creates a security group with egress-anywhere rules for IPv4 and IPv6. The name `default` is taken by the project\'s default group.',
   input: (t) => ({ ...baseInput(t), id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }), stateful: t.boolean({ required: false }) }),
-  schema: z.object({ ...baseSchema, id: z.guid().nullish(), stateful: z.boolean().nullish() }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), stateful: z.boolean().nullish() }),
   field: 'securityGroup',
   type: SecurityGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
@@ -109,7 +109,7 @@ defineMutation('createSecurityGroupRule', {
     remoteIpPrefix: t.string({ required: false }), remoteGroupId: t.string({ required: false }), description: t.string({ required: false }),
   }),
   schema: z.object({
-    id: z.guid().nullish(), securityGroupId: idArg, direction: z.string(), ethertype: z.string().nullish(), protocol: z.string().nullish(),
+    id: clientId.nullish(), securityGroupId: idArg, direction: z.string(), ethertype: z.string().nullish(), protocol: z.string().nullish(),
     portRangeMin: z.number().int().nullish(), portRangeMax: z.number().int().nullish(), remoteIpPrefix: z.string().nullish(), remoteGroupId: z.string().nullish(),
     description: z.string().max(255).nullish(),
   }),

@@ -11,6 +11,7 @@ import { issueToken } from '../../src/app/tenancy.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { CREATE_NETWORK } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { until } from '../support/until.js';
 
 /**
  * What an operator and a browser app need from the real server over a real database: GraphiQL
@@ -28,16 +29,6 @@ let admin: string;
 let tenant: string;
 /** Every JSON log line the server wrote. */
 const lines: Record<string, unknown>[] = [];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function gql(token: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${base}/graphql`, {

@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
 import { sseSubscribe } from '../subscriptions/clients.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { until } from '../support/until.js';
 
 /**
  * The real `netledger serve` as a child process, attacked the way a hostile or broken client (or
@@ -17,16 +18,6 @@ import { startServerProcess, type ServerProcess } from '../support/server-proces
 const OWN_PG_PORT = 54361;
 /** Each test starts real processes; on a loaded two-core machine that alone can take a minute. */
 const SLOW = 240_000;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function hostPort(base: string): { host: string; port: number } {
   const u = new URL(base);

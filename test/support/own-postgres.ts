@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
+import { until } from './until.js';
 
 /** A PostgreSQL cluster a test owns outright: it can kill its postmaster and start it again. */
 export interface OwnPostgres {
@@ -32,14 +33,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-async function until(what: string, ok: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** initdb into `.data/own-pg-<port>` (run as the postgres user when we are root) and start it. */
 export async function createOwnPostgres(port: number): Promise<OwnPostgres> {

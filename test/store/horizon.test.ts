@@ -52,7 +52,9 @@ async function tail(): Promise<LogPosition> {
 }
 
 describe('the log horizon', () => {
-  it('long transactions that do not append, and a rebuild, do not hold back deliveries', async () => {
+  // Skipped while readers use the cluster-wide bound again (migrations/010): the appender-only horizon
+  // this test proves let a subscriber skip an event in test/store/read-all.test.ts. Un-skip it with the fix.
+  it.skip('long transactions that do not append, and a rebuild, do not hold back deliveries', async () => {
     const admin = api.adminToken;
     // Enough history for the rebuild to take a while in batches of 1.
     for (let i = 0; i < 30; i++) await api.gql(admin, CREATE_NETWORK, { input: { name: `before-${i}` } });
@@ -110,6 +112,8 @@ describe('the log horizon', () => {
   });
 
   it('an interrupted rebuild resumes from its checkpoint and ends with the live checksum', async () => {
+    // History of its own, so the batches below exist whatever ran before.
+    for (let i = 0; i < 30; i++) await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: `resume-${i}` } });
     const live = await readModelChecksum(api.services.sql);
     let batches = 0;
     const crash = await rebuildReadModel(api.services, () => {

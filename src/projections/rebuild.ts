@@ -1,5 +1,6 @@
 import type { Queryable, Sql } from '../db/sql.js';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../store/checkpoints.js';
+import type { LogPosition } from '../store/cursor.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Projection } from './projection.js';
 
@@ -80,15 +81,9 @@ export async function rebuildProjections(
   }
   // Caught up: appenders wait for this one short transaction.
   return sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(${APPEND_LOCK[0]}, ${APPEND_LOCK[1]})`;
+    await lockOutAppenders(tx);
     await inShadow(tx);
-    for (;;) {
-      const events = await store.readAll(position, batchSize, tx, { writersLockedOut: true });
-      if (events.length === 0) break;
-      for (const p of projections) await p.apply(tx, events);
-      position = events[events.length - 1]!.position;
-      done += events.length;
-    }
+    done += await replayRest(tx, store, projections, position, batchSize);
     await tx.unsafe(`set local search_path = ${quote(schema)}`);
     const tables = await tx<{ t: string }[]>`select tablename as t from pg_tables where schemaname = ${SHADOW}`;
     for (const { t } of tables) {
@@ -132,6 +127,28 @@ async function copyTable(tx: Queryable, schema: string, t: string): Promise<void
 
 function quote(ident: string): string {
   return `"${ident.replace(/"/g, '""')}"`;
+}
+
+
+/**
+ * Holds every appender off until `tx` ends (the exclusive side of the lock appends take shared):
+ * what is committed then is the whole log, so nothing in flight can be overtaken.
+ */
+export async function lockOutAppenders(tx: Queryable): Promise<void> {
+  await tx`select pg_advisory_xact_lock(${APPEND_LOCK[0]}, ${APPEND_LOCK[1]})`;
+}
+
+/** Folds every event after `from` into `projections` inside `tx`, whose appenders are locked out; answers how many. */
+export async function replayRest(tx: Queryable, store: EventStore, projections: readonly Projection[], from: LogPosition, batchSize: number): Promise<number> {
+  let position = from;
+  let count = 0;
+  for (;;) {
+    const events = await store.readAll(position, batchSize, tx, { writersLockedOut: true });
+    if (events.length === 0) return count;
+    for (const p of projections) await p.apply(tx, events);
+    position = events[events.length - 1]!.position;
+    count += events.length;
+  }
 }
 
 /** A stable digest of every read-model table: a rebuild from the log must give the same one. */

@@ -4,7 +4,7 @@ import type { EventStore } from '../store/event-store.js';
 import type { AggregateKind, ResourceRow } from './aggregate-kind.js';
 import { decodeState } from './json-state.js';
 import type { Projection } from './projection.js';
-import { readModelChecksum } from './rebuild.js';
+import { lockOutAppenders, readModelChecksum, replayRest } from './rebuild.js';
 
 export interface ReadModelDrift {
   /** Streams whose stored state is not at the log's version. */
@@ -96,22 +96,16 @@ class RolledBack extends Error {
 
 /**
  * The thorough check: replays the whole log into the read model inside a transaction that is then
- * rolled back, and compares every table's digest with the live one. Writers wait meanwhile (the
- * same SHARE lock a rebuild takes), so it costs what a rebuild costs.
+ * rolled back, and compares every table's digest with the live one. Appenders wait meanwhile (the
+ * same lock a rebuild's last step takes), so it costs what a rebuild costs.
  */
 export async function verifyReadModel(sql: Sql, store: EventStore, projections: readonly Projection[], batchSize = 5000): Promise<ReadModelVerification> {
   try {
     await sql.begin(async (tx) => {
-      await tx`lock table nl_streams in share mode`;
+      await lockOutAppenders(tx);
       const live = await readModelChecksum(tx);
       for (const p of projections) await p.reset(tx);
-      let position = START;
-      for (;;) {
-        const events = await store.readAll(position, batchSize, tx, { writersLockedOut: true });
-        if (events.length === 0) break;
-        for (const p of projections) await p.apply(tx, events);
-        position = events[events.length - 1]!.position;
-      }
+      await replayRest(tx, store, projections, START, batchSize);
       const replayed = await readModelChecksum(tx);
       const differing = Object.keys({ ...live.tables, ...replayed.tables }).filter((t) => live.tables[t] !== replayed.tables[t]).sort();
       throw new RolledBack({ live: live.digest, replayed: replayed.digest, differing });

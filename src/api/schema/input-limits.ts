@@ -1,3 +1,5 @@
+import { MAX_FIXED_IPS_PER_PORT } from '../../domain/port/index.js';
+
 /**
  * What every mutation input must satisfy before its own schema looks at it: clean text and
  * bounded lists. Checked once, over the whole input, so no field (names, descriptions, tags, ids,
@@ -13,10 +15,11 @@
  * hostRoutes: HostRoutesExhausted, routes: RoutesExhausted) are left to the decider under the
  * general bound.
  */
+export const MAX_TAGS = 50;
 export const LIST_BOUNDS: Readonly<Record<string, number>> = {
-  tags: 50,
-  fixedIps: 5,
-  externalFixedIps: 5,
+  tags: MAX_TAGS,
+  fixedIps: MAX_FIXED_IPS_PER_PORT,
+  externalFixedIps: MAX_FIXED_IPS_PER_PORT,
   securityGroupIds: 50,
   portIds: 100,
   members: 1000,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { builder } from './builder.js';
+import { MAX_TAGS } from './input-limits.js';
 
 /**
  * How a GraphQL input reaches a command: in these inputs null means "not given", so null and
@@ -28,7 +29,7 @@ export const idArg = z.string().min(1);
  * and registry rows are built from it, and updates and deletes parse ids in lower case.
  */
 export const clientId = z.guid().transform((id) => id.toLowerCase());
-export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish() };
+export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish() };
 export const revisionSchema = { expectedRevision: z.number().int().nullish() };
 export const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
   name: t.string({ required: false }),

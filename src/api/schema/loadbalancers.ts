@@ -18,6 +18,7 @@ import { defineMutation } from './mutation.js';
 import { PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
+import { MAX_TAGS } from './input-limits.js';
 
 // ---- types ------------------------------------------------------------------------------------
 
@@ -150,7 +151,7 @@ const nullable = <K extends string>(raw: object, keys: readonly K[]) =>
 const id = z.string().min(1);
 const optionalId = clientId.nullish();
 const revision = z.number().int().nullish();
-const descriptive = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish(), adminStateUp: z.boolean().nullish() };
+const descriptive = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish() };
 const descriptiveInput = (t: InputFields) => ({
   name: t.string({ required: false }), description: t.string({ required: false }), tags: t.stringList({ required: false }), adminStateUp: t.boolean({ required: false }),
 });
@@ -311,7 +312,7 @@ defineMutation('deletePool', {
 });
 
 const memberSettings = {
-  name: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish(), adminStateUp: z.boolean().nullish(),
+  name: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish(),
   weight: int, backup: z.boolean().nullish(), monitorAddress: z.string().nullish(), monitorPort: int,
 };
 const memberSettingsInput = (t: InputFields) => ({
@@ -366,7 +367,7 @@ defineMutation('replacePoolMembers', {
 });
 
 const monitorSettings = {
-  name: z.string().max(255).nullish(), tags: z.array(z.string()).max(50).nullish(), adminStateUp: z.boolean().nullish(),
+  name: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish(),
   delay: int, timeout: int, maxRetries: int, maxRetriesDown: int, httpMethod: HttpMethodSchema.nullish(), urlPath: z.string().nullish(), expectedCodes: z.string().nullish(),
 };
 const monitorSettingsInput = (t: InputFields) => ({

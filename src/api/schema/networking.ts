@@ -12,6 +12,7 @@ import { baseInput, changesOf, clean, idArg, undefIfNull, clientId } from './inp
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
+import { MAX_TAGS } from './input-limits.js';
 
 // ---- types ------------------------------------------------------------------------------------
 
@@ -117,7 +118,7 @@ builder.queryFields((t) => ({
 const base = {
   name: z.string().max(255).optional(),
   description: z.string().max(255).optional(),
-  tags: z.array(z.string()).max(50).optional(),
+  tags: z.array(z.string()).max(MAX_TAGS).optional(),
 };
 
 const ProviderInput = builder.inputType('ProviderInput', {

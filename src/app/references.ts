@@ -1,5 +1,6 @@
 import { notFound } from '../domain/common/index.js';
 import type { DomainError } from '../domain/errors.js';
+import { RESOURCE_KINDS } from '../domain/kinds.js';
 import { mayReference, type Owned, type PolicyKind, type Principal } from '../domain/policy/index.js';
 import type { Tx } from './command-runtime.js';
 import { isUuid } from './networking/facts.js';
@@ -18,17 +19,9 @@ export interface ReferencedResource extends Owned {
   readonly cidr: string | null;
 }
 
-/** Neutron's (and Octavia's) spelling of each kind in its NotFound exception. */
-const NOT_FOUND_NAME: Readonly<Record<PolicyKind, string>> = {
-  network: 'Network', subnet: 'Subnet', port: 'Port', router: 'Router', floatingip: 'FloatingIP',
-  security_group: 'SecurityGroup', security_group_rule: 'SecurityGroupRule',
-  loadbalancer: 'LoadBalancer', listener: 'Listener', pool: 'Pool', member: 'Member', healthmonitor: 'HealthMonitor',
-  firewall_rule: 'FirewallRule', firewall_policy: 'FirewallPolicy', firewall_group: 'FirewallGroup',
-};
-
 /** The error for a reference that does not exist or that the principal may not see: the same for both. */
 export function referenceNotFound(ref: Reference): DomainError {
-  return { ...notFound(NOT_FOUND_NAME[ref.kind], ref.id), field: [ref.field] };
+  return { ...notFound(RESOURCE_KINDS[ref.kind].neutronName, ref.id), field: [ref.field] };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/sql.js';
 import type { DomainEvent } from '../domain/decider.js';
 import { domainError, DomainFailure } from '../domain/errors.js';
+import { isResourceKind, RESOURCE_KINDS } from '../domain/kinds.js';
 import type { QuotaResource } from '../domain/project/events.js';
 import { streamType } from '../store/event-store.js';
 import type { RecordedEvent } from '../store/types.js';
@@ -8,24 +9,9 @@ import type { AggregateKind, ResourceRow } from './aggregate-kind.js';
 import { decodeState, encodeState } from './json-state.js';
 import type { Projection } from './projection.js';
 
-/** Resource kinds whose rows count against a project quota. */
-const QUOTA_OF: Readonly<Record<string, QuotaResource>> = {
-  network: 'network',
-  subnet: 'subnet',
-  port: 'port',
-  router: 'router',
-  floatingip: 'floatingip',
-  security_group: 'security_group',
-  security_group_rule: 'security_group_rule',
-  loadbalancer: 'loadbalancer',
-  firewall_group: 'firewall_group',
-  firewall_policy: 'firewall_policy',
-  firewall_rule: 'firewall_rule',
-};
-
-/** The quota a read-model row of this kind counts against, if any. */
+/** The quota a read-model row of this kind counts against, if any (domain/kinds.ts). */
 export function quotaResourceOf(kind: string): QuotaResource | undefined {
-  return Object.hasOwn(QUOTA_OF, kind) ? QUOTA_OF[kind] : undefined;
+  return isResourceKind(kind) ? (RESOURCE_KINDS[kind].quota ?? undefined) : undefined;
 }
 
 /** An id a stream's state shows, in the order of the event that first showed it. */
@@ -128,7 +114,7 @@ export class AggregateProjection implements Projection {
       for (const r of newRows) current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
       for (const [rows, sign] of [[oldRows, -1], [newRows, 1]] as const) {
         for (const r of rows) {
-          const resource = QUOTA_OF[r.kind];
+          const resource = quotaResourceOf(r.kind);
           if (!resource) continue;
           const key = `${r.project}\u0000${resource}`;
           const u = usage.get(key) ?? { project: r.project, resource, delta: 0 };

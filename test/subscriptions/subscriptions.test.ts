@@ -278,6 +278,21 @@ describe('typed subscriptions', () => {
     expect(got[1]).toMatchObject({ uuid: net.uuid, deleted: true, resource: null });
   });
 
+  it('resourceChanged filters by every kind the registry knows, firewall kinds included', async () => {
+    const ac = new AbortController();
+    const got: any[] = [];
+    const from = (await api.gql(tokenA, CREATE_NETWORK, { input: { name: 'before-fw' } })).createNetwork.cursor;
+    const q = `subscription($after: String) { resourceChanged(kinds: ["firewall_rule"], after: $after) { __typename ... on ResourceChange { kind uuid deleted } } }`;
+    const reading = (async () => { for await (const m of sseSubscribe(api.url, tokenA, q, { after: from }, ac.signal)) got.push(m.resourceChanged); })().catch(() => {});
+    await api.gql(tokenA, CREATE_NETWORK, { input: { name: 'not-a-rule' } });
+    const created = await api.gql(tokenA, `mutation { createFirewallRule(input: { name: "r", protocol: "tcp", action: "allow" }) { __typename ... on CreateFirewallRuleSuccess { firewallRule { uuid } } } }`);
+    const rule = created.createFirewallRule.firewallRule;
+    await waitFor(() => got.length >= 1);
+    ac.abort();
+    await reading;
+    expect(got).toEqual([{ __typename: 'ResourceChange', kind: 'firewall_rule', uuid: rule.uuid, deleted: false }]);
+  });
+
   it('statusChanged reports a port going ACTIVE', async () => {
     const net = (await api.gql(tokenA, CREATE_NETWORK, { input: { name: 'st' } })).createNetwork.network;
     await api.gql(tokenA, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.77.0.0/24' } });

@@ -1,4 +1,5 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import { ALL_KINDS, isResourceKind, kindsOfStreamType, RESOURCE_KINDS, type ResourceKind } from '../../domain/kinds.js';
 import { streamType } from '../../store/event-store.js';
 import type { RecordedEvent } from '../../store/types.js';
 import type { OwnedEvent } from '../../audit/visibility.js';
@@ -9,12 +10,6 @@ import { followerFor } from './followers.js';
 import { requireCaller, revokes } from './event-feed.js';
 import { mapFeed, parseAfter, type CutOff } from './messages.js';
 
-/** Read-model kinds and the stream type that holds them. */
-const STREAM_OF_KIND: Readonly<Record<string, string>> = {
-  network: 'network', subnet: 'subnet', port: 'port', router: 'router', floatingip: 'floatingip',
-  security_group: 'securitygroup', security_group_rule: 'securitygroup',
-  loadbalancer: 'loadbalancer', listener: 'loadbalancer', pool: 'loadbalancer', member: 'loadbalancer', healthmonitor: 'loadbalancer',
-};
 
 export interface ResourceChange {
   readonly __typename: 'ResourceChange';
@@ -89,7 +84,7 @@ function plainId(value: string): string {
 function streamRows(ctx: Context, args: ChangeArgs, emit: (e: OwnedEvent, rows: readonly ResourceRecord[], gone: readonly { id: string; kind: string }[]) => unknown[]) {
   const kinds = args.kinds && args.kinds.length > 0 ? new Set(args.kinds) : null;
   const ids = args.ids && args.ids.length > 0 ? new Set(args.ids.map(plainId)) : null;
-  const streamTypes = kinds ? new Set([...kinds].map((k) => STREAM_OF_KIND[k] ?? k)) : null;
+  const streamTypes = kinds ? new Set([...kinds].map((k) => (isResourceKind(k) ? RESOURCE_KINDS[k].streamType : k))) : null;
   const seen = new Map<string, Map<string, string>>();
   const feed = followerFor(ctx.services).feed({
     after: parseAfter(args.after),
@@ -109,7 +104,7 @@ function streamRows(ctx: Context, args: ChangeArgs, emit: (e: OwnedEvent, rows: 
     // A deleted lifecycle resource this subscription never saw alive: its id is the stream's.
     if (rows.length === 0 && before.size === 0 && /(Deleted|Removed)$/.test(e.event.type)) {
       const id = e.event.streamId.slice(e.event.streamId.indexOf('-') + 1);
-      const kind = Object.entries(STREAM_OF_KIND).find(([, t]) => t === streamType(e.event.streamId))?.[0] ?? streamType(e.event.streamId);
+      const kind = kindsOfStreamType(streamType(e.event.streamId))[0] ?? streamType(e.event.streamId);
       gone.push({ id, kind });
     }
     if (now.size > 0) seen.set(e.event.streamId, now);
@@ -128,7 +123,7 @@ export function resourceChanges(ctx: Context, args: ChangeArgs): AsyncIterableIt
 }
 
 /** Kinds whose rows carry a status the dataplane drives. */
-export const STATUS_KINDS = ['port', 'floatingip', 'router', 'loadbalancer', 'listener', 'pool', 'member', 'healthmonitor'] as const;
+export const STATUS_KINDS: readonly ResourceKind[] = ALL_KINDS.filter((k) => RESOURCE_KINDS[k].hasStatus);
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 

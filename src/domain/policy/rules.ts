@@ -1,4 +1,5 @@
 import { domainError, type DomainError } from '../errors.js';
+import { ALL_KINDS, RESOURCE_KINDS, type ResourceKind } from '../kinds.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -18,11 +19,8 @@ export interface Owned {
   readonly external?: boolean;
 }
 
-/** The kinds a rule can be about, named as the read model names them. */
-export type PolicyKind =
-  | 'network' | 'subnet' | 'port' | 'router' | 'floatingip' | 'security_group' | 'security_group_rule'
-  | 'loadbalancer' | 'listener' | 'pool' | 'member' | 'healthmonitor'
-  | 'firewall_rule' | 'firewall_policy' | 'firewall_group';
+/** The kinds a rule can be about: every resource kind (domain/kinds.ts). */
+export type PolicyKind = ResourceKind;
 
 /** rule:admin_or_owner */
 export function isOwnerOrAdmin(p: Principal, r: Owned): boolean {
@@ -59,7 +57,7 @@ export function maySee(p: Principal, kind: PolicyKind, r: Owned): boolean {
 export const mayReference = maySee;
 
 /** Kinds whose read-model rows carry the `shared`/`external` facts `maySee` looks at. */
-export const SHARABLE_KINDS: ReadonlySet<PolicyKind> = new Set(['network', 'subnet', 'firewall_rule', 'firewall_policy']);
+export const SHARABLE_KINDS: ReadonlySet<PolicyKind> = new Set(ALL_KINDS.filter((k) => RESOURCE_KINDS[k].sharable));
 
 /**
  * Plugging a port into a network (create_port): the owner (and admins) anything; on another

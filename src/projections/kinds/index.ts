@@ -2,6 +2,7 @@ import type { EventDefinition } from '../../domain/event-definition.js';
 import { networkDecider, networkEvents } from '../../domain/network/index.js';
 import { portDecider, portEvents } from '../../domain/port/index.js';
 import { subnetDecider, subnetEvents } from '../../domain/subnet/index.js';
+import { RESOURCE_KINDS } from '../../domain/kinds.js';
 import type { AggregateKind } from '../aggregate-kind.js';
 import { lifecycleKind } from './lifecycle-kind.js';
 import { floatingIpDecider, floatingIpEvents } from '../../domain/floating-ip/index.js';
@@ -14,7 +15,7 @@ import {
   firewallEvents, firewallGroupDecider, firewallGroupEvents, firewallPolicyDecider, firewallPolicyEvents, firewallRuleDecider, firewallRuleEvents,
 } from '../../domain/firewall/index.js';
 
-const securityGroupRows = lifecycleKind({ streamType: 'securitygroup', kind: 'security_group', events: securityGroupEvents, decider: securityGroupDecider });
+const securityGroupRows = lifecycleKind({ kind: 'security_group', events: securityGroupEvents, decider: securityGroupDecider });
 
 /**
  * A security group and each of its rules as rows of their own kind, so rules count against the
@@ -22,7 +23,7 @@ const securityGroupRows = lifecycleKind({ streamType: 'securitygroup', kind: 'se
  * first row (the upsert leaves created_at alone).
  */
 const securityGroupKind = defineKind<SecurityGroupState, SecurityGroupEvent>({
-  streamType: 'securitygroup',
+  streamType: RESOURCE_KINDS.security_group.streamType,
   eventTypes: securityGroupEvents.map((d) => d.type),
   initialState: securityGroupDecider.initialState,
   evolve: (s, e) => securityGroupDecider.evolve(s, e),
@@ -36,22 +37,22 @@ const securityGroupKind = defineKind<SecurityGroupState, SecurityGroupEvent>({
 });
 
 const routingKinds: readonly AggregateKind[] = [
-  lifecycleKind({ streamType: 'router', kind: 'router', events: routerEvents, decider: routerDecider }),
-  lifecycleKind({ streamType: 'floatingip', kind: 'floatingip', events: floatingIpEvents, decider: floatingIpDecider, networkId: (f) => f.floatingNetworkId }),
+  lifecycleKind({ kind: 'router', events: routerEvents, decider: routerDecider }),
+  lifecycleKind({ kind: 'floatingip', events: floatingIpEvents, decider: floatingIpDecider, networkId: (f) => f.floatingNetworkId }),
   securityGroupKind,
 ];
 const routingEvents: readonly EventDefinition[] = [...routerEvents, ...floatingIpEvents, ...securityGroupEvents];
 
 /** Every aggregate type the read model folds. */
 export const resourceKinds: readonly AggregateKind[] = [
-  lifecycleKind({ streamType: 'network', kind: 'network', events: networkEvents, decider: networkDecider, networkId: (n) => n.id }),
-  lifecycleKind({ streamType: 'subnet', kind: 'subnet', events: subnetEvents, decider: subnetDecider, networkId: (s) => s.networkId }),
-  lifecycleKind({ streamType: 'port', kind: 'port', events: portEvents, decider: portDecider, networkId: (p) => p.networkId }),
+  lifecycleKind({ kind: 'network', events: networkEvents, decider: networkDecider, networkId: (n) => n.id }),
+  lifecycleKind({ kind: 'subnet', events: subnetEvents, decider: subnetDecider, networkId: (s) => s.networkId }),
+  lifecycleKind({ kind: 'port', events: portEvents, decider: portDecider, networkId: (p) => p.networkId }),
   loadBalancerKind,
   ...routingKinds,
-  lifecycleKind({ streamType: 'firewallrule', kind: 'firewall_rule', events: firewallRuleEvents, decider: firewallRuleDecider }),
-  lifecycleKind({ streamType: 'firewallpolicy', kind: 'firewall_policy', events: firewallPolicyEvents, decider: firewallPolicyDecider }),
-  lifecycleKind({ streamType: 'firewallgroup', kind: 'firewall_group', events: firewallGroupEvents, decider: firewallGroupDecider }),
+  lifecycleKind({ kind: 'firewall_rule', events: firewallRuleEvents, decider: firewallRuleDecider }),
+  lifecycleKind({ kind: 'firewall_policy', events: firewallPolicyEvents, decider: firewallPolicyDecider }),
+  lifecycleKind({ kind: 'firewall_group', events: firewallGroupEvents, decider: firewallGroupDecider }),
 ];
 
 export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents, ...firewallEvents];

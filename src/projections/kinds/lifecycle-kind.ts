@@ -1,6 +1,7 @@
 import type { DomainEvent } from '../../domain/decider.js';
 import type { EventDefinition } from '../../domain/event-definition.js';
 import type { Lifecycle, ResourceBase } from '../../domain/common/index.js';
+import { RESOURCE_KINDS, type ResourceKind } from '../../domain/kinds.js';
 import { defineKind, type AggregateKind } from '../aggregate-kind.js';
 
 /**
@@ -8,14 +9,13 @@ import { defineKind, type AggregateKind } from '../aggregate-kind.js';
  * live, none once deleted.
  */
 export function lifecycleKind<R extends ResourceBase, E extends DomainEvent>(options: {
-  streamType: string;
-  kind: string;
+  kind: ResourceKind;
   events: readonly EventDefinition[];
   decider: { initialState: Lifecycle<R>; evolve(s: Lifecycle<R>, e: E): Lifecycle<R> };
   networkId?: (r: R) => string | null;
 }): AggregateKind {
   return defineKind<Lifecycle<R>, E>({
-    streamType: options.streamType,
+    streamType: RESOURCE_KINDS[options.kind].streamType,
     eventTypes: options.events.map((d) => d.type),
     initialState: options.decider.initialState,
     evolve: (s, e) => options.decider.evolve(s, e),

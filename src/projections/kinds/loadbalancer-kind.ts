@@ -1,3 +1,4 @@
+import { RESOURCE_KINDS } from '../../domain/kinds.js';
 import {
   loadBalancerDecider,
   loadBalancerEvents,
@@ -97,7 +98,7 @@ export function loadBalancerRows(state: LoadBalancerState): ResourceRow[] {
 
 /** A load balancer stream exposes its whole tree; the 'loadbalancer' row counts against the quota. */
 export const loadBalancerKind = defineKind<LoadBalancerState, LoadBalancerEvent>({
-  streamType: 'loadbalancer',
+  streamType: RESOURCE_KINDS.loadbalancer.streamType,
   eventTypes: loadBalancerEvents.map((d) => d.type),
   initialState: loadBalancerDecider.initialState,
   evolve: (s, e) => loadBalancerDecider.evolve(s, e),

@@ -217,24 +217,31 @@ function writePrivate(file: string, content: string, ids?: { uid: number; gid: n
   fs.renameSync(tmp, file);
 }
 
-/** Creates the cluster, its superuser's password chosen now and kept beside it (mode 0600). */
+/**
+ * Creates the cluster, its superuser's password chosen now and kept beside it (mode 0600). initdb
+ * fills a staging directory that is renamed into place only once the password file is written, so
+ * an interrupted first start leaves either nothing or a cluster whose password is known.
+ */
 async function initialise(sp: Spawner, dir: string): Promise<void> {
-  fs.rmSync(dir, { recursive: true, force: true }); // a half-initialised directory from an interrupted first start
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (sp.ids) fs.chownSync(dir, sp.ids.uid, sp.ids.gid);
+  const staging = `${dir}.initdb`;
+  fs.rmSync(staging, { recursive: true, force: true }); // what an interrupted first start left
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
+  if (sp.ids) fs.chownSync(staging, sp.ids.uid, sp.ids.gid);
   const password = newPassword();
   // initdb reads the password file as the server's user; it is removed right after.
   const pwfile = `${dir}.initdb-pw`;
   writePrivate(pwfile, `${password}\n`, sp.ids);
   try {
     await run(sp, 'initdb', [
-      `--pgdata=${dir}`, '--username=postgres', `--pwfile=${pwfile}`,
+      `--pgdata=${staging}`, '--username=postgres', `--pwfile=${pwfile}`,
       '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '--encoding=UTF8', '--no-locale',
     ]);
   } finally {
     fs.rmSync(pwfile, { force: true });
   }
   writePrivate(files(dir).password, `${password}\n`);
+  fs.renameSync(staging, dir);
 }
 
 const urlFor = (port: number, password: string) => `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;

@@ -127,6 +127,31 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
       await after.stop();
     }
   }, 300_000);
+
+  it('a first start killed while initdb runs leaves nothing the next start trips over', async () => {
+    const fresh = path.join(dir, 'interrupted');
+    const starter = path.join(dir, 'starter.mts');
+    fs.writeFileSync(starter, `import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
+      await startEmbeddedPostgres({ dataDir: ${JSON.stringify(fresh)}, port: ${port + 2} });`);
+    // Its own process group, so the kill takes initdb with it, as a power cut would.
+    const child = spawn(process.execPath, ['--import', 'tsx', starter], { stdio: 'ignore', detached: true });
+    const started = Date.now();
+    const midInit = () => [fresh, `${fresh}.initdb`].some((d) => fs.existsSync(path.join(d, 'PG_VERSION')));
+    while (!midInit() && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 5));
+    expect(midInit()).toBe(true);
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+
+    const db = await startEmbeddedPostgres({ dataDir: fresh, port: port + 3, log: quiet });
+    try {
+      const sql = connect(db.url, { max: 1 });
+      expect((await sql<{ n: number }[]>`select 1 as n`)[0]!.n).toBe(1);
+      await sql.end();
+      expect(fs.readFileSync(`${fresh}.password`, 'utf8').trim()).toBe(new URL(db.url).password);
+    } finally {
+      await db.stop();
+    }
+  }, 300_000);
 });
 
 describe('embedded PostgreSQL prerequisites', () => {

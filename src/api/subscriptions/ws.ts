@@ -71,6 +71,22 @@ export function attachGraphqlWs(server: http.Server, yoga: Yoga, services: Servi
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
+  // Registered before graphql-ws's own listener: a client's protocol violation (a frame over the
+  // size limit, a malformed frame) is not our error. ws has already closed that connection with
+  // the code that says why (1009, 1002); graphql-ws would print it as an internal error with a
+  // stack trace, so it is logged here as what it is and goes no further.
+  wss.on('connection', (socket: WebSocket) => {
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      const err = args[0] as { code?: unknown; message?: unknown } | undefined;
+      if (event === 'error' && typeof err?.code === 'string' && err.code.startsWith('WS_ERR_')) {
+        services.log.info({ code: err.code, reason: err.message }, 'closed a WebSocket connection that broke the protocol');
+        return true;
+      }
+      return emit(event, ...args);
+    }) as typeof socket.emit;
+  });
+
   useServer<Record<string, unknown>>(
     {
       connectionInitWaitTimeout: config.NETLEDGER_WS_AUTH_TIMEOUT_MS,

@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { builder, type Types } from './builder.js';
 import { ALL_ERROR_TYPES, toErrorShape, validationError, type ErrorShape } from './errors.js';
 import { inputLimitIssues } from './input-limits.js';
+import { zodInputFields } from './zod-input.js';
 
 export type MutationOutcome<S> = { ok: true; value: S; cursor: string | null } | { ok: false; error: DomainError };
 
@@ -23,7 +24,8 @@ export function defineMutation<I, S>(
   name: string,
   options: {
     description: string;
-    input: (t: InputFieldBuilder<Types, 'InputObject'>) => Record<string, InputFieldRef<Types, unknown>>;
+    /** The GraphQL fields, when they cannot be read off `schema` (see zod-input.ts); prefer none. */
+    input?: (t: InputFieldBuilder<Types, 'InputObject'>) => Record<string, InputFieldRef<Types, unknown>>;
     schema: z.ZodType<I>;
     field: string;
     type: ObjectRef<Types, S> | ObjectRef<Types, S & object>;
@@ -32,7 +34,7 @@ export function defineMutation<I, S>(
   },
 ) {
   const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const Input = builder.inputType(`${cap}Input`, { fields: options.input });
+  const Input = builder.inputType(`${cap}Input`, { fields: options.input ?? zodInputFields(options.schema) });
   const SuccessRef = builder.objectRef<Success<S>>(`${cap}Success`).implement({
     isTypeOf: (v) => (v as Success<S>).__typename === `${cap}Success`,
     fields: (t) => ({

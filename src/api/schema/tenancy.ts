@@ -87,12 +87,11 @@ const IssuedToken = builder.objectRef<{ tokenId: string; secret: string; project
 
 defineMutation('createToken', {
   description: 'Issues an API token for a project, creating the project on first use. Admin only.',
-  input: (t) => ({
-    project: t.string({ required: true, description: 'Project name.' }),
-    role: t.string({ required: true, description: 'admin or member' }),
-    name: t.string({ required: false }),
+  schema: z.object({
+    project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/).describe('Project name.'),
+    role: z.enum(['admin', 'member']).describe('admin or member'),
+    name: z.string().max(255).nullish(),
   }),
-  schema: z.object({ project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/), role: z.enum(['admin', 'member']), name: z.string().max(255).nullish() }),
   field: 'token',
   type: IssuedToken,
   run: async (input, ctx) => {
@@ -105,7 +104,6 @@ defineMutation('createToken', {
 
 defineMutation('revokeToken', {
   description: 'Revokes a token of the caller\'s project (admins: of any project).',
-  input: (t) => ({ projectId: t.string({ required: true }), tokenId: t.string({ required: true }) }),
   schema: z.object({ projectId: z.guid(), tokenId: z.guid() }),
   field: 'tokenId',
   type: builder.objectRef<string>('RevokedToken').implement({ fields: (t) => ({ tokenId: t.string({ resolve: (s) => s }) }) }),
@@ -118,7 +116,6 @@ defineMutation('revokeToken', {
 
 defineMutation('setQuota', {
   description: 'Sets a project quota (-1 for unlimited). Admin only.',
-  input: (t) => ({ projectId: t.string({ required: true }), resource: t.string({ required: true }), limit: t.int({ required: true }) }),
   schema: z.object({ projectId: z.guid(), resource: z.enum(QUOTA_RESOURCES as [QuotaResource, ...QuotaResource[]]), limit: z.number().int().min(-1) }),
   field: 'project',
   type: ProjectRef,

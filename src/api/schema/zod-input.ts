@@ -1,0 +1,111 @@
+import type { InputFieldBuilder, InputFieldRef, InputObjectRef } from '@pothos/core';
+import { z } from 'zod';
+import { builder, type Types } from './builder.js';
+
+/**
+ * GraphQL input fields derived from the zod schema that validates them, so an input is declared
+ * once. What the schema accepts decides the GraphQL type:
+ *   - optional, nullable or defaulted: a nullable field; otherwise non-null;
+ *   - strings, enums and string literals: String (the enum's values are checked by zod, so a bad
+ *     value is an InputValidationError naming the field, not a GraphQL parse error);
+ *   - numbers: Int when the schema says int, else Float; booleans: Boolean; arrays: lists;
+ *   - objects: a named input type, named by `.meta({ id: 'SomethingInput' })`; `z.json()`/unknown: JSON;
+ *   - a pipe is the shape of its input, except after a preprocess, whose input is anything: then
+ *     the shape of what it feeds.
+ * Descriptions come from `.describe()`/`.meta({ description })`.
+ */
+export type ZodInputFields = (t: InputFieldBuilder<Types, 'InputObject'>) => Record<string, InputFieldRef<Types, unknown>>;
+
+type Scalar = 'String' | 'Int' | 'Float' | 'Boolean' | 'JSON';
+type GqlType = Scalar | InputObjectRef<Types, unknown>;
+
+interface Def {
+  readonly type: string;
+  readonly innerType?: z.ZodType;
+  readonly in?: z.ZodType;
+  readonly out?: z.ZodType;
+  readonly element?: z.ZodType;
+  readonly values?: readonly unknown[];
+  readonly shape?: Record<string, z.ZodType>;
+}
+const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
+const descriptionOf = (s: z.ZodType): string | undefined => z.globalRegistry.get(s)?.description ?? s.description;
+
+/** Peels wrappers: whether the value may be left out, and its description. */
+function peel(schema: z.ZodType): { base: z.ZodType; required: boolean; description: string | undefined } {
+  let s = schema;
+  let required = true;
+  let description = descriptionOf(s);
+  for (;;) {
+    const d = defOf(s);
+    if (d.type === 'optional' || d.type === 'nullable' || d.type === 'default' || d.type === 'prefault') {
+      required = false;
+      s = d.innerType!;
+    } else if (d.type === 'readonly' || d.type === 'catch' || d.type === 'nonoptional') {
+      s = d.innerType!;
+    } else if (d.type === 'pipe') {
+      s = defOf(d.in!).type === 'transform' ? d.out! : d.in!;
+    } else break;
+    description ??= descriptionOf(s);
+  }
+  return { base: s, required, description };
+}
+
+const namedTypes = new Map<string, InputObjectRef<Types, unknown>>();
+
+function objectType(schema: z.ZodType): InputObjectRef<Types, unknown> {
+  const name = z.globalRegistry.get(schema)?.id;
+  if (!name) throw new Error('a nested input object needs a GraphQL name: .meta({ id: "SomethingInput" })');
+  const known = namedTypes.get(name);
+  if (known) return known;
+  const ref = builder.inputType(name, { description: descriptionOf(schema), fields: zodInputFields(schema) }) as InputObjectRef<Types, unknown>;
+  namedTypes.set(name, ref);
+  return ref;
+}
+
+function scalarOrObject(base: z.ZodType): GqlType {
+  const d = defOf(base);
+  switch (d.type) {
+    case 'string':
+    case 'enum':
+    case 'template_literal':
+      return 'String';
+    case 'literal':
+      if (d.values?.every((v) => typeof v === 'string')) return 'String';
+      break;
+    case 'number': {
+      const format = (base as unknown as { format?: string | null }).format;
+      return format && /int/.test(format) ? 'Int' : 'Float';
+    }
+    case 'int':
+      return 'Int';
+    case 'boolean':
+      return 'Boolean';
+    case 'object':
+      return objectType(base);
+    case 'unknown':
+    case 'any':
+    case 'record':
+      return 'JSON';
+  }
+  throw new Error(`no GraphQL input type for a zod ${d.type}`);
+}
+
+export function zodInputFields(schema: z.ZodType): ZodInputFields {
+  return (t) => {
+    const object = peel(schema).base;
+    const shape = defOf(object).shape;
+    if (!shape) throw new Error('a mutation input must be a zod object');
+    const fields: Record<string, InputFieldRef<Types, unknown>> = {};
+    for (const [name, field] of Object.entries(shape)) {
+      const { base, required, description } = peel(field);
+      if (defOf(base).type === 'array') {
+        const item = peel(defOf(base).element!);
+        fields[name] = t.field({ type: [scalarOrObject(item.base)] as never, required: { list: required, items: item.required } as never, description }) as InputFieldRef<Types, unknown>;
+      } else {
+        fields[name] = t.field({ type: scalarOrObject(base) as never, required, description }) as InputFieldRef<Types, unknown>;
+      }
+    }
+    return fields;
+  };
+}

@@ -15,12 +15,12 @@ function lag(applied, head) {
 
 export function renderAgents(el, agents, head) {
   if (agents === null) return el.replaceChildren(h('p', { class: 'muted' }, 'Agents are visible to admins only.'));
+  if (agents.length === 0) return el.replaceChildren(h('p', { class: 'muted' }, 'No agent has registered.'));
   el.replaceChildren(h('table', {},
     h('thead', {}, h('tr', {}, ['host', 'alive', 'last heartbeat', 'applied', 'lag', 'error'].map((t) => h('th', {}, t)))),
     h('tbody', {}, agents.map((a) => h('tr', { class: a.alive ? 'st-active' : 'st-down', 'data-host': a.host },
       h('td', {}, a.host), h('td', {}, a.alive ? 'yes' : 'no'), h('td', {}, new Date(a.lastHeartbeatAt).toLocaleString()),
       h('td', {}, a.appliedAt ? new Date(a.appliedAt).toLocaleTimeString() : 'never'), h('td', {}, lag(a.appliedCursor, head)), h('td', {}, a.lastError ?? ''))))));
-  if (agents.length === 0) el.append(h('p', { class: 'muted' }, 'No agent has registered.'));
 }
 
 export function renderMembers(el, resources, project) {

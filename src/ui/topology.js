@@ -96,7 +96,8 @@ export function renderTopology(svg, resources, { project, selected, diff, onSele
   const loose = networks.length;
   const rows = new Map();
   const placed = new Map();
-  nodes.sort((a, b) => ORDER[a.r.kind] - ORDER[b.r.kind] || label(a.r).localeCompare(label(b.r)) || a.r.id.localeCompare(b.r.id));
+  for (const n of nodes) n.key = `${ORDER[n.r.kind]}|${label(n.r)}|${n.r.id}`;
+  nodes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (const n of nodes) {
     const home = n.nets.map((id) => column.get(id)).filter((c) => c !== undefined);
     const c = home.length ? Math.min(...home) : loose;

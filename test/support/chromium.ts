@@ -20,6 +20,8 @@ export interface Page {
   goto(url: string): Promise<void>;
   screenshot(file: string): Promise<void>;
   close(): Promise<void>;
+  /** Uncaught exceptions and console errors in the page so far. */
+  readonly errors: string[];
 }
 
 export interface Browser {
@@ -50,9 +52,13 @@ export async function launchChromium(profileDir: string): Promise<Browser> {
   });
   let nextId = 1;
   const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  const listeners = new Map<string, (method: string, params: any) => void>();
   ws.on('message', (raw) => {
-    const m = JSON.parse(raw.toString()) as { id?: number; result?: unknown; error?: { message: string } };
-    if (m.id === undefined) return;
+    const m = JSON.parse(raw.toString()) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: unknown; sessionId?: string };
+    if (m.id === undefined) {
+      if (m.method && m.sessionId) listeners.get(m.sessionId)?.(m.method, m.params);
+      return;
+    }
     const w = waiting.get(m.id);
     waiting.delete(m.id);
     if (m.error) w?.reject(new Error(m.error.message));
@@ -70,9 +76,16 @@ export async function launchChromium(profileDir: string): Promise<Browser> {
       const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
       const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
       const on = (method: string, params: Record<string, unknown> = {}) => send(method, params, sessionId);
+      const errors: string[] = [];
+      listeners.set(sessionId, (method, params) => {
+        if (method === 'Runtime.exceptionThrown') errors.push(params.exceptionDetails?.exception?.description ?? params.exceptionDetails?.text);
+        if (method === 'Runtime.consoleAPICalled' && params.type === 'error') errors.push(params.args.map((a: any) => a.value ?? a.description).join(' '));
+      });
       await on('Page.enable');
+      await on('Runtime.enable');
       await on('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
       const page: Page = {
+        errors,
         async eval(expression) {
           const r = await on('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true });
           if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);

@@ -36,10 +36,10 @@ export class TopologyLog {
   }
 }
 
-const COL = 250;
+const COL = 215;
 const TOP = 70;
 const ROW = 54;
-const BOX_W = 170;
+const BOX_W = 160;
 const BOX_H = 40;
 const BAR_W = 14;
 const ORDER = { router: 0, loadbalancer: 1, member: 2, port: 3, floatingip: 4 };
@@ -47,7 +47,8 @@ const ORDER = { router: 0, loadbalancer: 1, member: 2, port: 3, floatingip: 4 };
 /** The status a node is coloured by. */
 export function statusOf(r) {
   const d = r.state;
-  if (r.kind === 'network' || r.kind === 'subnet') return d.adminStateUp === false ? 'DOWN' : d.status ?? 'ACTIVE';
+  // Networks and routers carry no dataplane status: their administrative state stands in for it.
+  if (r.kind === 'network' || r.kind === 'subnet' || r.kind === 'router') return d.adminStateUp === false ? 'DOWN' : d.status ?? 'ACTIVE';
   if (r.kind === 'member') return d.operatingStatus ?? d.provisioningStatus;
   if (r.kind === 'loadbalancer') return d.provisioningStatus === 'ACTIVE' ? d.operatingStatus : d.provisioningStatus;
   return d.status ?? d.provisioningStatus ?? null;
@@ -103,7 +104,7 @@ export function renderTopology(svg, resources, { project, selected, diff, onSele
     const c = home.length ? Math.min(...home) : loose;
     const row = rows.get(c) ?? 0;
     rows.set(c, row + 1);
-    placed.set(n.r.id, { n, x: 40 + c * COL + BAR_W + 26, y: TOP + 20 + row * ROW, c });
+    placed.set(n.r.id, { n, x: 40 + c * COL + BAR_W + 22, y: TOP + 20 + row * ROW, c });
   }
   const height = Math.max(300, TOP + 40 + Math.max(1, ...rows.values()) * ROW);
   const width = Math.max(600, 40 + (loose + (rows.has(loose) ? 1 : 0)) * COL);
@@ -133,7 +134,7 @@ export function renderTopology(svg, resources, { project, selected, diff, onSele
     boxes.push(s('g', { class: `node kind-${n.r.kind} ${statusClass(status)}${mark(n.r.id)}`, 'data-id': n.r.id, 'data-kind': n.r.kind, 'data-status': status ?? '', transform: `translate(${x},${y})`, onclick: pick(n.r.id) },
       s('title', {}, `${n.r.kind} ${label(n.r)} (${status ?? 'no status'})`),
       s('rect', { width: BOX_W, height: BOX_H, rx: 6 }),
-      s('text', { x: 10, y: 17, class: 'name' }, label(n.r).slice(0, 22)),
+      s('text', { x: 10, y: 17, class: 'name' }, label(n.r).slice(0, 21)),
       s('text', { x: 10, y: 32, class: 'sub' }, `${n.r.kind} · ${status ?? '—'}`)));
   }
   const bars = networks.map((net, c) => {
@@ -141,8 +142,8 @@ export function renderTopology(svg, resources, { project, selected, diff, onSele
     return s('g', { class: `network ${statusClass(status)}${mark(net.id)}`, 'data-id': net.id, 'data-kind': 'network', 'data-status': status ?? '', onclick: pick(net.id) },
       s('title', {}, `network ${label(net)}`),
       s('rect', { class: 'bar', x: barX(c), y: TOP, width: BAR_W, height: height - TOP - 10, rx: 4 }),
-      s('text', { x: barX(c), y: 24, class: 'name' }, label(net).slice(0, 28)),
-      s('text', { x: barX(c), y: 40, class: 'sub' }, (subnetsOf.get(net.id) ?? []).join(', ').slice(0, 36) || 'no subnet'),
+      s('text', { x: barX(c), y: 24, class: 'name' }, label(net).slice(0, 26)),
+      s('text', { x: barX(c), y: 40, class: 'sub' }, (subnetsOf.get(net.id) ?? []).join(', ').slice(0, 32) || 'no subnet'),
       net.state.external || net.state.routerExternal ? s('text', { x: barX(c), y: 56, class: 'sub' }, 'external') : null);
   });
   svg.replaceChildren(...bars, ...wires, ...boxes);

@@ -129,7 +129,14 @@ function render() {
   if (state.at === null) slider.value = slider.max;
   const started = performance.now();
   const { resources, diff } = shown();
-  const drawn = renderTopology($('#graph'), resources, { project: state.project, selected: state.selected, diff, onSelect: select });
+  let drawn;
+  try {
+    drawn = renderTopology($('#graph'), resources, { project: state.project, selected: state.selected, diff, onSelect: select });
+  } catch (e) {
+    // A document the page does not understand must not stop every later update from drawing.
+    console.error('drawing the topology failed', e);
+    drawn = 'drawing failed:';
+  }
   const ms = performance.now() - started;
   $('#graph').dataset.renderMs = ms.toFixed(1);
   $('#time-label').textContent = state.at === null ? `live · ${t.cursors.length} changes` : `as of change ${state.at + 1} of ${t.cursors.length}`;

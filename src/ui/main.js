@@ -68,6 +68,7 @@ function connection(name) {
 }
 
 async function start() {
+  state.connections = { topology: 'connecting', events: 'connecting' };
   state.events = new EventStream($('#event-list'), $('#event-count'));
   state.events.setFilter({ project: state.project });
   // The topology replays the log from its start: the current state and every earlier one, which
@@ -171,12 +172,27 @@ async function select(id) {
   }
 }
 
+let agentsLoading = null;
+let agentsStale = false;
+/** The agents, asked again after a burst of events at most once per answer. */
 async function refreshAgents() {
-  try {
-    const data = await state.api.query('{ agents { host alive lastHeartbeatAt appliedCursor appliedAt lastError } }');
-    renderAgents($('#agents'), data.agents, state.events.head);
-  } catch {
-    renderAgents($('#agents'), null, null);
+  if (agentsLoading) {
+    agentsStale = true;
+    return agentsLoading;
+  }
+  agentsLoading = (async () => {
+    try {
+      const data = await state.api.query('{ agents { host alive lastHeartbeatAt appliedCursor appliedAt lastError } }');
+      renderAgents($('#agents'), data.agents, state.events.head, state.topology.live);
+    } catch {
+      renderAgents($('#agents'), null, null);
+    }
+  })();
+  await agentsLoading;
+  agentsLoading = null;
+  if (agentsStale) {
+    agentsStale = false;
+    void refreshAgents();
   }
 }
 

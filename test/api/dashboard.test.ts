@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,8 @@ import { startServices, type Running } from '../../src/app/bootstrap.js';
 import { issueToken } from '../../src/app/tenancy.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { logHead, recordApplied } from '../../src/agent/applied.js';
+import { registerAgent } from '../../src/agent/registration.js';
 import { reportStatuses } from '../../src/agent/reports.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET } from '../support/api.js';
 import { CHROMIUM, launchChromium, type Browser, type Page } from '../support/chromium.js';
@@ -149,7 +152,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
   it('colours a port by the status its agent reports, as the report happens', async () => {
     const net = await createNetwork(admin, 'dash-ports');
     await gql(admin, CREATE_SUBNET, { input: { networkId: net, cidr: '10.62.0.0/24', ipVersion: 4 } });
-    const r = await gql(admin, CREATE_PORT, { input: { networkId: net, name: 'dash-vm-port', deviceOwner: 'compute:nova', deviceId: '5f0f6a1e-0000-4000-8000-000000000001' } });
+    const r = await gql(admin, CREATE_PORT, { input: { networkId: net, name: 'dash-vm-port', deviceOwner: 'compute:nova', deviceId: '5f0f6a1e-0000-4000-8000-000000000001', bindingHost: 'dash-host' } });
     const port = r.createPort.port.uuid as string;
     await page.waitFor('the port, down until an agent wires it', `${node(port)}?.classList.contains('st-down')`, 15_000);
     const stroke = () => page.eval<string>(`getComputedStyle(${node(port)}.querySelector('rect')).stroke`);
@@ -187,10 +190,18 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     await page.screenshot(path.join(OUT, 'dashboard-topology-wired.png'));
   }, 120_000);
 
-  it('shows the dataplane: agents for an admin, load balancer members', async () => {
+  it('shows the dataplane: each agent, what it hosts and how far behind it is; load balancer members', async () => {
+    // What an agent does on start and after a pass: register, and record how far it applied.
+    await registerAgent(services, 'dash-host', randomUUID());
+    await recordApplied(services.sql, 'dash-host', await logHead(services.sql));
+    await createNetwork(admin, 'dash-after-apply');
     await show('dataplane');
-    await page.waitFor('the agents table', `document.querySelector('#agents table') || document.querySelector('#agents p')`);
-    expect(await page.eval<string>(`document.querySelector('#dataplane-view').textContent`)).toContain('load balancer');
+    const row = `document.querySelector('#agents tr[data-host="dash-host"]')`;
+    await page.waitFor('the agent’s row', row, 15_000);
+    const text = await page.eval<string>(`${row}.textContent`);
+    expect(text).toContain('1 port: dash-vm-port');
+    expect(text).toMatch(/\d+ behind/);
+    await page.waitFor('the member’s health', `document.querySelector('#members').textContent.includes('dash-web-1')`);
     await page.screenshot(path.join(OUT, 'dashboard-dataplane.png'));
   }, 60_000);
 

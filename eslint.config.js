@@ -12,6 +12,15 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's browser modules: plain ES modules, served as they are.
+    files: ['src/ui/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'performance', 'requestAnimationFrame', 'addEventListener', 'atob', 'btoa', 'setTimeout', 'AbortController', 'TextDecoderStream', 'Node', 'BigInt', 'console'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'error' },
   },

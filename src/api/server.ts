@@ -10,6 +10,7 @@ import { pendingMigrations } from '../store/migrate.js';
 import type { Caller } from '../app/tenancy.js';
 import type { Context } from './context.js';
 import { Cors } from './http/cors.js';
+import { DASHBOARD_PATH, serveDashboard } from './http/dashboard.js';
 import { GRAPHIQL_ASSETS, renderGraphiqlPage, serveGraphiqlAsset } from './http/graphiql.js';
 import { ApiMetrics } from './http/metrics.js';
 import { requestTracePlugin, type RequestTrace } from './http/request-trace.js';
@@ -59,8 +60,8 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
 }
 
 /**
- * The HTTP server: /healthz (liveness), /readyz (readiness), /metrics (Prometheus) and GraphiQL's
- * assets without auth, /graphql (GraphiQL in a browser) with a bearer token. A client's
+ * The HTTP server: /healthz (liveness), /readyz (readiness), /metrics (Prometheus), the dashboard
+ * (/ui) and GraphiQL's assets without auth, /graphql (GraphiQL in a browser) with a bearer token. A client's
  * misbehaviour ends its own request only.
  */
 export function createApiServer(services: Services): ApiServer {
@@ -187,7 +188,8 @@ export function createApiServer(services: Services): ApiServer {
       return void res.end(body);
     }
     if (pathname.startsWith(GRAPHIQL_ASSETS) && (req.method === 'GET' || req.method === 'HEAD')) return serveGraphiqlAsset(pathname, res);
-    if (pathname !== '/graphql') return json(res, 404, { error: 'not found: try /graphql, /healthz, /readyz or /metrics' });
+    if ((pathname === DASHBOARD_PATH || pathname.startsWith(`${DASHBOARD_PATH}/`)) && (req.method === 'GET' || req.method === 'HEAD')) return serveDashboard(pathname, res);
+    if (pathname !== '/graphql') return json(res, 404, { error: 'not found: try /ui, /graphql, /healthz, /readyz or /metrics' });
     if (draining) {
       trace.errorCodes.push('ServiceUnavailable');
       return unavailable(res, 'the server is shutting down');

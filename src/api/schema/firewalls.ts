@@ -7,7 +7,7 @@ import type { FirewallGroup, FirewallPolicy, FirewallRule } from '../../domain/f
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
+import { baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
@@ -81,20 +81,12 @@ builder.queryFields((t) => ({
 
 // ---- rules ----
 
-const ruleInput = (t: Parameters<typeof baseInput>[0]) => ({
-  protocol: t.string({ required: false, description: 'tcp, udp, icmp, ipv6-icmp, sctp, dccp, or any/null.' }),
-  ipVersion: t.int({ required: false, description: '4 (default) or 6.' }),
-  sourceIpAddress: t.string({ required: false }),
-  destinationIpAddress: t.string({ required: false }),
-  sourcePort: t.string({ required: false, description: '`N` or `N:M`.' }),
-  destinationPort: t.string({ required: false, description: '`N` or `N:M`.' }),
-  action: t.string({ required: false, description: 'allow | deny (default) | reject' }),
-  enabled: t.boolean({ required: false }),
-  shared: t.boolean({ required: false }),
-});
 const ruleSchema = {
-  protocol: z.string().nullish(), ipVersion: z.number().int().nullish(), sourceIpAddress: z.string().nullish(), destinationIpAddress: z.string().nullish(),
-  sourcePort: z.string().nullish(), destinationPort: z.string().nullish(), action: z.string().nullish(), enabled: z.boolean().nullish(), shared: z.boolean().nullish(),
+  protocol: z.string().nullish().describe('tcp, udp, icmp, ipv6-icmp, sctp, dccp, or any/null.'),
+  ipVersion: z.number().int().nullish().describe('4 (default) or 6.'),
+  sourceIpAddress: z.string().nullish(), destinationIpAddress: z.string().nullish(),
+  sourcePort: z.string().nullish().describe('`N` or `N:M`.'), destinationPort: z.string().nullish().describe('`N` or `N:M`.'),
+  action: z.string().nullish().describe('allow | deny (default) | reject'), enabled: z.boolean().nullish(), shared: z.boolean().nullish(),
 };
 /** An explicit null clears an address or port; absent leaves it. */
 const ruleChanges = (input: Record<string, unknown>) => {
@@ -104,7 +96,6 @@ const ruleChanges = (input: Record<string, unknown>) => {
 
 defineMutation('createFirewallRule', {
   description: 'Creates a firewall rule (action deny unless told otherwise).',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...ruleInput(t) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), ...ruleSchema }),
   field: 'firewallRule',
   type: FirewallRuleRef,
@@ -113,7 +104,6 @@ defineMutation('createFirewallRule', {
 
 defineMutation('updateFirewallRule', {
   description: 'Changes a firewall rule; the whole rule is validated again.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...ruleInput(t) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...ruleSchema }),
   field: 'firewallRule',
   type: FirewallRuleRef,
@@ -123,7 +113,6 @@ defineMutation('updateFirewallRule', {
 
 defineMutation('deleteFirewallRule', {
   description: 'Deletes a firewall rule; FirewallRuleInUse while a policy lists it.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
@@ -136,7 +125,6 @@ const ruleIds = (ids: readonly string[] | null | undefined) => (ids ? ids.map((i
 
 defineMutation('createFirewallPolicy', {
   description: 'Creates a firewall policy from an ordered list of rules.',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), firewallRules: t.stringList({ required: false }), audited: t.boolean({ required: false }), shared: t.boolean({ required: false }) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), firewallRules: z.array(z.string()).max(1000).nullish(), audited: z.boolean().nullish(), shared: z.boolean().nullish() }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
@@ -146,7 +134,6 @@ defineMutation('createFirewallPolicy', {
 
 defineMutation('updateFirewallPolicy', {
   description: 'Changes a firewall policy; a new rule list replaces the old one. Any change un-audits it unless `audited` is sent.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), firewallRules: t.stringList({ required: false }), audited: t.boolean({ required: false }), shared: t.boolean({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, firewallRules: z.array(z.string()).max(1000).nullish(), audited: z.boolean().nullish(), shared: z.boolean().nullish() }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
@@ -156,7 +143,6 @@ defineMutation('updateFirewallPolicy', {
 
 defineMutation('insertFirewallRule', {
   description: 'Inserts a rule into a policy before or after a listed rule (at the top when neither is given).',
-  input: (t) => ({ id: t.string({ required: true }), firewallRuleId: t.string({ required: true }), insertBefore: t.string({ required: false }), insertAfter: t.string({ required: false }) }),
   schema: z.object({ id: idArg, firewallRuleId: idArg, insertBefore: z.string().nullish(), insertAfter: z.string().nullish() }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
@@ -170,7 +156,6 @@ defineMutation('insertFirewallRule', {
 
 defineMutation('removeFirewallRule', {
   description: 'Removes a rule from a policy (the rule itself stays).',
-  input: (t) => ({ id: t.string({ required: true }), firewallRuleId: t.string({ required: true }) }),
   schema: z.object({ id: idArg, firewallRuleId: idArg }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
@@ -180,7 +165,6 @@ defineMutation('removeFirewallRule', {
 
 defineMutation('deleteFirewallPolicy', {
   description: 'Deletes a firewall policy; FirewallPolicyInUse while a group uses it.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
@@ -189,15 +173,8 @@ defineMutation('deleteFirewallPolicy', {
 
 // ---- groups ----
 
-const groupInput = (t: Parameters<typeof baseInput>[0]) => ({
-  ingressFirewallPolicyId: t.string({ required: false }),
-  egressFirewallPolicyId: t.string({ required: false }),
-  portIds: t.stringList({ required: false, description: 'Router interface ports.' }),
-  adminStateUp: t.boolean({ required: false }),
-  shared: t.boolean({ required: false }),
-});
 const groupSchema = {
-  ingressFirewallPolicyId: z.string().nullish(), egressFirewallPolicyId: z.string().nullish(), portIds: z.array(z.string()).max(100).nullish(),
+  ingressFirewallPolicyId: z.string().nullish(), egressFirewallPolicyId: z.string().nullish(), portIds: z.array(z.string()).max(100).nullish().describe('Router interface ports.'),
   adminStateUp: z.boolean().nullish(), shared: z.boolean().nullish(),
 };
 /** Policy ids: an explicit null detaches the policy; absent leaves it. */
@@ -213,7 +190,6 @@ function groupChanges(input: z.infer<z.ZodObject<typeof groupSchema>> & { name?:
 
 defineMutation('createFirewallGroup', {
   description: 'Creates a firewall group; with ports it is applied to those router interfaces at once.',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...groupInput(t) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), ...groupSchema }),
   field: 'firewallGroup',
   type: FirewallGroupRef,
@@ -223,7 +199,6 @@ defineMutation('createFirewallGroup', {
 
 defineMutation('updateFirewallGroup', {
   description: 'Changes a firewall group: policies, ports (a new list replaces the old one), admin state.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...groupInput(t) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...groupSchema }),
   field: 'firewallGroup',
   type: FirewallGroupRef,
@@ -233,7 +208,6 @@ defineMutation('updateFirewallGroup', {
 
 defineMutation('deleteFirewallGroup', {
   description: 'Deletes a firewall group; FirewallGroupInUse while it has ports. Only an admin may delete a default group.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,

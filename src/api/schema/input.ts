@@ -28,7 +28,7 @@ export const idArg = z.string().min(1);
  * A client-chosen id for a new resource, in the one spelling every later lookup uses: stream ids
  * and registry rows are built from it, and updates and deletes parse ids in lower case.
  */
-export const clientId = z.guid().transform((id) => id.toLowerCase());
+export const clientId = z.guid().transform((id) => id.toLowerCase()).describe('Client-chosen uuid: re-sending the same create is a no-op.');
 export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish() };
 export const revisionSchema = { expectedRevision: z.number().int().nullish() };
 export const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({

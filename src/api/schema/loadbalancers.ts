@@ -142,8 +142,6 @@ builder.queryFields((t) => ({
 
 // ---- mutations --------------------------------------------------------------------------------
 
-type InputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
-
 /** Fields where an explicit null means "clear it" and absence means "leave it". */
 const nullable = <K extends string>(raw: object, keys: readonly K[]) =>
   Object.fromEntries(keys.filter((k) => k in raw).map((k) => [k, (raw as Record<K, unknown>)[k] ?? null])) as Partial<Record<K, never>>;
@@ -152,11 +150,7 @@ const id = z.string().min(1);
 const optionalId = clientId.nullish();
 const revision = z.number().int().nullish();
 const descriptive = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish() };
-const descriptiveInput = (t: InputFields) => ({
-  name: t.string({ required: false }), description: t.string({ required: false }), tags: t.stringList({ required: false }), adminStateUp: t.boolean({ required: false }),
-});
 const int = z.number().int().nullish();
-const deleteInput = (t: InputFields) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) });
 const deleteSchema = z.object({ id, expectedRevision: revision });
 
 const answer = (kind: string, typename: string) => async (ctx: Context, out: Promise<CommandOutcome<string>>) => answerResource(ctx, kind, typename, await out);
@@ -168,16 +162,7 @@ const answerMonitor = answer('healthmonitor', 'HealthMonitor');
 
 defineMutation('createLoadBalancer', {
   description: 'Creates a load balancer and its VIP: a port (device owner Octavia) on vipSubnetId, or on a subnet of vipNetworkId, or the given vipPortId.',
-  input: (t) => ({
-    ...descriptiveInput(t),
-    id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
-    provider: t.string({ required: false }),
-    vipSubnetId: t.string({ required: false }),
-    vipNetworkId: t.string({ required: false }),
-    vipPortId: t.string({ required: false }),
-    vipAddress: t.string({ required: false, description: 'A specific VIP address; otherwise a free one is taken.' }),
-  }),
-  schema: z.object({ ...descriptive, id: optionalId, provider: z.string().nullish(), vipSubnetId: z.string().nullish(), vipNetworkId: z.string().nullish(), vipPortId: z.string().nullish(), vipAddress: z.string().nullish() })
+  schema: z.object({ ...descriptive, id: optionalId, provider: z.string().nullish(), vipSubnetId: z.string().nullish(), vipNetworkId: z.string().nullish(), vipPortId: z.string().nullish(), vipAddress: z.string().nullish().describe('A specific VIP address; otherwise a free one is taken.') })
     .refine((i) => Boolean(i.vipSubnetId || i.vipNetworkId || i.vipPortId), { message: 'one of vipSubnetId, vipNetworkId or vipPortId is required', path: ['vipSubnetId'] }),
   field: 'loadBalancer',
   type: LoadBalancerRef,
@@ -194,7 +179,6 @@ defineMutation('createLoadBalancer', {
 
 defineMutation('updateLoadBalancer', {
   description: 'Changes a load balancer\'s name, description, tags or admin state.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...descriptiveInput(t) }),
   schema: z.object({ id, expectedRevision: revision, ...descriptive }),
   field: 'loadBalancer',
   type: LoadBalancerRef,
@@ -204,7 +188,6 @@ defineMutation('updateLoadBalancer', {
 
 defineMutation('deleteLoadBalancer', {
   description: 'Deletes a load balancer and frees its VIP port. With children (listeners, pools) only when cascade is true.',
-  input: (t) => ({ ...deleteInput(t), cascade: t.boolean({ required: false }) }),
   schema: deleteSchema.extend({ cascade: z.boolean().nullish() }),
   field: 'deleted',
   type: DeletedRef,
@@ -213,22 +196,14 @@ defineMutation('deleteLoadBalancer', {
 });
 
 const listenerSettings = {
-  connectionLimit: int, timeoutClientData: int, timeoutMemberConnect: int, timeoutMemberData: int, timeoutTcpInspect: int, defaultPoolId: z.string().nullish(),
+  connectionLimit: int.describe('-1 (the default) for unlimited.'), timeoutClientData: int, timeoutMemberConnect: int, timeoutMemberData: int, timeoutTcpInspect: int,
+  defaultPoolId: z.string().nullish().describe('On update, null clears it.'),
 };
-const listenerSettingsInput = (t: InputFields) => ({
-  connectionLimit: t.int({ required: false, description: '-1 (the default) for unlimited.' }),
-  timeoutClientData: t.int({ required: false }), timeoutMemberConnect: t.int({ required: false }), timeoutMemberData: t.int({ required: false }), timeoutTcpInspect: t.int({ required: false }),
-  defaultPoolId: t.string({ required: false, description: 'On update, null clears it.' }),
-});
 const poolIdOf = (v: string | null | undefined) => (v ? parseId(v, 'Pool') : v);
 
 defineMutation('createListener', {
   description: 'Adds a listener (protocol and port on the VIP); DuplicateListenerEntry when the port is taken.',
-  input: (t) => ({
-    ...descriptiveInput(t), ...listenerSettingsInput(t),
-    id: t.string({ required: false }), loadBalancerId: t.string({ required: true }), protocol: t.string({ required: true, description: 'TCP | HTTP | HTTPS' }), protocolPort: t.int({ required: true }),
-  }),
-  schema: z.object({ ...descriptive, ...listenerSettings, id: optionalId, loadBalancerId: id, protocol: ListenerProtocolSchema, protocolPort: z.number().int() }),
+  schema: z.object({ ...descriptive, ...listenerSettings, id: optionalId, loadBalancerId: id, protocol: ListenerProtocolSchema.describe('TCP | HTTP | HTTPS'), protocolPort: z.number().int() }),
   field: 'listener',
   type: ListenerRef,
   run: (input, ctx) =>
@@ -237,7 +212,6 @@ defineMutation('createListener', {
 
 defineMutation('updateListener', {
   description: 'Changes a listener; defaultPoolId null detaches its default pool.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...descriptiveInput(t), ...listenerSettingsInput(t) }),
   schema: z.object({ id, expectedRevision: revision, ...descriptive, ...listenerSettings }),
   field: 'listener',
   type: ListenerRef,
@@ -249,29 +223,19 @@ defineMutation('updateListener', {
 
 defineMutation('deleteListener', {
   description: 'Deletes a listener; its pools stay.',
-  input: deleteInput,
   schema: deleteSchema,
   field: 'deleted',
   type: DeletedRef,
   run: async (input, ctx) => answerDeleted(await deleteListener(ctx.services, ctx.caller, parseId(input.id, 'Listener'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const SessionPersistenceInput = builder.inputType('SessionPersistenceInput', {
-  fields: (t) => ({ type: t.string({ required: true, description: 'SOURCE_IP | HTTP_COOKIE | APP_COOKIE' }), cookieName: t.string({ required: false }) }),
-});
-const sessionPersistence = z.object({ type: SessionPersistenceTypeSchema, cookieName: z.string().nullish() }).nullish();
+const sessionPersistence = z.object({ type: SessionPersistenceTypeSchema.describe('SOURCE_IP | HTTP_COOKIE | APP_COOKIE'), cookieName: z.string().nullish() }).meta({ id: 'SessionPersistenceInput' }).nullish();
 
 defineMutation('createPool', {
   description: 'Adds a pool to a load balancer, or as the default pool of listenerId (which also names the load balancer).',
-  input: (t) => ({
-    ...descriptiveInput(t),
-    id: t.string({ required: false }), loadBalancerId: t.string({ required: false }), listenerId: t.string({ required: false }),
-    protocol: t.string({ required: true, description: 'TCP | HTTP | HTTPS' }), lbAlgorithm: t.string({ required: true, description: 'ROUND_ROBIN | LEAST_CONNECTIONS | SOURCE_IP' }),
-    sessionPersistence: t.field({ type: SessionPersistenceInput, required: false }),
-  }),
   schema: z.object({
     ...descriptive, id: optionalId, loadBalancerId: z.string().nullish(), listenerId: z.string().nullish(),
-    protocol: PoolProtocolSchema, lbAlgorithm: LbAlgorithmSchema, sessionPersistence,
+    protocol: PoolProtocolSchema.describe('TCP | HTTP | HTTPS'), lbAlgorithm: LbAlgorithmSchema.describe('ROUND_ROBIN | LEAST_CONNECTIONS | SOURCE_IP'), sessionPersistence,
   }),
   field: 'pool',
   type: PoolRef,
@@ -288,10 +252,6 @@ defineMutation('createPool', {
 
 defineMutation('updatePool', {
   description: 'Changes a pool; sessionPersistence null removes it.',
-  input: (t) => ({
-    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...descriptiveInput(t),
-    lbAlgorithm: t.string({ required: false }), sessionPersistence: t.field({ type: SessionPersistenceInput, required: false }),
-  }),
   schema: z.object({ id, expectedRevision: revision, ...descriptive, lbAlgorithm: LbAlgorithmSchema.nullish(), sessionPersistence }),
   field: 'pool',
   type: PoolRef,
@@ -304,7 +264,6 @@ defineMutation('updatePool', {
 
 defineMutation('deletePool', {
   description: 'Deletes a pool with its members and health monitor; listeners using it lose their default pool.',
-  input: deleteInput,
   schema: deleteSchema,
   field: 'deleted',
   type: DeletedRef,
@@ -313,22 +272,13 @@ defineMutation('deletePool', {
 
 const memberSettings = {
   name: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish(),
-  weight: int, backup: z.boolean().nullish(), monitorAddress: z.string().nullish(), monitorPort: int,
+  weight: int.describe('0-256; 0 takes no new connections.'), backup: z.boolean().nullish(), monitorAddress: z.string().nullish(), monitorPort: int,
 };
-const memberSettingsInput = (t: InputFields) => ({
-  name: t.string({ required: false }), tags: t.stringList({ required: false }), adminStateUp: t.boolean({ required: false }),
-  weight: t.int({ required: false, description: '0-256; 0 takes no new connections.' }), backup: t.boolean({ required: false }),
-  monitorAddress: t.string({ required: false }), monitorPort: t.int({ required: false }),
-});
-const memberSpec = z.object({ ...memberSettings, id: optionalId, address: z.string().min(1), protocolPort: z.number().int(), subnetId: z.string().nullish() });
+const memberSpec = z.object({ ...memberSettings, id: optionalId, address: z.string().min(1), protocolPort: z.number().int(), subnetId: z.string().nullish() }).meta({ id: 'MemberSpecInput' });
 const toMemberSpec = (m: z.infer<typeof memberSpec>) => clean({ ...m, subnetId: m.subnetId ? parseId(m.subnetId, 'Subnet') : undefined });
-const MemberSpecInput = builder.inputType('MemberSpecInput', {
-  fields: (t) => ({ ...memberSettingsInput(t), id: t.string({ required: false }), address: t.string({ required: true }), protocolPort: t.int({ required: true }), subnetId: t.string({ required: false }) }),
-});
 
 defineMutation('addMember', {
   description: 'Adds a member to a pool; DuplicateMemberEntry when the address and port are already there.',
-  input: (t) => ({ ...memberSettingsInput(t), id: t.string({ required: false }), poolId: t.string({ required: true }), address: t.string({ required: true }), protocolPort: t.int({ required: true }), subnetId: t.string({ required: false }) }),
   schema: memberSpec.extend({ poolId: id }),
   field: 'member',
   type: MemberRef,
@@ -337,7 +287,6 @@ defineMutation('addMember', {
 
 defineMutation('updateMember', {
   description: 'Changes a member (address and port are fixed); monitorAddress or monitorPort null clears the override.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...memberSettingsInput(t) }),
   schema: z.object({ id, expectedRevision: revision, ...memberSettings }),
   field: 'member',
   type: MemberRef,
@@ -349,7 +298,6 @@ defineMutation('updateMember', {
 
 defineMutation('removeMember', {
   description: 'Removes a member from its pool.',
-  input: deleteInput,
   schema: deleteSchema,
   field: 'deleted',
   type: DeletedRef,
@@ -358,7 +306,6 @@ defineMutation('removeMember', {
 
 defineMutation('replacePoolMembers', {
   description: 'Octavia\'s batch member update: members becomes the pool\'s whole member set (matched by address and port; missing fields take defaults).',
-  input: (t) => ({ poolId: t.string({ required: true }), expectedRevision: t.int({ required: false }), members: t.field({ type: [MemberSpecInput], required: true }) }),
   schema: z.object({ poolId: id, expectedRevision: revision, members: z.array(memberSpec).max(1000) }),
   field: 'pool',
   type: PoolRef,
@@ -368,21 +315,12 @@ defineMutation('replacePoolMembers', {
 
 const monitorSettings = {
   name: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish(),
-  delay: int, timeout: int, maxRetries: int, maxRetriesDown: int, httpMethod: HttpMethodSchema.nullish(), urlPath: z.string().nullish(), expectedCodes: z.string().nullish(),
+  delay: int, timeout: int, maxRetries: int, maxRetriesDown: int, httpMethod: HttpMethodSchema.nullish(), urlPath: z.string().nullish(), expectedCodes: z.string().nullish().describe('200, 200,202 or 200-204'),
 };
-const monitorSettingsInput = (t: InputFields) => ({
-  name: t.string({ required: false }), tags: t.stringList({ required: false }), adminStateUp: t.boolean({ required: false }),
-  maxRetriesDown: t.int({ required: false }), httpMethod: t.string({ required: false }), urlPath: t.string({ required: false }), expectedCodes: t.string({ required: false, description: '200, 200,202 or 200-204' }),
-});
 
 defineMutation('createHealthMonitor', {
   description: 'Adds the health monitor of a pool (one per pool). delay >= timeout; maxRetries 1-10.',
-  input: (t) => ({
-    ...monitorSettingsInput(t),
-    id: t.string({ required: false }), poolId: t.string({ required: true }), type: t.string({ required: true, description: 'PING | TCP | HTTP | HTTPS' }),
-    delay: t.int({ required: true }), timeout: t.int({ required: true }), maxRetries: t.int({ required: true }),
-  }),
-  schema: z.object({ ...monitorSettings, id: optionalId, poolId: id, type: HealthMonitorTypeSchema, delay: z.number().int(), timeout: z.number().int(), maxRetries: z.number().int() }),
+  schema: z.object({ ...monitorSettings, id: optionalId, poolId: id, type: HealthMonitorTypeSchema.describe('PING | TCP | HTTP | HTTPS'), delay: z.number().int(), timeout: z.number().int(), maxRetries: z.number().int() }),
   field: 'healthMonitor',
   type: HealthMonitorRef,
   run: ({ type, poolId, ...rest }, ctx) =>
@@ -391,10 +329,6 @@ defineMutation('createHealthMonitor', {
 
 defineMutation('updateHealthMonitor', {
   description: 'Changes a health monitor; the result must still be valid as a whole.',
-  input: (t) => ({
-    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...monitorSettingsInput(t),
-    delay: t.int({ required: false }), timeout: t.int({ required: false }), maxRetries: t.int({ required: false }),
-  }),
   schema: z.object({ id, expectedRevision: revision, ...monitorSettings }),
   field: 'healthMonitor',
   type: HealthMonitorRef,
@@ -404,7 +338,6 @@ defineMutation('updateHealthMonitor', {
 
 defineMutation('deleteHealthMonitor', {
   description: 'Deletes a health monitor; its pool\'s members go back to NO_MONITOR.',
-  input: deleteInput,
   schema: deleteSchema,
   field: 'deleted',
   type: DeletedRef,

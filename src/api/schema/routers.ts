@@ -71,18 +71,12 @@ builder.queryFields((t) => ({
 
 // ---- mutations --------------------------------------------------------------------------------
 
-const RouteInput = builder.inputType('RouterRouteInput', { fields: (t) => ({ destination: t.string({ required: true }), nexthop: t.string({ required: true }) }) });
-const ExternalFixedIpInput = builder.inputType('ExternalFixedIpInput', { fields: (t) => ({ subnetId: t.string({ required: false }), ipAddress: t.string({ required: false }) }) });
-const externalFixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() })
+const externalFixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).meta({ id: 'ExternalFixedIpInput' })
   .transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
 const flags = { adminStateUp: z.boolean().nullish(), ha: z.boolean().nullish(), distributed: z.boolean().nullish() };
 
 defineMutation('createRouter', {
   description: 'Creates a router. ha and distributed are admin-only. Set its gateway with setRouterGateway.',
-  input: (t) => ({
-    ...baseInput(t), id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
-    adminStateUp: t.boolean({ required: false }), ha: t.boolean({ required: false }), distributed: t.boolean({ required: false }),
-  }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), ...flags }),
   field: 'router',
   type: RouterRef,
@@ -91,12 +85,7 @@ defineMutation('createRouter', {
 
 defineMutation('updateRouter', {
   description: 'Changes a router. `routes` replaces all extra routes; each nexthop must be on a connected subnet.',
-  input: (t) => ({
-    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t),
-    adminStateUp: t.boolean({ required: false }), ha: t.boolean({ required: false }), distributed: t.boolean({ required: false }),
-    routes: t.field({ type: [RouteInput], required: false }),
-  }),
-  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...flags, routes: z.array(z.object({ destination: z.string(), nexthop: z.string() })).nullish() }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...flags, routes: z.array(z.object({ destination: z.string(), nexthop: z.string() }).meta({ id: 'RouterRouteInput' })).nullish() }),
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
@@ -105,7 +94,6 @@ defineMutation('updateRouter', {
 
 defineMutation('deleteRouter', {
   description: 'Deletes a router and its gateway port; RouterInUse while it has interfaces.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
@@ -114,13 +102,7 @@ defineMutation('deleteRouter', {
 
 defineMutation('setRouterGateway', {
   description: 'Sets or replaces the external gateway: a port with an address on the external network. enableSnat (default true) and externalFixedIps are admin-only.',
-  input: (t) => ({
-    id: t.string({ required: true, description: 'The router.' }), expectedRevision: t.int({ required: false }),
-    networkId: t.string({ required: true, description: 'An external network.' }),
-    enableSnat: t.boolean({ required: false }),
-    externalFixedIps: t.field({ type: [ExternalFixedIpInput], required: false }),
-  }),
-  schema: z.object({ id: idArg, ...revisionSchema, networkId: idArg, enableSnat: z.boolean().nullish(), externalFixedIps: z.array(externalFixedIpSchema).nullish() }),
+  schema: z.object({ id: idArg.describe('The router.'), ...revisionSchema, networkId: idArg.describe('An external network.'), enableSnat: z.boolean().nullish(), externalFixedIps: z.array(externalFixedIpSchema).nullish() }),
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => {
@@ -132,7 +114,6 @@ defineMutation('setRouterGateway', {
 
 defineMutation('clearRouterGateway', {
   description: 'Removes the gateway and its port; RouterExternalGatewayInUseByFloatingIp while floating IPs need it.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'router',
   type: RouterRef,

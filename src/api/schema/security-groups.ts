@@ -6,7 +6,7 @@ import type { SecurityGroup, SecurityGroupRule } from '../../domain/security-gro
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
+import { baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
@@ -73,7 +73,6 @@ builder.queryFields((t) => ({
 
 defineMutation('createSecurityGroup', {
   description: 'Creates a security group with egress-anywhere rules for IPv4 and IPv6. The name `default` is taken by the project\'s default group.',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }), stateful: t.boolean({ required: false }) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), stateful: z.boolean().nullish() }),
   field: 'securityGroup',
   type: SecurityGroupRef,
@@ -82,7 +81,6 @@ defineMutation('createSecurityGroup', {
 
 defineMutation('updateSecurityGroup', {
   description: 'Changes a security group. The default group cannot be renamed.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), stateful: t.boolean({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, stateful: z.boolean().nullish() }),
   field: 'securityGroup',
   type: SecurityGroupRef,
@@ -92,7 +90,6 @@ defineMutation('updateSecurityGroup', {
 
 defineMutation('deleteSecurityGroup', {
   description: 'Deletes a security group with its rules; SecurityGroupInUse while ports use it. Only an admin may delete a default group.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,
@@ -101,15 +98,9 @@ defineMutation('deleteSecurityGroup', {
 
 defineMutation('createSecurityGroupRule', {
   description: 'Adds an allow rule, validated and normalised as Neutron does (protocol names or numbers, port ranges, ICMP type/code, prefixes).',
-  input: (t) => ({
-    id: t.string({ required: false }), securityGroupId: t.string({ required: true }),
-    direction: t.string({ required: true, description: 'ingress | egress' }), ethertype: t.string({ required: false, description: 'IPv4 (default) | IPv6' }),
-    protocol: t.string({ required: false, description: 'A name (tcp, udp, icmp, ...), a number 0-255, or any/null for all.' }),
-    portRangeMin: t.int({ required: false }), portRangeMax: t.int({ required: false }),
-    remoteIpPrefix: t.string({ required: false }), remoteGroupId: t.string({ required: false }), description: t.string({ required: false }),
-  }),
   schema: z.object({
-    id: clientId.nullish(), securityGroupId: idArg, direction: z.string(), ethertype: z.string().nullish(), protocol: z.string().nullish(),
+    id: clientId.nullish(), securityGroupId: idArg, direction: z.string().describe('ingress | egress'), ethertype: z.string().nullish().describe('IPv4 (default) | IPv6'),
+    protocol: z.string().nullish().describe('A name (tcp, udp, icmp, ...), a number 0-255, or any/null for all.'),
     portRangeMin: z.number().int().nullish(), portRangeMax: z.number().int().nullish(), remoteIpPrefix: z.string().nullish(), remoteGroupId: z.string().nullish(),
     description: z.string().max(255).nullish(),
   }),
@@ -125,7 +116,6 @@ defineMutation('createSecurityGroupRule', {
 
 defineMutation('deleteSecurityGroupRule', {
   description: 'Removes a rule from its group.',
-  input: (t) => ({ id: t.string({ required: true }) }),
   schema: z.object({ id: idArg }),
   field: 'deleted',
   type: DeletedRef,

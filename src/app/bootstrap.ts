@@ -61,6 +61,8 @@ export interface Running extends Services {
  * checkpoints (`signCheckpoints`, with the key file on its host): agents and CLI commands on other
  * hosts would otherwise sign with keys of their own, which `audit verify` rightly does not trust.
  */
+let pools = 0;
+
 export async function startServices(
   config: Config,
   log: Logger,
@@ -92,7 +94,8 @@ export async function startServices(
   } finally {
     await owner.end({ timeout: 1 });
   }
-  const sql = connect(appUrl, { max: options.poolSize ?? 20 });
+  // Named after this process and pool, so its connections can be told apart in pg_stat_activity (metrics).
+  const sql = connect(appUrl, { max: options.poolSize ?? 20, applicationName: `netledger/${process.pid}/${++pools}` });
   const waker = new LogWaker(sql);
   await waker.listen();
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());

@@ -35,6 +35,7 @@ program
     log.info({ url: `http://${config.HOST}:${port}/graphql` }, 'netledger API listening');
     const { startLocalAgent } = await import('../agent/index.js');
     const agent = await startLocalAgent(s);
+    if (agent) server.metrics?.observeAgent(agent);
     let stopping = false;
     const stop = async (signal: NodeJS.Signals) => {
       // A second signal: the operator does not want to wait for the drain.

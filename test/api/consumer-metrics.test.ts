@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -131,5 +132,22 @@ describe('operator metrics', () => {
     const before = m.get(`netledger_agent_passes_total{host="${HOST}"}`)!;
     await gql(tenant, CREATE_NETWORK, { input: { name: 'one-more' } });
     await until('another pass counted', async () => (series(await scrape()).get(`netledger_agent_passes_total{host="${HOST}"}`) ?? 0) > before, 120_000);
+  });
+
+  it.skipIf(!root)('netledger <resource> create --wait returns once the live agent has applied the change', async () => {
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(process.cwd(), 'bin/netledger.mjs'), 'network', 'create', 'waited', '--wait', '-f', 'value', '-c', 'name'], {
+        env: { ...process.env, NETLEDGER_URL: `${base}/graphql`, NETLEDGER_TOKEN: tenant },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('waited\n');
   });
 });

@@ -1,12 +1,19 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/**
+ * The default data directory is the checkout's `.data`, wherever the command is started from: a
+ * CLI run from another directory then finds the server's embedded database instead of creating one.
+ */
+const DEFAULT_DATA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.data');
 
 const schema = z.object({
   DATABASE_URL: z.string().url('must be a postgres:// URL').optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NETLEDGER_DATA_DIR: z.string().min(1).default('.data'),
+  NETLEDGER_DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   NETLEDGER_VXLAN_RANGE: z
     .string()

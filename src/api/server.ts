@@ -30,6 +30,8 @@ export interface ApiServer extends http.Server {
    * finished in time.
    */
   drain(ms: number): Promise<boolean>;
+  /** Its Prometheus metrics; undefined with NETLEDGER_METRICS=off. */
+  readonly metrics: ApiMetrics | undefined;
 }
 
 /** GraphQL's form of "the database is unavailable": HTTP 503 and the code `ServiceUnavailable`. */
@@ -183,7 +185,7 @@ export function createApiServer(services: Services): ApiServer {
     if (pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (pathname === '/readyz') return json(res, ...(await readiness(services, draining)));
     if (pathname === '/metrics' && metrics) {
-      const body = await metrics.registry.metrics();
+      const body = await metrics.expose();
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       return void res.end(body);
     }
@@ -232,7 +234,7 @@ export function createApiServer(services: Services): ApiServer {
   };
 
   const ws = attachGraphqlWs(server, yoga as never, services);
-  const api = server as ApiServer;
+  const api = Object.assign(server, { metrics }) as ApiServer;
   api.drain = async (ms) => {
     draining = true;
     ws.stopAccepting();

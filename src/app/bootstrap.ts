@@ -49,6 +49,8 @@ export interface Running extends Services {
    * append to the log; only operator commands that change the schema (a rebuild's table swap) use this.
    */
   readonly ownerUrl: string;
+  /** Which database this is, for a person: the embedded one's directory, or DATABASE_URL without its password. */
+  readonly database: string;
   stop(): Promise<void>;
 }
 
@@ -59,17 +61,25 @@ export interface Running extends Services {
  * checkpoints (`signCheckpoints`, with the key file on its host): agents and CLI commands on other
  * hosts would otherwise sign with keys of their own, which `audit verify` rightly does not trust.
  */
+let pools = 0;
+
 export async function startServices(
   config: Config,
   log: Logger,
-  options: { databaseUrl?: string; poolSize?: number; seal?: boolean; signCheckpoints?: boolean } = {},
+  options: { databaseUrl?: string; poolSize?: number; seal?: boolean; signCheckpoints?: boolean; createDatabase?: boolean } = {},
 ): Promise<Running> {
   let embedded: EmbeddedDatabase | undefined;
   let url = options.databaseUrl ?? config.DATABASE_URL;
+  let database: string;
   if (!url) {
     log.info({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT }, 'DATABASE_URL is unset: starting the embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT, log });
+    embedded = await startEmbeddedPostgres({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT, log, create: options.createDatabase ?? true });
     url = embedded.url;
+    database = `the embedded PostgreSQL in ${config.dataDir}/pg (port ${new URL(url).port}, ${embedded.sharedWith ? `shared with netledger process ${embedded.sharedWith}` : 'started by this process'})`;
+  } else {
+    const shown = new URL(url);
+    shown.password = '';
+    database = `${shown.toString()} (DATABASE_URL)`;
   }
   const ownerUrl = url;
   const owner = connect(ownerUrl, { max: 1 });
@@ -84,7 +94,8 @@ export async function startServices(
   } finally {
     await owner.end({ timeout: 1 });
   }
-  const sql = connect(appUrl, { max: options.poolSize ?? 20 });
+  // Named after this process and pool, so its connections can be told apart in pg_stat_activity (metrics).
+  const sql = connect(appUrl, { max: options.poolSize ?? 20, applicationName: `netledger/${process.pid}/${++pools}` });
   const waker = new LogWaker(sql);
   await waker.listen();
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());
@@ -95,7 +106,7 @@ export async function startServices(
     : new LogSealer(sql, waker, options.signCheckpoints ? loadOrCreateAuditKey(auditKeyPath(config)) : null, log, { checkpointMs: config.NETLEDGER_AUDIT_CHECKPOINT_SECONDS * 1000 });
   sealer?.start();
   return {
-    config, sql, store, waker, runtime, aggregates, hooks: commandHooks, log, ownerUrl,
+    config, sql, store, waker, runtime, aggregates, hooks: commandHooks, log, ownerUrl, database,
     async stop() {
       await sealer?.stop();
       await waker.close();

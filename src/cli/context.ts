@@ -15,10 +15,16 @@ export function setup(): { config: Config; log: Logger } {
   }
 }
 
-/** Runs `fn` with services, stopping them (and the embedded database) on the way out. */
-export async function withServices<T>(fn: (s: Running) => Promise<T>, options: { quietLog?: boolean } = {}): Promise<T> {
+/**
+ * Runs `fn` with services, stopping them (and the embedded database) on the way out. It says on
+ * stderr which database it uses, and only `createDatabase` commands (migrate) create an embedded
+ * one: a command run with another environment than the server's must not work on an empty database
+ * of its own without a word.
+ */
+export async function withServices<T>(fn: (s: Running) => Promise<T>, options: { quietLog?: boolean; createDatabase?: boolean } = {}): Promise<T> {
   const { config, log } = setup();
-  const s = await startServices(config, options.quietLog ? log.child({}, { level: 'warn' }) : log);
+  const s = await startServices(config, options.quietLog ? log.child({}, { level: 'warn' }) : log, { createDatabase: options.createDatabase ?? false });
+  process.stderr.write(`netledger: using ${s.database}\n`);
   try {
     return await fn(s);
   } finally {

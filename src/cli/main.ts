@@ -1,18 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { startServices } from '../app/bootstrap.js';
-import { bootstrapAdmin, issueToken } from '../app/tenancy.js';
-import { setup, withServices } from './context.js';
-import { registerCommands } from './commands/index.js';
+import { RESOURCE_WORDS, resourceCommands } from './resources/commands.js';
 
-const program = new Command('netledger').description('Event-sourced networking control plane').showHelpAfterError();
+// Everything past commander is imported by the command that needs it: the resource commands and
+// --help answer without loading the server, the database layer or the agent.
+const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const program = new Command('netledger').description('Event-sourced networking control plane').version(version).showHelpAfterError();
 
 program
   .command('serve')
   .description('start the API (and the embedded PostgreSQL when DATABASE_URL is unset)')
   .action(async () => {
+    const { setup } = await import('./context.js');
     const { config, log } = setup();
+    const { startServices } = await import('../app/bootstrap.js');
+    const { bootstrapAdmin } = await import('../app/tenancy.js');
     const { keepRunningOnBugs, listenOrExplain, SIGNAL_EXIT } = await import('./serve.js');
     keepRunningOnBugs(log);
     const s = await startServices(config, log, { signCheckpoints: true });
@@ -32,6 +35,7 @@ program
     log.info({ url: `http://${config.HOST}:${port}/graphql` }, 'netledger API listening');
     const { startLocalAgent } = await import('../agent/index.js');
     const agent = await startLocalAgent(s);
+    if (agent) server.metrics?.observeAgent(agent);
     let stopping = false;
     const stop = async (signal: NodeJS.Signals) => {
       // A second signal: the operator does not want to wait for the drain.
@@ -60,7 +64,7 @@ program
 program
   .command('migrate')
   .description('apply database migrations and exit')
-  .action(async () => withServices(async () => console.log('database is up to date')));
+  .action(async () => (await import('./context.js')).withServices(async () => console.log('database is up to date'), { createDatabase: true }));
 
 const token = program.command('token').description('API tokens');
 token
@@ -70,7 +74,8 @@ token
   .addOption(new Option('--role <role>', 'role').choices(['admin', 'member']).default('member'))
   .option('--name <name>', 'a name to recognise the token by')
   .action(async (o: { project: string; role: 'admin' | 'member'; name?: string }) =>
-    withServices(async (s) => {
+    (await import('./context.js')).withServices(async (s) => {
+      const { issueToken } = await import('../app/tenancy.js');
       const r = await issueToken(s, { project: o.project, role: o.role, ...(o.name ? { name: o.name } : {}) });
       if (!r.ok) {
         console.error(`${r.error.code}: ${r.error.message}`);
@@ -94,7 +99,9 @@ program
     } else process.stdout.write(sdl);
   });
 
-registerCommands(program);
+resourceCommands(program);
+const first = process.argv[2] ?? '';
+if (!RESOURCE_WORDS.has(first) && first !== '--version' && first !== '-V') (await import('./commands/index.js')).registerCommands(program);
 
 program.parseAsync().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));

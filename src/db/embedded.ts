@@ -8,6 +8,8 @@ import type { Logger } from '../log.js';
 
 export interface EmbeddedDatabase {
   readonly url: string;
+  /** The pid of the netledger process whose server this one shares, if it shares one. */
+  readonly sharedWith?: number;
   stop(): Promise<void>;
 }
 
@@ -435,7 +437,7 @@ class Server {
  * the same data directory. The server is ours to supervise: restarted when it dies, stopped by
  * `stop()` or, at the latest, when this process exits.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: EmbeddedLog }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: EmbeddedLog; create?: boolean }): Promise<EmbeddedDatabase> {
   const dir = path.resolve(options.dataDir);
   const native = embeddedBinaries();
   checkEmbeddedReachable();
@@ -448,12 +450,22 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     const password = readPassword(dir);
     if (!password) throw new EmbeddedPostgresError(`the embedded PostgreSQL of process ${owner.pid} has no password file (${files(dir).password})`);
     log.info({ owner: owner.pid, port: owner.port }, 'sharing the embedded PostgreSQL of another netledger process');
-    return { url: urlFor(owner.port, password), stop: async () => {} };
+    return { url: urlFor(owner.port, password), sharedWith: owner.pid, stop: async () => {} };
   }
   await stopOrphan(dir);
 
   const sp: Spawner = { native, ids: serverIds() };
-  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await initialise(sp, dir);
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
+    // A command run with another environment than the server's would otherwise work on a new,
+    // empty database of its own (and print tokens the server rejects).
+    if (options.create === false) {
+      throw new EmbeddedPostgresError(
+        `there is no embedded database in ${dir}, and this command does not create one: run it with the server's NETLEDGER_DATA_DIR ` +
+        '(or its DATABASE_URL), or create this one with `netledger migrate`',
+      );
+    }
+    await initialise(sp, dir);
+  }
   installExitHooks();
   const server = new Server(sp, dir, options.port, log);
   await server.start();

@@ -1,9 +1,11 @@
 import client from 'prom-client';
 import type { Services } from '../../app/services.js';
 import { withDeadline } from '../../db/unavailable.js';
-import { decodeCursor } from '../../store/cursor.js';
+import type { SyncStats } from '../../agent/index.js';
+import type { Queryable } from '../../db/sql.js';
+import { decodeCursor, type LogPosition } from '../../store/cursor.js';
 import { visibleHead } from '../../store/log-head.js';
-import { openSubscriptions } from '../subscriptions/followers.js';
+import { openSubscriptions, subscriptionsPosition } from '../subscriptions/followers.js';
 
 /**
  * The Prometheus metrics of one API server, in its own registry (tests run several servers in a
@@ -15,6 +17,40 @@ import { openSubscriptions } from '../subscriptions/followers.js';
 const MAX_OPERATIONS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const SCRAPE_QUERY_MS = 2000;
+/** A consumer's lag is counted up to this many events: a dead agent must not make every scrape scan the log. */
+const LAG_CAP = 100_000;
+
+/** A dataplane agent running in this process, as `startLocalAgent` answers it. */
+export interface ObservedAgent {
+  readonly host: string;
+  readonly stats: Readonly<SyncStats>;
+}
+
+/** Visible events after `after`, up to LAG_CAP: how far behind a consumer at `after` is. */
+async function eventsAfter(q: Queryable, after: LogPosition): Promise<number> {
+  const [row] = await q<{ n: bigint }[]>`
+    select count(*) as n from (select 1 from nl_events e
+     where (e.transaction_id, e.global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
+       and e.transaction_id < nl_log_horizon()
+     limit ${LAG_CAP}) behind`;
+  return Number(row?.n ?? 0n);
+}
+
+/**
+ * Every log consumer and where it is: this process's subscriptions, the whole-log sealer, each
+ * dataplane agent's applied cursor, and each named checkpoint (a projection rebuild in progress).
+ */
+async function consumerPositions(services: Services): Promise<Map<string, LogPosition>> {
+  const out = new Map<string, LogPosition>();
+  const subscriptions = subscriptionsPosition(services);
+  if (subscriptions) out.set('subscriptions', subscriptions);
+  const [seal] = await services.sql<{ xid: string; global_position: bigint }[]>`
+    select transaction_id::text as xid, global_position from nl_log_chain order by seq desc limit 1`;
+  out.set('seal', seal ? { transactionId: BigInt(seal.xid), globalPosition: seal.global_position } : { transactionId: 0n, globalPosition: 0n });
+  for (const r of await services.sql<{ host: string; cursor: string }[]>`select host, cursor from rm_agent_applied`) out.set(`agent:${r.host}`, decodeCursor(r.cursor));
+  for (const r of await services.sql<{ name: string; position: string }[]>`select name, position from nl_checkpoints`) out.set(`checkpoint:${r.name}`, decodeCursor(r.position));
+  return out;
+}
 
 export class ApiMetrics {
   readonly registry = new client.Registry();
@@ -25,6 +61,7 @@ export class ApiMetrics {
   private readonly commands: client.Counter<'result'>;
   private readonly commandSeconds: client.Histogram<'result'>;
   private readonly appended: client.Counter;
+  private readonly agents = new Map<string, { stats: Readonly<SyncStats>; counted: number }>();
 
   constructor(services: Services) {
     const registers = [this.registry];
@@ -91,12 +128,81 @@ export class ApiMetrics {
         for (const r of rows) this.set({ host: r.host }, Number(decodeCursor(r.cursor).globalPosition));
       },
     });
+    new client.Gauge({
+      name: 'netledger_consumer_lag_events',
+      help: `Events in the log a consumer has not processed yet (counted up to ${LAG_CAP}): subscriptions (this process), seal (the whole-log chain), agent:<host> (applied), checkpoint:<name> (a rebuild in progress), projections (inline: always 0, they commit with the events)`,
+      labelNames: ['consumer'],
+      registers,
+      async collect() {
+        const lags = await withDeadline((async () => {
+          const out: [string, number][] = [['projections', 0]];
+          for (const [consumer, at] of await consumerPositions(services)) out.push([consumer, await eventsAfter(services.sql, at)]);
+          return out;
+        })(), SCRAPE_QUERY_MS).catch(() => undefined);
+        if (!lags) return;
+        this.reset();
+        for (const [consumer, n] of lags) this.set({ consumer }, n);
+      },
+    });
+    const poolMax = Number(services.sql.options.max);
+    const applicationName = String((services.sql.options.connection as Record<string, unknown>).application_name ?? '');
+    new client.Gauge({ name: 'netledger_db_pool_max', help: 'Connections this process\'s database pool may open', registers }).set(poolMax);
+    new client.Gauge({
+      name: 'netledger_db_pool_connections',
+      help: 'Open connections of this process\'s database pool by state (pg_stat_activity: active, idle, idle in transaction), plus its one LISTEN connection (idle); the scrape itself holds one active',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const rows = await withDeadline(services.sql<{ state: string | null; n: bigint }[]>`
+          select state, count(*) as n from pg_stat_activity where application_name = ${applicationName} group by state`, SCRAPE_QUERY_MS).catch(() => undefined);
+        if (!rows) return;
+        this.reset();
+        for (const state of ['active', 'idle', 'idle in transaction']) this.set({ state }, 0);
+        for (const r of rows) this.set({ state: r.state ?? 'unknown' }, Number(r.n));
+      },
+    });
+    const agents = this.agents;
+    const passes = new client.Counter({ name: 'netledger_agent_passes_total', help: 'Reconcile passes of the dataplane agent running in this process', labelNames: ['host'], registers });
+    const lastPass = (name: string, help: string, value: (s: Readonly<SyncStats>) => number | undefined) => new client.Gauge({
+      name, help, labelNames: ['host'], registers,
+      collect() {
+        for (const [host, a] of agents) {
+          const v = value(a.stats);
+          if (v !== undefined) this.set({ host }, v);
+        }
+      },
+    });
+    lastPass('netledger_agent_last_pass_seconds', 'Duration of the agent\'s last sync (topology, compile, reconcile pass, statuses, applied cursor)', (s) => (s.syncs > 0 ? s.lastSyncMs / 1000 : undefined));
+    lastPass('netledger_agent_last_pass_commands', 'Processes (ip, nft, ...) the agent\'s last reconcile pass ran', (s) => s.lastPass?.commands);
+    lastPass('netledger_agent_last_pass_mutations', 'Host changes (mutating commands and file writes) in the agent\'s last reconcile pass', (s) => s.lastPass?.mutations);
+    this.countPasses = () => {
+      for (const [host, a] of agents) {
+        if (a.stats.syncs > a.counted) passes.inc({ host }, a.stats.syncs - a.counted);
+        a.counted = a.stats.syncs;
+      }
+    };
     services.runtime.observer = (o) => {
       this.commands.inc({ result: o.result });
       this.commandSeconds.observe({ result: o.result }, o.seconds);
       if (o.result !== 'ok') this.errors.inc({ code: o.result });
       this.appended.inc(o.events);
     };
+  }
+
+  private readonly countPasses: () => void;
+
+  /**
+   * Reports an agent running in this process (serve's local agent). Its passes are read from its
+   * stats at each scrape: the last pass's duration and commands, and the count of passes.
+   */
+  observeAgent(agent: ObservedAgent): void {
+    this.agents.set(agent.host, { stats: agent.stats, counted: 0 });
+  }
+
+  /** The exposition, with counters read from their sources first. */
+  async expose(): Promise<string> {
+    this.countPasses();
+    return this.registry.metrics();
   }
 
   /** One finished HTTP request; `operation` is undefined outside GraphQL. */

@@ -1,4 +1,5 @@
 import type { Services } from '../../app/services.js';
+import type { LogPosition } from '../../store/cursor.js';
 import { LogFollower } from './log-follower.js';
 
 const followers = new WeakMap<Services, LogFollower>();
@@ -21,6 +22,11 @@ export function stopFollower(services: Services, reason?: string): void {
   // It stays in place, stopped: a subscription that arrives after this ends at once instead of
   // starting a new follower on services that are going away.
   followerFor(services).stop(reason);
+}
+
+/** Where this process's subscriptions are in the log (null before the first): for metrics, starting nothing. */
+export function subscriptionsPosition(services: Services): LogPosition | null {
+  return followers.get(services)?.head ?? null;
 }
 
 /** Open subscriptions in this process (0 before the first): for metrics, starting nothing. */

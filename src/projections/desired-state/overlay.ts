@@ -1,0 +1,50 @@
+import type { OverlayFdbEntry, OverlayNeighbour, OverlaySpec } from './host-state.js';
+import { compareIp, compareStrings, normalizeIp } from './ip.js';
+import type { TopologyNetwork, TopologyPort, TopologyVtep } from './topology.js';
+
+/** IANA's VXLAN port; the Linux default (8472) predates it and would not meet other VTEPs. */
+export const VXLAN_PORT = 4789;
+
+export const vxlanDeviceName = (vni: number): string => `vxlan-${vni}`;
+
+/**
+ * The overlay of one VXLAN network on `host`: a tunnel to every other host holding a port of the
+ * network, with each remote port's MAC and addresses written in, as Neutron's l2population
+ * driver tells the Linux bridge agent (FDB entries plus ARP responder). A host whose agent has
+ * no underlay address, or a port on such a host, is out of reach and gets nothing.
+ */
+export function compileOverlay(
+  network: TopologyNetwork,
+  ports: readonly TopologyPort[],
+  host: string,
+  local: string | null,
+  vteps: readonly TopologyVtep[],
+  mtu: number,
+): OverlaySpec | undefined {
+  const { networkType, segmentationId } = network.segment;
+  if (local === null || networkType !== 'vxlan' || segmentationId === null) return undefined;
+  const endpointOf = new Map(vteps.map((v) => [v.host, normalizeIp(v.address)]));
+  const flood = new Set<string>();
+  const fdb: OverlayFdbEntry[] = [];
+  const neighbours: OverlayNeighbour[] = [];
+  for (const p of ports) {
+    if (p.bindingHost === null || p.bindingHost === host) continue;
+    const dst = endpointOf.get(p.bindingHost);
+    // A second agent configured with our own address would loop our broadcast back to us.
+    if (dst === undefined || dst === normalizeIp(local)) continue;
+    const mac = p.macAddress.toLowerCase();
+    flood.add(dst);
+    fdb.push({ mac, dst });
+    for (const f of p.fixedIps) neighbours.push({ ip: normalizeIp(f.ipAddress), mac });
+  }
+  return {
+    device: vxlanDeviceName(segmentationId),
+    vni: segmentationId,
+    local: normalizeIp(local),
+    dstPort: VXLAN_PORT,
+    mtu,
+    flood: [...flood].sort(compareIp),
+    fdb: fdb.sort((a, b) => compareStrings(a.mac, b.mac) || compareIp(a.dst, b.dst)),
+    neighbours: neighbours.sort((a, b) => compareIp(a.ip, b.ip) || compareStrings(a.mac, b.mac)),
+  };
+}

@@ -22,7 +22,8 @@ import { until } from '../support/until.js';
 // both hosts share one VXLAN network; the only path between them is the tunnel.
 const prefix = `nlmh${randomBytes(3).toString('hex')}-`;
 const UNDERLAY = `${prefix}underlay`;
-const AGENT_DOWN_MS = 4000;
+// Long enough that a heartbeat delayed by a loaded machine does not kill a live agent.
+const AGENT_DOWN_MS = 10_000;
 const HOSTS = [
   { name: 'mh-host-a', letter: 'a', address: '192.168.200.1' },
   { name: 'mh-host-b', letter: 'b', address: '192.168.200.2' },

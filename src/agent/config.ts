@@ -61,6 +61,7 @@ export function agentConfigFrom(config: Config): Partial<AgentConfig> {
     hostNamespace: config.NETLEDGER_HOST_NS,
     stateDir: path.join(config.dataDir, 'dataplane'),
     underlayAddress: config.NETLEDGER_UNDERLAY_IP ?? null,
+    physicalInterfaces: config.NETLEDGER_PHYSICAL_INTERFACE_MAPPINGS,
     agentDownMs: config.NETLEDGER_AGENT_DOWN_SECONDS * 1000,
     heartbeatIntervalMs: Math.min(HEARTBEAT_INTERVAL_MS, (config.NETLEDGER_AGENT_DOWN_SECONDS * 1000) / 3),
   };

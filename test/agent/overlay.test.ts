@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { overlayDriver, parseOverlay, type OverlayObservation } from '../../src/agent/drivers/overlay.js';
+import { uplinkDriver } from '../../src/agent/drivers/uplink.js';
 import { agentConfig } from '../../src/agent/config.js';
 import { CommandRunner } from '../../src/agent/exec.js';
 import { silentLogger } from '../../src/agent/logger.js';
@@ -121,5 +122,40 @@ describe('overlay driver diff', () => {
     expect(o.fdb.get('vxlan-7')).toEqual([{ mac: '00:00:00:00:00:00', dst: '192.168.100.2' }]);
     expect(o.neighbours.get('vxlan-7')).toEqual([{ ip: '10.0.0.5', mac: 'fa:16:3e:00:00:01', permanent: true }]);
     expect(o.neighbours.has('ul0')).toBe(false);
+  });
+});
+
+describe('provider uplinks (physical_interface_mappings)', () => {
+  const mapped = { ...opts, physicalInterfaces: { physnet1: 'ex0', physnet2: 'averylongname1' } };
+  const flat: TopologyNetwork = { ...network({ cidr: '203.0.113.0/24', gateway: '203.0.113.1', dhcp: false }), segment: { networkType: 'flat', physicalNetwork: 'physnet1', segmentationId: null } };
+  const vlan: TopologyNetwork = { ...network({ cidr: '10.9.0.0/24', gateway: '10.9.0.1', dhcp: false }), segment: { networkType: 'vlan', physicalNetwork: 'physnet2', segmentationId: 101 } };
+  const t: Topology = { networks: [flat, vlan], ports: [port(flat, '203.0.113.5', 'compute:nova', { host: 'h1' }), port(vlan, '10.9.0.5', 'compute:nova', { host: 'h1' })], routers: [], floatingIps: [] };
+  const state = compileHostState(t, 'h1', mapped);
+  const ctxMapped = { ...ctx, config: agentConfig(mapped) };
+  const link = (name: string, extra: Record<string, unknown> = {}) => ({ name, ifindex: 1, kind: null, mac: '', mtu: 1500, up: true, master: null, linkIndex: null, addresses: [], ...extra });
+  const host = (links: ReturnType<typeof link>[]) => ({ name: 'nlu-host', exists: true, broken: false, links: new Map(links.map((l) => [l.name, l])), routes: [], sysctls: new Map(), nft: null });
+
+  it('puts the mapped interface in a flat network\'s bridge, and a <interface>.<id> sub-interface in a VLAN network\'s', () => {
+    const byId = new Map(state.networks.map((n) => [n.networkId, n]));
+    expect(byId.get(flat.id)?.uplink).toEqual({ device: 'ex0', parent: 'ex0', vlan: null });
+    expect(byId.get(vlan.id)?.uplink).toEqual({ device: 'averylongnam.101', parent: 'averylongname1', vlan: 101 });
+    expect(compileHostState(t, 'h1', opts).networks.every((n) => n.uplink === undefined)).toBe(true);
+  });
+
+  it('diffs: enslave, create the VLAN device, nothing when converged, release what left', () => {
+    const units = hostStateUnits(state);
+    const f = state.networks.find((n) => n.networkId === flat.id)!;
+    const v = state.networks.find((n) => n.networkId === vlan.id)!;
+    const bare = host([link('ex0'), link('averylongname1')]);
+    expect(uplinkDriver.diff(f.key, units.get(f.key), bare, ctxMapped).map((a) => a.line)).toEqual([`link set ex0 master ${f.bridge.name} up`]);
+    expect(uplinkDriver.diff(v.key, units.get(v.key), bare, ctxMapped).map((a) => a.line)).toEqual([
+      'link add link averylongname1 name averylongnam.101 type vlan id 101', `link set averylongnam.101 master ${v.bridge.name} up`,
+    ]);
+    const done = host([link('ex0', { master: f.bridge.name }), link('averylongname1'), link('averylongnam.101', { kind: 'vlan', master: v.bridge.name })]);
+    expect(uplinkDriver.diff(f.key, units.get(f.key), done, ctxMapped)).toEqual([]);
+    expect(uplinkDriver.diff(v.key, units.get(v.key), done, ctxMapped)).toEqual([]);
+    expect(uplinkDriver.diff('host', units.get('host'), done, ctxMapped)).toEqual([]);
+    const none = hostStateUnits(compileHostState({ ...t, ports: [] }, 'h1', mapped));
+    expect(uplinkDriver.diff('host', none.get('host'), done, ctxMapped).map((a) => a.line).sort()).toEqual(['link del averylongnam.101', 'link set ex0 nomaster']);
   });
 });

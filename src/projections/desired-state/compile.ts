@@ -28,7 +28,7 @@ import {
   type NamingOptions,
 } from './names.js';
 import { buildNat } from './nat-rules.js';
-import { compileOverlay } from './overlay.js';
+import { compileOverlay, compileUplink } from './overlay.js';
 import { compileRouterFirewall } from './fwaas.js';
 import { compileLoadBalancers, type LoadBalancerPlumbing } from './haproxy.js';
 import { compilePortFilter, securityGroupIndex, type SecurityGroupIndex } from './security-groups.js';
@@ -48,6 +48,8 @@ export interface CompileOptions extends NamingOptions {
   readonly leaseSeconds: number;
   /** This host's VXLAN tunnel endpoint; null: VXLAN networks stay local to the host (no overlay). */
   readonly underlayAddress: string | null;
+  /** Physical network name → interface in the host namespace, for flat and VLAN networks. */
+  readonly physicalInterfaces: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
@@ -55,6 +57,7 @@ export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
   dnsDomain: 'openstacklocal',
   leaseSeconds: 86400,
   underlayAddress: null,
+  physicalInterfaces: {},
 };
 
 const DEFAULT_MTU = 1500;
@@ -294,6 +297,7 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
   // Ports owned by `network:*` are trusted (reference 4.1): never filtered.
   const securityGroups = compilePortFilter(networkId, ports.filter((p) => p.bindingHost === host && !p.deviceOwner.startsWith('network:')), groups);
   const overlay = compileOverlay(network, ports, host, opts.underlayAddress, index.topology.vteps ?? [], index.mtu(networkId));
+  const uplink = compileUplink(network.segment, opts.physicalInterfaces);
   return {
     key: `network:${networkId}`,
     networkId,
@@ -302,6 +306,7 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
     dhcp: dhcpPort ? compileDhcp(index, network, dhcpPort, ports, opts) : null,
     ...(securityGroups ? { securityGroups } : {}),
     ...(overlay ? { overlay } : {}),
+    ...(uplink ? { uplink } : {}),
   };
 }
 

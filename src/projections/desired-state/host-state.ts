@@ -37,6 +37,19 @@ export interface NetworkUnit {
   readonly securityGroups?: PortFilterSpec;
   /** The VXLAN tunnel of a VXLAN network on a host with an underlay; absent otherwise. */
   readonly overlay?: OverlaySpec;
+  /** The physical interface (or its VLAN sub-interface) of a flat/VLAN network; absent otherwise. */
+  readonly uplink?: UplinkSpec;
+}
+
+/**
+ * A provider network's way out of the host (Neutron's physical_interface_mappings): the mapped
+ * interface itself for a flat network, `<interface>.<VLAN id>` for a VLAN network, in the bridge.
+ */
+export interface UplinkSpec {
+  readonly device: string;
+  readonly parent: string;
+  /** null: flat (the parent itself is the uplink). */
+  readonly vlan: number | null;
 }
 
 /**

@@ -1,6 +1,7 @@
-import type { OverlayFdbEntry, OverlayNeighbour, OverlaySpec } from './host-state.js';
+import type { OverlayFdbEntry, OverlayNeighbour, OverlaySpec, UplinkSpec } from './host-state.js';
 import { compareIp, compareStrings, normalizeIp } from './ip.js';
-import type { TopologyNetwork, TopologyPort, TopologyVtep } from './topology.js';
+import type { NetworkSegment, TopologyNetwork, TopologyPort, TopologyVtep } from './topology.js';
+import { DEVICE_NAME_LENGTH } from './names.js';
 
 /** IANA's VXLAN port; the Linux default (8472) predates it and would not meet other VTEPs. */
 export const VXLAN_PORT = 4789;
@@ -47,4 +48,20 @@ export function compileOverlay(
     fdb: fdb.sort((a, b) => compareStrings(a.mac, b.mac) || compareIp(a.dst, b.dst)),
     neighbours: neighbours.sort((a, b) => compareIp(a.ip, b.ip) || compareStrings(a.mac, b.mac)),
   };
+}
+
+/** Linux bridge's VLAN sub-interface name: the parent shortened so that `<parent>.<id>` fits. */
+export function vlanDeviceName(parent: string, vlan: number): string {
+  const suffix = `.${vlan}`;
+  return `${parent.slice(0, DEVICE_NAME_LENGTH + 1 - suffix.length)}${suffix}`;
+}
+
+/** A flat or VLAN network whose physical network this host maps to an interface. */
+export function compileUplink(segment: NetworkSegment, physicalInterfaces: Readonly<Record<string, string>>): UplinkSpec | undefined {
+  const { networkType, physicalNetwork, segmentationId } = segment;
+  if (physicalNetwork === null || !Object.hasOwn(physicalInterfaces, physicalNetwork)) return undefined;
+  const parent = physicalInterfaces[physicalNetwork] as string;
+  if (networkType === 'flat') return { device: parent, parent, vlan: null };
+  if (networkType === 'vlan' && segmentationId !== null) return { device: vlanDeviceName(parent, segmentationId), parent, vlan: segmentationId };
+  return undefined;
 }

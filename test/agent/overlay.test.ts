@@ -138,7 +138,7 @@ describe('provider uplinks (physical_interface_mappings)', () => {
   it('puts the mapped interface in a flat network\'s bridge, and a <interface>.<id> sub-interface in a VLAN network\'s', () => {
     const byId = new Map(state.networks.map((n) => [n.networkId, n]));
     expect(byId.get(flat.id)?.uplink).toEqual({ device: 'ex0', parent: 'ex0', vlan: null });
-    expect(byId.get(vlan.id)?.uplink).toEqual({ device: 'averylongnam.101', parent: 'averylongname1', vlan: 101 });
+    expect(byId.get(vlan.id)?.uplink).toEqual({ device: 'averylongna.101', parent: 'averylongname1', vlan: 101 });
     expect(compileHostState(t, 'h1', opts).networks.every((n) => n.uplink === undefined)).toBe(true);
   });
 
@@ -149,13 +149,13 @@ describe('provider uplinks (physical_interface_mappings)', () => {
     const bare = host([link('ex0'), link('averylongname1')]);
     expect(uplinkDriver.diff(f.key, units.get(f.key), bare, ctxMapped).map((a) => a.line)).toEqual([`link set ex0 master ${f.bridge.name} up`]);
     expect(uplinkDriver.diff(v.key, units.get(v.key), bare, ctxMapped).map((a) => a.line)).toEqual([
-      'link add link averylongname1 name averylongnam.101 type vlan id 101', `link set averylongnam.101 master ${v.bridge.name} up`,
+      'link add link averylongname1 name averylongna.101 type vlan id 101', `link set averylongna.101 master ${v.bridge.name} up`,
     ]);
-    const done = host([link('ex0', { master: f.bridge.name }), link('averylongname1'), link('averylongnam.101', { kind: 'vlan', master: v.bridge.name })]);
+    const done = host([link('ex0', { master: f.bridge.name }), link('averylongname1'), link('averylongna.101', { kind: 'vlan', master: v.bridge.name })]);
     expect(uplinkDriver.diff(f.key, units.get(f.key), done, ctxMapped)).toEqual([]);
     expect(uplinkDriver.diff(v.key, units.get(v.key), done, ctxMapped)).toEqual([]);
     expect(uplinkDriver.diff('host', units.get('host'), done, ctxMapped)).toEqual([]);
     const none = hostStateUnits(compileHostState({ ...t, ports: [] }, 'h1', mapped));
-    expect(uplinkDriver.diff('host', none.get('host'), done, ctxMapped).map((a) => a.line).sort()).toEqual(['link del averylongnam.101', 'link set ex0 nomaster']);
+    expect(uplinkDriver.diff('host', none.get('host'), done, ctxMapped).map((a) => a.line).sort()).toEqual(['link del averylongna.101', 'link set ex0 nomaster']);
   });
 });

@@ -29,6 +29,16 @@ const schema = z.object({
   NETLEDGER_AUDIT_KEY: z.string().min(1).optional(),
   NETLEDGER_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().min(1).default(300),
   NETLEDGER_HOST_NS: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('nl-host'),
+  // This host's VXLAN tunnel endpoint (an IPv4 address in the host namespace); unset: no overlay, one host.
+  NETLEDGER_UNDERLAY_IP: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address').optional(),
+  // Neutron's physical_interface_mappings: `physnet1:eth1,physnet2:eth2`, interfaces in the host namespace.
+  NETLEDGER_PHYSICAL_INTERFACE_MAPPINGS: z
+    .string()
+    .default('')
+    .refine((v) => v.split(',').map((m) => m.trim()).filter(Boolean).every((m) => /^[A-Za-z0-9_.-]+:[A-Za-z0-9_-]{1,15}$/.test(m)), 'comma-separated physnet:interface pairs, e.g. physnet1:eth1')
+    .transform((v) => Object.fromEntries(v.split(',').map((m) => m.trim()).filter(Boolean).map((m) => [m.slice(0, m.lastIndexOf(':')), m.slice(m.lastIndexOf(':') + 1)])) as Record<string, string>),
+  // Neutron's agent_down_time: an agent silent this long is dead and its routers and DHCP move.
+  NETLEDGER_AGENT_DOWN_SECONDS: z.coerce.number().min(1).default(90),
   // Limits that keep one misbehaving client from taking the server down (see README, "Limits").
   NETLEDGER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   NETLEDGER_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),

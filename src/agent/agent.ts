@@ -4,7 +4,6 @@ import { agentConfig, type AgentConfig } from './config.js';
 import { ReconcileLoop } from './loop.js';
 import { Reconciler, type PassReport } from './reconciler.js';
 import { startLoadBalancerHealth, type LoadBalancerHealthReporter } from './lb-health.js';
-import { HEARTBEAT_INTERVAL_MS } from '../domain/agent/index.js';
 import { compileHostState, type HostState, type UnitKey } from '../projections/desired-state/index.js';
 import { comparePositions, START, type LogPosition } from '../store/cursor.js';
 import { subscribe } from '../store/subscribe.js';
@@ -24,7 +23,8 @@ export interface DataplaneAgentOptions {
   readonly logger?: Logger;
   /** Events arriving within this window become one rebuild (default 20 ms). */
   readonly debounceMs?: number;
-  /** How often the agent checks in; a heartbeat is recorded only every HEARTBEAT_INTERVAL_MS (default 10 s). */
+  /** How often the agent checks in and looks for agents that died; a heartbeat is recorded only every
+   * config.heartbeatIntervalMs (default 10 s). */
   readonly heartbeatCheckMs?: number;
   /** Run the periodic jittered full resync (drift repair); default true. */
   readonly periodicResync?: boolean;
@@ -84,6 +84,8 @@ export class DataplaneAgent {
   private appliedWaiters: { position: LogPosition; resolve: () => void }[] = [];
   private firstSync: { promise: Promise<void>; resolve: () => void };
   private startSyncs = 0;
+  /** The live hosts as last scheduled against: a change (an agent died or came) means schedule again. */
+  private liveHosts = '';
 
   constructor(private readonly s: Services, private readonly options: DataplaneAgentOptions) {
     this.host = options.host;
@@ -113,12 +115,12 @@ export class DataplaneAgent {
 
   /** Registers, converges the host from the read model once, then follows the log. */
   async start(): Promise<void> {
-    const reg = await registerAgent(this.s, this.host, this.instanceId);
+    const reg = await registerAgent(this.s, this.host, this.instanceId, this.config.underlayAddress);
     if (!reg.ok) throw new Error(`agent registration failed: ${reg.error.code}: ${reg.error.message}`);
     this.seen = await logHead(this.s.sql);
     this.loop.start();
     this.followDone = this.follow(this.seen);
-    this.every(this.options.heartbeatCheckMs ?? 10_000, () => this.heartbeat());
+    this.every(this.options.heartbeatCheckMs ?? 10_000, () => this.tick());
     // HAProxy's own view of member health and of the config it runs goes back into the log.
     this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { failures: () => this.reconciler.failures(), logger: this.log });
     await this.firstSync.promise;
@@ -131,6 +133,12 @@ export class DataplaneAgent {
     await this.halt();
     const out = await stopAgent(this.s, this.host, this.instanceId).catch((err: unknown) => ({ ok: false as const, err }));
     if (!out.ok) this.log.warn({ out }, 'could not record the agent stop');
+  }
+
+  /** Stops at once without a word to the log, as a host that lost power would: the others find out
+   * from its silence (failover tests, the lab). */
+  async crash(): Promise<void> {
+    await this.halt();
   }
 
   /** Stops following and reconciling, without a word to the log (a superseded agent has none to say). */
@@ -254,9 +262,12 @@ export class DataplaneAgent {
   private async readTopology(): Promise<TopologySnapshot> {
     this.stats.rebuilds += 1;
     const snapshot = await buildTopology(this.s.sql);
-    const live = (await agentProgress(this.s.sql)).filter((a) => a.alive).map((a) => a.host);
+    const agents = await agentProgress(this.s.sql, new Date(), this.config.agentDownMs);
+    const live = agents.filter((a) => a.alive || a.host === this.host).map((a) => a.host);
     if (!live.includes(this.host)) live.push(this.host);
-    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, live);
+    const dead = new Set(agents.filter((a) => !live.includes(a.host)).map((a) => a.host));
+    this.liveHosts = [...live].sort().join(' ');
+    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, live, dead);
     if (bindings.length === 0) return snapshot;
     const { bound } = await applyBindings(this.s, this.host, bindings);
     this.stats.bindings += bound;
@@ -302,10 +313,27 @@ export class DataplaneAgent {
     void this.heartbeat();
   }
 
+  /** Nothing is logged when an agent dies: the survivors notice its silence and schedule again. */
+  private async watchLiveness(): Promise<void> {
+    const agents = await agentProgress(this.s.sql, new Date(), this.config.agentDownMs);
+    const live = agents.filter((a) => a.alive || a.host === this.host).map((a) => a.host);
+    if (!live.includes(this.host)) live.push(this.host);
+    if (this.liveHosts === '' || live.sort().join(' ') === this.liveHosts) return;
+    this.log.info({ live }, 'the set of live agents changed; scheduling again');
+    this.rebuildNeeded = true;
+    this.loop.poke();
+  }
+
+  private async tick(): Promise<void> {
+    await this.heartbeat();
+    if (this.stopping) return;
+    await this.watchLiveness().catch((err: unknown) => this.log.warn({ err }, 'could not read the agents\' liveness'));
+  }
+
   private async heartbeat(): Promise<void> {
     if (this.stopping) return;
     try {
-      const out = await recordHeartbeat(this.s, this.host, this.instanceId, this.lastError, HEARTBEAT_INTERVAL_MS);
+      const out = await recordHeartbeat(this.s, this.host, this.instanceId, this.lastError, this.config.heartbeatIntervalMs);
       if (out.ok) return;
       this.log.error({ code: out.error.code, message: out.error.message }, 'heartbeat refused');
       // Another process registered this host since: two agents must not fight over one host.

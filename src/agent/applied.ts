@@ -25,21 +25,25 @@ export interface AgentProgress {
   readonly registeredAt: string;
   readonly lastHeartbeatAt: string;
   readonly lastError: string | null;
+  /** The host's VXLAN tunnel endpoint, as it registered it; null: not in the overlay. */
+  readonly underlayAddress: string | null;
   readonly appliedCursor: string | null;
   readonly appliedAt: Date | null;
 }
 
-export async function agentProgress(q: Queryable, now = new Date()): Promise<AgentProgress[]> {
+/** `downMs`: how long without a heartbeat before an agent counts as dead (Neutron's agent_down_time). */
+export async function agentProgress(q: Queryable, now = new Date(), downMs?: number): Promise<AgentProgress[]> {
   const agents = await listAgents(q);
   const rows = await q<{ host: string; cursor: string; applied_at: Date }[]>`select host, cursor, applied_at from rm_agent_applied`;
   const applied = new Map(rows.map((r) => [r.host, r]));
   const iso = now.toISOString();
   return agents.map((a) => ({
     host: a.host,
-    alive: isAgentAlive(a, iso),
+    alive: isAgentAlive(a, iso, downMs),
     registeredAt: a.registeredAt,
     lastHeartbeatAt: a.lastHeartbeatAt,
     lastError: a.lastError,
+    underlayAddress: a.underlayAddress ?? null,
     appliedCursor: applied.get(a.host)?.cursor ?? null,
     appliedAt: applied.get(a.host)?.applied_at ?? null,
   }));
@@ -65,11 +69,11 @@ export function hostsBehind(agents: readonly AgentProgress[], target: LogPositio
  * Resolves once every live agent's applied cursor is at or past `cursor`, or after `timeoutMs`.
  * With no live agent it answers at once (applied: false): nothing would ever apply it.
  */
-export async function waitForApplied(q: Queryable, cursor: string, timeoutMs: number, signal?: AbortSignal): Promise<AppliedWait> {
+export async function waitForApplied(q: Queryable, cursor: string, timeoutMs: number, signal?: AbortSignal, downMs?: number): Promise<AppliedWait> {
   const target = decodeCursor(cursor);
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; ; i++) {
-    const agents = await agentProgress(q);
+    const agents = await agentProgress(q, new Date(), downMs);
     const live = agents.filter((a) => a.alive);
     const pendingHosts = hostsBehind(agents, target);
     if (live.length === 0 || pendingHosts.length === 0) {

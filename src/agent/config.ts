@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { AGENT_DOWN_MS, HEARTBEAT_INTERVAL_MS } from '../domain/agent/index.js';
 import { DEFAULT_COMPILE_OPTIONS, type CompileOptions } from '../projections/desired-state/index.js';
 import { assertSafeName, dhcpNamespace, routerNamespace } from '../projections/desired-state/names.js';
 import type { UnitKey } from '../projections/desired-state/index.js';
@@ -15,6 +16,10 @@ export interface AgentConfig extends CompileOptions {
   readonly applyConcurrency: number;
   /** How long to wait for a started dnsmasq to write its pid file. */
   readonly daemonStartTimeoutMs: number;
+  /** An agent not heard from this long is dead: its routers and DHCP ports are rescheduled. */
+  readonly agentDownMs: number;
+  /** A heartbeat is recorded at most this often while nothing else changes (keep well under agentDownMs). */
+  readonly heartbeatIntervalMs: number;
 }
 
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
@@ -25,6 +30,8 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   backoffMaxMs: 30_000,
   applyConcurrency: 4,
   daemonStartTimeoutMs: 5_000,
+  agentDownMs: AGENT_DOWN_MS,
+  heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
 };
 
 export function agentConfig(overrides: Partial<AgentConfig> = {}): AgentConfig {
@@ -46,12 +53,17 @@ export function namespacesOfKey(config: AgentConfig, key: UnitKey): string[] {
   return [config.hostNamespace, routerNamespace(config, idOfKey(key))];
 }
 
-/** The agent's naming from the environment: NETLEDGER_NS_PREFIX, NETLEDGER_HOST_NS; state under the data dir. */
+/** The agent's naming from the environment (NETLEDGER_NS_PREFIX, NETLEDGER_HOST_NS), its underlay and
+ * agent_down_time; state under the data dir. */
 export function agentConfigFrom(config: Config): Partial<AgentConfig> {
   return {
     namespacePrefix: config.NETLEDGER_NS_PREFIX,
     hostNamespace: config.NETLEDGER_HOST_NS,
     stateDir: path.join(config.dataDir, 'dataplane'),
+    underlayAddress: config.NETLEDGER_UNDERLAY_IP ?? null,
+    physicalInterfaces: config.NETLEDGER_PHYSICAL_INTERFACE_MAPPINGS,
+    agentDownMs: config.NETLEDGER_AGENT_DOWN_SECONDS * 1000,
+    heartbeatIntervalMs: Math.min(HEARTBEAT_INTERVAL_MS, (config.NETLEDGER_AGENT_DOWN_SECONDS * 1000) / 3),
   };
 }
 

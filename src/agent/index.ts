@@ -11,5 +11,7 @@ export type { Driver, DriverContext } from './driver.js';
 export { linksDriver } from './drivers/links.js';
 export { natDriver } from './drivers/nat.js';
 export { dhcpDriver } from './drivers/dhcp.js';
+export { overlayDriver } from './drivers/overlay.js';
+export { uplinkDriver } from './drivers/uplink.js';
 export { plugInstance, unplugInstance, createExternalHost, removeExternalHost, type PluggedInstance, type Lease } from './lab.js';
 export { wipeHost } from './wipe.js';

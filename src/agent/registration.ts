@@ -31,8 +31,8 @@ function runAgentCommand(s: Services, host: string, command: AgentCommand): Prom
   });
 }
 
-export function registerAgent(s: Services, host: string, instanceId: string) {
-  return runAgentCommand(s, host, { type: 'RegisterAgent', id: agentIdOf(host), host, instanceId, now: new Date().toISOString() });
+export function registerAgent(s: Services, host: string, instanceId: string, underlayAddress: string | null = null) {
+  return runAgentCommand(s, host, { type: 'RegisterAgent', id: agentIdOf(host), host, instanceId, now: new Date().toISOString(), underlayAddress });
 }
 
 export function recordHeartbeat(s: Services, host: string, instanceId: string, lastError: string | null, intervalMs?: number) {

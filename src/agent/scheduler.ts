@@ -44,12 +44,20 @@ function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDo
 }
 
 /**
- * Bindings for every unbound DHCP and router port. A router already partly bound keeps its host
- * (a new interface follows its gateway); anything else goes to the live host with the fewest
- * units, ties broken by name, so every agent computes the same answer.
+ * Bindings for every unbound DHCP and router port, and for those bound to a dead host (failover,
+ * as Neutron's allow_automatic_l3agent_failover and DHCP rescheduling do). A router already
+ * partly bound to a host that is not dead keeps it (a new interface follows its gateway);
+ * anything else goes to the live host with the fewest units, ties broken by name, so every agent
+ * computes the same answer.
  */
-export function planBindings(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDoc<Router>[], liveHosts: readonly string[]): Binding[] {
+export function planBindings(
+  ports: readonly ResourceDoc<Port>[],
+  routers: readonly ResourceDoc<Router>[],
+  liveHosts: readonly string[],
+  deadHosts: ReadonlySet<string> = new Set(),
+): Binding[] {
   if (liveHosts.length === 0) return [];
+  const movable = (p: ResourceDoc<Port>) => p.doc.bindingHost === '' || deadHosts.has(p.doc.bindingHost);
   const all = units(ports, routers);
   const load = new Map(liveHosts.map((h) => [h, 0]));
   for (const u of all) {
@@ -59,9 +67,9 @@ export function planBindings(ports: readonly ResourceDoc<Port>[], routers: reado
   }
   const out: Binding[] = [];
   for (const u of all) {
-    const unbound = u.ports.filter((p) => p.doc.bindingHost === '');
+    const unbound = u.ports.filter(movable);
     if (unbound.length === 0) continue;
-    const bound = u.ports.find((p) => p.doc.bindingHost !== '');
+    const bound = u.ports.find((p) => !movable(p));
     const host = bound ? bound.doc.bindingHost : leastLoaded(load);
     if (!bound) load.set(host, (load.get(host) ?? 0) + 1);
     for (const p of unbound) out.push({ portId: p.id, revision: p.revision, host });

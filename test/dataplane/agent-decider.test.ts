@@ -18,6 +18,19 @@ describe('agent decider', () => {
     spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'bad host; rm -rf', instanceId: i1, now: t0 }).thenError('InvalidInput');
   });
 
+  it('records the host\'s underlay address, and refuses one that cannot be a tunnel endpoint', () => {
+    spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, underlayAddress: '192.168.100.1' })
+      .then([{ type: 'AgentRegistered', data: { ...registered.data, underlayAddress: '192.168.100.1' } } as AgentEvent]);
+    for (const bad of ['224.0.0.1', '127.0.0.1', '0.0.0.0', 'fe80::1', 'x']) {
+      spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, underlayAddress: bad }).thenError('InvalidInput');
+    }
+    const s = spec(agentDecider).given([{ type: 'AgentRegistered', data: { ...registered.data, underlayAddress: '192.168.100.1' } } as AgentEvent]).state;
+    expect(s.status === 'known' && s.agent.underlayAddress).toBe('192.168.100.1');
+    // Registered before the overlay existed: no address.
+    const old = spec(agentDecider).given([registered]).state;
+    expect(old.status === 'known' && old.agent.underlayAddress).toBe(null);
+  });
+
   it('records a heartbeat only every interval, or at once when the error changes', () => {
     const hb = (s: number, lastError: string | null = null) => ({ type: 'RecordHeartbeat' as const, id, instanceId: i1, lastError, now: at(s) });
     spec(agentDecider).given([registered]).when(hb(10)).thenNothing();
@@ -41,5 +54,7 @@ describe('agent decider', () => {
     expect(isAgentAlive(live.agent, at(90))).toBe(true);
     expect(isAgentAlive(live.agent, at(91))).toBe(false);
     expect(isAgentAlive(gone.agent, at(3))).toBe(false);
+    // agent_down_time is configurable.
+    expect(isAgentAlive(live.agent, at(4), 3000)).toBe(false);
   });
 });

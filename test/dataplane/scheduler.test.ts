@@ -40,6 +40,27 @@ describe('scheduling DHCP and router ports', () => {
   });
 });
 
+describe('failover: rescheduling what a dead agent hosted', () => {
+  it('moves a dead host\'s routers (whole) and DHCP ports to the least-loaded live hosts, and leaves instances alone', () => {
+    const r = routerWithPorts(['dead', 'dead']);
+    const dhcp = portDoc(NET, 'network:dhcp', { bindingHost: 'dead' });
+    const vm = portDoc(NET, 'compute:nova', { bindingHost: 'dead' });
+    const out = planBindings([r.gw, r.ri, dhcp, vm].map((p) => rec(p, 4)), [rec(r.router)], ['a', 'b'], new Set(['dead']));
+    const hostOf = new Map(out.map((x) => [x.portId, x.host]));
+    expect([...hostOf.keys()].sort()).toEqual([r.gw.id, r.ri.id, dhcp.id].sort());
+    expect(hostOf.get(r.gw.id)).toBe('a');
+    expect(hostOf.get(r.ri.id)).toBe('a');
+    expect(hostOf.get(dhcp.id)).toBe('b');
+    // While the host is not known dead (merely unknown to this agent), nothing moves.
+    expect(planBindings([r.gw, r.ri, dhcp].map((p) => rec(p)), [rec(r.router)], ['a', 'b'])).toEqual([]);
+  });
+
+  it('a router half on a dead host joins its half on a live one', () => {
+    const r = routerWithPorts(['b', 'dead']);
+    expect(planBindings([rec(r.gw), rec(r.ri)], [rec(r.router)], ['a', 'b'], new Set(['dead']))).toEqual([{ portId: r.ri.id, revision: 1, host: 'b' }]);
+  });
+});
+
 describe('statuses an agent reports', () => {
   const health = (failed: Record<string, string>, pending: string[] = []) => (k: UnitKey): KeyHealth =>
     failed[k] ? { state: 'failed', error: failed[k]! } : pending.includes(k) ? { state: 'pending' } : { state: 'ok' };

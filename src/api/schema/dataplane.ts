@@ -10,12 +10,13 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
   description: 'A dataplane agent: one per host (Neutron\'s L3 + DHCP + L2 agents in one).',
   fields: (t) => ({
     host: t.exposeString('host'),
-    alive: t.exposeBoolean('alive', { description: 'Running and heard from within the last 90 s.' }),
+    alive: t.exposeBoolean('alive', { description: 'Running and heard from within agent_down_time (NETLEDGER_AGENT_DOWN_SECONDS, default 90 s).' }),
     registeredAt: t.field({ type: 'DateTime', resolve: (a) => a.registeredAt }),
     lastHeartbeatAt: t.field({ type: 'DateTime', resolve: (a) => a.lastHeartbeatAt }),
     appliedCursor: t.string({ nullable: true, description: 'The log cursor up to which this host is fully applied.', resolve: (a) => a.appliedCursor }),
     appliedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.appliedAt }),
     lastError: t.string({ nullable: true, description: 'Why the host is not converged, while it is not.', resolve: (a) => a.lastError }),
+    underlayAddress: t.string({ nullable: true, description: 'The host\'s VXLAN tunnel endpoint on the underlay; null: the host is not in the overlay.', resolve: (a) => a.underlayAddress }),
   }),
 });
 
@@ -34,7 +35,7 @@ builder.queryFields((t) => ({
     description: 'The dataplane agents. Admin only.',
     resolve: async (_r, _a, ctx) => {
       if (!ctx.caller.isAdmin) throw createGraphQLError('agents are visible to admins only', { extensions: { code: 'PolicyNotAuthorized' } });
-      return agentProgress(ctx.services.sql);
+      return agentProgress(ctx.services.sql, new Date(), ctx.services.config.NETLEDGER_AGENT_DOWN_SECONDS * 1000);
     },
   }),
   waitForApplied: t.field({
@@ -44,7 +45,7 @@ builder.queryFields((t) => ({
     resolve: async (_r, args, ctx) => {
       const timeout = Math.max(0, Math.min(args.timeoutMs ?? DEFAULT_WAIT_MS, MAX_WAIT_MS));
       try {
-        const w = await waitForApplied(ctx.services.sql, args.cursor, timeout);
+        const w = await waitForApplied(ctx.services.sql, args.cursor, timeout, undefined, ctx.services.config.NETLEDGER_AGENT_DOWN_SECONDS * 1000);
         return ctx.caller.isAdmin ? w : { ...w, pendingHosts: [], agents: [] };
       } catch (e) {
         if (e instanceof InvalidCursorError) throw createGraphQLError(e.message, { extensions: { code: 'InvalidCursor' } });

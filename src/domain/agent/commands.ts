@@ -4,6 +4,8 @@ export interface RegisterAgent {
   readonly host: string;
   readonly instanceId: string;
   readonly now: string;
+  /** The host's tunnel endpoint (VXLAN source address) on the underlay; absent: no overlay. */
+  readonly underlayAddress?: string | null;
 }
 
 export interface RecordHeartbeat {

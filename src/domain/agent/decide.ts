@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import type { Decision } from '../decider.js';
 import { domainError, isDomainError, type DomainError } from '../errors.js';
 import type { AgentCommand, RecordHeartbeat, RegisterAgent } from './commands.js';
@@ -8,15 +9,25 @@ import { HEARTBEAT_INTERVAL_MS, type Agent, type AgentState } from './state.js';
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,253}$/;
 const MAX_ERROR = 2000;
 
+/** VXLAN endpoints are IPv4 here: the kernel device takes one `local` family, and every VTEP must share it. */
+function isUnicastIpv4(address: string): boolean {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(address)) return false;
+  return !['unspecified', 'broadcast', 'multicast', 'loopback'].includes(ipaddr.IPv4.parse(address).range());
+}
+
 function register(c: RegisterAgent, s: AgentState): Decision<AgentEvent> {
   if (!HOST_NAME.test(c.host)) {
     return domainError('InvalidInput', `Invalid input for operation: agent host '${c.host}' must be letters, digits, '.', '_' or '-'.`, { field: ['host'] });
+  }
+  const underlayAddress = c.underlayAddress ?? null;
+  if (underlayAddress !== null && !isUnicastIpv4(underlayAddress)) {
+    return domainError('InvalidInput', `Invalid input for operation: underlay address '${underlayAddress}' must be a unicast IPv4 address.`, { field: ['underlayAddress'] });
   }
   if (s.status === 'known') {
     if (s.agent.host !== c.host) return domainError('InvalidInput', `Agent ${c.id} is registered for host ${s.agent.host}, not ${c.host}.`, { field: ['host'] });
     if (s.agent.instanceId === c.instanceId) return [];
   }
-  return [{ type: 'AgentRegistered', data: { id: c.id, host: c.host, instanceId: c.instanceId, registeredAt: c.now } }];
+  return [{ type: 'AgentRegistered', data: { id: c.id, host: c.host, instanceId: c.instanceId, registeredAt: c.now, ...(underlayAddress !== null ? { underlayAddress } : {}) } }];
 }
 
 /** A newer start of the same host took over: the old process must not speak for it. */

@@ -7,6 +7,8 @@ export interface Agent {
   readonly lastHeartbeatAt: string;
   readonly lastError: string | null;
   readonly stopped: boolean;
+  /** The host's VXLAN tunnel endpoint; null: the host takes no part in the overlay. */
+  readonly underlayAddress: string | null;
 }
 
 export type AgentState = { readonly status: 'unknown' } | { readonly status: 'known'; readonly agent: Agent };
@@ -18,7 +20,7 @@ export const HEARTBEAT_INTERVAL_MS = 30_000;
 /** An agent whose last heartbeat is older than this is dead (three missed heartbeats). */
 export const AGENT_DOWN_MS = 90_000;
 
-/** Alive: started, not stopped, and heard from within AGENT_DOWN_MS of `now`. */
-export function isAgentAlive(agent: Agent, now: string): boolean {
-  return !agent.stopped && Date.parse(now) - Date.parse(agent.lastHeartbeatAt) <= AGENT_DOWN_MS;
+/** Alive: started, not stopped, and heard from within `downMs` (Neutron's agent_down_time) of `now`. */
+export function isAgentAlive(agent: Agent, now: string, downMs = AGENT_DOWN_MS): boolean {
+  return !agent.stopped && Date.parse(now) - Date.parse(agent.lastHeartbeatAt) <= downMs;
 }

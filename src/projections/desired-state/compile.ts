@@ -28,6 +28,7 @@ import {
   type NamingOptions,
 } from './names.js';
 import { buildNat } from './nat-rules.js';
+import { compileOverlay, compileUplink } from './overlay.js';
 import { compileRouterFirewall } from './fwaas.js';
 import { compileLoadBalancers, type LoadBalancerPlumbing } from './haproxy.js';
 import { compilePortFilter, securityGroupIndex, type SecurityGroupIndex } from './security-groups.js';
@@ -45,12 +46,18 @@ export interface CompileOptions extends NamingOptions {
   readonly dnsDomain: string;
   /** DHCP lease time in seconds; -1 is infinite. */
   readonly leaseSeconds: number;
+  /** This host's VXLAN tunnel endpoint; null: VXLAN networks stay local to the host (no overlay). */
+  readonly underlayAddress: string | null;
+  /** Physical network name → interface in the host namespace, for flat and VLAN networks. */
+  readonly physicalInterfaces: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
   ...DEFAULT_NAMING,
   dnsDomain: 'openstacklocal',
   leaseSeconds: 86400,
+  underlayAddress: null,
+  physicalInterfaces: {},
 };
 
 const DEFAULT_MTU = 1500;
@@ -289,6 +296,8 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
   const dhcpPort = ports.find((p) => p.deviceOwner === DeviceOwner.dhcp && p.bindingHost === host && p.adminStateUp);
   // Ports owned by `network:*` are trusted (reference 4.1): never filtered.
   const securityGroups = compilePortFilter(networkId, ports.filter((p) => p.bindingHost === host && !p.deviceOwner.startsWith('network:')), groups);
+  const overlay = compileOverlay(network, ports, host, opts.underlayAddress, index.topology.vteps ?? [], index.mtu(networkId));
+  const uplink = compileUplink(network.segment, opts.physicalInterfaces);
   return {
     key: `network:${networkId}`,
     networkId,
@@ -296,6 +305,8 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
     computePorts,
     dhcp: dhcpPort ? compileDhcp(index, network, dhcpPort, ports, opts) : null,
     ...(securityGroups ? { securityGroups } : {}),
+    ...(overlay ? { overlay } : {}),
+    ...(uplink ? { uplink } : {}),
   };
 }
 

@@ -35,6 +35,53 @@ export interface NetworkUnit {
   readonly dhcp: DhcpSpec | null;
   /** Security groups of the network's ports on this host; absent when none is filtered. */
   readonly securityGroups?: PortFilterSpec;
+  /** The VXLAN tunnel of a VXLAN network on a host with an underlay; absent otherwise. */
+  readonly overlay?: OverlaySpec;
+  /** The physical interface (or its VLAN sub-interface) of a flat/VLAN network; absent otherwise. */
+  readonly uplink?: UplinkSpec;
+}
+
+/**
+ * A provider network's way out of the host (Neutron's physical_interface_mappings): the mapped
+ * interface itself for a flat network, `<interface>.<VLAN id>` for a VLAN network, in the bridge.
+ */
+export interface UplinkSpec {
+  readonly device: string;
+  readonly parent: string;
+  /** null: flat (the parent itself is the uplink). */
+  readonly vlan: number | null;
+}
+
+/**
+ * A network's VXLAN device in the host namespace, in the network's bridge, populated by the
+ * control plane (Neutron's l2population): no multicast group and no learning, so the device
+ * knows a remote MAC or IP only from the entries below, and broadcast goes only where the
+ * network has ports.
+ */
+export interface OverlaySpec {
+  /** `vxlan-<VNI>` (Neutron's Linux bridge name). */
+  readonly device: string;
+  readonly vni: number;
+  /** This host's tunnel endpoint. */
+  readonly local: string;
+  readonly dstPort: number;
+  readonly mtu: number;
+  /** Remote tunnel endpoints that hold ports of the network (the 00:00:00:00:00:00 flood list), sorted. */
+  readonly flood: readonly string[];
+  /** Remote ports' MACs → their host's endpoint, sorted by MAC. */
+  readonly fdb: readonly OverlayFdbEntry[];
+  /** Remote ports' addresses answered locally (ARP/ND proxy), sorted by IP. */
+  readonly neighbours: readonly OverlayNeighbour[];
+}
+
+export interface OverlayFdbEntry {
+  readonly mac: string;
+  readonly dst: string;
+}
+
+export interface OverlayNeighbour {
+  readonly ip: string;
+  readonly mac: string;
 }
 
 export interface BridgeSpec {

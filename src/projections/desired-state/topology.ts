@@ -22,6 +22,14 @@ export interface Topology {
   readonly firewallGroups?: readonly TopologyFirewallGroup[];
   /** Live load balancers with their listeners, pools, members and monitors (haproxy.ts). */
   readonly loadBalancers?: readonly TopologyLoadBalancer[];
+  /** Each registered host's VXLAN tunnel endpoint; absent: no overlay anywhere. */
+  readonly vteps?: readonly TopologyVtep[];
+}
+
+export interface TopologyVtep {
+  readonly host: string;
+  /** The underlay address the host's agent registered. */
+  readonly address: string;
 }
 
 export type NetworkType = 'flat' | 'vlan' | 'vxlan' | 'geneve' | 'gre' | 'local';

@@ -6,6 +6,7 @@ import type { Topology } from '../desired-state/topology.js';
 import { coreTopologyPart } from './core.js';
 import { loadBalancerTopologyPart } from './load-balancers.js';
 import { securityTopologyPart } from './security.js';
+import { vtepTopologyPart } from './vteps.js';
 import { mergeFragments, readModelSource, type ResourceDoc, type TopologyFragment, type TopologyPart } from './source.js';
 
 /** The parts of every topology build, in merge order; each kind of resource is read by one part. */
@@ -13,6 +14,7 @@ const BUILT_IN: readonly [string, TopologyPart][] = [
   ['core', coreTopologyPart],
   ['load-balancers', loadBalancerTopologyPart],
   ['security', securityTopologyPart],
+  ['vteps', vtepTopologyPart],
 ];
 
 const extra = new Map<string, TopologyPart>();

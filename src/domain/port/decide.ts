@@ -63,7 +63,8 @@ function create(c: CreatePort, s: PortState): Decision<PortEvent> {
   const macAddress = resolveMac(c);
   if (isDomainError(macAddress)) return macAddress;
   const deviceOwner = c.deviceOwner ?? '';
-  const portSecurityEnabled = c.portSecurityEnabled ?? c.network.portSecurityEnabled;
+  // Neutron's port-security extension never filters a trusted (network:*) port, whatever is asked.
+  const portSecurityEnabled = isNetworkOwned(deviceOwner) ? false : c.portSecurityEnabled ?? c.network.portSecurityEnabled;
   const allowedAddressPairs = resolveAddressPairs(c.allowedAddressPairs ?? [], macAddress);
   if (isDomainError(allowedAddressPairs)) return allowedAddressPairs;
   const defaultGroups = portSecurityEnabled && !isNetworkOwned(deviceOwner) && c.defaultSecurityGroupId !== undefined ? [c.defaultSecurityGroupId] : [];

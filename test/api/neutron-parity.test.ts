@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+
+// Issue 14 (Neutron parity): each rule over the real server, real HTTP and real PostgreSQL.
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => api?.close());
+
+const ERR = '... on Error { code message } ... on InputValidationError { issues { path message } }';
+const PORT = 'id uuid macAddress portSecurityEnabled deviceOwner fixedIps { subnetId ipAddress }';
+const FIP = 'id uuid floatingIpAddress portId fixedIpAddress routerId';
+
+/** Runs a mutation `name(input: $i)` and answers its payload, selecting `select` on its success. */
+async function m(token: string, name: string, input: Record<string, unknown>, select = ''): Promise<any> {
+  const cap = name.charAt(0).toUpperCase() + name.slice(1);
+  const r = await api.gql(token, `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ${select ? `... on ${cap}Success { ${select} }` : ''} ${ERR} } }`, { i: input });
+  return r[name];
+}
+
+async function networkWithSubnet(token: string, name: string, cidr: string, extra: Record<string, unknown> = {}, subnet: Record<string, unknown> = {}) {
+  const n = await api.gql(token, CREATE_NETWORK, { input: { name, ...extra } });
+  expect(n.createNetwork.__typename).toBe('CreateNetworkSuccess');
+  const s = await api.gql(token, CREATE_SUBNET, { input: { networkId: n.createNetwork.network.id, ipVersion: 4, cidr, ...subnet } });
+  expect(s.createSubnet.__typename).toBe('CreateSubnetSuccess');
+  return { network: n.createNetwork.network, subnet: s.createSubnet.subnet };
+}
+
+async function readPort(token: string, id: string) {
+  return (await api.gql(token, `query($id: ID!) { node(id: $id) { ... on Port { ${PORT} } } }`, { id })).node;
+}
+
+async function readFip(token: string, id: string) {
+  return (await api.gql(token, `query($id: ID!) { node(id: $id) { ... on FloatingIp { ${FIP} } } }`, { id })).node;
+}
+
+describe('ports and IPAM as Neutron has them', () => {
+  it('gives a port two automatic addresses from one subnet, and more than five fixed IPs', async () => {
+    const t = await api.token('parity-ipam');
+    const { network, subnet } = await networkWithSubnet(t, 'multi', '10.61.0.0/24');
+    const two = await m(t, 'createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] }, `port { ${PORT} }`);
+    expect(two.__typename).toBe('CreatePortSuccess');
+    expect(two.port.fixedIps).toHaveLength(2);
+    expect(two.port.fixedIps.every((f: any) => f.subnetId === subnet.uuid)).toBe(true);
+    expect(new Set(two.port.fixedIps.map((f: any) => f.ipAddress)).size).toBe(2);
+
+    const eight = [11, 12, 13, 14, 15, 16, 17, 18].map((n) => ({ ipAddress: `10.61.0.${n}` }));
+    const many = await m(t, 'createPort', { networkId: network.id, fixedIps: eight }, `port { ${PORT} }`);
+    expect(many.__typename).toBe('CreatePortSuccess');
+    expect(many.port.fixedIps.map((f: any) => f.ipAddress)).toEqual(eight.map((f) => f.ipAddress));
+
+    // An update that asks for three addresses of the subnet keeps the two it holds and adds one.
+    const three = await m(t, 'updatePort', { id: two.port.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }, { subnetId: subnet.id }] }, `port { ${PORT} }`);
+    expect(three.__typename).toBe('UpdatePortSuccess');
+    expect(three.port.fixedIps.slice(0, 2)).toEqual(two.port.fixedIps);
+    expect(new Set(three.port.fixedIps.map((f: any) => f.ipAddress)).size).toBe(3);
+
+    // Every address is really held: asking for one of them elsewhere is refused.
+    const taken = await api.gql(t, CREATE_PORT, { input: { networkId: network.id, fixedIps: [{ ipAddress: three.port.fixedIps[2].ipAddress }] } });
+    expect(taken.createPort.code).toBe('IpAddressAlreadyAllocated');
+  });
+
+  it('turns port security off on router interface ports (trusted network:* ports)', async () => {
+    const t = await api.token('parity-rif');
+    const { network, subnet } = await networkWithSubnet(t, 'rif', '10.62.0.0/24');
+    const router = await m(t, 'createRouter', { name: 'r' }, 'router { id }');
+    const added = await m(t, 'addRouterInterface', { id: router.router.id, subnetId: subnet.id }, 'router { interfaces { portId } }');
+    expect(added.__typename).toBe('AddRouterInterfaceSuccess');
+    const ifPorts = await api.gql(t, `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:router_interface" }) { edges { node { ${PORT} } } } }`, { n: network.uuid });
+    expect(ifPorts.ports.edges.map((e: any) => e.node)).toMatchObject([{ uuid: added.router.interfaces[0].portId, portSecurityEnabled: false }]);
+    const vm = await api.gql(t, CREATE_PORT, { input: { networkId: network.id } });
+    expect((await readPort(t, vm.createPort.port.id)).portSecurityEnabled).toBe(true);
+  });
+});
+
+describe('a floating IP follows its port\'s fixed IP', () => {
+  it('moves to the replacement address, is disassociated when the address goes, and never points at a released one', async () => {
+    const t = await api.token('parity-fip');
+    const pub = await networkWithSubnet(api.adminToken, 'public', '198.51.100.0/24', { external: true });
+    const priv = await networkWithSubnet(t, 'private', '10.63.0.0/24');
+    const router = (await m(t, 'createRouter', { name: 'r' }, 'router { id }')).router;
+    expect((await m(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id })).__typename).toBe('SetRouterGatewaySuccess');
+    expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: priv.subnet.id })).__typename).toBe('AddRouterInterfaceSuccess');
+    const vm = (await api.gql(t, CREATE_PORT, { input: { networkId: priv.network.id, fixedIps: [{ ipAddress: '10.63.0.10' }] } })).createPort.port;
+    const fip = await m(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, portId: vm.id }, `floatingIp { ${FIP} }`);
+    expect(fip.__typename).toBe('CreateFloatingIpSuccess');
+    expect(fip.floatingIp.fixedIpAddress).toBe('10.63.0.10');
+
+    // The address is replaced by another of the same subnet: the floating IP moves with it.
+    const moved = await m(t, 'updatePort', { id: vm.id, fixedIps: [{ ipAddress: '10.63.0.20' }] }, `port { ${PORT} }`);
+    expect(moved.__typename).toBe('UpdatePortSuccess');
+    expect(await readFip(t, fip.floatingIp.id)).toMatchObject({ portId: vm.uuid, fixedIpAddress: '10.63.0.20' });
+
+    // The old address is free again and no floating IP claims it.
+    const reuse = await api.gql(t, CREATE_PORT, { input: { networkId: priv.network.id, fixedIps: [{ ipAddress: '10.63.0.10' }] } });
+    expect(reuse.createPort.__typename).toBe('CreatePortSuccess');
+
+    // All addresses removed: the floating IP lets go, and can be associated again later.
+    const none = await m(t, 'updatePort', { id: vm.id, fixedIps: [] }, `port { ${PORT} }`);
+    expect(none.port.fixedIps).toEqual([]);
+    expect(await readFip(t, fip.floatingIp.id)).toMatchObject({ portId: null, fixedIpAddress: null, routerId: null });
+    // The log says why: the move and the release are the floating IP's own events.
+    const history = await api.gql(t, `query($id: ID!) { history(id: $id) { entries { eventType data } } }`, { id: fip.floatingIp.id });
+    const entries = history.history.entries.slice(1);
+    expect(entries.map((e: any) => e.eventType)).toEqual(['FloatingIpAssociated', 'FloatingIpDisassociated']);
+    expect(entries[1].data).toMatchObject({ cause: 'fixedIpRemoved', fixedIpAddress: '10.63.0.20' });
+    expect((await m(t, 'updatePort', { id: vm.id, fixedIps: [{ ipAddress: '10.63.0.30' }] })).__typename).toBe('UpdatePortSuccess');
+    const again = await m(t, 'associateFloatingIp', { id: fip.floatingIp.id, portId: vm.id }, `floatingIp { ${FIP} }`);
+    expect(again.floatingIp.fixedIpAddress).toBe('10.63.0.30');
+  });
+});

@@ -111,3 +111,31 @@ describe('a floating IP follows its port\'s fixed IP', () => {
     expect(again.floatingIp.fixedIpAddress).toBe('10.63.0.30');
   });
 });
+
+describe('malformed values are InputValidationError naming the field', () => {
+  it('answers a bad MAC, IP, rule direction or ethertype, port, monitor delay or MTU with the field\'s path', async () => {
+    const t = await api.token('parity-format');
+    const { network, subnet } = await networkWithSubnet(t, 'fmt', '10.64.0.0/24');
+    const sg = (await m(t, 'createSecurityGroup', { name: 'fmt' }, 'securityGroup { id }')).securityGroup;
+    const lb = await m(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer { id }');
+    expect(lb.__typename).toBe('CreateLoadBalancerSuccess');
+    const pool = (await m(t, 'createPool', { loadBalancerId: lb.loadBalancer.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool { id }')).pool;
+    const cases: [string, Record<string, unknown>, string[]][] = [
+      ['createPort', { networkId: network.id, macAddress: 'fa:16:3e:zz:00:01' }, ['macAddress']],
+      ['createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { ipAddress: '10.64.0' }] }, ['fixedIps', '1', 'ipAddress']],
+      ['createPort', { networkId: network.id, allowedAddressPairs: [{ ipAddress: 'nope' }] }, ['allowedAddressPairs', '0', 'ipAddress']],
+      ['createSecurityGroupRule', { securityGroupId: sg.id, direction: 'sideways' }, ['direction']],
+      ['createSecurityGroupRule', { securityGroupId: sg.id, direction: 'ingress', ethertype: 'IPv5' }, ['ethertype']],
+      ['createListener', { loadBalancerId: lb.loadBalancer.id, protocol: 'TCP', protocolPort: 70000 }, ['protocolPort']],
+      ['createHealthMonitor', { poolId: pool.id, type: 'TCP', delay: 1, timeout: 5, maxRetries: 3 }, ['delay']],
+      ['createNetwork', { name: 'tiny', mtu: 60 }, ['mtu']],
+    ];
+    for (const [name, input, path] of cases) {
+      const r = await m(t, name, input);
+      expect({ name, path, typename: r.__typename, paths: r.issues?.map((i: any) => i.path) }).toEqual({ name, path, typename: 'InputValidationError', paths: [path] });
+    }
+    // Relations between resources keep their Neutron codes.
+    const overlap = await api.gql(t, CREATE_SUBNET, { input: { networkId: network.id, ipVersion: 4, cidr: '10.64.0.128/25' } });
+    expect(overlap.createSubnet.code).toBe('InvalidInput');
+  });
+});

@@ -97,3 +97,17 @@ describe('port security of trusted (network:*) ports', () => {
   });
 });
 
+
+describe('malformed values name their field (InputValidationError)', () => {
+  it('for a MAC, a fixed IP and an allowed address pair', () => {
+    port.given([]).when(create({ macAddress: 'fa:16:3e:zz:00:01' })).thenError('InputValidationError', (e) => expect(e.field).toEqual(['macAddress']));
+    port.given([]).when(create({ fixedIps: [{ subnetId: V4 }, { ipAddress: '10.0.0' }] })).thenError('InputValidationError', (e) => expect(e.field).toEqual(['fixedIps', '1', 'ipAddress']));
+    port.given([]).when(create({ allowedAddressPairs: [{ ipAddress: '10.0.0.9', macAddress: 'nope' }] })).thenError('InputValidationError', (e) =>
+      expect(e.field).toEqual(['allowedAddressPairs', '0', 'macAddress']),
+    );
+  });
+
+  it('while an address of the wrong subnet keeps Neutron\'s own code', () => {
+    port.given([]).when(create({ fixedIps: [{ ipAddress: '10.9.9.9' }] })).thenError('InvalidIpForNetwork');
+  });
+});

@@ -131,8 +131,8 @@ describe('port create', () => {
       expect(createdData({ macAddress: 'FA-16-3E-AA-BB-CC' }).macAddress).toBe('fa:16:3e:aa:bb:cc');
     });
     it('rejects malformed and multicast MACs', () => {
-      port.given([]).when(create({ macAddress: 'fa:16:3e:aa:bb' })).thenError('InvalidInput');
-      port.given([]).when(create({ macAddress: '01:00:5e:00:00:01' })).thenError('InvalidInput');
+      port.given([]).when(create({ macAddress: 'fa:16:3e:aa:bb' })).thenError('InputValidationError');
+      port.given([]).when(create({ macAddress: '01:00:5e:00:00:01' })).thenError('InputValidationError');
       port.given([]).when(create({ generatedMac: undefined })).thenError('InvalidInput');
     });
     it('answers MacAddressInUse when the MAC is taken on the network', () => {
@@ -218,7 +218,7 @@ describe('port create', () => {
 
     it('refuses an unknown subnet, malformed address, empty entry and more entries than any list may hold', () => {
       port.given([]).when(create({ fixedIps: [{ subnetId: V4B }] })).thenError('InvalidInput');
-      port.given([]).when(create({ fixedIps: [{ ipAddress: '10.0.0' }] })).thenError('InvalidInput');
+      port.given([]).when(create({ fixedIps: [{ ipAddress: '10.0.0' }] })).thenError('InputValidationError');
       port.given([]).when(create({ fixedIps: [{}] })).thenError('InvalidInput');
       const tooMany = Array.from({ length: MAX_FIXED_IPS_PER_PORT + 1 }, () => ({ subnetId: V4 }));
       port.given([]).when(create({ fixedIps: tooMany })).thenError('InvalidInput');
@@ -267,7 +267,7 @@ describe('port create', () => {
       const pairs = Array.from({ length: 11 }, (_, i) => ({ ipAddress: `10.0.0.${100 + i}` }));
       port.given([]).when(create({ allowedAddressPairs: pairs })).thenError('AllowedAddressPairExhausted');
       port.given([]).when(create({ allowedAddressPairs: [{ ipAddress: '10.0.0.100' }, { ipAddress: '10.0.0.100', macAddress: MAC }] })).thenError('DuplicateAddressPairInRequest');
-      port.given([]).when(create({ allowedAddressPairs: [{ ipAddress: 'nope' }] })).thenError('InvalidInput');
+      port.given([]).when(create({ allowedAddressPairs: [{ ipAddress: 'nope' }] })).thenError('InputValidationError');
     });
   });
 

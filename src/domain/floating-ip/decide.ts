@@ -1,6 +1,6 @@
 import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
 import type { Decision } from '../decider.js';
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import { formatIp, normaliseIp, parseIp } from '../ipam/index.js';
 import { adminOnly } from '../policy/index.js';
 import { resolveAssociation } from './association.js';
@@ -37,7 +37,8 @@ function create(c: CreateFloatingIp, s: FloatingIpState): Decision<FloatingIpEve
     return domainError('BadRequest', `Bad floatingip request: Network ${c.network.id} is not a valid external network.`, { field: ['floatingNetworkId'] });
   }
   const requested = c.floatingIpAddress === undefined ? undefined : parseIp(c.floatingIpAddress);
-  if (requested === null || requested?.version === 6) {
+  if (requested === null) return invalidField(['floatingIpAddress'], `'${c.floatingIpAddress}' is not a valid IP address.`);
+  if (requested?.version === 6) {
     return domainError('InvalidInput', `Invalid input for operation: '${c.floatingIpAddress}' is not a valid IPv4 address.`, { field: ['floatingIpAddress'] });
   }
   const onGateway = requested ? gatewayTaken(c, formatIp(requested)) : null;

@@ -1,4 +1,4 @@
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import { cidrContains, cidrOf, eui64Address, formatIp, isNetworkOrBroadcast, parseIp } from '../ipam/index.js';
 import { isAutoAddressSubnet, type SubnetFacts } from '../subnet/index.js';
 import type { FixedIpRequest } from './commands.js';
@@ -41,9 +41,9 @@ function eui64Slot(subnet: SubnetFacts, mac: string): Slot {
 }
 
 /** An exact address request: in the right subnet, not reserved, not on an automatic-address subnet. */
-function specificSlot(request: FixedIpRequest & { ipAddress: string }, subnet: SubnetFacts | undefined, input: AllocationInput): Slot | DomainError {
+function specificSlot(request: FixedIpRequest & { ipAddress: string }, index: number, subnet: SubnetFacts | undefined, input: AllocationInput): Slot | DomainError {
   const ip = parseIp(request.ipAddress);
-  if (!ip) return invalidInput(`'${request.ipAddress}' is not a valid IP address.`);
+  if (!ip) return invalidField(['fixedIps', String(index), 'ipAddress'], `'${request.ipAddress}' is not a valid IP address.`);
   const text = formatIp(ip);
   const target = subnet ?? input.subnets.find((s) => cidrContains(cidrOf(s.cidr), ip));
   if (!target) {
@@ -93,7 +93,7 @@ function requestedSlots(requests: readonly FixedIpRequest[], input: AllocationIn
     return input.current[i];
   };
   const slots: Slot[] = [];
-  for (const request of requests) {
+  for (const [index, request] of requests.entries()) {
     const subnet = request.subnetId === undefined ? undefined : input.subnets.find((s) => s.id === request.subnetId);
     if (request.subnetId !== undefined && !subnet) {
       return invalidInput(`Failed to create port on network ${input.networkId}, because fixed_ips included invalid subnet ${request.subnetId}.`);
@@ -105,7 +105,7 @@ function requestedSlots(requests: readonly FixedIpRequest[], input: AllocationIn
         slots.push({ kind: 'kept', fixedIp: own });
         continue;
       }
-      const slot = specificSlot({ ...request, ipAddress: request.ipAddress }, subnet, input);
+      const slot = specificSlot({ ...request, ipAddress: request.ipAddress }, index, subnet, input);
       if (isDomainError(slot)) return slot;
       slots.push(slot);
     } else if (subnet) {

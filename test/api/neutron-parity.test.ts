@@ -139,3 +139,31 @@ describe('malformed values are InputValidationError naming the field', () => {
     expect(overlap.createSubnet.code).toBe('InvalidInput');
   });
 });
+
+describe('network IP availability', () => {
+  it('answers used and total addresses per subnet to an admin, and refuses a member as Neutron\'s policy does', async () => {
+    const t = await api.token('parity-avail');
+    const { network, subnet } = await networkWithSubnet(t, 'avail', '10.65.0.0/24');
+    const v6 = await api.gql(t, CREATE_SUBNET, { input: { networkId: network.id, ipVersion: 6, cidr: '2001:db8:65::/64', enableDhcp: false } });
+    expect(v6.createSubnet.__typename).toBe('CreateSubnetSuccess');
+    const router = (await m(t, 'createRouter', { name: 'r' }, 'router { id }')).router;
+    expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: subnet.id })).__typename).toBe('AddRouterInterfaceSuccess');
+    expect((await m(t, 'createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] })).__typename).toBe('CreatePortSuccess');
+
+    const Q = `query($n: String!) { networkIpAvailability(networkId: $n) { networkId networkName projectId totalIps usedIps
+      subnetIpAvailability { subnetId subnetName cidr ipVersion totalIps usedIps } } }`;
+    const r = (await api.gql(api.adminToken, Q, { n: network.id })).networkIpAvailability;
+    // v4: pool .2-.254 = 253; used: the DHCP port, the router interface (gateway .1), two on the port.
+    // v6: DHCP off, so no DHCP port; the pool is ::1 to ::ffff:ffff:ffff:ffff.
+    expect(r).toEqual({
+      networkId: network.uuid, networkName: 'avail', projectId: expect.any(String),
+      totalIps: String(253n + 2n ** 64n - 1n), usedIps: '4',
+      subnetIpAvailability: [
+        { subnetId: subnet.uuid, subnetName: '', cidr: '10.65.0.0/24', ipVersion: 4, totalIps: '253', usedIps: '4' },
+        { subnetId: v6.createSubnet.subnet.uuid, subnetName: '', cidr: '2001:db8:65::/64', ipVersion: 6, totalIps: String(2n ** 64n - 1n), usedIps: '0' },
+      ],
+    });
+    await expect(api.gql(t, Q, { n: network.id })).rejects.toThrow(/disallowed by policy/);
+    expect((await api.gql(api.adminToken, Q, { n: '00000000-0000-4000-8000-000000000000' })).networkIpAvailability).toBeNull();
+  });
+});

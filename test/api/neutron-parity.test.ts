@@ -167,3 +167,23 @@ describe('network IP availability', () => {
     expect((await api.gql(api.adminToken, Q, { n: '00000000-0000-4000-8000-000000000000' })).networkIpAvailability).toBeNull();
   });
 });
+
+describe('segment allocation from per-physnet ranges', () => {
+  let vlanApi: TestApi;
+  beforeAll(async () => {
+    vlanApi = await startTestApi({ NETLEDGER_VLAN_RANGES: 'physnet1:190:191,physnet1:300:300,physnet2:10:19' });
+  });
+  afterAll(async () => vlanApi?.close());
+
+  it('gives an admin VLAN network given only its physnet the lowest free id of that physnet\'s ranges, then NoNetworkAvailable', async () => {
+    const create = async (physicalNetwork: string, segmentationId?: number) =>
+      (await vlanApi.gql(vlanApi.adminToken, CREATE_NETWORK, { input: { name: `v-${physicalNetwork}`, provider: { networkType: 'vlan', physicalNetwork, ...(segmentationId ? { segmentationId } : {}) } } })).createNetwork;
+    expect((await create('physnet1')).network).toMatchObject({ providerSegmentationId: 190, mtu: 1500 });
+    expect((await create('physnet1', 191)).__typename).toBe('CreateNetworkSuccess');
+    expect((await create('physnet1')).network.providerSegmentationId).toBe(300);
+    expect((await create('physnet2')).network.providerSegmentationId).toBe(10);
+    expect((await create('physnet1')).code).toBe('NoNetworkAvailable');
+    // A physnet without configured ranges still needs an explicit id.
+    expect((await create('physnet3')).code).toBe('InvalidInput');
+  });
+});

@@ -187,3 +187,20 @@ describe('segment allocation from per-physnet ranges', () => {
     expect((await create('physnet3')).code).toBe('InvalidInput');
   });
 });
+
+describe('/31 and /32 subnets with DHCP off', () => {
+  it('refuses a /31 with its default gateway as InvalidInput, takes it without gateway, and accepts a /32 whose one address a port gets', async () => {
+    const t = await api.token('parity-p2p');
+    const net = (await api.gql(t, CREATE_NETWORK, { input: { name: 'p2p' } })).createNetwork.network;
+    const sub = (input: Record<string, unknown>) => api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, ...input } }).then((r) => r.createSubnet);
+    expect((await sub({ cidr: '10.66.0.0/31' })).code).toBe('InvalidInput');
+    expect((await sub({ cidr: '10.66.0.0/31', enableDhcp: false })).code).toBe('InvalidInput');
+    expect(await sub({ cidr: '10.66.0.0/31', enableDhcp: false, gatewayIp: null })).toMatchObject({ subnet: { gatewayIp: null, allocationPools: [{ start: '10.66.0.0', end: '10.66.0.1' }] } });
+    expect((await sub({ cidr: '10.66.1.0/32' })).code).toBe('InvalidInput');
+    const host = await sub({ cidr: '10.66.1.0/32', enableDhcp: false });
+    expect(host).toMatchObject({ __typename: 'CreateSubnetSuccess', subnet: { cidr: '10.66.1.0/32', gatewayIp: '10.66.1.1', allocationPools: [{ start: '10.66.1.0', end: '10.66.1.0' }] } });
+    const p = await m(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] }, `port { ${PORT} }`);
+    expect(p.port.fixedIps).toEqual([{ subnetId: host.subnet.uuid, ipAddress: '10.66.1.0' }]);
+    expect((await m(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] })).code).toBe('IpAddressGenerationFailure');
+  });
+});

@@ -19,6 +19,14 @@ const schema = z.object({
     .string()
     .regex(/^\d+:\d+$/, 'must be MIN:MAX, e.g. 1001:2000')
     .default('1:16777215'),
+  // Neutron's network_vlan_ranges: the VLAN ids per physical network that an admin VLAN network
+  // given only its physical network is allocated from, `physnet:MIN:MAX` comma separated (a
+  // physnet may repeat for several ranges).
+  NETLEDGER_VLAN_RANGES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter((r) => r.length > 0))
+    .refine((list) => list.every((r) => /^[A-Za-z0-9_.-]+:\d+:\d+$/.test(r) && vlanRangeValid(r)), 'comma-separated physnet:MIN:MAX with 1 <= MIN <= MAX <= 4094, e.g. physnet1:100:199'),
   NETLEDGER_AGENT: z.enum(['auto', 'on', 'off']).default('auto'),
   NETLEDGER_HOST_NAME: z.string().min(1).default('local'),
   // The dataplane agent's namespaces are `<prefix>qrouter-…` / `<prefix>qdhcp-…`; bridges live in the host namespace.
@@ -59,6 +67,21 @@ const schema = z.object({
   NETLEDGER_METRICS: z.enum(['on', 'off']).default('on'),
 });
 
+function vlanRangeValid(entry: string): boolean {
+  const [, min, max] = entry.split(':').map(Number) as [number, number, number];
+  return min >= 1 && max <= 4094 && min <= max;
+}
+
+/** NETLEDGER_VLAN_RANGES by physical network, in the order given. */
+function vlanRangesOf(entries: readonly string[]): Record<string, { min: number; max: number }[]> {
+  const out: Record<string, { min: number; max: number }[]> = {};
+  for (const entry of entries) {
+    const [physnet, min, max] = entry.split(':') as [string, string, string];
+    (out[physnet] ??= []).push({ min: Number(min), max: Number(max) });
+  }
+  return out;
+}
+
 function isOrigin(value: string): boolean {
   try {
     return new URL(value).origin === value;
@@ -67,7 +90,11 @@ function isOrigin(value: string): boolean {
   }
 }
 
-export type Config = z.infer<typeof schema> & { dataDir: string; vxlanRange: { min: number; max: number } };
+export type Config = z.infer<typeof schema> & {
+  dataDir: string;
+  vxlanRange: { min: number; max: number };
+  vlanRanges: Readonly<Record<string, readonly { min: number; max: number }[]>>;
+};
 
 export class ConfigError extends Error {}
 
@@ -82,5 +109,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (min < 1 || max > 16777215 || min > max) {
     throw new ConfigError(`invalid configuration: NETLEDGER_VXLAN_RANGE=${parsed.data.NETLEDGER_VXLAN_RANGE}: must satisfy 1 <= MIN <= MAX <= 16777215`);
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.NETLEDGER_DATA_DIR), vxlanRange: { min, max } };
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.NETLEDGER_DATA_DIR), vxlanRange: { min, max }, vlanRanges: vlanRangesOf(parsed.data.NETLEDGER_VLAN_RANGES) };
 }

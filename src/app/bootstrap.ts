@@ -17,7 +17,7 @@ import { LogSealer } from '../store/seal/sealer.js';
 import { CommandRuntime } from './command-runtime.js';
 import { enforceQuota } from './quota.js';
 import { aggregateKinds, eventRegistry } from './registry.js';
-import { releaseFloatingIpsOfPort } from './routing/floating-ips.js';
+import { followFixedIpChangeOfPort, releaseFloatingIpsOfPort } from './routing/floating-ips.js';
 import { planDefaultSecurityGroup } from './security/security-groups.js';
 import type { CommandHooks, Services } from './services.js';
 
@@ -28,6 +28,7 @@ import type { CommandHooks, Services } from './services.js';
 export const commandHooks: CommandHooks = {
   defaultSecurityGroup: planDefaultSecurityGroup,
   portDelete: [releaseFloatingIpsOfPort],
+  portFixedIpsReleased: [followFixedIpChangeOfPort],
 };
 
 /**

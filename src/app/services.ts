@@ -17,6 +17,15 @@ export type DefaultSecurityGroupHook = (s: Services, tx: Tx, projectId: string, 
 /** Reacts inside a port delete, in its transaction (floating IPs let go of the port). */
 export type PortDeleteHook = (s: Services, tx: Tx, port: Port, now: string) => Promise<PlannedAppend[] | DomainError>;
 
+/** The addresses a port update gave and took: what a floating IP pointing at the port must follow. */
+export interface FixedIpChange {
+  readonly allocated: readonly { readonly subnetId: string; readonly ipAddress: string }[];
+  readonly released: readonly { readonly subnetId: string; readonly ipAddress: string }[];
+}
+
+/** Reacts inside a port update that released addresses, in its transaction (floating IPs follow or let go). */
+export type PortFixedIpsHook = (s: Services, tx: Tx, port: Port, change: FixedIpChange, now: string) => Promise<PlannedAppend[] | DomainError>;
+
 /**
  * What one module's commands trigger in another's, assembled in bootstrap.ts: the networking
  * module reaches routing and security only through these, so it depends on neither.
@@ -24,6 +33,7 @@ export type PortDeleteHook = (s: Services, tx: Tx, port: Port, now: string) => P
 export interface CommandHooks {
   readonly defaultSecurityGroup: DefaultSecurityGroupHook | null;
   readonly portDelete: readonly PortDeleteHook[];
+  readonly portFixedIpsReleased: readonly PortFixedIpsHook[];
 }
 
 /** What the API, CLI and agent share in one process. */

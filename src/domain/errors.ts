@@ -20,6 +20,16 @@ export function domainError(
   return { kind: 'DomainError', code, message, ...extra };
 }
 
+/**
+ * A value of one input field that is malformed or out of its range (a MAC, an IP address, a word
+ * outside a fixed vocabulary, a port number, an MTU, a monitor delay): the API answers it as
+ * `InputValidationError` naming the field, like any input that fails its schema, whichever layer
+ * noticed. Relations between resources (overlaps, in-use, policy) keep their Neutron codes.
+ */
+export function invalidField(field: readonly string[], message: string): DomainError {
+  return domainError('InputValidationError', message, { field });
+}
+
 export function isDomainError(value: unknown): value is DomainError {
   return (
     typeof value === 'object' &&

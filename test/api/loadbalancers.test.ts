@@ -168,35 +168,35 @@ describe('load balancers over GraphQL', () => {
     expect(badProtocol.__typename).toBe('InputValidationError');
     expect(badProtocol.issues[0].path).toEqual(['protocol']);
     const badPort = await mutate(t, 'createListener', { loadBalancerId: lb.id, protocol: 'TCP', protocolPort: 70000 }, 'listener');
-    expect(badPort).toMatchObject({ __typename: 'InvalidInput' });
+    expect(badPort).toMatchObject({ __typename: 'InputValidationError', issues: [{ path: ['protocolPort'] }] });
 
     const pool = await ok(t, 'createPool', { loadBalancerId: lb.id, protocol: 'HTTP', lbAlgorithm: 'LEAST_CONNECTIONS' }, 'pool');
     const noParent = await mutate(t, 'createPool', { protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool');
     expect(noParent.code).toBe('InvalidInput');
     const cookie = await mutate(t, 'createPool', { loadBalancerId: lb.id, protocol: 'TCP', lbAlgorithm: 'ROUND_ROBIN', sessionPersistence: { type: 'HTTP_COOKIE' } }, 'pool');
-    expect(cookie.code).toBe('InvalidInput');
+    expect(cookie.code).toBe('InputValidationError');
 
     const badDelay = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'TCP', delay: 1, timeout: 5, maxRetries: 3 }, 'healthMonitor');
-    expect(badDelay).toMatchObject({ __typename: 'InvalidInput', message: expect.stringMatching(/delay/) });
+    expect(badDelay).toMatchObject({ __typename: 'InputValidationError', issues: [{ path: ['delay'], message: expect.stringMatching(/delay/) }] });
     const badRetries = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'TCP', delay: 5, timeout: 5, maxRetries: 11 }, 'healthMonitor');
-    expect(badRetries.__typename).toBe('InvalidInput');
+    expect(badRetries.__typename).toBe('InputValidationError');
     const httpOnPing = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'PING', delay: 5, timeout: 5, maxRetries: 3, urlPath: '/health' }, 'healthMonitor');
-    expect(httpOnPing.__typename).toBe('InvalidInput');
+    expect(httpOnPing.__typename).toBe('InputValidationError');
     const badCodes = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'HTTP', delay: 5, timeout: 5, maxRetries: 3, expectedCodes: '700' }, 'healthMonitor');
-    expect(badCodes.__typename).toBe('InvalidInput');
+    expect(badCodes.__typename).toBe('InputValidationError');
     const hm = await ok(t, 'createHealthMonitor', { poolId: pool.id, type: 'HTTP', delay: 5, timeout: 5, maxRetries: 3 }, 'healthMonitor');
     const twoMonitors = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'TCP', delay: 5, timeout: 5, maxRetries: 3 }, 'healthMonitor');
     expect(twoMonitors.__typename).toBe('DuplicateHealthMonitor');
     const badUpdate = await mutate(t, 'updateHealthMonitor', { id: hm.id, timeout: 10 }, 'healthMonitor');
-    expect(badUpdate.__typename).toBe('InvalidInput');
+    expect(badUpdate.__typename).toBe('InputValidationError');
 
     await ok(t, 'addMember', { poolId: pool.id, address: '10.21.0.9', protocolPort: 80 }, 'member');
     const dupMember = await mutate(t, 'addMember', { poolId: pool.id, address: '10.21.0.9', protocolPort: 80 }, 'member');
     expect(dupMember.__typename).toBe('DuplicateMemberEntry');
     const badWeight = await mutate(t, 'addMember', { poolId: pool.id, address: '10.21.0.10', protocolPort: 80, weight: 300 }, 'member');
-    expect(badWeight.__typename).toBe('InvalidInput');
+    expect(badWeight.__typename).toBe('InputValidationError');
     const badAddress = await mutate(t, 'addMember', { poolId: pool.id, address: 'not-an-ip', protocolPort: 80 }, 'member');
-    expect(badAddress.__typename).toBe('InvalidInput');
+    expect(badAddress).toMatchObject({ __typename: 'InputValidationError', issues: [{ path: ['address'] }] });
     const stale = await mutate(t, 'updateListener', { id: l80.id, expectedRevision: 7, name: 'x' }, 'listener');
     expect(stale.__typename).toBe('RevisionNumberConstraintFailed');
     const missing = await mutate(t, 'deletePool', { id: randomUUID() });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_NETWORK, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+import { MAX_FIXED_IPS_PER_PORT } from '../../src/domain/port/index.js';
 
 /**
  * A member of one project (mallory) names another project's (alice's) resources, or ids that do
@@ -187,8 +188,8 @@ describe('bad input is refused before it reaches the log', () => {
     const net = await networkWithSubnet(t, 'lists', '10.7.0.0/24');
     expect(await issues(t, 'createNetwork', { tags: Array.from({ length: 51 }, (_, i) => `t${i}`) })).toEqual(['tags']);
     expect(await ok(t, 'createNetwork', { tags: Array.from({ length: 50 }, (_, i) => `t${i}`) }, NET)).toBeTruthy();
-    const six = Array.from({ length: 6 }, (_, i) => ({ ipAddress: `10.7.0.${10 + i}` }));
-    expect(await issues(t, 'createPort', { networkId: net.network.id, fixedIps: six })).toEqual(['fixedIps']);
+    const tooMany = Array.from({ length: MAX_FIXED_IPS_PER_PORT + 1 }, (_, i) => ({ ipAddress: `10.7.${2 + (i >> 8)}.${i & 255}` }));
+    expect(await issues(t, 'createPort', { networkId: net.network.id, fixedIps: tooMany })).toEqual(['fixedIps']);
     expect(await issues(t, 'createPort', { networkId: net.network.id, securityGroupIds: Array.from({ length: 51 }, () => randomUUID()) })).toEqual(['securityGroupIds']);
     const pairs = await m(t, 'createPort', { networkId: net.network.id, allowedAddressPairs: Array.from({ length: 11 }, (_, i) => ({ ipAddress: `10.7.1.${i}` })) });
     expect(pairs.code).toBe('AllowedAddressPairExhausted');

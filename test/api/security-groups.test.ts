@@ -103,8 +103,8 @@ describe('security groups over GraphQL', () => {
     const g = (await groupOp(t, 'createSecurityGroup', { name: 'matrix' })).securityGroup;
     const other = (await groupOp(t, 'createSecurityGroup', { name: 'peer' })).securityGroup;
     const refused: [Record<string, unknown>, string][] = [
-      [{ direction: 'sideways' }, 'InvalidInput'],
-      [{ direction: 'ingress', ethertype: 'IPv5' }, 'InvalidInput'],
+      [{ direction: 'sideways' }, 'InputValidationError'],
+      [{ direction: 'ingress', ethertype: 'IPv5' }, 'InputValidationError'],
       [{ direction: 'ingress', protocol: 'foo' }, 'SecurityGroupRuleInvalidProtocol'],
       [{ direction: 'ingress', protocol: '256' }, 'SecurityGroupRuleInvalidProtocol'],
       [{ direction: 'ingress', portRangeMin: 22, portRangeMax: 22 }, 'SecurityGroupProtocolRequiredWithPorts'],
@@ -117,7 +117,7 @@ describe('security groups over GraphQL', () => {
       [{ direction: 'ingress', protocol: 'ipv6-icmp' }, 'SecurityGroupEthertypeConflictWithProtocol'],
       [{ direction: 'ingress', ethertype: 'IPv6', remoteIpPrefix: '10.0.0.0/8' }, 'SecurityGroupRuleParameterConflict'],
       [{ direction: 'ingress', remoteIpPrefix: '10.0.0.0/8', remoteGroupId: other.id }, 'SecurityGroupRemoteGroupAndRemoteIpPrefix'],
-      [{ direction: 'ingress', remoteIpPrefix: 'not-a-prefix' }, 'InvalidInput'],
+      [{ direction: 'ingress', remoteIpPrefix: 'not-a-prefix' }, 'InputValidationError'],
       [{ direction: 'ingress', remoteGroupId: '7d1f7e5e-0000-4000-8000-000000000000' }, 'SecurityGroupNotFound'],
     ];
     for (const [input, code] of refused) {

@@ -99,7 +99,7 @@ describe('floating IP create', () => {
   it('takes a requested address (admin) and refuses a malformed one', () => {
     const asAdmin = { ...createCmd, isAdmin: true };
     given().when({ ...asAdmin, floatingIpAddress: '203.0.113.20' }).then([created]);
-    given().when({ ...asAdmin, floatingIpAddress: '203.0.113.999' }).thenError('InvalidInput');
+    given().when({ ...asAdmin, floatingIpAddress: '203.0.113.999' }).thenError('InputValidationError');
     given().when({ ...asAdmin, floatingIpAddress: '2001:db8::5' }).thenError('InvalidInput');
     given().when({ ...asAdmin, floatingIpAddress: '203.0.113.21' }).thenError('InvalidInput');
   });
@@ -148,7 +148,7 @@ describe('floating IP association', () => {
   it('refuses a fixed IP the port does not have, an IPv6 one, or a port without IPv4', () => {
     given([created]).when(associate({ fixedIpAddress: '10.0.0.6' })).thenError('BadRequest');
     given([created]).when(associate({ fixedIpAddress: '2001:db8::5' })).thenError('BadRequest');
-    given([created]).when(associate({ fixedIpAddress: 'x' })).thenError('InvalidInput');
+    given([created]).when(associate({ fixedIpAddress: 'x' })).thenError('InputValidationError');
     given([created])
       .when(associate({ port: { id: VM_PORT, deviceOwner: 'compute:nova', fixedIps: [] } }))
       .thenError('BadRequest');

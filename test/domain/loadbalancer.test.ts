@@ -83,7 +83,7 @@ describe('load balancer', () => {
     when([], { ...createLb, provider: 'amphora' } as Cmd).thenError('ProviderNotEnabled');
   });
   it('rejects an invalid VIP address', () => {
-    when([], { ...createLb, vip: { ...VIP, address: '10.0.0' } } as Cmd).thenError('InvalidInput');
+    when([], { ...createLb, vip: { ...VIP, address: '10.0.0' } } as Cmd).thenError('InputValidationError');
   });
   it('update emits only what changed and checks expectedRevision', () => {
     const given = history(createLb);
@@ -186,7 +186,7 @@ describe('listeners', () => {
     ['timeoutMemberData', { timeoutMemberData: 1.5 }],
     ['timeoutTcpInspect', { timeoutTcpInspect: 86_400_001 }],
   ])('rejects an out-of-range %s', (field, extra) => {
-    when(history(createLb), { ...httpListener, ...extra } as Cmd).thenError('InvalidInput', (e) => expect(e.field).toEqual([field]));
+    when(history(createLb), { ...httpListener, ...extra } as Cmd).thenError('InputValidationError', (e) => expect(e.field).toEqual([field]));
   });
   it('accepts the range edges', () => {
     when(history(createLb), { ...httpListener, protocolPort: 65535, connectionLimit: 1, timeoutClientData: 0, timeoutMemberData: 86_400_000 } as Cmd).then(
@@ -211,7 +211,7 @@ describe('listeners', () => {
       { type: 'ListenerUpdated', data: { listenerId: L80, changes: { defaultPoolId: null }, updatedAt: later } },
     ]);
     when(attached, { type: 'UpdateListener', listenerId: L80, defaultPoolId: POOL, timeoutClientData: 50000, now: later }).thenNothing();
-    when(attached, { type: 'UpdateListener', listenerId: L80, connectionLimit: 0, now: later }).thenError('InvalidInput');
+    when(attached, { type: 'UpdateListener', listenerId: L80, connectionLimit: 0, now: later }).thenError('InputValidationError');
   });
   it('child expectedRevision is the child revision', () => {
     const given = history(createLb, httpListener, { type: 'UpdateListener', listenerId: L80, name: 'a', now });
@@ -255,10 +255,10 @@ describe('pools', () => {
   it('session persistence: APP_COOKIE needs a cookie name, the others forbid it', () => {
     const sp = (sessionPersistence: unknown) => ({ ...httpPool, sessionPersistence }) as Cmd;
     const given = history(createLb, httpListener);
-    when(given, sp({ type: 'APP_COOKIE' })).thenError('InvalidInput');
-    when(given, sp({ type: 'HTTP_COOKIE', cookieName: 'x' })).thenError('InvalidInput');
-    when(given, sp({ type: 'SOURCE_IP', cookieName: 'x' })).thenError('InvalidInput');
-    when(given, sp({ type: 'APP_COOKIE', cookieName: 'bad name' })).thenError('InvalidInput');
+    when(given, sp({ type: 'APP_COOKIE' })).thenError('InputValidationError');
+    when(given, sp({ type: 'HTTP_COOKIE', cookieName: 'x' })).thenError('InputValidationError');
+    when(given, sp({ type: 'SOURCE_IP', cookieName: 'x' })).thenError('InputValidationError');
+    when(given, sp({ type: 'APP_COOKIE', cookieName: 'bad name' })).thenError('InputValidationError');
     when(given, sp({ type: 'APP_COOKIE', cookieName: 'JSESSIONID' })).then((e) =>
       expect(e[0]).toMatchObject({ data: { sessionPersistence: { type: 'APP_COOKIE', cookieName: 'JSESSIONID' } } }),
     );
@@ -266,8 +266,8 @@ describe('pools', () => {
   });
   it('cookie persistence needs an HTTP pool; TCP and HTTPS passthrough allow SOURCE_IP only', () => {
     const given = history(createLb, tcpListener);
-    when(given, { ...poolOn('TCP'), sessionPersistence: { type: 'HTTP_COOKIE' } } as Cmd).thenError('InvalidInput');
-    when(given, { ...poolOn('HTTPS'), sessionPersistence: { type: 'APP_COOKIE', cookieName: 'c' } } as Cmd).thenError('InvalidInput');
+    when(given, { ...poolOn('TCP'), sessionPersistence: { type: 'HTTP_COOKIE' } } as Cmd).thenError('InputValidationError');
+    when(given, { ...poolOn('HTTPS'), sessionPersistence: { type: 'APP_COOKIE', cookieName: 'c' } } as Cmd).thenError('InputValidationError');
     when(given, { ...poolOn('TCP'), sessionPersistence: { type: 'SOURCE_IP' } } as Cmd).then((e) => expect(e).toHaveLength(1));
   });
   it('update changes algorithm and persistence, and can remove persistence', () => {
@@ -276,7 +276,7 @@ describe('pools', () => {
       { type: 'PoolUpdated', data: { poolId: POOL, changes: { lbAlgorithm: 'LEAST_CONNECTIONS', sessionPersistence: null }, updatedAt: later } },
     ]);
     when(given, { type: 'UpdatePool', poolId: POOL, sessionPersistence: { type: 'HTTP_COOKIE' }, now: later }).thenNothing();
-    when(given, { type: 'UpdatePool', poolId: POOL, sessionPersistence: { type: 'APP_COOKIE' }, now: later }).thenError('InvalidInput');
+    when(given, { type: 'UpdatePool', poolId: POOL, sessionPersistence: { type: 'APP_COOKIE' }, now: later }).thenError('InputValidationError');
     when(given, { type: 'UpdatePool', poolId: POOL2, name: 'x', now: later }).thenError('PoolNotFound');
   });
   it('deleting a default pool clears it on its listeners and takes members and monitor along', () => {
@@ -357,7 +357,7 @@ describe('members', () => {
     ['address', { address: 'not-an-ip' }],
     ['monitorAddress', { monitorAddress: '10.0.0.300' }],
   ])('rejects an invalid %s', (field, extra) => {
-    when(base(), { ...addMember(1), ...extra } as Cmd).thenError('InvalidInput', (e) => expect(e.field).toEqual([field]));
+    when(base(), { ...addMember(1), ...extra } as Cmd).thenError('InputValidationError', (e) => expect(e.field).toEqual([field]));
   });
   it('weight 0 and 256 are valid', () => {
     when(base(), addMember(1, { weight: 0 })).then((e) => expect(e).toHaveLength(1));
@@ -369,7 +369,7 @@ describe('members', () => {
       { type: 'MemberUpdated', data: { poolId: POOL, memberId: member(1), changes: { weight: 3, backup: true }, updatedAt: later } },
     ]);
     when(given, { type: 'UpdateMember', poolId: POOL, memberId: member(1), weight: 1, now: later }).thenNothing();
-    when(given, { type: 'UpdateMember', poolId: POOL, memberId: member(1), weight: 300, now: later }).thenError('InvalidInput');
+    when(given, { type: 'UpdateMember', poolId: POOL, memberId: member(1), weight: 300, now: later }).thenError('InputValidationError');
     when(given, { type: 'UpdateMember', poolId: POOL2, memberId: member(1), weight: 3, now: later }).thenError('MemberNotFound');
   });
   it('monitor overrides can be set and cleared', () => {
@@ -415,7 +415,7 @@ describe('ReplacePoolMembers', () => {
   it('rejects duplicates within the list, invalid entries and ids used elsewhere', () => {
     const given = base();
     when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1), { ...entry(1), id: member(2) }], now }).thenError('DuplicateMemberEntry');
-    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1, { weight: 999 })], now }).thenError('InvalidInput', (e) =>
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1, { weight: 999 })], now }).thenError('InputValidationError', (e) =>
       expect(e.field).toEqual(['members', '0', 'weight']),
     );
     when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [{ ...entry(1), id: L80 }], now }).thenError('IDAlreadyExists');
@@ -488,10 +488,10 @@ describe('health monitors', () => {
   it('PING and TCP monitors have no HTTP fields and refuse them', () => {
     const tcp: Cmd = { type: 'CreateHealthMonitor', healthMonitorId: HM, poolId: POOL, monitorType: 'TCP', delay: 5, timeout: 5, maxRetries: 1, now };
     when(base(), tcp).then((e) => expect(e[0]).toMatchObject({ data: { httpMethod: null, urlPath: null, expectedCodes: null } }));
-    when(base(), { ...tcp, urlPath: '/' } as Cmd).thenError('InvalidInput', (e) => expect(e.field).toEqual(['urlPath']));
-    when(base(), { ...tcp, monitorType: 'PING', httpMethod: 'GET' } as Cmd).thenError('InvalidInput');
+    when(base(), { ...tcp, urlPath: '/' } as Cmd).thenError('InputValidationError', (e) => expect(e.field).toEqual(['urlPath']));
+    when(base(), { ...tcp, monitorType: 'PING', httpMethod: 'GET' } as Cmd).thenError('InputValidationError');
     const given = history(createLb, httpListener, httpPool, tcp);
-    when(given, { type: 'UpdateHealthMonitor', healthMonitorId: HM, expectedCodes: '200', now }).thenError('InvalidInput');
+    when(given, { type: 'UpdateHealthMonitor', healthMonitorId: HM, expectedCodes: '200', now }).thenError('InputValidationError');
   });
   it('one per pool', () => {
     const given = history(createLb, httpListener, httpPool, httpMonitor);
@@ -514,14 +514,14 @@ describe('health monitors', () => {
     ['expectedCodes', { expectedCodes: '200-204,206' }],
     ['expectedCodes', { expectedCodes: '600' }],
   ])('rejects an invalid %s', (field, extra) => {
-    when(base(), { ...httpMonitor, ...extra } as Cmd).thenError('InvalidInput', (e) => expect(e.field).toEqual([field]));
+    when(base(), { ...httpMonitor, ...extra } as Cmd).thenError('InputValidationError', (e) => expect(e.field).toEqual([field]));
   });
   it.each(['200', '200,202', '200, 202', '200-204'])('accepts expected codes %s', (expectedCodes) => {
     when(base(), { ...httpMonitor, expectedCodes } as Cmd).then((e) => expect(e).toHaveLength(1));
   });
   it('delay equal to timeout is fine; update checks the merged values', () => {
     const given = history(createLb, httpListener, httpPool, { ...httpMonitor, delay: 5, timeout: 5 } as Cmd);
-    when(given, { type: 'UpdateHealthMonitor', healthMonitorId: HM, timeout: 6, now: later }).thenError('InvalidInput');
+    when(given, { type: 'UpdateHealthMonitor', healthMonitorId: HM, timeout: 6, now: later }).thenError('InputValidationError');
     when(given, { type: 'UpdateHealthMonitor', healthMonitorId: HM, timeout: 6, delay: 6, urlPath: '/healthz', now: later }).then([
       { type: 'HealthMonitorUpdated', data: { healthMonitorId: HM, changes: { delay: 6, timeout: 6, urlPath: '/healthz' }, updatedAt: later } },
     ]);

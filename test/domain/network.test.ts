@@ -74,8 +74,8 @@ describe('network create', () => {
       .given([])
       .when(create({ mtu: 1400 }))
       .then((events) => expect(events[0]?.type === 'NetworkCreated' && events[0].data.mtu).toBe(1400));
-    network.given([]).when(create({ mtu: 1500 })).thenError('InvalidInput');
-    network.given([]).when(create({ mtu: 60 })).thenError('InvalidInput');
+    network.given([]).when(create({ mtu: 1500 })).thenError('InputValidationError');
+    network.given([]).when(create({ mtu: 60 })).thenError('InputValidationError');
   });
 
   it('answers NoNetworkAvailable when no VXLAN id was left', () => {

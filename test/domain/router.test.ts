@@ -153,7 +153,7 @@ describe('router extra routes', () => {
   });
   it('refuses malformed routes', () => {
     given([created, ifaceA]).when(routes([{ destination: 'nope', nexthop: '10.0.0.9' }])).thenError('InvalidInput');
-    given([created, ifaceA]).when(routes([{ destination: '192.168.0.0/16', nexthop: '10.0.0' }])).thenError('InvalidInput');
+    given([created, ifaceA]).when(routes([{ destination: '192.168.0.0/16', nexthop: '10.0.0' }])).thenError('InputValidationError');
   });
   it('allows 30 routes and refuses 31', () => {
     const n = (count: number) => Array.from({ length: count }, (_, i) => ({ destination: `192.168.${i}.0/24`, nexthop: '10.0.0.254' }));

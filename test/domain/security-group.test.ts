@@ -163,8 +163,8 @@ describe('security group rules: protocols', () => {
     given([created]).when(addRule({ protocol: 58 })).thenError('SecurityGroupEthertypeConflictWithProtocol');
   });
   it('refuses a bad direction or ethertype', () => {
-    given([created]).when(addRule({ direction: 'inbound' })).thenError('InvalidInput');
-    given([created]).when(addRule({ ethertype: 'IPv5' })).thenError('InvalidInput');
+    given([created]).when(addRule({ direction: 'inbound' })).thenError('InputValidationError');
+    given([created]).when(addRule({ ethertype: 'IPv5' })).thenError('InputValidationError');
   });
 });
 
@@ -180,7 +180,7 @@ describe('security group rules: ports', () => {
     given([created]).when(addRule({ protocol: 'udp', portRangeMin: 80 })).thenError('SecurityGroupInvalidPortRange');
     given([created]).when(addRule({ protocol: 'tcp', portRangeMin: 0, portRangeMax: 80 })).thenError('SecurityGroupInvalidPortValue');
     given([created]).when(addRule({ protocol: 'tcp', portRangeMin: 80, portRangeMax: 65536 })).thenError('SecurityGroupInvalidPortValue');
-    given([created]).when(addRule({ protocol: 'tcp', portRangeMin: 1.5, portRangeMax: 80 })).thenError('InvalidInput');
+    given([created]).when(addRule({ protocol: 'tcp', portRangeMin: 1.5, portRangeMax: 80 })).thenError('InputValidationError');
   });
   it('refuses ports without a protocol or with a protocol that has none', () => {
     given([created]).when(addRule({ portRangeMin: 80, portRangeMax: 80 })).thenError('SecurityGroupProtocolRequiredWithPorts');
@@ -204,7 +204,7 @@ describe('security group rules: remotes', () => {
   it('refuses a prefix of the other family or a malformed one', () => {
     given([created]).when(addRule({ remoteIpPrefix: '2001:db8::/64' })).thenError('SecurityGroupRuleParameterConflict');
     given([created]).when(addRule({ ethertype: 'IPv6', remoteIpPrefix: '10.0.0.0/8' })).thenError('SecurityGroupRuleParameterConflict');
-    given([created]).when(addRule({ remoteIpPrefix: '10.0.0.0/33' })).thenError('InvalidInput');
+    given([created]).when(addRule({ remoteIpPrefix: '10.0.0.0/33' })).thenError('InputValidationError');
   });
   it('takes a remote prefix or a remote group, not both', () => {
     given([created]).when(addRule({ remoteIpPrefix: '10.0.0.0/8', remoteGroupId: SG })).thenError('SecurityGroupRemoteGroupAndRemoteIpPrefix');

@@ -87,7 +87,7 @@ describe('subnet create', () => {
     subnet.given([]).when(create({ gatewayIp: '10.0.0.0' })).thenError('InvalidInput');
     subnet.given([]).when(create({ gatewayIp: '10.0.0.255' })).thenError('InvalidInput');
     subnet.given([]).when(create({ gatewayIp: '2001:db8::1' })).thenError('InvalidInput');
-    subnet.given([]).when(create({ gatewayIp: 'nope' })).thenError('InvalidInput');
+    subnet.given([]).when(create({ gatewayIp: 'nope' })).thenError('InputValidationError');
   });
 
   it('validates given pools', () => {

@@ -87,6 +87,8 @@ export const OtherError = builder.objectRef<ErrorShape>('OtherError').implement(
 export const ALL_ERROR_TYPES = [InputValidationError, ...DomainErrorTypes, OtherError];
 
 export function toErrorShape(e: DomainError): ErrorShape {
+  // A malformed field noticed by a decider reads exactly like one the input schema refused.
+  if (e.code === 'InputValidationError') return validationError([{ path: [...(e.field ?? [])], message: e.message }]);
   return { __typename: known.has(e.code) ? e.code : 'OtherError', code: e.code, message: e.message, field: e.field };
 }
 

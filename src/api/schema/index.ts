@@ -4,6 +4,7 @@ import './errors.js';
 import './resources.js';
 import './tenancy.js';
 import './networking.js';
+import './ip-availability.js';
 import './routers.js';
 import './floating-ips.js';
 import './security-groups.js';

@@ -9,11 +9,11 @@ import { MAX_FIXED_IPS_PER_PORT } from '../../domain/port/index.js';
 
 /**
  * Upper bounds on list lengths, by input field name, wherever the field appears. Neutron's where
- * it has one: 50 tags per resource (neutron tagging MAX_TAGS), 5 fixed IPs per port (the old
- * max_fixed_ips_per_port default). Lists that a decider bounds with Neutron's own typed error
- * (allowedAddressPairs: AllowedAddressPairExhausted at 10, dnsNameservers: DNSNameServersExhausted,
- * hostRoutes: HostRoutesExhausted, routes: RoutesExhausted) are left to the decider under the
- * general bound.
+ * it has one: 50 tags per resource (neutron tagging MAX_TAGS); fixed IPs have none in Neutron Zed,
+ * so theirs is the domain's MAX_FIXED_IPS_PER_PORT, the general bound. Lists that a decider
+ * bounds with Neutron's own typed error (allowedAddressPairs: AllowedAddressPairExhausted at 10,
+ * dnsNameservers: DNSNameServersExhausted, hostRoutes: HostRoutesExhausted, routes:
+ * RoutesExhausted) are left to the decider under the general bound.
  */
 export const MAX_TAGS = 50;
 export const LIST_BOUNDS: Readonly<Record<string, number>> = {

@@ -13,15 +13,27 @@ import { adminOnly, isOwnerOrAdmin, platformPrincipal, type Principal } from '..
 
 export type NetworkInput = Omit<CreateNetwork, 'type' | 'id' | 'project' | 'now' | 'segmentationExhausted' | 'segmentInUse'> & { id?: string };
 
-/** The lowest free VXLAN id in the configured range; a race for it ends in a unique violation and a retry. */
-async function freeVni(tx: Tx, range: { min: number; max: number }): Promise<number | null> {
+/**
+ * The lowest free segmentation id of a type (and physical network: '' for VXLAN) in a configured
+ * range; a race for it ends in a unique violation and a retry.
+ */
+async function freeSegment(tx: Tx, type: string, physnet: string, range: { min: number; max: number }): Promise<number | null> {
   const [row] = await tx<{ id: number | null }[]>`
-    select case when not exists (select 1 from rm_segments where network_type = 'vxlan' and segmentation_id = ${range.min}) then ${range.min}::int
+    select case when not exists (select 1 from rm_segments where network_type = ${type} and physical_network = ${physnet} and segmentation_id = ${range.min}) then ${range.min}::int
       else (select min(s.segmentation_id) + 1 from rm_segments s
-             where s.network_type = 'vxlan' and s.segmentation_id between ${range.min} and ${range.max - 1}
-               and not exists (select 1 from rm_segments t where t.network_type = 'vxlan' and t.segmentation_id = s.segmentation_id + 1))
+             where s.network_type = ${type} and s.physical_network = ${physnet} and s.segmentation_id between ${range.min} and ${range.max - 1}
+               and not exists (select 1 from rm_segments t where t.network_type = ${type} and t.physical_network = ${physnet} and t.segmentation_id = s.segmentation_id + 1))
       end as id`;
   return row?.id ?? null;
+}
+
+/** The first free id over several ranges, in their order (Neutron's network_vlan_ranges). */
+async function freeSegmentIn(tx: Tx, type: string, physnet: string, ranges: readonly { min: number; max: number }[]): Promise<number | null> {
+  for (const range of ranges) {
+    const id = await freeSegment(tx, type, physnet, range);
+    if (id !== null) return id;
+  }
+  return null;
 }
 
 export function createNetwork(s: Services, actor: Principal, input: NetworkInput, metadata: EventMetadata) {
@@ -36,9 +48,14 @@ export function createNetwork(s: Services, actor: Principal, input: NetworkInput
     let segmentationExhausted = false;
     let segmentInUse = false;
     if (type === 'vxlan' && (provider?.segmentationId ?? null) === null) {
-      const vni = await freeVni(tx, s.config.vxlanRange);
+      const vni = await freeSegmentIn(tx, 'vxlan', '', [s.config.vxlanRange]);
       segmentationExhausted = vni === null;
       provider = { ...provider, networkType: 'vxlan', segmentationId: vni };
+    } else if (type === 'vlan' && provider?.physicalNetwork && (provider.segmentationId ?? null) === null && s.config.vlanRanges[provider.physicalNetwork]) {
+      // Given only its physical network, a VLAN network takes the lowest free id of that physnet's ranges.
+      const vid = await freeSegmentIn(tx, 'vlan', provider.physicalNetwork, s.config.vlanRanges[provider.physicalNetwork]!);
+      segmentationExhausted = vid === null;
+      provider = { ...provider, segmentationId: vid };
     } else if (provider && type !== 'local') {
       const [taken] = await tx`select 1 from rm_segments where network_type = ${type} and physical_network = ${provider.physicalNetwork ?? ''}
                                 and segmentation_id = ${provider.segmentationId ?? 0}`;

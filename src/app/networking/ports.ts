@@ -12,7 +12,7 @@ import type { PlannedAppend, Tx } from '../command-runtime.js';
 import type { EventMetadata } from '../../store/types.js';
 import { after, decideAppend } from '../plan.js';
 import { refsOf, resolveReferences } from '../references.js';
-import type { Services } from '../services.js';
+import type { FixedIpChange, Services } from '../services.js';
 import { allocatedIn, factsOf, isUuid, lockNetworkForUse, subnetsOf } from './facts.js';
 import { isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
@@ -35,15 +35,25 @@ export interface PortInput {
   readonly defaultSecurityGroupId?: string;
 }
 
-/** Candidates for every subnet that needs an automatic address: random in the first 1000 free, lowest for DHCP. */
+/**
+ * Candidates for every subnet that needs automatic addresses, as many distinct ones as `need`
+ * names it: random in the first 1000 free, lowest for DHCP.
+ */
 async function pickCandidates(tx: Tx, subnets: readonly Subnet[], need: readonly string[], deviceOwner: string | undefined, exclude: readonly string[]) {
-  const out: Record<string, string | null> = {};
-  for (const id of need) {
+  const out: Record<string, string[] | null> = {};
+  for (const id of new Set(need)) {
     const subnet = subnets.find((x) => x.id === id);
     if (!subnet) continue;
     const taken = [...(await allocatedIn(tx, id)), ...exclude];
     const free = freeCandidates(subnet, taken);
-    out[id] = pickCandidate(free, takesLowestFreeAddress(deviceOwner ?? '') ? { lowest: true } : { random: Math.random() });
+    const picked: string[] = [];
+    for (let n = need.filter((x) => x === id).length; n > 0; n--) {
+      const one = pickCandidate(free, takesLowestFreeAddress(deviceOwner ?? '') ? { lowest: true } : { random: Math.random() });
+      if (one === null) break;
+      picked.push(one);
+      free.splice(free.indexOf(one), 1);
+    }
+    out[id] = picked.length > 0 ? picked : null;
   }
   return out;
 }
@@ -171,8 +181,19 @@ export function createPort(s: Services, actor: Principal, input: PortInput, meta
 
 export function updatePort(s: Services, actor: Principal, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
-    const planned = await planUpdatePort(s, tx, actor, id, changes, expectedRevision, new Date().toISOString());
-    return isDomainError(planned) ? planned : { appends: [planned.append], result: id };
+    const now = new Date().toISOString();
+    const planned = await planUpdatePort(s, tx, actor, id, changes, expectedRevision, now);
+    if (isDomainError(planned)) return planned;
+    const appends = [planned.append];
+    const change = planned.append.events.find((e) => e.type === 'FixedIpsChanged')?.data as FixedIpChange | undefined;
+    if (change && change.released.length > 0) {
+      for (const hook of s.hooks.portFixedIpsReleased) {
+        const more = await hook(s, tx, planned.port, change, now);
+        if (isDomainError(more)) return more;
+        appends.push(...more);
+      }
+    }
+    return { appends, result: id };
   });
 }
 

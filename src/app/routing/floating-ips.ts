@@ -13,7 +13,7 @@ import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { lockNetworkForUse, subnetsOf } from '../networking/facts.js';
 import { loadOwnPort, planCreatePort, planDeletePort, type Network } from '../networking/ports.js';
 import { decideAppend } from '../plan.js';
-import type { Services } from '../services.js';
+import type { FixedIpChange, Services } from '../services.js';
 import { loadOwn, lockRow } from './own.js';
 import { type Principal, platformPrincipal } from '../../domain/policy/index.js';
 
@@ -200,6 +200,26 @@ export async function releaseFloatingIpsOfPort(s: Services, tx: Tx, port: Port, 
     const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), { type: 'DisassociateFloatingIp', id, now, cause: 'portDeleted', portId: port.id });
     if (isDomainError(append)) return append;
     appends.push(append);
+  }
+  return appends;
+}
+
+/**
+ * Runs inside a port update that released addresses: a floating IP pointing at one follows it or
+ * lets go (the decider says which). The port row is locked for update first, as for a delete, so
+ * an association racing with the update waits and then sees the new addresses.
+ */
+export async function followFixedIpChangeOfPort(s: Services, tx: Tx, port: Port, change: FixedIpChange, now: string): Promise<PlannedAppend[] | DomainError> {
+  await lockRow(tx, port.id, 'update');
+  const released = change.released.map((f) => f.ipAddress);
+  const rows = await tx<{ id: string }[]>`
+    select floating_ip_id as id from rm_floating_ips where port_id = ${port.id} and host(fixed_ip_address) = any(${released}) order by floating_ip_id`;
+  const appends: PlannedAppend[] = [];
+  for (const { id } of rows) {
+    const loaded = await s.aggregates.load<Lifecycle<FloatingIp>>(tx, floatingIpStreamId(id));
+    const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), { type: 'FollowFixedIpChange', id, now, portId: port.id, ...change });
+    if (isDomainError(append)) return append;
+    if (append.events.length > 0) appends.push(append);
   }
   return appends;
 }

@@ -1,4 +1,4 @@
-import { domainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, type DomainError } from '../errors.js';
 import { formatIp, parseIp } from '../ipam/index.js';
 import type { AssociationFacts } from './commands.js';
 import type { FloatingIpAssociation } from './events.js';
@@ -23,7 +23,7 @@ export function resolveAssociation(facts: AssociationFacts, fip: { id: string; f
   let fixed: { subnetId: string; ipAddress: string } | undefined;
   if (facts.fixedIpAddress !== undefined) {
     const wanted = parseIp(facts.fixedIpAddress);
-    if (!wanted) return domainError('InvalidInput', `Invalid input for operation: '${facts.fixedIpAddress}' is not a valid IP address.`, { field: ['fixedIpAddress'] });
+    if (!wanted) return invalidField(['fixedIpAddress'], `'${facts.fixedIpAddress}' is not a valid IP address.`);
     const text = formatIp(wanted);
     if (wanted.version !== 4) return badRequest(`Cannot add floating IP to port ${port.id} using IPv6 fixed IP ${text}`, 'fixedIpAddress');
     fixed = v4.find((f) => f.ipAddress === text);

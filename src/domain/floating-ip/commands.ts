@@ -57,6 +57,19 @@ export interface DisassociateFloatingIp extends Existing {
   readonly portId?: string;
 }
 
+/**
+ * An update of port `portId` changed its fixed IPs: a floating IP pointing at a released address
+ * follows it to the one IPv4 address the same update gave the port in the same subnet (so the same
+ * router, and an address no other floating IP can hold yet), else it is disassociated. It never
+ * keeps pointing at an address the port no longer holds.
+ */
+export interface FollowFixedIpChange extends Existing {
+  readonly type: 'FollowFixedIpChange';
+  readonly portId: string;
+  readonly allocated: readonly { readonly subnetId: string; readonly ipAddress: string }[];
+  readonly released: readonly { readonly subnetId: string; readonly ipAddress: string }[];
+}
+
 export interface SetFloatingIpStatus extends Existing {
   readonly type: 'SetFloatingIpStatus';
   readonly status: FloatingIpStatus;
@@ -72,5 +85,6 @@ export type FloatingIpCommand =
   | UpdateFloatingIp
   | AssociateFloatingIp
   | DisassociateFloatingIp
+  | FollowFixedIpChange
   | SetFloatingIpStatus
   | DeleteFloatingIp;

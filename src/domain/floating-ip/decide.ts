@@ -1,10 +1,10 @@
 import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
 import type { Decision } from '../decider.js';
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import { formatIp, normaliseIp, parseIp } from '../ipam/index.js';
 import { adminOnly } from '../policy/index.js';
 import { resolveAssociation } from './association.js';
-import type { CreateFloatingIp, DisassociateFloatingIp, FloatingIpCommand } from './commands.js';
+import type { CreateFloatingIp, DisassociateFloatingIp, FloatingIpCommand, FollowFixedIpChange } from './commands.js';
 import type { FloatingIpEvent } from './events.js';
 import type { FloatingIp, FloatingIpState } from './state.js';
 
@@ -37,7 +37,8 @@ function create(c: CreateFloatingIp, s: FloatingIpState): Decision<FloatingIpEve
     return domainError('BadRequest', `Bad floatingip request: Network ${c.network.id} is not a valid external network.`, { field: ['floatingNetworkId'] });
   }
   const requested = c.floatingIpAddress === undefined ? undefined : parseIp(c.floatingIpAddress);
-  if (requested === null || requested?.version === 6) {
+  if (requested === null) return invalidField(['floatingIpAddress'], `'${c.floatingIpAddress}' is not a valid IP address.`);
+  if (requested?.version === 6) {
     return domainError('InvalidInput', `Invalid input for operation: '${c.floatingIpAddress}' is not a valid IPv4 address.`, { field: ['floatingIpAddress'] });
   }
   const onGateway = requested ? gatewayTaken(c, formatIp(requested)) : null;
@@ -79,6 +80,17 @@ function disassociate(c: DisassociateFloatingIp, fip: FloatingIp): Decision<Floa
   return [{ type: 'FloatingIpDisassociated', data: { id: fip.id, ...current, cause: c.cause ?? 'request', updatedAt: c.now } }];
 }
 
+function followFixedIpChange(c: FollowFixedIpChange, fip: FloatingIp): Decision<FloatingIpEvent> {
+  const current = fip.association;
+  if (!current || current.portId !== c.portId) return [];
+  const gone = c.released.find((f) => normaliseIp(f.ipAddress) === current.fixedIpAddress);
+  if (!gone) return [];
+  const successors = c.allocated.filter((f) => f.subnetId === gone.subnetId && parseIp(f.ipAddress)?.version === 4);
+  const successor = successors.length === 1 ? normaliseIp(successors[0]!.ipAddress) : null;
+  if (successor !== null) return [{ type: 'FloatingIpAssociated', data: { id: fip.id, portId: c.portId, fixedIpAddress: successor, routerId: current.routerId, updatedAt: c.now } }];
+  return [{ type: 'FloatingIpDisassociated', data: { id: fip.id, ...current, cause: 'fixedIpRemoved', updatedAt: c.now } }];
+}
+
 export function decideFloatingIp(c: FloatingIpCommand, s: FloatingIpState): Decision<FloatingIpEvent> {
   if (c.type === 'CreateFloatingIp') return create(c, s);
   const fip = liveResource(s, KIND, c.id, c.expectedRevision);
@@ -96,6 +108,8 @@ export function decideFloatingIp(c: FloatingIpCommand, s: FloatingIpState): Deci
     }
     case 'DisassociateFloatingIp':
       return disassociate(c, fip);
+    case 'FollowFixedIpChange':
+      return followFixedIpChange(c, fip);
     case 'SetFloatingIpStatus': {
       const reason = c.reason ?? null;
       if (fip.status === c.status && fip.statusReason === reason) return [];

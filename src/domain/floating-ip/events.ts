@@ -29,9 +29,10 @@ export const FloatingIpUpdated = defineEvent(
 /** Also replaces a previous association: a floating IP moves between ports in one step. */
 export const FloatingIpAssociated = defineEvent('FloatingIpAssociated', associationSchema.extend({ id: idSchema, updatedAt: timestampSchema }));
 
+/** `fixedIpRemoved`: an update of the port released the fixed IP it pointed at, with no successor. */
 export const FloatingIpDisassociated = defineEvent(
   'FloatingIpDisassociated',
-  associationSchema.extend({ id: idSchema, cause: z.enum(['request', 'portDeleted']), updatedAt: timestampSchema }),
+  associationSchema.extend({ id: idSchema, cause: z.enum(['request', 'portDeleted', 'fixedIpRemoved']), updatedAt: timestampSchema }),
 );
 
 /** Reported by the L3 agent once the NAT rules and address are (or failed to be) in place. */

@@ -1,6 +1,6 @@
 import { domainError, type DomainError } from '../errors.js';
 import { formatIp, parseIp, type IpAddress } from './address.js';
-import { formatCidr, hostRange, isNetworkOrBroadcast, type AddressRange, type Cidr } from './cidr.js';
+import { cidrContains, cidrRange, formatCidr, hostRange, type AddressRange, type Cidr } from './cidr.js';
 
 /** A pool as the API and events carry it. */
 export interface AllocationPool {
@@ -14,15 +14,18 @@ export function defaultGateway(cidr: Cidr): IpAddress {
 }
 
 /**
- * Why a gateway is unusable on this subnet, or null. A gateway outside the CIDR is allowed
- * (Neutron dropped force_gateway_on_subnet); an IPv4 /31 or /32 has no address to spare.
+ * Why a gateway is unusable on this subnet, or null: Neutron's check_gateway_invalid_in_subnet.
+ * A gateway outside the CIDR is allowed (Neutron dropped force_gateway_on_subnet); inside an IPv4
+ * CIDR it may be neither the first nor the last address, so a /31 has no room for one (its
+ * default .1 is refused) while a /32's default gateway lies outside it and is accepted.
  */
 export function gatewayProblem(cidr: Cidr, gateway: IpAddress): DomainError | null {
   const text = formatIp(gateway);
   if (gateway.version !== cidr.version) {
     return domainError('InvalidInput', `Invalid input for operation: Gateway IP version ${gateway.version} does not match subnet IP version ${cidr.version}.`, { field: ['gatewayIp'] });
   }
-  if (cidr.version === 4 && (cidr.prefix >= 31 || isNetworkOrBroadcast(cidr, gateway))) {
+  const { first, last } = cidrRange(cidr);
+  if (cidr.version === 4 && cidrContains(cidr, gateway) && (gateway.value === first || gateway.value === last)) {
     return domainError('InvalidInput', `Invalid input for operation: Gateway is not valid on subnet: ${text} on ${formatCidr(cidr)}.`, { field: ['gatewayIp'] });
   }
   return null;

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { domainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, type DomainError } from '../errors.js';
 import {
   LISTENER_POOL_PROTOCOLS,
   MAX_INT,
@@ -21,8 +21,9 @@ export function firstError(...checks: readonly (() => Check)[]): Check {
   return null;
 }
 
+/** Octavia answers these 400 "Invalid input"; here they are what they are, a bad field of the input. */
 function invalid(field: string, message: string): DomainError {
-  return domainError('InvalidInput', `Invalid input for ${field}. Reason: ${message}`, { field: [field] });
+  return invalidField(field.split('.'), message);
 }
 
 export function intInRange(field: string, value: number | undefined, min: number, max: number): Check {

@@ -1,4 +1,4 @@
-import { domainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, type DomainError } from '../errors.js';
 import type { CreateNetwork } from './commands.js';
 import type { NetworkType, Provider } from './events.js';
 
@@ -53,9 +53,9 @@ export function resolveProvider(command: CreateNetwork): Provider | DomainError 
 export function mtuProblem(mtu: number, networkType: NetworkType, hasIpv6Subnet: boolean): DomainError | null {
   const max = maxMtu(networkType);
   if (!Number.isInteger(mtu) || mtu < MIN_MTU_IPV4) {
-    return domainError('InvalidInput', `Invalid input for operation: MTU ${mtu} is smaller than the minimum of ${MIN_MTU_IPV4}.`, { field: ['mtu'] });
+    return invalidField(['mtu'], `MTU ${mtu} is smaller than the minimum of ${MIN_MTU_IPV4}.`);
   }
-  if (mtu > max) return domainError('InvalidInput', `Invalid input for operation: Requested MTU is too big, maximum is ${max}.`, { field: ['mtu'] });
+  if (mtu > max) return invalidField(['mtu'], `Requested MTU is too big, maximum is ${max}.`);
   if (hasIpv6Subnet && mtu < MIN_MTU_IPV6) {
     return domainError('NetworkMTUSubnetConflict', `MTU ${mtu} is too small for an IPv6 subnet; IPv6 needs at least ${MIN_MTU_IPV6}.`, { field: ['mtu'] });
   }

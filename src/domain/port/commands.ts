@@ -1,6 +1,7 @@
 import type { ResourceBaseInput } from '../common/index.js';
 import type { SubnetFacts } from '../subnet/index.js';
 import type { PortStatus } from './events.js';
+import type { AddressCandidates } from './fixed-ips.js';
 
 /** What the port decider is told about the network it plugs into. */
 export interface PortNetworkFacts {
@@ -25,14 +26,15 @@ export interface AddressPairRequest {
 
 /**
  * Facts the application gathers before an allocation. `addressCandidates` has, for every subnet
- * `candidateSubnets()` names, the address the application picked from its free-address walk
- * (null when the pools are exhausted). `takenAddresses` lists those of the specifically requested
- * addresses that another port already holds.
+ * `candidateSubnets()` names, the address the application picked from its free-address walk (as
+ * many distinct ones as the subnet is named; null when the pools are exhausted).
+ * `takenAddresses` lists those of the specifically requested addresses that another port already
+ * holds.
  */
 export interface AllocationFacts {
   /** The network's subnets, in creation order. */
   readonly subnets: readonly SubnetFacts[];
-  readonly addressCandidates?: Readonly<Record<string, string | null>>;
+  readonly addressCandidates?: AddressCandidates;
   readonly takenAddresses?: readonly string[];
 }
 

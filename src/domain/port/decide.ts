@@ -1,4 +1,4 @@
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import type { Decision } from '../decider.js';
 import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
 import { eui64Address, formatIp, isUnusableMac, normaliseMac, parseIp } from '../ipam/index.js';
@@ -16,7 +16,7 @@ function resolveMac(c: CreatePort): string | DomainError {
   if (requested === undefined) return domainError('InvalidInput', 'Invalid input for operation: no MAC address was given or generated.', { field: ['macAddress'] });
   const mac = normaliseMac(requested);
   if (mac === null || isUnusableMac(mac)) {
-    return domainError('InvalidInput', `Invalid input for operation: '${requested}' is not a valid MAC address.`, { field: ['macAddress'] });
+    return invalidField(['macAddress'], `'${requested}' is not a valid unicast MAC address.`);
   }
   if (c.macTaken) {
     return domainError('MacAddressInUse', `Unable to complete operation for network ${c.networkId}. The mac address ${mac} is in use.`, {
@@ -63,7 +63,8 @@ function create(c: CreatePort, s: PortState): Decision<PortEvent> {
   const macAddress = resolveMac(c);
   if (isDomainError(macAddress)) return macAddress;
   const deviceOwner = c.deviceOwner ?? '';
-  const portSecurityEnabled = c.portSecurityEnabled ?? c.network.portSecurityEnabled;
+  // Neutron's port-security extension never filters a trusted (network:*) port, whatever is asked.
+  const portSecurityEnabled = isNetworkOwned(deviceOwner) ? false : c.portSecurityEnabled ?? c.network.portSecurityEnabled;
   const allowedAddressPairs = resolveAddressPairs(c.allowedAddressPairs ?? [], macAddress);
   if (isDomainError(allowedAddressPairs)) return allowedAddressPairs;
   const defaultGroups = portSecurityEnabled && !isNetworkOwned(deviceOwner) && c.defaultSecurityGroupId !== undefined ? [c.defaultSecurityGroupId] : [];

@@ -1,12 +1,16 @@
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import { cidrContains, cidrOf, eui64Address, formatIp, isNetworkOrBroadcast, parseIp } from '../ipam/index.js';
 import { isAutoAddressSubnet, type SubnetFacts } from '../subnet/index.js';
 import type { FixedIpRequest } from './commands.js';
 import { isRouterPort } from './device-owner.js';
 import type { FixedIp } from './events.js';
 
-/** Neutron's max_fixed_ips_per_port. */
-export const MAX_FIXED_IPS_PER_PORT = 5;
+/**
+ * How many fixed IPs one port may hold. Neutron Zed has no such limit (its `max_fixed_ips_per_port`
+ * option, default 5, was deprecated in Newton and removed since), so this is only the bound every
+ * other list of an input has: it keeps one request's work finite, not a Neutron rule.
+ */
+export const MAX_FIXED_IPS_PER_PORT = 1000;
 
 export interface AllocationInput {
   readonly networkId: string;
@@ -37,9 +41,9 @@ function eui64Slot(subnet: SubnetFacts, mac: string): Slot {
 }
 
 /** An exact address request: in the right subnet, not reserved, not on an automatic-address subnet. */
-function specificSlot(request: FixedIpRequest & { ipAddress: string }, subnet: SubnetFacts | undefined, input: AllocationInput): Slot | DomainError {
+function specificSlot(request: FixedIpRequest & { ipAddress: string }, index: number, subnet: SubnetFacts | undefined, input: AllocationInput): Slot | DomainError {
   const ip = parseIp(request.ipAddress);
-  if (!ip) return invalidInput(`'${request.ipAddress}' is not a valid IP address.`);
+  if (!ip) return invalidField(['fixedIps', String(index), 'ipAddress'], `'${request.ipAddress}' is not a valid IP address.`);
   const text = formatIp(ip);
   const target = subnet ?? input.subnets.find((s) => cidrContains(cidrOf(s.cidr), ip));
   if (!target) {
@@ -89,7 +93,7 @@ function requestedSlots(requests: readonly FixedIpRequest[], input: AllocationIn
     return input.current[i];
   };
   const slots: Slot[] = [];
-  for (const request of requests) {
+  for (const [index, request] of requests.entries()) {
     const subnet = request.subnetId === undefined ? undefined : input.subnets.find((s) => s.id === request.subnetId);
     if (request.subnetId !== undefined && !subnet) {
       return invalidInput(`Failed to create port on network ${input.networkId}, because fixed_ips included invalid subnet ${request.subnetId}.`);
@@ -101,7 +105,7 @@ function requestedSlots(requests: readonly FixedIpRequest[], input: AllocationIn
         slots.push({ kind: 'kept', fixedIp: own });
         continue;
       }
-      const slot = specificSlot({ ...request, ipAddress: request.ipAddress }, subnet, input);
+      const slot = specificSlot({ ...request, ipAddress: request.ipAddress }, index, subnet, input);
       if (isDomainError(slot)) return slot;
       slots.push(slot);
     } else if (subnet) {
@@ -118,9 +122,6 @@ function requestedSlots(requests: readonly FixedIpRequest[], input: AllocationIn
     const subnet = input.subnets.find((s) => s.id === f.subnetId);
     if (!claimed.has(k) && subnet && isAutoAddressSubnet(subnet) && !isRouterPort(input.deviceOwner)) slots.push({ kind: 'kept', fixedIp: f });
   });
-  const anySubnets = slots.flatMap((s) => (s.kind === 'any' ? [s.subnets[0]!.id] : []));
-  const repeated = anySubnets.find((id, i) => anySubnets.indexOf(id) !== i);
-  if (repeated !== undefined) return invalidInput(`only one automatically chosen address per subnet can be requested at a time (subnet ${repeated}).`);
   return slots;
 }
 
@@ -129,19 +130,29 @@ function plan(input: AllocationInput): Slot[] | DomainError {
 }
 
 /**
- * The subnets for which the application must pick a candidate address before deciding (see
- * `freeCandidates` / `pickCandidate` in ipam). It should leave out of its walk the addresses this
- * same request asks for explicitly. Empty when the request cannot be satisfied anyway.
+ * The subnets for which the application must pick candidate addresses before deciding (see
+ * `freeCandidates` / `pickCandidate` in ipam), a subnet once per automatic address the request
+ * wants from it (Neutron gives `[{subnet_id: X}, {subnet_id: X}]` two addresses of X). It should
+ * leave out of its walk the addresses this same request asks for explicitly. Empty when the
+ * request cannot be satisfied anyway.
  */
 export function candidateSubnets(input: AllocationInput): string[] {
   const slots = plan(input);
   if (isDomainError(slots)) return [];
-  return [...new Set(slots.flatMap((s) => (s.kind === 'any' ? s.subnets.map((x) => x.id) : [])))];
+  return slots.flatMap((s) => (s.kind === 'any' ? s.subnets.map((x) => x.id) : []));
 }
 
+/** Per subnet: one candidate, or as many distinct ones as `candidateSubnets` named it; null when exhausted. */
+export type AddressCandidates = Readonly<Record<string, string | readonly string[] | null>>;
+
 export interface AllocationFactsInput {
-  readonly candidates: Readonly<Record<string, string | null>>;
+  readonly candidates: AddressCandidates;
   readonly taken: readonly string[];
+}
+
+function candidatesOf(value: string | readonly string[] | null | undefined): readonly string[] {
+  if (value == null) return [];
+  return typeof value === 'string' ? [value] : value;
 }
 
 export interface AllocationResult {
@@ -171,17 +182,20 @@ export function allocateFixedIps(input: AllocationInput, facts: AllocationFactsI
     }
   }
   const fixedIps: FixedIp[] = [];
+  // Addresses already given to an earlier slot of this request, so two slots on one subnet differ.
+  const chosenHere = new Set<string>();
   for (const s of slots) {
     if (s.kind !== 'any') {
       fixedIps.push(s.fixedIp);
       continue;
     }
     const chosen = s.subnets
-      .map((subnet) => ({ subnet, ip: usableCandidate(subnet, facts.candidates[subnet.id], specific) }))
+      .map((subnet) => ({ subnet, ip: candidatesOf(facts.candidates[subnet.id]).map((c) => usableCandidate(subnet, c, specific)).find((ip) => ip !== null && !chosenHere.has(ip)) ?? null }))
       .find((c) => c.ip !== null);
     if (!chosen || chosen.ip === null) {
       return domainError('IpAddressGenerationFailure', `No more IP addresses available on network ${input.networkId}.`, { details: { networkId: input.networkId } });
     }
+    chosenHere.add(chosen.ip);
     fixedIps.push({ subnetId: chosen.subnet.id, ipAddress: chosen.ip });
   }
   const seen = new Set<string>();
@@ -198,8 +212,7 @@ export function allocateFixedIps(input: AllocationInput, facts: AllocationFactsI
 }
 
 /** A candidate is trusted only if it is a host address of its subnet that this request does not already name. */
-function usableCandidate(subnet: SubnetFacts, candidate: string | null | undefined, requested: readonly string[]): string | null {
-  if (candidate == null) return null;
+function usableCandidate(subnet: SubnetFacts, candidate: string, requested: readonly string[]): string | null {
   const ip = parseIp(candidate);
   if (!ip) return null;
   const cidr = cidrOf(subnet.cidr);

@@ -1,4 +1,4 @@
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import { formatCidr, formatIp, normaliseMac, parseCidr, parseIp } from '../ipam/index.js';
 import type { AddressPairRequest } from './commands.js';
 import type { AddressPair } from './events.js';
@@ -14,7 +14,7 @@ export function resolveAddressPairs(requests: readonly AddressPairRequest[], por
     });
   }
   const pairs: AddressPair[] = [];
-  for (const r of requests) {
+  for (const [i, r] of requests.entries()) {
     let ipAddress: string;
     if (r.ipAddress.includes('/')) {
       const cidr = parseCidr(r.ipAddress, { allowZeroPrefix: true });
@@ -22,13 +22,11 @@ export function resolveAddressPairs(requests: readonly AddressPairRequest[], por
       ipAddress = formatCidr(cidr);
     } else {
       const ip = parseIp(r.ipAddress);
-      if (!ip) return domainError('InvalidInput', `Invalid input for operation: '${r.ipAddress}' is not a valid IP address.`, { field: ['allowedAddressPairs'] });
+      if (!ip) return invalidField(['allowedAddressPairs', String(i), 'ipAddress'], `'${r.ipAddress}' is not a valid IP address or prefix.`);
       ipAddress = formatIp(ip);
     }
     const macAddress = r.macAddress === undefined ? portMac : normaliseMac(r.macAddress);
-    if (macAddress === null) {
-      return domainError('InvalidInput', `Invalid input for operation: '${r.macAddress}' is not a valid MAC address.`, { field: ['allowedAddressPairs'] });
-    }
+    if (macAddress === null) return invalidField(['allowedAddressPairs', String(i), 'macAddress'], `'${r.macAddress}' is not a valid MAC address.`);
     if (pairs.some((p) => p.ipAddress === ipAddress && p.macAddress === macAddress)) {
       return domainError('DuplicateAddressPairInRequest', `Request contains duplicate address pair: mac_address ${macAddress} ip_address ${ipAddress}.`, {
         field: ['allowedAddressPairs'],

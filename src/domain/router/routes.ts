@@ -1,4 +1,4 @@
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import { cidrContains, cidrOf, formatCidr, formatIp, parseCidr, parseIp } from '../ipam/index.js';
 import type { Route } from './events.js';
 import type { Router } from './state.js';
@@ -34,7 +34,7 @@ function normaliseRoute(route: Route): Route | DomainError {
   const destination = parseCidr(route.destination, { allowZeroPrefix: true });
   if (isDomainError(destination)) return domainError(destination.code, destination.message, { field: ['routes', 'destination'] });
   const nexthop = parseIp(route.nexthop);
-  if (!nexthop) return domainError('InvalidInput', `Invalid input for operation: '${route.nexthop}' is not a valid IP address.`, { field: ['routes', 'nexthop'] });
+  if (!nexthop) return invalidField(['routes', 'nexthop'], `'${route.nexthop}' is not a valid IP address.`);
   const normal = { destination: formatCidr(destination), nexthop: formatIp(nexthop) };
   return destination.version === nexthop.version ? normal : invalidRoutes(normal, 'the nexthop and destination IP versions differ');
 }

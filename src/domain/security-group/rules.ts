@@ -1,4 +1,4 @@
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import { addressBits, formatCidr, parseCidr, parseIp, type Cidr } from '../ipam/index.js';
 import type { SecurityGroupRuleInput } from './commands.js';
 import type { SecurityGroupRule } from './events.js';
@@ -6,9 +6,6 @@ import { IP_PROTOCOL_NUMBERS, IPV6_ONLY_PROTOCOLS, PORT_PROTOCOLS, PROTO_ICMP, P
 
 type Ethertype = SecurityGroupRule['ethertype'];
 
-function invalidInput(field: string, message: string): DomainError {
-  return domainError('InvalidInput', `Invalid input for ${field}. Reason: ${message}.`, { field: [field] });
-}
 
 /** The protocol number a stored protocol stands for; null for "any". */
 export function protocolNumber(protocol: string | null): number | null {
@@ -38,13 +35,13 @@ function normaliseProtocol(input: SecurityGroupRuleInput['protocol'], ethertype:
 }
 
 function checkPortValue(value: number | null, field: string): DomainError | null {
-  if (value !== null && !Number.isInteger(value)) return invalidInput(field, `'${value}' is not an integer`);
+  if (value !== null && !Number.isInteger(value)) return invalidField([field], `'${value}' is not an integer.`);
   return null;
 }
 
 /** Neutron's _validate_port_range, plus the normalisation of 1-65535 to "all ports". */
 function normalisePorts(protocol: string | null, min: number | null, max: number | null): { min: number | null; max: number | null } | DomainError {
-  const notInteger = checkPortValue(min, 'port_range_min') ?? checkPortValue(max, 'port_range_max');
+  const notInteger = checkPortValue(min, 'portRangeMin') ?? checkPortValue(max, 'portRangeMax');
   if (notInteger) return notInteger;
   if (min === null && max === null) return { min, max };
   const number = protocolNumber(protocol);
@@ -88,9 +85,9 @@ function parsePrefix(text: string): Cidr | null {
 
 /** Validates rule input the way Neutron does and answers the rule as it will be stored. */
 export function normaliseRule(input: SecurityGroupRuleInput): SecurityGroupRule | DomainError {
-  if (input.direction !== 'ingress' && input.direction !== 'egress') return invalidInput('direction', `'${input.direction}' is not in ['ingress', 'egress']`);
+  if (input.direction !== 'ingress' && input.direction !== 'egress') return invalidField(['direction'], `'${input.direction}' is not in ['ingress', 'egress'].`);
   const ethertypeText = (input.ethertype ?? 'IPv4').toLowerCase();
-  if (ethertypeText !== 'ipv4' && ethertypeText !== 'ipv6') return invalidInput('ethertype', `'${input.ethertype}' is not in ['IPv4', 'IPv6']`);
+  if (ethertypeText !== 'ipv4' && ethertypeText !== 'ipv6') return invalidField(['ethertype'], `'${input.ethertype}' is not in ['IPv4', 'IPv6'].`);
   const ethertype: Ethertype = ethertypeText === 'ipv4' ? 'IPv4' : 'IPv6';
   const protocol = normaliseProtocol(input.protocol, ethertype);
   if (isDomainError(protocol)) return protocol;
@@ -99,7 +96,7 @@ export function normaliseRule(input: SecurityGroupRuleInput): SecurityGroupRule 
   let remoteIpPrefix: string | null = null;
   if (input.remoteIpPrefix !== undefined && input.remoteIpPrefix !== null) {
     const prefix = parsePrefix(input.remoteIpPrefix);
-    if (!prefix) return invalidInput('remote_ip_prefix', `'${input.remoteIpPrefix}' is not a valid IP prefix`);
+    if (!prefix) return invalidField(['remoteIpPrefix'], `'${input.remoteIpPrefix}' is not a valid IP prefix.`);
     if (`IPv${prefix.version}` !== ethertype) {
       return domainError('SecurityGroupRuleParameterConflict', `Conflicting value ethertype ${ethertype} for CIDR ${input.remoteIpPrefix}`, { field: ['remoteIpPrefix'] });
     }
@@ -138,6 +135,6 @@ export function initialRules(groupId: string, isDefault: boolean, ruleIds: reado
     ...(isDefault ? [{ direction: 'ingress' as const, ethertype, remoteGroupId: groupId }] : []),
     { direction: 'egress' as const, ethertype, remoteGroupId: null },
   ]);
-  if (ruleIds.length < shapes.length) return invalidInput('ruleIds', `${shapes.length} rule ids are needed, ${ruleIds.length} given`);
+  if (ruleIds.length < shapes.length) return domainError('InvalidInput', `Invalid input for ruleIds. Reason: ${shapes.length} rule ids are needed, ${ruleIds.length} given.`, { field: ['ruleIds'] });
   return shapes.map((s, i) => ({ id: ruleIds[i]!, protocol: null, portRangeMin: null, portRangeMax: null, remoteIpPrefix: null, description: '', ...s }));
 }

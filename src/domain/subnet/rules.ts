@@ -1,4 +1,4 @@
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import {
   defaultAllocationPools,
   defaultGateway,
@@ -66,7 +66,7 @@ export function resolveGateway(cidr: Cidr, given: string | null | undefined): Ip
     return gatewayProblem(cidr, defaultGateway(cidr)) ?? defaultGateway(cidr);
   }
   const gateway = parseIp(given);
-  if (!gateway) return invalid(`'${given}' is not a valid IP address.`, 'gatewayIp');
+  if (!gateway) return invalidField(['gatewayIp'], `'${given}' is not a valid IP address.`);
   return gatewayProblem(cidr, gateway) ?? gateway;
 }
 
@@ -83,7 +83,7 @@ export function resolveNameservers(version: IpVersion, given: readonly string[])
   const out: string[] = [];
   for (const text of given) {
     const ip = parseIp(text);
-    if (!ip) return invalid(`'${text}' is not a valid nameserver.`, 'dnsNameservers');
+    if (!ip) return invalidField(['dnsNameservers'], `'${text}' is not a valid nameserver address.`);
     if (ip.version !== version) return invalid(`Nameserver ${text} does not match subnet IP version ${version}.`, 'dnsNameservers');
     const normal = formatIp(ip);
     if (out.includes(normal)) return invalid(`Duplicate nameserver '${normal}'.`, 'dnsNameservers');

@@ -65,15 +65,20 @@ function rule(direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', proto
 const a4 = subnet('10.31.1.0/24', '10.31.1.1');
 const a6 = subnet('2001:db8:31:a::/64', '2001:db8:31:a::1', { ra: 'slaac', address: 'slaac' });
 const b6 = subnet('2001:db8:31:b::/64', '2001:db8:31:b::1', { ra: 'dhcpv6-stateful', address: 'dhcpv6-stateful' });
+const c6 = { ...subnet('2001:db8:31:c::/64', '2001:db8:31:c::1', { ra: 'dhcpv6-stateless', address: 'dhcpv6-stateless' }), dnsNameservers: ['2001:db8:31:c::53'] };
 const e4 = subnet('203.0.113.0/24', '203.0.113.1', { dhcp: false });
 const e6 = subnet('2001:db8:31:ff::/64', '2001:db8:31:ff::1', { dhcp: false });
 const netA = network([a4, a6]);
 const netB = network([b6]);
+const netC = network([c6]);
 const ext = network([e4, e6], true);
 const routerId = randomUUID();
 const dhcpA = port(netA, 'network:dhcp', (m) => [{ subnetId: a4.id, ipAddress: '10.31.1.2' }, { subnetId: a6.id, ipAddress: eui64Address(a6.cidr, m) }]);
 const dhcpB = port(netB, 'network:dhcp', () => [{ subnetId: b6.id, ipAddress: '2001:db8:31:b::2' }]);
 const riA = port(netA, 'network:router_interface', () => [{ subnetId: a4.id, ipAddress: '10.31.1.1' }, { subnetId: a6.id, ipAddress: '2001:db8:31:a::1' }], { deviceId: routerId });
+const dhcpC = port(netC, 'network:dhcp', (m) => [{ subnetId: c6.id, ipAddress: eui64Address(c6.cidr, m) }]);
+const riC = port(netC, 'network:router_interface', () => [{ subnetId: c6.id, ipAddress: '2001:db8:31:c::1' }], { deviceId: routerId });
+const vmC = port(netC, 'compute:nova', (m) => [{ subnetId: c6.id, ipAddress: eui64Address(c6.cidr, m) }]);
 const riB = port(netB, 'network:router_interface', () => [{ subnetId: b6.id, ipAddress: '2001:db8:31:b::1' }], { deviceId: routerId });
 const gw = port(ext, 'network:router_gateway', () => [{ subnetId: e4.id, ipAddress: '203.0.113.10' }, { subnetId: e6.id, ipAddress: '2001:db8:31:ff::10' }], { deviceId: routerId });
 // What the API gives these ports: v4 from the pool plus EUI-64 on A, a pool address on B.
@@ -88,13 +93,13 @@ const vmB = port(netB, 'compute:nova', () => [{ subnetId: b6.id, ipAddress: VM_B
 const router: TopologyRouter = {
   id: routerId,
   adminStateUp: true,
-  interfacePortIds: [riA.id, riB.id],
+  interfacePortIds: [riA.id, riB.id, riC.id],
   gateway: { portId: gw.id, networkId: ext.id, enableSnat: true },
   routes: [],
 };
 const topology = (withHttp: boolean): Topology => ({
-  networks: [ext, netA, netB],
-  ports: [dhcpA, dhcpB, riA, riB, gw, vmA, vmB],
+  networks: [ext, netA, netB, netC],
+  ports: [dhcpA, dhcpB, dhcpC, riA, riB, riC, gw, vmA, vmB, vmC],
   routers: [router],
   floatingIps: [],
   securityGroups: [group(withHttp)],
@@ -231,6 +236,19 @@ describe('IPv6 on a real kernel', () => {
     expect(route).toMatchObject({ gateway: eui64Address('fe80::/64', riB.macAddress), protocol: 'ra' });
     const rdisc = await inNs(nsB, ['rdisc6', '-1', '-w', '3000', 'eth0'], 20_000);
     expect(rdisc.stdout).toMatch(/Stateful address conf\.\s*:\s*Yes/);
+  });
+
+  it('DHCPv6-stateless: an instance autoconfigures the API\'s EUI-64 address and gets DNS servers by information-request (O flag)', async () => {
+    const ns = await plugInstanceLink(agent.exec, agent.config, { portId: vmC.id, networkId: netC.id, mac: vmC.macAddress });
+    const want = vmC.fixedIps[0]?.ipAddress ?? '';
+    await until(async () => ((await globalV6(ns)).some((x) => x.local === want) ? true : null), `SLAAC address ${want}`);
+    const rdisc = await inNs(ns, ['rdisc6', '-1', '-w', '3000', 'eth0'], 20_000);
+    expect(rdisc.stdout).toMatch(/Stateful address conf\.\s*:\s*No/);
+    expect(rdisc.stdout).toMatch(/Stateful other conf\.\s*:\s*Yes/);
+    expect(rdisc.stdout).toMatch(/Recursive DNS server\s*:\s*2001:db8:31:c::53/);
+    const answer = await startDhcpv6Client(agent.exec, agent.config, vmC.id, { stateless: true });
+    expect(answer).toEqual({ ip: null, dns: '2001:db8:31:c::53' });
+    expect(await ping(ns, '2001:db8:31:c::1', 10)).toBe(true);
   });
 
   it('routes IPv6 between the subnets and out of the gateway, untranslated', async () => {

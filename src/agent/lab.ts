@@ -132,19 +132,15 @@ function clientCommand(client: DhcpClient, dir: string): string[] {
   return ['dhclient', '-4', '-nw', '-cf', `${dir}/dhclient.conf`, '-sf', `${dir}/client.script`, '-pf', `${dir}/client.pid`, '-lf', `${dir}/dhclient.leases`, 'eth0'];
 }
 
-export async function plugInstance(exec: CommandRunner, config: AgentConfig, opts: PlugInstanceOptions): Promise<PluggedInstance> {
+/**
+ * The instance's namespace and its eth0 on the network's bridge, with no DHCPv4 client: what an
+ * IPv6-only instance is (the kernel autoconfigures from router advertisements by itself).
+ */
+export async function plugInstanceLink(exec: CommandRunner, config: AgentConfig, opts: Pick<PlugInstanceOptions, 'portId' | 'networkId' | 'mac' | 'mtu'>): Promise<string> {
   const ns = instanceNamespace(config, opts.portId);
-  const dir = instanceDir(config, opts.portId);
   const tap = tapName(opts.portId);
   const mtu = opts.mtu ?? 1500;
   await unplugInstance(exec, config, opts.portId);
-  const client = opts.client ?? (await pickDhcpClient(exec));
-  await exec.mutate(`write ${dir}`, async () => {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
-    const script = client === 'udhcpc' ? udhcpcScript(`${dir}/lease`) : dhclientScript(`${dir}/lease`);
-    await writeFile(`${dir}/client.script`, script, { mode: 0o755 });
-    await writeFile(`${dir}/dhclient.conf`, 'timeout 20;\nretry 1;\nrequest subnet-mask, broadcast-address, routers;\n');
-  });
   const script = new Script()
     .command(['ip', 'netns', 'add', ns])
     .commandWithInput(['ip', '-n', config.hostNamespace, '-batch', '-'], [
@@ -153,6 +149,20 @@ export async function plugInstance(exec: CommandRunner, config: AgentConfig, opt
     ])
     .commandWithInput(['ip', '-n', ns, '-batch', '-'], ['link set lo up', 'link set eth0 up']);
   await exec.run('sh', ['-c', script.render()], { mutating: true });
+  return ns;
+}
+
+export async function plugInstance(exec: CommandRunner, config: AgentConfig, opts: PlugInstanceOptions): Promise<PluggedInstance> {
+  const ns = instanceNamespace(config, opts.portId);
+  const dir = instanceDir(config, opts.portId);
+  const client = opts.client ?? (await pickDhcpClient(exec));
+  await plugInstanceLink(exec, config, opts);
+  await exec.mutate(`write ${dir}`, async () => {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const script = client === 'udhcpc' ? udhcpcScript(`${dir}/lease`) : dhclientScript(`${dir}/lease`);
+    await writeFile(`${dir}/client.script`, script, { mode: 0o755 });
+    await writeFile(`${dir}/dhclient.conf`, 'timeout 20;\nretry 1;\nrequest subnet-mask, broadcast-address, routers;\n');
+  });
   await exec.run('ip', ['netns', 'exec', ns, ...clientCommand(client, dir)], {
     mutating: true,
     logFile: `${dir}/client.log`,
@@ -166,12 +176,72 @@ export async function plugInstance(exec: CommandRunner, config: AgentConfig, opt
   return { namespace: ns, device: 'eth0', lease };
 }
 
-/** Stop the DHCP client (by its PID) and everything else in the namespace, then remove it. */
+// dhclient -6 hook: the leased address as a /128 (the on-link prefix comes from the RA, as on a real host).
+function dhclient6Script(leaseFile: string): string {
+  return `#!/bin/sh
+lease=${leaseFile}
+case "$reason" in
+  BOUND6|RENEW6|REBIND6|REBOOT6|INFORM6)
+    [ -n "$new_ip6_address" ] && ip -6 addr replace "$new_ip6_address/128" dev "$interface"
+    printf 'ipv6=%s\\ndns=%s\\n' "$new_ip6_address" "$new_dhcp6_name_servers" > "$lease.tmp"
+    mv "$lease.tmp" "$lease"
+    ;;
+  EXPIRE6|RELEASE6|STOP6) [ -n "$old_ip6_address" ] && ip -6 addr del "$old_ip6_address/128" dev "$interface"; rm -f "$lease" ;;
+esac
+exit 0
+`;
+}
+
+export interface Lease6 {
+  /** null: a stateless answer (options only). */
+  readonly ip: string | null;
+  readonly dns: string;
+}
+
+async function readLease6(path: string): Promise<Lease6 | null> {
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return null;
+  const fields = new Map(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return { ip: fields.get('ipv6') || null, dns: fields.get('dns') ?? '' };
+}
+
+/**
+ * DHCPv6 in a plugged instance with ISC `dhclient -6`: a stateful lease, or with `stateless` an
+ * information-request (`-S`, options only). Resolves with the first answer.
+ */
+export async function startDhcpv6Client(exec: CommandRunner, config: AgentConfig, portId: string, opts: { stateless?: boolean; timeoutMs?: number } = {}): Promise<Lease6> {
+  const ns = instanceNamespace(config, portId);
+  const dir = instanceDir(config, portId);
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  // dhclient binds to the link-local address: wait until duplicate address detection is done with it.
+  const linkLocal = await waitFor(async () => {
+    const r = await exec.run('ip', ['-n', ns, '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'], { mutating: false, reject: false });
+    return r.stdout.includes('fe80::') && !r.stdout.includes('tentative') ? true : null;
+  }, timeoutMs, 50);
+  if (!linkLocal) throw new Error(`instance ${portId} has no usable link-local address`);
+  await exec.mutate(`write ${dir}/client6.script`, async () => {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await writeFile(`${dir}/client6.script`, dhclient6Script(`${dir}/lease6`), { mode: 0o755 });
+    await writeFile(`${dir}/dhclient6.conf`, 'timeout 20;\nretry 1;\n');
+  });
+  const argv = ['dhclient', '-6', '-nw', ...(opts.stateless ? ['-S'] : []), '-cf', `${dir}/dhclient6.conf`, '-sf', `${dir}/client6.script`, '-pf', `${dir}/client6.pid`, '-lf', `${dir}/dhclient6.leases`, 'eth0'];
+  await exec.run('ip', ['netns', 'exec', ns, ...argv], { mutating: true, logFile: `${dir}/client6.log`, timeoutMs: 60_000 });
+  const lease = await waitFor(() => readLease6(`${dir}/lease6`), timeoutMs, 50);
+  if (!lease) {
+    const log = (await readFile(`${dir}/client6.log`, 'utf8').catch(() => '')).slice(-500);
+    throw new Error(`instance ${portId} got no DHCPv6 answer: ${log}`);
+  }
+  return lease;
+}
+
+/** Stop the DHCP clients (by PID) and everything else in the namespace, then remove it. */
 export async function unplugInstance(exec: CommandRunner, config: AgentConfig, portId: string): Promise<void> {
   const dir = instanceDir(config, portId);
-  const pid = await readPidFile(`${dir}/client.pid`);
-  if (pid !== null && (await processArgs(pid))?.includes(`${dir}/client.pid`)) {
-    await exec.mutate(`stop DHCP client ${pid}`, () => terminate(pid));
+  for (const file of [`${dir}/client.pid`, `${dir}/client6.pid`]) {
+    const pid = await readPidFile(file);
+    if (pid !== null && (await processArgs(pid))?.includes(file)) {
+      await exec.mutate(`stop DHCP client ${pid}`, () => terminate(pid));
+    }
   }
   await removeNamespace(exec, instanceNamespace(config, portId));
   await exec.run('ip', ['-n', config.hostNamespace, 'link', 'del', tapName(portId)], { mutating: true, reject: false });

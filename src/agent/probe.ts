@@ -46,6 +46,7 @@ for ns in "$@"; do
   ip netns exec "$ns" sh -c '
     printf "@@ADDR\\n"; ip -j -d addr show || printf "null"
     printf "\\n@@ROUTE\\n"; ip -j route show table main || printf "null"
+    printf "\\n@@ROUTE6\\n"; ip -6 -j route show table main || printf "null"
     printf "\\n@@SYSCTL\\n"
     for p in $1; do
       v=; [ -r "/proc/sys/$p" ] && { read -r v < "/proc/sys/$p" || :; printf "%s=%s\\n" "$p" "$v"; }
@@ -83,7 +84,7 @@ function splitSections(stdout: string): Map<string, Map<string, string>> {
     buffer = [];
   };
   for (const line of stdout.split('\n')) {
-    const m = /^@@([A-Z]+)(?: (.*))?$/.exec(line);
+    const m = /^@@([A-Z0-9]+)(?: (.*))?$/.exec(line);
     if (!m) {
       buffer.push(line);
       continue;
@@ -157,7 +158,10 @@ function parseNamespace(name: string, sections: Map<string, string>): NamespaceO
         .map((a) => `${a.local}/${a.prefixlen}`),
     });
   }
-  const routes: RouteObservation[] = ((parseJson(sections.get('ROUTE')) ?? []) as IpRouteJson[]).map((r) => ({
+  const v4 = (parseJson(sections.get('ROUTE')) ?? []) as IpRouteJson[];
+  // The IPv6 default route is `::/0` in a RouteSpec: `default` already names the IPv4 one.
+  const v6 = ((parseJson(sections.get('ROUTE6')) ?? []) as IpRouteJson[]).map((r) => (r.dst === 'default' ? { ...r, dst: '::/0' } : r));
+  const routes: RouteObservation[] = [...v4, ...v6].map((r) => ({
     destination: normalizeDestination(r.dst),
     protocol: r.protocol ?? 'boot',
     nexthops: r.nexthops

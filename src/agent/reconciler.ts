@@ -15,6 +15,7 @@ import { exceptLoadBalancers, haproxyDriver } from './drivers/haproxy.js';
 import { linksDriver } from './drivers/links.js';
 import { natDriver } from './drivers/nat.js';
 import { overlayDriver } from './drivers/overlay.js';
+import { radvdDriver } from './drivers/radvd.js';
 import { uplinkDriver } from './drivers/uplink.js';
 import { CommandRunner } from './exec.js';
 import { silentLogger } from './logger.js';
@@ -22,7 +23,7 @@ import { probeNamespaces, type Snapshot } from './probe.js';
 
 /** Apply order within a key: plumbing, then what runs on top of it. */
 // `lb:` keys plumb their own namespace (haproxy driver); the links driver would look for a qdhcp one.
-export const DEFAULT_DRIVERS: readonly Driver[] = [exceptLoadBalancers(linksDriver), overlayDriver, uplinkDriver, natDriver, firewallDriver, dhcpDriver, haproxyDriver];
+export const DEFAULT_DRIVERS: readonly Driver[] = [exceptLoadBalancers(linksDriver), overlayDriver, uplinkDriver, natDriver, firewallDriver, dhcpDriver, radvdDriver, haproxyDriver];
 
 export interface ReconcilerOptions {
   readonly config?: Partial<AgentConfig>;

@@ -28,7 +28,7 @@ describe('topology from read-model documents', () => {
 
     expect(t.networks[0]).toEqual({
       id: net.id, mtu: 1450, external: false, segment: { networkType: 'vxlan', physicalNetwork: null, segmentationId: 7 },
-      subnets: [{ id: subnetId, ipVersion: 4, cidr: '10.0.0.0/24', gatewayIp: '10.0.0.1', enableDhcp: true, dnsNameservers: [], hostRoutes: [{ destination: '10.9.0.0/16', nexthop: '10.0.0.9' }], allocationPools: [{ start: '10.0.0.2', end: '10.0.0.254' }] }],
+      subnets: [{ id: subnetId, ipVersion: 4, cidr: '10.0.0.0/24', gatewayIp: '10.0.0.1', enableDhcp: true, dnsNameservers: [], hostRoutes: [{ destination: '10.9.0.0/16', nexthop: '10.0.0.9' }], allocationPools: [{ start: '10.0.0.2', end: '10.0.0.254' }], ipv6RaMode: null, ipv6AddressMode: null }],
     });
     expect(t.ports.map((p) => p.id)).toEqual([dhcp.id, vm.id, gw.id, ri.id]); // no floating IP port
     expect(t.ports[0]).toMatchObject({ bindingHost: 'h1', deviceOwner: 'network:dhcp' });

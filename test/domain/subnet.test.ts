@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { subnetDecider, subnetEvents, type CreateSubnet, type SubnetEvent, type UpdateSubnet } from '../../src/domain/subnet/index.js';
+import { isAutoAddressSubnet, subnetDecider, subnetEvents, type CreateSubnet, type SubnetEvent, type UpdateSubnet } from '../../src/domain/subnet/index.js';
 import { spec } from '../support/spec.js';
 
 const NET = '11111111-1111-4111-8111-111111111111';
@@ -156,6 +156,37 @@ describe('subnet create', () => {
       subnet.given([]).when(v6({ cidr: '2001:db8::/80', ipv6RaMode: 'dhcpv6-stateless' })).thenError('InvalidInput');
       subnet.given([]).when(v6({ cidr: '2001:db8::/80', ipv6AddressMode: 'dhcpv6-stateful' })).then((e) => expect(e).toHaveLength(1));
     });
+    // Neutron's matrix: either attribute alone, or both equal; any two different values are refused.
+    const modes = [null, 'slaac', 'dhcpv6-stateful', 'dhcpv6-stateless'] as const;
+    for (const ra of modes) {
+      for (const address of modes) {
+        const valid = ra === null || address === null || ra === address;
+        it(`ipv6_ra_mode ${ra ?? 'unset'} with ipv6_address_mode ${address ?? 'unset'}: ${valid ? 'accepted' : 'refused'}`, () => {
+          const when = subnet.given([]).when(v6({ ipv6RaMode: ra, ipv6AddressMode: address }));
+          if (valid) when.then((e) => expect(e).toHaveLength(1));
+          else {
+            when.thenError('InvalidInput', (e) => expect(e.message).toBe(
+              `Invalid input for operation: ipv6_ra_mode set to '${ra}' with ipv6_address_mode set to '${address}' is not valid. If both attributes are set, they must be the same value.`,
+            ));
+          }
+        });
+      }
+    }
+    it('names the attribute set on IPv4, and says why DHCP off is refused', () => {
+      subnet.given([]).when(create({ ipv6RaMode: 'slaac' })).thenError('InvalidInput', (e) => expect(e.message).toBe('Invalid input for operation: ipv6_ra_mode is not valid when ip_version is 4.'));
+      subnet.given([]).when(create({ ipv6AddressMode: 'dhcpv6-stateful' })).thenError('InvalidInput', (e) => expect(e.message).toBe('Invalid input for operation: ipv6_address_mode is not valid when ip_version is 4.'));
+      subnet.given([]).when(v6({ ipv6RaMode: 'slaac', enableDhcp: false })).thenError('InvalidInput', (e) => expect(e.message).toBe(
+        'Invalid input for operation: ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False.',
+      ));
+      subnet.given([]).when(v6({ cidr: '2001:db8::/96', ipv6RaMode: 'slaac' })).thenError('InvalidInput', (e) => expect(e.message).toMatch(/OpenStack uses the EUI-64 address format, which requires the prefix to be \/64/));
+    });
+    it('treats a subnet with only an RA mode of slaac or dhcpv6-stateless as automatically addressed', () => {
+      expect(isAutoAddressSubnet({ ipv6RaMode: 'slaac', ipv6AddressMode: null })).toBe(true);
+      expect(isAutoAddressSubnet({ ipv6RaMode: 'dhcpv6-stateless', ipv6AddressMode: null })).toBe(true);
+      expect(isAutoAddressSubnet({ ipv6RaMode: 'dhcpv6-stateful', ipv6AddressMode: null })).toBe(false);
+      expect(isAutoAddressSubnet({ ipv6RaMode: null, ipv6AddressMode: 'slaac' })).toBe(true);
+      expect(isAutoAddressSubnet({ ipv6RaMode: null, ipv6AddressMode: null })).toBe(false);
+    });
   });
 
   it('is idempotent for the same create and refuses a different one', () => {
@@ -221,7 +252,7 @@ describe('subnet update', () => {
       type: 'SubnetCreated',
       data: { ...created.data, ipVersion: 6, cidr: '2001:db8::/64', gatewayIp: '2001:db8::', allocationPools: [], ipv6AddressMode: 'slaac', ipv6RaMode: 'slaac' } as typeof created.data,
     };
-    subnet.given([slaac]).when(update({ enableDhcp: false })).thenError('InvalidInput');
+    subnet.given([slaac]).when(update({ enableDhcp: false })).thenError('InvalidInput', (e) => expect(e.message).toBe('Invalid input for operation: Cannot disable enable_dhcp with ipv6 attributes set.'));
     subnet.given([created]).when(update({ enableDhcp: false })).then((e) => expect(e).toHaveLength(1));
   });
 

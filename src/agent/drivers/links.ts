@@ -60,6 +60,7 @@ export const ROUTER_PROBE_SYSCTLS = [
   'net.ipv4.conf.all.arp_announce',
   'net.ipv4.conf.all.arp_ignore',
   'net.ipv4.ip_forward',
+  'net.ipv6.conf.all.forwarding',
   'net.netfilter.nf_conntrack_tcp_be_liberal',
 ] as const;
 

@@ -100,13 +100,16 @@ export async function planCreatePort(s: Services, tx: Tx, actor: Principal, inpu
     ...pick(input, ['name', 'description', 'tags', 'fixedIps', 'macAddress', 'deviceOwner', 'deviceId', 'adminStateUp', 'bindingHost', 'securityGroups', 'portSecurityEnabled', 'allowedAddressPairs']),
     ...(input.defaultSecurityGroupId !== undefined ? { defaultSecurityGroupId: input.defaultSecurityGroupId } : {}),
   };
-  const need = candidateSubnets({ networkId: input.networkId, subnets: facts, requests: input.fixedIps, deviceOwner: input.deviceOwner ?? '', macAddress: '', current: [] });
+  const generatedMac = macFromRandomBytes(randomBytes(6));
+  const mac = input.macAddress !== undefined ? normaliseMac(input.macAddress) : null;
+  // EUI-64 slots are planned from the MAC the port will have; a malformed requested MAC is refused
+  // by the decider, so the generated one stands in here.
+  const need = candidateSubnets({ networkId: input.networkId, subnets: facts, requests: input.fixedIps, deviceOwner: input.deviceOwner ?? '', macAddress: mac ?? generatedMac, current: [] });
   const exclude = (input.fixedIps ?? []).map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string');
   const addressCandidates = network ? await pickCandidates(tx, subnets, need, input.deviceOwner, exclude) : {};
   const takenAddresses = network ? await takenAmong(tx, network.id, input.fixedIps) : [];
-  const mac = input.macAddress !== undefined ? normaliseMac(input.macAddress) : null;
   const macTaken = network && mac ? (await tx`select 1 from rm_port_macs where network_id = ${network.id} and mac_address = ${mac}::macaddr`).length > 0 : false;
-  const command: PortCommand = { ...base, addressCandidates, takenAddresses, generatedMac: macFromRandomBytes(randomBytes(6)), macTaken };
+  const command: PortCommand = { ...base, addressCandidates, takenAddresses, generatedMac, macTaken };
   // A uuid drawn here names no stream yet; only a client-chosen id needs a look (idempotent retry).
   const loaded = input.id ? await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(id)) : { state: portDecider.initialState, version: 0 };
   const append = decideAppend(portDecider, loaded, portStreamId(id), command);

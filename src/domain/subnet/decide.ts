@@ -4,7 +4,7 @@ import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '..
 import { cidrOf, formatCidr, formatIp, parseIp, validateAllocationPools } from '../ipam/index.js';
 import type { CreateSubnet, DeleteSubnet, SubnetCommand, UpdateSubnet } from './commands.js';
 import type { SubnetChanges, SubnetEvent } from './events.js';
-import { dhcpProblem, ipv6ModeProblem, resolveCidr, resolveGateway, resolveHostRoutes, resolveNameservers, resolvePools } from './rules.js';
+import { dhcpProblem, disableDhcpProblem, ipv6ModeProblem, resolveCidr, resolveGateway, resolveHostRoutes, resolveNameservers, resolvePools } from './rules.js';
 import type { Subnet, SubnetState } from './state.js';
 
 function sameCreate(c: CreateSubnet, s: Subnet): boolean {
@@ -99,7 +99,7 @@ function update(c: UpdateSubnet, s: SubnetState): Decision<SubnetEvent> {
     if (allocationPools !== undefined) changes.allocationPools = pools;
   }
   if (enableDhcp !== undefined) {
-    const problem = dhcpProblem(cidr, enableDhcp) ?? ipv6ModeProblem(cidr, enableDhcp, subnet.ipv6RaMode, subnet.ipv6AddressMode);
+    const problem = dhcpProblem(cidr, enableDhcp) ?? disableDhcpProblem(enableDhcp, subnet.ipv6RaMode, subnet.ipv6AddressMode);
     if (problem) return problem;
     changes.enableDhcp = enableDhcp;
   }

@@ -15,6 +15,7 @@ import {
   type IpVersion,
 } from '../ipam/index.js';
 import type { HostRoute, Ipv6Mode } from './events.js';
+import { isAutoAddressSubnet } from './state.js';
 
 export const MAX_DNS_NAMESERVERS = 5;
 export const MAX_HOST_ROUTES = 20;
@@ -46,16 +47,25 @@ export function dhcpProblem(cidr: Cidr, enableDhcp: boolean): DomainError | null
 
 export function ipv6ModeProblem(cidr: Cidr, enableDhcp: boolean, raMode: Ipv6Mode | null, addressMode: Ipv6Mode | null): DomainError | null {
   if (raMode === null && addressMode === null) return null;
-  if (cidr.version === 4) return invalid('ipv6_ra_mode or ipv6_address_mode cannot be set when ip_version is 4.', 'ipv6AddressMode');
+  if (cidr.version === 4) {
+    return raMode !== null
+      ? invalid('ipv6_ra_mode is not valid when ip_version is 4.', 'ipv6RaMode')
+      : invalid('ipv6_address_mode is not valid when ip_version is 4.', 'ipv6AddressMode');
+  }
   if (!enableDhcp) return invalid('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False.', 'enableDhcp');
   if (raMode !== null && addressMode !== null && raMode !== addressMode) {
     return invalid(`ipv6_ra_mode set to '${raMode}' with ipv6_address_mode set to '${addressMode}' is not valid. If both attributes are set, they must be the same value.`, 'ipv6RaMode');
   }
-  const auto = (m: Ipv6Mode | null) => m === 'slaac' || m === 'dhcpv6-stateless';
-  if ((auto(raMode) || auto(addressMode)) && cidr.prefix !== 64) {
+  if (isAutoAddressSubnet({ ipv6RaMode: raMode, ipv6AddressMode: addressMode }) && cidr.prefix !== 64) {
     return invalid(`Invalid CIDR ${formatCidr(cidr)} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64.`, 'cidr');
   }
   return null;
+}
+
+/** Neutron refuses turning DHCP off under a subnet that has either IPv6 mode (on update). */
+export function disableDhcpProblem(enableDhcp: boolean, raMode: Ipv6Mode | null, addressMode: Ipv6Mode | null): DomainError | null {
+  if (enableDhcp || (raMode === null && addressMode === null)) return null;
+  return invalid('Cannot disable enable_dhcp with ipv6 attributes set.', 'enableDhcp');
 }
 
 /** undefined → default gateway, null → none, text → validated. */

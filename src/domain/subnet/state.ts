@@ -28,7 +28,11 @@ export function subnetFacts(subnet: Subnet): SubnetFacts {
   return { id, networkId, ipVersion, cidr, gatewayIp, allocationPools, enableDhcp, ipv6RaMode, ipv6AddressMode };
 }
 
-/** SLAAC and DHCPv6-stateless subnets address hosts by EUI-64; nobody picks those addresses. */
-export function isAutoAddressSubnet(subnet: Pick<Subnet, 'ipv6AddressMode'>): boolean {
-  return subnet.ipv6AddressMode === 'slaac' || subnet.ipv6AddressMode === 'dhcpv6-stateless';
+/**
+ * SLAAC and DHCPv6-stateless subnets address hosts by EUI-64; nobody picks those addresses. As in
+ * Neutron, the RA mode decides when the address mode is unset: hosts autoconfigure from the RA.
+ */
+export function isAutoAddressSubnet(subnet: Pick<Subnet, 'ipv6AddressMode' | 'ipv6RaMode'>): boolean {
+  const mode = subnet.ipv6AddressMode ?? subnet.ipv6RaMode;
+  return mode === 'slaac' || mode === 'dhcpv6-stateless';
 }

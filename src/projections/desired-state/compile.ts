@@ -22,6 +22,7 @@ import {
   dhcpNamespace,
   dhcpPortName,
   gatewayPortName,
+  radvdDir,
   routerNamespace,
   routerPortName,
   tapName,
@@ -29,6 +30,7 @@ import {
 } from './names.js';
 import { buildNat } from './nat-rules.js';
 import { compileOverlay, compileUplink } from './overlay.js';
+import { buildRadvd, type RadvdInterface } from './radvd.js';
 import { compileRouterFirewall } from './fwaas.js';
 import { compileLoadBalancers, type LoadBalancerPlumbing } from './haproxy.js';
 import { compilePortFilter, securityGroupIndex, type SecurityGroupIndex } from './security-groups.js';
@@ -61,12 +63,15 @@ export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
 };
 
 const DEFAULT_MTU = 1500;
+/** The IPv6 default route: `default` names the IPv4 one in a RouteSpec. */
+const V6_DEFAULT = '::/0';
 
-/** Neutron's qrouter namespace sysctls (reference 2.1), IPv4 part. */
+/** Neutron's qrouter namespace sysctls (reference 2.1); IPv6 is routed too (never NATed). */
 const ROUTER_SYSCTLS: readonly Sysctl[] = [
   { key: 'net.ipv4.conf.all.arp_announce', value: '2' },
   { key: 'net.ipv4.conf.all.arp_ignore', value: '1' },
   { key: 'net.ipv4.ip_forward', value: '1' },
+  { key: 'net.ipv6.conf.all.forwarding', value: '1' },
   { key: 'net.netfilter.nf_conntrack_tcp_be_liberal', value: '1' },
 ];
 
@@ -185,10 +190,14 @@ function veth(index: Index, port: TopologyPort, name: string, addresses: readonl
 function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts: CompileOptions): RouterUnit {
   const interfaces: VethSpec[] = [];
   const routes: RouteSpec[] = [];
+  const advertising: RadvdInterface[] = [];
   for (const id of r.interfacePortIds) {
     const port = index.ports.get(id);
     if (!port || !port.adminStateUp || !index.networks.has(port.networkId)) continue;
-    interfaces.push(veth(index, port, routerPortName(port.id), index.addresses(port)));
+    const qr = veth(index, port, routerPortName(port.id), index.addresses(port));
+    interfaces.push(qr);
+    const v6 = port.fixedIps.map((f) => index.subnets.get(f.subnetId)).filter((s): s is TopologySubnet => s?.ipVersion === 6);
+    advertising.push({ name: qr.name, mtu: qr.mtu, subnets: [...new Map(v6.map((s) => [s.id, s])).values()] });
   }
 
   let nat: RouterUnit['nat'] = null;
@@ -212,6 +221,7 @@ function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts
     }
   }
   routes.push(...extraRoutes(r.routes));
+  const radvd = buildRadvd(radvdDir(opts, r.id), advertising);
   const firewall = compileRouterFirewall(topology.firewallGroups ?? [], new Map(interfaces.filter((i) => !i.name.startsWith('qg-')).map((i) => [i.portId, i.addresses])));
 
   return {
@@ -220,6 +230,7 @@ function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts
     namespace: namespaceSpec(routerNamespace(opts, r.id), ROUTER_SYSCTLS, interfaces, routes),
     nat,
     ...(firewall ? { firewall } : {}),
+    ...(radvd ? { radvd } : {}),
   };
 }
 
@@ -237,9 +248,14 @@ function gatewayRoutes(index: Index, gwPort: TopologyPort, qg: string): RouteSpe
     }
     routes.push(route('default', [{ via: withGateway.gatewayIp, dev: qg }]));
   }
+  // IPv6 leaves through the gateway's v6 subnet untranslated; the kernel's on-link route covers that subnet.
+  const v6Gateway = gwPort.fixedIps
+    .map((f) => index.subnets.get(f.subnetId))
+    .find((s): s is TopologySubnet => s !== undefined && s.ipVersion === 6 && s.gatewayIp !== null);
+  if (v6Gateway?.gatewayIp) routes.push(route(V6_DEFAULT, [{ via: normalizeIp(v6Gateway.gatewayIp), dev: qg }]));
   const network = index.networks.get(gwPort.networkId);
   for (const s of network?.subnets ?? []) {
-    if (s.ipVersion === 4 && !portSubnets.has(s.id)) routes.push(route(canonicalCidr(s.cidr), [{ via: null, dev: qg }]));
+    if (!portSubnets.has(s.id)) routes.push(route(canonicalCidr(s.cidr), [{ via: null, dev: qg }]));
   }
   return routes;
 }
@@ -248,7 +264,6 @@ function gatewayRoutes(index: Index, gwPort: TopologyPort, qg: string): RouteSpe
 function extraRoutes(list: readonly HostRoute[]): RouteSpec[] {
   const byDest = new Map<string, Nexthop[]>();
   for (const r of list) {
-    if (ipVersion(r.nexthop) !== 4) continue;
     const dest = canonicalCidr(r.destination);
     const key = dest === '0.0.0.0/0' ? 'default' : dest;
     byDest.set(key, [...(byDest.get(key) ?? []), { via: r.nexthop, dev: null }]);
@@ -319,7 +334,9 @@ function compileDhcp(
 ): DhcpSpec | null {
   const v4 = network.subnets.filter((s) => s.ipVersion === 4).sort((a, b) => compareStrings(a.id, b.id));
   const onPort = new Set(dhcpPort.fixedIps.map((f) => f.subnetId));
-  const served = v4.filter((s) => s.enableDhcp && onPort.has(s.id));
+  const served = network.subnets
+    .filter((s) => s.enableDhcp && onPort.has(s.id) && (s.ipVersion === 4 || servesDhcpv6(s)))
+    .sort((a, b) => a.ipVersion - b.ipVersion || compareStrings(a.id, b.id));
   if (served.length === 0) return null;
 
   const routedSubnetIds = new Set<string>();
@@ -332,7 +349,7 @@ function compileDhcp(
   const firstServed = dhcpPort.fixedIps
     .map((f) => served.find((s) => s.id === f.subnetId))
     .find((s) => s !== undefined);
-  const routes = firstServed?.gatewayIp && cidrContains(cidrOf(firstServed.cidr), ipOf(firstServed.gatewayIp))
+  const routes = firstServed?.ipVersion === 4 && firstServed.gatewayIp && cidrContains(cidrOf(firstServed.cidr), ipOf(firstServed.gatewayIp))
     ? [route('default', [{ via: firstServed.gatewayIp, dev }])]
     : [];
   return {
@@ -349,4 +366,15 @@ function compileDhcp(
       leaseSeconds: opts.leaseSeconds,
     }),
   };
+}
+
+/**
+ * dnsmasq answers DHCPv6 for stateful and stateless subnets, and for v6 subnets with no mode at
+ * all (Neutron's backwards-compatible default), and only for prefixes of /64 or longer (3.2).
+ */
+function servesDhcpv6(s: TopologySubnet): boolean {
+  const address = s.ipv6AddressMode ?? null;
+  const ra = s.ipv6RaMode ?? null;
+  const mode = address === 'dhcpv6-stateful' || address === 'dhcpv6-stateless' || (address === null && ra === null);
+  return mode && prefixLength(s.cidr) >= 64;
 }

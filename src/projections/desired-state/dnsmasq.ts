@@ -1,5 +1,5 @@
 import type { DnsmasqFile, DnsmasqSpec } from './host-state.js';
-import { canonicalCidr, compareCidr, compareIp, compareStrings, netmask, networkAddress, prefixLength } from './ip.js';
+import { canonicalCidr, compareCidr, compareIp, compareStrings, ipVersion, netmask, networkAddress, prefixLength } from './ip.js';
 import { DeviceOwner } from '../../domain/port/device-owner.js';
 import type { TopologyPort, TopologySubnet } from './topology.js';
 
@@ -17,7 +17,7 @@ export interface DnsmasqInput {
   readonly dir: string;
   readonly interfaceName: string;
   readonly mtu: number | null;
-  /** DHCP-enabled IPv4 subnets of the network, sorted by id. */
+  /** Served subnets: DHCP-enabled IPv4 ones, then DHCPv6 ones (compile.ts decides which), each sorted by id. */
   readonly subnets: readonly TopologySubnet[];
   /** Every IPv4 subnet of the network (for on-link classless routes). */
   readonly allV4Subnets: readonly TopologySubnet[];
@@ -33,7 +33,7 @@ export interface DnsmasqInput {
 export function buildDnsmasq(input: DnsmasqInput): DnsmasqSpec {
   const dir = input.dir;
   const lease = input.leaseSeconds < 0 ? 'infinite' : `${input.leaseSeconds}s`;
-  const size = input.subnets.reduce((n, s) => n + 2 ** (32 - prefixLength(s.cidr)), 0);
+  const size = input.subnets.reduce((n, s) => n + 2 ** ((s.ipVersion === 4 ? 32 : 128) - prefixLength(s.cidr)), 0);
   const args = [
     '--no-hosts',
     '--no-resolv',
@@ -47,7 +47,7 @@ export function buildDnsmasq(input: DnsmasqInput): DnsmasqSpec {
     '--bind-dynamic',
     `--interface=${input.interfaceName}`,
     ...input.subnets.map(
-      (s) => `--dhcp-range=set:subnet-${s.id},${networkAddress(s.cidr)},static,${netmask(s.cidr)},${lease}`,
+      (s) => `--dhcp-range=set:subnet-${s.id},${networkAddress(s.cidr)},static,${s.ipVersion === 4 ? netmask(s.cidr) : prefixLength(s.cidr)},${lease}`,
     ),
     ...(input.mtu !== null ? [`--dhcp-option-force=option:mtu,${input.mtu}`] : []),
     `--dhcp-lease-max=${Math.min(size, MAX_LEASES)}`,
@@ -56,8 +56,8 @@ export function buildDnsmasq(input: DnsmasqInput): DnsmasqSpec {
   ];
   const files: DnsmasqFile[] = [
     { name: 'addn_hosts', content: lines(hostEntries(input).map((h) => `${h.ip}\t${h.fqdn} ${h.hostname}`)) },
-    { name: 'host', content: lines(hostEntries(input).map((h) => `${h.mac},${h.fqdn},${h.ip}`)) },
-    { name: 'opts', content: lines(input.subnets.flatMap((s) => subnetOptions(s, input))) },
+    { name: 'host', content: lines(hostEntries(input).map((h) => `${h.mac},${h.fqdn},${ipVersion(h.ip) === 6 ? `[${h.ip}]` : h.ip}`)) },
+    { name: 'opts', content: lines(input.subnets.flatMap((s) => (s.ipVersion === 4 ? subnetOptions(s, input) : subnetOptionsV6(s, input)))) },
   ];
   return { dir, pidFile: `${dir}/pid`, args, files };
 }
@@ -74,7 +74,8 @@ interface HostEntry {
 }
 
 function hostEntries(input: DnsmasqInput): HostEntry[] {
-  const served = new Set(input.subnets.map((s) => s.id));
+  // A stateless subnet's addresses are EUI-64 (SLAAC): dnsmasq hands out options there, no address.
+  const served = new Set(input.subnets.filter((s) => s.ipVersion === 4 || s.ipv6AddressMode !== 'dhcpv6-stateless').map((s) => s.id));
   const entries: HostEntry[] = [];
   for (const port of input.ports) {
     if (NO_HOST_ENTRY.has(port.deviceOwner)) continue;
@@ -90,6 +91,15 @@ function hostEntries(input: DnsmasqInput): HostEntry[] {
     }
   }
   return entries.sort((a, b) => compareIp(a.ip, b.ip) || compareStrings(a.mac, b.mac));
+}
+
+/** DHCPv6 options: DNS servers and the search domain; routes come from the RA, not DHCPv6. */
+function subnetOptionsV6(subnet: TopologySubnet, input: DnsmasqInput): string[] {
+  const tag = `tag:subnet-${subnet.id}`;
+  const out: string[] = [];
+  if (subnet.dnsNameservers.length > 0) out.push(`${tag},option6:dns-server,${subnet.dnsNameservers.map((d) => `[${d}]`).join(',')}`);
+  out.push(`${tag},option6:domain-search,${input.dnsDomain}`);
+  return out;
 }
 
 function subnetOptions(subnet: TopologySubnet, input: DnsmasqInput): string[] {

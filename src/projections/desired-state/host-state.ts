@@ -103,6 +103,19 @@ export interface RouterUnit {
   readonly nat: NatSpec | null;
   /** FWaaS v2 groups on the router's interfaces; absent when none applies. */
   readonly firewall?: RouterFirewallSpec;
+  /** Router advertisements on interfaces with an IPv6 RA mode; absent when there is none. */
+  readonly radvd?: RadvdSpec;
+}
+
+/** One radvd per router namespace (reference 2.9), its files under `<stateDir>/ra/<router id>/`. */
+export interface RadvdSpec {
+  readonly dir: string;
+  readonly configFile: string;
+  readonly pidFile: string;
+  /** The whole `radvd.conf`; a change is written and signalled with SIGHUP. */
+  readonly config: string;
+  /** Arguments after `radvd`; a change here means restart. */
+  readonly args: readonly string[];
 }
 
 export interface NamespaceSpec {

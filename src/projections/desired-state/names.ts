@@ -58,6 +58,10 @@ export function dhcpDir(naming: NamingOptions, networkId: string): string {
   return `${naming.stateDir}/dhcp/${networkId}`;
 }
 
+export function radvdDir(naming: NamingOptions, routerId: string): string {
+  return `${naming.stateDir}/ra/${routerId}`;
+}
+
 /** Reverse of the namespace names above: which reconcile key owns a namespace, if any. */
 export function keyOfNamespace(
   naming: NamingOptions,

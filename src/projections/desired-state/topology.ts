@@ -1,4 +1,5 @@
 import type { FixedIp } from '../../domain/port/events.js';
+import type { Ipv6Mode } from '../../domain/subnet/events.js';
 import type { LbAlgorithm, PoolProtocol, SessionPersistenceType } from '../../domain/loadbalancer/model.js';
 import type { HealthMonitorRecord, ListenerRecord, MemberRecord } from '../../domain/loadbalancer/state.js';
 
@@ -68,6 +69,9 @@ export interface TopologySubnet {
   readonly dnsNameservers: readonly string[];
   readonly hostRoutes: readonly HostRoute[];
   readonly allocationPools: readonly AllocationPool[];
+  /** IPv6 only: who advertises the prefix (radvd on the router) and how hosts get addresses; absent is null. */
+  readonly ipv6RaMode?: Ipv6Mode | null;
+  readonly ipv6AddressMode?: Ipv6Mode | null;
 }
 
 /** A port's address, exactly as the port domain records it. */

@@ -25,6 +25,8 @@ export function subnetToTopology(s: Subnet): TopologySubnet {
     dnsNameservers: [...s.dnsNameservers],
     hostRoutes: s.hostRoutes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })),
     allocationPools: s.allocationPools.map((p) => ({ start: p.start, end: p.end })),
+    ipv6RaMode: s.ipv6RaMode,
+    ipv6AddressMode: s.ipv6AddressMode,
   };
 }
 

@@ -1,0 +1,170 @@
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import type { RadvdSpec, UnitKey } from '../../projections/desired-state/index.js';
+import { radvdDir, routerNamespace } from '../../projections/desired-state/names.js';
+import { idOfKey } from '../config.js';
+import type { Driver, DriverContext } from '../driver.js';
+import {
+  namespaceInode,
+  pidsInNamespaces,
+  processArgs,
+  processNamespaceInode,
+  readPidFile,
+  signal,
+  terminate,
+  waitFor,
+} from '../procs.js';
+
+/**
+ * Router advertisements: one radvd per qrouter namespace, as Neutron's L3 agent runs it, with its
+ * config, pid file and log under `<stateDir>/ra/<router id>/`. The running process is checked
+ * through its pid file, its command line and its network namespace (one left in a deleted
+ * namespace advertises to nobody); a changed config is written and radvd re-reads it on SIGHUP.
+ */
+
+export interface RadvdProcess {
+  readonly pid: number;
+  readonly args: readonly string[];
+  readonly inNamespace: boolean;
+}
+
+export interface RadvdObservation {
+  readonly dirExists: boolean;
+  readonly config: string | null;
+  readonly process: RadvdProcess | null;
+}
+
+export type RadvdAction =
+  | { readonly kind: 'write-config'; readonly spec: RadvdSpec }
+  | { readonly kind: 'stop'; readonly pid: number }
+  | { readonly kind: 'start'; readonly spec: RadvdSpec }
+  | { readonly kind: 'reload'; readonly pid: number }
+  | { readonly kind: 'remove-dir' };
+
+async function readOrNull(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await readdir(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const pidFileOf = (dir: string): string => `${dir}/radvd.pid`;
+
+async function observeProcess(dir: string, namespace: string): Promise<RadvdProcess | null> {
+  const pid = await readPidFile(pidFileOf(dir));
+  if (pid === null) return null;
+  const argv = await processArgs(pid);
+  // A recycled PID belongs to someone else: only a radvd started with our pid file is ours.
+  if (!argv || !argv[0]?.endsWith('radvd') || !argv.includes(pidFileOf(dir))) return null;
+  const [nsIno, procIno] = await Promise.all([namespaceInode(namespace), processNamespaceInode(pid)]);
+  return { pid, args: argv.slice(1), inNamespace: nsIno !== null && nsIno === procIno };
+}
+
+export function diffRadvd(spec: RadvdSpec | null, observed: RadvdObservation): RadvdAction[] {
+  const proc = observed.process;
+  if (spec === null) {
+    return [...(proc ? [{ kind: 'stop', pid: proc.pid } as const] : []), ...(observed.dirExists ? [{ kind: 'remove-dir' } as const] : [])];
+  }
+  const actions: RadvdAction[] = [];
+  const changed = observed.config !== spec.config;
+  if (changed) actions.push({ kind: 'write-config', spec });
+  const healthy = proc !== null && proc.inNamespace && proc.args.length === spec.args.length && proc.args.every((a, i) => a === spec.args[i]);
+  if (!healthy) {
+    if (proc) actions.push({ kind: 'stop', pid: proc.pid });
+    actions.push({ kind: 'start', spec });
+  } else if (changed) {
+    actions.push({ kind: 'reload', pid: proc.pid });
+  }
+  return actions;
+}
+
+async function start(spec: RadvdSpec, namespace: string, ctx: DriverContext): Promise<void> {
+  const ino = await namespaceInode(namespace);
+  if (ino === null) throw new Error(`namespace ${namespace} does not exist`);
+  // A radvd left behind (agent killed before it read the pid file) would advertise twice.
+  for (const pid of await pidsInNamespaces(new Set([ino]))) {
+    if ((await processArgs(pid))?.[0]?.endsWith('radvd')) await ctx.exec.mutate(`stop stray radvd ${pid}`, () => terminate(pid));
+  }
+  await ctx.exec.mutate('remove stale radvd pid file', () => rm(spec.pidFile, { force: true }));
+  await ctx.exec.run('ip', ['netns', 'exec', namespace, 'radvd', ...spec.args], { mutating: true, logFile: `${spec.dir}/radvd.out` });
+  const pid = await waitFor(() => readPidFile(spec.pidFile), ctx.config.daemonStartTimeoutMs);
+  if (pid === null) {
+    const log = `${(await readOrNull(`${spec.dir}/radvd.out`)) ?? ''}${(await readOrNull(`${spec.dir}/radvd.log`)) ?? ''}`;
+    throw new Error(`radvd in ${namespace} wrote no pid file: ${log.slice(-500)}`);
+  }
+}
+
+export const radvdDriver: Driver<RadvdObservation, RadvdAction> = {
+  name: 'radvd',
+
+  async observe(keys, _snapshot, ctx) {
+    const out = new Map<UnitKey, RadvdObservation>();
+    for (const key of keys) {
+      if (!key.startsWith('router:')) continue;
+      const id = idOfKey(key);
+      const dir = radvdDir(ctx.config, id);
+      out.set(key, {
+        dirExists: await exists(dir),
+        config: await readOrNull(`${dir}/radvd.conf`),
+        process: await observeProcess(dir, routerNamespace(ctx.config, id)),
+      });
+    }
+    return out;
+  },
+
+  diff(key, unit, observed) {
+    if (!key.startsWith('router:') || !observed) return [];
+    return diffRadvd(unit?.kind === 'router' ? (unit.router.radvd ?? null) : null, observed);
+  },
+
+  async apply(key, actions, ctx) {
+    const id = idOfKey(key);
+    const dir = radvdDir(ctx.config, id);
+    const namespace = routerNamespace(ctx.config, id);
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'write-config':
+          await ctx.exec.mutate(`write ${a.spec.configFile}`, async () => {
+            await mkdir(dir, { recursive: true, mode: 0o755 });
+            const tmp = `${dir}/.radvd.conf.tmp`;
+            await writeFile(tmp, a.spec.config, { mode: 0o644 });
+            await rename(tmp, a.spec.configFile);
+          });
+          break;
+        case 'stop':
+          await ctx.exec.mutate(`stop radvd ${a.pid}`, () => terminate(a.pid));
+          break;
+        case 'start':
+          await start(a.spec, namespace, ctx);
+          break;
+        case 'reload':
+          await ctx.exec.mutate(`SIGHUP radvd ${a.pid}`, () => signal(a.pid, 'SIGHUP'));
+          break;
+        case 'remove-dir':
+          await ctx.exec.mutate(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
+          break;
+      }
+    }
+  },
+
+  async discover(ctx) {
+    try {
+      return (await readdir(`${ctx.config.stateDir}/ra`)).map((id): UnitKey => `router:${id}`);
+    } catch {
+      return [];
+    }
+  },
+
+  describe(a) {
+    return 'pid' in a ? `${a.kind} radvd ${a.pid}` : `${a.kind} radvd`;
+  },
+};

@@ -14,13 +14,14 @@ import { firewallDriver } from './drivers/firewall.js';
 import { exceptLoadBalancers, haproxyDriver } from './drivers/haproxy.js';
 import { linksDriver } from './drivers/links.js';
 import { natDriver } from './drivers/nat.js';
+import { vpnDriver } from './drivers/vpn.js';
 import { CommandRunner } from './exec.js';
 import { silentLogger } from './logger.js';
 import { probeNamespaces, type Snapshot } from './probe.js';
 
 /** Apply order within a key: plumbing, then what runs on top of it. */
 // `lb:` keys plumb their own namespace (haproxy driver); the links driver would look for a qdhcp one.
-export const DEFAULT_DRIVERS: readonly Driver[] = [exceptLoadBalancers(linksDriver), natDriver, firewallDriver, dhcpDriver, haproxyDriver];
+export const DEFAULT_DRIVERS: readonly Driver[] = [exceptLoadBalancers(linksDriver), natDriver, firewallDriver, vpnDriver, dhcpDriver, haproxyDriver];
 
 export interface ReconcilerOptions {
   readonly config?: Partial<AgentConfig>;

@@ -5,3 +5,4 @@ export * from './nft.js';
 export { compileHostState, DEFAULT_COMPILE_OPTIONS, type CompileOptions } from './compile.js';
 export { NAT_TABLE } from './nat-rules.js';
 export { hostStateUnits, unitFingerprint, compareKeys, type HostUnit } from './units.js';
+export { ipsecDir, vpnPaths, renderStrongswanConf, renderSwanctlConf, type IpsecMode, type RouterVpnSpec, type VpnConnectionSpec } from './vpn.js';

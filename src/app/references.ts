@@ -24,6 +24,7 @@ const NOT_FOUND_NAME: Readonly<Record<PolicyKind, string>> = {
   security_group: 'SecurityGroup', security_group_rule: 'SecurityGroupRule',
   loadbalancer: 'LoadBalancer', listener: 'Listener', pool: 'Pool', member: 'Member', healthmonitor: 'HealthMonitor',
   firewall_rule: 'FirewallRule', firewall_policy: 'FirewallPolicy', firewall_group: 'FirewallGroup',
+  ikepolicy: 'IKEPolicy', ipsecpolicy: 'IPsecPolicy', endpoint_group: 'VPNEndpointGroup', vpnservice: 'VPNService', ipsec_site_connection: 'IPsecSiteConnection',
 };
 
 /** The error for a reference that does not exist or that the principal may not see: the same for both. */

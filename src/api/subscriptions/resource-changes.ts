@@ -14,6 +14,7 @@ const STREAM_OF_KIND: Readonly<Record<string, string>> = {
   network: 'network', subnet: 'subnet', port: 'port', router: 'router', floatingip: 'floatingip',
   security_group: 'securitygroup', security_group_rule: 'securitygroup',
   loadbalancer: 'loadbalancer', listener: 'loadbalancer', pool: 'loadbalancer', member: 'loadbalancer', healthmonitor: 'loadbalancer',
+  ipsec_site_connection: 'ipsecsiteconnection',
 };
 
 export interface ResourceChange {
@@ -128,7 +129,7 @@ export function resourceChanges(ctx: Context, args: ChangeArgs): AsyncIterableIt
 }
 
 /** Kinds whose rows carry a status the dataplane drives. */
-export const STATUS_KINDS = ['port', 'floatingip', 'router', 'loadbalancer', 'listener', 'pool', 'member', 'healthmonitor'] as const;
+export const STATUS_KINDS = ['port', 'floatingip', 'router', 'loadbalancer', 'listener', 'pool', 'member', 'healthmonitor', 'ipsec_site_connection'] as const;
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 

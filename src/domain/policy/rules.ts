@@ -22,7 +22,8 @@ export interface Owned {
 export type PolicyKind =
   | 'network' | 'subnet' | 'port' | 'router' | 'floatingip' | 'security_group' | 'security_group_rule'
   | 'loadbalancer' | 'listener' | 'pool' | 'member' | 'healthmonitor'
-  | 'firewall_rule' | 'firewall_policy' | 'firewall_group';
+  | 'firewall_rule' | 'firewall_policy' | 'firewall_group'
+  | 'ikepolicy' | 'ipsecpolicy' | 'endpoint_group' | 'vpnservice' | 'ipsec_site_connection';
 
 /** rule:admin_or_owner */
 export function isOwnerOrAdmin(p: Principal, r: Owned): boolean {

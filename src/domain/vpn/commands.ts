@@ -68,7 +68,8 @@ export interface ConnectionFacts {
   readonly routerSubnetIds: readonly string[];
 }
 
-export type ConnectionInput = ResourceBaseInput & Partial<Omit<ConnectionFields, 'dpd'>> & {
+export type ConnectionInput = ResourceBaseInput & Partial<Omit<ConnectionFields, 'dpd' | 'initiator'>> & {
+  readonly initiator?: string;
   readonly dpd?: { readonly action?: string; readonly interval?: number; readonly timeout?: number };
 };
 

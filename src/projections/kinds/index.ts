@@ -13,6 +13,10 @@ import { loadBalancerKind } from './loadbalancer-kind.js';
 import {
   firewallEvents, firewallGroupDecider, firewallGroupEvents, firewallPolicyDecider, firewallPolicyEvents, firewallRuleDecider, firewallRuleEvents,
 } from '../../domain/firewall/index.js';
+import {
+  endpointGroupDecider, endpointGroupEvents, ikePolicyDecider, ikePolicyEvents, ipsecPolicyDecider, ipsecPolicyEvents,
+  ipsecSiteConnectionDecider, ipsecSiteConnectionEvents, vpnEvents, vpnServiceDecider, vpnServiceEvents,
+} from '../../domain/vpn/index.js';
 
 const securityGroupRows = lifecycleKind({ streamType: 'securitygroup', kind: 'security_group', events: securityGroupEvents, decider: securityGroupDecider });
 
@@ -52,6 +56,11 @@ export const resourceKinds: readonly AggregateKind[] = [
   lifecycleKind({ streamType: 'firewallrule', kind: 'firewall_rule', events: firewallRuleEvents, decider: firewallRuleDecider }),
   lifecycleKind({ streamType: 'firewallpolicy', kind: 'firewall_policy', events: firewallPolicyEvents, decider: firewallPolicyDecider }),
   lifecycleKind({ streamType: 'firewallgroup', kind: 'firewall_group', events: firewallGroupEvents, decider: firewallGroupDecider }),
+  lifecycleKind({ streamType: 'ikepolicy', kind: 'ikepolicy', events: ikePolicyEvents, decider: ikePolicyDecider }),
+  lifecycleKind({ streamType: 'ipsecpolicy', kind: 'ipsecpolicy', events: ipsecPolicyEvents, decider: ipsecPolicyDecider }),
+  lifecycleKind({ streamType: 'endpointgroup', kind: 'endpoint_group', events: endpointGroupEvents, decider: endpointGroupDecider }),
+  lifecycleKind({ streamType: 'vpnservice', kind: 'vpnservice', events: vpnServiceEvents, decider: vpnServiceDecider }),
+  lifecycleKind({ streamType: 'ipsecsiteconnection', kind: 'ipsec_site_connection', events: ipsecSiteConnectionEvents, decider: ipsecSiteConnectionDecider }),
 ];
 
-export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents, ...firewallEvents];
+export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents, ...firewallEvents, ...vpnEvents];

@@ -3,3 +3,4 @@ export * from './source.js';
 export * from './core.js';
 export * from './load-balancers.js';
 export * from './security.js';
+export * from './vpn.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { reportIpsecSiteConnectionStatus } from '../app/vpn/vpn.js';
 import type { Services } from '../app/services.js';
 import type { HostState } from '../projections/desired-state/index.js';
-import { readVpnStates, type VpnConnectionState } from './drivers/vpn.js';
+import { ipsecMode, readVpnStates, type VpnConnectionState } from './drivers/vpn.js';
 import type { CommandRunner } from './exec.js';
 import { silentLogger } from './logger.js';
 import { agentMetadata } from './registration.js';
@@ -77,6 +77,7 @@ export function startVpnStatus(s: Services, host: string, desired: () => HostSta
     const out = await reportIpsecSiteConnectionStatus(s, id, st.status, st.reason?.slice(0, 1000) ?? null, agentMetadata(host));
     if (!out.ok && out.error.code !== 'IPsecSiteConnectionNotFound') throw new Error(`${out.error.code}: ${out.error.message}`);
   }, desired, exec, logger ? { logger } : {});
+  void ipsecMode(exec).then((mode) => logger?.info({ ipsecMode: mode }, mode === 'kernel' ? 'VPN: ESP in the kernel' : 'VPN: the kernel has no ESP, charon does it (kernel-libipsec)'));
   reporter.start();
   return reporter;
 }

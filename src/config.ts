@@ -35,6 +35,8 @@ const schema = z.object({
   NETLEDGER_APP_DATABASE_URL: z.string().url('must be a postgres:// URL').optional(),
   // The Ed25519 key (PEM) that signs log checkpoints; default <NETLEDGER_DATA_DIR>/audit-key.pem.
   NETLEDGER_AUDIT_KEY: z.string().min(1).optional(),
+  // The AES key (base64, 32 bytes) that seals VPN pre-shared keys; default <NETLEDGER_DATA_DIR>/secret-key.
+  NETLEDGER_SECRET_KEY: z.string().min(1).optional(),
   NETLEDGER_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().min(1).default(300),
   NETLEDGER_HOST_NS: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('nl-host'),
   // This host's VXLAN tunnel endpoint (an IPv4 address in the host namespace); unset: no overlay, one host.

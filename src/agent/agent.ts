@@ -13,7 +13,10 @@ import { recordHeartbeat, registerAgent, stopAgent } from './registration.js';
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings } from './scheduler.js';
 import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
-import { buildTopology, type TopologySnapshot } from '../projections/topology/index.js';
+import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnapshot } from '../projections/topology/index.js';
+import { secretKey } from '../app/vpn/vpn.js';
+import { openSecret } from '../store/seal/secret-key.js';
+import { startVpnStatus, type VpnStatusReporter } from './vpn-status.js';
 
 export interface DataplaneAgentOptions {
   /** The host name ports are bound to (NETLEDGER_HOST_NAME). */
@@ -36,7 +39,7 @@ export interface DataplaneAgentOptions {
 // AgentRegistered is not here: a new agent is a reason to schedule unbound ports.
 const NO_REBUILD = new Set([
   'PortStatusChanged', 'FloatingIpStatusChanged', 'AgentHeartbeat', 'AgentStopped',
-  'LoadBalancerApplied', 'LoadBalancerApplyFailed', 'MemberHealthObserved',
+  'LoadBalancerApplied', 'LoadBalancerApplyFailed', 'MemberHealthObserved', 'IpsecSiteConnectionStatusChanged',
   'ProjectCreated', 'TokenIssued', 'TokenRevoked', 'QuotaSet',
 ]);
 
@@ -60,6 +63,7 @@ export interface SyncStats {
  */
 export class DataplaneAgent {
   private lbHealth: LoadBalancerHealthReporter | undefined;
+  private vpnStatus: VpnStatusReporter | undefined;
   readonly host: string;
   readonly instanceId = randomUUID();
   readonly reconciler: Reconciler;
@@ -92,6 +96,9 @@ export class DataplaneAgent {
     this.log = (options.logger ?? s.log).child({ agent: options.host });
     this.debounceMs = options.debounceMs ?? 20;
     this.reconciler = new Reconciler({ config: agentConfig(options.config), logger: this.log });
+    // Site connections reach the topology with their PSK unsealed by this deployment's key file.
+    const key = secretKey(s);
+    registerTopologyPart('vpn', vpnTopologyPart((sealed) => openSecret(key, sealed)));
     this.loop = new ReconcileLoop({
       reconciler: this.reconciler,
       round: (resync) => this.sync(resync),
@@ -123,6 +130,8 @@ export class DataplaneAgent {
     this.every(this.options.heartbeatCheckMs ?? 10_000, () => this.tick());
     // HAProxy's own view of member health and of the config it runs goes back into the log.
     this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { failures: () => this.reconciler.failures(), logger: this.log });
+    // charon's view of each site connection (a tunnel comes up or fails without an event).
+    this.vpnStatus = startVpnStatus(this.s, this.host, () => this.desired, this.reconciler.exec, this.log);
     await this.firstSync.promise;
     this.log.info({ instanceId: this.instanceId, pending: this.reconciler.pendingKeys.length }, 'dataplane agent started');
   }
@@ -147,6 +156,7 @@ export class DataplaneAgent {
     this.stopping = true;
     this.abort.abort();
     await this.lbHealth?.stop();
+    await this.vpnStatus?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.loop.stop();

@@ -17,13 +17,14 @@ import { natDriver } from './drivers/nat.js';
 import { overlayDriver } from './drivers/overlay.js';
 import { radvdDriver } from './drivers/radvd.js';
 import { uplinkDriver } from './drivers/uplink.js';
+import { vpnDriver } from './drivers/vpn.js';
 import { CommandRunner } from './exec.js';
 import { silentLogger } from './logger.js';
 import { probeNamespaces, type Snapshot } from './probe.js';
 
 /** Apply order within a key: plumbing, then what runs on top of it. */
 // `lb:` keys plumb their own namespace (haproxy driver); the links driver would look for a qdhcp one.
-export const DEFAULT_DRIVERS: readonly Driver[] = [exceptLoadBalancers(linksDriver), overlayDriver, uplinkDriver, natDriver, firewallDriver, dhcpDriver, radvdDriver, haproxyDriver];
+export const DEFAULT_DRIVERS: readonly Driver[] = [exceptLoadBalancers(linksDriver), overlayDriver, uplinkDriver, natDriver, firewallDriver, vpnDriver, dhcpDriver, radvdDriver, haproxyDriver];
 
 export interface ReconcilerOptions {
   readonly config?: Partial<AgentConfig>;

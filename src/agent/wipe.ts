@@ -25,7 +25,7 @@ export async function wipeHost(exec: CommandRunner, config: AgentConfig): Promis
   }
   for (const pid of await pidsInNamespaces(inodes)) await exec.mutate(`kill ${pid}`, () => terminate(pid));
   for (const n of all) await exec.run('ip', ['netns', 'del', n], { mutating: true, reject: false });
-  for (const sub of ['dhcp', 'instances', 'lbaas', 'ra']) {
+  for (const sub of ['dhcp', 'instances', 'lbaas', 'ra', 'ipsec']) {
     await exec.mutate(`remove ${sub}`, () => rm(`${config.stateDir}/${sub}`, { recursive: true, force: true }));
   }
   return all;

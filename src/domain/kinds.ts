@@ -36,6 +36,11 @@ export const RESOURCE_KINDS = {
   firewall_rule: { streamType: 'firewallrule', neutronName: 'FirewallRule', quota: 'firewall_rule', sharable: true, hasStatus: false },
   firewall_policy: { streamType: 'firewallpolicy', neutronName: 'FirewallPolicy', quota: 'firewall_policy', sharable: true, hasStatus: false },
   firewall_group: { streamType: 'firewallgroup', neutronName: 'FirewallGroup', quota: 'firewall_group', sharable: false, hasStatus: false },
+  ikepolicy: { streamType: 'ikepolicy', neutronName: 'IKEPolicy', quota: null, sharable: false, hasStatus: false },
+  ipsecpolicy: { streamType: 'ipsecpolicy', neutronName: 'IPsecPolicy', quota: null, sharable: false, hasStatus: false },
+  endpoint_group: { streamType: 'endpointgroup', neutronName: 'VPNEndpointGroup', quota: null, sharable: false, hasStatus: false },
+  vpnservice: { streamType: 'vpnservice', neutronName: 'VPNService', quota: null, sharable: false, hasStatus: false },
+  ipsec_site_connection: { streamType: 'ipsecsiteconnection', neutronName: 'IPsecSiteConnection', quota: null, sharable: false, hasStatus: true },
 } as const satisfies Readonly<Record<string, KindFacts>>;
 
 export type ResourceKind = keyof typeof RESOURCE_KINDS;

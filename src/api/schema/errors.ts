@@ -32,6 +32,12 @@ export const ERROR_CODES = [
   'FirewallRuleNotAssociatedWithPolicy', 'FirewallPolicyNotFound', 'FirewallPolicyAlreadyExists', 'FirewallPolicyInUse',
   'FirewallGroupNotFound', 'FirewallGroupAlreadyExists', 'FirewallGroupInUse', 'FirewallGroupPortInUse', 'FirewallGroupPortInvalid',
   'FirewallGroupPortInvalidProject', 'FirewallGroupCannotRemoveDefault', 'FirewallGroupDefaultAlreadyExists', 'FirewallDefaultObjectUpdateRestricted',
+  'IKEPolicyNotFound', 'IKEPolicyAlreadyExists', 'IKEPolicyInUse', 'IPsecPolicyNotFound', 'IPsecPolicyAlreadyExists', 'IPsecPolicyInUse',
+  'VPNEndpointGroupNotFound', 'VPNEndpointGroupAlreadyExists', 'EndpointGroupInUse', 'MissingEndpointForEndpointGroup', 'InvalidEndpointInEndpointGroup',
+  'NonExistingSubnetInEndpointGroup', 'WrongEndpointGroupType', 'VPNServiceNotFound', 'VPNServiceAlreadyExists', 'VPNServiceInUse', 'RouterIsNotExternal',
+  'IPsecSiteConnectionNotFound', 'IPsecSiteConnectionAlreadyExists', 'IPsecSiteConnectionDpdIntervalValueError', 'IPsecSiteConnectionMtuError',
+  'VPNPeerAddressNotResolved', 'MixedIPVersionsForIPSecEndpoints', 'MixedIPVersionsForPeerCidrs', 'MixedIPVersionsForIPSecConnection',
+  'SubnetIsNotConnectedToRouter', 'PeerCidrOverlapsLocalCidr',
 ] as const;
 
 export interface ErrorShape {

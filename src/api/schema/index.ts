@@ -9,6 +9,7 @@ import './routers.js';
 import './floating-ips.js';
 import './security-groups.js';
 import './firewalls.js';
+import './vpn.js';
 import './loadbalancers.js';
 import './events.js';
 import './history.js';

@@ -33,6 +33,7 @@ import { compileOverlay, compileUplink } from './overlay.js';
 import { buildRadvd, type RadvdInterface } from './radvd.js';
 import { compileRouterFirewall } from './fwaas.js';
 import { compileLoadBalancers, type LoadBalancerPlumbing } from './haproxy.js';
+import { compileRouterVpn } from './vpn.js';
 import { compilePortFilter, securityGroupIndex, type SecurityGroupIndex } from './security-groups.js';
 import { DeviceOwner } from '../../domain/port/device-owner.js';
 import {
@@ -201,6 +202,7 @@ function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts
   }
 
   let nat: RouterUnit['nat'] = null;
+  let vpn: ReturnType<typeof compileRouterVpn> = null;
   const gwPort = r.gateway ? index.ports.get(r.gateway.portId) : undefined;
   if (r.gateway && gwPort && index.networks.has(gwPort.networkId)) {
     const qg = gatewayPortName(gwPort.id);
@@ -216,8 +218,9 @@ function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts
     routes.push(...gatewayRoutes(index, gwPort, qg));
 
     const gatewayIp = gwPort.fixedIps.map((f) => f.ipAddress).find((ip) => ipVersion(ip) === 4);
+    vpn = compileRouterVpn(topology.vpnConnections ?? [], r.id, gatewayIp, opts);
     if (gatewayIp !== undefined) {
-      nat = buildNat({ gatewayDevice: qg, gatewayIp, enableSnat: r.gateway.enableSnat, floatingIps });
+      nat = buildNat({ gatewayDevice: qg, gatewayIp, enableSnat: r.gateway.enableSnat, floatingIps, ...(vpn ? { vpnBypass: vpn.bypass } : {}) });
     }
   }
   routes.push(...extraRoutes(r.routes));
@@ -231,6 +234,7 @@ function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts
     nat,
     ...(firewall ? { firewall } : {}),
     ...(radvd ? { radvd } : {}),
+    ...(vpn ? { vpn: vpn.vpn } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { RouterFirewallSpec } from './fwaas.js';
+import type { RouterVpnSpec } from './vpn.js';
 import type { NftChain } from './nft.js';
 import type { PortFilterSpec } from './security-groups.js';
 import type { NetworkSegment } from './topology.js';
@@ -103,6 +104,8 @@ export interface RouterUnit {
   readonly nat: NatSpec | null;
   /** FWaaS v2 groups on the router's interfaces; absent when none applies. */
   readonly firewall?: RouterFirewallSpec;
+  /** VPNaaS site connections served by the router's charon; absent when it has none. */
+  readonly vpn?: RouterVpnSpec;
   /** Router advertisements on interfaces with an IPv6 RA mode; absent when there is none. */
   readonly radvd?: RadvdSpec;
 }

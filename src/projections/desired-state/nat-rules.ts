@@ -12,6 +12,8 @@ export interface NatInput {
   readonly enableSnat: boolean;
   /** Sorted by floating IP. */
   readonly floatingIps: readonly FloatingIpMapping[];
+  /** VPN (local, peer) CIDR pairs: accepted before any SNAT, so they enter the tunnel unNATed. */
+  readonly vpnBypass?: readonly { readonly local: string; readonly peer: string }[];
 }
 
 /**
@@ -37,6 +39,12 @@ export function buildNat(input: NatInput): NatSpec {
   chain('fip_dnat', { type: 'nat', hook: 'prerouting', priority: -100 }, dnat);
   chain('fip_dnat_local', { type: 'nat', hook: 'output', priority: -100 }, dnat);
   chain('post', { type: 'nat', hook: 'postrouting', priority: 100 }, [
+    // Neutron's vpnaas rule matches `--pol ipsec` too; libipsec's tunnel has no xfrm policy to
+    // match, and a site's private pair is never meant to be SNATed anyway.
+    ...(input.vpnBypass ?? []).map((b) => `ip saddr ${b.local} ip daddr ${b.peer} accept`),
+    // charon's own IKE and NAT-T traffic keeps its ports: a port the SNAT randomised would make
+    // both peers detect a NAT between them that is not there.
+    ...(input.vpnBypass?.length ? [`ip saddr ${gw} udp sport { 500, 4500 } accept`] : []),
     `oifname != ${qg} ct status & dnat != dnat accept`,
     'jump gw_snat',
   ]);

@@ -23,6 +23,8 @@ export interface Topology {
   readonly firewallGroups?: readonly TopologyFirewallGroup[];
   /** Live load balancers with their listeners, pools, members and monitors (haproxy.ts). */
   readonly loadBalancers?: readonly TopologyLoadBalancer[];
+  /** IPsec site connections of live VPN services (vpn.ts). */
+  readonly vpnConnections?: readonly TopologyVpnConnection[];
   /** Each registered host's VXLAN tunnel endpoint; absent: no overlay anywhere. */
   readonly vteps?: readonly TopologyVtep[];
 }
@@ -209,3 +211,39 @@ export type TopologyHealthMonitor = Pick<
   HealthMonitorRecord,
   'id' | 'adminStateUp' | 'delay' | 'timeout' | 'maxRetries' | 'maxRetriesDown' | 'httpMethod' | 'urlPath' | 'expectedCodes'
 > & { readonly type: HealthMonitorRecord['monitorType'] };
+
+/**
+ * An IPsec site connection as the dataplane needs it (VPNaaS, reference 6.2): its VPN service's
+ * router, both policies resolved, endpoint groups resolved to CIDRs, and the pre-shared key in
+ * clear (the topology reader unseals it; it only ever reaches a 0600 file in the agent's state dir).
+ */
+export interface TopologyVpnConnection {
+  readonly id: string;
+  readonly routerId: string;
+  /** The connection's and its VPN service's admin state together. */
+  readonly adminStateUp: boolean;
+  readonly peerAddress: string;
+  readonly peerId: string;
+  /** null: the router's external IPv4 address. */
+  readonly localId: string | null;
+  readonly psk: string;
+  readonly localCidrs: readonly string[];
+  readonly peerCidrs: readonly string[];
+  readonly initiator: 'bi-directional' | 'response-only';
+  readonly dpd: { readonly action: 'hold' | 'clear' | 'restart' | 'disabled' | 'restart-by-peer'; readonly interval: number; readonly timeout: number };
+  readonly ike: {
+    readonly ikeVersion: 'v1' | 'v2';
+    readonly authAlgorithm: string;
+    readonly encryptionAlgorithm: string;
+    readonly pfs: string;
+    readonly lifetimeSeconds: number;
+  };
+  readonly ipsec: {
+    readonly transformProtocol: 'esp' | 'ah' | 'ah-esp';
+    readonly encapsulationMode: 'tunnel' | 'transport';
+    readonly authAlgorithm: string;
+    readonly encryptionAlgorithm: string;
+    readonly pfs: string;
+    readonly lifetimeSeconds: number;
+  };
+}

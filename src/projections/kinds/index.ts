@@ -14,6 +14,10 @@ import { loadBalancerKind } from './loadbalancer-kind.js';
 import {
   firewallEvents, firewallGroupDecider, firewallGroupEvents, firewallPolicyDecider, firewallPolicyEvents, firewallRuleDecider, firewallRuleEvents,
 } from '../../domain/firewall/index.js';
+import {
+  endpointGroupDecider, endpointGroupEvents, ikePolicyDecider, ikePolicyEvents, ipsecPolicyDecider, ipsecPolicyEvents,
+  ipsecSiteConnectionDecider, ipsecSiteConnectionEvents, vpnEvents, vpnServiceDecider, vpnServiceEvents,
+} from '../../domain/vpn/index.js';
 
 const securityGroupRows = lifecycleKind({ kind: 'security_group', events: securityGroupEvents, decider: securityGroupDecider });
 
@@ -53,6 +57,11 @@ export const resourceKinds: readonly AggregateKind[] = [
   lifecycleKind({ kind: 'firewall_rule', events: firewallRuleEvents, decider: firewallRuleDecider }),
   lifecycleKind({ kind: 'firewall_policy', events: firewallPolicyEvents, decider: firewallPolicyDecider }),
   lifecycleKind({ kind: 'firewall_group', events: firewallGroupEvents, decider: firewallGroupDecider }),
+  lifecycleKind({ kind: 'ikepolicy', events: ikePolicyEvents, decider: ikePolicyDecider }),
+  lifecycleKind({ kind: 'ipsecpolicy', events: ipsecPolicyEvents, decider: ipsecPolicyDecider }),
+  lifecycleKind({ kind: 'endpoint_group', events: endpointGroupEvents, decider: endpointGroupDecider }),
+  lifecycleKind({ kind: 'vpnservice', events: vpnServiceEvents, decider: vpnServiceDecider }),
+  lifecycleKind({ kind: 'ipsec_site_connection', events: ipsecSiteConnectionEvents, decider: ipsecSiteConnectionDecider }),
 ];
 
-export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents, ...firewallEvents];
+export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents, ...firewallEvents, ...vpnEvents];

@@ -4,3 +4,4 @@ export * from './core.js';
 export * from './load-balancers.js';
 export * from './security.js';
 export * from './vteps.js';
+export * from './vpn.js';

@@ -1,0 +1,292 @@
+import { z } from 'zod';
+import {
+  createEndpointGroup, createIkePolicy, createIpsecPolicy, createIpsecSiteConnection, createVpnService,
+  deleteEndpointGroup, deleteIkePolicy, deleteIpsecPolicy, deleteIpsecSiteConnection, deleteVpnService,
+  updateEndpointGroup, updateIkePolicy, updateIpsecPolicy, updateIpsecSiteConnection, updateVpnService,
+} from '../../app/vpn/vpn.js';
+import type { EndpointGroup, IkePolicy, IpsecPolicy, IpsecSiteConnection, VpnService } from '../../domain/vpn/index.js';
+import { commandMetadata } from '../context.js';
+import { answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { builder } from './builder.js';
+import { baseInput, baseSchema, changesOf, clean, clientId, idArg, revisionSchema, undefIfNull } from './input.js';
+import { defineMutation } from './mutation.js';
+import { resourceNode, resourceRef } from './resource-node.js';
+import { listResources, parseId, resourceLoader, ResourceFilter, withTotalCount } from './resources.js';
+
+/** VPNaaS v2 (reference 6.2). The PSK is write-only: no type here has a field that returns it. */
+
+export const IkePolicyRef = resourceRef<IkePolicy>('IkePolicy');
+export const IpsecPolicyRef = resourceRef<IpsecPolicy>('IpsecPolicy');
+export const EndpointGroupRef = resourceRef<EndpointGroup>('EndpointGroup');
+export const VpnServiceRef = resourceRef<VpnService>('VpnService');
+export const IpsecSiteConnectionRef = resourceRef<IpsecSiteConnection>('IpsecSiteConnection');
+
+const Lifetime = builder.objectRef<{ units: string; value: number }>('VpnLifetime').implement({
+  fields: (t) => ({ units: t.exposeString('units'), value: t.exposeInt('value') }),
+});
+const Dpd = builder.objectRef<{ action: string; interval: number; timeout: number }>('VpnDpd').implement({
+  description: 'Dead peer detection: action hold | clear | restart | disabled | restart-by-peer; timeout > interval (seconds).',
+  fields: (t) => ({ action: t.exposeString('action'), interval: t.exposeInt('interval'), timeout: t.exposeInt('timeout') }),
+});
+
+resourceNode(IkePolicyRef, 'ikepolicy', 'IKE (phase 1) parameters of site connections.', (t) => ({
+  authAlgorithm: t.string({ resolve: (r) => r.doc.authAlgorithm }),
+  encryptionAlgorithm: t.string({ resolve: (r) => r.doc.encryptionAlgorithm }),
+  phase1NegotiationMode: t.string({ resolve: (r) => r.doc.phase1NegotiationMode }),
+  ikeVersion: t.string({ resolve: (r) => r.doc.ikeVersion }),
+  pfs: t.string({ resolve: (r) => r.doc.pfs }),
+  lifetime: t.field({ type: Lifetime, resolve: (r) => r.doc.lifetime }),
+}));
+
+resourceNode(IpsecPolicyRef, 'ipsecpolicy', 'IPsec (phase 2) parameters of site connections.', (t) => ({
+  transformProtocol: t.string({ resolve: (r) => r.doc.transformProtocol }),
+  encapsulationMode: t.string({ resolve: (r) => r.doc.encapsulationMode }),
+  authAlgorithm: t.string({ resolve: (r) => r.doc.authAlgorithm }),
+  encryptionAlgorithm: t.string({ resolve: (r) => r.doc.encryptionAlgorithm }),
+  pfs: t.string({ resolve: (r) => r.doc.pfs }),
+  lifetime: t.field({ type: Lifetime, resolve: (r) => r.doc.lifetime }),
+}));
+
+resourceNode(EndpointGroupRef, 'endpoint_group', 'Local subnets (type subnet) or peer CIDRs (type cidr) of site connections.', (t) => ({
+  type: t.string({ resolve: (r) => r.doc.type }),
+  endpoints: t.stringList({ resolve: (r) => [...r.doc.endpoints] }),
+}));
+
+resourceNode(VpnServiceRef, 'vpnservice', 'VPN on a router with an external gateway: its site connections run in the router.', (t) => ({
+  routerId: t.string({ resolve: (r) => r.doc.routerId }),
+  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
+  externalV4Ip: t.string({ nullable: true, description: 'The router gateway address the peers connect to.', resolve: (r) => r.doc.externalV4Ip }),
+}));
+
+resourceNode(IpsecSiteConnectionRef, 'ipsec_site_connection', 'An IPsec tunnel from a VPN service to a peer. Its pre-shared key is write-only.', (t) => ({
+  vpnServiceId: t.string({ resolve: (r) => r.doc.vpnServiceId }),
+  vpnService: t.field({ type: VpnServiceRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<VpnService>(ctx, 'vpnservice').load(r.doc.vpnServiceId) }),
+  ikePolicyId: t.string({ resolve: (r) => r.doc.ikePolicyId }),
+  ipsecPolicyId: t.string({ resolve: (r) => r.doc.ipsecPolicyId }),
+  localEpGroupId: t.string({ resolve: (r) => r.doc.localEpGroupId }),
+  peerEpGroupId: t.string({ resolve: (r) => r.doc.peerEpGroupId }),
+  peerAddress: t.string({ resolve: (r) => r.doc.peerAddress }),
+  peerId: t.string({ resolve: (r) => r.doc.peerId }),
+  localId: t.string({ description: 'Empty: the router external address.', resolve: (r) => r.doc.localId }),
+  mtu: t.int({ resolve: (r) => r.doc.mtu }),
+  initiator: t.string({ description: 'bi-directional | response-only', resolve: (r) => r.doc.initiator }),
+  dpd: t.field({ type: Dpd, resolve: (r) => r.doc.dpd }),
+  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
+  status: t.string({ description: 'PENDING_CREATE until the dataplane reports: ACTIVE (tunnel up), DOWN, ERROR.', resolve: (r) => r.doc.status }),
+  statusReason: t.string({ nullable: true, description: 'Why it is DOWN or ERROR, as the IKE daemon logged it.', resolve: (r) => r.doc.statusReason ?? null }),
+}));
+
+builder.queryFields((t) => ({
+  ikePolicies: t.connection({ type: IkePolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false }) }, resolve: (_r, args, ctx) => listResources<IkePolicy>(ctx, 'ikepolicy', args) }, withTotalCount),
+  ipsecPolicies: t.connection({ type: IpsecPolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false }) }, resolve: (_r, args, ctx) => listResources<IpsecPolicy>(ctx, 'ipsecpolicy', args) }, withTotalCount),
+  endpointGroups: t.connection({ type: EndpointGroupRef, args: { filter: t.arg({ type: ResourceFilter, required: false }) }, resolve: (_r, args, ctx) => listResources<EndpointGroup>(ctx, 'endpoint_group', args) }, withTotalCount),
+  vpnServices: t.connection({ type: VpnServiceRef, args: { filter: t.arg({ type: ResourceFilter, required: false }) }, resolve: (_r, args, ctx) => listResources<VpnService>(ctx, 'vpnservice', args) }, withTotalCount),
+  ipsecSiteConnections: t.connection({
+    type: IpsecSiteConnectionRef,
+    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    resolve: (_r, args, ctx) => listResources<IpsecSiteConnection>(ctx, 'ipsec_site_connection', args),
+  }, withTotalCount),
+}));
+
+const deleteArgs = {
+  input: (t: Parameters<typeof baseInput>[0]) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema }),
+  field: 'deleted' as const,
+  type: DeletedRef,
+};
+
+// ---- policies ----
+
+const LifetimeInput = builder.inputType('VpnLifetimeInput', { fields: (t) => ({ units: t.string({ required: false }), value: t.int({ required: false }) }) });
+const lifetimeSchema = z.object({ units: z.string().nullish(), value: z.number().int().nullish() }).nullish();
+const policyCommon = (t: Parameters<typeof baseInput>[0]) => ({
+  authAlgorithm: t.string({ required: false, description: 'sha1 (default), sha256, sha384, sha512, aes-xcbc, aes-cmac' }),
+  encryptionAlgorithm: t.string({ required: false, description: '3des, aes-128 (default), aes-192, aes-256, aes-*-ctr' }),
+  pfs: t.string({ required: false, description: 'group2, group5 (default), group14, group15, group16, group19, group20, group21' }),
+  lifetime: t.field({ type: LifetimeInput, required: false, description: '{units: seconds, value ≥ 60}, default 3600.' }),
+});
+const policyCommonSchema = { authAlgorithm: z.string().nullish(), encryptionAlgorithm: z.string().nullish(), pfs: z.string().nullish(), lifetime: lifetimeSchema };
+const ikeInput = (t: Parameters<typeof baseInput>[0]) => ({
+  ...policyCommon(t),
+  phase1NegotiationMode: t.string({ required: false, description: 'main (default) | aggressive' }),
+  ikeVersion: t.string({ required: false, description: 'v1 (default) | v2' }),
+});
+const ikeSchema = { ...policyCommonSchema, phase1NegotiationMode: z.string().nullish(), ikeVersion: z.string().nullish() };
+const ipsecInput = (t: Parameters<typeof baseInput>[0]) => ({
+  ...policyCommon(t),
+  transformProtocol: t.string({ required: false, description: 'esp (default) | ah | ah-esp' }),
+  encapsulationMode: t.string({ required: false, description: 'tunnel (default) | transport' }),
+});
+const ipsecSchema = { ...policyCommonSchema, transformProtocol: z.string().nullish(), encapsulationMode: z.string().nullish() };
+const lifetimeOf = (l: { units?: string | null; value?: number | null } | null | undefined) => (l ? clean(l) : undefined);
+
+defineMutation('createIkePolicy', {
+  description: 'Creates an IKE policy (Neutron defaults for what is not given).',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...ikeInput(t) }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...ikeSchema }),
+  field: 'ikePolicy',
+  type: IkePolicyRef,
+  run: async (input, ctx) => answerResource(ctx, 'ikepolicy', 'IkePolicy', await createIkePolicy(ctx.services, ctx.caller, { ...clean(input), lifetime: lifetimeOf(input.lifetime) }, commandMetadata(ctx))),
+});
+
+defineMutation('updateIkePolicy', {
+  description: 'Changes an IKE policy.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...ikeInput(t) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...ikeSchema }),
+  field: 'ikePolicy',
+  type: IkePolicyRef,
+  run: async (input, ctx) => answerResource(ctx, 'ikepolicy', 'IkePolicy',
+    await updateIkePolicy(ctx.services, ctx.caller, parseId(input.id, 'IkePolicy'), { ...changesOf(input), lifetime: lifetimeOf(input.lifetime) }, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteIkePolicy', {
+  description: 'Deletes an IKE policy; IKEPolicyInUse while a site connection uses it.',
+  ...deleteArgs,
+  run: async (input, ctx) => answerDeleted(await deleteIkePolicy(ctx.services, ctx.caller, parseId(input.id, 'IkePolicy'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('createIpsecPolicy', {
+  description: 'Creates an IPsec policy (Neutron defaults for what is not given).',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...ipsecInput(t) }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...ipsecSchema }),
+  field: 'ipsecPolicy',
+  type: IpsecPolicyRef,
+  run: async (input, ctx) => answerResource(ctx, 'ipsecpolicy', 'IpsecPolicy', await createIpsecPolicy(ctx.services, ctx.caller, { ...clean(input), lifetime: lifetimeOf(input.lifetime) }, commandMetadata(ctx))),
+});
+
+defineMutation('updateIpsecPolicy', {
+  description: 'Changes an IPsec policy.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...ipsecInput(t) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...ipsecSchema }),
+  field: 'ipsecPolicy',
+  type: IpsecPolicyRef,
+  run: async (input, ctx) => answerResource(ctx, 'ipsecpolicy', 'IpsecPolicy',
+    await updateIpsecPolicy(ctx.services, ctx.caller, parseId(input.id, 'IpsecPolicy'), { ...changesOf(input), lifetime: lifetimeOf(input.lifetime) }, undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteIpsecPolicy', {
+  description: 'Deletes an IPsec policy; IPsecPolicyInUse while a site connection uses it.',
+  ...deleteArgs,
+  run: async (input, ctx) => answerDeleted(await deleteIpsecPolicy(ctx.services, ctx.caller, parseId(input.id, 'IpsecPolicy'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+// ---- endpoint groups ----
+
+defineMutation('createEndpointGroup', {
+  description: 'Creates an endpoint group: subnet ids (type subnet, the local side) or CIDRs (type cidr, the peer side). Endpoints never change.',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), type: t.string({ required: true }), endpoints: t.stringList({ required: true }) }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), type: z.string(), endpoints: z.array(z.string()).max(1000) }),
+  field: 'endpointGroup',
+  type: EndpointGroupRef,
+  run: async (input, ctx) => answerResource(ctx, 'endpoint_group', 'EndpointGroup', await createEndpointGroup(ctx.services, ctx.caller, {
+    ...clean(input), endpoints: input.type === 'subnet' ? input.endpoints.map((e) => parseId(e, 'Subnet')) : input.endpoints,
+  }, commandMetadata(ctx))),
+});
+
+defineMutation('updateEndpointGroup', {
+  description: 'Renames or re-describes an endpoint group.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema }),
+  field: 'endpointGroup',
+  type: EndpointGroupRef,
+  run: async (input, ctx) => answerResource(ctx, 'endpoint_group', 'EndpointGroup',
+    await updateEndpointGroup(ctx.services, ctx.caller, parseId(input.id, 'EndpointGroup'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteEndpointGroup', {
+  description: 'Deletes an endpoint group; EndpointGroupInUse while a site connection uses it.',
+  ...deleteArgs,
+  run: async (input, ctx) => answerDeleted(await deleteEndpointGroup(ctx.services, ctx.caller, parseId(input.id, 'EndpointGroup'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+// ---- VPN services ----
+
+defineMutation('createVpnService', {
+  description: 'Creates a VPN service on a router; RouterIsNotExternal when the router has no external gateway.',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), routerId: t.string({ required: true }), adminStateUp: t.boolean({ required: false }) }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), routerId: idArg, adminStateUp: z.boolean().nullish() }),
+  field: 'vpnService',
+  type: VpnServiceRef,
+  run: async (input, ctx) => answerResource(ctx, 'vpnservice', 'VpnService',
+    await createVpnService(ctx.services, ctx.caller, { ...clean(input), routerId: parseId(input.routerId, 'Router') }, commandMetadata(ctx))),
+});
+
+defineMutation('updateVpnService', {
+  description: 'Changes a VPN service (name, description, tags, admin state).',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), adminStateUp: t.boolean({ required: false }) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, adminStateUp: z.boolean().nullish() }),
+  field: 'vpnService',
+  type: VpnServiceRef,
+  run: async (input, ctx) => answerResource(ctx, 'vpnservice', 'VpnService',
+    await updateVpnService(ctx.services, ctx.caller, parseId(input.id, 'VpnService'), changesOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteVpnService', {
+  description: 'Deletes a VPN service; VPNServiceInUse while it has site connections.',
+  ...deleteArgs,
+  run: async (input, ctx) => answerDeleted(await deleteVpnService(ctx.services, ctx.caller, parseId(input.id, 'VpnService'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+// ---- site connections ----
+
+const DpdInput = builder.inputType('VpnDpdInput', {
+  fields: (t) => ({ action: t.string({ required: false }), interval: t.int({ required: false }), timeout: t.int({ required: false }) }),
+});
+const connectionInput = (t: Parameters<typeof baseInput>[0]) => ({
+  ikePolicyId: t.string({ required: false }),
+  ipsecPolicyId: t.string({ required: false }),
+  localEpGroupId: t.string({ required: false, description: 'An endpoint group of type subnet: subnets on the service router.' }),
+  peerEpGroupId: t.string({ required: false, description: 'An endpoint group of type cidr: the peer networks.' }),
+  peerAddress: t.string({ required: false }),
+  peerId: t.string({ required: false, description: 'Default: the peer address.' }),
+  localId: t.string({ required: false }),
+  psk: t.string({ required: false, description: 'Pre-shared key: write-only, stored sealed, never returned.' }),
+  mtu: t.int({ required: false }),
+  initiator: t.string({ required: false, description: 'bi-directional (default) | response-only' }),
+  dpd: t.field({ type: DpdInput, required: false }),
+  adminStateUp: t.boolean({ required: false }),
+});
+const connectionSchema = {
+  ikePolicyId: z.string().nullish(), ipsecPolicyId: z.string().nullish(), localEpGroupId: z.string().nullish(), peerEpGroupId: z.string().nullish(),
+  peerAddress: z.string().nullish(), peerId: z.string().nullish(), localId: z.string().nullish(), psk: z.string().nullish(), mtu: z.number().int().nullish(),
+  initiator: z.string().nullish(), dpd: z.object({ action: z.string().nullish(), interval: z.number().int().nullish(), timeout: z.number().int().nullish() }).nullish(),
+  adminStateUp: z.boolean().nullish(),
+};
+type ConnectionArgs = { [K in keyof typeof connectionSchema]?: z.infer<(typeof connectionSchema)[K]> } & { name?: string | null; description?: string | null; tags?: string[] | null };
+function connectionChanges(input: ConnectionArgs) {
+  const ref = (v: string | null | undefined, typename: string) => (v ? parseId(v, typename) : undefined);
+  return {
+    ...clean({ name: input.name, description: input.description, tags: input.tags, peerAddress: input.peerAddress, peerId: input.peerId, localId: input.localId,
+      psk: input.psk, mtu: input.mtu, initiator: input.initiator, adminStateUp: input.adminStateUp }),
+    ...clean({ ikePolicyId: ref(input.ikePolicyId, 'IkePolicy'), ipsecPolicyId: ref(input.ipsecPolicyId, 'IpsecPolicy'),
+      localEpGroupId: ref(input.localEpGroupId, 'EndpointGroup'), peerEpGroupId: ref(input.peerEpGroupId, 'EndpointGroup') }),
+    ...(input.dpd ? { dpd: clean(input.dpd) } : {}),
+  };
+}
+
+defineMutation('createIpsecSiteConnection', {
+  description: 'Creates an IPsec site connection on a VPN service; it starts PENDING_CREATE and becomes ACTIVE when the tunnel is up.',
+  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), vpnServiceId: t.string({ required: true }), ...connectionInput(t) }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), vpnServiceId: idArg, ...connectionSchema }),
+  field: 'ipsecSiteConnection',
+  type: IpsecSiteConnectionRef,
+  run: async (input, ctx) => answerResource(ctx, 'ipsec_site_connection', 'IpsecSiteConnection', await createIpsecSiteConnection(ctx.services, ctx.caller, {
+    ...(input.id ? { id: input.id } : {}), vpnServiceId: parseId(input.vpnServiceId, 'VpnService'), ...connectionChanges(input),
+  }, commandMetadata(ctx))),
+});
+
+defineMutation('updateIpsecSiteConnection', {
+  description: 'Changes a site connection (a new PSK included); the dataplane renegotiates it.',
+  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...connectionInput(t) }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...connectionSchema }),
+  field: 'ipsecSiteConnection',
+  type: IpsecSiteConnectionRef,
+  run: async (input, ctx) => answerResource(ctx, 'ipsec_site_connection', 'IpsecSiteConnection',
+    await updateIpsecSiteConnection(ctx.services, ctx.caller, parseId(input.id, 'IpsecSiteConnection'), connectionChanges(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});
+
+defineMutation('deleteIpsecSiteConnection', {
+  description: 'Deletes a site connection: its tunnel is torn down.',
+  ...deleteArgs,
+  run: async (input, ctx) => answerDeleted(await deleteIpsecSiteConnection(ctx.services, ctx.caller, parseId(input.id, 'IpsecSiteConnection'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
+});

@@ -13,15 +13,31 @@ import { adminOnly, isOwnerOrAdmin, platformPrincipal, type Principal } from '..
 
 export type NetworkInput = Omit<CreateNetwork, 'type' | 'id' | 'project' | 'now' | 'segmentationExhausted' | 'segmentInUse'> & { id?: string };
 
-/** The lowest free VXLAN id in the configured range; a race for it ends in a unique violation and a retry. */
-async function freeVni(tx: Tx, range: { min: number; max: number }): Promise<number | null> {
-  const [row] = await tx<{ id: number | null }[]>`
-    select case when not exists (select 1 from rm_segments where network_type = 'vxlan' and segmentation_id = ${range.min}) then ${range.min}::int
-      else (select min(s.segmentation_id) + 1 from rm_segments s
-             where s.network_type = 'vxlan' and s.segmentation_id between ${range.min} and ${range.max - 1}
-               and not exists (select 1 from rm_segments t where t.network_type = 'vxlan' and t.segmentation_id = s.segmentation_id + 1))
-      end as id`;
-  return row?.id ?? null;
+/** Neutron's ML2 draws a segment id at random among this many lowest free ones (IDPOOL_SELECT_SIZE). */
+const VNI_WINDOW = 100;
+
+/**
+ * The lowest `limit` free VXLAN ids of the range, found from the gaps between taken ids in SQL.
+ * Taking the single lowest one made concurrent creates all reach for the same id, collide on the
+ * read model's one-network-per-segment row and retry until some gave up (5 of 120 at concurrency 8).
+ */
+async function freeVnis(tx: Tx, range: { min: number; max: number }, limit = VNI_WINDOW): Promise<number[]> {
+  const rows = await tx<{ lowest: number; id: number; next: number | null }[]>`
+    select (select min(segmentation_id) from rm_segments
+             where network_type = 'vxlan' and physical_network = '' and segmentation_id between ${range.min} and ${range.max}) as lowest,
+           w.id, w.next
+      from (select segmentation_id as id, lead(segmentation_id) over (order by segmentation_id) as next from rm_segments
+             where network_type = 'vxlan' and physical_network = '' and segmentation_id between ${range.min} and ${range.max}) w
+     where w.next is null or w.next <> w.id + 1
+     order by w.id
+     limit ${limit}`;
+  const gaps: [number, number][] = [];
+  if (rows.length === 0) gaps.push([range.min, range.max]);
+  else if (rows[0]!.lowest > range.min) gaps.push([range.min, rows[0]!.lowest - 1]);
+  for (const r of rows) if (r.id < (r.next ?? range.max + 1) - 1) gaps.push([r.id + 1, (r.next ?? range.max + 1) - 1]);
+  const free: number[] = [];
+  for (const [first, last] of gaps) for (let v = first; v <= last && free.length < limit; v++) free.push(v);
+  return free;
 }
 
 export function createNetwork(s: Services, actor: Principal, input: NetworkInput, metadata: EventMetadata) {
@@ -36,7 +52,8 @@ export function createNetwork(s: Services, actor: Principal, input: NetworkInput
     let segmentationExhausted = false;
     let segmentInUse = false;
     if (type === 'vxlan' && (provider?.segmentationId ?? null) === null) {
-      const vni = await freeVni(tx, s.config.vxlanRange);
+      const free = await freeVnis(tx, s.config.vxlanRange);
+      const vni = free.length === 0 ? null : free[Math.floor(Math.random() * free.length)]!;
       segmentationExhausted = vni === null;
       provider = { ...provider, networkType: 'vxlan', segmentationId: vni };
     } else if (provider && type !== 'local') {

@@ -46,6 +46,9 @@ describe('creates under contention (HTTP, real PostgreSQL)', () => {
     const [row] = await api.services.sql<{ n: number; distinct: number }[]>`
       select count(*)::int as n, count(distinct ip_address)::int as distinct from rm_ip_allocations where network_id = ${net.uuid}`;
     expect(row).toEqual({ n: 161, distinct: 161 }); // and the DHCP port's
+    // Usage is counted from the read model, unlimited or not (the DHCP port is the network's project's too).
+    const quotas = (await api.gql(t, '{ viewer { project { quotas { resource limit used } } } }')).viewer.project.quotas;
+    expect(quotas.find((q: { resource: string }) => q.resource === 'port')).toEqual({ resource: 'port', limit: -1, used: 161 });
   });
 
   it('a /27 filled by concurrent creates: every pool address once, then IpAddressGenerationFailure', async () => {

@@ -12,6 +12,13 @@ import { startServices } from '../src/app/bootstrap.js';
 import { issueToken, setQuota } from '../src/app/tenancy.js';
 import { createApiServer } from '../src/api/server.js';
 import { fmt, load } from './stats.js';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { defineEvent } from '../src/domain/event-definition.js';
+import { EventRegistry } from '../src/store/event-registry.js';
+import { EventStore } from '../src/store/event-store.js';
+
+const Filler = defineEvent('BenchFiller', z.object({ n: z.number() }));
 
 /** The 1-minute load average, printed beside every figure: other work on the machine moves them. */
 export const loadAvg = () => os.loadavg()[0]!.toFixed(2);
@@ -86,6 +93,27 @@ export async function scaleBench(url: string): Promise<void> {
   row('createPort, port quota unlimited, concurrency 8', await load(400, 8, port(q)));
   await setQuota(s, tok.projectId, 'port', 1_000_000);
   row('createPort, port quota 1,000,000, concurrency 8', await load(400, 8, port(q)));
+
+  // The events query narrowed to a rare type, over a log grown by many events of another type.
+  const filler = Number(process.env.NL_BENCH_LOG_EVENTS ?? 100_000);
+  const store = new EventStore(s.sql, new EventRegistry([Filler]));
+  const meta = { actor: 'bench', requestId: randomUUID() };
+  for (let i = 0; i < filler; i += 500) await store.append(`bench-${randomUUID()}`, 'no_stream', Array.from({ length: 500 }, (_, n) => ({ type: 'BenchFiller', data: { n } })), meta);
+  await s.sql`analyze nl_events`;
+  const admin = await issueToken(s, { project: 'bench-admin', role: 'admin' });
+  if (!admin.ok) throw new Error(admin.error.message);
+  const rare = `{ events(filter: { eventTypes: ["SubnetCreated"] }, first: 10) { edges { cursor } } }`;
+  const ask = async () => {
+    const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.secret}` }, body: JSON.stringify({ query: rare }) });
+    const body = (await res.json()) as { errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+  };
+  // Its baseline in the same run: the same query without the type index (migration 062).
+  await s.sql`drop index nl_events_type_order`;
+  row(`events query, a rare type, log of ${filler.toLocaleString('en-US')}+ events, no type index (before)`, await load(10, 1, ask));
+  await s.sql`create index nl_events_type_order on nl_events (event_type, transaction_id, global_position)`;
+  await s.sql`analyze nl_events`;
+  row(`events query, a rare type, log of ${filler.toLocaleString('en-US')}+ events`, await load(30, 1, ask));
   server.closeAllConnections();
   server.close();
   await s.stop();

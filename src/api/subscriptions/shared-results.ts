@@ -8,8 +8,8 @@ import type { Context } from '../context.js';
 // an ESM import may load its .mjs twin, whose execute refuses a schema built by the other.
 const { createSourceEventStream, execute } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
-/** How many recent events keep their rendered results; subscribers that lag further render their own. */
-const EVENTS_KEPT = 512;
+/** How many recent events keep their rendered results (one per class each, so memory grows with distinct projects subscribed); subscribers that lag further render their own. */
+const EVENTS_KEPT = 64;
 
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 1;

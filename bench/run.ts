@@ -12,15 +12,16 @@ import { subscriptionsBench } from './subscriptions.js';
 import { dataplaneBench } from './dataplane.js';
 import { firewallBench } from './firewall.js';
 import { haproxyBench } from './haproxy.js';
+import { scaleBench } from './scale.js';
 
-const suites: Record<string, (url: string) => Promise<void>> = { store: storeBench, api: apiBench, dataplane: dataplaneBench, firewall: firewallBench, subscriptions: subscriptionsBench, haproxy: haproxyBench };
+const suites: Record<string, (url: string) => Promise<void>> = { store: storeBench, api: apiBench, dataplane: dataplaneBench, firewall: firewallBench, subscriptions: subscriptionsBench, haproxy: haproxyBench, scale: scaleBench };
 const wanted = process.argv.slice(2).filter((a) => a in suites);
 const run = wanted.length > 0 ? wanted : Object.keys(suites);
 
 let embedded: EmbeddedDatabase | undefined;
 let admin = process.env.DATABASE_URL;
 if (!admin) {
-  embedded = await startEmbeddedPostgres({ dataDir: '.data/pg-bench', port: 54335 });
+  embedded = await startEmbeddedPostgres({ dataDir: '.data/pg-bench', port: Number(process.env.NL_BENCH_PG_PORT ?? 54335) });
   admin = embedded.url;
 }
 console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);

@@ -14,6 +14,7 @@ import { DASHBOARD_PATH, serveDashboard } from './http/dashboard.js';
 import { GRAPHIQL_ASSETS, renderGraphiqlPage, serveGraphiqlAsset } from './http/graphiql.js';
 import { ApiMetrics } from './http/metrics.js';
 import { requestTracePlugin, type RequestTrace } from './http/request-trace.js';
+import { sharedSubscriptionResults } from './subscriptions/shared-results.js';
 import { schema } from './schema/index.js';
 import { stopFollower } from './subscriptions/followers.js';
 import { attachGraphqlWs } from './subscriptions/ws.js';
@@ -100,6 +101,7 @@ export function createApiServer(services: Services): ApiServer {
         blockFieldSuggestion: { enabled: true },
       }),
       requestTracePlugin(),
+      sharedSubscriptionResults(),
     ],
     context: ({ caller, requestId, correlationId }) => ({
       services,

@@ -1,6 +1,7 @@
 import { domainError, type DomainError } from '../domain/errors.js';
 import { DEFAULT_QUOTAS, type QuotaResource } from '../domain/project/events.js';
 import { quotaResourceOf } from '../projections/aggregate-projection.js';
+import { quotaUsage } from '../projections/quota-usage.js';
 import type { RecordedEvent } from '../store/types.js';
 import type { AppendRule, Tx } from './command-runtime.js';
 
@@ -15,12 +16,13 @@ async function countRows(tx: Tx, streams: readonly string[]): Promise<Counted[]>
 }
 
 /**
- * An append may not take a project past a quota. The projections only count (rm_quota_usage); the
- * decision is here: the rows the appended streams show before and after the projections give what
- * the append added, and each count that grew is read back after the projection moved it. That
- * upsert holds the usage row's lock until commit, so the count read is exact whatever runs
- * concurrently: of 50 racing creates against a quota of 10, exactly 10 commit. Only growth is
- * refused: a delete or an update in a project already past a lowered limit still goes through.
+ * An append may not take a project past a quota. The rows the appended streams show before and
+ * after the projections give what the append added; each count that grew against a finite limit is
+ * then counted from the read model under a transaction-scoped advisory lock on (project, resource),
+ * so racing creates in one project count one after the other, each seeing the commits before it:
+ * of 50 racing creates against a quota of 10, exactly 10 commit. An unlimited quota takes no lock
+ * and writes nothing. Only growth is refused: a delete or an update in a project already past a
+ * lowered limit still goes through.
  */
 export const enforceQuota: AppendRule = async (tx: Tx, events: readonly RecordedEvent[]) => {
   const streams = [...new Set(events.map((e) => e.streamId))];
@@ -37,14 +39,20 @@ export const enforceQuota: AppendRule = async (tx: Tx, events: readonly Recorded
         delta.set(key, d);
       }
     }
-    for (const d of [...delta.values()].filter((x) => x.n > 0).sort((a, b) => (a.project + a.resource < b.project + b.resource ? -1 : 1))) {
+    const grown = [...delta.values()].filter((x) => x.n > 0);
+    if (grown.length === 0) return null;
+    const limits = await tx<{ project_id: string; resource: string; max_count: number }[]>`
+      select project_id, resource, max_count from rm_quota_limits
+       where (project_id, resource) in (select * from unnest(${grown.map((d) => d.project)}::text[], ${grown.map((d) => d.resource)}::text[]))`;
+    // Sorted so concurrent transactions take the locks in one order (no deadlock).
+    for (const d of grown.sort((a, b) => (a.project + a.resource < b.project + b.resource ? -1 : 1))) {
       const { resource } = d;
-      const [row] = await tx<{ used: number; max_count: number | null }[]>`
-        select u.used, (select max_count from rm_quota_limits l where l.project_id = u.project_id and l.resource = u.resource) as max_count
-          from rm_quota_usage u where u.project_id = ${d.project} and u.resource = ${resource}`;
-      if (!row) continue;
-      const max = row.max_count ?? DEFAULT_QUOTAS[resource];
-      if (max >= 0 && row.used > max) {
+      const max = limits.find((l) => l.project_id === d.project && l.resource === resource)?.max_count ?? DEFAULT_QUOTAS[resource];
+      if (max < 0) continue;
+      // Held until commit; the count is a new statement, so it sees whatever committed before.
+      await tx`select pg_advisory_xact_lock(hashtextextended(${`quota:${d.project}:${resource}`}, 0))`;
+      const used = (await quotaUsage(tx, d.project, [resource])).get(resource) ?? 0;
+      if (used > max) {
         return domainError('OverQuota', `Quota exceeded for resources: ['${resource}'].`, { details: { resource, limit: max } });
       }
     }

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/sql.js';
 import type { DomainEvent } from '../domain/decider.js';
 import { domainError, DomainFailure } from '../domain/errors.js';
-import { isResourceKind, RESOURCE_KINDS } from '../domain/kinds.js';
+import { ALL_KINDS, isResourceKind, RESOURCE_KINDS } from '../domain/kinds.js';
 import type { QuotaResource } from '../domain/project/events.js';
 import { streamType } from '../store/event-store.js';
 import type { RecordedEvent } from '../store/types.js';
@@ -12,6 +12,11 @@ import type { Projection } from './projection.js';
 /** The quota a read-model row of this kind counts against, if any (domain/kinds.ts). */
 export function quotaResourceOf(kind: string): QuotaResource | undefined {
   return isResourceKind(kind) ? (RESOURCE_KINDS[kind].quota ?? undefined) : undefined;
+}
+
+/** The read-model kinds whose rows count against a quota. */
+export function quotaKindsOf(resource: QuotaResource): string[] {
+  return ALL_KINDS.filter((kind) => RESOURCE_KINDS[kind].quota === resource);
 }
 
 /** An id a stream's state shows, in the order of the event that first showed it. */
@@ -33,8 +38,7 @@ function toRow(streamId: string, r: ResourceRow) {
 
 /**
  * Folds every aggregate with its own decider's evolve, stores the state, and keeps one row per
- * live resource. Quota usage moves in the same statement batch (it only counts: the command side,
- * app/quota.ts, decides whether an append may take a count past its limit). An id another
+ * live resource; quota usage is the count of those rows (quota-usage.ts). An id another
  * resource holds vetoes the append with ResourceIdInUse: which ids an append claims depends on
  * every intermediate state of the fold, which only the fold sees. While rebuilding (`replaying`)
  * nothing vetoes: history is history.
@@ -85,7 +89,6 @@ export class AggregateProjection implements Projection {
     const gone: { stream_id: string; kind: string; id: string }[] = [];
     const current = new Map<string, ReturnType<typeof toRow>>();
     const claims: Claim[] = [];
-    const usage = new Map<string, { project: string; resource: QuotaResource; delta: number }>();
     for (const [streamId, list] of byStream) {
       const kind = this.kindOf(streamId)!;
       const before = stored.get(streamId) ?? { state: kind.initialState, version: 0 };
@@ -112,16 +115,6 @@ export class AggregateProjection implements Projection {
       for (const r of oldRows) if (!keep.has(rowKey(r))) gone.push({ stream_id: streamId, kind: r.kind, id: r.id });
       // One row per key even if a state lists an object twice: an upsert may touch a row only once.
       for (const r of newRows) current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
-      for (const [rows, sign] of [[oldRows, -1], [newRows, 1]] as const) {
-        for (const r of rows) {
-          const resource = quotaResourceOf(r.kind);
-          if (!resource) continue;
-          const key = `${r.project}\u0000${resource}`;
-          const u = usage.get(key) ?? { project: r.project, resource, delta: 0 };
-          u.delta += sign;
-          usage.set(key, u);
-        }
-      }
     }
     await this.claimIds(q, claims);
     await q`insert into rm_aggregates (stream_id, version, state)
@@ -140,10 +133,6 @@ export class AggregateProjection implements Projection {
                tags jsonb, network_id uuid, revision bigint, created_at timestamptz, updated_at timestamptz, doc jsonb)
         on conflict (stream_id, kind, id) do update set project_id = excluded.project_id, name = excluded.name, tags = excluded.tags,
           network_id = excluded.network_id, revision = excluded.revision, updated_at = excluded.updated_at, doc = excluded.doc`;
-    }
-    // Sorted so concurrent transactions take the usage row locks in one order (no deadlock).
-    for (const u of [...usage.values()].filter((x) => x.delta !== 0).sort((a, b) => (a.project + a.resource < b.project + b.resource ? -1 : 1))) {
-      await this.moveUsage(q, u.project, u.resource, u.delta);
     }
   }
 
@@ -176,19 +165,7 @@ export class AggregateProjection implements Projection {
     }
   }
 
-  private async moveUsage(q: Queryable, project: string, resource: QuotaResource, delta: number): Promise<void> {
-    // The upsert holds the row's lock until commit: concurrent appends in one project count one
-    // after the other, and app/quota.ts reads the exact count back in the same transaction.
-    const [row] = await q<{ used: number }[]>`
-      insert into rm_quota_usage (project_id, resource, used) values (${project}, ${resource}, ${delta})
-      on conflict (project_id, resource) do update set used = rm_quota_usage.used + ${delta}
-      returning used`;
-    // A count back at zero leaves no row, as a rebuild whose batch saw the create and the delete
-    // leaves none: the read model must not depend on how the log was batched.
-    if (row!.used === 0) await q`delete from rm_quota_usage where project_id = ${project} and resource = ${resource} and used = 0`;
-  }
-
   async reset(q: Queryable): Promise<void> {
-    await q`truncate rm_aggregates, rm_resources, rm_quota_usage, rm_resource_ids`;
+    await q`truncate rm_aggregates, rm_resources, rm_resource_ids`;
   }
 }

@@ -4,6 +4,7 @@ import { QUOTA_RESOURCES, DEFAULT_QUOTAS, type QuotaResource } from '../../domai
 import { issueToken, revokeToken, setQuota } from '../../app/tenancy.js';
 import { commandMetadata, type Context } from '../context.js';
 import { adminOnly } from '../../domain/policy/index.js';
+import { quotaUsage } from '../../projections/quota-usage.js';
 import { builder } from './builder.js';
 import { defineMutation } from './mutation.js';
 
@@ -41,11 +42,11 @@ const QuotaRef = builder.objectRef<QuotaRow>('Quota').implement({
 async function quotasOf(ctx: Context, projectId: string): Promise<QuotaRow[]> {
   const sql = ctx.services.sql;
   const limits = await sql<{ resource: string; max_count: number }[]>`select resource, max_count from rm_quota_limits where project_id = ${projectId}`;
-  const usage = await sql<{ resource: string; used: number }[]>`select resource, used from rm_quota_usage where project_id = ${projectId}`;
+  const usage = await quotaUsage(sql, projectId, QUOTA_RESOURCES);
   return QUOTA_RESOURCES.map((resource) => ({
     resource,
     limit: limits.find((l) => l.resource === resource)?.max_count ?? DEFAULT_QUOTAS[resource],
-    used: usage.find((u) => u.resource === resource)?.used ?? 0,
+    used: usage.get(resource) ?? 0,
   }));
 }
 

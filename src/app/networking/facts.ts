@@ -27,11 +27,6 @@ export async function subnetsOf(s: Services, tx: Tx, network: Network): Promise<
 
 export const factsOf = (subnets: readonly Subnet[]): SubnetFacts[] => subnets.map(subnetFacts);
 
-export async function allocatedIn(tx: Tx, subnetId: string): Promise<string[]> {
-  const rows = await tx<{ ip: string }[]>`select host(ip_address) as ip from rm_ip_allocations where subnet_id = ${subnetId}`;
-  return rows.map((r) => r.ip);
-}
-
 export function isUuid(v: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 }

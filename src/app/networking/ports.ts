@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Lifecycle } from '../../domain/common/index.js';
 import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
-import { freeCandidates, macFromRandomBytes, normaliseMac, parseIp, pickCandidate } from '../../domain/ipam/index.js';
+import { macFromRandomBytes, normaliseMac, parseIp, pickCandidate } from '../../domain/ipam/index.js';
 import type { Network } from '../../domain/network/index.js';
 import {
   candidateSubnets, isNetworkOwned, portDecider, portStreamId, takesLowestFreeAddress,
@@ -13,7 +13,8 @@ import type { EventMetadata } from '../../store/types.js';
 import { after, decideAppend } from '../plan.js';
 import { refsOf, resolveReferences } from '../references.js';
 import type { FixedIpChange, Services } from '../services.js';
-import { allocatedIn, factsOf, isUuid, lockNetworkForUse, subnetsOf } from './facts.js';
+import { factsOf, isUuid, lockNetworkForUse, subnetsOf } from './facts.js';
+import { freeAddressesIn } from './free-addresses.js';
 import { isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
 export interface PortInput {
@@ -44,8 +45,7 @@ async function pickCandidates(tx: Tx, subnets: readonly Subnet[], need: readonly
   for (const id of new Set(need)) {
     const subnet = subnets.find((x) => x.id === id);
     if (!subnet) continue;
-    const taken = [...(await allocatedIn(tx, id)), ...exclude];
-    const free = freeCandidates(subnet, taken);
+    const free = await freeAddressesIn(tx, id, subnet, exclude);
     const picked: string[] = [];
     for (let n = need.filter((x) => x === id).length; n > 0; n--) {
       const one = pickCandidate(free, takesLowestFreeAddress(deviceOwner ?? '') ? { lowest: true } : { random: Math.random() });

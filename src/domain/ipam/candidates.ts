@@ -1,4 +1,4 @@
-import { formatIp, parseIp, type IpAddress } from './address.js';
+import { formatIp, parseIp, type IpAddress, type IpVersion } from './address.js';
 import { cidrOf, hostRange, type AddressRange } from './cidr.js';
 import { poolRanges, type AllocationPool } from './pools.js';
 
@@ -54,24 +54,52 @@ export interface CandidateSubnet {
   readonly allocationPools: readonly AllocationPool[];
 }
 
+/** Where a subnet's automatic addresses come from: its pools clipped to the host range, minus `reserved`. */
+export interface CandidateSpace {
+  readonly version: IpVersion;
+  readonly ranges: readonly AddressRange[];
+  /** Addresses inside the ranges never offered (the gateway, if a pool was stored around it). */
+  readonly reserved: readonly bigint[];
+}
+
 /**
- * Free addresses of a subnet's pools, as text. The gateway and the addresses no host may hold
- * (network, broadcast) are never offered, even if a pool was stored around them.
+ * The gateway and the addresses no host may hold (network, broadcast) are never offered, even if a
+ * pool was stored around them.
  */
-export function freeCandidates(subnet: CandidateSubnet, allocated: Iterable<string>, limit: number = CANDIDATE_WINDOW): string[] {
+export function candidateSpace(subnet: CandidateSubnet): CandidateSpace {
   const cidr = cidrOf(subnet.cidr);
   const host = hostRange(cidr);
   const ranges = poolRanges(subnet.allocationPools)
     .map((r) => ({ first: r.first < host.first ? host.first : r.first, last: r.last > host.last ? host.last : r.last }))
     .filter((r) => r.first <= r.last);
-  const taken: bigint[] = [];
+  const gateway = subnet.gatewayIp === null ? null : parseIp(subnet.gatewayIp);
+  return { version: cidr.version, ranges, reserved: gateway && gateway.version === cidr.version ? [gateway.value] : [] };
+}
+
+/** Free addresses of a subnet's pools, as text, given every allocated address. */
+export function freeCandidates(subnet: CandidateSubnet, allocated: Iterable<string>, limit: number = CANDIDATE_WINDOW): string[] {
+  const space = candidateSpace(subnet);
+  const taken: bigint[] = [...space.reserved];
   for (const text of allocated) {
     const a = parseIp(text);
-    if (a && a.version === cidr.version) taken.push(a.value);
+    if (a && a.version === space.version) taken.push(a.value);
   }
-  const gateway = subnet.gatewayIp === null ? null : parseIp(subnet.gatewayIp);
-  if (gateway && gateway.version === cidr.version) taken.push(gateway.value);
-  return freeAddresses(ranges, taken, limit).map((value) => formatIp({ version: cidr.version, value } satisfies IpAddress));
+  return freeAddresses(space.ranges, taken, limit).map((value) => formatIp({ version: space.version, value } satisfies IpAddress));
+}
+
+/**
+ * The first `limit` addresses of `gaps` (free stretches, in order) that are not in `skip`: the
+ * same answer as `freeAddresses` when the gaps are the complement of the taken addresses, for a
+ * caller that found the gaps without loading every allocation.
+ */
+export function addressesInGaps(gaps: readonly AddressRange[], skip: Iterable<bigint>, limit: number = CANDIDATE_WINDOW): bigint[] {
+  const skipped = new Set(skip);
+  const free: bigint[] = [];
+  for (const gap of gaps) {
+    for (let v = gap.first; v <= gap.last && free.length < limit; v++) if (!skipped.has(v)) free.push(v);
+    if (free.length >= limit) break;
+  }
+  return free;
 }
 
 /**

@@ -1,9 +1,11 @@
 import type { ResourceBaseInput } from '../common/index.js';
 import type { SubnetFacts } from '../subnet/index.js';
 import type { PortStatus } from './events.js';
-import type { AddressCandidates } from './fixed-ips.js';
 
 /** What the port decider is told about the network it plugs into. */
+/** Per subnet: one candidate, or as many distinct ones as `candidateSubnets` named it; null when exhausted. */
+export type AddressCandidates = Readonly<Record<string, string | readonly string[] | null>>;
+
 export interface PortNetworkFacts {
   readonly id: string;
   readonly project: string;

@@ -1,7 +1,7 @@
 import { domainError, invalidField, isDomainError, type DomainError } from '../errors.js';
 import { cidrContains, cidrOf, eui64Address, formatIp, isNetworkOrBroadcast, parseIp } from '../ipam/index.js';
 import { isAutoAddressSubnet, type SubnetFacts } from '../subnet/index.js';
-import type { FixedIpRequest } from './commands.js';
+import type { AddressCandidates, FixedIpRequest } from './commands.js';
 import { isRouterPort } from './device-owner.js';
 import type { FixedIp } from './events.js';
 
@@ -142,8 +142,6 @@ export function candidateSubnets(input: AllocationInput): string[] {
   return slots.flatMap((s) => (s.kind === 'any' ? s.subnets.map((x) => x.id) : []));
 }
 
-/** Per subnet: one candidate, or as many distinct ones as `candidateSubnets` named it; null when exhausted. */
-export type AddressCandidates = Readonly<Record<string, string | readonly string[] | null>>;
 
 export interface AllocationFactsInput {
   readonly candidates: AddressCandidates;

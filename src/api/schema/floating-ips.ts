@@ -9,7 +9,7 @@ import type { Router } from '../../domain/router/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
+import { baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -53,14 +53,9 @@ const portRef = (id: string | null | undefined) => (id ? parseId(id, 'Port') : u
 
 defineMutation('createFloatingIp', {
   description: 'Allocates an address on an external network (the one asked for, else a free one); associated at once when portId is given. Status DOWN.',
-  input: (t) => ({
-    ...baseInput(t), id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
-    floatingNetworkId: t.string({ required: true }), floatingIpAddress: t.string({ required: false }), subnetId: t.string({ required: false }),
-    portId: t.string({ required: false }), fixedIpAddress: t.string({ required: false, description: 'Required when the port has several IPv4 addresses.' }),
-  }),
   schema: z.object({
     ...baseSchema, id: clientId.nullish(), floatingNetworkId: idArg, floatingIpAddress: z.string().nullish(), subnetId: z.string().nullish(),
-    portId: z.string().nullish(), fixedIpAddress: z.string().nullish(),
+    portId: z.string().nullish(), fixedIpAddress: z.string().nullish().describe('Required when the port has several IPv4 addresses.'),
   }),
   field: 'floatingIp',
   type: FloatingIpRef,
@@ -74,7 +69,6 @@ defineMutation('createFloatingIp', {
 
 defineMutation('updateFloatingIp', {
   description: 'Changes a floating IP\'s name, description or tags. Use associateFloatingIp / disassociateFloatingIp to move it.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema }),
   field: 'floatingIp',
   type: FloatingIpRef,
@@ -84,10 +78,6 @@ defineMutation('updateFloatingIp', {
 
 defineMutation('associateFloatingIp', {
   description: 'Points the floating IP at a fixed IP of a port (moving it if associated). The port\'s subnet needs a router with its gateway on the floating network.',
-  input: (t) => ({
-    id: t.string({ required: true }), expectedRevision: t.int({ required: false }),
-    portId: t.string({ required: true }), fixedIpAddress: t.string({ required: false }),
-  }),
   schema: z.object({ id: idArg, ...revisionSchema, portId: idArg, fixedIpAddress: z.string().nullish() }),
   field: 'floatingIp',
   type: FloatingIpRef,
@@ -97,7 +87,6 @@ defineMutation('associateFloatingIp', {
 
 defineMutation('disassociateFloatingIp', {
   description: 'Detaches the floating IP from its port; it keeps its address.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'floatingIp',
   type: FloatingIpRef,
@@ -107,7 +96,6 @@ defineMutation('disassociateFloatingIp', {
 
 defineMutation('deleteFloatingIp', {
   description: 'Releases the floating IP and its address.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted',
   type: DeletedRef,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { builder } from './builder.js';
 import { MAX_TAGS } from './input-limits.js';
 
 /**
@@ -31,8 +30,3 @@ export const idArg = z.string().min(1);
 export const clientId = z.guid().transform((id) => id.toLowerCase()).describe('Client-chosen uuid: re-sending the same create is a no-op.');
 export const baseSchema = { name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish() };
 export const revisionSchema = { expectedRevision: z.number().int().nullish() };
-export const baseInput = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
-  name: t.string({ required: false }),
-  description: t.string({ required: false }),
-  tags: t.stringList({ required: false }),
-});

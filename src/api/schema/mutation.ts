@@ -1,4 +1,4 @@
-import type { InputFieldBuilder, InputFieldRef, ObjectRef } from '@pothos/core';
+import type { ObjectRef } from '@pothos/core';
 import type { z } from 'zod';
 import type { DomainError } from '../../domain/errors.js';
 import type { Context } from '../context.js';
@@ -24,8 +24,7 @@ export function defineMutation<I, S>(
   name: string,
   options: {
     description: string;
-    /** The GraphQL fields, when they cannot be read off `schema` (see zod-input.ts); prefer none. */
-    input?: (t: InputFieldBuilder<Types, 'InputObject'>) => Record<string, InputFieldRef<Types, unknown>>;
+    /** Validates the input and declares its GraphQL fields (zod-input.ts): inputs are declared once. */
     schema: z.ZodType<I>;
     field: string;
     type: ObjectRef<Types, S> | ObjectRef<Types, S & object>;
@@ -34,7 +33,7 @@ export function defineMutation<I, S>(
   },
 ) {
   const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const Input = builder.inputType(`${cap}Input`, { fields: options.input ?? zodInputFields(options.schema) });
+  const Input = builder.inputType(`${cap}Input`, { fields: zodInputFields(options.schema) });
   const SuccessRef = builder.objectRef<Success<S>>(`${cap}Success`).implement({
     isTypeOf: (v) => (v as Success<S>).__typename === `${cap}Success`,
     fields: (t) => ({

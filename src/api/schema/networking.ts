@@ -8,7 +8,7 @@ import type { Subnet } from '../../domain/subnet/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, changesOf, clean, idArg, undefIfNull, clientId } from './input.js';
+import { changesOf, clean, idArg, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, type ResourceRecord, withTotalCount } from './resources.js';
@@ -121,13 +121,6 @@ const base = {
   tags: z.array(z.string()).max(MAX_TAGS).optional(),
 };
 
-const ProviderInput = builder.inputType('ProviderInput', {
-  fields: (t) => ({
-    networkType: t.string({ required: true, description: 'local | flat | vlan | vxlan' }),
-    physicalNetwork: t.string({ required: false }),
-    segmentationId: t.int({ required: false }),
-  }),
-});
 
 const networkSchema = z.object({
   ...base,
@@ -137,21 +130,11 @@ const networkSchema = z.object({
   external: z.boolean().optional(),
   portSecurityEnabled: z.boolean().optional(),
   mtu: z.number().int().optional(),
-  provider: z.object({ networkType: z.enum(['local', 'flat', 'vlan', 'vxlan']), physicalNetwork: z.string().nullish(), segmentationId: z.number().int().nullish() }).optional(),
+  provider: z.object({ networkType: z.enum(['local', 'flat', 'vlan', 'vxlan']).describe('local | flat | vlan | vxlan'), physicalNetwork: z.string().nullish(), segmentationId: z.number().int().nullish() }).meta({ id: 'ProviderInput' }).optional(),
 });
 
 defineMutation('createNetwork', {
   description: 'Creates a network. Tenant networks get a VXLAN id from the configured range.',
-  input: (t) => ({
-    ...baseInput(t),
-    id: t.string({ required: false, description: 'Client-chosen uuid: re-sending the same create is a no-op.' }),
-    adminStateUp: t.boolean({ required: false }),
-    shared: t.boolean({ required: false }),
-    external: t.boolean({ required: false }),
-    portSecurityEnabled: t.boolean({ required: false }),
-    mtu: t.int({ required: false }),
-    provider: t.field({ type: ProviderInput, required: false }),
-  }),
   schema: z.preprocess((v) => clean(v as Record<string, unknown>), networkSchema),
   field: 'network',
   type: NetworkRef,
@@ -160,11 +143,6 @@ defineMutation('createNetwork', {
 
 defineMutation('updateNetwork', {
   description: 'Changes a network. Every update raises its revision.',
-  input: (t) => ({
-    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t),
-    adminStateUp: t.boolean({ required: false }), shared: t.boolean({ required: false }), external: t.boolean({ required: false }),
-    portSecurityEnabled: t.boolean({ required: false }), mtu: t.int({ required: false }),
-  }),
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish(), ...base, name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(), adminStateUp: z.boolean().nullish(), shared: z.boolean().nullish(), external: z.boolean().nullish(), portSecurityEnabled: z.boolean().nullish(), mtu: z.number().int().nullish() }),
   field: 'network',
   type: NetworkRef,
@@ -176,35 +154,18 @@ defineMutation('updateNetwork', {
 
 defineMutation('deleteNetwork', {
   description: 'Deletes a network with its subnets and DHCP port; NetworkInUse while other ports exist.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
   field: 'deleted',
   type: DeletedRef,
   run: async (input, ctx) => answerDeleted(await deleteNetwork(ctx.services, ctx.caller, parseId(input.id, 'Network'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const PoolInput = builder.inputType('AllocationPoolInput', { fields: (t) => ({ start: t.string({ required: true }), end: t.string({ required: true }) }) });
-const HostRouteInput = builder.inputType('HostRouteInput', { fields: (t) => ({ destination: t.string({ required: true }), nexthop: t.string({ required: true }) }) });
-const poolSchema = z.object({ start: z.string(), end: z.string() });
-const routeSchema = z.object({ destination: z.string(), nexthop: z.string() });
+const poolSchema = z.object({ start: z.string(), end: z.string() }).meta({ id: 'AllocationPoolInput' });
+const routeSchema = z.object({ destination: z.string(), nexthop: z.string() }).meta({ id: 'HostRouteInput' });
 const v6mode = z.enum(['slaac', 'dhcpv6-stateful', 'dhcpv6-stateless']);
 
 defineMutation('createSubnet', {
   description: 'Creates a subnet. Omit gatewayIp for the default gateway; pass null for none.',
-  input: (t) => ({
-    ...baseInput(t),
-    id: t.string({ required: false }),
-    networkId: t.string({ required: true }),
-    ipVersion: t.int({ required: true }),
-    cidr: t.string({ required: true }),
-    gatewayIp: t.string({ required: false }),
-    allocationPools: t.field({ type: [PoolInput], required: false }),
-    enableDhcp: t.boolean({ required: false }),
-    dnsNameservers: t.stringList({ required: false }),
-    hostRoutes: t.field({ type: [HostRouteInput], required: false }),
-    ipv6RaMode: t.string({ required: false }),
-    ipv6AddressMode: t.string({ required: false }),
-  }),
   schema: z.object({
     ...base, name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
     id: clientId.nullish(), networkId: idArg, ipVersion: z.union([z.literal(4), z.literal(6)]), cidr: z.string().min(1),
@@ -224,11 +185,6 @@ defineMutation('createSubnet', {
 
 defineMutation('updateSubnet', {
   description: 'Changes a subnet: name, gateway, pools, DHCP, DNS servers, host routes.',
-  input: (t) => ({
-    id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t),
-    gatewayIp: t.string({ required: false }), allocationPools: t.field({ type: [PoolInput], required: false }), enableDhcp: t.boolean({ required: false }),
-    dnsNameservers: t.stringList({ required: false }), hostRoutes: t.field({ type: [HostRouteInput], required: false }),
-  }),
   schema: z.object({
     id: idArg, expectedRevision: z.number().int().nullish(), name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
     gatewayIp: z.string().nullish(), allocationPools: z.array(poolSchema).nullish(), enableDhcp: z.boolean().nullish(), dnsNameservers: z.array(z.string()).nullish(), hostRoutes: z.array(routeSchema).nullish(),
@@ -244,29 +200,19 @@ defineMutation('updateSubnet', {
 
 defineMutation('deleteSubnet', {
   description: 'Deletes a subnet; SubnetInUse while ports other than the DHCP port hold addresses from it.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
   field: 'deleted',
   type: DeletedRef,
   run: async (input, ctx) => answerDeleted(await deleteSubnet(ctx.services, ctx.caller, parseId(input.id, 'Subnet'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const FixedIpInput = builder.inputType('FixedIpInput', { fields: (t) => ({ subnetId: t.string({ required: false }), ipAddress: t.string({ required: false }) }) });
-const AddressPairInput = builder.inputType('AllowedAddressPairInput', { fields: (t) => ({ ipAddress: t.string({ required: true }), macAddress: t.string({ required: false }) }) });
-const fixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
-const pairSchema = z.object({ ipAddress: z.string(), macAddress: z.string().nullish() }).transform((p) => clean(p));
+const fixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).meta({ id: 'FixedIpInput' }).transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
+const pairSchema = z.object({ ipAddress: z.string(), macAddress: z.string().nullish() }).meta({ id: 'AllowedAddressPairInput' }).transform((p) => clean(p));
 const portFields = {
   name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
-  fixedIps: z.array(fixedIpSchema).nullish(), deviceOwner: z.string().max(255).nullish(), deviceId: z.string().max(255).nullish(), adminStateUp: z.boolean().nullish(),
+  fixedIps: z.array(fixedIpSchema).nullish().describe('Omit for an address from each subnet as Neutron does; [] for none.'), deviceOwner: z.string().max(255).nullish(), deviceId: z.string().max(255).nullish(), adminStateUp: z.boolean().nullish(),
   bindingHost: z.string().max(255).nullish(), securityGroupIds: z.array(z.string()).nullish(), portSecurityEnabled: z.boolean().nullish(), allowedAddressPairs: z.array(pairSchema).nullish(),
 };
-const portInputFields = (t: Parameters<typeof baseInput>[0]) => ({
-  ...baseInput(t),
-  fixedIps: t.field({ type: [FixedIpInput], required: false, description: 'Omit for an address from each subnet as Neutron does; [] for none.' }),
-  deviceOwner: t.string({ required: false }), deviceId: t.string({ required: false }), adminStateUp: t.boolean({ required: false }),
-  bindingHost: t.string({ required: false }), securityGroupIds: t.stringList({ required: false }), portSecurityEnabled: t.boolean({ required: false }),
-  allowedAddressPairs: t.field({ type: [AddressPairInput], required: false }),
-});
 const toPortChanges = (i: z.infer<z.ZodObject<typeof portFields>>) => {
   const { securityGroupIds, ...rest } = i;
   return clean({ ...rest, securityGroups: securityGroupIds?.map((g) => parseId(g, 'SecurityGroup')) });
@@ -274,7 +220,6 @@ const toPortChanges = (i: z.infer<z.ZodObject<typeof portFields>>) => {
 
 defineMutation('createPort', {
   description: 'Creates a port; with no fixedIps it takes an address from each subnet (random among the first free, as Neutron spreads them).',
-  input: (t) => ({ id: t.string({ required: false }), networkId: t.string({ required: true }), macAddress: t.string({ required: false }), ...portInputFields(t) }),
   schema: z.object({ id: clientId.nullish(), networkId: idArg, macAddress: z.string().nullish(), ...portFields }),
   field: 'port',
   type: PortRef,
@@ -287,7 +232,6 @@ defineMutation('createPort', {
 
 defineMutation('updatePort', {
   description: 'Changes a port. A new fixedIps list releases and allocates addresses atomically.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...portInputFields(t) }),
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish(), ...portFields }),
   field: 'port',
   type: PortRef,
@@ -299,7 +243,6 @@ defineMutation('updatePort', {
 
 defineMutation('deletePort', {
   description: 'Deletes a port and frees its addresses. Router and floating IP ports answer ServicePortInUse.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
   field: 'deleted',
   type: DeletedRef,

@@ -8,7 +8,7 @@ import type { Router, RouterGateway, RouterInterface } from '../../domain/router
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
+import { baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -121,18 +121,12 @@ defineMutation('clearRouterGateway', {
     await clearRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const interfaceInput = (t: Parameters<typeof baseInput>[0]) => ({
-  id: t.string({ required: true, description: 'The router.' }),
-  subnetId: t.string({ required: false, description: 'Exactly one of subnetId and portId.' }),
-  portId: t.string({ required: false }),
-});
-const interfaceSchema = z.object({ id: idArg, subnetId: z.string().nullish(), portId: z.string().nullish() });
+const interfaceSchema = z.object({ id: idArg.describe('The router.'), subnetId: z.string().nullish().describe('Exactly one of subnetId and portId.'), portId: z.string().nullish() });
 const interfaceOf = (input: z.infer<typeof interfaceSchema>) =>
   clean({ subnetId: input.subnetId ? parseId(input.subnetId, 'Subnet') : undefined, portId: input.portId ? parseId(input.portId, 'Port') : undefined });
 
 defineMutation('addRouterInterface', {
   description: 'Attaches a subnet (a new network:router_interface port takes its gateway address) or an unbound port.',
-  input: interfaceInput,
   schema: interfaceSchema,
   field: 'router',
   type: RouterRef,
@@ -142,7 +136,6 @@ defineMutation('addRouterInterface', {
 
 defineMutation('removeRouterInterface', {
   description: 'Detaches a subnet or port and deletes the interface port; RouterInterfaceInUseByFloatingIP while floating IPs need it.',
-  input: interfaceInput,
   schema: interfaceSchema,
   field: 'router',
   type: RouterRef,

@@ -8,7 +8,7 @@ import type { EndpointGroup, IkePolicy, IpsecPolicy, IpsecSiteConnection, VpnSer
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
-import { baseInput, baseSchema, changesOf, clean, clientId, idArg, revisionSchema, undefIfNull } from './input.js';
+import { baseSchema, changesOf, clean, clientId, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
 import { listResources, parseId, resourceLoader, ResourceFilter, withTotalCount } from './resources.js';
@@ -89,7 +89,6 @@ builder.queryFields((t) => ({
 }));
 
 const deleteArgs = {
-  input: (t: Parameters<typeof baseInput>[0]) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema }),
   field: 'deleted' as const,
   type: DeletedRef,
@@ -97,32 +96,19 @@ const deleteArgs = {
 
 // ---- policies ----
 
-const LifetimeInput = builder.inputType('VpnLifetimeInput', { fields: (t) => ({ units: t.string({ required: false }), value: t.int({ required: false }) }) });
-const lifetimeSchema = z.object({ units: z.string().nullish(), value: z.number().int().nullish() }).nullish();
-const policyCommon = (t: Parameters<typeof baseInput>[0]) => ({
-  authAlgorithm: t.string({ required: false, description: 'sha1 (default), sha256, sha384, sha512, aes-xcbc, aes-cmac' }),
-  encryptionAlgorithm: t.string({ required: false, description: '3des, aes-128 (default), aes-192, aes-256, aes-*-ctr' }),
-  pfs: t.string({ required: false, description: 'group2, group5 (default), group14, group15, group16, group19, group20, group21' }),
-  lifetime: t.field({ type: LifetimeInput, required: false, description: '{units: seconds, value ≥ 60}, default 3600.' }),
-});
-const policyCommonSchema = { authAlgorithm: z.string().nullish(), encryptionAlgorithm: z.string().nullish(), pfs: z.string().nullish(), lifetime: lifetimeSchema };
-const ikeInput = (t: Parameters<typeof baseInput>[0]) => ({
-  ...policyCommon(t),
-  phase1NegotiationMode: t.string({ required: false, description: 'main (default) | aggressive' }),
-  ikeVersion: t.string({ required: false, description: 'v1 (default) | v2' }),
-});
-const ikeSchema = { ...policyCommonSchema, phase1NegotiationMode: z.string().nullish(), ikeVersion: z.string().nullish() };
-const ipsecInput = (t: Parameters<typeof baseInput>[0]) => ({
-  ...policyCommon(t),
-  transformProtocol: t.string({ required: false, description: 'esp (default) | ah | ah-esp' }),
-  encapsulationMode: t.string({ required: false, description: 'tunnel (default) | transport' }),
-});
-const ipsecSchema = { ...policyCommonSchema, transformProtocol: z.string().nullish(), encapsulationMode: z.string().nullish() };
+const lifetimeSchema = z.object({ units: z.string().nullish(), value: z.number().int().nullish() }).meta({ id: 'VpnLifetimeInput' }).nullish().describe('{units: seconds, value ≥ 60}, default 3600.');
+const policyCommonSchema = {
+  authAlgorithm: z.string().nullish().describe('sha1 (default), sha256, sha384, sha512, aes-xcbc, aes-cmac'),
+  encryptionAlgorithm: z.string().nullish().describe('3des, aes-128 (default), aes-192, aes-256, aes-*-ctr'),
+  pfs: z.string().nullish().describe('group2, group5 (default), group14, group15, group16, group19, group20, group21'),
+  lifetime: lifetimeSchema,
+};
+const ikeSchema = { ...policyCommonSchema, phase1NegotiationMode: z.string().nullish().describe('main (default) | aggressive'), ikeVersion: z.string().nullish().describe('v1 (default) | v2') };
+const ipsecSchema = { ...policyCommonSchema, transformProtocol: z.string().nullish().describe('esp (default) | ah | ah-esp'), encapsulationMode: z.string().nullish().describe('tunnel (default) | transport') };
 const lifetimeOf = (l: { units?: string | null; value?: number | null } | null | undefined) => (l ? clean(l) : undefined);
 
 defineMutation('createIkePolicy', {
   description: 'Creates an IKE policy (Neutron defaults for what is not given).',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...ikeInput(t) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), ...ikeSchema }),
   field: 'ikePolicy',
   type: IkePolicyRef,
@@ -131,7 +117,6 @@ defineMutation('createIkePolicy', {
 
 defineMutation('updateIkePolicy', {
   description: 'Changes an IKE policy.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...ikeInput(t) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...ikeSchema }),
   field: 'ikePolicy',
   type: IkePolicyRef,
@@ -147,7 +132,6 @@ defineMutation('deleteIkePolicy', {
 
 defineMutation('createIpsecPolicy', {
   description: 'Creates an IPsec policy (Neutron defaults for what is not given).',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), ...ipsecInput(t) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), ...ipsecSchema }),
   field: 'ipsecPolicy',
   type: IpsecPolicyRef,
@@ -156,7 +140,6 @@ defineMutation('createIpsecPolicy', {
 
 defineMutation('updateIpsecPolicy', {
   description: 'Changes an IPsec policy.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...ipsecInput(t) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...ipsecSchema }),
   field: 'ipsecPolicy',
   type: IpsecPolicyRef,
@@ -174,7 +157,6 @@ defineMutation('deleteIpsecPolicy', {
 
 defineMutation('createEndpointGroup', {
   description: 'Creates an endpoint group: subnet ids (type subnet, the local side) or CIDRs (type cidr, the peer side). Endpoints never change.',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), type: t.string({ required: true }), endpoints: t.stringList({ required: true }) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), type: z.string(), endpoints: z.array(z.string()).max(1000) }),
   field: 'endpointGroup',
   type: EndpointGroupRef,
@@ -185,7 +167,6 @@ defineMutation('createEndpointGroup', {
 
 defineMutation('updateEndpointGroup', {
   description: 'Renames or re-describes an endpoint group.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema }),
   field: 'endpointGroup',
   type: EndpointGroupRef,
@@ -203,7 +184,6 @@ defineMutation('deleteEndpointGroup', {
 
 defineMutation('createVpnService', {
   description: 'Creates a VPN service on a router; RouterIsNotExternal when the router has no external gateway.',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), routerId: t.string({ required: true }), adminStateUp: t.boolean({ required: false }) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), routerId: idArg, adminStateUp: z.boolean().nullish() }),
   field: 'vpnService',
   type: VpnServiceRef,
@@ -213,7 +193,6 @@ defineMutation('createVpnService', {
 
 defineMutation('updateVpnService', {
   description: 'Changes a VPN service (name, description, tags, admin state).',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), adminStateUp: t.boolean({ required: false }) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, adminStateUp: z.boolean().nullish() }),
   field: 'vpnService',
   type: VpnServiceRef,
@@ -229,27 +208,14 @@ defineMutation('deleteVpnService', {
 
 // ---- site connections ----
 
-const DpdInput = builder.inputType('VpnDpdInput', {
-  fields: (t) => ({ action: t.string({ required: false }), interval: t.int({ required: false }), timeout: t.int({ required: false }) }),
-});
-const connectionInput = (t: Parameters<typeof baseInput>[0]) => ({
-  ikePolicyId: t.string({ required: false }),
-  ipsecPolicyId: t.string({ required: false }),
-  localEpGroupId: t.string({ required: false, description: 'An endpoint group of type subnet: subnets on the service router.' }),
-  peerEpGroupId: t.string({ required: false, description: 'An endpoint group of type cidr: the peer networks.' }),
-  peerAddress: t.string({ required: false }),
-  peerId: t.string({ required: false, description: 'Default: the peer address.' }),
-  localId: t.string({ required: false }),
-  psk: t.string({ required: false, description: 'Pre-shared key: write-only, stored sealed, never returned.' }),
-  mtu: t.int({ required: false }),
-  initiator: t.string({ required: false, description: 'bi-directional (default) | response-only' }),
-  dpd: t.field({ type: DpdInput, required: false }),
-  adminStateUp: t.boolean({ required: false }),
-});
 const connectionSchema = {
-  ikePolicyId: z.string().nullish(), ipsecPolicyId: z.string().nullish(), localEpGroupId: z.string().nullish(), peerEpGroupId: z.string().nullish(),
-  peerAddress: z.string().nullish(), peerId: z.string().nullish(), localId: z.string().nullish(), psk: z.string().nullish(), mtu: z.number().int().nullish(),
-  initiator: z.string().nullish(), dpd: z.object({ action: z.string().nullish(), interval: z.number().int().nullish(), timeout: z.number().int().nullish() }).nullish(),
+  ikePolicyId: z.string().nullish(), ipsecPolicyId: z.string().nullish(),
+  localEpGroupId: z.string().nullish().describe('An endpoint group of type subnet: subnets on the service router.'),
+  peerEpGroupId: z.string().nullish().describe('An endpoint group of type cidr: the peer networks.'),
+  peerAddress: z.string().nullish(), peerId: z.string().nullish().describe('Default: the peer address.'), localId: z.string().nullish(),
+  psk: z.string().nullish().describe('Pre-shared key: write-only, stored sealed, never returned.'), mtu: z.number().int().nullish(),
+  initiator: z.string().nullish().describe('bi-directional (default) | response-only'),
+  dpd: z.object({ action: z.string().nullish(), interval: z.number().int().nullish(), timeout: z.number().int().nullish() }).meta({ id: 'VpnDpdInput' }).nullish(),
   adminStateUp: z.boolean().nullish(),
 };
 type ConnectionArgs = { [K in keyof typeof connectionSchema]?: z.infer<(typeof connectionSchema)[K]> } & { name?: string | null; description?: string | null; tags?: string[] | null };
@@ -266,7 +232,6 @@ function connectionChanges(input: ConnectionArgs) {
 
 defineMutation('createIpsecSiteConnection', {
   description: 'Creates an IPsec site connection on a VPN service; it starts PENDING_CREATE and becomes ACTIVE when the tunnel is up.',
-  input: (t) => ({ ...baseInput(t), id: t.string({ required: false }), vpnServiceId: t.string({ required: true }), ...connectionInput(t) }),
   schema: z.object({ ...baseSchema, id: clientId.nullish(), vpnServiceId: idArg, ...connectionSchema }),
   field: 'ipsecSiteConnection',
   type: IpsecSiteConnectionRef,
@@ -277,7 +242,6 @@ defineMutation('createIpsecSiteConnection', {
 
 defineMutation('updateIpsecSiteConnection', {
   description: 'Changes a site connection (a new PSK included); the dataplane renegotiates it.',
-  input: (t) => ({ id: t.string({ required: true }), expectedRevision: t.int({ required: false }), ...baseInput(t), ...connectionInput(t) }),
   schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...connectionSchema }),
   field: 'ipsecSiteConnection',
   type: IpsecSiteConnectionRef,

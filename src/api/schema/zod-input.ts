@@ -6,7 +6,7 @@ import { builder, type Types } from './builder.js';
  * GraphQL input fields derived from the zod schema that validates them, so an input is declared
  * once. What the schema accepts decides the GraphQL type:
  *   - optional, nullable or defaulted: a nullable field; otherwise non-null;
- *   - strings, enums and string literals: String (the enum's values are checked by zod, so a bad
+ *   - strings, enums and string literals: String; a union of integer literals: Int (the enum's values are checked by zod, so a bad
  *     value is an InputValidationError naming the field, not a GraphQL parse error);
  *   - numbers: Int when the schema says int, else Float; booleans: Boolean; arrays: lists;
  *   - objects: a named input type, named by `.meta({ id: 'SomethingInput' })`; `z.json()`/unknown: JSON;
@@ -26,6 +26,7 @@ interface Def {
   readonly out?: z.ZodType;
   readonly element?: z.ZodType;
   readonly values?: readonly unknown[];
+  readonly options?: readonly z.ZodType[];
   readonly shape?: Record<string, z.ZodType>;
 }
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
@@ -79,6 +80,13 @@ function scalarOrObject(base: z.ZodType): GqlType {
     }
     case 'int':
       return 'Int';
+    case 'union': {
+      // A choice of literals (ipVersion: 4 | 6) is the scalar they share; zod checks the choice.
+      const values = (d.options ?? []).map((o) => defOf(o)).flatMap((o) => (o.type === 'literal' ? [...(o.values ?? [])] : [undefined]));
+      if (values.every((v) => typeof v === 'string')) return 'String';
+      if (values.every((v) => Number.isInteger(v))) return 'Int';
+      break;
+    }
     case 'boolean':
       return 'Boolean';
     case 'object':

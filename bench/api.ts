@@ -8,7 +8,11 @@ import { fmt, load } from './stats.js';
 
 /** createPort and list over real HTTP, beside Neutron's figures measured on the same kind of machine. */
 export async function apiBench(url: string): Promise<void> {
-  const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 20 });
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 20 },
+  );
   const server = createApiServer(s);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
@@ -16,26 +20,39 @@ export async function apiBench(url: string): Promise<void> {
   if (!tok.ok) throw new Error(tok.error.message);
   await setQuota(s, tok.projectId, 'port', -1);
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as { data: any; errors?: unknown };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
-  const net = (await gql(`mutation { createNetwork(input: { name: "bench" }) { ... on CreateNetworkSuccess { network { id uuid } } } }`)).createNetwork.network;
-  await gql(`mutation($n: String!) { createSubnet(input: { networkId: $n, ipVersion: 4, cidr: "10.64.0.0/21" }) { __typename } }`, { n: net.id });
+  const net = (await gql(`mutation { createNetwork(input: { name: "bench" }) { ... on CreateNetworkSuccess { network { id uuid } } } }`))
+    .createNetwork.network;
+  await gql(`mutation($n: String!) { createSubnet(input: { networkId: $n, ipVersion: 4, cidr: "10.64.0.0/21" }) { __typename } }`, {
+    n: net.id,
+  });
   const create = `mutation($n: String!) { createPort(input: { networkId: $n }) { __typename ... on CreatePortSuccess { port { uuid fixedIps { ipAddress } } } ... on Error { code } } }`;
   console.log('\n## API (HTTP, GraphQL) beside Neutron');
   console.log('| operation | netledger req/s | p50 ms | p99 ms | Neutron (same machine kind) |');
   console.log('|---|---|---|---|---|');
   const neutron: Record<number, string> = { 1: '8.6 req/s, p99 157 ms', 8: '13.0 req/s, p99 931 ms', 32: 'not measured' };
   let created = 0;
-  for (const [c, n] of [[1, 150], [8, 400], [32, 450]] as const) {
+  for (const [c, n] of [
+    [1, 150],
+    [8, 400],
+    [32, 450],
+  ] as const) {
     const r = await load(n, c, async () => {
       const out = (await gql(create, { n: net.id })).createPort;
       if (out.__typename !== 'CreatePortSuccess') throw new Error(out.code);
     });
     created += n;
-    console.log(`| createPort, concurrency ${c} (subnet at ${created - n}-${created} ports) | ${fmt(r.rate)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${neutron[c]} |`);
+    console.log(
+      `| createPort, concurrency ${c} (subnet at ${created - n}-${created} ports) | ${fmt(r.rate)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${neutron[c]} |`,
+    );
   }
   const list = `query($n: String) { ports(filter: { networkId: $n }, first: 1000) { totalCount edges { node { id uuid name macAddress status deviceOwner fixedIps { subnetId ipAddress } } } } }`;
   const warm = (await gql(list, { n: net.uuid })).ports.totalCount;

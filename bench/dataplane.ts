@@ -39,7 +39,8 @@ function ok<R>(o: CommandOutcome<R>, what: string): { result: R; cursor: string 
 /** 50 networks with DHCP, 25 routers (gateway + 2 interfaces each), 500 instance ports, 100 floating IPs. */
 async function populate(s: Running) {
   const project = ok(await ensureProject(s, 'dpbench'), 'project').result;
-  for (const r of ['network', 'subnet', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule'] as QuotaResource[]) await setQuota(s, project, r, -1);
+  for (const r of ['network', 'subnet', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule'] as QuotaResource[])
+    await setQuota(s, project, r, -1);
   const actor = { projectId: project, isAdmin: true };
   const ext = ok(await createNetwork(s, actor, { name: 'ext', external: true }, META), 'ext').result;
   ok(await createSubnet(s, actor, { networkId: ext, ipVersion: 4, cidr: '198.18.0.0/16', enableDhcp: false }, META), 'ext subnet');
@@ -57,11 +58,18 @@ async function populate(s: Running) {
   }
   const ports: string[] = [];
   for (let i = 0; i < PORTS; i++) {
-    const input = { networkId: nets[i % NETWORKS]!, deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: HOST, portSecurityEnabled: false };
+    const input = {
+      networkId: nets[i % NETWORKS]!,
+      deviceOwner: 'compute:nova',
+      deviceId: randomUUID(),
+      bindingHost: HOST,
+      portSecurityEnabled: false,
+    };
     ports.push(ok(await createPort(s, actor, input, META), 'port').result);
   }
   const fips: string[] = [];
-  for (let i = 0; i < FIPS; i++) fips.push(ok(await createFloatingIp(s, actor, { floatingNetworkId: ext, portId: ports[i]! }, META), 'fip').result);
+  for (let i = 0; i < FIPS; i++)
+    fips.push(ok(await createFloatingIp(s, actor, { floatingNetworkId: ext, portId: ports[i]! }, META), 'fip').result);
   return { actor, nets, ports, fips };
 }
 
@@ -82,13 +90,28 @@ function namespaceCommands(hostNs: string, ns: NamespaceSpec, fresh: boolean): C
   }
   for (const r of ns.routes) {
     const hop = r.nexthops[0];
-    out.push(ip(ns.name, 'route', 'replace', r.destination, ...(hop?.via ? ['via', hop.via] : []), ...(hop?.dev ? ['dev', hop.dev] : []), 'proto', 'static'));
+    out.push(
+      ip(
+        ns.name,
+        'route',
+        'replace',
+        r.destination,
+        ...(hop?.via ? ['via', hop.via] : []),
+        ...(hop?.dev ? ['dev', hop.dev] : []),
+        'proto',
+        'static',
+      ),
+    );
   }
   return out;
 }
 
 /** The naive agent's work for a unit (or the whole host): build it (`fresh`) or re-assert it. */
-async function naiveApply(state: HostState, keys: ReadonlySet<UnitKey> | 'all', fresh: boolean): Promise<{ processes: number; failed: number }> {
+async function naiveApply(
+  state: HostState,
+  keys: ReadonlySet<UnitKey> | 'all',
+  fresh: boolean,
+): Promise<{ processes: number; failed: number }> {
   const want = (k: UnitKey) => keys === 'all' || keys.has(k);
   const H = state.hostNamespace;
   const cmds: Cmd[] = [];
@@ -100,7 +123,12 @@ async function naiveApply(state: HostState, keys: ReadonlySet<UnitKey> | 'all', 
     if (n.dhcp) {
       cmds.push(...namespaceCommands(H, n.dhcp.namespace, fresh));
       const d = n.dhcp.dnsmasq;
-      dnsmasq.push({ dir: d.dir, files: [...d.files], start: fresh ? { argv: ['ip', 'netns', 'exec', n.dhcp.namespace.name, 'dnsmasq', ...d.args] } : null, pidFile: d.pidFile });
+      dnsmasq.push({
+        dir: d.dir,
+        files: [...d.files],
+        start: fresh ? { argv: ['ip', 'netns', 'exec', n.dhcp.namespace.name, 'dnsmasq', ...d.args] } : null,
+        pidFile: d.pidFile,
+      });
     }
   }
   for (const r of state.routers.filter((x) => want(x.key))) {
@@ -165,7 +193,10 @@ export async function dataplaneBench(url: string): Promise<void> {
     const phases: Record<string, number>[] = [];
     let recording = false;
     const agent = new DataplaneAgent(s, {
-      host: HOST, config: ours, periodicResync: false, logger: log,
+      host: HOST,
+      config: ours,
+      periodicResync: false,
+      logger: log,
       onSync: (st) => recording && (st.lastPass?.mutations ?? 0) > 0 && phases.push({ ...st.lastPhases }),
     });
     agents.push(agent);
@@ -185,7 +216,21 @@ export async function dataplaneBench(url: string): Promise<void> {
     const portLatency: number[] = [];
     const changedPorts: string[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      const out = ok(await createPort(s, data.actor, { networkId: data.nets[i % NETWORKS]!, deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: HOST, portSecurityEnabled: false }, META), 'port');
+      const out = ok(
+        await createPort(
+          s,
+          data.actor,
+          {
+            networkId: data.nets[i % NETWORKS]!,
+            deviceOwner: 'compute:nova',
+            deviceId: randomUUID(),
+            bindingHost: HOST,
+            portSecurityEnabled: false,
+          },
+          META,
+        ),
+        'port',
+      );
       const committed = performance.now();
       await agent.whenApplied(decodeCursor(out.cursor!));
       portLatency.push(ms(committed));
@@ -194,9 +239,10 @@ export async function dataplaneBench(url: string): Promise<void> {
     const fipLatency: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const fip = data.fips[i % FIPS]!;
-      const out = i % 2 === 0
-        ? ok(await disassociateFloatingIp(s, data.actor, fip, undefined, META), 'disassociate')
-        : ok(await associateFloatingIp(s, data.actor, fip, data.ports[i % FIPS]!, undefined, undefined, META), 'associate');
+      const out =
+        i % 2 === 0
+          ? ok(await disassociateFloatingIp(s, data.actor, fip, undefined, META), 'disassociate')
+          : ok(await associateFloatingIp(s, data.actor, fip, data.ports[i % FIPS]!, undefined, undefined, META), 'associate');
       const committed = performance.now();
       await agent.whenApplied(decodeCursor(out.cursor!));
       fipLatency.push(ms(committed));
@@ -235,18 +281,32 @@ export async function dataplaneBench(url: string): Promise<void> {
 
     const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
     const pct = (xs: number[]) => `${fmt(percentile(sorted(xs), 50))} / ${fmt(percentile(sorted(xs), 99))}`;
-    console.log(`${NETWORKS} networks with DHCP, ${ROUTERS} routers with gateways (${ROUTERS * 2} interfaces), ${PORTS} instance ports, ${FIPS} floating IPs;`);
-    console.log(`host state: ${desired.networks.length + 1} network/host keys, ${desired.routers.length} router keys. Populating through the app layer: ${fmt(populateMs / 1000)} s; first start (scheduling ${first.stats.bindings} ports, then building): ${fmt(firstStartMs / 1000)} s.`);
+    console.log(
+      `${NETWORKS} networks with DHCP, ${ROUTERS} routers with gateways (${ROUTERS * 2} interfaces), ${PORTS} instance ports, ${FIPS} floating IPs;`,
+    );
+    console.log(
+      `host state: ${desired.networks.length + 1} network/host keys, ${desired.routers.length} router keys. Populating through the app layer: ${fmt(populateMs / 1000)} s; first start (scheduling ${first.stats.bindings} ports, then building): ${fmt(firstStartMs / 1000)} s.`,
+    );
     console.log('');
     console.log('| measure | netledger agent | naive baseline (one process per command) |');
     console.log('|---|---|---|');
-    console.log(`| full restore from an empty host | ${fmt(restoreMs / 1000, 2)} s, ${restoreCounts.commands} processes (${restoreCounts.mutatingCommands} mutating) + ${restoreCounts.inProcessMutations} in-process changes | ${fmt(naiveRestoreMs / 1000, 2)} s, ${naiveRestore.processes} processes (${naiveRestore.failed} failed) |`);
-    console.log(`| no-op pass over every key | ${fmt(noopMs)} ms, ${noop.commands} process(es), ${noop.mutations} mutating | ${fmt(naiveNoopMs)} ms, ${naiveNoop.processes} processes, all mutating (no observation) |`);
-    console.log(`| commit-to-applied, new port (p50 / p99 ms, n=${SAMPLES}) | ${pct(portLatency)} | ${pct(naivePort)} (${naivePortProcs} processes per change, change detection not counted) |`);
-    console.log(`| commit-to-applied, floating IP (dis)associate (p50 / p99 ms, n=${SAMPLES}) | ${pct(fipLatency)} | ${pct(naiveFip)} (${naiveFipProcs} processes per change, change detection not counted) |`);
+    console.log(
+      `| full restore from an empty host | ${fmt(restoreMs / 1000, 2)} s, ${restoreCounts.commands} processes (${restoreCounts.mutatingCommands} mutating) + ${restoreCounts.inProcessMutations} in-process changes | ${fmt(naiveRestoreMs / 1000, 2)} s, ${naiveRestore.processes} processes (${naiveRestore.failed} failed) |`,
+    );
+    console.log(
+      `| no-op pass over every key | ${fmt(noopMs)} ms, ${noop.commands} process(es), ${noop.mutations} mutating | ${fmt(naiveNoopMs)} ms, ${naiveNoop.processes} processes, all mutating (no observation) |`,
+    );
+    console.log(
+      `| commit-to-applied, new port (p50 / p99 ms, n=${SAMPLES}) | ${pct(portLatency)} | ${pct(naivePort)} (${naivePortProcs} processes per change, change detection not counted) |`,
+    );
+    console.log(
+      `| commit-to-applied, floating IP (dis)associate (p50 / p99 ms, n=${SAMPLES}) | ${pct(fipLatency)} | ${pct(naiveFip)} (${naiveFipProcs} processes per change, change detection not counted) |`,
+    );
     const median = (k: string) => fmt(percentile(sorted(phases.map((p) => p[k] ?? 0)), 50));
     console.log('');
-    console.log(`Where a change's time goes in the agent (median over the syncs that changed the host, ms): topology read ${median('topology')}, compile ${median('compile')}, reconcile pass ${median('pass')}, status reports ${median('statuses')}, cursor ${median('applied')}; plus a ${20} ms debounce.`);
+    console.log(
+      `Where a change's time goes in the agent (median over the syncs that changed the host, ms): topology read ${median('topology')}, compile ${median('compile')}, reconcile pass ${median('pass')}, status reports ${median('statuses')}, cursor ${median('applied')}; plus a ${20} ms debounce.`,
+    );
   } finally {
     for (const a of agents) await a.stop().catch(() => undefined);
     await wipeHost(exec, ours).catch(() => undefined);

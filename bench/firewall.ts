@@ -17,7 +17,13 @@ import {
   securityGroupIndex,
   type PortFilterSpec,
 } from '../src/projections/desired-state/security-groups.js';
-import type { Topology, TopologyNetwork, TopologyPort, TopologySecurityGroup, TopologySecurityGroupRule } from '../src/projections/desired-state/index.js';
+import type {
+  Topology,
+  TopologyNetwork,
+  TopologyPort,
+  TopologySecurityGroup,
+  TopologySecurityGroupRule,
+} from '../src/projections/desired-state/index.js';
 import { fmt } from './stats.js';
 
 const NETWORKS = 10;
@@ -25,11 +31,19 @@ const PORTS_PER_NETWORK = 50;
 const GROUPS = 20;
 const REPEAT = 5;
 
-const mac = (i: number): string => `fa:16:3e:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+const mac = (i: number): string =>
+  `fa:16:3e:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 
 function groupRules(id: string, extra: TopologySecurityGroupRule[] = []): TopologySecurityGroupRule[] {
   const r = (x: Partial<TopologySecurityGroupRule> & Pick<TopologySecurityGroupRule, 'direction'>): TopologySecurityGroupRule => ({
-    id: randomUUID(), ethertype: 'IPv4', protocol: null, portRangeMin: null, portRangeMax: null, remoteIpPrefix: null, remoteGroupId: null, ...x,
+    id: randomUUID(),
+    ethertype: 'IPv4',
+    protocol: null,
+    portRangeMin: null,
+    portRangeMax: null,
+    remoteIpPrefix: null,
+    remoteGroupId: null,
+    ...x,
   });
   return [
     r({ direction: 'ingress', remoteGroupId: id }),
@@ -55,16 +69,38 @@ function world(): World {
   for (let n = 0; n < NETWORKS; n++) {
     const subnetId = randomUUID();
     const net: TopologyNetwork = {
-      id: randomUUID(), mtu: 1500, external: false, segment: { networkType: 'flat', physicalNetwork: null, segmentationId: null },
-      subnets: [{ id: subnetId, ipVersion: 4, cidr: `10.${100 + n}.0.0/16`, gatewayIp: null, enableDhcp: false, dnsNameservers: [], hostRoutes: [], allocationPools: [] }],
+      id: randomUUID(),
+      mtu: 1500,
+      external: false,
+      segment: { networkType: 'flat', physicalNetwork: null, segmentationId: null },
+      subnets: [
+        {
+          id: subnetId,
+          ipVersion: 4,
+          cidr: `10.${100 + n}.0.0/16`,
+          gatewayIp: null,
+          enableDhcp: false,
+          dnsNameservers: [],
+          hostRoutes: [],
+          allocationPools: [],
+        },
+      ],
     };
     networks.push(net);
     for (let i = 0; i < PORTS_PER_NETWORK; i++) {
       const k = n * PORTS_PER_NETWORK + i;
       ports.push({
-        id: randomUUID(), networkId: net.id, macAddress: mac(k), fixedIps: [{ subnetId, ipAddress: `10.${100 + n}.${1 + (i >> 8)}.${1 + (i & 0xff)}` }],
-        deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: 'bench', adminStateUp: true,
-        portSecurityEnabled: true, securityGroups: [groupIds[k % GROUPS] as string], allowedAddressPairs: [],
+        id: randomUUID(),
+        networkId: net.id,
+        macAddress: mac(k),
+        fixedIps: [{ subnetId, ipAddress: `10.${100 + n}.${1 + (i >> 8)}.${1 + (i & 0xff)}` }],
+        deviceOwner: 'compute:nova',
+        deviceId: randomUUID(),
+        bindingHost: 'bench',
+        adminStateUp: true,
+        portSecurityEnabled: true,
+        securityGroups: [groupIds[k % GROUPS] as string],
+        allowedAddressPairs: [],
       });
     }
   }
@@ -74,7 +110,15 @@ function world(): World {
 
 function specs(t: Topology): PortFilterSpec[] {
   const index = securityGroupIndex(t);
-  return t.networks.map((n) => compilePortFilter(n.id, t.ports.filter((p) => p.networkId === n.id), index)).filter((s): s is PortFilterSpec => s !== null);
+  return t.networks
+    .map((n) =>
+      compilePortFilter(
+        n.id,
+        t.ports.filter((p) => p.networkId === n.id),
+        index,
+      ),
+    )
+    .filter((s): s is PortFilterSpec => s !== null);
 }
 
 const ns = (name: string, argv: string[], input?: string) => execa('ip', ['netns', 'exec', name, ...argv], { input: input ?? '' });
@@ -89,7 +133,11 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 // ---- nftables, as the agent does it ----
 
 /** Observe (one `nft -j list ruleset`), diff every network table, apply the patches in one transaction. */
-async function nftApply(host: string, all: readonly PortFilterSpec[], prev: readonly PortFilterSpec[] = []): Promise<{ total: number; apply: number; objects: number }> {
+async function nftApply(
+  host: string,
+  all: readonly PortFilterSpec[],
+  prev: readonly PortFilterSpec[] = [],
+): Promise<{ total: number; apply: number; objects: number }> {
   const t0 = performance.now();
   // As the reconciler: only networks whose unit changed are dirty.
   const before = new Map(prev.map((p) => [p.table, JSON.stringify(p)]));
@@ -147,29 +195,42 @@ function iptablesRule(r: ReturnType<typeof filterRule>): string | null {
 function portChains(p: TopologyPort, groups: ReadonlyMap<string, TopologySecurityGroup>): Map<string, string[]> {
   const rules = (p.securityGroups ?? []).flatMap((g) => groups.get(g)?.rules.map(filterRule) ?? []);
   const ip = p.fixedIps[0]?.ipAddress ?? '';
-  const tr = (direction: 'ingress' | 'egress') => [...new Set(rules.filter((r) => r.direction === direction).map(iptablesRule).filter((x): x is string => x !== null))];
+  const tr = (direction: 'ingress' | 'egress') => [
+    ...new Set(
+      rules
+        .filter((r) => r.direction === direction)
+        .map(iptablesRule)
+        .filter((x): x is string => x !== null),
+    ),
+  ];
   const i = chainOf('i', p.id);
   const o = chainOf('o', p.id);
   const s = chainOf('s', p.id);
   return new Map([
-    [i, [
-      '-m state --state RELATED,ESTABLISHED -j RETURN',
-      `-d ${ip}/32 -p udp -m udp --sport 67 --dport 68 -j RETURN`,
-      '-d 255.255.255.255/32 -p udp -m udp --sport 67 --dport 68 -j RETURN',
-      ...tr('ingress'),
-      '-m state --state INVALID -j DROP',
-      `-j ${W}-sg-fallback`,
-    ]],
-    [o, [
-      '-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp -m udp --sport 68 --dport 67 -j RETURN',
-      `-j ${s}`,
-      '-p udp -m udp --sport 68 --dport 67 -j RETURN',
-      '-p udp -m udp --sport 67 --dport 68 -j DROP',
-      '-m state --state RELATED,ESTABLISHED -j RETURN',
-      ...tr('egress'),
-      '-m state --state INVALID -j DROP',
-      `-j ${W}-sg-fallback`,
-    ]],
+    [
+      i,
+      [
+        '-m state --state RELATED,ESTABLISHED -j RETURN',
+        `-d ${ip}/32 -p udp -m udp --sport 67 --dport 68 -j RETURN`,
+        '-d 255.255.255.255/32 -p udp -m udp --sport 67 --dport 68 -j RETURN',
+        ...tr('ingress'),
+        '-m state --state INVALID -j DROP',
+        `-j ${W}-sg-fallback`,
+      ],
+    ],
+    [
+      o,
+      [
+        '-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp -m udp --sport 68 --dport 67 -j RETURN',
+        `-j ${s}`,
+        '-p udp -m udp --sport 68 --dport 67 -j RETURN',
+        '-p udp -m udp --sport 67 --dport 68 -j DROP',
+        '-m state --state RELATED,ESTABLISHED -j RETURN',
+        ...tr('egress'),
+        '-m state --state INVALID -j DROP',
+        `-j ${W}-sg-fallback`,
+      ],
+    ],
     [s, [`-s ${ip}/32 -m mac --mac-source ${p.macAddress.toUpperCase()} -j RETURN`, '-j DROP']],
   ]);
 }
@@ -200,7 +261,14 @@ function iptablesTable(t: Topology, only?: ReadonlySet<string>): string {
       for (const r of list) rules.push(`-A ${chain} ${r}`);
     }
   }
-  return ['*filter', ...(only ? [] : [':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]']), ...decl, ...rules, 'COMMIT', ''].join('\n');
+  return [
+    '*filter',
+    ...(only ? [] : [':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]']),
+    ...decl,
+    ...rules,
+    'COMMIT',
+    '',
+  ].join('\n');
 }
 
 function ipsets(t: Topology): string {
@@ -233,7 +301,24 @@ export async function firewallBench(_url?: string): Promise<void> {
     const withRule = (on: boolean): Topology => ({
       ...w.topology,
       securityGroups: (w.topology.securityGroups ?? []).map((g) =>
-        g.id !== target || !on ? g : { ...g, rules: [...g.rules, { id: 'extra', direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 8443, portRangeMax: 8443, remoteIpPrefix: null, remoteGroupId: null }] },
+        g.id !== target || !on
+          ? g
+          : {
+              ...g,
+              rules: [
+                ...g.rules,
+                {
+                  id: 'extra',
+                  direction: 'ingress',
+                  ethertype: 'IPv4',
+                  protocol: 'tcp',
+                  portRangeMin: 8443,
+                  portRangeMax: 8443,
+                  remoteIpPrefix: null,
+                  remoteGroupId: null,
+                },
+              ],
+            },
       ),
     });
     const moved = (on: boolean): Topology => ({
@@ -251,13 +336,27 @@ export async function firewallBench(_url?: string): Promise<void> {
       await nftApply(nftNs, base, joined);
     }
     const nftText = (await ns(nftNs, ['nft', 'list', 'ruleset'])).stdout;
-    const nftRules = base.reduce((n, s) => n + s.chains.reduce((m, c) => m + c.rules.length, 0) + s.inetChains.reduce((m, c) => m + c.rules.length, 0), 0);
-    const nftElements = base.reduce((n, s) => n + s.sets.reduce((m, x) => m + x.elements.length, 0) + s.maps.reduce((m, x) => m + x.elements.length, 0), 0);
+    const nftRules = base.reduce(
+      (n, s) => n + s.chains.reduce((m, c) => m + c.rules.length, 0) + s.inetChains.reduce((m, c) => m + c.rules.length, 0),
+      0,
+    );
+    const nftElements = base.reduce(
+      (n, s) => n + s.sets.reduce((m, x) => m + x.elements.length, 0) + s.maps.reduce((m, x) => m + x.elements.length, 0),
+      0,
+    );
 
     console.log(`\n## security groups: ${w.ports.length} ports in ${GROUPS} groups (${NETWORKS} networks), rule change and ruleset size`);
     console.log('| | netledger nftables (per-port chains + group chains + sets) | Neutron iptables per port (iptables-nft + ipset) |');
     console.log('|---|---|---|');
-    let ipt: { full: number[]; partial: number[]; member: number[]; rules: number; bytes: number; first: number; setMembers: number } | null = null;
+    let ipt: {
+      full: number[];
+      partial: number[];
+      member: number[];
+      rules: number;
+      bytes: number;
+      first: number;
+      setMembers: number;
+    } | null = null;
     if (haveIptables) {
       await exec.run('ip', ['netns', 'add', iptNs], { mutating: true });
       await ns(iptNs, ['ipset', 'restore'], ipsets(w.topology));
@@ -275,27 +374,42 @@ export async function firewallBench(_url?: string): Promise<void> {
         await ns(iptNs, ['iptables-restore', '-n'], iptablesTable(w.topology, affected));
         // Membership: the ipset changes (the port's own chains too, as with nft).
         const p0 = w.ports[0] as TopologyPort;
-        member.push(await timed(async () => {
-          await ns(iptNs, ['ipset', 'add', ipsetOf(target), p0.fixedIps[0]?.ipAddress ?? '']);
-          await ns(iptNs, ['iptables-restore', '-n'], iptablesTable(moved(true), new Set([p0.id])));
-        }));
+        member.push(
+          await timed(async () => {
+            await ns(iptNs, ['ipset', 'add', ipsetOf(target), p0.fixedIps[0]?.ipAddress ?? '']);
+            await ns(iptNs, ['iptables-restore', '-n'], iptablesTable(moved(true), new Set([p0.id])));
+          }),
+        );
         await ns(iptNs, ['ipset', 'del', ipsetOf(target), p0.fixedIps[0]?.ipAddress ?? '']);
         await ns(iptNs, ['iptables-restore', '-n'], iptablesTable(w.topology, new Set([p0.id])));
       }
       const saved = (await ns(iptNs, ['iptables-save'])).stdout;
       ipt = {
-        full, partial, member, first: firstIpt,
+        full,
+        partial,
+        member,
+        first: firstIpt,
         rules: saved.split('\n').filter((l) => l.startsWith('-A')).length,
         bytes: saved.length,
         setMembers: w.ports.length,
       };
     }
     const ms = (xs: number[]) => `${fmt(median(xs))} ms`;
-    console.log(`| initial apply (all ${w.ports.length} ports) | ${fmt(first.total)} ms | ${ipt ? `${fmt(ipt.first)} ms` : 'n/a (iptables/ipset missing)'} |`);
-    console.log(`| add one ingress rule to 1 group (${w.ports.length / GROUPS} ports), median of ${REPEAT} | ${ms(nftRule.map((x) => x.total))} observe+diff+apply (apply ${ms(nftRule.map((x) => x.apply))}; ${nftRule[0]?.objects} chains rewritten) | ${ipt ? `${ms(ipt.full)} whole-table restore; ${ms(ipt.partial)} restoring only the ${w.ports.length / GROUPS} ports' chains` : 'n/a'} |`);
-    console.log(`| one port joins a group (remote-group member), median of ${REPEAT} | ${ms(nftMember.map((x) => x.total))} (apply ${ms(nftMember.map((x) => x.apply))}; ${nftMember[0]?.objects} objects: sets + that port's chains) | ${ipt ? `${ms(ipt.member)} (ipset add + the port's chains)` : 'n/a'} |`);
-    console.log(`| ruleset size | ${nftRules} rules, ${nftElements} set/map elements, ${fmt(nftText.length / 1024)} KiB as text | ${ipt ? `${ipt.rules} rules, ${ipt.setMembers} ipset members, ${fmt(ipt.bytes / 1024)} KiB as text` : 'n/a'} |`);
-    console.log(`| growth per extra group rule | +1 rule per network table using the group (${NETWORKS} here) | +1 rule per port in the group (${w.ports.length / GROUPS} here) |`);
+    console.log(
+      `| initial apply (all ${w.ports.length} ports) | ${fmt(first.total)} ms | ${ipt ? `${fmt(ipt.first)} ms` : 'n/a (iptables/ipset missing)'} |`,
+    );
+    console.log(
+      `| add one ingress rule to 1 group (${w.ports.length / GROUPS} ports), median of ${REPEAT} | ${ms(nftRule.map((x) => x.total))} observe+diff+apply (apply ${ms(nftRule.map((x) => x.apply))}; ${nftRule[0]?.objects} chains rewritten) | ${ipt ? `${ms(ipt.full)} whole-table restore; ${ms(ipt.partial)} restoring only the ${w.ports.length / GROUPS} ports' chains` : 'n/a'} |`,
+    );
+    console.log(
+      `| one port joins a group (remote-group member), median of ${REPEAT} | ${ms(nftMember.map((x) => x.total))} (apply ${ms(nftMember.map((x) => x.apply))}; ${nftMember[0]?.objects} objects: sets + that port's chains) | ${ipt ? `${ms(ipt.member)} (ipset add + the port's chains)` : 'n/a'} |`,
+    );
+    console.log(
+      `| ruleset size | ${nftRules} rules, ${nftElements} set/map elements, ${fmt(nftText.length / 1024)} KiB as text | ${ipt ? `${ipt.rules} rules, ${ipt.setMembers} ipset members, ${fmt(ipt.bytes / 1024)} KiB as text` : 'n/a'} |`,
+    );
+    console.log(
+      `| growth per extra group rule | +1 rule per network table using the group (${NETWORKS} here) | +1 rule per port in the group (${w.ports.length / GROUPS} here) |`,
+    );
   } finally {
     for (const n of [nftNs, iptNs]) await exec.run('ip', ['netns', 'del', n], { mutating: true, reject: false });
   }

@@ -46,7 +46,11 @@ function one() {
 const NODE_MEMBER = `require('http').createServer((q, s) => s.end(process.argv[1])).listen(Number(process.argv[2]), '0.0.0.0');`;
 
 async function loadFrom(ns: string, targets: readonly string[], concurrency: number, ms: number) {
-  const r = await execa('ip', ['netns', 'exec', ns, process.execPath, '-e', LOAD_CLIENT, targets.join(','), String(concurrency), String(ms)], { timeout: ms + 30_000 });
+  const r = await execa(
+    'ip',
+    ['netns', 'exec', ns, process.execPath, '-e', LOAD_CLIENT, targets.join(','), String(concurrency), String(ms)],
+    { timeout: ms + 30_000 },
+  );
   return JSON.parse(String(r.stdout)) as { done: number; failed: number; seconds: number; p50: number; p99: number };
 }
 
@@ -62,15 +66,22 @@ export async function haproxyBench(_url: string): Promise<void> {
   const lab = lbLab(40);
   const procs: Process[] = [];
   let generation = 1;
-  const desire = (lb: TopologyLoadBalancer) => agent.setDesired(compileHostState(lbTopology(lab, { ...lb, generation: ++generation }), HOST, config));
+  const desire = (lb: TopologyLoadBalancer) =>
+    agent.setDesired(compileHostState(lbTopology(lab, { ...lb, generation: ++generation }), HOST, config));
   try {
     desire(lab.lb);
     await agent.converge();
     if (agent.pendingKeys.length > 0) throw new Error(`lab did not converge: ${JSON.stringify([...agent.failures()])}`);
-    const client = await createExternalHost(agent.exec, agent.config, { name: 'client', networkId: lab.s.net.id, address: `10.40.1.50/24` });
+    const client = await createExternalHost(agent.exec, agent.config, {
+      name: 'client',
+      networkId: lab.s.net.id,
+      address: `10.40.1.50/24`,
+    });
     for (const m of lab.members) {
       const inst = await plugInstance(agent.exec, agent.config, { portId: m.port.id, networkId: lab.s.net.id, mac: m.port.macAddress });
-      const child = spawn('ip', ['netns', 'exec', inst.namespace, process.execPath, '-e', NODE_MEMBER, m.name, String(MEMBER_PORT)], { stdio: 'ignore' });
+      const child = spawn('ip', ['netns', 'exec', inst.namespace, process.execPath, '-e', NODE_MEMBER, m.name, String(MEMBER_PORT)], {
+        stdio: 'ignore',
+      });
       child.unref();
       const pid = child.pid;
       if (pid !== undefined) procs.push({ pid, stop: async () => (isAlive(pid) ? terminate(pid) : undefined) });
@@ -101,12 +112,16 @@ export async function haproxyBench(_url: string): Promise<void> {
     for (const c of [1, 16]) {
       const through = await loadFrom(client, [`${vip}:${LISTENER_PORT}`], c, 3000);
       const straight = await loadFrom(client, direct, c, 3000);
-      rows.push(`| concurrency ${c} | ${fmt(through.done / through.seconds, 0)} (p50 ${fmt(through.p50, 2)} ms, p99 ${fmt(through.p99, 2)} ms, ${through.failed} failed) | ${fmt(straight.done / straight.seconds, 0)} (p50 ${fmt(straight.p50, 2)} ms, p99 ${fmt(straight.p99, 2)} ms, ${straight.failed} failed) |`);
+      rows.push(
+        `| concurrency ${c} | ${fmt(through.done / through.seconds, 0)} (p50 ${fmt(through.p50, 2)} ms, p99 ${fmt(through.p99, 2)} ms, ${through.failed} failed) | ${fmt(straight.done / straight.seconds, 0)} (p50 ${fmt(straight.p50, 2)} ms, p99 ${fmt(straight.p99, 2)} ms, ${straight.failed} failed) |`,
+      );
     }
     console.log('\n## Load balancers (HAProxy 2.6, master-worker, one VIP, three members)');
     console.log('| measure | p50 ms | p99 ms | samples |');
     console.log('|---|---|---|---|');
-    console.log(`| member added/removed → HAProxy serves the new set (compile, pass with \`haproxy -c\` + master reload) | ${fmt(percentile(samples, 50))} | ${fmt(percentile(samples, 99))} | ${samples.length} |`);
+    console.log(
+      `| member added/removed → HAProxy serves the new set (compile, pass with \`haproxy -c\` + master reload) | ${fmt(percentile(samples, 50))} | ${fmt(percentile(samples, 99))} | ${samples.length} |`,
+    );
     console.log('\n| keep-alive HTTP load, 3 s | through the VIP (req/s) | straight to the members (req/s) |');
     console.log('|---|---|---|');
     for (const r of rows) console.log(r);

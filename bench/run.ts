@@ -14,7 +14,15 @@ import { firewallBench } from './firewall.js';
 import { haproxyBench } from './haproxy.js';
 import { scaleBench } from './scale.js';
 
-const suites: Record<string, (url: string) => Promise<void>> = { store: storeBench, api: apiBench, dataplane: dataplaneBench, firewall: firewallBench, subscriptions: subscriptionsBench, haproxy: haproxyBench, scale: scaleBench };
+const suites: Record<string, (url: string) => Promise<void>> = {
+  store: storeBench,
+  api: apiBench,
+  dataplane: dataplaneBench,
+  firewall: firewallBench,
+  subscriptions: subscriptionsBench,
+  haproxy: haproxyBench,
+  scale: scaleBench,
+};
 const wanted = process.argv.slice(2).filter((a) => a in suites);
 const run = wanted.length > 0 ? wanted : Object.keys(suites);
 
@@ -24,7 +32,9 @@ if (!admin) {
   embedded = await startEmbeddedPostgres({ dataDir: '.data/pg-bench', port: Number(process.env.NL_BENCH_PG_PORT ?? 54335) });
   admin = embedded.url;
 }
-console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+console.log(
+  `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+);
 try {
   for (const name of run) {
     const db = `nl_bench_${randomBytes(4).toString('hex')}`;

@@ -25,7 +25,11 @@ const Filler = defineEvent('BenchFiller', z.object({ n: z.number() }));
 export const loadAvg = () => os.loadavg()[0]!.toFixed(2);
 
 export async function scaleBench(url: string): Promise<void> {
-  const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 20 });
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 20 },
+  );
   const server = createApiServer(s);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
@@ -33,7 +37,11 @@ export async function scaleBench(url: string): Promise<void> {
   if (!tok.ok) throw new Error(tok.error.message);
   for (const r of ['port', 'network', 'subnet'] as const) await setQuota(s, tok.projectId, r, -1);
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as { data: any; errors?: unknown };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
@@ -45,7 +53,12 @@ export async function scaleBench(url: string): Promise<void> {
     return out.network as { id: string; uuid: string };
   };
   const subnet = async (net: { id: string }, cidr: string) => {
-    const out = (await gql(`mutation($n: String!, $c: String!) { createSubnet(input: { networkId: $n, ipVersion: 4, cidr: $c }) { __typename ... on CreateSubnetSuccess { subnet { uuid } } } }`, { n: net.id, c: cidr })).createSubnet;
+    const out = (
+      await gql(
+        `mutation($n: String!, $c: String!) { createSubnet(input: { networkId: $n, ipVersion: 4, cidr: $c }) { __typename ... on CreateSubnetSuccess { subnet { uuid } } } }`,
+        { n: net.id, c: cidr },
+      )
+    ).createSubnet;
     return out.subnet.uuid as string;
   };
   const create = `mutation($n: String!) { createPort(input: { networkId: $n }) { __typename ... on Error { code } } }`;
@@ -72,7 +85,10 @@ export async function scaleBench(url: string): Promise<void> {
               select ${full.uuid}, '10.65.0.0'::inet + g, ${fullSubnet}, gen_random_uuid() from generate_series(3, ${allocations + 2}) g
               on conflict do nothing`;
   await s.sql`analyze rm_ip_allocations`;
-  for (const [label, net] of [['empty /16', empty], [`/16 with ${allocations.toLocaleString('en-US')} allocations`, full]] as const) {
+  for (const [label, net] of [
+    ['empty /16', empty],
+    [`/16 with ${allocations.toLocaleString('en-US')} allocations`, full],
+  ] as const) {
     for (const c of [1, 8]) {
       row(`createPort, ${label}, concurrency ${c}`, await load(c === 1 ? 150 : 400, c, port(net)));
     }
@@ -99,13 +115,23 @@ export async function scaleBench(url: string): Promise<void> {
   const filler = Number(process.env.NL_BENCH_LOG_EVENTS ?? 100_000);
   const store = new EventStore(s.sql, new EventRegistry([Filler]));
   const meta = { actor: 'bench', requestId: randomUUID() };
-  for (let i = 0; i < filler; i += 500) await store.append(`bench-${randomUUID()}`, 'no_stream', Array.from({ length: 500 }, (_, n) => ({ type: 'BenchFiller', data: { n } })), meta);
+  for (let i = 0; i < filler; i += 500)
+    await store.append(
+      `bench-${randomUUID()}`,
+      'no_stream',
+      Array.from({ length: 500 }, (_, n) => ({ type: 'BenchFiller', data: { n } })),
+      meta,
+    );
   await s.sql`analyze nl_events`;
   const admin = await issueToken(s, { project: 'bench-admin', role: 'admin' });
   if (!admin.ok) throw new Error(admin.error.message);
   const rare = `{ events(filter: { eventTypes: ["SubnetCreated"] }, first: 10) { edges { cursor } } }`;
   const ask = async () => {
-    const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.secret}` }, body: JSON.stringify({ query: rare }) });
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.secret}` },
+      body: JSON.stringify({ query: rare }),
+    });
     const body = (await res.json()) as { errors?: unknown };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
   };

@@ -23,9 +23,18 @@ export async function storeBench(url: string): Promise<void> {
   console.log('| operation | netledger | raw INSERT baseline | ratio |');
   console.log('|---|---|---|---|');
   for (const c of [1, 8]) {
-    const raw = await load(N, c, (i) => sql`insert into bench_raw (stream, n, data, metadata) values (${`s-${c}-${i}`}, 1, ${sql.json(payload(i))}, ${sql.json(meta)})`);
-    const ours = await load(N, c, (i) => store.append(`bench-${randomUUID()}`, 'no_stream', [{ type: 'BenchHappened', data: payload(i) }], meta));
-    console.log(`| single-event append, concurrency ${c} (appends/s) | ${fmt(ours.rate, 0)} (p99 ${fmt(ours.p99)} ms) | ${fmt(raw.rate, 0)} (p99 ${fmt(raw.p99)} ms) | ${fmt(ours.rate / raw.rate, 2)}x |`);
+    const raw = await load(
+      N,
+      c,
+      (i) =>
+        sql`insert into bench_raw (stream, n, data, metadata) values (${`s-${c}-${i}`}, 1, ${sql.json(payload(i))}, ${sql.json(meta)})`,
+    );
+    const ours = await load(N, c, (i) =>
+      store.append(`bench-${randomUUID()}`, 'no_stream', [{ type: 'BenchHappened', data: payload(i) }], meta),
+    );
+    console.log(
+      `| single-event append, concurrency ${c} (appends/s) | ${fmt(ours.rate, 0)} (p99 ${fmt(ours.p99)} ms) | ${fmt(raw.rate, 0)} (p99 ${fmt(raw.p99)} ms) | ${fmt(ours.rate / raw.rate, 2)}x |`,
+    );
   }
   const B = 100;
   const batches = 200;
@@ -33,8 +42,17 @@ export async function storeBench(url: string): Promise<void> {
     const rows = Array.from({ length: B }, (_, i) => ({ stream: 'b', n: i, data: payload(i), metadata: meta }));
     await sql`insert into bench_raw (stream, n, data, metadata) select stream, n, data, metadata from jsonb_to_recordset(${sql.json(rows)}) as x(stream text, n int, data jsonb, metadata jsonb)`;
   });
-  const ourBatch = await load(batches, 4, () => store.append(`bench-${randomUUID()}`, 'no_stream', Array.from({ length: B }, (_, i) => ({ type: 'BenchHappened', data: payload(i) })), meta));
-  console.log(`| batched append, 100 events each (events/s) | ${fmt(ourBatch.rate * B, 0)} | ${fmt(rawBatch.rate * B, 0)} | ${fmt(ourBatch.rate / rawBatch.rate, 2)}x |`);
+  const ourBatch = await load(batches, 4, () =>
+    store.append(
+      `bench-${randomUUID()}`,
+      'no_stream',
+      Array.from({ length: B }, (_, i) => ({ type: 'BenchHappened', data: payload(i) })),
+      meta,
+    ),
+  );
+  console.log(
+    `| batched append, 100 events each (events/s) | ${fmt(ourBatch.rate * B, 0)} | ${fmt(rawBatch.rate * B, 0)} | ${fmt(ourBatch.rate / rawBatch.rate, 2)}x |`,
+  );
   let pos = START;
   let read = 0;
   const t = performance.now();
@@ -55,6 +73,8 @@ export async function storeBench(url: string): Promise<void> {
     last = rows[rows.length - 1]!.id;
   }
   const rawReadRate = rawRead / ((performance.now() - t2) / 1000);
-  console.log(`| readAll, batches of 5000, validated and decoded (events/s) | ${fmt(readRate, 0)} | ${fmt(rawReadRate, 0)} (plain SELECT) | ${fmt(readRate / rawReadRate, 2)}x |`);
+  console.log(
+    `| readAll, batches of 5000, validated and decoded (events/s) | ${fmt(readRate, 0)} | ${fmt(rawReadRate, 0)} (plain SELECT) | ${fmt(readRate / rawReadRate, 2)}x |`,
+  );
   await sql.end();
 }

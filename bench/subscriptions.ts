@@ -19,7 +19,8 @@ import { readModelChecksum } from '../src/projections/rebuild.js';
 import { rebuildReadModel } from '../src/app/rebuild.js';
 import { fmt, percentile } from './stats.js';
 
-const SUBSCRIPTION = 'subscription { events(filter: { resourceTypes: ["network"] }) { ... on LogEvent { cursor type recordedAt data } ... on SubscriptionCutOff { reason } } }';
+const SUBSCRIPTION =
+  'subscription { events(filter: { resourceTypes: ["network"] }) { ... on LogEvent { cursor type recordedAt data } ... on SubscriptionCutOff { reason } } }';
 
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -30,8 +31,19 @@ function rssOf(pid: number): number {
 function sseSubscriber(port: number, token: string, onEvent: (data: any, at: number) => void): Promise<http.ClientRequest> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ query: SUBSCRIPTION });
-    const req = http.request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent: false,
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      path: '/graphql',
+      method: 'POST',
+      agent: false,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+        'content-length': Buffer.byteLength(body),
+      },
+    });
     req.on('response', (res) => {
       if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
       let buf = '';
@@ -56,7 +68,8 @@ function sseSubscriber(port: number, token: string, onEvent: (data: any, at: num
 /** The API in a child process of its own, so its memory is measured alone. */
 async function serverProcess(url: string): Promise<{ pid: number; port: number; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, NL_BENCH_SERVE: url, NETLEDGER_AGENT: 'off', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NL_BENCH_SERVE: url, NETLEDGER_AGENT: 'off', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -69,7 +82,11 @@ async function serverProcess(url: string): Promise<{ pid: number; port: number; 
 }
 
 async function deliveryBench(url: string): Promise<void> {
-  const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 4 });
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 4 },
+  );
   const tok = await issueToken(s, { project: 'bench-subs', role: 'member' });
   if (!tok.ok) throw new Error(tok.error.message);
   await setQuota(s, tok.projectId, 'network', -1);
@@ -85,11 +102,17 @@ async function deliveryBench(url: string): Promise<void> {
     const reqs: http.ClientRequest[] = [];
     const connectStart = performance.now();
     for (let i = 0; i < n; i += 50) {
-      reqs.push(...(await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => sseSubscriber(server.port, tok.secret, (e, at) => {
-        if (!e?.recordedAt) return;
-        received[i + k]!++;
-        latencies.push(at - Date.parse(e.recordedAt));
-      })))));
+      reqs.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+            sseSubscriber(server.port, tok.secret, (e, at) => {
+              if (!e?.recordedAt) return;
+              received[i + k]!++;
+              latencies.push(at - Date.parse(e.recordedAt));
+            }),
+          ),
+        )),
+      );
     }
     const connectSeconds = (performance.now() - connectStart) / 1000;
     await new Promise((r) => setTimeout(r, 500));
@@ -101,8 +124,11 @@ async function deliveryBench(url: string): Promise<void> {
     while (Date.now() - started < seconds * 1000) {
       const due = started + (sent * 1000) / rate;
       if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
-      await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` },
-        body: JSON.stringify({ query: `mutation { createNetwork(input: { name: "bench-${sent}" }) { __typename } }` }) });
+      await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` },
+        body: JSON.stringify({ query: `mutation { createNetwork(input: { name: "bench-${sent}" }) { __typename } }` }),
+      });
       sent++;
       if (sent % rate === 0) peakRss = Math.max(peakRss, rssOf(server.pid));
     }
@@ -112,13 +138,19 @@ async function deliveryBench(url: string): Promise<void> {
     const complete = received.filter((c) => c >= sent).length;
     latencies.sort((a, b) => a - b);
     const achieved = sent / loopSeconds;
-    console.log(`\n## subscriptions: ${n} SSE subscribers on loopback, mutations paced at up to ${rate}/s for ${seconds} s, one at a time (achieved ${fmt(achieved)}/s); every subscriber sees every event`);
+    console.log(
+      `\n## subscriptions: ${n} SSE subscribers on loopback, mutations paced at up to ${rate}/s for ${seconds} s, one at a time (achieved ${fmt(achieved)}/s); every subscriber sees every event`,
+    );
     console.log('| figure | value |');
     console.log('|---|---|');
     console.log(`| subscribers connected | ${n} in ${fmt(connectSeconds)} s |`);
     console.log(`| events delivered | ${latencies.length} of ${sent * n} (${complete}/${n} subscribers got all ${sent}) |`);
-    console.log(`| latency append → receipt p50 / p99 / max | ${fmt(percentile(latencies, 50))} / ${fmt(percentile(latencies, 99))} / ${fmt(latencies[latencies.length - 1] ?? NaN)} ms |`);
-    console.log(`| server RSS idle / ${n} connected / peak under load | ${fmt(idleRss, 0)} / ${fmt(connectedRss, 0)} / ${fmt(peakRss, 0)} MiB |`);
+    console.log(
+      `| latency append → receipt p50 / p99 / max | ${fmt(percentile(latencies, 50))} / ${fmt(percentile(latencies, 99))} / ${fmt(latencies[latencies.length - 1] ?? NaN)} ms |`,
+    );
+    console.log(
+      `| server RSS idle / ${n} connected / peak under load | ${fmt(idleRss, 0)} / ${fmt(connectedRss, 0)} / ${fmt(peakRss, 0)} MiB |`,
+    );
     for (const r of reqs) r.destroy();
   } finally {
     server.stop();
@@ -130,13 +162,21 @@ async function rebuildBench(url: string): Promise<void> {
   const perStream = 10;
   const streams = Math.ceil(total / perStream);
   const chunk = 500;
-  const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 4 });
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 4 },
+  );
   try {
     const t0 = performance.now();
     // Set-based, 500 streams at a time: one recursive statement chains each stream's ten events
     // (nl_event_hash, as nl_append does) and inserts them version by version, so the streams of a
     // chunk interleave in the log.
-    const data = (v: string, i: string, id: string) => `CASE WHEN ${v} = 1 THEN jsonb_build_object('id', ${id}, 'project', 'bench', 'name', 'net-' || ${i}, 'description', '', 'tags', '[]'::jsonb,
+    const data = (
+      v: string,
+      i: string,
+      id: string,
+    ) => `CASE WHEN ${v} = 1 THEN jsonb_build_object('id', ${id}, 'project', 'bench', 'name', 'net-' || ${i}, 'description', '', 'tags', '[]'::jsonb,
         'createdAt', '2024-01-01T00:00:00.000Z', 'adminStateUp', true, 'shared', false, 'external', false, 'portSecurityEnabled', true, 'mtu', 1450,
         'provider', jsonb_build_object('networkType', 'local', 'physicalNetwork', null, 'segmentationId', null))
       ELSE jsonb_build_object('id', ${id}, 'changes', jsonb_build_object('name', 'net-' || ${i} || '-v' || ${v}), 'updatedAt', '2024-01-02T00:00:00.000Z') END`;
@@ -175,11 +215,15 @@ async function rebuildBench(url: string): Promise<void> {
     const t2 = performance.now();
     const chain = await verifyChain(s.sql);
     const verifySeconds = (performance.now() - t2) / 1000;
-    console.log(`\n## replay over ${events.toLocaleString('en-US')} events (${streams.toLocaleString('en-US')} network streams × ${perStream}, 500 streams interleaved per chunk)`);
+    console.log(
+      `\n## replay over ${events.toLocaleString('en-US')} events (${streams.toLocaleString('en-US')} network streams × ${perStream}, 500 streams interleaved per chunk)`,
+    );
     console.log('| operation | time | events/s |');
     console.log('|---|---|---|');
     console.log(`| generate (set-based INSERTs with hash chains) | ${fmt(genSeconds)} s | ${fmt(events / genSeconds, 0)} |`);
-    console.log(`| projections rebuild (all inline projections, one transaction) | ${fmt(rebuildSeconds)} s | ${fmt(replayed / rebuildSeconds, 0)} |`);
+    console.log(
+      `| projections rebuild (all inline projections, one transaction) | ${fmt(rebuildSeconds)} s | ${fmt(replayed / rebuildSeconds, 0)} |`,
+    );
     console.log(`| audit verify (every hash recomputed in SQL) | ${fmt(verifySeconds)} s | ${fmt(events / verifySeconds, 0)} |`);
     console.log(`read model checksum ${sum.digest}; chain ${chain.firstBroken ? 'BROKEN' : 'intact'}`);
   } finally {
@@ -194,7 +238,11 @@ export async function subscriptionsBench(url: string): Promise<void> {
 
 // The child process of `serverProcess`.
 if (process.env.NL_BENCH_SERVE) {
-  const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: process.env.NL_BENCH_SERVE, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 10 });
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: process.env.NL_BENCH_SERVE, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 10 },
+  );
   const server = createApiServer(s);
   server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`));
   process.on('SIGTERM', () => {

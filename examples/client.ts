@@ -26,7 +26,10 @@ const Viewer = operation<{ viewer: { tokenName: string; role: string; project: {
 );
 
 const CreateNetwork = operation<
-  { createNetwork: ({ __typename: 'CreateNetworkSuccess'; cursor: string | null; network: { uuid: string; name: string; revision: number } }) | TypedError },
+  {
+    createNetwork:
+      { __typename: 'CreateNetworkSuccess'; cursor: string | null; network: { uuid: string; name: string; revision: number } } | TypedError;
+  },
   { input: { name: string; mtu?: number } }
 >(`mutation CreateNetwork($input: CreateNetworkInput!) { createNetwork(input: $input) { __typename
   ... on CreateNetworkSuccess { cursor network { uuid name revision } }
@@ -99,7 +102,8 @@ console.log(`viewer: ${viewer.tokenName} (${viewer.role}) in project ${viewer.pr
 
 // A typed error is data, not an exception: switch on it.
 const bad = (await request(CreateNetwork, { input: { name: 'example', mtu: 10 } })).createNetwork;
-if (isError(bad)) console.log(`refused as expected: ${bad.code}${bad.issues?.length ? ` (${bad.issues.map((i) => i.path.join('.')).join(', ')})` : ''}`);
+if (isError(bad))
+  console.log(`refused as expected: ${bad.code}${bad.issues?.length ? ` (${bad.issues.map((i) => i.path.join('.')).join(', ')})` : ''}`);
 else throw new Error('an MTU of 10 was accepted');
 
 const created = (await request(CreateNetwork, { input: { name: `example-${process.pid}` } })).createNetwork;
@@ -123,7 +127,8 @@ if (isError(missed)) throw new Error(missed.code);
 const second = connect();
 const [resumed] = await take(second, seen.cursor, id, 1);
 await second.dispose();
-if (resumed?.__typename !== 'LogEvent' || resumed.cursor !== missed.cursor) throw new Error(`resume missed the change: ${JSON.stringify(resumed)}`);
+if (resumed?.__typename !== 'LogEvent' || resumed.cursor !== missed.cursor)
+  throw new Error(`resume missed the change: ${JSON.stringify(resumed)}`);
 console.log(`resumed after ${seen.cursor}: event ${resumed.type} at ${resumed.cursor}, nothing missed`);
 
 const deleted = (await request(DeleteNetwork, { input: { id } })).deleteNetwork;

@@ -45,7 +45,11 @@ function specifiers(file: string): string[] {
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
   const out: string[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       out.push(node.moduleSpecifier.text);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [arg] = node.arguments;
@@ -102,7 +106,9 @@ const rel = (f: string): string => path.relative(ROOT, f);
 const graph = new Map<string, string[]>();
 const upward: { from: string; to: string }[] = [];
 for (const file of sources(ROOT)) {
-  const deps = specifiers(file).map((s) => resolve(file, s)).filter((p): p is string => p !== null);
+  const deps = specifiers(file)
+    .map((s) => resolve(file, s))
+    .filter((p): p is string => p !== null);
   graph.set(file, deps);
   for (const d of deps) if (layerOf(d) > layerOf(file)) upward.push({ from: rel(file), to: rel(d) });
 }

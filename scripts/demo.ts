@@ -19,7 +19,11 @@ if (!admin) {
 }
 
 async function gql(token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data?: any; errors?: { message: string }[] };
   if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '));
   return body.data;
@@ -54,26 +58,50 @@ async function main(): Promise<void> {
   await m(token, 'addRouterInterface', { id: router.id, subnetId: subnet.id }, 'router { uuid }');
   const ports = [];
   for (const name of ['vm1', 'vm2']) {
-    ports.push((await m(token, 'createPort', { networkId: net.id, name, deviceOwner: 'compute:nova', deviceId: name, bindingHost: host }, 'port { uuid fixedIps { ipAddress } }')).port);
+    ports.push(
+      (
+        await m(
+          token,
+          'createPort',
+          { networkId: net.id, name, deviceOwner: 'compute:nova', deviceId: name, bindingHost: host },
+          'port { uuid fixedIps { ipAddress } }',
+        )
+      ).port,
+    );
   }
-  const fip = await m(token, 'createFloatingIp', { floatingNetworkId: ext.id, portId: ports[0].uuid }, 'floatingIp { uuid floatingIpAddress }');
+  const fip = await m(
+    token,
+    'createFloatingIp',
+    { floatingNetworkId: ext.id, portId: ports[0].uuid },
+    'floatingIp { uuid floatingIpAddress }',
+  );
 
   step('wait until the agent has applied all of it (no sleeping)');
-  const wait = (await gql(token, `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 60000) { applied } }`, { c: fip.cursor })).waitForApplied;
+  const wait = (await gql(token, `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 60000) { applied } }`, { c: fip.cursor }))
+    .waitForApplied;
   if (!wait.applied) throw new Error('not applied: is `npm start` running as root (or `netledger agent`)?');
 
-  step('plug the two instances: each takes its port\'s address by DHCP');
+  step("plug the two instances: each takes its port's address by DHCP");
   const vms = ports.map((p) => JSON.parse(netledger('instance', 'plug', p.uuid)) as { namespace: string; lease: { address: string } });
   vms.forEach((v, i) => console.log(`${ports[i].uuid.slice(0, 8)} in ${v.namespace}: leased ${JSON.stringify(v.lease)}`));
 
   step(`ping from vm1 to vm2 (${ports[1].fixedIps[0].ipAddress})`);
-  console.log(inNs(vms[0]!.namespace, 'ping', '-c', '2', '-W', '1', ports[1].fixedIps[0].ipAddress).trim().split('\n').slice(-2).join('\n'));
+  console.log(
+    inNs(vms[0]!.namespace, 'ping', '-c', '2', '-W', '1', ports[1].fixedIps[0].ipAddress).trim().split('\n').slice(-2).join('\n'),
+  );
   step('ping the router gateway from vm2');
   console.log(inNs(vms[1]!.namespace, 'ping', '-c', '1', '-W', '1', '10.10.0.1').trim().split('\n').slice(-2).join('\n'));
 
   console.log(`\nvm1 is published as ${fip.floatingIp.floatingIpAddress}. Port status now:`);
-  const st = await gql(token, `query($n: String) { ports(filter: { networkId: $n }) { edges { node { name deviceOwner status fixedIps { ipAddress } } } } }`, { n: net.uuid });
-  for (const e of st.ports.edges) console.log(`  ${e.node.name || e.node.deviceOwner}: ${e.node.status} ${e.node.fixedIps.map((f: { ipAddress: string }) => f.ipAddress).join(' ')}`);
+  const st = await gql(
+    token,
+    `query($n: String) { ports(filter: { networkId: $n }) { edges { node { name deviceOwner status fixedIps { ipAddress } } } } }`,
+    { n: net.uuid },
+  );
+  for (const e of st.ports.edges)
+    console.log(
+      `  ${e.node.name || e.node.deviceOwner}: ${e.node.status} ${e.node.fixedIps.map((f: { ipAddress: string }) => f.ipAddress).join(' ')}`,
+    );
   console.log(`\nTry: sudo ip netns exec ${vms[0]!.namespace} ping 203.0.113.1   (SNAT through the router)`);
   console.log(`     npx netledger events tail --follow   (every change, live)`);
   console.log(`Clean up: ${ports.map((p) => `npx netledger instance unplug ${p.uuid}`).join(' && ')}`);

@@ -25,12 +25,23 @@ const schema = z.object({
   NETLEDGER_VLAN_RANGES: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((r) => r.trim()).filter((r) => r.length > 0))
-    .refine((list) => list.every((r) => /^[A-Za-z0-9_.-]+:\d+:\d+$/.test(r) && vlanRangeValid(r)), 'comma-separated physnet:MIN:MAX with 1 <= MIN <= MAX <= 4094, e.g. physnet1:100:199'),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r.length > 0),
+    )
+    .refine(
+      (list) => list.every((r) => /^[A-Za-z0-9_.-]+:\d+:\d+$/.test(r) && vlanRangeValid(r)),
+      'comma-separated physnet:MIN:MAX with 1 <= MIN <= MAX <= 4094, e.g. physnet1:100:199',
+    ),
   NETLEDGER_AGENT: z.enum(['auto', 'on', 'off']).default('auto'),
   NETLEDGER_HOST_NAME: z.string().min(1).default('local'),
   // The dataplane agent's namespaces are `<prefix>qrouter-…` / `<prefix>qdhcp-…`; bridges live in the host namespace.
-  NETLEDGER_NS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (never empty: it is what marks our namespaces)').default('nl-'),
+  NETLEDGER_NS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (never empty: it is what marks our namespaces)')
+    .default('nl-'),
   // The server's own database role (least privilege). Unset: netledger creates `<database>_app`.
   NETLEDGER_APP_DATABASE_URL: z.string().url('must be a postgres:// URL').optional(),
   // The Ed25519 key (PEM) that signs log checkpoints; default <NETLEDGER_DATA_DIR>/audit-key.pem.
@@ -38,15 +49,38 @@ const schema = z.object({
   // The AES key (base64, 32 bytes) that seals VPN pre-shared keys; default <NETLEDGER_DATA_DIR>/secret-key.
   NETLEDGER_SECRET_KEY: z.string().min(1).optional(),
   NETLEDGER_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().min(1).default(300),
-  NETLEDGER_HOST_NS: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('nl-host'),
+  NETLEDGER_HOST_NS: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+    .default('nl-host'),
   // This host's VXLAN tunnel endpoint (an IPv4 address in the host namespace); unset: no overlay, one host.
-  NETLEDGER_UNDERLAY_IP: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address').optional(),
+  NETLEDGER_UNDERLAY_IP: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address')
+    .optional(),
   // Neutron's physical_interface_mappings: `physnet1:eth1,physnet2:eth2`, interfaces in the host namespace.
   NETLEDGER_PHYSICAL_INTERFACE_MAPPINGS: z
     .string()
     .default('')
-    .refine((v) => v.split(',').map((m) => m.trim()).filter(Boolean).every((m) => /^[A-Za-z0-9_.-]+:[A-Za-z0-9_-]{1,15}$/.test(m)), 'comma-separated physnet:interface pairs, e.g. physnet1:eth1')
-    .transform((v) => Object.fromEntries(v.split(',').map((m) => m.trim()).filter(Boolean).map((m) => [m.slice(0, m.lastIndexOf(':')), m.slice(m.lastIndexOf(':') + 1)])) as Record<string, string>),
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean)
+          .every((m) => /^[A-Za-z0-9_.-]+:[A-Za-z0-9_-]{1,15}$/.test(m)),
+      'comma-separated physnet:interface pairs, e.g. physnet1:eth1',
+    )
+    .transform(
+      (v) =>
+        Object.fromEntries(
+          v
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean)
+            .map((m) => [m.slice(0, m.lastIndexOf(':')), m.slice(m.lastIndexOf(':') + 1)]),
+        ) as Record<string, string>,
+    ),
   // Neutron's agent_down_time: an agent silent this long is dead and its routers and DHCP move.
   NETLEDGER_AGENT_DOWN_SECONDS: z.coerce.number().min(1).default(90),
   // Limits that keep one misbehaving client from taking the server down (see README, "Limits").
@@ -56,14 +90,23 @@ const schema = z.object({
   NETLEDGER_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(2048),
   NETLEDGER_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
   NETLEDGER_WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(100),
-  NETLEDGER_WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(1 << 20),
+  NETLEDGER_WS_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1 << 20),
   NETLEDGER_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
   NETLEDGER_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   // Browser origins allowed to call the API (CORS), comma separated, each exactly scheme://host[:port].
   NETLEDGER_CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0),
+    )
     .refine((list) => list.every(isOrigin), 'comma-separated origins like https://app.example.com (scheme://host[:port], no path)'),
   // GET /metrics (Prometheus, no token) on the API's listener; `off` when that listener is public.
   NETLEDGER_METRICS: z.enum(['on', 'off']).default('on'),
@@ -105,11 +148,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`invalid configuration: ${issue.path.join('.')}=${JSON.stringify(env[String(issue.path[0])] ?? '')}: ${issue.message}`);
+    throw new ConfigError(
+      `invalid configuration: ${issue.path.join('.')}=${JSON.stringify(env[String(issue.path[0])] ?? '')}: ${issue.message}`,
+    );
   }
   const [min, max] = parsed.data.NETLEDGER_VXLAN_RANGE.split(':').map(Number) as [number, number];
   if (min < 1 || max > 16777215 || min > max) {
-    throw new ConfigError(`invalid configuration: NETLEDGER_VXLAN_RANGE=${parsed.data.NETLEDGER_VXLAN_RANGE}: must satisfy 1 <= MIN <= MAX <= 16777215`);
+    throw new ConfigError(
+      `invalid configuration: NETLEDGER_VXLAN_RANGE=${parsed.data.NETLEDGER_VXLAN_RANGE}: must satisfy 1 <= MIN <= MAX <= 16777215`,
+    );
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.NETLEDGER_DATA_DIR), vxlanRange: { min, max }, vlanRanges: vlanRangesOf(parsed.data.NETLEDGER_VLAN_RANGES) };
+  return {
+    ...parsed.data,
+    dataDir: path.resolve(parsed.data.NETLEDGER_DATA_DIR),
+    vxlanRange: { min, max },
+    vlanRanges: vlanRangesOf(parsed.data.NETLEDGER_VLAN_RANGES),
+  };
 }

@@ -38,9 +38,18 @@ export interface DataplaneAgentOptions {
 // Events that change no dataplane input: they still move the applied cursor, but need no rebuild.
 // AgentRegistered is not here: a new agent is a reason to schedule unbound ports.
 const NO_REBUILD = new Set([
-  'PortStatusChanged', 'FloatingIpStatusChanged', 'AgentHeartbeat', 'AgentStopped',
-  'LoadBalancerApplied', 'LoadBalancerApplyFailed', 'MemberHealthObserved', 'IpsecSiteConnectionStatusChanged',
-  'ProjectCreated', 'TokenIssued', 'TokenRevoked', 'QuotaSet',
+  'PortStatusChanged',
+  'FloatingIpStatusChanged',
+  'AgentHeartbeat',
+  'AgentStopped',
+  'LoadBalancerApplied',
+  'LoadBalancerApplyFailed',
+  'MemberHealthObserved',
+  'IpsecSiteConnectionStatusChanged',
+  'ProjectCreated',
+  'TokenIssued',
+  'TokenRevoked',
+  'QuotaSet',
 ]);
 
 export interface SyncStats {
@@ -68,7 +77,12 @@ export class DataplaneAgent {
   readonly instanceId = randomUUID();
   readonly reconciler: Reconciler;
   readonly stats: SyncStats = {
-    syncs: 0, rebuilds: 0, bindings: 0, statusReports: 0, lastSyncMs: 0, lastPass: null,
+    syncs: 0,
+    rebuilds: 0,
+    bindings: 0,
+    statusReports: 0,
+    lastSyncMs: 0,
+    lastPass: null,
     lastPhases: { topology: 0, compile: 0, pass: 0, statuses: 0, applied: 0 },
   };
   private readonly log: Logger;
@@ -91,14 +105,20 @@ export class DataplaneAgent {
   /** The live hosts as last scheduled against: a change (an agent died or came) means schedule again. */
   private liveHosts = '';
 
-  constructor(private readonly s: Services, private readonly options: DataplaneAgentOptions) {
+  constructor(
+    private readonly s: Services,
+    private readonly options: DataplaneAgentOptions,
+  ) {
     this.host = options.host;
     this.log = (options.logger ?? s.log).child({ agent: options.host });
     this.debounceMs = options.debounceMs ?? 20;
     this.reconciler = new Reconciler({ config: agentConfig(options.config), logger: this.log });
     // Site connections reach the topology with their PSK unsealed by this deployment's key file.
     const key = secretKey(s);
-    registerTopologyPart('vpn', vpnTopologyPart((sealed) => openSecret(key, sealed)));
+    registerTopologyPart(
+      'vpn',
+      vpnTopologyPart((sealed) => openSecret(key, sealed)),
+    );
     this.loop = new ReconcileLoop({
       reconciler: this.reconciler,
       round: (resync) => this.sync(resync),
@@ -337,7 +357,7 @@ export class DataplaneAgent {
   private async tick(): Promise<void> {
     await this.heartbeat();
     if (this.stopping) return;
-    await this.watchLiveness().catch((err: unknown) => this.log.warn({ err }, 'could not read the agents\' liveness'));
+    await this.watchLiveness().catch((err: unknown) => this.log.warn({ err }, "could not read the agents' liveness"));
   }
 
   private async heartbeat(): Promise<void> {

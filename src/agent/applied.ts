@@ -69,7 +69,13 @@ export function hostsBehind(agents: readonly AgentProgress[], target: LogPositio
  * Resolves once every live agent's applied cursor is at or past `cursor`, or after `timeoutMs`.
  * With no live agent it answers at once (applied: false): nothing would ever apply it.
  */
-export async function waitForApplied(q: Queryable, cursor: string, timeoutMs: number, signal?: AbortSignal, downMs?: number): Promise<AppliedWait> {
+export async function waitForApplied(
+  q: Queryable,
+  cursor: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  downMs?: number,
+): Promise<AppliedWait> {
   const target = decodeCursor(cursor);
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; ; i++) {

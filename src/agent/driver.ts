@@ -30,4 +30,3 @@ export interface Driver<Observed = unknown, Action = unknown> {
   /** Short text per action for logs and error messages. */
   describe?(action: Action): string;
 }
-

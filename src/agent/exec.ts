@@ -61,18 +61,13 @@ export class CommandRunner {
     const common = { reject: false, timeout: options.timeoutMs ?? 60_000, stripFinalNewline: false } as const;
     // A daemon inherits our stdio: hand it the log file instead of pipes that execa would wait on.
     const [cmd, argv] =
-      logFile !== undefined
-        ? ['sh', ['-c', 'exec "$@" </dev/null >>"$0" 2>&1', logFile, file, ...args]]
-        : [file, [...args]];
+      logFile !== undefined ? ['sh', ['-c', 'exec "$@" </dev/null >>"$0" 2>&1', logFile, file, ...args]] : [file, [...args]];
     const result = await execa(cmd, argv, { ...common, input: options.input ?? '' });
     const exitCode = result.exitCode ?? (result.timedOut ? 124 : 1);
     const stdout = typeof result.stdout === 'string' ? result.stdout : '';
     const stderr = typeof result.stderr === 'string' ? result.stderr : '';
     const command = `${file} ${args.join(' ')}`.slice(0, 200);
-    this.logger.debug(
-      { command, mutating: options.mutating, exitCode, ms: Math.round(performance.now() - started) },
-      'exec',
-    );
+    this.logger.debug({ command, mutating: options.mutating, exitCode, ms: Math.round(performance.now() - started) }, 'exec');
     if (exitCode !== 0 && options.reject !== false) {
       throw new CommandError(command, exitCode, stderr || stdout);
     }

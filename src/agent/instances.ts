@@ -10,16 +10,24 @@ import type { Port } from '../domain/port/index.js';
  * from the read model; the address comes from our dnsmasq over DHCP.
  */
 export async function plugPort(
-  q: Queryable, exec: CommandRunner, config: AgentConfig, portId: string,
+  q: Queryable,
+  exec: CommandRunner,
+  config: AgentConfig,
+  portId: string,
   options: { client?: DhcpClient; timeoutMs?: number } = {},
 ): Promise<PluggedInstance> {
   if (!/^[0-9a-f-]{36}$/i.test(portId)) throw new Error(`not a port id: ${portId}`);
   const [port] = await q<{ doc: Port }[]>`select doc from rm_resources where id = ${portId} and kind = 'port'`;
   if (!port) throw new Error(`port ${portId} not found`);
-  if (!port.doc.deviceOwner.startsWith('compute:')) throw new Error(`port ${portId} is a ${port.doc.deviceOwner || 'unowned'} port, not a compute port`);
+  if (!port.doc.deviceOwner.startsWith('compute:'))
+    throw new Error(`port ${portId} is a ${port.doc.deviceOwner || 'unowned'} port, not a compute port`);
   const [network] = await q<{ doc: Network }[]>`select doc from rm_resources where id = ${port.doc.networkId} and kind = 'network'`;
   return plugInstance(exec, config, {
-    portId, networkId: port.doc.networkId, mac: port.doc.macAddress, ...(network ? { mtu: network.doc.mtu } : {}), ...options,
+    portId,
+    networkId: port.doc.networkId,
+    mac: port.doc.macAddress,
+    ...(network ? { mtu: network.doc.mtu } : {}),
+    ...options,
   });
 }
 

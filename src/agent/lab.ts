@@ -116,7 +116,12 @@ async function readLease(path: string): Promise<Lease | null> {
   } catch {
     return null;
   }
-  const fields = new Map(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const fields = new Map(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   const ip = fields.get('ip');
   if (!ip) return null;
   const router = fields.get('router')?.split(' ')[0] || null;
@@ -129,24 +134,44 @@ function clientCommand(client: DhcpClient, dir: string): string[] {
     // are used up), then daemonizes and writes the pid file.
     return ['udhcpc', '-i', 'eth0', '-s', `${dir}/client.script`, '-p', `${dir}/client.pid`, '-t', '10', '-T', '1', '-A', '1', '-b'];
   }
-  return ['dhclient', '-4', '-nw', '-cf', `${dir}/dhclient.conf`, '-sf', `${dir}/client.script`, '-pf', `${dir}/client.pid`, '-lf', `${dir}/dhclient.leases`, 'eth0'];
+  return [
+    'dhclient',
+    '-4',
+    '-nw',
+    '-cf',
+    `${dir}/dhclient.conf`,
+    '-sf',
+    `${dir}/client.script`,
+    '-pf',
+    `${dir}/client.pid`,
+    '-lf',
+    `${dir}/dhclient.leases`,
+    'eth0',
+  ];
 }
 
 /**
  * The instance's namespace and its eth0 on the network's bridge, with no DHCPv4 client: what an
  * IPv6-only instance is (the kernel autoconfigures from router advertisements by itself).
  */
-export async function plugInstanceLink(exec: CommandRunner, config: AgentConfig, opts: Pick<PlugInstanceOptions, 'portId' | 'networkId' | 'mac' | 'mtu'>): Promise<string> {
+export async function plugInstanceLink(
+  exec: CommandRunner,
+  config: AgentConfig,
+  opts: Pick<PlugInstanceOptions, 'portId' | 'networkId' | 'mac' | 'mtu'>,
+): Promise<string> {
   const ns = instanceNamespace(config, opts.portId);
   const tap = tapName(opts.portId);
   const mtu = opts.mtu ?? 1500;
   await unplugInstance(exec, config, opts.portId);
   const script = new Script()
     .command(['ip', 'netns', 'add', ns])
-    .commandWithInput(['ip', '-n', config.hostNamespace, '-batch', '-'], [
-      `link add ${tap} mtu ${mtu} type veth peer name eth0 address ${opts.mac.toLowerCase()} mtu ${mtu} netns ${ns}`,
-      `link set ${tap} master ${bridgeName(opts.networkId)} up`,
-    ])
+    .commandWithInput(
+      ['ip', '-n', config.hostNamespace, '-batch', '-'],
+      [
+        `link add ${tap} mtu ${mtu} type veth peer name eth0 address ${opts.mac.toLowerCase()} mtu ${mtu} netns ${ns}`,
+        `link set ${tap} master ${bridgeName(opts.networkId)} up`,
+      ],
+    )
     .commandWithInput(['ip', '-n', ns, '-batch', '-'], ['link set lo up', 'link set eth0 up']);
   await exec.run('sh', ['-c', script.render()], { mutating: true });
   return ns;
@@ -201,7 +226,12 @@ export interface Lease6 {
 async function readLease6(path: string): Promise<Lease6 | null> {
   const text = await readFile(path, 'utf8').catch(() => null);
   if (text === null) return null;
-  const fields = new Map(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const fields = new Map(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   return { ip: fields.get('ipv6') || null, dns: fields.get('dns') ?? '' };
 }
 
@@ -209,22 +239,45 @@ async function readLease6(path: string): Promise<Lease6 | null> {
  * DHCPv6 in a plugged instance with ISC `dhclient -6`: a stateful lease, or with `stateless` an
  * information-request (`-S`, options only). Resolves with the first answer.
  */
-export async function startDhcpv6Client(exec: CommandRunner, config: AgentConfig, portId: string, opts: { stateless?: boolean; timeoutMs?: number } = {}): Promise<Lease6> {
+export async function startDhcpv6Client(
+  exec: CommandRunner,
+  config: AgentConfig,
+  portId: string,
+  opts: { stateless?: boolean; timeoutMs?: number } = {},
+): Promise<Lease6> {
   const ns = instanceNamespace(config, portId);
   const dir = instanceDir(config, portId);
   const timeoutMs = opts.timeoutMs ?? 20_000;
   // dhclient binds to the link-local address: wait until duplicate address detection is done with it.
-  const linkLocal = await waitFor(async () => {
-    const r = await exec.run('ip', ['-n', ns, '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'], { mutating: false, reject: false });
-    return r.stdout.includes('fe80::') && !r.stdout.includes('tentative') ? true : null;
-  }, timeoutMs, 50);
+  const linkLocal = await waitFor(
+    async () => {
+      const r = await exec.run('ip', ['-n', ns, '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'], { mutating: false, reject: false });
+      return r.stdout.includes('fe80::') && !r.stdout.includes('tentative') ? true : null;
+    },
+    timeoutMs,
+    50,
+  );
   if (!linkLocal) throw new Error(`instance ${portId} has no usable link-local address`);
   await exec.mutate(`write ${dir}/client6.script`, async () => {
     await mkdir(dir, { recursive: true, mode: 0o755 });
     await writeFile(`${dir}/client6.script`, dhclient6Script(`${dir}/lease6`), { mode: 0o755 });
     await writeFile(`${dir}/dhclient6.conf`, 'timeout 20;\nretry 1;\n');
   });
-  const argv = ['dhclient', '-6', '-nw', ...(opts.stateless ? ['-S'] : []), '-cf', `${dir}/dhclient6.conf`, '-sf', `${dir}/client6.script`, '-pf', `${dir}/client6.pid`, '-lf', `${dir}/dhclient6.leases`, 'eth0'];
+  const argv = [
+    'dhclient',
+    '-6',
+    '-nw',
+    ...(opts.stateless ? ['-S'] : []),
+    '-cf',
+    `${dir}/dhclient6.conf`,
+    '-sf',
+    `${dir}/client6.script`,
+    '-pf',
+    `${dir}/client6.pid`,
+    '-lf',
+    `${dir}/dhclient6.leases`,
+    'eth0',
+  ];
   await exec.run('ip', ['netns', 'exec', ns, ...argv], { mutating: true, logFile: `${dir}/client6.log`, timeoutMs: 60_000 });
   const lease = await waitFor(() => readLease6(`${dir}/lease6`), timeoutMs, 50);
   if (!lease) {
@@ -271,16 +324,19 @@ export async function createExternalHost(exec: CommandRunner, config: AgentConfi
   await removeNamespace(exec, ns);
   const script = new Script()
     .command(['ip', 'netns', 'add', ns])
-    .commandWithInput(['ip', '-n', config.hostNamespace, '-batch', '-'], [
-      `link add ${dev} type veth peer name eth0 netns ${ns}`,
-      `link set ${dev} master ${bridgeName(opts.networkId)} up`,
-    ])
-    .commandWithInput(['ip', '-n', ns, '-batch', '-'], [
-      'link set lo up',
-      'link set eth0 up',
-      `addr add ${opts.address} dev eth0`,
-      ...(opts.routes ?? []).map((r) => `route add ${r.destination} via ${r.via}`),
-    ]);
+    .commandWithInput(
+      ['ip', '-n', config.hostNamespace, '-batch', '-'],
+      [`link add ${dev} type veth peer name eth0 netns ${ns}`, `link set ${dev} master ${bridgeName(opts.networkId)} up`],
+    )
+    .commandWithInput(
+      ['ip', '-n', ns, '-batch', '-'],
+      [
+        'link set lo up',
+        'link set eth0 up',
+        `addr add ${opts.address} dev eth0`,
+        ...(opts.routes ?? []).map((r) => `route add ${r.destination} via ${r.via}`),
+      ],
+    );
   await exec.run('sh', ['-c', script.render()], { mutating: true });
   return ns;
 }

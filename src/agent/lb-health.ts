@@ -191,7 +191,9 @@ export class LoadBalancerHealthReporter {
       for (const [memberId, status] of r.members) {
         const k = `${id}/${memberId}`;
         if (this.health.get(k) === status) continue;
-        if (await send({ kind: 'memberHealth', loadBalancerId: id, memberId, status }, () => this.sink.memberHealth(id, memberId, status))) {
+        if (
+          await send({ kind: 'memberHealth', loadBalancerId: id, memberId, status }, () => this.sink.memberHealth(id, memberId, status))
+        ) {
           this.health.set(k, status);
         }
       }
@@ -233,7 +235,10 @@ export class LoadBalancerHealthReporter {
 
 /** Reports through the load balancer commands (actor: the agent). */
 export function servicesSink(s: Services): LoadBalancerStatusSink {
-  const must = async (p: Promise<{ ok: boolean; error?: { code: string; message: string } }>, tolerate: readonly string[] = []): Promise<void> => {
+  const must = async (
+    p: Promise<{ ok: boolean; error?: { code: string; message: string } }>,
+    tolerate: readonly string[] = [],
+  ): Promise<void> => {
     const out = await p;
     if (!out.ok && out.error && !tolerate.includes(out.error.code)) throw new Error(`${out.error.code}: ${out.error.message}`);
   };
@@ -258,9 +263,12 @@ export function startLoadBalancerHealth(
   options: { failures?: () => ReadonlyMap<UnitKey, KeyFailure>; intervalMs?: number; logger?: Logger } = {},
 ): LoadBalancerHealthReporter {
   const reporter = new LoadBalancerHealthReporter({
-    sink: servicesSink(s), desired, failures: options.failures, intervalMs: options.intervalMs, logger: options.logger ?? s.log,
+    sink: servicesSink(s),
+    desired,
+    failures: options.failures,
+    intervalMs: options.intervalMs,
+    logger: options.logger ?? s.log,
   });
   reporter.start();
   return reporter;
 }
-

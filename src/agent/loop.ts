@@ -41,10 +41,12 @@ export class ReconcileLoop {
   constructor(private readonly options: LoopOptions) {
     this.reconciler = options.reconciler;
     this.random = options.random ?? Math.random;
-    this.round = options.round ?? (async (resync) => {
-      if (resync) await this.reconciler.resync();
-      await this.reconciler.runPass();
-    });
+    this.round =
+      options.round ??
+      (async (resync) => {
+        if (resync) await this.reconciler.resync();
+        await this.reconciler.runPass();
+      });
   }
 
   /** Something changed (an event, a new desired state): run a round soon. */
@@ -106,10 +108,13 @@ export class ReconcileLoop {
   private sleep(ms: number): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       // setTimeout takes at most 2^31-1 ms; longer waits (no resync) simply wake and sleep again.
-      const timer = setTimeout(() => {
-        this.wake = null;
-        resolve(false);
-      }, Math.min(ms, 2 ** 31 - 1));
+      const timer = setTimeout(
+        () => {
+          this.wake = null;
+          resolve(false);
+        },
+        Math.min(ms, 2 ** 31 - 1),
+      );
       this.wake = () => {
         clearTimeout(timer);
         this.wake = null;

@@ -24,7 +24,17 @@ import { probeNamespaces, type Snapshot } from './probe.js';
 
 /** Apply order within a key: plumbing, then what runs on top of it. */
 // `lb:` keys plumb their own namespace (haproxy driver); the links driver would look for a qdhcp one.
-export const DEFAULT_DRIVERS: readonly Driver[] = [exceptLoadBalancers(linksDriver), overlayDriver, uplinkDriver, natDriver, firewallDriver, vpnDriver, dhcpDriver, radvdDriver, haproxyDriver];
+export const DEFAULT_DRIVERS: readonly Driver[] = [
+  exceptLoadBalancers(linksDriver),
+  overlayDriver,
+  uplinkDriver,
+  natDriver,
+  firewallDriver,
+  vpnDriver,
+  dhcpDriver,
+  radvdDriver,
+  haproxyDriver,
+];
 
 export interface ReconcilerOptions {
   readonly config?: Partial<AgentConfig>;
@@ -107,7 +117,11 @@ export class Reconciler {
 
   /** Replace the desired state; keys whose unit changed (or vanished) become dirty. */
   setDesired(state: HostState): void {
-    if (state.hostNamespace !== this.config.hostNamespace || state.namespacePrefix !== this.config.namespacePrefix || state.stateDir !== this.config.stateDir) {
+    if (
+      state.hostNamespace !== this.config.hostNamespace ||
+      state.namespacePrefix !== this.config.namespacePrefix ||
+      state.stateDir !== this.config.stateDir
+    ) {
       throw new Error('host state was compiled with naming options other than the agent config');
     }
     const next = hostStateUnits(state);
@@ -237,8 +251,13 @@ export class Reconciler {
             this.settle(key);
             reports.set(key, { key, status: 'repaired', actions });
           } else {
-            const left = remaining.flatMap(({ driver, actions: a }) => a.map((x) => `${driver.name}: ${driver.describe?.(x) ?? JSON.stringify(x)}`));
-            reports.set(key, this.fail(key, verify ? `not converged after apply; still to do: ${left.slice(0, 10).join('; ')}` : probeError, actions));
+            const left = remaining.flatMap(({ driver, actions: a }) =>
+              a.map((x) => `${driver.name}: ${driver.describe?.(x) ?? JSON.stringify(x)}`),
+            );
+            reports.set(
+              key,
+              this.fail(key, verify ? `not converged after apply; still to do: ${left.slice(0, 10).join('; ')}` : probeError, actions),
+            );
           }
         }
       }
@@ -252,7 +271,13 @@ export class Reconciler {
     };
     if (report.mutations > 0 || keys.some((r) => r.status === 'failed')) {
       this.logger.info(
-        { keys: keys.length, mutations: report.mutations, commands: report.commands, ms: report.ms, failed: keys.filter((r) => r.status === 'failed').map((r) => r.key) },
+        {
+          keys: keys.length,
+          mutations: report.mutations,
+          commands: report.commands,
+          ms: report.ms,
+          failed: keys.filter((r) => r.status === 'failed').map((r) => r.key),
+        },
         'reconcile pass',
       );
     }

@@ -32,12 +32,24 @@ function runAgentCommand(s: Services, host: string, command: AgentCommand): Prom
 }
 
 export function registerAgent(s: Services, host: string, instanceId: string, underlayAddress: string | null = null) {
-  return runAgentCommand(s, host, { type: 'RegisterAgent', id: agentIdOf(host), host, instanceId, now: new Date().toISOString(), underlayAddress });
+  return runAgentCommand(s, host, {
+    type: 'RegisterAgent',
+    id: agentIdOf(host),
+    host,
+    instanceId,
+    now: new Date().toISOString(),
+    underlayAddress,
+  });
 }
 
 export function recordHeartbeat(s: Services, host: string, instanceId: string, lastError: string | null, intervalMs?: number) {
   return runAgentCommand(s, host, {
-    type: 'RecordHeartbeat', id: agentIdOf(host), instanceId, lastError, now: new Date().toISOString(), ...(intervalMs !== undefined ? { intervalMs } : {}),
+    type: 'RecordHeartbeat',
+    id: agentIdOf(host),
+    instanceId,
+    lastError,
+    now: new Date().toISOString(),
+    ...(intervalMs !== undefined ? { intervalMs } : {}),
   });
 }
 

@@ -13,7 +13,11 @@ import type { StatusChange } from './status.js';
  * Binds ports as the scheduler planned, all in one transaction. A port that moved on since the
  * plan (another agent bound it, someone changed it) is skipped: the next pass plans again.
  */
-export async function applyBindings(s: Services, host: string, bindings: readonly Binding[]): Promise<{ bound: number; cursor: string | null }> {
+export async function applyBindings(
+  s: Services,
+  host: string,
+  bindings: readonly Binding[],
+): Promise<{ bound: number; cursor: string | null }> {
   if (bindings.length === 0) return { bound: 0, cursor: null };
   const out = await s.runtime.execute(agentMetadata(host), async (tx) => {
     const now = new Date().toISOString();
@@ -43,13 +47,23 @@ export async function reportStatuses(
     const appends: PlannedAppend[] = [];
     for (const c of ports) {
       const loaded = await s.aggregates.load<PortState>(tx, portStreamId(c.id));
-      const append = decideAppend(portDecider, loaded, portStreamId(c.id), { type: 'SetPortStatus', id: c.id, now, status: c.status, reason: c.reason });
+      const append = decideAppend(portDecider, loaded, portStreamId(c.id), {
+        type: 'SetPortStatus',
+        id: c.id,
+        now,
+        status: c.status,
+        reason: c.reason,
+      });
       if (!isDomainError(append)) appends.push(append);
     }
     for (const c of floatingIps) {
       const loaded = await s.aggregates.load<FloatingIpState>(tx, floatingIpStreamId(c.id));
       const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(c.id), {
-        type: 'SetFloatingIpStatus', id: c.id, now, status: c.status, ...(c.reason !== null ? { reason: c.reason } : {}),
+        type: 'SetFloatingIpStatus',
+        id: c.id,
+        now,
+        status: c.status,
+        ...(c.reason !== null ? { reason: c.reason } : {}),
       });
       if (!isDomainError(append)) appends.push(append);
     }

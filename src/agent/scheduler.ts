@@ -33,7 +33,9 @@ function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDo
   const out: Unit[] = [];
   const inRouter = new Set<string>();
   for (const r of [...routers].sort((a, b) => compareStrings(a.id, b.id))) {
-    const list = routerPortIds(r.doc).map((id) => byId.get(id)).filter((p): p is ResourceDoc<Port> => p !== undefined);
+    const list = routerPortIds(r.doc)
+      .map((id) => byId.get(id))
+      .filter((p): p is ResourceDoc<Port> => p !== undefined);
     for (const p of list) inRouter.add(p.id);
     if (list.length > 0) out.push({ key: `router:${r.id}`, ports: list });
   }

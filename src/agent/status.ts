@@ -30,7 +30,11 @@ function fromHealth<S extends string>(inputs: Inputs, key: UnitKey, active: S, e
   return h.state === 'ok' ? { status: active, reason: null } : { status: error, reason: h.error.slice(0, MAX_REASON) };
 }
 
-function changed<S extends string>(id: string, current: { status: string; statusReason: string | null }, want: { status: S; reason: string | null } | null): StatusChange<S>[] {
+function changed<S extends string>(
+  id: string,
+  current: { status: string; statusReason: string | null },
+  want: { status: S; reason: string | null } | null,
+): StatusChange<S>[] {
   if (!want || (current.status === want.status && current.statusReason === want.reason)) return [];
   return [{ id, status: want.status, reason: want.reason }];
 }

@@ -18,7 +18,10 @@ export async function createUnderlay(exec: CommandRunner, namespace: string): Pr
   assertSafeName('underlay namespace', namespace);
   const script = new Script()
     .command(['ip', 'netns', 'add', namespace])
-    .commandWithInput(['ip', '-n', namespace, '-batch', '-'], ['link set lo up', `link add ${SWITCH} type bridge`, `link set ${SWITCH} up`]);
+    .commandWithInput(
+      ['ip', '-n', namespace, '-batch', '-'],
+      ['link set lo up', `link add ${SWITCH} type bridge`, `link set ${SWITCH} up`],
+    );
   await exec.run('sh', ['-c', script.render()], { mutating: true });
 }
 
@@ -37,15 +40,14 @@ export async function addSimulatedHost(
   const port = `ul-${host.index}`;
   const script = new Script()
     .command(['sh', '-c', `[ -e /run/netns/${host.namespace} ] || ip netns add ${host.namespace}`])
-    .commandWithInput(['ip', '-n', underlay, '-batch', '-'], [
-      `link add ${port} type veth peer name ${UNDERLAY_DEVICE} netns ${host.namespace}`,
-      `link set ${port} master ${SWITCH} up`,
-    ])
-    .commandWithInput(['ip', '-n', host.namespace, '-batch', '-'], [
-      'link set lo up',
-      `addr add ${host.address} dev ${UNDERLAY_DEVICE}`,
-      `link set ${UNDERLAY_DEVICE} up`,
-    ]);
+    .commandWithInput(
+      ['ip', '-n', underlay, '-batch', '-'],
+      [`link add ${port} type veth peer name ${UNDERLAY_DEVICE} netns ${host.namespace}`, `link set ${port} master ${SWITCH} up`],
+    )
+    .commandWithInput(
+      ['ip', '-n', host.namespace, '-batch', '-'],
+      ['link set lo up', `addr add ${host.address} dev ${UNDERLAY_DEVICE}`, `link set ${UNDERLAY_DEVICE} up`],
+    );
   await exec.run('sh', ['-c', script.render()], { mutating: true });
 }
 

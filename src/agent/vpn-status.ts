@@ -33,7 +33,11 @@ export class VpnStatusReporter {
     let sent = 0;
     for (const r of state.routers) {
       if (!r.vpn) continue;
-      const states = await readVpnStates(this.exec, r.vpn.dir, r.vpn.connections.map((c) => c.name));
+      const states = await readVpnStates(
+        this.exec,
+        r.vpn.dir,
+        r.vpn.connections.map((c) => c.name),
+      );
       for (const [id, st] of states) {
         const key = `${st.status}|${st.reason ?? ''}`;
         if (this.reported.get(id) === key) continue;
@@ -72,12 +76,28 @@ export class VpnStatusReporter {
 }
 
 /** The reporter of a running agent, reporting through the site connection's command as the agent. */
-export function startVpnStatus(s: Services, host: string, desired: () => HostState | null, exec: CommandRunner, logger?: Logger): VpnStatusReporter {
-  const reporter = new VpnStatusReporter(async (id, st) => {
-    const out = await reportIpsecSiteConnectionStatus(s, id, st.status, st.reason?.slice(0, 1000) ?? null, agentMetadata(host));
-    if (!out.ok && out.error.code !== 'IPsecSiteConnectionNotFound') throw new Error(`${out.error.code}: ${out.error.message}`);
-  }, desired, exec, logger ? { logger } : {});
-  void ipsecMode(exec).then((mode) => logger?.info({ ipsecMode: mode }, mode === 'kernel' ? 'VPN: ESP in the kernel' : 'VPN: the kernel has no ESP, charon does it (kernel-libipsec)'));
+export function startVpnStatus(
+  s: Services,
+  host: string,
+  desired: () => HostState | null,
+  exec: CommandRunner,
+  logger?: Logger,
+): VpnStatusReporter {
+  const reporter = new VpnStatusReporter(
+    async (id, st) => {
+      const out = await reportIpsecSiteConnectionStatus(s, id, st.status, st.reason?.slice(0, 1000) ?? null, agentMetadata(host));
+      if (!out.ok && out.error.code !== 'IPsecSiteConnectionNotFound') throw new Error(`${out.error.code}: ${out.error.message}`);
+    },
+    desired,
+    exec,
+    logger ? { logger } : {},
+  );
+  void ipsecMode(exec).then((mode) =>
+    logger?.info(
+      { ipsecMode: mode },
+      mode === 'kernel' ? 'VPN: ESP in the kernel' : 'VPN: the kernel has no ESP, charon does it (kernel-libipsec)',
+    ),
+  );
   reporter.start();
   return reporter;
 }

@@ -2,7 +2,6 @@ import type { Logger } from '../log.js';
 import type { Services } from '../app/services.js';
 import type { Caller } from '../app/tenancy.js';
 
-
 export interface Context {
   readonly services: Services;
   readonly caller: Caller;

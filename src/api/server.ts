@@ -127,7 +127,12 @@ export function createApiServer(services: Services): ApiServer {
     (req, res) => {
       inFlight++;
       const started = performance.now();
-      const trace: RequestTrace = { requestId: randomUUID(), method: req.method ?? '', path: new URL(req.url ?? '/', 'http://localhost').pathname, errorCodes: [] };
+      const trace: RequestTrace = {
+        requestId: randomUUID(),
+        method: req.method ?? '',
+        path: new URL(req.url ?? '/', 'http://localhost').pathname,
+        errorCodes: [],
+      };
       res.once('close', () => {
         inFlight--;
         finished(trace, res, (performance.now() - started) / 1000);
@@ -192,7 +197,8 @@ export function createApiServer(services: Services): ApiServer {
       return void res.end(body);
     }
     if (pathname.startsWith(GRAPHIQL_ASSETS) && (req.method === 'GET' || req.method === 'HEAD')) return serveGraphiqlAsset(pathname, res);
-    if ((pathname === DASHBOARD_PATH || pathname.startsWith(`${DASHBOARD_PATH}/`)) && (req.method === 'GET' || req.method === 'HEAD')) return serveDashboard(pathname, res);
+    if ((pathname === DASHBOARD_PATH || pathname.startsWith(`${DASHBOARD_PATH}/`)) && (req.method === 'GET' || req.method === 'HEAD'))
+      return serveDashboard(pathname, res);
     if (pathname !== '/graphql') return json(res, 404, { error: 'not found: try /ui, /graphql, /healthz, /readyz or /metrics' });
     if (draining) {
       trace.errorCodes.push('ServiceUnavailable');
@@ -206,10 +212,16 @@ export function createApiServer(services: Services): ApiServer {
     if (caller) trace.project = caller.projectName;
     if (!caller && !wantsPage) {
       trace.errorCodes.push('UNAUTHENTICATED');
-      return json(res, 401, { errors: [{ message: 'missing or invalid bearer token', extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer' });
+      return json(
+        res,
+        401,
+        { errors: [{ message: 'missing or invalid bearer token', extensions: { code: 'UNAUTHENTICATED' } }] },
+        { 'www-authenticate': 'Bearer' },
+      );
     }
     const body = await readBody(req);
-    if (body === 'too large') return json(res, 413, { errors: [{ message: `request body over ${MAX_BODY} bytes` }] }, { connection: 'close' });
+    if (body === 'too large')
+      return json(res, 413, { errors: [{ message: `request body over ${MAX_BODY} bytes` }] }, { connection: 'close' });
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const response = await yoga.fetch(
@@ -299,4 +311,10 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too large'
   return Buffer.concat(chunks);
 }
 
-const ANONYMOUS: Caller = { tokenId: '', tokenName: '', projectId: '00000000-0000-0000-0000-000000000000', projectName: '', isAdmin: false };
+const ANONYMOUS: Caller = {
+  tokenId: '',
+  tokenName: '',
+  projectId: '00000000-0000-0000-0000-000000000000',
+  projectName: '',
+  isAdmin: false,
+};

@@ -74,7 +74,12 @@ export async function startServices(
   let database: string;
   if (!url) {
     log.info({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT }, 'DATABASE_URL is unset: starting the embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dataDir: `${config.dataDir}/pg`, port: config.EMBEDDED_PG_PORT, log, create: options.createDatabase ?? true });
+    embedded = await startEmbeddedPostgres({
+      dataDir: `${config.dataDir}/pg`,
+      port: config.EMBEDDED_PG_PORT,
+      log,
+      create: options.createDatabase ?? true,
+    });
     url = embedded.url;
     database = `the embedded PostgreSQL in ${config.dataDir}/pg (port ${new URL(url).port}, ${embedded.sharedWith ? `shared with netledger process ${embedded.sharedWith}` : 'started by this process'})`;
   } else {
@@ -102,12 +107,24 @@ export async function startServices(
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());
   const aggregates = new AggregateProjection(aggregateKinds());
   const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), [enforceQuota], { log });
-  const sealer = options.seal === false
-    ? undefined
-    : new LogSealer(sql, waker, options.signCheckpoints ? loadOrCreateAuditKey(auditKeyPath(config)) : null, log, { checkpointMs: config.NETLEDGER_AUDIT_CHECKPOINT_SECONDS * 1000 });
+  const sealer =
+    options.seal === false
+      ? undefined
+      : new LogSealer(sql, waker, options.signCheckpoints ? loadOrCreateAuditKey(auditKeyPath(config)) : null, log, {
+          checkpointMs: config.NETLEDGER_AUDIT_CHECKPOINT_SECONDS * 1000,
+        });
   sealer?.start();
   return {
-    config, sql, store, waker, runtime, aggregates, hooks: commandHooks, log, ownerUrl, database,
+    config,
+    sql,
+    store,
+    waker,
+    runtime,
+    aggregates,
+    hooks: commandHooks,
+    log,
+    ownerUrl,
+    database,
     async stop() {
       await sealer?.stop();
       await waker.close();

@@ -69,7 +69,11 @@ export class CommandRuntime {
   async execute<R>(metadata: EventMetadata, handler: CommandHandler<R>): Promise<CommandOutcome<R>> {
     const started = performance.now();
     const outcome = await this.attempt(metadata, handler);
-    this.observer?.({ result: outcome.ok ? 'ok' : outcome.error.code, events: outcome.ok ? outcome.events.length : 0, seconds: (performance.now() - started) / 1000 });
+    this.observer?.({
+      result: outcome.ok ? 'ok' : outcome.error.code,
+      events: outcome.ok ? outcome.events.length : 0,
+      seconds: (performance.now() - started) / 1000,
+    });
     return outcome;
   }
 
@@ -107,7 +111,10 @@ export class CommandRuntime {
         if (!isRetryable(e)) throw e;
         if (attempt >= maxAttempts) {
           this.options.log?.warn({ err: e, attempt }, 'command gave up after repeated conflicts');
-          return { ok: false, error: domainError('ConcurrentModification', 'the resource kept changing while this request was applied; try again') };
+          return {
+            ok: false,
+            error: domainError('ConcurrentModification', 'the resource kept changing while this request was applied; try again'),
+          };
         }
         // Full jitter: concurrent losers spread out instead of colliding again in lockstep.
         const cap = Math.min(200, 2 * 2 ** attempt);

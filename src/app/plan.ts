@@ -15,7 +15,11 @@ export function decideAppend<C, S, E extends DomainEvent>(
 }
 
 /** The state after an append, for handlers that decide several commands in a row. */
-export function after<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, loaded: { state: S; version: number }, append: PlannedAppend) {
+export function after<C, S, E extends DomainEvent>(
+  decider: Decider<C, S, E>,
+  loaded: { state: S; version: number },
+  append: PlannedAppend,
+) {
   let state = loaded.state;
   for (const e of append.events) state = decider.evolve(state, e as E);
   return { state, version: loaded.version + append.events.length };

@@ -12,7 +12,9 @@ interface Counted {
 }
 
 async function countRows(tx: Tx, streams: readonly string[]): Promise<Counted[]> {
-  return tx<Counted[]>`select kind, project_id, count(*)::int as n from rm_resources where stream_id = any(${streams as string[]}) group by kind, project_id`;
+  return tx<
+    Counted[]
+  >`select kind, project_id, count(*)::int as n from rm_resources where stream_id = any(${streams as string[]}) group by kind, project_id`;
 }
 
 /**
@@ -29,7 +31,10 @@ export const enforceQuota: AppendRule = async (tx: Tx, events: readonly Recorded
   const before = await countRows(tx, streams);
   return async (): Promise<DomainError | null> => {
     const delta = new Map<string, { project: string; resource: QuotaResource; n: number }>();
-    for (const [rows, sign] of [[before, -1], [await countRows(tx, streams), 1]] as const) {
+    for (const [rows, sign] of [
+      [before, -1],
+      [await countRows(tx, streams), 1],
+    ] as const) {
       for (const r of rows) {
         const resource = quotaResourceOf(r.kind);
         if (!resource) continue;

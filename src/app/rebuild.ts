@@ -13,7 +13,9 @@ export async function rebuildReadModel(
 ): Promise<number> {
   const owner = connect(s.ownerUrl, { max: 1 });
   try {
-    return await rebuildProjections(owner, s.store, replayProjections(), (p) => onProgress(p.events, p.total), options.batchSize, { restart: options.restart });
+    return await rebuildProjections(owner, s.store, replayProjections(), (p) => onProgress(p.events, p.total), options.batchSize, {
+      restart: options.restart,
+    });
   } finally {
     await owner.end({ timeout: 5 });
   }

@@ -30,14 +30,20 @@ export function referenceNotFound(ref: Reference): DomainError {
  * (or this command sees it gone). Answers the resources by id, or the NotFound of the first bad
  * reference: another project's resource answers exactly like a missing one.
  */
-export async function resolveReferences(tx: Tx, principal: Principal, refs: readonly Reference[]): Promise<Map<string, ReferencedResource> | DomainError> {
+export async function resolveReferences(
+  tx: Tx,
+  principal: Principal,
+  refs: readonly Reference[],
+): Promise<Map<string, ReferencedResource> | DomainError> {
   const found = new Map<string, ReferencedResource>();
   const byKind = new Map<PolicyKind, string[]>();
   for (const r of refs) if (isUuid(r.id)) byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r.id.toLowerCase()]);
   for (const [kind, ids] of byKind) {
     // Sorted so two commands locking the same rows take them in the same order.
     const wanted = [...new Set(ids)].sort();
-    const rows = await tx<{ id: string; project_id: string; shared: boolean | null; external: boolean | null; network_id: string | null; cidr: string | null }[]>`
+    const rows = await tx<
+      { id: string; project_id: string; shared: boolean | null; external: boolean | null; network_id: string | null; cidr: string | null }[]
+    >`
       select r.id, r.project_id, r.network_id, r.doc->>'cidr' as cidr,
              coalesce((n.doc->>'shared')::boolean, (r.doc->>'shared')::boolean) as shared,
              coalesce((n.doc->>'external')::boolean, (r.doc->>'external')::boolean) as external
@@ -45,7 +51,14 @@ export async function resolveReferences(tx: Tx, principal: Principal, refs: read
        where r.kind = ${kind} and r.id = any(${wanted}::uuid[])
        order by r.id for share of r`;
     for (const row of rows) {
-      const resource = { id: row.id, project: row.project_id, shared: row.shared ?? false, external: row.external ?? false, networkId: row.network_id, cidr: row.cidr };
+      const resource = {
+        id: row.id,
+        project: row.project_id,
+        shared: row.shared ?? false,
+        external: row.external ?? false,
+        networkId: row.network_id,
+        cidr: row.cidr,
+      };
       if (mayReference(principal, kind, resource)) found.set(row.id, resource);
     }
   }

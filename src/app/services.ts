@@ -12,7 +12,12 @@ import type { CommandRuntime, PlannedAppend, Tx } from './command-runtime.js';
  * Supplies the project's default security group (creating it, on the project's first request) for
  * a port created without groups: its id and the appends that create it, if any.
  */
-export type DefaultSecurityGroupHook = (s: Services, tx: Tx, projectId: string, now: string) => Promise<{ id: string; appends: PlannedAppend[] } | DomainError>;
+export type DefaultSecurityGroupHook = (
+  s: Services,
+  tx: Tx,
+  projectId: string,
+  now: string,
+) => Promise<{ id: string; appends: PlannedAppend[] } | DomainError>;
 
 /** Reacts inside a port delete, in its transaction (floating IPs let go of the port). */
 export type PortDeleteHook = (s: Services, tx: Tx, port: Port, now: string) => Promise<PlannedAppend[] | DomainError>;
@@ -24,7 +29,13 @@ export interface FixedIpChange {
 }
 
 /** Reacts inside a port update that released addresses, in its transaction (floating IPs follow or let go). */
-export type PortFixedIpsHook = (s: Services, tx: Tx, port: Port, change: FixedIpChange, now: string) => Promise<PlannedAppend[] | DomainError>;
+export type PortFixedIpsHook = (
+  s: Services,
+  tx: Tx,
+  port: Port,
+  change: FixedIpChange,
+  now: string,
+) => Promise<PlannedAppend[] | DomainError>;
 
 /**
  * What one module's commands trigger in another's, assembled in bootstrap.ts: the networking

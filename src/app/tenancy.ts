@@ -51,14 +51,23 @@ export async function issueToken(
   const secret = `nl_${randomBytes(24).toString('base64url')}`;
   const tokenId = randomUUID();
   const issued = await s.runtime.execute(metadata, (tx) =>
-    decideProject(s, tx, project.result, { type: 'IssueToken', tokenId, name: input.name ?? `${input.role}-${tokenId.slice(0, 8)}`, role: input.role, secretHash: hashSecret(secret), now: new Date().toISOString() }),
+    decideProject(s, tx, project.result, {
+      type: 'IssueToken',
+      tokenId,
+      name: input.name ?? `${input.role}-${tokenId.slice(0, 8)}`,
+      role: input.role,
+      secretHash: hashSecret(secret),
+      now: new Date().toISOString(),
+    }),
   );
   if (!issued.ok) return issued;
   return { ok: true, secret, tokenId, projectId: project.result };
 }
 
 export async function revokeToken(s: Services, projectId: string, tokenId: string, metadata: EventMetadata = SYSTEM) {
-  return s.runtime.execute(metadata, (tx) => decideProject(s, tx, projectId, { type: 'RevokeToken', tokenId, now: new Date().toISOString() }));
+  return s.runtime.execute(metadata, (tx) =>
+    decideProject(s, tx, projectId, { type: 'RevokeToken', tokenId, now: new Date().toISOString() }),
+  );
 }
 
 export async function setQuota(s: Services, projectId: string, resource: QuotaResource, limit: number, metadata: EventMetadata = SYSTEM) {
@@ -92,5 +101,11 @@ async function lookupToken(sql: Sql, secretHash: string): Promise<Caller | null>
       from rm_tokens t join rm_projects p on p.id = t.project_id
      where t.secret_hash = ${secretHash} and not t.revoked`;
   if (!row) return null;
-  return { tokenId: row.token_id, tokenName: row.name, isAdmin: row.role === 'admin', projectId: row.project_id, projectName: row.project_name };
+  return {
+    tokenId: row.token_id,
+    tokenName: row.name,
+    isAdmin: row.role === 'admin',
+    projectId: row.project_id,
+    projectName: row.project_name,
+  };
 }

@@ -21,12 +21,29 @@ export interface ChainReport {
 
 /** Recomputes every event's hash in the database (nl_verify_chain) and names the first broken link. */
 export async function verifyChain(sql: Queryable): Promise<ChainReport> {
-  const broken = await sql<{ event_id: string | null; stream_id: string; stream_version: bigint; transaction_id: string | null; global_position: bigint | null; problem: string }[]>`
+  const broken = await sql<
+    {
+      event_id: string | null;
+      stream_id: string;
+      stream_version: bigint;
+      transaction_id: string | null;
+      global_position: bigint | null;
+      problem: string;
+    }[]
+  >`
     select event_id, stream_id, stream_version, transaction_id::text, global_position, problem from nl_verify_chain()`;
-  const [counts] = await sql<{ events: bigint; streams: bigint }[]>`select (select count(*) from nl_events) as events, (select count(*) from nl_streams) as streams`;
+  const [counts] = await sql<
+    { events: bigint; streams: bigint }[]
+  >`select (select count(*) from nl_events) as events, (select count(*) from nl_streams) as streams`;
   const links = broken.map((b): BrokenLink => ({
-    eventId: b.event_id, streamId: b.stream_id, streamVersion: Number(b.stream_version), problem: b.problem,
-    cursor: b.transaction_id !== null && b.global_position !== null ? encodeCursor({ transactionId: BigInt(b.transaction_id), globalPosition: b.global_position }) : null,
+    eventId: b.event_id,
+    streamId: b.stream_id,
+    streamVersion: Number(b.stream_version),
+    problem: b.problem,
+    cursor:
+      b.transaction_id !== null && b.global_position !== null
+        ? encodeCursor({ transactionId: BigInt(b.transaction_id), globalPosition: b.global_position })
+        : null,
   }));
   return {
     events: Number(counts!.events),

@@ -16,7 +16,11 @@ function same(a: unknown, b: unknown): boolean {
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(v as object)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   }
   return v;
 }
@@ -34,7 +38,13 @@ function show(v: unknown): string {
 }
 
 /** A line a person reads: "created port web-1", "name: a → b, adminStateUp: true → false", "deleted". */
-export function summarize(kind: string, before: Record<string, unknown> | null, after: Record<string, unknown> | null, changes: readonly FieldChange[], eventType: string): string {
+export function summarize(
+  kind: string,
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown> | null,
+  changes: readonly FieldChange[],
+  eventType: string,
+): string {
   if (!before && after) return `created ${kind}${after.name ? ` ${show(after.name)}` : ''}`;
   if (before && !after) return `deleted ${kind}${before.name ? ` ${show(before.name)}` : ''}`;
   if (changes.length === 0) return `${eventType} (no visible change)`;

@@ -67,7 +67,11 @@ async function load(s: Deps, viewer: Principal, id: string): Promise<{ kind: Agg
 }
 
 /** The resource's changes in order, each with what it changed and a line saying so. */
-export async function resourceHistory(s: Deps, viewer: Principal, id: string): Promise<{ streamId: string; kind: string; entries: HistoryEntry[] } | null> {
+export async function resourceHistory(
+  s: Deps,
+  viewer: Principal,
+  id: string,
+): Promise<{ streamId: string; kind: string; entries: HistoryEntry[] } | null> {
   const found = await load(s, viewer, id);
   if (!found) return null;
   const entries: HistoryEntry[] = [];
@@ -98,7 +102,12 @@ export function parseAsOf(value: string): AsOf | null {
  * recorded by then), folded from its stream exactly as the read model folds it. `row` is null when
  * it did not exist then.
  */
-export async function resourceAsOf(s: Deps, viewer: Principal, id: string, asOf: AsOf): Promise<{ row: ResourceRow | null; last: RecordedEvent | null } | null> {
+export async function resourceAsOf(
+  s: Deps,
+  viewer: Principal,
+  id: string,
+  asOf: AsOf,
+): Promise<{ row: ResourceRow | null; last: RecordedEvent | null } | null> {
   const found = await load(s, viewer, id);
   if (!found) return null;
   const upTo = found.events.filter((e) =>

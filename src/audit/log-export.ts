@@ -8,7 +8,18 @@ import { START, type LogPosition } from '../store/cursor.js';
  * PostgreSQL's own jsonb text, so they hash and re-import exactly; `recordedAt` keeps microseconds.
  * Positions are not exported: an import appends in the same order and gets positions of its own.
  */
-const KEYS = ['eventId', 'streamId', 'streamVersion', 'type', 'schemaVersion', 'recordedAt', 'data', 'metadata', 'prevHash', 'hash'] as const;
+const KEYS = [
+  'eventId',
+  'streamId',
+  'streamVersion',
+  'type',
+  'schemaVersion',
+  'recordedAt',
+  'data',
+  'metadata',
+  'prevHash',
+  'hash',
+] as const;
 
 interface ExportRow {
   event_id: string;
@@ -27,9 +38,16 @@ interface ExportRow {
 
 function line(r: ExportRow): string {
   const values: Record<(typeof KEYS)[number], string> = {
-    eventId: JSON.stringify(r.event_id), streamId: JSON.stringify(r.stream_id), streamVersion: String(r.stream_version),
-    type: JSON.stringify(r.event_type), schemaVersion: String(r.schema_version), recordedAt: JSON.stringify(r.recorded_at),
-    data: r.data, metadata: r.metadata, prevHash: JSON.stringify(r.prev_hash), hash: JSON.stringify(r.hash),
+    eventId: JSON.stringify(r.event_id),
+    streamId: JSON.stringify(r.stream_id),
+    streamVersion: String(r.stream_version),
+    type: JSON.stringify(r.event_type),
+    schemaVersion: String(r.schema_version),
+    recordedAt: JSON.stringify(r.recorded_at),
+    data: r.data,
+    metadata: r.metadata,
+    prevHash: JSON.stringify(r.prev_hash),
+    hash: JSON.stringify(r.hash),
   };
   return `{${KEYS.map((k) => `${JSON.stringify(k)}:${values[k]}`).join(',')}}\n`;
 }
@@ -44,7 +62,12 @@ export interface Progress {
  * it takes. Not held back by unrelated long transactions (which only delay live readers): the
  * snapshot is consistent, and an import keeps its order. Answers the number of events.
  */
-export async function exportLog(sql: Sql, write: (chunk: string) => Promise<void> | void, onProgress: (p: Progress) => void = () => {}, batch = 5000): Promise<number> {
+export async function exportLog(
+  sql: Sql,
+  write: (chunk: string) => Promise<void> | void,
+  onProgress: (p: Progress) => void = () => {},
+  batch = 5000,
+): Promise<number> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const [c] = await tx<{ n: bigint }[]>`select count(*) as n from nl_events`;
     const total = Number(c!.n);
@@ -72,7 +95,10 @@ export async function exportLog(sql: Sql, write: (chunk: string) => Promise<void
 }
 
 export class ImportError extends Error {
-  constructor(message: string, readonly eventId: string | null = null) {
+  constructor(
+    message: string,
+    readonly eventId: string | null = null,
+  ) {
     super(message);
   }
 }

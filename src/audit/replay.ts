@@ -5,8 +5,21 @@ import { agentConfig, type AgentConfig } from '../agent/config.js';
 import type { Driver, DriverContext } from '../agent/driver.js';
 import { DEFAULT_DRIVERS } from '../agent/reconciler.js';
 import type { NamespaceObservation } from '../agent/probe.js';
-import { mergeFragments, topologyParts, type ResourceDoc, type TopologyFragment, type TopologySource } from '../projections/topology/index.js';
-import { compileHostState, hostStateUnits, compareKeys, type HostState, type Topology, type UnitKey } from '../projections/desired-state/index.js';
+import {
+  mergeFragments,
+  topologyParts,
+  type ResourceDoc,
+  type TopologyFragment,
+  type TopologySource,
+} from '../projections/topology/index.js';
+import {
+  compileHostState,
+  hostStateUnits,
+  compareKeys,
+  type HostState,
+  type Topology,
+  type UnitKey,
+} from '../projections/desired-state/index.js';
 import { dhcpDir, dhcpNamespace, routerNamespace } from '../projections/desired-state/names.js';
 import type { ResourceRow } from '../projections/aggregate-kind.js';
 import { comparePositions, encodeCursor, START, type LogPosition } from '../store/cursor.js';
@@ -18,7 +31,11 @@ type Deps = Pick<Services, 'sql' | 'store' | 'aggregates'>;
  * The read model as of a point of the log, folded in memory from the log with each aggregate's
  * own evolve (the read model's own fold), without touching the live read model.
  */
-export async function readModelAsOf(s: Deps, until: AsOf, batch = 5000): Promise<{ rows: ResourceRow[]; events: number; last: string | null }> {
+export async function readModelAsOf(
+  s: Deps,
+  until: AsOf,
+  batch = 5000,
+): Promise<{ rows: ResourceRow[]; events: number; last: string | null }> {
   const states = new Map<string, { state: unknown; version: number }>();
   let position: LogPosition = START;
   let events = 0;
@@ -54,7 +71,15 @@ export async function topologyOf(s: Deps, rows: readonly ResourceRow[]): Promise
   return mergeFragments(fragments);
 }
 
-const absent = (name: string): NamespaceObservation => ({ name, exists: false, broken: false, links: new Map(), routes: [], sysctls: new Map(), nft: null });
+const absent = (name: string): NamespaceObservation => ({
+  name,
+  exists: false,
+  broken: false,
+  links: new Map(),
+  routes: [],
+  sysctls: new Map(),
+  nft: null,
+});
 
 /**
  * What each driver observes on a host where nothing of ours exists yet. Drivers not listed here
@@ -63,10 +88,24 @@ const absent = (name: string): NamespaceObservation => ({ name, exists: false, b
 const EMPTY_OBSERVATION: Readonly<Record<string, (key: UnitKey, config: AgentConfig) => unknown>> = {
   links: (key, config) => ({
     host: absent(config.hostNamespace),
-    own: key === 'host' ? null : absent(key.startsWith('router:') ? routerNamespace(config, key.slice(7)) : dhcpNamespace(config, key.slice(8))),
+    own:
+      key === 'host'
+        ? null
+        : absent(key.startsWith('router:') ? routerNamespace(config, key.slice(7)) : dhcpNamespace(config, key.slice(8))),
   }),
-  nat: (key, config) => ({ namespace: key.startsWith('router:') ? routerNamespace(config, key.slice(7)) : '', namespaceExists: false, chains: null, floatingIps: [] }),
-  dhcp: (key, config) => ({ namespace: dhcpNamespace(config, key.slice(8)), dir: dhcpDir(config, key.slice(8)), dirExists: false, files: new Map(), process: null }),
+  nat: (key, config) => ({
+    namespace: key.startsWith('router:') ? routerNamespace(config, key.slice(7)) : '',
+    namespaceExists: false,
+    chains: null,
+    floatingIps: [],
+  }),
+  dhcp: (key, config) => ({
+    namespace: dhcpNamespace(config, key.slice(8)),
+    dir: dhcpDir(config, key.slice(8)),
+    dirExists: false,
+    files: new Map(),
+    process: null,
+  }),
   firewall: () => ({ known: true, bridge: null, inet: null, bridgeNf: [] }),
 };
 
@@ -96,7 +135,14 @@ export async function replayPlan(s: Deps, until: AsOf, host: string, config: Par
   const hostState = compileHostState(await topologyOf(s, rows), host, agent);
   const units = hostStateUnits(hostState);
   // Diffs are pure, but a driver may key its own memo on the runner: hand one that runs nothing.
-  const refuse = new Proxy({}, { get: () => () => { throw new Error('replay --plan runs nothing'); } });
+  const refuse = new Proxy(
+    {},
+    {
+      get: () => () => {
+        throw new Error('replay --plan runs nothing');
+      },
+    },
+  );
   const ctx = { config: agent, exec: refuse as never, logger: log ?? (refuse as never) } satisfies DriverContext;
   const steps: PlannedStep[] = [];
   const drivers = DEFAULT_DRIVERS as readonly Driver[];
@@ -108,6 +154,12 @@ export async function replayPlan(s: Deps, until: AsOf, host: string, config: Par
       if (actions.length > 0) steps.push({ key, driver: d.name, actions: actions.map((a) => d.describe?.(a) ?? JSON.stringify(a)) });
     }
   }
-  return { host, events, cursor: last, hostState, steps, skippedDrivers: drivers.filter((d) => !EMPTY_OBSERVATION[d.name]).map((d) => d.name) };
+  return {
+    host,
+    events,
+    cursor: last,
+    hostState,
+    steps,
+    skippedDrivers: drivers.filter((d) => !EMPTY_OBSERVATION[d.name]).map((d) => d.name),
+  };
 }
-

@@ -30,8 +30,18 @@ export interface LogReport {
 }
 
 interface ChainRow {
-  seq: bigint; c_xid: string; global_position: bigint; stream_id: string; stream_version: bigint; event_id: string; link: Buffer;
-  e_xid: string | null; e_stream: string | null; e_version: bigint | null; e_event: string | null; e_hash: Buffer | null;
+  seq: bigint;
+  c_xid: string;
+  global_position: bigint;
+  stream_id: string;
+  stream_version: bigint;
+  event_id: string;
+  link: Buffer;
+  e_xid: string | null;
+  e_stream: string | null;
+  e_version: bigint | null;
+  e_event: string | null;
+  e_hash: Buffer | null;
 }
 
 /**
@@ -44,11 +54,21 @@ export async function verifyLog(sql: Sql, options: { key: AuditKey | null; again
     const problems: LogProblem[] = [];
     const streams = await verifyChain(tx);
     for (const b of streams.broken) {
-      problems.push({ kind: 'stream-chain', eventId: b.eventId, streamId: b.streamId, streamVersion: b.streamVersion, cursor: b.cursor, message: b.problem });
+      problems.push({
+        kind: 'stream-chain',
+        eventId: b.eventId,
+        streamId: b.streamId,
+        streamVersion: b.streamVersion,
+        cursor: b.cursor,
+        message: b.problem,
+      });
     }
 
     const stored = await listCheckpoints(tx);
-    const claims = [...stored.map((c) => ({ c, from: `checkpoint #${c.id}` })), ...(options.against ?? []).map((c, i) => ({ c, from: `exported checkpoint ${i + 1}` }))];
+    const claims = [
+      ...stored.map((c) => ({ c, from: `checkpoint #${c.id}` })),
+      ...(options.against ?? []).map((c, i) => ({ c, from: `exported checkpoint ${i + 1}` })),
+    ];
     const wanted = new Set(claims.map(({ c }) => BigInt(c.seq)));
     const linksAt = new Map<bigint, { link: Buffer; xid: string; gp: bigint }>();
 
@@ -64,16 +84,44 @@ export async function verifyLog(sql: Sql, options: { key: AuditKey | null; again
         const cursor = encodeCursor({ transactionId: BigInt(r.c_xid), globalPosition: r.global_position });
         const at = { eventId: r.event_id, streamId: r.stream_id, streamVersion: Number(r.stream_version), cursor };
         if (r.seq !== expected) {
-          problems.push({ kind: 'chain', ...at, message: `the whole-log chain jumps from link ${expected - 1n} to ${r.seq}: links were removed` });
+          problems.push({
+            kind: 'chain',
+            ...at,
+            message: `the whole-log chain jumps from link ${expected - 1n} to ${r.seq}: links were removed`,
+          });
         }
         expected = r.seq + 1n;
         if (r.e_hash === null) {
-          problems.push({ kind: 'missing', ...at, message: `sealed event ${r.event_id} (stream ${r.stream_id}, version ${r.stream_version}) is missing from the log` });
+          problems.push({
+            kind: 'missing',
+            ...at,
+            message: `sealed event ${r.event_id} (stream ${r.stream_id}, version ${r.stream_version}) is missing from the log`,
+          });
         } else if (r.e_event !== r.event_id || r.e_stream !== r.stream_id || r.e_version !== r.stream_version || r.e_xid !== r.c_xid) {
-          problems.push({ kind: 'changed', ...at, message: `the event at this position was sealed as ${r.event_id} (stream ${r.stream_id}, version ${r.stream_version}) but is now ${r.e_event} (stream ${r.e_stream}, version ${r.e_version})` });
+          problems.push({
+            kind: 'changed',
+            ...at,
+            message: `the event at this position was sealed as ${r.event_id} (stream ${r.stream_id}, version ${r.stream_version}) but is now ${r.e_event} (stream ${r.e_stream}, version ${r.e_version})`,
+          });
         } else {
-          const link = chainLink(prev, { transactionId: BigInt(r.c_xid), globalPosition: r.global_position, streamId: r.stream_id, streamVersion: r.stream_version, eventId: r.event_id }, r.e_hash);
-          if (!link.equals(r.link)) problems.push({ kind: 'changed', ...at, message: 'the event does not match its sealed link: it was changed after sealing (its stream\'s hashes recomputed, or the chain rewritten)' });
+          const link = chainLink(
+            prev,
+            {
+              transactionId: BigInt(r.c_xid),
+              globalPosition: r.global_position,
+              streamId: r.stream_id,
+              streamVersion: r.stream_version,
+              eventId: r.event_id,
+            },
+            r.e_hash,
+          );
+          if (!link.equals(r.link))
+            problems.push({
+              kind: 'changed',
+              ...at,
+              message:
+                "the event does not match its sealed link: it was changed after sealing (its stream's hashes recomputed, or the chain rewritten)",
+            });
         }
         prev = r.link;
         last = { xid: r.c_xid, gp: r.global_position };
@@ -92,7 +140,10 @@ export async function verifyLog(sql: Sql, options: { key: AuditKey | null; again
       : [];
     for (const e of behind) {
       problems.push({
-        kind: 'not-sealed', eventId: e.event_id, streamId: e.stream_id, streamVersion: Number(e.stream_version),
+        kind: 'not-sealed',
+        eventId: e.event_id,
+        streamId: e.stream_id,
+        streamVersion: Number(e.stream_version),
         cursor: encodeCursor({ transactionId: BigInt(e.transaction_id), globalPosition: e.global_position }),
         message: `event ${e.event_id} (stream ${e.stream_id}, version ${e.stream_version}) sits behind the sealed head but was never sealed: it was inserted afterwards`,
       });
@@ -102,9 +153,18 @@ export async function verifyLog(sql: Sql, options: { key: AuditKey | null; again
 
     for (const { c, from } of claims) {
       const what = `${from} (${c.seq} events, signed ${c.signedAt})`;
-      const fail = (message: string) => problems.push({ kind: 'checkpoint', eventId: null, streamId: null, streamVersion: null, cursor: c.cursor, message: `${what}: ${message}` });
+      const fail = (message: string) =>
+        problems.push({
+          kind: 'checkpoint',
+          eventId: null,
+          streamId: null,
+          streamVersion: null,
+          cursor: c.cursor,
+          message: `${what}: ${message}`,
+        });
       if (options.key) {
-        if (c.keyId !== options.key.keyId) fail(`signed by key ${c.keyId.slice(0, 16)}…, not the trusted key ${options.key.keyId.slice(0, 16)}…`);
+        if (c.keyId !== options.key.keyId)
+          fail(`signed by key ${c.keyId.slice(0, 16)}…, not the trusted key ${options.key.keyId.slice(0, 16)}…`);
         else if (!signatureHolds(c, options.key)) fail('its signature does not hold: the checkpoint was altered');
       } else if (!verify(null, checkpointMessage(c), createPublicKey(c.publicKey), Buffer.from(c.signature, 'base64'))) {
         fail('its signature does not hold even under the key it names');
@@ -117,7 +177,12 @@ export async function verifyLog(sql: Sql, options: { key: AuditKey | null; again
     }
 
     return {
-      events: streams.events, streams: streams.streams, sealed: Number(sealed), unsealed: Number(after!.n), checkpoints: stored.length, problems,
+      events: streams.events,
+      streams: streams.streams,
+      sealed: Number(sealed),
+      unsealed: Number(after!.n),
+      checkpoints: stored.length,
+      problems,
     };
   }) as Promise<LogReport>;
 }

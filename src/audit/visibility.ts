@@ -40,7 +40,10 @@ export function streamProjectSql(sql: Sql) {
 export class StreamOwners {
   private readonly cache = new Map<string, StreamOwner>();
 
-  constructor(private readonly sql: Sql, private readonly capacity = 200_000) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly capacity = 200_000,
+  ) {}
 
   /** Owners of these events' streams, learning from the events themselves first. */
   async annotate(events: readonly RecordedEvent[]): Promise<OwnedEvent[]> {

@@ -21,9 +21,14 @@ export function setup(): { config: Config; log: Logger } {
  * one: a command run with another environment than the server's must not work on an empty database
  * of its own without a word.
  */
-export async function withServices<T>(fn: (s: Running) => Promise<T>, options: { quietLog?: boolean; createDatabase?: boolean } = {}): Promise<T> {
+export async function withServices<T>(
+  fn: (s: Running) => Promise<T>,
+  options: { quietLog?: boolean; createDatabase?: boolean } = {},
+): Promise<T> {
   const { config, log } = setup();
-  const s = await startServices(config, options.quietLog ? log.child({}, { level: 'warn' }) : log, { createDatabase: options.createDatabase ?? false });
+  const s = await startServices(config, options.quietLog ? log.child({}, { level: 'warn' }) : log, {
+    createDatabase: options.createDatabase ?? false,
+  });
   process.stderr.write(`netledger: using ${s.database}\n`);
   try {
     return await fn(s);

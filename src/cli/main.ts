@@ -64,7 +64,9 @@ program
 program
   .command('migrate')
   .description('apply database migrations and exit')
-  .action(async () => (await import('./context.js')).withServices(async () => console.log('database is up to date'), { createDatabase: true }));
+  .action(async () =>
+    (await import('./context.js')).withServices(async () => console.log('database is up to date'), { createDatabase: true }),
+  );
 
 const token = program.command('token').description('API tokens');
 token
@@ -74,16 +76,19 @@ token
   .addOption(new Option('--role <role>', 'role').choices(['admin', 'member']).default('member'))
   .option('--name <name>', 'a name to recognise the token by')
   .action(async (o: { project: string; role: 'admin' | 'member'; name?: string }) =>
-    (await import('./context.js')).withServices(async (s) => {
-      const { issueToken } = await import('../app/tenancy.js');
-      const r = await issueToken(s, { project: o.project, role: o.role, ...(o.name ? { name: o.name } : {}) });
-      if (!r.ok) {
-        console.error(`${r.error.code}: ${r.error.message}`);
-        process.exitCode = 1;
-        return;
-      }
-      console.log(r.secret);
-    }, { quietLog: true }),
+    (await import('./context.js')).withServices(
+      async (s) => {
+        const { issueToken } = await import('../app/tenancy.js');
+        const r = await issueToken(s, { project: o.project, role: o.role, ...(o.name ? { name: o.name } : {}) });
+        if (!r.ok) {
+          console.error(`${r.error.code}: ${r.error.message}`);
+          process.exitCode = 1;
+          return;
+        }
+        console.log(r.secret);
+      },
+      { quietLog: true },
+    ),
   );
 
 program

@@ -28,7 +28,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function postgresIds(): { uid: number; gid: number } | null {
   try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const id = (flag: string) =>
+      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
     return { uid: id('-u'), gid: id('-g') };
   } catch {
     return null;
@@ -236,8 +237,13 @@ async function initialise(sp: Spawner, dir: string): Promise<void> {
   writePrivate(pwfile, `${password}\n`, sp.ids);
   try {
     await run(sp, 'initdb', [
-      `--pgdata=${staging}`, '--username=postgres', `--pwfile=${pwfile}`,
-      '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '--encoding=UTF8', '--no-locale',
+      `--pgdata=${staging}`,
+      '--username=postgres',
+      `--pwfile=${pwfile}`,
+      '--auth-local=scram-sha-256',
+      '--auth-host=scram-sha-256',
+      '--encoding=UTF8',
+      '--no-locale',
     ]);
   } finally {
     fs.rmSync(pwfile, { force: true });
@@ -346,11 +352,24 @@ class Server {
     let child: ChildProcess;
     try {
       // Output goes to a file, not a pipe: a server that outlives us (SIGKILL) must not block on it.
-      child = spawn(path.join(this.sp.native, 'bin', 'postgres'), [
-        '-D', this.dir, '-p', String(this.port),
-        '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=300', '-c', 'idle_in_transaction_session_timeout=60000',
-      ], { cwd: '/', env: childEnv(this.sp.native), stdio: ['ignore', logFd, logFd], ...(this.sp.ids ?? {}) });
+      child = spawn(
+        path.join(this.sp.native, 'bin', 'postgres'),
+        [
+          '-D',
+          this.dir,
+          '-p',
+          String(this.port),
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'max_connections=300',
+          '-c',
+          'idle_in_transaction_session_timeout=60000',
+        ],
+        { cwd: '/', env: childEnv(this.sp.native), stdio: ['ignore', logFd, logFd], ...(this.sp.ids ?? {}) },
+      );
     } finally {
       fs.closeSync(logFd);
     }
@@ -370,7 +389,9 @@ class Server {
       if (status && status.pid === child.pid && status.ready) break;
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new EmbeddedPostgresError(`embedded PostgreSQL did not accept connections within ${READY_DEADLINE_MS / 1000} s:\n${logTail(this.dir)}`);
+        throw new EmbeddedPostgresError(
+          `embedded PostgreSQL did not accept connections within ${READY_DEADLINE_MS / 1000} s:\n${logTail(this.dir)}`,
+        );
       }
       await sleep(50);
     }
@@ -390,7 +411,10 @@ class Server {
   private scheduleRestart(how: string): void {
     const delay = Math.min(500 * 2 ** this.attempt, 15_000);
     this.attempt++;
-    this.log.error({ how, port: this.port, attempt: this.attempt, retryInMs: delay }, 'embedded PostgreSQL exited unexpectedly; restarting it');
+    this.log.error(
+      { how, port: this.port, attempt: this.attempt, retryInMs: delay },
+      'embedded PostgreSQL exited unexpectedly; restarting it',
+    );
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopping) return;
@@ -437,7 +461,12 @@ class Server {
  * the same data directory. The server is ours to supervise: restarted when it dies, stopped by
  * `stop()` or, at the latest, when this process exits.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: EmbeddedLog; create?: boolean }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  log?: EmbeddedLog;
+  create?: boolean;
+}): Promise<EmbeddedDatabase> {
   const dir = path.resolve(options.dataDir);
   const native = embeddedBinaries();
   checkEmbeddedReachable();
@@ -448,7 +477,8 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   const owner = await runningOwner(dir);
   if (owner) {
     const password = readPassword(dir);
-    if (!password) throw new EmbeddedPostgresError(`the embedded PostgreSQL of process ${owner.pid} has no password file (${files(dir).password})`);
+    if (!password)
+      throw new EmbeddedPostgresError(`the embedded PostgreSQL of process ${owner.pid} has no password file (${files(dir).password})`);
     log.info({ owner: owner.pid, port: owner.port }, 'sharing the embedded PostgreSQL of another netledger process');
     return { url: urlFor(owner.port, password), sharedWith: owner.pid, stop: async () => {} };
   }
@@ -461,7 +491,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     if (options.create === false) {
       throw new EmbeddedPostgresError(
         `there is no embedded database in ${dir}, and this command does not create one: run it with the server's NETLEDGER_DATA_DIR ` +
-        '(or its DATABASE_URL), or create this one with `netledger migrate`',
+          '(or its DATABASE_URL), or create this one with `netledger migrate`',
       );
     }
     await initialise(sp, dir);

@@ -31,7 +31,9 @@ export class AgentProjection implements Projection {
 
 export async function loadAgentState(q: Queryable, id: string): Promise<{ state: AgentState; version: number }> {
   const [row] = await q<{ version: bigint; state: unknown }[]>`select version, state from rm_agents where id = ${id}`;
-  return row ? { state: decodeState<AgentState>(row.state), version: Number(row.version) } : { state: agentDecider.initialState, version: 0 };
+  return row
+    ? { state: decodeState<AgentState>(row.state), version: Number(row.version) }
+    : { state: agentDecider.initialState, version: 0 };
 }
 
 export async function listAgents(q: Queryable): Promise<Agent[]> {

@@ -31,8 +31,17 @@ const rowKey = (r: Pick<ResourceRow, 'kind' | 'id'>): string => `${r.kind}\u0000
 
 function toRow(streamId: string, r: ResourceRow) {
   return {
-    id: r.id, kind: r.kind, stream_id: streamId, project_id: r.project, name: r.name, tags: r.tags,
-    network_id: r.networkId ?? null, revision: r.revision, created_at: r.createdAt, updated_at: r.updatedAt, doc: r.doc,
+    id: r.id,
+    kind: r.kind,
+    stream_id: streamId,
+    project_id: r.project,
+    name: r.name,
+    tags: r.tags,
+    network_id: r.networkId ?? null,
+    revision: r.revision,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+    doc: r.doc,
   };
 }
 
@@ -47,7 +56,10 @@ export class AggregateProjection implements Projection {
   readonly name = 'aggregates';
   private readonly kinds = new Map<string, AggregateKind>();
 
-  constructor(kinds: readonly AggregateKind[], private readonly options: { replaying?: boolean } = {}) {
+  constructor(
+    kinds: readonly AggregateKind[],
+    private readonly options: { replaying?: boolean } = {},
+  ) {
     for (const k of kinds) this.kinds.set(k.streamType, k);
   }
 
@@ -114,7 +126,8 @@ export class AggregateProjection implements Projection {
       const keep = new Set(newRows.map(rowKey));
       for (const r of oldRows) if (!keep.has(rowKey(r))) gone.push({ stream_id: streamId, kind: r.kind, id: r.id });
       // One row per key even if a state lists an object twice: an upsert may touch a row only once.
-      for (const r of newRows) current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
+      for (const r of newRows)
+        current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
     }
     await this.claimIds(q, claims);
     await q`insert into rm_aggregates (stream_id, version, state)
@@ -160,7 +173,9 @@ export class AggregateProjection implements Projection {
     for (const c of rest) {
       const h = holder.get(c.id.toLowerCase());
       if (h && (h.stream_id !== c.stream_id || h.kind !== c.kind)) {
-        throw new DomainFailure(domainError('ResourceIdInUse', `Unable to create the resource: the id ${c.id} is already in use.`, { details: { id: c.id } }));
+        throw new DomainFailure(
+          domainError('ResourceIdInUse', `Unable to create the resource: the id ${c.id} is already in use.`, { details: { id: c.id } }),
+        );
       }
     }
   }

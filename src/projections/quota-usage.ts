@@ -7,7 +7,11 @@ import { quotaKindsOf, quotaResourceOf } from './aggregate-projection.js';
  * (kind, project_id) index). Counted when asked rather than kept in a counter row, so creates with
  * an unlimited quota write and lock nothing for it.
  */
-export async function quotaUsage(q: Queryable, projectId: string, resources: readonly QuotaResource[]): Promise<Map<QuotaResource, number>> {
+export async function quotaUsage(
+  q: Queryable,
+  projectId: string,
+  resources: readonly QuotaResource[],
+): Promise<Map<QuotaResource, number>> {
   const kinds = resources.flatMap((r) => quotaKindsOf(r));
   const rows = await q<{ kind: string; n: number }[]>`
     select kind, count(*)::int as n from rm_resources where kind = any(${kinds}) and project_id = ${projectId} group by kind`;

@@ -40,7 +40,9 @@ export async function rebuildProjections(
   if (options.restart || !existing || !saved) {
     await sql.begin(async (tx) => {
       await tx.unsafe(`drop schema if exists ${SHADOW} cascade; create schema ${SHADOW}`);
-      const tables = await tx<{ t: string }[]>`select tablename as t from pg_tables where schemaname = ${schema} and tablename like 'rm\\_%'`;
+      const tables = await tx<
+        { t: string }[]
+      >`select tablename as t from pg_tables where schemaname = ${schema} and tablename like 'rm\\_%'`;
       for (const { t } of tables) await copyTable(tx, schema, t);
       await deleteCheckpoint(tx, CHECKPOINT);
     });
@@ -94,7 +96,8 @@ export async function rebuildProjections(
          where c.oid = ${`${quote(schema)}.${quote(t)}`}::regclass`;
       await tx.unsafe(`drop table ${quote(schema)}.${quote(t)}`);
       await tx.unsafe(`alter table ${SHADOW}.${quote(t)} set schema ${quote(schema)}`);
-      for (const g of grants) await tx.unsafe(`grant ${g.privilege} on ${quote(schema)}.${quote(t)} to ${g.grantee === 'public' ? 'public' : quote(g.grantee)}`);
+      for (const g of grants)
+        await tx.unsafe(`grant ${g.privilege} on ${quote(schema)}.${quote(t)} to ${g.grantee === 'public' ? 'public' : quote(g.grantee)}`);
     }
     await tx.unsafe(`drop schema ${SHADOW} cascade`);
     await deleteCheckpoint(tx, CHECKPOINT);
@@ -129,7 +132,6 @@ function quote(ident: string): string {
   return `"${ident.replace(/"/g, '""')}"`;
 }
 
-
 /**
  * Holds every appender off until `tx` ends (the exclusive side of the lock appends take shared):
  * what is committed then is the whole log, so nothing in flight can be overtaken.
@@ -139,7 +141,13 @@ export async function lockOutAppenders(tx: Queryable): Promise<void> {
 }
 
 /** Folds every event after `from` into `projections` inside `tx`, whose appenders are locked out; answers how many. */
-export async function replayRest(tx: Queryable, store: EventStore, projections: readonly Projection[], from: LogPosition, batchSize: number): Promise<number> {
+export async function replayRest(
+  tx: Queryable,
+  store: EventStore,
+  projections: readonly Projection[],
+  from: LogPosition,
+  batchSize: number,
+): Promise<number> {
   let position = from;
   let count = 0;
   for (;;) {
@@ -157,9 +165,13 @@ export async function readModelChecksum(sql: Queryable): Promise<{ digest: strin
     select table_name from information_schema.tables where table_schema = current_schema() and table_name like 'rm\\_%' order by table_name`;
   const out: Record<string, string> = {};
   for (const { table_name } of tables) {
-    const [row] = await sql<{ d: string }[]>`select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) as d from ${sql(table_name)} t`;
+    const [row] = await sql<
+      { d: string }[]
+    >`select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) as d from ${sql(table_name)} t`;
     out[table_name] = row!.d;
   }
-  const [all] = await sql<{ d: string }[]>`select md5(${Object.entries(out).map(([k, v]) => `${k}:${v}`).join('\n')}) as d`;
+  const [all] = await sql<{ d: string }[]>`select md5(${Object.entries(out)
+    .map(([k, v]) => `${k}:${v}`)
+    .join('\n')}) as d`;
   return { digest: all!.d, tables: out };
 }

@@ -11,7 +11,8 @@ export class RoutingProjection implements Projection {
   async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
     for (const raw of events) {
       if (raw.streamId.startsWith('floatingip-')) await this.floatingIp(q, { type: raw.type, data: raw.data } as FloatingIpEvent);
-      else if (raw.streamId.startsWith('securitygroup-')) await this.securityGroup(q, { type: raw.type, data: raw.data } as SecurityGroupEvent);
+      else if (raw.streamId.startsWith('securitygroup-'))
+        await this.securityGroup(q, { type: raw.type, data: raw.data } as SecurityGroupEvent);
     }
   }
 

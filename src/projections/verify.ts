@@ -29,14 +29,24 @@ interface StoredRow {
 /** JSON with sorted keys: jsonb does not keep key order. */
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x);
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : x,
+  );
 }
 
 const keyOf = (streamId: string, kind: string, id: string) => `${streamId}\u0000${kind}\u0000${id.toLowerCase()}`;
 
 function expectedOf(r: ResourceRow): string {
-  return canonical([r.project, r.name, r.tags, r.networkId?.toLowerCase() ?? null, r.revision,
-    new Date(r.updatedAt).getTime(), JSON.parse(JSON.stringify(r.doc)) as unknown]);
+  return canonical([
+    r.project,
+    r.name,
+    r.tags,
+    r.networkId?.toLowerCase() ?? null,
+    r.revision,
+    new Date(r.updatedAt).getTime(),
+    JSON.parse(JSON.stringify(r.doc)) as unknown,
+  ]);
 }
 
 function storedOf(r: StoredRow): string {
@@ -66,7 +76,8 @@ export async function readModelDrift(sql: Sql, kinds: readonly AggregateKind[], 
       for (const s of states) {
         const kind = byType.get(s.stream_id.slice(0, s.stream_id.indexOf('-')));
         if (!kind) continue;
-        for (const r of kind.resources(decodeState(s.state), Number(s.version))) expected.set(keyOf(s.stream_id, r.kind, r.id), expectedOf(r));
+        for (const r of kind.resources(decodeState(s.state), Number(s.version)))
+          expected.set(keyOf(s.stream_id, r.kind, r.id), expectedOf(r));
       }
       const stored = await tx<StoredRow[]>`
         select stream_id, kind, id::text, project_id, name, tags, network_id::text, revision, updated_at, doc
@@ -99,7 +110,12 @@ class RolledBack extends Error {
  * rolled back, and compares every table's digest with the live one. Appenders wait meanwhile (the
  * same lock a rebuild's last step takes), so it costs what a rebuild costs.
  */
-export async function verifyReadModel(sql: Sql, store: EventStore, projections: readonly Projection[], batchSize = 5000): Promise<ReadModelVerification> {
+export async function verifyReadModel(
+  sql: Sql,
+  store: EventStore,
+  projections: readonly Projection[],
+  batchSize = 5000,
+): Promise<ReadModelVerification> {
   try {
     await sql.begin(async (tx) => {
       await lockOutAppenders(tx);
@@ -107,7 +123,9 @@ export async function verifyReadModel(sql: Sql, store: EventStore, projections: 
       for (const p of projections) await p.reset(tx);
       await replayRest(tx, store, projections, START, batchSize);
       const replayed = await readModelChecksum(tx);
-      const differing = Object.keys({ ...live.tables, ...replayed.tables }).filter((t) => live.tables[t] !== replayed.tables[t]).sort();
+      const differing = Object.keys({ ...live.tables, ...replayed.tables })
+        .filter((t) => live.tables[t] !== replayed.tables[t])
+        .sort();
       throw new RolledBack({ live: live.digest, replayed: replayed.digest, differing });
     });
   } catch (e) {

@@ -49,9 +49,13 @@ export async function ensureAppRole(owner: Sql, ownerUrl: string, options: { dat
   const password = derivedPassword(url, role, options.dataDir);
   await owner.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${LOCK_KEY})`;
-    const [{ may }] = (await tx<{ may: boolean }[]>`select rolsuper or rolcreaterole as may from pg_roles where rolname = current_user`) as unknown as [{ may: boolean }];
+    const [{ may }] = (await tx<
+      { may: boolean }[]
+    >`select rolsuper or rolcreaterole as may from pg_roles where rolname = current_user`) as unknown as [{ may: boolean }];
     if (!may) {
-      throw new Error(`the database owner ${url.username} may not create roles: give it CREATEROLE, or create a role for the server yourself and set NETLEDGER_APP_DATABASE_URL`);
+      throw new Error(
+        `the database owner ${url.username} may not create roles: give it CREATEROLE, or create a role for the server yourself and set NETLEDGER_APP_DATABASE_URL`,
+      );
     }
     // The lock is per database, the role per database too; a racing creator elsewhere (same name
     // by accident) is a duplicate, not an error.
@@ -59,7 +63,9 @@ export async function ensureAppRole(owner: Sql, ownerUrl: string, options: { dat
         CREATE ROLE ${quoteIdent(role)} LOGIN;
       EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
       END $$`);
-    await tx.unsafe(`ALTER ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`);
+    await tx.unsafe(
+      `ALTER ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`,
+    );
     await tx`select nl_grant_app(${role})`;
   });
   url.username = encodeURIComponent(role);

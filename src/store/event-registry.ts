@@ -34,10 +34,14 @@ export class EventRegistry {
     const d = this.definition(type);
     const parsed = d.schema.safeParse(data);
     if (!parsed.success) {
-      throw new StoreError('InvalidEventData', `invalid ${type} event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, {
-        type,
-        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-      });
+      throw new StoreError(
+        'InvalidEventData',
+        `invalid ${type} event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        {
+          type,
+          issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+        },
+      );
     }
     return { data: parsed.data, version: d.version };
   }

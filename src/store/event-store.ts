@@ -64,7 +64,12 @@ export class EventStore {
    * Appends in its own transaction. Use `appendIn` to append several streams, or alongside
    * projection writes, in one transaction.
    */
-  async append(streamId: string, expected: ExpectedVersion, events: readonly NewEvent[], metadata: EventMetadata = {}): Promise<AppendResult> {
+  async append(
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    metadata: EventMetadata = {},
+  ): Promise<AppendResult> {
     const result = await this.appendIn(this.sql, streamId, expected, events, metadata);
     if (!result.duplicate) this.onAppended();
     return result;
@@ -85,7 +90,13 @@ export class EventStore {
     await q`select nl_begin_append()`;
   }
 
-  async appendIn(q: Queryable, streamId: string, expected: ExpectedVersion, events: readonly NewEvent[], metadata: EventMetadata = {}): Promise<AppendResult> {
+  async appendIn(
+    q: Queryable,
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    metadata: EventMetadata = {},
+  ): Promise<AppendResult> {
     if (events.length === 0) throw new StoreError('InvalidEventData', 'an append needs at least one event');
     const rows = events.map((e) => {
       const encoded = this.registry.encode(e.type, e.data);
@@ -107,15 +118,26 @@ export class EventStore {
         const position = { transactionId: BigInt(s.transaction_id), globalPosition: BigInt(s.global_position) };
         const r = rows[i]!;
         return {
-          id: r.id, streamId, streamVersion: Number(s.stream_version), type: r.type, schemaVersion: r.version,
-          data: r.data, metadata, recordedAt: s.recorded_at, position, cursor: encodeCursor(position),
+          id: r.id,
+          streamId,
+          streamVersion: Number(s.stream_version),
+          type: r.type,
+          schemaVersion: r.version,
+          data: r.data,
+          metadata,
+          recordedAt: s.recorded_at,
+          position,
+          cursor: encodeCursor(position),
         };
       });
       return { streamId, version: recorded[recorded.length - 1]!.streamVersion, duplicate: false, events: recorded };
     } catch (e) {
       const code = (e as postgres.PostgresError).code;
       if (code === 'NL409') {
-        throw new StoreError('WrongExpectedVersion', `stream ${streamId} is not at the expected version ${String(expected)}`, { streamId, expected });
+        throw new StoreError('WrongExpectedVersion', `stream ${streamId} is not at the expected version ${String(expected)}`, {
+          streamId,
+          expected,
+        });
       }
       if (code === 'NL410') throw new StoreError('DuplicateEventId', 'some event ids of this append are already stored', { streamId });
       if (code === '23505') {
@@ -146,7 +168,12 @@ export class EventStore {
    * returned, so a late commit can never be overtaken, while transactions that do not append
    * (in this database or any other) hold nobody back.
    */
-  async readAll(after: LogPosition = START, limit = 1000, q: Queryable = this.sql, options: { writersLockedOut?: boolean } = {}): Promise<RecordedEvent[]> {
+  async readAll(
+    after: LogPosition = START,
+    limit = 1000,
+    q: Queryable = this.sql,
+    options: { writersLockedOut?: boolean } = {},
+  ): Promise<RecordedEvent[]> {
     // With writers locked out (a rebuild's final step holds the exclusive side of the appenders'
     // advisory lock) nothing in flight can still add events: everything committed is final.
     const visible = options.writersLockedOut ? this.sql`true` : this.sql`e.transaction_id < nl_log_horizon()`;

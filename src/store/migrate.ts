@@ -6,7 +6,11 @@ import type { Sql } from '../db/sql.js';
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 const LOCK_KEY = 0x6e6c6d67; // 'nlmg': one migrator at a time across processes
 
-const migrationFiles = (dir: string) => fs.readdirSync(dir).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+const migrationFiles = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .sort();
 
 /** Migrations this code has that the database has not applied (readiness: none may be missing). */
 export async function pendingMigrations(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {

@@ -29,7 +29,11 @@ export class Api {
   }
 
   async query(query, variables = {}) {
-    const res = await fetch('/graphql', { method: 'POST', headers: this.headers('application/json'), body: JSON.stringify({ query, variables }) });
+    const res = await fetch('/graphql', {
+      method: 'POST',
+      headers: this.headers('application/json'),
+      body: JSON.stringify({ query, variables }),
+    });
     const body = await res.json().catch(() => ({}));
     if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join('; '), res.status);
     if (!res.ok) throw new ApiError(`HTTP ${res.status}`, res.status);
@@ -41,7 +45,12 @@ export class Api {
    * stream (resolves) or the connection fails (rejects). `signal` ends it from this side.
    */
   async subscribe(query, variables, onData, signal, onOpen) {
-    const res = await fetch('/graphql', { method: 'POST', headers: this.headers('text/event-stream'), body: JSON.stringify({ query, variables }), signal });
+    const res = await fetch('/graphql', {
+      method: 'POST',
+      headers: this.headers('text/event-stream'),
+      body: JSON.stringify({ query, variables }),
+      signal,
+    });
     if (!res.ok || !res.body) throw new ApiError(`subscription refused: HTTP ${res.status}`, res.status);
     onOpen?.();
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -89,21 +98,27 @@ export function follow({ api, query, variables, field, from, key, onMessage, onS
     while (!stopped) {
       try {
         onState?.('connecting');
-        await api.subscribe(query, { ...variables, after: previous }, (data) => {
-          pause = 250;
-          const m = data[field];
-          if (!m || m.__typename === 'SubscriptionCutOff') return;
-          const k = key(m);
-          if (m.cursor === last) {
-            if (seenAtLast.has(k)) return;
-          } else {
-            previous = last;
-            last = m.cursor;
-            seenAtLast = new Set();
-          }
-          seenAtLast.add(k);
-          onMessage(m);
-        }, abort.signal, () => onState?.('live'));
+        await api.subscribe(
+          query,
+          { ...variables, after: previous },
+          (data) => {
+            pause = 250;
+            const m = data[field];
+            if (!m || m.__typename === 'SubscriptionCutOff') return;
+            const k = key(m);
+            if (m.cursor === last) {
+              if (seenAtLast.has(k)) return;
+            } else {
+              previous = last;
+              last = m.cursor;
+              seenAtLast = new Set();
+            }
+            seenAtLast.add(k);
+            onMessage(m);
+          },
+          abort.signal,
+          () => onState?.('live'),
+        );
       } catch (e) {
         if (stopped) return;
         onState?.('reconnecting', e);

@@ -39,7 +39,10 @@ async function login(token) {
   state.project = data.viewer.role === 'admin' ? '' : data.viewer.project.uuid;
   $('#who').textContent = `${data.viewer.tokenName} (${data.viewer.role}, ${data.viewer.project.name})`;
   const select = $('#project');
-  select.replaceChildren(...(data.viewer.role === 'admin' ? [h('option', { value: '' }, 'all projects')] : []), ...data.projects.map((p) => h('option', { value: p.uuid }, p.name)));
+  select.replaceChildren(
+    ...(data.viewer.role === 'admin' ? [h('option', { value: '' }, 'all projects')] : []),
+    ...data.projects.map((p) => h('option', { value: p.uuid }, p.name)),
+  );
   select.value = state.project;
   select.disabled = data.viewer.role !== 'admin';
   $('#login').hidden = true;
@@ -73,27 +76,39 @@ async function start() {
   state.events.setFilter({ project: state.project });
   // The topology replays the log from its start: the current state and every earlier one, which
   // time travel needs, from one gap-free stream.
-  state.followers.push(follow({
-    api: state.api, query: CHANGES, variables: { kinds: TOPOLOGY_KINDS }, field: 'resourceChanged', from: LOG_START,
-    key: (m) => `${m.uuid}|${m.deleted}`,
-    onMessage: (m) => {
-      state.topology.apply(m);
-      schedule();
-    },
-    onState: connection('topology'),
-  }));
+  state.followers.push(
+    follow({
+      api: state.api,
+      query: CHANGES,
+      variables: { kinds: TOPOLOGY_KINDS },
+      field: 'resourceChanged',
+      from: LOG_START,
+      key: (m) => `${m.uuid}|${m.deleted}`,
+      onMessage: (m) => {
+        state.topology.apply(m);
+        schedule();
+      },
+      onState: connection('topology'),
+    }),
+  );
   // The event stream shows the latest page at once, then follows from its last cursor.
   const page = await state.api.query(`query { events(last: 200) { pageInfo { endCursor } edges { node { ${EVENT_FIELDS} } } } }`);
   state.events.add(page.events.edges.map((e) => e.node));
-  state.followers.push(follow({
-    api: state.api, query: EVENTS, variables: {}, field: 'events', from: page.events.pageInfo.endCursor ?? LOG_START,
-    key: (m) => m.cursor,
-    onMessage: (m) => {
-      state.events.add([m]);
-      if ($('#dataplane-view').classList.contains('active')) refreshAgents();
-    },
-    onState: connection('events'),
-  }));
+  state.followers.push(
+    follow({
+      api: state.api,
+      query: EVENTS,
+      variables: {},
+      field: 'events',
+      from: page.events.pageInfo.endCursor ?? LOG_START,
+      key: (m) => m.cursor,
+      onMessage: (m) => {
+        state.events.add([m]);
+        if ($('#dataplane-view').classList.contains('active')) refreshAgents();
+      },
+      onState: connection('events'),
+    }),
+  );
 }
 
 // ---- rendering ----
@@ -140,8 +155,10 @@ function render() {
   }
   const ms = performance.now() - started;
   $('#graph').dataset.renderMs = ms.toFixed(1);
-  $('#time-label').textContent = state.at === null ? `live · ${t.cursors.length} changes` : `as of change ${state.at + 1} of ${t.cursors.length}`;
-  $('#compare-label').textContent = state.compareFrom === null ? '' : `compared with change ${state.compareFrom + 1}: ${diff.size} differences`;
+  $('#time-label').textContent =
+    state.at === null ? `live · ${t.cursors.length} changes` : `as of change ${state.at + 1} of ${t.cursors.length}`;
+  $('#compare-label').textContent =
+    state.compareFrom === null ? '' : `compared with change ${state.compareFrom + 1}: ${diff.size} differences`;
   $('#stats').textContent = `${drawn} shown · ${ms.toFixed(0)} ms`;
   $('#live').disabled = state.at === null;
   if ($('#dataplane-view').classList.contains('active')) renderMembers($('#members'), t.live, state.project);
@@ -154,19 +171,44 @@ async function select(id) {
   const panel = $('#details');
   const at = state.at === null ? null : t.cursors[state.at];
   const r = (at === null ? t.live : t.asOf(state.at)).get(id);
-  panel.replaceChildren(h('h3', {}, `${r?.kind ?? 'resource'} ${r?.state.name ?? ''}`), h('p', { class: 'muted' }, id), h('p', {}, 'loading…'));
+  panel.replaceChildren(
+    h('h3', {}, `${r?.kind ?? 'resource'} ${r?.state.name ?? ''}`),
+    h('p', { class: 'muted' }, id),
+    h('p', {}, 'loading…'),
+  );
   try {
-    const data = await state.api.query(`query($id: ID!, $asOf: String!, $past: Boolean!) {
+    const data = await state.api.query(
+      `query($id: ID!, $asOf: String!, $past: Boolean!) {
       history(id: $id) { entries { cursor eventType revision recordedAt summary metadata { tokenName actor } } }
-      resourceAsOf(id: $id, asOf: $asOf) @include(if: $past) { exists revision state } }`, { id, asOf: at ?? LOG_START, past: at !== null });
+      resourceAsOf(id: $id, asOf: $asOf) @include(if: $past) { exists revision state } }`,
+      { id, asOf: at ?? LOG_START, past: at !== null },
+    );
     const doc = at !== null ? data.resourceAsOf?.state : r?.state;
     panel.replaceChildren(
       h('h3', {}, `${r?.kind ?? 'resource'} ${r?.state.name ?? ''}`),
       h('p', { class: 'muted' }, id, at !== null ? ' · as of the time slider (resourceAsOf)' : ''),
       h('h4', {}, 'history'),
-      h('ol', { class: 'history' }, (data.history?.entries ?? []).map((e) => h('li', {}, h('b', {}, e.eventType), ` r${e.revision} `, h('span', { class: 'muted' }, `${new Date(e.recordedAt).toLocaleString()} by ${e.metadata.tokenName ?? e.metadata.actor ?? '?'}`), h('div', {}, e.summary)))),
+      h(
+        'ol',
+        { class: 'history' },
+        (data.history?.entries ?? []).map((e) =>
+          h(
+            'li',
+            {},
+            h('b', {}, e.eventType),
+            ` r${e.revision} `,
+            h(
+              'span',
+              { class: 'muted' },
+              `${new Date(e.recordedAt).toLocaleString()} by ${e.metadata.tokenName ?? e.metadata.actor ?? '?'}`,
+            ),
+            h('div', {}, e.summary),
+          ),
+        ),
+      ),
       h('h4', {}, 'state'),
-      doc ? json(doc) : h('p', { class: 'muted' }, 'does not exist at this point'));
+      doc ? json(doc) : h('p', { class: 'muted' }, 'does not exist at this point'),
+    );
   } catch (e) {
     panel.append(h('p', { class: 'error' }, String(e.message)));
   }
@@ -238,7 +280,11 @@ addEventListener('DOMContentLoaded', () => {
     $('#details').replaceChildren(h('p', { class: 'muted' }, 'Click a node for its details and history.'));
     schedule();
   });
-  for (const [input, key] of [['#filter-kind', 'kind'], ['#filter-resource', 'resource'], ['#filter-actor', 'actor']]) {
+  for (const [input, key] of [
+    ['#filter-kind', 'kind'],
+    ['#filter-resource', 'resource'],
+    ['#filter-actor', 'actor'],
+  ]) {
     $(input).addEventListener('input', (e) => state.events.setFilter({ [key]: e.target.value.trim() }));
   }
   const saved = sessionStorage.getItem(TOKEN_KEY);

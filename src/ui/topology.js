@@ -4,7 +4,18 @@
 
 import { s, statusClass } from './dom.js';
 
-export const TOPOLOGY_KINDS = ['network', 'subnet', 'port', 'router', 'floatingip', 'loadbalancer', 'listener', 'pool', 'member', 'healthmonitor'];
+export const TOPOLOGY_KINDS = [
+  'network',
+  'subnet',
+  'port',
+  'router',
+  'floatingip',
+  'loadbalancer',
+  'listener',
+  'pool',
+  'member',
+  'healthmonitor',
+];
 
 export class TopologyLog {
   constructor() {
@@ -48,22 +59,28 @@ const ORDER = { router: 0, loadbalancer: 1, member: 2, port: 3, floatingip: 4 };
 export function statusOf(r) {
   const d = r.state;
   // Networks and routers carry no dataplane status: their administrative state stands in for it.
-  if (r.kind === 'network' || r.kind === 'subnet' || r.kind === 'router') return d.adminStateUp === false ? 'DOWN' : d.status ?? 'ACTIVE';
+  if (r.kind === 'network' || r.kind === 'subnet' || r.kind === 'router') return d.adminStateUp === false ? 'DOWN' : (d.status ?? 'ACTIVE');
   if (r.kind === 'member') return d.operatingStatus ?? d.provisioningStatus;
   if (r.kind === 'loadbalancer') return d.provisioningStatus === 'ACTIVE' ? d.operatingStatus : d.provisioningStatus;
   return d.status ?? d.provisioningStatus ?? null;
 }
 
-const label = (r) => r.state.name || (r.kind === 'floatingip' ? r.state.floatingIpAddress : r.kind === 'member' ? r.state.address : r.id.slice(0, 8));
+const label = (r) =>
+  r.state.name || (r.kind === 'floatingip' ? r.state.floatingIpAddress : r.kind === 'member' ? r.state.address : r.id.slice(0, 8));
 
 /** Which resources are drawn, on which networks, linked to what. */
 function graphOf(resources, project) {
   const visible = [...resources.values()].filter((r) => !project || r.state.project === project);
-  const networks = visible.filter((r) => r.kind === 'network').sort((a, b) => String(a.state.createdAt).localeCompare(String(b.state.createdAt)) || a.id.localeCompare(b.id));
+  const networks = visible
+    .filter((r) => r.kind === 'network')
+    .sort((a, b) => String(a.state.createdAt).localeCompare(String(b.state.createdAt)) || a.id.localeCompare(b.id));
   const subnetNet = new Map(visible.filter((r) => r.kind === 'subnet').map((r) => [r.id, r.state.networkId]));
   const subnetsOf = new Map();
-  for (const r of visible) if (r.kind === 'subnet') subnetsOf.set(r.state.networkId, [...(subnetsOf.get(r.state.networkId) ?? []), r.state.cidr]);
-  const owners = new Set(visible.filter((r) => r.kind === 'router' || r.kind === 'loadbalancer' || r.kind === 'floatingip').map((r) => r.id));
+  for (const r of visible)
+    if (r.kind === 'subnet') subnetsOf.set(r.state.networkId, [...(subnetsOf.get(r.state.networkId) ?? []), r.state.cidr]);
+  const owners = new Set(
+    visible.filter((r) => r.kind === 'router' || r.kind === 'loadbalancer' || r.kind === 'floatingip').map((r) => r.id),
+  );
   const nodes = [];
   for (const r of visible) {
     const d = r.state;
@@ -131,20 +148,41 @@ export function renderTopology(svg, resources, { project, selected, diff, onSele
       if (p) wires.push(s('line', { class: 'link', x1: x + BOX_W / 2, y1: cy, x2: p.x + BOX_W / 2, y2: p.y + BOX_H / 2 }));
     }
     const status = statusOf(n.r);
-    boxes.push(s('g', { class: `node kind-${n.r.kind} ${statusClass(status)}${mark(n.r.id)}`, 'data-id': n.r.id, 'data-kind': n.r.kind, 'data-status': status ?? '', transform: `translate(${x},${y})`, onclick: pick(n.r.id) },
-      s('title', {}, `${n.r.kind} ${label(n.r)} (${status ?? 'no status'})`),
-      s('rect', { width: BOX_W, height: BOX_H, rx: 6 }),
-      s('text', { x: 10, y: 17, class: 'name' }, label(n.r).slice(0, 21)),
-      s('text', { x: 10, y: 32, class: 'sub' }, `${n.r.kind} · ${status ?? '—'}`)));
+    boxes.push(
+      s(
+        'g',
+        {
+          class: `node kind-${n.r.kind} ${statusClass(status)}${mark(n.r.id)}`,
+          'data-id': n.r.id,
+          'data-kind': n.r.kind,
+          'data-status': status ?? '',
+          transform: `translate(${x},${y})`,
+          onclick: pick(n.r.id),
+        },
+        s('title', {}, `${n.r.kind} ${label(n.r)} (${status ?? 'no status'})`),
+        s('rect', { width: BOX_W, height: BOX_H, rx: 6 }),
+        s('text', { x: 10, y: 17, class: 'name' }, label(n.r).slice(0, 21)),
+        s('text', { x: 10, y: 32, class: 'sub' }, `${n.r.kind} · ${status ?? '—'}`),
+      ),
+    );
   }
   const bars = networks.map((net, c) => {
     const status = statusOf(net);
-    return s('g', { class: `network ${statusClass(status)}${mark(net.id)}`, 'data-id': net.id, 'data-kind': 'network', 'data-status': status ?? '', onclick: pick(net.id) },
+    return s(
+      'g',
+      {
+        class: `network ${statusClass(status)}${mark(net.id)}`,
+        'data-id': net.id,
+        'data-kind': 'network',
+        'data-status': status ?? '',
+        onclick: pick(net.id),
+      },
       s('title', {}, `network ${label(net)}`),
       s('rect', { class: 'bar', x: barX(c), y: TOP, width: BAR_W, height: height - TOP - 10, rx: 4 }),
       s('text', { x: barX(c), y: 24, class: 'name' }, label(net).slice(0, 26)),
       s('text', { x: barX(c), y: 40, class: 'sub' }, (subnetsOf.get(net.id) ?? []).join(', ').slice(0, 32) || 'no subnet'),
-      net.state.external || net.state.routerExternal ? s('text', { x: barX(c), y: 56, class: 'sub' }, 'external') : null);
+      net.state.external || net.state.routerExternal ? s('text', { x: barX(c), y: 56, class: 'sub' }, 'external') : null,
+    );
   });
   svg.replaceChildren(...bars, ...wires, ...boxes);
   svg.setAttribute('width', width);
@@ -159,7 +197,8 @@ export function diffOf(before, after) {
   for (const [id, r] of after) {
     const b = before.get(id);
     if (!b) diff.set(id, 'added');
-    else if (b.revision !== r.revision || b !== r) diff.set(id, b.revision === r.revision && JSON.stringify(b.state) === JSON.stringify(r.state) ? undefined : 'changed');
+    else if (b.revision !== r.revision || b !== r)
+      diff.set(id, b.revision === r.revision && JSON.stringify(b.state) === JSON.stringify(r.state) ? undefined : 'changed');
     if (diff.get(id) === undefined) diff.delete(id);
   }
   for (const id of before.keys()) if (!after.has(id)) diff.set(id, 'removed');

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compileHostState,
-  hostStateUnits,
-  type Topology,
-} from '../../src/projections/desired-state/index.js';
+import { compileHostState, hostStateUnits, type Topology } from '../../src/projections/desired-state/index.js';
 import { bridgeName, deviceName, gatewayPortName, routerPortName, tapName } from '../../src/projections/desired-state/names.js';
 import { HOST, largeTopology, scenario, withFip } from './fixtures.js';
 
@@ -86,11 +82,16 @@ describe('compileHostState', () => {
     const s = scenario();
     const t: Topology = {
       ...s.topology,
-      routers: [{ ...s.router, routes: [
-        { destination: '10.99.0.0/16', nexthop: '10.10.1.8' },
-        { destination: '10.99.0.0/16', nexthop: '10.10.1.7' },
-        { destination: '10.98.0.0/16', nexthop: '10.10.1.9' },
-      ] }],
+      routers: [
+        {
+          ...s.router,
+          routes: [
+            { destination: '10.99.0.0/16', nexthop: '10.10.1.8' },
+            { destination: '10.99.0.0/16', nexthop: '10.10.1.7' },
+            { destination: '10.98.0.0/16', nexthop: '10.10.1.9' },
+          ],
+        },
+      ],
     };
     const routes = compileHostState(t, HOST, opts).routers[0]?.namespace.routes ?? [];
     expect(routes.map((r) => r.destination)).toEqual(['10.98.0.0/16', '10.99.0.0/16', 'default']);
@@ -117,7 +118,10 @@ describe('NAT rules (Neutron 2.4 semantics in one nft table)', () => {
     ]);
     expect(on['ingress_mark']).toEqual([`iifname "${qg}" meta mark set meta mark & 0xffff0000 | 0x00000002`]);
 
-    const off: Topology = { ...s.topology, routers: [{ ...s.router, gateway: { portId: s.gwPort.id, networkId: s.ext.id, enableSnat: false } }] };
+    const off: Topology = {
+      ...s.topology,
+      routers: [{ ...s.router, gateway: { portId: s.gwPort.id, networkId: s.ext.id, enableSnat: false } }],
+    };
     const noSnat = statements(off);
     expect(noSnat['gw_snat']).toEqual([
       'jump float_snat',
@@ -134,7 +138,11 @@ describe('NAT rules (Neutron 2.4 semantics in one nft table)', () => {
     expect(statements(withFip(s, false))['fip_dnat']).toEqual([]);
 
     const nat = compileHostState(t, HOST, opts).routers[0]?.nat;
-    expect(nat?.ruleset.split('\n').slice(0, 3)).toEqual(['table ip netledger-nat', 'delete table ip netledger-nat', 'table ip netledger-nat {']);
+    expect(nat?.ruleset.split('\n').slice(0, 3)).toEqual([
+      'table ip netledger-nat',
+      'delete table ip netledger-nat',
+      'table ip netledger-nat {',
+    ]);
     expect(nat?.ruleset).toContain('type nat hook postrouting priority 100; policy accept;');
     // Every rule carries its identity as a comment, distinct across chains.
     const ids = nat?.chains.flatMap((c) => c.rules.map((r) => r.id)) ?? [];
@@ -192,9 +200,13 @@ describe('dnsmasq (Neutron 3.2/3.3)', () => {
     );
     const withDns: Topology = {
       ...s.topology,
-      networks: s.topology.networks.map((n) => (n.id === s.net.id ? { ...n, subnets: n.subnets.map((x) => ({ ...x, dnsNameservers: ['192.0.2.53'] })) } : n)),
+      networks: s.topology.networks.map((n) =>
+        n.id === s.net.id ? { ...n, subnets: n.subnets.map((x) => ({ ...x, dnsNameservers: ['192.0.2.53'] })) } : n,
+      ),
     };
-    const opts2 = compileHostState(withDns, HOST, opts).networks.find((n) => n.networkId === s.net.id)?.dhcp?.dnsmasq.files.find((f) => f.name === 'opts');
+    const opts2 = compileHostState(withDns, HOST, opts)
+      .networks.find((n) => n.networkId === s.net.id)
+      ?.dhcp?.dnsmasq.files.find((f) => f.name === 'opts');
     expect(opts2?.content.split('\n')[0]).toBe(`${tag},option:dns-server,192.0.2.53`);
   });
 

@@ -38,8 +38,21 @@ it('(7) a restarted agent converges after the agent was SIGKILLed mid-apply', as
   await writeFile(topologyFile, JSON.stringify(big.topology));
   const child = spawn(
     join(process.cwd(), 'node_modules/.bin/tsx'),
-    ['src/cli/main.ts', 'agent', 'reconcile', '--topology', topologyFile, '--host', HOST, '--prefix', prefix,
-      '--host-namespace', config.hostNamespace, '--state-dir', stateDir],
+    [
+      'src/cli/main.ts',
+      'agent',
+      'reconcile',
+      '--topology',
+      topologyFile,
+      '--host',
+      HOST,
+      '--prefix',
+      prefix,
+      '--host-namespace',
+      config.hostNamespace,
+      '--state-dir',
+      stateDir,
+    ],
     { detached: true, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } },
   );
   const pgid = child.pid;
@@ -63,8 +76,15 @@ it('(7) a restarted agent converges after the agent was SIGKILLed mid-apply', as
   const started = Date.now();
   const reports = await agent.converge();
   const convergeMs = Date.now() - started;
-  console.log(`killed with ${seen}/${total} namespaces; restart converged in ${convergeMs} ms over ${reports.length} pass(es):`,
-    reports.map((r) => ({ mutations: r.mutations, commands: r.commands, ms: r.ms, failed: r.keys.filter((k) => k.status === 'failed').map((k) => k.error) })));
+  console.log(
+    `killed with ${seen}/${total} namespaces; restart converged in ${convergeMs} ms over ${reports.length} pass(es):`,
+    reports.map((r) => ({
+      mutations: r.mutations,
+      commands: r.commands,
+      ms: r.ms,
+      failed: r.keys.filter((k) => k.status === 'failed').map((k) => k.error),
+    })),
+  );
   expect(agent.pendingKeys).toEqual([]);
   expect(await namespacesWithPrefix(prefix)).toHaveLength(total);
   // Exactly one dnsmasq per network: none duplicated by the crash, none missing.

@@ -129,7 +129,11 @@ describe('dataplane on a real kernel', () => {
     const qr = routerPortName(s.topology.routers[0]?.interfacePortIds[0] ?? '');
     await execa('ip', ['-n', rns, 'addr', 'del', '10.10.1.1/24', 'dev', qr]);
     const rules = await execa('ip', ['netns', 'exec', rns, 'nft', '-a', 'list', 'chain', 'ip', 'netledger-nat', 'fip_dnat']);
-    const handle = /# handle (\d+)/.exec(String(rules.stdout).split('\n').find((l) => l.includes('dnat to')) ?? '')?.[1];
+    const handle = /# handle (\d+)/.exec(
+      String(rules.stdout)
+        .split('\n')
+        .find((l) => l.includes('dnat to')) ?? '',
+    )?.[1];
     expect(handle).toBeDefined();
     await execa('ip', ['netns', 'exec', rns, 'nft', 'delete', 'rule', 'ip', 'netledger-nat', 'fip_dnat', 'handle', handle ?? '']);
     const dnsmasqPid = await readPidFile(`${stateDir}/dhcp/${s.net.id}/pid`);
@@ -139,7 +143,12 @@ describe('dataplane on a real kernel', () => {
 
     const report = await fullPass();
     expectClean(report);
-    expect(report.keys.filter((k) => k.status === 'repaired').map((k) => k.key).sort()).toEqual([`network:${s.net.id}`, `router:${s.router.id}`].sort());
+    expect(
+      report.keys
+        .filter((k) => k.status === 'repaired')
+        .map((k) => k.key)
+        .sort(),
+    ).toEqual([`network:${s.net.id}`, `router:${s.router.id}`].sort());
     expect(await ping(vm1.namespace, '10.10.1.1')).toBe(true);
     expect(await whoami(extNs, FIP, PORT)).toBe(EXT_IP);
     expect(await dnsmasqPids([dhcpNamespace(config, s.net.id)])).toHaveLength(1);

@@ -13,7 +13,18 @@ const router = state.routers[0];
 if (!router) throw new Error('fixture');
 
 function link(name: string, ifindex: number, extra: Partial<LinkObservation> = {}): LinkObservation {
-  return { name, ifindex, kind: 'veth', mac: '00:00:00:00:00:00', mtu: 1500, up: true, master: null, linkIndex: null, addresses: [], ...extra };
+  return {
+    name,
+    ifindex,
+    kind: 'veth',
+    mac: '00:00:00:00:00:00',
+    mtu: 1500,
+    up: true,
+    master: null,
+    linkIndex: null,
+    addresses: [],
+    ...extra,
+  };
 }
 
 /** The kernel state a perfect apply of `spec` would leave. */
@@ -31,7 +42,11 @@ function converged(spec: NamespaceSpec): { own: NamespaceObservation; host: Name
       broken: false,
       links: own,
       routes: [
-        ...spec.routes.map((r) => ({ destination: r.destination, protocol: 'static', nexthops: r.nexthops.map((h) => ({ via: h.via, dev: h.dev ?? 'qr-x' })) })),
+        ...spec.routes.map((r) => ({
+          destination: r.destination,
+          protocol: 'static',
+          nexthops: r.nexthops.map((h) => ({ via: h.via, dev: h.dev ?? 'qr-x' })),
+        })),
         { destination: '10.10.1.0/24', protocol: 'kernel', nexthops: [{ via: null, dev: 'qr-x' }] },
       ],
       sysctls: new Map(spec.sysctls.map((x) => [x.key, x.value])),
@@ -42,7 +57,9 @@ function converged(spec: NamespaceSpec): { own: NamespaceObservation; host: Name
 }
 
 const lines = (actions: LinkAction[]): string[] =>
-  actions.map((a) => (a.kind === 'ip' ? `${a.ns === 'nlu-host' ? 'host' : 'ns'}: ${a.line}` : a.kind === 'sysctl' ? `sysctl ${a.key}` : a.kind));
+  actions.map((a) =>
+    a.kind === 'ip' ? `${a.ns === 'nlu-host' ? 'host' : 'ns'}: ${a.line}` : a.kind === 'sysctl' ? `sysctl ${a.key}` : a.kind,
+  );
 
 describe('links diff', () => {
   it('is empty for a converged namespace', () => {
@@ -67,7 +84,15 @@ describe('links diff', () => {
 
   it('re-creates a pair whose peer is gone (namespace deleted under it) and removes stale devices and routes', () => {
     const { host } = converged(router.namespace);
-    const fresh: NamespaceObservation = { name: router.namespace.name, exists: false, broken: false, links: new Map(), routes: [], sysctls: new Map(), nft: null };
+    const fresh: NamespaceObservation = {
+      name: router.namespace.name,
+      exists: false,
+      broken: false,
+      links: new Map(),
+      routes: [],
+      sysctls: new Map(),
+      nft: null,
+    };
     const actions = diffNamespace(router.namespace, fresh, host, 'nlu-host');
     expect(actions[0]).toEqual({ kind: 'netns-add', ns: router.namespace.name });
     const l = lines(actions);
@@ -89,7 +114,15 @@ describe('links diff', () => {
 
   it('replaces a namespace that exists by name but cannot be entered (crash during netns add)', () => {
     const { host } = converged(router.namespace);
-    const broken: NamespaceObservation = { name: router.namespace.name, exists: true, broken: true, links: new Map(), routes: [], sysctls: new Map(), nft: null };
+    const broken: NamespaceObservation = {
+      name: router.namespace.name,
+      exists: true,
+      broken: true,
+      links: new Map(),
+      routes: [],
+      sysctls: new Map(),
+      nft: null,
+    };
     const actions = diffNamespace(router.namespace, broken, host, 'nlu-host');
     expect(actions.slice(0, 2)).toEqual([
       { kind: 'netns-del', ns: router.namespace.name },
@@ -100,15 +133,29 @@ describe('links diff', () => {
   it('batches: one script with a constant number of commands however many objects', () => {
     const big = compileHostState(largeTopology(20).topology, HOST, opts);
     const count = (spec: NamespaceSpec): number => {
-      const empty: NamespaceObservation = { name: spec.name, exists: false, broken: false, links: new Map(), routes: [], sysctls: new Map(), nft: null };
+      const empty: NamespaceObservation = {
+        name: spec.name,
+        exists: false,
+        broken: false,
+        links: new Map(),
+        routes: [],
+        sysctls: new Map(),
+        nft: null,
+      };
       const host: NamespaceObservation = { ...empty, name: 'nlu-host', exists: true };
       const actions = diffNamespace(spec, empty, host, 'nlu-host');
-      return renderScript(actions).render().split('\n').filter((x) => x.startsWith('ip ')).length;
+      return renderScript(actions)
+        .render()
+        .split('\n')
+        .filter((x) => x.startsWith('ip ')).length;
     };
     const small = count(router.namespace);
     const many: NamespaceSpec = {
       ...router.namespace,
-      interfaces: router.namespace.interfaces.map((i) => ({ ...i, addresses: [...i.addresses, ...Array.from({ length: 50 }, (_, n) => `198.51.100.${n + 1}/32`)] })),
+      interfaces: router.namespace.interfaces.map((i) => ({
+        ...i,
+        addresses: [...i.addresses, ...Array.from({ length: 50 }, (_, n) => `198.51.100.${n + 1}/32`)],
+      })),
     };
     expect(count(many)).toBe(small);
     expect(count(big.routers[0]?.namespace as NamespaceSpec)).toBe(small);
@@ -123,15 +170,21 @@ describe('nat diff', () => {
     nftables: [
       { metainfo: {} },
       { table: { family: 'ip', name: 'netledger-nat' } },
-      ...nat.chains.map((c) => ({ chain: { name: c.name, ...(c.hook ? { type: c.hook.type, hook: c.hook.hook, prio: c.hook.priority, policy: 'accept' } : {}) } })),
+      ...nat.chains.map((c) => ({
+        chain: { name: c.name, ...(c.hook ? { type: c.hook.type, hook: c.hook.hook, prio: c.hook.priority, policy: 'accept' } : {}) },
+      })),
       ...nat.chains.flatMap((c) =>
         c.rules.map((r) => ({
           rule: {
             chain: c.name,
             comment: r.id,
-            expr: c.name === 'fip_dnat'
-              ? [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: '203.0.113.20' } }, { dnat: { addr: '10.10.1.11' } }]
-              : [],
+            expr:
+              c.name === 'fip_dnat'
+                ? [
+                    { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: '203.0.113.20' } },
+                    { dnat: { addr: '10.10.1.11' } },
+                  ]
+                : [],
           },
         })),
       ),
@@ -175,9 +228,15 @@ describe('dhcp diff', () => {
     const files = new Map(healthy.files);
     files.set('host', 'old\n');
     expect(diffDhcp(spec, { ...healthy, files }).map((a) => a.kind)).toEqual(['write', 'reload']);
-    expect(diffDhcp(spec, { ...healthy, process: { pid: 4242, args: ['--other'], inNamespace: true } }).map((a) => a.kind)).toEqual(['stop', 'start']);
+    expect(diffDhcp(spec, { ...healthy, process: { pid: 4242, args: ['--other'], inNamespace: true } }).map((a) => a.kind)).toEqual([
+      'stop',
+      'start',
+    ]);
     expect(diffDhcp(spec, { ...healthy, process: null }).map((a) => a.kind)).toEqual(['start']);
-    expect(diffDhcp(spec, { ...healthy, process: { pid: 4242, args: spec.args, inNamespace: false } }).map((a) => a.kind)).toEqual(['stop', 'start']);
+    expect(diffDhcp(spec, { ...healthy, process: { pid: 4242, args: spec.args, inNamespace: false } }).map((a) => a.kind)).toEqual([
+      'stop',
+      'start',
+    ]);
     expect(diffDhcp(null, healthy).map((a) => a.kind)).toEqual(['stop', 'remove-dir']);
   });
 });

@@ -92,13 +92,27 @@ export async function startEcho(ns: string, specs: readonly string[]): Promise<E
 
 export type ProbeResult = 'ok' | 'refused' | 'silent';
 
-export async function probe(ns: string, proto: 'tcp' | 'udp', host: string, port: number, timeoutS = 1.5, src?: string): Promise<ProbeResult> {
+export async function probe(
+  ns: string,
+  proto: 'tcp' | 'udp',
+  host: string,
+  port: number,
+  timeoutS = 1.5,
+  src?: string,
+): Promise<ProbeResult> {
   const r = await inNs(ns, ['python3', '-c', PROBE, proto, host, String(port), String(timeoutS), ...(src ? [src] : [])], 15_000);
   return r.exitCode === 0 ? 'ok' : r.exitCode === 2 ? 'refused' : 'silent';
 }
 
 /** Retried while not `want` (a just-applied change, ARP): for asserting that something works. */
-export async function probeUntil(ns: string, proto: 'tcp' | 'udp', host: string, port: number, want: ProbeResult, tries = 3): Promise<ProbeResult> {
+export async function probeUntil(
+  ns: string,
+  proto: 'tcp' | 'udp',
+  host: string,
+  port: number,
+  want: ProbeResult,
+  tries = 3,
+): Promise<ProbeResult> {
   let last: ProbeResult = 'silent';
   for (let i = 0; i < tries; i++) {
     last = await probe(ns, proto, host, port);
@@ -129,7 +143,10 @@ export async function openConnection(ns: string, host: string, port: number): Pr
   const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', ns, 'python3', '-u', '-c', CLIENT, host, String(port)]);
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async (): Promise<string> => {
-    const r = await Promise.race([lines.next(), new Promise<{ value: string }>((res) => setTimeout(() => res({ value: 'no-answer' }), 8000))]);
+    const r = await Promise.race([
+      lines.next(),
+      new Promise<{ value: string }>((res) => setTimeout(() => res({ value: 'no-answer' }), 8000)),
+    ]);
     return String(r.value ?? 'closed');
   };
   const first = await next();
@@ -209,7 +226,12 @@ function topology(w: World): Topology {
   const ports = s.topology.ports.map((p) => (p.id === s.vm1.id ? secure(p, [D]) : p.id === s.vm2.id ? secure(p, [D], w.vm2Pairs) : p));
   ports.push(secure(vm3Port, w.vm3Groups ?? [O], [], w.vm3Security ?? true));
   const floatingIps = w.fip
-    ? s.topology.floatingIps.map((f) => ({ ...f, fixedIpAddress: s.vm1.fixedIps[0]?.ipAddress ?? null, portId: s.vm1.id, routerId: s.router.id }))
+    ? s.topology.floatingIps.map((f) => ({
+        ...f,
+        fixedIpAddress: s.vm1.fixedIps[0]?.ipAddress ?? null,
+        portId: s.vm1.id,
+        routerId: s.router.id,
+      }))
     : s.topology.floatingIps;
   return { ...s.topology, ports, floatingIps, securityGroups: w.groups, firewallGroups: w.firewall ?? [] };
 }

@@ -14,7 +14,14 @@ export function mac(): string {
   return `fa:16:3e:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
 }
 
-export function network(opts: { id?: string; cidr: string; gateway: string | null; dhcp: boolean; external?: boolean; dns?: string[] }): TopologyNetwork {
+export function network(opts: {
+  id?: string;
+  cidr: string;
+  gateway: string | null;
+  dhcp: boolean;
+  external?: boolean;
+  dns?: string[];
+}): TopologyNetwork {
   const id = opts.id ?? randomUUID();
   return {
     id,
@@ -36,7 +43,12 @@ export function network(opts: { id?: string; cidr: string; gateway: string | nul
   };
 }
 
-export function port(net: TopologyNetwork, ip: string, deviceOwner: string, opts: { id?: string; host?: string | null; deviceId?: string } = {}): TopologyPort {
+export function port(
+  net: TopologyNetwork,
+  ip: string,
+  deviceOwner: string,
+  opts: { id?: string; host?: string | null; deviceId?: string } = {},
+): TopologyPort {
   const subnet = net.subnets[0];
   if (!subnet) throw new Error('network without subnet');
   return {
@@ -133,7 +145,13 @@ export function largeTopology(count: number): { topology: Topology; ext: Topolog
     nets.push(net);
     vms.push(vm);
     ports.push(port(net, `10.${o}.1.2`, 'network:dhcp'), ri, gw, vm);
-    routers.push({ id: routerId, adminStateUp: true, interfacePortIds: [ri.id], gateway: { portId: gw.id, networkId: ext.id, enableSnat: true }, routes: [] });
+    routers.push({
+      id: routerId,
+      adminStateUp: true,
+      interfacePortIds: [ri.id],
+      gateway: { portId: gw.id, networkId: ext.id, enableSnat: true },
+      routes: [],
+    });
     floatingIps.push({
       id: randomUUID(),
       floatingIpAddress: `203.0.113.${100 + i}`,

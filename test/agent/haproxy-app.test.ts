@@ -3,7 +3,15 @@ import { startServices, type Running } from '../../src/app/bootstrap.js';
 import type { CommandOutcome } from '../../src/app/command-runtime.js';
 import { servicesSink } from '../../src/agent/lb-health.js';
 import { buildTopology, topologyParts } from '../../src/projections/topology/index.js';
-import { addMember, createHealthMonitor, createListener, createLoadBalancer, createPool, deleteLoadBalancer, updateMember } from '../../src/app/loadbalancing/index.js';
+import {
+  addMember,
+  createHealthMonitor,
+  createListener,
+  createLoadBalancer,
+  createPool,
+  deleteLoadBalancer,
+  updateMember,
+} from '../../src/app/loadbalancing/index.js';
 import { createNetwork } from '../../src/app/networking/networks.js';
 import { createSubnet } from '../../src/app/networking/subnets.js';
 import { ensureProject } from '../../src/app/tenancy.js';
@@ -27,7 +35,11 @@ function ok<R>(o: CommandOutcome<R>): R {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  s = await startServices(loadConfig({ ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 5 });
+  s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 5 },
+  );
 });
 
 afterAll(async () => {
@@ -45,21 +57,50 @@ describe('load balancers between the read model and the agent', () => {
     const net = ok(await createNetwork(s, actor, { name: 'n' }, META));
     const subnet = ok(await createSubnet(s, actor, { networkId: net, ipVersion: 4, cidr: '10.77.0.0/24' }, META));
     const lb = ok(await createLoadBalancer(s, actor, { name: 'lb', vipSubnetId: subnet }, META));
-    const listener = ok(await createListener(s, actor, { loadBalancerId: lb, protocol: 'HTTP', protocolPort: 80, connectionLimit: 100 }, META));
-    const pool = ok(await createPool(s, actor, { listenerId: listener, protocol: 'HTTP', lbAlgorithm: 'LEAST_CONNECTIONS', sessionPersistence: { type: 'SOURCE_IP' } }, META));
+    const listener = ok(
+      await createListener(s, actor, { loadBalancerId: lb, protocol: 'HTTP', protocolPort: 80, connectionLimit: 100 }, META),
+    );
+    const pool = ok(
+      await createPool(
+        s,
+        actor,
+        { listenerId: listener, protocol: 'HTTP', lbAlgorithm: 'LEAST_CONNECTIONS', sessionPersistence: { type: 'SOURCE_IP' } },
+        META,
+      ),
+    );
     const a = ok(await addMember(s, actor, { poolId: pool, address: '10.77.0.11', protocolPort: 8080, weight: 3 }, META));
-    const b = ok(await addMember(s, actor, { poolId: pool, address: '10.77.0.12', protocolPort: 8080, backup: true, adminStateUp: false }, META));
-    ok(await createHealthMonitor(s, actor, { poolId: pool, monitorType: 'HTTP', delay: 2, timeout: 1, maxRetries: 2, urlPath: '/health', expectedCodes: '200-201' }, META));
+    const b = ok(
+      await addMember(s, actor, { poolId: pool, address: '10.77.0.12', protocolPort: 8080, backup: true, adminStateUp: false }, META),
+    );
+    ok(
+      await createHealthMonitor(
+        s,
+        actor,
+        { poolId: pool, monitorType: 'HTTP', delay: 2, timeout: 1, maxRetries: 2, urlPath: '/health', expectedCodes: '200-201' },
+        META,
+      ),
+    );
 
     const { topology } = await buildTopology(s.sql);
     const t = topology.loadBalancers?.find((x) => x.id === lb);
     const generation = (await state(lb)).generation;
-    expect(t).toMatchObject({ adminStateUp: true, generation, listeners: [{ id: listener, protocol: 'HTTP', protocolPort: 80, connectionLimit: 100, defaultPoolId: pool }] });
+    expect(t).toMatchObject({
+      adminStateUp: true,
+      generation,
+      listeners: [{ id: listener, protocol: 'HTTP', protocolPort: 80, connectionLimit: 100, defaultPoolId: pool }],
+    });
     expect(t?.pools[0]).toMatchObject({
-      id: pool, lbAlgorithm: 'LEAST_CONNECTIONS', sessionPersistence: { type: 'SOURCE_IP', cookieName: null },
+      id: pool,
+      lbAlgorithm: 'LEAST_CONNECTIONS',
+      sessionPersistence: { type: 'SOURCE_IP', cookieName: null },
       healthMonitor: { type: 'HTTP', delay: 2, timeout: 1, maxRetries: 2, maxRetriesDown: 3, urlPath: '/health', expectedCodes: '200-201' },
     });
-    expect(t?.pools[0]?.members.map((m) => [m.id, m.weight, m.backup, m.adminStateUp]).sort()).toEqual([[a, 3, false, true], [b, 1, true, false]].sort());
+    expect(t?.pools[0]?.members.map((m) => [m.id, m.weight, m.backup, m.adminStateUp]).sort()).toEqual(
+      [
+        [a, 3, false, true],
+        [b, 1, true, false],
+      ].sort(),
+    );
     // The VIP port is in the topology; bound to a host, the load balancer compiles there.
     const vip = topology.ports.find((p) => p.id === t?.vipPortId);
     expect(vip?.deviceOwner).toBe('Octavia');

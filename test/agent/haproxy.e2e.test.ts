@@ -148,10 +148,23 @@ describe('load balancers on a real kernel with HAProxy', () => {
     const delay = 1;
     const fall = 2;
     const rise = 2;
-    desire(withPool(current, (p) => ({
-      ...p,
-      healthMonitor: { id: 'hm-1', adminStateUp: true, type: 'HTTP', delay, timeout: 1, maxRetries: rise, maxRetriesDown: fall, httpMethod: 'GET', urlPath: '/', expectedCodes: '200' },
-    })));
+    desire(
+      withPool(current, (p) => ({
+        ...p,
+        healthMonitor: {
+          id: 'hm-1',
+          adminStateUp: true,
+          type: 'HTTP',
+          delay,
+          timeout: 1,
+          maxRetries: rise,
+          maxRetriesDown: fall,
+          httpMethod: 'GET',
+          urlPath: '/',
+          expectedCodes: '200',
+        },
+      })),
+    );
     expectClean(await agent.runPass());
     const allUp = await until(async () => {
       await poll();
@@ -161,10 +174,14 @@ describe('load balancers on a real kernel with HAProxy', () => {
 
     await servers.get('m3')?.stop();
     const stoppedAt = Date.now();
-    const down = await until(async () => {
-      await poll();
-      return health.get(m3.id) === 'ERROR' ? Date.now() - stoppedAt : null;
-    }, 10_000, 50);
+    const down = await until(
+      async () => {
+        await poll();
+        return health.get(m3.id) === 'ERROR' ? Date.now() - stoppedAt : null;
+      },
+      10_000,
+      50,
+    );
     expect(down).not.toBeNull();
     // HAProxy's own timers: delay x fall, plus one check interval of phase; the slack is for our
     // reader on a loaded machine, not for HAProxy.
@@ -176,10 +193,14 @@ describe('load balancers on a real kernel with HAProxy', () => {
     expect(sent.some((r) => r.kind === 'memberHealth' && r.memberId === m3.id && r.status === 'ERROR')).toBe(true);
 
     servers.set('m3', await startMember(instanceNs.get('m3') ?? '', 'm3'));
-    const back = await until(async () => {
-      await poll();
-      return health.get(m3.id) === 'ONLINE' ? true : null;
-    }, (delay * rise + 3) * 1000, 50);
+    const back = await until(
+      async () => {
+        await poll();
+        return health.get(m3.id) === 'ONLINE' ? true : null;
+      },
+      (delay * rise + 3) * 1000,
+      50,
+    );
     expect(back).toBe(true);
     expect(new Set(await httpGets(client, VIP, 9))).toEqual(new Set(['m1', 'm2', 'm3']));
     // Only changes are reported: another poll with nothing new sends no member health.
@@ -208,7 +229,9 @@ describe('load balancers on a real kernel with HAProxy', () => {
 
   it('(4) an established streaming connection survives adding and removing a member (seamless reloads)', async () => {
     const before = await workers();
-    const stream = spawn('ip', ['netns', 'exec', client, 'curl', '-s', '-N', '--max-time', '20', `http://${VIP}/slow/40`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const stream = spawn('ip', ['netns', 'exec', client, 'curl', '-s', '-N', '--max-time', '20', `http://${VIP}/slow/40`], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let body = '';
     stream.stdout.on('data', (d: Buffer) => (body += d.toString()));
     const exited = new Promise<number | null>((resolve) => stream.once('exit', (code) => resolve(code)));

@@ -33,7 +33,11 @@ let stateDir = '';
 let config: { namespacePrefix: string; hostNamespace: string; stateDir: string };
 let agent: Reconciler;
 
-function subnet(cidr: string, gatewayIp: string | null, opts: { dhcp?: boolean; ra?: Ipv6Mode | null; address?: Ipv6Mode | null } = {}): TopologySubnet {
+function subnet(
+  cidr: string,
+  gatewayIp: string | null,
+  opts: { dhcp?: boolean; ra?: Ipv6Mode | null; address?: Ipv6Mode | null } = {},
+): TopologySubnet {
   return {
     id: randomUUID(),
     ipVersion: cidr.includes(':') ? 6 : 4,
@@ -52,20 +56,52 @@ function network(subnets: TopologySubnet[], external = false): TopologyNetwork {
   return { id: randomUUID(), mtu: 1500, external, segment: { networkType: 'flat', physicalNetwork: null, segmentationId: null }, subnets };
 }
 
-function port(net: TopologyNetwork, deviceOwner: string, ips: (m: string) => { subnetId: string; ipAddress: string }[], extra: Partial<TopologyPort> = {}): TopologyPort {
+function port(
+  net: TopologyNetwork,
+  deviceOwner: string,
+  ips: (m: string) => { subnetId: string; ipAddress: string }[],
+  extra: Partial<TopologyPort> = {},
+): TopologyPort {
   const m = mac();
-  return { id: randomUUID(), networkId: net.id, macAddress: m, fixedIps: ips(m), deviceOwner, deviceId: randomUUID(), bindingHost: HOST, adminStateUp: true, ...extra };
+  return {
+    id: randomUUID(),
+    networkId: net.id,
+    macAddress: m,
+    fixedIps: ips(m),
+    deviceOwner,
+    deviceId: randomUUID(),
+    bindingHost: HOST,
+    adminStateUp: true,
+    ...extra,
+  };
 }
 
-function rule(direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', protocol: string | null, portRange: number | null = null): TopologySecurityGroupRule {
-  return { id: randomUUID(), direction, ethertype, protocol, portRangeMin: portRange, portRangeMax: portRange, remoteIpPrefix: null, remoteGroupId: null };
+function rule(
+  direction: 'ingress' | 'egress',
+  ethertype: 'IPv4' | 'IPv6',
+  protocol: string | null,
+  portRange: number | null = null,
+): TopologySecurityGroupRule {
+  return {
+    id: randomUUID(),
+    direction,
+    ethertype,
+    protocol,
+    portRangeMin: portRange,
+    portRangeMax: portRange,
+    remoteIpPrefix: null,
+    remoteGroupId: null,
+  };
 }
 
 // Dual-stack network A: DHCPv4 plus SLAAC. Network B: DHCPv6-stateful only. External: v4 and v6.
 const a4 = subnet('10.31.1.0/24', '10.31.1.1');
 const a6 = subnet('2001:db8:31:a::/64', '2001:db8:31:a::1', { ra: 'slaac', address: 'slaac' });
 const b6 = subnet('2001:db8:31:b::/64', '2001:db8:31:b::1', { ra: 'dhcpv6-stateful', address: 'dhcpv6-stateful' });
-const c6 = { ...subnet('2001:db8:31:c::/64', '2001:db8:31:c::1', { ra: 'dhcpv6-stateless', address: 'dhcpv6-stateless' }), dnsNameservers: ['2001:db8:31:c::53'] };
+const c6 = {
+  ...subnet('2001:db8:31:c::/64', '2001:db8:31:c::1', { ra: 'dhcpv6-stateless', address: 'dhcpv6-stateless' }),
+  dnsNameservers: ['2001:db8:31:c::53'],
+};
 const e4 = subnet('203.0.113.0/24', '203.0.113.1', { dhcp: false });
 const e6 = subnet('2001:db8:31:ff::/64', '2001:db8:31:ff::1', { dhcp: false });
 const netA = network([a4, a6]);
@@ -73,23 +109,53 @@ const netB = network([b6]);
 const netC = network([c6]);
 const ext = network([e4, e6], true);
 const routerId = randomUUID();
-const dhcpA = port(netA, 'network:dhcp', (m) => [{ subnetId: a4.id, ipAddress: '10.31.1.2' }, { subnetId: a6.id, ipAddress: eui64Address(a6.cidr, m) }]);
+const dhcpA = port(netA, 'network:dhcp', (m) => [
+  { subnetId: a4.id, ipAddress: '10.31.1.2' },
+  { subnetId: a6.id, ipAddress: eui64Address(a6.cidr, m) },
+]);
 const dhcpB = port(netB, 'network:dhcp', () => [{ subnetId: b6.id, ipAddress: '2001:db8:31:b::2' }]);
-const riA = port(netA, 'network:router_interface', () => [{ subnetId: a4.id, ipAddress: '10.31.1.1' }, { subnetId: a6.id, ipAddress: '2001:db8:31:a::1' }], { deviceId: routerId });
+const riA = port(
+  netA,
+  'network:router_interface',
+  () => [
+    { subnetId: a4.id, ipAddress: '10.31.1.1' },
+    { subnetId: a6.id, ipAddress: '2001:db8:31:a::1' },
+  ],
+  { deviceId: routerId },
+);
 const dhcpC = port(netC, 'network:dhcp', (m) => [{ subnetId: c6.id, ipAddress: eui64Address(c6.cidr, m) }]);
 const riC = port(netC, 'network:router_interface', () => [{ subnetId: c6.id, ipAddress: '2001:db8:31:c::1' }], { deviceId: routerId });
 const vmC = port(netC, 'compute:nova', (m) => [{ subnetId: c6.id, ipAddress: eui64Address(c6.cidr, m) }]);
 const riB = port(netB, 'network:router_interface', () => [{ subnetId: b6.id, ipAddress: '2001:db8:31:b::1' }], { deviceId: routerId });
-const gw = port(ext, 'network:router_gateway', () => [{ subnetId: e4.id, ipAddress: '203.0.113.10' }, { subnetId: e6.id, ipAddress: '2001:db8:31:ff::10' }], { deviceId: routerId });
+const gw = port(
+  ext,
+  'network:router_gateway',
+  () => [
+    { subnetId: e4.id, ipAddress: '203.0.113.10' },
+    { subnetId: e6.id, ipAddress: '2001:db8:31:ff::10' },
+  ],
+  { deviceId: routerId },
+);
 // What the API gives these ports: v4 from the pool plus EUI-64 on A, a pool address on B.
-const vmA = port(netA, 'compute:nova', (m) => [{ subnetId: a4.id, ipAddress: '10.31.1.11' }, { subnetId: a6.id, ipAddress: eui64Address(a6.cidr, m) }]);
+const vmA = port(netA, 'compute:nova', (m) => [
+  { subnetId: a4.id, ipAddress: '10.31.1.11' },
+  { subnetId: a6.id, ipAddress: eui64Address(a6.cidr, m) },
+]);
 const VM_B_IP = '2001:db8:31:b::3c';
 const group = (withHttp: boolean): TopologySecurityGroup => ({
   id: 'aaaaaaaa-0000-4000-8000-000000000031',
   stateful: true,
-  rules: [rule('egress', 'IPv4', null), rule('egress', 'IPv6', null), rule('ingress', 'IPv6', 'ipv6-icmp'), ...(withHttp ? [rule('ingress', 'IPv6', 'tcp', 80)] : [])],
+  rules: [
+    rule('egress', 'IPv4', null),
+    rule('egress', 'IPv6', null),
+    rule('ingress', 'IPv6', 'ipv6-icmp'),
+    ...(withHttp ? [rule('ingress', 'IPv6', 'tcp', 80)] : []),
+  ],
 });
-const vmB = port(netB, 'compute:nova', () => [{ subnetId: b6.id, ipAddress: VM_B_IP }], { portSecurityEnabled: true, securityGroups: [group(false).id] });
+const vmB = port(netB, 'compute:nova', () => [{ subnetId: b6.id, ipAddress: VM_B_IP }], {
+  portSecurityEnabled: true,
+  securityGroups: [group(false).id],
+});
 const router: TopologyRouter = {
   id: routerId,
   adminStateUp: true,
@@ -125,7 +191,13 @@ async function until<T>(probe: () => Promise<T | null>, what: string, timeoutMs 
   }
 }
 
-interface Addr6 { local: string; prefixlen: number; scope: string; tentative?: boolean; dynamic?: boolean }
+interface Addr6 {
+  local: string;
+  prefixlen: number;
+  scope: string;
+  tentative?: boolean;
+  dynamic?: boolean;
+}
 
 async function globalV6(ns: string): Promise<Addr6[]> {
   const r = await inNs(ns, ['ip', '-6', '-j', 'addr', 'show', 'dev', 'eth0']);
@@ -158,12 +230,16 @@ function listen6(ns: string, portNo: number): number {
 
 /** Python starts slowly on a busy machine: wait for the socket rather than guessing a delay. */
 async function listening(ns: string, portNo: number): Promise<void> {
-  await until(async () => ((await inNs(ns, ['ss', '-H', '-tln', `sport = :${portNo}`])).stdout.includes(`:${portNo}`) ? true : null), `a listener on ${portNo}`);
+  await until(
+    async () => ((await inNs(ns, ['ss', '-H', '-tln', `sport = :${portNo}`])).stdout.includes(`:${portNo}`) ? true : null),
+    `a listener on ${portNo}`,
+  );
 }
 
 beforeAll(async () => {
   await requireHostTools();
-  for (const tool of ['radvd', 'rdisc6', 'dhclient']) if (!(await hasTool(tool))) throw new Error(`${tool} missing: run scripts/dataplane-deps.sh`);
+  for (const tool of ['radvd', 'rdisc6', 'dhclient'])
+    if (!(await hasTool(tool))) throw new Error(`${tool} missing: run scripts/dataplane-deps.sh`);
   stateDir = await mkdtemp(join(tmpdir(), prefix));
   config = { namespacePrefix: prefix, hostNamespace: `${prefix}host`, stateDir };
   agent = new Reconciler({ config });
@@ -189,7 +265,7 @@ afterAll(async () => {
 });
 
 describe('IPv6 on a real kernel', () => {
-  it('runs one radvd in the router namespace with Neutron\'s flags per interface', async () => {
+  it("runs one radvd in the router namespace with Neutron's flags per interface", async () => {
     const dir = `${stateDir}/ra/${routerId}`;
     const conf = await readFile(`${dir}/radvd.conf`, 'utf8');
     expect(conf).toContain('prefix 2001:db8:31:a::/64\n   {\n        AdvOnLink on;\n        AdvAutonomous on;');
@@ -203,7 +279,7 @@ describe('IPv6 on a real kernel', () => {
     expect(sysctl.stdout.trim()).toBe('1');
   });
 
-  it('SLAAC: a dual-stack instance gets the API\'s EUI-64 address and a default route via the router\'s link-local address', async () => {
+  it("SLAAC: a dual-stack instance gets the API's EUI-64 address and a default route via the router's link-local address", async () => {
     const started = Date.now();
     instA = await plugInstance(agent.exec, agent.config, { portId: vmA.id, networkId: netA.id, mac: vmA.macAddress });
     expect(instA.lease.ip).toBe('10.31.1.11');
@@ -225,7 +301,7 @@ describe('IPv6 on a real kernel', () => {
     expect(await ping(instA.namespace, '10.31.1.1')).toBe(true);
   });
 
-  it('DHCPv6-stateful: an instance behind a security group gets the API\'s address from dnsmasq, and the M flag from the RA', async () => {
+  it("DHCPv6-stateful: an instance behind a security group gets the API's address from dnsmasq, and the M flag from the RA", async () => {
     nsB = await plugInstanceLink(agent.exec, agent.config, { portId: vmB.id, networkId: netB.id, mac: vmB.macAddress });
     const lease = await startDhcpv6Client(agent.exec, agent.config, vmB.id);
     expect(lease.ip).toBe(VM_B_IP);
@@ -238,7 +314,7 @@ describe('IPv6 on a real kernel', () => {
     expect(rdisc.stdout).toMatch(/Stateful address conf\.\s*:\s*Yes/);
   });
 
-  it('DHCPv6-stateless: an instance autoconfigures the API\'s EUI-64 address and gets DNS servers by information-request (O flag)', async () => {
+  it("DHCPv6-stateless: an instance autoconfigures the API's EUI-64 address and gets DNS servers by information-request (O flag)", async () => {
     const ns = await plugInstanceLink(agent.exec, agent.config, { portId: vmC.id, networkId: netC.id, mac: vmC.macAddress });
     const want = vmC.fixedIps[0]?.ipAddress ?? '';
     await until(async () => ((await globalV6(ns)).some((x) => x.local === want) ? true : null), `SLAAC address ${want}`);

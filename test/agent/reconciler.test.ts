@@ -8,7 +8,13 @@ import { HOST, largeTopology } from './fixtures.js';
 
 // The reconciler's bookkeeping with an in-memory driver: no host state is read or changed
 // (the shared probe only finds that the made-up namespaces do not exist).
-const config = { namespacePrefix: 'nlfake-', hostNamespace: 'nlfake-host', stateDir: '/nonexistent/nlfake', backoffBaseMs: 40, backoffMaxMs: 160 };
+const config = {
+  namespacePrefix: 'nlfake-',
+  hostNamespace: 'nlfake-host',
+  stateDir: '/nonexistent/nlfake',
+  backoffBaseMs: 40,
+  backoffMaxMs: 160,
+};
 const state = compileHostState(largeTopology(3).topology, HOST, config);
 
 class FakeHost implements Driver<string | undefined, string> {

@@ -11,7 +11,14 @@ import { plugInstance, type PluggedInstance } from '../../src/agent/lab.js';
 import { isAlive, processArgs, readPidFile, terminate, waitFor } from '../../src/agent/procs.js';
 import { Reconciler, type PassReport } from '../../src/agent/reconciler.js';
 import { wipeHost } from '../../src/agent/wipe.js';
-import { compileHostState, ipsecDir, vpnPaths, type Topology, type TopologyRouter, type TopologyVpnConnection } from '../../src/projections/desired-state/index.js';
+import {
+  compileHostState,
+  ipsecDir,
+  vpnPaths,
+  type Topology,
+  type TopologyRouter,
+  type TopologyVpnConnection,
+} from '../../src/projections/desired-state/index.js';
 import { tapName } from '../../src/projections/desired-state/names.js';
 import { HOST, network, port, runPrefix } from './fixtures.js';
 import { inNs, namespacesWithPrefix, ping, pingOnce, requireHostTools, startWhoami, whoami, type Listener } from './netns-tools.js';
@@ -40,7 +47,13 @@ function site(octet: number, gatewayIp: string): Site {
   const ri = port(net, `10.${octet}.1.1`, 'network:router_interface', { deviceId: routerId });
   const gw = port(ext, gatewayIp, 'network:router_gateway', { deviceId: routerId });
   const vm = port(net, `10.${octet}.1.11`, 'compute:nova');
-  const router: TopologyRouter = { id: routerId, adminStateUp: true, interfacePortIds: [ri.id], gateway: { portId: gw.id, networkId: ext.id, enableSnat: true }, routes: [] };
+  const router: TopologyRouter = {
+    id: routerId,
+    adminStateUp: true,
+    interfacePortIds: [ri.id],
+    gateway: { portId: gw.id, networkId: ext.id, enableSnat: true },
+    routes: [],
+  };
   return { net, router, ports: [dhcp, ri, gw, vm], vm, gatewayIp, gatewayPortId: gw.id, cidr };
 }
 
@@ -62,7 +75,14 @@ function connection(from: Site, to: Site, psk: string): TopologyVpnConnection {
     initiator: 'bi-directional',
     dpd: { action: 'hold', interval: 30, timeout: 120 },
     ike: { ikeVersion: 'v1', authAlgorithm: 'sha1', encryptionAlgorithm: 'aes-128', pfs: 'group5', lifetimeSeconds: 3600 },
-    ipsec: { transformProtocol: 'esp', encapsulationMode: 'tunnel', authAlgorithm: 'sha1', encryptionAlgorithm: 'aes-128', pfs: 'group5', lifetimeSeconds: 3600 },
+    ipsec: {
+      transformProtocol: 'esp',
+      encapsulationMode: 'tunnel',
+      authAlgorithm: 'sha1',
+      encryptionAlgorithm: 'aes-128',
+      pfs: 'group5',
+      lifetimeSeconds: 3600,
+    },
   };
 }
 
@@ -100,10 +120,14 @@ async function statusOf(s: Site, c: TopologyVpnConnection) {
 }
 
 async function waitStatus(s: Site, c: TopologyVpnConnection, status: 'ACTIVE' | 'DOWN', timeoutMs = 30_000) {
-  return waitFor(async () => {
-    const st = await statusOf(s, c);
-    return st?.status === status ? st : null;
-  }, timeoutMs, 200);
+  return waitFor(
+    async () => {
+      const st = await statusOf(s, c);
+      return st?.status === status ? st : null;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 // Every IPv4 packet on the external bridge while `during` runs: protocol, addresses, UDP ports.
@@ -131,7 +155,9 @@ print(json.dumps(sorted(seen)), flush=True)
 async function capture(during: () => Promise<void>): Promise<[number, string, string, number, number][]> {
   const stop = join(stateDir, 'capture.stop');
   // A bridge's own device sees only what is addressed to it: capture on router A's gateway tap.
-  const child = spawn('ip', ['netns', 'exec', config.hostNamespace, 'python3', '-u', '-c', CAPTURE, tapName(a.gatewayPortId), stop], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', config.hostNamespace, 'python3', '-u', '-c', CAPTURE, tapName(a.gatewayPortId), stop], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout });
   const it = lines[Symbol.asyncIterator]();
   expect((await it.next()).value).toBe('ready');
@@ -202,7 +228,10 @@ describe('VPNaaS site-to-site on a real kernel', () => {
     for (const [proto, src, dst, sport, dport] of seen) {
       expect(gateways.has(src) && gateways.has(dst), `${proto} ${src} > ${dst}`).toBe(true);
       // ESP (50), or ESP in UDP and IKE between the IKE ports (unNATed: no port randomised on the way).
-      expect(proto === 50 || (proto === 17 && ike.includes(sport) && ike.includes(dport)), `${proto} ${src}:${sport} > ${dst}:${dport}`).toBe(true);
+      expect(
+        proto === 50 || (proto === 17 && ike.includes(sport) && ike.includes(dport)),
+        `${proto} ${src}:${sport} > ${dst}:${dport}`,
+      ).toBe(true);
     }
     expect(seen.some(([proto, , , , dport]) => proto === 50 || dport === 4500)).toBe(true);
   });

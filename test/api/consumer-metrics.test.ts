@@ -48,22 +48,33 @@ function gql(token: string, query: string, variables: Record<string, unknown> = 
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
-  }).then((r) => r.json() as Promise<{ data: any }>).then((b) => b.data);
+  })
+    .then((r) => r.json() as Promise<{ data: any }>)
+    .then((b) => b.data);
 }
 
 /** Each series of a Prometheus exposition, by its name and labels. */
 function series(text: string): Map<string, number> {
-  return new Map(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-    const i = l.lastIndexOf(' ');
-    return [l.slice(0, i), Number(l.slice(i + 1))] as const;
-  }));
+  return new Map(
+    text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => {
+        const i = l.lastIndexOf(' ');
+        return [l.slice(0, i), Number(l.slice(i + 1))] as const;
+      }),
+  );
 }
 
 const scrape = async () => (await fetch(`${base}/metrics`)).text();
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  services = await startServices(loadConfig({ ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 7 });
+  services = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 7 },
+  );
   server = createApiServer(services);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -96,7 +107,7 @@ afterAll(async () => {
 });
 
 describe('operator metrics', () => {
-  it('shows the database pool and every consumer\'s lag, with no secrets', async () => {
+  it("shows the database pool and every consumer's lag, with no secrets", async () => {
     // A live subscription: the process's follower becomes a consumer.
     const events = sseSubscribe(`${base}/graphql`, admin, 'subscription { events { __typename } }', {}, subscription.signal);
     const first = events.next();
@@ -105,41 +116,59 @@ describe('operator metrics', () => {
     await gql(tenant, CREATE_SUBNET, { input: { networkId, ipVersion: 4, cidr: '10.77.0.0/24' } });
     await first;
 
-    const settled = await until('every consumer caught up', async () => {
-      const m = series(await scrape());
-      const lag = (c: string) => m.get(`netledger_consumer_lag_events{consumer="${c}"}`);
-      const caught = lag('projections') === 0 && lag('seal') === 0 && lag('subscriptions') === 0 && (!root || lag(`agent:${HOST}`) === 0);
-      return caught && m;
-    }, 120_000);
+    const settled = await until(
+      'every consumer caught up',
+      async () => {
+        const m = series(await scrape());
+        const lag = (c: string) => m.get(`netledger_consumer_lag_events{consumer="${c}"}`);
+        const caught = lag('projections') === 0 && lag('seal') === 0 && lag('subscriptions') === 0 && (!root || lag(`agent:${HOST}`) === 0);
+        return caught && m;
+      },
+      120_000,
+    );
     expect(settled.get('netledger_db_pool_max')).toBe(7);
     // The scrape's own query is one active connection; the pool's LISTEN connection is the one beyond max.
     expect(settled.get('netledger_db_pool_connections{state="active"}')).toBeGreaterThanOrEqual(1);
-    expect(settled.get('netledger_db_pool_connections{state="active"}')! + settled.get('netledger_db_pool_connections{state="idle"}')!).toBeLessThanOrEqual(7 + 1);
+    expect(
+      settled.get('netledger_db_pool_connections{state="active"}')! + settled.get('netledger_db_pool_connections{state="idle"}')!,
+    ).toBeLessThanOrEqual(7 + 1);
     expect(settled.has('netledger_db_pool_connections{state="idle in transaction"}')).toBe(true);
 
     const text = await scrape();
     for (const secret of [admin, tenant, PROJECT, 'metrics-secret-net', '10.77.0.0']) expect(text).not.toContain(secret);
   });
 
-  it.skipIf(!root)('reports the local agent\'s passes: how many, how long the last took, its commands', async () => {
-    const m = await until('a pass counted', async () => {
-      const s = series(await scrape());
-      return (s.get(`netledger_agent_passes_total{host="${HOST}"}`) ?? 0) >= 1 && s;
-    }, 120_000);
+  it.skipIf(!root)("reports the local agent's passes: how many, how long the last took, its commands", async () => {
+    const m = await until(
+      'a pass counted',
+      async () => {
+        const s = series(await scrape());
+        return (s.get(`netledger_agent_passes_total{host="${HOST}"}`) ?? 0) >= 1 && s;
+      },
+      120_000,
+    );
     expect(m.get(`netledger_agent_last_pass_seconds{host="${HOST}"}`)).toBeGreaterThan(0);
     expect(m.get(`netledger_agent_last_pass_commands{host="${HOST}"}`)).toBeGreaterThanOrEqual(0);
     expect(m.get(`netledger_agent_last_pass_mutations{host="${HOST}"}`)).toBeGreaterThanOrEqual(0);
     const before = m.get(`netledger_agent_passes_total{host="${HOST}"}`)!;
     await gql(tenant, CREATE_NETWORK, { input: { name: 'one-more' } });
-    await until('another pass counted', async () => (series(await scrape()).get(`netledger_agent_passes_total{host="${HOST}"}`) ?? 0) > before, 120_000);
+    await until(
+      'another pass counted',
+      async () => (series(await scrape()).get(`netledger_agent_passes_total{host="${HOST}"}`) ?? 0) > before,
+      120_000,
+    );
   });
 
   it.skipIf(!root)('netledger <resource> create --wait returns once the live agent has applied the change', async () => {
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(process.cwd(), 'bin/netledger.mjs'), 'network', 'create', 'waited', '--wait', '-f', 'value', '-c', 'name'], {
-        env: { ...process.env, NETLEDGER_URL: `${base}/graphql`, NETLEDGER_TOKEN: tenant },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [join(process.cwd(), 'bin/netledger.mjs'), 'network', 'create', 'waited', '--wait', '-f', 'value', '-c', 'name'],
+        {
+          env: { ...process.env, NETLEDGER_URL: `${base}/graphql`, NETLEDGER_TOKEN: tenant },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -5,9 +5,11 @@ import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi 
 async function pool<T>(n: number, concurrency: number, op: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < n; i = next++) out[i] = await op(i);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) out[i] = await op(i);
+    }),
+  );
   return out;
 }
 
@@ -20,8 +22,11 @@ afterAll(async () => api?.close());
 describe('creates under contention (HTTP, real PostgreSQL)', () => {
   it('120 createNetwork at concurrency 8: none fails, every segment id distinct and in range', async () => {
     const t = await api.token('contention-nets');
-    await api.gql(api.adminToken, `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: -1 }) { __typename } }`,
-      { p: (await api.gql(t, '{ viewer { project { uuid } } }')).viewer.project.uuid });
+    await api.gql(
+      api.adminToken,
+      `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: -1 }) { __typename } }`,
+      { p: (await api.gql(t, '{ viewer { project { uuid } } }')).viewer.project.uuid },
+    );
     const out = await pool(120, 8, (i) => api.gql(t, CREATE_NETWORK, { input: { name: `n${i}` } }));
     const failed = out.map((r) => r.createNetwork).filter((r) => r.__typename !== 'CreateNetworkSuccess');
     expect(failed).toEqual([]);
@@ -34,8 +39,11 @@ describe('creates under contention (HTTP, real PostgreSQL)', () => {
 
   it('createPort at concurrency 8 in a /16 never hands out one address twice', async () => {
     const t = await api.token('contention-ports');
-    await api.gql(api.adminToken, `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "port", limit: -1 }) { __typename } }`,
-      { p: (await api.gql(t, '{ viewer { project { uuid } } }')).viewer.project.uuid });
+    await api.gql(
+      api.adminToken,
+      `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "port", limit: -1 }) { __typename } }`,
+      { p: (await api.gql(t, '{ viewer { project { uuid } } }')).viewer.project.uuid },
+    );
     const net = (await api.gql(t, CREATE_NETWORK, { input: { name: 'wide' } })).createNetwork.network;
     await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.77.0.0/16' } });
     const out = await pool(160, 8, (i) => api.gql(t, CREATE_PORT, { input: { networkId: net.id, name: `p${i}` } }));
@@ -58,9 +66,17 @@ describe('creates under contention (HTTP, real PostgreSQL)', () => {
     // 29 pool addresses (.2-.30), one taken by the DHCP port.
     const out = await pool(32, 8, (i) => api.gql(t, CREATE_PORT, { input: { networkId: net.id, name: `s${i}` } }));
     const ok = out.map((r) => r.createPort).filter((r) => r.__typename === 'CreatePortSuccess');
-    const codes = out.map((r) => r.createPort).filter((r) => r.__typename !== 'CreatePortSuccess').map((r) => r.code);
+    const codes = out
+      .map((r) => r.createPort)
+      .filter((r) => r.__typename !== 'CreatePortSuccess')
+      .map((r) => r.code);
     expect(ok).toHaveLength(28);
-    expect(codes).toEqual(['IpAddressGenerationFailure', 'IpAddressGenerationFailure', 'IpAddressGenerationFailure', 'IpAddressGenerationFailure']);
+    expect(codes).toEqual([
+      'IpAddressGenerationFailure',
+      'IpAddressGenerationFailure',
+      'IpAddressGenerationFailure',
+      'IpAddressGenerationFailure',
+    ]);
     expect(new Set(ok.map((r) => r.port.fixedIps[0].ipAddress)).size).toBe(28);
   });
 });
@@ -75,7 +91,10 @@ describe('a VXLAN range of three ids', () => {
   it('hands each id out once to concurrent creates, then answers NoNetworkAvailable', async () => {
     const t = await small.token('vni-small');
     const out = await pool(5, 5, (i) => small.gql(t, CREATE_NETWORK, { input: { name: `v${i}` } }));
-    const ids = out.map((r) => r.createNetwork).filter((r) => r.__typename === 'CreateNetworkSuccess').map((r) => r.network.providerSegmentationId);
+    const ids = out
+      .map((r) => r.createNetwork)
+      .filter((r) => r.__typename === 'CreateNetworkSuccess')
+      .map((r) => r.network.providerSegmentationId);
     expect(ids.sort()).toEqual([5, 6, 7]);
     expect(out.map((r) => r.createNetwork.code).filter(Boolean)).toEqual(['NoNetworkAvailable', 'NoNetworkAvailable']);
   });

@@ -40,7 +40,11 @@ async function listen(at = 0): Promise<void> {
 }
 
 async function gql<T = any>(token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
   if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '));
   return body.data!;
@@ -121,14 +125,17 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
 
   const login = async (p: Page, token: string) => {
     await p.goto(`${base}/ui`);
-    await p.eval(`document.querySelector('#token').value = ${JSON.stringify(token)}; document.querySelector('#login button').click(); true`);
+    await p.eval(
+      `document.querySelector('#token').value = ${JSON.stringify(token)}; document.querySelector('#login button').click(); true`,
+    );
     await p.waitFor('the app after login', `!document.querySelector('#app').hidden`);
     await p.waitFor('both subscriptions live', `document.querySelector('#conn').textContent === 'live'`);
   };
   const node = (id: string) => `document.querySelector('[data-id="${id}"]')`;
   const show = (view: string) => page.eval(`document.querySelector('nav button[data-view="${view}"]').click(); true`);
   /** The cursors of every event the page holds, oldest first. */
-  const pageCursors = () => page.eval<string[]>(`[...document.querySelectorAll('#event-list .event')].map((e) => e.dataset.cursor).reverse()`);
+  const pageCursors = () =>
+    page.eval<string[]>(`[...document.querySelectorAll('#event-list .event')].map((e) => e.dataset.cursor).reverse()`);
 
   it('logs in with a token and draws a network created after the page loaded, without a reload', async () => {
     const before = await createNetwork(admin, 'dash-before');
@@ -152,7 +159,15 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
   it('colours a port by the status its agent reports, as the report happens', async () => {
     const net = await createNetwork(admin, 'dash-ports');
     await gql(admin, CREATE_SUBNET, { input: { networkId: net, cidr: '10.62.0.0/24', ipVersion: 4 } });
-    const r = await gql(admin, CREATE_PORT, { input: { networkId: net, name: 'dash-vm-port', deviceOwner: 'compute:nova', deviceId: '5f0f6a1e-0000-4000-8000-000000000001', bindingHost: 'dash-host' } });
+    const r = await gql(admin, CREATE_PORT, {
+      input: {
+        networkId: net,
+        name: 'dash-vm-port',
+        deviceOwner: 'compute:nova',
+        deviceId: '5f0f6a1e-0000-4000-8000-000000000001',
+        bindingHost: 'dash-host',
+      },
+    });
     const port = r.createPort.port.uuid as string;
     await page.waitFor('the port, down until an agent wires it', `${node(port)}?.classList.contains('st-down')`, 15_000);
     const stroke = () => page.eval<string>(`getComputedStyle(${node(port)}.querySelector('rect')).stroke`);
@@ -167,17 +182,41 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     const net = await createNetwork(admin, 'dash-web');
     const sub = await gql(admin, CREATE_SUBNET, { input: { networkId: net, cidr: '10.63.0.0/24', ipVersion: 4 } });
     const subnet = sub.createSubnet.subnet.uuid as string;
-    const rr = await gql(admin, `mutation { createRouter(input: { name: "dash-edge" }) { ... on CreateRouterSuccess { router { uuid } } } }`);
+    const rr = await gql(
+      admin,
+      `mutation { createRouter(input: { name: "dash-edge" }) { ... on CreateRouterSuccess { router { uuid } } } }`,
+    );
     const router = rr.createRouter.router.uuid as string;
-    const ri = await gql(admin, `mutation($id: String!, $s: String!) { addRouterInterface(input: { id: $id, subnetId: $s }) { __typename ... on Error { code message } } }`, { id: router, s: subnet });
+    const ri = await gql(
+      admin,
+      `mutation($id: String!, $s: String!) { addRouterInterface(input: { id: $id, subnetId: $s }) { __typename ... on Error { code message } } }`,
+      { id: router, s: subnet },
+    );
     expect(ri.addRouterInterface.__typename).not.toMatch(/Error|Invalid|NotFound/);
-    const lb = await gql(admin, `mutation($s: String!) { createLoadBalancer(input: { name: "dash-lb", vipSubnetId: $s }) { ... on CreateLoadBalancerSuccess { loadBalancer { uuid } } ... on Error { code message } } }`, { s: subnet });
+    const lb = await gql(
+      admin,
+      `mutation($s: String!) { createLoadBalancer(input: { name: "dash-lb", vipSubnetId: $s }) { ... on CreateLoadBalancerSuccess { loadBalancer { uuid } } ... on Error { code message } } }`,
+      { s: subnet },
+    );
     const lbId = lb.createLoadBalancer.loadBalancer.uuid as string;
-    const pool = await gql(admin, `mutation($lb: String!) { createPool(input: { loadBalancerId: $lb, lbAlgorithm: "ROUND_ROBIN", protocol: "TCP", name: "dash-pool" }) { ... on CreatePoolSuccess { pool { uuid } } ... on Error { code message } } }`, { lb: lbId });
+    const pool = await gql(
+      admin,
+      `mutation($lb: String!) { createPool(input: { loadBalancerId: $lb, lbAlgorithm: "ROUND_ROBIN", protocol: "TCP", name: "dash-pool" }) { ... on CreatePoolSuccess { pool { uuid } } ... on Error { code message } } }`,
+      { lb: lbId },
+    );
     const poolId = pool.createPool.pool.uuid as string;
-    const m = await gql(admin, `mutation($p: String!, $s: String!) { addMember(input: { poolId: $p, subnetId: $s, address: "10.63.0.20", protocolPort: 80, name: "dash-web-1" }) { ... on AddMemberSuccess { member { uuid } } ... on Error { code message } } }`, { p: poolId, s: subnet });
+    const m = await gql(
+      admin,
+      `mutation($p: String!, $s: String!) { addMember(input: { poolId: $p, subnetId: $s, address: "10.63.0.20", protocolPort: 80, name: "dash-web-1" }) { ... on AddMemberSuccess { member { uuid } } ... on Error { code message } } }`,
+      { p: poolId, s: subnet },
+    );
     const member = m.addMember.member.uuid as string;
-    for (const [what, id] of [['router', router], ['load balancer', lbId], ['member', member]] as const) await page.waitFor(`the ${what}`, node(id), 15_000);
+    for (const [what, id] of [
+      ['router', router],
+      ['load balancer', lbId],
+      ['member', member],
+    ] as const)
+      await page.waitFor(`the ${what}`, node(id), 15_000);
     // Each sits in its network's column, wired to its bar.
     const barX = await page.eval<number>(`+${node(net)}.querySelector('rect').getAttribute('x')`);
     for (const id of [router, lbId, member]) {
@@ -214,10 +253,17 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     expect(await page.eval(`${entry}.textContent`)).toContain('dash-events');
     expect(await page.eval(`${entry}.textContent`)).toContain('requestId');
     await page.screenshot(path.join(OUT, 'dashboard-events.png'));
-    const setFilter = (sel: string, v: string) => page.eval(`{ const i = document.querySelector('${sel}'); i.value = ${JSON.stringify(v)}; i.dispatchEvent(new Event('input')); true }`);
+    const setFilter = (sel: string, v: string) =>
+      page.eval(
+        `{ const i = document.querySelector('${sel}'); i.value = ${JSON.stringify(v)}; i.dispatchEvent(new Event('input')); true }`,
+      );
     await setFilter('#filter-kind', 'subnet');
     expect(await page.eval(`!!${entry}`)).toBe(false);
-    expect(await page.eval(`[...document.querySelectorAll('#event-list .event')].every((e) => e.dataset.kind === 'subnet' || e.dataset.type.includes('Subnet'))`)).toBe(true);
+    expect(
+      await page.eval(
+        `[...document.querySelectorAll('#event-list .event')].every((e) => e.dataset.kind === 'subnet' || e.dataset.type.includes('Subnet'))`,
+      ),
+    ).toBe(true);
     await setFilter('#filter-kind', '');
     await setFilter('#filter-resource', net);
     expect(await page.eval(`[...document.querySelectorAll('#event-list .event')].map((e) => e.dataset.resource)`)).toEqual([net]);
@@ -229,7 +275,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
 
   it('travels back in time: a deleted router reappears, and the difference is shown', async () => {
     await show('topology');
-    const r = await gql(admin, `mutation { createRouter(input: { name: "dash-router" }) { ... on CreateRouterSuccess { router { uuid } } } }`);
+    const r = await gql(
+      admin,
+      `mutation { createRouter(input: { name: "dash-router" }) { ... on CreateRouterSuccess { router { uuid } } } }`,
+    );
     const router = r.createRouter.router.uuid as string;
     await page.waitFor('the router', node(router), 15_000);
     const withRouter = await page.eval<number>(`document.querySelector('#time').max`);
@@ -239,7 +288,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     await page.waitFor('the router back as of before its deletion', node(router));
     expect(await page.eval<string>(`document.querySelector('#time-label').textContent`)).toMatch(/^as of change/);
     await page.eval(`${node(router)}.dispatchEvent(new MouseEvent('click', { bubbles: true })); true`);
-    await page.waitFor('its state as of then, from resourceAsOf', `document.querySelector('#details').textContent.includes('as of the time slider') && document.querySelector('#details').textContent.includes('dash-router')`);
+    await page.waitFor(
+      'its state as of then, from resourceAsOf',
+      `document.querySelector('#details').textContent.includes('as of the time slider') && document.querySelector('#details').textContent.includes('dash-router')`,
+    );
     await page.eval(`document.querySelector('#compare').click(); document.querySelector('#live').click(); true`);
     await page.waitFor('the deleted router marked as removed', `${node(router)}?.classList.contains('diff-removed')`);
     await page.screenshot(path.join(OUT, 'dashboard-time-travel.png'));
@@ -256,8 +308,12 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     expect(await tenantPage.eval(`!!${node(mine)}`)).toBe(false);
     expect(await tenantPage.eval(`document.querySelector('#project').disabled`)).toBe(true);
     await page.waitFor('both networks for the admin', `${node(theirs)} && ${node(mine)}`, 15_000);
-    const tenantProject = await page.eval<string>(`[...document.querySelectorAll('#project option')].find((o) => o.textContent === 'dash-tenant').value`);
-    await page.eval(`{ const s = document.querySelector('#project'); s.value = '${tenantProject}'; s.dispatchEvent(new Event('change')); true }`);
+    const tenantProject = await page.eval<string>(
+      `[...document.querySelectorAll('#project option')].find((o) => o.textContent === 'dash-tenant').value`,
+    );
+    await page.eval(
+      `{ const s = document.querySelector('#project'); s.value = '${tenantProject}'; s.dispatchEvent(new Event('change')); true }`,
+    );
     await page.waitFor('only the tenant’s network', `${node(theirs)} && !${node(mine)}`);
     await page.eval(`{ const s = document.querySelector('#project'); s.value = ''; s.dispatchEvent(new Event('change')); true }`);
     await tenantPage.close();
@@ -273,7 +329,11 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     await listen(port);
     const net = await createNetwork(admin, 'dash-after-restart');
     await page.waitFor('live again', `document.querySelector('#conn').textContent === 'live'`, 30_000);
-    await page.waitFor('the network created after the restart in the events', `document.querySelector('#event-list .event[data-resource="${net}"]')`, 30_000);
+    await page.waitFor(
+      'the network created after the restart in the events',
+      `document.querySelector('#event-list .event[data-resource="${net}"]')`,
+      30_000,
+    );
     await page.waitFor('the network created after the restart on the graph', node(net), 30_000);
     // The page's events are exactly the log's tail: no gap, no duplicate.
     const cursors = await pageCursors();
@@ -316,7 +376,9 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
       svg.remove();
       return out;
     })()`);
-    console.log(`topology render time (ms) by resource count: ${JSON.stringify(timings)}, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
+    console.log(
+      `topology render time (ms) by resource count: ${JSON.stringify(timings)}, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
+    );
     expect(Object.keys(timings)).toEqual(['100', '1000', '5000']);
     await bench.close();
   }, 120_000);

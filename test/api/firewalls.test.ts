@@ -10,7 +10,8 @@ afterAll(async () => api?.close());
 
 const RULE = 'id uuid name protocol ipVersion sourceIpAddress destinationIpAddress sourcePort destinationPort action enabled revision';
 const POLICY = `id uuid name audited revision firewallRuleIds firewallRules { uuid }`;
-const GROUP = 'id uuid name isDefault status portIds adminStateUp ingressFirewallPolicyId egressFirewallPolicyId revision ingressFirewallPolicy { name firewallRules { action ipVersion } } egressFirewallPolicy { name firewallRules { action ipVersion } }';
+const GROUP =
+  'id uuid name isDefault status portIds adminStateUp ingressFirewallPolicyId egressFirewallPolicyId revision ingressFirewallPolicy { name firewallRules { action ipVersion } } egressFirewallPolicy { name firewallRules { action ipVersion } }';
 const ERR = '... on Error { code message }';
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -22,7 +23,8 @@ async function m(token: string, name: string, input: Record<string, unknown>, fi
 const rule = (t: string, input: Record<string, unknown>) => m(t, 'createFirewallRule', input, 'firewallRule', RULE);
 const policy = (t: string, name: string, input: Record<string, unknown>) => m(t, name, input, 'firewallPolicy', POLICY);
 const group = (t: string, name: string, input: Record<string, unknown>) => m(t, name, input, 'firewallGroup', GROUP);
-const groups = async (t: string) => (await api.gql(t, `query { firewallGroups { totalCount edges { node { ${GROUP} } } } }`)).firewallGroups;
+const groups = async (t: string) =>
+  (await api.gql(t, `query { firewallGroups { totalCount edges { node { ${GROUP} } } } }`)).firewallGroups;
 
 async function routerInterface(t: string, cidr: string): Promise<string> {
   const n = (await api.gql(t, CREATE_NETWORK, { input: { name: 'fw-net' } })).createNetwork.network;
@@ -34,14 +36,20 @@ async function routerInterface(t: string, cidr: string): Promise<string> {
 }
 
 describe('FWaaS v2 over GraphQL', () => {
-  it('creates the project\'s default group on first listing: ingress deny, egress allow, INACTIVE', async () => {
+  it("creates the project's default group on first listing: ingress deny, egress allow, INACTIVE", async () => {
     const t = await api.token('fw-default');
     const first = await groups(t);
     expect(first.totalCount).toBe(1);
     const d = first.edges[0].node;
     expect(d).toMatchObject({ name: 'default', isDefault: true, status: 'INACTIVE', portIds: [] });
-    expect(d.ingressFirewallPolicy.firewallRules).toEqual([{ action: 'deny', ipVersion: 4 }, { action: 'deny', ipVersion: 6 }]);
-    expect(d.egressFirewallPolicy.firewallRules).toEqual([{ action: 'allow', ipVersion: 4 }, { action: 'allow', ipVersion: 6 }]);
+    expect(d.ingressFirewallPolicy.firewallRules).toEqual([
+      { action: 'deny', ipVersion: 4 },
+      { action: 'deny', ipVersion: 6 },
+    ]);
+    expect(d.egressFirewallPolicy.firewallRules).toEqual([
+      { action: 'allow', ipVersion: 4 },
+      { action: 'allow', ipVersion: 6 },
+    ]);
     await Promise.all([groups(t), groups(t)]);
     expect((await groups(t)).totalCount).toBe(1);
     expect((await m(t, 'deleteFirewallGroup', { id: d.id })).code).toBe('FirewallGroupCannotRemoveDefault');
@@ -54,8 +62,16 @@ describe('FWaaS v2 over GraphQL', () => {
     expect((await rule(t, { destinationPort: '22' })).code).toBe('FirewallRuleWithPortWithoutProtocolInvalid');
     expect((await rule(t, { ipVersion: 6, sourceIpAddress: '10.0.0.1' })).code).toBe('FirewallIpAddressConflict');
     expect((await rule(t, { action: 'maybe' })).code).toBe('FirewallRuleInvalidAction');
-    const web = (await rule(t, { name: 'web', protocol: 'tcp', destinationPort: '80:80', destinationIpAddress: '10.60.0.5', action: 'allow' })).firewallRule;
-    expect(web).toMatchObject({ action: 'allow', destinationPort: '80', destinationIpAddress: '10.60.0.5/32', enabled: true, ipVersion: 4 });
+    const web = (
+      await rule(t, { name: 'web', protocol: 'tcp', destinationPort: '80:80', destinationIpAddress: '10.60.0.5', action: 'allow' })
+    ).firewallRule;
+    expect(web).toMatchObject({
+      action: 'allow',
+      destinationPort: '80',
+      destinationIpAddress: '10.60.0.5/32',
+      enabled: true,
+      ipVersion: 4,
+    });
     const ssh = (await rule(t, { name: 'ssh', protocol: 'tcp', destinationPort: '22', action: 'reject' })).firewallRule;
     const icmp = (await rule(t, { name: 'icmp', protocol: 'icmp', action: 'allow' })).firewallRule;
 
@@ -96,7 +112,7 @@ describe('FWaaS v2 over GraphQL', () => {
     expect((await m(t, 'deleteFirewallRule', { id: ssh.id }, 'deleted', 'uuid')).__typename).toBe('DeleteFirewallRuleSuccess');
   });
 
-  it('another project\'s rules, policies and groups are not found; quotas hold', async () => {
+  it("another project's rules, policies and groups are not found; quotas hold", async () => {
     const a = await api.token('fw-a');
     const b = await api.token('fw-b');
     const r = (await rule(a, { protocol: 'udp', action: 'allow' })).firewallRule;

@@ -36,7 +36,8 @@ function prng(seed: number) {
   const int = (n: number) => Math.floor(next() * n);
   const hex = (n: number) => Array.from({ length: n }, () => '0123456789abcdef'[int(16)]).join('');
   return {
-    next, int,
+    next,
+    int,
     chance: (p: number) => next() < p,
     pick: <T>(xs: readonly T[]): T | undefined => (xs.length === 0 ? undefined : xs[int(xs.length)]),
     uuid: () => `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[int(4)]}${hex(3)}-${hex(12)}`,
@@ -63,8 +64,11 @@ class Sequence {
   readonly cidrs = new Set<string>();
 
   constructor(
-    readonly rng: Rng, readonly tokens: Record<string, string>, readonly external: { network: string; subnet: string },
-    readonly seen: Set<string>, readonly tally: Map<string, number>,
+    readonly rng: Rng,
+    readonly tokens: Record<string, string>,
+    readonly external: { network: string; subnet: string },
+    readonly seen: Set<string>,
+    readonly tally: Map<string, number>,
   ) {}
 
   of(kind: string): Known[] {
@@ -97,7 +101,11 @@ class Sequence {
 
   async run(actor: string, name: string, input: Record<string, unknown>): Promise<Answer> {
     const cap = name.charAt(0).toUpperCase() + name.slice(1);
-    const r = await api.gql(this.tokens[actor]!, `mutation($input: ${cap}Input!) { ${name}(input: $input) { __typename ... on Error { code message } } }`, { input });
+    const r = await api.gql(
+      this.tokens[actor]!,
+      `mutation($input: ${cap}Input!) { ${name}(input: $input) { __typename ... on Error { code message } } }`,
+      { input },
+    );
     const answer = r[name] as Answer;
     this.log.push(`${actor} ${name} ${JSON.stringify(input)} -> ${answer.code ?? answer.__typename}`);
     const outcome = `${name} ${answer.code ?? 'ok'}`;
@@ -121,14 +129,23 @@ class Sequence {
   async make(kind: string, actor: string): Promise<void> {
     const r = this.rng;
     const parentKind: Record<string, string> = {
-      subnet: 'network', port: 'network', security_group_rule: 'security_group', loadbalancer: 'subnet', listener: 'loadbalancer', pool: 'listener', member: 'pool',
+      subnet: 'network',
+      port: 'network',
+      security_group_rule: 'security_group',
+      loadbalancer: 'subnet',
+      listener: 'loadbalancer',
+      pool: 'listener',
+      member: 'pool',
     };
     const need = parentKind[kind];
     const parent = need ? this.target(need, actor) : null;
     if (need && !parent) return this.make(need, actor);
     switch (kind) {
       case 'network':
-        return this.create(actor, kind, 'createNetwork', { name: `n${r.int(100)}`, ...(actor === 'admin' && r.chance(0.3) ? { shared: true } : {}) });
+        return this.create(actor, kind, 'createNetwork', {
+          name: `n${r.int(100)}`,
+          ...(actor === 'admin' && r.chance(0.3) ? { shared: true } : {}),
+        });
       case 'subnet':
         return this.create(actor, kind, 'createSubnet', { networkId: parent, ipVersion: 4, cidr: this.cidr() });
       case 'port':
@@ -141,7 +158,11 @@ class Sequence {
         return this.create(actor, kind, 'createSecurityGroup', { name: `g${r.int(100)}` });
       case 'security_group_rule':
         return this.create(actor, kind, 'createSecurityGroupRule', {
-          securityGroupId: parent, direction: r.pick(['ingress', 'egress']), protocol: 'tcp', portRangeMin: 1 + r.int(1000), portRangeMax: 1001 + r.int(1000),
+          securityGroupId: parent,
+          direction: r.pick(['ingress', 'egress']),
+          protocol: 'tcp',
+          portRangeMin: 1 + r.int(1000),
+          portRangeMax: 1001 + r.int(1000),
         });
       case 'loadbalancer':
         return this.create(actor, kind, 'createLoadBalancer', { vipSubnetId: parent });
@@ -150,7 +171,11 @@ class Sequence {
       case 'pool':
         return this.create(actor, kind, 'createPool', { listenerId: parent, protocol: 'TCP', lbAlgorithm: 'ROUND_ROBIN' });
       default:
-        return this.create(actor, kind, 'addMember', { poolId: parent, address: `10.${r.int(200)}.${r.int(250)}.${1 + r.int(250)}`, protocolPort: 1 + r.int(60000) });
+        return this.create(actor, kind, 'addMember', {
+          poolId: parent,
+          address: `10.${r.int(200)}.${r.int(250)}.${1 + r.int(250)}`,
+          protocolPort: 1 + r.int(60000),
+        });
     }
   }
 
@@ -164,17 +189,36 @@ class Sequence {
   async step(): Promise<void> {
     const r = this.rng;
     const actor = r.pick(['a', 'a', 'b', 'b', 'admin'])!;
-    const kinds = ['network', 'subnet', 'port', 'router', 'floatingip', 'security_group', 'security_group_rule', 'loadbalancer', 'listener', 'pool', 'member'];
+    const kinds = [
+      'network',
+      'subnet',
+      'port',
+      'router',
+      'floatingip',
+      'security_group',
+      'security_group_rule',
+      'loadbalancer',
+      'listener',
+      'pool',
+      'member',
+    ];
     if (r.chance(0.5)) return this.make(r.pick(kinds)!, actor);
     const name = `u${r.int(100)}`;
     switch (r.int(12)) {
-      case 0: return this.change(actor, 'port', 'updatePort', (id) => ({ id, name }));
-      case 1: return this.change(actor, 'network', 'updateNetwork', (id) => ({ id, name }));
-      case 2: return this.change(actor, 'port', 'deletePort', (id) => ({ id }));
-      case 3: return this.change(actor, r.pick(['subnet', 'network'])!, r.chance(0.5) ? 'deleteSubnet' : 'deleteNetwork', (id) => ({ id }));
+      case 0:
+        return this.change(actor, 'port', 'updatePort', (id) => ({ id, name }));
+      case 1:
+        return this.change(actor, 'network', 'updateNetwork', (id) => ({ id, name }));
+      case 2:
+        return this.change(actor, 'port', 'deletePort', (id) => ({ id }));
+      case 3:
+        return this.change(actor, r.pick(['subnet', 'network'])!, r.chance(0.5) ? 'deleteSubnet' : 'deleteNetwork', (id) => ({ id }));
       case 4: {
         const subnet = this.target('subnet', actor);
-        return this.change(actor, 'router', r.pick(['addRouterInterface', 'addRouterInterface', 'removeRouterInterface'])!, (id) => ({ id, subnetId: subnet ?? r.uuid() }));
+        return this.change(actor, 'router', r.pick(['addRouterInterface', 'addRouterInterface', 'removeRouterInterface'])!, (id) => ({
+          id,
+          subnetId: subnet ?? r.uuid(),
+        }));
       }
       case 5:
         if (r.chance(0.7)) return this.change(actor, 'router', 'setRouterGateway', (id) => ({ id, networkId: this.external.network }));
@@ -183,11 +227,16 @@ class Sequence {
         const port = this.target('port', actor);
         return this.change(actor, 'floatingip', 'associateFloatingIp', (id) => ({ id, portId: port ?? r.uuid() }));
       }
-      case 7: return this.change(actor, 'floatingip', r.chance(0.5) ? 'disassociateFloatingIp' : 'deleteFloatingIp', (id) => ({ id }));
-      case 8: return this.change(actor, 'security_group_rule', 'deleteSecurityGroupRule', (id) => ({ id }));
-      case 9: return this.change(actor, 'security_group', 'deleteSecurityGroup', (id) => ({ id }));
-      case 10: return this.change(actor, 'member', 'removeMember', (id) => ({ id }));
-      default: return this.change(actor, 'loadbalancer', 'deleteLoadBalancer', (id) => ({ id, cascade: true }));
+      case 7:
+        return this.change(actor, 'floatingip', r.chance(0.5) ? 'disassociateFloatingIp' : 'deleteFloatingIp', (id) => ({ id }));
+      case 8:
+        return this.change(actor, 'security_group_rule', 'deleteSecurityGroupRule', (id) => ({ id }));
+      case 9:
+        return this.change(actor, 'security_group', 'deleteSecurityGroup', (id) => ({ id }));
+      case 10:
+        return this.change(actor, 'member', 'removeMember', (id) => ({ id }));
+      default:
+        return this.change(actor, 'loadbalancer', 'deleteLoadBalancer', (id) => ({ id, cascade: true }));
     }
   }
 }
@@ -195,43 +244,59 @@ class Sequence {
 const replaying = () => inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true }));
 
 describe('identity property: random command sequences keep the read model equal to a rebuild of the log', () => {
-  it(`${SEQUENCES} sequences of ${MIN_STEPS}-${MAX_STEPS} commands, ids reused across kinds and projects`, { timeout: 900_000 }, async () => {
-    const first = process.env.NETLEDGER_PROPERTY_SEED ? Number(process.env.NETLEDGER_PROPERTY_SEED) : Math.floor(Math.random() * 2 ** 31);
-    const seen = new Set<string>();
-    const tally = new Map<string, number>();
-    const admin = api.adminToken;
-    const ext = prng(first ^ 0x5eed5eed);
-    const externalNetwork = ext.uuid();
-    const externalSubnet = ext.uuid();
-    expect((await api.gql(admin, `mutation($i: CreateNetworkInput!) { createNetwork(input: $i) { __typename } }`, { i: { id: externalNetwork, name: 'public', external: true } })).createNetwork.__typename).toBe('CreateNetworkSuccess');
-    expect((await api.gql(admin, `mutation($i: CreateSubnetInput!) { createSubnet(input: $i) { __typename } }`, { i: { id: externalSubnet, networkId: externalNetwork, ipVersion: 4, cidr: '203.0.113.0/24' } })).createSubnet.__typename).toBe('CreateSubnetSuccess');
-    seen.add(externalNetwork);
-    seen.add(externalSubnet);
+  it(
+    `${SEQUENCES} sequences of ${MIN_STEPS}-${MAX_STEPS} commands, ids reused across kinds and projects`,
+    { timeout: 900_000 },
+    async () => {
+      const first = process.env.NETLEDGER_PROPERTY_SEED ? Number(process.env.NETLEDGER_PROPERTY_SEED) : Math.floor(Math.random() * 2 ** 31);
+      const seen = new Set<string>();
+      const tally = new Map<string, number>();
+      const admin = api.adminToken;
+      const ext = prng(first ^ 0x5eed5eed);
+      const externalNetwork = ext.uuid();
+      const externalSubnet = ext.uuid();
+      expect(
+        (
+          await api.gql(admin, `mutation($i: CreateNetworkInput!) { createNetwork(input: $i) { __typename } }`, {
+            i: { id: externalNetwork, name: 'public', external: true },
+          })
+        ).createNetwork.__typename,
+      ).toBe('CreateNetworkSuccess');
+      expect(
+        (
+          await api.gql(admin, `mutation($i: CreateSubnetInput!) { createSubnet(input: $i) { __typename } }`, {
+            i: { id: externalSubnet, networkId: externalNetwork, ipVersion: 4, cidr: '203.0.113.0/24' },
+          })
+        ).createSubnet.__typename,
+      ).toBe('CreateSubnetSuccess');
+      seen.add(externalNetwork);
+      seen.add(externalSubnet);
 
-    for (let n = 0; n < SEQUENCES; n++) {
-      const seed = (first + n) >>> 0;
-      const rng = prng(seed);
-      const tokens = { a: await api.token(`prop-${seed}-a`), b: await api.token(`prop-${seed}-b`), admin };
-      const seq = new Sequence(rng, tokens, { network: externalNetwork, subnet: externalSubnet }, seen, tally);
-      const steps = MIN_STEPS + rng.int(MAX_STEPS - MIN_STEPS + 1);
-      const context = () => `seed ${seed} (rerun with NETLEDGER_PROPERTY_SEED=${seed})\n${seq.log.join('\n')}`;
-      try {
-        for (let i = 0; i < steps; i++) await seq.step();
-      } catch (e) {
-        throw new Error(`${context()}\n${String(e)}`);
+      for (let n = 0; n < SEQUENCES; n++) {
+        const seed = (first + n) >>> 0;
+        const rng = prng(seed);
+        const tokens = { a: await api.token(`prop-${seed}-a`), b: await api.token(`prop-${seed}-b`), admin };
+        const seq = new Sequence(rng, tokens, { network: externalNetwork, subnet: externalSubnet }, seen, tally);
+        const steps = MIN_STEPS + rng.int(MAX_STEPS - MIN_STEPS + 1);
+        const context = () => `seed ${seed} (rerun with NETLEDGER_PROPERTY_SEED=${seed})\n${seq.log.join('\n')}`;
+        try {
+          for (let i = 0; i < steps; i++) await seq.step();
+        } catch (e) {
+          throw new Error(`${context()}\n${String(e)}`);
+        }
+        const shared = await api.services.sql<{ id: string }[]>`select id from rm_resources group by id having count(*) > 1`;
+        expect(shared, context()).toEqual([]);
+        expect(await readModelDrift(api.services.sql, aggregateKinds()), context()).toEqual({ streamsOutOfStep: 0, rowsOutOfStep: 0 });
+        const live = await readModelChecksum(api.services.sql);
+        await rebuildProjections(api.db.sql, api.services.store, replaying());
+        const rebuilt = await readModelChecksum(api.services.sql);
+        expect(rebuilt.tables, context()).toEqual(live.tables);
       }
-      const shared = await api.services.sql<{ id: string }[]>`select id from rm_resources group by id having count(*) > 1`;
-      expect(shared, context()).toEqual([]);
-      expect(await readModelDrift(api.services.sql, aggregateKinds()), context()).toEqual({ streamsOutOfStep: 0, rowsOutOfStep: 0 });
-      const live = await readModelChecksum(api.services.sql);
-      await rebuildProjections(api.db.sql, api.services.store, replaying());
-      const rebuilt = await readModelChecksum(api.services.sql);
-      expect(rebuilt.tables, context()).toEqual(live.tables);
-    }
-    const outcomes = [...tally].sort(([a], [b]) => (a < b ? -1 : 1));
-    console.info(`seed ${first}: ${outcomes.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
-    // The sequences did reach the interesting cases, not only not-found answers.
-    expect(outcomes.filter(([k]) => k.endsWith(' ResourceIdInUse')).length).toBeGreaterThan(3);
-    expect(outcomes.filter(([k]) => k.endsWith(' ok')).length).toBeGreaterThan(10);
-  });
+      const outcomes = [...tally].sort(([a], [b]) => (a < b ? -1 : 1));
+      console.info(`seed ${first}: ${outcomes.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+      // The sequences did reach the interesting cases, not only not-found answers.
+      expect(outcomes.filter(([k]) => k.endsWith(' ResourceIdInUse')).length).toBeGreaterThan(3);
+      expect(outcomes.filter(([k]) => k.endsWith(' ok')).length).toBeGreaterThan(10);
+    },
+  );
 });

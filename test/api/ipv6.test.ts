@@ -25,14 +25,20 @@ describe('IPv6 subnets and ports over GraphQL', () => {
     const t = await api.token('alpha');
     const net = await network(t, 'v6-slaac');
     const v4 = await subnet(t, { networkId: net.id, ipVersion: 4, cidr: '10.60.0.0/24' });
-    const v6 = await subnet(t, { networkId: net.id, ipVersion: 6, cidr: '2001:db8:60::/64', ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' });
+    const v6 = await subnet(t, {
+      networkId: net.id,
+      ipVersion: 6,
+      cidr: '2001:db8:60::/64',
+      ipv6RaMode: 'slaac',
+      ipv6AddressMode: 'slaac',
+    });
 
     const generated = (await api.gql(t, CREATE_PORT, { input: { networkId: net.id } })).createPort;
     expect(generated.__typename).toBe('CreatePortSuccess');
     const mac = generated.port.macAddress as string;
-    expect(generated.port.fixedIps).toEqual(expect.arrayContaining([
-      { subnetId: v6.uuid, ipAddress: eui64Address('2001:db8:60::/64', mac) },
-    ]));
+    expect(generated.port.fixedIps).toEqual(
+      expect.arrayContaining([{ subnetId: v6.uuid, ipAddress: eui64Address('2001:db8:60::/64', mac) }]),
+    );
     expect(generated.port.fixedIps.find((f: { subnetId: string }) => f.subnetId === v4.uuid)).toBeDefined();
 
     const explicit = (await api.gql(t, CREATE_PORT, { input: { networkId: net.id, macAddress: 'FA:16:3E:01:02:03' } })).createPort;
@@ -51,7 +57,13 @@ describe('IPv6 subnets and ports over GraphQL', () => {
   it('gives a port one address from a DHCPv6-stateful subnet, from its pool', async () => {
     const t = await api.token('alpha');
     const net = await network(t, 'v6-stateful');
-    const v6 = await subnet(t, { networkId: net.id, ipVersion: 6, cidr: '2001:db8:61::/64', ipv6RaMode: 'dhcpv6-stateful', ipv6AddressMode: 'dhcpv6-stateful' });
+    const v6 = await subnet(t, {
+      networkId: net.id,
+      ipVersion: 6,
+      cidr: '2001:db8:61::/64',
+      ipv6RaMode: 'dhcpv6-stateful',
+      ipv6AddressMode: 'dhcpv6-stateful',
+    });
     const port = (await api.gql(t, CREATE_PORT, { input: { networkId: net.id } })).createPort;
     expect(port.__typename).toBe('CreatePortSuccess');
     expect(port.port.fixedIps).toHaveLength(1);
@@ -59,12 +71,15 @@ describe('IPv6 subnets and ports over GraphQL', () => {
     expect(port.port.fixedIps[0].ipAddress).toMatch(/^2001:db8:61::[0-9a-f]{1,4}$/);
   });
 
-  it('refuses invalid mode combinations with Neutron\'s errors', async () => {
+  it("refuses invalid mode combinations with Neutron's errors", async () => {
     const t = await api.token('alpha');
     const net = await network(t, 'v6-invalid');
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ ipVersion: 6, cidr: '2001:db8:62::/64', ipv6RaMode: 'slaac', ipv6AddressMode: 'dhcpv6-stateful' }, /must be the same value/],
-      [{ ipVersion: 6, cidr: '2001:db8:62::/64', ipv6AddressMode: 'slaac', enableDhcp: false }, /cannot be set when enable_dhcp is set to False/],
+      [
+        { ipVersion: 6, cidr: '2001:db8:62::/64', ipv6AddressMode: 'slaac', enableDhcp: false },
+        /cannot be set when enable_dhcp is set to False/,
+      ],
       [{ ipVersion: 6, cidr: '2001:db8:62::/80', ipv6RaMode: 'slaac' }, /requires the prefix to be \/64/],
       [{ ipVersion: 4, cidr: '10.62.0.0/24', ipv6RaMode: 'slaac' }, /ipv6_ra_mode is not valid when ip_version is 4/],
     ];

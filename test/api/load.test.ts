@@ -16,7 +16,9 @@ describe('correctness under load (HTTP, real PostgreSQL)', () => {
     const t = await api.token('load');
     const net = (await api.gql(t, CREATE_NETWORK, { input: { name: 'load' } })).createNetwork.network;
     await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.20.0.0/24' } });
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => api.gql(t, CREATE_PORT, { input: { networkId: net.id, name: `p${i}` } })));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => api.gql(t, CREATE_PORT, { input: { networkId: net.id, name: `p${i}` } })),
+    );
     const ok = results.map((r) => r.createPort).filter((r) => r.__typename === 'CreatePortSuccess');
     const failed = results.map((r) => r.createPort).filter((r) => r.__typename !== 'CreatePortSuccess');
     expect(failed).toEqual([]);
@@ -38,7 +40,11 @@ describe('correctness under load (HTTP, real PostgreSQL)', () => {
     expect(listed.ports.totalCount).toBe(201);
 
     const before = await readModelChecksum(api.services.sql);
-    const replayed = await rebuildProjections(api.db.sql, api.services.store, inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true })));
+    const replayed = await rebuildProjections(
+      api.db.sql,
+      api.services.store,
+      inlineProjections(new AggregateProjection(aggregateKinds(), { replaying: true })),
+    );
     expect(replayed).toBeGreaterThan(200);
     const after = await readModelChecksum(api.services.sql);
     expect(after.tables).toEqual(before.tables);
@@ -48,16 +54,24 @@ describe('correctness under load (HTTP, real PostgreSQL)', () => {
   it('50 concurrent creates against a quota of 10: exactly 10 succeed, the rest are OverQuota', async () => {
     const t = await api.token('quota');
     const projectId = (await api.gql(t, '{ viewer { project { uuid } } }')).viewer.project.uuid;
-    const set = await api.gql(api.adminToken, `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: 10 }) { __typename } }`, { p: projectId });
+    const set = await api.gql(
+      api.adminToken,
+      `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: 10 }) { __typename } }`,
+      { p: projectId },
+    );
     expect(set.setQuota.__typename).toBe('SetQuotaSuccess');
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => api.gql(t, CREATE_NETWORK, { input: { name: `q${i}` } })));
-    const kinds = results.map((r) => r.createNetwork.__typename === 'CreateNetworkSuccess' ? 'ok' : r.createNetwork.code);
+    const kinds = results.map((r) => (r.createNetwork.__typename === 'CreateNetworkSuccess' ? 'ok' : r.createNetwork.code));
     expect(kinds.filter((k) => k === 'ok')).toHaveLength(10);
     expect(kinds.filter((k) => k === 'OverQuota')).toHaveLength(40);
     const listed = await api.gql(t, `{ networks { totalCount } }`);
     expect(listed.networks.totalCount).toBe(10);
     const quota = await api.gql(t, `{ viewer { project { quotas { resource limit used } } } }`);
-    expect(quota.viewer.project.quotas.find((q: { resource: string }) => q.resource === 'network')).toEqual({ resource: 'network', limit: 10, used: 10 });
+    expect(quota.viewer.project.quotas.find((q: { resource: string }) => q.resource === 'network')).toEqual({
+      resource: 'network',
+      limit: 10,
+      used: 10,
+    });
   });
 
   it('a project past a lowered limit may still update and delete, but not create', async () => {
@@ -65,14 +79,24 @@ describe('correctness under load (HTTP, real PostgreSQL)', () => {
     const projectId = (await api.gql(t, '{ viewer { project { uuid } } }')).viewer.project.uuid;
     const nets = [];
     for (const name of ['a', 'b', 'c']) nets.push((await api.gql(t, CREATE_NETWORK, { input: { name } })).createNetwork.network);
-    const set = await api.gql(api.adminToken, `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: 1 }) { __typename } }`, { p: projectId });
+    const set = await api.gql(
+      api.adminToken,
+      `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: 1 }) { __typename } }`,
+      { p: projectId },
+    );
     expect(set.setQuota.__typename).toBe('SetQuotaSuccess');
-    const upd = await api.gql(t, `mutation($i: UpdateNetworkInput!) { updateNetwork(input: $i) { __typename } }`, { i: { id: nets[0].id, name: 'renamed' } });
+    const upd = await api.gql(t, `mutation($i: UpdateNetworkInput!) { updateNetwork(input: $i) { __typename } }`, {
+      i: { id: nets[0].id, name: 'renamed' },
+    });
     expect(upd.updateNetwork.__typename).toBe('UpdateNetworkSuccess');
     const del = await api.gql(t, `mutation($id: String!) { deleteNetwork(input: { id: $id }) { __typename } }`, { id: nets[1].id });
     expect(del.deleteNetwork.__typename).toBe('DeleteNetworkSuccess');
     expect((await api.gql(t, CREATE_NETWORK, { input: { name: 'd' } })).createNetwork.code).toBe('OverQuota');
     const quota = await api.gql(t, `{ viewer { project { quotas { resource limit used } } } }`);
-    expect(quota.viewer.project.quotas.find((q: { resource: string }) => q.resource === 'network')).toEqual({ resource: 'network', limit: 1, used: 2 });
+    expect(quota.viewer.project.quotas.find((q: { resource: string }) => q.resource === 'network')).toEqual({
+      resource: 'network',
+      limit: 1,
+      used: 2,
+    });
   });
 });

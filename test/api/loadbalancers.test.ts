@@ -52,21 +52,59 @@ describe('load balancers over GraphQL', () => {
     const t = await api.token('lb-alpha');
     const { net, subnet } = await subnetFor(t, '10.20.0.0/24');
     const lb = await ok(t, 'createLoadBalancer', { name: 'web', vipSubnetId: subnet.id }, 'loadBalancer', LB_FIELDS);
-    expect(lb).toMatchObject({ name: 'web', provisioningStatus: 'PENDING_CREATE', operatingStatus: 'OFFLINE', vipSubnetId: subnet.uuid, vipNetworkId: net.uuid, appliedGeneration: 0 });
+    expect(lb).toMatchObject({
+      name: 'web',
+      provisioningStatus: 'PENDING_CREATE',
+      operatingStatus: 'OFFLINE',
+      vipSubnetId: subnet.uuid,
+      vipNetworkId: net.uuid,
+      appliedGeneration: 0,
+    });
     expect(lb.vipAddress).toMatch(/^10\.20\.0\.\d+$/);
-    expect(lb.vipPort).toEqual({ uuid: expect.any(String), deviceOwner: 'Octavia', deviceId: lb.uuid, fixedIps: [{ subnetId: subnet.uuid, ipAddress: lb.vipAddress }] });
+    expect(lb.vipPort).toEqual({
+      uuid: expect.any(String),
+      deviceOwner: 'Octavia',
+      deviceId: lb.uuid,
+      fixedIps: [{ subnetId: subnet.uuid, ipAddress: lb.vipAddress }],
+    });
 
     const listener = await ok(t, 'createListener', { loadBalancerId: lb.id, protocol: 'HTTP', protocolPort: 80 }, 'listener');
-    const pool = await ok(t, 'createPool', { listenerId: listener.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool', `id uuid ${STATUS} listeners { uuid }`);
+    const pool = await ok(
+      t,
+      'createPool',
+      { listenerId: listener.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' },
+      'pool',
+      `id uuid ${STATUS} listeners { uuid }`,
+    );
     expect(pool.listeners).toEqual([{ uuid: listener.uuid }]);
     const m1 = await ok(t, 'addMember', { poolId: pool.id, address: '10.20.0.11', protocolPort: 8080 }, 'member');
     const m2 = await ok(t, 'addMember', { poolId: pool.uuid, address: '10.20.0.12', protocolPort: 8080, weight: 5 }, 'member');
-    const hm = await ok(t, 'createHealthMonitor', { poolId: pool.id, type: 'HTTP', delay: 5, timeout: 3, maxRetries: 3 }, 'healthMonitor', `id uuid ${STATUS} httpMethod urlPath expectedCodes maxRetriesDown`);
-    expect(hm).toMatchObject({ httpMethod: 'GET', urlPath: '/', expectedCodes: '200', maxRetriesDown: 3, provisioningStatus: 'PENDING_CREATE' });
+    const hm = await ok(
+      t,
+      'createHealthMonitor',
+      { poolId: pool.id, type: 'HTTP', delay: 5, timeout: 3, maxRetries: 3 },
+      'healthMonitor',
+      `id uuid ${STATUS} httpMethod urlPath expectedCodes maxRetriesDown`,
+    );
+    expect(hm).toMatchObject({
+      httpMethod: 'GET',
+      urlPath: '/',
+      expectedCodes: '200',
+      maxRetriesDown: 3,
+      provisioningStatus: 'PENDING_CREATE',
+    });
 
     let view = await tree(t, lb.id);
     expect(view).toMatchObject({ provisioningStatus: 'PENDING_CREATE', operatingStatus: 'OFFLINE', appliedGeneration: 0 });
-    expect(view.listeners).toEqual([{ uuid: listener.uuid, protocolPort: 80, provisioningStatus: 'PENDING_CREATE', operatingStatus: 'OFFLINE', defaultPool: { uuid: pool.uuid } }]);
+    expect(view.listeners).toEqual([
+      {
+        uuid: listener.uuid,
+        protocolPort: 80,
+        provisioningStatus: 'PENDING_CREATE',
+        operatingStatus: 'OFFLINE',
+        defaultPool: { uuid: pool.uuid },
+      },
+    ]);
     expect(view.pools[0].members.map((m: any) => m.uuid)).toEqual([m1.uuid, m2.uuid]);
     expect(view.pools[0].healthMonitor).toMatchObject({ uuid: hm.uuid, type: 'HTTP', provisioningStatus: 'PENDING_CREATE' });
 
@@ -90,22 +128,37 @@ describe('load balancers over GraphQL', () => {
     expect(view.operatingStatus).toBe('DEGRADED');
     await recordMemberHealth(api.services, lb.uuid, m2.uuid, 'ONLINE');
     view = await tree(t, lb.id);
-    expect([view.operatingStatus, view.listeners[0].operatingStatus, view.pools[0].operatingStatus]).toEqual(['ONLINE', 'ONLINE', 'ONLINE']);
+    expect([view.operatingStatus, view.listeners[0].operatingStatus, view.pools[0].operatingStatus]).toEqual([
+      'ONLINE',
+      'ONLINE',
+      'ONLINE',
+    ]);
     // a repeated observation records nothing
-    const before = (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on LoadBalancer { revision } } }`, { id: lb.id })).node.revision;
+    const before = (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on LoadBalancer { revision } } }`, { id: lb.id })).node
+      .revision;
     const same = await recordMemberHealth(api.services, lb.uuid, m2.uuid, 'ONLINE');
     expect(same).toMatchObject({ ok: true, events: [] });
-    expect((await api.gql(t, `query($id: ID!) { node(id: $id) { ... on LoadBalancer { revision } } }`, { id: lb.id })).node.revision).toBe(before);
+    expect((await api.gql(t, `query($id: ID!) { node(id: $id) { ... on LoadBalancer { revision } } }`, { id: lb.id })).node.revision).toBe(
+      before,
+    );
 
     // a change is pending again until applied; the parents show PENDING_UPDATE
-    const renamed = await ok(t, 'updateListener', { id: listener.id, name: 'front', connectionLimit: 1000 }, 'listener', `name connectionLimit ${STATUS}`);
+    const renamed = await ok(
+      t,
+      'updateListener',
+      { id: listener.id, name: 'front', connectionLimit: 1000 },
+      'listener',
+      `name connectionLimit ${STATUS}`,
+    );
     expect(renamed).toMatchObject({ name: 'front', connectionLimit: 1000, provisioningStatus: 'PENDING_UPDATE' });
     view = await tree(t, lb.id);
     expect(view.provisioningStatus).toBe('PENDING_UPDATE');
     expect(view.pools[0].provisioningStatus).toBe('ACTIVE');
     const failed = await recordApplyFailed(api.services, lb.uuid, view.generation, 'haproxy did not start');
     expect(failed.ok).toBe(true);
-    const errored = (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on LoadBalancer { provisioningStatus statusError } } }`, { id: lb.id })).node;
+    const errored = (
+      await api.gql(t, `query($id: ID!) { node(id: $id) { ... on LoadBalancer { provisioningStatus statusError } } }`, { id: lb.id })
+    ).node;
     expect(errored).toEqual({ provisioningStatus: 'ERROR', statusError: 'haproxy did not start' });
     await recordApplied(api.services, lb.uuid, view.generation);
 
@@ -173,19 +226,52 @@ describe('load balancers over GraphQL', () => {
     const pool = await ok(t, 'createPool', { loadBalancerId: lb.id, protocol: 'HTTP', lbAlgorithm: 'LEAST_CONNECTIONS' }, 'pool');
     const noParent = await mutate(t, 'createPool', { protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool');
     expect(noParent.code).toBe('InvalidInput');
-    const cookie = await mutate(t, 'createPool', { loadBalancerId: lb.id, protocol: 'TCP', lbAlgorithm: 'ROUND_ROBIN', sessionPersistence: { type: 'HTTP_COOKIE' } }, 'pool');
+    const cookie = await mutate(
+      t,
+      'createPool',
+      { loadBalancerId: lb.id, protocol: 'TCP', lbAlgorithm: 'ROUND_ROBIN', sessionPersistence: { type: 'HTTP_COOKIE' } },
+      'pool',
+    );
     expect(cookie.code).toBe('InputValidationError');
 
-    const badDelay = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'TCP', delay: 1, timeout: 5, maxRetries: 3 }, 'healthMonitor');
-    expect(badDelay).toMatchObject({ __typename: 'InputValidationError', issues: [{ path: ['delay'], message: expect.stringMatching(/delay/) }] });
-    const badRetries = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'TCP', delay: 5, timeout: 5, maxRetries: 11 }, 'healthMonitor');
+    const badDelay = await mutate(
+      t,
+      'createHealthMonitor',
+      { poolId: pool.id, type: 'TCP', delay: 1, timeout: 5, maxRetries: 3 },
+      'healthMonitor',
+    );
+    expect(badDelay).toMatchObject({
+      __typename: 'InputValidationError',
+      issues: [{ path: ['delay'], message: expect.stringMatching(/delay/) }],
+    });
+    const badRetries = await mutate(
+      t,
+      'createHealthMonitor',
+      { poolId: pool.id, type: 'TCP', delay: 5, timeout: 5, maxRetries: 11 },
+      'healthMonitor',
+    );
     expect(badRetries.__typename).toBe('InputValidationError');
-    const httpOnPing = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'PING', delay: 5, timeout: 5, maxRetries: 3, urlPath: '/health' }, 'healthMonitor');
+    const httpOnPing = await mutate(
+      t,
+      'createHealthMonitor',
+      { poolId: pool.id, type: 'PING', delay: 5, timeout: 5, maxRetries: 3, urlPath: '/health' },
+      'healthMonitor',
+    );
     expect(httpOnPing.__typename).toBe('InputValidationError');
-    const badCodes = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'HTTP', delay: 5, timeout: 5, maxRetries: 3, expectedCodes: '700' }, 'healthMonitor');
+    const badCodes = await mutate(
+      t,
+      'createHealthMonitor',
+      { poolId: pool.id, type: 'HTTP', delay: 5, timeout: 5, maxRetries: 3, expectedCodes: '700' },
+      'healthMonitor',
+    );
     expect(badCodes.__typename).toBe('InputValidationError');
     const hm = await ok(t, 'createHealthMonitor', { poolId: pool.id, type: 'HTTP', delay: 5, timeout: 5, maxRetries: 3 }, 'healthMonitor');
-    const twoMonitors = await mutate(t, 'createHealthMonitor', { poolId: pool.id, type: 'TCP', delay: 5, timeout: 5, maxRetries: 3 }, 'healthMonitor');
+    const twoMonitors = await mutate(
+      t,
+      'createHealthMonitor',
+      { poolId: pool.id, type: 'TCP', delay: 5, timeout: 5, maxRetries: 3 },
+      'healthMonitor',
+    );
     expect(twoMonitors.__typename).toBe('DuplicateHealthMonitor');
     const badUpdate = await mutate(t, 'updateHealthMonitor', { id: hm.id, timeout: 10 }, 'healthMonitor');
     expect(badUpdate.__typename).toBe('InputValidationError');
@@ -222,14 +308,17 @@ describe('load balancers over GraphQL', () => {
     const lb = await ok(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer', LB_FIELDS);
     const ahead = await recordApplied(api.services, lb.uuid, lb.generation + 1);
     expect(ahead).toMatchObject({ ok: false, error: { code: 'InvalidInput' } });
-    expect(await recordMemberHealth(api.services, lb.uuid, randomUUID(), 'ONLINE')).toMatchObject({ ok: false, error: { code: 'MemberNotFound' } });
+    expect(await recordMemberHealth(api.services, lb.uuid, randomUUID(), 'ONLINE')).toMatchObject({
+      ok: false,
+      error: { code: 'MemberNotFound' },
+    });
     expect(await recordApplied(api.services, randomUUID(), 1)).toMatchObject({ ok: false, error: { code: 'LoadBalancerNotFound' } });
     expect((await recordApplied(api.services, lb.uuid, lb.generation)).ok).toBe(true);
     // a late report of an older generation changes nothing
     expect(await recordApplied(api.services, lb.uuid, 1)).toMatchObject({ ok: true, events: [] });
   });
 
-  it('hides other projects\' load balancers and their children', async () => {
+  it("hides other projects' load balancers and their children", async () => {
     const a = await api.token('lb-alpha');
     const b = await api.token('lb-beta');
     const { subnet } = await subnetFor(a, '10.23.0.0/24');
@@ -238,9 +327,15 @@ describe('load balancers over GraphQL', () => {
     const pool = await ok(a, 'createPool', { listenerId: listener.id, protocol: 'TCP', lbAlgorithm: 'SOURCE_IP' }, 'pool');
     const member = await ok(a, 'addMember', { poolId: pool.id, address: '10.23.0.7', protocolPort: 22 }, 'member');
 
-    expect((await api.gql(b, '{ loadBalancers { totalCount edges { node { id } } } }')).loadBalancers).toEqual({ totalCount: 0, edges: [] });
-    for (const x of [lb, listener, pool, member]) expect((await api.gql(b, `query($id: ID!) { node(id: $id) { id } }`, { id: x.id })).node).toBeNull();
-    expect((await mutate(b, 'createListener', { loadBalancerId: lb.id, protocol: 'TCP', protocolPort: 23 }, 'listener')).code).toBe('LoadBalancerNotFound');
+    expect((await api.gql(b, '{ loadBalancers { totalCount edges { node { id } } } }')).loadBalancers).toEqual({
+      totalCount: 0,
+      edges: [],
+    });
+    for (const x of [lb, listener, pool, member])
+      expect((await api.gql(b, `query($id: ID!) { node(id: $id) { id } }`, { id: x.id })).node).toBeNull();
+    expect((await mutate(b, 'createListener', { loadBalancerId: lb.id, protocol: 'TCP', protocolPort: 23 }, 'listener')).code).toBe(
+      'LoadBalancerNotFound',
+    );
     expect((await mutate(b, 'updateListener', { id: listener.id, name: 'mine' }, 'listener')).code).toBe('ListenerNotFound');
     expect((await mutate(b, 'addMember', { poolId: pool.id, address: '10.0.0.1', protocolPort: 1 }, 'member')).code).toBe('PoolNotFound');
     expect((await mutate(b, 'updateMember', { id: member.id, weight: 0 }, 'member')).code).toBe('MemberNotFound');
@@ -249,9 +344,16 @@ describe('load balancers over GraphQL', () => {
     // a client-chosen id cannot take over another project's object
     const own = (await subnetFor(b, '10.24.0.0/24')).subnet;
     const bLb = await ok(b, 'createLoadBalancer', { vipSubnetId: own.id }, 'loadBalancer');
-    const hijack = await mutate(b, 'createListener', { id: listener.uuid, loadBalancerId: bLb.id, protocol: 'TCP', protocolPort: 22 }, 'listener');
+    const hijack = await mutate(
+      b,
+      'createListener',
+      { id: listener.uuid, loadBalancerId: bLb.id, protocol: 'TCP', protocolPort: 22 },
+      'listener',
+    );
     expect(hijack.code).toBe('ResourceIdInUse');
-    expect((await api.gql(a, `query($id: ID!) { node(id: $id) { ... on Listener { protocolPort } } }`, { id: listener.id })).node).toEqual({ protocolPort: 22 });
+    expect((await api.gql(a, `query($id: ID!) { node(id: $id) { ... on Listener { protocolPort } } }`, { id: listener.id })).node).toEqual({
+      protocolPort: 22,
+    });
     // admins see everything
     expect((await api.gql(api.adminToken, `query($id: ID!) { node(id: $id) { id } }`, { id: lb.id })).node).toEqual({ id: lb.id });
   });
@@ -259,13 +361,19 @@ describe('load balancers over GraphQL', () => {
   it('counts load balancers against the project quota', async () => {
     const t = await api.token('lb-quota');
     const projectId = (await api.gql(t, '{ viewer { project { uuid } } }')).viewer.project.uuid;
-    const set = await api.gql(api.adminToken, `mutation { setQuota(input: { projectId: "${projectId}", resource: "loadbalancer", limit: 1 }) { __typename } }`);
+    const set = await api.gql(
+      api.adminToken,
+      `mutation { setQuota(input: { projectId: "${projectId}", resource: "loadbalancer", limit: 1 }) { __typename } }`,
+    );
     expect(set.setQuota.__typename).toBe('SetQuotaSuccess');
     const { subnet } = await subnetFor(t, '10.25.0.0/24');
     const first = await ok(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer', LB_FIELDS);
     const over = await mutate(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer');
     expect(over).toMatchObject({ __typename: 'OverQuota', code: 'OverQuota' });
-    const quota = async () => (await api.gql(t, '{ viewer { project { quotas { resource used limit } } } }')).viewer.project.quotas.find((q: any) => q.resource === 'loadbalancer');
+    const quota = async () =>
+      (await api.gql(t, '{ viewer { project { quotas { resource used limit } } } }')).viewer.project.quotas.find(
+        (q: any) => q.resource === 'loadbalancer',
+      );
     expect(await quota()).toEqual({ resource: 'loadbalancer', used: 1, limit: 1 });
     // the refused create allocated no VIP port
     expect((await api.gql(t, `query { ports(portFilter: { deviceOwner: "Octavia" }) { totalCount } }`)).ports.totalCount).toBe(1);
@@ -296,18 +404,33 @@ describe('load balancers over GraphQL', () => {
     expect(results.map((r) => r.__typename).filter((n) => !n.endsWith('Success'))).toEqual([]);
 
     const expected = [...toUpdate.map((m: any) => `${m.address}/7`), ...added.map((a) => `${a}/1`)].sort();
-    const members = async () => (await tree(t, lb.id)).pools[0].members as { uuid: string; address: string; weight: number; provisioningStatus: string }[];
+    const members = async () =>
+      (await tree(t, lb.id)).pools[0].members as { uuid: string; address: string; weight: number; provisioningStatus: string }[];
     const live = (await members()).filter((m) => m.provisioningStatus !== 'PENDING_DELETE');
     expect(live.map((m) => `${m.address}/${m.weight}`).sort()).toEqual(expected);
     const gen = (await tree(t, lb.id)).generation;
     await recordApplied(api.services, lb.uuid, gen);
     expect((await members()).map((m) => `${m.address}/${m.weight}`).sort()).toEqual(expected);
-    const rows = await api.services.sql<{ n: bigint }[]>`select count(*) as n from rm_resources where kind = 'member' and stream_id = ${`loadbalancer-${lb.uuid}`}`;
+    const rows = await api.services.sql<
+      { n: bigint }[]
+    >`select count(*) as n from rm_resources where kind = 'member' and stream_id = ${`loadbalancer-${lb.uuid}`}`;
     expect(Number(rows[0]!.n)).toBe(16);
 
     // the batch call converges on a given set, keeping members it matches by address and port
     const keep = live.find((m) => m.address === '10.26.2.1')!;
-    const batch = await ok(t, 'replacePoolMembers', { poolId: pool.id, members: [{ address: '10.26.2.1', protocolPort: 80, weight: 3 }, { address: '10.26.3.1', protocolPort: 443 }] }, 'pool', 'members { uuid address weight provisioningStatus }');
+    const batch = await ok(
+      t,
+      'replacePoolMembers',
+      {
+        poolId: pool.id,
+        members: [
+          { address: '10.26.2.1', protocolPort: 80, weight: 3 },
+          { address: '10.26.3.1', protocolPort: 443 },
+        ],
+      },
+      'pool',
+      'members { uuid address weight provisioningStatus }',
+    );
     const now = batch.members.filter((m: any) => m.provisioningStatus !== 'PENDING_DELETE');
     expect(now.map((m: any) => `${m.address}/${m.weight}`)).toEqual(['10.26.2.1/3', '10.26.3.1/1']);
     expect(now[0].uuid).toBe(keep.uuid);

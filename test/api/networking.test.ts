@@ -15,7 +15,11 @@ async function network(token: string, name: string, extra: Record<string, unknow
 
 describe('networks, subnets and ports over GraphQL', () => {
   it('answers 401 without a token and serves /healthz without one', async () => {
-    const res = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ viewer { role } }"}' });
+    const res = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ viewer { role } }"}',
+    });
     expect(res.status).toBe(401);
     const health = await fetch(api.url.replace('/graphql', '/healthz'));
     expect(health.status).toBe(200);
@@ -27,8 +31,16 @@ describe('networks, subnets and ports over GraphQL', () => {
     expect(net.providerSegmentationId).toBeGreaterThan(0);
     expect(net.mtu).toBe(1450);
     const s = await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.0.0.1/24' } });
-    expect(s.createSubnet.subnet).toMatchObject({ cidr: '10.0.0.0/24', gatewayIp: '10.0.0.1', allocationPools: [{ start: '10.0.0.2', end: '10.0.0.254' }] });
-    const ports = await api.gql(t, `query($n: String) { ports(filter: { networkId: $n }) { totalCount edges { node { deviceOwner fixedIps { ipAddress } } } } }`, { n: net.uuid });
+    expect(s.createSubnet.subnet).toMatchObject({
+      cidr: '10.0.0.0/24',
+      gatewayIp: '10.0.0.1',
+      allocationPools: [{ start: '10.0.0.2', end: '10.0.0.254' }],
+    });
+    const ports = await api.gql(
+      t,
+      `query($n: String) { ports(filter: { networkId: $n }) { totalCount edges { node { deviceOwner fixedIps { ipAddress } } } } }`,
+      { n: net.uuid },
+    );
     expect(ports.ports.totalCount).toBe(1);
     expect(ports.ports.edges[0].node).toEqual({ deviceOwner: 'network:dhcp', fixedIps: [{ ipAddress: '10.0.0.2' }] });
     const again = await api.gql(t, `query($id: ID!) { node(id: $id) { ... on Network { revision subnets { cidr } } } }`, { id: net.id });
@@ -64,12 +76,19 @@ describe('networks, subnets and ports over GraphQL', () => {
     const outside = await api.gql(t, CREATE_PORT, { input: { networkId: net.id, fixedIps: [{ ipAddress: '10.9.9.9' }] } });
     expect(outside.createPort.code).toBe('InvalidIpForNetwork');
     // /29: .2-.6 minus the DHCP port's .2 and our .5 leaves 3.
-    for (let i = 0; i < 3; i++) expect((await api.gql(t, CREATE_PORT, { input: { networkId: net.id } })).createPort.__typename).toBe('CreatePortSuccess');
+    for (let i = 0; i < 3; i++)
+      expect((await api.gql(t, CREATE_PORT, { input: { networkId: net.id } })).createPort.__typename).toBe('CreatePortSuccess');
     const full = await api.gql(t, CREATE_PORT, { input: { networkId: net.id } });
     expect(full.createPort.code).toBe('IpAddressGenerationFailure');
-    const inUse = await api.gql(t, `mutation($id: String!) { deleteNetwork(input: { id: $id }) { __typename ... on Error { code } } }`, { id: net.id });
+    const inUse = await api.gql(t, `mutation($id: String!) { deleteNetwork(input: { id: $id }) { __typename ... on Error { code } } }`, {
+      id: net.id,
+    });
     expect(inUse.deleteNetwork.code).toBe('NetworkInUse');
-    const subnetInUse = await api.gql(t, `mutation($id: String!) { deleteSubnet(input: { id: $id }) { __typename ... on Error { code } } }`, { id: s.id });
+    const subnetInUse = await api.gql(
+      t,
+      `mutation($id: String!) { deleteSubnet(input: { id: $id }) { __typename ... on Error { code } } }`,
+      { id: s.id },
+    );
     expect(subnetInUse.deleteSubnet.code).toBe('SubnetInUse');
     const del = await api.gql(t, `mutation($id: String!) { deletePort(input: { id: $id }) { __typename } }`, { id: p1.port.id });
     expect(del.deletePort.__typename).toBe('DeletePortSuccess');
@@ -84,10 +103,13 @@ describe('networks, subnets and ports over GraphQL', () => {
     const ok = await api.gql(t, upd, { i: { id: net.id, expectedRevision: 1, name: 'renamed' } });
     expect(ok.updateNetwork.network).toEqual({ name: 'renamed', revision: 2 });
     const stale = await api.gql(t, upd, { i: { id: net.id, expectedRevision: 1, name: 'again' } });
-    expect(stale.updateNetwork).toMatchObject({ code: 'RevisionNumberConstraintFailed', message: 'Constrained to 1, but current revision is 2' });
+    expect(stale.updateNetwork).toMatchObject({
+      code: 'RevisionNumberConstraintFailed',
+      message: 'Constrained to 1, but current revision is 2',
+    });
   });
 
-  it('hides other projects\' resources completely', async () => {
+  it("hides other projects' resources completely", async () => {
     const a = await api.token('alpha');
     const b = await api.token('beta');
     const net = await network(a, 'private');
@@ -95,13 +117,21 @@ describe('networks, subnets and ports over GraphQL', () => {
     expect(seen.node).toBeNull();
     const list = await api.gql(b, `query { networks { totalCount } }`);
     expect(list.networks.totalCount).toBe(0);
-    const byFilter = await api.gql(b, `query($p: String) { networks(filter: { projectId: $p }) { totalCount } }`, { p: (await api.gql(a, '{ viewer { project { uuid } } }')).viewer.project.uuid });
+    const byFilter = await api.gql(b, `query($p: String) { networks(filter: { projectId: $p }) { totalCount } }`, {
+      p: (await api.gql(a, '{ viewer { project { uuid } } }')).viewer.project.uuid,
+    });
     expect(byFilter.networks.totalCount).toBe(0);
-    const del = await api.gql(b, `mutation($id: String!) { deleteNetwork(input: { id: $id }) { __typename ... on Error { code } } }`, { id: net.id });
+    const del = await api.gql(b, `mutation($id: String!) { deleteNetwork(input: { id: $id }) { __typename ... on Error { code } } }`, {
+      id: net.id,
+    });
     expect(del.deleteNetwork.code).toBe('NetworkNotFound');
     const port = await api.gql(b, CREATE_PORT, { input: { networkId: net.id } });
     expect(port.createPort.code).toBe('NetworkNotFound');
-    const upd = await api.gql(b, `mutation($id: String!) { updateNetwork(input: { id: $id, name: "x" }) { __typename ... on Error { code } } }`, { id: net.uuid });
+    const upd = await api.gql(
+      b,
+      `mutation($id: String!) { updateNetwork(input: { id: $id, name: "x" }) { __typename ... on Error { code } } }`,
+      { id: net.uuid },
+    );
     expect(upd.updateNetwork.code).toBe('NetworkNotFound');
     const shared = await network(api.adminToken, 'public', { shared: true });
     expect((await api.gql(b, `query($id: ID!) { node(id: $id) { id } }`, { id: shared.id })).node).not.toBeNull();

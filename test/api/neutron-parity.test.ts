@@ -16,11 +16,21 @@ const FIP = 'id uuid floatingIpAddress portId fixedIpAddress routerId';
 /** Runs a mutation `name(input: $i)` and answers its payload, selecting `select` on its success. */
 async function m(token: string, name: string, input: Record<string, unknown>, select = ''): Promise<any> {
   const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const r = await api.gql(token, `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ${select ? `... on ${cap}Success { ${select} }` : ''} ${ERR} } }`, { i: input });
+  const r = await api.gql(
+    token,
+    `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ${select ? `... on ${cap}Success { ${select} }` : ''} ${ERR} } }`,
+    { i: input },
+  );
   return r[name];
 }
 
-async function networkWithSubnet(token: string, name: string, cidr: string, extra: Record<string, unknown> = {}, subnet: Record<string, unknown> = {}) {
+async function networkWithSubnet(
+  token: string,
+  name: string,
+  cidr: string,
+  extra: Record<string, unknown> = {},
+  subnet: Record<string, unknown> = {},
+) {
   const n = await api.gql(token, CREATE_NETWORK, { input: { name, ...extra } });
   expect(n.createNetwork.__typename).toBe('CreateNetworkSuccess');
   const s = await api.gql(token, CREATE_SUBNET, { input: { networkId: n.createNetwork.network.id, ipVersion: 4, cidr, ...subnet } });
@@ -40,7 +50,12 @@ describe('ports and IPAM as Neutron has them', () => {
   it('gives a port two automatic addresses from one subnet, and more than five fixed IPs', async () => {
     const t = await api.token('parity-ipam');
     const { network, subnet } = await networkWithSubnet(t, 'multi', '10.61.0.0/24');
-    const two = await m(t, 'createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] }, `port { ${PORT} }`);
+    const two = await m(
+      t,
+      'createPort',
+      { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] },
+      `port { ${PORT} }`,
+    );
     expect(two.__typename).toBe('CreatePortSuccess');
     expect(two.port.fixedIps).toHaveLength(2);
     expect(two.port.fixedIps.every((f: any) => f.subnetId === subnet.uuid)).toBe(true);
@@ -52,13 +67,20 @@ describe('ports and IPAM as Neutron has them', () => {
     expect(many.port.fixedIps.map((f: any) => f.ipAddress)).toEqual(eight.map((f) => f.ipAddress));
 
     // An update that asks for three addresses of the subnet keeps the two it holds and adds one.
-    const three = await m(t, 'updatePort', { id: two.port.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }, { subnetId: subnet.id }] }, `port { ${PORT} }`);
+    const three = await m(
+      t,
+      'updatePort',
+      { id: two.port.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }, { subnetId: subnet.id }] },
+      `port { ${PORT} }`,
+    );
     expect(three.__typename).toBe('UpdatePortSuccess');
     expect(three.port.fixedIps.slice(0, 2)).toEqual(two.port.fixedIps);
     expect(new Set(three.port.fixedIps.map((f: any) => f.ipAddress)).size).toBe(3);
 
     // Every address is really held: asking for one of them elsewhere is refused.
-    const taken = await api.gql(t, CREATE_PORT, { input: { networkId: network.id, fixedIps: [{ ipAddress: three.port.fixedIps[2].ipAddress }] } });
+    const taken = await api.gql(t, CREATE_PORT, {
+      input: { networkId: network.id, fixedIps: [{ ipAddress: three.port.fixedIps[2].ipAddress }] },
+    });
     expect(taken.createPort.code).toBe('IpAddressAlreadyAllocated');
   });
 
@@ -68,14 +90,20 @@ describe('ports and IPAM as Neutron has them', () => {
     const router = await m(t, 'createRouter', { name: 'r' }, 'router { id }');
     const added = await m(t, 'addRouterInterface', { id: router.router.id, subnetId: subnet.id }, 'router { interfaces { portId } }');
     expect(added.__typename).toBe('AddRouterInterfaceSuccess');
-    const ifPorts = await api.gql(t, `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:router_interface" }) { edges { node { ${PORT} } } } }`, { n: network.uuid });
-    expect(ifPorts.ports.edges.map((e: any) => e.node)).toMatchObject([{ uuid: added.router.interfaces[0].portId, portSecurityEnabled: false }]);
+    const ifPorts = await api.gql(
+      t,
+      `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:router_interface" }) { edges { node { ${PORT} } } } }`,
+      { n: network.uuid },
+    );
+    expect(ifPorts.ports.edges.map((e: any) => e.node)).toMatchObject([
+      { uuid: added.router.interfaces[0].portId, portSecurityEnabled: false },
+    ]);
     const vm = await api.gql(t, CREATE_PORT, { input: { networkId: network.id } });
     expect((await readPort(t, vm.createPort.port.id)).portSecurityEnabled).toBe(true);
   });
 });
 
-describe('a floating IP follows its port\'s fixed IP', () => {
+describe("a floating IP follows its port's fixed IP", () => {
   it('moves to the replacement address, is disassociated when the address goes, and never points at a released one', async () => {
     const t = await api.token('parity-fip');
     const pub = await networkWithSubnet(api.adminToken, 'public', '198.51.100.0/24', { external: true });
@@ -83,7 +111,8 @@ describe('a floating IP follows its port\'s fixed IP', () => {
     const router = (await m(t, 'createRouter', { name: 'r' }, 'router { id }')).router;
     expect((await m(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id })).__typename).toBe('SetRouterGatewaySuccess');
     expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: priv.subnet.id })).__typename).toBe('AddRouterInterfaceSuccess');
-    const vm = (await api.gql(t, CREATE_PORT, { input: { networkId: priv.network.id, fixedIps: [{ ipAddress: '10.63.0.10' }] } })).createPort.port;
+    const vm = (await api.gql(t, CREATE_PORT, { input: { networkId: priv.network.id, fixedIps: [{ ipAddress: '10.63.0.10' }] } }))
+      .createPort.port;
     const fip = await m(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, portId: vm.id }, `floatingIp { ${FIP} }`);
     expect(fip.__typename).toBe('CreateFloatingIpSuccess');
     expect(fip.floatingIp.fixedIpAddress).toBe('10.63.0.10');
@@ -113,16 +142,22 @@ describe('a floating IP follows its port\'s fixed IP', () => {
 });
 
 describe('malformed values are InputValidationError naming the field', () => {
-  it('answers a bad MAC, IP, rule direction or ethertype, port, monitor delay or MTU with the field\'s path', async () => {
+  it("answers a bad MAC, IP, rule direction or ethertype, port, monitor delay or MTU with the field's path", async () => {
     const t = await api.token('parity-format');
     const { network, subnet } = await networkWithSubnet(t, 'fmt', '10.64.0.0/24');
     const sg = (await m(t, 'createSecurityGroup', { name: 'fmt' }, 'securityGroup { id }')).securityGroup;
     const lb = await m(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer { id }');
     expect(lb.__typename).toBe('CreateLoadBalancerSuccess');
-    const pool = (await m(t, 'createPool', { loadBalancerId: lb.loadBalancer.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool { id }')).pool;
+    const pool = (
+      await m(t, 'createPool', { loadBalancerId: lb.loadBalancer.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool { id }')
+    ).pool;
     const cases: [string, Record<string, unknown>, string[]][] = [
       ['createPort', { networkId: network.id, macAddress: 'fa:16:3e:zz:00:01' }, ['macAddress']],
-      ['createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { ipAddress: '10.64.0' }] }, ['fixedIps', '1', 'ipAddress']],
+      [
+        'createPort',
+        { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { ipAddress: '10.64.0' }] },
+        ['fixedIps', '1', 'ipAddress'],
+      ],
       ['createPort', { networkId: network.id, allowedAddressPairs: [{ ipAddress: 'nope' }] }, ['allowedAddressPairs', '0', 'ipAddress']],
       ['createSecurityGroupRule', { securityGroupId: sg.id, direction: 'sideways' }, ['direction']],
       ['createSecurityGroupRule', { securityGroupId: sg.id, direction: 'ingress', ethertype: 'IPv5' }, ['ethertype']],
@@ -132,7 +167,12 @@ describe('malformed values are InputValidationError naming the field', () => {
     ];
     for (const [name, input, path] of cases) {
       const r = await m(t, name, input);
-      expect({ name, path, typename: r.__typename, paths: r.issues?.map((i: any) => i.path) }).toEqual({ name, path, typename: 'InputValidationError', paths: [path] });
+      expect({ name, path, typename: r.__typename, paths: r.issues?.map((i: any) => i.path) }).toEqual({
+        name,
+        path,
+        typename: 'InputValidationError',
+        paths: [path],
+      });
     }
     // Relations between resources keep their Neutron codes.
     const overlap = await api.gql(t, CREATE_SUBNET, { input: { networkId: network.id, ipVersion: 4, cidr: '10.64.0.128/25' } });
@@ -141,14 +181,18 @@ describe('malformed values are InputValidationError naming the field', () => {
 });
 
 describe('network IP availability', () => {
-  it('answers used and total addresses per subnet to an admin, and refuses a member as Neutron\'s policy does', async () => {
+  it("answers used and total addresses per subnet to an admin, and refuses a member as Neutron's policy does", async () => {
     const t = await api.token('parity-avail');
     const { network, subnet } = await networkWithSubnet(t, 'avail', '10.65.0.0/24');
-    const v6 = await api.gql(t, CREATE_SUBNET, { input: { networkId: network.id, ipVersion: 6, cidr: '2001:db8:65::/64', enableDhcp: false } });
+    const v6 = await api.gql(t, CREATE_SUBNET, {
+      input: { networkId: network.id, ipVersion: 6, cidr: '2001:db8:65::/64', enableDhcp: false },
+    });
     expect(v6.createSubnet.__typename).toBe('CreateSubnetSuccess');
     const router = (await m(t, 'createRouter', { name: 'r' }, 'router { id }')).router;
     expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: subnet.id })).__typename).toBe('AddRouterInterfaceSuccess');
-    expect((await m(t, 'createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] })).__typename).toBe('CreatePortSuccess');
+    expect(
+      (await m(t, 'createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] })).__typename,
+    ).toBe('CreatePortSuccess');
 
     const Q = `query($n: String!) { networkIpAvailability(networkId: $n) { networkId networkName projectId totalIps usedIps
       subnetIpAvailability { subnetId subnetName cidr ipVersion totalIps usedIps } } }`;
@@ -156,11 +200,21 @@ describe('network IP availability', () => {
     // v4: pool .2-.254 = 253; used: the DHCP port, the router interface (gateway .1), two on the port.
     // v6: DHCP off, so no DHCP port; the pool is ::1 to ::ffff:ffff:ffff:ffff.
     expect(r).toEqual({
-      networkId: network.uuid, networkName: 'avail', projectId: expect.any(String),
-      totalIps: String(253n + 2n ** 64n - 1n), usedIps: '4',
+      networkId: network.uuid,
+      networkName: 'avail',
+      projectId: expect.any(String),
+      totalIps: String(253n + 2n ** 64n - 1n),
+      usedIps: '4',
       subnetIpAvailability: [
         { subnetId: subnet.uuid, subnetName: '', cidr: '10.65.0.0/24', ipVersion: 4, totalIps: '253', usedIps: '4' },
-        { subnetId: v6.createSubnet.subnet.uuid, subnetName: '', cidr: '2001:db8:65::/64', ipVersion: 6, totalIps: String(2n ** 64n - 1n), usedIps: '0' },
+        {
+          subnetId: v6.createSubnet.subnet.uuid,
+          subnetName: '',
+          cidr: '2001:db8:65::/64',
+          ipVersion: 6,
+          totalIps: String(2n ** 64n - 1n),
+          usedIps: '0',
+        },
       ],
     });
     await expect(api.gql(t, Q, { n: network.id })).rejects.toThrow(/disallowed by policy/);
@@ -175,9 +229,16 @@ describe('segment allocation from per-physnet ranges', () => {
   });
   afterAll(async () => vlanApi?.close());
 
-  it('gives an admin VLAN network given only its physnet a free id of that physnet\'s ranges, first range first, then NoNetworkAvailable', async () => {
+  it("gives an admin VLAN network given only its physnet a free id of that physnet's ranges, first range first, then NoNetworkAvailable", async () => {
     const create = async (physicalNetwork: string, segmentationId?: number) =>
-      (await vlanApi.gql(vlanApi.adminToken, CREATE_NETWORK, { input: { name: `v-${physicalNetwork}`, provider: { networkType: 'vlan', physicalNetwork, ...(segmentationId ? { segmentationId } : {}) } } })).createNetwork;
+      (
+        await vlanApi.gql(vlanApi.adminToken, CREATE_NETWORK, {
+          input: {
+            name: `v-${physicalNetwork}`,
+            provider: { networkType: 'vlan', physicalNetwork, ...(segmentationId ? { segmentationId } : {}) },
+          },
+        })
+      ).createNetwork;
     // Like ML2, a random pick among the lowest free ids, so concurrent creates do not all collide.
     const first = (await create('physnet1')).network;
     expect(first).toMatchObject({ mtu: 1500 });
@@ -197,15 +258,23 @@ describe('/31 and /32 subnets with DHCP off', () => {
   it('refuses a /31 with its default gateway as InvalidInput, takes it without gateway, and accepts a /32 whose one address a port gets', async () => {
     const t = await api.token('parity-p2p');
     const net = (await api.gql(t, CREATE_NETWORK, { input: { name: 'p2p' } })).createNetwork.network;
-    const sub = (input: Record<string, unknown>) => api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, ...input } }).then((r) => r.createSubnet);
+    const sub = (input: Record<string, unknown>) =>
+      api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, ...input } }).then((r) => r.createSubnet);
     expect((await sub({ cidr: '10.66.0.0/31' })).code).toBe('InvalidInput');
     expect((await sub({ cidr: '10.66.0.0/31', enableDhcp: false })).code).toBe('InvalidInput');
-    expect(await sub({ cidr: '10.66.0.0/31', enableDhcp: false, gatewayIp: null })).toMatchObject({ subnet: { gatewayIp: null, allocationPools: [{ start: '10.66.0.0', end: '10.66.0.1' }] } });
+    expect(await sub({ cidr: '10.66.0.0/31', enableDhcp: false, gatewayIp: null })).toMatchObject({
+      subnet: { gatewayIp: null, allocationPools: [{ start: '10.66.0.0', end: '10.66.0.1' }] },
+    });
     expect((await sub({ cidr: '10.66.1.0/32' })).code).toBe('InvalidInput');
     const host = await sub({ cidr: '10.66.1.0/32', enableDhcp: false });
-    expect(host).toMatchObject({ __typename: 'CreateSubnetSuccess', subnet: { cidr: '10.66.1.0/32', gatewayIp: '10.66.1.1', allocationPools: [{ start: '10.66.1.0', end: '10.66.1.0' }] } });
+    expect(host).toMatchObject({
+      __typename: 'CreateSubnetSuccess',
+      subnet: { cidr: '10.66.1.0/32', gatewayIp: '10.66.1.1', allocationPools: [{ start: '10.66.1.0', end: '10.66.1.0' }] },
+    });
     const p = await m(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] }, `port { ${PORT} }`);
     expect(p.port.fixedIps).toEqual([{ subnetId: host.subnet.uuid, ipAddress: '10.66.1.0' }]);
-    expect((await m(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] })).code).toBe('IpAddressGenerationFailure');
+    expect((await m(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] })).code).toBe(
+      'IpAddressGenerationFailure',
+    );
   });
 });

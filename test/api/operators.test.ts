@@ -30,7 +30,12 @@ let tenant: string;
 /** Every JSON log line the server wrote. */
 const lines: Record<string, unknown>[] = [];
 
-function gql(token: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Response> {
+function gql(
+  token: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${base}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
@@ -93,25 +98,35 @@ describe('GraphiQL offline', () => {
     expect((await fetch(`${base}${refs[0]!.replace(/[^/]+$/, 'nope.js')}`)).status).toBe(404);
   });
 
-  it.skipIf(!fs.existsSync(CHROMIUM))('renders in headless Chromium with every other host unreachable', async () => {
-    const out = path.resolve('.data/test-artifacts');
-    fs.mkdirSync(out, { recursive: true });
-    const shot = path.join(out, 'graphiql.png');
-    fs.rmSync(shot, { force: true });
-    const flags = [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-      // Any host but the server's fails to resolve: the page must render from this server alone.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-      '--window-size=1280,800', '--virtual-time-budget=20000', `--user-data-dir=${path.join(out, 'chromium-profile')}`,
-    ];
-    const dom = await execa(CHROMIUM, [...flags, '--dump-dom', `${base}/graphql`], { timeout: 120_000 });
-    // GraphiQL's React tree is in the DOM: the scripts loaded and ran.
-    expect(dom.stdout).toContain('graphiql-container');
-    await execa(CHROMIUM, [...flags, `--screenshot=${shot}`, `${base}/graphql`], { timeout: 120_000 });
-    expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
-    fs.rmSync(path.join(out, 'chromium-profile'), { recursive: true, force: true });
-    console.log(`GraphiQL screenshot: ${shot}`);
-  }, 300_000);
+  it.skipIf(!fs.existsSync(CHROMIUM))(
+    'renders in headless Chromium with every other host unreachable',
+    async () => {
+      const out = path.resolve('.data/test-artifacts');
+      fs.mkdirSync(out, { recursive: true });
+      const shot = path.join(out, 'graphiql.png');
+      fs.rmSync(shot, { force: true });
+      const flags = [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+        // Any host but the server's fails to resolve: the page must render from this server alone.
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+        '--window-size=1280,800',
+        '--virtual-time-budget=20000',
+        `--user-data-dir=${path.join(out, 'chromium-profile')}`,
+      ];
+      const dom = await execa(CHROMIUM, [...flags, '--dump-dom', `${base}/graphql`], { timeout: 120_000 });
+      // GraphiQL's React tree is in the DOM: the scripts loaded and ran.
+      expect(dom.stdout).toContain('graphiql-container');
+      await execa(CHROMIUM, [...flags, `--screenshot=${shot}`, `${base}/graphql`], { timeout: 120_000 });
+      expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
+      fs.rmSync(path.join(out, 'chromium-profile'), { recursive: true, force: true });
+      console.log(`GraphiQL screenshot: ${shot}`);
+    },
+    300_000,
+  );
 });
 
 describe('CORS', () => {
@@ -158,10 +173,13 @@ describe('request logs', () => {
     const N = 40;
     for (let i = 0; i < N; i++) {
       const r =
-        i % 4 === 0 ? await gql(admin, 'query Viewer { viewer { tokenName } }')
-        : i % 4 === 1 ? await gql(tenant, CREATE_NETWORK, { input: { name: `log-${i}` } })
-        : i % 4 === 2 ? await gql('nl_not_a_token', '{ viewer { tokenName } }')
-        : await gql(admin, '{ nope }');
+        i % 4 === 0
+          ? await gql(admin, 'query Viewer { viewer { tokenName } }')
+          : i % 4 === 1
+            ? await gql(tenant, CREATE_NETWORK, { input: { name: `log-${i}` } })
+            : i % 4 === 2
+              ? await gql('nl_not_a_token', '{ viewer { tokenName } }')
+              : await gql(admin, '{ nope }');
       await r.arrayBuffer();
       requestIds.push(r.headers.get('x-request-id')!);
     }
@@ -197,7 +215,10 @@ describe('metrics', () => {
     await (await gql('nl_wrong', '{ viewer { tokenName } }')).arrayBuffer();
     const after = await until('the requests counted', async () => {
       const t = await scrape();
-      return sample(t, 'netledger_requests_total{operation="Viewer",type="query",status="200"}') >= sample(before, 'netledger_requests_total{operation="Viewer",type="query",status="200"}') + 5 && t;
+      return (
+        sample(t, 'netledger_requests_total{operation="Viewer",type="query",status="200"}') >=
+          sample(before, 'netledger_requests_total{operation="Viewer",type="query",status="200"}') + 5 && t
+      );
     });
     const moved = (series: string, by: number) => expect(sample(after, series) - sample(before, series), series).toBeGreaterThanOrEqual(by);
     moved('netledger_request_duration_seconds_count{operation="Viewer",type="query"}', 5);

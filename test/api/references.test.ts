@@ -66,18 +66,28 @@ describe('references a command carries are checked through the policy', () => {
     a.port = (await ok(alice, 'createPort', { networkId: a.net.network.id }, PORT)).port;
     a.group = (await ok(alice, 'createSecurityGroup', { name: 'alice-sg' }, 'securityGroup { id uuid }')).securityGroup;
     a.router = (await ok(alice, 'createRouter', { name: 'alice-r' }, 'router { id uuid }')).router;
-    a.iface = (await ok(alice, 'addRouterInterface', { id: a.router.id, subnetId: a.net.subnet.id }, 'router { interfaces { portId } }')).router.interfaces[0].portId;
+    a.iface = (
+      await ok(alice, 'addRouterInterface', { id: a.router.id, subnetId: a.net.subnet.id }, 'router { interfaces { portId } }')
+    ).router.interfaces[0].portId;
     a.rule = (await ok(alice, 'createFirewallRule', { name: 'alice-rule', action: 'allow' }, 'firewallRule { id uuid }')).firewallRule;
-    a.policy = (await ok(alice, 'createFirewallPolicy', { name: 'alice-policy', firewallRules: [a.rule.id] }, 'firewallPolicy { id uuid }')).firewallPolicy;
+    a.policy = (
+      await ok(alice, 'createFirewallPolicy', { name: 'alice-policy', firewallRules: [a.rule.id] }, 'firewallPolicy { id uuid }')
+    ).firewallPolicy;
 
     mm.ext = await networkWithSubnet(api.adminToken, 'ref-public', '203.0.113.0/24', { external: true });
     mm.net = await networkWithSubnet(mallory, 'mallory-net', '10.9.0.0/24');
     mm.port = (await ok(mallory, 'createPort', { networkId: mm.net.network.id }, PORT)).port;
     mm.group = (await ok(mallory, 'createSecurityGroup', { name: 'mallory-sg' }, 'securityGroup { id uuid rules { uuid } }')).securityGroup;
     mm.router = (await ok(mallory, 'createRouter', { name: 'mallory-r' }, 'router { id uuid }')).router;
-    mm.lb = (await ok(mallory, 'createLoadBalancer', { name: 'mallory-lb', vipSubnetId: mm.net.subnet.id }, 'loadBalancer { id uuid }')).loadBalancer;
-    mm.listener = (await ok(mallory, 'createListener', { loadBalancerId: mm.lb.id, protocol: 'HTTP', protocolPort: 80 }, 'listener { id }')).listener;
-    mm.pool = (await ok(mallory, 'createPool', { listenerId: mm.listener.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool { id }')).pool;
+    mm.lb = (
+      await ok(mallory, 'createLoadBalancer', { name: 'mallory-lb', vipSubnetId: mm.net.subnet.id }, 'loadBalancer { id uuid }')
+    ).loadBalancer;
+    mm.listener = (
+      await ok(mallory, 'createListener', { loadBalancerId: mm.lb.id, protocol: 'HTTP', protocolPort: 80 }, 'listener { id }')
+    ).listener;
+    mm.pool = (
+      await ok(mallory, 'createPool', { listenerId: mm.listener.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool { id }')
+    ).pool;
     mm.fip = (await ok(mallory, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id }, 'floatingIp { id }')).floatingIp;
   });
 
@@ -96,7 +106,9 @@ describe('references a command carries are checked through the policy', () => {
       await refused(m(mallory, 'createPort', { networkId: mm.net.network.id, securityGroupIds: [sg] }, PORT), 'SecurityGroupNotFound');
       await refused(m(mallory, 'updatePort', { id: mm.port.id, securityGroupIds: [mm.group.id, sg] }, PORT), 'SecurityGroupNotFound');
     }
-    const after = (await api.gql(mallory, 'query($id: ID!) { node(id: $id) { ... on Port { revision securityGroupIds } } }', { id: mm.port.id })).node;
+    const after = (
+      await api.gql(mallory, 'query($id: ID!) { node(id: $id) { ... on Port { revision securityGroupIds } } }', { id: mm.port.id })
+    ).node;
     expect(after.revision).toBe(mm.port.revision);
     // alice's group gained no member: no port anywhere carries it
     const carriers = await api.services.sql`select 1 from rm_resources where kind = 'port' and doc->'securityGroups' ? ${a.group.uuid}`;
@@ -108,9 +120,14 @@ describe('references a command carries are checked through the policy', () => {
 
   it("a security group rule's remote group must be the group's project's own", async () => {
     for (const remote of [a.group.id, randomUUID()]) {
-      await refused(m(mallory, 'createSecurityGroupRule', { securityGroupId: mm.group.id, direction: 'ingress', remoteGroupId: remote }), 'SecurityGroupNotFound');
+      await refused(
+        m(mallory, 'createSecurityGroupRule', { securityGroupId: mm.group.id, direction: 'ingress', remoteGroupId: remote }),
+        'SecurityGroupNotFound',
+      );
     }
-    const rules = (await api.gql(mallory, 'query($id: ID!) { node(id: $id) { ... on SecurityGroup { rules { uuid } } } }', { id: mm.group.id })).node.rules;
+    const rules = (
+      await api.gql(mallory, 'query($id: ID!) { node(id: $id) { ... on SecurityGroup { rules { uuid } } } }', { id: mm.group.id })
+    ).node.rules;
     expect(rules).toHaveLength(mm.group.rules.length);
   });
 
@@ -122,11 +139,18 @@ describe('references a command carries are checked through the policy', () => {
   });
 
   it("a member's subnet: exists, visible, and holds the member's address", async () => {
-    const add = (input: Record<string, unknown>) => m(mallory, 'addMember', { poolId: mm.pool.id, protocolPort: 8080, ...input }, 'member { uuid subnetId }');
+    const add = (input: Record<string, unknown>) =>
+      m(mallory, 'addMember', { poolId: mm.pool.id, protocolPort: 8080, ...input }, 'member { uuid subnetId }');
     await refused(add({ address: '10.1.0.5', subnetId: a.net.subnet.id }), 'SubnetNotFound');
     await refused(add({ address: '10.9.0.5', subnetId: randomUUID() }), 'SubnetNotFound');
     await refused(add({ address: '10.1.0.5', subnetId: mm.net.subnet.id }), 'InvalidInput');
-    await refused(m(mallory, 'replacePoolMembers', { poolId: mm.pool.id, members: [{ address: '10.1.0.5', protocolPort: 80, subnetId: a.net.subnet.uuid }] }), 'SubnetNotFound');
+    await refused(
+      m(mallory, 'replacePoolMembers', {
+        poolId: mm.pool.id,
+        members: [{ address: '10.1.0.5', protocolPort: 80, subnetId: a.net.subnet.uuid }],
+      }),
+      'SubnetNotFound',
+    );
     const member = await add({ address: '10.9.0.50', subnetId: mm.net.subnet.id });
     expect(member.member.subnetId).toBe(mm.net.subnet.uuid);
   });
@@ -142,9 +166,19 @@ describe('references a command carries are checked through the policy', () => {
     await refused(m(mallory, 'createFloatingIp', { floatingNetworkId: a.net.network.id }), 'NetworkNotFound');
     await refused(m(mallory, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id, portId: a.port.id }), 'PortNotFound');
     await refused(m(mallory, 'associateFloatingIp', { id: mm.fip.id, portId: a.port.id }), 'PortNotFound');
-    await refused(m(mallory, 'associateFloatingIp', { id: mm.fip.id, portId: mm.port.id, fixedIpAddress: a.port.fixedIps[0].ipAddress }), 'BadRequest');
-    await refused(m(mallory, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id, floatingIpAddress: '203.0.113.77' }), 'PolicyNotAuthorized', 'create_floatingip:floating_ip_address');
-    const gw = await m(api.adminToken, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id, floatingIpAddress: mm.ext.subnet.gatewayIp });
+    await refused(
+      m(mallory, 'associateFloatingIp', { id: mm.fip.id, portId: mm.port.id, fixedIpAddress: a.port.fixedIps[0].ipAddress }),
+      'BadRequest',
+    );
+    await refused(
+      m(mallory, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id, floatingIpAddress: '203.0.113.77' }),
+      'PolicyNotAuthorized',
+      'create_floatingip:floating_ip_address',
+    );
+    const gw = await m(api.adminToken, 'createFloatingIp', {
+      floatingNetworkId: mm.ext.network.id,
+      floatingIpAddress: mm.ext.subnet.gatewayIp,
+    });
     expect(gw.code).toBe('BadRequest');
     const held = await api.services.sql`select 1 from rm_ip_allocations where host(ip_address) = ${mm.ext.subnet.gatewayIp}`;
     expect(held).toHaveLength(0);
@@ -190,8 +224,13 @@ describe('bad input is refused before it reaches the log', () => {
     expect(await ok(t, 'createNetwork', { tags: Array.from({ length: 50 }, (_, i) => `t${i}`) }, NET)).toBeTruthy();
     const tooMany = Array.from({ length: MAX_FIXED_IPS_PER_PORT + 1 }, (_, i) => ({ ipAddress: `10.7.${2 + (i >> 8)}.${i & 255}` }));
     expect(await issues(t, 'createPort', { networkId: net.network.id, fixedIps: tooMany })).toEqual(['fixedIps']);
-    expect(await issues(t, 'createPort', { networkId: net.network.id, securityGroupIds: Array.from({ length: 51 }, () => randomUUID()) })).toEqual(['securityGroupIds']);
-    const pairs = await m(t, 'createPort', { networkId: net.network.id, allowedAddressPairs: Array.from({ length: 11 }, (_, i) => ({ ipAddress: `10.7.1.${i}` })) });
+    expect(
+      await issues(t, 'createPort', { networkId: net.network.id, securityGroupIds: Array.from({ length: 51 }, () => randomUUID()) }),
+    ).toEqual(['securityGroupIds']);
+    const pairs = await m(t, 'createPort', {
+      networkId: net.network.id,
+      allowedAddressPairs: Array.from({ length: 11 }, (_, i) => ({ ipAddress: `10.7.1.${i}` })),
+    });
     expect(pairs.code).toBe('AllowedAddressPairExhausted');
   });
 
@@ -200,11 +239,26 @@ describe('bad input is refused before it reaches the log', () => {
     const net = await networkWithSubnet(t, 'bits', '10.6.0.1/24');
     expect(net.subnet.cidr).toBe('10.6.0.0/24');
     const group = (await ok(t, 'createSecurityGroup', { name: 'bits' }, 'securityGroup { id }')).securityGroup;
-    const rule = await ok(t, 'createSecurityGroupRule', { securityGroupId: group.id, direction: 'ingress', remoteIpPrefix: '192.0.2.77/24' }, 'securityGroupRule { remoteIpPrefix }');
+    const rule = await ok(
+      t,
+      'createSecurityGroupRule',
+      { securityGroupId: group.id, direction: 'ingress', remoteIpPrefix: '192.0.2.77/24' },
+      'securityGroupRule { remoteIpPrefix }',
+    );
     expect(rule.securityGroupRule.remoteIpPrefix).toBe('192.0.2.0/24');
-    const fw = await ok(t, 'createFirewallRule', { action: 'allow', sourceIpAddress: '198.51.100.9/28', destinationIpAddress: '203.0.113.200/25' }, 'firewallRule { sourceIpAddress destinationIpAddress }');
+    const fw = await ok(
+      t,
+      'createFirewallRule',
+      { action: 'allow', sourceIpAddress: '198.51.100.9/28', destinationIpAddress: '203.0.113.200/25' },
+      'firewallRule { sourceIpAddress destinationIpAddress }',
+    );
     expect(fw.firewallRule).toEqual({ sourceIpAddress: '198.51.100.0/28', destinationIpAddress: '203.0.113.128/25' });
-    const fw6 = await ok(t, 'createFirewallRule', { action: 'allow', ipVersion: 6, sourceIpAddress: '2001:db8::1/64' }, 'firewallRule { sourceIpAddress }');
+    const fw6 = await ok(
+      t,
+      'createFirewallRule',
+      { action: 'allow', ipVersion: 6, sourceIpAddress: '2001:db8::1/64' },
+      'firewallRule { sourceIpAddress }',
+    );
     expect(fw6.firewallRule.sourceIpAddress).toBe('2001:db8::/64');
     const port = await ok(t, 'createPort', { networkId: net.network.id, allowedAddressPairs: [{ ipAddress: '10.6.0.77/28' }] }, PORT);
     expect(port.port.allowedAddressPairs[0].ipAddress).toBe('10.6.0.64/28');

@@ -17,7 +17,8 @@ afterAll(async () => api?.close());
 /** `netledger projections status --json` as an operator runs it, against this test's database. */
 async function statusCli(...flags: string[]) {
   const r = await execa('npx', ['tsx', 'src/cli/main.ts', 'projections', 'status', '--json', ...flags], {
-    env: { DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }, reject: false,
+    env: { DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' },
+    reject: false,
   });
   return { exitCode: r.exitCode, inline: (JSON.parse(r.stdout) as { inline: Record<string, unknown> }).inline };
 }
@@ -27,7 +28,9 @@ const replaying = () => inlineProjections(new AggregateProjection(aggregateKinds
 /** One mutation answering its __typename and, on failure, its code. */
 async function mutate(token: string, name: string, input: Record<string, unknown>): Promise<{ __typename: string; code?: string }> {
   const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const r = await api.gql(token, `mutation($input: ${cap}Input!) { ${name}(input: $input) { __typename ... on Error { code message } } }`, { input });
+  const r = await api.gql(token, `mutation($input: ${cap}Input!) { ${name}(input: $input) { __typename ... on Error { code message } } }`, {
+    input,
+  });
   return r[name];
 }
 
@@ -50,7 +53,7 @@ async function networkAndSubnet(token: string, cidr: string) {
 }
 
 describe('identity of resources', () => {
-  it('refuses a port that takes another project\'s network id: typed conflict, nothing changed, rebuild equal', async () => {
+  it("refuses a port that takes another project's network id: typed conflict, nothing changed, rebuild equal", async () => {
     const a = await api.token('identity-a');
     const b = await api.token('identity-b');
     const { net: victim } = await networkAndSubnet(a, '10.61.0.0/24');
@@ -79,7 +82,10 @@ describe('identity of resources', () => {
     const { net, subnet } = await networkAndSubnet(a, '10.63.0.0/24');
     const { net: bNet, subnet: bSubnet } = await networkAndSubnet(b, '10.64.0.0/24');
     const port = (await api.gql(a, CREATE_PORT, { input: { networkId: net.id } })).createPort.port;
-    const group = await api.gql(b, `mutation { createSecurityGroup(input: { name: "g" }) { ... on CreateSecurityGroupSuccess { securityGroup { id uuid } } } }`);
+    const group = await api.gql(
+      b,
+      `mutation { createSecurityGroup(input: { name: "g" }) { ... on CreateSecurityGroupSuccess { securityGroup { id uuid } } } }`,
+    );
     const sg = group.createSecurityGroup.securityGroup;
     const events = await eventCount();
 
@@ -91,7 +97,14 @@ describe('identity of resources', () => {
         mutate(b, 'createPort', { id, networkId: bNet.id }),
         mutate(b, 'createRouter', { id }),
         mutate(b, 'createSecurityGroup', { id }),
-        mutate(b, 'createSecurityGroupRule', { id, securityGroupId: sg.id, direction: 'ingress', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22 }),
+        mutate(b, 'createSecurityGroupRule', {
+          id,
+          securityGroupId: sg.id,
+          direction: 'ingress',
+          protocol: 'tcp',
+          portRangeMin: 22,
+          portRangeMax: 22,
+        }),
         mutate(b, 'createLoadBalancer', { id, vipSubnetId: bSubnet.id }),
         mutate(b, 'createFirewallRule', { id, action: 'allow' }),
       ];
@@ -100,8 +113,21 @@ describe('identity of resources', () => {
         expect(['ResourceIdInUse', 'NetworkAlreadyExists', 'SubnetAlreadyExists', 'PortAlreadyExists']).toContain(r.code ?? r.__typename);
       }
     }
-    const lb = await api.gql(b, `mutation($s: String!) { createLoadBalancer(input: { vipSubnetId: $s }) { ... on CreateLoadBalancerSuccess { loadBalancer { id } } } }`, { s: bSubnet.id });
-    expect((await mutate(b, 'createListener', { id: port.uuid, loadBalancerId: lb.createLoadBalancer.loadBalancer.id, protocol: 'TCP', protocolPort: 80 })).code).toBe('ResourceIdInUse');
+    const lb = await api.gql(
+      b,
+      `mutation($s: String!) { createLoadBalancer(input: { vipSubnetId: $s }) { ... on CreateLoadBalancerSuccess { loadBalancer { id } } } }`,
+      { s: bSubnet.id },
+    );
+    expect(
+      (
+        await mutate(b, 'createListener', {
+          id: port.uuid,
+          loadBalancerId: lb.createLoadBalancer.loadBalancer.id,
+          protocol: 'TCP',
+          protocolPort: 80,
+        })
+      ).code,
+    ).toBe('ResourceIdInUse');
     expect(await eventCount()).toBeGreaterThan(events); // only the load balancer above
 
     // A deleted resource keeps its id: another kind may not take it; its own kind answers not found.
@@ -118,7 +144,11 @@ describe('identity of resources', () => {
 
     // Racing creates of one id as two kinds: exactly one wins.
     const race = randomUUID();
-    const raced = await Promise.all([mutate(a, 'createRouter', { id: race }), mutate(b, 'createSecurityGroup', { id: race }), mutate(b, 'createNetwork', { id: race })]);
+    const raced = await Promise.all([
+      mutate(a, 'createRouter', { id: race }),
+      mutate(b, 'createSecurityGroup', { id: race }),
+      mutate(b, 'createNetwork', { id: race }),
+    ]);
     expect(raced.filter((r) => r.__typename.endsWith('Success'))).toHaveLength(1);
     expect(raced.filter((r) => r.code === 'ResourceIdInUse')).toHaveLength(2);
     await rebuildKeepsChecksum();
@@ -136,36 +166,45 @@ describe('identity of resources', () => {
   });
 
   // Starts the CLI twice (tsx, services): generous on a busy machine.
-  it('rebuilds a log written before the registry, where two kinds share an id: each keeps its own row; status names the drift', { timeout: 240_000 }, async () => {
-    const a = await api.token('identity-e');
-    const b = await api.token('identity-f');
-    const { net: victim } = await networkAndSubnet(a, '10.66.0.0/24');
-    const { net: own } = await networkAndSubnet(b, '10.67.0.0/24');
-    const port = (await api.gql(b, CREATE_PORT, { input: { networkId: own.id } })).createPort.port;
-    // What the old code let through: B's port under A's network id, appended without the read model.
-    const [created] = (await api.services.store.readStream(`port-${port.uuid}`)).filter((e) => e.type === 'PortCreated');
-    const data = { ...(created!.data as Record<string, unknown>), id: victim.uuid, macAddress: 'fa:16:3e:00:00:01', fixedIps: [] };
-    await api.services.store.append(`port-${victim.uuid}`, 'no_stream', [{ type: 'PortCreated', data }]);
+  it(
+    'rebuilds a log written before the registry, where two kinds share an id: each keeps its own row; status names the drift',
+    { timeout: 240_000 },
+    async () => {
+      const a = await api.token('identity-e');
+      const b = await api.token('identity-f');
+      const { net: victim } = await networkAndSubnet(a, '10.66.0.0/24');
+      const { net: own } = await networkAndSubnet(b, '10.67.0.0/24');
+      const port = (await api.gql(b, CREATE_PORT, { input: { networkId: own.id } })).createPort.port;
+      // What the old code let through: B's port under A's network id, appended without the read model.
+      const [created] = (await api.services.store.readStream(`port-${port.uuid}`)).filter((e) => e.type === 'PortCreated');
+      const data = { ...(created!.data as Record<string, unknown>), id: victim.uuid, macAddress: 'fa:16:3e:00:00:01', fixedIps: [] };
+      await api.services.store.append(`port-${victim.uuid}`, 'no_stream', [{ type: 'PortCreated', data }]);
 
-    expect((await readModelDrift(api.services.sql, aggregateKinds())).streamsOutOfStep).toBe(1);
-    const status = await statusCli('--verify');
-    expect(status.exitCode).toBe(1);
-    expect(status.inline).toMatchObject({ streamsOutOfStep: 1, verified: { tablesDiffering: expect.arrayContaining(['rm_resources']) } });
-    const verified = await verifyReadModel(api.services.sql, api.services.store, replaying());
-    expect(verified.differing).toEqual(expect.arrayContaining(['rm_aggregates', 'rm_resources']));
+      expect((await readModelDrift(api.services.sql, aggregateKinds())).streamsOutOfStep).toBe(1);
+      const status = await statusCli('--verify');
+      expect(status.exitCode).toBe(1);
+      expect(status.inline).toMatchObject({ streamsOutOfStep: 1, verified: { tablesDiffering: expect.arrayContaining(['rm_resources']) } });
+      const verified = await verifyReadModel(api.services.sql, api.services.store, replaying());
+      expect(verified.differing).toEqual(expect.arrayContaining(['rm_aggregates', 'rm_resources']));
 
-    await rebuildProjections(api.db.sql, api.services.store, replaying());
-    const rows = await api.services.sql<{ kind: string; project_id: string }[]>`select kind, project_id from rm_resources where id = ${victim.uuid} order by kind`;
-    expect(rows.map((r) => r.kind)).toEqual(['network', 'port']);
-    const seen = await api.gql(a, `query($id: ID!) { node(id: $id) { __typename ... on Network { uuid } } }`, { id: victim.id });
-    expect(seen.node).toEqual({ __typename: 'Network', uuid: victim.uuid });
-    expect(await readModelDrift(api.services.sql, aggregateKinds())).toEqual({ streamsOutOfStep: 0, rowsOutOfStep: 0 });
-    expect((await verifyReadModel(api.services.sql, api.services.store, replaying())).differing).toEqual([]);
-    expect(await statusCli('--verify')).toMatchObject({ exitCode: 0, inline: { streamsOutOfStep: 0, rowsOutOfStep: 0, verified: { tablesDiffering: [] } } });
-    await rebuildKeepsChecksum();
-  });
+      await rebuildProjections(api.db.sql, api.services.store, replaying());
+      const rows = await api.services.sql<
+        { kind: string; project_id: string }[]
+      >`select kind, project_id from rm_resources where id = ${victim.uuid} order by kind`;
+      expect(rows.map((r) => r.kind)).toEqual(['network', 'port']);
+      const seen = await api.gql(a, `query($id: ID!) { node(id: $id) { __typename ... on Network { uuid } } }`, { id: victim.id });
+      expect(seen.node).toEqual({ __typename: 'Network', uuid: victim.uuid });
+      expect(await readModelDrift(api.services.sql, aggregateKinds())).toEqual({ streamsOutOfStep: 0, rowsOutOfStep: 0 });
+      expect((await verifyReadModel(api.services.sql, api.services.store, replaying())).differing).toEqual([]);
+      expect(await statusCli('--verify')).toMatchObject({
+        exitCode: 0,
+        inline: { streamsOutOfStep: 0, rowsOutOfStep: 0, verified: { tablesDiffering: [] } },
+      });
+      await rebuildKeepsChecksum();
+    },
+  );
 
-  it('status notices a read-model row edited behind the log\'s back', { timeout: 240_000 }, async () => {
+  it("status notices a read-model row edited behind the log's back", { timeout: 240_000 }, async () => {
     const a = await api.token('identity-g');
     const { net } = await networkAndSubnet(a, '10.68.0.0/24');
     await api.services.sql`update rm_resources set project_id = 'someone-else' where id = ${net.uuid} and kind = 'network'`;

@@ -19,8 +19,10 @@ async function m(token: string, name: string, input: Record<string, unknown>, se
   const r = await api.gql(token, `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ${select} ${ERR} } }`, { i: input });
   return r[name];
 }
-const routerOp = (token: string, name: string, input: Record<string, unknown>) => m(token, name, input, `... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { router { ${ROUTER} } }`);
-const fipOp = (token: string, name: string, input: Record<string, unknown>) => m(token, name, input, `... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { floatingIp { ${FIP} } }`);
+const routerOp = (token: string, name: string, input: Record<string, unknown>) =>
+  m(token, name, input, `... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { router { ${ROUTER} } }`);
+const fipOp = (token: string, name: string, input: Record<string, unknown>) =>
+  m(token, name, input, `... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { floatingIp { ${FIP} } }`);
 const del = (token: string, name: string, id: string) => m(token, name, { id });
 
 async function networkWithSubnet(token: string, name: string, cidr: string, extra: Record<string, unknown> = {}) {
@@ -38,7 +40,11 @@ async function port(token: string, networkId: string, extra: Record<string, unkn
 }
 
 async function portsOn(token: string, networkId: string, deviceOwner: string) {
-  const r = await api.gql(token, `query($n: String, $o: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: $o }) { totalCount edges { node { uuid deviceId deviceOwner fixedIps { ipAddress } securityGroupIds } } } }`, { n: networkId, o: deviceOwner });
+  const r = await api.gql(
+    token,
+    `query($n: String, $o: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: $o }) { totalCount edges { node { uuid deviceId deviceOwner fixedIps { ipAddress } securityGroupIds } } } }`,
+    { n: networkId, o: deviceOwner },
+  );
   return r.ports;
 }
 
@@ -56,8 +62,18 @@ describe('routers and floating IPs over GraphQL', () => {
 
     // Gateway: external networks only; admin-only attributes refused for a member.
     expect((await routerOp(t, 'setRouterGateway', { id: router.id, networkId: priv.network.id })).code).toBe('BadRequest');
-    expect((await routerOp(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id, enableSnat: false })).code).toBe('PolicyNotAuthorized');
-    expect((await routerOp(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id, externalFixedIps: [{ ipAddress: '203.0.113.9' }] })).code).toBe('PolicyNotAuthorized');
+    expect((await routerOp(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id, enableSnat: false })).code).toBe(
+      'PolicyNotAuthorized',
+    );
+    expect(
+      (
+        await routerOp(t, 'setRouterGateway', {
+          id: router.id,
+          networkId: pub.network.id,
+          externalFixedIps: [{ ipAddress: '203.0.113.9' }],
+        })
+      ).code,
+    ).toBe('PolicyNotAuthorized');
     const gw = await routerOp(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id });
     expect(gw.__typename).toBe('SetRouterGatewaySuccess');
     const info = gw.router.externalGatewayInfo;
@@ -65,21 +81,37 @@ describe('routers and floating IPs over GraphQL', () => {
     expect(info.externalFixedIps[0].ipAddress).toMatch(/^203\.0\.113\.\d+$/);
     const gwPorts = await portsOn(api.adminToken, pub.network.uuid, 'network:router_gateway');
     expect(gwPorts.edges.map((e: any) => e.node)).toEqual([
-      { uuid: info.portId, deviceId: router.uuid, deviceOwner: 'network:router_gateway', fixedIps: [{ ipAddress: info.externalFixedIps[0].ipAddress }], securityGroupIds: [] },
+      {
+        uuid: info.portId,
+        deviceId: router.uuid,
+        deviceOwner: 'network:router_gateway',
+        fixedIps: [{ ipAddress: info.externalFixedIps[0].ipAddress }],
+        securityGroupIds: [],
+      },
     ]);
     expect((await del(t, 'deletePort', info.portId)).code).toBe('PortNotFound'); // not the member's port
     expect((await del(api.adminToken, 'deletePort', info.portId)).code).toBe('ServicePortInUse');
 
     // Interface by subnet: a port with the gateway address, owned by the router.
     expect((await routerOp(t, 'addRouterInterface', { id: router.id })).code).toBe('BadRequest');
-    expect((await routerOp(t, 'addRouterInterface', { id: router.id, subnetId: priv.subnet.id, portId: priv.subnet.id })).code).toBe('BadRequest');
+    expect((await routerOp(t, 'addRouterInterface', { id: router.id, subnetId: priv.subnet.id, portId: priv.subnet.id })).code).toBe(
+      'BadRequest',
+    );
     const added = await routerOp(t, 'addRouterInterface', { id: router.id, subnetId: priv.subnet.id });
     expect(added.__typename).toBe('AddRouterInterfaceSuccess');
-    expect(added.router.interfaces).toEqual([{ portId: expect.any(String), subnetId: priv.subnet.uuid, networkId: priv.network.uuid, ipAddress: '10.10.0.1' }]);
+    expect(added.router.interfaces).toEqual([
+      { portId: expect.any(String), subnetId: priv.subnet.uuid, networkId: priv.network.uuid, ipAddress: '10.10.0.1' },
+    ]);
     const ifPortId = added.router.interfaces[0].portId;
     const ifPorts = await portsOn(t, priv.network.uuid, 'network:router_interface');
     expect(ifPorts.edges.map((e: any) => e.node)).toEqual([
-      { uuid: ifPortId, deviceId: router.uuid, deviceOwner: 'network:router_interface', fixedIps: [{ ipAddress: '10.10.0.1' }], securityGroupIds: [] },
+      {
+        uuid: ifPortId,
+        deviceId: router.uuid,
+        deviceOwner: 'network:router_interface',
+        fixedIps: [{ ipAddress: '10.10.0.1' }],
+        securityGroupIds: [],
+      },
     ]);
     expect((await routerOp(t, 'addRouterInterface', { id: router.id, subnetId: priv.subnet.id })).code).toBe('BadRequest');
     expect((await del(t, 'deletePort', ifPortId)).code).toBe('ServicePortInUse');
@@ -97,22 +129,40 @@ describe('routers and floating IPs over GraphQL', () => {
     expect(f1.floatingIpAddress).not.toBe(info.externalFixedIps[0].ipAddress);
     const fipPorts = await portsOn(api.adminToken, pub.network.uuid, 'network:floatingip');
     expect(fipPorts.edges.map((e: any) => e.node)).toEqual([
-      { uuid: f1.floatingPortId, deviceId: f1.uuid, deviceOwner: 'network:floatingip', fixedIps: [{ ipAddress: f1.floatingIpAddress }], securityGroupIds: [] },
+      {
+        uuid: f1.floatingPortId,
+        deviceId: f1.uuid,
+        deviceOwner: 'network:floatingip',
+        fixedIps: [{ ipAddress: f1.floatingIpAddress }],
+        securityGroupIds: [],
+      },
     ]);
 
     // Association needs a router from the port's subnet to the floating network.
     expect((await fipOp(t, 'associateFloatingIp', { id: f1.id, portId: stray.id })).code).toBe('ExternalGatewayForFloatingIPNotFound');
     expect((await fipOp(t, 'associateFloatingIp', { id: f1.id, portId: info.portId })).code).toBe('PortNotFound');
     const assoc = await fipOp(t, 'associateFloatingIp', { id: f1.id, portId: vm.id });
-    expect(assoc.floatingIp).toMatchObject({ portId: vm.uuid, fixedIpAddress: vm.fixedIps[0].ipAddress, routerId: router.uuid, status: 'DOWN' });
+    expect(assoc.floatingIp).toMatchObject({
+      portId: vm.uuid,
+      fixedIpAddress: vm.fixedIps[0].ipAddress,
+      routerId: router.uuid,
+      status: 'DOWN',
+    });
     // Only an admin picks the address (Neutron's create_floatingip:floating_ip_address is admin-only).
-    expect((await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: '203.0.113.200' })).code).toBe('PolicyNotAuthorized');
+    expect((await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: '203.0.113.200' })).code).toBe(
+      'PolicyNotAuthorized',
+    );
     const f2 = (await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id })).floatingIp;
-    expect((await fipOp(api.adminToken, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: f2.floatingIpAddress })).code).toBe('IpAddressAlreadyAllocated');
+    expect(
+      (await fipOp(api.adminToken, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: f2.floatingIpAddress }))
+        .code,
+    ).toBe('IpAddressAlreadyAllocated');
     expect((await fipOp(t, 'associateFloatingIp', { id: f2.id, portId: vm.id })).code).toBe('FloatingIPPortAlreadyAssociated');
 
     // What the association depends on cannot go away.
-    expect((await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: priv.subnet.id })).code).toBe('RouterInterfaceInUseByFloatingIP');
+    expect((await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: priv.subnet.id })).code).toBe(
+      'RouterInterfaceInUseByFloatingIP',
+    );
     expect((await routerOp(t, 'clearRouterGateway', { id: router.id })).code).toBe('RouterExternalGatewayInUseByFloatingIp');
 
     // Reassociate to another port, then free the first port's fixed IP for f2.
@@ -122,7 +172,11 @@ describe('routers and floating IPs over GraphQL', () => {
 
     // Deleting a port lets go of its floating IP; disassociating by request does the same.
     expect((await del(t, 'deletePort', vm.id)).__typename).toBe('DeletePortSuccess');
-    const f2After = await api.gql(t, `query($id: ID!) { node(id: $id) { ... on FloatingIp { portId fixedIpAddress routerId revision } } }`, { id: f2.id });
+    const f2After = await api.gql(
+      t,
+      `query($id: ID!) { node(id: $id) { ... on FloatingIp { portId fixedIpAddress routerId revision } } }`,
+      { id: f2.id },
+    );
     expect(f2After.node).toMatchObject({ portId: null, fixedIpAddress: null, routerId: null });
     expect((await fipOp(t, 'disassociateFloatingIp', { id: f1.id })).floatingIp).toMatchObject({ portId: null, routerId: null });
 
@@ -130,7 +184,9 @@ describe('routers and floating IPs over GraphQL', () => {
     const removed = await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: priv.subnet.id });
     expect(removed.router.interfaces).toEqual([]);
     expect((await portsOn(t, priv.network.uuid, 'network:router_interface')).totalCount).toBe(0);
-    expect((await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: priv.subnet.id })).code).toBe('RouterInterfaceNotFoundForSubnet');
+    expect((await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: priv.subnet.id })).code).toBe(
+      'RouterInterfaceNotFoundForSubnet',
+    );
     const cleared = await routerOp(t, 'clearRouterGateway', { id: router.id });
     expect(cleared.router.externalGatewayInfo).toBeNull();
     expect((await portsOn(api.adminToken, pub.network.uuid, 'network:router_gateway')).totalCount).toBe(0);
@@ -140,7 +196,10 @@ describe('routers and floating IPs over GraphQL', () => {
     expect((await del(api.adminToken, 'deleteNetwork', pub.network.id)).code).toBe('NetworkInUse');
     for (const f of [f1, f2]) expect((await del(t, 'deleteFloatingIp', f.id)).__typename).toBe('DeleteFloatingIpSuccess');
     expect((await portsOn(api.adminToken, pub.network.uuid, 'network:floatingip')).totalCount).toBe(0);
-    const again = await fipOp(api.adminToken, 'createFloatingIp', { floatingNetworkId: pub.network.id, floatingIpAddress: f2.floatingIpAddress });
+    const again = await fipOp(api.adminToken, 'createFloatingIp', {
+      floatingNetworkId: pub.network.id,
+      floatingIpAddress: f2.floatingIpAddress,
+    });
     expect(again.floatingIp.floatingIpAddress).toBe(f2.floatingIpAddress);
     expect((await del(api.adminToken, 'deleteFloatingIp', again.floatingIp.id)).__typename).toBe('DeleteFloatingIpSuccess');
     expect((await del(t, 'deletePort', vm2.id)).__typename).toBe('DeletePortSuccess');
@@ -157,7 +216,9 @@ describe('routers and floating IPs over GraphQL', () => {
     expect((await routerOp(t, 'addRouterInterface', { id: router.id, portId: bound.id })).code).toBe('PortInUse');
     const free = await port(t, priv.network.id, { fixedIps: [{ ipAddress: '10.30.0.254' }] });
     const added = await routerOp(t, 'addRouterInterface', { id: router.id, portId: free.id });
-    expect(added.router.interfaces).toEqual([{ portId: free.uuid, subnetId: priv.subnet.uuid, networkId: priv.network.uuid, ipAddress: '10.30.0.254' }]);
+    expect(added.router.interfaces).toEqual([
+      { portId: free.uuid, subnetId: priv.subnet.uuid, networkId: priv.network.uuid, ipAddress: '10.30.0.254' },
+    ]);
     const owned = await api.gql(t, `query($id: ID!) { node(id: $id) { ... on Port { deviceOwner deviceId } } }`, { id: free.id });
     expect(owned.node).toEqual({ deviceOwner: 'network:router_interface', deviceId: router.uuid });
 
@@ -170,13 +231,20 @@ describe('routers and floating IPs over GraphQL', () => {
 
     // A floating IP created with a port is associated at once; a gateway is needed first.
     const vm = await port(t, priv.network.id);
-    expect((await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, portId: vm.id })).code).toBe('ExternalGatewayForFloatingIPNotFound');
-    expect((await routerOp(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id })).__typename).toBe('SetRouterGatewaySuccess');
+    expect((await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, portId: vm.id })).code).toBe(
+      'ExternalGatewayForFloatingIPNotFound',
+    );
+    expect((await routerOp(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id })).__typename).toBe(
+      'SetRouterGatewaySuccess',
+    );
     const fip = await fipOp(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, portId: vm.id, name: 'web' });
     expect(fip.floatingIp).toMatchObject({ portId: vm.uuid, routerId: router.uuid, fixedIpAddress: vm.fixedIps[0].ipAddress });
     const list = await api.gql(t, `query { floatingIps { totalCount edges { node { uuid name } } } }`);
     expect(list.floatingIps).toEqual({ totalCount: 1, edges: [{ node: { uuid: fip.floatingIp.uuid, name: 'web' } }] });
-    expect((await api.gql(await api.token('routing-other'), `query { floatingIps { totalCount } routers { totalCount } }`))).toEqual({ floatingIps: { totalCount: 0 }, routers: { totalCount: 0 } });
+    expect(await api.gql(await api.token('routing-other'), `query { floatingIps { totalCount } routers { totalCount } }`)).toEqual({
+      floatingIps: { totalCount: 0 },
+      routers: { totalCount: 0 },
+    });
 
     // Removing the interface deletes the port it was attached by (as Neutron does), once nothing needs it.
     expect((await del(t, 'deleteFloatingIp', fip.floatingIp.id)).__typename).toBe('DeleteFloatingIpSuccess');

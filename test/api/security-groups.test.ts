@@ -19,7 +19,8 @@ async function m(token: string, name: string, input: Record<string, unknown>, se
 }
 const groupOp = (token: string, name: string, input: Record<string, unknown>) =>
   m(token, name, input, `... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { securityGroup { ${GROUP} } }`);
-const addRule = (token: string, input: Record<string, unknown>) => m(token, 'createSecurityGroupRule', input, `... on CreateSecurityGroupRuleSuccess { securityGroupRule { ${RULE} } }`);
+const addRule = (token: string, input: Record<string, unknown>) =>
+  m(token, 'createSecurityGroupRule', input, `... on CreateSecurityGroupRuleSuccess { securityGroupRule { ${RULE} } }`);
 
 async function groups(token: string) {
   return (await api.gql(token, `query { securityGroups { totalCount edges { node { ${GROUP} } } } }`)).securityGroups;
@@ -29,7 +30,7 @@ async function groups(token: string) {
 const shape = (r: any) => `${r.direction} ${r.ethertype} ${r.remoteGroupId ? 'group' : 'any'}`;
 
 describe('security groups over GraphQL', () => {
-  it('creates the default group on a project\'s first request, once, with Neutron\'s four rules', async () => {
+  it("creates the default group on a project's first request, once, with Neutron's four rules", async () => {
     const t = await api.token('sg-first');
     const first = await groups(t);
     expect(first.totalCount).toBe(1);
@@ -43,7 +44,7 @@ describe('security groups over GraphQL', () => {
     expect(rules.securityGroupRules.totalCount).toBe(4);
   });
 
-  it('creates one default group when a project\'s first requests race, and gives it to new ports', async () => {
+  it("creates one default group when a project's first requests race, and gives it to new ports", async () => {
     const t = await api.token('sg-race');
     const net = (await api.gql(t, CREATE_NETWORK, { input: { name: 'n' } })).createNetwork.network;
     await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.5.0.0/24' } });
@@ -58,10 +59,18 @@ describe('security groups over GraphQL', () => {
       expect(seen.node.securityGroupIds).toEqual([defaultId]);
     }
     // Platform ports get none; a port may opt out with an empty list or name its own groups.
-    const dhcp = await api.gql(t, `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:dhcp" }) { edges { node { securityGroupIds } } } }`, { n: net.uuid });
+    const dhcp = await api.gql(
+      t,
+      `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:dhcp" }) { edges { node { securityGroupIds } } } }`,
+      { n: net.uuid },
+    );
     expect(dhcp.ports.edges[0].node.securityGroupIds).toEqual([]);
     const web = (await groupOp(t, 'createSecurityGroup', { name: 'web' })).securityGroup;
-    const own = await api.gql(t, `mutation($i: CreatePortInput!) { createPort(input: $i) { ... on CreatePortSuccess { port { securityGroupIds } } } }`, { i: { networkId: net.id, securityGroupIds: [web.id] } });
+    const own = await api.gql(
+      t,
+      `mutation($i: CreatePortInput!) { createPort(input: $i) { ... on CreatePortSuccess { port { securityGroupIds } } } }`,
+      { i: { networkId: net.id, securityGroupIds: [web.id] } },
+    );
     expect(own.createPort.port.securityGroupIds).toEqual([web.uuid]);
   });
 
@@ -74,13 +83,17 @@ describe('security groups over GraphQL', () => {
     expect((await groupOp(t, 'createSecurityGroup', { name: 'default' })).code).toBe('SecurityGroupDefaultAlreadyExists');
     expect((await groupOp(t, 'updateSecurityGroup', { id: d.id, name: 'renamed' })).code).toBe('SecurityGroupCannotUpdateDefault');
     expect((await groupOp(t, 'updateSecurityGroup', { id: d.id, description: 'mine' })).securityGroup.description).toBe('mine');
-    expect((await groupOp(t, 'updateSecurityGroup', { id: web.securityGroup.id, name: 'default' })).code).toBe('SecurityGroupDefaultAlreadyExists');
+    expect((await groupOp(t, 'updateSecurityGroup', { id: web.securityGroup.id, name: 'default' })).code).toBe(
+      'SecurityGroupDefaultAlreadyExists',
+    );
     expect((await m(t, 'deleteSecurityGroup', { id: d.id })).code).toBe('SecurityGroupCannotRemoveDefault');
 
     const net = (await api.gql(t, CREATE_NETWORK, { input: { name: 'n' } })).createNetwork.network;
     await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.6.0.0/24' } });
     const p = (await api.gql(t, CREATE_PORT, { input: { networkId: net.id } })).createPort.port;
-    await api.gql(t, `mutation($i: UpdatePortInput!) { updatePort(input: $i) { __typename } }`, { i: { id: p.id, securityGroupIds: [web.securityGroup.id] } });
+    await api.gql(t, `mutation($i: UpdatePortInput!) { updatePort(input: $i) { __typename } }`, {
+      i: { id: p.id, securityGroupIds: [web.securityGroup.id] },
+    });
     expect((await m(t, 'deleteSecurityGroup', { id: web.securityGroup.id })).code).toBe('SecurityGroupInUse');
     expect((await m(t, 'deletePort', { id: p.id })).__typename).toBe('DeletePortSuccess');
     expect((await m(t, 'deleteSecurityGroup', { id: web.securityGroup.id })).__typename).toBe('DeleteSecurityGroupSuccess');
@@ -125,11 +138,26 @@ describe('security groups over GraphQL', () => {
       expect({ input, code: r.code }).toEqual({ input, code });
     }
     const accepted: [Record<string, unknown>, Record<string, unknown>][] = [
-      [{ direction: 'ingress', protocol: 'TCP', portRangeMin: 1, portRangeMax: 65535 }, { protocol: 'tcp', portRangeMin: null, portRangeMax: null, ethertype: 'IPv4' }],
-      [{ direction: 'ingress', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '192.0.2.7' }, { portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '192.0.2.7/32' }],
-      [{ direction: 'ingress', ethertype: 'ipv6', protocol: 'icmp', portRangeMin: 128 }, { ethertype: 'IPv6', protocol: 'ipv6-icmp', portRangeMin: 128, portRangeMax: null }],
-      [{ direction: 'ingress', protocol: '17', portRangeMin: 53, portRangeMax: 53, remoteGroupId: other.id }, { protocol: '17', remoteGroupId: other.uuid }],
-      [{ direction: 'egress', protocol: 'any', remoteIpPrefix: '10.0.0.1/8', description: 'lan' }, { protocol: null, remoteIpPrefix: '10.0.0.0/8', description: 'lan' }],
+      [
+        { direction: 'ingress', protocol: 'TCP', portRangeMin: 1, portRangeMax: 65535 },
+        { protocol: 'tcp', portRangeMin: null, portRangeMax: null, ethertype: 'IPv4' },
+      ],
+      [
+        { direction: 'ingress', protocol: 'tcp', portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '192.0.2.7' },
+        { portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '192.0.2.7/32' },
+      ],
+      [
+        { direction: 'ingress', ethertype: 'ipv6', protocol: 'icmp', portRangeMin: 128 },
+        { ethertype: 'IPv6', protocol: 'ipv6-icmp', portRangeMin: 128, portRangeMax: null },
+      ],
+      [
+        { direction: 'ingress', protocol: '17', portRangeMin: 53, portRangeMax: 53, remoteGroupId: other.id },
+        { protocol: '17', remoteGroupId: other.uuid },
+      ],
+      [
+        { direction: 'egress', protocol: 'any', remoteIpPrefix: '10.0.0.1/8', description: 'lan' },
+        { protocol: null, remoteIpPrefix: '10.0.0.0/8', description: 'lan' },
+      ],
     ];
     for (const [input, expected] of accepted) {
       const r = await addRule(t, { securityGroupId: g.id, ...input });
@@ -137,10 +165,25 @@ describe('security groups over GraphQL', () => {
       expect(r.securityGroupRule).toMatchObject({ ...expected, securityGroupId: g.uuid });
     }
     // A rule equal to an existing one (by protocol number too) is refused.
-    expect((await addRule(t, { securityGroupId: g.id, direction: 'ingress', protocol: '6', portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: '192.0.2.7/32' })).code).toBe('SecurityGroupRuleExists');
+    expect(
+      (
+        await addRule(t, {
+          securityGroupId: g.id,
+          direction: 'ingress',
+          protocol: '6',
+          portRangeMin: 22,
+          portRangeMax: 22,
+          remoteIpPrefix: '192.0.2.7/32',
+        })
+      ).code,
+    ).toBe('SecurityGroupRuleExists');
     expect((await addRule(t, { securityGroupId: g.id, direction: 'egress', ethertype: 'IPv4' })).code).toBe('SecurityGroupRuleExists');
 
-    const rules = await api.gql(t, `query($g: String) { securityGroupRules(ruleFilter: { securityGroupId: $g }) { totalCount edges { node { id } } } }`, { g: g.id });
+    const rules = await api.gql(
+      t,
+      `query($g: String) { securityGroupRules(ruleFilter: { securityGroupId: $g }) { totalCount edges { node { id } } } }`,
+      { g: g.id },
+    );
     expect(rules.securityGroupRules.totalCount).toBe(2 + accepted.length);
     const ruleId = (await addRule(t, { securityGroupId: g.id, direction: 'ingress', protocol: 'sctp' })).securityGroupRule.id;
     expect((await m(t, 'deleteSecurityGroupRule', { id: ruleId })).__typename).toBe('DeleteSecurityGroupRuleSuccess');
@@ -159,7 +202,9 @@ describe('security groups over GraphQL', () => {
     const a = (await groupOp(t, 'createSecurityGroup', { name: 'a' })).securityGroup;
     expect((await groupOp(t, 'createSecurityGroup', { name: 'b' })).__typename).toBe('CreateSecurityGroupSuccess');
     expect((await groupOp(t, 'createSecurityGroup', { name: 'c' })).code).toBe('OverQuota');
-    expect((await addRule(t, { securityGroupId: a.id, direction: 'ingress', protocol: 'tcp', portRangeMin: 80, portRangeMax: 80 })).__typename).toBe('CreateSecurityGroupRuleSuccess');
+    expect(
+      (await addRule(t, { securityGroupId: a.id, direction: 'ingress', protocol: 'tcp', portRangeMin: 80, portRangeMax: 80 })).__typename,
+    ).toBe('CreateSecurityGroupRuleSuccess');
     const over = await addRule(t, { securityGroupId: a.id, direction: 'ingress', protocol: 'tcp', portRangeMin: 443, portRangeMax: 443 });
     expect(over).toMatchObject({ code: 'OverQuota', message: "Quota exceeded for resources: ['security_group_rule']." });
     expect((await groups(t)).totalCount).toBe(3);

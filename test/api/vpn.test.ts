@@ -20,7 +20,8 @@ afterAll(async () => {
 
 const ERR = '... on Error { code message }';
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-const CONN = 'id uuid status statusReason peerAddress peerId localId mtu initiator dpd { action interval timeout } adminStateUp vpnServiceId';
+const CONN =
+  'id uuid status statusReason peerAddress peerId localId mtu initiator dpd { action interval timeout } adminStateUp vpnServiceId';
 
 async function m(token: string, name: string, input: Record<string, unknown>, field = '', select = 'id uuid'): Promise<any> {
   const success = field ? `... on ${cap(name)}Success { ${field} { ${select} } }` : '';
@@ -54,34 +55,78 @@ describe('VPNaaS over GraphQL', () => {
     subnet = priv.subnet;
     router = (await m(t, 'createRouter', { name: 'site-a' }, 'router')).router;
     expect((await m(t, 'createVpnService', { routerId: router.id }, 'vpnService')).code).toBe('RouterIsNotExternal');
-    expect((await m(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id }, 'router')).__typename).toBe('SetRouterGatewaySuccess');
-    expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: subnet.id }, 'router')).__typename).toBe('AddRouterInterfaceSuccess');
+    expect((await m(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id }, 'router')).__typename).toBe(
+      'SetRouterGatewaySuccess',
+    );
+    expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: subnet.id }, 'router')).__typename).toBe(
+      'AddRouterInterfaceSuccess',
+    );
   });
 
   it('creates policies with Neutron defaults, endpoint groups, a service on the router and a connection PENDING_CREATE', async () => {
-    const ikeOut = await m(t, 'createIkePolicy', { name: 'ike' }, 'ikePolicy', 'id uuid authAlgorithm encryptionAlgorithm ikeVersion pfs phase1NegotiationMode lifetime { units value }');
-    expect(ikeOut.ikePolicy).toMatchObject({ authAlgorithm: 'sha1', encryptionAlgorithm: 'aes-128', ikeVersion: 'v1', pfs: 'group5', phase1NegotiationMode: 'main', lifetime: { units: 'seconds', value: 3600 } });
+    const ikeOut = await m(
+      t,
+      'createIkePolicy',
+      { name: 'ike' },
+      'ikePolicy',
+      'id uuid authAlgorithm encryptionAlgorithm ikeVersion pfs phase1NegotiationMode lifetime { units value }',
+    );
+    expect(ikeOut.ikePolicy).toMatchObject({
+      authAlgorithm: 'sha1',
+      encryptionAlgorithm: 'aes-128',
+      ikeVersion: 'v1',
+      pfs: 'group5',
+      phase1NegotiationMode: 'main',
+      lifetime: { units: 'seconds', value: 3600 },
+    });
     ike = ikeOut.ikePolicy;
     ipsec = (await m(t, 'createIpsecPolicy', { name: 'ipsec', transformProtocol: 'esp' }, 'ipsecPolicy')).ipsecPolicy;
     expect((await m(t, 'createIpsecPolicy', { encapsulationMode: 'sideways' }, 'ipsecPolicy')).code).toBe('InvalidInput');
     local = (await m(t, 'createEndpointGroup', { type: 'subnet', endpoints: [subnet.id] }, 'endpointGroup')).endpointGroup;
-    peer = (await m(t, 'createEndpointGroup', { type: 'cidr', endpoints: ['10.42.0.9/24'] }, 'endpointGroup', 'id uuid endpoints')).endpointGroup;
+    peer = (await m(t, 'createEndpointGroup', { type: 'cidr', endpoints: ['10.42.0.9/24'] }, 'endpointGroup', 'id uuid endpoints'))
+      .endpointGroup;
     expect(peer).toMatchObject({ endpoints: ['10.42.0.0/24'] });
-    const svc = await m(t, 'createVpnService', { name: 'vpn', routerId: router.id }, 'vpnService', 'id uuid routerId externalV4Ip adminStateUp');
+    const svc = await m(
+      t,
+      'createVpnService',
+      { name: 'vpn', routerId: router.id },
+      'vpnService',
+      'id uuid routerId externalV4Ip adminStateUp',
+    );
     expect(svc.vpnService).toMatchObject({ routerId: router.uuid, adminStateUp: true });
     expect(svc.vpnService.externalV4Ip).toMatch(/^198\.51\.100\.\d+$/);
     service = svc.vpnService;
-    const out = await m(t, 'createIpsecSiteConnection', {
-      name: 'to-b', vpnServiceId: service.id, ikePolicyId: ike.id, ipsecPolicyId: ipsec.id, localEpGroupId: local.id, peerEpGroupId: peer.id,
-      peerAddress: '198.51.100.200', psk: PSK,
-    }, 'ipsecSiteConnection', CONN);
+    const out = await m(
+      t,
+      'createIpsecSiteConnection',
+      {
+        name: 'to-b',
+        vpnServiceId: service.id,
+        ikePolicyId: ike.id,
+        ipsecPolicyId: ipsec.id,
+        localEpGroupId: local.id,
+        peerEpGroupId: peer.id,
+        peerAddress: '198.51.100.200',
+        psk: PSK,
+      },
+      'ipsecSiteConnection',
+      CONN,
+    );
     expect(out.__typename).toBe('CreateIpsecSiteConnectionSuccess');
     conn = out.ipsecSiteConnection;
-    expect(conn).toMatchObject({ status: 'PENDING_CREATE', peerId: '198.51.100.200', mtu: 1500, initiator: 'bi-directional', dpd: { action: 'hold', interval: 30, timeout: 120 } });
+    expect(conn).toMatchObject({
+      status: 'PENDING_CREATE',
+      peerId: '198.51.100.200',
+      mtu: 1500,
+      initiator: 'bi-directional',
+      dpd: { action: 'hold', interval: 30, timeout: 120 },
+    });
   });
 
   it('never answers the PSK back, and neither the log nor the read model holds it in clear', async () => {
-    const fields = (await api.gql(t, `{ __type(name: "IpsecSiteConnection") { fields { name } } }`)).__type.fields.map((f: { name: string }) => f.name);
+    const fields = (await api.gql(t, `{ __type(name: "IpsecSiteConnection") { fields { name } } }`)).__type.fields.map(
+      (f: { name: string }) => f.name,
+    );
     expect(fields.filter((f: string) => /psk|secret/i.test(f))).toEqual([]);
     const [log] = await api.services.sql<{ n: string }[]>`select count(*)::text as n from nl_events where data::text like ${`%${PSK}%`}`;
     expect(log?.n).toBe('0');
@@ -89,15 +134,34 @@ describe('VPNaaS over GraphQL', () => {
     expect(rm?.n).toBe('0');
     // The agent's topology part opens it with the key file.
     const key = secretKey(api.services);
-    registerTopologyPart('vpn', vpnTopologyPart((sealed) => openSecret(key, sealed)));
+    registerTopologyPart(
+      'vpn',
+      vpnTopologyPart((sealed) => openSecret(key, sealed)),
+    );
     const { topology } = await buildTopology(api.services.sql);
     const c = topology.vpnConnections?.find((x) => x.id === conn.uuid);
-    expect(c).toMatchObject({ routerId: router.uuid, psk: PSK, localCidrs: ['10.41.0.0/24'], peerCidrs: ['10.42.0.0/24'], peerAddress: '198.51.100.200' });
+    expect(c).toMatchObject({
+      routerId: router.uuid,
+      psk: PSK,
+      localCidrs: ['10.41.0.0/24'],
+      peerCidrs: ['10.42.0.0/24'],
+      peerAddress: '198.51.100.200',
+    });
   });
 
   it('keeps neutron-vpnaas validation and in-use rules', async () => {
-    const base = { vpnServiceId: service.id, ikePolicyId: ike.id, ipsecPolicyId: ipsec.id, localEpGroupId: local.id, peerEpGroupId: peer.id, peerAddress: '198.51.100.201', psk: PSK };
-    expect((await m(t, 'createIpsecSiteConnection', { ...base, dpd: { interval: 60, timeout: 30 } })).code).toBe('IPsecSiteConnectionDpdIntervalValueError');
+    const base = {
+      vpnServiceId: service.id,
+      ikePolicyId: ike.id,
+      ipsecPolicyId: ipsec.id,
+      localEpGroupId: local.id,
+      peerEpGroupId: peer.id,
+      peerAddress: '198.51.100.201',
+      psk: PSK,
+    };
+    expect((await m(t, 'createIpsecSiteConnection', { ...base, dpd: { interval: 60, timeout: 30 } })).code).toBe(
+      'IPsecSiteConnectionDpdIntervalValueError',
+    );
     expect((await m(t, 'createIpsecSiteConnection', { ...base, localEpGroupId: peer.id })).code).toBe('WrongEndpointGroupType');
     expect((await m(t, 'createIpsecSiteConnection', { ...base, psk: '' })).code).toBe('InvalidInput');
     const overlap = (await m(t, 'createEndpointGroup', { type: 'cidr', endpoints: ['10.41.0.128/25'] }, 'endpointGroup')).endpointGroup;
@@ -113,12 +177,20 @@ describe('VPNaaS over GraphQL', () => {
   });
 
   it('shows what the dataplane reports, reason included; a new PSK is accepted and stays unreadable', async () => {
-    const out = await reportIpsecSiteConnectionStatus(api.services, conn.uuid, 'DOWN', 'received AUTHENTICATION_FAILED notify error', { actor: 'agent:test' });
+    const out = await reportIpsecSiteConnectionStatus(api.services, conn.uuid, 'DOWN', 'received AUTHENTICATION_FAILED notify error', {
+      actor: 'agent:test',
+    });
     expect(out.ok).toBe(true);
-    const seen = (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on IpsecSiteConnection { status statusReason } } }`, { id: conn.id })).node;
+    const seen = (
+      await api.gql(t, `query($id: ID!) { node(id: $id) { ... on IpsecSiteConnection { status statusReason } } }`, { id: conn.id })
+    ).node;
     expect(seen).toEqual({ status: 'DOWN', statusReason: 'received AUTHENTICATION_FAILED notify error' });
-    expect((await m(t, 'updateIpsecSiteConnection', { id: conn.id, psk: 'another-secret-5678' }, 'ipsecSiteConnection', CONN)).__typename).toBe('UpdateIpsecSiteConnectionSuccess');
-    const [log] = await api.services.sql<{ n: string }[]>`select count(*)::text as n from nl_events where data::text like '%another-secret-5678%'`;
+    expect(
+      (await m(t, 'updateIpsecSiteConnection', { id: conn.id, psk: 'another-secret-5678' }, 'ipsecSiteConnection', CONN)).__typename,
+    ).toBe('UpdateIpsecSiteConnectionSuccess');
+    const [log] = await api.services.sql<
+      { n: string }[]
+    >`select count(*)::text as n from nl_events where data::text like '%another-secret-5678%'`;
     expect(log?.n).toBe('0');
     expect((await m(t, 'deleteIpsecSiteConnection', { id: conn.id })).__typename).toBe('DeleteIpsecSiteConnectionSuccess');
     expect((await m(t, 'deleteVpnService', { id: service.id })).__typename).toBe('DeleteVpnServiceSuccess');

@@ -58,30 +58,70 @@ describe('free-address search in SQL (real PostgreSQL)', () => {
       const size = 1 << (32 - prefix);
       const gateway = rnd() < 0.2 ? null : { version: 4 as const, value: c.network + BigInt(1 + Math.floor(rnd() * (size - 2))) };
       // Some runs store a pool around the gateway or split the range, as a subnet update may.
-      const pools: AllocationPool[] = rnd() < 0.3
-        ? [{ start: formatIp({ version: 4, value: c.network + BigInt(Math.floor(size / 2)) }), end: formatIp({ version: 4, value: c.network + BigInt(size - 1) }) },
-          { start: formatIp({ version: 4, value: c.network }), end: formatIp({ version: 4, value: c.network + BigInt(Math.floor(size / 2) - 1) }) }]
-        : defaultAllocationPools(c, gateway);
+      const pools: AllocationPool[] =
+        rnd() < 0.3
+          ? [
+              {
+                start: formatIp({ version: 4, value: c.network + BigInt(Math.floor(size / 2)) }),
+                end: formatIp({ version: 4, value: c.network + BigInt(size - 1) }),
+              },
+              {
+                start: formatIp({ version: 4, value: c.network }),
+                end: formatIp({ version: 4, value: c.network + BigInt(Math.floor(size / 2) - 1) }),
+              },
+            ]
+          : defaultAllocationPools(c, gateway);
       const density = rnd();
       const dense = Math.floor(rnd() * size);
       const allocated: string[] = [];
-      for (let i = 0; i < size; i++) if (i < dense ? rnd() < 0.97 : rnd() < density * 0.5) allocated.push(formatIp({ version: 4, value: c.network + BigInt(i) }));
-      const exclude = Array.from({ length: Math.floor(rnd() * 3) }, () => formatIp({ version: 4, value: c.network + BigInt(Math.floor(rnd() * size)) }));
-      await check({ cidr: formatCidr(c), gatewayIp: gateway ? formatIp(gateway) : null, allocationPools: pools, allocated, exclude, limit: 1 + Math.floor(rnd() * Math.min(size, 1200)) });
+      for (let i = 0; i < size; i++)
+        if (i < dense ? rnd() < 0.97 : rnd() < density * 0.5) allocated.push(formatIp({ version: 4, value: c.network + BigInt(i) }));
+      const exclude = Array.from({ length: Math.floor(rnd() * 3) }, () =>
+        formatIp({ version: 4, value: c.network + BigInt(Math.floor(rnd() * size)) }),
+      );
+      await check({
+        cidr: formatCidr(c),
+        gatewayIp: gateway ? formatIp(gateway) : null,
+        allocationPools: pools,
+        allocated,
+        exclude,
+        limit: 1 + Math.floor(rnd() * Math.min(size, 1200)),
+      });
     }
   });
 
   it('IPv6: a /64 with a dense start and addresses near the top of the family', async () => {
     const allocated = Array.from({ length: 300 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`).filter((_, i) => i !== 17 && i !== 250);
-    const got = await check({ cidr: '2001:db8::/64', gatewayIp: '2001:db8::1', allocationPools: [{ start: '2001:db8::1', end: '2001:db8::ffff:ffff:ffff:fffe' }], allocated, exclude: ['2001:db8::13f'], limit: 5 });
+    const got = await check({
+      cidr: '2001:db8::/64',
+      gatewayIp: '2001:db8::1',
+      allocationPools: [{ start: '2001:db8::1', end: '2001:db8::ffff:ffff:ffff:fffe' }],
+      allocated,
+      exclude: ['2001:db8::13f'],
+      limit: 5,
+    });
     expect(got).toEqual(['2001:db8::12', '2001:db8::fb', '2001:db8::12d', '2001:db8::12e', '2001:db8::12f']);
-    await check({ cidr: 'ffff::/120', gatewayIp: null, allocationPools: [{ start: 'ffff::', end: 'ffff::ff' }], allocated: ['ffff::fe', 'ffff::ff', 'ffff::1'], exclude: [], limit: 300 });
+    await check({
+      cidr: 'ffff::/120',
+      gatewayIp: null,
+      allocationPools: [{ start: 'ffff::', end: 'ffff::ff' }],
+      allocated: ['ffff::fe', 'ffff::ff', 'ffff::1'],
+      exclude: [],
+      limit: 300,
+    });
   });
 
   it('a /16 with 50,000 addresses taken from its start answers the next 1,000', async () => {
     const allocated: string[] = [];
     for (let v = 2; v < 50_002; v++) allocated.push(`10.9.${v >> 8}.${v & 255}`);
-    const got = await check({ cidr: '10.9.0.0/16', gatewayIp: '10.9.0.1', allocationPools: [{ start: '10.9.0.2', end: '10.9.255.254' }], allocated, exclude: [], limit: 1000 });
+    const got = await check({
+      cidr: '10.9.0.0/16',
+      gatewayIp: '10.9.0.1',
+      allocationPools: [{ start: '10.9.0.2', end: '10.9.255.254' }],
+      allocated,
+      exclude: [],
+      limit: 1000,
+    });
     expect(got[0]).toBe(`10.9.${50_002 >> 8}.${50_002 & 255}`);
   });
 });

@@ -18,7 +18,11 @@ let member: string;
 const UPDATE_NETWORK = `mutation($input: UpdateNetworkInput!) { updateNetwork(input: $input) { __typename ... on UpdateNetworkSuccess { cursor network { uuid name revision } } } }`;
 
 async function exportText(url: string): Promise<string> {
-  const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 4 });
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 4 },
+  );
   try {
     let out = '';
     await exportLog(s.sql, (c) => void (out += c));
@@ -67,16 +71,32 @@ describe('audit log', () => {
     expect(m.tokenName).toMatch(/^member-/);
     expect(m.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const byResource = (await api.gql(member, q, { f: { resourceId: netId } })).events.edges;
-    expect(byResource.map((e: any) => [e.node.type, e.node.streamVersion])).toEqual([['NetworkCreated', 1], ['NetworkUpdated', 2], ['NetworkUpdated', 3]]);
+    expect(byResource.map((e: any) => [e.node.type, e.node.streamVersion])).toEqual([
+      ['NetworkCreated', 1],
+      ['NetworkUpdated', 2],
+      ['NetworkUpdated', 3],
+    ]);
     const byActor = (await api.gql(member, q, { f: { actor: m.tokenName, eventTypes: ['NetworkUpdated'] } })).events.edges;
     expect(byActor).toHaveLength(2);
     const t1 = byResource[1].node.recordedAt;
     const byTime = (await api.gql(member, q, { f: { resourceId: netId, from: t1 } })).events.edges;
     expect(byTime.map((e: any) => e.node.streamVersion)).toEqual([2, 3]);
     // Paging with the log cursor.
-    const page1 = (await api.gql(member, `query($f: EventFilter) { events(first: 2, filter: $f) { edges { cursor } pageInfo { hasNextPage endCursor } } }`, { f: { resourceId: netId } })).events;
+    const page1 = (
+      await api.gql(
+        member,
+        `query($f: EventFilter) { events(first: 2, filter: $f) { edges { cursor } pageInfo { hasNextPage endCursor } } }`,
+        { f: { resourceId: netId } },
+      )
+    ).events;
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const page2 = (await api.gql(member, `query($f: EventFilter, $a: String) { events(first: 2, after: $a, filter: $f) { edges { node { streamVersion } } } }`, { f: { resourceId: netId }, a: page1.pageInfo.endCursor })).events;
+    const page2 = (
+      await api.gql(
+        member,
+        `query($f: EventFilter, $a: String) { events(first: 2, after: $a, filter: $f) { edges { node { streamVersion } } } }`,
+        { f: { resourceId: netId }, a: page1.pageInfo.endCursor },
+      )
+    ).events;
     expect(page2.edges.map((e: any) => e.node.streamVersion)).toEqual([3]);
     // Another project sees none of it.
     const other = await api.token('audit-b');
@@ -84,7 +104,13 @@ describe('audit log', () => {
   });
 
   it('history(id) lists changes in order with a readable summary', async () => {
-    const h = (await api.gql(member, `query($id: ID!) { history(id: $id) { kind streamId entries { revision eventType summary changes { field from to } metadata { tokenName } } } }`, { id: netId })).history;
+    const h = (
+      await api.gql(
+        member,
+        `query($id: ID!) { history(id: $id) { kind streamId entries { revision eventType summary changes { field from to } metadata { tokenName } } } }`,
+        { id: netId },
+      )
+    ).history;
     expect(h.kind).toBe('network');
     expect(h.entries.map((e: any) => e.summary)).toEqual(['created network a', 'name: a → b', 'name: b → c']);
     expect(h.entries[1].changes).toEqual([{ field: 'name', from: 'a', to: 'b' }]);
@@ -102,7 +128,9 @@ describe('audit log', () => {
       expect(r.state).toEqual(docs[i]);
       expect(r.resource).toEqual({ name: ['a', 'b', 'c'][i], revision: i + 1 });
     }
-    const events = (await api.gql(member, `query($f: EventFilter) { events(filter: $f) { edges { node { recordedAt } } } }`, { f: { resourceId: netId } })).events.edges;
+    const events = (
+      await api.gql(member, `query($f: EventFilter) { events(filter: $f) { edges { node { recordedAt } } } }`, { f: { resourceId: netId } })
+    ).events.edges;
     const atTime = (await api.gql(member, q, { id: netId, at: events[1].node.recordedAt })).resourceAsOf;
     expect(atTime.state).toEqual(docs[1]);
     const before = (await api.gql(member, q, { id: netId, at: '2000-01-01T00:00:00Z' })).resourceAsOf;
@@ -121,7 +149,11 @@ describe('audit log', () => {
     expect(first.split('\n').filter(Boolean).length).toBeGreaterThan(5);
     const other = await createTestDatabase();
     try {
-      const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: other.url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 4 });
+      const s = await startServices(
+        loadConfig({ ...process.env, DATABASE_URL: other.url, LOG_LEVEL: 'warn' }),
+        createLogger('warn', { pretty: false }),
+        { poolSize: 4 },
+      );
       try {
         const n = await importLog(s.sql, Readable.from([first]), { knownTypes: (t) => s.store.registry.has(t), batch: 3 });
         expect(n).toBe(first.split('\n').filter(Boolean).length);
@@ -162,7 +194,11 @@ describe('audit log', () => {
     await api.gql(admin, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.88.0.0/24' } });
     await logSettled(api.services.sql);
     const before = (await api.gql(admin, `{ events(last: 1) { edges { cursor } } }`)).events.edges[0].cursor;
-    const port = (await api.gql(admin, CREATE_PORT, { input: { networkId: net.id, bindingHost: 'replay-host', deviceOwner: 'compute:nova', deviceId: 'vm-1' } })).createPort;
+    const port = (
+      await api.gql(admin, CREATE_PORT, {
+        input: { networkId: net.id, bindingHost: 'replay-host', deviceOwner: 'compute:nova', deviceId: 'vm-1' },
+      })
+    ).createPort;
     expect(port.__typename).toBe('CreatePortSuccess');
     const plan = await replayPlan(api.services, parseAsOf(port.cursor)!, 'replay-host');
     expect(plan.hostState.networks.map((n) => n.networkId)).toEqual([net.uuid]);
@@ -179,7 +215,9 @@ describe('audit log', () => {
     const ok = await verifyChain(sql);
     expect(ok.firstBroken).toBeNull();
     expect(ok.events).toBeGreaterThan(5);
-    const [victim] = await sql<{ event_id: string }[]>`select event_id from nl_events where stream_id = ${`network-${netId}`} and stream_version = 2`;
+    const [victim] = await sql<
+      { event_id: string }[]
+    >`select event_id from nl_events where stream_id = ${`network-${netId}`} and stream_version = 2`;
     await sql.begin(async (tx) => {
       await tx`alter table nl_events disable trigger nl_events_no_update`;
       await tx`update nl_events set data = jsonb_set(data, '{changes,name}', '"evil"') where event_id = ${victim!.event_id}`;

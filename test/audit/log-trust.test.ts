@@ -50,11 +50,23 @@ async function sealedLog(): Promise<Log> {
   await logSettled(app);
   expect(await sealLog(app)).toBe(6);
   expect(await signCheckpoint(app, key)).not.toBeNull();
-  return { db, app, store, a, b, async close() { await app.end({ timeout: 5 }); await db.drop(); } };
+  return {
+    db,
+    app,
+    store,
+    a,
+    b,
+    async close() {
+      await app.end({ timeout: 5 });
+      await db.drop();
+    },
+  };
 }
 
 async function eventId(sql: Sql, stream: string, version: number): Promise<string> {
-  const [row] = await sql<{ event_id: string }[]>`select event_id from nl_events where stream_id = ${stream} and stream_version = ${version}`;
+  const [row] = await sql<
+    { event_id: string }[]
+  >`select event_id from nl_events where stream_id = ${stream} and stream_version = ${version}`;
   return row!.event_id;
 }
 
@@ -69,7 +81,9 @@ async function tamper(db: TestDatabase, fn: (tx: Sql) => Promise<unknown>): Prom
 
 /** Recomputes a stream's per-stream hashes from `fromVersion` on, as a careful forger would. */
 async function rehash(tx: Sql, stream: string, fromVersion: number): Promise<void> {
-  const rows = await tx<{ stream_version: bigint }[]>`select stream_version from nl_events where stream_id = ${stream} and stream_version >= ${fromVersion} order by stream_version`;
+  const rows = await tx<
+    { stream_version: bigint }[]
+  >`select stream_version from nl_events where stream_id = ${stream} and stream_version >= ${fromVersion} order by stream_version`;
   for (const r of rows) {
     await tx`update nl_events e set prev_hash = coalesce((select p.hash from nl_events p where p.stream_id = e.stream_id and p.stream_version = e.stream_version - 1), ''::bytea),
                hash = nl_event_hash(coalesce((select p.hash from nl_events p where p.stream_id = e.stream_id and p.stream_version = e.stream_version - 1), ''::bytea),
@@ -112,7 +126,10 @@ describe('least privilege', () => {
       'create table rm_evil (x int)',
     ];
     for (const statement of attempts) {
-      const err = await app.unsafe(statement).then(() => null, (e: { code?: string }) => e);
+      const err = await app.unsafe(statement).then(
+        () => null,
+        (e: { code?: string }) => e,
+      );
       expect(err, statement).not.toBeNull();
       expect(['42501'], `${statement}: ${String((err as Error).message)}`).toContain(err!.code);
     }
@@ -125,7 +142,10 @@ describe('least privilege', () => {
     try {
       await other`select 1`;
       // A fresh connection of the first pool still logs in.
-      await log.app.reserve().then(async (c) => { await c`select 1`; c.release(); });
+      await log.app.reserve().then(async (c) => {
+        await c`select 1`;
+        c.release();
+      });
     } finally {
       await other.end({ timeout: 5 });
     }
@@ -255,7 +275,13 @@ describe('audit verify names each tampering', () => {
 describe('the server', () => {
   it('seals what is appended and signs the head periodically with the key file', async () => {
     const db = await createTestDatabase();
-    const config = loadConfig({ ...process.env, DATABASE_URL: db.url, NETLEDGER_DATA_DIR: dataDir, NETLEDGER_AUDIT_CHECKPOINT_SECONDS: '1', LOG_LEVEL: 'warn' });
+    const config = loadConfig({
+      ...process.env,
+      DATABASE_URL: db.url,
+      NETLEDGER_DATA_DIR: dataDir,
+      NETLEDGER_AUDIT_CHECKPOINT_SECONDS: '1',
+      LOG_LEVEL: 'warn',
+    });
     const s = await startServices(config, createLogger('warn', { pretty: false }), { poolSize: 4, signCheckpoints: true });
     try {
       const store = new EventStore(s.sql, testRegistry(), () => s.waker.appended());

@@ -36,28 +36,43 @@ const netledger = (args: string[], env: Record<string, string>) => run([path.joi
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('which database a command uses', () => {
-  it('defaults to the checkout\'s .data from any working directory', async () => {
+  it("defaults to the checkout's .data from any working directory", async () => {
     const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-    const r = await run(['--import', tsx, '-e', `import(${JSON.stringify(path.join(root, 'src/config.ts'))}).then((m) => console.log(m.loadConfig({}).dataDir))`], {}, '/');
+    const r = await run(
+      [
+        '--import',
+        tsx,
+        '-e',
+        `import(${JSON.stringify(path.join(root, 'src/config.ts'))}).then((m) => console.log(m.loadConfig({}).dataDir))`,
+      ],
+      {},
+      '/',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(path.join(root, '.data'));
   });
 
-  it.skipIf(!reachable)('refuses to create an embedded database for token create; migrate creates it and every command names it', async () => {
-    const env = { NETLEDGER_DATA_DIR: path.join(dir, 'data'), EMBEDDED_PG_PORT: String(await freePort()) };
-    const refused = await netledger(['token', 'create', '--project', 'p'], env);
-    expect(refused.code).not.toBe(0);
-    expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain(`there is no embedded database in ${path.join(dir, 'data', 'pg')}`);
-    expect(refused.stderr).toContain('NETLEDGER_DATA_DIR');
-    expect(fs.existsSync(path.join(dir, 'data', 'pg', 'PG_VERSION'))).toBe(false);
+  it.skipIf(!reachable)(
+    'refuses to create an embedded database for token create; migrate creates it and every command names it',
+    async () => {
+      const env = { NETLEDGER_DATA_DIR: path.join(dir, 'data'), EMBEDDED_PG_PORT: String(await freePort()) };
+      const refused = await netledger(['token', 'create', '--project', 'p'], env);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toContain(`there is no embedded database in ${path.join(dir, 'data', 'pg')}`);
+      expect(refused.stderr).toContain('NETLEDGER_DATA_DIR');
+      expect(fs.existsSync(path.join(dir, 'data', 'pg', 'PG_VERSION'))).toBe(false);
 
-    const migrated = await netledger(['migrate'], env);
-    expect(migrated.code, migrated.stderr).toBe(0);
-    expect(migrated.stderr).toContain(`netledger: using the embedded PostgreSQL in ${path.join(dir, 'data', 'pg')} (port ${env.EMBEDDED_PG_PORT}, started by this process)`);
-    const token = await netledger(['token', 'create', '--project', 'p'], env);
-    expect(token.code, token.stderr).toBe(0);
-    expect(token.stdout).toMatch(/^nl_/);
-    expect(token.stderr).toContain(`netledger: using the embedded PostgreSQL in ${path.join(dir, 'data', 'pg')}`);
-  }, 600_000);
+      const migrated = await netledger(['migrate'], env);
+      expect(migrated.code, migrated.stderr).toBe(0);
+      expect(migrated.stderr).toContain(
+        `netledger: using the embedded PostgreSQL in ${path.join(dir, 'data', 'pg')} (port ${env.EMBEDDED_PG_PORT}, started by this process)`,
+      );
+      const token = await netledger(['token', 'create', '--project', 'p'], env);
+      expect(token.code, token.stderr).toBe(0);
+      expect(token.stdout).toMatch(/^nl_/);
+      expect(token.stderr).toContain(`netledger: using the embedded PostgreSQL in ${path.join(dir, 'data', 'pg')}`);
+    },
+    600_000,
+  );
 });

@@ -24,10 +24,20 @@ interface Run {
 }
 
 function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NETLEDGER_DATA_DIR: path.join(dir, 'data'), EMBEDDED_PG_PORT: String(port), LOG_LEVEL: 'warn', ...extraEnv };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NETLEDGER_DATA_DIR: path.join(dir, 'data'),
+    EMBEDDED_PG_PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
   delete env.DATABASE_URL;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/netledger.mjs'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin/netledger.mjs'), ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -45,7 +55,9 @@ function vitest(testBody: string): Promise<Run & { report: { numFailedTests: num
   scratches.push(scratch);
   fs.chmodSync(scratch, 0o755);
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(scratch, 'node_modules'));
-  fs.writeFileSync(path.join(scratch, 'scratch.test.ts'), `import { expect, inject, it } from 'vitest';
+  fs.writeFileSync(
+    path.join(scratch, 'scratch.test.ts'),
+    `import { expect, inject, it } from 'vitest';
 import { connect } from ${JSON.stringify(path.join(root, 'src/db/sql.ts'))};
 it('talks to the database', async () => {
   const sql = connect(inject('pgAdminUrl'), { max: 1 });
@@ -53,8 +65,11 @@ it('talks to the database', async () => {
   await sql.end();
   ${testBody}
 });
-`);
-  fs.writeFileSync(path.join(scratch, 'vitest.config.ts'), `import { defineConfig } from 'vitest/config';
+`,
+  );
+  fs.writeFileSync(
+    path.join(scratch, 'vitest.config.ts'),
+    `import { defineConfig } from 'vitest/config';
 export default defineConfig({ test: {
   root: ${JSON.stringify(scratch)},
   include: ['scratch.test.ts'],
@@ -62,13 +77,20 @@ export default defineConfig({ test: {
   reporters: ['default', 'json'],
   outputFile: { json: ${JSON.stringify(path.join(scratch, 'report.json'))} },
 } });
-`);
+`,
+  );
   const env: NodeJS.ProcessEnv = { ...process.env, NETLEDGER_TEST_PG_DIR: path.join(scratch, 'pg'), NETLEDGER_TEST_PG_PORT: String(port) };
   delete env.DATABASE_URL;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(scratch, 'vitest.config.ts')], {
-      cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(scratch, 'vitest.config.ts')],
+      {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -95,57 +117,69 @@ afterAll(() => {
 });
 
 describe.skipIf(!reachable)('exit codes with the embedded PostgreSQL', () => {
-  it('audit verify exits 0 on an intact log and 1 on a tampered one; events import refuses a non-empty database', async () => {
-    const migrated = await cli(['migrate']);
-    expect(migrated.code, migrated.stderr).toBe(0);
-    const token = await cli(['token', 'create', '--project', 'exit-codes']);
-    expect(token.code, token.stderr).toBe(0);
-    expect(token.stdout).toMatch(/^nl_/);
+  it(
+    'audit verify exits 0 on an intact log and 1 on a tampered one; events import refuses a non-empty database',
+    async () => {
+      const migrated = await cli(['migrate']);
+      expect(migrated.code, migrated.stderr).toBe(0);
+      const token = await cli(['token', 'create', '--project', 'exit-codes']);
+      expect(token.code, token.stderr).toBe(0);
+      expect(token.stdout).toMatch(/^nl_/);
 
-    const intact = await cli(['audit', 'verify']);
-    expect(intact.code, intact.stderr).toBe(0);
-    expect(intact.stdout).toMatch(/^ok: /);
+      const intact = await cli(['audit', 'verify']);
+      expect(intact.code, intact.stderr).toBe(0);
+      expect(intact.stdout).toMatch(/^ok: /);
 
-    const exported = path.join(dir, 'export.ndjson');
-    const exportRun = await cli(['events', 'export', '--out', exported]);
-    expect(exportRun.code, exportRun.stderr).toBe(0);
-    const imported = await cli(['events', 'import', exported]);
-    expect(imported.stderr).toMatch(/import failed/);
-    expect(imported.code).toBe(1);
+      const exported = path.join(dir, 'export.ndjson');
+      const exportRun = await cli(['events', 'export', '--out', exported]);
+      expect(exportRun.code, exportRun.stderr).toBe(0);
+      const imported = await cli(['events', 'import', exported]);
+      expect(imported.stderr).toMatch(/import failed/);
+      expect(imported.code).toBe(1);
 
-    // A thrown error (a missing file) ends in the CLI's catch-all: also non-zero.
-    const missing = await cli(['events', 'import', path.join(dir, 'no-such-file')]);
-    expect(missing.code).not.toBe(0);
+      // A thrown error (a missing file) ends in the CLI's catch-all: also non-zero.
+      const missing = await cli(['events', 'import', path.join(dir, 'no-such-file')]);
+      expect(missing.code).not.toBe(0);
 
-    // Tamper as the superuser, the way an intruder with database access would.
-    const db = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data', 'pg'), port });
-    const sql = connect(db.url, { max: 1 });
-    try {
-      await sql.begin(async (tx) => {
-        await tx`alter table nl_events disable trigger nl_events_no_update`;
-        await tx`update nl_events set data = jsonb_set(data, '{tampered}', 'true') where global_position = (select max(global_position) from nl_events)`;
-        await tx`alter table nl_events enable trigger nl_events_no_update`;
-      });
-    } finally {
-      await sql.end();
-      await db.stop();
-    }
-    const broken = await cli(['audit', 'verify']);
-    expect(broken.stdout).toMatch(/^BROKEN: /);
-    expect(broken.code).toBe(1);
-  }, SLOW);
+      // Tamper as the superuser, the way an intruder with database access would.
+      const db = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data', 'pg'), port });
+      const sql = connect(db.url, { max: 1 });
+      try {
+        await sql.begin(async (tx) => {
+          await tx`alter table nl_events disable trigger nl_events_no_update`;
+          await tx`update nl_events set data = jsonb_set(data, '{tampered}', 'true') where global_position = (select max(global_position) from nl_events)`;
+          await tx`alter table nl_events enable trigger nl_events_no_update`;
+        });
+      } finally {
+        await sql.end();
+        await db.stop();
+      }
+      const broken = await cli(['audit', 'verify']);
+      expect(broken.stdout).toMatch(/^BROKEN: /);
+      expect(broken.code).toBe(1);
+    },
+    SLOW,
+  );
 
-  it('token create exits non-zero when it fails', async () => {
-    const failed = await cli(['token', 'create', '--project', 'x'.repeat(300)]);
-    expect(failed.code, failed.stdout).not.toBe(0);
-  }, SLOW);
+  it(
+    'token create exits non-zero when it fails',
+    async () => {
+      const failed = await cli(['token', 'create', '--project', 'x'.repeat(300)]);
+      expect(failed.code, failed.stdout).not.toBe(0);
+    },
+    SLOW,
+  );
 
-  it('vitest exits non-zero when a test fails, and 0 when none does', async () => {
-    const failing = await vitest('expect(r!.two).toBe(3);');
-    expect(failing.report?.numFailedTests, failing.stderr + failing.stdout).toBe(1);
-    expect(failing.code).not.toBe(0);
-    const passing = await vitest('expect(r!.two).toBe(2);');
-    expect(passing.report?.numPassedTests, passing.stderr + passing.stdout).toBe(1);
-    expect(passing.code).toBe(0);
-  }, SLOW);
+  it(
+    'vitest exits non-zero when a test fails, and 0 when none does',
+    async () => {
+      const failing = await vitest('expect(r!.two).toBe(3);');
+      expect(failing.report?.numFailedTests, failing.stderr + failing.stdout).toBe(1);
+      expect(failing.code).not.toBe(0);
+      const passing = await vitest('expect(r!.two).toBe(2);');
+      expect(passing.report?.numPassedTests, passing.stderr + passing.stdout).toBe(1);
+      expect(passing.code).toBe(0);
+    },
+    SLOW,
+  );
 });

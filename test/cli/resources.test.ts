@@ -23,10 +23,21 @@ interface Run {
 }
 
 function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const full: NodeJS.ProcessEnv = { ...process.env, NETLEDGER_URL: api.url, NETLEDGER_TOKEN: member, NETLEDGER_CONFIG: undefined, LOG_LEVEL: 'warn', ...env };
+  const full: NodeJS.ProcessEnv = {
+    ...process.env,
+    NETLEDGER_URL: api.url,
+    NETLEDGER_TOKEN: member,
+    NETLEDGER_CONFIG: undefined,
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
   for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/netledger.mjs'), ...args], { cwd: root, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin/netledger.mjs'), ...args], {
+      cwd: root,
+      env: full,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -61,8 +72,28 @@ describe('netledger <resource> against a real server', () => {
     expect(net).toMatchObject({ name: 'web', status: 'ACTIVE', admin_state_up: true, subnets: [] });
     const netId = String(net.id);
 
-    const subnet = json(await ok(['subnet', 'create', '--network', 'web', '--subnet-range', '10.20.0.0/24', '--dns-nameserver', '10.20.0.53', 'web-v4', '-f', 'json']));
-    expect(subnet).toMatchObject({ name: 'web-v4', network_id: netId, cidr: '10.20.0.0/24', gateway_ip: '10.20.0.1', dns_nameservers: ['10.20.0.53'] });
+    const subnet = json(
+      await ok([
+        'subnet',
+        'create',
+        '--network',
+        'web',
+        '--subnet-range',
+        '10.20.0.0/24',
+        '--dns-nameserver',
+        '10.20.0.53',
+        'web-v4',
+        '-f',
+        'json',
+      ]),
+    );
+    expect(subnet).toMatchObject({
+      name: 'web-v4',
+      network_id: netId,
+      cidr: '10.20.0.0/24',
+      gateway_ip: '10.20.0.1',
+      dns_nameservers: ['10.20.0.53'],
+    });
 
     const table = await ok(['network', 'list']);
     const lines = table.trim().split('\n');
@@ -73,7 +104,9 @@ describe('netledger <resource> against a real server', () => {
     expect(json(await ok(['network', 'list', '-f', 'json', '-c', 'id', '-c', 'Name']))).toEqual([{ id: netId, name: 'web' }]);
     expect(await ok(['subnet', 'list', '--network', 'web', '-f', 'value', '-c', 'cidr', '-c', 'name'])).toBe('10.20.0.0/24 web-v4\n');
 
-    const port = json<{ id: string; fixed_ips: { ip_address: string; subnet_id: string }[]; status: string }>(await ok(['port', 'create', '--network', netId, 'web-1', '-f', 'json']));
+    const port = json<{ id: string; fixed_ips: { ip_address: string; subnet_id: string }[]; status: string }>(
+      await ok(['port', 'create', '--network', netId, 'web-1', '-f', 'json']),
+    );
     expect(port.fixed_ips).toHaveLength(1);
     expect(port.fixed_ips[0]!.subnet_id).toBe(subnet.id);
 
@@ -107,9 +140,32 @@ describe('netledger <resource> against a real server', () => {
     await ok(['floating-ip', 'delete', address]);
 
     await ok(['security-group', 'create', 'ssh', '--description', 'ssh from anywhere']);
-    const rule = json(await ok(['security-group', 'rule', 'create', 'ssh', '--protocol', 'tcp', '--dst-port', '22', '--remote-ip', '0.0.0.0/0', '-f', 'json']));
-    expect(rule).toMatchObject({ direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' });
-    const rules = json<{ protocol: string | null; direction: string }[]>(await ok(['security-group', 'rule', 'list', '--security-group', 'ssh', '-f', 'json']));
+    const rule = json(
+      await ok([
+        'security-group',
+        'rule',
+        'create',
+        'ssh',
+        '--protocol',
+        'tcp',
+        '--dst-port',
+        '22',
+        '--remote-ip',
+        '0.0.0.0/0',
+        '-f',
+        'json',
+      ]),
+    );
+    expect(rule).toMatchObject({
+      direction: 'ingress',
+      protocol: 'tcp',
+      port_range_min: 22,
+      port_range_max: 22,
+      remote_ip_prefix: '0.0.0.0/0',
+    });
+    const rules = json<{ protocol: string | null; direction: string }[]>(
+      await ok(['security-group', 'rule', 'list', '--security-group', 'ssh', '-f', 'json']),
+    );
     expect(rules.map((r) => `${r.direction}/${r.protocol ?? 'any'}`).sort()).toEqual(['egress/any', 'egress/any', 'ingress/tcp']);
     await ok(['security-group', 'rule', 'delete', String(rule.id)]);
     await ok(['security-group', 'delete', 'ssh']);
@@ -123,7 +179,9 @@ describe('netledger <resource> against a real server', () => {
     const lb = await cli(['loadbalancer', 'create', '--name', 'lb1', '--vip-subnet-id', 'lbsub', '--wait', '-f', 'json']);
     expect(lb.code).toBe(5);
     expect(lb.stderr).toMatch(/^NoLiveAgent: /);
-    expect(json(await ok(['loadbalancer', 'list', '-f', 'json', '-c', 'name', '-c', 'provisioning_status']))).toEqual([{ name: 'lb1', provisioning_status: 'PENDING_CREATE' }]);
+    expect(json(await ok(['loadbalancer', 'list', '-f', 'json', '-c', 'name', '-c', 'provisioning_status']))).toEqual([
+      { name: 'lb1', provisioning_status: 'PENDING_CREATE' },
+    ]);
     // Two at once, one of them unknown: each failure reported, the rest done, exit 1.
     const both = await cli(['router', 'delete', 'edge', 'no-such-router']);
     expect(both.code).toBe(1);

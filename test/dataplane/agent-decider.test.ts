@@ -12,19 +12,34 @@ const registered: AgentEvent = { type: 'AgentRegistered', data: { id, host: 'com
 describe('agent decider', () => {
   it('registers a host once per process start', () => {
     spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0 }).then([registered]);
-    spec(agentDecider).given([registered]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: at(5) }).thenNothing();
-    spec(agentDecider).given([registered]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i2, now: at(5) })
+    spec(agentDecider)
+      .given([registered])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: at(5) })
+      .thenNothing();
+    spec(agentDecider)
+      .given([registered])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i2, now: at(5) })
       .then([{ type: 'AgentRegistered', data: { id, host: 'compute-1', instanceId: i2, registeredAt: at(5) } }]);
-    spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'bad host; rm -rf', instanceId: i1, now: t0 }).thenError('InvalidInput');
+    spec(agentDecider)
+      .given([])
+      .when({ type: 'RegisterAgent', id, host: 'bad host; rm -rf', instanceId: i1, now: t0 })
+      .thenError('InvalidInput');
   });
 
-  it('records the host\'s underlay address, and refuses one that cannot be a tunnel endpoint', () => {
-    spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, underlayAddress: '192.168.100.1' })
+  it("records the host's underlay address, and refuses one that cannot be a tunnel endpoint", () => {
+    spec(agentDecider)
+      .given([])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, underlayAddress: '192.168.100.1' })
       .then([{ type: 'AgentRegistered', data: { ...registered.data, underlayAddress: '192.168.100.1' } } as AgentEvent]);
     for (const bad of ['224.0.0.1', '127.0.0.1', '0.0.0.0', 'fe80::1', 'x']) {
-      spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, underlayAddress: bad }).thenError('InvalidInput');
+      spec(agentDecider)
+        .given([])
+        .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, underlayAddress: bad })
+        .thenError('InvalidInput');
     }
-    const s = spec(agentDecider).given([{ type: 'AgentRegistered', data: { ...registered.data, underlayAddress: '192.168.100.1' } } as AgentEvent]).state;
+    const s = spec(agentDecider).given([
+      { type: 'AgentRegistered', data: { ...registered.data, underlayAddress: '192.168.100.1' } } as AgentEvent,
+    ]).state;
     expect(s.status === 'known' && s.agent.underlayAddress).toBe('192.168.100.1');
     // Registered before the overlay existed: no address.
     const old = spec(agentDecider).given([registered]).state;
@@ -32,22 +47,46 @@ describe('agent decider', () => {
   });
 
   it('records a heartbeat only every interval, or at once when the error changes', () => {
-    const hb = (s: number, lastError: string | null = null) => ({ type: 'RecordHeartbeat' as const, id, instanceId: i1, lastError, now: at(s) });
+    const hb = (s: number, lastError: string | null = null) => ({
+      type: 'RecordHeartbeat' as const,
+      id,
+      instanceId: i1,
+      lastError,
+      now: at(s),
+    });
     spec(agentDecider).given([registered]).when(hb(10)).thenNothing();
-    spec(agentDecider).given([registered]).when(hb(30)).then([{ type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: null, at: at(30) } }]);
-    spec(agentDecider).given([registered]).when(hb(1, 'router:x: boom')).then([{ type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: 'router:x: boom', at: at(1) } }]);
+    spec(agentDecider)
+      .given([registered])
+      .when(hb(30))
+      .then([{ type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: null, at: at(30) } }]);
+    spec(agentDecider)
+      .given([registered])
+      .when(hb(1, 'router:x: boom'))
+      .then([{ type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: 'router:x: boom', at: at(1) } }]);
     const failing: AgentEvent = { type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: 'boom', at: at(1) } };
     spec(agentDecider).given([registered, failing]).when(hb(2, 'boom')).thenNothing();
-    spec(agentDecider).given([registered, failing]).when(hb(2)).then((events) => expect(events[0]?.data).toMatchObject({ lastError: null }));
+    spec(agentDecider)
+      .given([registered, failing])
+      .when(hb(2))
+      .then((events) => expect(events[0]?.data).toMatchObject({ lastError: null }));
     // A newer process of the same host took over: the old one may not speak for it.
-    spec(agentDecider).given([registered]).when({ ...hb(40), instanceId: i2 }).thenError('AgentConflict');
+    spec(agentDecider)
+      .given([registered])
+      .when({ ...hb(40), instanceId: i2 })
+      .thenError('AgentConflict');
     spec(agentDecider).given([]).when(hb(40)).thenError('AgentNotFound');
   });
 
   it('stops, and is alive only while heard from within 90 s', () => {
     const stopped: AgentEvent = { type: 'AgentStopped', data: { id, instanceId: i1, at: at(3) } };
-    spec(agentDecider).given([registered]).when({ type: 'StopAgent', id, instanceId: i1, now: at(3) }).then([stopped]);
-    spec(agentDecider).given([registered, stopped]).when({ type: 'StopAgent', id, instanceId: i1, now: at(4) }).thenNothing();
+    spec(agentDecider)
+      .given([registered])
+      .when({ type: 'StopAgent', id, instanceId: i1, now: at(3) })
+      .then([stopped]);
+    spec(agentDecider)
+      .given([registered, stopped])
+      .when({ type: 'StopAgent', id, instanceId: i1, now: at(4) })
+      .thenNothing();
     const live = spec(agentDecider).given([registered]).state;
     const gone = spec(agentDecider).given([registered, stopped]).state;
     if (live.status !== 'known' || gone.status !== 'known') throw new Error('not registered');

@@ -40,7 +40,11 @@ let vm2: PluggedInstance;
 let extNs = '';
 
 async function startAgent(): Promise<DataplaneAgent> {
-  const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 5 });
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 5 },
+  );
   agentServices.push(s);
   const agent = new DataplaneAgent(s, { host: HOST, config, periodicResync: false });
   await agent.start();
@@ -51,18 +55,28 @@ async function startAgent(): Promise<DataplaneAgent> {
 /** `name(input: $i)`, answering the payload; fails the test on a typed error. */
 async function m(token: string, name: string, input: Record<string, unknown>, select: string): Promise<any> {
   const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const r = await api.gql(token, `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ... on ${cap}Success { cursor ${select} } ... on Error { code message } } }`, { i: input });
+  const r = await api.gql(
+    token,
+    `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ... on ${cap}Success { cursor ${select} } ... on Error { code message } } }`,
+    { i: input },
+  );
   expect(r[name].__typename, JSON.stringify(r[name])).toBe(`${cap}Success`);
   return r[name];
 }
 
 async function waitApplied(cursor: string): Promise<void> {
-  const r = await api.gql(admin, `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 20000) { applied timedOut pendingHosts agents { host lastError } } }`, { c: cursor });
+  const r = await api.gql(
+    admin,
+    `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 20000) { applied timedOut pendingHosts agents { host lastError } } }`,
+    { c: cursor },
+  );
   expect(r.waitForApplied, JSON.stringify(r.waitForApplied)).toMatchObject({ applied: true, timedOut: false });
 }
 
 async function statusOf(kind: 'Port' | 'FloatingIp', uuid: string): Promise<string> {
-  const r = await api.gql(admin, `query($id: ID!) { node(id: $id) { ... on ${kind} { status } } }`, { id: Buffer.from(`${kind}:${uuid}`).toString('base64') });
+  const r = await api.gql(admin, `query($id: ID!) { node(id: $id) { ... on ${kind} { status } } }`, {
+    id: Buffer.from(`${kind}:${uuid}`).toString('base64'),
+  });
   return r.node.status;
 }
 
@@ -91,7 +105,15 @@ describe('events become packets', () => {
   it('builds what the API describes: DHCP, routing, SNAT and a floating IP, with statuses ACTIVE', async () => {
     const ext = await api.gql(admin, CREATE_NETWORK, { input: { name: 'public', external: true } });
     ids.ext = ext.createNetwork.network.uuid;
-    const extSubnet = await api.gql(admin, CREATE_SUBNET, { input: { networkId: ids.ext, ipVersion: 4, cidr: '203.0.113.0/24', enableDhcp: false, allocationPools: [{ start: '203.0.113.10', end: '203.0.113.99' }] } });
+    const extSubnet = await api.gql(admin, CREATE_SUBNET, {
+      input: {
+        networkId: ids.ext,
+        ipVersion: 4,
+        cidr: '203.0.113.0/24',
+        enableDhcp: false,
+        allocationPools: [{ start: '203.0.113.10', end: '203.0.113.99' }],
+      },
+    });
     expect(extSubnet.createSubnet.__typename).toBe('CreateSubnetSuccess');
     const net = await api.gql(tenant, CREATE_NETWORK, { input: { name: 'private' } });
     ids.net = net.createNetwork.network.uuid;
@@ -100,7 +122,12 @@ describe('events become packets', () => {
 
     const router = await m(tenant, 'createRouter', { name: 'r1' }, 'router { uuid }');
     ids.router = router.router.uuid;
-    const gw = await m(tenant, 'setRouterGateway', { id: ids.router, networkId: ids.ext }, 'router { externalGatewayInfo { portId externalFixedIps { ipAddress } } }');
+    const gw = await m(
+      tenant,
+      'setRouterGateway',
+      { id: ids.router, networkId: ids.ext },
+      'router { externalGatewayInfo { portId externalFixedIps { ipAddress } } }',
+    );
     gwIp = gw.router.externalGatewayInfo.externalFixedIps[0].ipAddress;
     ids.gwPort = gw.router.externalGatewayInfo.portId;
     const ri = await m(tenant, 'addRouterInterface', { id: ids.router, subnetId: ids.subnet }, 'router { interfaces { portId } }');
@@ -109,17 +136,35 @@ describe('events become packets', () => {
     // Unfiltered ports: security groups are enforced (and tested) by their own part of the dataplane.
     const ports = [];
     for (const name of ['vm1', 'vm2'] as const) {
-      const p = await api.gql(tenant, CREATE_PORT, { input: { networkId: ids.net, name, deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: HOST, portSecurityEnabled: false } });
+      const p = await api.gql(tenant, CREATE_PORT, {
+        input: {
+          networkId: ids.net,
+          name,
+          deviceOwner: 'compute:nova',
+          deviceId: randomUUID(),
+          bindingHost: HOST,
+          portSecurityEnabled: false,
+        },
+      });
       expect(p.createPort.__typename).toBe('CreatePortSuccess');
       ids[name] = p.createPort.port.uuid;
       ports.push(p.createPort.port);
     }
-    const fip = await m(tenant, 'createFloatingIp', { floatingNetworkId: ids.ext, portId: ids.vm1 }, 'floatingIp { uuid floatingIpAddress }');
+    const fip = await m(
+      tenant,
+      'createFloatingIp',
+      { floatingNetworkId: ids.ext, portId: ids.vm1 },
+      'floatingIp { uuid floatingIpAddress }',
+    );
     ids.fip = fip.floatingIp.uuid;
     fipIp = fip.floatingIp.floatingIpAddress;
 
     await waitApplied(fip.cursor);
-    const dhcp = await api.gql(admin, `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:dhcp" }) { edges { node { uuid bindingHost } } } }`, { n: ids.net });
+    const dhcp = await api.gql(
+      admin,
+      `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:dhcp" }) { edges { node { uuid bindingHost } } } }`,
+      { n: ids.net },
+    );
     ids.dhcpPort = dhcp.ports.edges[0].node.uuid;
     // The one live agent was given the DHCP port and the router's ports.
     expect(dhcp.ports.edges[0].node.bindingHost).toBe(HOST);
@@ -164,7 +209,9 @@ describe('events become packets', () => {
 
     const agent = await startAgent();
     expect(agent.reconciler.pendingKeys, JSON.stringify([...agent.reconciler.failures()])).toEqual([]);
-    expect((await namespacesWithPrefix(prefix)).sort()).toEqual([`${prefix}host`, dhcpNamespace(agent.config, ids.net), routerNamespace(agent.config, ids.router)].sort());
+    expect((await namespacesWithPrefix(prefix)).sort()).toEqual(
+      [`${prefix}host`, dhcpNamespace(agent.config, ids.net), routerNamespace(agent.config, ids.router)].sort(),
+    );
     vm2 = await plugPort(api.services.sql, exec, agent.config, ids.vm2);
     expect(await ping(vm2.namespace, '10.30.0.1')).toBe(true);
     extNs = await createExternalHost(exec, agent.config, { name: 'inet', networkId: ids.ext, address: `${EXT_IP}/24` });

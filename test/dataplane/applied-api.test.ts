@@ -19,7 +19,12 @@ describe('agents and waitForApplied over GraphQL', () => {
   it('answers at once without live agents, waits for every live agent, and ignores stopped ones', async () => {
     const created = await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: 'n1' } });
     const cursor: string = created.createNetwork.cursor;
-    expect((await api.gql(api.adminToken, WAIT, { c: cursor, t: 5000 })).waitForApplied).toEqual({ applied: false, timedOut: false, pendingHosts: [], agents: [] });
+    expect((await api.gql(api.adminToken, WAIT, { c: cursor, t: 5000 })).waitForApplied).toEqual({
+      applied: false,
+      timedOut: false,
+      pendingHosts: [],
+      agents: [],
+    });
 
     const s = api.services;
     const a = randomUUID();
@@ -50,7 +55,10 @@ describe('agents and waitForApplied over GraphQL', () => {
     // Heartbeats report errors at once; a superseded process is refused.
     expect(recorded(await recordHeartbeat(s, 'host-a', a, 'router:x: nft failed'))).toEqual(['AgentHeartbeat']);
     const agents = (await api.gql(api.adminToken, '{ agents { host alive lastError } }')).agents;
-    expect(agents).toEqual([{ host: 'host-a', alive: true, lastError: 'router:x: nft failed' }, { host: 'host-b', alive: false, lastError: null }]);
+    expect(agents).toEqual([
+      { host: 'host-a', alive: true, lastError: 'router:x: nft failed' },
+      { host: 'host-b', alive: false, lastError: null },
+    ]);
     await registerAgent(s, 'host-a', randomUUID());
     const refused = await recordHeartbeat(s, 'host-a', a, null);
     expect(refused.ok ? 'ok' : refused.error.code).toBe('AgentConflict');

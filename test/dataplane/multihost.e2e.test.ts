@@ -44,7 +44,11 @@ let vni = 0;
 const other = (host: string): string => (host === HOSTS[0].name ? HOSTS[1].name : HOSTS[0].name);
 
 async function startAgent(host: (typeof HOSTS)[number]): Promise<DataplaneAgent> {
-  const s = await startServices(loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 5 });
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 5 },
+  );
   services.push(s);
   const agent = new DataplaneAgent(s, {
     host: host.name,
@@ -58,12 +62,20 @@ async function startAgent(host: (typeof HOSTS)[number]): Promise<DataplaneAgent>
 }
 
 async function dhcpHost(): Promise<string> {
-  const r = await api.gql(admin, `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:dhcp" }) { edges { node { bindingHost } } } }`, { n: networkId });
+  const r = await api.gql(
+    admin,
+    `query($n: String) { ports(filter: { networkId: $n }, portFilter: { deviceOwner: "network:dhcp" }) { edges { node { bindingHost } } } }`,
+    { n: networkId },
+  );
   return r.ports.edges[0]?.node.bindingHost ?? '';
 }
 
 async function waitApplied(cursor: string): Promise<void> {
-  const r = await api.gql(admin, `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 30000) { applied timedOut pendingHosts agents { host lastError alive lastHeartbeatAt } } }`, { c: cursor });
+  const r = await api.gql(
+    admin,
+    `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 30000) { applied timedOut pendingHosts agents { host lastError alive lastHeartbeatAt } } }`,
+    { c: cursor },
+  );
   expect(r.waitForApplied, JSON.stringify(r.waitForApplied)).toMatchObject({ applied: true, timedOut: false });
 }
 
@@ -84,8 +96,12 @@ beforeAll(async () => {
   await createUnderlay(exec, UNDERLAY);
   for (const [i, h] of HOSTS.entries()) {
     const config = agentConfig({
-      namespacePrefix: `${prefix}${h.letter}-`, hostNamespace: `${prefix}${h.letter}-host`, stateDir: join(stateDir, h.letter),
-      underlayAddress: h.address, agentDownMs: AGENT_DOWN_MS, heartbeatIntervalMs: AGENT_DOWN_MS / 4,
+      namespacePrefix: `${prefix}${h.letter}-`,
+      hostNamespace: `${prefix}${h.letter}-host`,
+      stateDir: join(stateDir, h.letter),
+      underlayAddress: h.address,
+      agentDownMs: AGENT_DOWN_MS,
+      heartbeatIntervalMs: AGENT_DOWN_MS / 4,
     });
     configs.set(h.name, config);
     await addSimulatedHost(exec, UNDERLAY, { namespace: config.hostNamespace, index: i, address: `${h.address}/24` });
@@ -119,7 +135,16 @@ describe('two hosts, one VXLAN network', () => {
     expect(subnet.createSubnet.__typename).toBe('CreateSubnetSuccess');
     let cursor = '';
     for (const h of HOSTS) {
-      const p = await api.gql(tenant, CREATE_PORT, { input: { networkId, name: `vm-${h.letter}`, deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: h.name, portSecurityEnabled: false } });
+      const p = await api.gql(tenant, CREATE_PORT, {
+        input: {
+          networkId,
+          name: `vm-${h.letter}`,
+          deviceOwner: 'compute:nova',
+          deviceId: randomUUID(),
+          bindingHost: h.name,
+          portSecurityEnabled: false,
+        },
+      });
       expect(p.createPort.__typename).toBe('CreatePortSuccess');
       vms.set(h.name, { portId: p.createPort.port.uuid, ip: p.createPort.port.fixedIps[0].ipAddress });
       cursor = p.createPort.cursor;

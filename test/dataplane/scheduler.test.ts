@@ -10,7 +10,10 @@ const EXT = '00000000-0000-4000-8000-0000000000bb';
 function routerWithPorts(bindings: [string, string]) {
   const gw = portDoc(EXT, 'network:router_gateway', { bindingHost: bindings[0] });
   const ri = portDoc(NET, 'network:router_interface', { bindingHost: bindings[1] });
-  const router = routerDoc({ gateway: { networkId: EXT, portId: gw.id, enableSnat: true, externalFixedIps: [] }, interfaces: [{ portId: ri.id, subnetId: NET, networkId: NET, ip: '10.0.0.1', cidr: '10.0.0.0/24' }] });
+  const router = routerDoc({
+    gateway: { networkId: EXT, portId: gw.id, enableSnat: true, externalFixedIps: [] },
+    interfaces: [{ portId: ri.id, subnetId: NET, networkId: NET, ip: '10.0.0.1', cidr: '10.0.0.0/24' }],
+  });
   return { gw, ri, router };
 }
 
@@ -21,7 +24,11 @@ describe('scheduling DHCP and router ports', () => {
     const dhcp = portDoc(NET, 'network:dhcp');
     const vm = portDoc(NET, 'compute:nova');
     const busy = portDoc(NET, 'network:dhcp', { bindingHost: 'a' });
-    const out = planBindings([r1.gw, r1.ri, r2.gw, r2.ri, dhcp, vm, busy].map((p) => rec(p, 3)), [rec(r1.router), rec(r2.router)], ['a', 'b']);
+    const out = planBindings(
+      [r1.gw, r1.ri, r2.gw, r2.ri, dhcp, vm, busy].map((p) => rec(p, 3)),
+      [rec(r1.router), rec(r2.router)],
+      ['a', 'b'],
+    );
     const hostOf = new Map(out.map((b) => [b.portId, b.host]));
     expect(out.every((b) => b.revision === 3)).toBe(true);
     expect(hostOf.has(vm.id) || hostOf.has(busy.id)).toBe(false);
@@ -41,29 +48,44 @@ describe('scheduling DHCP and router ports', () => {
 });
 
 describe('failover: rescheduling what a dead agent hosted', () => {
-  it('moves a dead host\'s routers (whole) and DHCP ports to the least-loaded live hosts, and leaves instances alone', () => {
+  it("moves a dead host's routers (whole) and DHCP ports to the least-loaded live hosts, and leaves instances alone", () => {
     const r = routerWithPorts(['dead', 'dead']);
     const dhcp = portDoc(NET, 'network:dhcp', { bindingHost: 'dead' });
     const vm = portDoc(NET, 'compute:nova', { bindingHost: 'dead' });
-    const out = planBindings([r.gw, r.ri, dhcp, vm].map((p) => rec(p, 4)), [rec(r.router)], ['a', 'b'], new Set(['dead']));
+    const out = planBindings(
+      [r.gw, r.ri, dhcp, vm].map((p) => rec(p, 4)),
+      [rec(r.router)],
+      ['a', 'b'],
+      new Set(['dead']),
+    );
     const hostOf = new Map(out.map((x) => [x.portId, x.host]));
     expect([...hostOf.keys()].sort()).toEqual([r.gw.id, r.ri.id, dhcp.id].sort());
     expect(hostOf.get(r.gw.id)).toBe('a');
     expect(hostOf.get(r.ri.id)).toBe('a');
     expect(hostOf.get(dhcp.id)).toBe('b');
     // While the host is not known dead (merely unknown to this agent), nothing moves.
-    expect(planBindings([r.gw, r.ri, dhcp].map((p) => rec(p)), [rec(r.router)], ['a', 'b'])).toEqual([]);
+    expect(
+      planBindings(
+        [r.gw, r.ri, dhcp].map((p) => rec(p)),
+        [rec(r.router)],
+        ['a', 'b'],
+      ),
+    ).toEqual([]);
   });
 
   it('a router half on a dead host joins its half on a live one', () => {
     const r = routerWithPorts(['b', 'dead']);
-    expect(planBindings([rec(r.gw), rec(r.ri)], [rec(r.router)], ['a', 'b'], new Set(['dead']))).toEqual([{ portId: r.ri.id, revision: 1, host: 'b' }]);
+    expect(planBindings([rec(r.gw), rec(r.ri)], [rec(r.router)], ['a', 'b'], new Set(['dead']))).toEqual([
+      { portId: r.ri.id, revision: 1, host: 'b' },
+    ]);
   });
 });
 
 describe('statuses an agent reports', () => {
-  const health = (failed: Record<string, string>, pending: string[] = []) => (k: UnitKey): KeyHealth =>
-    failed[k] ? { state: 'failed', error: failed[k]! } : pending.includes(k) ? { state: 'pending' } : { state: 'ok' };
+  const health =
+    (failed: Record<string, string>, pending: string[] = []) =>
+    (k: UnitKey): KeyHealth =>
+      failed[k] ? { state: 'failed', error: failed[k]! } : pending.includes(k) ? { state: 'pending' } : { state: 'ok' };
 
   it('ACTIVE when the wiring key converged, ERROR with its reason when it failed, DOWN when administratively down, only on change', () => {
     const r = routerWithPorts(['h', 'h']);
@@ -89,7 +111,13 @@ describe('statuses an agent reports', () => {
     const assoc = fipDoc(EXT, '203.0.113.5', { association: { portId: NET, fixedIpAddress: '10.0.0.5', routerId } });
     const elsewhere = fipDoc(EXT, '203.0.113.6', { association: { portId: NET, fixedIpAddress: '10.0.0.6', routerId: EXT } });
     const loose = fipDoc(EXT, '203.0.113.7', { status: 'ACTIVE' });
-    const out = floatingIpStatusChanges({ host: 'h', keys: new Set([`router:${routerId}`]), health: health({}) }, [assoc, elsewhere, loose].map((f) => rec(f)));
-    expect(out).toEqual([{ id: assoc.id, status: 'ACTIVE', reason: null }, { id: loose.id, status: 'DOWN', reason: null }]);
+    const out = floatingIpStatusChanges(
+      { host: 'h', keys: new Set([`router:${routerId}`]), health: health({}) },
+      [assoc, elsewhere, loose].map((f) => rec(f)),
+    );
+    expect(out).toEqual([
+      { id: assoc.id, status: 'ACTIVE', reason: null },
+      { id: loose.id, status: 'DOWN', reason: null },
+    ]);
   });
 });

@@ -41,11 +41,14 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
     // Another netledger process (a CLI command beside `npm start`) shares the running server and
     // leaves it running when it exits, instead of taking it for an orphan.
     const sharer = path.join(dir, 'sharer.mts');
-    fs.writeFileSync(sharer, `import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
+    fs.writeFileSync(
+      sharer,
+      `import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
       import { connect } from ${JSON.stringify(path.resolve('src/db/sql.ts'))};
       const db = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port + 1} });
       const sql = connect(db.url, { max: 1 }); const [r] = await sql\`select count(*)::int as n from kept\`; console.log('rows', r.n);
-      await sql.end(); await db.stop();`);
+      await sql.end(); await db.stop();`,
+    );
     const shared = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', sharer], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
@@ -82,7 +85,11 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
 
   it('restarts its server when the postmaster is killed, and says so', async () => {
     const said: string[] = [];
-    const log = { info: () => {}, warn: (_: object, m: string) => said.push(m), error: (_: object, m: string) => said.push(m) } as unknown as EmbeddedLog;
+    const log = {
+      info: () => {},
+      warn: (_: object, m: string) => said.push(m),
+      error: (_: object, m: string) => said.push(m),
+    } as unknown as EmbeddedLog;
     const db = await startEmbeddedPostgres({ dataDir, port, log });
     try {
       const postmaster = () => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -131,8 +138,11 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
   it('a first start killed while initdb runs leaves nothing the next start trips over', async () => {
     const fresh = path.join(dir, 'interrupted');
     const starter = path.join(dir, 'starter.mts');
-    fs.writeFileSync(starter, `import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
-      await startEmbeddedPostgres({ dataDir: ${JSON.stringify(fresh)}, port: ${port + 2} });`);
+    fs.writeFileSync(
+      starter,
+      `import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
+      await startEmbeddedPostgres({ dataDir: ${JSON.stringify(fresh)}, port: ${port + 2} });`,
+    );
     // Its own process group, so the kill takes initdb with it, as a power cut would.
     const child = spawn(process.execPath, ['--import', 'tsx', starter], { stdio: 'ignore', detached: true });
     const started = Date.now();

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  firewallGroupDecider, firewallPolicyDecider, firewallRuleDecider,
-  type FirewallGroupEvent, type FirewallPolicyEvent, type FirewallRuleEvent, type FirewallPortFacts,
+  firewallGroupDecider,
+  firewallPolicyDecider,
+  firewallRuleDecider,
+  type FirewallGroupEvent,
+  type FirewallPolicyEvent,
+  type FirewallRuleEvent,
+  type FirewallPortFacts,
 } from '../../src/domain/firewall/index.js';
 import { spec } from '../support/spec.js';
 
@@ -15,11 +20,28 @@ const POL = '44444444-4444-4444-8444-444444444444';
 const G = '55555555-5555-4555-8555-555555555555';
 const PORT = '66666666-6666-4666-8666-666666666666';
 
-const ruleCreated = (id: string, extra: Partial<Extract<FirewallRuleEvent, { type: 'FirewallRuleCreated' }>['data']> = {}): FirewallRuleEvent => ({
+const ruleCreated = (
+  id: string,
+  extra: Partial<Extract<FirewallRuleEvent, { type: 'FirewallRuleCreated' }>['data']> = {},
+): FirewallRuleEvent => ({
   type: 'FirewallRuleCreated',
   data: {
-    id, project: P, name: '', description: '', tags: [], protocol: 'tcp', ipVersion: 4, sourceIpAddress: null, destinationIpAddress: null,
-    sourcePort: null, destinationPort: '80', action: 'allow', enabled: true, shared: false, createdAt: NOW, ...extra,
+    id,
+    project: P,
+    name: '',
+    description: '',
+    tags: [],
+    protocol: 'tcp',
+    ipVersion: 4,
+    sourceIpAddress: null,
+    destinationIpAddress: null,
+    sourcePort: null,
+    destinationPort: '80',
+    action: 'allow',
+    enabled: true,
+    shared: false,
+    createdAt: NOW,
+    ...extra,
   },
 });
 
@@ -27,9 +49,10 @@ describe('firewall rule decider', () => {
   const create = { type: 'CreateFirewallRule' as const, id: R1, project: P, now: NOW };
 
   it('creates a rule normalised: action deny by default, bare IPs as host prefixes, N:N as N', () => {
-    spec(firewallRuleDecider).given([]).when({ ...create, protocol: 'TCP', destinationIpAddress: '10.0.0.5', destinationPort: '80:80' }).then([
-      ruleCreated(R1, { destinationIpAddress: '10.0.0.5/32', action: 'deny' }),
-    ]);
+    spec(firewallRuleDecider)
+      .given([])
+      .when({ ...create, protocol: 'TCP', destinationIpAddress: '10.0.0.5', destinationPort: '80:80' })
+      .then([ruleCreated(R1, { destinationIpAddress: '10.0.0.5/32', action: 'deny' })]);
   });
 
   it('refuses ports without a protocol, ports with ICMP, bad ranges, unknown actions and mixed IP versions', () => {
@@ -51,17 +74,26 @@ describe('firewall rule decider', () => {
 
   it('an update is validated against the whole rule', () => {
     const given = spec(firewallRuleDecider).given([ruleCreated(R1)]);
-    given.when({ type: 'UpdateFirewallRule', id: R1, now: LATER, changes: { protocol: null } }).thenError('FirewallRuleWithPortWithoutProtocolInvalid');
+    given
+      .when({ type: 'UpdateFirewallRule', id: R1, now: LATER, changes: { protocol: null } })
+      .thenError('FirewallRuleWithPortWithoutProtocolInvalid');
     given.when({ type: 'UpdateFirewallRule', id: R1, now: LATER, changes: { destinationPort: '81' } }).then((events) => {
       expect(events[0]?.type).toBe('FirewallRuleUpdated');
     });
-    given.when({ type: 'UpdateFirewallRule', id: R1, now: LATER, expectedRevision: 7, changes: {} }).thenError('RevisionNumberConstraintFailed');
+    given
+      .when({ type: 'UpdateFirewallRule', id: R1, now: LATER, expectedRevision: 7, changes: {} })
+      .thenError('RevisionNumberConstraintFailed');
   });
 
   it('a rule listed by a policy cannot be deleted; a deleted rule is not found', () => {
-    spec(firewallRuleDecider).given([ruleCreated(R1)]).when({ type: 'DeleteFirewallRule', id: R1, now: LATER, usedByPolicies: [POL] }).thenError('FirewallRuleInUse');
-    spec(firewallRuleDecider).given([ruleCreated(R1), { type: 'FirewallRuleDeleted', data: { id: R1, deletedAt: LATER } }])
-      .when({ type: 'DeleteFirewallRule', id: R1, now: LATER, usedByPolicies: [] }).thenError('FirewallRuleNotFound');
+    spec(firewallRuleDecider)
+      .given([ruleCreated(R1)])
+      .when({ type: 'DeleteFirewallRule', id: R1, now: LATER, usedByPolicies: [POL] })
+      .thenError('FirewallRuleInUse');
+    spec(firewallRuleDecider)
+      .given([ruleCreated(R1), { type: 'FirewallRuleDeleted', data: { id: R1, deletedAt: LATER } }])
+      .when({ type: 'DeleteFirewallRule', id: R1, now: LATER, usedByPolicies: [] })
+      .thenError('FirewallRuleNotFound');
   });
 });
 
@@ -73,15 +105,25 @@ const policyCreated = (rules: string[]): FirewallPolicyEvent => ({
 describe('firewall policy decider', () => {
   it('creates an ordered policy of visible rules only', () => {
     const create = { type: 'CreateFirewallPolicy' as const, id: POL, project: P, name: 'p', now: NOW };
-    spec(firewallPolicyDecider).given([]).when({ ...create, firewallRules: [R2, R1], visibleRuleIds: [R1, R2] }).then([policyCreated([R2, R1])]);
-    spec(firewallPolicyDecider).given([]).when({ ...create, firewallRules: [R1, R3], visibleRuleIds: [R1] }).thenError('FirewallRuleNotFound');
-    spec(firewallPolicyDecider).given([]).when({ ...create, firewallRules: [R1, R1], visibleRuleIds: [R1] }).thenError('FirewallRuleAlreadyAssociated');
+    spec(firewallPolicyDecider)
+      .given([])
+      .when({ ...create, firewallRules: [R2, R1], visibleRuleIds: [R1, R2] })
+      .then([policyCreated([R2, R1])]);
+    spec(firewallPolicyDecider)
+      .given([])
+      .when({ ...create, firewallRules: [R1, R3], visibleRuleIds: [R1] })
+      .thenError('FirewallRuleNotFound');
+    spec(firewallPolicyDecider)
+      .given([])
+      .when({ ...create, firewallRules: [R1, R1], visibleRuleIds: [R1] })
+      .thenError('FirewallRuleAlreadyAssociated');
   });
 
   it('inserts before or after a listed rule, at the top otherwise, and un-audits', () => {
     const given = spec(firewallPolicyDecider).given([policyCreated([R1, R2])]);
     const insert = { type: 'InsertFirewallRule' as const, id: POL, ruleId: R3, ruleVisible: true, now: LATER };
-    const rulesAfter = (events: readonly FirewallPolicyEvent[]) => (events[0]?.type === 'FirewallPolicyUpdated' ? events[0].data.changes.firewallRules : undefined);
+    const rulesAfter = (events: readonly FirewallPolicyEvent[]) =>
+      events[0]?.type === 'FirewallPolicyUpdated' ? events[0].data.changes.firewallRules : undefined;
     given.when({ ...insert, insertAfter: R1 }).then((e) => expect(rulesAfter(e)).toEqual([R1, R3, R2]));
     given.when({ ...insert, insertBefore: R1 }).then((e) => expect(rulesAfter(e)).toEqual([R3, R1, R2]));
     given.when(insert).then((e) => expect(rulesAfter(e)).toEqual([R3, R1, R2]));
@@ -91,52 +133,117 @@ describe('firewall policy decider', () => {
   });
 
   it('a policy used by a group cannot be deleted', () => {
-    spec(firewallPolicyDecider).given([policyCreated([])]).when({ type: 'DeleteFirewallPolicy', id: POL, now: LATER, usedByGroups: [G] }).thenError('FirewallPolicyInUse');
+    spec(firewallPolicyDecider)
+      .given([policyCreated([])])
+      .when({ type: 'DeleteFirewallPolicy', id: POL, now: LATER, usedByGroups: [G] })
+      .thenError('FirewallPolicyInUse');
   });
 });
 
-const riPort = (extra: Partial<FirewallPortFacts> = {}): FirewallPortFacts => ({ id: PORT, exists: true, project: P, deviceOwner: 'network:router_interface', usedByGroup: null, ...extra });
+const riPort = (extra: Partial<FirewallPortFacts> = {}): FirewallPortFacts => ({
+  id: PORT,
+  exists: true,
+  project: P,
+  deviceOwner: 'network:router_interface',
+  usedByGroup: null,
+  ...extra,
+});
 const groupCreate = {
-  type: 'CreateFirewallGroup' as const, id: G, project: P, name: 'fw', isAdmin: false, visiblePolicyIds: [POL], portFacts: [riPort()], defaultGroupExists: true, now: NOW,
+  type: 'CreateFirewallGroup' as const,
+  id: G,
+  project: P,
+  name: 'fw',
+  isAdmin: false,
+  visiblePolicyIds: [POL],
+  portFacts: [riPort()],
+  defaultGroupExists: true,
+  now: NOW,
 };
-const groupCreated = (ports: string[], extra: Partial<Extract<FirewallGroupEvent, { type: 'FirewallGroupCreated' }>['data']> = {}): FirewallGroupEvent => ({
+const groupCreated = (
+  ports: string[],
+  extra: Partial<Extract<FirewallGroupEvent, { type: 'FirewallGroupCreated' }>['data']> = {},
+): FirewallGroupEvent => ({
   type: 'FirewallGroupCreated',
   data: {
-    id: G, project: P, name: 'fw', description: '', tags: [], ingressFirewallPolicyId: POL, egressFirewallPolicyId: null, ports, adminStateUp: true,
-    shared: false, isDefault: false, status: ports.length > 0 ? 'ACTIVE' : 'INACTIVE', createdAt: NOW, ...extra,
+    id: G,
+    project: P,
+    name: 'fw',
+    description: '',
+    tags: [],
+    ingressFirewallPolicyId: POL,
+    egressFirewallPolicyId: null,
+    ports,
+    adminStateUp: true,
+    shared: false,
+    isDefault: false,
+    status: ports.length > 0 ? 'ACTIVE' : 'INACTIVE',
+    createdAt: NOW,
+    ...extra,
   },
 });
 
 describe('firewall group decider', () => {
   it('is INACTIVE without ports and ACTIVE with them', () => {
-    spec(firewallGroupDecider).given([]).when({ ...groupCreate, ingressFirewallPolicyId: POL }).then([groupCreated([])]);
-    spec(firewallGroupDecider).given([]).when({ ...groupCreate, ingressFirewallPolicyId: POL, ports: [PORT] }).then([groupCreated([PORT])]);
-    spec(firewallGroupDecider).given([groupCreated([])]).when({ type: 'UpdateFirewallGroup', id: G, now: LATER, isAdmin: false, visiblePolicyIds: [], portFacts: [riPort()], changes: { ports: [PORT] } })
+    spec(firewallGroupDecider)
+      .given([])
+      .when({ ...groupCreate, ingressFirewallPolicyId: POL })
+      .then([groupCreated([])]);
+    spec(firewallGroupDecider)
+      .given([])
+      .when({ ...groupCreate, ingressFirewallPolicyId: POL, ports: [PORT] })
+      .then([groupCreated([PORT])]);
+    spec(firewallGroupDecider)
+      .given([groupCreated([])])
+      .when({
+        type: 'UpdateFirewallGroup',
+        id: G,
+        now: LATER,
+        isAdmin: false,
+        visiblePolicyIds: [],
+        portFacts: [riPort()],
+        changes: { ports: [PORT] },
+      })
       .then((e) => expect(e[0]?.type === 'FirewallGroupUpdated' && e[0].data.changes.status).toBe('ACTIVE'));
   });
 
   it('applies only to router interface ports of the project not held by another group', () => {
     const s = spec(firewallGroupDecider).given([]);
     s.when({ ...groupCreate, ports: [PORT], portFacts: [riPort({ deviceOwner: 'compute:nova' })] }).thenError('FirewallGroupPortInvalid');
-    s.when({ ...groupCreate, ports: [PORT], portFacts: [riPort({ usedByGroup: '88888888-8888-4888-8888-888888888888' })] }).thenError('FirewallGroupPortInUse');
+    s.when({ ...groupCreate, ports: [PORT], portFacts: [riPort({ usedByGroup: '88888888-8888-4888-8888-888888888888' })] }).thenError(
+      'FirewallGroupPortInUse',
+    );
     s.when({ ...groupCreate, ports: [PORT], portFacts: [riPort({ project: 'other' })] }).thenError('FirewallGroupPortInvalidProject');
     s.when({ ...groupCreate, ports: [PORT], portFacts: [riPort({ exists: false })] }).thenError('PortNotFound');
     s.when({ ...groupCreate, ingressFirewallPolicyId: R3 }).thenError('FirewallPolicyNotFound');
   });
 
   it('the dataplane reports ACTIVE or ERROR for an applied group only', () => {
-    spec(firewallGroupDecider).given([groupCreated([PORT])]).when({ type: 'ReportFirewallGroupStatus', id: G, status: 'ERROR', now: LATER }).then([
-      { type: 'FirewallGroupStatusChanged', data: { id: G, status: 'ERROR', updatedAt: LATER } },
-    ]);
-    spec(firewallGroupDecider).given([groupCreated([])]).when({ type: 'ReportFirewallGroupStatus', id: G, status: 'ACTIVE', now: LATER }).thenNothing();
+    spec(firewallGroupDecider)
+      .given([groupCreated([PORT])])
+      .when({ type: 'ReportFirewallGroupStatus', id: G, status: 'ERROR', now: LATER })
+      .then([{ type: 'FirewallGroupStatusChanged', data: { id: G, status: 'ERROR', updatedAt: LATER } }]);
+    spec(firewallGroupDecider)
+      .given([groupCreated([])])
+      .when({ type: 'ReportFirewallGroupStatus', id: G, status: 'ACTIVE', now: LATER })
+      .thenNothing();
   });
 
   it('the default group: one per project, renamed by nobody, deleted by admins only; a group with ports is in use', () => {
-    spec(firewallGroupDecider).given([]).when({ ...groupCreate, name: 'default', defaultGroupExists: true }).thenError('FirewallGroupDefaultAlreadyExists');
+    spec(firewallGroupDecider)
+      .given([])
+      .when({ ...groupCreate, name: 'default', defaultGroupExists: true })
+      .thenError('FirewallGroupDefaultAlreadyExists');
     const def = spec(firewallGroupDecider).given([groupCreated([], { name: 'default', isDefault: true })]);
-    def.when({ type: 'UpdateFirewallGroup', id: G, now: LATER, isAdmin: false, visiblePolicyIds: [], portFacts: [], changes: { name: 'x' } }).thenError('FirewallDefaultObjectUpdateRestricted');
+    def
+      .when({ type: 'UpdateFirewallGroup', id: G, now: LATER, isAdmin: false, visiblePolicyIds: [], portFacts: [], changes: { name: 'x' } })
+      .thenError('FirewallDefaultObjectUpdateRestricted');
     def.when({ type: 'DeleteFirewallGroup', id: G, now: LATER, isAdmin: false }).thenError('FirewallGroupCannotRemoveDefault');
-    def.when({ type: 'DeleteFirewallGroup', id: G, now: LATER, isAdmin: true }).then((e) => expect(e[0]?.type).toBe('FirewallGroupDeleted'));
-    spec(firewallGroupDecider).given([groupCreated([PORT])]).when({ type: 'DeleteFirewallGroup', id: G, now: LATER, isAdmin: false }).thenError('FirewallGroupInUse');
+    def
+      .when({ type: 'DeleteFirewallGroup', id: G, now: LATER, isAdmin: true })
+      .then((e) => expect(e[0]?.type).toBe('FirewallGroupDeleted'));
+    spec(firewallGroupDecider)
+      .given([groupCreated([PORT])])
+      .when({ type: 'DeleteFirewallGroup', id: G, now: LATER, isAdmin: false })
+      .thenError('FirewallGroupInUse');
   });
 });

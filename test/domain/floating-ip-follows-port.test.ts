@@ -22,36 +22,81 @@ const given = (events: readonly FloatingIpEvent[] = []) => spec(floatingIpDecide
 const created: FloatingIpEvent = {
   type: 'FloatingIpCreated',
   data: {
-    id: FIP, project: 'p1', name: '', description: '', tags: [], floatingNetworkId: EXT_NET, floatingSubnetId: EXT_SUB,
-    floatingIpAddress: '203.0.113.20', floatingPortId: FIP_PORT, status: 'DOWN', association: null, createdAt: T0,
+    id: FIP,
+    project: 'p1',
+    name: '',
+    description: '',
+    tags: [],
+    floatingNetworkId: EXT_NET,
+    floatingSubnetId: EXT_SUB,
+    floatingIpAddress: '203.0.113.20',
+    floatingPortId: FIP_PORT,
+    status: 'DOWN',
+    association: null,
+    createdAt: T0,
   },
 };
-const associated: FloatingIpEvent = { type: 'FloatingIpAssociated', data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER, updatedAt: T0 } };
-const change = (allocated: { subnetId: string; ipAddress: string }[], released: { subnetId: string; ipAddress: string }[], portId = VM_PORT): FloatingIpCommand => ({
-  type: 'FollowFixedIpChange', id: FIP, now: T1, portId, allocated, released,
+const associated: FloatingIpEvent = {
+  type: 'FloatingIpAssociated',
+  data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER, updatedAt: T0 },
+};
+const change = (
+  allocated: { subnetId: string; ipAddress: string }[],
+  released: { subnetId: string; ipAddress: string }[],
+  portId = VM_PORT,
+): FloatingIpCommand => ({
+  type: 'FollowFixedIpChange',
+  id: FIP,
+  now: T1,
+  portId,
+  allocated,
+  released,
 });
 
-describe('floating IP when its port\'s fixed IPs change', () => {
-  it('moves to the new address when the port\'s address in that subnet is replaced', () => {
+describe("floating IP when its port's fixed IPs change", () => {
+  it("moves to the new address when the port's address in that subnet is replaced", () => {
     given([created, associated])
       .when(change([{ subnetId: SUB, ipAddress: '10.0.0.77' }], [{ subnetId: SUB, ipAddress: '10.0.0.5' }]))
-      .then([{ type: 'FloatingIpAssociated', data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.77', routerId: ROUTER, updatedAt: T1 } }]);
+      .then([
+        { type: 'FloatingIpAssociated', data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.77', routerId: ROUTER, updatedAt: T1 } },
+      ]);
   });
 
   it('is disassociated when the address is removed with no successor in the subnet', () => {
-    const gone: FloatingIpEvent = { type: 'FloatingIpDisassociated', data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER, cause: 'fixedIpRemoved', updatedAt: T1 } };
-    given([created, associated]).when(change([], [{ subnetId: SUB, ipAddress: '10.0.0.5' }])).then([gone]);
+    const gone: FloatingIpEvent = {
+      type: 'FloatingIpDisassociated',
+      data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER, cause: 'fixedIpRemoved', updatedAt: T1 },
+    };
+    given([created, associated])
+      .when(change([], [{ subnetId: SUB, ipAddress: '10.0.0.5' }]))
+      .then([gone]);
     // A new address in another subnet may sit behind another router: no guess, the association ends.
-    given([created, associated]).when(change([{ subnetId: SUB2, ipAddress: '10.0.1.5' }], [{ subnetId: SUB, ipAddress: '10.0.0.5' }])).then([gone]);
+    given([created, associated])
+      .when(change([{ subnetId: SUB2, ipAddress: '10.0.1.5' }], [{ subnetId: SUB, ipAddress: '10.0.0.5' }]))
+      .then([gone]);
     // Two new addresses in the subnet: Neutron would need fixed_ip_address to choose; the association ends.
     given([created, associated])
-      .when(change([{ subnetId: SUB, ipAddress: '10.0.0.77' }, { subnetId: SUB, ipAddress: '10.0.0.78' }], [{ subnetId: SUB, ipAddress: '10.0.0.5' }]))
+      .when(
+        change(
+          [
+            { subnetId: SUB, ipAddress: '10.0.0.77' },
+            { subnetId: SUB, ipAddress: '10.0.0.78' },
+          ],
+          [{ subnetId: SUB, ipAddress: '10.0.0.5' }],
+        ),
+      )
       .then([gone]);
   });
 
   it('does nothing when its own address stays, for another port, or when not associated', () => {
-    given([created, associated]).when(change([{ subnetId: SUB, ipAddress: '10.0.0.77' }], [{ subnetId: SUB, ipAddress: '10.0.0.6' }])).thenNothing();
-    given([created, associated]).when(change([], [{ subnetId: SUB, ipAddress: '10.0.0.5' }], OTHER_PORT)).thenNothing();
-    given([created]).when(change([], [{ subnetId: SUB, ipAddress: '10.0.0.5' }])).thenNothing();
+    given([created, associated])
+      .when(change([{ subnetId: SUB, ipAddress: '10.0.0.77' }], [{ subnetId: SUB, ipAddress: '10.0.0.6' }]))
+      .thenNothing();
+    given([created, associated])
+      .when(change([], [{ subnetId: SUB, ipAddress: '10.0.0.5' }], OTHER_PORT))
+      .thenNothing();
+    given([created])
+      .when(change([], [{ subnetId: SUB, ipAddress: '10.0.0.5' }]))
+      .thenNothing();
   });
 });

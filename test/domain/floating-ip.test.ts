@@ -61,8 +61,16 @@ const facts = (extra: Partial<AssociationFacts> = {}): AssociationFacts => ({
   floatingIpByFixedIp: {},
   ...extra,
 });
-const associate = (extra: Partial<AssociationFacts> = {}): FloatingIpCommand => ({ type: 'AssociateFloatingIp', id: FIP, now: T1, ...facts(extra) });
-const associated: FloatingIpEvent = { type: 'FloatingIpAssociated', data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER, updatedAt: T1 } };
+const associate = (extra: Partial<AssociationFacts> = {}): FloatingIpCommand => ({
+  type: 'AssociateFloatingIp',
+  id: FIP,
+  now: T1,
+  ...facts(extra),
+});
+const associated: FloatingIpEvent = {
+  type: 'FloatingIpAssociated',
+  data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER, updatedAt: T1 },
+};
 
 describe('floating IP create', () => {
   it('creates DOWN with the allocated address', () => {
@@ -70,7 +78,9 @@ describe('floating IP create', () => {
   });
   it('is idempotent for a retried request', () => {
     given([created]).when(createCmd).thenNothing();
-    given([created]).when({ ...createCmd, description: 'other' }).thenError('FloatingIPAlreadyExists');
+    given([created])
+      .when({ ...createCmd, description: 'other' })
+      .thenError('FloatingIPAlreadyExists');
   });
   it('refuses a network that is not external', () => {
     given()
@@ -80,10 +90,14 @@ describe('floating IP create', () => {
   it('lets only an admin choose the address (create_floatingip:floating_ip_address)', () => {
     given()
       .when({ ...createCmd, floatingIpAddress: '203.0.113.20' })
-      .thenError('PolicyNotAuthorized', (e) => expect(e.message).toBe('(rule:create_floatingip:floating_ip_address) is disallowed by policy'));
+      .thenError('PolicyNotAuthorized', (e) =>
+        expect(e.message).toBe('(rule:create_floatingip:floating_ip_address) is disallowed by policy'),
+      );
   });
   it('refuses the policy first, before saying anything about the address or the network', () => {
-    given().when({ ...createCmd, floatingIpAddress: '203.0.113.1', network: { id: NET, external: false } }).thenError('PolicyNotAuthorized');
+    given()
+      .when({ ...createCmd, floatingIpAddress: '203.0.113.1', network: { id: NET, external: false } })
+      .thenError('PolicyNotAuthorized');
   });
   it('never takes a subnet gateway address, not even for an admin', () => {
     given()
@@ -94,19 +108,31 @@ describe('floating IP create', () => {
       .thenError('BadRequest');
   });
   it('answers ExternalIpAddressExhausted when no address is left', () => {
-    given().when({ ...createCmd, allocation: { kind: 'exhausted' } }).thenError('ExternalIpAddressExhausted');
+    given()
+      .when({ ...createCmd, allocation: { kind: 'exhausted' } })
+      .thenError('ExternalIpAddressExhausted');
   });
   it('takes a requested address (admin) and refuses a malformed one', () => {
     const asAdmin = { ...createCmd, isAdmin: true };
-    given().when({ ...asAdmin, floatingIpAddress: '203.0.113.20' }).then([created]);
-    given().when({ ...asAdmin, floatingIpAddress: '203.0.113.999' }).thenError('InputValidationError');
-    given().when({ ...asAdmin, floatingIpAddress: '2001:db8::5' }).thenError('InvalidInput');
-    given().when({ ...asAdmin, floatingIpAddress: '203.0.113.21' }).thenError('InvalidInput');
+    given()
+      .when({ ...asAdmin, floatingIpAddress: '203.0.113.20' })
+      .then([created]);
+    given()
+      .when({ ...asAdmin, floatingIpAddress: '203.0.113.999' })
+      .thenError('InputValidationError');
+    given()
+      .when({ ...asAdmin, floatingIpAddress: '2001:db8::5' })
+      .thenError('InvalidInput');
+    given()
+      .when({ ...asAdmin, floatingIpAddress: '203.0.113.21' })
+      .thenError('InvalidInput');
   });
   it('may associate on create', () => {
     given()
       .when({ ...createCmd, association: facts() })
-      .then((events) => expect(events[0]).toMatchObject({ data: { association: { portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER } } }));
+      .then((events) =>
+        expect(events[0]).toMatchObject({ data: { association: { portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER } } }),
+      );
     given()
       .when({ ...createCmd, association: facts({ routerBySubnet: {} }) })
       .thenError('ExternalGatewayForFloatingIPNotFound');
@@ -118,11 +144,17 @@ describe('floating IP association', () => {
     valid(given([created]).when(associate()).then([associated]));
   });
   it('needs a router with a gateway on the floating network attached to the port subnet', () => {
-    given([created]).when(associate({ routerBySubnet: { [SUB2]: ROUTER } })).thenError('ExternalGatewayForFloatingIPNotFound');
+    given([created])
+      .when(associate({ routerBySubnet: { [SUB2]: ROUTER } }))
+      .thenError('ExternalGatewayForFloatingIPNotFound');
   });
   it('refuses a fixed IP that already has a floating IP, but not its own', () => {
-    given([created]).when(associate({ floatingIpByFixedIp: { '10.0.0.5': OTHER_FIP } })).thenError('FloatingIPPortAlreadyAssociated');
-    given([created]).when(associate({ floatingIpByFixedIp: { '10.0.0.5': FIP } })).then([associated]);
+    given([created])
+      .when(associate({ floatingIpByFixedIp: { '10.0.0.5': OTHER_FIP } }))
+      .thenError('FloatingIPPortAlreadyAssociated');
+    given([created])
+      .when(associate({ floatingIpByFixedIp: { '10.0.0.5': FIP } }))
+      .then([associated]);
   });
   it('requires fixedIpAddress when the port has several IPv4 addresses', () => {
     const port = {
@@ -142,27 +174,44 @@ describe('floating IP association', () => {
       .then((events) => expect(events[0]).toMatchObject({ data: { fixedIpAddress: '10.0.1.5', routerId: ROUTER } }));
   });
   it('ignores IPv6 addresses when choosing the fixed IP', () => {
-    const port = { id: VM_PORT, deviceOwner: 'compute:nova', fixedIps: [{ subnetId: id(23), ipAddress: '2001:db8::5' }, { subnetId: SUB, ipAddress: '10.0.0.5' }] };
+    const port = {
+      id: VM_PORT,
+      deviceOwner: 'compute:nova',
+      fixedIps: [
+        { subnetId: id(23), ipAddress: '2001:db8::5' },
+        { subnetId: SUB, ipAddress: '10.0.0.5' },
+      ],
+    };
     given([created]).when(associate({ port })).then([associated]);
   });
   it('refuses a fixed IP the port does not have, an IPv6 one, or a port without IPv4', () => {
-    given([created]).when(associate({ fixedIpAddress: '10.0.0.6' })).thenError('BadRequest');
-    given([created]).when(associate({ fixedIpAddress: '2001:db8::5' })).thenError('BadRequest');
-    given([created]).when(associate({ fixedIpAddress: 'x' })).thenError('InputValidationError');
+    given([created])
+      .when(associate({ fixedIpAddress: '10.0.0.6' }))
+      .thenError('BadRequest');
+    given([created])
+      .when(associate({ fixedIpAddress: '2001:db8::5' }))
+      .thenError('BadRequest');
+    given([created])
+      .when(associate({ fixedIpAddress: 'x' }))
+      .thenError('InputValidationError');
     given([created])
       .when(associate({ port: { id: VM_PORT, deviceOwner: 'compute:nova', fixedIps: [] } }))
       .thenError('BadRequest');
   });
   it('refuses router gateway and floating IP ports', () => {
     given([created])
-      .when(associate({ port: { id: VM_PORT, deviceOwner: 'network:router_gateway', fixedIps: [{ subnetId: SUB, ipAddress: '10.0.0.5' }] } }))
+      .when(
+        associate({ port: { id: VM_PORT, deviceOwner: 'network:router_gateway', fixedIps: [{ subnetId: SUB, ipAddress: '10.0.0.5' }] } }),
+      )
       .thenError('BadRequest');
   });
   it('re-associates to another port in one step', () => {
     const port = { id: VM_PORT2, deviceOwner: 'compute:nova', fixedIps: [{ subnetId: SUB, ipAddress: '10.0.0.9' }] };
     given([created, associated])
       .when(associate({ port }))
-      .then([{ type: 'FloatingIpAssociated', data: { id: FIP, portId: VM_PORT2, fixedIpAddress: '10.0.0.9', routerId: ROUTER, updatedAt: T1 } }]);
+      .then([
+        { type: 'FloatingIpAssociated', data: { id: FIP, portId: VM_PORT2, fixedIpAddress: '10.0.0.9', routerId: ROUTER, updatedAt: T1 } },
+      ]);
   });
 });
 
@@ -172,17 +221,27 @@ describe('floating IP disassociation', () => {
     data: { id: FIP, portId: VM_PORT, fixedIpAddress: '10.0.0.5', routerId: ROUTER, cause, updatedAt: T1 },
   });
   it('disassociates on request', () => {
-    valid(given([created, associated]).when({ type: 'DisassociateFloatingIp', id: FIP, now: T1 }).then([disassociated('request')]));
+    valid(
+      given([created, associated])
+        .when({ type: 'DisassociateFloatingIp', id: FIP, now: T1 })
+        .then([disassociated('request')]),
+    );
   });
   it('disassociates when its port is deleted, and only for that port', () => {
-    given([created, associated]).when({ type: 'DisassociateFloatingIp', id: FIP, portId: VM_PORT, cause: 'portDeleted', now: T1 }).then([disassociated('portDeleted')]);
-    given([created, associated]).when({ type: 'DisassociateFloatingIp', id: FIP, portId: VM_PORT2, cause: 'portDeleted', now: T1 }).thenNothing();
+    given([created, associated])
+      .when({ type: 'DisassociateFloatingIp', id: FIP, portId: VM_PORT, cause: 'portDeleted', now: T1 })
+      .then([disassociated('portDeleted')]);
+    given([created, associated])
+      .when({ type: 'DisassociateFloatingIp', id: FIP, portId: VM_PORT2, cause: 'portDeleted', now: T1 })
+      .thenNothing();
   });
   it('does nothing when not associated', () => {
     given([created]).when({ type: 'DisassociateFloatingIp', id: FIP, now: T1 }).thenNothing();
   });
   it('can be associated again afterwards', () => {
-    given([created, associated, disassociated('request')]).when(associate()).then((e) => expect(e).toHaveLength(1));
+    given([created, associated, disassociated('request')])
+      .when(associate())
+      .then((e) => expect(e).toHaveLength(1));
   });
 });
 
@@ -202,7 +261,9 @@ describe('floating IP status, update, delete', () => {
         .when({ type: 'UpdateFloatingIp', id: FIP, changes: { description: 'web', tags: ['a', 'a'] }, now: T1 })
         .then([{ type: 'FloatingIpUpdated', data: { id: FIP, changes: { description: 'web', tags: ['a'] }, updatedAt: T1 } }]),
     );
-    given([created, associated]).when({ type: 'UpdateFloatingIp', id: FIP, changes: { description: 'x' }, expectedRevision: 1, now: T1 }).thenError('RevisionNumberConstraintFailed');
+    given([created, associated])
+      .when({ type: 'UpdateFloatingIp', id: FIP, changes: { description: 'x' }, expectedRevision: 1, now: T1 })
+      .thenError('RevisionNumberConstraintFailed');
   });
   it('deletes with what the dataplane must undo, then answers FloatingIPNotFound', () => {
     const deleted: FloatingIpEvent = {

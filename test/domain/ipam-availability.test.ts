@@ -6,7 +6,12 @@ import { networkIpTotals, poolSize, subnetIpAvailability } from '../../src/domai
 describe('IP availability', () => {
   it('counts the allocation pools as the total, two pools around a gateway included', () => {
     expect(poolSize([{ start: '10.0.0.2', end: '10.0.0.254' }])).toBe(253n);
-    expect(poolSize([{ start: '10.0.0.1', end: '10.0.0.99' }, { start: '10.0.0.101', end: '10.0.0.254' }])).toBe(253n);
+    expect(
+      poolSize([
+        { start: '10.0.0.1', end: '10.0.0.99' },
+        { start: '10.0.0.101', end: '10.0.0.254' },
+      ]),
+    ).toBe(253n);
     expect(poolSize([])).toBe(0n);
   });
 

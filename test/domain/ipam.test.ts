@@ -46,12 +46,19 @@ describe('CIDR parsing', () => {
     expect(formatCidr(cidr('192.168.7.207/29'))).toBe('192.168.7.200/29');
   });
 
-  it.each(['10.0.0.0/33', 'not-a-cidr', '300.1.1.0/24', '10.0.0.0', '10.0.0.0/', '10/8', '2001:db8::/129', 'fe80::1%eth0/64', '10.0.0.0/24/1'])(
-    'rejects %s with InvalidInput',
-    (text) => {
-      expect(errorCode(parseCidr(text))).toBe('InvalidInput');
-    },
-  );
+  it.each([
+    '10.0.0.0/33',
+    'not-a-cidr',
+    '300.1.1.0/24',
+    '10.0.0.0',
+    '10.0.0.0/',
+    '10/8',
+    '2001:db8::/129',
+    'fe80::1%eth0/64',
+    '10.0.0.0/24/1',
+  ])('rejects %s with InvalidInput', (text) => {
+    expect(errorCode(parseCidr(text))).toBe('InvalidInput');
+  });
 
   it('rejects a /0 subnet but allows a /0 route destination when asked', () => {
     const zero = parseCidr('0.0.0.0/0');
@@ -145,7 +152,12 @@ describe('allocation pool validation', () => {
   const check = (p: AllocationPool[], gateway = gw) => validateAllocationPools(c, p, gateway);
 
   it('accepts and normalises good pools', () => {
-    expect(check([{ start: '10.0.0.10', end: '10.0.0.20' }, { start: '10.0.0.30', end: '10.0.0.30' }])).toEqual([
+    expect(
+      check([
+        { start: '10.0.0.10', end: '10.0.0.20' },
+        { start: '10.0.0.30', end: '10.0.0.30' },
+      ]),
+    ).toEqual([
       { start: '10.0.0.10', end: '10.0.0.20' },
       { start: '10.0.0.30', end: '10.0.0.30' },
     ]);

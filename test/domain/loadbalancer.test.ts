@@ -60,7 +60,16 @@ const addMember = (n: number, extra: Partial<{ weight: number; adminStateUp: boo
   ...extra,
   now,
 });
-const httpMonitor: Cmd = { type: 'CreateHealthMonitor', healthMonitorId: HM, poolId: POOL, monitorType: 'HTTP', delay: 10, timeout: 5, maxRetries: 3, now };
+const httpMonitor: Cmd = {
+  type: 'CreateHealthMonitor',
+  healthMonitorId: HM,
+  poolId: POOL,
+  monitorType: 'HTTP',
+  delay: 10,
+  timeout: 5,
+  maxRetries: 3,
+  now,
+};
 const base = () => history(createLb, httpListener, httpPool);
 const when = (given: readonly LoadBalancerEvent[], c: Cmd) => spec(decider).given(given).when(cmd(c));
 
@@ -69,7 +78,16 @@ describe('load balancer', () => {
     when([], createLb).then([
       {
         type: 'LoadBalancerCreated',
-        data: { id: LB, project: PROJECT, name: 'web', description: '', tags: [], adminStateUp: true, provider: 'netledger', createdAt: now },
+        data: {
+          id: LB,
+          project: PROJECT,
+          name: 'web',
+          description: '',
+          tags: [],
+          adminStateUp: true,
+          provider: 'netledger',
+          createdAt: now,
+        },
       },
       { type: 'VipBound', data: { ...VIP, portOwned: true } },
     ]);
@@ -91,10 +109,13 @@ describe('load balancer', () => {
       { type: 'LoadBalancerUpdated', data: { changes: { description: 'front' }, updatedAt: later } },
     ]);
     when(given, { type: 'UpdateLoadBalancer', name: 'web', now: later }).thenNothing();
-    when(given, { type: 'UpdateLoadBalancer', adminStateUp: false, expectedRevision: 1, now: later }).thenError('RevisionNumberConstraintFailed', (e) =>
-      expect(e.message).toBe('Constrained to 1, but current revision is 2'),
+    when(given, { type: 'UpdateLoadBalancer', adminStateUp: false, expectedRevision: 1, now: later }).thenError(
+      'RevisionNumberConstraintFailed',
+      (e) => expect(e.message).toBe('Constrained to 1, but current revision is 2'),
     );
-    when(given, { type: 'UpdateLoadBalancer', adminStateUp: false, expectedRevision: 2, now: later }).then((events) => expect(events).toHaveLength(1));
+    when(given, { type: 'UpdateLoadBalancer', adminStateUp: false, expectedRevision: 2, now: later }).then((events) =>
+      expect(events).toHaveLength(1),
+    );
   });
   it('unknown and deleted load balancers answer LoadBalancerNotFound', () => {
     when([], { type: 'UpdateLoadBalancer', name: 'x', now }).thenError('LoadBalancerNotFound');
@@ -167,7 +188,9 @@ describe('listeners', () => {
   });
   it('a deleted listener frees its port', () => {
     const given = history(createLb, httpListener, { type: 'DeleteListener', listenerId: L80, now });
-    when(given, { type: 'CreateListener', listenerId: L443, protocol: 'TCP', protocolPort: 80, now }).then((e) => expect(e).toHaveLength(1));
+    when(given, { type: 'CreateListener', listenerId: L443, protocol: 'TCP', protocolPort: 80, now }).then((e) =>
+      expect(e).toHaveLength(1),
+    );
     when(given, { type: 'UpdateListener', listenerId: L80, name: 'x', now }).thenError('ListenerNotFound');
   });
   it('create is idempotent; a reused id conflicts', () => {
@@ -186,12 +209,18 @@ describe('listeners', () => {
     ['timeoutMemberData', { timeoutMemberData: 1.5 }],
     ['timeoutTcpInspect', { timeoutTcpInspect: 86_400_001 }],
   ])('rejects an out-of-range %s', (field, extra) => {
-    when(history(createLb), { ...httpListener, ...extra } as Cmd).thenError('InputValidationError', (e) => expect(e.field).toEqual([field]));
+    when(history(createLb), { ...httpListener, ...extra } as Cmd).thenError('InputValidationError', (e) =>
+      expect(e.field).toEqual([field]),
+    );
   });
   it('accepts the range edges', () => {
-    when(history(createLb), { ...httpListener, protocolPort: 65535, connectionLimit: 1, timeoutClientData: 0, timeoutMemberData: 86_400_000 } as Cmd).then(
-      (e) => expect(e).toHaveLength(1),
-    );
+    when(history(createLb), {
+      ...httpListener,
+      protocolPort: 65535,
+      connectionLimit: 1,
+      timeoutClientData: 0,
+      timeoutMemberData: 86_400_000,
+    } as Cmd).then((e) => expect(e).toHaveLength(1));
   });
   it('default pool must exist in this load balancer and be protocol-compatible', () => {
     const given = history(createLb, { type: 'CreatePool', poolId: POOL, protocol: 'TCP', lbAlgorithm: 'ROUND_ROBIN', now });
@@ -215,7 +244,9 @@ describe('listeners', () => {
   });
   it('child expectedRevision is the child revision', () => {
     const given = history(createLb, httpListener, { type: 'UpdateListener', listenerId: L80, name: 'a', now });
-    when(given, { type: 'UpdateListener', listenerId: L80, name: 'b', expectedRevision: 1, now }).thenError('RevisionNumberConstraintFailed');
+    when(given, { type: 'UpdateListener', listenerId: L80, name: 'b', expectedRevision: 1, now }).thenError(
+      'RevisionNumberConstraintFailed',
+    );
     when(given, { type: 'UpdateListener', listenerId: L80, name: 'b', expectedRevision: 2, now }).then((e) => expect(e).toHaveLength(1));
     when(given, { type: 'DeleteListener', listenerId: L80, expectedRevision: 1, now }).thenError('RevisionNumberConstraintFailed');
   });
@@ -224,7 +255,14 @@ describe('listeners', () => {
 describe('pools', () => {
   const tcpListener: Cmd = { type: 'CreateListener', listenerId: L80, protocol: 'TCP', protocolPort: 80, now };
   const httpsListener: Cmd = { type: 'CreateListener', listenerId: L80, protocol: 'HTTPS', protocolPort: 443, now };
-  const poolOn = (protocol: 'TCP' | 'HTTP' | 'HTTPS'): Cmd => ({ type: 'CreatePool', poolId: POOL, listenerId: L80, protocol, lbAlgorithm: 'ROUND_ROBIN', now });
+  const poolOn = (protocol: 'TCP' | 'HTTP' | 'HTTPS'): Cmd => ({
+    type: 'CreatePool',
+    poolId: POOL,
+    listenerId: L80,
+    protocol,
+    lbAlgorithm: 'ROUND_ROBIN',
+    now,
+  });
   it.each([
     ['HTTP', httpListener, 'HTTP', true],
     ['HTTP', httpListener, 'TCP', false],
@@ -243,8 +281,12 @@ describe('pools', () => {
   it('creating a pool on a listener makes it the default pool; a second one is refused', () => {
     const s = fold(base());
     expect(s.listeners[L80]?.defaultPoolId).toBe(POOL);
-    when(base(), { type: 'CreatePool', poolId: POOL2, listenerId: L80, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN', now }).thenError('DuplicatePoolEntry');
-    when(base(), { type: 'CreatePool', poolId: POOL2, listenerId: L443, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN', now }).thenError('ListenerNotFound');
+    when(base(), { type: 'CreatePool', poolId: POOL2, listenerId: L80, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN', now }).thenError(
+      'DuplicatePoolEntry',
+    );
+    when(base(), { type: 'CreatePool', poolId: POOL2, listenerId: L443, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN', now }).thenError(
+      'ListenerNotFound',
+    );
   });
   it('standalone pools belong to the load balancer; create is idempotent', () => {
     const given = history(createLb, { type: 'CreatePool', poolId: POOL2, protocol: 'TCP', lbAlgorithm: 'SOURCE_IP', now });
@@ -262,21 +304,30 @@ describe('pools', () => {
     when(given, sp({ type: 'APP_COOKIE', cookieName: 'JSESSIONID' })).then((e) =>
       expect(e[0]).toMatchObject({ data: { sessionPersistence: { type: 'APP_COOKIE', cookieName: 'JSESSIONID' } } }),
     );
-    when(given, sp({ type: 'HTTP_COOKIE' })).then((e) => expect(e[0]).toMatchObject({ data: { sessionPersistence: { type: 'HTTP_COOKIE', cookieName: null } } }));
+    when(given, sp({ type: 'HTTP_COOKIE' })).then((e) =>
+      expect(e[0]).toMatchObject({ data: { sessionPersistence: { type: 'HTTP_COOKIE', cookieName: null } } }),
+    );
   });
   it('cookie persistence needs an HTTP pool; TCP and HTTPS passthrough allow SOURCE_IP only', () => {
     const given = history(createLb, tcpListener);
     when(given, { ...poolOn('TCP'), sessionPersistence: { type: 'HTTP_COOKIE' } } as Cmd).thenError('InputValidationError');
-    when(given, { ...poolOn('HTTPS'), sessionPersistence: { type: 'APP_COOKIE', cookieName: 'c' } } as Cmd).thenError('InputValidationError');
+    when(given, { ...poolOn('HTTPS'), sessionPersistence: { type: 'APP_COOKIE', cookieName: 'c' } } as Cmd).thenError(
+      'InputValidationError',
+    );
     when(given, { ...poolOn('TCP'), sessionPersistence: { type: 'SOURCE_IP' } } as Cmd).then((e) => expect(e).toHaveLength(1));
   });
   it('update changes algorithm and persistence, and can remove persistence', () => {
     const given = history(createLb, httpListener, { ...httpPool, sessionPersistence: { type: 'HTTP_COOKIE' } } as Cmd);
     when(given, { type: 'UpdatePool', poolId: POOL, lbAlgorithm: 'LEAST_CONNECTIONS', sessionPersistence: null, now: later }).then([
-      { type: 'PoolUpdated', data: { poolId: POOL, changes: { lbAlgorithm: 'LEAST_CONNECTIONS', sessionPersistence: null }, updatedAt: later } },
+      {
+        type: 'PoolUpdated',
+        data: { poolId: POOL, changes: { lbAlgorithm: 'LEAST_CONNECTIONS', sessionPersistence: null }, updatedAt: later },
+      },
     ]);
     when(given, { type: 'UpdatePool', poolId: POOL, sessionPersistence: { type: 'HTTP_COOKIE' }, now: later }).thenNothing();
-    when(given, { type: 'UpdatePool', poolId: POOL, sessionPersistence: { type: 'APP_COOKIE' }, now: later }).thenError('InputValidationError');
+    when(given, { type: 'UpdatePool', poolId: POOL, sessionPersistence: { type: 'APP_COOKIE' }, now: later }).thenError(
+      'InputValidationError',
+    );
     when(given, { type: 'UpdatePool', poolId: POOL2, name: 'x', now: later }).thenError('PoolNotFound');
   });
   it('deleting a default pool clears it on its listeners and takes members and monitor along', () => {
@@ -289,12 +340,26 @@ describe('pools', () => {
     ]);
     const s = fold([...given, ...events]);
     expect(s.listeners[L80]?.defaultPoolId).toBeNull();
-    spec(decider).given([...given, ...events]).when(cmd(addMember(2))).thenError('PoolNotFound');
-    spec(decider).given([...given, ...events]).when(cmd({ type: 'DeleteHealthMonitor', healthMonitorId: HM, now })).thenError('HealthMonitorNotFound');
+    spec(decider)
+      .given([...given, ...events])
+      .when(cmd(addMember(2)))
+      .thenError('PoolNotFound');
+    spec(decider)
+      .given([...given, ...events])
+      .when(cmd({ type: 'DeleteHealthMonitor', healthMonitorId: HM, now }))
+      .thenError('HealthMonitorNotFound');
   });
   it('a shared pool can be the default pool of several compatible listeners', () => {
-    const given = history(createLb, httpListener, httpPool, { type: 'CreateListener', listenerId: L443, protocol: 'HTTP', protocolPort: 8080, now });
-    const events = when(given, { type: 'UpdateListener', listenerId: L443, defaultPoolId: POOL, now }).then((e) => expect(e).toHaveLength(1));
+    const given = history(createLb, httpListener, httpPool, {
+      type: 'CreateListener',
+      listenerId: L443,
+      protocol: 'HTTP',
+      protocolPort: 8080,
+      now,
+    });
+    const events = when(given, { type: 'UpdateListener', listenerId: L443, defaultPoolId: POOL, now }).then((e) =>
+      expect(e).toHaveLength(1),
+    );
     when([...given, ...events], { type: 'DeletePool', poolId: POOL, now }).then((e) =>
       expect(e[0]).toMatchObject({ data: { clearedDefaultPoolOfListenerIds: [L80, L443] } }),
     );
@@ -306,18 +371,33 @@ describe('pools', () => {
 });
 
 describe('members', () => {
-  it("take a subnet only when told its CIDR (a subnet the caller may use) and the address is on it", () => {
+  it('take a subnet only when told its CIDR (a subnet the caller may use) and the address is on it', () => {
     const SUBNET = u(950);
     const add = (address: string, subnetCidrs: Record<string, string>) =>
       ({ type: 'AddMember', poolId: POOL, memberId: member(7), address, protocolPort: 80, subnetId: SUBNET, subnetCidrs, now }) as const;
     when(base(), add('10.0.5.7', {})).thenError('SubnetNotFound', (e) => expect(e.field).toEqual(['subnetId']));
     when(base(), add('10.0.6.7', { [SUBNET]: '10.0.5.0/24' })).thenError('InvalidInput', (e) => expect(e.field).toEqual(['address']));
-    when(base(), add('10.0.5.7', { [SUBNET]: '10.0.5.0/24' })).then((events) => expect(events[0]).toMatchObject({ type: 'MemberAdded', data: { subnetId: SUBNET } }));
-    when(base(), { type: 'ReplacePoolMembers', poolId: POOL, members: [{ id: member(8), address: '10.0.6.8', protocolPort: 80, subnetId: SUBNET }], subnetCidrs: { [SUBNET]: '10.0.5.0/24' }, now })
-      .thenError('InvalidInput', (e) => expect(e.field).toEqual(['members', '0', 'address']));
+    when(base(), add('10.0.5.7', { [SUBNET]: '10.0.5.0/24' })).then((events) =>
+      expect(events[0]).toMatchObject({ type: 'MemberAdded', data: { subnetId: SUBNET } }),
+    );
+    when(base(), {
+      type: 'ReplacePoolMembers',
+      poolId: POOL,
+      members: [{ id: member(8), address: '10.0.6.8', protocolPort: 80, subnetId: SUBNET }],
+      subnetCidrs: { [SUBNET]: '10.0.5.0/24' },
+      now,
+    }).thenError('InvalidInput', (e) => expect(e.field).toEqual(['members', '0', 'address']));
   });
   it('are added with defaults and canonical addresses', () => {
-    when(base(), { type: 'AddMember', poolId: POOL, memberId: member(1), address: '2001:DB8::0:1', protocolPort: 80, subnetCidrs: {}, now }).then([
+    when(base(), {
+      type: 'AddMember',
+      poolId: POOL,
+      memberId: member(1),
+      address: '2001:DB8::0:1',
+      protocolPort: 80,
+      subnetCidrs: {},
+      now,
+    }).then([
       {
         type: 'MemberAdded',
         data: {
@@ -339,7 +419,13 @@ describe('members', () => {
     ]);
   });
   it('address and port are unique per pool, not across pools', () => {
-    const given = history(createLb, httpListener, httpPool, addMember(1), { type: 'CreatePool', poolId: POOL2, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN', now });
+    const given = history(createLb, httpListener, httpPool, addMember(1), {
+      type: 'CreatePool',
+      poolId: POOL2,
+      protocol: 'HTTP',
+      lbAlgorithm: 'ROUND_ROBIN',
+      now,
+    });
     when(given, { ...addMember(1), memberId: member(2) } as Cmd).thenError('DuplicateMemberEntry');
     when(given, { ...addMember(1), memberId: member(2), poolId: POOL2 } as Cmd).then((e) => expect(e).toHaveLength(1));
     when(given, { ...addMember(1), memberId: member(2), protocolPort: 8081 } as Cmd).then((e) => expect(e).toHaveLength(1));
@@ -364,8 +450,22 @@ describe('members', () => {
     when(base(), addMember(1, { weight: 256 })).then((e) => expect(e).toHaveLength(1));
   });
   it('update changes mutable fields only, and must name the right pool', () => {
-    const given = history(createLb, httpListener, httpPool, addMember(1), { type: 'CreatePool', poolId: POOL2, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN', now });
-    when(given, { type: 'UpdateMember', poolId: POOL, memberId: member(1), weight: 3, backup: true, weight_ignored: 1, now: later } as unknown as Cmd).then([
+    const given = history(createLb, httpListener, httpPool, addMember(1), {
+      type: 'CreatePool',
+      poolId: POOL2,
+      protocol: 'HTTP',
+      lbAlgorithm: 'ROUND_ROBIN',
+      now,
+    });
+    when(given, {
+      type: 'UpdateMember',
+      poolId: POOL,
+      memberId: member(1),
+      weight: 3,
+      backup: true,
+      weight_ignored: 1,
+      now: later,
+    } as unknown as Cmd).then([
       { type: 'MemberUpdated', data: { poolId: POOL, memberId: member(1), changes: { weight: 3, backup: true }, updatedAt: later } },
     ]);
     when(given, { type: 'UpdateMember', poolId: POOL, memberId: member(1), weight: 1, now: later }).thenNothing();
@@ -374,12 +474,22 @@ describe('members', () => {
   });
   it('monitor overrides can be set and cleared', () => {
     const given = history(createLb, httpListener, httpPool, addMember(1));
-    const set = when(given, { type: 'UpdateMember', poolId: POOL, memberId: member(1), monitorAddress: '10.0.9.1', monitorPort: 9000, now }).then((e) =>
-      expect(e[0]).toMatchObject({ data: { changes: { monitorAddress: '10.0.9.1', monitorPort: 9000 } } }),
-    );
-    when([...given, ...set], { type: 'UpdateMember', poolId: POOL, memberId: member(1), monitorAddress: null, monitorPort: null, now }).then((e) =>
-      expect(e[0]).toMatchObject({ data: { changes: { monitorAddress: null, monitorPort: null } } }),
-    );
+    const set = when(given, {
+      type: 'UpdateMember',
+      poolId: POOL,
+      memberId: member(1),
+      monitorAddress: '10.0.9.1',
+      monitorPort: 9000,
+      now,
+    }).then((e) => expect(e[0]).toMatchObject({ data: { changes: { monitorAddress: '10.0.9.1', monitorPort: 9000 } } }));
+    when([...given, ...set], {
+      type: 'UpdateMember',
+      poolId: POOL,
+      memberId: member(1),
+      monitorAddress: null,
+      monitorPort: null,
+      now,
+    }).then((e) => expect(e[0]).toMatchObject({ data: { changes: { monitorAddress: null, monitorPort: null } } }));
   });
   it('remove, then the address can be added again under a new id', () => {
     const given = history(createLb, httpListener, httpPool, addMember(1));
@@ -394,10 +504,21 @@ describe('members', () => {
 });
 
 describe('ReplacePoolMembers', () => {
-  const entry = (n: number, extra: Record<string, unknown> = {}) => ({ id: member(n), address: `10.0.1.${n}`, protocolPort: 8080, ...extra });
+  const entry = (n: number, extra: Record<string, unknown> = {}) => ({
+    id: member(n),
+    address: `10.0.1.${n}`,
+    protocolPort: 8080,
+    ...extra,
+  });
   it('emits the minimal set: remove the missing, update the changed, add the new', () => {
     const given = history(createLb, httpListener, httpPool, addMember(1), addMember(2), addMember(3, { weight: 4 }));
-    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(2), { ...entry(3), id: u(999) }, entry(4)], now: later }).then([
+    when(given, {
+      type: 'ReplacePoolMembers',
+      subnetCidrs: {},
+      poolId: POOL,
+      members: [entry(2), { ...entry(3), id: u(999) }, entry(4)],
+      now: later,
+    }).then([
       { type: 'MemberRemoved', data: { poolId: POOL, memberId: member(1), removedAt: later } },
       // the entry describes the member completely: an omitted weight is the default
       { type: 'MemberUpdated', data: { poolId: POOL, memberId: member(3), changes: { weight: 1 }, updatedAt: later } },
@@ -410,15 +531,26 @@ describe('ReplacePoolMembers', () => {
   });
   it('an empty list removes every member', () => {
     const given = history(createLb, httpListener, httpPool, addMember(1), addMember(2));
-    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [], now }).then((e) => expect(e.map((x) => x.type)).toEqual(['MemberRemoved', 'MemberRemoved']));
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [], now }).then((e) =>
+      expect(e.map((x) => x.type)).toEqual(['MemberRemoved', 'MemberRemoved']),
+    );
   });
   it('rejects duplicates within the list, invalid entries and ids used elsewhere', () => {
     const given = base();
-    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1), { ...entry(1), id: member(2) }], now }).thenError('DuplicateMemberEntry');
-    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1, { weight: 999 })], now }).thenError('InputValidationError', (e) =>
-      expect(e.field).toEqual(['members', '0', 'weight']),
+    when(given, {
+      type: 'ReplacePoolMembers',
+      subnetCidrs: {},
+      poolId: POOL,
+      members: [entry(1), { ...entry(1), id: member(2) }],
+      now,
+    }).thenError('DuplicateMemberEntry');
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [entry(1, { weight: 999 })], now }).thenError(
+      'InputValidationError',
+      (e) => expect(e.field).toEqual(['members', '0', 'weight']),
     );
-    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [{ ...entry(1), id: L80 }], now }).thenError('IDAlreadyExists');
+    when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members: [{ ...entry(1), id: L80 }], now }).thenError(
+      'IDAlreadyExists',
+    );
     when(given, { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL2, members: [], now }).thenError('PoolNotFound');
   });
   it('20 successive member changes on one pool decide and evolve to exactly the final member set', () => {
@@ -429,7 +561,10 @@ describe('ReplacePoolMembers', () => {
       if (i % 5 === 0) {
         // every fifth change is a batch keeping the even-numbered live members with a new weight, plus one new member
         const keep = [...expected.entries()].filter(([, m]) => Number(m.address.split('.')[3]) % 2 === 0);
-        const members = [...keep.map(([id, m]) => ({ id, address: m.address, protocolPort: 8080, weight: i })), { id: member(i), address: `10.0.1.${i}`, protocolPort: 8080, weight: i }];
+        const members = [
+          ...keep.map(([id, m]) => ({ id, address: m.address, protocolPort: 8080, weight: i })),
+          { id: member(i), address: `10.0.1.${i}`, protocolPort: 8080, weight: i },
+        ];
         c = { type: 'ReplacePoolMembers', subnetCidrs: {}, poolId: POOL, members, now };
         expected.clear();
         for (const m of members) expected.set(m.id, { address: m.address, weight: m.weight });
@@ -486,7 +621,16 @@ describe('health monitors', () => {
     ]);
   });
   it('PING and TCP monitors have no HTTP fields and refuse them', () => {
-    const tcp: Cmd = { type: 'CreateHealthMonitor', healthMonitorId: HM, poolId: POOL, monitorType: 'TCP', delay: 5, timeout: 5, maxRetries: 1, now };
+    const tcp: Cmd = {
+      type: 'CreateHealthMonitor',
+      healthMonitorId: HM,
+      poolId: POOL,
+      monitorType: 'TCP',
+      delay: 5,
+      timeout: 5,
+      maxRetries: 1,
+      now,
+    };
     when(base(), tcp).then((e) => expect(e[0]).toMatchObject({ data: { httpMethod: null, urlPath: null, expectedCodes: null } }));
     when(base(), { ...tcp, urlPath: '/' } as Cmd).thenError('InputValidationError', (e) => expect(e.field).toEqual(['urlPath']));
     when(base(), { ...tcp, monitorType: 'PING', httpMethod: 'GET' } as Cmd).thenError('InputValidationError');
@@ -523,7 +667,10 @@ describe('health monitors', () => {
     const given = history(createLb, httpListener, httpPool, { ...httpMonitor, delay: 5, timeout: 5 } as Cmd);
     when(given, { type: 'UpdateHealthMonitor', healthMonitorId: HM, timeout: 6, now: later }).thenError('InputValidationError');
     when(given, { type: 'UpdateHealthMonitor', healthMonitorId: HM, timeout: 6, delay: 6, urlPath: '/healthz', now: later }).then([
-      { type: 'HealthMonitorUpdated', data: { healthMonitorId: HM, changes: { delay: 6, timeout: 6, urlPath: '/healthz' }, updatedAt: later } },
+      {
+        type: 'HealthMonitorUpdated',
+        data: { healthMonitorId: HM, changes: { delay: 6, timeout: 6, urlPath: '/healthz' }, updatedAt: later },
+      },
     ]);
     when(given, { type: 'UpdateHealthMonitor', healthMonitorId: u(31), delay: 6, now: later }).thenError('HealthMonitorNotFound');
   });
@@ -556,8 +703,19 @@ describe('statuses', () => {
     expect(a.statuses.members[member(1)]).toEqual({ provisioningStatus: 'ACTIVE', operatingStatus: 'NO_MONITOR' });
   });
   it('a change after the applied generation is PENDING_UPDATE on the object and its parents only', () => {
-    const given = applied(history(createLb, httpListener, httpPool, addMember(1), { type: 'CreateListener', listenerId: L443, protocol: 'TCP', protocolPort: 443, now }));
-    const s = fold([...given, ...when(given, { type: 'UpdateMember', poolId: POOL, memberId: member(1), weight: 9, now }).then(() => undefined)]);
+    const given = applied(
+      history(createLb, httpListener, httpPool, addMember(1), {
+        type: 'CreateListener',
+        listenerId: L443,
+        protocol: 'TCP',
+        protocolPort: 443,
+        now,
+      }),
+    );
+    const s = fold([
+      ...given,
+      ...when(given, { type: 'UpdateMember', poolId: POOL, memberId: member(1), weight: 9, now }).then(() => undefined),
+    ]);
     expect(s.statuses.members[member(1)]?.provisioningStatus).toBe('PENDING_UPDATE');
     expect(s.statuses.pools[POOL]?.provisioningStatus).toBe('PENDING_UPDATE');
     expect(s.statuses.listeners[L80]?.provisioningStatus).toBe('PENDING_UPDATE');
@@ -572,7 +730,11 @@ describe('statuses', () => {
   it('a partial apply activates what it covered and leaves later changes pending', () => {
     const first = history(createLb, httpListener);
     const g = fold(first).generation;
-    const events = [...first, ...when(first, httpPool).then(() => undefined), { type: 'LoadBalancerApplied', data: { generation: g } } as LoadBalancerEvent];
+    const events = [
+      ...first,
+      ...when(first, httpPool).then(() => undefined),
+      { type: 'LoadBalancerApplied', data: { generation: g } } as LoadBalancerEvent,
+    ];
     const s = fold(events);
     expect(s.statuses.pools[POOL]?.provisioningStatus).toBe('PENDING_CREATE');
     expect(s.statuses.listeners[L80]?.provisioningStatus).toBe('PENDING_UPDATE');
@@ -581,7 +743,10 @@ describe('statuses', () => {
   it('a failed apply puts what it covered in ERROR with the reason, until a later apply succeeds', () => {
     const given = history(createLb, httpListener);
     const g = fold(given).generation;
-    const failed = [...given, ...when(given, { type: 'RecordLoadBalancerApplyFailed', generation: g, reason: 'haproxy: bind failed' }).then(() => undefined)];
+    const failed = [
+      ...given,
+      ...when(given, { type: 'RecordLoadBalancerApplyFailed', generation: g, reason: 'haproxy: bind failed' }).then(() => undefined),
+    ];
     const s = fold(failed);
     expect(s.statuses.loadBalancer).toEqual({ provisioningStatus: 'ERROR', operatingStatus: 'OFFLINE', error: 'haproxy: bind failed' });
     expect(s.statuses.listeners[L80]?.provisioningStatus).toBe('ERROR');
@@ -614,16 +779,24 @@ describe('statuses', () => {
     expect(before.statuses.members[member(1)]?.operatingStatus).toBe('OFFLINE');
     expect(before.statuses.healthMonitors[HM]).toEqual({ provisioningStatus: 'ACTIVE', operatingStatus: 'ONLINE' });
     const online = fold([...given, observe(1, 'ONLINE'), observe(2, 'ONLINE')]).statuses;
-    expect([online.pools[POOL]?.operatingStatus, online.listeners[L80]?.operatingStatus, online.loadBalancer?.operatingStatus]).toEqual(['ONLINE', 'ONLINE', 'ONLINE']);
-    const degraded = fold([...given, observe(1, 'ONLINE'), observe(2, 'ERROR')]).statuses;
-    expect([degraded.members[member(2)]?.operatingStatus, degraded.pools[POOL]?.operatingStatus, degraded.listeners[L80]?.operatingStatus, degraded.loadBalancer?.operatingStatus]).toEqual([
-      'ERROR',
-      'DEGRADED',
-      'DEGRADED',
-      'DEGRADED',
+    expect([online.pools[POOL]?.operatingStatus, online.listeners[L80]?.operatingStatus, online.loadBalancer?.operatingStatus]).toEqual([
+      'ONLINE',
+      'ONLINE',
+      'ONLINE',
     ]);
+    const degraded = fold([...given, observe(1, 'ONLINE'), observe(2, 'ERROR')]).statuses;
+    expect([
+      degraded.members[member(2)]?.operatingStatus,
+      degraded.pools[POOL]?.operatingStatus,
+      degraded.listeners[L80]?.operatingStatus,
+      degraded.loadBalancer?.operatingStatus,
+    ]).toEqual(['ERROR', 'DEGRADED', 'DEGRADED', 'DEGRADED']);
     const down = fold([...given, observe(1, 'ERROR'), observe(2, 'ERROR')]).statuses;
-    expect([down.pools[POOL]?.operatingStatus, down.listeners[L80]?.operatingStatus, down.loadBalancer?.operatingStatus]).toEqual(['ERROR', 'ERROR', 'ERROR']);
+    expect([down.pools[POOL]?.operatingStatus, down.listeners[L80]?.operatingStatus, down.loadBalancer?.operatingStatus]).toEqual([
+      'ERROR',
+      'ERROR',
+      'ERROR',
+    ]);
     const draining = fold([...given, observe(1, 'DRAINING'), observe(2, 'ONLINE')]).statuses;
     expect([draining.members[member(1)]?.operatingStatus, draining.pools[POOL]?.operatingStatus]).toEqual(['DRAINING', 'ONLINE']);
   });
@@ -637,10 +810,17 @@ describe('statuses', () => {
   it('admin-down objects are OFFLINE and do not count against their parent', () => {
     const given = withTwoMonitoredMembers();
     const events = [...given, observe(1, 'ONLINE'), observe(2, 'ERROR')];
-    const memberDown = fold(applied([...events, ...when(events, { type: 'UpdateMember', poolId: POOL, memberId: member(2), adminStateUp: false, now }).then(() => undefined)])).statuses;
+    const memberDown = fold(
+      applied([
+        ...events,
+        ...when(events, { type: 'UpdateMember', poolId: POOL, memberId: member(2), adminStateUp: false, now }).then(() => undefined),
+      ]),
+    ).statuses;
     expect(memberDown.members[member(2)]?.operatingStatus).toBe('OFFLINE');
     expect(memberDown.pools[POOL]?.operatingStatus).toBe('ONLINE');
-    const lbDown = fold(applied([...events, ...when(events, { type: 'UpdateLoadBalancer', adminStateUp: false, now }).then(() => undefined)])).statuses;
+    const lbDown = fold(
+      applied([...events, ...when(events, { type: 'UpdateLoadBalancer', adminStateUp: false, now }).then(() => undefined)]),
+    ).statuses;
     expect(lbDown.loadBalancer?.operatingStatus).toBe('OFFLINE');
     expect(lbDown.listeners[L80]?.operatingStatus).toBe('OFFLINE');
     expect(lbDown.members[member(1)]?.operatingStatus).toBe('OFFLINE');

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { adminOnly, isOwnerOrAdmin, mayAttachSubnet, maySee, maySeeEvent, portNetworkAccess, type Principal } from '../../src/domain/policy/index.js';
+import {
+  adminOnly,
+  isOwnerOrAdmin,
+  mayAttachSubnet,
+  maySee,
+  maySeeEvent,
+  portNetworkAccess,
+  type Principal,
+} from '../../src/domain/policy/index.js';
 
 const member: Principal = { projectId: 'p1', isAdmin: false };
 const admin: Principal = { projectId: 'admin', isAdmin: true };
@@ -35,10 +43,11 @@ describe('the policy: who may see and use what', () => {
     expect(mayAttachSubnet(member, { ...other, shared: true })).toBe(true);
     expect(mayAttachSubnet(member, { ...other, external: true })).toBe(false);
   });
-  it('admin-only attributes answer Neutron\'s PolicyNotAuthorized with the rule name', () => {
+  it("admin-only attributes answer Neutron's PolicyNotAuthorized with the rule name", () => {
     expect(adminOnly(admin, 'create_floatingip:floating_ip_address')).toBeNull();
     expect(adminOnly(member, 'create_floatingip:floating_ip_address')).toMatchObject({
-      code: 'PolicyNotAuthorized', message: '(rule:create_floatingip:floating_ip_address) is disallowed by policy',
+      code: 'PolicyNotAuthorized',
+      message: '(rule:create_floatingip:floating_ip_address) is disallowed by policy',
     });
   });
   it('events: recorded by the project, on its streams, or of a network everyone sees', () => {

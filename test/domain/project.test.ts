@@ -18,14 +18,23 @@ describe('project', () => {
     spec(projectDecider).given().when({ type: 'CreateProject', id, name: 'a b', now }).thenError('InvalidInput');
   });
   it('issues and revokes tokens, storing only the hash', () => {
-    const issued = spec(projectDecider).given([created]).when({ type: 'IssueToken', tokenId, name: 'ci', role: 'member', secretHash: hash, now }).then((es) => {
-      expect(es).toHaveLength(1);
-    });
-    spec(projectDecider).given([created, ...issued]).when({ type: 'RevokeToken', tokenId, now }).then([{ type: 'TokenRevoked', data: { tokenId, revokedAt: now } }]);
+    const issued = spec(projectDecider)
+      .given([created])
+      .when({ type: 'IssueToken', tokenId, name: 'ci', role: 'member', secretHash: hash, now })
+      .then((es) => {
+        expect(es).toHaveLength(1);
+      });
+    spec(projectDecider)
+      .given([created, ...issued])
+      .when({ type: 'RevokeToken', tokenId, now })
+      .then([{ type: 'TokenRevoked', data: { tokenId, revokedAt: now } }]);
     spec(projectDecider).given([created]).when({ type: 'RevokeToken', tokenId, now }).thenError('TokenNotFound');
   });
   it('sets quotas, -1 meaning unlimited, and refuses nonsense', () => {
-    spec(projectDecider).given([created]).when({ type: 'SetQuota', resource: 'port', limit: -1, now }).then([{ type: 'QuotaSet', data: { resource: 'port', limit: -1, setAt: now } }]);
+    spec(projectDecider)
+      .given([created])
+      .when({ type: 'SetQuota', resource: 'port', limit: -1, now })
+      .then([{ type: 'QuotaSet', data: { resource: 'port', limit: -1, setAt: now } }]);
     spec(projectDecider).given([created]).when({ type: 'SetQuota', resource: 'port', limit: -2, now }).thenError('InvalidInput');
     const s = spec(projectDecider).given([created, { type: 'QuotaSet', data: { resource: 'network', limit: 3, setAt: now } }]).state;
     expect(s.quotas.network).toBe(3);

@@ -33,7 +33,17 @@ function valid(events: readonly RouterEvent[]): void {
 
 const created: RouterEvent = {
   type: 'RouterCreated',
-  data: { id: ROUTER, project: 'p1', name: 'r1', description: '', tags: [], adminStateUp: true, ha: false, distributed: false, createdAt: T0 },
+  data: {
+    id: ROUTER,
+    project: 'p1',
+    name: 'r1',
+    description: '',
+    tags: [],
+    adminStateUp: true,
+    ha: false,
+    distributed: false,
+    createdAt: T0,
+  },
 };
 const ifaceA: RouterEvent = {
   type: 'RouterInterfaceAdded',
@@ -41,9 +51,19 @@ const ifaceA: RouterEvent = {
 };
 const gateway: RouterEvent = {
   type: 'RouterGatewaySet',
-  data: { id: ROUTER, networkId: EXT_NET, portId: GW_PORT, enableSnat: true, externalFixedIps: [{ subnetId: EXT_SUB, ipAddress: '203.0.113.10', cidr: '203.0.113.0/24' }], updatedAt: T0 },
+  data: {
+    id: ROUTER,
+    networkId: EXT_NET,
+    portId: GW_PORT,
+    enableSnat: true,
+    externalFixedIps: [{ subnetId: EXT_SUB, ipAddress: '203.0.113.10', cidr: '203.0.113.0/24' }],
+    updatedAt: T0,
+  },
 };
-const routeViaA: RouterEvent = { type: 'RouterRoutesChanged', data: { id: ROUTER, routes: [{ destination: '192.168.0.0/16', nexthop: '10.0.0.254' }], updatedAt: T0 } };
+const routeViaA: RouterEvent = {
+  type: 'RouterRoutesChanged',
+  data: { id: ROUTER, routes: [{ destination: '192.168.0.0/16', nexthop: '10.0.0.254' }], updatedAt: T0 },
+};
 
 const createCmd: RouterCommand = { type: 'CreateRouter', id: ROUTER, project: 'p1', name: 'r1', isAdmin: false, now: T0 };
 const bySubnet = (subnet: Partial<Extract<AddRouterInterface, { by: 'subnet' }>['subnet']> = {}, portId = PORT_B): RouterCommand => ({
@@ -58,7 +78,13 @@ const byPort = (port: Partial<Extract<AddRouterInterface, { by: 'port' }>['port'
   type: 'AddRouterInterface',
   id: ROUTER,
   by: 'port',
-  port: { id: PORT_B, networkId: NET_B, deviceId: '', fixedIps: [{ subnetId: SUB_B, ipAddress: '10.1.0.7', cidr: '10.1.0.0/24' }], ...port },
+  port: {
+    id: PORT_B,
+    networkId: NET_B,
+    deviceId: '',
+    fixedIps: [{ subnetId: SUB_B, ipAddress: '10.1.0.7', cidr: '10.1.0.0/24' }],
+    ...port,
+  },
   now: T1,
 });
 const setGateway = (extra: Partial<Extract<RouterCommand, { type: 'SetRouterGateway' }>> = {}): RouterCommand => ({
@@ -85,10 +111,14 @@ describe('router create', () => {
   });
   it('is idempotent for the same router and conflicts for a different one', () => {
     given([created]).when(createCmd).thenNothing();
-    given([created]).when({ ...createCmd, name: 'other' }).thenError('RouterAlreadyExists');
+    given([created])
+      .when({ ...createCmd, name: 'other' })
+      .thenError('RouterAlreadyExists');
   });
   it('keeps ha and distributed for admins', () => {
-    given().when({ ...createCmd, ha: true }).thenError('PolicyNotAuthorized');
+    given()
+      .when({ ...createCmd, ha: true })
+      .thenError('PolicyNotAuthorized');
     given()
       .when({ ...createCmd, ha: true, isAdmin: true })
       .then((events) => expect(events[0]).toMatchObject({ type: 'RouterCreated', data: { ha: true } }));
@@ -102,13 +132,17 @@ describe('router update', () => {
       .then([{ type: 'RouterUpdated', data: { id: ROUTER, changes: { name: 'renamed', adminStateUp: false }, updatedAt: T1 } }]);
   });
   it('revises even when nothing is named', () => {
-    given([created]).when({ type: 'UpdateRouter', id: ROUTER, changes: {}, isAdmin: false, now: T1 }).then([{ type: 'RouterUpdated', data: { id: ROUTER, changes: {}, updatedAt: T1 } }]);
+    given([created])
+      .when({ type: 'UpdateRouter', id: ROUTER, changes: {}, isAdmin: false, now: T1 })
+      .then([{ type: 'RouterUpdated', data: { id: ROUTER, changes: {}, updatedAt: T1 } }]);
   });
   it('refuses a stale expected revision', () => {
     given([created, ifaceA])
       .when({ type: 'UpdateRouter', id: ROUTER, changes: { name: 'x' }, expectedRevision: 1, isAdmin: false, now: T1 })
       .thenError('RevisionNumberConstraintFailed', (e) => expect(e.message).toBe('Constrained to 1, but current revision is 2'));
-    given([created, ifaceA]).when({ type: 'UpdateRouter', id: ROUTER, changes: { name: 'x' }, expectedRevision: 2, isAdmin: false, now: T1 }).then((e) => expect(e).toHaveLength(1));
+    given([created, ifaceA])
+      .when({ type: 'UpdateRouter', id: ROUTER, changes: { name: 'x' }, expectedRevision: 2, isAdmin: false, now: T1 })
+      .then((e) => expect(e).toHaveLength(1));
   });
   it('answers RouterNotFound for a missing or deleted router', () => {
     given().when({ type: 'UpdateRouter', id: ROUTER, changes: {}, isAdmin: false, now: T1 }).thenError('RouterNotFound');
@@ -130,11 +164,23 @@ describe('router extra routes', () => {
   it('accepts nexthops on attached subnets and on the gateway subnet, normalised', () => {
     valid(
       given([created, ifaceA, gateway])
-        .when(routes([{ destination: '192.168.1.7/16', nexthop: '10.0.0.254' }, { destination: '172.16.0.0/12', nexthop: '203.0.113.1' }]))
+        .when(
+          routes([
+            { destination: '192.168.1.7/16', nexthop: '10.0.0.254' },
+            { destination: '172.16.0.0/12', nexthop: '203.0.113.1' },
+          ]),
+        )
         .then([
           {
             type: 'RouterRoutesChanged',
-            data: { id: ROUTER, routes: [{ destination: '192.168.0.0/16', nexthop: '10.0.0.254' }, { destination: '172.16.0.0/12', nexthop: '203.0.113.1' }], updatedAt: T1 },
+            data: {
+              id: ROUTER,
+              routes: [
+                { destination: '192.168.0.0/16', nexthop: '10.0.0.254' },
+                { destination: '172.16.0.0/12', nexthop: '203.0.113.1' },
+              ],
+              updatedAt: T1,
+            },
           },
         ]),
     );
@@ -145,27 +191,47 @@ describe('router extra routes', () => {
       .then((events) => expect(events.map((e) => e.type)).toEqual(['RouterUpdated', 'RouterRoutesChanged']));
   });
   it('refuses a nexthop that is not on an attached subnet', () => {
-    given([created, ifaceA]).when(routes([{ destination: '192.168.0.0/16', nexthop: '10.9.0.1' }])).thenError('InvalidRoutes');
-    given([created]).when(routes([{ destination: '192.168.0.0/16', nexthop: '10.0.0.254' }])).thenError('InvalidRoutes');
+    given([created, ifaceA])
+      .when(routes([{ destination: '192.168.0.0/16', nexthop: '10.9.0.1' }]))
+      .thenError('InvalidRoutes');
+    given([created])
+      .when(routes([{ destination: '192.168.0.0/16', nexthop: '10.0.0.254' }]))
+      .thenError('InvalidRoutes');
   });
   it("refuses the router's own address as nexthop", () => {
-    given([created, ifaceA]).when(routes([{ destination: '192.168.0.0/16', nexthop: '10.0.0.1' }])).thenError('InvalidRoutes');
+    given([created, ifaceA])
+      .when(routes([{ destination: '192.168.0.0/16', nexthop: '10.0.0.1' }]))
+      .thenError('InvalidRoutes');
   });
   it('refuses malformed routes', () => {
-    given([created, ifaceA]).when(routes([{ destination: 'nope', nexthop: '10.0.0.9' }])).thenError('InvalidInput');
-    given([created, ifaceA]).when(routes([{ destination: '192.168.0.0/16', nexthop: '10.0.0' }])).thenError('InputValidationError');
+    given([created, ifaceA])
+      .when(routes([{ destination: 'nope', nexthop: '10.0.0.9' }]))
+      .thenError('InvalidInput');
+    given([created, ifaceA])
+      .when(routes([{ destination: '192.168.0.0/16', nexthop: '10.0.0' }]))
+      .thenError('InputValidationError');
   });
   it('allows 30 routes and refuses 31', () => {
     const n = (count: number) => Array.from({ length: count }, (_, i) => ({ destination: `192.168.${i}.0/24`, nexthop: '10.0.0.254' }));
-    given([created, ifaceA]).when(routes(n(30))).then((e) => expect(e).toHaveLength(1));
-    given([created, ifaceA]).when(routes(n(31))).thenError('RoutesExhausted');
-    given([created, ifaceA]).when(routes(n(3), 2)).thenError('RoutesExhausted');
+    given([created, ifaceA])
+      .when(routes(n(30)))
+      .then((e) => expect(e).toHaveLength(1));
+    given([created, ifaceA])
+      .when(routes(n(31)))
+      .thenError('RoutesExhausted');
+    given([created, ifaceA])
+      .when(routes(n(3), 2))
+      .thenError('RoutesExhausted');
   });
 });
 
 describe('router gateway', () => {
   it('sets a gateway on an external network with SNAT on by default', () => {
-    valid(given([created]).when(setGateway()).then([{ ...gateway, data: { ...gateway.data, updatedAt: T1 } } as RouterEvent]));
+    valid(
+      given([created])
+        .when(setGateway())
+        .then([{ ...gateway, data: { ...gateway.data, updatedAt: T1 } } as RouterEvent]),
+    );
   });
   it('refuses a network that is not external', () => {
     given([created])
@@ -173,8 +239,12 @@ describe('router gateway', () => {
       .thenError('BadRequest');
   });
   it('lets only admins set enableSnat or external fixed IPs', () => {
-    given([created]).when(setGateway({ enableSnat: true })).thenError('PolicyNotAuthorized');
-    given([created]).when(setGateway({ externalFixedIpsRequested: true })).thenError('PolicyNotAuthorized');
+    given([created])
+      .when(setGateway({ enableSnat: true }))
+      .thenError('PolicyNotAuthorized');
+    given([created])
+      .when(setGateway({ externalFixedIpsRequested: true }))
+      .thenError('PolicyNotAuthorized');
     given([created])
       .when(setGateway({ enableSnat: false, externalFixedIpsRequested: true, isAdmin: true }))
       .then((events) => expect(events[0]).toMatchObject({ data: { enableSnat: false } }));
@@ -199,7 +269,9 @@ describe('router gateway', () => {
     given([created, gateway])
       .when({ type: 'ClearRouterGateway', id: ROUTER, floatingIpsUseGateway: false, now: T1 })
       .then([{ type: 'RouterGatewayCleared', data: { id: ROUTER, networkId: EXT_NET, portId: GW_PORT, updatedAt: T1 } }]);
-    given([created, gateway]).when({ type: 'ClearRouterGateway', id: ROUTER, floatingIpsUseGateway: true, now: T1 }).thenError('RouterExternalGatewayInUseByFloatingIp');
+    given([created, gateway])
+      .when({ type: 'ClearRouterGateway', id: ROUTER, floatingIpsUseGateway: true, now: T1 })
+      .thenError('RouterExternalGatewayInUseByFloatingIp');
     given([created]).when({ type: 'ClearRouterGateway', id: ROUTER, floatingIpsUseGateway: false, now: T1 }).thenNothing();
   });
 });
@@ -209,7 +281,12 @@ describe('router interfaces', () => {
     valid(
       given([created, ifaceA])
         .when(bySubnet())
-        .then([{ type: 'RouterInterfaceAdded', data: { id: ROUTER, portId: PORT_B, subnetId: SUB_B, networkId: NET_B, ip: '10.1.0.1', cidr: '10.1.0.0/24', updatedAt: T1 } }]),
+        .then([
+          {
+            type: 'RouterInterfaceAdded',
+            data: { id: ROUTER, portId: PORT_B, subnetId: SUB_B, networkId: NET_B, ip: '10.1.0.1', cidr: '10.1.0.0/24', updatedAt: T1 },
+          },
+        ]),
     );
   });
   it('refuses a subnet without a gateway', () => {
@@ -233,13 +310,22 @@ describe('router interfaces', () => {
   it('attaches a free port with its fixed IPs', () => {
     given([created])
       .when(byPort())
-      .then([{ type: 'RouterInterfaceAdded', data: { id: ROUTER, portId: PORT_B, subnetId: SUB_B, networkId: NET_B, ip: '10.1.0.7', cidr: '10.1.0.0/24', updatedAt: T1 } }]);
+      .then([
+        {
+          type: 'RouterInterfaceAdded',
+          data: { id: ROUTER, portId: PORT_B, subnetId: SUB_B, networkId: NET_B, ip: '10.1.0.7', cidr: '10.1.0.0/24', updatedAt: T1 },
+        },
+      ]);
   });
   it('refuses facts whose address is not on the subnet', () => {
-    given([created]).when(byPort({ fixedIps: [{ subnetId: SUB_B, ipAddress: '10.9.0.7', cidr: '10.1.0.0/24' }] })).thenError('InvalidIpForSubnet');
+    given([created])
+      .when(byPort({ fixedIps: [{ subnetId: SUB_B, ipAddress: '10.9.0.7', cidr: '10.1.0.0/24' }] }))
+      .thenError('InvalidIpForSubnet');
   });
   it('refuses a port in use, without fixed IPs, or with two IPv4 subnets', () => {
-    given([created]).when(byPort({ deviceId: 'some-vm' })).thenError('PortInUse');
+    given([created])
+      .when(byPort({ deviceId: 'some-vm' }))
+      .thenError('PortInUse');
     given([created])
       .when(byPort({ fixedIps: [] }))
       .thenError('BadRequest', (e) => expect(e.message).toMatch(/at least one fixed IP/));
@@ -273,32 +359,59 @@ describe('router interfaces', () => {
     };
     const second = { id: id(25), networkId: NET_B, cidr: '2001:db8:1::/64', gatewayIp: '2001:db8:1::' };
     given([created, v6]).when(bySubnet(second, PORT_B)).thenError('BadRequest');
-    given([created, v6]).when(bySubnet(second, PORT_V6)).then((e) => expect(e).toHaveLength(1));
+    given([created, v6])
+      .when(bySubnet(second, PORT_V6))
+      .then((e) => expect(e).toHaveLength(1));
   });
 });
 
 describe('router interface removal', () => {
   it('removes by subnet and by port', () => {
-    const removed = [{ type: 'RouterInterfaceRemoved', data: { id: ROUTER, portId: PORT_A, subnetId: SUB_A, networkId: NET_A, updatedAt: T1 } }];
-    valid(given([created, ifaceA]).when(removeIface({ subnetId: SUB_A })).then(removed as RouterEvent[]));
-    given([created, ifaceA]).when(removeIface({ portId: PORT_A })).then(removed as RouterEvent[]);
-    given([created, ifaceA]).when(removeIface({ portId: PORT_A, subnetId: SUB_A })).then(removed as RouterEvent[]);
+    const removed = [
+      { type: 'RouterInterfaceRemoved', data: { id: ROUTER, portId: PORT_A, subnetId: SUB_A, networkId: NET_A, updatedAt: T1 } },
+    ];
+    valid(
+      given([created, ifaceA])
+        .when(removeIface({ subnetId: SUB_A }))
+        .then(removed as RouterEvent[]),
+    );
+    given([created, ifaceA])
+      .when(removeIface({ portId: PORT_A }))
+      .then(removed as RouterEvent[]);
+    given([created, ifaceA])
+      .when(removeIface({ portId: PORT_A, subnetId: SUB_A }))
+      .then(removed as RouterEvent[]);
   });
   it('answers 404s for unknown interfaces', () => {
-    given([created, ifaceA]).when(removeIface({ portId: PORT_B })).thenError('RouterInterfaceNotFound');
-    given([created, ifaceA]).when(removeIface({ subnetId: SUB_B })).thenError('RouterInterfaceNotFoundForSubnet');
-    given([created, ifaceA]).when(removeIface({ portId: PORT_A, subnetId: SUB_B })).thenError('SubnetMismatchForPort');
+    given([created, ifaceA])
+      .when(removeIface({ portId: PORT_B }))
+      .thenError('RouterInterfaceNotFound');
+    given([created, ifaceA])
+      .when(removeIface({ subnetId: SUB_B }))
+      .thenError('RouterInterfaceNotFoundForSubnet');
+    given([created, ifaceA])
+      .when(removeIface({ portId: PORT_A, subnetId: SUB_B }))
+      .thenError('SubnetMismatchForPort');
     given([created, ifaceA]).when(removeIface({})).thenError('BadRequest');
   });
   it('refuses while a floating IP depends on the subnet', () => {
-    given([created, ifaceA]).when(removeIface({ subnetId: SUB_A, subnetIdsUsedByFloatingIps: [SUB_A] })).thenError('RouterInterfaceInUseByFloatingIP');
-    given([created, ifaceA]).when(removeIface({ subnetId: SUB_A, subnetIdsUsedByFloatingIps: [SUB_B] })).then((e) => expect(e).toHaveLength(1));
+    given([created, ifaceA])
+      .when(removeIface({ subnetId: SUB_A, subnetIdsUsedByFloatingIps: [SUB_A] }))
+      .thenError('RouterInterfaceInUseByFloatingIP');
+    given([created, ifaceA])
+      .when(removeIface({ subnetId: SUB_A, subnetIdsUsedByFloatingIps: [SUB_B] }))
+      .then((e) => expect(e).toHaveLength(1));
   });
   it('refuses while an extra route needs its nexthop there', () => {
-    given([created, ifaceA, routeViaA]).when(removeIface({ subnetId: SUB_A })).thenError('RouterInterfaceInUseByRoute');
+    given([created, ifaceA, routeViaA])
+      .when(removeIface({ subnetId: SUB_A }))
+      .thenError('RouterInterfaceInUseByRoute');
   });
   it('the router is usable after removal: the subnet can be attached again', () => {
-    const removed: RouterEvent = { type: 'RouterInterfaceRemoved', data: { id: ROUTER, portId: PORT_A, subnetId: SUB_A, networkId: NET_A, updatedAt: T1 } };
+    const removed: RouterEvent = {
+      type: 'RouterInterfaceRemoved',
+      data: { id: ROUTER, portId: PORT_A, subnetId: SUB_A, networkId: NET_A, updatedAt: T1 },
+    };
     given([created, ifaceA, removed])
       .when(bySubnet({ id: SUB_A, networkId: NET_A, cidr: '10.0.0.0/24', gatewayIp: '10.0.0.1' }))
       .then((e) => expect(e).toHaveLength(1));
@@ -315,7 +428,9 @@ describe('router delete', () => {
         .when({ type: 'DeleteRouter', id: ROUTER, now: T1 })
         .then([{ type: 'RouterDeleted', data: { id: ROUTER, gatewayPortId: GW_PORT, deletedAt: T1 } }]),
     );
-    given([created, gateway]).when({ type: 'DeleteRouter', id: ROUTER, expectedRevision: 1, now: T1 }).thenError('RevisionNumberConstraintFailed');
+    given([created, gateway])
+      .when({ type: 'DeleteRouter', id: ROUTER, expectedRevision: 1, now: T1 })
+      .thenError('RevisionNumberConstraintFailed');
   });
   it('answers RouterNotFound after delete', () => {
     const deleted: RouterEvent = { type: 'RouterDeleted', data: { id: ROUTER, gatewayPortId: null, deletedAt: T1 } };

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  endpointGroupDecider, ikePolicyDecider, ipsecPolicyDecider, ipsecSiteConnectionDecider, vpnServiceDecider,
-  type ConnectionFacts, type IpsecSiteConnectionEvent,
+  endpointGroupDecider,
+  ikePolicyDecider,
+  ipsecPolicyDecider,
+  ipsecSiteConnectionDecider,
+  vpnServiceDecider,
+  type ConnectionFacts,
+  type IpsecSiteConnectionEvent,
 } from '../../src/domain/vpn/index.js';
 import { spec } from '../support/spec.js';
 
@@ -18,20 +23,50 @@ const IPSEC = '88888888-8888-4888-8888-888888888888';
 
 describe('IKE and IPsec policies', () => {
   it('take Neutron defaults: sha1, aes-128, group5, 3600 s, main mode, IKEv1, ESP in tunnel mode', () => {
-    spec(ikePolicyDecider).given([]).when({ type: 'CreateIkePolicy', id: ID, project: P, now: NOW }).then([{
-      type: 'IkePolicyCreated',
-      data: {
-        id: ID, project: P, name: '', description: '', tags: [], authAlgorithm: 'sha1', encryptionAlgorithm: 'aes-128', pfs: 'group5',
-        lifetime: { units: 'seconds', value: 3600 }, phase1NegotiationMode: 'main', ikeVersion: 'v1', createdAt: NOW,
-      },
-    }]);
-    spec(ipsecPolicyDecider).given([]).when({ type: 'CreateIpsecPolicy', id: ID, project: P, now: NOW }).then([{
-      type: 'IpsecPolicyCreated',
-      data: {
-        id: ID, project: P, name: '', description: '', tags: [], authAlgorithm: 'sha1', encryptionAlgorithm: 'aes-128', pfs: 'group5',
-        lifetime: { units: 'seconds', value: 3600 }, transformProtocol: 'esp', encapsulationMode: 'tunnel', createdAt: NOW,
-      },
-    }]);
+    spec(ikePolicyDecider)
+      .given([])
+      .when({ type: 'CreateIkePolicy', id: ID, project: P, now: NOW })
+      .then([
+        {
+          type: 'IkePolicyCreated',
+          data: {
+            id: ID,
+            project: P,
+            name: '',
+            description: '',
+            tags: [],
+            authAlgorithm: 'sha1',
+            encryptionAlgorithm: 'aes-128',
+            pfs: 'group5',
+            lifetime: { units: 'seconds', value: 3600 },
+            phase1NegotiationMode: 'main',
+            ikeVersion: 'v1',
+            createdAt: NOW,
+          },
+        },
+      ]);
+    spec(ipsecPolicyDecider)
+      .given([])
+      .when({ type: 'CreateIpsecPolicy', id: ID, project: P, now: NOW })
+      .then([
+        {
+          type: 'IpsecPolicyCreated',
+          data: {
+            id: ID,
+            project: P,
+            name: '',
+            description: '',
+            tags: [],
+            authAlgorithm: 'sha1',
+            encryptionAlgorithm: 'aes-128',
+            pfs: 'group5',
+            lifetime: { units: 'seconds', value: 3600 },
+            transformProtocol: 'esp',
+            encapsulationMode: 'tunnel',
+            createdAt: NOW,
+          },
+        },
+      ]);
   });
 
   it('refuse unknown algorithms and short lifetimes; one in use cannot be deleted', () => {
@@ -40,23 +75,58 @@ describe('IKE and IPsec policies', () => {
     s.when({ type: 'CreateIkePolicy', id: ID, project: P, now: NOW, lifetime: { value: 30 } }).thenError('InvalidInput');
     const created = ikePolicyDecider.decide({ type: 'CreateIkePolicy', id: ID, project: P, now: NOW }, ikePolicyDecider.initialState);
     if (!Array.isArray(created)) throw new Error('create failed');
-    spec(ikePolicyDecider).given(created).when({ type: 'DeleteIkePolicy', id: ID, now: NOW, usedByConnections: [PEER] }).thenError('IKEPolicyInUse');
+    spec(ikePolicyDecider)
+      .given(created)
+      .when({ type: 'DeleteIkePolicy', id: ID, now: NOW, usedByConnections: [PEER] })
+      .thenError('IKEPolicyInUse');
   });
 });
 
 describe('endpoint groups and VPN services', () => {
   it('a cidr group normalises its CIDRs; a subnet group names visible subnets only', () => {
     const s = spec(endpointGroupDecider).given([]);
-    s.when({ type: 'CreateEndpointGroup', id: ID, project: P, now: NOW, groupType: 'cidr', endpoints: ['10.2.0.7/24'], visibleSubnetIds: [] }).then([{
-      type: 'EndpointGroupCreated', data: { id: ID, project: P, name: '', description: '', tags: [], type: 'cidr', endpoints: ['10.2.0.0/24'], createdAt: NOW },
-    }]);
-    s.when({ type: 'CreateEndpointGroup', id: ID, project: P, now: NOW, groupType: 'cidr', endpoints: [], visibleSubnetIds: [] }).thenError('MissingEndpointForEndpointGroup');
-    s.when({ type: 'CreateEndpointGroup', id: ID, project: P, now: NOW, groupType: 'cidr', endpoints: ['nope'], visibleSubnetIds: [] }).thenError('InvalidEndpointInEndpointGroup');
-    s.when({ type: 'CreateEndpointGroup', id: ID, project: P, now: NOW, groupType: 'subnet', endpoints: [SUBNET], visibleSubnetIds: [] }).thenError('NonExistingSubnetInEndpointGroup');
+    s.when({
+      type: 'CreateEndpointGroup',
+      id: ID,
+      project: P,
+      now: NOW,
+      groupType: 'cidr',
+      endpoints: ['10.2.0.7/24'],
+      visibleSubnetIds: [],
+    }).then([
+      {
+        type: 'EndpointGroupCreated',
+        data: { id: ID, project: P, name: '', description: '', tags: [], type: 'cidr', endpoints: ['10.2.0.0/24'], createdAt: NOW },
+      },
+    ]);
+    s.when({ type: 'CreateEndpointGroup', id: ID, project: P, now: NOW, groupType: 'cidr', endpoints: [], visibleSubnetIds: [] }).thenError(
+      'MissingEndpointForEndpointGroup',
+    );
+    s.when({
+      type: 'CreateEndpointGroup',
+      id: ID,
+      project: P,
+      now: NOW,
+      groupType: 'cidr',
+      endpoints: ['nope'],
+      visibleSubnetIds: [],
+    }).thenError('InvalidEndpointInEndpointGroup');
+    s.when({
+      type: 'CreateEndpointGroup',
+      id: ID,
+      project: P,
+      now: NOW,
+      groupType: 'subnet',
+      endpoints: [SUBNET],
+      visibleSubnetIds: [],
+    }).thenError('NonExistingSubnetInEndpointGroup');
   });
 
   it('a VPN service needs a router with an external gateway', () => {
-    spec(vpnServiceDecider).given([]).when({ type: 'CreateVpnService', id: ID, project: P, now: NOW, routerId: ROUTER, routerExternalV4Ip: null }).thenError('RouterIsNotExternal');
+    spec(vpnServiceDecider)
+      .given([])
+      .when({ type: 'CreateVpnService', id: ID, project: P, now: NOW, routerId: ROUTER, routerExternalV4Ip: null })
+      .thenError('RouterIsNotExternal');
   });
 });
 
@@ -68,15 +138,42 @@ describe('IPsec site connections', () => {
     routerSubnetIds: [SUBNET],
   };
   const create = {
-    type: 'CreateIpsecSiteConnection' as const, id: ID, project: P, now: NOW, vpnServiceId: SERVICE, facts,
-    ikePolicyId: IKE, ipsecPolicyId: IPSEC, localEpGroupId: LOCAL, peerEpGroupId: PEER, peerAddress: '203.0.113.11', pskSealed: 'sealed',
+    type: 'CreateIpsecSiteConnection' as const,
+    id: ID,
+    project: P,
+    now: NOW,
+    vpnServiceId: SERVICE,
+    facts,
+    ikePolicyId: IKE,
+    ipsecPolicyId: IPSEC,
+    localEpGroupId: LOCAL,
+    peerEpGroupId: PEER,
+    peerAddress: '203.0.113.11',
+    pskSealed: 'sealed',
   };
   const created: IpsecSiteConnectionEvent = {
     type: 'IpsecSiteConnectionCreated',
     data: {
-      id: ID, project: P, name: '', description: '', tags: [], vpnServiceId: SERVICE, peerAddress: '203.0.113.11', peerId: '203.0.113.11', localId: '',
-      mtu: 1500, initiator: 'bi-directional', dpd: { action: 'hold', interval: 30, timeout: 120 }, adminStateUp: true,
-      ikePolicyId: IKE, ipsecPolicyId: IPSEC, localEpGroupId: LOCAL, peerEpGroupId: PEER, pskSealed: 'sealed', status: 'PENDING_CREATE', createdAt: NOW,
+      id: ID,
+      project: P,
+      name: '',
+      description: '',
+      tags: [],
+      vpnServiceId: SERVICE,
+      peerAddress: '203.0.113.11',
+      peerId: '203.0.113.11',
+      localId: '',
+      mtu: 1500,
+      initiator: 'bi-directional',
+      dpd: { action: 'hold', interval: 30, timeout: 120 },
+      adminStateUp: true,
+      ikePolicyId: IKE,
+      ipsecPolicyId: IPSEC,
+      localEpGroupId: LOCAL,
+      peerEpGroupId: PEER,
+      pskSealed: 'sealed',
+      status: 'PENDING_CREATE',
+      createdAt: NOW,
     },
   };
 
@@ -91,18 +188,35 @@ describe('IPsec site connections', () => {
     s.when({ ...create, peerAddress: 'peer.example' }).thenError('VPNPeerAddressNotResolved');
     s.when({ ...create, facts: { ...facts, localGroup: { ...facts.localGroup, type: 'cidr' } } }).thenError('WrongEndpointGroupType');
     s.when({ ...create, facts: { ...facts, routerSubnetIds: [] } }).thenError('SubnetIsNotConnectedToRouter');
-    s.when({ ...create, facts: { ...facts, peerGroup: { ...facts.peerGroup, cidrs: ['10.1.0.128/25'] } } }).thenError('PeerCidrOverlapsLocalCidr');
-    s.when({ ...create, facts: { ...facts, peerGroup: { ...facts.peerGroup, cidrs: ['2001:db8::/64'] } } }).thenError('MixedIPVersionsForIPSecConnection');
+    s.when({ ...create, facts: { ...facts, peerGroup: { ...facts.peerGroup, cidrs: ['10.1.0.128/25'] } } }).thenError(
+      'PeerCidrOverlapsLocalCidr',
+    );
+    s.when({ ...create, facts: { ...facts, peerGroup: { ...facts.peerGroup, cidrs: ['2001:db8::/64'] } } }).thenError(
+      'MixedIPVersionsForIPSecConnection',
+    );
     s.when({ ...create, pskSealed: '' }).thenError('InvalidInput');
   });
 
   it('a retried create with a freshly sealed PSK emits nothing; status reports change it only when it differs', () => {
     const s = spec(ipsecSiteConnectionDecider).given([created]);
     s.when({ ...create, pskSealed: 'sealed-again' }).thenNothing();
-    const report = { type: 'ReportIpsecSiteConnectionStatus' as const, id: ID, now: NOW, status: 'DOWN' as const, reason: 'AUTHENTICATION_FAILED' };
-    s.when(report).then([{ type: 'IpsecSiteConnectionStatusChanged', data: { id: ID, status: 'DOWN', reason: 'AUTHENTICATION_FAILED', updatedAt: NOW } }]);
-    spec(ipsecSiteConnectionDecider).given([created, { type: 'IpsecSiteConnectionStatusChanged', data: { id: ID, status: 'DOWN', reason: 'AUTHENTICATION_FAILED', updatedAt: NOW } }])
-      .when(report).thenNothing();
+    const report = {
+      type: 'ReportIpsecSiteConnectionStatus' as const,
+      id: ID,
+      now: NOW,
+      status: 'DOWN' as const,
+      reason: 'AUTHENTICATION_FAILED',
+    };
+    s.when(report).then([
+      { type: 'IpsecSiteConnectionStatusChanged', data: { id: ID, status: 'DOWN', reason: 'AUTHENTICATION_FAILED', updatedAt: NOW } },
+    ]);
+    spec(ipsecSiteConnectionDecider)
+      .given([
+        created,
+        { type: 'IpsecSiteConnectionStatusChanged', data: { id: ID, status: 'DOWN', reason: 'AUTHENTICATION_FAILED', updatedAt: NOW } },
+      ])
+      .when(report)
+      .thenNothing();
     expect(created.data).not.toHaveProperty('psk');
   });
 });

@@ -58,7 +58,9 @@ describe('append', () => {
     expect(again).toMatchObject({ version: 2, duplicate: true });
     expect(await store.readStream(stream)).toHaveLength(2);
     // One known id mixed with a new one is a client bug, not a retry: refused, nothing written.
-    await expect(store.append(stream, 2, [events[0]!, { id: randomUUID(), ...ping(3) }])).rejects.toMatchObject({ code: 'DuplicateEventId' });
+    await expect(store.append(stream, 2, [events[0]!, { id: randomUUID(), ...ping(3) }])).rejects.toMatchObject({
+      code: 'DuplicateEventId',
+    });
     expect(await store.readStream(stream)).toHaveLength(2);
   });
 
@@ -75,7 +77,9 @@ describe('append', () => {
     const stream = `test-${randomUUID()}`;
     const attempt = store.append(stream, 'no_stream', [ping(1), { type: 'Pinged', data: { n: 'two', writer: 'w' } }]);
     await expect(attempt).rejects.toMatchObject({ code: 'InvalidEventData' });
-    await expect(store.append(stream, 'no_stream', [{ type: 'NoSuchEvent', data: {} }])).rejects.toMatchObject({ code: 'UnknownEventType' });
+    await expect(store.append(stream, 'no_stream', [{ type: 'NoSuchEvent', data: {} }])).rejects.toMatchObject({
+      code: 'UnknownEventType',
+    });
     expect(await store.readStream(stream)).toHaveLength(0);
     expect(await store.streamVersion(stream)).toBeNull();
   });

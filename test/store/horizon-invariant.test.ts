@@ -26,7 +26,9 @@ it('no appender still running in a reader snapshot is ever below that reader hor
   const probes: { xip: bigint[]; horizon: bigint }[] = [];
   const probe = async () => {
     while (Date.now() < deadline) {
-      const [r] = await db.sql<{ snap: string; horizon: string }[]>`select pg_current_snapshot()::text as snap, nl_log_horizon()::text as horizon`;
+      const [r] = await db.sql<
+        { snap: string; horizon: string }[]
+      >`select pg_current_snapshot()::text as snap, nl_log_horizon()::text as horizon`;
       const xip = r!.snap.split(':')[2]!;
       probes.push({ xip: xip ? xip.split(',').map(BigInt) : [], horizon: BigInt(r!.horizon) });
     }
@@ -41,7 +43,9 @@ it('no appender still running in a reader snapshot is ever below that reader hor
   });
   await Promise.all([...writers, ...Array.from({ length: 5 }, probe)]);
 
-  const appenders = new Set((await db.sql<{ x: string }[]>`select distinct transaction_id::text as x from nl_events`).map((r) => BigInt(r.x)));
+  const appenders = new Set(
+    (await db.sql<{ x: string }[]>`select distinct transaction_id::text as x from nl_events`).map((r) => BigInt(r.x)),
+  );
   const overtaken = probes.flatMap((p) => p.xip.filter((x) => appenders.has(x) && x < p.horizon).map((x) => `${x} < ${p.horizon}`));
   console.log(`${probes.length} probes, ${appenders.size} appending transactions`);
   expect(probes.length).toBeGreaterThan(100);

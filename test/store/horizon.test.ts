@@ -102,10 +102,12 @@ describe('the log horizon', () => {
 
   it('refuses an append in a transaction that wrote before announcing itself', async () => {
     const stream = `network-${randomUUID()}`;
-    const err = await api.db.sql.begin(async (tx) => {
-      await tx`insert into nl_checkpoints (name, position) values (${`x-${stream}`}, 'nl1.x')`;
-      await tx`select * from nl_append(${stream}, 'network', -2, ${tx.json([{ id: randomUUID(), type: 'X', version: 1, data: {} }] as never)}::jsonb, '{}'::jsonb)`;
-    }).catch((e: { code?: string }) => e);
+    const err = await api.db.sql
+      .begin(async (tx) => {
+        await tx`insert into nl_checkpoints (name, position) values (${`x-${stream}`}, 'nl1.x')`;
+        await tx`select * from nl_append(${stream}, 'network', -2, ${tx.json([{ id: randomUUID(), type: 'X', version: 1, data: {} }] as never)}::jsonb, '{}'::jsonb)`;
+      })
+      .catch((e: { code?: string }) => e);
     expect((err as { code?: string }).code).toBe('NL428');
   });
 
@@ -114,18 +116,26 @@ describe('the log horizon', () => {
     for (let i = 0; i < 30; i++) await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: `resume-${i}` } });
     const live = await readModelChecksum(api.services.sql);
     let batches = 0;
-    const crash = await rebuildReadModel(api.services, () => {
-      if (++batches === 5) throw new Error('interrupted');
-    }, { batchSize: 3, restart: true }).catch((e: Error) => e);
+    const crash = await rebuildReadModel(
+      api.services,
+      () => {
+        if (++batches === 5) throw new Error('interrupted');
+      },
+      { batchSize: 3, restart: true },
+    ).catch((e: Error) => e);
     expect((crash as Error).message).toBe('interrupted');
     const [saved] = await api.db.sql`select position from nl_checkpoints where name = 'projections-rebuild'`;
     expect(saved).toBeDefined();
     // Meanwhile the live read model was untouched.
     expect((await readModelChecksum(api.services.sql)).digest).toBe(live.digest);
     let first = -1;
-    await rebuildReadModel(api.services, (done) => {
-      if (first < 0) first = done;
-    }, { batchSize: 3 });
+    await rebuildReadModel(
+      api.services,
+      (done) => {
+        if (first < 0) first = done;
+      },
+      { batchSize: 3 },
+    );
     expect(first).toBeGreaterThan(12);
     expect((await readModelChecksum(api.services.sql)).digest).toBe(live.digest);
     expect(await api.db.sql`select 1 from pg_namespace where nspname = 'nl_rebuild'`).toHaveLength(0);
@@ -134,9 +144,12 @@ describe('the log horizon', () => {
 
 describe('a rebuilt read model', () => {
   it("keeps every table's constraint and index names, so later migrations still find them", async () => {
-    const names = async () => (await api.db.sql<{ n: string }[]>`
+    const names = async () =>
+      (
+        await api.db.sql<{ n: string }[]>`
       select c.relname || '.' || i.relname as n from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid
-       where c.relnamespace = current_schema()::regnamespace and c.relname like 'rm\\_%' order by 1`).map((r) => r.n);
+       where c.relnamespace = current_schema()::regnamespace and c.relname like 'rm\\_%' order by 1`
+      ).map((r) => r.n);
     const before = await names();
     await rebuildReadModel(api.services, () => {}, { restart: true });
     expect(await names()).toEqual(before);

@@ -41,8 +41,16 @@ describe('global order', () => {
     const record = (into: Map<string, number[]>, e: RecordedEvent) => {
       // Evidence for a failure: a delivered position that does not move forward, or an event twice.
       const prev = lastPos.get(into);
-      if (prev && !(e.position.transactionId > prev.position.transactionId || (e.position.transactionId === prev.position.transactionId && e.position.globalPosition > prev.position.globalPosition))) {
-        evidence.push(`${into === seenBySub ? 'sub' : 'loop'}: ${prev.position.transactionId}:${prev.position.globalPosition} then ${e.position.transactionId}:${e.position.globalPosition} (${e.type} ${e.streamId.slice(0, 20)} v${e.streamVersion})`);
+      if (
+        prev &&
+        !(
+          e.position.transactionId > prev.position.transactionId ||
+          (e.position.transactionId === prev.position.transactionId && e.position.globalPosition > prev.position.globalPosition)
+        )
+      ) {
+        evidence.push(
+          `${into === seenBySub ? 'sub' : 'loop'}: ${prev.position.transactionId}:${prev.position.globalPosition} then ${e.position.transactionId}:${e.position.globalPosition} (${e.type} ${e.streamId.slice(0, 20)} v${e.streamVersion})`,
+        );
       }
       lastPos.set(into, e);
       const seenIds = ids.get(into) ?? new Set<string>();
@@ -73,13 +81,15 @@ describe('global order', () => {
 
     // A transaction that takes its id early, holds it, and commits in the middle of the run.
     const lateWriter = `cw-late-${randomUUID()}`;
-    const late = db.sql.begin(async (tx) => {
-      await store.appendIn(tx, `test-${lateWriter}`, 'no_stream', [ping(1, lateWriter)]);
-      await new Promise((r) => setTimeout(r, runMs / 2));
-    }).then(() => {
-      expected.set(lateWriter, 1);
-      waker.appended();
-    });
+    const late = db.sql
+      .begin(async (tx) => {
+        await store.appendIn(tx, `test-${lateWriter}`, 'no_stream', [ping(1, lateWriter)]);
+        await new Promise((r) => setTimeout(r, runMs / 2));
+      })
+      .then(() => {
+        expected.set(lateWriter, 1);
+        waker.appended();
+      });
 
     const deadline = Date.now() + runMs;
     await Promise.all(
@@ -105,13 +115,17 @@ describe('global order', () => {
 
     if (count(seenBySub) < total || count(seenByLoop) < total) {
       // Say who holds the snapshot back, so a stall is never a mystery.
-      const holders = await db.sql`select pid, datname, state, backend_xid::text, backend_xmin::text, now() - xact_start as age, left(query, 120) as query
+      const holders =
+        await db.sql`select pid, datname, state, backend_xid::text, backend_xmin::text, now() - xact_start as age, left(query, 120) as query
         from pg_stat_activity where backend_xid is not null or backend_xmin is not null`;
       const [snap] = await db.sql`select pg_current_snapshot()::text as snapshot`;
       console.error('stalled readers', { sub: count(seenBySub), loop: count(seenByLoop), total, snap, holders });
     }
     if (process.env.DEBUG_READALL) {
-      for (const [name, seen] of [['sub', seenBySub], ['loop', seenByLoop]] as const) {
+      for (const [name, seen] of [
+        ['sub', seenBySub],
+        ['loop', seenByLoop],
+      ] as const) {
         for (const [writer, n] of expected) {
           const got = seen.get(writer) ?? [];
           if (got.length !== n) console.log(name, writer, 'expected', n, 'got', got.length, 'last', got.slice(-3));
@@ -123,10 +137,23 @@ describe('global order', () => {
       const at = got.findIndex((v, i) => v !== i + 1);
       return at < 0 ? `ends at ${got.length} of ${n}` : `at index ${at}: ${JSON.stringify(got.slice(Math.max(0, at - 2), at + 3))}`;
     };
-    const report = ([['subscriber', seenBySub], ['readAll loop', seenByLoop]] as const).map(([name, seen]) => {
-      const wrong = [...expected].filter(([w, n]) => JSON.stringify(seen.get(w) ?? []) !== JSON.stringify(Array.from({ length: n }, (_, i) => i + 1)));
-      return wrong.length === 0 ? '' : `${name} saw ${count(seen)} of ${total}: ` + wrong.map(([w, n]) => `${w.slice(0, 12)} ${deviation(seen.get(w) ?? [], n)}`).join('; ');
-    }).filter(Boolean).join(' | ');
+    const report = (
+      [
+        ['subscriber', seenBySub],
+        ['readAll loop', seenByLoop],
+      ] as const
+    )
+      .map(([name, seen]) => {
+        const wrong = [...expected].filter(
+          ([w, n]) => JSON.stringify(seen.get(w) ?? []) !== JSON.stringify(Array.from({ length: n }, (_, i) => i + 1)),
+        );
+        return wrong.length === 0
+          ? ''
+          : `${name} saw ${count(seen)} of ${total}: ` +
+              wrong.map(([w, n]) => `${w.slice(0, 12)} ${deviation(seen.get(w) ?? [], n)}`).join('; ');
+      })
+      .filter(Boolean)
+      .join(' | ');
     expect(report + (evidence.length ? ` | evidence: ${evidence.slice(0, 10).join('; ')}` : '')).toBe('');
     expect(seenBySub.get(lateWriter)).toEqual([1]);
   });

@@ -2,7 +2,13 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
 /** A subscription over SSE the plain way: fetch, then parse `event:`/`data:` blocks. */
-export async function* sseSubscribe(url: string, token: string, query: string, variables: Record<string, unknown>, signal: AbortSignal): AsyncGenerator<any> {
+export async function* sseSubscribe(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+  signal: AbortSignal,
+): AsyncGenerator<any> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
@@ -23,7 +29,11 @@ export async function* sseSubscribe(url: string, token: string, query: string, v
         const block = buffer.slice(0, i);
         buffer = buffer.slice(i + 2);
         const event = /^event: ?(.*)$/m.exec(block)?.[1];
-        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trimStart())
+          .join('\n');
         if (event === 'complete') return;
         if (!data) continue;
         const parsed = JSON.parse(data);

@@ -16,9 +16,12 @@ describe('subscriptions rendered once per event and class of subscriber', () => 
     const ac = new AbortController();
     // Three subscribers per class, all with the same query text and variables.
     const subscribers = (['a', 'a', 'a', 'b', 'b', 'b', 'admin', 'admin'] as const).map((who) => ({ who, got: [] as any[] }));
-    const reading = subscribers.map((sub) => (async () => {
-      for await (const m of sseSubscribe(api.url, tokens[sub.who], EVENTS_SUBSCRIPTION, { after: start }, ac.signal)) sub.got.push(m.events);
-    })().catch(() => {}));
+    const reading = subscribers.map((sub) =>
+      (async () => {
+        for await (const m of sseSubscribe(api.url, tokens[sub.who], EVENTS_SUBSCRIPTION, { after: start }, ac.signal))
+          sub.got.push(m.events);
+      })().catch(() => {}),
+    );
     const made: Record<'a' | 'b', string[]> = { a: [], b: [] };
     for (let i = 0; i < 6; i++) {
       for (const who of ['a', 'b'] as const) {
@@ -26,8 +29,15 @@ describe('subscriptions rendered once per event and class of subscriber', () => 
       }
     }
     const last = [made.a.at(-1)!, made.b.at(-1)!];
-    await until('every subscriber has its last event', () => subscribers.every((s) => s.who === 'a' ? s.got.some((e) => e.streamId === `network-${last[0]}`)
-      : s.who === 'b' ? s.got.some((e) => e.streamId === `network-${last[1]}`) : last.every((id) => s.got.some((e) => e.streamId === `network-${id}`))));
+    await until('every subscriber has its last event', () =>
+      subscribers.every((s) =>
+        s.who === 'a'
+          ? s.got.some((e) => e.streamId === `network-${last[0]}`)
+          : s.who === 'b'
+            ? s.got.some((e) => e.streamId === `network-${last[1]}`)
+            : last.every((id) => s.got.some((e) => e.streamId === `network-${id}`)),
+      ),
+    );
     ac.abort();
     await Promise.all(reading);
     const projects = {

@@ -24,7 +24,11 @@ beforeAll(async () => {
   api = await startTestApi();
   tokenA = await api.token('subs-a');
   projectA = (await api.gql(tokenA, '{ viewer { project { uuid } } }')).viewer.project.uuid;
-  await api.gql(api.adminToken, `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: -1 }) { __typename } }`, { p: projectA });
+  await api.gql(
+    api.adminToken,
+    `mutation($p: String!) { setQuota(input: { projectId: $p, resource: "network", limit: -1 }) { __typename } }`,
+    { p: projectA },
+  );
 });
 afterAll(async () => api?.close());
 
@@ -33,7 +37,11 @@ function steadyMutations(url: string, token: string, everyMs = 8) {
   let stop = false;
   let count = 0;
   const gql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     return ((await res.json()) as any).data;
   };
   const done = (async () => {
@@ -45,7 +53,13 @@ function steadyMutations(url: string, token: string, everyMs = 8) {
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
-  return { stop: async () => { stop = true; await done; return count; } };
+  return {
+    stop: async () => {
+      stop = true;
+      await done;
+      return count;
+    },
+  };
 }
 
 /** Every event `token`'s caller may see after `after` matching `filter`, from the database. */
@@ -56,7 +70,10 @@ async function expectedIds(token: string, after: string, filter: EventFilter): P
   const ids: string[] = [];
   let cursor: string | null = after;
   for (;;) {
-    const page = await queryEvents(api.services, { projectId: viewer.project.uuid, isAdmin: viewer.role === 'admin' }, filter, { first: 1000, after: cursor });
+    const page = await queryEvents(api.services, { projectId: viewer.project.uuid, isAdmin: viewer.role === 'admin' }, filter, {
+      first: 1000,
+      after: cursor,
+    });
     ids.push(...page.events.map((e) => e.event.id));
     if (!page.hasNextPage) return ids;
     cursor = page.events[page.events.length - 1]!.event.cursor;
@@ -108,7 +125,12 @@ async function consumeWithDrops(
  * Keeps the mutations going until the consumer has been cut off `drops` times, so every test
  * crosses that many reconnects under load however fast the machine is; answers the mutations made.
  */
-async function mutateThroughDrops(load: { stop: () => Promise<number> }, progress: { drops: number }, consumer: Promise<unknown>, drops: number): Promise<number> {
+async function mutateThroughDrops(
+  load: { stop: () => Promise<number> },
+  progress: { drops: number },
+  consumer: Promise<unknown>,
+  drops: number,
+): Promise<number> {
   // A consumer that fails ends the wait at once, with its error (the test awaits it too).
   const failed = consumer.then(() => new Promise<never>(() => {}));
   failed.catch(() => {});
@@ -136,10 +158,16 @@ describe('events subscription', () => {
     const load = steadyMutations(api.url, tokenA);
     let expected: string[] | null = null;
     const progress = { drops: 0 };
-    const consumer = consumeWithDrops((after) => {
-      const ac = new AbortController();
-      return { messages: sseSubscribe(api.url, tokenA, EVENTS_SUBSCRIPTION, { after, filter }, ac.signal), close: () => ac.abort() };
-    }, start, 25, (ids) => expected !== null && ids.length >= expected.length, progress);
+    const consumer = consumeWithDrops(
+      (after) => {
+        const ac = new AbortController();
+        return { messages: sseSubscribe(api.url, tokenA, EVENTS_SUBSCRIPTION, { after, filter }, ac.signal), close: () => ac.abort() };
+      },
+      start,
+      25,
+      (ids) => expected !== null && ids.length >= expected.length,
+      progress,
+    );
     const made = await mutateThroughDrops(load, progress, consumer, 3);
     expected = await expectedIds(tokenA, start, filter);
     expect(expected.length).toBeGreaterThanOrEqual(made);
@@ -154,10 +182,16 @@ describe('events subscription', () => {
     const load = steadyMutations(api.url, tokenA);
     let expected: string[] | null = null;
     const progress = { drops: 0 };
-    const consumer = consumeWithDrops((after) => {
-      const client = wsClient(api.url, tokenA);
-      return { messages: wsSubscribe(client, EVENTS_SUBSCRIPTION, { after, filter }), close: () => void client.terminate() };
-    }, start, 25, (ids) => expected !== null && ids.length >= expected.length, progress);
+    const consumer = consumeWithDrops(
+      (after) => {
+        const client = wsClient(api.url, tokenA);
+        return { messages: wsSubscribe(client, EVENTS_SUBSCRIPTION, { after, filter }), close: () => void client.terminate() };
+      },
+      start,
+      25,
+      (ids) => expected !== null && ids.length >= expected.length,
+      progress,
+    );
     await mutateThroughDrops(load, progress, consumer, 3);
     expected = await expectedIds(tokenA, start, filter);
     const { ids, drops } = await consumer;
@@ -167,13 +201,15 @@ describe('events subscription', () => {
 
   it('a WebSocket without a valid token is refused', async () => {
     const client = wsClient(api.url, 'nl_not-a-token');
-    await expect((async () => {
-      for await (const _ of wsSubscribe(client, EVENTS_SUBSCRIPTION, {})) break;
-    })()).rejects.toBeTruthy();
+    await expect(
+      (async () => {
+        for await (const _ of wsSubscribe(client, EVENTS_SUBSCRIPTION, {})) break;
+      })(),
+    ).rejects.toBeTruthy();
     await client.dispose();
   });
 
-  it('a member never receives another project\'s events, but sees shared networks', async () => {
+  it("a member never receives another project's events, but sees shared networks", async () => {
     const tokenB = await api.token('subs-b');
     const ac = new AbortController();
     const start = (await api.gql(tokenB, CREATE_NETWORK, { input: { name: 'b-start' } })).createNetwork.cursor as string;
@@ -192,7 +228,11 @@ describe('events subscription', () => {
   });
 
   it('two server processes on one database deliver the same sequence', async () => {
-    const s2: Running = await startServices(loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }), createLogger('warn', { pretty: false }), { poolSize: 10 });
+    const s2: Running = await startServices(
+      loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }),
+      createLogger('warn', { pretty: false }),
+      { poolSize: 10 },
+    );
     const server2 = createApiServer(s2);
     await new Promise<void>((r) => server2.listen(0, '127.0.0.1', r));
     const url2 = `http://127.0.0.1:${(server2.address() as AddressInfo).port}/graphql`;
@@ -202,8 +242,13 @@ describe('events subscription', () => {
       const one: string[] = [];
       const two: string[] = [];
       const client = wsClient(url2, tokenA);
-      const r1 = (async () => { for await (const m of sseSubscribe(api.url, tokenA, EVENTS_SUBSCRIPTION, { after: start, filter }, ac.signal)) one.push(m.events.id); })().catch(() => {});
-      const r2 = (async () => { for await (const m of wsSubscribe(client, EVENTS_SUBSCRIPTION, { after: start, filter })) two.push(m.events.id); })().catch(() => {});
+      const r1 = (async () => {
+        for await (const m of sseSubscribe(api.url, tokenA, EVENTS_SUBSCRIPTION, { after: start, filter }, ac.signal))
+          one.push(m.events.id);
+      })().catch(() => {});
+      const r2 = (async () => {
+        for await (const m of wsSubscribe(client, EVENTS_SUBSCRIPTION, { after: start, filter })) two.push(m.events.id);
+      })().catch(() => {});
       // Writers on both servers at once.
       const l1 = steadyMutations(api.url, tokenA, 10);
       const l2 = steadyMutations(url2, tokenA, 10);
@@ -245,14 +290,23 @@ describe('events subscription', () => {
   });
 
   it('a revoked token ends its subscription', async () => {
-    const issued = (await api.gql(api.adminToken, `mutation { createToken(input: { project: "subs-a", role: "member", name: "short-lived" }) { ... on CreateTokenSuccess { token { tokenId secret projectId } } } }`)).createToken.token;
+    const issued = (
+      await api.gql(
+        api.adminToken,
+        `mutation { createToken(input: { project: "subs-a", role: "member", name: "short-lived" }) { ... on CreateTokenSuccess { token { tokenId secret projectId } } } }`,
+      )
+    ).createToken.token;
     const ac = new AbortController();
     const got: any[] = [];
     const reading = (async () => {
       for await (const m of sseSubscribe(api.url, issued.secret, EVENTS_SUBSCRIPTION, {}, ac.signal)) got.push(m.events);
     })();
     await new Promise((r) => setTimeout(r, 200));
-    await api.gql(api.adminToken, `mutation($p: String!, $t: String!) { revokeToken(input: { projectId: $p, tokenId: $t }) { __typename } }`, { p: issued.projectId, t: issued.tokenId });
+    await api.gql(
+      api.adminToken,
+      `mutation($p: String!, $t: String!) { revokeToken(input: { projectId: $p, tokenId: $t }) { __typename } }`,
+      { p: issued.projectId, t: issued.tokenId },
+    );
     await reading;
     expect(got[got.length - 1]).toMatchObject({ __typename: 'SubscriptionCutOff', reason: 'ENDED' });
   });
@@ -266,7 +320,10 @@ describe('typed subscriptions', () => {
     const got: any[] = [];
     // From the create's cursor: what comes after it, whatever the log horizon is doing.
     const q = `subscription($ids: [String!], $after: String) { resourceChanged(kinds: ["network"], ids: $ids, after: $after) { __typename ... on ResourceChange { cursor kind uuid deleted revision state resource { ... on Network { name } } } } }`;
-    const reading = (async () => { for await (const m of sseSubscribe(api.url, tokenA, q, { ids: [net.id], after: created.cursor }, ac.signal)) got.push(m.resourceChanged); })().catch(() => {});
+    const reading = (async () => {
+      for await (const m of sseSubscribe(api.url, tokenA, q, { ids: [net.id], after: created.cursor }, ac.signal))
+        got.push(m.resourceChanged);
+    })().catch(() => {});
     await new Promise((r) => setTimeout(r, 200));
     await api.gql(tokenA, UPDATE_NETWORK, { input: { id: net.id, name: 'watched-2' } });
     await api.gql(tokenA, `mutation($id: String!) { deleteNetwork(input: { id: $id }) { __typename } }`, { id: net.id });
@@ -283,9 +340,14 @@ describe('typed subscriptions', () => {
     const got: any[] = [];
     const from = (await api.gql(tokenA, CREATE_NETWORK, { input: { name: 'before-fw' } })).createNetwork.cursor;
     const q = `subscription($after: String) { resourceChanged(kinds: ["firewall_rule"], after: $after) { __typename ... on ResourceChange { kind uuid deleted } } }`;
-    const reading = (async () => { for await (const m of sseSubscribe(api.url, tokenA, q, { after: from }, ac.signal)) got.push(m.resourceChanged); })().catch(() => {});
+    const reading = (async () => {
+      for await (const m of sseSubscribe(api.url, tokenA, q, { after: from }, ac.signal)) got.push(m.resourceChanged);
+    })().catch(() => {});
     await api.gql(tokenA, CREATE_NETWORK, { input: { name: 'not-a-rule' } });
-    const created = await api.gql(tokenA, `mutation { createFirewallRule(input: { name: "r", protocol: "tcp", action: "allow" }) { __typename ... on CreateFirewallRuleSuccess { firewallRule { uuid } } } }`);
+    const created = await api.gql(
+      tokenA,
+      `mutation { createFirewallRule(input: { name: "r", protocol: "tcp", action: "allow" }) { __typename ... on CreateFirewallRuleSuccess { firewallRule { uuid } } } }`,
+    );
     const rule = created.createFirewallRule.firewallRule;
     await waitFor(() => got.length >= 1);
     ac.abort();
@@ -301,7 +363,9 @@ describe('typed subscriptions', () => {
     const got: any[] = [];
     const q = `subscription { statusChanged(kinds: ["port"]) { __typename ... on ResourceStatus { cursor kind uuid status } } }`;
     const client = wsClient(api.url, tokenA);
-    const reading = (async () => { for await (const m of wsSubscribe(client, q, {})) got.push(m.statusChanged); })().catch(() => {});
+    const reading = (async () => {
+      for await (const m of wsSubscribe(client, q, {})) got.push(m.statusChanged);
+    })().catch(() => {});
     await new Promise((r) => setTimeout(r, 300));
     await reportStatuses(api.services, 'local', [{ id: port.uuid, status: 'ACTIVE', reason: null }], []);
     await waitFor(() => got.length >= 1);

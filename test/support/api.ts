@@ -29,7 +29,10 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   if (!issued.ok) throw new Error(issued.error.message);
   const tokens = new Map<string, string>();
   const api: TestApi = {
-    url, services, db, adminToken: issued.secret,
+    url,
+    services,
+    db,
+    adminToken: issued.secret,
     async token(project, role = 'member') {
       const key = `${project}/${role}`;
       if (!tokens.has(key)) {
@@ -40,7 +43,11 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       return tokens.get(key)!;
     },
     async gql(token, query, variables = {}) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await res.json()) as { data?: any; errors?: { message: string }[] };
       if (body.errors) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
       return body.data;

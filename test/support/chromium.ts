@@ -31,20 +31,35 @@ export interface Browser {
 
 export async function launchChromium(profileDir: string): Promise<Browser> {
   fs.rmSync(profileDir, { recursive: true, force: true });
-  const proc: ResultPromise = execa(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-extensions',
-    // Any host but loopback fails to resolve: a page must work from this server alone.
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    '--remote-debugging-port=0', `--user-data-dir=${profileDir}`, 'about:blank',
-  ], { reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore' });
-  const endpoint = await until('the DevTools endpoint', () => {
-    try {
-      const [port, p] = fs.readFileSync(path.join(profileDir, 'DevToolsActivePort'), 'utf8').split('\n');
-      return port && p ? `ws://127.0.0.1:${port}${p}` : undefined;
-    } catch {
-      return undefined;
-    }
-  }, 60_000);
+  const proc: ResultPromise = execa(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--disable-extensions',
+      // Any host but loopback fails to resolve: a page must work from this server alone.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      '--remote-debugging-port=0',
+      `--user-data-dir=${profileDir}`,
+      'about:blank',
+    ],
+    { reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore' },
+  );
+  const endpoint = await until(
+    'the DevTools endpoint',
+    () => {
+      try {
+        const [port, p] = fs.readFileSync(path.join(profileDir, 'DevToolsActivePort'), 'utf8').split('\n');
+        return port && p ? `ws://127.0.0.1:${port}${p}` : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    60_000,
+  );
   const ws = new WebSocket(endpoint, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -54,7 +69,14 @@ export async function launchChromium(profileDir: string): Promise<Browser> {
   const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   const listeners = new Map<string, (method: string, params: any) => void>();
   ws.on('message', (raw) => {
-    const m = JSON.parse(raw.toString()) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: unknown; sessionId?: string };
+    const m = JSON.parse(raw.toString()) as {
+      id?: number;
+      result?: unknown;
+      error?: { message: string };
+      method?: string;
+      params?: unknown;
+      sessionId?: string;
+    };
     if (m.id === undefined) {
       if (m.method && m.sessionId) listeners.get(m.sessionId)?.(m.method, m.params);
       return;
@@ -78,8 +100,10 @@ export async function launchChromium(profileDir: string): Promise<Browser> {
       const on = (method: string, params: Record<string, unknown> = {}) => send(method, params, sessionId);
       const errors: string[] = [];
       listeners.set(sessionId, (method, params) => {
-        if (method === 'Runtime.exceptionThrown') errors.push(params.exceptionDetails?.exception?.description ?? params.exceptionDetails?.text);
-        if (method === 'Runtime.consoleAPICalled' && params.type === 'error') errors.push(params.args.map((a: any) => a.value ?? a.description).join(' '));
+        if (method === 'Runtime.exceptionThrown')
+          errors.push(params.exceptionDetails?.exception?.description ?? params.exceptionDetails?.text);
+        if (method === 'Runtime.consoleAPICalled' && params.type === 'error')
+          errors.push(params.args.map((a: any) => a.value ?? a.description).join(' '));
       });
       await on('Page.enable');
       await on('Runtime.enable');

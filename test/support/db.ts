@@ -38,7 +38,9 @@ export async function createTestDatabase(options: { max?: number } = {}): Promis
  * (which stop at the oldest transaction that may still append) see everything committed before.
  */
 export async function logSettled(sql: Sql, timeoutMs = 15_000): Promise<void> {
-  const [{ xmax }] = (await sql<{ xmax: string }[]>`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`) as unknown as [{ xmax: string }];
+  const [{ xmax }] = (await sql<{ xmax: string }[]>`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`) as unknown as [
+    { xmax: string },
+  ];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const [row] = await sql<{ ok: boolean }[]>`select nl_log_horizon() >= ${xmax}::xid8 as ok`;

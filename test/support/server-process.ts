@@ -10,7 +10,11 @@ export interface ServerProcess {
   stderr(): string;
   /** Resolves with the exit code (or 128 + signal number). */
   readonly exited: Promise<number>;
-  gql<T = any>(token: string, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] } }>;
+  gql<T = any>(
+    token: string,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ status: number; body: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] } }>;
   /** SIGKILL if still running. */
   kill(): Promise<void>;
 }
@@ -27,11 +31,16 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0))));
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0))),
+  );
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start listening:\n${err}`)), timeoutMs);
     const look = () => {
-      const m = /"url":"(http:\/\/[^"]+)\/graphql".*"msg":"netledger API listening"|"msg":"netledger API listening".*"url":"(http:\/\/[^"]+)\/graphql"/.exec(err);
+      const m =
+        /"url":"(http:\/\/[^"]+)\/graphql".*"msg":"netledger API listening"|"msg":"netledger API listening".*"url":"(http:\/\/[^"]+)\/graphql"/.exec(
+          err,
+        );
       if (m) {
         clearTimeout(timer);
         child.stderr!.off('data', look);

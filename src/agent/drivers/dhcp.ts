@@ -3,16 +3,7 @@ import type { DnsmasqSpec, UnitKey } from '../../projections/desired-state/index
 import { dhcpDir, dhcpNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';
-import {
-  namespaceInode,
-  pidsInNamespaces,
-  processArgs,
-  processNamespaceInode,
-  readPidFile,
-  signal,
-  terminate,
-  waitFor,
-} from '../procs.js';
+import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, readPidFile, signal, terminate, waitFor } from '../procs.js';
 
 /**
  * One dnsmasq per served network, in its qdhcp namespace. Files are compared with what is on
@@ -89,10 +80,7 @@ export function diffDhcp(spec: DnsmasqSpec | null, observed: DhcpObservation): D
     if (observed.files.get(f.name) !== f.content) actions.push({ kind: 'write', name: f.name, content: f.content });
   }
   const healthy =
-    proc !== null &&
-    proc.inNamespace &&
-    proc.args.length === spec.args.length &&
-    proc.args.every((a, i) => a === spec.args[i]);
+    proc !== null && proc.inNamespace && proc.args.length === spec.args.length && proc.args.every((a, i) => a === spec.args[i]);
   if (!healthy) {
     if (proc) actions.push({ kind: 'stop', pid: proc.pid });
     actions.push({ kind: 'start', spec });

@@ -109,7 +109,9 @@ export function parseRuleset(json: unknown): Map<string, ObservedTable> {
         ruleIds: [],
       });
     } else if (item.rule) {
-      table(item.rule.family, item.rule.table).chains.get(item.rule.chain)?.ruleIds.push(item.rule.comment ?? '');
+      table(item.rule.family, item.rule.table)
+        .chains.get(item.rule.chain)
+        ?.ruleIds.push(item.rule.comment ?? '');
     } else if (item.set) {
       table(item.set.family, item.set.table).sets.set(item.set.name, (item.set.elem ?? []).map(elementText));
     } else if (item.map) {
@@ -136,7 +138,12 @@ function chainMatches(want: NftChain, have: ObservedChain | undefined): boolean 
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-function tableMatches(chains: readonly NftChain[], maps: readonly NftVerdictMap[], have: ObservedTable | null, sets: readonly NftSet[] = []): boolean {
+function tableMatches(
+  chains: readonly NftChain[],
+  maps: readonly NftVerdictMap[],
+  have: ObservedTable | null,
+  sets: readonly NftSet[] = [],
+): boolean {
   if (!have) return false;
   if (have.chains.size !== chains.length || have.maps.size !== maps.length || have.sets.size !== sets.length) return false;
   if (!chains.every((c) => chainMatches(c, have.chains.get(c.name)))) return false;
@@ -161,7 +168,11 @@ export function incrementalScript(spec: PortFilterSpec, have: ObservedTable): { 
   for (const s of spec.sets) {
     const cur = have.sets.get(s.name);
     if (cur === undefined) {
-      out.push(`add set ${t} ${s.name} { ${renderSetBody(s).map((l) => l.trim()).join('; ')}; }`);
+      out.push(
+        `add set ${t} ${s.name} { ${renderSetBody(s)
+          .map((l) => l.trim())
+          .join('; ')}; }`,
+      );
       changed++;
     } else if (!sameList([...cur].sort(), [...s.elements].sort())) {
       out.push(`flush set ${t} ${s.name}`);
@@ -183,7 +194,8 @@ export function incrementalScript(spec: PortFilterSpec, have: ObservedTable): { 
     const drop = [...cur].filter(([k, v]) => want.get(k) !== v).map(([k]) => k);
     const add = m.elements.filter((e) => cur.get(e.key) !== e.chain);
     if (drop.length > 0) out.push(`delete element ${t} ${m.name} { ${drop.map((k) => JSON.stringify(k)).join(', ')} }`);
-    if (add.length > 0) out.push(`add element ${t} ${m.name} { ${add.map((e) => `${JSON.stringify(e.key)} : jump ${e.chain}`).join(', ')} }`);
+    if (add.length > 0)
+      out.push(`add element ${t} ${m.name} { ${add.map((e) => `${JSON.stringify(e.key)} : jump ${e.chain}`).join(', ')} }`);
     changed += drop.length + add.length;
   }
   // Stale chains and sets go last, once nothing refers to them any more.
@@ -230,7 +242,12 @@ export function diffPortFilter(spec: PortFilterSpec | null, observed: FirewallOb
   if (off.length > 0) actions.push({ kind: 'sysctl', keys: off });
   const inetOk = tableMatches(spec.inetChains, [], observed.inet);
   if (!observed.known || !inetOk || !patchable(spec, observed.bridge)) {
-    actions.push({ kind: 'nft', ns: 'host', script: renderPortFilter(spec), summary: `replace ${spec.table} (${spec.ports.length} ports)` });
+    actions.push({
+      kind: 'nft',
+      ns: 'host',
+      script: renderPortFilter(spec),
+      summary: `replace ${spec.table} (${spec.ports.length} ports)`,
+    });
   } else {
     const patch = incrementalScript(spec, observed.bridge);
     if (patch) actions.push({ kind: 'nft', ns: 'host', script: patch.script, summary: `patch ${spec.table} (${patch.changed} objects)` });
@@ -241,7 +258,9 @@ export function diffPortFilter(spec: PortFilterSpec | null, observed: FirewallOb
 
 export function diffRouterFirewall(spec: RouterFirewallSpec | null, observed: FirewallObservation): FirewallAction[] {
   if (spec === null) {
-    return observed.known && observed.inet ? [{ kind: 'nft', ns: 'router', script: `delete table inet ${FW_TABLE}\n`, summary: `delete ${FW_TABLE}` }] : [];
+    return observed.known && observed.inet
+      ? [{ kind: 'nft', ns: 'router', script: `delete table inet ${FW_TABLE}\n`, summary: `delete ${FW_TABLE}` }]
+      : [];
   }
   if (observed.known && tableMatches(spec.chains, spec.maps, observed.inet)) return [];
   return [
@@ -275,8 +294,16 @@ function parseJson(text: string | undefined): unknown {
   return JSON.parse(t) as unknown;
 }
 
-async function listTables(ctx: DriverContext, sgTables: readonly string[], routerNamespaces: readonly string[]): Promise<{ host: Map<string, ObservedTable>; routers: Map<string, ObservedTable | null> }> {
-  const { stdout } = await ctx.exec.run('sh', ['-c', OBSERVE_SCRIPT, 'sh', ctx.config.hostNamespace, String(sgTables.length), ...sgTables, ...routerNamespaces], { mutating: false });
+async function listTables(
+  ctx: DriverContext,
+  sgTables: readonly string[],
+  routerNamespaces: readonly string[],
+): Promise<{ host: Map<string, ObservedTable>; routers: Map<string, ObservedTable | null> }> {
+  const { stdout } = await ctx.exec.run(
+    'sh',
+    ['-c', OBSERVE_SCRIPT, 'sh', ctx.config.hostNamespace, String(sgTables.length), ...sgTables, ...routerNamespaces],
+    { mutating: false },
+  );
   const sections = stdout.split(/\n?@@(T [^\n]*|NS [^\n]*)\n/);
   const host = new Map<string, ObservedTable>();
   const routers = new Map<string, ObservedTable | null>();
@@ -326,7 +353,8 @@ export function parseConntrack(text: string): ConntrackEntry[] {
     const version = src.includes(':') ? 6 : 4;
     const selector = ['-f', version === 4 ? 'ipv4' : 'ipv6', '-p', name, '-s', src, '-d', dst];
     if (sport && dport) selector.push('--sport', sport, '--dport', dport);
-    if (type && code && (protocol === 1 || protocol === 58)) selector.push('--icmp-type', type, '--icmp-code', code, ...(id ? ['--icmp-id', id] : []));
+    if (type && code && (protocol === 1 || protocol === 58))
+      selector.push('--icmp-type', type, '--icmp-code', code, ...(id ? ['--icmp-id', id] : []));
     if (zone) selector.push('-w', zone);
     out.push({
       selector,
@@ -347,9 +375,13 @@ export function parseConntrack(text: string): ConntrackEntry[] {
 
 async function cleanConntrack(ctx: DriverContext, ns: string, zone: number | null, allowed: (f: Flow) => boolean): Promise<void> {
   const z = zone === null ? '' : ` -w ${zone}`;
-  const list = await ctx.exec.run('ip', ['netns', 'exec', ns, 'sh', '-c', `conntrack -L -f ipv4${z} 2>/dev/null; conntrack -L -f ipv6${z} 2>/dev/null; exit 0`], {
-    mutating: false,
-  });
+  const list = await ctx.exec.run(
+    'ip',
+    ['netns', 'exec', ns, 'sh', '-c', `conntrack -L -f ipv4${z} 2>/dev/null; conntrack -L -f ipv6${z} 2>/dev/null; exit 0`],
+    {
+      mutating: false,
+    },
+  );
   const stale = parseConntrack(list.stdout).filter((e) => !allowed(e.flow));
   if (stale.length === 0) return;
   const script = stale.map((e) => `conntrack -D ${e.selector.join(' ')} >/dev/null 2>&1`).join('\n') + '\nexit 0\n';
@@ -401,7 +433,8 @@ export const firewallDriver: Driver<FirewallObservation, FirewallAction> = {
     const specs = specsOf(key, unit);
     let actions: FirewallAction[];
     if (key.startsWith('network:')) actions = diffPortFilter(specs.sg, observed, sgTableName(idOfKey(key)));
-    else if (unit === undefined) actions = []; // the namespace goes, and the table with it
+    else if (unit === undefined)
+      actions = []; // the namespace goes, and the table with it
     else actions = diffRouterFirewall(specs.fw, observed);
     if (actions.length > 0) {
       const m = pendingSpecs.get(ctx.exec) ?? new Map();
@@ -434,9 +467,13 @@ export const firewallDriver: Driver<FirewallObservation, FirewallAction> = {
 
   /** Networks whose tables are still on the host (a network gone from the topology leaves them). */
   async discover(ctx) {
-    const r = await ctx.exec.run('ip', ['netns', 'exec', ctx.config.hostNamespace, 'nft', 'list', 'tables'], { mutating: false, reject: false });
+    const r = await ctx.exec.run('ip', ['netns', 'exec', ctx.config.hostNamespace, 'nft', 'list', 'tables'], {
+      mutating: false,
+      reject: false,
+    });
     const keys = new Set<UnitKey>();
-    for (const m of r.stdout.matchAll(new RegExp(`^table (?:bridge|inet) ${SG_TABLE_PREFIX}(\\S+)$`, 'gm'))) keys.add(`network:${m[1] ?? ''}`);
+    for (const m of r.stdout.matchAll(new RegExp(`^table (?:bridge|inet) ${SG_TABLE_PREFIX}(\\S+)$`, 'gm')))
+      keys.add(`network:${m[1] ?? ''}`);
     if (keys.size > 0) inUse.set(ctx.exec, true);
     return [...keys];
   },
@@ -447,4 +484,3 @@ export const firewallDriver: Driver<FirewallObservation, FirewallAction> = {
     return `conntrack cleanup${a.zone === null ? '' : ` zone ${a.zone}`}`;
   },
 };
-

@@ -113,7 +113,10 @@ async function observeProcess(dir: string, namespace: string): Promise<HaproxyPr
 /** One command on an HAProxy socket (stats or master CLI), answered and closed. */
 /** Applying a load balancer's generation failed; the message is the cause's own. */
 export class LoadBalancerApplyError extends Error {
-  constructor(readonly generation: number, cause: unknown) {
+  constructor(
+    readonly generation: number,
+    cause: unknown,
+  ) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
     this.name = 'LoadBalancerApplyError';
   }
@@ -189,7 +192,12 @@ export function alertsOf(output: string): string {
   return output
     .split('\n')
     .filter((l) => l.includes('[ALERT]'))
-    .map((l) => l.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, '').replace(/haproxy\.cfg\.new/g, 'haproxy.cfg').trim())
+    .map((l) =>
+      l
+        .replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, '')
+        .replace(/haproxy\.cfg\.new/g, 'haproxy.cfg')
+        .trim(),
+    )
     .join('; ');
 }
 
@@ -281,7 +289,8 @@ export function diffLoadBalancer(spec: LoadBalancerUnit | null, observed: LoadBa
   if (hp) {
     for (const f of hp.files) if (observed.files.get(f.name) !== f.content) actions.push({ kind: 'write-file', file: f });
     if (!running) actions.push({ kind: 'start', config: hp.config, generation: spec.generation });
-    else if (observed.live !== configDigest(hp.config)) actions.push({ kind: 'reload', pid: proc.pid, config: hp.config, generation: spec.generation });
+    else if (observed.live !== configDigest(hp.config))
+      actions.push({ kind: 'reload', pid: proc.pid, config: hp.config, generation: spec.generation });
     else if (observed.config !== hp.config) actions.push({ kind: 'write-config', config: hp.config });
   }
   if (observed.generation?.trim() !== String(spec.generation)) actions.push({ kind: 'mark', generation: spec.generation });
@@ -295,7 +304,12 @@ export function diffLoadBalancer(spec: LoadBalancerUnit | null, observed: LoadBa
 export function exceptLoadBalancers<O, A>(driver: Driver<O, A>): Driver<O, A> {
   return {
     ...driver,
-    observe: (keys, snapshot, ctx) => driver.observe(keys.filter((k) => !isLoadBalancerKey(k)), snapshot, ctx),
+    observe: (keys, snapshot, ctx) =>
+      driver.observe(
+        keys.filter((k) => !isLoadBalancerKey(k)),
+        snapshot,
+        ctx,
+      ),
     diff: (key, unit, observed, ctx) => (isLoadBalancerKey(key) ? [] : driver.diff(key, unit, observed, ctx)),
   };
 }
@@ -321,7 +335,11 @@ export const haproxyDriver: Driver<LoadBalancerObservation, HaproxyAction> = {
       if (!ns) throw new Error(`namespace ${namespace} missing from probe`);
       const names = HAPROXY_HELPER_FILES;
       const contents = await Promise.all(names.map((n) => readOrNull(`${dir}/${n}`)));
-      const [config, live, generation] = await Promise.all([readOrNull(paths.config), readOrNull(paths.live), readOrNull(paths.generation)]);
+      const [config, live, generation] = await Promise.all([
+        readOrNull(paths.config),
+        readOrNull(paths.live),
+        readOrNull(paths.generation),
+      ]);
       out.set(key, {
         host,
         own: ns,

@@ -259,7 +259,11 @@ export function diffNamespace(
       if (tap) actions.push(ip(Phase.DeleteInHost, hostNs, `link del ${v.peer}`));
       if (inner) actions.push(ip(Phase.DeleteInNamespace, ns, `link del ${v.name}`));
       actions.push(
-        ip(Phase.SetupHost, hostNs, `link add ${v.peer} mtu ${v.mtu} type veth peer name ${v.name} address ${v.mac} mtu ${v.mtu} netns ${ns}`),
+        ip(
+          Phase.SetupHost,
+          hostNs,
+          `link add ${v.peer} mtu ${v.mtu} type veth peer name ${v.name} address ${v.mac} mtu ${v.mtu} netns ${ns}`,
+        ),
         ip(Phase.SetupHost, hostNs, `link set ${v.peer} master ${v.bridge} up`),
         ip(Phase.SetupNamespace, ns, `link set ${v.name} up`),
         ...v.addresses.map((a) => ip(Phase.SetupNamespace, ns, `addr add ${a} dev ${v.name}`)),

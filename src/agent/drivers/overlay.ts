@@ -75,8 +75,18 @@ interface IpLinkJson {
   master?: string;
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; learning?: boolean; proxy?: boolean } };
 }
-interface FdbJson { mac: string; ifname?: string; dst?: string; master?: string }
-interface NeighJson { dst: string; dev?: string; lladdr?: string; state?: string[] }
+interface FdbJson {
+  mac: string;
+  ifname?: string;
+  dst?: string;
+  master?: string;
+}
+interface NeighJson {
+  dst: string;
+  dev?: string;
+  lladdr?: string;
+  state?: string[];
+}
 
 const json = <T>(text: string): T[] => {
   const t = text.trim();
@@ -111,9 +121,14 @@ export function parseOverlay(stdout: string): OverlayObservation {
   const neighbours = new Map<string, NeighbourObservation[]>();
   for (const n of json<NeighJson>(neighText)) {
     if (!n.dev || !devices.has(n.dev)) continue;
-    neighbours.set(n.dev, [...(neighbours.get(n.dev) ?? []), {
-      ip: normalizeIp(n.dst), mac: (n.lladdr ?? '').toLowerCase(), permanent: (n.state ?? []).includes('PERMANENT'),
-    }]);
+    neighbours.set(n.dev, [
+      ...(neighbours.get(n.dev) ?? []),
+      {
+        ip: normalizeIp(n.dst),
+        mac: (n.lladdr ?? '').toLowerCase(),
+        permanent: (n.state ?? []).includes('PERMANENT'),
+      },
+    ]);
   }
   return { devices, fdb, neighbours };
 }
@@ -127,7 +142,8 @@ export const overlayDriver: Driver<OverlayObservation, OverlayAction> = {
     if (ours.length === 0) return out;
     const host = snapshot.get(ctx.config.hostNamespace);
     // No tunnel device in the shared probe: nothing to read (a single-host agent pays no command).
-    const any = host?.exists === true && !host.broken && [...host.links.values()].some((l) => l.kind === 'vxlan' && l.name.startsWith(DEVICE_PREFIX));
+    const any =
+      host?.exists === true && !host.broken && [...host.links.values()].some((l) => l.kind === 'vxlan' && l.name.startsWith(DEVICE_PREFIX));
     const observed = any
       ? parseOverlay((await ctx.exec.run('sh', ['-c', READ_SCRIPT, 'sh', ctx.config.hostNamespace], { mutating: false })).stdout)
       : EMPTY;
@@ -182,7 +198,10 @@ function diffNetwork(unit: HostUnit & { kind: 'network' }, observed: OverlayObse
   if (!device || !deviceMatches(device, spec)) {
     if (device) actions.push({ phase: Phase.DeleteDevice, line: `link del ${spec.device}` });
     actions.push(
-      { phase: Phase.Device, line: `link add ${spec.device} type vxlan id ${spec.vni} local ${spec.local} dstport ${spec.dstPort} nolearning proxy` },
+      {
+        phase: Phase.Device,
+        line: `link add ${spec.device} type vxlan id ${spec.vni} local ${spec.local} dstport ${spec.dstPort} nolearning proxy`,
+      },
       { phase: Phase.Device, line: `link set ${spec.device} master ${bridge} mtu ${spec.mtu} up` },
     );
     return [...actions, ...populate(spec, [], [])];
@@ -215,7 +234,8 @@ function populate(spec: OverlaySpec, fdb: readonly FdbObservation[], neighbours:
   }
   for (const n of spec.neighbours) {
     const h = neighbours.find((o) => o.ip === n.ip);
-    if (!h || !h.permanent || h.mac !== n.mac) actions.push({ phase: Phase.Neighbour, line: `neigh replace ${n.ip} lladdr ${n.mac} dev ${dev} nud permanent` });
+    if (!h || !h.permanent || h.mac !== n.mac)
+      actions.push({ phase: Phase.Neighbour, line: `neigh replace ${n.ip} lladdr ${n.mac} dev ${dev} nud permanent` });
   }
   return actions;
 }

@@ -3,16 +3,7 @@ import type { RadvdSpec, UnitKey } from '../../projections/desired-state/index.j
 import { radvdDir, routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';
-import {
-  namespaceInode,
-  pidsInNamespaces,
-  processArgs,
-  processNamespaceInode,
-  readPidFile,
-  signal,
-  terminate,
-  waitFor,
-} from '../procs.js';
+import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, readPidFile, signal, terminate, waitFor } from '../procs.js';
 
 /**
  * Router advertisements: one radvd per qrouter namespace, as Neutron's L3 agent runs it, with its
@@ -77,7 +68,8 @@ export function diffRadvd(spec: RadvdSpec | null, observed: RadvdObservation): R
   const actions: RadvdAction[] = [];
   const changed = observed.config !== spec.config;
   if (changed) actions.push({ kind: 'write-config', spec });
-  const healthy = proc !== null && proc.inNamespace && proc.args.length === spec.args.length && proc.args.every((a, i) => a === spec.args[i]);
+  const healthy =
+    proc !== null && proc.inNamespace && proc.args.length === spec.args.length && proc.args.every((a, i) => a === spec.args[i]);
   if (!healthy) {
     if (proc) actions.push({ kind: 'stop', pid: proc.pid });
     actions.push({ kind: 'start', spec });

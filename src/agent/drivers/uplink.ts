@@ -39,7 +39,8 @@ export const uplinkDriver: Driver<NamespaceObservation, UplinkAction> = {
     const release = sorted.filter((a) => a.phase === 0).map((a) => a.line);
     const add = sorted.filter((a) => a.phase === 1).map((a) => a.line);
     const ns = ctx.config.hostNamespace;
-    if (release.length > 0) await ctx.exec.run('ip', ['-force', '-n', ns, '-batch', '-'], { mutating: true, input: release.join('\n') + '\n', reject: false });
+    if (release.length > 0)
+      await ctx.exec.run('ip', ['-force', '-n', ns, '-batch', '-'], { mutating: true, input: release.join('\n') + '\n', reject: false });
     if (add.length > 0) await ctx.exec.run('ip', ['-n', ns, '-batch', '-'], { mutating: true, input: add.join('\n') + '\n' });
   },
 

@@ -74,8 +74,33 @@ let detected: Promise<IpsecMode> | null = null;
 export function ipsecMode(exec: CommandRunner): Promise<IpsecMode> {
   detected ??= (async () => {
     const spi = `0x${randomBytes(4).toString('hex')}`;
-    const r = await exec.run('unshare', ['--net', 'ip', 'xfrm', 'state', 'add', 'src', '192.0.2.1', 'dst', '192.0.2.2', 'proto', 'esp', 'spi', spi, 'mode', 'tunnel',
-      'enc', 'cbc(aes)', `0x${'00'.repeat(16)}`, 'auth', 'hmac(sha1)', `0x${'00'.repeat(20)}`], { mutating: false, reject: false });
+    const r = await exec.run(
+      'unshare',
+      [
+        '--net',
+        'ip',
+        'xfrm',
+        'state',
+        'add',
+        'src',
+        '192.0.2.1',
+        'dst',
+        '192.0.2.2',
+        'proto',
+        'esp',
+        'spi',
+        spi,
+        'mode',
+        'tunnel',
+        'enc',
+        'cbc(aes)',
+        `0x${'00'.repeat(16)}`,
+        'auth',
+        'hmac(sha1)',
+        `0x${'00'.repeat(20)}`,
+      ],
+      { mutating: false, reject: false },
+    );
     return r.exitCode === 0 ? 'kernel' : 'libipsec';
   })();
   return detected;
@@ -111,7 +136,11 @@ async function observeCharon(dir: string, namespace: string): Promise<CharonProc
 /** `swanctl` against one router's charon, with that charon's configuration. */
 export function swanctl(exec: CommandRunner, dir: string, args: readonly string[], mutating: boolean) {
   const p = vpnPaths(dir);
-  return exec.run('env', [`STRONGSWAN_CONF=${p.strongswanConf}`, 'swanctl', ...args, '--uri', `unix://${p.vici}`], { mutating, reject: false, timeoutMs: 15_000 });
+  return exec.run('env', [`STRONGSWAN_CONF=${p.strongswanConf}`, 'swanctl', ...args, '--uri', `unix://${p.vici}`], {
+    mutating,
+    reject: false,
+    timeoutMs: 15_000,
+  });
 }
 
 /** Connection names in `swanctl --list-conns` output (top-level lines `name: IKEv1, ...`). */
@@ -149,13 +178,22 @@ export function diffVpn(spec: RouterVpnSpec | null, observed: VpnObservation): V
     // A replaced connection keeps its SAs (negotiated with the old settings): renegotiate it.
     for (const c of spec.connections) {
       const before = observed.loaded.get(c.name);
-      if (before !== undefined && before !== digests[c.name]) actions.push({ kind: 'restart-connection', name: c.name, initiate: c.startAction === 'start' });
+      if (before !== undefined && before !== digests[c.name])
+        actions.push({ kind: 'restart-connection', name: c.name, initiate: c.startAction === 'start' });
     }
   }
   return actions;
 }
 
-const PHASE: Readonly<Record<VpnAction['kind'], number>> = { stop: 0, write: 1, start: 2, load: 3, terminate: 4, 'restart-connection': 4, 'remove-dir': 5 };
+const PHASE: Readonly<Record<VpnAction['kind'], number>> = {
+  stop: 0,
+  write: 1,
+  start: 2,
+  load: 3,
+  terminate: 4,
+  'restart-connection': 4,
+  'remove-dir': 5,
+};
 
 async function writeAtomic(path: string, content: string, mode: number): Promise<void> {
   const tmp = `${path}.tmp`;
@@ -175,10 +213,34 @@ async function startCharon(dir: string, namespace: string, ctx: DriverContext): 
   });
   // The shell backgrounds charon (it does not daemonise) and exits; the mount namespace lives on with it.
   const script = 'mount --bind "$1" /run && { env STRONGSWAN_CONF="$2" setsid "$3" </dev/null >>"$4" 2>&1 & }';
-  await ctx.exec.run('ip', ['netns', 'exec', namespace, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', p.run, p.strongswanConf, CHARON, p.log], {
-    mutating: true,
-  });
-  const up = await waitFor(async () => ((await swanctl(ctx.exec, dir, ['--stats'], false)).exitCode === 0 ? true : null), ctx.config.daemonStartTimeoutMs, 50);
+  await ctx.exec.run(
+    'ip',
+    [
+      'netns',
+      'exec',
+      namespace,
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      p.run,
+      p.strongswanConf,
+      CHARON,
+      p.log,
+    ],
+    {
+      mutating: true,
+    },
+  );
+  const up = await waitFor(
+    async () => ((await swanctl(ctx.exec, dir, ['--stats'], false)).exitCode === 0 ? true : null),
+    ctx.config.daemonStartTimeoutMs,
+    50,
+  );
   if (up === null) throw new Error(`charon in ${namespace} did not start: ${((await readOrNull(p.log)) ?? '').slice(-500).trim()}`);
 }
 
@@ -186,7 +248,15 @@ async function load(dir: string, digests: Readonly<Record<string, string>>, ctx:
   const p = vpnPaths(dir);
   for (const args of [['--load-creds', '--clear', '--noprompt'], ['--load-conns']]) {
     const r = await swanctl(ctx.exec, dir, [...args, '--file', p.swanctlConf], true);
-    if (r.exitCode !== 0) throw new Error(`swanctl ${args[0]} failed: ${(r.stderr || r.stdout).split('\n').filter((l) => !l.startsWith('opening directory')).join(' ').trim().slice(-500)}`);
+    if (r.exitCode !== 0)
+      throw new Error(
+        `swanctl ${args[0]} failed: ${(r.stderr || r.stdout)
+          .split('\n')
+          .filter((l) => !l.startsWith('opening directory'))
+          .join(' ')
+          .trim()
+          .slice(-500)}`,
+      );
   }
   await ctx.exec.mutate(`record loaded ${p.loaded}`, () => writeAtomic(p.loaded, `${JSON.stringify(digests)}\n`, 0o600));
 }
@@ -299,14 +369,20 @@ export function parseInstalledChildren(text: string): Set<string> {
   return up;
 }
 
-const FAILURE = /AUTHENTICATION_FAILED|authentication .* failed|NO_PROPOSAL_CHOSEN|no matching|invalid HASH|INVALID_|giving up|retransmit .* of request|peer not responding|establishing .* failed|unable to|deleting IKE_SA/i;
+const FAILURE =
+  /AUTHENTICATION_FAILED|authentication .* failed|NO_PROPOSAL_CHOSEN|no matching|invalid HASH|INVALID_|giving up|retransmit .* of request|peer not responding|establishing .* failed|unable to|deleting IKE_SA/i;
 
 /** The last failure charon logged for `name` (lines tagged `<name|n>`), without its timestamp and thread. */
 export function lastFailure(log: string, name: string): string | null {
   const tag = `<${name}|`;
   const lines = log.split('\n').filter((l) => l.includes(tag) && FAILURE.test(l));
   const last = lines.at(-1);
-  return last === undefined ? null : last.slice(last.indexOf(tag)).replace(/^<[^>]*>\s*/, '').trim();
+  return last === undefined
+    ? null
+    : last
+        .slice(last.indexOf(tag))
+        .replace(/^<[^>]*>\s*/, '')
+        .trim();
 }
 
 /**
@@ -319,7 +395,12 @@ export async function readVpnStates(exec: CommandRunner, dir: string, names: rea
   const log = up.size === names.length ? '' : ((await readOrNull(vpnPaths(dir).log)) ?? '').slice(-200_000);
   const out = new Map<string, VpnConnectionState>();
   for (const name of names) {
-    out.set(name, up.has(name) ? { status: 'ACTIVE', reason: null } : { status: 'DOWN', reason: r.exitCode === 0 ? lastFailure(log, name) : 'charon does not answer' });
+    out.set(
+      name,
+      up.has(name)
+        ? { status: 'ACTIVE', reason: null }
+        : { status: 'DOWN', reason: r.exitCode === 0 ? lastFailure(log, name) : 'charon does not answer' },
+    );
   }
   return out;
 }

@@ -10,7 +10,11 @@ import type http from 'node:http';
 export const DASHBOARD_PATH = '/ui';
 
 const DIR = new URL('../../ui/', import.meta.url);
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
 const FILES = new Set(['index.html', 'dashboard.css', 'main.js', 'graphql.js', 'topology.js', 'events.js', 'dataplane.js', 'dom.js']);
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
@@ -31,6 +35,12 @@ export async function serveDashboard(pathname: string, res: http.ServerResponse)
   }
   const type = TYPES[name.slice(name.lastIndexOf('.'))]!;
   // Small files, served from memory: revalidating on each load keeps an upgraded server's page current.
-  res.writeHead(200, { 'content-type': type, 'content-length': String(body.length), 'cache-control': 'no-cache', 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' });
+  res.writeHead(200, {
+    'content-type': type,
+    'content-length': String(body.length),
+    'cache-control': 'no-cache',
+    'content-security-policy': CSP,
+    'x-content-type-options': 'nosniff',
+  });
   res.end(body);
 }

@@ -38,7 +38,11 @@ export async function serveGraphiqlAsset(pathname: string, res: http.ServerRespo
     body = asset.from(await (bundle ??= import('@graphql-yoga/render-graphiql/graphiql')));
     cache.set(name, body);
   }
-  res.writeHead(200, { 'content-type': asset.type, 'content-length': String(body.length), 'cache-control': 'public, max-age=31536000, immutable' });
+  res.writeHead(200, {
+    'content-type': asset.type,
+    'content-length': String(body.length),
+    'cache-control': 'public, max-age=31536000, immutable',
+  });
   res.end(body);
 }
 

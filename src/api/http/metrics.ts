@@ -46,9 +46,14 @@ async function consumerPositions(services: Services): Promise<Map<string, LogPos
   if (subscriptions) out.set('subscriptions', subscriptions);
   const [seal] = await services.sql<{ xid: string; global_position: bigint }[]>`
     select transaction_id::text as xid, global_position from nl_log_chain order by seq desc limit 1`;
-  out.set('seal', seal ? { transactionId: BigInt(seal.xid), globalPosition: seal.global_position } : { transactionId: 0n, globalPosition: 0n });
-  for (const r of await services.sql<{ host: string; cursor: string }[]>`select host, cursor from rm_agent_applied`) out.set(`agent:${r.host}`, decodeCursor(r.cursor));
-  for (const r of await services.sql<{ name: string; position: string }[]>`select name, position from nl_checkpoints`) out.set(`checkpoint:${r.name}`, decodeCursor(r.position));
+  out.set(
+    'seal',
+    seal ? { transactionId: BigInt(seal.xid), globalPosition: seal.global_position } : { transactionId: 0n, globalPosition: 0n },
+  );
+  for (const r of await services.sql<{ host: string; cursor: string }[]>`select host, cursor from rm_agent_applied`)
+    out.set(`agent:${r.host}`, decodeCursor(r.cursor));
+  for (const r of await services.sql<{ name: string; position: string }[]>`select name, position from nl_checkpoints`)
+    out.set(`checkpoint:${r.name}`, decodeCursor(r.position));
   return out;
 }
 
@@ -98,7 +103,11 @@ export class ApiMetrics {
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    this.appended = new client.Counter({ name: 'netledger_events_appended_total', help: 'Events appended to the log by commands', registers });
+    this.appended = new client.Counter({
+      name: 'netledger_events_appended_total',
+      help: 'Events appended to the log by commands',
+      registers,
+    });
     new client.Gauge({
       name: 'netledger_subscriptions_open',
       help: 'Open GraphQL subscriptions (SSE and WebSocket) in this process',
@@ -118,11 +127,14 @@ export class ApiMetrics {
     });
     new client.Gauge({
       name: 'netledger_agent_applied_position',
-      help: "Global log position each dataplane agent has applied (its lag is the log head minus this)",
+      help: 'Global log position each dataplane agent has applied (its lag is the log head minus this)',
       labelNames: ['host'],
       registers,
       async collect() {
-        const rows = await withDeadline(services.sql<{ host: string; cursor: string }[]>`select host, cursor from rm_agent_applied`, SCRAPE_QUERY_MS).catch(() => undefined);
+        const rows = await withDeadline(
+          services.sql<{ host: string; cursor: string }[]>`select host, cursor from rm_agent_applied`,
+          SCRAPE_QUERY_MS,
+        ).catch(() => undefined);
         if (!rows) return;
         this.reset();
         for (const r of rows) this.set({ host: r.host }, Number(decodeCursor(r.cursor).globalPosition));
@@ -134,11 +146,14 @@ export class ApiMetrics {
       labelNames: ['consumer'],
       registers,
       async collect() {
-        const lags = await withDeadline((async () => {
-          const out: [string, number][] = [['projections', 0]];
-          for (const [consumer, at] of await consumerPositions(services)) out.push([consumer, await eventsAfter(services.sql, at)]);
-          return out;
-        })(), SCRAPE_QUERY_MS).catch(() => undefined);
+        const lags = await withDeadline(
+          (async () => {
+            const out: [string, number][] = [['projections', 0]];
+            for (const [consumer, at] of await consumerPositions(services)) out.push([consumer, await eventsAfter(services.sql, at)]);
+            return out;
+          })(),
+          SCRAPE_QUERY_MS,
+        ).catch(() => undefined);
         if (!lags) return;
         this.reset();
         for (const [consumer, n] of lags) this.set({ consumer }, n);
@@ -146,15 +161,18 @@ export class ApiMetrics {
     });
     const poolMax = Number(services.sql.options.max);
     const applicationName = String((services.sql.options.connection as Record<string, unknown>).application_name ?? '');
-    new client.Gauge({ name: 'netledger_db_pool_max', help: 'Connections this process\'s database pool may open', registers }).set(poolMax);
+    new client.Gauge({ name: 'netledger_db_pool_max', help: "Connections this process's database pool may open", registers }).set(poolMax);
     new client.Gauge({
       name: 'netledger_db_pool_connections',
-      help: 'Open connections of this process\'s database pool by state (pg_stat_activity: active, idle, idle in transaction), plus its one LISTEN connection (idle); the scrape itself holds one active',
+      help: "Open connections of this process's database pool by state (pg_stat_activity: active, idle, idle in transaction), plus its one LISTEN connection (idle); the scrape itself holds one active",
       labelNames: ['state'],
       registers,
       async collect() {
-        const rows = await withDeadline(services.sql<{ state: string | null; n: bigint }[]>`
-          select state, count(*) as n from pg_stat_activity where application_name = ${applicationName} group by state`, SCRAPE_QUERY_MS).catch(() => undefined);
+        const rows = await withDeadline(
+          services.sql<{ state: string | null; n: bigint }[]>`
+          select state, count(*) as n from pg_stat_activity where application_name = ${applicationName} group by state`,
+          SCRAPE_QUERY_MS,
+        ).catch(() => undefined);
         if (!rows) return;
         this.reset();
         for (const state of ['active', 'idle', 'idle in transaction']) this.set({ state }, 0);
@@ -162,19 +180,40 @@ export class ApiMetrics {
       },
     });
     const agents = this.agents;
-    const passes = new client.Counter({ name: 'netledger_agent_passes_total', help: 'Reconcile passes of the dataplane agent running in this process', labelNames: ['host'], registers });
-    const lastPass = (name: string, help: string, value: (s: Readonly<SyncStats>) => number | undefined) => new client.Gauge({
-      name, help, labelNames: ['host'], registers,
-      collect() {
-        for (const [host, a] of agents) {
-          const v = value(a.stats);
-          if (v !== undefined) this.set({ host }, v);
-        }
-      },
+    const passes = new client.Counter({
+      name: 'netledger_agent_passes_total',
+      help: 'Reconcile passes of the dataplane agent running in this process',
+      labelNames: ['host'],
+      registers,
     });
-    lastPass('netledger_agent_last_pass_seconds', 'Duration of the agent\'s last sync (topology, compile, reconcile pass, statuses, applied cursor)', (s) => (s.syncs > 0 ? s.lastSyncMs / 1000 : undefined));
-    lastPass('netledger_agent_last_pass_commands', 'Processes (ip, nft, ...) the agent\'s last reconcile pass ran', (s) => s.lastPass?.commands);
-    lastPass('netledger_agent_last_pass_mutations', 'Host changes (mutating commands and file writes) in the agent\'s last reconcile pass', (s) => s.lastPass?.mutations);
+    const lastPass = (name: string, help: string, value: (s: Readonly<SyncStats>) => number | undefined) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames: ['host'],
+        registers,
+        collect() {
+          for (const [host, a] of agents) {
+            const v = value(a.stats);
+            if (v !== undefined) this.set({ host }, v);
+          }
+        },
+      });
+    lastPass(
+      'netledger_agent_last_pass_seconds',
+      "Duration of the agent's last sync (topology, compile, reconcile pass, statuses, applied cursor)",
+      (s) => (s.syncs > 0 ? s.lastSyncMs / 1000 : undefined),
+    );
+    lastPass(
+      'netledger_agent_last_pass_commands',
+      "Processes (ip, nft, ...) the agent's last reconcile pass ran",
+      (s) => s.lastPass?.commands,
+    );
+    lastPass(
+      'netledger_agent_last_pass_mutations',
+      "Host changes (mutating commands and file writes) in the agent's last reconcile pass",
+      (s) => s.lastPass?.mutations,
+    );
     this.countPasses = () => {
       for (const [host, a] of agents) {
         if (a.stats.syncs > a.counted) passes.inc({ host }, a.stats.syncs - a.counted);
@@ -206,7 +245,13 @@ export class ApiMetrics {
   }
 
   /** One finished HTTP request; `operation` is undefined outside GraphQL. */
-  request(r: { operation?: string | undefined; type?: string | undefined; status: number; seconds: number; errorCodes: readonly string[] }): void {
+  request(r: {
+    operation?: string | undefined;
+    type?: string | undefined;
+    status: number;
+    seconds: number;
+    errorCodes: readonly string[];
+  }): void {
     const operation = r.operation === undefined ? '-' : this.operationLabel(r.operation);
     const type = r.type ?? '-';
     this.requests.inc({ operation, type, status: String(r.status) });

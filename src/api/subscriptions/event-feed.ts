@@ -15,7 +15,10 @@ export function requireCaller(ctx: Context): void {
 }
 
 /** Every event the caller may see that matches `filter`: from the log after `after`, then live. */
-export function eventFeed(ctx: Context, args: { after?: string | null; filter?: EventFilter | null; maxBuffer?: number }): AsyncIterableIterator<OwnedEvent | CutOff> {
+export function eventFeed(
+  ctx: Context,
+  args: { after?: string | null; filter?: EventFilter | null; maxBuffer?: number },
+): AsyncIterableIterator<OwnedEvent | CutOff> {
   requireCaller(ctx);
   const filter = args.filter ?? {};
   const feed = followerFor(ctx.services).feed({

@@ -94,7 +94,7 @@ export class LogFollower {
   }
 
   private async run(): Promise<void> {
-    for (let failures = 0; !this.stopped; ) {
+    for (let failures = 0; !this.stopped;) {
       try {
         for await (const e of subscribe(this.store, this.waker, { after: this.position, signal: this.abort.signal, pollMs: 1000 })) {
           const [owned] = await this.owners.annotate([e]);
@@ -191,7 +191,10 @@ class Feed implements FeedIterator {
   private readonly maxBuffer: number;
   private started: Promise<void> | null = null;
 
-  constructor(private readonly follower: LogFollower, private readonly options: FeedOptions) {
+  constructor(
+    private readonly follower: LogFollower,
+    private readonly options: FeedOptions,
+  ) {
     this.maxBuffer = options.maxBuffer ?? 1000;
     this.seen = options.after ?? START;
     this.resume = this.seen;

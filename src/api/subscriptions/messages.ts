@@ -13,7 +13,12 @@ export interface CutOff {
 
 export function cutOffOf(m: Exclude<FeedMessage, { kind: 'event' }>): CutOff {
   return m.kind === 'lagged'
-    ? { __typename: 'SubscriptionCutOff', reason: 'LAGGED', cursor: m.cursor, message: `fell more than ${m.buffered} events behind; resubscribe with after: lastCursor` }
+    ? {
+        __typename: 'SubscriptionCutOff',
+        reason: 'LAGGED',
+        cursor: m.cursor,
+        message: `fell more than ${m.buffered} events behind; resubscribe with after: lastCursor`,
+      }
     : { __typename: 'SubscriptionCutOff', reason: 'ENDED', cursor: m.cursor, message: m.reason };
 }
 

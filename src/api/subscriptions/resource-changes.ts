@@ -10,7 +10,6 @@ import { followerFor } from './followers.js';
 import { requireCaller, revokes } from './event-feed.js';
 import { mapFeed, parseAfter, type CutOff } from './messages.js';
 
-
 export interface ResourceChange {
   readonly __typename: 'ResourceChange';
   readonly cursor: string;
@@ -33,7 +32,6 @@ export interface StatusChange {
   readonly provisioningStatus: string | null;
   readonly operatingStatus: string | null;
 }
-
 
 /**
  * Each stream folded, with its own aggregate's evolve, to exactly the event being delivered: a
@@ -81,7 +79,11 @@ function plainId(value: string): string {
  * they were right after the event. Deletions are noticed as rows this subscription saw on the
  * stream that are gone.
  */
-function streamRows(ctx: Context, args: ChangeArgs, emit: (e: OwnedEvent, rows: readonly ResourceRecord[], gone: readonly { id: string; kind: string }[]) => unknown[]) {
+function streamRows(
+  ctx: Context,
+  args: ChangeArgs,
+  emit: (e: OwnedEvent, rows: readonly ResourceRecord[], gone: readonly { id: string; kind: string }[]) => unknown[],
+) {
   const kinds = args.kinds && args.kinds.length > 0 ? new Set(args.kinds) : null;
   const ids = args.ids && args.ids.length > 0 ? new Set(args.ids.map(plainId)) : null;
   const streamTypes = kinds ? new Set([...kinds].map((k) => (isResourceKind(k) ? RESOURCE_KINDS[k].streamType : k))) : null;
@@ -96,29 +98,56 @@ function streamRows(ctx: Context, args: ChangeArgs, emit: (e: OwnedEvent, rows: 
     },
   });
   const stateAt = streamFolder(ctx);
-  return { feed, changes: mapFeed(feed, async (e) => {
-    const rows = (await stateAt(e.event)) ?? (await ctx.services.sql<Row[]>`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources where stream_id = ${e.event.streamId}`).map((r) => toRecord<Record<string, unknown>>(r));
-    const before = seen.get(e.event.streamId) ?? new Map<string, string>();
-    const now = new Map(rows.map((r) => [r.id, r.kind]));
-    const gone = [...before].filter(([id]) => !now.has(id)).map(([id, kind]) => ({ id, kind }));
-    // A deleted lifecycle resource this subscription never saw alive: its id is the stream's.
-    if (rows.length === 0 && before.size === 0 && /(Deleted|Removed)$/.test(e.event.type)) {
-      const id = e.event.streamId.slice(e.event.streamId.indexOf('-') + 1);
-      const kind = kindsOfStreamType(streamType(e.event.streamId))[0] ?? streamType(e.event.streamId);
-      gone.push({ id, kind });
-    }
-    if (now.size > 0) seen.set(e.event.streamId, now);
-    else seen.delete(e.event.streamId);
-    const wanted = (x: { id: string; kind: string }) => (!kinds || kinds.has(x.kind)) && (!ids || ids.has(x.id));
-    return emit(e, rows.filter(wanted), gone.filter(wanted));
-  }) };
+  return {
+    feed,
+    changes: mapFeed(feed, async (e) => {
+      const rows =
+        (await stateAt(e.event)) ??
+        (
+          await ctx.services.sql<
+            Row[]
+          >`select id, kind, project_id, revision, created_at, updated_at, doc from rm_resources where stream_id = ${e.event.streamId}`
+        ).map((r) => toRecord<Record<string, unknown>>(r));
+      const before = seen.get(e.event.streamId) ?? new Map<string, string>();
+      const now = new Map(rows.map((r) => [r.id, r.kind]));
+      const gone = [...before].filter(([id]) => !now.has(id)).map(([id, kind]) => ({ id, kind }));
+      // A deleted lifecycle resource this subscription never saw alive: its id is the stream's.
+      if (rows.length === 0 && before.size === 0 && /(Deleted|Removed)$/.test(e.event.type)) {
+        const id = e.event.streamId.slice(e.event.streamId.indexOf('-') + 1);
+        const kind = kindsOfStreamType(streamType(e.event.streamId))[0] ?? streamType(e.event.streamId);
+        gone.push({ id, kind });
+      }
+      if (now.size > 0) seen.set(e.event.streamId, now);
+      else seen.delete(e.event.streamId);
+      const wanted = (x: { id: string; kind: string }) => (!kinds || kinds.has(x.kind)) && (!ids || ids.has(x.id));
+      return emit(e, rows.filter(wanted), gone.filter(wanted));
+    }),
+  };
 }
 
 export function resourceChanges(ctx: Context, args: ChangeArgs): AsyncIterableIterator<ResourceChange | CutOff> {
   requireCaller(ctx);
   return streamRows(ctx, args, (e, rows, gone) => [
-    ...rows.map((r): ResourceChange => ({ __typename: 'ResourceChange', cursor: e.event.cursor, eventId: e.event.id, eventType: e.event.type, kind: r.kind, id: r.id, deleted: false, record: r })),
-    ...gone.map((g): ResourceChange => ({ __typename: 'ResourceChange', cursor: e.event.cursor, eventId: e.event.id, eventType: e.event.type, kind: g.kind, id: g.id, deleted: true, record: null })),
+    ...rows.map((r): ResourceChange => ({
+      __typename: 'ResourceChange',
+      cursor: e.event.cursor,
+      eventId: e.event.id,
+      eventType: e.event.type,
+      kind: r.kind,
+      id: r.id,
+      deleted: false,
+      record: r,
+    })),
+    ...gone.map((g): ResourceChange => ({
+      __typename: 'ResourceChange',
+      cursor: e.event.cursor,
+      eventId: e.event.id,
+      eventType: e.event.type,
+      kind: g.kind,
+      id: g.id,
+      deleted: true,
+      record: null,
+    })),
   ]).changes as AsyncIterableIterator<ResourceChange | CutOff>;
 }
 
@@ -129,9 +158,12 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function statusOf(kind: string, id: string, doc: Record<string, unknown> | null, cursor: string): StatusChange {
   return {
-    __typename: 'ResourceStatus', cursor, kind, id,
+    __typename: 'ResourceStatus',
+    cursor,
+    kind,
+    id,
     status: doc ? str(doc.status) : 'DELETED',
-    statusReason: doc ? str(doc.statusReason) ?? str(doc.statusError) : null,
+    statusReason: doc ? (str(doc.statusReason) ?? str(doc.statusError)) : null,
     provisioningStatus: doc ? str(doc.provisioningStatus) : null,
     operatingStatus: doc ? str(doc.operatingStatus) : null,
   };
@@ -151,7 +183,10 @@ export async function statusChanges(ctx: Context, args: ChangeArgs): Promise<Asy
   // Joined before the baseline is read, so no change falls between the two.
   const { feed, changes } = streamRows(ctx, { ...args, kinds }, (e, rows, gone) => {
     const out: StatusChange[] = [];
-    for (const s of [...rows.map((r) => statusOf(r.kind, r.id, r.doc, e.event.cursor)), ...gone.map((g) => statusOf(g.kind, g.id, null, e.event.cursor))]) {
+    for (const s of [
+      ...rows.map((r) => statusOf(r.kind, r.id, r.doc, e.event.cursor)),
+      ...gone.map((g) => statusOf(g.kind, g.id, null, e.event.cursor)),
+    ]) {
       if (last.get(s.id) === statusKey(s)) continue;
       last.set(s.id, statusKey(s));
       out.push(s);

@@ -66,7 +66,12 @@ export function attachGraphqlWs(server: http.Server, yoga: Yoga, services: Servi
     if (path !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
     if (!accepting) return refuseUpgrade(socket, 503, 'Service Unavailable', 'the server is shutting down');
     if (wss.clients.size >= config.NETLEDGER_WS_MAX_CONNECTIONS) {
-      return refuseUpgrade(socket, 503, 'Service Unavailable', `over ${config.NETLEDGER_WS_MAX_CONNECTIONS} WebSocket connections (NETLEDGER_WS_MAX_CONNECTIONS)`);
+      return refuseUpgrade(
+        socket,
+        503,
+        'Service Unavailable',
+        `over ${config.NETLEDGER_WS_MAX_CONNECTIONS} WebSocket connections (NETLEDGER_WS_MAX_CONNECTIONS)`,
+      );
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
@@ -118,18 +123,31 @@ export function attachGraphqlWs(server: http.Server, yoga: Yoga, services: Servi
         if (!accepting) return [new GraphQLError('the server is shutting down', { extensions: { code: 'ServiceUnavailable' } })];
         // graphql-ws counts this subscription already.
         if (Object.keys(ctx.subscriptions).length > config.NETLEDGER_WS_MAX_SUBSCRIPTIONS) {
-          return [new GraphQLError(`over ${config.NETLEDGER_WS_MAX_SUBSCRIPTIONS} operations on one connection (NETLEDGER_WS_MAX_SUBSCRIPTIONS)`, { extensions: { code: 'TooManySubscriptions' } })];
+          return [
+            new GraphQLError(
+              `over ${config.NETLEDGER_WS_MAX_SUBSCRIPTIONS} operations on one connection (NETLEDGER_WS_MAX_SUBSCRIPTIONS)`,
+              { extensions: { code: 'TooManySubscriptions' } },
+            ),
+          ];
         }
         const requestId = randomUUID();
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          req: ctx.extra.request, caller, requestId, correlationId: requestId, params,
+          req: ctx.extra.request,
+          caller,
+          requestId,
+          correlationId: requestId,
+          params,
         });
         const document = parse(params.query);
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
         return {
-          schema, document, operationName: params.operationName ?? null, variableValues: params.variables ?? null,
-          contextValue: await contextFactory(), rootValue: { execute, subscribe } satisfies Execution,
+          schema,
+          document,
+          operationName: params.operationName ?? null,
+          variableValues: params.variables ?? null,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies Execution,
         };
       },
     },
@@ -164,7 +182,9 @@ export function attachGraphqlWs(server: http.Server, yoga: Yoga, services: Servi
 
 function refuseUpgrade(socket: Duplex, status: number, text: string, message = text): void {
   const body = `${message}\n`;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -176,7 +196,10 @@ class RevocationWatch {
   private stopped = false;
   private feed: ReturnType<ReturnType<typeof followerFor>['feed']> | null = null;
 
-  constructor(private readonly services: Services, private readonly revoked: (tokenId: string) => void) {}
+  constructor(
+    private readonly services: Services,
+    private readonly revoked: (tokenId: string) => void,
+  ) {}
 
   started(): Promise<void> {
     this.starting ??= this.follow(undefined).catch((err: unknown) => {

@@ -3,8 +3,19 @@ import type { Lifecycle } from '../../domain/common/index.js';
 import { notFound } from '../../domain/common/index.js';
 import { isDomainError, type DomainError } from '../../domain/errors.js';
 import {
-  firewallGroupDecider, firewallGroupStreamId, firewallPolicyDecider, firewallPolicyStreamId, firewallRuleDecider, firewallRuleStreamId,
-  type FirewallGroup, type FirewallGroupInput, type FirewallPolicy, type FirewallPolicyInput, type FirewallPortFacts, type FirewallRule, type FirewallRuleInput,
+  firewallGroupDecider,
+  firewallGroupStreamId,
+  firewallPolicyDecider,
+  firewallPolicyStreamId,
+  firewallRuleDecider,
+  firewallRuleStreamId,
+  type FirewallGroup,
+  type FirewallGroupInput,
+  type FirewallPolicy,
+  type FirewallPolicyInput,
+  type FirewallPortFacts,
+  type FirewallRule,
+  type FirewallRuleInput,
 } from '../../domain/firewall/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
@@ -25,7 +36,12 @@ const revision = (expectedRevision: number | undefined) => (expectedRevision !==
 const now = (): string => new Date().toISOString();
 
 /** Ids among `ids` of `kind` that exist and the actor may use: its own, shared ones, any for an admin. */
-async function visibleIds(tx: Tx, actor: Principal, kind: 'firewall_rule' | 'firewall_policy', ids: readonly (string | null | undefined)[]): Promise<string[]> {
+async function visibleIds(
+  tx: Tx,
+  actor: Principal,
+  kind: 'firewall_rule' | 'firewall_policy',
+  ids: readonly (string | null | undefined)[],
+): Promise<string[]> {
   const wanted = [...new Set(ids.filter((x): x is string => typeof x === 'string' && isUuid(x)))];
   if (wanted.length === 0) return [];
   const rows = await tx<{ id: string }[]>`
@@ -62,7 +78,13 @@ export function createFirewallRule(s: Services, actor: Principal, input: Firewal
 async function planCreateRule(s: Services, tx: Tx, project: string, input: FirewallRuleCreate) {
   const id = input.id ?? randomUUID();
   const loaded = await s.aggregates.load<Lifecycle<FirewallRule>>(tx, firewallRuleStreamId(id));
-  const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), { ...input, type: 'CreateFirewallRule', id, project, now: now() });
+  const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), {
+    ...input,
+    type: 'CreateFirewallRule',
+    id,
+    project,
+    now: now(),
+  });
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
@@ -72,22 +94,45 @@ async function ownRule(s: Services, tx: Tx, actor: Principal, id: string) {
   return loaded && loaded.state.status === 'live' ? loaded : null;
 }
 
-export function updateFirewallRule(s: Services, actor: Principal, id: string, changes: FirewallRuleInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateFirewallRule(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: FirewallRuleInput,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await ownRule(s, tx, actor, id);
     if (!loaded) return notFound('FirewallRule', id);
-    const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), { type: 'UpdateFirewallRule', id, changes, now: now(), ...revision(expectedRevision) });
+    const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), {
+      type: 'UpdateFirewallRule',
+      id,
+      changes,
+      now: now(),
+      ...revision(expectedRevision),
+    });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });
 }
 
-export function deleteFirewallRule(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteFirewallRule(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await ownRule(s, tx, actor, id);
     if (!loaded) return notFound('FirewallRule', id);
     const used = await tx<{ id: string }[]>`select id from rm_resources where kind = 'firewall_policy' and doc->'firewallRules' ? ${id}`;
     const append = decideAppend(firewallRuleDecider, loaded, firewallRuleStreamId(id), {
-      type: 'DeleteFirewallRule', id, usedByPolicies: used.map((r) => r.id), now: now(), ...revision(expectedRevision),
+      type: 'DeleteFirewallRule',
+      id,
+      usedByPolicies: used.map((r) => r.id),
+      now: now(),
+      ...revision(expectedRevision),
     });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });
@@ -106,12 +151,23 @@ async function planCreatePolicy(s: Services, tx: Tx, actor: Principal, input: Fi
   const loaded = await s.aggregates.load<Lifecycle<FirewallPolicy>>(tx, firewallPolicyStreamId(id));
   const visibleRuleIds = [...(await visibleIds(tx, actor, 'firewall_rule', input.firewallRules ?? [])), ...extraVisible];
   const append = decideAppend(firewallPolicyDecider, loaded, firewallPolicyStreamId(id), {
-    ...input, type: 'CreateFirewallPolicy', id, project: actor.projectId, visibleRuleIds, now: now(),
+    ...input,
+    type: 'CreateFirewallPolicy',
+    id,
+    project: actor.projectId,
+    visibleRuleIds,
+    now: now(),
   });
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
-async function onPolicy(s: Services, tx: Tx, actor: Principal, id: string, command: (p: FirewallPolicy) => Promise<Parameters<typeof firewallPolicyDecider.decide>[0]>) {
+async function onPolicy(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  id: string,
+  command: (p: FirewallPolicy) => Promise<Parameters<typeof firewallPolicyDecider.decide>[0]>,
+) {
   await lockRow(tx, id, 'update');
   const loaded = await loadOwn<FirewallPolicy>(s, tx, actor, 'firewallpolicy', id);
   if (!loaded || loaded.state.status !== 'live') return notFound('FirewallPolicy', id);
@@ -119,27 +175,57 @@ async function onPolicy(s: Services, tx: Tx, actor: Principal, id: string, comma
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
-export function updateFirewallPolicy(s: Services, actor: Principal, id: string, changes: FirewallPolicyInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateFirewallPolicy(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: FirewallPolicyInput,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, (tx) =>
     onPolicy(s, tx, actor, id, async () => ({
-      type: 'UpdateFirewallPolicy', id, changes, visibleRuleIds: await visibleIds(tx, actor, 'firewall_rule', changes.firewallRules ?? []), now: now(), ...revision(expectedRevision),
+      type: 'UpdateFirewallPolicy',
+      id,
+      changes,
+      visibleRuleIds: await visibleIds(tx, actor, 'firewall_rule', changes.firewallRules ?? []),
+      now: now(),
+      ...revision(expectedRevision),
     })),
   );
 }
 
-export function insertFirewallRule(s: Services, actor: Principal, id: string, input: { ruleId: string; insertBefore?: string | null; insertAfter?: string | null }, metadata: EventMetadata) {
+export function insertFirewallRule(
+  s: Services,
+  actor: Principal,
+  id: string,
+  input: { ruleId: string; insertBefore?: string | null; insertAfter?: string | null },
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, (tx) =>
     onPolicy(s, tx, actor, id, async () => ({
-      type: 'InsertFirewallRule', id, ...input, ruleVisible: (await visibleIds(tx, actor, 'firewall_rule', [input.ruleId])).length > 0, now: now(),
+      type: 'InsertFirewallRule',
+      id,
+      ...input,
+      ruleVisible: (await visibleIds(tx, actor, 'firewall_rule', [input.ruleId])).length > 0,
+      now: now(),
     })),
   );
 }
 
 export function removeFirewallRule(s: Services, actor: Principal, id: string, ruleId: string, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onPolicy(s, tx, actor, id, async () => ({ type: 'RemoveFirewallRule', id, ruleId, now: now() })));
+  return s.runtime.execute(metadata, (tx) =>
+    onPolicy(s, tx, actor, id, async () => ({ type: 'RemoveFirewallRule', id, ruleId, now: now() })),
+  );
 }
 
-export function deleteFirewallPolicy(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteFirewallPolicy(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, (tx) =>
     onPolicy(s, tx, actor, id, async () => {
       const used = await tx<{ id: string }[]>`
@@ -158,7 +244,11 @@ export type FirewallGroupCreate = FirewallGroupInput & { readonly id?: string };
  * allowing everything, for IPv4 and IPv6. Planned into the first request that needs it; racing
  * first requests serialise on an advisory lock and the later one finds the group.
  */
-export async function planDefaultFirewallGroup(s: Services, tx: Tx, actor: Principal): Promise<{ id: string; appends: PlannedAppend[] } | DomainError> {
+export async function planDefaultFirewallGroup(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+): Promise<{ id: string; appends: PlannedAppend[] } | DomainError> {
   await tx`select pg_advisory_xact_lock(hashtext(${`default-fwg:${actor.projectId}`}))`;
   const [existing] = await tx<{ id: string }[]>`
     select id from rm_resources where kind = 'firewall_group' and project_id = ${actor.projectId} and doc->>'isDefault' = 'true' limit 1`;
@@ -167,12 +257,22 @@ export async function planDefaultFirewallGroup(s: Services, tx: Tx, actor: Princ
   const policyOf = async (direction: 'ingress' | 'egress', action: 'allow' | 'deny'): Promise<string | DomainError> => {
     const ruleIds: string[] = [];
     for (const ipVersion of [4, 6]) {
-      const rule = await planCreateRule(s, tx, actor.projectId, { name: `default ${direction} ipv${ipVersion} (${action})`, ipVersion, action });
+      const rule = await planCreateRule(s, tx, actor.projectId, {
+        name: `default ${direction} ipv${ipVersion} (${action})`,
+        ipVersion,
+        action,
+      });
       if (isDomainError(rule)) return rule;
       appends.push(...rule.appends);
       ruleIds.push(rule.result);
     }
-    const policy = await planCreatePolicy(s, tx, actor, { name: `default ${direction} policy`, firewallRules: ruleIds, audited: false }, ruleIds);
+    const policy = await planCreatePolicy(
+      s,
+      tx,
+      actor,
+      { name: `default ${direction} policy`, firewallRules: ruleIds, audited: false },
+      ruleIds,
+    );
     if (isDomainError(policy)) return policy;
     appends.push(...policy.appends);
     return policy.result;
@@ -184,9 +284,18 @@ export async function planDefaultFirewallGroup(s: Services, tx: Tx, actor: Princ
   const id = randomUUID();
   const loaded = await s.aggregates.load<Lifecycle<FirewallGroup>>(tx, firewallGroupStreamId(id));
   const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
-    type: 'CreateFirewallGroup', id, project: actor.projectId, name: 'default', description: 'Default firewall group',
-    ingressFirewallPolicyId: ingress, egressFirewallPolicyId: egress, isAdmin: actor.isAdmin,
-    visiblePolicyIds: [ingress, egress], portFacts: [], defaultGroupExists: false, now: now(),
+    type: 'CreateFirewallGroup',
+    id,
+    project: actor.projectId,
+    name: 'default',
+    description: 'Default firewall group',
+    ingressFirewallPolicyId: ingress,
+    egressFirewallPolicyId: egress,
+    isAdmin: actor.isAdmin,
+    visiblePolicyIds: [ingress, egress],
+    portFacts: [],
+    defaultGroupExists: false,
+    now: now(),
   });
   if (isDomainError(append)) return append;
   appends.push(append);
@@ -207,9 +316,15 @@ export function createFirewallGroup(s: Services, actor: Principal, input: Firewa
     const id = input.id ?? randomUUID();
     const loaded = await s.aggregates.load<Lifecycle<FirewallGroup>>(tx, firewallGroupStreamId(id));
     const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
-      ...input, type: 'CreateFirewallGroup', id, project: actor.projectId, isAdmin: actor.isAdmin,
+      ...input,
+      type: 'CreateFirewallGroup',
+      id,
+      project: actor.projectId,
+      isAdmin: actor.isAdmin,
       visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [input.ingressFirewallPolicyId, input.egressFirewallPolicyId]),
-      portFacts: await portFacts(tx, actor, input.ports), defaultGroupExists: true, now: now(),
+      portFacts: await portFacts(tx, actor, input.ports),
+      defaultGroupExists: true,
+      now: now(),
     });
     return isDomainError(append) ? append : { appends: [...defaults.appends, append], result: id };
   });
@@ -221,25 +336,47 @@ async function ownGroup(s: Services, tx: Tx, actor: Principal, id: string) {
   return loaded && loaded.state.status === 'live' ? loaded : null;
 }
 
-export function updateFirewallGroup(s: Services, actor: Principal, id: string, changes: FirewallGroupInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateFirewallGroup(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: FirewallGroupInput,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await ownGroup(s, tx, actor, id);
     if (!loaded) return notFound('FirewallGroup', id);
     const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
-      type: 'UpdateFirewallGroup', id, changes, isAdmin: actor.isAdmin,
+      type: 'UpdateFirewallGroup',
+      id,
+      changes,
+      isAdmin: actor.isAdmin,
       visiblePolicyIds: await visibleIds(tx, actor, 'firewall_policy', [changes.ingressFirewallPolicyId, changes.egressFirewallPolicyId]),
-      portFacts: await portFacts(tx, actor, changes.ports), now: now(), ...revision(expectedRevision),
+      portFacts: await portFacts(tx, actor, changes.ports),
+      now: now(),
+      ...revision(expectedRevision),
     });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });
 }
 
-export function deleteFirewallGroup(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteFirewallGroup(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await ownGroup(s, tx, actor, id);
     if (!loaded) return notFound('FirewallGroup', id);
     const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
-      type: 'DeleteFirewallGroup', id, isAdmin: actor.isAdmin, now: now(), ...revision(expectedRevision),
+      type: 'DeleteFirewallGroup',
+      id,
+      isAdmin: actor.isAdmin,
+      now: now(),
+      ...revision(expectedRevision),
     });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });
@@ -249,7 +386,12 @@ export function deleteFirewallGroup(s: Services, actor: Principal, id: string, e
 export function reportFirewallGroupStatus(s: Services, id: string, status: 'ACTIVE' | 'ERROR', metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await s.aggregates.load<Lifecycle<FirewallGroup>>(tx, firewallGroupStreamId(id));
-    const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), { type: 'ReportFirewallGroupStatus', id, status, now: now() });
+    const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
+      type: 'ReportFirewallGroupStatus',
+      id,
+      status,
+      now: now(),
+    });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });
 }

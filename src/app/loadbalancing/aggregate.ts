@@ -91,7 +91,10 @@ export function changeLoadBalancer(
     if (isDomainError(referenced)) return referenced;
     const subnetCidrs = Object.fromEntries([...referenced.values()].flatMap((r) => (r.cidr ? [[r.id, r.cidr]] : [])));
     const append: PlannedAppend | DomainError = decideAppend(
-      loadBalancerDecider, lb.loaded, lb.streamId, build({ state: lb.loaded.state, loadBalancerId: lb.id, now: new Date().toISOString(), subnetCidrs }),
+      loadBalancerDecider,
+      lb.loaded,
+      lb.streamId,
+      build({ state: lb.loaded.state, loadBalancerId: lb.id, now: new Date().toISOString(), subnetCidrs }),
     );
     if (isDomainError(append)) return append;
     return { appends: [append], result: options.result };

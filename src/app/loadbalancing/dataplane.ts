@@ -13,21 +13,54 @@ const AGENT_METADATA: EventMetadata = { actor: 'agent' };
 
 /** Everything up to desired `generation` now runs (LoadBalancerApplied); statuses become ACTIVE. */
 export function recordApplied(s: Services, loadBalancerId: string, generation: number, metadata: EventMetadata = AGENT_METADATA) {
-  return changeLoadBalancer(s, AGENT, { loadBalancerId }, metadata, (c) => ({ type: 'RecordLoadBalancerApplied', loadBalancerId: c.loadBalancerId, generation }), {
-    result: loadBalancerId,
-  });
+  return changeLoadBalancer(
+    s,
+    AGENT,
+    { loadBalancerId },
+    metadata,
+    (c) => ({ type: 'RecordLoadBalancerApplied', loadBalancerId: c.loadBalancerId, generation }),
+    {
+      result: loadBalancerId,
+    },
+  );
 }
 
 /** Applying `generation` failed; the objects it covered show ERROR with `reason`. */
-export function recordApplyFailed(s: Services, loadBalancerId: string, generation: number, reason: string, metadata: EventMetadata = AGENT_METADATA) {
-  return changeLoadBalancer(s, AGENT, { loadBalancerId }, metadata, (c) => ({ type: 'RecordLoadBalancerApplyFailed', loadBalancerId: c.loadBalancerId, generation, reason }), {
-    result: loadBalancerId,
-  });
+export function recordApplyFailed(
+  s: Services,
+  loadBalancerId: string,
+  generation: number,
+  reason: string,
+  metadata: EventMetadata = AGENT_METADATA,
+) {
+  return changeLoadBalancer(
+    s,
+    AGENT,
+    { loadBalancerId },
+    metadata,
+    (c) => ({ type: 'RecordLoadBalancerApplyFailed', loadBalancerId: c.loadBalancerId, generation, reason }),
+    {
+      result: loadBalancerId,
+    },
+  );
 }
 
 /** A member's observed health; a repeat of the last observation records nothing. */
-export function recordMemberHealth(s: Services, loadBalancerId: string, memberId: string, status: MemberHealth, metadata: EventMetadata = AGENT_METADATA) {
-  return changeLoadBalancer(s, AGENT, { loadBalancerId }, metadata, (c) => ({ type: 'ObserveMemberHealth', loadBalancerId: c.loadBalancerId, memberId, status }), {
-    result: loadBalancerId,
-  });
+export function recordMemberHealth(
+  s: Services,
+  loadBalancerId: string,
+  memberId: string,
+  status: MemberHealth,
+  metadata: EventMetadata = AGENT_METADATA,
+) {
+  return changeLoadBalancer(
+    s,
+    AGENT,
+    { loadBalancerId },
+    metadata,
+    (c) => ({ type: 'ObserveMemberHealth', loadBalancerId: c.loadBalancerId, memberId, status }),
+    {
+      result: loadBalancerId,
+    },
+  );
 }

@@ -1,4 +1,10 @@
-export { createLoadBalancer, deleteLoadBalancer, updateLoadBalancer, type LoadBalancerChanges, type LoadBalancerInput } from './load-balancers.js';
+export {
+  createLoadBalancer,
+  deleteLoadBalancer,
+  updateLoadBalancer,
+  type LoadBalancerChanges,
+  type LoadBalancerInput,
+} from './load-balancers.js';
 export * from './children.js';
 export { recordApplied, recordApplyFailed, recordMemberHealth } from './dataplane.js';
 export { VIP_DEVICE_OWNER, type VipRequest } from './vip.js';

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { isDomainError } from '../../domain/errors.js';
-import { loadBalancerDecider, type CreateLoadBalancer, type LoadBalancerEventOf, type UpdateLoadBalancer } from '../../domain/loadbalancer/index.js';
+import {
+  loadBalancerDecider,
+  type CreateLoadBalancer,
+  type LoadBalancerEventOf,
+  type UpdateLoadBalancer,
+} from '../../domain/loadbalancer/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend } from '../command-runtime.js';
 import { decideAppend } from '../plan.js';
@@ -9,7 +14,8 @@ import { changeLoadBalancer, loadOwnLoadBalancer, lockLoadBalancer, targetNotFou
 import { planReleaseVip, planVip, requestedVip, type VipRequest } from './vip.js';
 import type { Principal } from '../../domain/policy/index.js';
 
-export type LoadBalancerInput = Omit<CreateLoadBalancer, 'type' | 'loadBalancerId' | 'project' | 'vip' | 'now'> & VipRequest & { readonly id?: string };
+export type LoadBalancerInput = Omit<CreateLoadBalancer, 'type' | 'loadBalancerId' | 'project' | 'vip' | 'now'> &
+  VipRequest & { readonly id?: string };
 export type LoadBalancerChanges = Omit<UpdateLoadBalancer, 'type' | 'loadBalancerId' | 'now' | 'expectedRevision'>;
 
 /**
@@ -32,27 +38,61 @@ export function createLoadBalancer(s: Services, actor: Principal, input: LoadBal
       if (planned.append) appends.push(planned.append);
       vip = planned.vip;
     }
-    const append = decideAppend(loadBalancerDecider, lb.loaded, lb.streamId, { ...fields, type: 'CreateLoadBalancer', loadBalancerId: id, project: actor.projectId, vip, now });
+    const append = decideAppend(loadBalancerDecider, lb.loaded, lb.streamId, {
+      ...fields,
+      type: 'CreateLoadBalancer',
+      loadBalancerId: id,
+      project: actor.projectId,
+      vip,
+      now,
+    });
     if (isDomainError(append)) return append;
     return { appends: [...appends, append], result: id };
   });
 }
 
-export function updateLoadBalancer(s: Services, actor: Principal, id: string, changes: LoadBalancerChanges, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return changeLoadBalancer(s, actor, { loadBalancerId: id }, metadata, (c) => ({
-    ...changes, type: 'UpdateLoadBalancer', loadBalancerId: c.loadBalancerId, now: c.now, ...(expectedRevision !== undefined ? { expectedRevision } : {}),
-  }), { result: id });
+export function updateLoadBalancer(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: LoadBalancerChanges,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
+  return changeLoadBalancer(
+    s,
+    actor,
+    { loadBalancerId: id },
+    metadata,
+    (c) => ({
+      ...changes,
+      type: 'UpdateLoadBalancer',
+      loadBalancerId: c.loadBalancerId,
+      now: c.now,
+      ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    }),
+    { result: id },
+  );
 }
 
 /** Octavia refuses a load balancer with children unless `cascade`; the VIP port it allocated goes with it. */
-export function deleteLoadBalancer(s: Services, actor: Principal, id: string, options: { cascade?: boolean; expectedRevision?: number }, metadata: EventMetadata) {
+export function deleteLoadBalancer(
+  s: Services,
+  actor: Principal,
+  id: string,
+  options: { cascade?: boolean; expectedRevision?: number },
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const target = { loadBalancerId: id };
     const lb = await loadOwnLoadBalancer(s, tx, actor, target);
     if (!lb) return targetNotFound(target);
     const append = decideAppend(loadBalancerDecider, lb.loaded, lb.streamId, {
-      type: 'DeleteLoadBalancer', loadBalancerId: lb.id, now, cascade: options.cascade ?? false,
+      type: 'DeleteLoadBalancer',
+      loadBalancerId: lb.id,
+      now,
+      cascade: options.cascade ?? false,
       ...(options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
     });
     if (isDomainError(append)) return append;

@@ -19,7 +19,8 @@ export interface VipRequest {
   readonly vipAddress?: string;
 }
 
-const invalid = (field: string, message: string) => domainError('InvalidInput', `Invalid input for ${field}. Reason: ${message}`, { field: [field] });
+const invalid = (field: string, message: string) =>
+  domainError('InvalidInput', `Invalid input for ${field}. Reason: ${message}`, { field: [field] });
 
 async function visibleSubnet(s: Services, tx: Tx, actor: Principal, id: string): Promise<Subnet | null> {
   if (!isUuid(id)) return null;
@@ -39,17 +40,30 @@ async function subnetOfNetwork(s: Services, tx: Tx, actor: Principal, networkId:
 }
 
 /** The user's port as the VIP: left as it is, and left alone when the load balancer goes. */
-async function existingPortVip(s: Services, tx: Tx, actor: Principal, request: VipRequest & { vipPortId: string }): Promise<VipFacts | DomainError> {
+async function existingPortVip(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  request: VipRequest & { vipPortId: string },
+): Promise<VipFacts | DomainError> {
   const loaded = await loadOwnPort(s, tx, actor, request.vipPortId);
-  if (!loaded || loaded.state.status !== 'live') return domainError('PortNotFound', `Port ${request.vipPortId} could not be found.`, { field: ['vipPortId'] });
+  if (!loaded || loaded.state.status !== 'live')
+    return domainError('PortNotFound', `Port ${request.vipPortId} could not be found.`, { field: ['vipPortId'] });
   const port = loaded.state.resource;
   if (port.deviceOwner !== '' || port.deviceId !== '') {
-    return domainError('PortInUse', `Unable to complete operation on port ${port.id} for network ${port.networkId}. Port already has an attached device ${port.deviceId || port.deviceOwner}.`, {
-      field: ['vipPortId'],
-    });
+    return domainError(
+      'PortInUse',
+      `Unable to complete operation on port ${port.id} for network ${port.networkId}. Port already has an attached device ${port.deviceId || port.deviceOwner}.`,
+      {
+        field: ['vipPortId'],
+      },
+    );
   }
-  if (request.vipNetworkId && request.vipNetworkId !== port.networkId) return invalid('vipNetworkId', `Port ${port.id} is not on network ${request.vipNetworkId}.`);
-  const ip = port.fixedIps.find((f) => (!request.vipSubnetId || f.subnetId === request.vipSubnetId) && (!request.vipAddress || f.ipAddress === request.vipAddress));
+  if (request.vipNetworkId && request.vipNetworkId !== port.networkId)
+    return invalid('vipNetworkId', `Port ${port.id} is not on network ${request.vipNetworkId}.`);
+  const ip = port.fixedIps.find(
+    (f) => (!request.vipSubnetId || f.subnetId === request.vipSubnetId) && (!request.vipAddress || f.ipAddress === request.vipAddress),
+  );
   if (!ip) return invalid('vipPortId', `Port ${port.id} has no fixed IP matching the requested VIP subnet and address.`);
   return { portId: port.id, address: ip.ipAddress, subnetId: ip.subnetId, networkId: port.networkId, portOwned: false };
 }
@@ -59,7 +73,12 @@ async function existingPortVip(s: Services, tx: Tx, actor: Principal, request: V
  * the load balancer) allocated on the subnet with the requested address or a free one.
  */
 export async function planVip(
-  s: Services, tx: Tx, actor: Principal, loadBalancerId: string, request: VipRequest, now: string,
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  loadBalancerId: string,
+  request: VipRequest,
+  now: string,
 ): Promise<{ vip: VipFacts; append: PlannedAppend | null } | DomainError> {
   if (request.vipPortId) {
     const vip = await existingPortVip(s, tx, actor, { ...request, vipPortId: request.vipPortId });
@@ -67,7 +86,9 @@ export async function planVip(
   }
   let subnet: Subnet | DomainError;
   if (request.vipSubnetId) {
-    subnet = (await visibleSubnet(s, tx, actor, request.vipSubnetId)) ?? domainError('SubnetNotFound', `Subnet ${request.vipSubnetId} could not be found.`, { field: ['vipSubnetId'] });
+    subnet =
+      (await visibleSubnet(s, tx, actor, request.vipSubnetId)) ??
+      domainError('SubnetNotFound', `Subnet ${request.vipSubnetId} could not be found.`, { field: ['vipSubnetId'] });
     if (!isDomainError(subnet) && request.vipNetworkId && request.vipNetworkId !== subnet.networkId) {
       return invalid('vipSubnetId', `Subnet ${subnet.id} is not on network ${request.vipNetworkId}.`);
     }
@@ -77,17 +98,26 @@ export async function planVip(
     return invalid('vipSubnetId', 'One of vipSubnetId, vipNetworkId or vipPortId is required.');
   }
   if (isDomainError(subnet)) return subnet;
-  const planned = await planCreatePort(s, tx, actor, {
-    networkId: subnet.networkId,
-    name: `octavia-lb-${loadBalancerId}`,
-    deviceOwner: VIP_DEVICE_OWNER,
-    deviceId: loadBalancerId,
-    fixedIps: [{ subnetId: subnet.id, ...(request.vipAddress ? { ipAddress: request.vipAddress } : {}) }],
-  }, now);
+  const planned = await planCreatePort(
+    s,
+    tx,
+    actor,
+    {
+      networkId: subnet.networkId,
+      name: `octavia-lb-${loadBalancerId}`,
+      deviceOwner: VIP_DEVICE_OWNER,
+      deviceId: loadBalancerId,
+      fixedIps: [{ subnetId: subnet.id, ...(request.vipAddress ? { ipAddress: request.vipAddress } : {}) }],
+    },
+    now,
+  );
   if (isDomainError(planned)) return planned;
   const ip = planned.port.fixedIps.find((f) => f.subnetId === subnet.id);
   if (!ip) return domainError('IpAddressGenerationFailure', `No more IP addresses available on subnet ${subnet.id}.`);
-  return { vip: { portId: planned.port.id, address: ip.ipAddress, subnetId: subnet.id, networkId: subnet.networkId, portOwned: true }, append: planned.append };
+  return {
+    vip: { portId: planned.port.id, address: ip.ipAddress, subnetId: subnet.id, networkId: subnet.networkId, portOwned: true },
+    append: planned.append,
+  };
 }
 
 /**
@@ -107,7 +137,11 @@ export function requestedVip(existing: Vip | null, request: VipRequest): VipFact
 
 /** Frees the VIP port the load balancer allocated; one already gone (deleted by hand) is fine. */
 export async function planReleaseVip(
-  s: Services, tx: Tx, project: string, vip: { vipPortId: string | null; vipPortOwned: boolean }, now: string,
+  s: Services,
+  tx: Tx,
+  project: string,
+  vip: { vipPortId: string | null; vipPortOwned: boolean },
+  now: string,
 ): Promise<PlannedAppend | null | DomainError> {
   if (!vip.vipPortId || !vip.vipPortOwned) return null;
   const planned = await planDeletePort(s, tx, platformPrincipal(project), vip.vipPortId, undefined, now, true);

@@ -21,7 +21,11 @@ export async function subnetsOf(s: Services, tx: Tx, network: Network): Promise<
   if (network.subnets.length === 0) return [];
   const rows = await tx<{ stream_id: string; state: Lifecycle<Subnet> }[]>`
     select stream_id, state from rm_aggregates where stream_id = any(${network.subnets.map((r) => `subnet-${r.id}`)})`;
-  const byId = new Map(rows.filter((r) => r.state.status === 'live').map((r) => [(r.state as { resource: Subnet }).resource.id, (r.state as { resource: Subnet }).resource]));
+  const byId = new Map(
+    rows
+      .filter((r) => r.state.status === 'live')
+      .map((r) => [(r.state as { resource: Subnet }).resource.id, (r.state as { resource: Subnet }).resource]),
+  );
   return network.subnets.map((r) => byId.get(r.id)).filter((x): x is Subnet => x !== undefined);
 }
 

@@ -1,6 +1,12 @@
 import {
-  addressesInGaps, candidateSpace, CANDIDATE_WINDOW, formatIp, parseIp,
-  type AddressRange, type CandidateSubnet, type IpVersion,
+  addressesInGaps,
+  candidateSpace,
+  CANDIDATE_WINDOW,
+  formatIp,
+  parseIp,
+  type AddressRange,
+  type CandidateSubnet,
+  type IpVersion,
 } from '../../domain/ipam/index.js';
 import type { Tx } from '../command-runtime.js';
 
@@ -50,7 +56,13 @@ async function gapsIn(tx: Tx, subnetId: string, version: IpVersion, range: Addre
  * allocation, found in SQL. Two creates that pick the same address still race to the read model's
  * one-holder-per-address row, and the loser retries with fresh facts.
  */
-export async function freeAddressesIn(tx: Tx, subnetId: string, subnet: CandidateSubnet, exclude: readonly string[], limit: number = CANDIDATE_WINDOW): Promise<string[]> {
+export async function freeAddressesIn(
+  tx: Tx,
+  subnetId: string,
+  subnet: CandidateSubnet,
+  exclude: readonly string[],
+  limit: number = CANDIDATE_WINDOW,
+): Promise<string[]> {
   const space = candidateSpace(subnet);
   const skip = [...space.reserved];
   for (const text of exclude) {

@@ -4,8 +4,15 @@ import { domainError, isDomainError, type DomainError } from '../../domain/error
 import { macFromRandomBytes, normaliseMac, parseIp, pickCandidate } from '../../domain/ipam/index.js';
 import type { Network } from '../../domain/network/index.js';
 import {
-  candidateSubnets, isNetworkOwned, portDecider, portStreamId, takesLowestFreeAddress,
-  type AddressPairRequest, type FixedIpRequest, type Port, type PortCommand,
+  candidateSubnets,
+  isNetworkOwned,
+  portDecider,
+  portStreamId,
+  takesLowestFreeAddress,
+  type AddressPairRequest,
+  type FixedIpRequest,
+  type Port,
+  type PortCommand,
 } from '../../domain/port/index.js';
 import type { Subnet } from '../../domain/subnet/index.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
@@ -40,7 +47,13 @@ export interface PortInput {
  * Candidates for every subnet that needs automatic addresses, as many distinct ones as `need`
  * names it: random in the first 1000 free, lowest for DHCP.
  */
-async function pickCandidates(tx: Tx, subnets: readonly Subnet[], need: readonly string[], deviceOwner: string | undefined, exclude: readonly string[]) {
+async function pickCandidates(
+  tx: Tx,
+  subnets: readonly Subnet[],
+  need: readonly string[],
+  deviceOwner: string | undefined,
+  exclude: readonly string[],
+) {
   const out: Record<string, string[] | null> = {};
   for (const id of new Set(need)) {
     const subnet = subnets.find((x) => x.id === id);
@@ -58,7 +71,12 @@ async function pickCandidates(tx: Tx, subnets: readonly Subnet[], need: readonly
   return out;
 }
 
-async function takenAmong(tx: Tx, networkId: string, requests: readonly FixedIpRequest[] | undefined, exceptPort?: string): Promise<string[]> {
+async function takenAmong(
+  tx: Tx,
+  networkId: string,
+  requests: readonly FixedIpRequest[] | undefined,
+  exceptPort?: string,
+): Promise<string[]> {
   // Only well-formed addresses reach SQL: a bad cast would abort the whole transaction. The decider
   // reports malformed ones with a proper error.
   const wanted = (requests ?? []).map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string' && parseIp(x) !== null);
@@ -79,39 +97,87 @@ export interface PendingFacts {
 }
 
 async function networkAndSubnets(s: Services, tx: Tx, networkId: string, actor: Principal, pending: PendingFacts) {
-  const network = pending.network ? (pending.network.status === 'live' ? pending.network.resource : null) : await lockNetworkForUse(s, tx, networkId, actor);
+  const network = pending.network
+    ? pending.network.status === 'live'
+      ? pending.network.resource
+      : null
+    : await lockNetworkForUse(s, tx, networkId, actor);
   const subnets = network ? await subnetsOf(s, tx, network) : [];
   if (pending.extraSubnet && !subnets.some((x) => x.id === pending.extraSubnet!.id)) subnets.push(pending.extraSubnet);
   return { network, subnets };
 }
 
 /** Plans a port create: facts from the read model, candidates drawn here, the decision in the domain. */
-export async function planCreatePort(s: Services, tx: Tx, actor: Principal, input: PortInput, now: string, pending: PendingFacts = {}): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
+export async function planCreatePort(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  input: PortInput,
+  now: string,
+  pending: PendingFacts = {},
+): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
   const id = input.id ?? randomUUID();
   const groups = await resolveReferences(tx, actor, refsOf('security_group', 'securityGroupIds', input.securityGroups));
   if (isDomainError(groups)) return groups;
   const { network, subnets } = await networkAndSubnets(s, tx, input.networkId, actor, pending);
   const facts = factsOf(subnets);
   const base = {
-    type: 'CreatePort' as const, id, project: network && actor.isAdmin && input.deviceOwner?.startsWith('network:') ? network.project : actor.projectId,
-    asAdmin: actor.isAdmin, now, networkId: input.networkId,
-    network: network ? { id: network.id, project: network.project, shared: network.shared, external: network.external, portSecurityEnabled: network.portSecurityEnabled } : null,
+    type: 'CreatePort' as const,
+    id,
+    project: network && actor.isAdmin && input.deviceOwner?.startsWith('network:') ? network.project : actor.projectId,
+    asAdmin: actor.isAdmin,
+    now,
+    networkId: input.networkId,
+    network: network
+      ? {
+          id: network.id,
+          project: network.project,
+          shared: network.shared,
+          external: network.external,
+          portSecurityEnabled: network.portSecurityEnabled,
+        }
+      : null,
     subnets: facts,
-    ...pick(input, ['name', 'description', 'tags', 'fixedIps', 'macAddress', 'deviceOwner', 'deviceId', 'adminStateUp', 'bindingHost', 'securityGroups', 'portSecurityEnabled', 'allowedAddressPairs']),
+    ...pick(input, [
+      'name',
+      'description',
+      'tags',
+      'fixedIps',
+      'macAddress',
+      'deviceOwner',
+      'deviceId',
+      'adminStateUp',
+      'bindingHost',
+      'securityGroups',
+      'portSecurityEnabled',
+      'allowedAddressPairs',
+    ]),
     ...(input.defaultSecurityGroupId !== undefined ? { defaultSecurityGroupId: input.defaultSecurityGroupId } : {}),
   };
   const generatedMac = macFromRandomBytes(randomBytes(6));
   const mac = input.macAddress !== undefined ? normaliseMac(input.macAddress) : null;
   // EUI-64 slots are planned from the MAC the port will have; a malformed requested MAC is refused
   // by the decider, so the generated one stands in here.
-  const need = candidateSubnets({ networkId: input.networkId, subnets: facts, requests: input.fixedIps, deviceOwner: input.deviceOwner ?? '', macAddress: mac ?? generatedMac, current: [] });
+  const need = candidateSubnets({
+    networkId: input.networkId,
+    subnets: facts,
+    requests: input.fixedIps,
+    deviceOwner: input.deviceOwner ?? '',
+    macAddress: mac ?? generatedMac,
+    current: [],
+  });
   const exclude = (input.fixedIps ?? []).map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string');
   const addressCandidates = network ? await pickCandidates(tx, subnets, need, input.deviceOwner, exclude) : {};
   const takenAddresses = network ? await takenAmong(tx, network.id, input.fixedIps) : [];
-  const macTaken = network && mac ? (await tx`select 1 from rm_port_macs where network_id = ${network.id} and mac_address = ${mac}::macaddr`).length > 0 : false;
+  const macTaken =
+    network && mac
+      ? (await tx`select 1 from rm_port_macs where network_id = ${network.id} and mac_address = ${mac}::macaddr`).length > 0
+      : false;
   const command: PortCommand = { ...base, addressCandidates, takenAddresses, generatedMac, macTaken };
   // A uuid drawn here names no stream yet; only a client-chosen id needs a look (idempotent retry).
-  const loaded = input.id ? await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(id)) : { state: portDecider.initialState, version: 0 };
+  const loaded = input.id
+    ? await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(id))
+    : { state: portDecider.initialState, version: 0 };
   const append = decideAppend(portDecider, loaded, portStreamId(id), command);
   if (isDomainError(append)) return append;
   const state = after(portDecider, loaded, append).state;
@@ -134,7 +200,13 @@ export async function loadOwnPort(s: Services, tx: Tx, actor: Principal, id: str
 }
 
 export async function planUpdatePort(
-  s: Services, tx: Tx, actor: Principal, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, now: string,
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  id: string,
+  changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>,
+  expectedRevision: number | undefined,
+  now: string,
   pending: PendingFacts = {},
 ): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
   const loaded = await loadOwnPort(s, tx, actor, id);
@@ -146,8 +218,18 @@ export async function planUpdatePort(
   if (changes.fixedIps !== undefined) {
     const { subnets } = await networkAndSubnets(s, tx, current.networkId, platformPrincipal(current.project), pending);
     const facts = factsOf(subnets);
-    const need = candidateSubnets({ networkId: current.networkId, subnets: facts, requests: changes.fixedIps, deviceOwner: current.deviceOwner, macAddress: current.macAddress, current: current.fixedIps });
-    const exclude = [...changes.fixedIps.map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string'), ...current.fixedIps.map((f) => f.ipAddress)];
+    const need = candidateSubnets({
+      networkId: current.networkId,
+      subnets: facts,
+      requests: changes.fixedIps,
+      deviceOwner: current.deviceOwner,
+      macAddress: current.macAddress,
+      current: current.fixedIps,
+    });
+    const exclude = [
+      ...changes.fixedIps.map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string'),
+      ...current.fixedIps.map((f) => f.ipAddress),
+    ];
     allocation = {
       subnets: facts,
       addressCandidates: await pickCandidates(tx, subnets, need, current.deviceOwner, exclude),
@@ -155,7 +237,24 @@ export async function planUpdatePort(
     };
   }
   const command: PortCommand = {
-    type: 'UpdatePort', id, now, ...(expectedRevision !== undefined ? { expectedRevision } : {}), changes: pick(changes, ['name', 'description', 'tags', 'fixedIps', 'deviceOwner', 'deviceId', 'adminStateUp', 'bindingHost', 'securityGroups', 'portSecurityEnabled', 'allowedAddressPairs']), ...allocation,
+    type: 'UpdatePort',
+    id,
+    now,
+    ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    changes: pick(changes, [
+      'name',
+      'description',
+      'tags',
+      'fixedIps',
+      'deviceOwner',
+      'deviceId',
+      'adminStateUp',
+      'bindingHost',
+      'securityGroups',
+      'portSecurityEnabled',
+      'allowedAddressPairs',
+    ]),
+    ...allocation,
   };
   const append = decideAppend(portDecider, loaded, portStreamId(id), command);
   if (isDomainError(append)) return append;
@@ -163,10 +262,24 @@ export async function planUpdatePort(
   return state.status === 'live' ? { append, port: state.resource } : domainError('PortNotFound', `Port ${id} could not be found.`);
 }
 
-export async function planDeletePort(s: Services, tx: Tx, actor: Principal, id: string, expectedRevision: number | undefined, now: string, byOwner = false) {
+export async function planDeletePort(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  now: string,
+  byOwner = false,
+) {
   const loaded = await loadOwnPort(s, tx, actor, id);
   if (!loaded) return domainError('PortNotFound', `Port ${id} could not be found.`);
-  return decideAppend(portDecider, loaded, portStreamId(id), { type: 'DeletePort', id, now, byOwner, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
+  return decideAppend(portDecider, loaded, portStreamId(id), {
+    type: 'DeletePort',
+    id,
+    now,
+    byOwner,
+    ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+  });
 }
 
 export type { Network };
@@ -182,7 +295,14 @@ export function createPort(s: Services, actor: Principal, input: PortInput, meta
   });
 }
 
-export function updatePort(s: Services, actor: Principal, id: string, changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updatePort(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const planned = await planUpdatePort(s, tx, actor, id, changes, expectedRevision, now);

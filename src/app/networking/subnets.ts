@@ -16,7 +16,9 @@ import { isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/
 export type SubnetInput = Omit<CreateSubnet, 'type' | 'id' | 'project' | 'now'> & { id?: string };
 
 async function dhcpPortOf(tx: Tx, networkId: string): Promise<Port | null> {
-  const [row] = await tx<{ doc: Port }[]>`select doc from rm_resources where kind = 'port' and network_id = ${networkId} and doc->>'deviceOwner' = ${DeviceOwner.dhcp}`;
+  const [row] = await tx<
+    { doc: Port }[]
+  >`select doc from rm_resources where kind = 'port' and network_id = ${networkId} and doc->>'deviceOwner' = ${DeviceOwner.dhcp}`;
   return row?.doc ?? null;
 }
 
@@ -35,7 +37,13 @@ export function createSubnet(s: Services, actor: Principal, input: SubnetInput, 
       return domainError('NetworkNotFound', `Network ${input.networkId} could not be found.`);
     }
     const subnetLoaded = await s.aggregates.load<Lifecycle<Subnet>>(tx, subnetStreamId(id));
-    const subnetAppend = decideAppend(subnetDecider, subnetLoaded, subnetStreamId(id), { ...input, type: 'CreateSubnet', id, project: actor.projectId, now });
+    const subnetAppend = decideAppend(subnetDecider, subnetLoaded, subnetStreamId(id), {
+      ...input,
+      type: 'CreateSubnet',
+      id,
+      project: actor.projectId,
+      now,
+    });
     if (isDomainError(subnetAppend)) return subnetAppend;
     if (subnetAppend.events.length === 0) return { appends: [], result: id };
     const subnetState = after(subnetDecider, subnetLoaded, subnetAppend).state;
@@ -43,7 +51,13 @@ export function createSubnet(s: Services, actor: Principal, input: SubnetInput, 
     const subnet = subnetState.resource;
     const cidr = parseCidr(subnet.cidr);
     const networkAppend = decideAppend(networkDecider, network, networkStreamId(input.networkId), {
-      type: 'AddNetworkSubnet', id: input.networkId, subnetId: id, cidr: isDomainError(cidr) ? subnet.cidr : subnet.cidr, project: actor.projectId, asAdmin: actor.isAdmin, now,
+      type: 'AddNetworkSubnet',
+      id: input.networkId,
+      subnetId: id,
+      cidr: isDomainError(cidr) ? subnet.cidr : subnet.cidr,
+      project: actor.projectId,
+      asAdmin: actor.isAdmin,
+      now,
     });
     if (isDomainError(networkAppend)) return networkAppend;
     const appends: PlannedAppend[] = [networkAppend, subnetAppend];
@@ -53,10 +67,29 @@ export function createSubnet(s: Services, actor: Principal, input: SubnetInput, 
       // subnet until the append; so they are planned after writing it through a savepoint-free
       // path: the runtime appends in order, and we pass the decided subnet along.
       const planned = existing
-        ? await planUpdatePort(s, tx, platformPrincipal(existing.project), existing.id, { fixedIps: [...existing.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })), { subnetId: id }] }, undefined, now, { extraSubnet: subnet })
-        : await planCreatePort(s, tx, platformPrincipal(network.state.status === 'live' ? network.state.resource.project : actor.projectId), {
-            networkId: input.networkId, deviceOwner: DeviceOwner.dhcp, deviceId: `dhcp-${input.networkId}`, fixedIps: [{ subnetId: id }],
-          }, now, { extraSubnet: subnet, network: after(networkDecider, network, networkAppend).state });
+        ? await planUpdatePort(
+            s,
+            tx,
+            platformPrincipal(existing.project),
+            existing.id,
+            { fixedIps: [...existing.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })), { subnetId: id }] },
+            undefined,
+            now,
+            { extraSubnet: subnet },
+          )
+        : await planCreatePort(
+            s,
+            tx,
+            platformPrincipal(network.state.status === 'live' ? network.state.resource.project : actor.projectId),
+            {
+              networkId: input.networkId,
+              deviceOwner: DeviceOwner.dhcp,
+              deviceId: `dhcp-${input.networkId}`,
+              fixedIps: [{ subnetId: id }],
+            },
+            now,
+            { extraSubnet: subnet, network: after(networkDecider, network, networkAppend).state },
+          );
       if (isDomainError(planned)) return planned;
       appends.push(planned.append);
     }
@@ -73,7 +106,14 @@ async function loadOwnSubnet(s: Services, tx: Tx, actor: Principal, id: string) 
 
 const notFound = (id: string) => domainError('SubnetNotFound', `Subnet ${id} could not be found.`);
 
-export function updateSubnet(s: Services, actor: Principal, id: string, changes: UpdateSubnet['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateSubnet(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: UpdateSubnet['changes'],
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await loadOwnSubnet(s, tx, actor, id);
     if (!loaded) return notFound(id);
@@ -84,7 +124,12 @@ export function updateSubnet(s: Services, actor: Principal, id: string, changes:
       gatewayInUseBy = row?.port_id ?? null;
     }
     const append = decideAppend(subnetDecider, loaded, subnetStreamId(id), {
-      type: 'UpdateSubnet', id, now: new Date().toISOString(), changes, gatewayInUseBy, ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+      type: 'UpdateSubnet',
+      id,
+      now: new Date().toISOString(),
+      changes,
+      gatewayInUseBy,
+      ...(expectedRevision !== undefined ? { expectedRevision } : {}),
     });
     if (isDomainError(append)) return append;
     return { appends: [append], result: id };
@@ -102,18 +147,31 @@ export function deleteSubnet(s: Services, actor: Principal, id: string, expected
       select distinct a.port_id, p.doc->>'deviceOwner' as owner from rm_ip_allocations a join rm_resources p on p.id = a.port_id where a.subnet_id = ${id}`;
     const now = new Date().toISOString();
     const append = decideAppend(subnetDecider, loaded, subnetStreamId(id), {
-      type: 'DeleteSubnet', id, now, portsWithAddresses: holders.filter((h) => h.owner !== DeviceOwner.dhcp).map((h) => h.port_id),
+      type: 'DeleteSubnet',
+      id,
+      now,
+      portsWithAddresses: holders.filter((h) => h.owner !== DeviceOwner.dhcp).map((h) => h.port_id),
       ...(expectedRevision !== undefined ? { expectedRevision } : {}),
     });
     if (isDomainError(append)) return append;
     const network = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(subnet.networkId));
     const appends: PlannedAppend[] = [append];
-    const networkAppend = decideAppend(networkDecider, network, networkStreamId(subnet.networkId), { type: 'RemoveNetworkSubnet', id: subnet.networkId, subnetId: id, now });
+    const networkAppend = decideAppend(networkDecider, network, networkStreamId(subnet.networkId), {
+      type: 'RemoveNetworkSubnet',
+      id: subnet.networkId,
+      subnetId: id,
+      now,
+    });
     if (isDomainError(networkAppend)) return networkAppend;
     appends.push(networkAppend);
     for (const h of holders.filter((x) => x.owner === DeviceOwner.dhcp)) {
       const port = await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(h.port_id));
-      const release = decideAppend(portDecider, port, portStreamId(h.port_id), { type: 'ReleaseSubnetAddresses', id: h.port_id, now, subnetId: id });
+      const release = decideAppend(portDecider, port, portStreamId(h.port_id), {
+        type: 'ReleaseSubnetAddresses',
+        id: h.port_id,
+        now,
+        subnetId: id,
+      });
       if (isDomainError(release)) return release;
       appends.push(release);
     }

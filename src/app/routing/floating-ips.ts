@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { notFound, type Lifecycle } from '../../domain/common/index.js';
 import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
 import {
-  floatingIpDecider, floatingIpStreamId,
-  type AssociationFacts, type FloatingAddressAllocation, type FloatingIp, type FloatingIpCommand,
+  floatingIpDecider,
+  floatingIpStreamId,
+  type AssociationFacts,
+  type FloatingAddressAllocation,
+  type FloatingIp,
+  type FloatingIpCommand,
 } from '../../domain/floating-ip/index.js';
 import { ipVersionOf, normaliseIp } from '../../domain/ipam/index.js';
 import { DeviceOwner, type Port } from '../../domain/port/index.js';
@@ -28,13 +32,23 @@ const badRequest = (message: string, field: string) => domainError('BadRequest',
  * row is locked for share (a concurrent port delete either disassociates us or finds us), and so
  * are the routers it is reached through (removing that interface or gateway waits, then sees us).
  */
-async function associationFacts(s: Services, tx: Tx, actor: Principal, floatingNetworkId: string, portId: string, fixedIpAddress: string | undefined): Promise<AssociationFacts | DomainError> {
+async function associationFacts(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  floatingNetworkId: string,
+  portId: string,
+  fixedIpAddress: string | undefined,
+): Promise<AssociationFacts | DomainError> {
   if (!(await lockRow(tx, portId, 'share'))) return notFound('Port', portId);
   const loaded = await loadOwnPort(s, tx, actor, portId);
   if (!loaded || loaded.state.status !== 'live') return notFound('Port', portId);
   const port: Port = loaded.state.resource;
   const subnetIds = [...new Set(port.fixedIps.map((f) => f.subnetId))];
-  const routers = subnetIds.length === 0 ? [] : await tx<{ id: string; doc: Router }[]>`
+  const routers =
+    subnetIds.length === 0
+      ? []
+      : await tx<{ id: string; doc: Router }[]>`
     select id, doc from rm_resources r
      where kind = 'router' and doc->'gateway'->>'networkId' = ${floatingNetworkId}
        and exists (select 1 from jsonb_array_elements(r.doc->'interfaces') i where i->>'subnetId' = any(${subnetIds}))
@@ -44,7 +58,11 @@ async function associationFacts(s: Services, tx: Tx, actor: Principal, floatingN
   const held = await tx<{ ip: string; id: string }[]>`
     select host(fixed_ip_address) as ip, floating_ip_id as id from rm_floating_ips where floating_network_id = ${floatingNetworkId} and port_id = ${portId}`;
   return {
-    port: { id: port.id, deviceOwner: port.deviceOwner, fixedIps: port.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })) },
+    port: {
+      id: port.id,
+      deviceOwner: port.deviceOwner,
+      fixedIps: port.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })),
+    },
     ...(fixedIpAddress !== undefined ? { fixedIpAddress } : {}),
     routerBySubnet,
     floatingIpByFixedIp: Object.fromEntries(held.map((h) => [h.ip, h.id])),
@@ -56,14 +74,22 @@ async function associationFacts(s: Services, tx: Tx, actor: Principal, floatingN
  * subnet with a free address. Its row in rm_ip_allocations is what keeps addresses unique.
  */
 async function allocateAddress(
-  s: Services, tx: Tx, network: Network, fipId: string, input: { floatingIpAddress?: string; subnetId?: string }, now: string,
+  s: Services,
+  tx: Tx,
+  network: Network,
+  fipId: string,
+  input: { floatingIpAddress?: string; subnetId?: string },
+  now: string,
 ): Promise<{ allocation: FloatingAddressAllocation; append?: PlannedAppend } | DomainError> {
   const platform = platformPrincipal(network.project);
   const port = (fixedIps: { subnetId?: string; ipAddress?: string }[]) =>
     planCreatePort(s, tx, platform, { networkId: network.id, deviceOwner: DeviceOwner.floatingIp, deviceId: fipId, fixedIps }, now);
   const allocated = (planned: { append: PlannedAppend; port: Port }) => {
     const fixed = planned.port.fixedIps[0]!;
-    return { allocation: { kind: 'allocated' as const, address: fixed.ipAddress, subnetId: fixed.subnetId, portId: planned.port.id }, append: planned.append };
+    return {
+      allocation: { kind: 'allocated' as const, address: fixed.ipAddress, subnetId: fixed.subnetId, portId: planned.port.id },
+      append: planned.append,
+    };
   };
   const subnets = (await subnetsOf(s, tx, network)).filter((x) => x.ipVersion === 4);
   if (input.subnetId !== undefined && !subnets.some((x) => x.id === input.subnetId)) {
@@ -101,7 +127,8 @@ export interface FloatingIpInput {
 export function createFloatingIp(s: Services, actor: Principal, input: FloatingIpInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
-    if (input.fixedIpAddress !== undefined && input.portId === undefined) return badRequest('fixed_ip_address cannot be specified without a port_id', 'fixedIpAddress');
+    if (input.fixedIpAddress !== undefined && input.portId === undefined)
+      return badRequest('fixed_ip_address cannot be specified without a port_id', 'fixedIpAddress');
     const id = input.id ?? randomUUID();
     const network = await lockNetworkForUse(s, tx, input.floatingNetworkId, actor);
     if (!network) return notFound('Network', input.floatingNetworkId);
@@ -110,7 +137,8 @@ export function createFloatingIp(s: Services, actor: Principal, input: FloatingI
     // A member naming an address is refused by the decider; allocating first would tell it whether the address is free.
     const mayChoose = input.floatingIpAddress === undefined || actor.isAdmin;
     const gatewayIps = network.external ? (await subnetsOf(s, tx, network)).flatMap((x) => (x.gatewayIp ? [x.gatewayIp] : [])) : [];
-    const onGateway = input.floatingIpAddress !== undefined && gatewayIps.some((g) => normaliseIp(g) === normaliseIp(input.floatingIpAddress!));
+    const onGateway =
+      input.floatingIpAddress !== undefined && gatewayIps.some((g) => normaliseIp(g) === normaliseIp(input.floatingIpAddress!));
     let allocation: FloatingAddressAllocation = { kind: 'exhausted' };
     const appends: PlannedAppend[] = [];
     if (loaded.state.status === 'initial' && network.external && wellFormed && mayChoose && !onGateway) {
@@ -119,11 +147,22 @@ export function createFloatingIp(s: Services, actor: Principal, input: FloatingI
       allocation = allocated.allocation;
       if (allocated.append) appends.push(allocated.append);
     }
-    const association = input.portId !== undefined && allocation.kind === 'allocated' ? await associationFacts(s, tx, actor, network.id, input.portId, input.fixedIpAddress) : undefined;
+    const association =
+      input.portId !== undefined && allocation.kind === 'allocated'
+        ? await associationFacts(s, tx, actor, network.id, input.portId, input.fixedIpAddress)
+        : undefined;
     if (isDomainError(association)) return association;
     const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), {
-      type: 'CreateFloatingIp', id, project: actor.projectId, isAdmin: actor.isAdmin, gatewayIps, now, network: { id: network.id, external: network.external }, allocation,
-      ...pick(input, ['name', 'description', 'tags', 'floatingIpAddress']), ...(association ? { association } : {}),
+      type: 'CreateFloatingIp',
+      id,
+      project: actor.projectId,
+      isAdmin: actor.isAdmin,
+      gatewayIps,
+      now,
+      network: { id: network.id, external: network.external },
+      allocation,
+      ...pick(input, ['name', 'description', 'tags', 'floatingIpAddress']),
+      ...(association ? { association } : {}),
     });
     if (isDomainError(append)) return append;
     return { appends: [...appends, append], result: id };
@@ -138,7 +177,10 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pa
 
 /** Decides one command on a floating IP the actor owns; `more` plans what goes with the decided events. */
 async function decideOnFloatingIp(
-  s: Services, tx: Tx, actor: Principal, id: string,
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  id: string,
   command: (fip: FloatingIp) => Promise<FloatingIpCommand | DomainError>,
   more: (fip: FloatingIp, decided: boolean) => Promise<PlannedAppend[] | DomainError> = async () => [],
 ) {
@@ -153,25 +195,60 @@ async function decideOnFloatingIp(
   return isDomainError(extra) ? extra : { appends: [append, ...extra], result: id };
 }
 
-export function updateFloatingIp(s: Services, actor: Principal, id: string, changes: { name?: string; description?: string; tags?: readonly string[] }, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateFloatingIp(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: { name?: string; description?: string; tags?: readonly string[] },
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, (tx) =>
-    decideOnFloatingIp(s, tx, actor, id, async () => ({ type: 'UpdateFloatingIp', id, now: new Date().toISOString(), changes, ...revision(expectedRevision) })),
+    decideOnFloatingIp(s, tx, actor, id, async () => ({
+      type: 'UpdateFloatingIp',
+      id,
+      now: new Date().toISOString(),
+      changes,
+      ...revision(expectedRevision),
+    })),
   );
 }
 
 /** Associates, or moves an associated floating IP to another port in one step. */
-export function associateFloatingIp(s: Services, actor: Principal, id: string, portId: string, fixedIpAddress: string | undefined, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function associateFloatingIp(
+  s: Services,
+  actor: Principal,
+  id: string,
+  portId: string,
+  fixedIpAddress: string | undefined,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, (tx) =>
     decideOnFloatingIp(s, tx, actor, id, async (fip) => {
       const facts = await associationFacts(s, tx, actor, fip.floatingNetworkId, portId, fixedIpAddress);
-      return isDomainError(facts) ? facts : { ...facts, type: 'AssociateFloatingIp', id, now: new Date().toISOString(), ...revision(expectedRevision) };
+      return isDomainError(facts)
+        ? facts
+        : { ...facts, type: 'AssociateFloatingIp', id, now: new Date().toISOString(), ...revision(expectedRevision) };
     }),
   );
 }
 
-export function disassociateFloatingIp(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function disassociateFloatingIp(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, (tx) =>
-    decideOnFloatingIp(s, tx, actor, id, async () => ({ type: 'DisassociateFloatingIp', id, now: new Date().toISOString(), cause: 'request', ...revision(expectedRevision) })),
+    decideOnFloatingIp(s, tx, actor, id, async () => ({
+      type: 'DisassociateFloatingIp',
+      id,
+      now: new Date().toISOString(),
+      cause: 'request',
+      ...revision(expectedRevision),
+    })),
   );
 }
 
@@ -179,11 +256,18 @@ export function disassociateFloatingIp(s: Services, actor: Principal, id: string
 export function deleteFloatingIp(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   const now = new Date().toISOString();
   return s.runtime.execute(metadata, (tx) =>
-    decideOnFloatingIp(s, tx, actor, id, async () => ({ type: 'DeleteFloatingIp', id, now, ...revision(expectedRevision) }), async (fip, decided) => {
-      if (!decided) return [];
-      const del = await planDeletePort(s, tx, platformPrincipal(actor.projectId), fip.floatingPortId, undefined, now, true);
-      return isDomainError(del) ? del : [del];
-    }),
+    decideOnFloatingIp(
+      s,
+      tx,
+      actor,
+      id,
+      async () => ({ type: 'DeleteFloatingIp', id, now, ...revision(expectedRevision) }),
+      async (fip, decided) => {
+        if (!decided) return [];
+        const del = await planDeletePort(s, tx, platformPrincipal(actor.projectId), fip.floatingPortId, undefined, now, true);
+        return isDomainError(del) ? del : [del];
+      },
+    ),
   );
 }
 
@@ -193,11 +277,19 @@ export function deleteFloatingIp(s: Services, actor: Principal, id: string, expe
  */
 export async function releaseFloatingIpsOfPort(s: Services, tx: Tx, port: Port, now: string): Promise<PlannedAppend[] | DomainError> {
   await lockRow(tx, port.id, 'update');
-  const rows = await tx<{ id: string }[]>`select floating_ip_id as id from rm_floating_ips where port_id = ${port.id} order by floating_ip_id`;
+  const rows = await tx<
+    { id: string }[]
+  >`select floating_ip_id as id from rm_floating_ips where port_id = ${port.id} order by floating_ip_id`;
   const appends: PlannedAppend[] = [];
   for (const { id } of rows) {
     const loaded = await s.aggregates.load<Lifecycle<FloatingIp>>(tx, floatingIpStreamId(id));
-    const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), { type: 'DisassociateFloatingIp', id, now, cause: 'portDeleted', portId: port.id });
+    const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), {
+      type: 'DisassociateFloatingIp',
+      id,
+      now,
+      cause: 'portDeleted',
+      portId: port.id,
+    });
     if (isDomainError(append)) return append;
     appends.push(append);
   }
@@ -209,7 +301,13 @@ export async function releaseFloatingIpsOfPort(s: Services, tx: Tx, port: Port, 
  * lets go (the decider says which). The port row is locked for update first, as for a delete, so
  * an association racing with the update waits and then sees the new addresses.
  */
-export async function followFixedIpChangeOfPort(s: Services, tx: Tx, port: Port, change: FixedIpChange, now: string): Promise<PlannedAppend[] | DomainError> {
+export async function followFixedIpChangeOfPort(
+  s: Services,
+  tx: Tx,
+  port: Port,
+  change: FixedIpChange,
+  now: string,
+): Promise<PlannedAppend[] | DomainError> {
   await lockRow(tx, port.id, 'update');
   const released = change.released.map((f) => f.ipAddress);
   const rows = await tx<{ id: string }[]>`
@@ -217,7 +315,13 @@ export async function followFixedIpChangeOfPort(s: Services, tx: Tx, port: Port,
   const appends: PlannedAppend[] = [];
   for (const { id } of rows) {
     const loaded = await s.aggregates.load<Lifecycle<FloatingIp>>(tx, floatingIpStreamId(id));
-    const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), { type: 'FollowFixedIpChange', id, now, portId: port.id, ...change });
+    const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(id), {
+      type: 'FollowFixedIpChange',
+      id,
+      now,
+      portId: port.id,
+      ...change,
+    });
     if (isDomainError(append)) return append;
     if (append.events.length > 0) appends.push(append);
   }

@@ -20,7 +20,10 @@ export async function loadOwn<R extends { project: string }>(s: Services, tx: Tx
  */
 export async function lockRow(tx: Tx, id: string, mode: 'share' | 'update'): Promise<boolean> {
   if (!isUuid(id)) return false;
-  const rows = mode === 'update' ? await tx`select 1 from rm_resources where id = ${id} for update` : await tx`select 1 from rm_resources where id = ${id} for share`;
+  const rows =
+    mode === 'update'
+      ? await tx`select 1 from rm_resources where id = ${id} for update`
+      : await tx`select 1 from rm_resources where id = ${id} for share`;
   return rows.length > 0;
 }
 

@@ -4,8 +4,14 @@ import { notFound } from '../../domain/common/index.js';
 import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
 import { DeviceOwner, type FixedIpRequest, type Port } from '../../domain/port/index.js';
 import {
-  routerDecider, routerStreamId,
-  type CreateRouter, type PortFixedIpFacts, type Router, type RouterCommand, type RouterEvent, type UpdateRouter,
+  routerDecider,
+  routerStreamId,
+  type CreateRouter,
+  type PortFixedIpFacts,
+  type Router,
+  type RouterCommand,
+  type RouterEvent,
+  type UpdateRouter,
 } from '../../domain/router/index.js';
 import { subnetStreamId, type Subnet } from '../../domain/subnet/index.js';
 import type { EventMetadata } from '../../store/types.js';
@@ -29,7 +35,12 @@ export function createRouter(s: Services, actor: Principal, input: RouterInput, 
     const id = input.id ?? randomUUID();
     const loaded = await s.aggregates.load<Lifecycle<Router>>(tx, routerStreamId(id));
     const append = decideAppend(routerDecider, loaded, routerStreamId(id), {
-      ...input, type: 'CreateRouter', id, project: actor.projectId, isAdmin: actor.isAdmin, now: new Date().toISOString(),
+      ...input,
+      type: 'CreateRouter',
+      id,
+      project: actor.projectId,
+      isAdmin: actor.isAdmin,
+      now: new Date().toISOString(),
     });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });
@@ -50,7 +61,10 @@ type LoadedRouter = NonNullable<Awaited<ReturnType<typeof lockedRouter>>>;
 
 /** Decides one router command; `more` plans the port changes that go with the events decided. */
 async function decideRouterCommand(
-  s: Services, tx: Tx, actor: Principal, id: string,
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  id: string,
   command: (r: LoadedRouter) => Promise<RouterCommand | DomainError>,
   more: (r: LoadedRouter, events: readonly RouterEvent[]) => Promise<PlannedAppend[] | DomainError> = async () => [],
 ) {
@@ -64,9 +78,23 @@ async function decideRouterCommand(
   return isDomainError(ports) ? ports : { appends: [append, ...ports], result: id };
 }
 
-export function updateRouter(s: Services, actor: Principal, id: string, changes: UpdateRouter['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateRouter(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: UpdateRouter['changes'],
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, (tx) =>
-    decideRouterCommand(s, tx, actor, id, async () => ({ type: 'UpdateRouter', id, now: new Date().toISOString(), changes, isAdmin: actor.isAdmin, ...revision(expectedRevision) })),
+    decideRouterCommand(s, tx, actor, id, async () => ({
+      type: 'UpdateRouter',
+      id,
+      now: new Date().toISOString(),
+      changes,
+      isAdmin: actor.isAdmin,
+      ...revision(expectedRevision),
+    })),
   );
 }
 
@@ -74,16 +102,23 @@ export function updateRouter(s: Services, actor: Principal, id: string, changes:
 export function deleteRouter(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   const now = new Date().toISOString();
   return s.runtime.execute(metadata, (tx) =>
-    decideRouterCommand(s, tx, actor, id, async () => ({ type: 'DeleteRouter', id, now, ...revision(expectedRevision) }), async (_r, events) => {
-      const appends: PlannedAppend[] = [];
-      for (const e of events) {
-        if (e.type !== 'RouterDeleted' || e.data.gatewayPortId === null) continue;
-        const del = await planDeletePort(s, tx, platformPrincipal(actor.projectId), e.data.gatewayPortId, undefined, now, true);
-        if (isDomainError(del)) return del;
-        appends.push(del);
-      }
-      return appends;
-    }),
+    decideRouterCommand(
+      s,
+      tx,
+      actor,
+      id,
+      async () => ({ type: 'DeleteRouter', id, now, ...revision(expectedRevision) }),
+      async (_r, events) => {
+        const appends: PlannedAppend[] = [];
+        for (const e of events) {
+          if (e.type !== 'RouterDeleted' || e.data.gatewayPortId === null) continue;
+          const del = await planDeletePort(s, tx, platformPrincipal(actor.projectId), e.data.gatewayPortId, undefined, now, true);
+          if (isDomainError(del)) return del;
+          appends.push(del);
+        }
+        return appends;
+      },
+    ),
   );
 }
 
@@ -112,53 +147,94 @@ export interface GatewayInput {
  * replaced when the network changes. Requests the decider will refuse anyway (not external, a
  * member asking for admin-only attributes) plan no port and let the decider answer.
  */
-export function setRouterGateway(s: Services, actor: Principal, id: string, input: GatewayInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function setRouterGateway(
+  s: Services,
+  actor: Principal,
+  id: string,
+  input: GatewayInput,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const network = await lockNetworkForUse(s, tx, input.networkId, actor);
     if (!network) return notFound('Network', input.networkId);
     let gatewayPort: { id: string; fixedIps: readonly PortFixedIpFacts[] } = { id: randomUUID(), fixedIps: [] };
     const ports: PlannedAppend[] = [];
-    return decideRouterCommand(s, tx, actor, id, async ({ router }) => {
-      const current = router.gateway;
-      const allowed = network.external && (actor.isAdmin || (input.enableSnat === undefined && input.externalFixedIps === undefined));
-      if (allowed) {
-        const subnets = await subnetsOf(s, tx, network);
-        const platform = platformPrincipal(network.project);
-        if (current?.networkId === network.id && input.externalFixedIps === undefined) {
-          gatewayPort = { id: current.portId, fixedIps: current.externalFixedIps };
-        } else {
-          const planned = current?.networkId === network.id
-            ? await planUpdatePort(s, tx, platform, current.portId, { fixedIps: input.externalFixedIps }, undefined, now)
-            : await planCreatePort(s, tx, platform, { networkId: network.id, deviceOwner: DeviceOwner.routerGateway, deviceId: id, fixedIps: input.externalFixedIps }, now);
-          if (isDomainError(planned)) return planned;
-          ports.push(planned.append);
-          gatewayPort = { id: planned.port.id, fixedIps: withCidrs(planned.port.fixedIps, subnets) };
-          if (current && current.networkId !== network.id) {
-            const del = await planDeletePort(s, tx, platform, current.portId, undefined, now, true);
-            if (isDomainError(del)) return del;
-            ports.push(del);
+    return decideRouterCommand(
+      s,
+      tx,
+      actor,
+      id,
+      async ({ router }) => {
+        const current = router.gateway;
+        const allowed = network.external && (actor.isAdmin || (input.enableSnat === undefined && input.externalFixedIps === undefined));
+        if (allowed) {
+          const subnets = await subnetsOf(s, tx, network);
+          const platform = platformPrincipal(network.project);
+          if (current?.networkId === network.id && input.externalFixedIps === undefined) {
+            gatewayPort = { id: current.portId, fixedIps: current.externalFixedIps };
+          } else {
+            const planned =
+              current?.networkId === network.id
+                ? await planUpdatePort(s, tx, platform, current.portId, { fixedIps: input.externalFixedIps }, undefined, now)
+                : await planCreatePort(
+                    s,
+                    tx,
+                    platform,
+                    { networkId: network.id, deviceOwner: DeviceOwner.routerGateway, deviceId: id, fixedIps: input.externalFixedIps },
+                    now,
+                  );
+            if (isDomainError(planned)) return planned;
+            ports.push(planned.append);
+            gatewayPort = { id: planned.port.id, fixedIps: withCidrs(planned.port.fixedIps, subnets) };
+            if (current && current.networkId !== network.id) {
+              const del = await planDeletePort(s, tx, platform, current.portId, undefined, now, true);
+              if (isDomainError(del)) return del;
+              ports.push(del);
+            }
           }
         }
-      }
-      return {
-        type: 'SetRouterGateway', id, now, network: { id: network.id, external: network.external }, gatewayPort,
-        ...(input.enableSnat !== undefined ? { enableSnat: input.enableSnat } : {}),
-        externalFixedIpsRequested: input.externalFixedIps !== undefined,
-        floatingIpsUseGateway: current !== null && (await floatingIpsUseRouter(tx, id)),
-        isAdmin: actor.isAdmin, ...revision(expectedRevision),
-      };
-    }, async () => ports);
+        return {
+          type: 'SetRouterGateway',
+          id,
+          now,
+          network: { id: network.id, external: network.external },
+          gatewayPort,
+          ...(input.enableSnat !== undefined ? { enableSnat: input.enableSnat } : {}),
+          externalFixedIpsRequested: input.externalFixedIps !== undefined,
+          floatingIpsUseGateway: current !== null && (await floatingIpsUseRouter(tx, id)),
+          isAdmin: actor.isAdmin,
+          ...revision(expectedRevision),
+        };
+      },
+      async () => ports,
+    );
   });
 }
 
 /** Removes the gateway and its port; refused while floating IPs reach their ports through it. */
-export function clearRouterGateway(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function clearRouterGateway(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   const now = new Date().toISOString();
   return s.runtime.execute(metadata, (tx) =>
     decideRouterCommand(
-      s, tx, actor, id,
-      async ({ router }) => ({ type: 'ClearRouterGateway', id, now, floatingIpsUseGateway: router.gateway !== null && (await floatingIpsUseRouter(tx, id)), ...revision(expectedRevision) }),
+      s,
+      tx,
+      actor,
+      id,
+      async ({ router }) => ({
+        type: 'ClearRouterGateway',
+        id,
+        now,
+        floatingIpsUseGateway: router.gateway !== null && (await floatingIpsUseRouter(tx, id)),
+        ...revision(expectedRevision),
+      }),
       async (_r, events) => {
         const appends: PlannedAppend[] = [];
         for (const e of events) {
@@ -188,19 +264,42 @@ async function attachableSubnet(s: Services, tx: Tx, actor: Principal, subnetId:
   return mayAttachSubnet(actor, { project: subnet.project, shared: network?.shared ?? false }) ? subnet : null;
 }
 
-async function interfaceCommand(s: Services, tx: Tx, actor: Principal, id: string, input: InterfaceInput, now: string): Promise<{ command: RouterCommand; port: (router: Router) => Promise<PlannedAppend | DomainError> } | DomainError> {
+async function interfaceCommand(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  id: string,
+  input: InterfaceInput,
+  now: string,
+): Promise<{ command: RouterCommand; port: (router: Router) => Promise<PlannedAppend | DomainError> } | DomainError> {
   if (input.subnetId !== undefined && input.portId !== undefined) return badRequest('Cannot specify both subnet-id and port-id');
   if (input.subnetId !== undefined) {
     const subnet = await attachableSubnet(s, tx, actor, input.subnetId);
     if (!subnet) return notFound('Subnet', input.subnetId);
     const portId = randomUUID();
     return {
-      command: { type: 'AddRouterInterface', id, now, by: 'subnet', subnet: { id: subnet.id, networkId: subnet.networkId, cidr: subnet.cidr, gatewayIp: subnet.gatewayIp }, portId },
+      command: {
+        type: 'AddRouterInterface',
+        id,
+        now,
+        by: 'subnet',
+        subnet: { id: subnet.id, networkId: subnet.networkId, cidr: subnet.cidr, gatewayIp: subnet.gatewayIp },
+        portId,
+      },
       port: async (router) => {
-        const planned = await planCreatePort(s, tx, platformPrincipal(router.project), {
-          id: portId, networkId: subnet.networkId, deviceOwner: DeviceOwner.routerInterface, deviceId: id,
-          fixedIps: [{ subnetId: subnet.id, ...(subnet.gatewayIp ? { ipAddress: subnet.gatewayIp } : {}) }],
-        }, now);
+        const planned = await planCreatePort(
+          s,
+          tx,
+          platformPrincipal(router.project),
+          {
+            id: portId,
+            networkId: subnet.networkId,
+            deviceOwner: DeviceOwner.routerInterface,
+            deviceId: id,
+            fixedIps: [{ subnetId: subnet.id, ...(subnet.gatewayIp ? { ipAddress: subnet.gatewayIp } : {}) }],
+          },
+          now,
+        );
         return isDomainError(planned) ? planned : planned.append;
       },
     };
@@ -213,9 +312,23 @@ async function interfaceCommand(s: Services, tx: Tx, actor: Principal, id: strin
     const network = await lockNetworkForUse(s, tx, port.networkId, platformPrincipal(port.project));
     const subnets = network ? await subnetsOf(s, tx, network) : [];
     return {
-      command: { type: 'AddRouterInterface', id, now, by: 'port', port: { id: port.id, networkId: port.networkId, deviceId: port.deviceId, fixedIps: withCidrs(port.fixedIps, subnets) } },
+      command: {
+        type: 'AddRouterInterface',
+        id,
+        now,
+        by: 'port',
+        port: { id: port.id, networkId: port.networkId, deviceId: port.deviceId, fixedIps: withCidrs(port.fixedIps, subnets) },
+      },
       port: async () => {
-        const planned = await planUpdatePort(s, tx, platformPrincipal(port.project), portId, { deviceOwner: DeviceOwner.routerInterface, deviceId: id }, undefined, now);
+        const planned = await planUpdatePort(
+          s,
+          tx,
+          platformPrincipal(port.project),
+          portId,
+          { deviceOwner: DeviceOwner.routerInterface, deviceId: id },
+          undefined,
+          now,
+        );
         return isDomainError(planned) ? planned : planned.append;
       },
     };
@@ -229,10 +342,17 @@ export function addRouterInterface(s: Services, actor: Principal, id: string, in
     const now = new Date().toISOString();
     const planned = await interfaceCommand(s, tx, actor, id, input, now);
     if (isDomainError(planned)) return planned;
-    return decideRouterCommand(s, tx, actor, id, async () => planned.command, async ({ router }) => {
-      const port = await planned.port(router);
-      return isDomainError(port) ? port : [port];
-    });
+    return decideRouterCommand(
+      s,
+      tx,
+      actor,
+      id,
+      async () => planned.command,
+      async ({ router }) => {
+        const port = await planned.port(router);
+        return isDomainError(port) ? port : [port];
+      },
+    );
   });
 }
 
@@ -245,8 +365,17 @@ export function removeRouterInterface(s: Services, actor: Principal, id: string,
   const now = new Date().toISOString();
   return s.runtime.execute(metadata, (tx) =>
     decideRouterCommand(
-      s, tx, actor, id,
-      async () => ({ type: 'RemoveRouterInterface', id, now, ...input, subnetIdsUsedByFloatingIps: await subnetsUsedByFloatingIps(tx, id) }),
+      s,
+      tx,
+      actor,
+      id,
+      async () => ({
+        type: 'RemoveRouterInterface',
+        id,
+        now,
+        ...input,
+        subnetIdsUsedByFloatingIps: await subnetsUsedByFloatingIps(tx, id),
+      }),
       async ({ loaded }, events) => {
         const state = after(routerDecider, loaded, { streamId: routerStreamId(id), expected: loaded.version, events }).state;
         const remaining = state.status === 'live' ? state.resource.interfaces : [];
@@ -256,9 +385,18 @@ export function removeRouterInterface(s: Services, actor: Principal, id: string,
           if (!port || port.state.status !== 'live') continue;
           const platform = platformPrincipal(port.state.resource.project);
           const keep = remaining.filter((i) => i.portId === portId).map((i) => i.subnetId);
-          const planned = keep.length === 0
-            ? await planDeletePort(s, tx, platform, portId, undefined, now, true)
-            : await planUpdatePort(s, tx, platform, portId, { fixedIps: port.state.resource.fixedIps.filter((f) => keep.includes(f.subnetId)) }, undefined, now);
+          const planned =
+            keep.length === 0
+              ? await planDeletePort(s, tx, platform, portId, undefined, now, true)
+              : await planUpdatePort(
+                  s,
+                  tx,
+                  platform,
+                  portId,
+                  { fixedIps: port.state.resource.fixedIps.filter((f) => keep.includes(f.subnetId)) },
+                  undefined,
+                  now,
+                );
           if (isDomainError(planned)) return planned;
           appends.push('append' in planned ? planned.append : planned);
         }

@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { notFound } from '../../domain/common/index.js';
 import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
 import {
-  securityGroupDecider, securityGroupStreamId,
-  type SecurityGroup, type SecurityGroupCommand, type SecurityGroupState, type SecurityGroupRuleInput, type UpdateSecurityGroup,
+  securityGroupDecider,
+  securityGroupStreamId,
+  type SecurityGroup,
+  type SecurityGroupCommand,
+  type SecurityGroupState,
+  type SecurityGroupRuleInput,
+  type UpdateSecurityGroup,
 } from '../../domain/security-group/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
@@ -28,14 +33,25 @@ const revision = (expectedRevision: number | undefined) => (expectedRevision !==
  * rm_default_security_groups vetoes its append and its retry finds the winner's group. An existing
  * group is locked for share so an admin deleting it waits for (or is seen by) this command.
  */
-export async function planDefaultSecurityGroup(s: Services, tx: Tx, projectId: string, now: string): Promise<{ id: string; appends: PlannedAppend[] } | DomainError> {
+export async function planDefaultSecurityGroup(
+  s: Services,
+  tx: Tx,
+  projectId: string,
+  now: string,
+): Promise<{ id: string; appends: PlannedAppend[] } | DomainError> {
   const [existing] = await tx<{ id: string }[]>`
     select r.id from rm_default_security_groups d join rm_resources r on r.id = d.group_id where d.project_id = ${projectId} for share of r`;
   if (existing) return { id: existing.id, appends: [] };
   const id = randomUUID();
   const loaded = await s.aggregates.load<SecurityGroupState>(tx, securityGroupStreamId(id));
   const append = decideAppend(securityGroupDecider, loaded, securityGroupStreamId(id), {
-    type: 'CreateSecurityGroup', id, project: projectId, name: 'default', defaultGroupExists: false, ruleIds: ids(DEFAULT_RULES), now,
+    type: 'CreateSecurityGroup',
+    id,
+    project: projectId,
+    name: 'default',
+    defaultGroupExists: false,
+    ruleIds: ids(DEFAULT_RULES),
+    now,
   });
   return isDomainError(append) ? append : { id, appends: [append] };
 }
@@ -64,23 +80,48 @@ export function createSecurityGroup(s: Services, actor: Principal, input: Securi
     const id = input.id ?? randomUUID();
     const loaded = await s.aggregates.load<SecurityGroupState>(tx, securityGroupStreamId(id));
     const append = decideAppend(securityGroupDecider, loaded, securityGroupStreamId(id), {
-      ...input, type: 'CreateSecurityGroup', id, project: actor.projectId, defaultGroupExists: true, ruleIds: ids(NEW_GROUP_RULES), now,
+      ...input,
+      type: 'CreateSecurityGroup',
+      id,
+      project: actor.projectId,
+      defaultGroupExists: true,
+      ruleIds: ids(NEW_GROUP_RULES),
+      now,
     });
     return isDomainError(append) ? append : { appends: [...defaults.appends, append], result: id };
   });
 }
 
 /** Decides one command on a group the actor owns (admins: any). */
-async function decideOnGroup(s: Services, tx: Tx, actor: Principal, id: string, command: (group: SecurityGroup) => Promise<SecurityGroupCommand>) {
+async function decideOnGroup(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  id: string,
+  command: (group: SecurityGroup) => Promise<SecurityGroupCommand>,
+) {
   const loaded = await loadOwn<SecurityGroup>(s, tx, actor, STREAM, id);
   if (!loaded || loaded.state.status !== 'live') return groupNotFound(id);
   const append = decideAppend(securityGroupDecider, loaded, securityGroupStreamId(id), await command(loaded.state.resource));
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
-export function updateSecurityGroup(s: Services, actor: Principal, id: string, changes: UpdateSecurityGroup['changes'], expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateSecurityGroup(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: UpdateSecurityGroup['changes'],
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, (tx) =>
-    decideOnGroup(s, tx, actor, id, async () => ({ type: 'UpdateSecurityGroup', id, now: new Date().toISOString(), changes, ...revision(expectedRevision) })),
+    decideOnGroup(s, tx, actor, id, async () => ({
+      type: 'UpdateSecurityGroup',
+      id,
+      now: new Date().toISOString(),
+      changes,
+      ...revision(expectedRevision),
+    })),
   );
 }
 
@@ -88,12 +129,25 @@ export function updateSecurityGroup(s: Services, actor: Principal, id: string, c
  * Refused while a port uses the group. The group row is locked first, so a port being created
  * with the default group (which takes a share lock on it) commits before we look, or waits.
  */
-export function deleteSecurityGroup(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function deleteSecurityGroup(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     await lockRow(tx, id, 'update');
     return decideOnGroup(s, tx, actor, id, async () => {
       const [used] = await tx`select 1 from rm_resources where kind = 'port' and doc->'securityGroups' ? ${id} limit 1`;
-      return { type: 'DeleteSecurityGroup', id, now: new Date().toISOString(), isAdmin: actor.isAdmin, inUseByPorts: Boolean(used), ...revision(expectedRevision) };
+      return {
+        type: 'DeleteSecurityGroup',
+        id,
+        now: new Date().toISOString(),
+        isAdmin: actor.isAdmin,
+        inUseByPorts: Boolean(used),
+        ...revision(expectedRevision),
+      };
     });
   });
 }
@@ -101,7 +155,12 @@ export function deleteSecurityGroup(s: Services, actor: Principal, id: string, e
 export type RuleInput = Omit<SecurityGroupRuleInput, 'id'> & { readonly id?: string };
 
 /** A remote group must be one the group's project may use: its own, or any for an admin. */
-async function remoteGroupVisible(tx: Tx, actor: Principal, group: SecurityGroup, remoteGroupId: string | null | undefined): Promise<boolean> {
+async function remoteGroupVisible(
+  tx: Tx,
+  actor: Principal,
+  group: SecurityGroup,
+  remoteGroupId: string | null | undefined,
+): Promise<boolean> {
   if (!remoteGroupId) return false;
   const owner = { projectId: group.project, isAdmin: actor.isAdmin };
   return !isDomainError(await resolveReferences(tx, owner, [{ kind: 'security_group', id: remoteGroupId, field: 'remoteGroupId' }]));
@@ -111,7 +170,10 @@ export function createSecurityGroupRule(s: Services, actor: Principal, groupId: 
   return s.runtime.execute(metadata, async (tx) => {
     const ruleId = rule.id ?? randomUUID();
     const decided = await decideOnGroup(s, tx, actor, groupId, async (group) => ({
-      type: 'AddSecurityGroupRule', id: groupId, now: new Date().toISOString(), rule: { ...rule, id: ruleId },
+      type: 'AddSecurityGroupRule',
+      id: groupId,
+      now: new Date().toISOString(),
+      rule: { ...rule, id: ruleId },
       remoteGroupExists: await remoteGroupVisible(tx, actor, group, rule.remoteGroupId),
     }));
     return isDomainError(decided) ? decided : { ...decided, result: ruleId };
@@ -125,7 +187,12 @@ export function deleteSecurityGroupRule(s: Services, actor: Principal, ruleId: s
     const [row] = await tx<{ group_id: string; project_id: string }[]>`
       select doc->>'securityGroupId' as group_id, project_id from rm_resources where id = ${ruleId} and kind = 'security_group_rule'`;
     if (!row || !isOwnerOrAdmin(actor, { project: row.project_id })) return missing;
-    const decided = await decideOnGroup(s, tx, actor, row.group_id, async () => ({ type: 'RemoveSecurityGroupRule', id: row.group_id, ruleId, now: new Date().toISOString() }));
+    const decided = await decideOnGroup(s, tx, actor, row.group_id, async () => ({
+      type: 'RemoveSecurityGroupRule',
+      id: row.group_id,
+      ruleId,
+      now: new Date().toISOString(),
+    }));
     return isDomainError(decided) ? decided : { ...decided, result: ruleId };
   });
 }

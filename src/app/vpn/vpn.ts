@@ -6,10 +6,21 @@ import { domainError, isDomainError, type DomainError } from '../../domain/error
 import type { Principal } from '../../domain/policy/index.js';
 import type { Router } from '../../domain/router/index.js';
 import {
-  endpointGroupDecider, ikePolicyDecider, ipsecPolicyDecider,
-  ipsecSiteConnectionDecider, ipsecSiteConnectionStreamId, vpnServiceDecider,
-  type ConnectionFacts, type ConnectionInput, type EndpointGroup, type EndpointGroupFacts, type IkePolicyInput, type IpsecPolicyInput,
-  type IpsecSiteConnection, type VpnService, type VpnStatus,
+  endpointGroupDecider,
+  ikePolicyDecider,
+  ipsecPolicyDecider,
+  ipsecSiteConnectionDecider,
+  ipsecSiteConnectionStreamId,
+  vpnServiceDecider,
+  type ConnectionFacts,
+  type ConnectionInput,
+  type EndpointGroup,
+  type EndpointGroupFacts,
+  type IkePolicyInput,
+  type IpsecPolicyInput,
+  type IpsecSiteConnection,
+  type VpnService,
+  type VpnStatus,
 } from '../../domain/vpn/index.js';
 import { loadOrCreateSecretKey, sealSecret, secretKeyPath, type SecretKey } from '../../store/seal/secret-key.js';
 import type { EventMetadata } from '../../store/types.js';
@@ -44,7 +55,10 @@ export function secretKey(s: Services): SecretKey {
 /** The PSK as neutron-vpnaas takes it: 1..255 characters (what IKE secrets allow), sealed at once. */
 function sealPsk(s: Services, psk: string | undefined): string | undefined | DomainError {
   if (psk === undefined) return undefined;
-  if (psk.length === 0 || psk.length > 255) return domainError('InvalidInput', 'Invalid input for psk. Reason: a pre-shared key of 1 to 255 characters is required.', { field: ['psk'] });
+  if (psk.length === 0 || psk.length > 255)
+    return domainError('InvalidInput', 'Invalid input for psk. Reason: a pre-shared key of 1 to 255 characters is required.', {
+      field: ['psk'],
+    });
   return sealSecret(secretKey(s), psk);
 }
 
@@ -59,7 +73,14 @@ const STREAM: Readonly<Record<Kind, { prefix: string; name: string }>> = {
 
 /** One command on one aggregate, new or owned by the actor. */
 async function onOne<C, S, E extends DomainEvent>(
-  s: Services, tx: Tx, actor: Principal, kind: Kind, id: string, decider: Decider<C, S, E>, command: () => Promise<C | DomainError>, isNew = false,
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  kind: Kind,
+  id: string,
+  decider: Decider<C, S, E>,
+  command: () => Promise<C | DomainError>,
+  isNew = false,
 ) {
   const streamId = `${STREAM[kind].prefix}-${id}`;
   let loaded: { state: S; version: number };
@@ -79,7 +100,9 @@ async function onOne<C, S, E extends DomainEvent>(
 
 /** Live connections whose document field `field` is `id`. */
 async function connectionsUsing(tx: Tx, field: string, id: string): Promise<string[]> {
-  const rows = await tx<{ id: string }[]>`select id from rm_resources where kind = 'ipsec_site_connection' and doc->>${field} = ${id} order by id`;
+  const rows = await tx<
+    { id: string }[]
+  >`select id from rm_resources where kind = 'ipsec_site_connection' and doc->>${field} = ${id} order by id`;
   return rows.map((r) => r.id);
 }
 
@@ -90,32 +113,102 @@ export type IpsecPolicyCreate = IpsecPolicyInput & { readonly id?: string };
 
 export function createIkePolicy(s: Services, actor: Principal, input: IkePolicyCreate, metadata: EventMetadata) {
   const id = input.id ?? randomUUID();
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ikepolicy', id, ikePolicyDecider, async () => ({ ...input, type: 'CreateIkePolicy' as const, id, project: actor.projectId, now: now() }), true));
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(
+      s,
+      tx,
+      actor,
+      'ikepolicy',
+      id,
+      ikePolicyDecider,
+      async () => ({ ...input, type: 'CreateIkePolicy' as const, id, project: actor.projectId, now: now() }),
+      true,
+    ),
+  );
 }
 
-export function updateIkePolicy(s: Services, actor: Principal, id: string, changes: IkePolicyInput, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ikepolicy', id, ikePolicyDecider, async () => ({ type: 'UpdateIkePolicy' as const, id, changes, now: now(), ...revision(expectedRevision) })));
+export function updateIkePolicy(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: IkePolicyInput,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'ikepolicy', id, ikePolicyDecider, async () => ({
+      type: 'UpdateIkePolicy' as const,
+      id,
+      changes,
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
 export function deleteIkePolicy(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ikepolicy', id, ikePolicyDecider, async () => ({
-    type: 'DeleteIkePolicy' as const, id, usedByConnections: await connectionsUsing(tx, 'ikePolicyId', id), now: now(), ...revision(expectedRevision),
-  })));
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'ikepolicy', id, ikePolicyDecider, async () => ({
+      type: 'DeleteIkePolicy' as const,
+      id,
+      usedByConnections: await connectionsUsing(tx, 'ikePolicyId', id),
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
 export function createIpsecPolicy(s: Services, actor: Principal, input: IpsecPolicyCreate, metadata: EventMetadata) {
   const id = input.id ?? randomUUID();
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ipsecpolicy', id, ipsecPolicyDecider, async () => ({ ...input, type: 'CreateIpsecPolicy' as const, id, project: actor.projectId, now: now() }), true));
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(
+      s,
+      tx,
+      actor,
+      'ipsecpolicy',
+      id,
+      ipsecPolicyDecider,
+      async () => ({ ...input, type: 'CreateIpsecPolicy' as const, id, project: actor.projectId, now: now() }),
+      true,
+    ),
+  );
 }
 
-export function updateIpsecPolicy(s: Services, actor: Principal, id: string, changes: IpsecPolicyInput, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ipsecpolicy', id, ipsecPolicyDecider, async () => ({ type: 'UpdateIpsecPolicy' as const, id, changes, now: now(), ...revision(expectedRevision) })));
+export function updateIpsecPolicy(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: IpsecPolicyInput,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'ipsecpolicy', id, ipsecPolicyDecider, async () => ({
+      type: 'UpdateIpsecPolicy' as const,
+      id,
+      changes,
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
-export function deleteIpsecPolicy(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ipsecpolicy', id, ipsecPolicyDecider, async () => ({
-    type: 'DeleteIpsecPolicy' as const, id, usedByConnections: await connectionsUsing(tx, 'ipsecPolicyId', id), now: now(), ...revision(expectedRevision),
-  })));
+export function deleteIpsecPolicy(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'ipsecpolicy', id, ipsecPolicyDecider, async () => ({
+      type: 'DeleteIpsecPolicy' as const,
+      id,
+      usedByConnections: await connectionsUsing(tx, 'ipsecPolicyId', id),
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
 // ---- endpoint groups ----
@@ -132,27 +225,69 @@ export interface EndpointGroupCreate {
 export function createEndpointGroup(s: Services, actor: Principal, input: EndpointGroupCreate, metadata: EventMetadata) {
   const id = input.id ?? randomUUID();
   const { type: groupType, id: _id, ...rest } = input;
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'endpoint_group', id, endpointGroupDecider, async () => {
-    let visibleSubnetIds: string[] = [];
-    if (groupType === 'subnet') {
-      // A subnet the caller may not see is reported like a missing one, by the decider.
-      const found = await Promise.all(input.endpoints.map(async (e) => ((await resolveReferences(tx, actor, [{ kind: 'subnet', id: e, field: 'endpoints' }])) instanceof Map ? e : null)));
-      visibleSubnetIds = found.filter((e): e is string => e !== null);
-    }
-    return { ...rest, type: 'CreateEndpointGroup' as const, groupType, id, project: actor.projectId, visibleSubnetIds, now: now() };
-  }, true));
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(
+      s,
+      tx,
+      actor,
+      'endpoint_group',
+      id,
+      endpointGroupDecider,
+      async () => {
+        let visibleSubnetIds: string[] = [];
+        if (groupType === 'subnet') {
+          // A subnet the caller may not see is reported like a missing one, by the decider.
+          const found = await Promise.all(
+            input.endpoints.map(async (e) =>
+              (await resolveReferences(tx, actor, [{ kind: 'subnet', id: e, field: 'endpoints' }])) instanceof Map ? e : null,
+            ),
+          );
+          visibleSubnetIds = found.filter((e): e is string => e !== null);
+        }
+        return { ...rest, type: 'CreateEndpointGroup' as const, groupType, id, project: actor.projectId, visibleSubnetIds, now: now() };
+      },
+      true,
+    ),
+  );
 }
 
-export function updateEndpointGroup(s: Services, actor: Principal, id: string, changes: { name?: string; description?: string; tags?: readonly string[] }, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'endpoint_group', id, endpointGroupDecider, async () => ({ type: 'UpdateEndpointGroup' as const, id, changes, now: now(), ...revision(expectedRevision) })));
+export function updateEndpointGroup(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: { name?: string; description?: string; tags?: readonly string[] },
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'endpoint_group', id, endpointGroupDecider, async () => ({
+      type: 'UpdateEndpointGroup' as const,
+      id,
+      changes,
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
-export function deleteEndpointGroup(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'endpoint_group', id, endpointGroupDecider, async () => ({
-    type: 'DeleteEndpointGroup' as const, id,
-    usedByConnections: [...new Set([...(await connectionsUsing(tx, 'localEpGroupId', id)), ...(await connectionsUsing(tx, 'peerEpGroupId', id))])],
-    now: now(), ...revision(expectedRevision),
-  })));
+export function deleteEndpointGroup(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'endpoint_group', id, endpointGroupDecider, async () => ({
+      type: 'DeleteEndpointGroup' as const,
+      id,
+      usedByConnections: [
+        ...new Set([...(await connectionsUsing(tx, 'localEpGroupId', id)), ...(await connectionsUsing(tx, 'peerEpGroupId', id))]),
+      ],
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
 // ---- VPN services ----
@@ -166,7 +301,8 @@ export interface VpnServiceCreate {
   readonly adminStateUp?: boolean;
 }
 
-const externalV4Ip = (router: Router): string | null => router.gateway?.externalFixedIps.find((f) => !f.ipAddress.includes(':'))?.ipAddress ?? null;
+const externalV4Ip = (router: Router): string | null =>
+  router.gateway?.externalFixedIps.find((f) => !f.ipAddress.includes(':'))?.ipAddress ?? null;
 
 async function routerDoc(tx: Tx, id: string): Promise<Router | null> {
   const [row] = await tx<{ doc: Router }[]>`select doc from rm_resources where kind = 'router' and id = ${id}`;
@@ -176,22 +312,61 @@ async function routerDoc(tx: Tx, id: string): Promise<Router | null> {
 export function createVpnService(s: Services, actor: Principal, input: VpnServiceCreate, metadata: EventMetadata) {
   const id = input.id ?? randomUUID();
   const { id: _id, ...rest } = input;
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'vpnservice', id, vpnServiceDecider, async () => {
-    const refs = await resolveReferences(tx, actor, [{ kind: 'router', id: input.routerId, field: 'routerId' }]);
-    if (isDomainError(refs)) return refs;
-    const router = await routerDoc(tx, input.routerId);
-    return { ...rest, type: 'CreateVpnService' as const, id, project: actor.projectId, routerExternalV4Ip: router ? externalV4Ip(router) : null, now: now() };
-  }, true));
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(
+      s,
+      tx,
+      actor,
+      'vpnservice',
+      id,
+      vpnServiceDecider,
+      async () => {
+        const refs = await resolveReferences(tx, actor, [{ kind: 'router', id: input.routerId, field: 'routerId' }]);
+        if (isDomainError(refs)) return refs;
+        const router = await routerDoc(tx, input.routerId);
+        return {
+          ...rest,
+          type: 'CreateVpnService' as const,
+          id,
+          project: actor.projectId,
+          routerExternalV4Ip: router ? externalV4Ip(router) : null,
+          now: now(),
+        };
+      },
+      true,
+    ),
+  );
 }
 
-export function updateVpnService(s: Services, actor: Principal, id: string, changes: { name?: string; description?: string; tags?: readonly string[]; adminStateUp?: boolean }, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'vpnservice', id, vpnServiceDecider, async () => ({ type: 'UpdateVpnService' as const, id, changes, now: now(), ...revision(expectedRevision) })));
+export function updateVpnService(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: { name?: string; description?: string; tags?: readonly string[]; adminStateUp?: boolean },
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'vpnservice', id, vpnServiceDecider, async () => ({
+      type: 'UpdateVpnService' as const,
+      id,
+      changes,
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
 export function deleteVpnService(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'vpnservice', id, vpnServiceDecider, async () => ({
-    type: 'DeleteVpnService' as const, id, usedByConnections: await connectionsUsing(tx, 'vpnServiceId', id), now: now(), ...revision(expectedRevision),
-  })));
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'vpnservice', id, vpnServiceDecider, async () => ({
+      type: 'DeleteVpnService' as const,
+      id,
+      usedByConnections: await connectionsUsing(tx, 'vpnServiceId', id),
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
 // ---- site connections ----
@@ -205,12 +380,18 @@ async function groupFacts(tx: Tx, id: string): Promise<EndpointGroupFacts | null
   if (!row) return null;
   const g = row.doc;
   if (g.type === 'cidr') return { id, type: 'cidr', cidrs: [...g.endpoints], subnetIds: [] };
-  const subnets = await tx<{ id: string; cidr: string }[]>`select id, doc->>'cidr' as cidr from rm_resources where kind = 'subnet' and id = any(${[...g.endpoints]}::uuid[])`;
+  const subnets = await tx<
+    { id: string; cidr: string }[]
+  >`select id, doc->>'cidr' as cidr from rm_resources where kind = 'subnet' and id = any(${[...g.endpoints]}::uuid[])`;
   return { id, type: 'subnet', cidrs: subnets.map((x) => x.cidr), subnetIds: [...g.endpoints] };
 }
 
 /** Resolves (visible, locked) and reads everything a connection names. */
-async function connectionFacts(tx: Tx, actor: Principal, named: { vpnServiceId: string; ikePolicyId?: string; ipsecPolicyId?: string; localEpGroupId?: string; peerEpGroupId?: string }): Promise<ConnectionFacts | DomainError> {
+async function connectionFacts(
+  tx: Tx,
+  actor: Principal,
+  named: { vpnServiceId: string; ikePolicyId?: string; ipsecPolicyId?: string; localEpGroupId?: string; peerEpGroupId?: string },
+): Promise<ConnectionFacts | DomainError> {
   const refs: Reference[] = [
     { kind: 'vpnservice', id: named.vpnServiceId, field: 'vpnServiceId' },
     ...refsOf('ikepolicy', 'ikePolicyId', [named.ikePolicyId]),
@@ -241,46 +422,107 @@ async function connectionFacts(tx: Tx, actor: Principal, named: { vpnServiceId: 
 export function createIpsecSiteConnection(s: Services, actor: Principal, input: SiteConnectionCreate, metadata: EventMetadata) {
   const id = input.id ?? randomUUID();
   const { id: _id, psk, ...rest } = input;
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ipsec_site_connection', id, ipsecSiteConnectionDecider, async () => {
-    const pskSealed = sealPsk(s, psk ?? '');
-    if (isDomainError(pskSealed)) return pskSealed;
-    const facts = await connectionFacts(tx, actor, input);
-    if (isDomainError(facts)) return facts;
-    return { ...rest, type: 'CreateIpsecSiteConnection' as const, id, project: actor.projectId, pskSealed: pskSealed ?? '', facts, now: now() };
-  }, true));
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(
+      s,
+      tx,
+      actor,
+      'ipsec_site_connection',
+      id,
+      ipsecSiteConnectionDecider,
+      async () => {
+        const pskSealed = sealPsk(s, psk ?? '');
+        if (isDomainError(pskSealed)) return pskSealed;
+        const facts = await connectionFacts(tx, actor, input);
+        if (isDomainError(facts)) return facts;
+        return {
+          ...rest,
+          type: 'CreateIpsecSiteConnection' as const,
+          id,
+          project: actor.projectId,
+          pskSealed: pskSealed ?? '',
+          facts,
+          now: now(),
+        };
+      },
+      true,
+    ),
+  );
 }
 
-export function updateIpsecSiteConnection(s: Services, actor: Principal, id: string, changes: SiteConnectionInput, expectedRevision: number | undefined, metadata: EventMetadata) {
+export function updateIpsecSiteConnection(
+  s: Services,
+  actor: Principal,
+  id: string,
+  changes: SiteConnectionInput,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
   const { psk, ...rest } = changes;
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ipsec_site_connection', id, ipsecSiteConnectionDecider, async () => {
-    const pskSealed = sealPsk(s, psk);
-    if (isDomainError(pskSealed)) return pskSealed;
-    const [row] = await tx<{ doc: IpsecSiteConnection }[]>`select doc from rm_resources where kind = 'ipsec_site_connection' and id = ${id}`;
-    if (!row) return notFound('IPsecSiteConnection', id);
-    const have = row.doc;
-    const facts = await connectionFacts(tx, actor, {
-      vpnServiceId: have.vpnServiceId,
-      ikePolicyId: changes.ikePolicyId ?? have.ikePolicyId,
-      ipsecPolicyId: changes.ipsecPolicyId ?? have.ipsecPolicyId,
-      localEpGroupId: changes.localEpGroupId ?? have.localEpGroupId,
-      peerEpGroupId: changes.peerEpGroupId ?? have.peerEpGroupId,
-    });
-    if (isDomainError(facts)) return facts;
-    return { type: 'UpdateIpsecSiteConnection' as const, id, changes: { ...rest, ...(pskSealed !== undefined ? { pskSealed } : {}) }, facts, now: now(), ...revision(expectedRevision) };
-  }));
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'ipsec_site_connection', id, ipsecSiteConnectionDecider, async () => {
+      const pskSealed = sealPsk(s, psk);
+      if (isDomainError(pskSealed)) return pskSealed;
+      const [row] = await tx<
+        { doc: IpsecSiteConnection }[]
+      >`select doc from rm_resources where kind = 'ipsec_site_connection' and id = ${id}`;
+      if (!row) return notFound('IPsecSiteConnection', id);
+      const have = row.doc;
+      const facts = await connectionFacts(tx, actor, {
+        vpnServiceId: have.vpnServiceId,
+        ikePolicyId: changes.ikePolicyId ?? have.ikePolicyId,
+        ipsecPolicyId: changes.ipsecPolicyId ?? have.ipsecPolicyId,
+        localEpGroupId: changes.localEpGroupId ?? have.localEpGroupId,
+        peerEpGroupId: changes.peerEpGroupId ?? have.peerEpGroupId,
+      });
+      if (isDomainError(facts)) return facts;
+      return {
+        type: 'UpdateIpsecSiteConnection' as const,
+        id,
+        changes: { ...rest, ...(pskSealed !== undefined ? { pskSealed } : {}) },
+        facts,
+        now: now(),
+        ...revision(expectedRevision),
+      };
+    }),
+  );
 }
 
-export function deleteIpsecSiteConnection(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
-  return s.runtime.execute(metadata, (tx) => onOne(s, tx, actor, 'ipsec_site_connection', id, ipsecSiteConnectionDecider, async () => ({ type: 'DeleteIpsecSiteConnection' as const, id, now: now(), ...revision(expectedRevision) })));
+export function deleteIpsecSiteConnection(
+  s: Services,
+  actor: Principal,
+  id: string,
+  expectedRevision: number | undefined,
+  metadata: EventMetadata,
+) {
+  return s.runtime.execute(metadata, (tx) =>
+    onOne(s, tx, actor, 'ipsec_site_connection', id, ipsecSiteConnectionDecider, async () => ({
+      type: 'DeleteIpsecSiteConnection' as const,
+      id,
+      now: now(),
+      ...revision(expectedRevision),
+    })),
+  );
 }
 
 /** The dataplane's word on a connection (the agent, as itself: no project check). */
-export function reportIpsecSiteConnectionStatus(s: Services, id: string, status: VpnStatus, reason: string | null, metadata: EventMetadata) {
+export function reportIpsecSiteConnectionStatus(
+  s: Services,
+  id: string,
+  status: VpnStatus,
+  reason: string | null,
+  metadata: EventMetadata,
+) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await s.aggregates.load<Lifecycle<IpsecSiteConnection>>(tx, ipsecSiteConnectionStreamId(id));
     if (loaded.state.status !== 'live') return { appends: [], result: id };
-    const append = decideAppend(ipsecSiteConnectionDecider, loaded, ipsecSiteConnectionStreamId(id), { type: 'ReportIpsecSiteConnectionStatus', id, status, reason, now: now() });
+    const append = decideAppend(ipsecSiteConnectionDecider, loaded, ipsecSiteConnectionStreamId(id), {
+      type: 'ReportIpsecSiteConnectionStatus',
+      id,
+      status,
+      reason,
+      now: now(),
+    });
     return isDomainError(append) ? append : { appends: [append], result: id };
   });
 }
-

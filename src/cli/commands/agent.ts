@@ -50,7 +50,9 @@ function requireRoot(): boolean {
  * without a database. `netledger agent wipe`: remove everything the agent built.
  */
 export function agentCommands(program: Command): void {
-  const agent = program.command('agent').description('the dataplane agent of this host (root: it builds network namespaces named NETLEDGER_NS_PREFIX…)');
+  const agent = program
+    .command('agent')
+    .description('the dataplane agent of this host (root: it builds network namespaces named NETLEDGER_NS_PREFIX…)');
   const naming = (c: Command): Command =>
     c
       .option('--prefix <prefix>', 'namespace prefix (default NETLEDGER_NS_PREFIX)')

@@ -40,8 +40,15 @@ function formatEvent(e: OwnedEvent, json: boolean): string {
   const ev = e.event;
   if (json) {
     return JSON.stringify({
-      cursor: ev.cursor, id: ev.id, type: ev.type, streamId: ev.streamId, streamVersion: ev.streamVersion,
-      recordedAt: ev.recordedAt.toISOString(), project: e.owner.project, metadata: ev.metadata, data: ev.data,
+      cursor: ev.cursor,
+      id: ev.id,
+      type: ev.type,
+      streamId: ev.streamId,
+      streamVersion: ev.streamVersion,
+      recordedAt: ev.recordedAt.toISOString(),
+      project: e.owner.project,
+      metadata: ev.metadata,
+      data: ev.data,
     });
   }
   const who = ev.metadata.tokenName ?? ev.metadata.actor ?? '-';
@@ -65,27 +72,30 @@ export function eventsCommands(program: Command): void {
     .option('--project <project>', 'only this project (name or id)')
     .option('--json', 'one JSON object a line')
     .action(async (o: { lines: number; follow?: boolean; type?: string[]; project?: string; json?: boolean }) =>
-      withServices(async (s) => {
-        const filter: EventFilter = { eventTypes: o.type ?? null, projectId: (await resolveProject(s, o.project)) ?? null };
-        const sql = s.sql;
-        const rows = await sql<LogRow[]>`
+      withServices(
+        async (s) => {
+          const filter: EventFilter = { eventTypes: o.type ?? null, projectId: (await resolveProject(s, o.project)) ?? null };
+          const sql = s.sql;
+          const rows = await sql<LogRow[]>`
           select ${sql.unsafe(LOG_COLUMNS)} from nl_events e
            where e.transaction_id < nl_log_horizon() and ${filterSql(sql, filter, knownStreamTypes())}
            order by e.transaction_id desc, e.global_position desc limit ${o.lines}`;
-        const owners = new StreamOwners(sql);
-        const past = await owners.annotate(rows.reverse().map((r) => recordedFromRow(s.store.registry, r)));
-        for (const e of past) process.stdout.write(formatEvent(e, Boolean(o.json)) + '\n');
-        if (!o.follow) return;
-        const stop = new AbortController();
-        process.once('SIGINT', () => stop.abort());
-        process.once('SIGTERM', () => stop.abort());
-        // From right after the last line printed: nothing between the two is missed.
-        const head = past.length > 0 ? past[past.length - 1]!.event.position : ((await visibleHead(s.sql)) ?? START);
-        for await (const ev of subscribe(s.store, s.waker, { after: head, signal: stop.signal })) {
-          const [e] = await owners.annotate([ev]);
-          if (matchesFilter(filter, e!)) process.stdout.write(formatEvent(e!, Boolean(o.json)) + '\n');
-        }
-      }, { quietLog: true }),
+          const owners = new StreamOwners(sql);
+          const past = await owners.annotate(rows.reverse().map((r) => recordedFromRow(s.store.registry, r)));
+          for (const e of past) process.stdout.write(formatEvent(e, Boolean(o.json)) + '\n');
+          if (!o.follow) return;
+          const stop = new AbortController();
+          process.once('SIGINT', () => stop.abort());
+          process.once('SIGTERM', () => stop.abort());
+          // From right after the last line printed: nothing between the two is missed.
+          const head = past.length > 0 ? past[past.length - 1]!.event.position : ((await visibleHead(s.sql)) ?? START);
+          for await (const ev of subscribe(s.store, s.waker, { after: head, signal: stop.signal })) {
+            const [e] = await owners.annotate([ev]);
+            if (matchesFilter(filter, e!)) process.stdout.write(formatEvent(e!, Boolean(o.json)) + '\n');
+          }
+        },
+        { quietLog: true },
+      ),
     );
 
   events
@@ -94,20 +104,27 @@ export function eventsCommands(program: Command): void {
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .action(async (o: { out?: string; progress?: boolean }) =>
-      withServices(async (s) => {
-        const out = o.out ? fs.createWriteStream(o.out) : process.stdout;
-        const bar = progressBar('export', Boolean(o.progress) || Boolean(process.stderr.isTTY));
-        let total = 0;
-        const n = await exportLog(s.sql, async (chunk) => {
-          if (!out.write(chunk)) await once(out, 'drain');
-        }, (p) => {
-          total = p.total;
-          bar.update(p.done, p.total);
-        });
-        bar.finish(n, Math.max(n, total));
-        if (o.out) await new Promise<void>((r) => (out as fs.WriteStream).end(r));
-        process.stderr.write(`exported ${n} events${o.out ? ` to ${o.out}` : ''}\n`);
-      }, { quietLog: true }),
+      withServices(
+        async (s) => {
+          const out = o.out ? fs.createWriteStream(o.out) : process.stdout;
+          const bar = progressBar('export', Boolean(o.progress) || Boolean(process.stderr.isTTY));
+          let total = 0;
+          const n = await exportLog(
+            s.sql,
+            async (chunk) => {
+              if (!out.write(chunk)) await once(out, 'drain');
+            },
+            (p) => {
+              total = p.total;
+              bar.update(p.done, p.total);
+            },
+          );
+          bar.finish(n, Math.max(n, total));
+          if (o.out) await new Promise<void>((r) => (out as fs.WriteStream).end(r));
+          process.stderr.write(`exported ${n} events${o.out ? ` to ${o.out}` : ''}\n`);
+        },
+        { quietLog: true },
+      ),
     );
 
   events
@@ -115,28 +132,34 @@ export function eventsCommands(program: Command): void {
     .description('append an export into an empty database (hash chains verified), then rebuild the read model')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .action(async (file: string, o: { progress?: boolean }) =>
-      withServices(async (s) => {
-        const show = Boolean(o.progress) || Boolean(process.stderr.isTTY);
-        const size = fs.statSync(file).size;
-        const input = fs.createReadStream(file);
-        const bar = progressBar('import', show);
-        let n: number;
-        try {
-          n = await importLog(s.sql, input, { knownTypes: (t) => s.store.registry.has(t), onProgress: () => bar.update(input.bytesRead, size) });
-        } catch (e) {
-          if (e instanceof ImportError) {
-            console.error(`import failed: ${e.message}`);
-            process.exitCode = 1;
-            return;
+      withServices(
+        async (s) => {
+          const show = Boolean(o.progress) || Boolean(process.stderr.isTTY);
+          const size = fs.statSync(file).size;
+          const input = fs.createReadStream(file);
+          const bar = progressBar('import', show);
+          let n: number;
+          try {
+            n = await importLog(s.sql, input, {
+              knownTypes: (t) => s.store.registry.has(t),
+              onProgress: () => bar.update(input.bytesRead, size),
+            });
+          } catch (e) {
+            if (e instanceof ImportError) {
+              console.error(`import failed: ${e.message}`);
+              process.exitCode = 1;
+              return;
+            }
+            throw e;
           }
-          throw e;
-        }
-        bar.finish(size, size);
-        const rebuild = progressBar('rebuild', show);
-        const replayed = await rebuildReadModel(s, (d, t) => rebuild.update(d, t));
-        rebuild.finish(replayed, replayed);
-        const sum = await readModelChecksum(s.sql);
-        process.stderr.write(`imported ${n} events; read model rebuilt, checksum ${sum.digest}\n`);
-      }, { quietLog: true }),
+          bar.finish(size, size);
+          const rebuild = progressBar('rebuild', show);
+          const replayed = await rebuildReadModel(s, (d, t) => rebuild.update(d, t));
+          rebuild.finish(replayed, replayed);
+          const sum = await readModelChecksum(s.sql);
+          process.stderr.write(`imported ${n} events; read model rebuilt, checksum ${sum.digest}\n`);
+        },
+        { quietLog: true },
+      ),
     );
 }

@@ -11,8 +11,12 @@ import { replayCommands } from './replay.js';
  * adding a file and a line.
  */
 const groups: ((program: Command) => void)[] = [
-  agentCommands, instanceCommands,
-  eventsCommands, projectionsCommands, auditCommands, replayCommands,
+  agentCommands,
+  instanceCommands,
+  eventsCommands,
+  projectionsCommands,
+  auditCommands,
+  replayCommands,
 ];
 
 export function registerCommands(program: Command): void {

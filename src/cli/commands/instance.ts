@@ -19,23 +19,31 @@ export function instanceCommands(program: Command): void {
     .addOption(new Option('--client <client>', 'DHCP client').choices(['udhcpc', 'dhclient']))
     .option('--timeout <ms>', 'how long to wait for the lease', '15000')
     .option('--network <uuid>', 'with --mac: plug without reading the port from the database')
-    .option('--mac <mac>', 'with --network: the instance\'s MAC address')
+    .option('--mac <mac>', "with --network: the instance's MAC address")
     .action(async (portId: string, o: { client?: 'udhcpc' | 'dhclient'; timeout: string; network?: string; mac?: string }) => {
       const options = { timeoutMs: Number(o.timeout), ...(o.client ? { client: o.client } : {}) };
       if (o.network && o.mac) {
         const { config } = setup();
-        const plugged = await plugInstance(new CommandRunner(), agentConfig(agentConfigFrom(config)), { portId, networkId: o.network, mac: o.mac, ...options });
+        const plugged = await plugInstance(new CommandRunner(), agentConfig(agentConfigFrom(config)), {
+          portId,
+          networkId: o.network,
+          mac: o.mac,
+          ...options,
+        });
         console.log(JSON.stringify(plugged));
         return;
       }
-      await withServices(async (s) => {
-        const plugged = await plugPort(s.sql, new CommandRunner(), agentConfig(agentConfigFrom(s.config)), portId, options);
-        console.log(JSON.stringify(plugged));
-      }, { quietLog: true });
+      await withServices(
+        async (s) => {
+          const plugged = await plugPort(s.sql, new CommandRunner(), agentConfig(agentConfigFrom(s.config)), portId, options);
+          console.log(JSON.stringify(plugged));
+        },
+        { quietLog: true },
+      );
     });
   instance
     .command('unplug')
-    .description('stop the instance\'s DHCP client and remove its namespace')
+    .description("stop the instance's DHCP client and remove its namespace")
     .argument('<port-uuid>')
     .action(async (portId: string) => {
       const { config } = setup();

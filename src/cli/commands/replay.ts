@@ -20,16 +20,21 @@ export function replayCommands(program: Command): void {
         return;
       }
       const { config } = setup();
-      await withServices(async (s) => {
-        const plan = await replayPlan(s, until, o.host ?? config.NETLEDGER_HOST_NAME, agentConfigFrom(config));
-        if (o.json) return console.log(JSON.stringify(plan, null, 2));
-        console.log(`# host ${plan.host} as of ${o.until}: ${plan.events} events folded (last ${plan.cursor ?? 'none'})`);
-        console.log(`# ${plan.hostState.networks.length} networks, ${plan.hostState.routers.length} routers on this host; nothing below is run`);
-        for (const step of plan.steps) {
-          console.log(`\n[${step.key}] ${step.driver}`);
-          for (const a of step.actions) console.log(`  ${a}`);
-        }
-        if (plan.skippedDrivers.length > 0) console.log(`\n# not planned (no empty-host model): ${plan.skippedDrivers.join(', ')}`);
-      }, { quietLog: true });
+      await withServices(
+        async (s) => {
+          const plan = await replayPlan(s, until, o.host ?? config.NETLEDGER_HOST_NAME, agentConfigFrom(config));
+          if (o.json) return console.log(JSON.stringify(plan, null, 2));
+          console.log(`# host ${plan.host} as of ${o.until}: ${plan.events} events folded (last ${plan.cursor ?? 'none'})`);
+          console.log(
+            `# ${plan.hostState.networks.length} networks, ${plan.hostState.routers.length} routers on this host; nothing below is run`,
+          );
+          for (const step of plan.steps) {
+            console.log(`\n[${step.key}] ${step.driver}`);
+            for (const a of step.actions) console.log(`  ${a}`);
+          }
+          if (plan.skippedDrivers.length > 0) console.log(`\n# not planned (no empty-host model): ${plan.skippedDrivers.join(', ')}`);
+        },
+        { quietLog: true },
+      );
     });
 }

@@ -79,7 +79,10 @@ function readConfigFile(file: string, explicit: boolean): ConfigFile {
  * Where the API is: --url, NETLEDGER_URL, the config file, else the address `netledger serve` listens
  * on with the same environment (HOST and PORT), so a CLI beside the server finds it without flags.
  */
-export function resolveConnection(flags: { url?: string | undefined; token?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Connection {
+export function resolveConnection(
+  flags: { url?: string | undefined; token?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): Connection {
   const file = readConfigFile(configFilePath(env), env.NETLEDGER_CONFIG !== undefined);
   const host = !env.HOST || env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
   const raw = flags.url ?? env.NETLEDGER_URL ?? file.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT ?? '4000'}`;
@@ -92,7 +95,11 @@ export function resolveConnection(flags: { url?: string | undefined; token?: str
   if (url.pathname === '/' || url.pathname === '') url.pathname = '/graphql';
   const token = flags.token ?? env.NETLEDGER_TOKEN ?? file.token;
   if (!token) {
-    throw new CliError(EXIT.usage, 'NoToken', `no API token: set NETLEDGER_TOKEN, pass --token, or put {"token": "nl_..."} in ${configFilePath(env)}`);
+    throw new CliError(
+      EXIT.usage,
+      'NoToken',
+      `no API token: set NETLEDGER_TOKEN, pass --token, or put {"token": "nl_..."} in ${configFilePath(env)}`,
+    );
   }
   return { url: url.toString(), token };
 }
@@ -118,19 +125,28 @@ export class ApiClient {
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(EXIT.unavailable, 'Unreachable', `cannot reach ${this.connection.url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+      throw new CliError(
+        EXIT.unavailable,
+        'Unreachable',
+        `cannot reach ${this.connection.url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      );
     }
     let body: GraphQLResponse<T>;
     try {
       body = (await res.json()) as GraphQLResponse<T>;
     } catch {
-      throw new CliError(EXIT.unavailable, 'BadResponse', `${this.connection.url} answered HTTP ${res.status} without a GraphQL body (is NETLEDGER_URL the API's /graphql?)`);
+      throw new CliError(
+        EXIT.unavailable,
+        'BadResponse',
+        `${this.connection.url} answered HTTP ${res.status} without a GraphQL body (is NETLEDGER_URL the API's /graphql?)`,
+      );
     }
     const first = body.errors?.[0];
     if (res.status === 401 || res.status === 403) {
       throw new CliError(EXIT.auth, first?.extensions?.code ?? 'UNAUTHENTICATED', first?.message ?? `HTTP ${res.status}`);
     }
-    if (res.status === 503) throw new CliError(EXIT.unavailable, first?.extensions?.code ?? 'ServiceUnavailable', first?.message ?? 'the server is unavailable');
+    if (res.status === 503)
+      throw new CliError(EXIT.unavailable, first?.extensions?.code ?? 'ServiceUnavailable', first?.message ?? 'the server is unavailable');
     if (first) {
       throw new CliError(EXIT.refused, first.extensions?.code ?? 'GraphQLError', first.message);
     }

@@ -36,9 +36,10 @@ export function columnsOf(fields: string): string[] {
 function toRow(node: Record<string, Json>): Row {
   const row: Row = {};
   for (const [k, v] of Object.entries(node)) {
-    row[k] = Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1)
-      ? v.map((x) => Object.values(x as Record<string, Json>)[0]!)
-      : v;
+    row[k] =
+      Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1)
+        ? v.map((x) => Object.values(x as Record<string, Json>)[0]!)
+        : v;
   }
   return row;
 }
@@ -55,7 +56,12 @@ async function fetchOne(client: ApiClient, k: ResourceKind, id: string, fields =
   return data.node && 'id' in data.node ? toRow(data.node) : null;
 }
 
-async function listAll(client: ApiClient, k: ResourceKind, args: Record<string, { type: string; value: Record<string, unknown> }>, fields = k.fields): Promise<Row[]> {
+async function listAll(
+  client: ApiClient,
+  k: ResourceKind,
+  args: Record<string, { type: string; value: Record<string, unknown> }>,
+  fields = k.fields,
+): Promise<Row[]> {
   const names = Object.keys(args);
   const decl = names.map((n) => `, $${n}: ${args[n]!.type}`).join('');
   const pass = names.map((n) => `, ${n}: $${n}`).join('');
@@ -65,7 +71,8 @@ async function listAll(client: ApiClient, k: ResourceKind, args: Record<string, 
   let after: string | null = null;
   for (;;) {
     const variables: Record<string, unknown> = { after, ...Object.fromEntries(names.map((n) => [n, args[n]!.value])) };
-    const page: { items: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Record<string, Json> }[] } } = await client.request(query, variables);
+    const page: { items: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Record<string, Json> }[] } } =
+      await client.request(query, variables);
     rows.push(...page.items.edges.map((e) => toRow(e.node)));
     if (!page.items.pageInfo.hasNextPage) return rows;
     after = page.items.pageInfo.endCursor;
@@ -81,7 +88,11 @@ async function resolveRef(client: ApiClient, name: KindName, value: string): Pro
     matches = (await listAll(client, k, {}, `id: uuid ${k.altKey}: ${camel(k.altKey)}`)).filter((r) => r[k.altKey!] === value);
   }
   if (matches.length > 1) {
-    throw new CliError(EXIT.refused, 'NoUniqueMatch', `more than one ${k.name} matches ${JSON.stringify(value)} (${matches.map((m) => m.id).join(', ')}): use its id`);
+    throw new CliError(
+      EXIT.refused,
+      'NoUniqueMatch',
+      `more than one ${k.name} matches ${JSON.stringify(value)} (${matches.map((m) => m.id).join(', ')}): use its id`,
+    );
   }
   if (matches.length === 0) throw new CliError(EXIT.refused, notFoundCode(k), `no ${k.name} with id or name ${JSON.stringify(value)}`);
   return String(matches[0]!.id);
@@ -98,7 +109,13 @@ interface MutationResult {
   [field: string]: unknown;
 }
 
-async function mutate(client: ApiClient, op: string, inputType: string, selection: string, input: Record<string, unknown>): Promise<MutationResult> {
+async function mutate(
+  client: ApiClient,
+  op: string,
+  inputType: string,
+  selection: string,
+  input: Record<string, unknown>,
+): Promise<MutationResult> {
   const data = await client.request<{ result: MutationResult }>(
     `mutation ${op[0]!.toUpperCase()}${op.slice(1)}($input: ${inputType}!) { result: ${op}(input: $input) { __typename ${selection}
       ... on Error { code message } ... on InputValidationError { issues { path message } } } }`,
@@ -113,7 +130,14 @@ async function mutate(client: ApiClient, op: string, inputType: string, selectio
  * --wait: until every live agent has applied the change's cursor, then (for kinds with a
  * provisioning status) until the status settles, or the resource is gone after a delete.
  */
-async function waitUntilApplied(client: ApiClient, k: ResourceKind, id: string, cursor: string | null | undefined, seconds: number, gone: boolean): Promise<void> {
+async function waitUntilApplied(
+  client: ApiClient,
+  k: ResourceKind,
+  id: string,
+  cursor: string | null | undefined,
+  seconds: number,
+  gone: boolean,
+): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   const timeout = (what: string) => new CliError(EXIT.wait, 'WaitTimeout', `${k.name} ${id}: ${what} within ${seconds} s`);
   while (cursor) {
@@ -125,7 +149,11 @@ async function waitUntilApplied(client: ApiClient, k: ResourceKind, id: string, 
     );
     if (w.applied) break;
     if (!w.timedOut) {
-      throw new CliError(EXIT.wait, 'NoLiveAgent', `no live dataplane agent: nothing applies ${k.name} ${id} (run \`netledger serve\` as root, or \`netledger agent\` on a host)`);
+      throw new CliError(
+        EXIT.wait,
+        'NoLiveAgent',
+        `no live dataplane agent: nothing applies ${k.name} ${id} (run \`netledger serve\` as root, or \`netledger agent\` on a host)`,
+      );
     }
   }
   const status = k.status;
@@ -136,7 +164,11 @@ async function waitUntilApplied(client: ApiClient, k: ResourceKind, id: string, 
     if (row && !gone) {
       const value = String(row[status.column]);
       if (status.failed.includes(value)) {
-        throw new CliError(EXIT.wait, value, `${k.name} ${id} is ${value}${status.reason && row[status.reason] ? `: ${String(row[status.reason])}` : ''}`);
+        throw new CliError(
+          EXIT.wait,
+          value,
+          `${k.name} ${id} is ${value}${status.reason && row[status.reason] ? `: ${String(row[status.reason])}` : ''}`,
+        );
       }
       if (!status.pending.test(value)) return;
     }
@@ -228,73 +260,96 @@ function registerKind(group: Command, k: ResourceKind): void {
     .option('--tag <tag>', 'only those with this tag (repeat: all of them)', collect)
     .option('--long', 'every column');
   for (const o of k.listOptions ?? []) list.option(o.flags, o.description);
-  list.action(action(async (client, cmd) => {
-    const o = cmd.opts<OutputOptions & { name?: string; project?: string; tag?: string[]; long?: boolean } & Record<string, string | undefined>>();
-    const args: Record<string, { type: string; value: Record<string, unknown> }> = {};
-    const filter = (arg: string, type: string, field: string, value: unknown) => {
-      (args[arg] ??= { type, value: {} }).value[field] = value;
-    };
-    if (o.name) filter('filter', 'ResourceFilter', 'name', o.name);
-    if (o.project) filter('filter', 'ResourceFilter', 'projectId', o.project);
-    if (o.tag) filter('filter', 'ResourceFilter', 'tags', o.tag);
-    for (const lo of k.listOptions ?? []) {
-      const value = o[new Option(lo.flags).attributeName()];
-      if (value !== undefined) filter(lo.arg, lo.argType, lo.field, lo.ref ? await resolveRef(client, lo.ref, value) : value);
-    }
-    const columns = selectColumns(all, o.long ? all : k.listColumns, o.column);
-    print(formatList(await listAll(client, k, args), columns, o.format));
-  }));
+  list.action(
+    action(async (client, cmd) => {
+      const o = cmd.opts<
+        OutputOptions & { name?: string; project?: string; tag?: string[]; long?: boolean } & Record<string, string | undefined>
+      >();
+      const args: Record<string, { type: string; value: Record<string, unknown> }> = {};
+      const filter = (arg: string, type: string, field: string, value: unknown) => {
+        (args[arg] ??= { type, value: {} }).value[field] = value;
+      };
+      if (o.name) filter('filter', 'ResourceFilter', 'name', o.name);
+      if (o.project) filter('filter', 'ResourceFilter', 'projectId', o.project);
+      if (o.tag) filter('filter', 'ResourceFilter', 'tags', o.tag);
+      for (const lo of k.listOptions ?? []) {
+        const value = o[new Option(lo.flags).attributeName()];
+        if (value !== undefined) filter(lo.arg, lo.argType, lo.field, lo.ref ? await resolveRef(client, lo.ref, value) : value);
+      }
+      const columns = selectColumns(all, o.long ? all : k.listColumns, o.column);
+      print(formatList(await listAll(client, k, args), columns, o.format));
+    }),
+  );
 
-  withOutput(withConnection(group.command('show').description(`show one ${noun}`).argument(`<${k.name}>`, 'id or name')))
-    .action(action(async (client, cmd, [ref]) => {
+  withOutput(withConnection(group.command('show').description(`show one ${noun}`).argument(`<${k.name}>`, 'id or name'))).action(
+    action(async (client, cmd, [ref]) => {
       const o = cmd.opts<OutputOptions>();
       const columns = selectColumns(all, all, o.column);
       const row = await fetchOne(client, k, await resolveRef(client, k.name, ref!));
       if (!row) throw new CliError(EXIT.refused, notFoundCode(k), `no ${k.name} ${ref}`);
       print(formatOne(row, columns, o.format));
-    }));
+    }),
+  );
 
   const create = withWait(withOutput(withConnection(group.command('create').description(`create a ${noun}`))));
   if (k.positional) create.argument(k.positional.name, k.positional.required ? 'required' : 'optional');
   for (const spec of k.createOptions) addSpec(create, spec);
-  create.action(action(async (client, cmd, args) => {
-    const o = cmd.opts<OutputOptions & { wait?: boolean; waitTimeout: number }>();
-    const columns = selectColumns(all, all, o.column);
-    const input: Record<string, unknown> = {};
-    const positional = args[0];
-    if (k.positional && positional !== undefined) await usage(() => k.positional!.apply(input, positional, (kn, v) => resolveRef(client, kn, v)));
-    await buildInput(client, cmd, k.createOptions, input);
-    const r = await mutate(client, `create${k.mutation}`, `Create${k.mutation}Input`, `... on Create${k.mutation}Success { cursor ${k.payloadField} { ${k.fields} } }`, input);
-    let row = toRow(r[k.payloadField] as Record<string, Json>);
-    if (o.wait) {
-      await waitUntilApplied(client, k, String(row.id), r.cursor, o.waitTimeout, false);
-      row = (await fetchOne(client, k, String(row.id))) ?? row;
-    }
-    print(formatOne(row, columns, o.format));
-  }));
+  create.action(
+    action(async (client, cmd, args) => {
+      const o = cmd.opts<OutputOptions & { wait?: boolean; waitTimeout: number }>();
+      const columns = selectColumns(all, all, o.column);
+      const input: Record<string, unknown> = {};
+      const positional = args[0];
+      if (k.positional && positional !== undefined)
+        await usage(() => k.positional!.apply(input, positional, (kn, v) => resolveRef(client, kn, v)));
+      await buildInput(client, cmd, k.createOptions, input);
+      const r = await mutate(
+        client,
+        `create${k.mutation}`,
+        `Create${k.mutation}Input`,
+        `... on Create${k.mutation}Success { cursor ${k.payloadField} { ${k.fields} } }`,
+        input,
+      );
+      let row = toRow(r[k.payloadField] as Record<string, Json>);
+      if (o.wait) {
+        await waitUntilApplied(client, k, String(row.id), r.cursor, o.waitTimeout, false);
+        row = (await fetchOne(client, k, String(row.id))) ?? row;
+      }
+      print(formatOne(row, columns, o.format));
+    }),
+  );
 
   const del = withWait(withConnection(group.command('delete').description(`delete ${noun}s`).argument(`<${k.name}...>`, 'ids or names')));
   for (const spec of k.deleteOptions ?? []) addSpec(del, spec);
-  del.action(action(async (client, cmd, refs) => {
-    const o = cmd.opts<{ wait?: boolean; waitTimeout: number }>();
-    const failures: CliError[] = [];
-    // Like openstack: try each, report each failure, and fail at the end if any did.
-    for (const ref of refs) {
-      try {
-        const id = await resolveRef(client, k.name, ref);
-        const input: Record<string, unknown> = { id };
-        await buildInput(client, cmd, k.deleteOptions ?? [], input);
-        const r = await mutate(client, `delete${k.mutation}`, `Delete${k.mutation}Input`, `... on Delete${k.mutation}Success { cursor }`, input);
-        if (o.wait) await waitUntilApplied(client, k, id, r.cursor, o.waitTimeout, true);
-      } catch (e) {
-        if (!(e instanceof CliError)) throw e;
-        process.stderr.write(`${refs.length > 1 ? `${ref}: ` : ''}${e.describe()}\n`);
-        failures.push(e);
+  del.action(
+    action(async (client, cmd, refs) => {
+      const o = cmd.opts<{ wait?: boolean; waitTimeout: number }>();
+      const failures: CliError[] = [];
+      // Like openstack: try each, report each failure, and fail at the end if any did.
+      for (const ref of refs) {
+        try {
+          const id = await resolveRef(client, k.name, ref);
+          const input: Record<string, unknown> = { id };
+          await buildInput(client, cmd, k.deleteOptions ?? [], input);
+          const r = await mutate(
+            client,
+            `delete${k.mutation}`,
+            `Delete${k.mutation}Input`,
+            `... on Delete${k.mutation}Success { cursor }`,
+            input,
+          );
+          if (o.wait) await waitUntilApplied(client, k, id, r.cursor, o.waitTimeout, true);
+        } catch (e) {
+          if (!(e instanceof CliError)) throw e;
+          process.stderr.write(`${refs.length > 1 ? `${ref}: ` : ''}${e.describe()}\n`);
+          failures.push(e);
+        }
       }
-    }
-    if (failures.length > 1 || (failures.length === 1 && refs.length > 1)) process.stderr.write(`${failures.length} of ${refs.length} ${noun}s failed to delete\n`);
-    if (failures.length > 0) process.exitCode = failures.at(-1)!.exitCode;
-  }));
+      if (failures.length > 1 || (failures.length === 1 && refs.length > 1))
+        process.stderr.write(`${failures.length} of ${refs.length} ${noun}s failed to delete\n`);
+      if (failures.length > 0) process.exitCode = failures.at(-1)!.exitCode;
+    }),
+  );
 }
 
 /** The first words of the resource commands: a run that starts with one loads nothing else. */
@@ -304,7 +359,9 @@ export function resourceCommands(program: Command): void {
   for (const k of KINDS) {
     let parent = program;
     for (const word of k.words) {
-      parent = parent.commands.find((c) => c.name() === word) ?? parent.command(word).description(`${k.words.join(' ')} resources (list, show, create, delete)`);
+      parent =
+        parent.commands.find((c) => c.name() === word) ??
+        parent.command(word).description(`${k.words.join(' ')} resources (list, show, create, delete)`);
     }
     // Usage errors exit 2 here, apart from the API's refusals (1).
     parent.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.usage));

@@ -17,7 +17,9 @@ const ACRONYMS = new Set(['id', 'ip', 'ips', 'mtu', 'vip', 'mac', 'cidr', 'dhcp'
 export function header(key: string): string {
   return key
     .split('_')
-    .map((w) => (ACRONYMS.has(w) ? (w === 'ips' ? 'IPs' : w === 'ipv6' ? 'IPv6' : w.toUpperCase()) : w.charAt(0).toUpperCase() + w.slice(1)))
+    .map((w) =>
+      ACRONYMS.has(w) ? (w === 'ips' ? 'IPs' : w === 'ipv6' ? 'IPv6' : w.toUpperCase()) : w.charAt(0).toUpperCase() + w.slice(1),
+    )
     .join(' ');
 }
 
@@ -53,7 +55,9 @@ function inlineObject(o: { [key: string]: Json }): string {
 export function cell(v: Json, multiline: boolean): string {
   if (Array.isArray(v)) {
     if (v.every((x) => x === null || typeof x !== 'object')) return v.map(scalar).join(', ');
-    return v.map((x) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? inlineObject(x) : scalar(x))).join(multiline ? '\n' : '; ');
+    return v
+      .map((x) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? inlineObject(x) : scalar(x)))
+      .join(multiline ? '\n' : '; ');
   }
   if (v !== null && typeof v === 'object') return inlineObject(v);
   return scalar(v);
@@ -88,7 +92,12 @@ export function yaml(v: Json, indent = ''): string {
     if (v.length === 0) return `${indent}[]`;
     return v
       .map((x) => {
-        if (x !== null && typeof x === 'object' && !(Array.isArray(x) && x.length === 0) && !(!Array.isArray(x) && Object.keys(x).length === 0)) {
+        if (
+          x !== null &&
+          typeof x === 'object' &&
+          !(Array.isArray(x) && x.length === 0) &&
+          !(!Array.isArray(x) && Object.keys(x).length === 0)
+        ) {
           const nested = yaml(x, `${indent}  `);
           return `${indent}- ${nested.slice(indent.length + 2)}`;
         }
@@ -103,7 +112,8 @@ export function yaml(v: Json, indent = ''): string {
       .map(([k, x]) => {
         const key = `${indent}${yamlScalar(k)}:`;
         if (Array.isArray(x) && x.length > 0) return `${key}\n${yaml(x, indent)}`;
-        if (x !== null && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length > 0) return `${key}\n${yaml(x, `${indent}  `)}`;
+        if (x !== null && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length > 0)
+          return `${key}\n${yaml(x, `${indent}  `)}`;
         return `${key} ${yaml(x, '')}`;
       })
       .join('\n');
@@ -117,13 +127,20 @@ const pick = (row: Row, columns: readonly string[]): Row => Object.fromEntries(c
 export function formatList(rows: readonly Row[], columns: readonly string[], format: Format): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(rows.map((r) => pick(r, columns)), null, 2);
+      return JSON.stringify(
+        rows.map((r) => pick(r, columns)),
+        null,
+        2,
+      );
     case 'yaml':
       return rows.length === 0 ? '[]' : yaml(rows.map((r) => pick(r, columns)));
     case 'value':
       return rows.map((r) => columns.map((c) => cell(r[c] ?? null, false)).join(' ')).join('\n');
     case 'table':
-      return table(columns.map(header), rows.map((r) => columns.map((c) => cell(r[c] ?? null, true))));
+      return table(
+        columns.map(header),
+        rows.map((r) => columns.map((c) => cell(r[c] ?? null, true))),
+      );
   }
 }
 
@@ -137,6 +154,9 @@ export function formatOne(row: Row, columns: readonly string[], format: Format):
     case 'value':
       return columns.map((c) => cell(row[c] ?? null, false)).join('\n');
     case 'table':
-      return table(['Field', 'Value'], columns.map((c) => [c, cell(row[c] ?? null, true)]));
+      return table(
+        ['Field', 'Value'],
+        columns.map((c) => [c, cell(row[c] ?? null, true)]),
+      );
   }
 }

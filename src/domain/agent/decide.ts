@@ -17,24 +17,44 @@ function isUnicastIpv4(address: string): boolean {
 
 function register(c: RegisterAgent, s: AgentState): Decision<AgentEvent> {
   if (!HOST_NAME.test(c.host)) {
-    return domainError('InvalidInput', `Invalid input for operation: agent host '${c.host}' must be letters, digits, '.', '_' or '-'.`, { field: ['host'] });
+    return domainError('InvalidInput', `Invalid input for operation: agent host '${c.host}' must be letters, digits, '.', '_' or '-'.`, {
+      field: ['host'],
+    });
   }
   const underlayAddress = c.underlayAddress ?? null;
   if (underlayAddress !== null && !isUnicastIpv4(underlayAddress)) {
-    return domainError('InvalidInput', `Invalid input for operation: underlay address '${underlayAddress}' must be a unicast IPv4 address.`, { field: ['underlayAddress'] });
+    return domainError(
+      'InvalidInput',
+      `Invalid input for operation: underlay address '${underlayAddress}' must be a unicast IPv4 address.`,
+      { field: ['underlayAddress'] },
+    );
   }
   if (s.status === 'known') {
-    if (s.agent.host !== c.host) return domainError('InvalidInput', `Agent ${c.id} is registered for host ${s.agent.host}, not ${c.host}.`, { field: ['host'] });
+    if (s.agent.host !== c.host)
+      return domainError('InvalidInput', `Agent ${c.id} is registered for host ${s.agent.host}, not ${c.host}.`, { field: ['host'] });
     if (s.agent.instanceId === c.instanceId) return [];
   }
-  return [{ type: 'AgentRegistered', data: { id: c.id, host: c.host, instanceId: c.instanceId, registeredAt: c.now, ...(underlayAddress !== null ? { underlayAddress } : {}) } }];
+  return [
+    {
+      type: 'AgentRegistered',
+      data: {
+        id: c.id,
+        host: c.host,
+        instanceId: c.instanceId,
+        registeredAt: c.now,
+        ...(underlayAddress !== null ? { underlayAddress } : {}),
+      },
+    },
+  ];
 }
 
 /** A newer start of the same host took over: the old process must not speak for it. */
 function current(s: AgentState, id: string, instanceId: string): Agent | DomainError {
   if (s.status !== 'known') return domainError('AgentNotFound', `Agent ${id} could not be found.`);
   if (s.agent.instanceId !== instanceId) {
-    return domainError('AgentConflict', `Agent ${id} on host ${s.agent.host} was registered again by another process.`, { details: { host: s.agent.host } });
+    return domainError('AgentConflict', `Agent ${id} on host ${s.agent.host} was registered again by another process.`, {
+      details: { host: s.agent.host },
+    });
   }
   return s.agent;
 }

@@ -9,7 +9,13 @@ import { defineEvent, type EventOf } from '../event-definition.js';
 export const AgentRegistered = defineEvent(
   'AgentRegistered',
   // underlayAddress: the host's VXLAN endpoint; absent in events recorded before the overlay existed.
-  z.object({ id: idSchema, host: z.string(), instanceId: idSchema, registeredAt: timestampSchema, underlayAddress: z.string().nullable().optional() }),
+  z.object({
+    id: idSchema,
+    host: z.string(),
+    instanceId: idSchema,
+    registeredAt: timestampSchema,
+    underlayAddress: z.string().nullable().optional(),
+  }),
 );
 
 /** The agent is alive. Recorded at most every heartbeat interval, or at once when `lastError` changes. */

@@ -6,7 +6,10 @@ export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
     case 'AgentRegistered': {
       const { id, host, instanceId, registeredAt } = e.data;
       const underlayAddress = e.data.underlayAddress ?? null;
-      return { status: 'known', agent: { id, host, instanceId, registeredAt, lastHeartbeatAt: registeredAt, lastError: null, stopped: false, underlayAddress } };
+      return {
+        status: 'known',
+        agent: { id, host, instanceId, registeredAt, lastHeartbeatAt: registeredAt, lastError: null, stopped: false, underlayAddress },
+      };
     }
     case 'AgentHeartbeat':
       return s.status === 'known' ? { status: 'known', agent: { ...s.agent, lastHeartbeatAt: e.data.at, lastError: e.data.lastError } } : s;

@@ -52,10 +52,16 @@ export function baseFields(input: ResourceBaseInput): { name: string; descriptio
 /** The same checks for an update, leaving absent fields absent. */
 export function basePatch(input: ResourceBaseInput): { name?: string; description?: string; tags?: string[] } | DomainError {
   if (input.name !== undefined && input.name.length > MAX_NAME) {
-    return domainError('InvalidInput', `Invalid input for operation: '${input.name.slice(0, 20)}…' exceeds maximum length of ${MAX_NAME}.`, { field: ['name'] });
+    return domainError(
+      'InvalidInput',
+      `Invalid input for operation: '${input.name.slice(0, 20)}…' exceeds maximum length of ${MAX_NAME}.`,
+      { field: ['name'] },
+    );
   }
   if (input.description !== undefined && input.description.length > MAX_DESCRIPTION) {
-    return domainError('InvalidInput', `Invalid input for operation: description exceeds maximum length of ${MAX_DESCRIPTION}.`, { field: ['description'] });
+    return domainError('InvalidInput', `Invalid input for operation: description exceeds maximum length of ${MAX_DESCRIPTION}.`, {
+      field: ['description'],
+    });
   }
   const bad = input.tags?.find((t) => t.length === 0 || t.length > MAX_TAG || t.includes(',') || t.includes('/'));
   if (bad !== undefined) {

@@ -80,7 +80,8 @@ export interface DeleteFirewallPolicy extends Existing {
   readonly usedByGroups: readonly string[];
 }
 
-export type FirewallPolicyCommand = CreateFirewallPolicy | UpdateFirewallPolicy | InsertFirewallRule | RemoveFirewallRule | DeleteFirewallPolicy;
+export type FirewallPolicyCommand =
+  CreateFirewallPolicy | UpdateFirewallPolicy | InsertFirewallRule | RemoveFirewallRule | DeleteFirewallPolicy;
 
 /** Facts about a port named in a group's `ports`. */
 export interface FirewallPortFacts {

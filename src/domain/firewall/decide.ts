@@ -43,7 +43,9 @@ export function decideFirewallRule(c: FirewallRuleCommand, s: FirewallRuleState)
   if (isDomainError(rule)) return rule;
   if (c.type === 'DeleteFirewallRule') {
     if (c.usedByPolicies.length > 0) {
-      return domainError('FirewallRuleInUse', `Firewall rule ${rule.id} is being used.`, { details: { firewallRuleId: rule.id, policies: [...c.usedByPolicies] } });
+      return domainError('FirewallRuleInUse', `Firewall rule ${rule.id} is being used.`, {
+        details: { firewallRuleId: rule.id, policies: [...c.usedByPolicies] },
+      });
     }
     return [{ type: 'FirewallRuleDeleted', data: { id: rule.id, deletedAt: c.now } }];
   }
@@ -65,7 +67,10 @@ function checkRules(ids: readonly string[], visible: readonly string[]): DomainE
   const missing = ids.find((id) => !visible.includes(id));
   if (missing !== undefined) return notFound('FirewallRule', missing);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (dup !== undefined) return domainError('FirewallRuleAlreadyAssociated', `Firewall rule ${dup} is listed twice in the policy.`, { field: ['firewallRules'] });
+  if (dup !== undefined)
+    return domainError('FirewallRuleAlreadyAssociated', `Firewall rule ${dup} is listed twice in the policy.`, {
+      field: ['firewallRules'],
+    });
   return null;
 }
 
@@ -73,7 +78,15 @@ function createPolicy(c: CreateFirewallPolicy, s: FirewallPolicyState): Decision
   const base = baseFields(c);
   if (isDomainError(base)) return base;
   const firewallRules = [...(c.firewallRules ?? [])];
-  const data = { id: c.id, project: c.project, ...base, firewallRules, audited: c.audited ?? false, shared: c.shared ?? false, createdAt: c.now };
+  const data = {
+    id: c.id,
+    project: c.project,
+    ...base,
+    firewallRules,
+    audited: c.audited ?? false,
+    shared: c.shared ?? false,
+    createdAt: c.now,
+  };
   if (s.status === 'live') {
     const { updatedAt: _u, createdAt: _c, ...have } = s.resource;
     const { createdAt: _w, ...want } = data;
@@ -94,7 +107,8 @@ function insertRule(c: InsertFirewallRule, p: FirewallPolicy): Decision<Firewall
   let at = 0;
   if (anchor !== null) {
     const i = p.firewallRules.indexOf(anchor);
-    if (i < 0) return domainError('FirewallRuleNotAssociatedWithPolicy', `Firewall rule ${anchor} is not associated with firewall policy ${p.id}.`);
+    if (i < 0)
+      return domainError('FirewallRuleNotAssociatedWithPolicy', `Firewall rule ${anchor} is not associated with firewall policy ${p.id}.`);
     at = c.insertBefore ? i : i + 1;
   }
   const firewallRules = [...p.firewallRules.slice(0, at), c.ruleId, ...p.firewallRules.slice(at)];
@@ -107,13 +121,19 @@ export function decideFirewallPolicy(c: FirewallPolicyCommand, s: FirewallPolicy
   if (isDomainError(policy)) return policy;
   switch (c.type) {
     case 'DeleteFirewallPolicy':
-      if (c.usedByGroups.length > 0) return domainError('FirewallPolicyInUse', `Firewall policy ${policy.id} is being used.`, { details: { groups: [...c.usedByGroups] } });
+      if (c.usedByGroups.length > 0)
+        return domainError('FirewallPolicyInUse', `Firewall policy ${policy.id} is being used.`, {
+          details: { groups: [...c.usedByGroups] },
+        });
       return [{ type: 'FirewallPolicyDeleted', data: { id: policy.id, deletedAt: c.now } }];
     case 'InsertFirewallRule':
       return insertRule(c, policy);
     case 'RemoveFirewallRule': {
       if (!policy.firewallRules.includes(c.ruleId)) {
-        return domainError('FirewallRuleNotAssociatedWithPolicy', `Firewall rule ${c.ruleId} is not associated with firewall policy ${policy.id}.`);
+        return domainError(
+          'FirewallRuleNotAssociatedWithPolicy',
+          `Firewall rule ${c.ruleId} is not associated with firewall policy ${policy.id}.`,
+        );
       }
       const firewallRules = policy.firewallRules.filter((r) => r !== c.ruleId);
       return [{ type: 'FirewallPolicyUpdated', data: { id: policy.id, changes: { firewallRules, audited: false }, updatedAt: c.now } }];
@@ -152,23 +172,38 @@ function checkGroupRefs(
   portFacts: readonly FirewallPortFacts[],
   isAdmin: boolean,
 ): DomainError | null {
-  for (const [field, id] of [['ingressFirewallPolicyId', input.ingressFirewallPolicyId], ['egressFirewallPolicyId', input.egressFirewallPolicyId]] as const) {
+  for (const [field, id] of [
+    ['ingressFirewallPolicyId', input.ingressFirewallPolicyId],
+    ['egressFirewallPolicyId', input.egressFirewallPolicyId],
+  ] as const) {
     if (id !== undefined && id !== null && !visiblePolicyIds.includes(id)) return { ...notFound('FirewallPolicy', id), field: [field] };
   }
   const ports = input.ports ?? [];
   const dup = ports.find((p, i) => ports.indexOf(p) !== i);
-  if (dup !== undefined) return domainError('InvalidInput', `Invalid input for ports. Reason: duplicate port ${dup}.`, { field: ['ports'] });
+  if (dup !== undefined)
+    return domainError('InvalidInput', `Invalid input for ports. Reason: duplicate port ${dup}.`, { field: ['ports'] });
   for (const id of ports) {
     const f = portFacts.find((x) => x.id === id);
     if (!f || !f.exists) return { ...notFound('Port', id), field: ['ports'] };
     if (!isAdmin && f.project !== project) {
-      return domainError('FirewallGroupPortInvalidProject', `Operation cannot be performed since associated firewall group port ${id} is in different project.`, { field: ['ports'] });
+      return domainError(
+        'FirewallGroupPortInvalidProject',
+        `Operation cannot be performed since associated firewall group port ${id} is in different project.`,
+        { field: ['ports'] },
+      );
     }
     if (!ROUTER_INTERFACE_OWNERS.includes(f.deviceOwner)) {
-      return domainError('FirewallGroupPortInvalid', `Port ${id} is not a router interface port: firewall groups apply to router interfaces.`, { field: ['ports'] });
+      return domainError(
+        'FirewallGroupPortInvalid',
+        `Port ${id} is not a router interface port: firewall groups apply to router interfaces.`,
+        { field: ['ports'] },
+      );
     }
     if (f.usedByGroup !== null && f.usedByGroup !== groupId) {
-      return domainError('FirewallGroupPortInUse', `Port(s) ${id} provided already associated with other firewall group(s).`, { field: ['ports'], details: { portId: id, firewallGroupId: f.usedByGroup } });
+      return domainError('FirewallGroupPortInUse', `Port(s) ${id} provided already associated with other firewall group(s).`, {
+        field: ['ports'],
+        details: { portId: id, firewallGroupId: f.usedByGroup },
+      });
     }
   }
   return null;
@@ -199,7 +234,8 @@ function createGroup(c: CreateFirewallGroup, s: FirewallGroupState): Decision<Fi
     return sameJson(have, want) ? [] : alreadyExists('FirewallGroup', c.id);
   }
   if (s.status === 'deleted') return notFound('FirewallGroup', c.id);
-  if (isDefault && c.defaultGroupExists) return domainError('FirewallGroupDefaultAlreadyExists', 'Default firewall group already exists.', { field: ['name'] });
+  if (isDefault && c.defaultGroupExists)
+    return domainError('FirewallGroupDefaultAlreadyExists', 'Default firewall group already exists.', { field: ['name'] });
   const bad = checkGroupRefs(c.id, c.project, c, c.visiblePolicyIds, c.portFacts, c.isAdmin);
   if (bad) return bad;
   return [{ type: 'FirewallGroupCreated', data }];
@@ -207,9 +243,12 @@ function createGroup(c: CreateFirewallGroup, s: FirewallGroupState): Decision<Fi
 
 function updateGroup(c: UpdateFirewallGroup, g: FirewallGroup): Decision<FirewallGroupEvent> {
   if (g.isDefault && c.changes.name !== undefined && c.changes.name !== g.name) {
-    return domainError('FirewallDefaultObjectUpdateRestricted', `Unable to update default firewall group ${g.id}: its name is fixed.`, { field: ['name'] });
+    return domainError('FirewallDefaultObjectUpdateRestricted', `Unable to update default firewall group ${g.id}: its name is fixed.`, {
+      field: ['name'],
+    });
   }
-  if (!g.isDefault && c.changes.name === DEFAULT_NAME) return domainError('FirewallGroupDefaultAlreadyExists', 'Default firewall group already exists.', { field: ['name'] });
+  if (!g.isDefault && c.changes.name === DEFAULT_NAME)
+    return domainError('FirewallGroupDefaultAlreadyExists', 'Default firewall group already exists.', { field: ['name'] });
   const base = basePatch(c.changes);
   if (isDomainError(base)) return base;
   const bad = checkGroupRefs(g.id, g.project, c.changes, c.visiblePolicyIds, c.portFacts, c.isAdmin);
@@ -247,6 +286,8 @@ export function decideFirewallGroup(c: FirewallGroupCommand, s: FirewallGroupSta
       if (group.ports.length > 0 && !c.projectTeardown) {
         return domainError('FirewallGroupInUse', `Firewall group ${group.id} is still active.`, { details: { firewallGroupId: group.id } });
       }
-      return [{ type: 'FirewallGroupDeleted', data: { id: group.id, project: group.project, isDefault: group.isDefault, deletedAt: c.now } }];
+      return [
+        { type: 'FirewallGroupDeleted', data: { id: group.id, project: group.project, isDefault: group.isDefault, deletedAt: c.now } },
+      ];
   }
 }

@@ -26,7 +26,11 @@ const ruleFields = {
 export const FirewallRuleCreated = defineEvent('FirewallRuleCreated', z.object({ ...resourceBaseFields, ...ruleFields }));
 export const FirewallRuleUpdated = defineEvent(
   'FirewallRuleUpdated',
-  z.object({ id: idSchema, changes: z.object({ ...resourceBasePatchFields, ...z.object(ruleFields).partial().shape }), updatedAt: timestampSchema }),
+  z.object({
+    id: idSchema,
+    changes: z.object({ ...resourceBasePatchFields, ...z.object(ruleFields).partial().shape }),
+    updatedAt: timestampSchema,
+  }),
 );
 export const FirewallRuleDeleted = defineEvent('FirewallRuleDeleted', z.object({ id: idSchema, deletedAt: timestampSchema }));
 export const firewallRuleEvents = [FirewallRuleCreated, FirewallRuleUpdated, FirewallRuleDeleted] as const;
@@ -36,7 +40,11 @@ export const FirewallPolicyCreated = defineEvent('FirewallPolicyCreated', z.obje
 /** Any change, rule list included, un-audits the policy (Neutron's audited flag). */
 export const FirewallPolicyUpdated = defineEvent(
   'FirewallPolicyUpdated',
-  z.object({ id: idSchema, changes: z.object({ ...resourceBasePatchFields, ...z.object(policyFields).partial().shape }), updatedAt: timestampSchema }),
+  z.object({
+    id: idSchema,
+    changes: z.object({ ...resourceBasePatchFields, ...z.object(policyFields).partial().shape }),
+    updatedAt: timestampSchema,
+  }),
 );
 export const FirewallPolicyDeleted = defineEvent('FirewallPolicyDeleted', z.object({ id: idSchema, deletedAt: timestampSchema }));
 export const firewallPolicyEvents = [FirewallPolicyCreated, FirewallPolicyUpdated, FirewallPolicyDeleted] as const;
@@ -56,7 +64,11 @@ export const FirewallGroupUpdated = defineEvent(
   'FirewallGroupUpdated',
   z.object({
     id: idSchema,
-    changes: z.object({ ...resourceBasePatchFields, ...z.object(groupFields).partial().shape, status: z.enum(FIREWALL_GROUP_STATUSES).optional() }),
+    changes: z.object({
+      ...resourceBasePatchFields,
+      ...z.object(groupFields).partial().shape,
+      status: z.enum(FIREWALL_GROUP_STATUSES).optional(),
+    }),
     updatedAt: timestampSchema,
   }),
 );
@@ -65,7 +77,10 @@ export const FirewallGroupStatusChanged = defineEvent(
   'FirewallGroupStatusChanged',
   z.object({ id: idSchema, status: z.enum(FIREWALL_GROUP_STATUSES), updatedAt: timestampSchema }),
 );
-export const FirewallGroupDeleted = defineEvent('FirewallGroupDeleted', z.object({ id: idSchema, project: z.string(), isDefault: z.boolean(), deletedAt: timestampSchema }));
+export const FirewallGroupDeleted = defineEvent(
+  'FirewallGroupDeleted',
+  z.object({ id: idSchema, project: z.string(), isDefault: z.boolean(), deletedAt: timestampSchema }),
+);
 export const firewallGroupEvents = [FirewallGroupCreated, FirewallGroupUpdated, FirewallGroupStatusChanged, FirewallGroupDeleted] as const;
 
 export const firewallEvents = [...firewallRuleEvents, ...firewallPolicyEvents, ...firewallGroupEvents] as const;

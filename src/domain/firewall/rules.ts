@@ -4,7 +4,10 @@ import type { FirewallRuleInput } from './commands.js';
 import { FIREWALL_ACTIONS, FIREWALL_PROTOCOLS, type FirewallAction, type FirewallProtocol } from './events.js';
 import type { FirewallRule } from './state.js';
 
-type RuleFields = Pick<FirewallRule, 'protocol' | 'ipVersion' | 'sourceIpAddress' | 'destinationIpAddress' | 'sourcePort' | 'destinationPort' | 'action' | 'enabled' | 'shared'>;
+type RuleFields = Pick<
+  FirewallRule,
+  'protocol' | 'ipVersion' | 'sourceIpAddress' | 'destinationIpAddress' | 'sourcePort' | 'destinationPort' | 'action' | 'enabled' | 'shared'
+>;
 
 const invalid = (field: string, message: string): DomainError =>
   domainError('InvalidInput', `Invalid input for ${field}. Reason: ${message}.`, { field: [field] });
@@ -59,7 +62,11 @@ export function normaliseFirewallRule(input: FirewallRuleInput): RuleFields | Do
   if (isDomainError(protocol)) return protocol;
   const action = (input.action ?? 'deny').toLowerCase();
   if (!FIREWALL_ACTIONS.some((a) => a === action)) {
-    return domainError('FirewallRuleInvalidAction', `Action ${input.action} is not supported. Only action values ${FIREWALL_ACTIONS.join(', ')} are supported.`, { field: ['action'] });
+    return domainError(
+      'FirewallRuleInvalidAction',
+      `Action ${input.action} is not supported. Only action values ${FIREWALL_ACTIONS.join(', ')} are supported.`,
+      { field: ['action'] },
+    );
   }
   const sourceIpAddress = addressOf(input.sourceIpAddress, 'sourceIpAddress', ipVersion);
   if (isDomainError(sourceIpAddress)) return sourceIpAddress;
@@ -71,10 +78,14 @@ export function normaliseFirewallRule(input: FirewallRuleInput): RuleFields | Do
   if (isDomainError(destinationPort)) return destinationPort;
   if (sourcePort !== null || destinationPort !== null) {
     if (protocol === null) {
-      return domainError('FirewallRuleWithPortWithoutProtocolInvalid', 'Source/destination port requires a protocol.', { field: ['protocol'] });
+      return domainError('FirewallRuleWithPortWithoutProtocolInvalid', 'Source/destination port requires a protocol.', {
+        field: ['protocol'],
+      });
     }
     if (protocol === 'icmp' || protocol === 'ipv6-icmp') {
-      return domainError('FirewallRuleInvalidICMPParameter', `${protocol.toUpperCase()} does not support source or destination port.`, { field: ['protocol'] });
+      return domainError('FirewallRuleInvalidICMPParameter', `${protocol.toUpperCase()} does not support source or destination port.`, {
+        field: ['protocol'],
+      });
     }
   }
   return {

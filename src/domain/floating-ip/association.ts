@@ -11,10 +11,16 @@ function badRequest(message: string, field?: string): DomainError {
 }
 
 /** Picks the fixed IP and the router a floating IP on `floatingNetworkId` reaches it through. */
-export function resolveAssociation(facts: AssociationFacts, fip: { id: string; floatingNetworkId: string }): FloatingIpAssociation | DomainError {
+export function resolveAssociation(
+  facts: AssociationFacts,
+  fip: { id: string; floatingNetworkId: string },
+): FloatingIpAssociation | DomainError {
   const { port } = facts;
   if (UNASSOCIABLE_OWNERS.includes(port.deviceOwner)) {
-    return badRequest(`Port ${port.id} has owner ${port.deviceOwner} and therefore cannot be associated with floating IP ${fip.id}`, 'portId');
+    return badRequest(
+      `Port ${port.id} has owner ${port.deviceOwner} and therefore cannot be associated with floating IP ${fip.id}`,
+      'portId',
+    );
   }
   const v4 = port.fixedIps.flatMap((f) => {
     const ip = parseIp(f.ipAddress);
@@ -31,7 +37,10 @@ export function resolveAssociation(facts: AssociationFacts, fip: { id: string; f
   } else {
     if (v4.length === 0) return badRequest(`Cannot add floating IP to port ${port.id} that has no fixed IPv4 addresses`, 'portId');
     if (v4.length > 1) {
-      return badRequest(`Port ${port.id} has multiple fixed IPv4 addresses. Must provide a specific IPv4 address when assigning a floating IP`, 'fixedIpAddress');
+      return badRequest(
+        `Port ${port.id} has multiple fixed IPv4 addresses. Must provide a specific IPv4 address when assigning a floating IP`,
+        'fixedIpAddress',
+      );
     }
     fixed = v4[0]!;
   }

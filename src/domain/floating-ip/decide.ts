@@ -13,8 +13,12 @@ const KIND = 'FloatingIP';
 
 function sameCreate(c: CreateFloatingIp, base: { name: string; description: string; tags: string[] }, f: FloatingIp): boolean {
   return (
-    f.project === c.project && f.floatingNetworkId === c.network.id && f.name === base.name && f.description === base.description &&
-    f.tags.length === base.tags.length && f.tags.every((t, i) => t === base.tags[i]) &&
+    f.project === c.project &&
+    f.floatingNetworkId === c.network.id &&
+    f.name === base.name &&
+    f.description === base.description &&
+    f.tags.length === base.tags.length &&
+    f.tags.every((t, i) => t === base.tags[i]) &&
     // The allocation is left out: the application allocates afresh for a retry.
     (c.floatingIpAddress === undefined || normaliseIp(c.floatingIpAddress) === f.floatingIpAddress)
   );
@@ -22,7 +26,9 @@ function sameCreate(c: CreateFloatingIp, base: { name: string; description: stri
 
 function gatewayTaken(c: CreateFloatingIp, address: string): DomainError | null {
   if (!c.gatewayIps.some((g) => normaliseIp(g) === address)) return null;
-  return domainError('BadRequest', `Bad floatingip request: ${address} is the gateway address of a subnet of network ${c.network.id}.`, { field: ['floatingIpAddress'] });
+  return domainError('BadRequest', `Bad floatingip request: ${address} is the gateway address of a subnet of network ${c.network.id}.`, {
+    field: ['floatingIpAddress'],
+  });
 }
 
 function create(c: CreateFloatingIp, s: FloatingIpState): Decision<FloatingIpEvent> {
@@ -34,22 +40,32 @@ function create(c: CreateFloatingIp, s: FloatingIpState): Decision<FloatingIpEve
   if (s.status === 'live') return sameCreate(c, base, s.resource) ? [] : alreadyExists(KIND, c.id);
   if (s.status === 'deleted') return notFound(KIND, c.id);
   if (!c.network.external) {
-    return domainError('BadRequest', `Bad floatingip request: Network ${c.network.id} is not a valid external network.`, { field: ['floatingNetworkId'] });
+    return domainError('BadRequest', `Bad floatingip request: Network ${c.network.id} is not a valid external network.`, {
+      field: ['floatingNetworkId'],
+    });
   }
   const requested = c.floatingIpAddress === undefined ? undefined : parseIp(c.floatingIpAddress);
   if (requested === null) return invalidField(['floatingIpAddress'], `'${c.floatingIpAddress}' is not a valid IP address.`);
   if (requested?.version === 6) {
-    return domainError('InvalidInput', `Invalid input for operation: '${c.floatingIpAddress}' is not a valid IPv4 address.`, { field: ['floatingIpAddress'] });
+    return domainError('InvalidInput', `Invalid input for operation: '${c.floatingIpAddress}' is not a valid IPv4 address.`, {
+      field: ['floatingIpAddress'],
+    });
   }
   const onGateway = requested ? gatewayTaken(c, formatIp(requested)) : null;
   if (onGateway) return onGateway;
   const { allocation } = c;
   if (allocation.kind === 'exhausted') {
-    return domainError('ExternalIpAddressExhausted', `Unable to find any IP address on external network ${c.network.id}.`, { details: { networkId: c.network.id } });
+    return domainError('ExternalIpAddressExhausted', `Unable to find any IP address on external network ${c.network.id}.`, {
+      details: { networkId: c.network.id },
+    });
   }
   const address = normaliseIp(allocation.address);
   if (address === null || (c.floatingIpAddress !== undefined && normaliseIp(c.floatingIpAddress) !== address)) {
-    return domainError('InvalidInput', `Invalid input for operation: allocated address '${allocation.address}' does not match the request.`, { field: ['floatingIpAddress'] });
+    return domainError(
+      'InvalidInput',
+      `Invalid input for operation: allocated address '${allocation.address}' does not match the request.`,
+      { field: ['floatingIpAddress'] },
+    );
   }
   const allocatedGateway = gatewayTaken(c, address);
   if (allocatedGateway) return allocatedGateway;
@@ -87,7 +103,13 @@ function followFixedIpChange(c: FollowFixedIpChange, fip: FloatingIp): Decision<
   if (!gone) return [];
   const successors = c.allocated.filter((f) => f.subnetId === gone.subnetId && parseIp(f.ipAddress)?.version === 4);
   const successor = successors.length === 1 ? normaliseIp(successors[0]!.ipAddress) : null;
-  if (successor !== null) return [{ type: 'FloatingIpAssociated', data: { id: fip.id, portId: c.portId, fixedIpAddress: successor, routerId: current.routerId, updatedAt: c.now } }];
+  if (successor !== null)
+    return [
+      {
+        type: 'FloatingIpAssociated',
+        data: { id: fip.id, portId: c.portId, fixedIpAddress: successor, routerId: current.routerId, updatedAt: c.now },
+      },
+    ];
   return [{ type: 'FloatingIpDisassociated', data: { id: fip.id, ...current, cause: 'fixedIpRemoved', updatedAt: c.now } }];
 }
 
@@ -117,7 +139,9 @@ export function decideFloatingIp(c: FloatingIpCommand, s: FloatingIpState): Deci
     }
     case 'DeleteFloatingIp': {
       const { id, floatingNetworkId, floatingIpAddress, floatingPortId, association } = fip;
-      return [{ type: 'FloatingIpDeleted', data: { id, floatingNetworkId, floatingIpAddress, floatingPortId, association, deletedAt: c.now } }];
+      return [
+        { type: 'FloatingIpDeleted', data: { id, floatingNetworkId, floatingIpAddress, floatingPortId, association, deletedAt: c.now } },
+      ];
     }
   }
 }

@@ -27,7 +27,10 @@ export const FloatingIpUpdated = defineEvent(
 );
 
 /** Also replaces a previous association: a floating IP moves between ports in one step. */
-export const FloatingIpAssociated = defineEvent('FloatingIpAssociated', associationSchema.extend({ id: idSchema, updatedAt: timestampSchema }));
+export const FloatingIpAssociated = defineEvent(
+  'FloatingIpAssociated',
+  associationSchema.extend({ id: idSchema, updatedAt: timestampSchema }),
+);
 
 /** `fixedIpRemoved`: an update of the port released the fixed IP it pointed at, with no successor. */
 export const FloatingIpDisassociated = defineEvent(

@@ -16,7 +16,10 @@ export function poolSize(pools: readonly AllocationPool[]): bigint {
   return poolRanges(pools).reduce((sum, r) => sum + (r.last >= r.first ? r.last - r.first + 1n : 0n), 0n);
 }
 
-export function subnetIpAvailability(subnet: { readonly id: string; readonly allocationPools: readonly AllocationPool[] }, usedIps: number): SubnetIpAvailability {
+export function subnetIpAvailability(
+  subnet: { readonly id: string; readonly allocationPools: readonly AllocationPool[] },
+  usedIps: number,
+): SubnetIpAvailability {
   return { subnetId: subnet.id, totalIps: poolSize(subnet.allocationPools), usedIps };
 }
 

@@ -22,11 +22,17 @@ export function defaultGateway(cidr: Cidr): IpAddress {
 export function gatewayProblem(cidr: Cidr, gateway: IpAddress): DomainError | null {
   const text = formatIp(gateway);
   if (gateway.version !== cidr.version) {
-    return domainError('InvalidInput', `Invalid input for operation: Gateway IP version ${gateway.version} does not match subnet IP version ${cidr.version}.`, { field: ['gatewayIp'] });
+    return domainError(
+      'InvalidInput',
+      `Invalid input for operation: Gateway IP version ${gateway.version} does not match subnet IP version ${cidr.version}.`,
+      { field: ['gatewayIp'] },
+    );
   }
   const { first, last } = cidrRange(cidr);
   if (cidr.version === 4 && cidrContains(cidr, gateway) && (gateway.value === first || gateway.value === last)) {
-    return domainError('InvalidInput', `Invalid input for operation: Gateway is not valid on subnet: ${text} on ${formatCidr(cidr)}.`, { field: ['gatewayIp'] });
+    return domainError('InvalidInput', `Invalid input for operation: Gateway is not valid on subnet: ${text} on ${formatCidr(cidr)}.`, {
+      field: ['gatewayIp'],
+    });
   }
   return null;
 }
@@ -71,20 +77,31 @@ function poolText(p: AllocationPool): string {
  * overlapping (OverlappingAllocationPools), gateway outside every pool
  * (GatewayConflictWithAllocationPools). Answers the normalised pools.
  */
-export function validateAllocationPools(cidr: Cidr, pools: readonly AllocationPool[], gateway: IpAddress | null): AllocationPool[] | DomainError {
+export function validateAllocationPools(
+  cidr: Cidr,
+  pools: readonly AllocationPool[],
+  gateway: IpAddress | null,
+): AllocationPool[] | DomainError {
   const host = hostRange(cidr);
   const ranges: AddressRange[] = [];
   for (const pool of pools) {
     const start = parseIp(pool.start);
     const end = parseIp(pool.end);
     if (!start || !end || start.version !== cidr.version || end.version !== cidr.version || start.value > end.value) {
-      return domainError('InvalidAllocationPool', `The allocation pool ${poolText(pool)} is not valid.`, { field: ['allocationPools'], details: { pool } });
-    }
-    if (start.value < host.first || end.value > host.last) {
-      return domainError('OutOfBoundsAllocationPool', `The allocation pool ${poolText(pool)} spans beyond the subnet cidr ${formatCidr(cidr)}.`, {
+      return domainError('InvalidAllocationPool', `The allocation pool ${poolText(pool)} is not valid.`, {
         field: ['allocationPools'],
         details: { pool },
       });
+    }
+    if (start.value < host.first || end.value > host.last) {
+      return domainError(
+        'OutOfBoundsAllocationPool',
+        `The allocation pool ${poolText(pool)} spans beyond the subnet cidr ${formatCidr(cidr)}.`,
+        {
+          field: ['allocationPools'],
+          details: { pool },
+        },
+      );
     }
     ranges.push({ first: start.value, last: end.value });
   }
@@ -95,10 +112,14 @@ export function validateAllocationPools(cidr: Cidr, pools: readonly AllocationPo
       if (a.first <= b.last && b.first <= a.last) {
         const pa = formatPool(cidr, a);
         const pb = formatPool(cidr, b);
-        return domainError('OverlappingAllocationPools', `Found overlapping allocation pools: ${poolText(pa)} and ${poolText(pb)} for subnet ${formatCidr(cidr)}.`, {
-          field: ['allocationPools'],
-          details: { pools: [pa, pb] },
-        });
+        return domainError(
+          'OverlappingAllocationPools',
+          `Found overlapping allocation pools: ${poolText(pa)} and ${poolText(pb)} for subnet ${formatCidr(cidr)}.`,
+          {
+            field: ['allocationPools'],
+            details: { pools: [pa, pb] },
+          },
+        );
       }
     }
   }
@@ -106,10 +127,14 @@ export function validateAllocationPools(cidr: Cidr, pools: readonly AllocationPo
   const conflict = gateway === null ? undefined : ranges.findIndex((r) => gateway.value >= r.first && gateway.value <= r.last);
   if (conflict !== undefined && conflict >= 0 && gateway !== null) {
     const pool = normalised[conflict]!;
-    return domainError('GatewayConflictWithAllocationPools', `Gateway ip ${formatIp(gateway)} conflicts with allocation pool ${poolText(pool)}.`, {
-      field: ['allocationPools'],
-      details: { pool, gatewayIp: formatIp(gateway) },
-    });
+    return domainError(
+      'GatewayConflictWithAllocationPools',
+      `Gateway ip ${formatIp(gateway)} conflicts with allocation pool ${poolText(pool)}.`,
+      {
+        field: ['allocationPools'],
+        details: { pool, gatewayIp: formatIp(gateway) },
+      },
+    );
   }
   return normalised;
 }

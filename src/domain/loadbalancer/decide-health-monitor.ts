@@ -32,13 +32,19 @@ export function createHealthMonitor(c: C.CreateHealthMonitor, state: LoadBalance
     createdAt: c.now,
   };
   const existing = state.healthMonitors[c.healthMonitorId];
-  if (existing) return isLive(existing) && sameAs(existing, data, ['createdAt', 'healthMonitorId']) ? [] : idAlreadyExists(c.healthMonitorId);
+  if (existing)
+    return isLive(existing) && sameAs(existing, data, ['createdAt', 'healthMonitorId']) ? [] : idAlreadyExists(c.healthMonitorId);
   if (idInUse(state, c.healthMonitorId)) return idAlreadyExists(c.healthMonitorId);
   const other = livePoolMonitor(state, p.id);
   if (other) {
-    return domainError('DuplicateHealthMonitor', 'This pool already has a health monitor', { details: { poolId: p.id, healthMonitorId: other.id } });
+    return domainError('DuplicateHealthMonitor', 'This pool already has a health monitor', {
+      details: { poolId: p.id, healthMonitorId: other.id },
+    });
   }
-  const error = firstError(() => descriptiveValid(c), () => healthMonitorValid(data));
+  const error = firstError(
+    () => descriptiveValid(c),
+    () => healthMonitorValid(data),
+  );
   return error ?? [{ type: 'HealthMonitorCreated', data }];
 }
 
@@ -73,5 +79,7 @@ export function updateHealthMonitor(c: C.UpdateHealthMonitor, state: LoadBalance
 export function deleteHealthMonitor(c: C.DeleteHealthMonitor, state: LoadBalancerState): Decision<E> {
   const h = healthMonitor(state, c.healthMonitorId);
   if (isError(h)) return h;
-  return revisionMatches(c.expectedRevision, h.revision) ?? [{ type: 'HealthMonitorDeleted', data: { healthMonitorId: h.id, deletedAt: c.now } }];
+  return (
+    revisionMatches(c.expectedRevision, h.revision) ?? [{ type: 'HealthMonitorDeleted', data: { healthMonitorId: h.id, deletedAt: c.now } }]
+  );
 }

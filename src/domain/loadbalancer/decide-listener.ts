@@ -4,7 +4,16 @@ import type { LoadBalancerEvent, LoadBalancerEventOf } from './events.js';
 import { domainError } from '../errors.js';
 import { LISTENER_DEFAULTS } from './model.js';
 import { idInUse, isLive, liveValues, type ListenerRecord, type LoadBalancerState } from './state.js';
-import { connectionLimitValid, descriptiveValid, firstError, portValid, protocolsCompatible, revisionMatches, timeoutsValid, type Check } from './validation.js';
+import {
+  connectionLimitValid,
+  descriptiveValid,
+  firstError,
+  portValid,
+  protocolsCompatible,
+  revisionMatches,
+  timeoutsValid,
+  type Check,
+} from './validation.js';
 import { changesOf, idAlreadyExists, isEmpty, isError, listener, pool, sameAs } from './decide-lookups.js';
 
 type E = LoadBalancerEvent;
@@ -69,7 +78,10 @@ export function updateListener(c: C.UpdateListener, state: LoadBalancerState): D
   );
   if (error) return error;
   const { type: _t, loadBalancerId: _lb, listenerId: _l, now: _n, expectedRevision: _r, tags, ...fields } = c;
-  const changes = changesOf<Omit<ListenerRecord, 'tags'> & { tags: string[] }>({ ...l, tags: [...l.tags] }, { ...fields, tags: tags ? [...tags] : undefined });
+  const changes = changesOf<Omit<ListenerRecord, 'tags'> & { tags: string[] }>(
+    { ...l, tags: [...l.tags] },
+    { ...fields, tags: tags ? [...tags] : undefined },
+  );
   return isEmpty(changes) ? [] : [{ type: 'ListenerUpdated', data: { listenerId: l.id, changes, updatedAt: c.now } }];
 }
 

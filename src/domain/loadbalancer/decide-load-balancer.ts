@@ -12,9 +12,10 @@ type E = LoadBalancerEvent;
 export function createLoadBalancer(c: C.CreateLoadBalancer, state: LoadBalancerState): Decision<E> {
   const error = firstError(
     () => descriptiveValid(c),
-    () => (c.provider !== undefined && c.provider !== LOADBALANCER_PROVIDER
-      ? domainError('ProviderNotEnabled', `Provider '${c.provider}' is not enabled.`, { field: ['provider'] })
-      : null),
+    () =>
+      c.provider !== undefined && c.provider !== LOADBALANCER_PROVIDER
+        ? domainError('ProviderNotEnabled', `Provider '${c.provider}' is not enabled.`, { field: ['provider'] })
+        : null,
   );
   if (error) return error;
   const address = canonicalAddress('vipAddress', c.vip.address);
@@ -38,7 +39,8 @@ export function createLoadBalancer(c: C.CreateLoadBalancer, state: LoadBalancerS
   };
   const lb = state.loadBalancer;
   if (lb) {
-    const identical = lb.deletedGeneration === null && sameAs(lb, createdEvent.data, ['createdAt']) && sameAs(lb.vip ?? {}, vipEvent.data, []);
+    const identical =
+      lb.deletedGeneration === null && sameAs(lb, createdEvent.data, ['createdAt']) && sameAs(lb.vip ?? {}, vipEvent.data, []);
     return identical ? [] : idAlreadyExists(c.loadBalancerId);
   }
   return [createdEvent, vipEvent];
@@ -46,7 +48,10 @@ export function createLoadBalancer(c: C.CreateLoadBalancer, state: LoadBalancerS
 
 export function updateLoadBalancer(c: C.UpdateLoadBalancer, state: LoadBalancerState): Decision<E> {
   const lb = state.loadBalancer!;
-  const error = firstError(() => revisionMatches(c.expectedRevision, state.revision), () => descriptiveValid(c));
+  const error = firstError(
+    () => revisionMatches(c.expectedRevision, state.revision),
+    () => descriptiveValid(c),
+  );
   if (error) return error;
   const changes = changesOf(
     { name: lb.name, description: lb.description, tags: [...lb.tags], adminStateUp: lb.adminStateUp },

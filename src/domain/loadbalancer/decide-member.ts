@@ -19,14 +19,24 @@ function memberSubnetProblem(spec: C.MemberSpec, address: string, facts: C.Membe
   if (cidr === undefined) return { ...notFound('SubnetNotFound', 'Subnet', spec.subnetId), field: ['subnetId'] };
   const ip = parseIp(address);
   if (ip && cidrContains(cidrOf(cidr), ip)) return null;
-  return domainError('InvalidInput', `Invalid input for address. Reason: ${address} is not an address of subnet ${spec.subnetId} (${cidr}).`, { field: ['address'] });
+  return domainError(
+    'InvalidInput',
+    `Invalid input for address. Reason: ${address} is not an address of subnet ${spec.subnetId} (${cidr}).`,
+    { field: ['address'] },
+  );
 }
 
 /**
  * Validates one member and answers its complete data with defaults filled in. `subnets` is given
  * for a new member; an update keeps the subnet it was checked against.
  */
-function memberData(poolId: string, memberId: string, spec: C.MemberSpec, now: string, subnets?: C.MemberSubnetFacts): MemberData | DomainError {
+function memberData(
+  poolId: string,
+  memberId: string,
+  spec: C.MemberSpec,
+  now: string,
+  subnets?: C.MemberSubnetFacts,
+): MemberData | DomainError {
   const error = firstError(
     () => descriptiveValid(spec),
     () => portValid('protocolPort', spec.protocolPort),
@@ -60,9 +70,13 @@ function memberData(poolId: string, memberId: string, spec: C.MemberSpec, now: s
 const endpoint = (m: { address: string; protocolPort: number }): string => `${m.address}|${m.protocolPort}`;
 
 function duplicateMember(address: string, protocolPort: number, existingId: string): DomainError {
-  return domainError('DuplicateMemberEntry', `Another member on this pool is already using ip ${address} on protocol_port ${protocolPort}`, {
-    details: { address, protocolPort, memberId: existingId },
-  });
+  return domainError(
+    'DuplicateMemberEntry',
+    `Another member on this pool is already using ip ${address} on protocol_port ${protocolPort}`,
+    {
+      details: { address, protocolPort, memberId: existingId },
+    },
+  );
 }
 
 export function addMember(c: C.AddMember, state: LoadBalancerState): Decision<E> {
@@ -120,7 +134,11 @@ export function updateMember(c: C.UpdateMember, state: LoadBalancerState): Decis
 export function removeMember(c: C.RemoveMember, state: LoadBalancerState): Decision<E> {
   const m = member(state, c.poolId, c.memberId);
   if (isError(m)) return m;
-  return revisionMatches(c.expectedRevision, m.revision) ?? [{ type: 'MemberRemoved', data: { poolId: m.poolId, memberId: m.id, removedAt: c.now } }];
+  return (
+    revisionMatches(c.expectedRevision, m.revision) ?? [
+      { type: 'MemberRemoved', data: { poolId: m.poolId, memberId: m.id, removedAt: c.now } },
+    ]
+  );
 }
 
 /** The smallest set of member events that turns the pool's members into exactly the given list. */

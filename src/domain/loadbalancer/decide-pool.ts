@@ -9,7 +9,9 @@ import { changesOf, idAlreadyExists, isEmpty, isError, listener, pool, sameAs } 
 
 type E = LoadBalancerEvent;
 
-function normalizedPersistence(sp: SessionPersistence | null | undefined): { type: SessionPersistence['type']; cookieName: string | null } | null | undefined {
+function normalizedPersistence(
+  sp: SessionPersistence | null | undefined,
+): { type: SessionPersistence['type']; cookieName: string | null } | null | undefined {
   return sp ? { type: sp.type, cookieName: sp.cookieName ?? null } : sp;
 }
 
@@ -40,7 +42,10 @@ export function createPool(c: C.CreatePool, state: LoadBalancerState): Decision<
       const l = listener(state, c.listenerId);
       if (isError(l)) return l;
       if (l.defaultPoolId !== null) {
-        return domainError('DuplicatePoolEntry', 'This listener already has a default pool', { field: ['listenerId'], details: { listenerId: l.id, poolId: l.defaultPoolId } });
+        return domainError('DuplicatePoolEntry', 'This listener already has a default pool', {
+          field: ['listenerId'],
+          details: { listenerId: l.id, poolId: l.defaultPoolId },
+        });
       }
       return protocolsCompatible(l.protocol, c.protocol);
     },
@@ -58,7 +63,14 @@ export function updatePool(c: C.UpdatePool, state: LoadBalancerState): Decision<
   );
   if (error) return error;
   const changes = changesOf(
-    { name: p.name, description: p.description, tags: [...p.tags], adminStateUp: p.adminStateUp, lbAlgorithm: p.lbAlgorithm, sessionPersistence: p.sessionPersistence },
+    {
+      name: p.name,
+      description: p.description,
+      tags: [...p.tags],
+      adminStateUp: p.adminStateUp,
+      lbAlgorithm: p.lbAlgorithm,
+      sessionPersistence: p.sessionPersistence,
+    },
     {
       name: c.name,
       description: c.description,
@@ -87,7 +99,9 @@ export function deletePool(c: C.DeletePool, state: LoadBalancerState): Decision<
         poolId: p.id,
         memberIds: livePoolMembers(state, p.id).map((m) => m.id),
         healthMonitorId: livePoolMonitor(state, p.id)?.id ?? null,
-        clearedDefaultPoolOfListenerIds: liveValues(state.listeners).filter((l) => l.defaultPoolId === p.id).map((l) => l.id),
+        clearedDefaultPoolOfListenerIds: liveValues(state.listeners)
+          .filter((l) => l.defaultPoolId === p.id)
+          .map((l) => l.id),
         deletedAt: c.now,
       },
     },

@@ -11,7 +11,9 @@ type E = LoadBalancerEvent;
 function reportedGeneration(state: LoadBalancerState, generation: number): Check {
   return Number.isInteger(generation) && generation >= 1 && generation <= state.generation
     ? null
-    : domainError('InvalidInput', `Generation ${generation} is not between 1 and the desired generation ${state.generation}.`, { field: ['generation'] });
+    : domainError('InvalidInput', `Generation ${generation} is not between 1 and the desired generation ${state.generation}.`, {
+        field: ['generation'],
+      });
 }
 
 /** Reports may arrive late or twice: one older than what is known changes nothing. */
@@ -27,7 +29,9 @@ export function recordApplyFailed(c: C.RecordLoadBalancerApplyFailed, state: Loa
   const error = reportedGeneration(state, c.generation);
   if (error) return error;
   const known = state.failure && state.failure.generation === c.generation && state.failure.reason === c.reason;
-  return c.generation <= state.appliedGeneration || known ? [] : [{ type: 'LoadBalancerApplyFailed', data: { generation: c.generation, reason: c.reason } }];
+  return c.generation <= state.appliedGeneration || known
+    ? []
+    : [{ type: 'LoadBalancerApplyFailed', data: { generation: c.generation, reason: c.reason } }];
 }
 
 export function observeMemberHealth(c: C.ObserveMemberHealth, state: LoadBalancerState): Decision<E> {

@@ -37,7 +37,11 @@ function tombstone<T extends Tracked>(g: number, at: string) {
 
 /** Health seen under another monitoring setup says nothing about the new one. */
 function forgetHealth(members: Records<MemberRecord>, poolId: string): Records<MemberRecord> {
-  return updateWhere(members, (m) => m.poolId === poolId && m.observedHealth !== null, (m) => ({ ...m, observedHealth: null }));
+  return updateWhere(
+    members,
+    (m) => m.poolId === poolId && m.observedHealth !== null,
+    (m) => ({ ...m, observedHealth: null }),
+  );
 }
 
 function applyEvent(s: LoadBalancerTree, e: LoadBalancerEvent, g: number): LoadBalancerTree {
@@ -73,7 +77,9 @@ function applyEvent(s: LoadBalancerTree, e: LoadBalancerEvent, g: number): LoadB
     case 'PoolCreated': {
       const { poolId, listenerId, createdAt, ...rest } = e.data;
       const pools = { ...s.pools, [poolId]: { ...created(poolId, g, createdAt), ...rest } };
-      const listeners = listenerId ? update(s.listeners, listenerId, (l) => touched(l, g, createdAt, { defaultPoolId: poolId })) : s.listeners;
+      const listeners = listenerId
+        ? update(s.listeners, listenerId, (l) => touched(l, g, createdAt, { defaultPoolId: poolId }))
+        : s.listeners;
       return { ...s, pools, listeners };
     }
     case 'PoolUpdated':
@@ -86,7 +92,11 @@ function applyEvent(s: LoadBalancerTree, e: LoadBalancerEvent, g: number): LoadB
         pools: update(s.pools, poolId, tombstone(g, at)),
         members: updateWhere(s.members, (m) => m.poolId === poolId, tombstone(g, at)),
         healthMonitors: updateWhere(s.healthMonitors, (h) => h.poolId === poolId, tombstone(g, at)),
-        listeners: updateWhere(s.listeners, (l) => cleared.has(l.id), (l) => touched(l, g, at, { defaultPoolId: null })),
+        listeners: updateWhere(
+          s.listeners,
+          (l) => cleared.has(l.id),
+          (l) => touched(l, g, at, { defaultPoolId: null }),
+        ),
       };
     }
     case 'MemberAdded': {
@@ -140,7 +150,11 @@ function applyEvent(s: LoadBalancerTree, e: LoadBalancerEvent, g: number): LoadB
 function prune(s: LoadBalancerTree): LoadBalancerTree {
   const keep = <T extends Tracked>(records: Records<T>): Records<T> => {
     const gone = Object.values(records).some((r) => r.deletedGeneration !== null && r.deletedGeneration <= s.appliedGeneration);
-    return gone ? Object.fromEntries(Object.entries(records).filter(([, r]) => r.deletedGeneration === null || r.deletedGeneration > s.appliedGeneration)) : records;
+    return gone
+      ? Object.fromEntries(
+          Object.entries(records).filter(([, r]) => r.deletedGeneration === null || r.deletedGeneration > s.appliedGeneration),
+        )
+      : records;
   };
   return { ...s, listeners: keep(s.listeners), pools: keep(s.pools), members: keep(s.members), healthMonitors: keep(s.healthMonitors) };
 }

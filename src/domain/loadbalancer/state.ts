@@ -171,11 +171,5 @@ export function isLoadBalancerLive(tree: LoadBalancerTree): boolean {
 
 /** Whether any record of the tree (tombstones included) already uses this id. */
 export function idInUse(tree: LoadBalancerTree, id: string): boolean {
-  return (
-    tree.loadBalancer?.id === id ||
-    id in tree.listeners ||
-    id in tree.pools ||
-    id in tree.members ||
-    id in tree.healthMonitors
-  );
+  return tree.loadBalancer?.id === id || id in tree.listeners || id in tree.pools || id in tree.members || id in tree.healthMonitors;
 }

@@ -1,11 +1,5 @@
 import type { OperatingStatus } from './model.js';
-import {
-  type LoadBalancerStatuses,
-  type LoadBalancerTree,
-  type ObjectStatus,
-  type PoolRecord,
-  type Tracked,
-} from './state.js';
+import { type LoadBalancerStatuses, type LoadBalancerTree, type ObjectStatus, type PoolRecord, type Tracked } from './state.js';
 
 /**
  * Derives every object's provisioning and operating status from the tree, the dataplane's applied

@@ -28,7 +28,8 @@ function invalid(field: string, message: string): DomainError {
 
 export function intInRange(field: string, value: number | undefined, min: number, max: number): Check {
   if (value === undefined) return null;
-  if (!Number.isInteger(value) || value < min || value > max) return invalid(field, `Value should be an integer between ${min} and ${max}, got ${value}.`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    return invalid(field, `Value should be an integer between ${min} and ${max}, got ${value}.`);
   return null;
 }
 
@@ -62,7 +63,9 @@ export function connectionLimitValid(value: number | undefined): Check {
     : invalid('connectionLimit', `Value should be -1 (unlimited) or an integer between 1 and ${MAX_INT}, got ${value}.`);
 }
 
-export function timeoutsValid(c: Partial<Record<'timeoutClientData' | 'timeoutMemberConnect' | 'timeoutMemberData' | 'timeoutTcpInspect', number>>): Check {
+export function timeoutsValid(
+  c: Partial<Record<'timeoutClientData' | 'timeoutMemberConnect' | 'timeoutMemberData' | 'timeoutTcpInspect', number>>,
+): Check {
   return firstError(
     () => intInRange('timeoutClientData', c.timeoutClientData, TIMEOUT_RANGE.min, TIMEOUT_RANGE.max),
     () => intInRange('timeoutMemberConnect', c.timeoutMemberConnect, TIMEOUT_RANGE.min, TIMEOUT_RANGE.max),
@@ -91,14 +94,24 @@ export function sessionPersistenceValid(sp: SessionPersistence | null | undefine
   if (!sp) return null;
   const cookieName = sp.cookieName ?? null;
   if (sp.type === 'APP_COOKIE' && !cookieName) {
-    return invalid('sessionPersistence.cookieName', 'Field "cookieName" must be specified when using the "APP_COOKIE" session persistence type.');
+    return invalid(
+      'sessionPersistence.cookieName',
+      'Field "cookieName" must be specified when using the "APP_COOKIE" session persistence type.',
+    );
   }
   if (sp.type !== 'APP_COOKIE' && cookieName !== null) {
-    return invalid('sessionPersistence.cookieName', 'Field "cookieName" can only be specified with session persistence of type "APP_COOKIE".');
+    return invalid(
+      'sessionPersistence.cookieName',
+      'Field "cookieName" can only be specified with session persistence of type "APP_COOKIE".',
+    );
   }
-  if (cookieName !== null && !isCookieToken(cookieName)) return invalid('sessionPersistence.cookieName', 'Supplied "cookieName" is invalid.');
+  if (cookieName !== null && !isCookieToken(cookieName))
+    return invalid('sessionPersistence.cookieName', 'Supplied "cookieName" is invalid.');
   if (sp.type !== 'SOURCE_IP' && protocol !== 'HTTP') {
-    return invalid('sessionPersistence.type', `Session persistence ${sp.type} needs an HTTP pool; a ${protocol} pool supports SOURCE_IP only.`);
+    return invalid(
+      'sessionPersistence.type',
+      `Session persistence ${sp.type} needs an HTTP pool; a ${protocol} pool supports SOURCE_IP only.`,
+    );
   }
   return null;
 }
@@ -114,7 +127,8 @@ const EXPECTED_CODES = /^(\d{3}(\s*,\s*\d{3})*|\d{3}-\d{3})$/;
 
 /** Octavia accepts `200`, `200,202` or `200-204`; each code must be an HTTP status (100-599). */
 export function expectedCodesValid(codes: string): Check {
-  if (!EXPECTED_CODES.test(codes)) return invalid('expectedCodes', `'${codes}' is not a code, a comma list or a range of HTTP status codes.`);
+  if (!EXPECTED_CODES.test(codes))
+    return invalid('expectedCodes', `'${codes}' is not a code, a comma list or a range of HTTP status codes.`);
   const numbers = codes.split(/[,-]/).map((c) => Number(c.trim()));
   if (numbers.some((n) => n < 100 || n > 599)) return invalid('expectedCodes', `'${codes}' contains a code outside 100-599.`);
   if (codes.includes('-') && numbers[0]! > numbers[1]!) return invalid('expectedCodes', `Range '${codes}' is reversed.`);
@@ -122,7 +136,9 @@ export function expectedCodesValid(codes: string): Check {
 }
 
 export function urlPathValid(path: string): Check {
-  return path.startsWith('/') && [...path].every(visibleAscii) ? null : invalid('urlPath', `URL path '${path}' must start with / and contain only visible ASCII characters.`);
+  return path.startsWith('/') && [...path].every(visibleAscii)
+    ? null
+    : invalid('urlPath', `URL path '${path}' must start with / and contain only visible ASCII characters.`);
 }
 
 export function isHttpMonitor(type: HealthMonitorType): boolean {
@@ -144,7 +160,8 @@ export function healthMonitorValid(m: {
     () => intInRange('timeout', m.timeout, 0, MAX_INT),
     () => intInRange('maxRetries', m.maxRetries, 1, 10),
     () => intInRange('maxRetriesDown', m.maxRetriesDown, 1, 10),
-    () => (m.delay < m.timeout ? invalid('delay', `The delay (${m.delay}) must be greater than or equal to the timeout (${m.timeout}).`) : null),
+    () =>
+      m.delay < m.timeout ? invalid('delay', `The delay (${m.delay}) must be greater than or equal to the timeout (${m.timeout}).`) : null,
     () => (m.urlPath !== null ? urlPathValid(m.urlPath) : null),
     () => (m.expectedCodes !== null ? expectedCodesValid(m.expectedCodes) : null),
   );

@@ -82,18 +82,26 @@ function remove(c: DeleteNetwork, s: NetworkState): Decision<NetworkEvent> {
   const network = liveResource(s, 'Network', c.id, c.expectedRevision);
   if (isDomainError(network)) return network;
   if (c.portsInUse > 0) {
-    return domainError('NetworkInUse', `Unable to complete operation on network ${c.id}. There are one or more ports still in use on the network.`, {
-      details: { networkId: c.id, portsInUse: c.portsInUse },
-    });
+    return domainError(
+      'NetworkInUse',
+      `Unable to complete operation on network ${c.id}. There are one or more ports still in use on the network.`,
+      {
+        details: { networkId: c.id, portsInUse: c.portsInUse },
+      },
+    );
   }
   return [{ type: 'NetworkDeleted', data: { id: c.id, subnetIds: network.subnets.map((x) => x.id), deletedAt: c.now } }];
 }
 
 function overlapError(cidr: string, networkId: string): DomainError {
-  return domainError('InvalidInput', `Invalid input for operation: Requested subnet with cidr: ${cidr} for network: ${networkId} overlaps with another subnet.`, {
-    field: ['cidr'],
-    details: { cidr, networkId },
-  });
+  return domainError(
+    'InvalidInput',
+    `Invalid input for operation: Requested subnet with cidr: ${cidr} for network: ${networkId} overlaps with another subnet.`,
+    {
+      field: ['cidr'],
+      details: { cidr, networkId },
+    },
+  );
 }
 
 function addSubnet(c: AddNetworkSubnet, s: NetworkState): Decision<NetworkEvent> {

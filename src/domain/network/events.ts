@@ -41,7 +41,10 @@ export const NetworkUpdated = defineEvent(
 );
 
 /** Subnets of the network at deletion time, so projections can cascade. */
-export const NetworkDeleted = defineEvent('NetworkDeleted', z.object({ id: idSchema, subnetIds: z.array(idSchema), deletedAt: timestampSchema }));
+export const NetworkDeleted = defineEvent(
+  'NetworkDeleted',
+  z.object({ id: idSchema, subnetIds: z.array(idSchema), deletedAt: timestampSchema }),
+);
 
 /** Appended to the network stream with each subnet create: it serialises overlap checks and raises the network revision, as Neutron does. */
 export const NetworkSubnetAdded = defineEvent(
@@ -49,7 +52,10 @@ export const NetworkSubnetAdded = defineEvent(
   z.object({ id: idSchema, subnetId: idSchema, cidr: z.string(), updatedAt: timestampSchema }),
 );
 
-export const NetworkSubnetRemoved = defineEvent('NetworkSubnetRemoved', z.object({ id: idSchema, subnetId: idSchema, updatedAt: timestampSchema }));
+export const NetworkSubnetRemoved = defineEvent(
+  'NetworkSubnetRemoved',
+  z.object({ id: idSchema, subnetId: idSchema, updatedAt: timestampSchema }),
+);
 
 export const networkEvents = [NetworkCreated, NetworkUpdated, NetworkDeleted, NetworkSubnetAdded, NetworkSubnetRemoved] as const;
 

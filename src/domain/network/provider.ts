@@ -30,8 +30,10 @@ export function resolveProvider(command: CreateNetwork): Provider | DomainError 
     return domainError('NoNetworkAvailable', 'Unable to create the network. No tenant network is available for allocation.');
   }
   const needsPhysnet = networkType === 'vlan' || networkType === 'flat';
-  if (needsPhysnet && physicalNetwork === null) return invalid(`physical_network required for ${networkType} provider network.`, 'physicalNetwork');
-  if (!needsPhysnet && physicalNetwork !== null) return invalid(`physical_network not allowed for ${networkType} provider network.`, 'physicalNetwork');
+  if (needsPhysnet && physicalNetwork === null)
+    return invalid(`physical_network required for ${networkType} provider network.`, 'physicalNetwork');
+  if (!needsPhysnet && physicalNetwork !== null)
+    return invalid(`physical_network not allowed for ${networkType} provider network.`, 'physicalNetwork');
   const range = SEGMENT_RANGES[networkType];
   if (range) {
     if (segmentationId === null) return invalid(`segmentation_id required for ${networkType} provider network.`, 'segmentationId');
@@ -42,9 +44,15 @@ export function resolveProvider(command: CreateNetwork): Provider | DomainError 
     return invalid(`segmentation_id not allowed for ${networkType} provider network.`, 'segmentationId');
   }
   if (command.segmentInUse) {
-    if (networkType === 'vlan') return domainError('VlanIdInUse', `Unable to create the network. The VLAN ${segmentationId} on physical network ${physicalNetwork} is in use.`);
-    if (networkType === 'vxlan') return domainError('TunnelIdInUse', `Unable to create the network. The tunnel ID ${segmentationId} is in use.`);
-    if (networkType === 'flat') return domainError('FlatNetworkInUse', `Unable to create the flat network. Physical network ${physicalNetwork} is in use.`);
+    if (networkType === 'vlan')
+      return domainError(
+        'VlanIdInUse',
+        `Unable to create the network. The VLAN ${segmentationId} on physical network ${physicalNetwork} is in use.`,
+      );
+    if (networkType === 'vxlan')
+      return domainError('TunnelIdInUse', `Unable to create the network. The tunnel ID ${segmentationId} is in use.`);
+    if (networkType === 'flat')
+      return domainError('FlatNetworkInUse', `Unable to create the flat network. Physical network ${physicalNetwork} is in use.`);
   }
   return { networkType, physicalNetwork, segmentationId };
 }
@@ -57,7 +65,9 @@ export function mtuProblem(mtu: number, networkType: NetworkType, hasIpv6Subnet:
   }
   if (mtu > max) return invalidField(['mtu'], `Requested MTU is too big, maximum is ${max}.`);
   if (hasIpv6Subnet && mtu < MIN_MTU_IPV6) {
-    return domainError('NetworkMTUSubnetConflict', `MTU ${mtu} is too small for an IPv6 subnet; IPv6 needs at least ${MIN_MTU_IPV6}.`, { field: ['mtu'] });
+    return domainError('NetworkMTUSubnetConflict', `MTU ${mtu} is too small for an IPv6 subnet; IPv6 needs at least ${MIN_MTU_IPV6}.`, {
+      field: ['mtu'],
+    });
   }
   return null;
 }

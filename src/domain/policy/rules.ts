@@ -65,7 +65,11 @@ export const SHARABLE_KINDS: ReadonlySet<PolicyKind> = new Set(ALL_KINDS.filter(
  * (create_port:fixed_ips:ip_address); on another project's external network nothing (Neutron's
  * create_port is network-owner or admin there); a private one is not found.
  */
-export function portNetworkAccess(p: Principal, network: Owned, request: { readonly picksAddress: boolean }): 'allowed' | 'hidden' | DomainError {
+export function portNetworkAccess(
+  p: Principal,
+  network: Owned,
+  request: { readonly picksAddress: boolean },
+): 'allowed' | 'hidden' | DomainError {
   if (isOwnerOrAdmin(p, network)) return 'allowed';
   if (network.shared) return request.picksAddress ? policyNotAuthorized('create_port:fixed_ips:ip_address') : 'allowed';
   if (network.external) return policyNotAuthorized('create_port');
@@ -110,14 +114,20 @@ export function adminOnly(p: Principal | { readonly isAdmin: boolean }, rule: Ad
 
 /** Neutron's PolicyNotAuthorized: "(rule:<rule>) is disallowed by policy". */
 export function policyNotAuthorized(rule: string, field?: string): DomainError {
-  return domainError('PolicyNotAuthorized', `(rule:${rule}) is disallowed by policy`, { details: { rule }, ...(field !== undefined ? { field: [field] } : {}) });
+  return domainError('PolicyNotAuthorized', `(rule:${rule}) is disallowed by policy`, {
+    details: { rule },
+    ...(field !== undefined ? { field: [field] } : {}),
+  });
 }
 
 /**
  * May `p` read an event? Admins all; members the events recorded under their project or on a
  * stream their project owns, and the events of networks everyone may see.
  */
-export function maySeeEvent(p: Principal, event: { readonly recordedBy: string | undefined; readonly streamKind: string; readonly owner: Owned | null }): boolean {
+export function maySeeEvent(
+  p: Principal,
+  event: { readonly recordedBy: string | undefined; readonly streamKind: string; readonly owner: Owned | null },
+): boolean {
   if (p.isAdmin || event.recordedBy === p.projectId) return true;
   if (!event.owner) return false;
   return event.owner.project === p.projectId || (event.streamKind === 'network' && maySee(p, 'network', event.owner));

@@ -13,7 +13,8 @@ import type { Port, PortState } from './state.js';
 
 function resolveMac(c: CreatePort): string | DomainError {
   const requested = c.macAddress ?? c.generatedMac;
-  if (requested === undefined) return domainError('InvalidInput', 'Invalid input for operation: no MAC address was given or generated.', { field: ['macAddress'] });
+  if (requested === undefined)
+    return domainError('InvalidInput', 'Invalid input for operation: no MAC address was given or generated.', { field: ['macAddress'] });
   const mac = normaliseMac(requested);
   if (mac === null || isUnusableMac(mac)) {
     return invalidField(['macAddress'], `'${requested}' is not a valid unicast MAC address.`);
@@ -31,7 +32,9 @@ function resolveMac(c: CreatePort): string | DomainError {
 function accessProblem(c: CreatePort): DomainError | null {
   const network = c.network;
   if (!network) return notFound('Network', c.networkId);
-  const access = portNetworkAccess({ projectId: c.project, isAdmin: c.asAdmin ?? false }, network, { picksAddress: c.fixedIps?.some((f) => f.ipAddress !== undefined) ?? false });
+  const access = portNetworkAccess({ projectId: c.project, isAdmin: c.asAdmin ?? false }, network, {
+    picksAddress: c.fixedIps?.some((f) => f.ipAddress !== undefined) ?? false,
+  });
   if (access === 'allowed') return null;
   return access === 'hidden' ? notFound('Network', c.networkId) : access;
 }
@@ -64,10 +67,11 @@ function create(c: CreatePort, s: PortState): Decision<PortEvent> {
   if (isDomainError(macAddress)) return macAddress;
   const deviceOwner = c.deviceOwner ?? '';
   // Neutron's port-security extension never filters a trusted (network:*) port, whatever is asked.
-  const portSecurityEnabled = isNetworkOwned(deviceOwner) ? false : c.portSecurityEnabled ?? c.network.portSecurityEnabled;
+  const portSecurityEnabled = isNetworkOwned(deviceOwner) ? false : (c.portSecurityEnabled ?? c.network.portSecurityEnabled);
   const allowedAddressPairs = resolveAddressPairs(c.allowedAddressPairs ?? [], macAddress);
   if (isDomainError(allowedAddressPairs)) return allowedAddressPairs;
-  const defaultGroups = portSecurityEnabled && !isNetworkOwned(deviceOwner) && c.defaultSecurityGroupId !== undefined ? [c.defaultSecurityGroupId] : [];
+  const defaultGroups =
+    portSecurityEnabled && !isNetworkOwned(deviceOwner) && c.defaultSecurityGroupId !== undefined ? [c.defaultSecurityGroupId] : [];
   const securityGroups = c.securityGroups === undefined ? defaultGroups : [...new Set(c.securityGroups)];
   const insecure = portSecurityProblem(portSecurityEnabled, securityGroups, allowedAddressPairs);
   if (insecure) return insecure;
@@ -143,7 +147,8 @@ function update(c: UpdatePort, s: PortState): Decision<PortEvent> {
   }
   // One event per update where possible; an update that only moves addresses needs no PortUpdated,
   // but one that changes nothing at all still raises the revision, as Neutron does.
-  if (Object.keys(changes).length > 0 || events.length === 0) events.unshift({ type: 'PortUpdated', data: { id: c.id, changes, updatedAt: c.now } });
+  if (Object.keys(changes).length > 0 || events.length === 0)
+    events.unshift({ type: 'PortUpdated', data: { id: c.id, changes, updatedAt: c.now } });
   return events;
 }
 
@@ -159,12 +164,21 @@ function remove(c: DeletePort, s: PortState): Decision<PortEvent> {
   const port = liveResource(s, 'Port', c.id, c.expectedRevision);
   if (isDomainError(port)) return port;
   if (isServicePort(port.deviceOwner) && !c.byOwner) {
-    return domainError('ServicePortInUse', `Port ${c.id} cannot be deleted directly via the port API: has device owner ${port.deviceOwner}.`, {
-      details: { portId: c.id, deviceOwner: port.deviceOwner, deviceId: port.deviceId },
-    });
+    return domainError(
+      'ServicePortInUse',
+      `Port ${c.id} cannot be deleted directly via the port API: has device owner ${port.deviceOwner}.`,
+      {
+        details: { portId: c.id, deviceOwner: port.deviceOwner, deviceId: port.deviceId },
+      },
+    );
   }
   const { networkId, macAddress, deviceOwner, deviceId } = port;
-  return [{ type: 'PortDeleted', data: { id: c.id, networkId, macAddress, fixedIps: [...port.fixedIps], deviceOwner, deviceId, deletedAt: c.now } }];
+  return [
+    {
+      type: 'PortDeleted',
+      data: { id: c.id, networkId, macAddress, fixedIps: [...port.fixedIps], deviceOwner, deviceId, deletedAt: c.now },
+    },
+  ];
 }
 
 function releaseSubnet(c: ReleaseSubnetAddresses, s: PortState): Decision<PortEvent> {
@@ -183,7 +197,19 @@ function addAutoAddress(c: AddAutoAddress, s: PortState): Decision<PortEvent> {
   if (subnet.networkId !== port.networkId || !isAutoAddressSubnet(subnet) || isRouterPort(port.deviceOwner)) return [];
   if (port.fixedIps.some((f) => f.subnetId === subnet.id)) return [];
   const added = { subnetId: subnet.id, ipAddress: eui64Address(subnet.cidr, port.macAddress) };
-  return [{ type: 'FixedIpsChanged', data: { id: c.id, networkId: port.networkId, fixedIps: [...port.fixedIps, added], allocated: [added], released: [], updatedAt: c.now } }];
+  return [
+    {
+      type: 'FixedIpsChanged',
+      data: {
+        id: c.id,
+        networkId: port.networkId,
+        fixedIps: [...port.fixedIps, added],
+        allocated: [added],
+        released: [],
+        updatedAt: c.now,
+      },
+    },
+  ];
 }
 
 export function decidePort(command: PortCommand, state: PortState): Decision<PortEvent> {

@@ -41,7 +41,12 @@ function eui64Slot(subnet: SubnetFacts, mac: string): Slot {
 }
 
 /** An exact address request: in the right subnet, not reserved, not on an automatic-address subnet. */
-function specificSlot(request: FixedIpRequest & { ipAddress: string }, index: number, subnet: SubnetFacts | undefined, input: AllocationInput): Slot | DomainError {
+function specificSlot(
+  request: FixedIpRequest & { ipAddress: string },
+  index: number,
+  subnet: SubnetFacts | undefined,
+  input: AllocationInput,
+): Slot | DomainError {
   const ip = parseIp(request.ipAddress);
   if (!ip) return invalidField(['fixedIps', String(index), 'ipAddress'], `'${request.ipAddress}' is not a valid IP address.`);
   const text = formatIp(ip);
@@ -96,7 +101,9 @@ function requestedSlots(requests: readonly FixedIpRequest[], input: AllocationIn
   for (const [index, request] of requests.entries()) {
     const subnet = request.subnetId === undefined ? undefined : input.subnets.find((s) => s.id === request.subnetId);
     if (request.subnetId !== undefined && !subnet) {
-      return invalidInput(`Failed to create port on network ${input.networkId}, because fixed_ips included invalid subnet ${request.subnetId}.`);
+      return invalidInput(
+        `Failed to create port on network ${input.networkId}, because fixed_ips included invalid subnet ${request.subnetId}.`,
+      );
     }
     if (request.ipAddress !== undefined) {
       const normal = parseIp(request.ipAddress);
@@ -120,7 +127,8 @@ function requestedSlots(requests: readonly FixedIpRequest[], input: AllocationIn
   // Neutron keeps automatic (EUI-64) addresses a request does not mention: only removing the subnet drops them.
   input.current.forEach((f, k) => {
     const subnet = input.subnets.find((s) => s.id === f.subnetId);
-    if (!claimed.has(k) && subnet && isAutoAddressSubnet(subnet) && !isRouterPort(input.deviceOwner)) slots.push({ kind: 'kept', fixedIp: f });
+    if (!claimed.has(k) && subnet && isAutoAddressSubnet(subnet) && !isRouterPort(input.deviceOwner))
+      slots.push({ kind: 'kept', fixedIp: f });
   });
   return slots;
 }
@@ -141,7 +149,6 @@ export function candidateSubnets(input: AllocationInput): string[] {
   if (isDomainError(slots)) return [];
   return slots.flatMap((s) => (s.kind === 'any' ? s.subnets.map((x) => x.id) : []));
 }
-
 
 export interface AllocationFactsInput {
   readonly candidates: AddressCandidates;
@@ -166,17 +173,23 @@ export interface AllocationResult {
 export function allocateFixedIps(input: AllocationInput, facts: AllocationFactsInput): AllocationResult | DomainError {
   const slots = plan(input);
   if (isDomainError(slots)) return slots;
-  const taken = new Set(facts.taken.flatMap((t) => {
-    const ip = parseIp(t);
-    return ip ? [formatIp(ip)] : [];
-  }));
+  const taken = new Set(
+    facts.taken.flatMap((t) => {
+      const ip = parseIp(t);
+      return ip ? [formatIp(ip)] : [];
+    }),
+  );
   const specific = slots.flatMap((s) => (s.kind === 'specific' || s.kind === 'kept' ? [s.fixedIp.ipAddress] : []));
   for (const s of slots) {
     if (s.kind === 'specific' && taken.has(s.fixedIp.ipAddress)) {
-      return domainError('IpAddressAlreadyAllocated', `IP address ${s.fixedIp.ipAddress} already allocated in subnet ${s.fixedIp.subnetId}`, {
-        field: ['fixedIps'],
-        details: { ...s.fixedIp },
-      });
+      return domainError(
+        'IpAddressAlreadyAllocated',
+        `IP address ${s.fixedIp.ipAddress} already allocated in subnet ${s.fixedIp.subnetId}`,
+        {
+          field: ['fixedIps'],
+          details: { ...s.fixedIp },
+        },
+      );
     }
   }
   const fixedIps: FixedIp[] = [];
@@ -188,10 +201,18 @@ export function allocateFixedIps(input: AllocationInput, facts: AllocationFactsI
       continue;
     }
     const chosen = s.subnets
-      .map((subnet) => ({ subnet, ip: candidatesOf(facts.candidates[subnet.id]).map((c) => usableCandidate(subnet, c, specific)).find((ip) => ip !== null && !chosenHere.has(ip)) ?? null }))
+      .map((subnet) => ({
+        subnet,
+        ip:
+          candidatesOf(facts.candidates[subnet.id])
+            .map((c) => usableCandidate(subnet, c, specific))
+            .find((ip) => ip !== null && !chosenHere.has(ip)) ?? null,
+      }))
       .find((c) => c.ip !== null);
     if (!chosen || chosen.ip === null) {
-      return domainError('IpAddressGenerationFailure', `No more IP addresses available on network ${input.networkId}.`, { details: { networkId: input.networkId } });
+      return domainError('IpAddressGenerationFailure', `No more IP addresses available on network ${input.networkId}.`, {
+        details: { networkId: input.networkId },
+      });
     }
     chosenHere.add(chosen.ip);
     fixedIps.push({ subnetId: chosen.subnet.id, ipAddress: chosen.ip });

@@ -9,9 +9,13 @@ export const MAX_ALLOWED_ADDRESS_PAIRS = 10;
 /** Pairs normalised (IP or CIDR, MAC defaulting to the port's), with Neutron's limits. */
 export function resolveAddressPairs(requests: readonly AddressPairRequest[], portMac: string): AddressPair[] | DomainError {
   if (requests.length > MAX_ALLOWED_ADDRESS_PAIRS) {
-    return domainError('AllowedAddressPairExhausted', `The number of allowed address pair exceeds the maximum ${MAX_ALLOWED_ADDRESS_PAIRS}.`, {
-      field: ['allowedAddressPairs'],
-    });
+    return domainError(
+      'AllowedAddressPairExhausted',
+      `The number of allowed address pair exceeds the maximum ${MAX_ALLOWED_ADDRESS_PAIRS}.`,
+      {
+        field: ['allowedAddressPairs'],
+      },
+    );
   }
   const pairs: AddressPair[] = [];
   for (const [i, r] of requests.entries()) {
@@ -22,15 +26,21 @@ export function resolveAddressPairs(requests: readonly AddressPairRequest[], por
       ipAddress = formatCidr(cidr);
     } else {
       const ip = parseIp(r.ipAddress);
-      if (!ip) return invalidField(['allowedAddressPairs', String(i), 'ipAddress'], `'${r.ipAddress}' is not a valid IP address or prefix.`);
+      if (!ip)
+        return invalidField(['allowedAddressPairs', String(i), 'ipAddress'], `'${r.ipAddress}' is not a valid IP address or prefix.`);
       ipAddress = formatIp(ip);
     }
     const macAddress = r.macAddress === undefined ? portMac : normaliseMac(r.macAddress);
-    if (macAddress === null) return invalidField(['allowedAddressPairs', String(i), 'macAddress'], `'${r.macAddress}' is not a valid MAC address.`);
+    if (macAddress === null)
+      return invalidField(['allowedAddressPairs', String(i), 'macAddress'], `'${r.macAddress}' is not a valid MAC address.`);
     if (pairs.some((p) => p.ipAddress === ipAddress && p.macAddress === macAddress)) {
-      return domainError('DuplicateAddressPairInRequest', `Request contains duplicate address pair: mac_address ${macAddress} ip_address ${ipAddress}.`, {
-        field: ['allowedAddressPairs'],
-      });
+      return domainError(
+        'DuplicateAddressPairInRequest',
+        `Request contains duplicate address pair: mac_address ${macAddress} ip_address ${ipAddress}.`,
+        {
+          field: ['allowedAddressPairs'],
+        },
+      );
     }
     pairs.push({ ipAddress, macAddress });
   }
@@ -38,17 +48,29 @@ export function resolveAddressPairs(requests: readonly AddressPairRequest[], por
 }
 
 /** With port security off there is no filtering, so there is nothing groups or pairs could mean. */
-export function portSecurityProblem(enabled: boolean, securityGroups: readonly string[], pairs: readonly AddressPair[]): DomainError | null {
+export function portSecurityProblem(
+  enabled: boolean,
+  securityGroups: readonly string[],
+  pairs: readonly AddressPair[],
+): DomainError | null {
   if (enabled) return null;
   if (securityGroups.length > 0) {
-    return domainError('PortSecurityPortHasSecurityGroup', 'Port has security group associated. Cannot disable port security or ip address until security group is removed.', {
-      field: ['portSecurityEnabled'],
-    });
+    return domainError(
+      'PortSecurityPortHasSecurityGroup',
+      'Port has security group associated. Cannot disable port security or ip address until security group is removed.',
+      {
+        field: ['portSecurityEnabled'],
+      },
+    );
   }
   if (pairs.length > 0) {
-    return domainError('AddressPairAndPortSecurityRequired', 'Port Security must be enabled in order to have allowed address pairs on a port.', {
-      field: ['allowedAddressPairs'],
-    });
+    return domainError(
+      'AddressPairAndPortSecurityRequired',
+      'Port Security must be enabled in order to have allowed address pairs on a port.',
+      {
+        field: ['allowedAddressPairs'],
+      },
+    );
   }
   return null;
 }

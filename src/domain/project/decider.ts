@@ -12,7 +12,14 @@ export interface ProjectState {
 
 export type ProjectCommand =
   | { readonly type: 'CreateProject'; readonly id: string; readonly name: string; readonly now: string }
-  | { readonly type: 'IssueToken'; readonly tokenId: string; readonly name: string; readonly role: Role; readonly secretHash: string; readonly now: string }
+  | {
+      readonly type: 'IssueToken';
+      readonly tokenId: string;
+      readonly name: string;
+      readonly role: Role;
+      readonly secretHash: string;
+      readonly now: string;
+    }
   | { readonly type: 'RevokeToken'; readonly tokenId: string; readonly now: string }
   | { readonly type: 'SetQuota'; readonly resource: QuotaResource; readonly limit: number; readonly now: string };
 
@@ -24,7 +31,11 @@ export const projectDecider: Decider<ProjectCommand, ProjectState, ProjectEvent>
     if (c.type === 'CreateProject') {
       if (s.exists) return s.name === c.name ? [] : domainError('ProjectAlreadyExists', `Project ${c.id} already exists.`);
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(c.name)) {
-        return domainError('InvalidInput', `Invalid input for operation: project name '${c.name}' must be 1-64 letters, digits, '.', '_' or '-'.`, { field: ['name'] });
+        return domainError(
+          'InvalidInput',
+          `Invalid input for operation: project name '${c.name}' must be 1-64 letters, digits, '.', '_' or '-'.`,
+          { field: ['name'] },
+        );
       }
       return [{ type: 'ProjectCreated', data: { id: c.id, name: c.name, createdAt: c.now } }];
     }
@@ -32,7 +43,9 @@ export const projectDecider: Decider<ProjectCommand, ProjectState, ProjectEvent>
     switch (c.type) {
       case 'IssueToken':
         if (s.tokens.has(c.tokenId)) return [];
-        return [{ type: 'TokenIssued', data: { tokenId: c.tokenId, name: c.name, role: c.role, secretHash: c.secretHash, issuedAt: c.now } }];
+        return [
+          { type: 'TokenIssued', data: { tokenId: c.tokenId, name: c.name, role: c.role, secretHash: c.secretHash, issuedAt: c.now } },
+        ];
       case 'RevokeToken': {
         const t = s.tokens.get(c.tokenId);
         if (!t) return domainError('TokenNotFound', `Token ${c.tokenId} could not be found.`);
@@ -40,7 +53,9 @@ export const projectDecider: Decider<ProjectCommand, ProjectState, ProjectEvent>
       }
       case 'SetQuota':
         if (!Number.isInteger(c.limit) || c.limit < -1) {
-          return domainError('InvalidInput', 'Invalid input for operation: a quota limit is -1 (unlimited) or a whole number >= 0.', { field: ['limit'] });
+          return domainError('InvalidInput', 'Invalid input for operation: a quota limit is -1 (unlimited) or a whole number >= 0.', {
+            field: ['limit'],
+          });
         }
         return [{ type: 'QuotaSet', data: { resource: c.resource, limit: c.limit, setAt: c.now } }];
     }

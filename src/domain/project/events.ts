@@ -21,16 +21,29 @@ export const DEFAULT_QUOTAS = {
 export type QuotaResource = keyof typeof DEFAULT_QUOTAS;
 export const QUOTA_RESOURCES = Object.keys(DEFAULT_QUOTAS) as QuotaResource[];
 
-export const ProjectCreated = defineEvent('ProjectCreated', z.object({ id: z.guid(), name: z.string().min(1).max(64), createdAt: z.string() }));
+export const ProjectCreated = defineEvent(
+  'ProjectCreated',
+  z.object({ id: z.guid(), name: z.string().min(1).max(64), createdAt: z.string() }),
+);
 /** Only the SHA-256 of the secret is ever stored. */
 export const TokenIssued = defineEvent(
   'TokenIssued',
-  z.object({ tokenId: z.guid(), name: z.string(), role: z.enum(ROLES), secretHash: z.string().regex(/^[0-9a-f]{64}$/), issuedAt: z.string() }),
+  z.object({
+    tokenId: z.guid(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    secretHash: z.string().regex(/^[0-9a-f]{64}$/),
+    issuedAt: z.string(),
+  }),
 );
 export const TokenRevoked = defineEvent('TokenRevoked', z.object({ tokenId: z.guid(), revokedAt: z.string() }));
 export const QuotaSet = defineEvent(
   'QuotaSet',
-  z.object({ resource: z.enum(QUOTA_RESOURCES as [QuotaResource, ...QuotaResource[]]), limit: z.number().int().min(-1), setAt: z.string() }),
+  z.object({
+    resource: z.enum(QUOTA_RESOURCES as [QuotaResource, ...QuotaResource[]]),
+    limit: z.number().int().min(-1),
+    setAt: z.string(),
+  }),
 );
 
 export const projectEvents = [ProjectCreated, TokenIssued, TokenRevoked, QuotaSet] as const;

@@ -27,10 +27,14 @@ function attachedSubnets(router: Pick<Router, 'interfaces' | 'gateway'>): readon
  * A router may hold one port per subnet and no two overlapping subnets, counting its gateway.
  * `existing` is the router as it will be apart from `added`; CIDRs are normalised.
  */
-export function checkNewSubnets(existing: Pick<Router, 'interfaces' | 'gateway'>, added: readonly { subnetId: string; cidr: string }[]): DomainError | null {
+export function checkNewSubnets(
+  existing: Pick<Router, 'interfaces' | 'gateway'>,
+  added: readonly { subnetId: string; cidr: string }[],
+): DomainError | null {
   for (const subnet of added) {
     for (const other of attachedSubnets(existing)) {
-      if (other.subnetId === subnet.subnetId) return badRequest(`Router already has a port on subnet ${subnet.subnetId}`, { subnetId: subnet.subnetId });
+      if (other.subnetId === subnet.subnetId)
+        return badRequest(`Router already has a port on subnet ${subnet.subnetId}`, { subnetId: subnet.subnetId });
       if (cidrsOverlap(cidrOf(other.cidr), cidrOf(subnet.cidr))) {
         return badRequest(`Cidr ${subnet.cidr} of subnet ${subnet.subnetId} overlaps with cidr ${other.cidr} of subnet ${other.subnetId}`, {
           subnetId: subnet.subnetId,

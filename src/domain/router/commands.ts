@@ -100,10 +100,4 @@ export interface RemoveRouterInterface extends Existing {
 }
 
 export type RouterCommand =
-  | CreateRouter
-  | UpdateRouter
-  | DeleteRouter
-  | SetRouterGateway
-  | ClearRouterGateway
-  | AddRouterInterface
-  | RemoveRouterInterface;
+  CreateRouter | UpdateRouter | DeleteRouter | SetRouterGateway | ClearRouterGateway | AddRouterInterface | RemoveRouterInterface;

@@ -34,12 +34,22 @@ function create(c: CreateRouter, s: RouterState): Decision<RouterEvent> {
   const flags = { adminStateUp: c.adminStateUp ?? true, ha: c.ha ?? false, distributed: c.distributed ?? false };
   if (s.status === 'live') {
     const r = s.resource;
-    const same = r.project === c.project && r.name === base.name && r.description === base.description && sameTags(r.tags, base.tags) &&
-      r.adminStateUp === flags.adminStateUp && r.ha === flags.ha && r.distributed === flags.distributed;
+    const same =
+      r.project === c.project &&
+      r.name === base.name &&
+      r.description === base.description &&
+      sameTags(r.tags, base.tags) &&
+      r.adminStateUp === flags.adminStateUp &&
+      r.ha === flags.ha &&
+      r.distributed === flags.distributed;
     return same ? [] : alreadyExists('Router', c.id);
   }
   if (s.status === 'deleted') return notFound('Router', c.id);
-  return adminOnlyFlags(c.isAdmin, 'create', c) ?? [{ type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } }];
+  return (
+    adminOnlyFlags(c.isAdmin, 'create', c) ?? [
+      { type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } },
+    ]
+  );
 }
 
 function update(c: UpdateRouter, router: Router): Decision<RouterEvent> {
@@ -51,7 +61,8 @@ function update(c: UpdateRouter, router: Router): Decision<RouterEvent> {
   const changes = Object.fromEntries(Object.entries({ ...base, adminStateUp, ha, distributed }).filter(([, v]) => v !== undefined));
   const events: RouterEvent[] = [];
   // An update that names nothing still revises the router, as in Neutron.
-  if (Object.keys(changes).length > 0 || routes === undefined) events.push({ type: 'RouterUpdated', data: { id: router.id, changes, updatedAt: c.now } });
+  if (Object.keys(changes).length > 0 || routes === undefined)
+    events.push({ type: 'RouterUpdated', data: { id: router.id, changes, updatedAt: c.now } });
   if (routes !== undefined) {
     const valid = validateRoutes(routes, router, c.maxRoutes ?? DEFAULT_MAX_ROUTES);
     if (isDomainError(valid)) return valid;
@@ -62,7 +73,9 @@ function update(c: UpdateRouter, router: Router): Decision<RouterEvent> {
 
 function remove(c: DeleteRouter, router: Router): Decision<RouterEvent> {
   if (router.interfaces.length > 0) {
-    return domainError('RouterInUse', `Router ${router.id} still has ports`, { details: { portIds: [...new Set(router.interfaces.map((i) => i.portId))] } });
+    return domainError('RouterInUse', `Router ${router.id} still has ports`, {
+      details: { portIds: [...new Set(router.interfaces.map((i) => i.portId))] },
+    });
   }
   return [{ type: 'RouterDeleted', data: { id: router.id, gatewayPortId: router.gateway?.portId ?? null, deletedAt: c.now } }];
 }
@@ -77,8 +90,9 @@ function gatewayInUse(router: Router, networkId: string): DomainError {
 
 function setGateway(c: SetRouterGateway, router: Router): Decision<RouterEvent> {
   if (!c.network.external) return badRequest(`Network ${c.network.id} is not an external network`, { networkId: c.network.id });
-  const refused = (c.enableSnat !== undefined ? adminOnly(c, 'create_router:external_gateway_info:enable_snat') : null)
-    ?? (c.externalFixedIpsRequested ? adminOnly(c, 'create_router:external_gateway_info:external_fixed_ips') : null);
+  const refused =
+    (c.enableSnat !== undefined ? adminOnly(c, 'create_router:external_gateway_info:enable_snat') : null) ??
+    (c.externalFixedIpsRequested ? adminOnly(c, 'create_router:external_gateway_info:external_fixed_ips') : null);
   if (refused) return refused;
   if (c.gatewayPort.fixedIps.length === 0) return badRequest(`No IP address on external network ${c.network.id} for the gateway`);
   const current = router.gateway;
@@ -92,14 +106,21 @@ function setGateway(c: SetRouterGateway, router: Router): Decision<RouterEvent> 
   const overlap = checkNewSubnets({ interfaces: router.interfaces, gateway: null }, externalFixedIps);
   if (overlap) return overlap;
   const enableSnat = c.enableSnat ?? current?.enableSnat ?? true;
-  return [{ type: 'RouterGatewaySet', data: { id: router.id, networkId: c.network.id, portId: c.gatewayPort.id, enableSnat, externalFixedIps, updatedAt: c.now } }];
+  return [
+    {
+      type: 'RouterGatewaySet',
+      data: { id: router.id, networkId: c.network.id, portId: c.gatewayPort.id, enableSnat, externalFixedIps, updatedAt: c.now },
+    },
+  ];
 }
 
 function clearGateway(c: ClearRouterGateway, router: Router): Decision<RouterEvent> {
   const current = router.gateway;
   if (!current) return [];
   if (c.floatingIpsUseGateway) return gatewayInUse(router, current.networkId);
-  return [{ type: 'RouterGatewayCleared', data: { id: router.id, networkId: current.networkId, portId: current.portId, updatedAt: c.now } }];
+  return [
+    { type: 'RouterGatewayCleared', data: { id: router.id, networkId: current.networkId, portId: current.portId, updatedAt: c.now } },
+  ];
 }
 
 function interfacesToAdd(c: AddRouterInterface): readonly RouterInterface[] | DomainError {
@@ -110,9 +131,13 @@ function interfacesToAdd(c: AddRouterInterface): readonly RouterInterface[] | Do
   }
   const { port } = c;
   if (port.deviceId !== '') {
-    return domainError('PortInUse', `Unable to complete operation on port ${port.id} for network ${port.networkId}. Port already has an attached device ${port.deviceId}.`, {
-      details: { portId: port.id, deviceId: port.deviceId },
-    });
+    return domainError(
+      'PortInUse',
+      `Unable to complete operation on port ${port.id} for network ${port.networkId}. Port already has an attached device ${port.deviceId}.`,
+      {
+        details: { portId: port.id, deviceId: port.deviceId },
+      },
+    );
   }
   if (port.fixedIps.length === 0) return badRequest('Router port must have at least one fixed IP', { portId: port.id });
   const v4Subnets = new Set(port.fixedIps.filter((f) => ipVersionOf(f.ipAddress) === 4).map((f) => f.subnetId));
@@ -140,18 +165,24 @@ function interfacesToRemove(c: RemoveRouterInterface, router: Router): readonly 
   if (portId !== undefined) {
     const onPort = router.interfaces.filter((i) => i.portId === portId);
     if (onPort.length === 0) {
-      return domainError('RouterInterfaceNotFound', `Router ${router.id} does not have an interface with id ${portId}`, { details: { routerId: router.id, portId } });
+      return domainError('RouterInterfaceNotFound', `Router ${router.id} does not have an interface with id ${portId}`, {
+        details: { routerId: router.id, portId },
+      });
     }
     if (subnetId === undefined) return onPort;
     const matching = onPort.filter((i) => i.subnetId === subnetId);
     if (matching.length === 0) {
-      return domainError('SubnetMismatchForPort', `Subnet on port ${portId} does not match the requested subnet ${subnetId}`, { details: { portId, subnetId } });
+      return domainError('SubnetMismatchForPort', `Subnet on port ${portId} does not match the requested subnet ${subnetId}`, {
+        details: { portId, subnetId },
+      });
     }
     return matching;
   }
   const onSubnet = router.interfaces.filter((i) => i.subnetId === subnetId);
   if (onSubnet.length === 0) {
-    return domainError('RouterInterfaceNotFoundForSubnet', `Router ${router.id} has no interface on subnet ${subnetId}`, { details: { routerId: router.id, subnetId } });
+    return domainError('RouterInterfaceNotFoundForSubnet', `Router ${router.id} has no interface on subnet ${subnetId}`, {
+      details: { routerId: router.id, subnetId },
+    });
   }
   return onSubnet;
 }

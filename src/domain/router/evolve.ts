@@ -30,7 +30,11 @@ export function evolveRouter(state: RouterState, event: RouterEvent): RouterStat
     }
     case 'RouterInterfaceRemoved': {
       const { portId, subnetId, updatedAt } = event.data;
-      return patch(state, (r) => ({ ...r, interfaces: r.interfaces.filter((i) => !(i.portId === portId && i.subnetId === subnetId)), updatedAt }));
+      return patch(state, (r) => ({
+        ...r,
+        interfaces: r.interfaces.filter((i) => !(i.portId === portId && i.subnetId === subnetId)),
+        updatedAt,
+      }));
     }
     case 'RouterDeleted':
       return { status: 'deleted', revision: state.revision + 1, id: event.data.id };

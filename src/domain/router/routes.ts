@@ -27,7 +27,10 @@ export function unreachableRoutes(routes: readonly Route[], connected: readonly 
 }
 
 function invalidRoutes(route: Route, why: string): DomainError {
-  return domainError('InvalidRoutes', `Invalid format for routes: ${JSON.stringify([route])}, ${why}`, { field: ['routes'], details: { route } });
+  return domainError('InvalidRoutes', `Invalid format for routes: ${JSON.stringify([route])}, ${why}`, {
+    field: ['routes'],
+    details: { route },
+  });
 }
 
 function normaliseRoute(route: Route): Route | DomainError {
@@ -48,10 +51,14 @@ export function validateRoutes(requested: readonly Route[], router: Router, maxR
     if (!routes.some((r) => r.destination === normal.destination && r.nexthop === normal.nexthop)) routes.push(normal);
   }
   if (routes.length > maxRoutes) {
-    return domainError('RoutesExhausted', `Unable to complete operation for ${router.id}. The number of routes exceeds the maximum ${maxRoutes}.`, {
-      field: ['routes'],
-      details: { quota: maxRoutes },
-    });
+    return domainError(
+      'RoutesExhausted',
+      `Unable to complete operation for ${router.id}. The number of routes exceeds the maximum ${maxRoutes}.`,
+      {
+        field: ['routes'],
+        details: { quota: maxRoutes },
+      },
+    );
   }
   const connected = connectedPrefixes(router);
   const [unreachable] = unreachableRoutes(routes, connected);

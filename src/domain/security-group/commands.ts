@@ -61,8 +61,4 @@ export interface RemoveSecurityGroupRule extends Existing {
 }
 
 export type SecurityGroupCommand =
-  | CreateSecurityGroup
-  | UpdateSecurityGroup
-  | DeleteSecurityGroup
-  | AddSecurityGroupRule
-  | RemoveSecurityGroupRule;
+  CreateSecurityGroup | UpdateSecurityGroup | DeleteSecurityGroup | AddSecurityGroupRule | RemoveSecurityGroupRule;

@@ -1,7 +1,13 @@
 import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
 import type { Decision } from '../decider.js';
 import { domainError, isDomainError } from '../errors.js';
-import type { AddSecurityGroupRule, CreateSecurityGroup, DeleteSecurityGroup, SecurityGroupCommand, UpdateSecurityGroup } from './commands.js';
+import type {
+  AddSecurityGroupRule,
+  CreateSecurityGroup,
+  DeleteSecurityGroup,
+  SecurityGroupCommand,
+  UpdateSecurityGroup,
+} from './commands.js';
 import type { SecurityGroupEvent } from './events.js';
 import { initialRules, normaliseRule, ruleKey } from './rules.js';
 import type { SecurityGroup, SecurityGroupState } from './state.js';
@@ -18,15 +24,25 @@ function create(c: CreateSecurityGroup, s: SecurityGroupState): Decision<Securit
   const stateful = c.stateful ?? true;
   if (s.status === 'live') {
     const g = s.resource;
-    const same = g.project === c.project && g.name === base.name && g.description === base.description && g.stateful === stateful &&
-      g.tags.length === base.tags.length && g.tags.every((t, i) => t === base.tags[i]);
+    const same =
+      g.project === c.project &&
+      g.name === base.name &&
+      g.description === base.description &&
+      g.stateful === stateful &&
+      g.tags.length === base.tags.length &&
+      g.tags.every((t, i) => t === base.tags[i]);
     return same ? [] : alreadyExists('SecurityGroup', c.id);
   }
   if (s.status === 'deleted') return notFound('SecurityGroup', c.id);
   if (isDefault && c.defaultGroupExists) return defaultExists();
   const rules = initialRules(c.id, isDefault, c.ruleIds);
   if (isDomainError(rules)) return rules;
-  return [{ type: 'SecurityGroupCreated', data: { id: c.id, project: c.project, ...base, stateful, isDefault, rules: [...rules], createdAt: c.now } }];
+  return [
+    {
+      type: 'SecurityGroupCreated',
+      data: { id: c.id, project: c.project, ...base, stateful, isDefault, rules: [...rules], createdAt: c.now },
+    },
+  ];
 }
 
 function update(c: UpdateSecurityGroup, group: SecurityGroup): Decision<SecurityGroupEvent> {
@@ -42,7 +58,8 @@ function update(c: UpdateSecurityGroup, group: SecurityGroup): Decision<Security
 }
 
 function remove(c: DeleteSecurityGroup, group: SecurityGroup): Decision<SecurityGroupEvent> {
-  if (c.inUseByPorts) return domainError('SecurityGroupInUse', `Security Group ${group.id} in use.`, { details: { securityGroupId: group.id } });
+  if (c.inUseByPorts)
+    return domainError('SecurityGroupInUse', `Security Group ${group.id} in use.`, { details: { securityGroupId: group.id } });
   if (group.isDefault && !c.isAdmin && !c.projectTeardown) {
     return domainError('SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
   }
@@ -56,11 +73,14 @@ function addRule(c: AddSecurityGroupRule, group: SecurityGroup): Decision<Securi
   if (sameId) {
     return ruleKey(sameId) === ruleKey(rule) && sameId.description === rule.description ? [] : alreadyExists('SecurityGroupRule', rule.id);
   }
-  if (rule.remoteGroupId !== null && rule.remoteGroupId !== group.id && !c.remoteGroupExists) return notFound('SecurityGroup', rule.remoteGroupId);
+  if (rule.remoteGroupId !== null && rule.remoteGroupId !== group.id && !c.remoteGroupExists)
+    return notFound('SecurityGroup', rule.remoteGroupId);
   const key = ruleKey(rule);
   const duplicate = group.rules.find((r) => ruleKey(r) === key);
   if (duplicate) {
-    return domainError('SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${duplicate.id}.`, { details: { ruleId: duplicate.id } });
+    return domainError('SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${duplicate.id}.`, {
+      details: { ruleId: duplicate.id },
+    });
   }
   return [{ type: 'SecurityGroupRuleAdded', data: { id: group.id, rule, updatedAt: c.now } }];
 }

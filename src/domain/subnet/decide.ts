@@ -4,12 +4,22 @@ import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '..
 import { cidrOf, formatCidr, formatIp, parseIp, validateAllocationPools } from '../ipam/index.js';
 import type { CreateSubnet, DeleteSubnet, SubnetCommand, UpdateSubnet } from './commands.js';
 import type { SubnetChanges, SubnetEvent } from './events.js';
-import { dhcpProblem, disableDhcpProblem, ipv6ModeProblem, resolveCidr, resolveGateway, resolveHostRoutes, resolveNameservers, resolvePools } from './rules.js';
+import {
+  dhcpProblem,
+  disableDhcpProblem,
+  ipv6ModeProblem,
+  resolveCidr,
+  resolveGateway,
+  resolveHostRoutes,
+  resolveNameservers,
+  resolvePools,
+} from './rules.js';
 import type { Subnet, SubnetState } from './state.js';
 
 function sameCreate(c: CreateSubnet, s: Subnet): boolean {
   const cidr = resolveCidr(c.ipVersion, c.cidr);
-  const gatewayMatches = c.gatewayIp === undefined || (c.gatewayIp === null ? s.gatewayIp === null : normalisedIp(c.gatewayIp) === s.gatewayIp);
+  const gatewayMatches =
+    c.gatewayIp === undefined || (c.gatewayIp === null ? s.gatewayIp === null : normalisedIp(c.gatewayIp) === s.gatewayIp);
   return (
     !isDomainError(cidr) &&
     formatCidr(cidr) === s.cidr &&
@@ -84,10 +94,14 @@ function update(c: UpdateSubnet, s: SubnetState): Decision<SubnetEvent> {
     if (isDomainError(next)) return next;
     const nextText = next === null ? null : formatIp(next);
     if (nextText !== subnet.gatewayIp && c.gatewayInUseBy) {
-      return domainError('GatewayIpInUse', `Current gateway ip ${subnet.gatewayIp} already in use by port ${c.gatewayInUseBy}. Unable to update.`, {
-        field: ['gatewayIp'],
-        details: { portId: c.gatewayInUseBy },
-      });
+      return domainError(
+        'GatewayIpInUse',
+        `Current gateway ip ${subnet.gatewayIp} already in use by port ${c.gatewayInUseBy}. Unable to update.`,
+        {
+          field: ['gatewayIp'],
+          details: { portId: c.gatewayInUseBy },
+        },
+      );
     }
     gateway = next;
     changes.gatewayIp = nextText;
@@ -120,9 +134,13 @@ function remove(c: DeleteSubnet, s: SubnetState): Decision<SubnetEvent> {
   const subnet = liveResource(s, 'Subnet', c.id, c.expectedRevision);
   if (isDomainError(subnet)) return subnet;
   if (c.portsWithAddresses.length > 0) {
-    return domainError('SubnetInUse', `Unable to complete operation on subnet ${c.id}: One or more ports have an IP allocation from this subnet.`, {
-      details: { subnetId: c.id, portIds: [...c.portsWithAddresses] },
-    });
+    return domainError(
+      'SubnetInUse',
+      `Unable to complete operation on subnet ${c.id}: One or more ports have an IP allocation from this subnet.`,
+      {
+        details: { subnetId: c.id, portIds: [...c.portsWithAddresses] },
+      },
+    );
   }
   return [{ type: 'SubnetDeleted', data: { id: c.id, networkId: subnet.networkId, deletedAt: c.now } }];
 }

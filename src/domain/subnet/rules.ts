@@ -38,14 +38,20 @@ export function resolveCidr(ipVersion: IpVersion, text: string): Cidr | DomainEr
 export function dhcpProblem(cidr: Cidr, enableDhcp: boolean): DomainError | null {
   if (!enableDhcp) return null;
   const limit = cidr.version === 4 ? 30 : 126;
-  if (cidr.prefix > limit) return invalid(`Prefix length /${cidr.prefix} of ${formatCidr(cidr)} is incompatible with DHCP service enabled.`, 'enableDhcp');
+  if (cidr.prefix > limit)
+    return invalid(`Prefix length /${cidr.prefix} of ${formatCidr(cidr)} is incompatible with DHCP service enabled.`, 'enableDhcp');
   if (isMulticastOrLoopback({ version: cidr.version, value: cidr.network })) {
     return invalid(`Multicast or loopback range ${formatCidr(cidr)} is incompatible with DHCP service enabled.`, 'enableDhcp');
   }
   return null;
 }
 
-export function ipv6ModeProblem(cidr: Cidr, enableDhcp: boolean, raMode: Ipv6Mode | null, addressMode: Ipv6Mode | null): DomainError | null {
+export function ipv6ModeProblem(
+  cidr: Cidr,
+  enableDhcp: boolean,
+  raMode: Ipv6Mode | null,
+  addressMode: Ipv6Mode | null,
+): DomainError | null {
   if (raMode === null && addressMode === null) return null;
   if (cidr.version === 4) {
     return raMode !== null
@@ -54,10 +60,16 @@ export function ipv6ModeProblem(cidr: Cidr, enableDhcp: boolean, raMode: Ipv6Mod
   }
   if (!enableDhcp) return invalid('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False.', 'enableDhcp');
   if (raMode !== null && addressMode !== null && raMode !== addressMode) {
-    return invalid(`ipv6_ra_mode set to '${raMode}' with ipv6_address_mode set to '${addressMode}' is not valid. If both attributes are set, they must be the same value.`, 'ipv6RaMode');
+    return invalid(
+      `ipv6_ra_mode set to '${raMode}' with ipv6_address_mode set to '${addressMode}' is not valid. If both attributes are set, they must be the same value.`,
+      'ipv6RaMode',
+    );
   }
   if (isAutoAddressSubnet({ ipv6RaMode: raMode, ipv6AddressMode: addressMode }) && cidr.prefix !== 64) {
-    return invalid(`Invalid CIDR ${formatCidr(cidr)} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64.`, 'cidr');
+    return invalid(
+      `Invalid CIDR ${formatCidr(cidr)} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64.`,
+      'cidr',
+    );
   }
   return null;
 }
@@ -80,15 +92,23 @@ export function resolveGateway(cidr: Cidr, given: string | null | undefined): Ip
   return gatewayProblem(cidr, gateway) ?? gateway;
 }
 
-export function resolvePools(cidr: Cidr, given: readonly AllocationPool[] | undefined, gateway: IpAddress | null): AllocationPool[] | DomainError {
+export function resolvePools(
+  cidr: Cidr,
+  given: readonly AllocationPool[] | undefined,
+  gateway: IpAddress | null,
+): AllocationPool[] | DomainError {
   return given === undefined ? defaultAllocationPools(cidr, gateway) : validateAllocationPools(cidr, given, gateway);
 }
 
 export function resolveNameservers(version: IpVersion, given: readonly string[]): string[] | DomainError {
   if (given.length > MAX_DNS_NAMESERVERS) {
-    return domainError('DNSNameServersExhausted', `Unable to complete operation for the subnet. The number of DNS nameservers exceeds the limit ${MAX_DNS_NAMESERVERS}.`, {
-      field: ['dnsNameservers'],
-    });
+    return domainError(
+      'DNSNameServersExhausted',
+      `Unable to complete operation for the subnet. The number of DNS nameservers exceeds the limit ${MAX_DNS_NAMESERVERS}.`,
+      {
+        field: ['dnsNameservers'],
+      },
+    );
   }
   const out: string[] = [];
   for (const text of given) {
@@ -104,15 +124,20 @@ export function resolveNameservers(version: IpVersion, given: readonly string[])
 
 export function resolveHostRoutes(version: IpVersion, given: readonly HostRoute[]): HostRoute[] | DomainError {
   if (given.length > MAX_HOST_ROUTES) {
-    return domainError('HostRoutesExhausted', `Unable to complete operation for the subnet. The number of host routes exceeds the limit ${MAX_HOST_ROUTES}.`, {
-      field: ['hostRoutes'],
-    });
+    return domainError(
+      'HostRoutesExhausted',
+      `Unable to complete operation for the subnet. The number of host routes exceeds the limit ${MAX_HOST_ROUTES}.`,
+      {
+        field: ['hostRoutes'],
+      },
+    );
   }
   const out: HostRoute[] = [];
   for (const route of given) {
     const destination = parseCidr(route.destination, { allowZeroPrefix: true });
     const nexthop = parseIp(route.nexthop);
-    if (isDomainError(destination) || !nexthop) return invalid(`Invalid host route ${route.destination} via ${route.nexthop}.`, 'hostRoutes');
+    if (isDomainError(destination) || !nexthop)
+      return invalid(`Invalid host route ${route.destination} via ${route.nexthop}.`, 'hostRoutes');
     if (destination.version !== version || nexthop.version !== version) {
       return invalid(`Host route ${route.destination} via ${route.nexthop} does not match subnet IP version ${version}.`, 'hostRoutes');
     }

@@ -21,7 +21,10 @@ export type SubnetState = Lifecycle<Subnet>;
 export const initialSubnetState: SubnetState = initialLifecycle<Subnet>();
 
 /** What other aggregates (ports, routers) are told about a subnet when they decide. */
-export type SubnetFacts = Pick<Subnet, 'id' | 'networkId' | 'ipVersion' | 'cidr' | 'gatewayIp' | 'allocationPools' | 'enableDhcp' | 'ipv6RaMode' | 'ipv6AddressMode'>;
+export type SubnetFacts = Pick<
+  Subnet,
+  'id' | 'networkId' | 'ipVersion' | 'cidr' | 'gatewayIp' | 'allocationPools' | 'enableDhcp' | 'ipv6RaMode' | 'ipv6AddressMode'
+>;
 
 export function subnetFacts(subnet: Subnet): SubnetFacts {
   const { id, networkId, ipVersion, cidr, gatewayIp, allocationPools, enableDhcp, ipv6RaMode, ipv6AddressMode } = subnet;

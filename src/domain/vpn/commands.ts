@@ -14,8 +14,12 @@ interface New {
 }
 
 /** Policy attributes as the API receives them: absent ones take Neutron's defaults. */
-export type IkePolicyInput = ResourceBaseInput & { readonly [K in keyof IkePolicyFields]?: string | number | { units?: string; value?: number } };
-export type IpsecPolicyInput = ResourceBaseInput & { readonly [K in keyof IpsecPolicyFields]?: string | number | { units?: string; value?: number } };
+export type IkePolicyInput = ResourceBaseInput & {
+  readonly [K in keyof IkePolicyFields]?: string | number | { units?: string; value?: number };
+};
+export type IpsecPolicyInput = ResourceBaseInput & {
+  readonly [K in keyof IpsecPolicyFields]?: string | number | { units?: string; value?: number };
+};
 
 export type IkePolicyCommand =
   | (New & IkePolicyInput & { readonly type: 'CreateIkePolicy' })
@@ -29,23 +33,25 @@ export type IpsecPolicyCommand =
 
 /** `subnetFacts`: the named subnets the project may use, with their CIDRs (type subnet). */
 export type EndpointGroupCommand =
-  | (New & ResourceBaseInput & {
-      readonly type: 'CreateEndpointGroup';
-      readonly groupType: string;
-      readonly endpoints: readonly string[];
-      readonly visibleSubnetIds: readonly string[];
-    })
+  | (New &
+      ResourceBaseInput & {
+        readonly type: 'CreateEndpointGroup';
+        readonly groupType: string;
+        readonly endpoints: readonly string[];
+        readonly visibleSubnetIds: readonly string[];
+      })
   | (Existing & { readonly type: 'UpdateEndpointGroup'; readonly changes: ResourceBaseInput })
   | (Existing & { readonly type: 'DeleteEndpointGroup'; readonly usedByConnections: readonly string[] });
 
 /** `routerExternalV4Ip`: the router's gateway IPv4 address; null when it has no external gateway. */
 export type VpnServiceCommand =
-  | (New & ResourceBaseInput & {
-      readonly type: 'CreateVpnService';
-      readonly routerId: string;
-      readonly routerExternalV4Ip: string | null;
-      readonly adminStateUp?: boolean;
-    })
+  | (New &
+      ResourceBaseInput & {
+        readonly type: 'CreateVpnService';
+        readonly routerId: string;
+        readonly routerExternalV4Ip: string | null;
+        readonly adminStateUp?: boolean;
+      })
   | (Existing & { readonly type: 'UpdateVpnService'; readonly changes: ResourceBaseInput & { readonly adminStateUp?: boolean } })
   | (Existing & { readonly type: 'DeleteVpnService'; readonly usedByConnections: readonly string[] });
 
@@ -68,10 +74,11 @@ export interface ConnectionFacts {
   readonly routerSubnetIds: readonly string[];
 }
 
-export type ConnectionInput = ResourceBaseInput & Partial<Omit<ConnectionFields, 'dpd' | 'initiator'>> & {
-  readonly initiator?: string;
-  readonly dpd?: { readonly action?: string; readonly interval?: number; readonly timeout?: number };
-};
+export type ConnectionInput = ResourceBaseInput &
+  Partial<Omit<ConnectionFields, 'dpd' | 'initiator'>> & {
+    readonly initiator?: string;
+    readonly dpd?: { readonly action?: string; readonly interval?: number; readonly timeout?: number };
+  };
 
 export type IpsecSiteConnectionCommand =
   | (New & ConnectionInput & { readonly type: 'CreateIpsecSiteConnection'; readonly vpnServiceId: string; readonly facts: ConnectionFacts })

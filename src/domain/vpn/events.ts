@@ -27,7 +27,11 @@ const ikeFields = {
 export const IkePolicyCreated = defineEvent('IkePolicyCreated', z.object({ ...resourceBaseFields, ...ikeFields }));
 export const IkePolicyUpdated = defineEvent(
   'IkePolicyUpdated',
-  z.object({ id: idSchema, changes: z.object({ ...resourceBasePatchFields, ...z.object(ikeFields).partial().shape }), updatedAt: timestampSchema }),
+  z.object({
+    id: idSchema,
+    changes: z.object({ ...resourceBasePatchFields, ...z.object(ikeFields).partial().shape }),
+    updatedAt: timestampSchema,
+  }),
 );
 export const IkePolicyDeleted = defineEvent('IkePolicyDeleted', z.object({ id: idSchema, deletedAt: timestampSchema }));
 export const ikePolicyEvents = [IkePolicyCreated, IkePolicyUpdated, IkePolicyDeleted] as const;
@@ -43,7 +47,11 @@ const ipsecFields = {
 export const IpsecPolicyCreated = defineEvent('IpsecPolicyCreated', z.object({ ...resourceBaseFields, ...ipsecFields }));
 export const IpsecPolicyUpdated = defineEvent(
   'IpsecPolicyUpdated',
-  z.object({ id: idSchema, changes: z.object({ ...resourceBasePatchFields, ...z.object(ipsecFields).partial().shape }), updatedAt: timestampSchema }),
+  z.object({
+    id: idSchema,
+    changes: z.object({ ...resourceBasePatchFields, ...z.object(ipsecFields).partial().shape }),
+    updatedAt: timestampSchema,
+  }),
 );
 export const IpsecPolicyDeleted = defineEvent('IpsecPolicyDeleted', z.object({ id: idSchema, deletedAt: timestampSchema }));
 export const ipsecPolicyEvents = [IpsecPolicyCreated, IpsecPolicyUpdated, IpsecPolicyDeleted] as const;
@@ -53,7 +61,10 @@ export const EndpointGroupCreated = defineEvent(
   'EndpointGroupCreated',
   z.object({ ...resourceBaseFields, type: z.enum(['subnet', 'cidr']), endpoints: z.array(z.string()) }),
 );
-export const EndpointGroupUpdated = defineEvent('EndpointGroupUpdated', z.object({ id: idSchema, changes: z.object(resourceBasePatchFields), updatedAt: timestampSchema }));
+export const EndpointGroupUpdated = defineEvent(
+  'EndpointGroupUpdated',
+  z.object({ id: idSchema, changes: z.object(resourceBasePatchFields), updatedAt: timestampSchema }),
+);
 export const EndpointGroupDeleted = defineEvent('EndpointGroupDeleted', z.object({ id: idSchema, deletedAt: timestampSchema }));
 export const endpointGroupEvents = [EndpointGroupCreated, EndpointGroupUpdated, EndpointGroupDeleted] as const;
 
@@ -63,7 +74,11 @@ export const VpnServiceCreated = defineEvent(
 );
 export const VpnServiceUpdated = defineEvent(
   'VpnServiceUpdated',
-  z.object({ id: idSchema, changes: z.object({ ...resourceBasePatchFields, adminStateUp: z.boolean().optional() }), updatedAt: timestampSchema }),
+  z.object({
+    id: idSchema,
+    changes: z.object({ ...resourceBasePatchFields, adminStateUp: z.boolean().optional() }),
+    updatedAt: timestampSchema,
+  }),
 );
 export const VpnServiceDeleted = defineEvent('VpnServiceDeleted', z.object({ id: idSchema, deletedAt: timestampSchema }));
 export const vpnServiceEvents = [VpnServiceCreated, VpnServiceUpdated, VpnServiceDeleted] as const;
@@ -90,7 +105,11 @@ export const IpsecSiteConnectionCreated = defineEvent(
 );
 export const IpsecSiteConnectionUpdated = defineEvent(
   'IpsecSiteConnectionUpdated',
-  z.object({ id: idSchema, changes: z.object({ ...resourceBasePatchFields, ...z.object(connectionFields).partial().shape }), updatedAt: timestampSchema }),
+  z.object({
+    id: idSchema,
+    changes: z.object({ ...resourceBasePatchFields, ...z.object(connectionFields).partial().shape }),
+    updatedAt: timestampSchema,
+  }),
 );
 /** What the dataplane saw: ACTIVE when the tunnel's child SA is installed, DOWN with charon's reason. */
 export const IpsecSiteConnectionStatusChanged = defineEvent(
@@ -98,9 +117,20 @@ export const IpsecSiteConnectionStatusChanged = defineEvent(
   z.object({ id: idSchema, status: z.enum(VPN_STATUSES), reason: z.string().nullable(), updatedAt: timestampSchema }),
 );
 export const IpsecSiteConnectionDeleted = defineEvent('IpsecSiteConnectionDeleted', z.object({ id: idSchema, deletedAt: timestampSchema }));
-export const ipsecSiteConnectionEvents = [IpsecSiteConnectionCreated, IpsecSiteConnectionUpdated, IpsecSiteConnectionStatusChanged, IpsecSiteConnectionDeleted] as const;
+export const ipsecSiteConnectionEvents = [
+  IpsecSiteConnectionCreated,
+  IpsecSiteConnectionUpdated,
+  IpsecSiteConnectionStatusChanged,
+  IpsecSiteConnectionDeleted,
+] as const;
 
-export const vpnEvents = [...ikePolicyEvents, ...ipsecPolicyEvents, ...endpointGroupEvents, ...vpnServiceEvents, ...ipsecSiteConnectionEvents] as const;
+export const vpnEvents = [
+  ...ikePolicyEvents,
+  ...ipsecPolicyEvents,
+  ...endpointGroupEvents,
+  ...vpnServiceEvents,
+  ...ipsecSiteConnectionEvents,
+] as const;
 
 export type IkePolicyEvent = EventOf<(typeof ikePolicyEvents)[number]>;
 export type IpsecPolicyEvent = EventOf<(typeof ipsecPolicyEvents)[number]>;

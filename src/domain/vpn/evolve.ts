@@ -10,7 +10,8 @@ function fold<R>(state: Lifecycle<R>, event: Ev): Lifecycle<R> {
   if (event.type.endsWith('Created')) return revised(state, { ...d, updatedAt: d['createdAt'] } as R);
   if (event.type.endsWith('Deleted')) return { status: 'deleted', revision: state.revision + 1, id: d.id };
   if (state.status !== 'live') return state;
-  if (event.type.endsWith('StatusChanged')) return revised(state, { ...state.resource, status: d['status'], statusReason: d['reason'], updatedAt: d['updatedAt'] });
+  if (event.type.endsWith('StatusChanged'))
+    return revised(state, { ...state.resource, status: d['status'], statusReason: d['reason'], updatedAt: d['updatedAt'] });
   return revised(state, { ...state.resource, ...(d['changes'] as object), updatedAt: d['updatedAt'] });
 }
 

@@ -16,12 +16,13 @@ export interface VpnService extends ResourceBase {
   readonly externalV4Ip: string | null;
 }
 
-export type IpsecSiteConnection = ResourceBase & ConnectionFields & {
-  readonly vpnServiceId: string;
-  readonly status: VpnStatus;
-  /** Why the dataplane reports it DOWN or ERROR. */
-  readonly statusReason?: string | null;
-};
+export type IpsecSiteConnection = ResourceBase &
+  ConnectionFields & {
+    readonly vpnServiceId: string;
+    readonly status: VpnStatus;
+    /** Why the dataplane reports it DOWN or ERROR. */
+    readonly statusReason?: string | null;
+  };
 
 export type IkePolicyState = Lifecycle<IkePolicy>;
 export type IpsecPolicyState = Lifecycle<IpsecPolicy>;

@@ -115,11 +115,7 @@ class Index {
  * Pure: the desired dataplane of `host`. Same input, same output, byte for byte
  * (`JSON.stringify`), whatever the order of the input lists.
  */
-export function compileHostState(
-  topology: Topology,
-  host: string,
-  options: Partial<CompileOptions> = {},
-): HostState {
+export function compileHostState(topology: Topology, host: string, options: Partial<CompileOptions> = {}): HostState {
   const opts: CompileOptions = { ...DEFAULT_COMPILE_OPTIONS, ...options };
   assertSafeName('namespace prefix', opts.namespacePrefix);
   assertSafeName('host namespace', opts.hostNamespace);
@@ -220,12 +216,21 @@ function compileRouter(index: Index, r: TopologyRouter, topology: Topology, opts
     const gatewayIp = gwPort.fixedIps.map((f) => f.ipAddress).find((ip) => ipVersion(ip) === 4);
     vpn = compileRouterVpn(topology.vpnConnections ?? [], r.id, gatewayIp, opts);
     if (gatewayIp !== undefined) {
-      nat = buildNat({ gatewayDevice: qg, gatewayIp, enableSnat: r.gateway.enableSnat, floatingIps, ...(vpn ? { vpnBypass: vpn.bypass } : {}) });
+      nat = buildNat({
+        gatewayDevice: qg,
+        gatewayIp,
+        enableSnat: r.gateway.enableSnat,
+        floatingIps,
+        ...(vpn ? { vpnBypass: vpn.bypass } : {}),
+      });
     }
   }
   routes.push(...extraRoutes(r.routes));
   const radvd = buildRadvd(radvdDir(opts, r.id), advertising);
-  const firewall = compileRouterFirewall(topology.firewallGroups ?? [], new Map(interfaces.filter((i) => !i.name.startsWith('qg-')).map((i) => [i.portId, i.addresses])));
+  const firewall = compileRouterFirewall(
+    topology.firewallGroups ?? [],
+    new Map(interfaces.filter((i) => !i.name.startsWith('qg-')).map((i) => [i.portId, i.addresses])),
+  );
 
   return {
     key: `router:${r.id}`,
@@ -276,9 +281,7 @@ function extraRoutes(list: readonly HostRoute[]): RouteSpec[] {
 }
 
 function route(destination: string, nexthops: readonly Nexthop[]): RouteSpec {
-  const sorted = [...nexthops].sort(
-    (a, b) => compareStrings(a.via ?? '', b.via ?? '') || compareStrings(a.dev ?? '', b.dev ?? ''),
-  );
+  const sorted = [...nexthops].sort((a, b) => compareStrings(a.via ?? '', b.via ?? '') || compareStrings(a.dev ?? '', b.dev ?? ''));
   return { destination, nexthops: sorted };
 }
 
@@ -314,7 +317,11 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
     .map((p) => ({ portId: p.id, tap: tapName(p.id), adminStateUp: p.adminStateUp }));
   const dhcpPort = ports.find((p) => p.deviceOwner === DeviceOwner.dhcp && p.bindingHost === host && p.adminStateUp);
   // Ports owned by `network:*` are trusted (reference 4.1): never filtered.
-  const securityGroups = compilePortFilter(networkId, ports.filter((p) => p.bindingHost === host && !p.deviceOwner.startsWith('network:')), groups);
+  const securityGroups = compilePortFilter(
+    networkId,
+    ports.filter((p) => p.bindingHost === host && !p.deviceOwner.startsWith('network:')),
+    groups,
+  );
   const overlay = compileOverlay(network, ports, host, opts.underlayAddress, index.topology.vteps ?? [], index.mtu(networkId));
   const uplink = compileUplink(network.segment, opts.physicalInterfaces);
   return {
@@ -350,12 +357,11 @@ function compileDhcp(
   }
   const dev = dhcpPortName(dhcpPort.id);
   // Default route via the gateway of the port's first DHCP-enabled subnet (3.1).
-  const firstServed = dhcpPort.fixedIps
-    .map((f) => served.find((s) => s.id === f.subnetId))
-    .find((s) => s !== undefined);
-  const routes = firstServed?.ipVersion === 4 && firstServed.gatewayIp && cidrContains(cidrOf(firstServed.cidr), ipOf(firstServed.gatewayIp))
-    ? [route('default', [{ via: firstServed.gatewayIp, dev }])]
-    : [];
+  const firstServed = dhcpPort.fixedIps.map((f) => served.find((s) => s.id === f.subnetId)).find((s) => s !== undefined);
+  const routes =
+    firstServed?.ipVersion === 4 && firstServed.gatewayIp && cidrContains(cidrOf(firstServed.cidr), ipOf(firstServed.gatewayIp))
+      ? [route('default', [{ via: firstServed.gatewayIp, dev }])]
+      : [];
   return {
     namespace: namespaceSpec(dhcpNamespace(opts, network.id), [], [veth(index, dhcpPort, dev, index.addresses(dhcpPort))], routes),
     dnsmasq: buildDnsmasq({

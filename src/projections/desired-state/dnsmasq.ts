@@ -4,12 +4,7 @@ import { DeviceOwner } from '../../domain/port/device-owner.js';
 import type { TopologyPort, TopologySubnet } from './topology.js';
 
 /** Ports that never get DHCP host entries (reference 3.3). */
-const NO_HOST_ENTRY = new Set<string>([
-  DeviceOwner.dhcp,
-  DeviceOwner.floatingIp,
-  DeviceOwner.routerHaInterface,
-  DeviceOwner.distributed,
-]);
+const NO_HOST_ENTRY = new Set<string>([DeviceOwner.dhcp, DeviceOwner.floatingIp, DeviceOwner.routerHaInterface, DeviceOwner.distributed]);
 const METADATA_CIDR = '169.254.169.254/32';
 const MAX_LEASES = 2 ** 24;
 
@@ -47,7 +42,8 @@ export function buildDnsmasq(input: DnsmasqInput): DnsmasqSpec {
     '--bind-dynamic',
     `--interface=${input.interfaceName}`,
     ...input.subnets.map(
-      (s) => `--dhcp-range=set:subnet-${s.id},${networkAddress(s.cidr)},static,${s.ipVersion === 4 ? netmask(s.cidr) : prefixLength(s.cidr)},${lease}`,
+      (s) =>
+        `--dhcp-range=set:subnet-${s.id},${networkAddress(s.cidr)},static,${s.ipVersion === 4 ? netmask(s.cidr) : prefixLength(s.cidr)},${lease}`,
     ),
     ...(input.mtu !== null ? [`--dhcp-option-force=option:mtu,${input.mtu}`] : []),
     `--dhcp-lease-max=${Math.min(size, MAX_LEASES)}`,
@@ -57,7 +53,10 @@ export function buildDnsmasq(input: DnsmasqInput): DnsmasqSpec {
   const files: DnsmasqFile[] = [
     { name: 'addn_hosts', content: lines(hostEntries(input).map((h) => `${h.ip}\t${h.fqdn} ${h.hostname}`)) },
     { name: 'host', content: lines(hostEntries(input).map((h) => `${h.mac},${h.fqdn},${ipVersion(h.ip) === 6 ? `[${h.ip}]` : h.ip}`)) },
-    { name: 'opts', content: lines(input.subnets.flatMap((s) => (s.ipVersion === 4 ? subnetOptions(s, input) : subnetOptionsV6(s, input)))) },
+    {
+      name: 'opts',
+      content: lines(input.subnets.flatMap((s) => (s.ipVersion === 4 ? subnetOptions(s, input) : subnetOptionsV6(s, input)))),
+    },
   ];
   return { dir, pidFile: `${dir}/pid`, args, files };
 }

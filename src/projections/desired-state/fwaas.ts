@@ -30,7 +30,11 @@ export interface RouterFirewallSpec {
   readonly maps: readonly NftVerdictMap[];
   readonly chains: readonly NftChain[];
   readonly ports: readonly FirewallPortSpec[];
-  readonly groups: readonly { readonly id: string; readonly ingress: readonly TopologyFirewallRule[] | null; readonly egress: readonly TopologyFirewallRule[] | null }[];
+  readonly groups: readonly {
+    readonly id: string;
+    readonly ingress: readonly TopologyFirewallRule[] | null;
+    readonly egress: readonly TopologyFirewallRule[] | null;
+  }[];
   /** The full `nft -f` input (create-or-replace, atomic). */
   readonly ruleset: string;
 }
@@ -146,7 +150,8 @@ function policyAllows(rules: readonly TopologyFirewallRule[] | null, f: Flow): b
 /** `flow` as the forward hook saw it (after DNAT, before SNAT). */
 export function firewallAllows(spec: RouterFirewallSpec, f: Flow): boolean {
   const groups = new Map(spec.groups.map((g) => [g.id, g]));
-  const behind = (p: FirewallPortSpec, ip: string): boolean => p.cidrs.some((c) => ipVersion(ip) === ipVersion(c.split('/')[0] ?? '') && prefixContains(c, ip));
+  const behind = (p: FirewallPortSpec, ip: string): boolean =>
+    p.cidrs.some((c) => ipVersion(ip) === ipVersion(c.split('/')[0] ?? '') && prefixContains(c, ip));
   for (const p of spec.ports) {
     const g = groups.get(p.groupId);
     if (!g) continue;

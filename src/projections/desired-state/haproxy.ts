@@ -4,7 +4,15 @@ import type { HaproxyServerRef, HaproxySpec, LoadBalancerUnit, NamespaceSpec, Ne
 import { cidrContains, cidrOf, ipOf } from '../../domain/ipam/index.js';
 import { canonicalCidr, compareStrings, ipVersion } from './ip.js';
 import { dhcpPortName, type NamingOptions } from './names.js';
-import type { TopologyHealthMonitor, TopologyListener, TopologyLoadBalancer, TopologyMember, TopologyPool, TopologyPort, TopologySubnet } from './topology.js';
+import type {
+  TopologyHealthMonitor,
+  TopologyListener,
+  TopologyLoadBalancer,
+  TopologyMember,
+  TopologyPool,
+  TopologyPort,
+  TopologySubnet,
+} from './topology.js';
 
 /**
  * Load balancers in the dataplane (issue 7): one `qlbaas-<lb>` namespace per load balancer with
@@ -85,7 +93,9 @@ function compileLoadBalancer(lb: TopologyLoadBalancer, naming: NamingOptions, pl
   const vip = plumbing.port(lb.vipPortId);
   if (!vip) return null;
   const dev = dhcpPortName(vip.id);
-  const vipSubnet = vip.fixedIps.map((f) => plumbing.subnet(f.subnetId)).find((s) => s !== undefined && cidrContains(cidrOf(s.cidr), ipOf(lb.vipAddress)));
+  const vipSubnet = vip.fixedIps
+    .map((f) => plumbing.subnet(f.subnetId))
+    .find((s) => s !== undefined && cidrContains(cidrOf(s.cidr), ipOf(lb.vipAddress)));
   // A VIP whose subnet (so network) the topology does not have yet: nothing to plug it into.
   if (!vipSubnet) return null;
   const routes: RouteSpec[] = [];
@@ -138,7 +148,10 @@ esac
 /** `200`, `200,202`, `200-204` → HAProxy's `rstatus` regex `200|202`... (Octavia expands ranges). */
 export function expandExpectedCodes(codes: string): string {
   const out: number[] = [];
-  for (const part of codes.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of codes
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [from, to] = part.split('-').map((n) => Number.parseInt(n, 10));
     if (from === undefined || Number.isNaN(from)) continue;
     const last = to === undefined || Number.isNaN(to) ? from : to;
@@ -161,7 +174,11 @@ function persistenceLines(pool: TopologyPool, mode: 'http' | 'tcp'): string[] {
   if (mode !== 'http') return [];
   if (sp.type === 'HTTP_COOKIE') return ['cookie SRV insert indirect nocache'];
   if (!sp.cookieName) return [];
-  return ['stick-table type string len 64 size 10k', `stick store-response res.cook(${sp.cookieName})`, `stick match req.cook(${sp.cookieName})`];
+  return [
+    'stick-table type string len 64 size 10k',
+    `stick store-response res.cook(${sp.cookieName})`,
+    `stick match req.cook(${sp.cookieName})`,
+  ];
 }
 
 function monitorLines(hm: TopologyHealthMonitor, dir: string): string[] {
@@ -170,7 +187,11 @@ function monitorLines(hm: TopologyHealthMonitor, dir: string): string[] {
     lines.push(`option httpchk ${hm.httpMethod ?? 'GET'} ${hm.urlPath ?? '/'}`);
     lines.push(`http-check expect rstatus ${expandExpectedCodes(hm.expectedCodes ?? '200')}`);
   } else if (hm.type === 'PING') {
-    lines.push('option external-check', 'external-check path "/usr/sbin:/usr/bin:/sbin:/bin"', `external-check command ${dir}/${PING_WRAPPER}`);
+    lines.push(
+      'option external-check',
+      'external-check path "/usr/sbin:/usr/bin:/sbin:/bin"',
+      `external-check command ${dir}/${PING_WRAPPER}`,
+    );
   }
   return lines;
 }
@@ -206,7 +227,9 @@ const section = (header: string, lines: readonly string[]): string[] => [header,
 export function renderHaproxy(lb: TopologyLoadBalancer, dir: string): HaproxySpec {
   const paths = haproxyPaths(dir);
   const pools = new Map(lb.pools.map((p) => [p.id, p]));
-  const listeners = [...lb.listeners].sort((a, b) => a.protocolPort - b.protocolPort || compareStrings(a.protocol, b.protocol) || compareStrings(a.id, b.id));
+  const listeners = [...lb.listeners].sort(
+    (a, b) => a.protocolPort - b.protocolPort || compareStrings(a.protocol, b.protocol) || compareStrings(a.id, b.id),
+  );
   const frontends: string[] = [];
   const backends: string[] = [];
   const servers: HaproxyServerRef[] = [];
@@ -256,13 +279,7 @@ export function renderHaproxy(lb: TopologyLoadBalancer, dir: string): HaproxySpe
       `stats socket ${paths.stats} mode 600 level user expose-fd listeners`,
       ...(ping ? ['external-check', 'insecure-fork-wanted'] : []),
     ]),
-    ...section('defaults', [
-      'retries 3',
-      'option redispatch',
-      'timeout connect 5000',
-      'timeout client 50000',
-      'timeout server 50000',
-    ]),
+    ...section('defaults', ['retries 3', 'option redispatch', 'timeout connect 5000', 'timeout client 50000', 'timeout server 50000']),
     ...frontends,
     ...backends,
   ].join('\n');

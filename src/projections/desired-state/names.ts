@@ -63,10 +63,7 @@ export function radvdDir(naming: NamingOptions, routerId: string): string {
 }
 
 /** Reverse of the namespace names above: which reconcile key owns a namespace, if any. */
-export function keyOfNamespace(
-  naming: NamingOptions,
-  namespace: string,
-): `network:${string}` | `router:${string}` | null {
+export function keyOfNamespace(naming: NamingOptions, namespace: string): `network:${string}` | `router:${string}` | null {
   const router = `${naming.namespacePrefix}qrouter-`;
   const dhcp = `${naming.namespacePrefix}qdhcp-`;
   if (namespace.startsWith(router) && namespace.length > router.length) {

@@ -51,7 +51,11 @@ export function renderChainBody(c: NftChain): string[] {
 }
 
 export function renderSetBody(s: NftSet): string[] {
-  return [`\t\ttype ${s.type}`, ...(s.interval ? ['\t\tflags interval'] : []), ...(s.elements.length > 0 ? [`\t\telements = { ${s.elements.join(', ')} }`] : [])];
+  return [
+    `\t\ttype ${s.type}`,
+    ...(s.interval ? ['\t\tflags interval'] : []),
+    ...(s.elements.length > 0 ? [`\t\telements = { ${s.elements.join(', ')} }`] : []),
+  ];
 }
 
 export function renderMapBody(m: NftVerdictMap): string[] {

@@ -62,6 +62,7 @@ export function compileUplink(segment: NetworkSegment, physicalInterfaces: Reado
   if (physicalNetwork === null || !Object.hasOwn(physicalInterfaces, physicalNetwork)) return undefined;
   const parent = physicalInterfaces[physicalNetwork] as string;
   if (networkType === 'flat') return { device: parent, parent, vlan: null };
-  if (networkType === 'vlan' && segmentationId !== null) return { device: vlanDeviceName(parent, segmentationId), parent, vlan: segmentationId };
+  if (networkType === 'vlan' && segmentationId !== null)
+    return { device: vlanDeviceName(parent, segmentationId), parent, vlan: segmentationId };
   return undefined;
 }

@@ -104,7 +104,10 @@ export const isFiltered = (p: TopologyPort): boolean => p.portSecurityEnabled ==
 
 /** Fixed IPs plus allowed address pairs: what a port may send from, and what remote groups match. */
 export function portPrefixes(p: TopologyPort): string[] {
-  return [...p.fixedIps.map((f) => canonicalPrefix(f.ipAddress)), ...(p.allowedAddressPairs ?? []).map((a) => canonicalPrefix(a.ipAddress))];
+  return [
+    ...p.fixedIps.map((f) => canonicalPrefix(f.ipAddress)),
+    ...(p.allowedAddressPairs ?? []).map((a) => canonicalPrefix(a.ipAddress)),
+  ];
 }
 
 export function protocolOf(protocol: string | null): number | null {
@@ -230,7 +233,9 @@ function ingressChain(p: TopologyPort, groups: readonly string[]): NftChain {
 /** The anti-spoofing sets: (tap, MAC) and (tap, MAC, source prefix) of every filtered port. */
 function spoofSets(ports: readonly TopologyPort[]): NftSet[] {
   const q = (p: TopologyPort): string => JSON.stringify(tapName(p.id));
-  const macs = ports.flatMap((p) => [...new Set([macOf(p.macAddress), ...(p.allowedAddressPairs ?? []).map((a) => macOf(a.macAddress))])].map((m) => `${q(p)} . ${m}`));
+  const macs = ports.flatMap((p) =>
+    [...new Set([macOf(p.macAddress), ...(p.allowedAddressPairs ?? []).map((a) => macOf(a.macAddress))])].map((m) => `${q(p)} . ${m}`),
+  );
   const per = (version: 4 | 6): string[] => ports.flatMap((p) => spoofPairs(p, version).map((x) => `${q(p)} . ${x}`));
   return [
     { name: 'port_macs', type: 'ifname . ether_addr', interval: false, elements: macs.sort(compareStrings) },
@@ -243,7 +248,11 @@ export function groupChains(group: TopologySecurityGroup): { ingress: NftChain; 
   const rules = group.rules.map(filterRule);
   // Duplicates from different spellings of one rule collapse (Neutron does the same).
   const statements = (direction: 'ingress' | 'egress'): string[] => [
-    ...new Set(rules.filter((r) => r.direction === direction).map((r) => `${ruleMatch(r)} ${direction === 'ingress' ? CLEAR_INGRESS : CLEAR_EGRESS}`)),
+    ...new Set(
+      rules
+        .filter((r) => r.direction === direction)
+        .map((r) => `${ruleMatch(r)} ${direction === 'ingress' ? CLEAR_INGRESS : CLEAR_EGRESS}`),
+    ),
   ];
   return {
     ingress: chain(groupChain('ingress', group.id), null, statements('ingress')),
@@ -301,7 +310,9 @@ export function compilePortFilter(networkId: string, ports: readonly TopologyPor
   if (filtered.length === 0) return null;
   const bridge = bridgeName(networkId);
   const zone = conntrackZone(networkId);
-  const usedGroups = [...new Set(filtered.flatMap((p) => (p.securityGroups ?? []).filter((g) => index.groups.has(g))))].sort(compareStrings);
+  const usedGroups = [...new Set(filtered.flatMap((p) => (p.securityGroups ?? []).filter((g) => index.groups.has(g))))].sort(
+    compareStrings,
+  );
   const groupChainList: NftChain[] = [];
   const groups: PortFilterSpec['groups'][number][] = [];
   const setNames = new Set<string>();
@@ -407,4 +418,3 @@ export function flowAllowed(spec: PortFilterSpec, flow: Flow): boolean {
   }
   return true;
 }
-

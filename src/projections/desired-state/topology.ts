@@ -187,7 +187,16 @@ export interface TopologyLoadBalancer {
  */
 export type TopologyListener = Pick<
   ListenerRecord,
-  'id' | 'adminStateUp' | 'protocol' | 'protocolPort' | 'connectionLimit' | 'timeoutClientData' | 'timeoutMemberConnect' | 'timeoutMemberData' | 'timeoutTcpInspect' | 'defaultPoolId'
+  | 'id'
+  | 'adminStateUp'
+  | 'protocol'
+  | 'protocolPort'
+  | 'connectionLimit'
+  | 'timeoutClientData'
+  | 'timeoutMemberConnect'
+  | 'timeoutMemberData'
+  | 'timeoutTcpInspect'
+  | 'defaultPoolId'
 >;
 
 export interface TopologyPool {
@@ -230,7 +239,11 @@ export interface TopologyVpnConnection {
   readonly localCidrs: readonly string[];
   readonly peerCidrs: readonly string[];
   readonly initiator: 'bi-directional' | 'response-only';
-  readonly dpd: { readonly action: 'hold' | 'clear' | 'restart' | 'disabled' | 'restart-by-peer'; readonly interval: number; readonly timeout: number };
+  readonly dpd: {
+    readonly action: 'hold' | 'clear' | 'restart' | 'disabled' | 'restart-by-peer';
+    readonly interval: number;
+    readonly timeout: number;
+  };
   readonly ike: {
     readonly ikeVersion: 'v1' | 'v2';
     readonly authAlgorithm: string;

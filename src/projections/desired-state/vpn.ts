@@ -117,9 +117,14 @@ function connectionSpec(c: TopologyVpnConnection, localAddress: string): VpnConn
     ahProposal: t === 'esp' ? null : proposal(null, c.ipsec.authAlgorithm, c.ipsec.pfs),
     childLifetimeSeconds: c.ipsec.lifetimeSeconds,
     mode: c.ipsec.encapsulationMode,
-    dpd: c.dpd.action === 'disabled'
-      ? null
-      : { action: c.dpd.action === 'hold' ? 'trap' : c.dpd.action === 'clear' ? 'clear' : 'restart', delay: c.dpd.interval, timeout: c.dpd.timeout },
+    dpd:
+      c.dpd.action === 'disabled'
+        ? null
+        : {
+            action: c.dpd.action === 'hold' ? 'trap' : c.dpd.action === 'clear' ? 'clear' : 'restart',
+            delay: c.dpd.interval,
+            timeout: c.dpd.timeout,
+          },
     startAction: c.initiator === 'bi-directional' ? 'start' : 'none',
   };
 }
@@ -218,7 +223,13 @@ export function renderSwanctlConf(spec: RouterVpnSpec, mode: IpsecMode): string 
   }
   lines.push('}', 'secrets {');
   for (const c of spec.connections) {
-    lines.push(`  ike-${c.name} {`, `    id-local = ${quote(c.localId)}`, `    id-peer = ${quote(c.peerId)}`, `    secret = ${quote(c.psk)}`, '  }');
+    lines.push(
+      `  ike-${c.name} {`,
+      `    id-local = ${quote(c.localId)}`,
+      `    id-peer = ${quote(c.peerId)}`,
+      `    secret = ${quote(c.psk)}`,
+      '  }',
+    );
   }
   lines.push('}', '');
   return lines.join('\n');

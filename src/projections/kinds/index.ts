@@ -7,16 +7,36 @@ import type { AggregateKind } from '../aggregate-kind.js';
 import { lifecycleKind } from './lifecycle-kind.js';
 import { floatingIpDecider, floatingIpEvents } from '../../domain/floating-ip/index.js';
 import { routerDecider, routerEvents } from '../../domain/router/index.js';
-import { securityGroupDecider, securityGroupEvents, type SecurityGroupEvent, type SecurityGroupState } from '../../domain/security-group/index.js';
+import {
+  securityGroupDecider,
+  securityGroupEvents,
+  type SecurityGroupEvent,
+  type SecurityGroupState,
+} from '../../domain/security-group/index.js';
 import { defineKind, type ResourceRow } from '../aggregate-kind.js';
 import { loadBalancerEvents } from '../../domain/loadbalancer/index.js';
 import { loadBalancerKind } from './loadbalancer-kind.js';
 import {
-  firewallEvents, firewallGroupDecider, firewallGroupEvents, firewallPolicyDecider, firewallPolicyEvents, firewallRuleDecider, firewallRuleEvents,
+  firewallEvents,
+  firewallGroupDecider,
+  firewallGroupEvents,
+  firewallPolicyDecider,
+  firewallPolicyEvents,
+  firewallRuleDecider,
+  firewallRuleEvents,
 } from '../../domain/firewall/index.js';
 import {
-  endpointGroupDecider, endpointGroupEvents, ikePolicyDecider, ikePolicyEvents, ipsecPolicyDecider, ipsecPolicyEvents,
-  ipsecSiteConnectionDecider, ipsecSiteConnectionEvents, vpnEvents, vpnServiceDecider, vpnServiceEvents,
+  endpointGroupDecider,
+  endpointGroupEvents,
+  ikePolicyDecider,
+  ikePolicyEvents,
+  ipsecPolicyDecider,
+  ipsecPolicyEvents,
+  ipsecSiteConnectionDecider,
+  ipsecSiteConnectionEvents,
+  vpnEvents,
+  vpnServiceDecider,
+  vpnServiceEvents,
 } from '../../domain/vpn/index.js';
 
 const securityGroupRows = lifecycleKind({ kind: 'security_group', events: securityGroupEvents, decider: securityGroupDecider });
@@ -33,10 +53,20 @@ const securityGroupKind = defineKind<SecurityGroupState, SecurityGroupEvent>({
   evolve: (s, e) => securityGroupDecider.evolve(s, e),
   resources: (s, version) => [
     ...securityGroupRows.resources(s, version),
-    ...(s.status !== 'live' ? [] : s.resource.rules.map((r): ResourceRow => ({
-      id: r.id, kind: 'security_group_rule', project: s.resource.project, name: '', tags: [], networkId: null, revision: s.revision,
-      createdAt: s.resource.updatedAt, updatedAt: s.resource.updatedAt, doc: { ...r, securityGroupId: s.resource.id },
-    }))),
+    ...(s.status !== 'live'
+      ? []
+      : s.resource.rules.map((r): ResourceRow => ({
+          id: r.id,
+          kind: 'security_group_rule',
+          project: s.resource.project,
+          name: '',
+          tags: [],
+          networkId: null,
+          revision: s.revision,
+          createdAt: s.resource.updatedAt,
+          updatedAt: s.resource.updatedAt,
+          doc: { ...r, securityGroupId: s.resource.id },
+        }))),
   ],
 });
 
@@ -64,4 +94,12 @@ export const resourceKinds: readonly AggregateKind[] = [
   lifecycleKind({ kind: 'ipsec_site_connection', events: ipsecSiteConnectionEvents, decider: ipsecSiteConnectionDecider }),
 ];
 
-export const resourceEvents: readonly EventDefinition[] = [...networkEvents, ...subnetEvents, ...portEvents, ...loadBalancerEvents, ...routingEvents, ...firewallEvents, ...vpnEvents];
+export const resourceEvents: readonly EventDefinition[] = [
+  ...networkEvents,
+  ...subnetEvents,
+  ...portEvents,
+  ...loadBalancerEvents,
+  ...routingEvents,
+  ...firewallEvents,
+  ...vpnEvents,
+];

@@ -17,7 +17,13 @@ import { defineKind, type ResourceRow } from '../aggregate-kind.js';
 export const loadBalancerStreamId = (id: string): string => `loadbalancer-${id}`;
 
 /** Read-model kinds of a load balancer tree, one rm_resources row per object. */
-export const LB_KINDS = { loadBalancer: 'loadbalancer', listener: 'listener', pool: 'pool', member: 'member', healthMonitor: 'healthmonitor' } as const;
+export const LB_KINDS = {
+  loadBalancer: 'loadbalancer',
+  listener: 'listener',
+  pool: 'pool',
+  member: 'member',
+  healthMonitor: 'healthmonitor',
+} as const;
 
 type Public<T extends Tracked> = Omit<T, 'revision' | 'createdGeneration' | 'changedGeneration' | 'deletedGeneration'>;
 
@@ -32,9 +38,15 @@ interface InTree extends StatusFields {
 }
 
 export type LoadBalancerDoc = Public<LoadBalancerRecord> &
-  StatusFields & { readonly generation: number; readonly appliedGeneration: number; readonly listenerIds: string[]; readonly poolIds: string[] };
+  StatusFields & {
+    readonly generation: number;
+    readonly appliedGeneration: number;
+    readonly listenerIds: string[];
+    readonly poolIds: string[];
+  };
 export type ListenerDoc = Public<ListenerRecord> & InTree;
-export type PoolDoc = Public<PoolRecord> & InTree & { readonly listenerIds: string[]; readonly memberIds: string[]; readonly healthMonitorId: string | null };
+export type PoolDoc = Public<PoolRecord> &
+  InTree & { readonly listenerIds: string[]; readonly memberIds: string[]; readonly healthMonitorId: string | null };
 export type MemberDoc = Omit<Public<MemberRecord>, 'observedHealth'> & InTree;
 export type HealthMonitorDoc = Public<HealthMonitorRecord> & InTree;
 
@@ -44,7 +56,11 @@ function publicOf<T extends Tracked>(r: T): Public<T> {
 }
 
 function statusOf(s: ObjectStatus | null | undefined): StatusFields {
-  return { provisioningStatus: s?.provisioningStatus ?? 'PENDING_CREATE', operatingStatus: s?.operatingStatus ?? 'OFFLINE', statusError: s?.error ?? null };
+  return {
+    provisioningStatus: s?.provisioningStatus ?? 'PENDING_CREATE',
+    operatingStatus: s?.operatingStatus ?? 'OFFLINE',
+    statusError: s?.error ?? null,
+  };
 }
 
 /** jsonb does not keep key order, so the stored state's maps come back shuffled; generations do not. */
@@ -66,14 +82,32 @@ export function loadBalancerRows(state: LoadBalancerState): ResourceRow[] {
   const pools = inCreationOrder(state.pools);
   const members = inCreationOrder(state.members);
   const monitors = inCreationOrder(state.healthMonitors);
-  const row = (kind: string, r: Tracked & { name: string; tags: readonly string[] }, doc: object, networkId: string | null = null): ResourceRow => ({
-    id: r.id, kind, project: lb.project, name: r.name, tags: r.tags, networkId, revision: r.revision, createdAt: r.createdAt, updatedAt: r.updatedAt, doc,
+  const row = (
+    kind: string,
+    r: Tracked & { name: string; tags: readonly string[] },
+    doc: object,
+    networkId: string | null = null,
+  ): ResourceRow => ({
+    id: r.id,
+    kind,
+    project: lb.project,
+    name: r.name,
+    tags: r.tags,
+    networkId,
+    revision: r.revision,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    doc,
   });
   const inTree = (status: ObjectStatus | undefined) => ({ loadBalancerId: lb.id, project: lb.project, ...statusOf(status) });
 
   const lbDoc: LoadBalancerDoc = {
-    ...publicOf(lb), ...lbStatus, generation: state.generation, appliedGeneration: state.appliedGeneration,
-    listenerIds: listeners.map((l) => l.id), poolIds: pools.map((p) => p.id),
+    ...publicOf(lb),
+    ...lbStatus,
+    generation: state.generation,
+    appliedGeneration: state.appliedGeneration,
+    listenerIds: listeners.map((l) => l.id),
+    poolIds: pools.map((p) => p.id),
   };
   return [
     row(LB_KINDS.loadBalancer, lb, lbDoc, lb.vip?.networkId ?? null),
@@ -81,7 +115,8 @@ export function loadBalancerRows(state: LoadBalancerState): ResourceRow[] {
     ...pools.map((p) => {
       const monitor = monitors.find((h) => h.poolId === p.id && h.deletedGeneration === null) ?? monitors.find((h) => h.poolId === p.id);
       const doc: PoolDoc = {
-        ...publicOf(p), ...inTree(state.statuses.pools[p.id]),
+        ...publicOf(p),
+        ...inTree(state.statuses.pools[p.id]),
         listenerIds: listeners.filter((l) => l.defaultPoolId === p.id).map((l) => l.id),
         memberIds: members.filter((m) => m.poolId === p.id).map((m) => m.id),
         healthMonitorId: monitor?.id ?? null,
@@ -92,7 +127,9 @@ export function loadBalancerRows(state: LoadBalancerState): ResourceRow[] {
       const { observedHealth: _h, ...rest } = publicOf(m);
       return row(LB_KINDS.member, m, { ...rest, ...inTree(state.statuses.members[m.id]) } satisfies MemberDoc);
     }),
-    ...monitors.map((h) => row(LB_KINDS.healthMonitor, h, { ...publicOf(h), ...inTree(state.statuses.healthMonitors[h.id]) } satisfies HealthMonitorDoc)),
+    ...monitors.map((h) =>
+      row(LB_KINDS.healthMonitor, h, { ...publicOf(h), ...inTree(state.statuses.healthMonitors[h.id]) } satisfies HealthMonitorDoc),
+    ),
   ];
 }
 

@@ -38,7 +38,11 @@ export function networkToTopology(n: Network, subnets: readonly Subnet[]): Topol
     id: n.id,
     mtu: n.mtu,
     external: n.external,
-    segment: { networkType: n.provider.networkType, physicalNetwork: n.provider.physicalNetwork, segmentationId: n.provider.segmentationId },
+    segment: {
+      networkType: n.provider.networkType,
+      physicalNetwork: n.provider.physicalNetwork,
+      segmentationId: n.provider.segmentationId,
+    },
     subnets: ordered.map(subnetToTopology),
   };
 }

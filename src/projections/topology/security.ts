@@ -40,7 +40,11 @@ function firewallRuleToTopology(r: FirewallRule): TopologyFirewallRule {
 }
 
 /** A policy's enabled rules in order; null for no policy (or one that is gone). */
-function policyRules(id: string | null, policies: ReadonlyMap<string, FirewallPolicy>, rules: ReadonlyMap<string, FirewallRule>): TopologyFirewallRule[] | null {
+function policyRules(
+  id: string | null,
+  policies: ReadonlyMap<string, FirewallPolicy>,
+  rules: ReadonlyMap<string, FirewallRule>,
+): TopologyFirewallRule[] | null {
   const policy = id === null ? undefined : policies.get(id);
   if (!policy) return null;
   return policy.firewallRules.flatMap((rid) => {
@@ -49,7 +53,11 @@ function policyRules(id: string | null, policies: ReadonlyMap<string, FirewallPo
   });
 }
 
-export function firewallGroupsToTopology(groups: readonly FirewallGroup[], policies: readonly FirewallPolicy[], rules: readonly FirewallRule[]): TopologyFirewallGroup[] {
+export function firewallGroupsToTopology(
+  groups: readonly FirewallGroup[],
+  policies: readonly FirewallPolicy[],
+  rules: readonly FirewallRule[],
+): TopologyFirewallGroup[] {
   const p = new Map(policies.map((x) => [x.id, x]));
   const r = new Map(rules.map((x) => [x.id, x]));
   return groups.map((g) => ({

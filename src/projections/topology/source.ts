@@ -41,8 +41,8 @@ export function readModelSource(q: Queryable): TopologySource {
     docs<D>(kind: string) {
       let hit = cache.get(kind);
       if (!hit) {
-        hit = q<{ id: string; revision: bigint; doc: unknown }[]>`select id, revision, doc from rm_resources where kind = ${kind}`.then((rows) =>
-          rows.map((r) => ({ id: r.id, revision: Number(r.revision), doc: r.doc })),
+        hit = q<{ id: string; revision: bigint; doc: unknown }[]>`select id, revision, doc from rm_resources where kind = ${kind}`.then(
+          (rows) => rows.map((r) => ({ id: r.id, revision: Number(r.revision), doc: r.doc })),
         );
         cache.set(kind, hit);
       }

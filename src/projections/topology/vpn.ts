@@ -28,24 +28,36 @@ export function vpnConnectionsToTopology(
     const psk = unseal(c.pskSealed);
     if (!s || !i || !p || !local || !peer || psk === null) return [];
     const localCidrs = local.endpoints.flatMap((id) => subnetCidrs.get(id) ?? []);
-    return [{
-      id: c.id,
-      routerId: s.routerId,
-      adminStateUp: c.adminStateUp && s.adminStateUp,
-      peerAddress: c.peerAddress,
-      peerId: c.peerId,
-      localId: c.localId === '' ? null : c.localId,
-      psk,
-      localCidrs,
-      peerCidrs: [...peer.endpoints],
-      initiator: c.initiator,
-      dpd: c.dpd,
-      ike: { ikeVersion: i.ikeVersion, authAlgorithm: i.authAlgorithm, encryptionAlgorithm: i.encryptionAlgorithm, pfs: i.pfs, lifetimeSeconds: i.lifetime.value },
-      ipsec: {
-        transformProtocol: p.transformProtocol, encapsulationMode: p.encapsulationMode, authAlgorithm: p.authAlgorithm,
-        encryptionAlgorithm: p.encryptionAlgorithm, pfs: p.pfs, lifetimeSeconds: p.lifetime.value,
+    return [
+      {
+        id: c.id,
+        routerId: s.routerId,
+        adminStateUp: c.adminStateUp && s.adminStateUp,
+        peerAddress: c.peerAddress,
+        peerId: c.peerId,
+        localId: c.localId === '' ? null : c.localId,
+        psk,
+        localCidrs,
+        peerCidrs: [...peer.endpoints],
+        initiator: c.initiator,
+        dpd: c.dpd,
+        ike: {
+          ikeVersion: i.ikeVersion,
+          authAlgorithm: i.authAlgorithm,
+          encryptionAlgorithm: i.encryptionAlgorithm,
+          pfs: i.pfs,
+          lifetimeSeconds: i.lifetime.value,
+        },
+        ipsec: {
+          transformProtocol: p.transformProtocol,
+          encapsulationMode: p.encapsulationMode,
+          authAlgorithm: p.authAlgorithm,
+          encryptionAlgorithm: p.encryptionAlgorithm,
+          pfs: p.pfs,
+          lifetimeSeconds: p.lifetime.value,
+        },
       },
-    }];
+    ];
   });
 }
 

@@ -18,7 +18,8 @@ export function auditKeyPath(config: { dataDir: string; NETLEDGER_AUDIT_KEY?: st
 export function publicAuditKey(publicKey: KeyObject): AuditKey {
   const der = publicKey.export({ type: 'spki', format: 'der' });
   return {
-    privateKey: null, publicKey,
+    privateKey: null,
+    publicKey,
     keyId: createHash('sha256').update(der).digest('hex'),
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };

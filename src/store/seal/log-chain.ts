@@ -40,7 +40,9 @@ export interface ChainHead {
 export async function chainHead(q: Queryable): Promise<ChainHead | null> {
   const [row] = await q<{ seq: bigint; transaction_id: string; global_position: bigint; link: Buffer }[]>`
     select seq, transaction_id::text, global_position, link from nl_log_chain order by seq desc limit 1`;
-  return row ? { seq: row.seq, position: { transactionId: BigInt(row.transaction_id), globalPosition: row.global_position }, link: row.link } : null;
+  return row
+    ? { seq: row.seq, position: { transactionId: BigInt(row.transaction_id), globalPosition: row.global_position }, link: row.link }
+    : null;
 }
 
 /**
@@ -52,11 +54,15 @@ export async function sealLog(sql: Sql, batch = 2000): Promise<number> {
   let sealed = 0;
   for (;;) {
     const n = await sql.begin(async (tx) => {
-      const [{ locked }] = (await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${SEAL_LOCK}) as locked`) as unknown as [{ locked: boolean }];
+      const [{ locked }] = (await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${SEAL_LOCK}) as locked`) as unknown as [
+        { locked: boolean },
+      ];
       if (!locked) return -1;
       const head = await chainHead(tx);
       const after = head?.position ?? START;
-      const rows = await tx<{ transaction_id: string; global_position: bigint; stream_id: string; stream_version: bigint; event_id: string; hash: Buffer }[]>`
+      const rows = await tx<
+        { transaction_id: string; global_position: bigint; stream_id: string; stream_version: bigint; event_id: string; hash: Buffer }[]
+      >`
         select e.transaction_id::text as transaction_id, e.global_position, e.stream_id, e.stream_version, e.event_id, e.hash
           from nl_events e
          where (e.transaction_id, e.global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
@@ -68,9 +74,27 @@ export async function sealLog(sql: Sql, batch = 2000): Promise<number> {
       let seq = head?.seq ?? 0n;
       const links = rows.map((r) => {
         seq += 1n;
-        const link = chainLink(prev, { transactionId: BigInt(r.transaction_id), globalPosition: r.global_position, streamId: r.stream_id, streamVersion: r.stream_version, eventId: r.event_id }, r.hash);
+        const link = chainLink(
+          prev,
+          {
+            transactionId: BigInt(r.transaction_id),
+            globalPosition: r.global_position,
+            streamId: r.stream_id,
+            streamVersion: r.stream_version,
+            eventId: r.event_id,
+          },
+          r.hash,
+        );
         prev = link;
-        return { seq: seq.toString(), transaction_id: r.transaction_id, global_position: r.global_position.toString(), stream_id: r.stream_id, stream_version: r.stream_version.toString(), event_id: r.event_id, link: link.toString('hex') };
+        return {
+          seq: seq.toString(),
+          transaction_id: r.transaction_id,
+          global_position: r.global_position.toString(),
+          stream_id: r.stream_id,
+          stream_version: r.stream_version.toString(),
+          event_id: r.event_id,
+          link: link.toString('hex'),
+        };
       });
       await tx`insert into nl_log_chain (seq, transaction_id, global_position, stream_id, stream_version, event_id, link)
         select x.seq, x.transaction_id::xid8, x.global_position, x.stream_id, x.stream_version, x.event_id, decode(x.link, 'hex')

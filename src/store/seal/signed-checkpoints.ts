@@ -34,21 +34,49 @@ export async function signCheckpoint(q: Queryable, key: AuditKey): Promise<Expor
   const [last] = await q<{ seq: bigint }[]>`select seq from nl_audit_checkpoints where key_id = ${key.keyId} order by id desc limit 1`;
   if (last && last.seq === head.seq) return null;
   const body = {
-    seq: head.seq.toString(), transactionId: head.position.transactionId.toString(), globalPosition: head.position.globalPosition.toString(),
-    head: head.link.toString('hex'), signedAt: new Date().toISOString(),
+    seq: head.seq.toString(),
+    transactionId: head.position.transactionId.toString(),
+    globalPosition: head.position.globalPosition.toString(),
+    head: head.link.toString('hex'),
+    signedAt: new Date().toISOString(),
   };
   const signature = sign(null, checkpointMessage(body), key.privateKey);
   await q`insert into nl_audit_checkpoints (seq, transaction_id, global_position, head, signed_at, key_id, public_key, signature)
     values (${body.seq}, ${body.transactionId}::xid8, ${body.globalPosition}, decode(${body.head}, 'hex'), ${body.signedAt}, ${key.keyId}, ${key.publicPem}, ${signature})`;
-  return { ...body, cursor: encodeCursor(head.position), keyId: key.keyId, publicKey: key.publicPem, signature: signature.toString('base64') };
+  return {
+    ...body,
+    cursor: encodeCursor(head.position),
+    keyId: key.keyId,
+    publicKey: key.publicPem,
+    signature: signature.toString('base64'),
+  };
 }
 
 export async function listCheckpoints(q: Queryable): Promise<(ExportedCheckpoint & { id: string })[]> {
-  const rows = await q<{ id: bigint; seq: bigint; transaction_id: string; global_position: bigint; head: Buffer; signed_at: Date; key_id: string; public_key: string; signature: Buffer }[]>`
+  const rows = await q<
+    {
+      id: bigint;
+      seq: bigint;
+      transaction_id: string;
+      global_position: bigint;
+      head: Buffer;
+      signed_at: Date;
+      key_id: string;
+      public_key: string;
+      signature: Buffer;
+    }[]
+  >`
     select id, seq, transaction_id::text, global_position, head, signed_at, key_id, public_key, signature from nl_audit_checkpoints order by id`;
   return rows.map((r) => ({
-    id: r.id.toString(), seq: r.seq.toString(), transactionId: r.transaction_id, globalPosition: r.global_position.toString(),
+    id: r.id.toString(),
+    seq: r.seq.toString(),
+    transactionId: r.transaction_id,
+    globalPosition: r.global_position.toString(),
     cursor: encodeCursor({ transactionId: BigInt(r.transaction_id), globalPosition: r.global_position }),
-    head: r.head.toString('hex'), signedAt: r.signed_at.toISOString(), keyId: r.key_id, publicKey: r.public_key, signature: r.signature.toString('base64'),
+    head: r.head.toString('hex'),
+    signedAt: r.signed_at.toISOString(),
+    keyId: r.key_id,
+    publicKey: r.public_key,
+    signature: r.signature.toString('base64'),
   }));
 }

@@ -33,9 +33,9 @@ program
     }
     const { port } = server.address() as import('node:net').AddressInfo;
     log.info({ url: `http://${config.HOST}:${port}/graphql` }, 'netledger API listening');
-    const { startLocalAgent } = await import('../agent/index.js');
-    const agent = await startLocalAgent(s);
-    if (agent) server.metrics?.observeAgent(agent);
+    // The signals are ours from the moment the server listens: a SIGTERM while the local agent is
+    // still loading must drain like any other, not kill the process mid-request.
+    let agent: Awaited<ReturnType<typeof import('../agent/index.js').startLocalAgent>> | undefined = undefined;
     let stopping = false;
     const stop = async (signal: NodeJS.Signals) => {
       // A second signal: the operator does not want to wait for the drain.
@@ -59,6 +59,10 @@ program
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
+    const { startLocalAgent } = await import('../agent/index.js');
+    if (stopping) return;
+    agent = await startLocalAgent(s);
+    if (agent) server.metrics?.observeAgent(agent);
   });
 
 program

@@ -66,7 +66,7 @@ beforeAll(async () => {
   if (!a.ok || !m.ok) throw new Error('could not issue tokens');
   admin = a.secret;
   member = m.secret;
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   server?.closeAllConnections();
@@ -112,7 +112,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
   beforeAll(async () => {
     browser = await launchChromium(path.join(OUT, 'dashboard-profile'));
     page = await browser.page();
-  }, 120_000);
+  }, 300_000);
 
   afterEach(() => {
     // Whatever went wrong inside the page is in the test output.
@@ -145,7 +145,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     const created = Date.now();
     const net = await createNetwork(admin, 'dash-live');
     await gql(admin, CREATE_SUBNET, { input: { networkId: net, cidr: '10.61.0.0/24', ipVersion: 4, name: 'dash-sub' } });
-    await page.waitFor('the new network on the graph', node(net), 15_000);
+    await page.waitFor('the new network on the graph', node(net), 90_000);
     console.log(`network drawn ${Date.now() - created} ms after its mutation`);
     await page.waitFor('its subnet under it', `${node(net)}?.textContent.includes('10.61.0.0/24')`);
     // Same document: nothing reloaded the page.
@@ -154,7 +154,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     await page.eval(`${node(net)}.dispatchEvent(new MouseEvent('click', { bubbles: true })); true`);
     await page.waitFor('its history in the details', `document.querySelector('#details').textContent.includes('NetworkCreated')`);
     await page.screenshot(path.join(OUT, 'dashboard-topology.png'));
-  }, 120_000);
+  }, 300_000);
 
   it('colours a port by the status its agent reports, as the report happens', async () => {
     const net = await createNetwork(admin, 'dash-ports');
@@ -169,14 +169,14 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
       },
     });
     const port = r.createPort.port.uuid as string;
-    await page.waitFor('the port, down until an agent wires it', `${node(port)}?.classList.contains('st-down')`, 15_000);
+    await page.waitFor('the port, down until an agent wires it', `${node(port)}?.classList.contains('st-down')`, 90_000);
     const stroke = () => page.eval<string>(`getComputedStyle(${node(port)}.querySelector('rect')).stroke`);
     const down = await stroke();
     // What an agent does once the port is wired: report it ACTIVE.
     expect(await reportStatuses(services, 'dash-host', [{ id: port, status: 'ACTIVE', reason: null }], [])).toBe(1);
-    await page.waitFor('the port turned active', `${node(port)}?.classList.contains('st-active')`, 15_000);
+    await page.waitFor('the port turned active', `${node(port)}?.classList.contains('st-active')`, 90_000);
     expect(await stroke()).not.toBe(down);
-  }, 120_000);
+  }, 300_000);
 
   it('wires routers, load balancers and their members to their networks', async () => {
     const net = await createNetwork(admin, 'dash-web');
@@ -216,7 +216,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
       ['load balancer', lbId],
       ['member', member],
     ] as const)
-      await page.waitFor(`the ${what}`, node(id), 15_000);
+      await page.waitFor(`the ${what}`, node(id), 90_000);
     // Each sits in its network's column, wired to its bar.
     const barX = await page.eval<number>(`+${node(net)}.querySelector('rect').getAttribute('x')`);
     for (const id of [router, lbId, member]) {
@@ -227,7 +227,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     // The router's and the VIP's ports are drawn as their owners, not as ports.
     expect(await page.eval<number>(`document.querySelectorAll('#graph [data-kind="port"]').length`)).toBe(1);
     await page.screenshot(path.join(OUT, 'dashboard-topology-wired.png'));
-  }, 120_000);
+  }, 300_000);
 
   it('shows the dataplane: each agent, what it hosts and how far behind it is; load balancer members', async () => {
     // What an agent does on start and after a pass: register, and record how far it applied.
@@ -236,7 +236,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     await createNetwork(admin, 'dash-after-apply');
     await show('dataplane');
     const row = `document.querySelector('#agents tr[data-host="dash-host"]')`;
-    await page.waitFor('the agent’s row', row, 15_000);
+    await page.waitFor('the agent’s row', row, 90_000);
     const text = await page.eval<string>(`${row}.textContent`);
     expect(text).toContain('1 port: dash-vm-port');
     expect(text).toMatch(/\d+ behind/);
@@ -248,7 +248,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     await show('events');
     const net = await createNetwork(admin, 'dash-events');
     const entry = `document.querySelector('#event-list .event[data-resource="${net}"][data-type="NetworkCreated"]')`;
-    await page.waitFor('the NetworkCreated entry', entry, 15_000);
+    await page.waitFor('the NetworkCreated entry', entry, 90_000);
     await page.eval(`${entry}.querySelector('details').open = true; true`);
     expect(await page.eval(`${entry}.textContent`)).toContain('dash-events');
     expect(await page.eval(`${entry}.textContent`)).toContain('requestId');
@@ -271,7 +271,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     // Every event the page holds, in the log's order, with none twice.
     const cursors = await pageCursors();
     expect(new Set(cursors).size).toBe(cursors.length);
-  }, 120_000);
+  }, 300_000);
 
   it('travels back in time: a deleted router reappears, and the difference is shown', async () => {
     await show('topology');
@@ -280,10 +280,10 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
       `mutation { createRouter(input: { name: "dash-router" }) { ... on CreateRouterSuccess { router { uuid } } } }`,
     );
     const router = r.createRouter.router.uuid as string;
-    await page.waitFor('the router', node(router), 15_000);
+    await page.waitFor('the router', node(router), 90_000);
     const withRouter = await page.eval<number>(`document.querySelector('#time').max`);
     await gql(admin, `mutation($id: String!) { deleteRouter(input: { id: $id }) { __typename } }`, { id: router });
-    await page.waitFor('the router gone', `!${node(router)}`, 15_000);
+    await page.waitFor('the router gone', `!${node(router)}`, 90_000);
     await page.eval(`{ const t = document.querySelector('#time'); t.value = '${withRouter}'; t.dispatchEvent(new Event('input')); true }`);
     await page.waitFor('the router back as of before its deletion', node(router));
     expect(await page.eval<string>(`document.querySelector('#time-label').textContent`)).toMatch(/^as of change/);
@@ -297,17 +297,17 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     await page.screenshot(path.join(OUT, 'dashboard-time-travel.png'));
     await page.eval(`document.querySelector('#compare').click(); true`);
     await page.waitFor('live again without the router', `!${node(router)}`);
-  }, 120_000);
+  }, 300_000);
 
   it('scopes a member to its project; an admin can switch project', async () => {
     const theirs = await createNetwork(member, 'dash-tenant-net');
     const mine = await createNetwork(admin, 'dash-admin-net');
     const tenantPage = await browser.page();
     await login(tenantPage, member);
-    await tenantPage.waitFor('the tenant’s network', node(theirs), 15_000);
+    await tenantPage.waitFor('the tenant’s network', node(theirs), 90_000);
     expect(await tenantPage.eval(`!!${node(mine)}`)).toBe(false);
     expect(await tenantPage.eval(`document.querySelector('#project').disabled`)).toBe(true);
-    await page.waitFor('both networks for the admin', `${node(theirs)} && ${node(mine)}`, 15_000);
+    await page.waitFor('both networks for the admin', `${node(theirs)} && ${node(mine)}`, 90_000);
     const tenantProject = await page.eval<string>(
       `[...document.querySelectorAll('#project option')].find((o) => o.textContent === 'dash-tenant').value`,
     );
@@ -317,30 +317,30 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     await page.waitFor('only the tenant’s network', `${node(theirs)} && !${node(mine)}`);
     await page.eval(`{ const s = document.querySelector('#project'); s.value = ''; s.dispatchEvent(new Event('change')); true }`);
     await tenantPage.close();
-  }, 120_000);
+  }, 300_000);
 
   it('reconnects after the server restarts and misses no event', async () => {
     await show('events');
     // A real restart: the server drains, the services stop, new ones start on the same port.
     await server.drain(2000);
     await services.stop();
-    await page.waitFor('the page noticing', `document.querySelector('#conn').textContent !== 'live'`, 15_000);
+    await page.waitFor('the page noticing', `document.querySelector('#conn').textContent !== 'live'`, 90_000);
     services = await startServices(config, createLogger('warn', { pretty: false }), { poolSize: 10 });
     await listen(port);
     const net = await createNetwork(admin, 'dash-after-restart');
-    await page.waitFor('live again', `document.querySelector('#conn').textContent === 'live'`, 30_000);
+    await page.waitFor('live again', `document.querySelector('#conn').textContent === 'live'`, 90_000);
     await page.waitFor(
       'the network created after the restart in the events',
       `document.querySelector('#event-list .event[data-resource="${net}"]')`,
-      30_000,
+      90_000,
     );
-    await page.waitFor('the network created after the restart on the graph', node(net), 30_000);
+    await page.waitFor('the network created after the restart on the graph', node(net), 90_000);
     // The page's events are exactly the log's tail: no gap, no duplicate.
     const cursors = await pageCursors();
     const log = await gql(admin, `query($n: Int!) { events(last: $n) { edges { cursor } } }`, { n: cursors.length });
     expect(cursors).toEqual(log.events.edges.map((e: { cursor: string }) => e.cursor));
     await page.screenshot(path.join(OUT, 'dashboard-after-restart.png'));
-  }, 120_000);
+  }, 300_000);
   it('measures how long drawing the topology takes at 100, 1,000 and 5,000 resources', async () => {
     // A page of its own: a 5,000-node drawing must not hold up the live page's subscriptions.
     const bench = await browser.page();
@@ -381,5 +381,5 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('the dashboard in headless Chromium', 
     );
     expect(Object.keys(timings)).toEqual(['100', '1000', '5000']);
     await bench.close();
-  }, 120_000);
+  }, 300_000);
 });

@@ -137,11 +137,12 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
 
   it('a first start killed while initdb runs leaves nothing the next start trips over', async () => {
     const fresh = path.join(dir, 'interrupted');
+    const [starterPort, nextPort] = [await freePort(), await freePort()];
     const starter = path.join(dir, 'starter.mts');
     fs.writeFileSync(
       starter,
       `import { startEmbeddedPostgres } from ${JSON.stringify(path.resolve('src/db/embedded.ts'))};
-      await startEmbeddedPostgres({ dataDir: ${JSON.stringify(fresh)}, port: ${port + 2} });`,
+      await startEmbeddedPostgres({ dataDir: ${JSON.stringify(fresh)}, port: ${starterPort} });`,
     );
     // Its own process group, so the kill takes initdb with it, as a power cut would.
     const child = spawn(process.execPath, ['--import', 'tsx', starter], { stdio: 'ignore', detached: true });
@@ -152,7 +153,7 @@ describe.skipIf(!reachable)('embedded PostgreSQL', () => {
     process.kill(-child.pid!, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
 
-    const db = await startEmbeddedPostgres({ dataDir: fresh, port: port + 3, log: quiet });
+    const db = await startEmbeddedPostgres({ dataDir: fresh, port: nextPort, log: quiet });
     try {
       const sql = connect(db.url, { max: 1 });
       expect((await sql<{ n: number }[]>`select 1 as n`)[0]!.n).toBe(1);

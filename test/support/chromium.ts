@@ -115,7 +115,7 @@ export async function launchChromium(profileDir: string): Promise<Browser> {
           if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
           return r.result.value;
         },
-        waitFor(what, expression, timeoutMs = 30_000) {
+        waitFor(what, expression, timeoutMs = 90_000) {
           return until(what, async () => (await page.eval(expression)) || undefined, timeoutMs) as Promise<any>;
         },
         async goto(url) {

@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { writeAtomic } from '../files.js';
 import type { DnsmasqSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { dhcpDir, dhcpNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
@@ -149,9 +150,7 @@ export const dhcpDriver: Driver<DhcpObservation, DhcpAction> = {
             // dnsmasq drops privileges and re-reads these on SIGHUP: keep them world-readable.
             await mkdir(dir, { recursive: true, mode: 0o755 });
             for (const d of [ctx.config.stateDir, `${ctx.config.stateDir}/dhcp`, dir]) await ensureWorldReadable(d);
-            const tmp = `${dir}/.${a.name}.tmp`;
-            await writeFile(tmp, a.content, { mode: 0o644 });
-            await rename(tmp, `${dir}/${a.name}`);
+            await writeAtomic(`${dir}/${a.name}`, a.content);
           });
           break;
         case 'stop':

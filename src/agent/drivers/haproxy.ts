@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeAtomic } from '../files.js';
 import { connect } from 'node:net';
 import type { HaproxyFile, LoadBalancerUnit, UnitKey } from '../../projections/desired-state/index.js';
 import {
@@ -199,13 +200,6 @@ export function alertsOf(output: string): string {
         .trim(),
     )
     .join('; ');
-}
-
-async function writeAtomic(path: string, content: string, mode = 0o644): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, content, { mode });
-  await chmod(tmp, mode);
-  await rename(tmp, path);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { writeAtomic } from '../files.js';
 import type { RadvdSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { radvdDir, routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
@@ -127,9 +128,7 @@ export const radvdDriver: Driver<RadvdObservation, RadvdAction> = {
         case 'write-config':
           await ctx.exec.mutate(`write ${a.spec.configFile}`, async () => {
             await mkdir(dir, { recursive: true, mode: 0o755 });
-            const tmp = `${dir}/.radvd.conf.tmp`;
-            await writeFile(tmp, a.spec.config, { mode: 0o644 });
-            await rename(tmp, a.spec.configFile);
+            await writeAtomic(a.spec.configFile, a.spec.config);
           });
           break;
         case 'stop':

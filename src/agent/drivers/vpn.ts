@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { writeAtomic } from '../files.js';
 import type { RouterVpnSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { routerNamespace } from '../../projections/desired-state/names.js';
 import { ipsecDir, renderStrongswanConf, renderSwanctlConf, vpnPaths, type IpsecMode } from '../../projections/desired-state/vpn.js';
@@ -194,13 +195,6 @@ const PHASE: Readonly<Record<VpnAction['kind'], number>> = {
   'restart-connection': 4,
   'remove-dir': 5,
 };
-
-async function writeAtomic(path: string, content: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, content, { mode });
-  await chmod(tmp, mode);
-  await rename(tmp, path);
-}
 
 async function startCharon(dir: string, namespace: string, ctx: DriverContext): Promise<void> {
   const p = vpnPaths(dir);

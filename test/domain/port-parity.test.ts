@@ -1,43 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceOwner, MAX_FIXED_IPS_PER_PORT, candidateSubnets, portDecider, type CreatePort } from '../../src/domain/port/index.js';
-import type { SubnetFacts } from '../../src/domain/subnet/index.js';
 import { spec } from '../support/spec.js';
+import { NET, V4, PORT, T1, MAC, v4, create } from './port-fixtures.js';
 
 // Neutron's outcomes for the port rules of issue 14 (Neutron parity), as given/when/then.
 
-const NET = '11111111-1111-4111-8111-111111111111';
-const V4 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
-const PORT = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
-const SG = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee';
-const T0 = '2024-01-01T00:00:00.000Z';
-const T1 = '2024-01-01T00:01:00.000Z';
-const MAC = 'fa:16:3e:11:22:33';
-
-const v4: SubnetFacts = {
-  id: V4,
-  networkId: NET,
-  ipVersion: 4,
-  cidr: '10.0.0.0/24',
-  gatewayIp: '10.0.0.1',
-  allocationPools: [{ start: '10.0.0.2', end: '10.0.0.254' }],
-  enableDhcp: true,
-  ipv6RaMode: null,
-  ipv6AddressMode: null,
-};
-const network = { id: NET, project: 'p1', shared: false, external: false, portSecurityEnabled: true };
-const create = (extra: Partial<CreatePort> = {}): CreatePort => ({
-  type: 'CreatePort',
-  id: PORT,
-  project: 'p1',
-  now: T0,
-  networkId: NET,
-  network,
-  subnets: [v4],
-  generatedMac: MAC,
-  addressCandidates: { [V4]: '10.0.0.57' },
-  defaultSecurityGroupId: SG,
-  ...extra,
-});
 const port = spec(portDecider);
 
 function createdData(extra: Partial<CreatePort>) {

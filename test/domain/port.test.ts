@@ -14,29 +14,12 @@ import {
 } from '../../src/domain/port/index.js';
 import type { SubnetFacts } from '../../src/domain/subnet/index.js';
 import { spec } from '../support/spec.js';
+import { NET, V4, PORT, SG, T0, T1, MAC, v4, network, create } from './port-fixtures.js';
 
-const NET = '11111111-1111-4111-8111-111111111111';
-const V4 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const V4B = 'abababab-abab-4bab-8bab-abababababab';
 const V6 = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
 const SLAAC = 'dddddddd-dddd-4ddd-8ddd-dddddddddddd';
-const PORT = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
-const SG = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee';
-const T0 = '2024-01-01T00:00:00.000Z';
-const T1 = '2024-01-01T00:01:00.000Z';
-const MAC = 'fa:16:3e:11:22:33';
 
-const v4: SubnetFacts = {
-  id: V4,
-  networkId: NET,
-  ipVersion: 4,
-  cidr: '10.0.0.0/24',
-  gatewayIp: '10.0.0.1',
-  allocationPools: [{ start: '10.0.0.2', end: '10.0.0.254' }],
-  enableDhcp: true,
-  ipv6RaMode: null,
-  ipv6AddressMode: null,
-};
 const v4b: SubnetFacts = {
   ...v4,
   id: V4B,
@@ -64,22 +47,6 @@ const slaac: SubnetFacts = {
   ipv6RaMode: 'slaac',
 };
 const EUI = '2001:db8:1:0:f816:3eff:fe11:2233';
-
-const network = { id: NET, project: 'p1', shared: false, external: false, portSecurityEnabled: true };
-
-const create = (extra: Partial<CreatePort> = {}): CreatePort => ({
-  type: 'CreatePort',
-  id: PORT,
-  project: 'p1',
-  now: T0,
-  networkId: NET,
-  network,
-  subnets: [v4],
-  generatedMac: MAC,
-  addressCandidates: { [V4]: '10.0.0.57' },
-  defaultSecurityGroupId: SG,
-  ...extra,
-});
 
 const created: PortEvent = {
   type: 'PortCreated',

@@ -113,18 +113,28 @@ async function start() {
 
 // ---- rendering ----
 
-let pending = false;
-/** Many changes in a row (a replay) draw once; a hidden tab gets no animation frames, so a timer. */
+let dirty = false;
+let frame = false;
+/**
+ * Many changes in a row (a replay) draw once per frame. A hidden tab draws nothing: Chromium
+ * throttles a background tab's timers to a CPU budget, so a costly draw there postpones the next
+ * one for tens of seconds, and nobody is looking anyway. It draws once when shown again.
+ */
 function schedule() {
-  if (pending) return;
-  pending = true;
-  const run = () => {
-    pending = false;
-    render();
-  };
-  if (document.hidden) setTimeout(run, 50);
-  else requestAnimationFrame(run);
+  dirty = true;
+  draw();
 }
+
+function draw() {
+  if (!dirty || frame || document.hidden) return;
+  frame = true;
+  requestAnimationFrame(() => {
+    frame = false;
+    dirty = false;
+    render();
+  });
+}
+document.addEventListener('visibilitychange', draw);
 
 function shown() {
   const t = state.topology;

@@ -18,6 +18,8 @@ export interface Page {
   /** Waits until the expression is truthy in the page, and answers its value. */
   waitFor<T = unknown>(what: string, expression: string, timeoutMs?: number): Promise<T>;
   goto(url: string): Promise<void>;
+  /** Makes this the visible tab, as a user switching to it does (a hidden page draws nothing). */
+  bringToFront(): Promise<void>;
   screenshot(file: string): Promise<void>;
   close(): Promise<void>;
   /** Uncaught exceptions and console errors in the page so far. */
@@ -40,6 +42,11 @@ export async function launchChromium(profileDir: string): Promise<Browser> {
       '--disable-background-networking',
       '--no-first-run',
       '--disable-extensions',
+      // A page behind another tab keeps its full timers and CPU priority, as puppeteer launches it,
+      // so a test's second page cannot starve the first one's subscriptions.
+      '--disable-background-timer-throttling',
+      '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows',
       // Any host but loopback fails to resolve: a page must work from this server alone.
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       '--remote-debugging-port=0',
@@ -121,6 +128,9 @@ export async function launchChromium(profileDir: string): Promise<Browser> {
         async goto(url) {
           await on('Page.navigate', { url });
           await page.waitFor(`${url} to load`, 'document.readyState === "complete"');
+        },
+        async bringToFront() {
+          await on('Page.bringToFront');
         },
         async screenshot(file) {
           const { data } = await on('Page.captureScreenshot', { format: 'png' });

@@ -104,6 +104,39 @@ function graphOf(resources, project) {
   return { networks, subnetsOf, nodes };
 }
 
+/** The three layers drawn into, bottom to top: network bars, wires, boxes. Made on first draw. */
+function layers(svg) {
+  if (!svg.__layers) {
+    svg.__layers = ['bars', 'wires', 'boxes'].map((name) => s('g', { class: `layer-${name}` }));
+    svg.replaceChildren(...svg.__layers);
+  }
+  return svg.__layers;
+}
+
+/**
+ * Brings a layer to `wanted` (key to { sig, make }), keeping every element whose signature is
+ * unchanged: a redraw after one change rebuilds only the elements that change shows in, so a
+ * live graph of thousands of resources stays cheap to keep current. Order within a layer does not
+ * matter: its elements never overlap.
+ */
+function reconcile(layer, wanted) {
+  const drawn = (layer.__drawn ??= new Map());
+  for (const [key, el] of drawn) {
+    if (wanted.get(key)?.sig === el.__sig) continue;
+    el.remove();
+    drawn.delete(key);
+  }
+  const added = [];
+  for (const [key, w] of wanted) {
+    if (drawn.has(key)) continue;
+    const el = w.make();
+    el.__sig = w.sig;
+    drawn.set(key, el);
+    added.push(el);
+  }
+  if (added.length > 0) layer.append(...added);
+}
+
 /**
  * Draws the graph into `svg`. `diff` (optional) maps ids to 'added' | 'removed' | 'changed'.
  * Answers how many nodes it drew.
@@ -132,59 +165,81 @@ export function renderTopology(svg, resources, { project, selected, diff, onSele
     onSelect(id);
   };
 
-  const wires = [];
-  const boxes = [];
+  const wires = new Map();
+  const boxes = new Map();
   for (const { n, x, y, c } of placed.values()) {
     const cy = y + BOX_H / 2;
+    const wire = (cls, x1, y1, x2, y2) => {
+      const sig = `${cls} ${x1} ${y1} ${x2} ${y2}`;
+      let key = sig;
+      for (let i = 2; wires.has(key); i++) key = `${sig}#${i}`;
+      wires.set(key, { sig, make: () => s('line', { class: cls, x1, y1, x2, y2 }) });
+    };
     for (const net of n.nets) {
       const nc = column.get(net);
       if (nc === undefined) continue;
       const x1 = nc <= c ? barX(nc) + BAR_W : x + BOX_W;
       const x2 = nc <= c ? x : barX(nc);
-      wires.push(s('line', { class: 'wire', x1, y1: cy, x2, y2: cy }));
+      wire('wire', x1, cy, x2, cy);
     }
     for (const to of n.links) {
       const p = placed.get(to);
-      if (p) wires.push(s('line', { class: 'link', x1: x + BOX_W / 2, y1: cy, x2: p.x + BOX_W / 2, y2: p.y + BOX_H / 2 }));
+      if (p) wire('link', x + BOX_W / 2, cy, p.x + BOX_W / 2, p.y + BOX_H / 2);
     }
     const status = statusOf(n.r);
-    boxes.push(
-      s(
-        'g',
-        {
-          class: `node kind-${n.r.kind} ${statusClass(status)}${mark(n.r.id)}`,
-          'data-id': n.r.id,
-          'data-kind': n.r.kind,
-          'data-status': status ?? '',
-          transform: `translate(${x},${y})`,
-          onclick: pick(n.r.id),
-        },
-        s('title', {}, `${n.r.kind} ${label(n.r)} (${status ?? 'no status'})`),
-        s('rect', { width: BOX_W, height: BOX_H, rx: 6 }),
-        s('text', { x: 10, y: 17, class: 'name' }, label(n.r).slice(0, 21)),
-        s('text', { x: 10, y: 32, class: 'sub' }, `${n.r.kind} · ${status ?? '—'}`),
-      ),
-    );
+    const attrs = {
+      class: `node kind-${n.r.kind} ${statusClass(status)}${mark(n.r.id)}`,
+      'data-id': n.r.id,
+      'data-kind': n.r.kind,
+      'data-status': status ?? '',
+      transform: `translate(${x},${y})`,
+    };
+    const title = `${n.r.kind} ${label(n.r)} (${status ?? 'no status'})`;
+    const name = label(n.r).slice(0, 21);
+    const sub = `${n.r.kind} · ${status ?? '—'}`;
+    boxes.set(n.r.id, {
+      sig: JSON.stringify([attrs, title, name, sub]),
+      make: () =>
+        s(
+          'g',
+          { ...attrs, onclick: pick(n.r.id) },
+          s('title', {}, title),
+          s('rect', { width: BOX_W, height: BOX_H, rx: 6 }),
+          s('text', { x: 10, y: 17, class: 'name' }, name),
+          s('text', { x: 10, y: 32, class: 'sub' }, sub),
+        ),
+    });
   }
-  const bars = networks.map((net, c) => {
+  const bars = new Map();
+  networks.forEach((net, c) => {
     const status = statusOf(net);
-    return s(
-      'g',
-      {
-        class: `network ${statusClass(status)}${mark(net.id)}`,
-        'data-id': net.id,
-        'data-kind': 'network',
-        'data-status': status ?? '',
-        onclick: pick(net.id),
-      },
-      s('title', {}, `network ${label(net)}`),
-      s('rect', { class: 'bar', x: barX(c), y: TOP, width: BAR_W, height: height - TOP - 10, rx: 4 }),
-      s('text', { x: barX(c), y: 24, class: 'name' }, label(net).slice(0, 26)),
-      s('text', { x: barX(c), y: 40, class: 'sub' }, (subnetsOf.get(net.id) ?? []).join(', ').slice(0, 32) || 'no subnet'),
-      net.state.external || net.state.routerExternal ? s('text', { x: barX(c), y: 56, class: 'sub' }, 'external') : null,
-    );
+    const attrs = {
+      class: `network ${statusClass(status)}${mark(net.id)}`,
+      'data-id': net.id,
+      'data-kind': 'network',
+      'data-status': status ?? '',
+    };
+    const name = label(net).slice(0, 26);
+    const cidrs = (subnetsOf.get(net.id) ?? []).join(', ').slice(0, 32) || 'no subnet';
+    const external = Boolean(net.state.external || net.state.routerExternal);
+    bars.set(net.id, {
+      sig: JSON.stringify([attrs, c, height, name, cidrs, external]),
+      make: () =>
+        s(
+          'g',
+          { ...attrs, onclick: pick(net.id) },
+          s('title', {}, `network ${label(net)}`),
+          s('rect', { class: 'bar', x: barX(c), y: TOP, width: BAR_W, height: height - TOP - 10, rx: 4 }),
+          s('text', { x: barX(c), y: 24, class: 'name' }, name),
+          s('text', { x: barX(c), y: 40, class: 'sub' }, cidrs),
+          external ? s('text', { x: barX(c), y: 56, class: 'sub' }, 'external') : null,
+        ),
+    });
   });
-  svg.replaceChildren(...bars, ...wires, ...boxes);
+  const [barLayer, wireLayer, boxLayer] = layers(svg);
+  reconcile(barLayer, bars);
+  reconcile(wireLayer, wires);
+  reconcile(boxLayer, boxes);
   svg.setAttribute('width', width);
   svg.setAttribute('height', height);
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);

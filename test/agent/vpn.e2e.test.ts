@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,48 @@ async function capture(during: () => Promise<void>): Promise<[number, string, st
   return JSON.parse(out) as [number, string, string, number, number][];
 }
 
+// Answers every HTTP request with `bytes` bytes: a bulk transfer without any tool beyond python3.
+const BLOB = `
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8)
+n = int(sys.argv[2]); chunk = b"x" * 65536
+while True:
+    c, _ = s.accept()
+    c.recv(4096)
+    c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % n)
+    left = n
+    while left > 0:
+        c.sendall(chunk[:min(left, len(chunk))]); left -= min(left, len(chunk))
+    c.close()
+`;
+
+async function startBlob(ns: string, port: number, bytes: number): Promise<Listener> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'python3', '-u', '-c', BLOB, String(port), String(bytes)], { stdio: 'ignore' });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('the blob server did not start');
+  child.unref();
+  await waitFor(
+    async () =>
+      (await inNs(ns, ['curl', '-s', '-o', '/dev/null', '--max-time', '5', `http://127.0.0.1:${port}/`])).exitCode === 0 ? true : null,
+    10_000,
+    100,
+  );
+  return {
+    pid,
+    stop: async () => {
+      if (isAlive(pid)) await terminate(pid);
+    },
+  };
+}
+
+/** Bytes received and curl's average speed (bytes/s) for one GET from `ns`. */
+async function download(ns: string, url: string): Promise<{ size: number; speed: number }> {
+  const r = await inNs(ns, ['curl', '-s', '-o', '/dev/null', '--max-time', '60', '-w', '%{size_download} %{speed_download}', url], 70_000);
+  const [size, speed] = r.stdout.trim().split(' ').map(Number);
+  return { size: size ?? 0, speed: speed ?? 0 };
+}
+
 /** Alive and not a zombie (charon's parent shell is gone; whoever adopted it may reap late). */
 async function running(pid: number): Promise<boolean> {
   return isAlive(pid) && (await processArgs(pid)) !== null;
@@ -242,6 +284,22 @@ describe('VPNaaS site-to-site on a real kernel', () => {
     expectClean(report);
     expect(report.mutations).toBe(0);
   });
+
+  it('carries bulk TCP through the tunnel; its throughput is measured beside plain routing between the same routers', async () => {
+    const bytes = 32 * 1024 * 1024;
+    // Plain routing: site A's instance to site B's router on its external address (SNAT, no ESP).
+    const routerB = `${prefix}qrouter-${b.router.id}`;
+    listeners.push(await startBlob(vmB.namespace, 8080, bytes), await startBlob(routerB, 8080, bytes));
+    const tunnel = await download(vmA.namespace, `http://${vmB.lease.ip}:8080/`);
+    const plain = await download(vmA.namespace, `http://${b.gatewayIp}:8080/`);
+    expect(tunnel.size).toBe(bytes);
+    expect(plain.size).toBe(bytes);
+    const mb = (x: { speed: number }) => (x.speed / 1e6).toFixed(1);
+    console.log(
+      `throughput (${await ipsecMode(agent.exec)} ESP): tunnel ${mb(tunnel)} MB/s, plain routing ${mb(plain)} MB/s ` +
+        `(${((tunnel.speed / plain.speed) * 100).toFixed(0)}%), load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+  }, 120_000);
 
   it('a wrong PSK keeps the connection DOWN with a reason; the right one brings it back ACTIVE without restarting charon', async () => {
     const pids = [await charonPid(a), await charonPid(b)];

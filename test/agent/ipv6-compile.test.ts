@@ -174,4 +174,27 @@ describe('IPv6 compile', () => {
     // SLAAC needs no DHCP server at all.
     expect(dnsmasq('slaac', 'slaac')).toBeUndefined();
   });
+  it('dnsmasq: on a network no router serves, it advertises each RA-mode prefix with a zero router lifetime; with a router it never does', () => {
+    const routerless = (ra: Ipv6Mode, address: Ipv6Mode) => {
+      const t = topology(ra, address);
+      return compileHostState(
+        { ...t, ports: t.ports.filter((p) => !p.deviceOwner.startsWith('network:router')), routers: [] },
+        HOST,
+        opts,
+      ).networks.find((n) => n.networkId === 'n1')?.dhcp?.dnsmasq;
+    };
+    const slaac = routerless('slaac', 'slaac');
+    expect(slaac?.args).toContain('--dhcp-range=set:subnet-s6,2001:db8:1::,ra-only,64,86400s');
+    expect(slaac?.args).toContain('--enable-ra');
+    expect(slaac?.args.filter((a) => a.startsWith('--ra-param='))).toEqual([expect.stringMatching(/^--ra-param=ns-[\w-]+,mtu:1450,0,0$/)]);
+    expect(routerless('dhcpv6-stateless', 'dhcpv6-stateless')?.args).toContain(
+      '--dhcp-range=set:subnet-s6,2001:db8:1::,ra-stateless,64,86400s',
+    );
+    expect(routerless('dhcpv6-stateful', 'dhcpv6-stateful')?.args).toContain('--dhcp-range=set:subnet-s6,2001:db8:1::,static,64,86400s');
+    expect(routerless('dhcpv6-stateful', 'dhcpv6-stateful')?.args).toContain('--enable-ra');
+    for (const mode of ['slaac', 'dhcpv6-stateless', 'dhcpv6-stateful'] as const) {
+      const routed = compileHostState(topology(mode, mode), HOST, opts).networks.find((n) => n.networkId === 'n1')?.dhcp?.dnsmasq;
+      expect(routed?.args ?? [], mode).not.toContain('--enable-ra');
+    }
+  });
 });

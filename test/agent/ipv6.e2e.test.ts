@@ -156,6 +156,11 @@ const vmB = port(netB, 'compute:nova', () => [{ subnetId: b6.id, ipAddress: VM_B
   portSecurityEnabled: true,
   securityGroups: [group(false).id],
 });
+// Network D: SLAAC with no router at all, so dnsmasq advertises the prefix (radvd has no namespace to run in).
+const d6 = subnet('2001:db8:31:d::/64', null, { ra: 'slaac', address: 'slaac' });
+const netD = network([d6]);
+const dhcpD = port(netD, 'network:dhcp', (m) => [{ subnetId: d6.id, ipAddress: eui64Address(d6.cidr, m) }]);
+const vmD = port(netD, 'compute:nova', (m) => [{ subnetId: d6.id, ipAddress: eui64Address(d6.cidr, m) }]);
 const router: TopologyRouter = {
   id: routerId,
   adminStateUp: true,
@@ -164,8 +169,8 @@ const router: TopologyRouter = {
   routes: [],
 };
 const topology = (withHttp: boolean): Topology => ({
-  networks: [ext, netA, netB, netC],
-  ports: [dhcpA, dhcpB, dhcpC, riA, riB, riC, gw, vmA, vmB, vmC],
+  networks: [ext, netA, netB, netC, netD],
+  ports: [dhcpA, dhcpB, dhcpC, dhcpD, riA, riB, riC, gw, vmA, vmB, vmC, vmD],
   routers: [router],
   floatingIps: [],
   securityGroups: [group(withHttp)],
@@ -325,6 +330,19 @@ describe('IPv6 on a real kernel', () => {
     const answer = await startDhcpv6Client(agent.exec, agent.config, vmC.id, { stateless: true });
     expect(answer).toEqual({ ip: null, dns: '2001:db8:31:c::53' });
     expect(await ping(ns, '2001:db8:31:c::1', 10)).toBe(true);
+  });
+
+  it("SLAAC with no router: dnsmasq advertises the prefix, not itself as a router; the instance gets the API's address", async () => {
+    const ns = await plugInstanceLink(agent.exec, agent.config, { portId: vmD.id, networkId: netD.id, mac: vmD.macAddress });
+    const want = vmD.fixedIps[0]?.ipAddress ?? '';
+    await until(async () => ((await globalV6(ns)).some((x) => x.local === want) ? true : null), `SLAAC address ${want}`);
+    const rdisc = await inNs(ns, ['rdisc6', '-1', '-w', '3000', 'eth0'], 20_000);
+    expect(rdisc.stdout).toMatch(/Prefix\s*:\s*2001:db8:31:d::\/64/);
+    expect(rdisc.stdout).toMatch(/Router lifetime\s*:\s*0 /);
+    expect(rdisc.stdout).toMatch(/MTU\s*:\s*1500/);
+    expect(await defaultRoute6(ns)).toBeNull();
+    // On-link: the instance reaches the DHCP port's own SLAAC address directly.
+    expect(await ping(ns, dhcpD.fixedIps[0]?.ipAddress ?? '', 10)).toBe(true);
   });
 
   it('routes IPv6 between the subnets and out of the gateway, untranslated', async () => {

@@ -348,13 +348,17 @@ function compileDhcp(
   const served = network.subnets
     .filter((s) => s.enableDhcp && onPort.has(s.id) && (s.ipVersion === 4 || servesDhcpv6(s)))
     .sort((a, b) => a.ipVersion - b.ipVersion || compareStrings(a.id, b.id));
-  if (served.length === 0) return null;
-
   const routedSubnetIds = new Set<string>();
   for (const p of ports) {
     if (p.deviceOwner !== DeviceOwner.routerInterface) continue;
     for (const f of p.fixedIps) routedSubnetIds.add(f.subnetId);
   }
+  // Where a router serves the network's IPv6, its radvd advertises; dnsmasq never competes with it.
+  const v6 = network.subnets.filter((s) => s.ipVersion === 6);
+  const advertised = v6.some((s) => routedSubnetIds.has(s.id))
+    ? []
+    : v6.filter((s) => s.enableDhcp && onPort.has(s.id) && (s.ipv6RaMode ?? null) !== null).sort((a, b) => compareStrings(a.id, b.id));
+  if (served.length === 0 && advertised.length === 0) return null;
   const dev = dhcpPortName(dhcpPort.id);
   // Default route via the gateway of the port's first DHCP-enabled subnet (3.1).
   const firstServed = dhcpPort.fixedIps.map((f) => served.find((s) => s.id === f.subnetId)).find((s) => s !== undefined);
@@ -369,6 +373,7 @@ function compileDhcp(
       interfaceName: dev,
       mtu: network.mtu,
       subnets: served,
+      advertised,
       allV4Subnets: v4,
       ports,
       routedSubnetIds,

@@ -17,6 +17,11 @@ export interface DnsmasqInput {
   /** Every IPv4 subnet of the network (for on-link classless routes). */
   readonly allV4Subnets: readonly TopologySubnet[];
   readonly ports: readonly TopologyPort[];
+  /**
+   * IPv6 subnets whose `ipv6_ra_mode` asks for advertisements on a network no router serves:
+   * dnsmasq sends their RAs (radvd in the router namespace does it where there is a router).
+   */
+  readonly advertised: readonly TopologySubnet[];
   /** Subnets with a router interface (they get the metadata route via their gateway). */
   readonly routedSubnetIds: ReadonlySet<string>;
   readonly dnsDomain: string;
@@ -28,6 +33,7 @@ export interface DnsmasqInput {
 export function buildDnsmasq(input: DnsmasqInput): DnsmasqSpec {
   const dir = input.dir;
   const lease = input.leaseSeconds < 0 ? 'infinite' : `${input.leaseSeconds}s`;
+  const advertised = new Set(input.advertised.map((s) => s.id));
   const size = input.subnets.reduce((n, s) => n + 2 ** ((s.ipVersion === 4 ? 32 : 128) - prefixLength(s.cidr)), 0);
   const args = [
     '--no-hosts',
@@ -41,11 +47,14 @@ export function buildDnsmasq(input: DnsmasqInput): DnsmasqSpec {
     '--dhcp-userclass=set:ipxe6,iPXE',
     '--bind-dynamic',
     `--interface=${input.interfaceName}`,
-    ...input.subnets.map(
-      (s) =>
-        `--dhcp-range=set:subnet-${s.id},${networkAddress(s.cidr)},static,${s.ipVersion === 4 ? netmask(s.cidr) : prefixLength(s.cidr)},${lease}`,
-    ),
+    ...input.subnets.map((s) => dhcpRange(s, rangeMode(s, advertised), lease)),
+    ...input.advertised.filter((s) => !input.subnets.includes(s)).map((s) => dhcpRange(s, rangeMode(s, advertised), lease)),
     ...(input.mtu !== null ? [`--dhcp-option-force=option:mtu,${input.mtu}`] : []),
+    // No router here: the advertisements carry the prefixes with a zero router lifetime, so no
+    // instance takes the DHCP port for its default router.
+    ...(advertised.size > 0
+      ? ['--enable-ra', `--ra-param=${input.interfaceName},${input.mtu !== null ? `mtu:${input.mtu},` : ''}0,0`]
+      : []),
     `--dhcp-lease-max=${Math.min(size, MAX_LEASES)}`,
     '--conf-file=/dev/null',
     `--domain=${input.dnsDomain}`,
@@ -59,6 +68,21 @@ export function buildDnsmasq(input: DnsmasqInput): DnsmasqSpec {
     },
   ];
   return { dir, pidFile: `${dir}/pid`, args, files };
+}
+
+function dhcpRange(s: TopologySubnet, mode: string, lease: string): string {
+  return `--dhcp-range=set:subnet-${s.id},${networkAddress(s.cidr)},${mode},${s.ipVersion === 4 ? netmask(s.cidr) : prefixLength(s.cidr)},${lease}`;
+}
+
+/**
+ * `static` serves only the addresses of the host file. With RA on, each range's mode sets the
+ * advertisement's flags: `ra-only` (A: SLAAC), `ra-stateless` (A and O), `static` (M).
+ */
+function rangeMode(s: TopologySubnet, advertised: ReadonlySet<string>): string {
+  if (s.ipVersion === 4 || !advertised.has(s.id)) return 'static';
+  if (s.ipv6RaMode === 'slaac') return 'ra-only';
+  if (s.ipv6RaMode === 'dhcpv6-stateless') return 'ra-stateless';
+  return 'static';
 }
 
 function lines(items: readonly string[]): string {

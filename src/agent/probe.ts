@@ -37,7 +37,8 @@ export interface RouteObservation {
 export type Snapshot = ReadonlyMap<string, NamespaceObservation>;
 
 // One process for any number of namespaces: `ip netns exec` per namespace runs a reader that
-// prints tagged sections. Sysctl values are read with the shell's `read`, costing no process.
+// prints tagged sections. Sysctl values are read with the shell's `read`, costing no process; a
+// key may hold a glob (`net.ipv6.conf.*.accept_ra`), expanded in /proc/sys to every device's key.
 const PROBE_SCRIPT = `
 paths="$1"; shift
 for ns in "$@"; do
@@ -48,6 +49,7 @@ for ns in "$@"; do
     printf "\\n@@ROUTE\\n"; ip -j route show table main || printf "null"
     printf "\\n@@ROUTE6\\n"; ip -6 -j route show table main || printf "null"
     printf "\\n@@SYSCTL\\n"
+    cd /proc/sys
     for p in $1; do
       v=; [ -r "/proc/sys/$p" ] && { read -r v < "/proc/sys/$p" || :; printf "%s=%s\\n" "$p" "$v"; }
     done

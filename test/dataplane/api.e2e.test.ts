@@ -12,7 +12,7 @@ import { DataplaneAgent, plugPort } from '../../src/agent/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { dhcpNamespace, routerNamespace } from '../../src/projections/desired-state/names.js';
-import { namespacesWithPrefix, ping, pingOnce, requireHostTools, startWhoami, whoami, type Listener } from '../agent/netns-tools.js';
+import { inNs, namespacesWithPrefix, ping, pingOnce, requireHostTools, startWhoami, whoami, type Listener } from '../agent/netns-tools.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
 
 // Through the real API and a real agent (its own services, as another process would have), on a
@@ -201,6 +201,44 @@ describe('events become packets', () => {
     expect(await statusOf('FloatingIp', ids.fip)).toBe('DOWN');
   });
 
+  it('IPv6 through the API: a SLAAC subnet on the router, and an instance holds the address createPort answered', async () => {
+    const s6 = await api.gql(tenant, CREATE_SUBNET, {
+      input: { networkId: ids.net, ipVersion: 6, cidr: '2001:db8:30::/64', ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' },
+    });
+    expect(s6.createSubnet.__typename, JSON.stringify(s6.createSubnet)).toBe('CreateSubnetSuccess');
+    const subnet6 = s6.createSubnet.subnet.uuid as string;
+    await m(tenant, 'addRouterInterface', { id: ids.router, subnetId: subnet6 }, 'router { uuid }');
+    const started = performance.now();
+    const p = await api.gql(tenant, CREATE_PORT, {
+      input: {
+        networkId: ids.net,
+        name: 'vm6',
+        deviceOwner: 'compute:nova',
+        deviceId: randomUUID(),
+        bindingHost: HOST,
+        portSecurityEnabled: false,
+      },
+    });
+    expect(p.createPort.__typename).toBe('CreatePortSuccess');
+    const want = (p.createPort.port.fixedIps as { subnetId: string; ipAddress: string }[]).find((f) => f.subnetId === subnet6)?.ipAddress;
+    expect(want).toMatch(/^2001:db8:30:/);
+    await waitApplied(p.createPort.cursor);
+    const vm6 = await plugPort(api.services.sql, exec, agents[0]!.config, p.createPort.port.uuid);
+    const deadline = Date.now() + 30_000;
+    let held: string[] = [];
+    while (Date.now() < deadline) {
+      const r = await inNs(vm6.namespace, ['ip', '-6', '-j', 'addr', 'show', 'dev', 'eth0', 'scope', 'global', '-tentative']);
+      held = (JSON.parse(r.stdout || '[]') as { addr_info: { local: string }[] }[]).flatMap((l) => l.addr_info.map((a) => a.local));
+      if (held.includes(want!)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(held).toContain(want);
+    console.log(`createPort to the instance holding its SLAAC address: ${Math.round(performance.now() - started)} ms`);
+    // Neutron's IPv6 default gateway is the subnet-router anycast address, the prefix itself.
+    expect(s6.createSubnet.subnet.gatewayIp).toBe('2001:db8:30::');
+    expect(await ping(vm6.namespace, '2001:db8:30::', 10)).toBe(true);
+  });
+
   it('a new agent on a wiped host rebuilds everything from the log, then follows it', async () => {
     const old = agents[0]!;
     await old.stop();
@@ -225,6 +263,7 @@ describe('events become packets', () => {
     expect(await statusOf('FloatingIp', ids.fip)).toBe('ACTIVE');
     // A converged host: a full pass changes nothing.
     await agent.reconciler.resync();
-    expect((await agent.reconciler.runPass()).mutations).toBe(0);
+    const last = await agent.reconciler.runPass();
+    expect(last.mutations, JSON.stringify(last)).toBe(0);
   });
 });

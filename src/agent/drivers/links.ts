@@ -62,6 +62,8 @@ export const ROUTER_PROBE_SYSCTLS = [
   'net.ipv4.ip_forward',
   'net.ipv6.conf.all.forwarding',
   'net.netfilter.nf_conntrack_tcp_be_liberal',
+  // Per device: the DHCP port's interface must not autoconfigure from router advertisements.
+  'net.ipv6.conf.*.accept_ra',
 ] as const;
 
 export const linksDriver: Driver<LinksObservation, LinkAction> = {

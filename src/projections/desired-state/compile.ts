@@ -367,7 +367,14 @@ function compileDhcp(
       ? [route('default', [{ via: firstServed.gatewayIp, dev }])]
       : [];
   return {
-    namespace: namespaceSpec(dhcpNamespace(opts, network.id), [], [veth(index, dhcpPort, dev, index.addresses(dhcpPort))], routes),
+    // The DHCP port holds exactly the addresses the API gave it: a router's advertisements on the
+    // network must not add a SLAAC address of its own (the next pass would delete it, forever).
+    namespace: namespaceSpec(
+      dhcpNamespace(opts, network.id),
+      [{ key: `net.ipv6.conf.${dev}.accept_ra`, value: '0' }],
+      [veth(index, dhcpPort, dev, index.addresses(dhcpPort))],
+      routes,
+    ),
     dnsmasq: buildDnsmasq({
       dir: dhcpDir(opts, network.id),
       interfaceName: dev,

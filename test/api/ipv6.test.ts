@@ -89,4 +89,80 @@ describe('IPv6 subnets and ports over GraphQL', () => {
       expect(r.createSubnet.message).toMatch(message);
     }
   });
+  it('gives the DHCP port an address on DHCPv6 and SLAAC subnets, and every existing port but a router’s an EUI-64 on a new SLAAC subnet', async () => {
+    const t = await api.token('alpha');
+    const portsOf = async (networkId: string) =>
+      (
+        await api.gql(
+          t,
+          `query($n: String) { ports(filter: { networkId: $n }) { edges { node { uuid deviceOwner macAddress fixedIps { subnetId ipAddress } } } } }`,
+          { n: networkId },
+        )
+      ).ports.edges.map((e: { node: unknown }) => e.node) as {
+        uuid: string;
+        deviceOwner: string;
+        macAddress: string;
+        fixedIps: { subnetId: string; ipAddress: string }[];
+      }[];
+
+    // A network with only a DHCPv6-stateful subnet still gets its DHCP port, so dnsmasq can serve it.
+    const only6 = await network(t, 'v6-only');
+    const stateful = await subnet(t, {
+      networkId: only6.id,
+      ipVersion: 6,
+      cidr: '2001:db8:63::/64',
+      ipv6RaMode: 'dhcpv6-stateful',
+      ipv6AddressMode: 'dhcpv6-stateful',
+    });
+    const dhcp6 = (await portsOf(only6.uuid)).filter((p) => p.deviceOwner === 'network:dhcp');
+    expect(dhcp6).toHaveLength(1);
+    expect(dhcp6[0]!.fixedIps).toEqual([{ subnetId: stateful.uuid, ipAddress: '2001:db8:63::1' }]);
+
+    // A dual-stack network grows a SLAAC subnet under existing ports.
+    const net = await network(t, 'v6-later');
+    const v4 = await subnet(t, { networkId: net.id, ipVersion: 4, cidr: '10.63.0.0/24' });
+    const vm = (await api.gql(t, CREATE_PORT, { input: { networkId: net.id, deviceOwner: 'compute:nova' } })).createPort.port;
+    const r = await api.gql(t, `mutation { createRouter(input: { name: "v6-later" }) { ... on CreateRouterSuccess { router { uuid } } } }`);
+    const routerId = r.createRouter.router.uuid as string;
+    const ri = await api.gql(
+      t,
+      `mutation($id: String!, $s: String!) { addRouterInterface(input: { id: $id, subnetId: $s }) { __typename } }`,
+      { id: routerId, s: v4.uuid },
+    );
+    expect(ri.addRouterInterface.__typename).toBe('AddRouterInterfaceSuccess');
+    const slaac = await subnet(t, {
+      networkId: net.id,
+      ipVersion: 6,
+      cidr: '2001:db8:64::/64',
+      ipv6RaMode: 'slaac',
+      ipv6AddressMode: 'slaac',
+    });
+    const after = await portsOf(net.uuid);
+    const byOwner = (owner: string) => after.find((p) => p.deviceOwner === owner)!;
+    for (const p of [byOwner('compute:nova'), byOwner('network:dhcp')]) {
+      expect(p.fixedIps, p.deviceOwner).toContainEqual({ subnetId: slaac.uuid, ipAddress: eui64Address('2001:db8:64::/64', p.macAddress) });
+      expect(
+        p.fixedIps.some((f) => f.subnetId === v4.uuid),
+        p.deviceOwner,
+      ).toBe(true);
+    }
+    expect(byOwner('compute:nova').uuid).toBe(vm.uuid);
+    expect(byOwner('network:router_interface').fixedIps.map((f) => f.subnetId)).toEqual([v4.uuid]);
+
+    // Deleting the SLAAC subnet takes those addresses with it; a subnet whose addresses were chosen stays in use.
+    const del = await api.gql(t, `mutation($id: String!) { deleteSubnet(input: { id: $id }) { __typename ... on Error { code } } }`, {
+      id: slaac.uuid,
+    });
+    expect(del.deleteSubnet.__typename).toBe('DeleteSubnetSuccess');
+    for (const p of await portsOf(net.uuid))
+      expect(
+        p.fixedIps.some((f) => f.subnetId === slaac.uuid),
+        p.deviceOwner,
+      ).toBe(false);
+    await api.gql(t, CREATE_PORT, { input: { networkId: only6.id } });
+    const inUse = await api.gql(t, `mutation($id: String!) { deleteSubnet(input: { id: $id }) { __typename ... on Error { code } } }`, {
+      id: stateful.uuid,
+    });
+    expect(inUse.deleteSubnet.code).toBe('SubnetInUse');
+  });
 });

@@ -3,8 +3,16 @@ import type { Lifecycle } from '../../domain/common/index.js';
 import { domainError, isDomainError } from '../../domain/errors.js';
 import { parseCidr } from '../../domain/ipam/index.js';
 import { networkDecider, networkStreamId, type Network } from '../../domain/network/index.js';
-import { DeviceOwner, portDecider, portStreamId, type Port } from '../../domain/port/index.js';
-import { subnetDecider, subnetStreamId, type CreateSubnet, type Subnet, type UpdateSubnet } from '../../domain/subnet/index.js';
+import { DeviceOwner, isRouterPort, portDecider, portStreamId, type Port } from '../../domain/port/index.js';
+import {
+  isAutoAddressSubnet,
+  subnetDecider,
+  subnetFacts,
+  subnetStreamId,
+  type CreateSubnet,
+  type Subnet,
+  type UpdateSubnet,
+} from '../../domain/subnet/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { after, decideAppend } from '../plan.js';
@@ -61,7 +69,8 @@ export function createSubnet(s: Services, actor: Principal, input: SubnetInput, 
     });
     if (isDomainError(networkAppend)) return networkAppend;
     const appends: PlannedAppend[] = [networkAppend, subnetAppend];
-    if (subnet.enableDhcp && subnet.ipVersion === 4) {
+    // The DHCP port holds an address on every DHCP-enabled subnet, IPv6 ones included (3.1).
+    if (subnet.enableDhcp) {
       const existing = await dhcpPortOf(tx, input.networkId);
       // The port plans read the network's subnets from the read model, which does not hold this
       // subnet until the append; so they are planned after writing it through a savepoint-free
@@ -92,6 +101,23 @@ export function createSubnet(s: Services, actor: Principal, input: SubnetInput, 
           );
       if (isDomainError(planned)) return planned;
       appends.push(planned.append);
+    }
+    // A new SLAAC or DHCPv6-stateless subnet gives every existing port its EUI-64 address there,
+    // as Neutron does; the port decider leaves router ports out (they join by add_router_interface).
+    if (isAutoAddressSubnet(subnet)) {
+      const ports = await tx<{ id: string }[]>`
+        select id from rm_resources where kind = 'port' and network_id = ${input.networkId} and doc->>'deviceOwner' <> ${DeviceOwner.dhcp} order by id`;
+      for (const { id: portId } of ports) {
+        const port = await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(portId));
+        const added = decideAppend(portDecider, port, portStreamId(portId), {
+          type: 'AddAutoAddress',
+          id: portId,
+          now,
+          subnet: subnetFacts(subnet),
+        });
+        if (isDomainError(added)) return added;
+        if (added.events.length > 0) appends.push(added);
+      }
     }
     return { appends, result: id };
   });
@@ -136,7 +162,10 @@ export function updateSubnet(
   });
 }
 
-/** Refused while ports other than DHCP hold addresses from it; the DHCP port just loses its address there. */
+/**
+ * Refused while ports hold addresses from it that someone chose; the DHCP port, and on an
+ * auto-address subnet every port but a router's, just lose their address there.
+ */
 export function deleteSubnet(s: Services, actor: Principal, id: string, expectedRevision: number | undefined, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const loaded = await loadOwnSubnet(s, tx, actor, id);
@@ -146,11 +175,15 @@ export function deleteSubnet(s: Services, actor: Principal, id: string, expected
     const holders = await tx<{ port_id: string; owner: string }[]>`
       select distinct a.port_id, p.doc->>'deviceOwner' as owner from rm_ip_allocations a join rm_resources p on p.id = a.port_id where a.subnet_id = ${id}`;
     const now = new Date().toISOString();
+    // Addresses nobody chose go with the subnet: the DHCP port's, and on a SLAAC or DHCPv6-stateless
+    // subnet every EUI-64 address but a router's (Neutron's ipam delete_subnet).
+    const auto = isAutoAddressSubnet(subnet);
+    const released = (owner: string) => owner === DeviceOwner.dhcp || (auto && !isRouterPort(owner));
     const append = decideAppend(subnetDecider, loaded, subnetStreamId(id), {
       type: 'DeleteSubnet',
       id,
       now,
-      portsWithAddresses: holders.filter((h) => h.owner !== DeviceOwner.dhcp).map((h) => h.port_id),
+      portsWithAddresses: holders.filter((h) => !released(h.owner)).map((h) => h.port_id),
       ...(expectedRevision !== undefined ? { expectedRevision } : {}),
     });
     if (isDomainError(append)) return append;
@@ -164,7 +197,7 @@ export function deleteSubnet(s: Services, actor: Principal, id: string, expected
     });
     if (isDomainError(networkAppend)) return networkAppend;
     appends.push(networkAppend);
-    for (const h of holders.filter((x) => x.owner === DeviceOwner.dhcp)) {
+    for (const h of holders.filter((x) => released(x.owner))) {
       const port = await s.aggregates.load<Lifecycle<Port>>(tx, portStreamId(h.port_id));
       const release = decideAppend(portDecider, port, portStreamId(h.port_id), {
         type: 'ReleaseSubnetAddresses',

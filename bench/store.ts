@@ -7,6 +7,7 @@ import { EventStore } from '../src/store/event-store.js';
 import { START } from '../src/store/cursor.js';
 import { migrate } from '../src/store/migrate.js';
 import { fmt, load } from './stats.js';
+import { loadAvg } from './scale.js';
 
 const Bench = defineEvent('BenchHappened', z.object({ n: z.number(), network: z.string(), name: z.string() }));
 const payload = (n: number) => ({ n, network: randomUUID(), name: `port-${n}-with-a-name-of-typical-length` });
@@ -20,8 +21,8 @@ export async function storeBench(url: string): Promise<void> {
   const meta = { actor: 'bench', requestId: randomUUID() };
   const N = 4000;
   console.log('\n## event store');
-  console.log('| operation | netledger | raw INSERT baseline | ratio |');
-  console.log('|---|---|---|---|');
+  console.log('| operation | netledger | raw INSERT baseline | ratio | load |');
+  console.log('|---|---|---|---|---|');
   for (const c of [1, 8]) {
     const raw = await load(
       N,
@@ -33,7 +34,7 @@ export async function storeBench(url: string): Promise<void> {
       store.append(`bench-${randomUUID()}`, 'no_stream', [{ type: 'BenchHappened', data: payload(i) }], meta),
     );
     console.log(
-      `| single-event append, concurrency ${c} (appends/s) | ${fmt(ours.rate, 0)} (p99 ${fmt(ours.p99)} ms) | ${fmt(raw.rate, 0)} (p99 ${fmt(raw.p99)} ms) | ${fmt(ours.rate / raw.rate, 2)}x |`,
+      `| single-event append, concurrency ${c} (appends/s) | ${fmt(ours.rate, 0)} (p99 ${fmt(ours.p99)} ms) | ${fmt(raw.rate, 0)} (p99 ${fmt(raw.p99)} ms) | ${fmt(ours.rate / raw.rate, 2)}x | ${loadAvg()} |`,
     );
   }
   const B = 100;
@@ -51,7 +52,7 @@ export async function storeBench(url: string): Promise<void> {
     ),
   );
   console.log(
-    `| batched append, 100 events each (events/s) | ${fmt(ourBatch.rate * B, 0)} | ${fmt(rawBatch.rate * B, 0)} | ${fmt(ourBatch.rate / rawBatch.rate, 2)}x |`,
+    `| batched append, 100 events each (events/s) | ${fmt(ourBatch.rate * B, 0)} | ${fmt(rawBatch.rate * B, 0)} | ${fmt(ourBatch.rate / rawBatch.rate, 2)}x | ${loadAvg()} |`,
   );
   let pos = START;
   let read = 0;
@@ -74,7 +75,7 @@ export async function storeBench(url: string): Promise<void> {
   }
   const rawReadRate = rawRead / ((performance.now() - t2) / 1000);
   console.log(
-    `| readAll, batches of 5000, validated and decoded (events/s) | ${fmt(readRate, 0)} | ${fmt(rawReadRate, 0)} (plain SELECT) | ${fmt(readRate / rawReadRate, 2)}x |`,
+    `| readAll, batches of 5000, validated and decoded (events/s) | ${fmt(readRate, 0)} | ${fmt(rawReadRate, 0)} (plain SELECT) | ${fmt(readRate / rawReadRate, 2)}x | ${loadAvg()} |`,
   );
   await sql.end();
 }

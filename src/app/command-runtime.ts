@@ -83,8 +83,9 @@ export class CommandRuntime {
       try {
         const outcome = await this.sql.begin(async (tx) => {
           // First, before the handler's row locks give the transaction an id (see beginAppend).
-          await this.store.beginAppend(tx);
-          const plan = await handler(tx, attempt);
+          // Not awaited alone: the handler's first statements follow it down the same connection
+          // (pipelined, run in order), which saves a round trip; its error, if any, comes first.
+          const [, plan] = await Promise.all([this.store.beginAppend(tx), handler(tx, attempt)]);
           if (isDomainError(plan)) return { ok: false as const, error: plan };
           const events: RecordedEvent[] = [];
           for (const a of plan.appends) {

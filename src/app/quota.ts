@@ -30,10 +30,18 @@ export const enforceQuota: AppendRule = async (tx: Tx, events: readonly Recorded
   const streams = [...new Set(events.map((e) => e.streamId))];
   const before = await countRows(tx, streams);
   return async (): Promise<DomainError | null> => {
+    // The limits of every project these streams belong to come down the connection right behind
+    // the count (pipelined): one round trip for both.
+    const [after, limits] = await Promise.all([
+      countRows(tx, streams),
+      tx<{ project_id: string; resource: string; max_count: number }[]>`
+        select project_id, resource, max_count from rm_quota_limits
+         where project_id in (select project_id from rm_resources where stream_id = any(${streams as string[]}))`,
+    ]);
     const delta = new Map<string, { project: string; resource: QuotaResource; n: number }>();
     for (const [rows, sign] of [
       [before, -1],
-      [await countRows(tx, streams), 1],
+      [after, 1],
     ] as const) {
       for (const r of rows) {
         const resource = quotaResourceOf(r.kind);
@@ -46,9 +54,6 @@ export const enforceQuota: AppendRule = async (tx: Tx, events: readonly Recorded
     }
     const grown = [...delta.values()].filter((x) => x.n > 0);
     if (grown.length === 0) return null;
-    const limits = await tx<{ project_id: string; resource: string; max_count: number }[]>`
-      select project_id, resource, max_count from rm_quota_limits
-       where (project_id, resource) in (select * from unnest(${grown.map((d) => d.project)}::text[], ${grown.map((d) => d.resource)}::text[]))`;
     // Sorted so concurrent transactions take the locks in one order (no deadlock).
     for (const d of grown.sort((a, b) => (a.project + a.resource < b.project + b.resource ? -1 : 1))) {
       const { resource } = d;

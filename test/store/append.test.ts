@@ -64,6 +64,25 @@ describe('append', () => {
     expect(await store.readStream(stream)).toHaveLength(2);
   });
 
+  it('a batched append chains each event to the one before it, in version and log order', async () => {
+    const stream = `test-${randomUUID()}`;
+    await store.append(stream, 'no_stream', [ping(1)]);
+    const batch = await store.append(stream, 1, [ping(2), ping(3), ping(4), ping(5)]);
+    const rows = await db.sql<{ stream_version: string; global_position: string; prev_hash: Buffer; hash: Buffer }[]>`
+      select stream_version, global_position, prev_hash, hash from nl_events where stream_id = ${stream} order by stream_version`;
+    expect(rows.map((r) => Number(r.stream_version))).toEqual([1, 2, 3, 4, 5]);
+    expect(rows[0]!.prev_hash).toHaveLength(0);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toEqual(rows[i - 1]!.hash);
+    const positions = rows.map((r) => BigInt(r.global_position));
+    expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
+    // The returned events are the stored ones, in order.
+    expect(batch.events.map((e) => [e.streamVersion, e.position.globalPosition])).toEqual(
+      rows.slice(1).map((r) => [Number(r.stream_version), BigInt(r.global_position)]),
+    );
+    const broken = await db.sql`select * from nl_verify_chain() where stream_id = ${stream}`;
+    expect(broken).toHaveLength(0);
+  });
+
   it('rejects UPDATE, DELETE and TRUNCATE of stored events', async () => {
     const stream = `test-${randomUUID()}`;
     await store.append(stream, 'no_stream', [ping(1)]);

@@ -51,6 +51,19 @@ function renderedFor(cursor: string): Map<string, Promise<ExecutionResult>> {
 }
 
 /**
+ * Gives a shared result the serialiser yoga's SSE and multipart writers look for (`stringify`), so
+ * its JSON is built once however many subscribers it goes to. Anything else handed to it (yoga
+ * copies a result to strip internals from its errors) is serialised as usual.
+ */
+function serialisedOnce(result: ExecutionResult): ExecutionResult {
+  let json: string | undefined;
+  const stringify = (r: unknown) => (r === result ? (json ??= JSON.stringify(result)) : JSON.stringify(r));
+  // Not enumerable: it is no field of the result, and a copy must not carry it.
+  Object.defineProperty(result, 'stringify', { value: stringify });
+  return result;
+}
+
+/**
  * Subscriptions execute their selection once per event and class of subscriber (above) rather
  * than once per subscriber: with 1,000 subscribers to one feed each event was executed 1,000
  * times. Otherwise this is graphql-js's own subscribe: the source stream, each payload executed
@@ -65,6 +78,7 @@ export function sharedSubscriptionResults(): Plugin<Context> {
         const it = source[Symbol.asyncIterator]();
         const cls = classOf(args);
         const render = (payload: unknown): Promise<ExecutionResult> => Promise.resolve(execute({ ...args, rootValue: payload }));
+        const renderShared = (payload: unknown): Promise<ExecutionResult> => render(payload).then(serialisedOnce);
         const mapped: AsyncIterableIterator<ExecutionResult> = {
           [Symbol.asyncIterator]: () => mapped,
           async next() {
@@ -75,7 +89,7 @@ export function sharedSubscriptionResults(): Plugin<Context> {
             const byClass = renderedFor(cursor);
             let result = byClass.get(cls);
             if (!result) {
-              result = render(r.value);
+              result = renderShared(r.value);
               byClass.set(cls, result);
             }
             return { done: false, value: await result };

@@ -1,3 +1,4 @@
+import type { AgentMode } from '../../domain/agent/modes.js';
 import { buildDnsmasq } from './dnsmasq.js';
 import type {
   AttachedPort,
@@ -53,6 +54,8 @@ export interface CompileOptions extends NamingOptions {
   readonly underlayAddress: string | null;
   /** Physical network name → interface in the host namespace, for flat and VLAN networks. */
   readonly physicalInterfaces: Readonly<Record<string, string>>;
+  /** Neutron's agent_mode of this host: which parts of distributed routers it builds (dvr.ts). */
+  readonly agentMode: AgentMode;
 }
 
 export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
@@ -61,6 +64,7 @@ export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
   leaseSeconds: 86400,
   underlayAddress: null,
   physicalInterfaces: {},
+  agentMode: 'legacy',
 };
 
 const DEFAULT_MTU = 1500;

@@ -30,6 +30,7 @@ import {
   type NamingOptions,
 } from './names.js';
 import { buildNat } from './nat-rules.js';
+import { compileDistributedRouter, compileDvrHost, distributedRouterIsOnHost, servesDistributed, type DvrPlumbing } from './dvr.js';
 import { compileOverlay, compileUplink } from './overlay.js';
 import { buildRadvd, type RadvdInterface } from './radvd.js';
 import { compileRouterFirewall } from './fwaas.js';
@@ -125,10 +126,19 @@ export function compileHostState(topology: Topology, host: string, options: Part
   assertSafeName('host namespace', opts.hostNamespace);
   const index = new Index(topology);
 
+  const dvr = dvrPlumbing(index);
+  const distributed = new Set(topology.routers.filter((r) => r.distributed === true).map((r) => r.id));
   const routers = topology.routers
-    .filter((r) => r.adminStateUp && routerIsOnHost(index, r, host))
+    .filter(
+      (r) =>
+        r.adminStateUp &&
+        (distributed.has(r.id)
+          ? servesDistributed(opts.agentMode) && distributedRouterIsOnHost(r, host, dvr)
+          : routerIsOnHost(index, r, host)),
+    )
     .sort((a, b) => compareStrings(a.id, b.id))
-    .map((r) => compileRouter(index, r, topology, opts));
+    .map((r) => (distributed.has(r.id) ? compileDistributedRouter(r, opts, ROUTER_SYSCTLS, dvr) : compileRouter(index, r, topology, opts)));
+  const dvrHost = compileDvrHost(routers, distributed, host, topology.dvrHosts ?? []);
   const groups = securityGroupIndex(topology);
   const loadBalancers = compileLoadBalancers(topology.loadBalancers ?? [], host, opts, loadBalancerPlumbing(index));
 
@@ -150,6 +160,17 @@ export function compileHostState(topology: Topology, host: string, options: Part
     networks,
     routers,
     loadBalancers,
+    ...(dvrHost ? { dvr: dvrHost } : {}),
+  };
+}
+
+function dvrPlumbing(index: Index): DvrPlumbing {
+  return {
+    port: (id) => index.ports.get(id),
+    portsOfNetwork: (id) => index.portsByNetwork.get(id) ?? [],
+    veth: (port, name) => veth(index, port, name, index.addresses(port)),
+    namespace: namespaceSpec,
+    extraRoutes: (r) => extraRoutes(r.routes),
   };
 }
 

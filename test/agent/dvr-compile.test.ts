@@ -104,6 +104,22 @@ describe('distributed routers (DVR)', () => {
     expect(compileHostState(legacy, 'c1', { ...opts, agentMode: 'dvr' }).dvr).toBeUndefined();
   });
 
+  it('ignores the binding a converted router interface port kept from its legacy days', () => {
+    const t = topology(true);
+    const stale: Topology = {
+      ...t,
+      ports: t.ports.map((p) => (p.deviceOwner === 'network:router_interface' ? { ...p, bindingHost: 'nn' } : p)),
+    };
+    for (const host of ['c1', 'c2', 'nn'] as const) {
+      const o = {
+        ...opts,
+        agentMode: host === 'nn' ? ('dvr_snat' as const) : ('dvr' as const),
+        underlayAddress: `192.168.0.${host === 'c1' ? 1 : host === 'c2' ? 2 : 3}`,
+      };
+      expect(compileHostState(stale, host, o)).toEqual(compileHostState(t, host, o));
+    }
+  });
+
   it('never binds a distributed router interface port', () => {
     const ri = portDoc(NET_A, 'network:router_interface');
     const router = routerDoc({

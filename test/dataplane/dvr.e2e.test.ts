@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config.js';
 import type { AgentMode } from '../../src/domain/agent/index.js';
 import { createLogger } from '../../src/log.js';
 import { routerNamespace } from '../../src/projections/desired-state/names.js';
-import { namespacesWithPrefix, ping, requireHostTools } from '../agent/netns-tools.js';
+import { inNs, namespacesWithPrefix, ping, requireHostTools } from '../agent/netns-tools.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
 import { until } from '../support/until.js';
 
@@ -241,12 +241,44 @@ describe('distributed virtual router across two compute hosts and a network node
     expect(onNn).not.toContain('ICMP');
   }, 180_000);
 
-  it('changes nothing on any host once converged', async () => {
-    for (const agent of agents.values()) {
-      await agent.reconciler.resync();
-      const pass = await agent.reconciler.runPass();
-      expect(pass.keys.filter((k) => k.status !== 'converged')).toEqual([]);
-      expect(pass.mutations).toBe(0);
-    }
-  });
+  it('changes nothing on any host once converged', converged);
+
+  it("moves the router's state with a port's binding: a host with no ports of the router holds none of it", async () => {
+    const nnConfig = configs.get(NN)!;
+    const p = await gql(CREATE_PORT, {
+      input: {
+        networkId: ids.netB,
+        name: 'vm-moving',
+        deviceOwner: 'compute:nova',
+        deviceId: randomUUID(),
+        bindingHost: NN,
+        portSecurityEnabled: false,
+      },
+    });
+    expect(p.createPort.__typename).toBe('CreatePortSuccess');
+    await waitApplied(p.createPort.cursor);
+    expect(await qrouterHosts()).toEqual([C1, C2, NN]);
+    expect((await inNs(nnConfig.hostNamespace, ['nft', 'list', 'table', 'bridge', 'netledger-dvr'])).stdout).toContain(dvrMacs.get(NN));
+
+    const moved = await m('updatePort', { id: p.createPort.port.id, bindingHost: C1 }, 'port { bindingHost }');
+    expect(moved.port.bindingHost).toBe(C1);
+    await waitApplied(moved.cursor);
+    expect(await qrouterHosts()).toEqual([C1, C2]);
+    expect((await inNs(nnConfig.hostNamespace, ['nft', 'list', 'table', 'bridge', 'netledger-dvr'])).exitCode).not.toBe(0);
+    const links = JSON.parse((await inNs(nnConfig.hostNamespace, ['ip', '-j', 'link', 'show'])).stdout) as { ifname: string }[];
+    expect(links.map((l) => l.ifname).filter((n) => n.startsWith('brq') || n.startsWith('vxlan-') || n.startsWith('tap'))).toEqual([]);
+    // East-west still flows between the compute hosts.
+    expect(await ping(vms.get(C1)!.plugged!.namespace, vms.get(C2)!.ip)).toBe(true);
+  }, 120_000);
+
+  it('changes nothing on any host once converged again', converged);
 });
+
+async function converged(): Promise<void> {
+  for (const agent of agents.values()) {
+    await agent.reconciler.resync();
+    const pass = await agent.reconciler.runPass();
+    expect(pass.keys.filter((k) => k.status !== 'converged')).toEqual([]);
+    expect(pass.mutations).toBe(0);
+  }
+}

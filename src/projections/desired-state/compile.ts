@@ -30,7 +30,14 @@ import {
   type NamingOptions,
 } from './names.js';
 import { buildNat } from './nat-rules.js';
-import { compileDistributedRouter, compileDvrHost, distributedRouterIsOnHost, servesDistributed, type DvrPlumbing } from './dvr.js';
+import {
+  compileDistributedRouter,
+  compileDvrHost,
+  distributedRouterIsOnHost,
+  servesDistributed,
+  unbindDistributedInterfaces,
+  type DvrPlumbing,
+} from './dvr.js';
 import { compileOverlay, compileUplink } from './overlay.js';
 import { buildRadvd, type RadvdInterface } from './radvd.js';
 import { compileRouterFirewall } from './fwaas.js';
@@ -120,7 +127,8 @@ class Index {
  * Pure: the desired dataplane of `host`. Same input, same output, byte for byte
  * (`JSON.stringify`), whatever the order of the input lists.
  */
-export function compileHostState(topology: Topology, host: string, options: Partial<CompileOptions> = {}): HostState {
+export function compileHostState(input: Topology, host: string, options: Partial<CompileOptions> = {}): HostState {
+  const topology = unbindDistributedInterfaces(input);
   const opts: CompileOptions = { ...DEFAULT_COMPILE_OPTIONS, ...options };
   assertSafeName('namespace prefix', opts.namespacePrefix);
   assertSafeName('host namespace', opts.hostNamespace);

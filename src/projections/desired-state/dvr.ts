@@ -107,3 +107,16 @@ function renderBridgeRuleset(table: string, chains: readonly NftChain[]): string
   lines.push('}', '');
   return lines.join('\n');
 }
+
+/**
+ * The topology as the dataplane must see it: a distributed router's interface ports bound to no
+ * host. A router converted from legacy keeps the binding its ports had; honoured, it would put the
+ * gateway MAC into every tunnel's forwarding table as living on that one host.
+ */
+export function unbindDistributedInterfaces<
+  T extends { readonly ports: readonly TopologyPort[]; readonly routers: readonly TopologyRouter[] },
+>(topology: T): T {
+  const ids = new Set(topology.routers.filter((r) => r.distributed === true).flatMap((r) => r.interfacePortIds));
+  if (![...topology.ports].some((p) => ids.has(p.id) && p.bindingHost !== null)) return topology;
+  return { ...topology, ports: topology.ports.map((p) => (ids.has(p.id) ? { ...p, bindingHost: null } : p)) };
+}

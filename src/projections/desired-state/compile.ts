@@ -174,7 +174,11 @@ export function compileHostState(input: Topology, host: string, options: Partial
 
 function dvrPlumbing(index: Index): DvrPlumbing {
   return {
-    port: (id) => index.ports.get(id),
+    // A port on a network the topology lacks (a read model one event behind) has no bridge to plug into.
+    port: (id) => {
+      const p = index.ports.get(id);
+      return p && index.networks.has(p.networkId) ? p : undefined;
+    },
     portsOfNetwork: (id) => index.portsByNetwork.get(id) ?? [],
     veth: (port, name) => veth(index, port, name, index.addresses(port)),
     namespace: namespaceSpec,

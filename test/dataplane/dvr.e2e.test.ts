@@ -70,7 +70,7 @@ async function portOf(id: string): Promise<{ macAddress: string; bindingHost: st
 
 async function waitApplied(cursor: string): Promise<void> {
   const r = await gql(
-    `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 30000) { applied timedOut pendingHosts agents { host lastError } } }`,
+    `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 60000) { applied timedOut pendingHosts agents { host lastError } } }`,
     { c: cursor },
   );
   expect(r.waitForApplied, JSON.stringify(r.waitForApplied)).toMatchObject({ applied: true, timedOut: false });

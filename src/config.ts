@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { agentModeSchema } from './domain/agent/modes.js';
 
 /**
  * The default data directory is the checkout's `.data`, wherever the command is started from: a
@@ -81,6 +82,8 @@ const schema = z.object({
             .map((m) => [m.slice(0, m.lastIndexOf(':')), m.slice(m.lastIndexOf(':') + 1)]),
         ) as Record<string, string>,
     ),
+  // Neutron's L3 agent_mode: legacy (whole routers), dvr (compute host), dvr_snat (network node).
+  NETLEDGER_AGENT_MODE: agentModeSchema.default('legacy'),
   // Neutron's agent_down_time: an agent silent this long is dead and its routers and DHCP move.
   NETLEDGER_AGENT_DOWN_SECONDS: z.coerce.number().min(1).default(90),
   // Limits that keep one misbehaving client from taking the server down (see README, "Limits").

@@ -142,7 +142,7 @@ export class DataplaneAgent {
 
   /** Registers, converges the host from the read model once, then follows the log. */
   async start(): Promise<void> {
-    const reg = await registerAgent(this.s, this.host, this.instanceId, this.config.underlayAddress);
+    const reg = await registerAgent(this.s, this.host, this.instanceId, this.config.underlayAddress, this.config.agentMode);
     if (!reg.ok) throw new Error(`agent registration failed: ${reg.error.code}: ${reg.error.message}`);
     this.seen = await logHead(this.s.sql);
     this.loop.start();

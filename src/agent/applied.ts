@@ -1,6 +1,6 @@
 import { visibleHead } from '../store/log-head.js';
 import type { Queryable } from '../db/sql.js';
-import { isAgentAlive } from '../domain/agent/index.js';
+import { DEFAULT_AGENT_MODE, isAgentAlive, type AgentMode } from '../domain/agent/index.js';
 import { comparePositions, decodeCursor, encodeCursor, START, type LogPosition } from '../store/cursor.js';
 import { listAgents } from '../projections/agents-projection.js';
 
@@ -27,6 +27,10 @@ export interface AgentProgress {
   readonly lastError: string | null;
   /** The host's VXLAN tunnel endpoint, as it registered it; null: not in the overlay. */
   readonly underlayAddress: string | null;
+  /** Neutron's agent_mode: legacy, dvr (compute host) or dvr_snat (network node). */
+  readonly agentMode: AgentMode;
+  /** The host's DVR MAC: distributed routers' frames leave the host with it as their source. */
+  readonly dvrHostMac: string | null;
   readonly appliedCursor: string | null;
   readonly appliedAt: Date | null;
 }
@@ -44,6 +48,8 @@ export async function agentProgress(q: Queryable, now = new Date(), downMs?: num
     lastHeartbeatAt: a.lastHeartbeatAt,
     lastError: a.lastError,
     underlayAddress: a.underlayAddress ?? null,
+    agentMode: a.agentMode ?? DEFAULT_AGENT_MODE,
+    dvrHostMac: a.dvrHostMac ?? null,
     appliedCursor: applied.get(a.host)?.cursor ?? null,
     appliedAt: applied.get(a.host)?.applied_at ?? null,
   }));

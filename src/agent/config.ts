@@ -53,7 +53,7 @@ export function namespacesOfKey(config: AgentConfig, key: UnitKey): string[] {
   return [config.hostNamespace, routerNamespace(config, idOfKey(key))];
 }
 
-/** The agent's naming from the environment (NETLEDGER_NS_PREFIX, NETLEDGER_HOST_NS), its underlay and
+/** The agent's naming from the environment (NETLEDGER_NS_PREFIX, NETLEDGER_HOST_NS), its underlay, its mode and
  * agent_down_time; state under the data dir. */
 export function agentConfigFrom(config: Config): Partial<AgentConfig> {
   return {
@@ -62,6 +62,7 @@ export function agentConfigFrom(config: Config): Partial<AgentConfig> {
     stateDir: path.join(config.dataDir, 'dataplane'),
     underlayAddress: config.NETLEDGER_UNDERLAY_IP ?? null,
     physicalInterfaces: config.NETLEDGER_PHYSICAL_INTERFACE_MAPPINGS,
+    agentMode: config.NETLEDGER_AGENT_MODE,
     agentDownMs: config.NETLEDGER_AGENT_DOWN_SECONDS * 1000,
     heartbeatIntervalMs: Math.min(HEARTBEAT_INTERVAL_MS, (config.NETLEDGER_AGENT_DOWN_SECONDS * 1000) / 3),
   };

@@ -10,6 +10,7 @@ import {
 import { agentConfig, namespacesOfKey, type AgentConfig } from './config.js';
 import type { Driver, DriverContext } from './driver.js';
 import { dhcpDriver } from './drivers/dhcp.js';
+import { dvrDriver } from './drivers/dvr.js';
 import { firewallDriver } from './drivers/firewall.js';
 import { exceptLoadBalancers, haproxyDriver } from './drivers/haproxy.js';
 import { linksDriver } from './drivers/links.js';
@@ -26,6 +27,7 @@ import { probeNamespaces, type Snapshot } from './probe.js';
 // `lb:` keys plumb their own namespace (haproxy driver); the links driver would look for a qdhcp one.
 export const DEFAULT_DRIVERS: readonly Driver[] = [
   exceptLoadBalancers(linksDriver),
+  dvrDriver,
   overlayDriver,
   uplinkDriver,
   natDriver,

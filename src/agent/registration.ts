@@ -3,9 +3,9 @@ import type { CommandOutcome } from '../app/command-runtime.js';
 import { decideAppend } from '../app/plan.js';
 import type { Principal } from '../domain/policy/index.js';
 import type { Services } from '../app/services.js';
-import { agentDecider, agentStreamId, type AgentCommand } from '../domain/agent/index.js';
+import { agentDecider, agentStreamId, DEFAULT_AGENT_MODE, type AgentCommand, type AgentMode } from '../domain/agent/index.js';
 import { isDomainError } from '../domain/errors.js';
-import { loadAgentState } from '../projections/agents-projection.js';
+import { listAgents, loadAgentState } from '../projections/agents-projection.js';
 import type { EventMetadata } from '../store/types.js';
 
 /** The agents speak for the platform: they see and report on every project's resources. */
@@ -31,7 +31,16 @@ function runAgentCommand(s: Services, host: string, command: AgentCommand): Prom
   });
 }
 
-export function registerAgent(s: Services, host: string, instanceId: string, underlayAddress: string | null = null) {
+export async function registerAgent(
+  s: Services,
+  host: string,
+  instanceId: string,
+  underlayAddress: string | null = null,
+  agentMode: AgentMode = DEFAULT_AGENT_MODE,
+) {
+  const takenDvrMacs = new Set(
+    (await listAgents(s.sql)).filter((a) => a.host !== host).flatMap((a) => (a.dvrHostMac ? [a.dvrHostMac] : [])),
+  );
   return runAgentCommand(s, host, {
     type: 'RegisterAgent',
     id: agentIdOf(host),
@@ -39,6 +48,8 @@ export function registerAgent(s: Services, host: string, instanceId: string, und
     instanceId,
     now: new Date().toISOString(),
     underlayAddress,
+    agentMode,
+    takenDvrMacs,
   });
 }
 

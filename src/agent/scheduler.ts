@@ -33,9 +33,9 @@ function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDo
   const out: Unit[] = [];
   const inRouter = new Set<string>();
   for (const r of [...routers].sort((a, b) => compareStrings(a.id, b.id))) {
-    const list = routerPortIds(r.doc)
-      .map((id) => byId.get(id))
-      .filter((p): p is ResourceDoc<Port> => p !== undefined);
+    // A distributed router's interfaces live on every host that needs them (dvr.ts): never bound.
+    const ids = r.doc.distributed ? (r.doc.gateway ? [r.doc.gateway.portId] : []) : routerPortIds(r.doc);
+    const list = ids.map((id) => byId.get(id)).filter((p): p is ResourceDoc<Port> => p !== undefined);
     for (const p of list) inRouter.add(p.id);
     if (list.length > 0) out.push({ key: `router:${r.id}`, ports: list });
   }

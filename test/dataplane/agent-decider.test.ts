@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentDecider, isAgentAlive, type AgentEvent } from '../../src/domain/agent/index.js';
+import { agentDecider, allocateDvrHostMac, isAgentAlive, type AgentEvent } from '../../src/domain/agent/index.js';
 import { spec } from '../support/spec.js';
 
 const id = '6f1c0d2e-3b4a-5c6d-8e7f-0a1b2c3d4e5f';
@@ -7,11 +7,17 @@ const i1 = '11111111-1111-4111-8111-111111111111';
 const i2 = '22222222-2222-4222-8222-222222222222';
 const t0 = '2026-01-01T00:00:00.000Z';
 const at = (s: number) => new Date(Date.parse(t0) + s * 1000).toISOString();
+// As recorded before DVR: no agent mode, no DVR MAC.
 const registered: AgentEvent = { type: 'AgentRegistered', data: { id, host: 'compute-1', instanceId: i1, registeredAt: t0 } };
+const mac = allocateDvrHostMac('compute-1', new Set());
+const dvr = { agentMode: 'legacy', dvrHostMac: mac } as const;
 
 describe('agent decider', () => {
   it('registers a host once per process start', () => {
-    spec(agentDecider).given([]).when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0 }).then([registered]);
+    spec(agentDecider)
+      .given([])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0 })
+      .then([{ ...registered, data: { ...registered.data, ...dvr } } as AgentEvent]);
     spec(agentDecider)
       .given([registered])
       .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: at(5) })
@@ -19,7 +25,7 @@ describe('agent decider', () => {
     spec(agentDecider)
       .given([registered])
       .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i2, now: at(5) })
-      .then([{ type: 'AgentRegistered', data: { id, host: 'compute-1', instanceId: i2, registeredAt: at(5) } }]);
+      .then([{ type: 'AgentRegistered', data: { id, host: 'compute-1', instanceId: i2, registeredAt: at(5), ...dvr } }]);
     spec(agentDecider)
       .given([])
       .when({ type: 'RegisterAgent', id, host: 'bad host; rm -rf', instanceId: i1, now: t0 })
@@ -30,7 +36,7 @@ describe('agent decider', () => {
     spec(agentDecider)
       .given([])
       .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, underlayAddress: '192.168.100.1' })
-      .then([{ type: 'AgentRegistered', data: { ...registered.data, underlayAddress: '192.168.100.1' } } as AgentEvent]);
+      .then([{ type: 'AgentRegistered', data: { ...registered.data, underlayAddress: '192.168.100.1', ...dvr } } as AgentEvent]);
     for (const bad of ['224.0.0.1', '127.0.0.1', '0.0.0.0', 'fe80::1', 'x']) {
       spec(agentDecider)
         .given([])
@@ -44,6 +50,33 @@ describe('agent decider', () => {
     // Registered before the overlay existed: no address.
     const old = spec(agentDecider).given([registered]).state;
     expect(old.status === 'known' && old.agent.underlayAddress).toBe(null);
+  });
+
+  it('records the agent mode, and gives each host a DVR MAC it keeps across restarts and no other host holds', () => {
+    const first = spec(agentDecider)
+      .given([])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, agentMode: 'dvr' });
+    first.then([{ type: 'AgentRegistered', data: { ...registered.data, agentMode: 'dvr', dvrHostMac: mac } }]);
+    expect(mac).toMatch(/^fa:16:3f(:[0-9a-f]{2}){3}$/);
+    // Another host already holds this host's first pick: the next one.
+    const next = allocateDvrHostMac('compute-1', new Set([mac]));
+    expect(next).not.toBe(mac);
+    spec(agentDecider)
+      .given([])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, agentMode: 'dvr_snat', takenDvrMacs: new Set([mac]) })
+      .then([{ type: 'AgentRegistered', data: { ...registered.data, agentMode: 'dvr_snat', dvrHostMac: next } }]);
+    // A restart keeps the MAC, whatever else was taken meanwhile; the mode follows the configuration.
+    spec(agentDecider)
+      .given([{ type: 'AgentRegistered', data: { ...registered.data, agentMode: 'dvr', dvrHostMac: next } }])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i2, now: at(5), agentMode: 'legacy', takenDvrMacs: new Set([mac]) })
+      .then([
+        {
+          type: 'AgentRegistered',
+          data: { ...registered.data, instanceId: i2, registeredAt: at(5), agentMode: 'legacy', dvrHostMac: next },
+        },
+      ]);
+    const old = spec(agentDecider).given([registered]).state;
+    expect(old.status === 'known' && [old.agent.agentMode, old.agent.dvrHostMac]).toEqual(['legacy', null]);
   });
 
   it('records a heartbeat only every interval, or at once when the error changes', () => {

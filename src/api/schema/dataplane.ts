@@ -17,6 +17,8 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
     appliedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.appliedAt }),
     lastError: t.string({ nullable: true, description: 'Why the host is not converged, while it is not.', resolve: (a) => a.lastError }),
     underlayAddress: t.string({ nullable: true, description: 'The host\'s VXLAN tunnel endpoint on the underlay; null: the host is not in the overlay.', resolve: (a) => a.underlayAddress }),
+    agentMode: t.string({ description: 'Neutron\'s agent_mode as the host registered it (NETLEDGER_AGENT_MODE): legacy, dvr (compute host) or dvr_snat (network node).', resolve: (a) => a.agentMode }),
+    dvrHostMac: t.string({ nullable: true, description: 'The host\'s DVR MAC: distributed routers\' frames leave the host with it as their source.', resolve: (a) => a.dvrHostMac }),
   }),
 });
 

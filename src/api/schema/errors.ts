@@ -17,7 +17,7 @@ export const ERROR_CODES = [
   'PortNotFound', 'PortInUse', 'PortAlreadyExists', 'IpAddressAlreadyAllocated', 'IpAddressGenerationFailure', 'InvalidIpForSubnet', 'InvalidIpForNetwork',
   'MacAddressInUse', 'AllocationOnAutoAddressSubnet', 'ServicePortInUse', 'AddressPairAndPortSecurityRequired', 'PortSecurityPortHasSecurityGroup',
   'RouterNotFound', 'RouterInUse', 'RouterAlreadyExists', 'RouterInterfaceNotFound', 'RouterInterfaceNotFoundForSubnet', 'RouterInterfaceInUseByFloatingIP',
-  'RouterInterfaceInUseByRoute', 'RouterExternalGatewayInUseByFloatingIp', 'InvalidRoutes', 'RoutesExhausted',
+  'RouterInterfaceInUseByRoute', 'RouterExternalGatewayInUseByFloatingIp', 'InvalidRoutes', 'RoutesExhausted', 'RouterMigrationRequiresAdminDown',
   'FloatingIPNotFound', 'FloatingIPAlreadyExists', 'FloatingIPPortAlreadyAssociated', 'ExternalGatewayForFloatingIPNotFound', 'ExternalIpAddressExhausted',
   'SecurityGroupNotFound', 'SecurityGroupInUse', 'SecurityGroupAlreadyExists', 'SecurityGroupCannotRemoveDefault', 'SecurityGroupCannotUpdateDefault',
   'SecurityGroupDefaultAlreadyExists', 'SecurityGroupRuleExists', 'SecurityGroupRuleNotFound', 'SecurityGroupRuleInvalidProtocol', 'SecurityGroupInvalidPortRange',

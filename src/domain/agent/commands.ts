@@ -1,3 +1,5 @@
+import type { AgentMode } from './modes.js';
+
 export interface RegisterAgent {
   readonly type: 'RegisterAgent';
   readonly id: string;
@@ -6,6 +8,10 @@ export interface RegisterAgent {
   readonly now: string;
   /** The host's tunnel endpoint (VXLAN source address) on the underlay; absent: no overlay. */
   readonly underlayAddress?: string | null;
+  /** Default legacy. */
+  readonly agentMode?: AgentMode;
+  /** DVR MACs other hosts hold: a first registration draws one none of them has. */
+  readonly takenDvrMacs?: ReadonlySet<string>;
 }
 
 export interface RecordHeartbeat {

@@ -3,6 +3,7 @@ import type { Decision } from '../decider.js';
 import { domainError, isDomainError, type DomainError } from '../errors.js';
 import type { AgentCommand, RecordHeartbeat, RegisterAgent } from './commands.js';
 import type { AgentEvent } from './events.js';
+import { allocateDvrHostMac, DEFAULT_AGENT_MODE } from './modes.js';
 import { HEARTBEAT_INTERVAL_MS, type Agent, type AgentState } from './state.js';
 
 // Host names end up as binding hosts and in log lines; keep them to what a hostname may hold.
@@ -34,6 +35,10 @@ function register(c: RegisterAgent, s: AgentState): Decision<AgentEvent> {
       return domainError('InvalidInput', `Agent ${c.id} is registered for host ${s.agent.host}, not ${c.host}.`, { field: ['host'] });
     if (s.agent.instanceId === c.instanceId) return [];
   }
+  const agentMode = c.agentMode ?? DEFAULT_AGENT_MODE;
+  // A host keeps its DVR MAC for life: frames already on the wire and other hosts' learned state name it.
+  const known = s.status === 'known' ? s.agent.dvrHostMac : null;
+  const dvrHostMac = known ?? allocateDvrHostMac(c.host, c.takenDvrMacs ?? new Set());
   return [
     {
       type: 'AgentRegistered',
@@ -43,6 +48,8 @@ function register(c: RegisterAgent, s: AgentState): Decision<AgentEvent> {
         instanceId: c.instanceId,
         registeredAt: c.now,
         ...(underlayAddress !== null ? { underlayAddress } : {}),
+        agentMode,
+        dvrHostMac,
       },
     },
   ];

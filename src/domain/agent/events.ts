@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idSchema, timestampSchema } from '../common/resource.js';
 import { defineEvent, type EventOf } from '../event-definition.js';
+import { agentModeSchema, dvrHostMacSchema } from './modes.js';
 
 /**
  * A dataplane agent process started on `host`. `instanceId` names this start: a restarted agent
@@ -9,12 +10,15 @@ import { defineEvent, type EventOf } from '../event-definition.js';
 export const AgentRegistered = defineEvent(
   'AgentRegistered',
   // underlayAddress: the host's VXLAN endpoint; absent in events recorded before the overlay existed.
+  // agentMode and dvrHostMac: absent in events recorded before DVR (legacy, no MAC yet).
   z.object({
     id: idSchema,
     host: z.string(),
     instanceId: idSchema,
     registeredAt: timestampSchema,
     underlayAddress: z.string().nullable().optional(),
+    agentMode: agentModeSchema.optional(),
+    dvrHostMac: dvrHostMacSchema.optional(),
   }),
 );
 

@@ -1,3 +1,4 @@
+import { DEFAULT_AGENT_MODE } from './modes.js';
 import type { AgentEvent } from './events.js';
 import type { AgentState } from './state.js';
 
@@ -6,9 +7,23 @@ export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
     case 'AgentRegistered': {
       const { id, host, instanceId, registeredAt } = e.data;
       const underlayAddress = e.data.underlayAddress ?? null;
+      const agentMode = e.data.agentMode ?? DEFAULT_AGENT_MODE;
+      // An older event carries no MAC: the host keeps the one it had.
+      const dvrHostMac = e.data.dvrHostMac ?? (s.status === 'known' ? s.agent.dvrHostMac : null);
       return {
         status: 'known',
-        agent: { id, host, instanceId, registeredAt, lastHeartbeatAt: registeredAt, lastError: null, stopped: false, underlayAddress },
+        agent: {
+          id,
+          host,
+          instanceId,
+          registeredAt,
+          lastHeartbeatAt: registeredAt,
+          lastError: null,
+          stopped: false,
+          underlayAddress,
+          agentMode,
+          dvrHostMac,
+        },
       };
     }
     case 'AgentHeartbeat':

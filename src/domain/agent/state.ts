@@ -1,3 +1,5 @@
+import type { AgentMode } from './modes.js';
+
 export interface Agent {
   readonly id: string;
   readonly host: string;
@@ -9,6 +11,9 @@ export interface Agent {
   readonly stopped: boolean;
   /** The host's VXLAN tunnel endpoint; null: the host takes no part in the overlay. */
   readonly underlayAddress: string | null;
+  readonly agentMode: AgentMode;
+  /** The host's DVR MAC (modes.ts); null only for hosts not registered since DVR existed. */
+  readonly dvrHostMac: string | null;
 }
 
 export type AgentState = { readonly status: 'unknown' } | { readonly status: 'known'; readonly agent: Agent };

@@ -1,3 +1,4 @@
+import type { AgentMode } from '../../domain/agent/modes.js';
 import { buildDnsmasq } from './dnsmasq.js';
 import type {
   AttachedPort,
@@ -29,6 +30,14 @@ import {
   type NamingOptions,
 } from './names.js';
 import { buildNat } from './nat-rules.js';
+import {
+  compileDistributedRouter,
+  compileDvrHost,
+  distributedRouterIsOnHost,
+  servesDistributed,
+  unbindDistributedInterfaces,
+  type DvrPlumbing,
+} from './dvr.js';
 import { compileOverlay, compileUplink } from './overlay.js';
 import { buildRadvd, type RadvdInterface } from './radvd.js';
 import { compileRouterFirewall } from './fwaas.js';
@@ -53,6 +62,8 @@ export interface CompileOptions extends NamingOptions {
   readonly underlayAddress: string | null;
   /** Physical network name → interface in the host namespace, for flat and VLAN networks. */
   readonly physicalInterfaces: Readonly<Record<string, string>>;
+  /** Neutron's agent_mode of this host: which parts of distributed routers it builds (dvr.ts). */
+  readonly agentMode: AgentMode;
 }
 
 export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
@@ -61,6 +72,7 @@ export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
   leaseSeconds: 86400,
   underlayAddress: null,
   physicalInterfaces: {},
+  agentMode: 'legacy',
 };
 
 const DEFAULT_MTU = 1500;
@@ -115,16 +127,26 @@ class Index {
  * Pure: the desired dataplane of `host`. Same input, same output, byte for byte
  * (`JSON.stringify`), whatever the order of the input lists.
  */
-export function compileHostState(topology: Topology, host: string, options: Partial<CompileOptions> = {}): HostState {
+export function compileHostState(input: Topology, host: string, options: Partial<CompileOptions> = {}): HostState {
+  const topology = unbindDistributedInterfaces(input);
   const opts: CompileOptions = { ...DEFAULT_COMPILE_OPTIONS, ...options };
   assertSafeName('namespace prefix', opts.namespacePrefix);
   assertSafeName('host namespace', opts.hostNamespace);
   const index = new Index(topology);
 
+  const dvr = dvrPlumbing(index);
+  const distributed = new Set(topology.routers.filter((r) => r.distributed === true).map((r) => r.id));
   const routers = topology.routers
-    .filter((r) => r.adminStateUp && routerIsOnHost(index, r, host))
+    .filter(
+      (r) =>
+        r.adminStateUp &&
+        (distributed.has(r.id)
+          ? servesDistributed(opts.agentMode) && distributedRouterIsOnHost(r, host, dvr)
+          : routerIsOnHost(index, r, host)),
+    )
     .sort((a, b) => compareStrings(a.id, b.id))
-    .map((r) => compileRouter(index, r, topology, opts));
+    .map((r) => (distributed.has(r.id) ? compileDistributedRouter(r, opts, ROUTER_SYSCTLS, dvr) : compileRouter(index, r, topology, opts)));
+  const dvrHost = compileDvrHost(routers, distributed, host, topology.dvrHosts ?? []);
   const groups = securityGroupIndex(topology);
   const loadBalancers = compileLoadBalancers(topology.loadBalancers ?? [], host, opts, loadBalancerPlumbing(index));
 
@@ -146,6 +168,21 @@ export function compileHostState(topology: Topology, host: string, options: Part
     networks,
     routers,
     loadBalancers,
+    ...(dvrHost ? { dvr: dvrHost } : {}),
+  };
+}
+
+function dvrPlumbing(index: Index): DvrPlumbing {
+  return {
+    // A port on a network the topology lacks (a read model one event behind) has no bridge to plug into.
+    port: (id) => {
+      const p = index.ports.get(id);
+      return p && index.networks.has(p.networkId) ? p : undefined;
+    },
+    portsOfNetwork: (id) => index.portsByNetwork.get(id) ?? [],
+    veth: (port, name) => veth(index, port, name, index.addresses(port)),
+    namespace: namespaceSpec,
+    extraRoutes: (r) => extraRoutes(r.routes),
   };
 }
 

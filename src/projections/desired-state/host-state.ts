@@ -23,6 +23,19 @@ export interface HostState {
   readonly networks: readonly NetworkUnit[];
   readonly routers: readonly RouterUnit[];
   readonly loadBalancers: readonly LoadBalancerUnit[];
+  /** The host's DVR MAC rewrite (dvr.ts); absent when no distributed router is routed here. */
+  readonly dvr?: DvrHostSpec;
+}
+
+/** A bridge-family nftables table in the host namespace: distributed routers' frames leave with the host's DVR MAC. */
+export interface DvrHostSpec {
+  readonly table: string;
+  readonly hostMac: string;
+  /** Interface MACs of the distributed routers on this host, sorted. */
+  readonly routerMacs: readonly string[];
+  readonly chains: readonly NftChain[];
+  /** The full `nft -f` input. */
+  readonly ruleset: string;
 }
 
 export type UnitKey = 'host' | `network:${string}` | `router:${string}` | `lb:${string}`;

@@ -27,6 +27,14 @@ export interface Topology {
   readonly vpnConnections?: readonly TopologyVpnConnection[];
   /** Each registered host's VXLAN tunnel endpoint; absent: no overlay anywhere. */
   readonly vteps?: readonly TopologyVtep[];
+  /** Each registered host's agent mode and DVR MAC; absent: every host is legacy. */
+  readonly dvrHosts?: readonly TopologyDvrHost[];
+}
+
+export interface TopologyDvrHost {
+  readonly host: string;
+  readonly agentMode: 'legacy' | 'dvr' | 'dvr_snat';
+  readonly dvrHostMac: string | null;
 }
 
 export interface TopologyVtep {
@@ -157,6 +165,8 @@ export interface TopologyRouter {
   readonly interfacePortIds: readonly string[];
   readonly gateway: RouterGateway | null;
   readonly routes: readonly HostRoute[];
+  /** Neutron's `distributed` (DVR, dvr.ts); absent is false. */
+  readonly distributed?: boolean;
 }
 
 export interface TopologyFloatingIp {

@@ -1,7 +1,13 @@
-import type { HostState, LoadBalancerUnit, NetworkUnit, RouterUnit, UnitKey } from './host-state.js';
+import type { DvrHostSpec, HostState, LoadBalancerUnit, NetworkUnit, RouterUnit, UnitKey } from './host-state.js';
 
 export type HostUnit =
-  | { readonly kind: 'host'; readonly key: 'host'; readonly hostNamespace: string; readonly bridges: readonly string[] }
+  | {
+      readonly kind: 'host';
+      readonly key: 'host';
+      readonly hostNamespace: string;
+      readonly bridges: readonly string[];
+      readonly dvr?: DvrHostSpec;
+    }
   | { readonly kind: 'network'; readonly key: `network:${string}`; readonly network: NetworkUnit }
   | { readonly kind: 'router'; readonly key: `router:${string}`; readonly router: RouterUnit }
   | { readonly kind: 'lb'; readonly key: `lb:${string}`; readonly loadBalancer: LoadBalancerUnit };
@@ -14,6 +20,7 @@ export function hostStateUnits(state: HostState): Map<UnitKey, HostUnit> {
     key: 'host',
     hostNamespace: state.hostNamespace,
     bridges: state.networks.map((n) => n.bridge.name),
+    ...(state.dvr ? { dvr: state.dvr } : {}),
   });
   for (const n of state.networks) units.set(n.key, { kind: 'network', key: n.key, network: n });
   for (const r of state.routers) units.set(r.key, { kind: 'router', key: r.key, router: r });

@@ -77,6 +77,8 @@ export function routerToTopology(r: Router): TopologyRouter {
     interfacePortIds: [...new Set(r.interfaces.map((i) => i.portId))],
     gateway: r.gateway ? { portId: r.gateway.portId, networkId: r.gateway.networkId, enableSnat: r.gateway.enableSnat } : null,
     routes: r.routes.map((x) => ({ destination: x.destination, nexthop: x.nexthop })),
+    // Only when set: a legacy router's topology reads as it did before DVR.
+    ...(r.distributed ? { distributed: true } : {}),
   };
 }
 

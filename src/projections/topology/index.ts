@@ -4,4 +4,5 @@ export * from './core.js';
 export * from './load-balancers.js';
 export * from './security.js';
 export * from './vteps.js';
+export * from './dvr-hosts.js';
 export * from './vpn.js';

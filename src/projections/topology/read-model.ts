@@ -7,6 +7,7 @@ import { coreTopologyPart } from './core.js';
 import { loadBalancerTopologyPart } from './load-balancers.js';
 import { securityTopologyPart } from './security.js';
 import { vtepTopologyPart } from './vteps.js';
+import { dvrHostTopologyPart } from './dvr-hosts.js';
 import { mergeFragments, readModelSource, type ResourceDoc, type TopologyFragment, type TopologyPart } from './source.js';
 
 /** The parts of every topology build, in merge order; each kind of resource is read by one part. */
@@ -15,6 +16,7 @@ const BUILT_IN: readonly [string, TopologyPart][] = [
   ['load-balancers', loadBalancerTopologyPart],
   ['security', securityTopologyPart],
   ['vteps', vtepTopologyPart],
+  ['dvr-hosts', dvrHostTopologyPart],
 ];
 
 const extra = new Map<string, TopologyPart>();

@@ -1,0 +1,284 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentConfig, type AgentConfig } from '../../src/agent/config.js';
+import { CommandRunner } from '../../src/agent/exec.js';
+import { DataplaneAgent, plugPort } from '../../src/agent/index.js';
+import type { PluggedInstance } from '../../src/agent/lab.js';
+import { isAlive, terminate } from '../../src/agent/procs.js';
+import { addSimulatedHost, createUnderlay, removeUnderlay, UNDERLAY_DEVICE } from '../../src/agent/underlay-lab.js';
+import { wipeHost } from '../../src/agent/wipe.js';
+import { startServices, type Running } from '../../src/app/bootstrap.js';
+import { loadConfig } from '../../src/config.js';
+import type { AgentMode } from '../../src/domain/agent/index.js';
+import { createLogger } from '../../src/log.js';
+import { routerNamespace } from '../../src/projections/desired-state/names.js';
+import { inNs, namespacesWithPrefix, ping, requireHostTools } from '../agent/netns-tools.js';
+import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+import { until } from '../support/until.js';
+
+// Three hosts on one machine (as in multihost.e2e.test.ts): two compute hosts in agent mode dvr
+// and a network node in dvr_snat, joined only by an underlay switch. A distributed router joins
+// two VXLAN networks; an instance on each compute host, each on its own network.
+const prefix = `nldv${randomBytes(3).toString('hex')}-`;
+const UNDERLAY = `${prefix}underlay`;
+const AGENT_DOWN_MS = 10_000;
+const HOSTS: readonly { name: string; letter: string; address: string; mode: AgentMode }[] = [
+  { name: 'dvr-c1', letter: 'a', address: '192.168.210.1', mode: 'dvr' },
+  { name: 'dvr-c2', letter: 'b', address: '192.168.210.2', mode: 'dvr' },
+  { name: 'dvr-nn', letter: 'n', address: '192.168.210.3', mode: 'dvr_snat' },
+];
+const [C1, C2, NN] = HOSTS.map((h) => h.name) as [string, string, string];
+
+let api: TestApi;
+let admin = '';
+let stateDir = '';
+const exec = new CommandRunner();
+const services: Running[] = [];
+const agents = new Map<string, DataplaneAgent>();
+const configs = new Map<string, AgentConfig>();
+const captures = new Set<ChildProcess>();
+const ids = { router: '', netA: '', netB: '', subnetA: '', subnetB: '' };
+const vms = new Map<string, { portId: string; ip: string; mac: string; plugged?: PluggedInstance }>();
+const gatewayMacs: string[] = [];
+const interfacePorts: string[] = [];
+const dvrMacs = new Map<string, string>();
+
+async function gql(query: string, variables?: Record<string, unknown>) {
+  return api.gql(admin, query, variables);
+}
+
+async function m(name: string, input: Record<string, unknown>, select: string) {
+  const cap = name[0]!.toUpperCase() + name.slice(1);
+  const r = await gql(
+    `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ... on ${cap}Success { cursor ${select} } ... on Error { code message } } }`,
+    { i: input },
+  );
+  expect(r[name].__typename, JSON.stringify(r[name])).toBe(`${cap}Success`);
+  return r[name];
+}
+
+async function portOf(id: string): Promise<{ macAddress: string; bindingHost: string }> {
+  const p = await gql(`query($id: ID!) { node(id: $id) { ... on Port { macAddress bindingHost } } }`, {
+    id: Buffer.from(`Port:${id}`).toString('base64'),
+  });
+  return p.node;
+}
+
+async function waitApplied(cursor: string): Promise<void> {
+  const r = await gql(
+    `query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 60000) { applied timedOut pendingHosts agents { host lastError } } }`,
+    { c: cursor },
+  );
+  expect(r.waitForApplied, JSON.stringify(r.waitForApplied)).toMatchObject({ applied: true, timedOut: false });
+}
+
+async function startAgent(host: (typeof HOSTS)[number]): Promise<void> {
+  const s = await startServices(
+    loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }),
+    createLogger('warn', { pretty: false }),
+    { poolSize: 5 },
+  );
+  services.push(s);
+  const agent = new DataplaneAgent(s, { host: host.name, config: configs.get(host.name)!, periodicResync: false, heartbeatCheckMs: 250 });
+  await agent.start();
+  agents.set(host.name, agent);
+}
+
+/** tcpdump on a host's underlay interface: every VXLAN frame that left or reached the host, decoded with MACs. */
+async function capture(host: string): Promise<{ stop: () => Promise<string> }> {
+  const ns = configs.get(host)!.hostNamespace;
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-nn', '-e', '-l', '-i', UNDERLAY_DEVICE, 'udp', 'port', '4789'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  captures.add(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  await until(`tcpdump listening on ${host}`, async () => err.includes('listening on'), 10_000);
+  return {
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      if (child.pid !== undefined && isAlive(child.pid)) await terminate(child.pid);
+      await exited;
+      captures.delete(child);
+      return out;
+    },
+  };
+}
+
+async function qrouterHosts(): Promise<string[]> {
+  const out: string[] = [];
+  for (const h of HOSTS) {
+    const ns = routerNamespace(configs.get(h.name)!, ids.router);
+    if ((await namespacesWithPrefix(ns)).includes(ns)) out.push(h.name);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  await requireHostTools();
+  stateDir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(stateDir, 0o755);
+  api = await startTestApi({ NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000) });
+  admin = api.adminToken;
+  await createUnderlay(exec, UNDERLAY);
+  for (const [i, h] of HOSTS.entries()) {
+    const config = agentConfig({
+      namespacePrefix: `${prefix}${h.letter}-`,
+      hostNamespace: `${prefix}${h.letter}-host`,
+      stateDir: join(stateDir, h.letter),
+      underlayAddress: h.address,
+      agentMode: h.mode,
+      agentDownMs: AGENT_DOWN_MS,
+      heartbeatIntervalMs: AGENT_DOWN_MS / 4,
+    });
+    configs.set(h.name, config);
+    await addSimulatedHost(exec, UNDERLAY, { namespace: config.hostNamespace, index: i, address: `${h.address}/24` });
+  }
+  for (const h of HOSTS) await startAgent(h);
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of captures) if (c.pid !== undefined && isAlive(c.pid)) await terminate(c.pid);
+  for (const a of agents.values()) await a.stop().catch(() => undefined);
+  for (const c of configs.values()) await wipeHost(exec, c);
+  await removeUnderlay(exec, UNDERLAY);
+  for (const s of services) await s.stop();
+  await api?.close();
+  const left = await namespacesWithPrefix(prefix);
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  expect(left).toEqual([]);
+}, 60_000);
+
+describe('distributed virtual router across two compute hosts and a network node', () => {
+  it('registers each host with its agent mode and a DVR MAC of its own', async () => {
+    const r = await gql('{ agents { host alive agentMode dvrHostMac } }');
+    expect(r.agents.map((a: { host: string; agentMode: string }) => [a.host, a.agentMode])).toEqual(HOSTS.map((h) => [h.name, h.mode]));
+    for (const a of r.agents as { host: string; dvrHostMac: string }[]) {
+      expect(a.dvrHostMac).toMatch(/^fa:16:3f(:[0-9a-f]{2}){3}$/);
+      dvrMacs.set(a.host, a.dvrHostMac);
+    }
+    expect(new Set(dvrMacs.values()).size).toBe(HOSTS.length);
+  });
+
+  it('routes between two subnets on the source host: the network node sees none of it, and no gateway MAC reaches the wire', async () => {
+    for (const [key, cidr] of [
+      ['A', '10.71.1.0/24'],
+      ['B', '10.71.2.0/24'],
+    ] as const) {
+      const net = await gql(CREATE_NETWORK, { input: { name: `dvr-${key}` } });
+      ids[`net${key}`] = net.createNetwork.network.uuid;
+      const sub = await gql(CREATE_SUBNET, { input: { networkId: ids[`net${key}`], ipVersion: 4, cidr } });
+      ids[`subnet${key}`] = sub.createSubnet.subnet.uuid;
+    }
+    const router = await m('createRouter', { name: 'dvr', distributed: true }, 'router { uuid distributed }');
+    expect(router.router.distributed).toBe(true);
+    ids.router = router.router.uuid;
+    for (const subnetId of [ids.subnetA, ids.subnetB]) {
+      const ri = await m('addRouterInterface', { id: ids.router, subnetId }, 'router { interfaces { portId } }');
+      const portId = ri.router.interfaces.at(-1).portId as string;
+      interfacePorts.push(portId);
+      gatewayMacs.push((await portOf(portId)).macAddress.toLowerCase());
+    }
+    let cursor = '';
+    for (const [host, network] of [
+      [C1, ids.netA],
+      [C2, ids.netB],
+    ] as const) {
+      const p = await gql(CREATE_PORT, {
+        input: {
+          networkId: network,
+          name: `vm-${host}`,
+          deviceOwner: 'compute:nova',
+          deviceId: randomUUID(),
+          bindingHost: host,
+          portSecurityEnabled: false,
+        },
+      });
+      expect(p.createPort.__typename).toBe('CreatePortSuccess');
+      vms.set(host, { portId: p.createPort.port.uuid, ip: p.createPort.port.fixedIps[0].ipAddress, mac: p.createPort.port.macAddress });
+      cursor = p.createPort.cursor;
+    }
+    await waitApplied(cursor);
+    for (const host of [C1, C2]) {
+      const vm = vms.get(host)!;
+      vm.plugged = await plugPort(api.services.sql, exec, configs.get(host)!, vm.portId, { timeoutMs: 30_000 });
+      expect(vm.plugged.lease.ip).toBe(vm.ip);
+    }
+    // The router's interface ports stay unbound: they live on every host that needs them.
+    for (const id of interfacePorts) expect((await portOf(id)).bindingHost).toBe('');
+    // Both compute hosts route locally; the network node holds no part of the router.
+    expect(await qrouterHosts()).toEqual([C1, C2]);
+
+    const nn = await capture(NN);
+    const c2 = await capture(C2);
+    const a = vms.get(C1)!;
+    const b = vms.get(C2)!;
+    expect(await ping(a.plugged!.namespace, b.ip)).toBe(true);
+    expect(await ping(b.plugged!.namespace, a.ip)).toBe(true);
+    const onNn = await nn.stop();
+    const onC2 = await c2.stop();
+    console.log(
+      `east-west on ${C2}'s underlay:\n${onC2
+        .split('\n')
+        .filter((l) => l.includes('ICMP'))
+        .slice(0, 4)
+        .join('\n')}`,
+    );
+    // Positive control: the pings crossed the underlay between the compute hosts...
+    expect(onC2).toMatch(new RegExp(`${a.ip.replace(/\./g, '\\.')} > ${b.ip.replace(/\./g, '\\.')}: ICMP echo request`));
+    expect(onC2).toMatch(new RegExp(`${b.ip.replace(/\./g, '\\.')} > ${a.ip.replace(/\./g, '\\.')}: ICMP echo reply`));
+    // ...routed on the sending host: from C1 with C1's DVR MAC, back from C2 with C2's.
+    expect(onC2).toContain(`${dvrMacs.get(C1)} > ${b.mac.toLowerCase()}`);
+    expect(onC2).toContain(`${dvrMacs.get(C2)} > ${a.mac.toLowerCase()}`);
+    for (const mac of gatewayMacs) expect(onC2).not.toContain(mac);
+    // ...and never near the network node.
+    expect(onNn).not.toContain('ICMP');
+  }, 180_000);
+
+  it('changes nothing on any host once converged', converged);
+
+  it("moves the router's state with a port's binding: a host with no ports of the router holds none of it", async () => {
+    const nnConfig = configs.get(NN)!;
+    const p = await gql(CREATE_PORT, {
+      input: {
+        networkId: ids.netB,
+        name: 'vm-moving',
+        deviceOwner: 'compute:nova',
+        deviceId: randomUUID(),
+        bindingHost: NN,
+        portSecurityEnabled: false,
+      },
+    });
+    expect(p.createPort.__typename).toBe('CreatePortSuccess');
+    await waitApplied(p.createPort.cursor);
+    expect(await qrouterHosts()).toEqual([C1, C2, NN]);
+    expect((await inNs(nnConfig.hostNamespace, ['nft', 'list', 'table', 'bridge', 'netledger-dvr'])).stdout).toContain(dvrMacs.get(NN));
+
+    const moved = await m('updatePort', { id: p.createPort.port.id, bindingHost: C1 }, 'port { bindingHost }');
+    expect(moved.port.bindingHost).toBe(C1);
+    await waitApplied(moved.cursor);
+    expect(await qrouterHosts()).toEqual([C1, C2]);
+    expect((await inNs(nnConfig.hostNamespace, ['nft', 'list', 'table', 'bridge', 'netledger-dvr'])).exitCode).not.toBe(0);
+    const links = JSON.parse((await inNs(nnConfig.hostNamespace, ['ip', '-j', 'link', 'show'])).stdout) as { ifname: string }[];
+    expect(links.map((l) => l.ifname).filter((n) => n.startsWith('brq') || n.startsWith('vxlan-') || n.startsWith('tap'))).toEqual([]);
+    // East-west still flows between the compute hosts.
+    expect(await ping(vms.get(C1)!.plugged!.namespace, vms.get(C2)!.ip)).toBe(true);
+  }, 120_000);
+
+  it('changes nothing on any host once converged again', converged);
+});
+
+async function converged(): Promise<void> {
+  for (const agent of agents.values()) {
+    await agent.reconciler.resync();
+    const pass = await agent.reconciler.runPass();
+    expect(pass.keys.filter((k) => k.status !== 'converged')).toEqual([]);
+    expect(pass.mutations).toBe(0);
+  }
+}

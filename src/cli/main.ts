@@ -63,8 +63,7 @@ program
     process.on('SIGTERM', () => void stop('SIGTERM'));
     const { startLocalAgent } = await import('../agent/index.js');
     if (stopping) return;
-    agent = await startLocalAgent(s);
-    if (agent) server.metrics?.observeAgent(agent);
+    agent = await startLocalAgent(s, (a) => server.metrics?.observeAgent(a));
   });
 
 program

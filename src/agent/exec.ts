@@ -11,7 +11,13 @@ export interface RunOptions {
   readonly reject?: boolean;
   /** Send stdout/stderr to this file instead of pipes: for daemons that would hold pipes open. */
   readonly logFile?: string;
+  /** The daemon this command starts: its starts are counted (operators watch restarts). */
+  readonly daemon?: Daemon;
 }
+
+/** The long-running processes the agent starts and keeps running. */
+export const DAEMONS = ['haproxy', 'dnsmasq', 'keepalived', 'radvd', 'charon'] as const;
+export type Daemon = (typeof DAEMONS)[number];
 
 export interface RunResult {
   readonly exitCode: number;
@@ -45,6 +51,8 @@ export interface CommandCounts {
  */
 export class CommandRunner {
   readonly counts: CommandCounts = { commands: 0, mutatingCommands: 0, inProcessMutations: 0 };
+  /** Starts of each daemon, first ones and restarts (one found dead, or whose change needs a new process). */
+  readonly daemonStarts = new Map<Daemon, number>();
 
   constructor(private readonly logger: Logger = silentLogger) {}
 
@@ -56,6 +64,7 @@ export class CommandRunner {
   async run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
     this.counts.commands += 1;
     if (options.mutating) this.counts.mutatingCommands += 1;
+    if (options.daemon) this.daemonStarts.set(options.daemon, (this.daemonStarts.get(options.daemon) ?? 0) + 1);
     const started = performance.now();
     const logFile = options.logFile;
     const common = { reject: false, timeout: options.timeoutMs ?? 60_000, stripFinalNewline: false } as const;

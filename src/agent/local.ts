@@ -4,11 +4,13 @@ import { agentConfigFrom, localAgentWanted } from './config.js';
 
 /**
  * `serve`'s in-process agent (NETLEDGER_AGENT on, or auto as root). It shares the server's
- * services; a failure to start it is logged and the API keeps serving.
+ * services; a failure to start it is logged and the API keeps serving. `observe` sees the agent
+ * before it starts (the metrics count its first passes too).
  */
-export async function startLocalAgent(s: Services): Promise<DataplaneAgent | null> {
+export async function startLocalAgent(s: Services, observe?: (agent: DataplaneAgent) => void): Promise<DataplaneAgent | null> {
   if (!localAgentWanted(s.config)) return null;
   const agent = new DataplaneAgent(s, { host: s.config.NETLEDGER_HOST_NAME, config: agentConfigFrom(s.config) });
+  observe?.(agent);
   try {
     await agent.start();
     return agent;

@@ -104,6 +104,7 @@ export class Reconciler {
   private passMarks = new Map<UnitKey, number>();
   private readonly backoff = new Map<UnitKey, Backoff>();
   private passInFlight: Promise<PassReport> | null = null;
+  private readonly passListeners = new Set<(report: PassReport) => void>();
 
   constructor(options: ReconcilerOptions = {}) {
     this.config = agentConfig(options.config);
@@ -158,11 +159,20 @@ export class Reconciler {
   async runPass(): Promise<PassReport> {
     while (this.passInFlight) await this.passInFlight.catch(() => undefined);
     this.passInFlight = this.pass();
+    let report: PassReport;
     try {
-      return await this.passInFlight;
+      report = await this.passInFlight;
     } finally {
       this.passInFlight = null;
     }
+    for (const listener of this.passListeners) listener(report);
+    return report;
+  }
+
+  /** Calls `listener` with the report of every pass from now on (metrics); answers how to stop. */
+  onPass(listener: (report: PassReport) => void): () => void {
+    this.passListeners.add(listener);
+    return () => this.passListeners.delete(listener);
   }
 
   /** Resync, then run passes (waiting out backoffs) until nothing is dirty or `maxPasses` is hit. */

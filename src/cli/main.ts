@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RESOURCE_WORDS, resourceCommands } from './resources/commands.js';
+import { registerCommands } from './commands/index.js';
+import { resourceCommands } from './resources/commands.js';
 
-// Everything past commander is imported by the command that needs it: the resource commands and
-// --help answer without loading the server, the database layer or the agent.
+// Everything past commander is imported by the command that needs it (the command groups of
+// commands/index.ts too): the resource commands and --help answer without loading the server, the
+// database layer or the agent.
 const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command('netledger').description('Event-sourced networking control plane').version(version).showHelpAfterError();
 
@@ -61,8 +63,7 @@ program
     process.on('SIGTERM', () => void stop('SIGTERM'));
     const { startLocalAgent } = await import('../agent/index.js');
     if (stopping) return;
-    agent = await startLocalAgent(s);
-    if (agent) server.metrics?.observeAgent(agent);
+    agent = await startLocalAgent(s, (a) => server.metrics?.observeAgent(a));
   });
 
 program
@@ -109,8 +110,7 @@ program
   });
 
 resourceCommands(program);
-const first = process.argv[2] ?? '';
-if (!RESOURCE_WORDS.has(first) && first !== '--version' && first !== '-V') (await import('./commands/index.js')).registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 
 program.parseAsync().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : String(e));

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig, type AgentConfig } from '../../src/agent/config.js';
 import { CommandRunner } from '../../src/agent/exec.js';
 import { DataplaneAgent } from '../../src/agent/index.js';
+import { isAlive, processArgs, readPidFile } from '../../src/agent/procs.js';
 import { wipeHost } from '../../src/agent/wipe.js';
+import { dhcpDir } from '../../src/projections/desired-state/names.js';
 import { createApiServer, type ApiServer } from '../../src/api/server.js';
 import { startServices, type Running } from '../../src/app/bootstrap.js';
 import { issueToken } from '../../src/app/tenancy.js';
@@ -16,7 +18,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { namespacesWithPrefix, requireHostTools } from '../agent/netns-tools.js';
 import { sseSubscribe } from '../subscriptions/clients.js';
-import { CREATE_NETWORK, CREATE_SUBNET } from '../support/api.js';
+import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { until } from '../support/until.js';
 
@@ -89,8 +91,9 @@ beforeAll(async () => {
     config = { namespacePrefix: prefix, hostNamespace: `${prefix}host`, stateDir };
     // The agent shares the server's services, as serve's local agent does.
     agent = new DataplaneAgent(services, { host: HOST, config, periodicResync: false });
-    await agent.start();
+    // Observed before it starts, as serve's local agent is: its first passes count too.
     server.metrics!.observeAgent(agent);
+    await agent.start();
   }
 }, 180_000);
 
@@ -157,6 +160,59 @@ describe('operator metrics', () => {
       async () => (series(await scrape()).get(`netledger_agent_passes_total{host="${HOST}"}`) ?? 0) > before,
       120_000,
     );
+  });
+
+  it.skipIf(!root)('observes each reconcile pass (duration, commands) and counts daemon starts, a restart after a crash too', async () => {
+    const count = (m: Map<string, number>, name: string) => m.get(`${name}{host="${HOST}"}`) ?? 0;
+    const starts = (m: Map<string, number>, daemon: string) =>
+      m.get(`netledger_agent_daemon_starts_total{host="${HOST}",daemon="${daemon}"}`);
+    const first = series(await scrape());
+    for (const daemon of ['haproxy', 'dnsmasq', 'keepalived', 'radvd', 'charon'])
+      expect(starts(first, daemon), daemon).toBeGreaterThanOrEqual(0);
+    const passesBefore = count(first, 'netledger_agent_pass_duration_seconds_count');
+    expect(passesBefore).toBeGreaterThan(0);
+    expect(count(first, 'netledger_agent_pass_commands_count')).toBe(passesBefore);
+    expect(count(first, 'netledger_agent_pass_commands_sum')).toBeGreaterThan(0);
+
+    // A served network: the agent starts its dnsmasq.
+    const net = await gql(tenant, CREATE_NETWORK, { input: { name: 'restarts' } });
+    const networkId = net.createNetwork.network.uuid as string;
+    await gql(tenant, CREATE_SUBNET, { input: { networkId, ipVersion: 4, cidr: '10.78.0.0/24' } });
+    const pidFile = `${dhcpDir(agentConfig(config), networkId)}/pid`;
+    const pid = await until(
+      'dnsmasq running',
+      async () => {
+        const p = await readPidFile(pidFile);
+        return p !== null && isAlive(p) && p;
+      },
+      120_000,
+    );
+    const started = await until(
+      'its start counted',
+      async () => {
+        const m = series(await scrape());
+        return (starts(m, 'dnsmasq') ?? 0) >= 1 && m;
+      },
+      120_000,
+    );
+    expect(count(started, 'netledger_agent_pass_duration_seconds_count')).toBeGreaterThan(passesBefore);
+
+    // It dies; the next change to its network (a port: a new DHCP host entry) finds it dead and starts it again.
+    const before = starts(started, 'dnsmasq')!;
+    process.kill(pid, 'SIGKILL');
+    // A zombie (nobody reaps it in a container) has no command line: gone all the same.
+    await until('the crashed dnsmasq is gone', async () => !isAlive(pid) || (await processArgs(pid)) === null, 30_000);
+    const port = await gql(tenant, CREATE_PORT, { input: { networkId } });
+    expect(port.createPort.__typename).toBe('CreatePortSuccess');
+    await until(
+      'a new dnsmasq running',
+      async () => {
+        const p = await readPidFile(pidFile);
+        return p !== null && p !== pid && (await processArgs(p))?.[0]?.endsWith('dnsmasq');
+      },
+      120_000,
+    );
+    await until('the restart counted', async () => (starts(series(await scrape()), 'dnsmasq') ?? 0) > before, 30_000);
   });
 
   it.skipIf(!root)('netledger <resource> create --wait returns once the live agent has applied the change', async () => {

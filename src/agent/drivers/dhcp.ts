@@ -103,6 +103,7 @@ async function start(spec: DnsmasqSpec, namespace: string, ctx: DriverContext): 
   await ctx.exec.mutate('remove stale pid file', () => rm(spec.pidFile, { force: true }));
   await ctx.exec.run('ip', ['netns', 'exec', namespace, 'dnsmasq', ...spec.args], {
     mutating: true,
+    daemon: 'dnsmasq',
     logFile: `${spec.dir}/dnsmasq.log`,
   });
   const pid = await waitFor(() => readPidFile(spec.pidFile), ctx.config.daemonStartTimeoutMs);

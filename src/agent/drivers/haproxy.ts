@@ -236,6 +236,7 @@ async function start(dir: string, namespace: string, config: string, ctx: Driver
   });
   const r = await ctx.exec.run('ip', ['netns', 'exec', namespace, 'haproxy', ...haproxyArgs(dir)], {
     mutating: true,
+    daemon: 'haproxy',
     logFile: paths.log,
     reject: false,
   });

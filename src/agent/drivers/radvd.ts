@@ -88,7 +88,11 @@ async function start(spec: RadvdSpec, namespace: string, ctx: DriverContext): Pr
     if ((await processArgs(pid))?.[0]?.endsWith('radvd')) await ctx.exec.mutate(`stop stray radvd ${pid}`, () => terminate(pid));
   }
   await ctx.exec.mutate('remove stale radvd pid file', () => rm(spec.pidFile, { force: true }));
-  await ctx.exec.run('ip', ['netns', 'exec', namespace, 'radvd', ...spec.args], { mutating: true, logFile: `${spec.dir}/radvd.out` });
+  await ctx.exec.run('ip', ['netns', 'exec', namespace, 'radvd', ...spec.args], {
+    mutating: true,
+    logFile: `${spec.dir}/radvd.out`,
+    daemon: 'radvd',
+  });
   const pid = await waitFor(() => readPidFile(spec.pidFile), ctx.config.daemonStartTimeoutMs);
   if (pid === null) {
     const log = `${(await readOrNull(`${spec.dir}/radvd.out`)) ?? ''}${(await readOrNull(`${spec.dir}/radvd.log`)) ?? ''}`;

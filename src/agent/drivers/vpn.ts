@@ -228,6 +228,7 @@ async function startCharon(dir: string, namespace: string, ctx: DriverContext): 
     ],
     {
       mutating: true,
+      daemon: 'charon',
     },
   );
   const up = await waitFor(

@@ -2,6 +2,8 @@ import client from 'prom-client';
 import type { Services } from '../../app/services.js';
 import { withDeadline } from '../../db/unavailable.js';
 import type { SyncStats } from '../../agent/index.js';
+import { DAEMONS, type CommandRunner } from '../../agent/exec.js';
+import type { Reconciler } from '../../agent/reconciler.js';
 import type { Queryable } from '../../db/sql.js';
 import { decodeCursor, type LogPosition } from '../../store/cursor.js';
 import { visibleHead } from '../../store/log-head.js';
@@ -20,10 +22,11 @@ const SCRAPE_QUERY_MS = 2000;
 /** A consumer's lag is counted up to this many events: a dead agent must not make every scrape scan the log. */
 const LAG_CAP = 100_000;
 
-/** A dataplane agent running in this process, as `startLocalAgent` answers it. */
+/** A dataplane agent running in this process (a `DataplaneAgent`). */
 export interface ObservedAgent {
   readonly host: string;
   readonly stats: Readonly<SyncStats>;
+  readonly reconciler: Pick<Reconciler, 'onPass'> & { readonly exec: Pick<CommandRunner, 'daemonStarts'> };
 }
 
 /** Visible events after `after`, up to LAG_CAP: how far behind a consumer at `after` is. */
@@ -66,7 +69,9 @@ export class ApiMetrics {
   private readonly commands: client.Counter<'result'>;
   private readonly commandSeconds: client.Histogram<'result'>;
   private readonly appended: client.Counter;
-  private readonly agents = new Map<string, { stats: Readonly<SyncStats>; counted: number }>();
+  private readonly agents = new Map<string, { agent: ObservedAgent; counted: number; startsCounted: Map<string, number> }>();
+  private readonly passSeconds: client.Histogram<'host'>;
+  private readonly passCommands: client.Histogram<'host'>;
 
   constructor(services: Services) {
     const registers = [this.registry];
@@ -194,7 +199,7 @@ export class ApiMetrics {
         registers,
         collect() {
           for (const [host, a] of agents) {
-            const v = value(a.stats);
+            const v = value(a.agent.stats);
             if (v !== undefined) this.set({ host }, v);
           }
         },
@@ -214,10 +219,36 @@ export class ApiMetrics {
       "Host changes (mutating commands and file writes) in the agent's last reconcile pass",
       (s) => s.lastPass?.mutations,
     );
-    this.countPasses = () => {
+    this.passSeconds = new client.Histogram({
+      name: 'netledger_agent_pass_duration_seconds',
+      help: 'Duration of each reconcile pass of the agent running in this process (observe, diff, apply, re-observe)',
+      labelNames: ['host'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.passCommands = new client.Histogram({
+      name: 'netledger_agent_pass_commands',
+      help: 'Processes (ip, nft, ...) each reconcile pass of the agent running in this process ran',
+      labelNames: ['host'],
+      buckets: [0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+      registers,
+    });
+    const daemonStarts = new client.Counter({
+      name: 'netledger_agent_daemon_starts_total',
+      help: 'Daemons (haproxy, dnsmasq, keepalived, radvd, charon) the agent running in this process started: first starts and restarts (one found dead, or whose change needs a new process)',
+      labelNames: ['host', 'daemon'],
+      registers,
+    });
+    this.readAgents = () => {
       for (const [host, a] of agents) {
-        if (a.stats.syncs > a.counted) passes.inc({ host }, a.stats.syncs - a.counted);
-        a.counted = a.stats.syncs;
+        const { syncs } = a.agent.stats;
+        if (syncs > a.counted) passes.inc({ host }, syncs - a.counted);
+        a.counted = syncs;
+        for (const daemon of DAEMONS) {
+          const now = a.agent.reconciler.exec.daemonStarts.get(daemon) ?? 0;
+          daemonStarts.inc({ host, daemon }, now - (a.startsCounted.get(daemon) ?? 0));
+          a.startsCounted.set(daemon, now);
+        }
       }
     };
     services.runtime.observer = (o) => {
@@ -228,19 +259,25 @@ export class ApiMetrics {
     };
   }
 
-  private readonly countPasses: () => void;
+  private readonly readAgents: () => void;
 
   /**
-   * Reports an agent running in this process (serve's local agent). Its passes are read from its
-   * stats at each scrape: the last pass's duration and commands, and the count of passes.
+   * Reports an agent running in this process (serve's local agent), best before it starts: each
+   * reconcile pass is observed as it ends (duration, commands); its syncs and daemon starts are
+   * read from it at each scrape.
    */
   observeAgent(agent: ObservedAgent): void {
-    this.agents.set(agent.host, { stats: agent.stats, counted: 0 });
+    const host = agent.host;
+    this.agents.set(host, { agent, counted: 0, startsCounted: new Map() });
+    agent.reconciler.onPass((r) => {
+      this.passSeconds.observe({ host }, r.ms / 1000);
+      this.passCommands.observe({ host }, r.commands);
+    });
   }
 
   /** The exposition, with counters read from their sources first. */
   async expose(): Promise<string> {
-    this.countPasses();
+    this.readAgents();
     return this.registry.metrics();
   }
 

@@ -352,9 +352,6 @@ function registerKind(group: Command, k: ResourceKind): void {
   );
 }
 
-/** The first words of the resource commands: a run that starts with one loads nothing else. */
-export const RESOURCE_WORDS: ReadonlySet<string> = new Set(KINDS.map((k) => k.words[0]!));
-
 export function resourceCommands(program: Command): void {
   for (const k of KINDS) {
     let parent = program;

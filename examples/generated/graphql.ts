@@ -157,6 +157,7 @@ export type CreateNetworkMutation = {
     | { __typename: 'RouterInterfaceNotFound'; code: string; message: string }
     | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
     | { __typename: 'RouterIsNotExternal'; code: string; message: string }
+    | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
     | { __typename: 'RouterNotFound'; code: string; message: string }
     | { __typename: 'RoutesExhausted'; code: string; message: string }
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
@@ -304,6 +305,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'RouterInterfaceNotFound'; code: string; message: string }
     | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
     | { __typename: 'RouterIsNotExternal'; code: string; message: string }
+    | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
     | { __typename: 'RouterNotFound'; code: string; message: string }
     | { __typename: 'RoutesExhausted'; code: string; message: string }
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
@@ -453,6 +455,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'RouterInterfaceNotFound'; code: string; message: string }
     | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
     | { __typename: 'RouterIsNotExternal'; code: string; message: string }
+    | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
     | { __typename: 'RouterNotFound'; code: string; message: string }
     | { __typename: 'RoutesExhausted'; code: string; message: string }
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }

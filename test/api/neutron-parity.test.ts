@@ -283,3 +283,24 @@ describe('/31 and /32 subnets with DHCP off', () => {
     );
   });
 });
+
+describe('revisions as Neutron numbers them', () => {
+  it('starts subnets and floating IPs at 0, and raises the network revision when a subnet is updated', async () => {
+    const t = await api.token('parity-rev');
+    const rev = async (id: string) =>
+      (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on Subnet { revision } ... on Network { revision } } }`, { id })).node
+        .revision;
+    const { network, subnet } = await networkWithSubnet(t, 'rev', '10.67.0.0/24', {}, { enableDhcp: false });
+    expect(await rev(subnet.id)).toBe(0);
+    const before = await rev(network.id);
+    // The If-Match check counts from 0 too.
+    expect((await m(t, 'updateSubnet', { id: subnet.id, name: 'x', expectedRevision: 1 })).code).toBe('RevisionNumberConstraintFailed');
+    expect((await m(t, 'updateSubnet', { id: subnet.id, name: 'x', expectedRevision: 0 })).__typename).toBe('UpdateSubnetSuccess');
+    expect(await rev(subnet.id)).toBe(1);
+    expect(await rev(network.id)).toBe(before + 1);
+
+    const pub = await networkWithSubnet(api.adminToken, 'rev-public', '198.51.67.0/24', { external: true });
+    const fip = await m(t, 'createFloatingIp', { floatingNetworkId: pub.network.id }, 'floatingIp { id revision }');
+    expect(fip.floatingIp.revision).toBe(0);
+  });
+});

@@ -2,8 +2,9 @@ import { domainError, type DomainError } from '../errors.js';
 import { checkRevision } from './revision.js';
 
 /**
- * The three lives of an aggregate. `revision` counts the stream's events, so it equals the stream
- * version, which is the resource's revision_number.
+ * The three lives of an aggregate. `revision` is the resource's revision_number: it counts the
+ * stream's events, so it equals the stream version, except for the kinds Neutron creates at
+ * revision 0 (subnets, floating IPs: `createdAtRevisionZero`), where it is one less.
  */
 export type Lifecycle<R> =
   | { readonly status: 'initial'; readonly revision: 0 }
@@ -32,6 +33,14 @@ export function liveResource<R>(state: Lifecycle<R>, kind: string, id: string, e
 /** A create on an id already in use by a different resource (a retry of the same create emits nothing instead). */
 export function alreadyExists(kind: string, id: string): DomainError {
   return domainError(`${kind}AlreadyExists`, `${kind} ${id} already exists.`, { details: { id } });
+}
+
+/**
+ * Evolve helper: a resource Neutron shows at revision_number 0 right after its create (measured:
+ * subnets and floating IPs; networks, ports and routers show 1).
+ */
+export function createdAtRevisionZero<R>(resource: R): Lifecycle<R> {
+  return { status: 'live', revision: 0, resource };
 }
 
 /** Evolve helper: the next live state after an event that changed the resource. */

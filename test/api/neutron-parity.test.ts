@@ -304,3 +304,37 @@ describe('revisions as Neutron numbers them', () => {
     expect(fip.floatingIp.revision).toBe(0);
   });
 });
+
+describe("a port's MAC address can be changed", () => {
+  it('by an admin while the port is unbound; its SLAAC address follows, the old MAC is free again', async () => {
+    const t = await api.token('parity-mac');
+    const { network } = await networkWithSubnet(t, 'mac', '10.68.0.0/24');
+    const v6 = await api.gql(t, CREATE_SUBNET, {
+      input: { networkId: network.id, ipVersion: 6, cidr: '2001:db8:68::/64', ipv6AddressMode: 'slaac', ipv6RaMode: 'slaac' },
+    });
+    expect(v6.createSubnet.__typename).toBe('CreateSubnetSuccess');
+    const vm = (await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:01' }, `port { ${PORT} }`)).port;
+    expect(vm.fixedIps.map((f: any) => f.ipAddress)).toContain('2001:db8:68:0:f816:3eff:fe68:1');
+
+    expect((await m(t, 'updatePort', { id: vm.id, macAddress: 'fa:16:3e:68:00:02' })).code).toBe('PolicyNotAuthorized');
+    const other = (await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:03' }, `port { ${PORT} }`)).port;
+    expect((await m(api.adminToken, 'updatePort', { id: vm.id, macAddress: 'fa:16:3e:68:00:03' })).code).toBe('MacAddressInUse');
+
+    const changed = await m(api.adminToken, 'updatePort', { id: vm.id, macAddress: 'FA:16:3E:68:00:02' }, `port { ${PORT} }`);
+    expect(changed.__typename).toBe('UpdatePortSuccess');
+    expect(changed.port.macAddress).toBe('fa:16:3e:68:00:02');
+    const addresses = changed.port.fixedIps.map((f: any) => f.ipAddress);
+    expect(addresses).toContain('2001:db8:68:0:f816:3eff:fe68:2');
+    expect(addresses).not.toContain('2001:db8:68:0:f816:3eff:fe68:1');
+    expect(addresses).toContain(vm.fixedIps.find((f: any) => !f.ipAddress.includes(':')).ipAddress);
+    // The read model's MAC row moved with it: the old MAC is free, the new one is not.
+    expect((await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:01' })).__typename).toBe('CreatePortSuccess');
+    expect((await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:02' })).code).toBe('MacAddressInUse');
+
+    // Once bound to a host, the MAC stays.
+    expect((await m(api.adminToken, 'updatePort', { id: other.id, bindingHost: 'host-a' })).__typename).toBe('UpdatePortSuccess');
+    const refused = await m(api.adminToken, 'updatePort', { id: other.id, macAddress: 'fa:16:3e:68:00:04' });
+    expect(refused.__typename).toBe('PortBound');
+    expect((await readPort(t, other.id)).macAddress).toBe('fa:16:3e:68:00:03');
+  });
+});

@@ -15,7 +15,7 @@ export const ERROR_CODES = [
   'SubnetNotFound', 'SubnetInUse', 'SubnetAlreadyExists', 'GatewayConflictWithAllocationPools', 'GatewayIpInUse', 'OverlappingAllocationPools',
   'OutOfBoundsAllocationPool', 'InvalidAllocationPool', 'DNSNameServersExhausted', 'HostRoutesExhausted', 'InvalidCIDR',
   'PortNotFound', 'PortInUse', 'PortAlreadyExists', 'IpAddressAlreadyAllocated', 'IpAddressGenerationFailure', 'InvalidIpForSubnet', 'InvalidIpForNetwork',
-  'MacAddressInUse', 'AllocationOnAutoAddressSubnet', 'ServicePortInUse', 'AddressPairAndPortSecurityRequired', 'PortSecurityPortHasSecurityGroup',
+  'MacAddressInUse', 'PortBound', 'AllocationOnAutoAddressSubnet', 'ServicePortInUse', 'AddressPairAndPortSecurityRequired', 'PortSecurityPortHasSecurityGroup',
   'RouterNotFound', 'RouterInUse', 'RouterAlreadyExists', 'RouterInterfaceNotFound', 'RouterInterfaceNotFoundForSubnet', 'RouterInterfaceInUseByFloatingIP',
   'RouterInterfaceInUseByRoute', 'RouterExternalGatewayInUseByFloatingIp', 'InvalidRoutes', 'RoutesExhausted',
   'FloatingIPNotFound', 'FloatingIPAlreadyExists', 'FloatingIPPortAlreadyAssociated', 'ExternalGatewayForFloatingIPNotFound', 'ExternalIpAddressExhausted',

@@ -104,6 +104,7 @@ export const ADMIN_ONLY_RULES = [
   'update_router:distributed',
   'create_router:external_gateway_info:enable_snat',
   'create_router:external_gateway_info:external_fixed_ips',
+  'update_port:mac_address',
 ] as const;
 export type AdminOnlyRule = (typeof ADMIN_ONLY_RULES)[number];
 

@@ -338,3 +338,33 @@ describe("a port's MAC address can be changed", () => {
     expect((await readPort(t, other.id)).macAddress).toBe('fa:16:3e:68:00:03');
   });
 });
+
+describe('every domain error code has its own GraphQL type', () => {
+  it('answers segment and address-pair conflicts with their Neutron types, never OtherError', async () => {
+    const t = await api.token('parity-types');
+    const net = async (provider: Record<string, unknown>) =>
+      (await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: 'seg', provider } })).createNetwork;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ networkType: 'vlan', physicalNetwork: 'physnet-types', segmentationId: 3017 }, 'VlanIdInUse'],
+      [{ networkType: 'vxlan', segmentationId: 73017 }, 'TunnelIdInUse'],
+      [{ networkType: 'flat', physicalNetwork: 'flat-types' }, 'FlatNetworkInUse'],
+    ];
+    for (const [provider, type] of cases) {
+      expect((await net(provider)).__typename).toBe('CreateNetworkSuccess');
+      expect(await net(provider)).toMatchObject({ __typename: type, code: type });
+    }
+    const { network } = await networkWithSubnet(t, 'pairs', '10.69.0.0/24');
+    const pairs = (n: number) => Array.from({ length: n }, (_, i) => ({ ipAddress: `10.69.1.${i + 1}` }));
+    expect(await m(t, 'createPort', { networkId: network.id, allowedAddressPairs: pairs(11) })).toMatchObject({
+      __typename: 'AllowedAddressPairExhausted',
+    });
+    expect(
+      await m(t, 'createPort', { networkId: network.id, allowedAddressPairs: [{ ipAddress: '10.69.1.1' }, { ipAddress: '10.69.1.1' }] }),
+    ).toMatchObject({ __typename: 'DuplicateAddressPairInRequest' });
+
+    // The schema has an object type implementing Error for every code the domain can return.
+    const { ERROR_CODES } = await import('../../src/domain/errors.js');
+    const types = (await api.gql(t, `{ __type(name: "Error") { possibleTypes { name } } }`)).__type.possibleTypes.map((x: any) => x.name);
+    expect(types).toEqual(expect.arrayContaining([...ERROR_CODES, 'InputValidationError']));
+  });
+});

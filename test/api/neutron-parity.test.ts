@@ -368,3 +368,41 @@ describe('every domain error code has its own GraphQL type', () => {
     expect(types).toEqual(expect.arrayContaining([...ERROR_CODES, 'InputValidationError']));
   });
 });
+
+describe('deleting a security group cascades to remote-group rules', () => {
+  it("removes other groups' rules that name it, one logged event each, as Neutron's foreign key does", async () => {
+    const t = await api.token('parity-sg-cascade');
+    const group = async (name: string) => (await m(t, 'createSecurityGroup', { name }, 'securityGroup { id uuid }')).securityGroup;
+    const web = await group('web');
+    const db = await group('db');
+    const rule = async (ethertype: string) =>
+      (
+        await m(
+          t,
+          'createSecurityGroupRule',
+          {
+            securityGroupId: db.id,
+            direction: 'ingress',
+            ethertype,
+            protocol: 'tcp',
+            portRangeMin: 5432,
+            portRangeMax: 5432,
+            remoteGroupId: web.id,
+          },
+          'securityGroupRule { uuid }',
+        )
+      ).securityGroupRule.uuid;
+    const fromWeb = [await rule('IPv4'), await rule('IPv6')];
+    const rulesOf = async (id: string) =>
+      (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on SecurityGroup { rules { uuid remoteGroupId } } } }`, { id })).node.rules;
+    expect((await rulesOf(db.id)).filter((r: any) => r.remoteGroupId === web.uuid).map((r: any) => r.uuid)).toEqual(fromWeb);
+
+    expect((await m(t, 'deleteSecurityGroup', { id: web.id })).__typename).toBe('DeleteSecurityGroupSuccess');
+    const left = await rulesOf(db.id);
+    expect(left).toHaveLength(2); // the two egress rules every new group has
+    expect(left.some((r: any) => r.remoteGroupId === web.uuid)).toBe(false);
+    const history = await api.gql(t, `query($id: ID!) { history(id: $id) { entries { eventType data } } }`, { id: db.id });
+    const removed = history.history.entries.filter((e: any) => e.eventType === 'SecurityGroupRuleRemoved');
+    expect(removed.map((e: any) => [e.data.rule.id, e.data.remoteGroupDeleted])).toEqual(fromWeb.map((r) => [r, web.uuid]));
+  });
+});

@@ -406,3 +406,35 @@ describe('deleting a security group cascades to remote-group rules', () => {
     expect(removed.map((e: any) => [e.data.rule.id, e.data.remoteGroupDeleted])).toEqual(fromWeb.map((r) => [r, web.uuid]));
   });
 });
+
+describe('list arguments are checked', () => {
+  it('answers a garbage after/before cursor and a negative first/last with typed errors, not a silent first page', async () => {
+    const t = await api.token('parity-cursor');
+    await networkWithSubnet(t, 'c1', '10.70.0.0/24');
+    await networkWithSubnet(t, 'c2', '10.70.1.0/24');
+    const raw = async (args: string) => {
+      const res = await fetch(api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` },
+        body: JSON.stringify({ query: `{ networks(${args}) { edges { cursor node { name } } } }` }),
+      });
+      return (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string; field?: string[] } }[] };
+    };
+    const page = await raw('first: 1');
+    expect(page.data.networks.edges).toHaveLength(1);
+    const good = page.data.networks.edges[0].cursor;
+    expect((await raw(`first: 1, after: "${good}"`)).data.networks.edges).toHaveLength(1);
+
+    const cases: [string, string, string[]][] = [
+      ['after: "garbage"', 'InvalidCursor', ['after']],
+      [`after: "${Buffer.from('2024-01-01T00:00:00Z|not-a-uuid').toString('base64url')}"`, 'InvalidCursor', ['after']],
+      ['last: 1, before: "!!"', 'InvalidCursor', ['before']],
+      ['first: -1', 'InputValidationError', ['first']],
+      ['last: -5', 'InputValidationError', ['last']],
+    ];
+    for (const [args, code, field] of cases) {
+      const r = await raw(args);
+      expect({ args, data: r.data?.networks ?? null, ext: r.errors?.[0]?.extensions }).toEqual({ args, data: null, ext: { code, field } });
+    }
+  });
+});

@@ -438,3 +438,20 @@ describe('list arguments are checked', () => {
     }
   });
 });
+
+describe('quotas reset to defaults and shown with usage', () => {
+  it('lets an admin reset a project to the default limits; limit, used and reserved per resource', async () => {
+    const t = await api.token('parity-quota');
+    await networkWithSubnet(t, 'q', '10.71.0.0/24');
+    const Q = `{ viewer { project { uuid quotas { resource limit used reserved } } } }`;
+    const me = (await api.gql(t, Q)).viewer.project.uuid;
+    const quota = async (resource: string) => (await api.gql(t, Q)).viewer.project.quotas.find((q: any) => q.resource === resource);
+    expect((await m(api.adminToken, 'setQuota', { projectId: me, resource: 'network', limit: 7 })).__typename).toBe('SetQuotaSuccess');
+    expect(await quota('network')).toEqual({ resource: 'network', limit: 7, used: 1, reserved: 0 });
+    expect((await m(t, 'resetQuota', { projectId: me })).code).toBe('PolicyNotAuthorized');
+    expect((await m(api.adminToken, 'resetQuota', { projectId: me })).__typename).toBe('ResetQuotaSuccess');
+    expect(await quota('network')).toEqual({ resource: 'network', limit: 100, used: 1, reserved: 0 });
+    expect(await quota('subnet')).toEqual({ resource: 'subnet', limit: 100, used: 1, reserved: 0 });
+    expect((await m(api.adminToken, 'resetQuota', { projectId: '00000000-0000-4000-8000-000000000000' })).code).toBe('ProjectNotFound');
+  });
+});

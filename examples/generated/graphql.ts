@@ -54,11 +54,15 @@ export type CreateNetworkMutationVariables = Exact<{
 export type CreateNetworkMutation = {
   createNetwork:
     | { __typename: 'AddressPairAndPortSecurityRequired'; code: string; message: string }
+    | { __typename: 'AgentConflict'; code: string; message: string }
+    | { __typename: 'AgentNotFound'; code: string; message: string }
     | { __typename: 'AllocationOnAutoAddressSubnet'; code: string; message: string }
+    | { __typename: 'AllowedAddressPairExhausted'; code: string; message: string }
     | { __typename: 'BadRequest'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
     | { __typename: 'CreateNetworkSuccess'; cursor: string | null; network: { uuid: string; name: string; revision: number } }
     | { __typename: 'DNSNameServersExhausted'; code: string; message: string }
+    | { __typename: 'DuplicateAddressPairInRequest'; code: string; message: string }
     | { __typename: 'DuplicateHealthMonitor'; code: string; message: string }
     | { __typename: 'DuplicateListenerEntry'; code: string; message: string }
     | { __typename: 'DuplicateMemberEntry'; code: string; message: string }
@@ -88,6 +92,7 @@ export type CreateNetworkMutation = {
     | { __typename: 'FirewallRuleNotAssociatedWithPolicy'; code: string; message: string }
     | { __typename: 'FirewallRuleNotFound'; code: string; message: string }
     | { __typename: 'FirewallRuleWithPortWithoutProtocolInvalid'; code: string; message: string }
+    | { __typename: 'FlatNetworkInUse'; code: string; message: string }
     | { __typename: 'FloatingIPAlreadyExists'; code: string; message: string }
     | { __typename: 'FloatingIPNotFound'; code: string; message: string }
     | { __typename: 'FloatingIPPortAlreadyAssociated'; code: string; message: string }
@@ -141,6 +146,7 @@ export type CreateNetworkMutation = {
     | { __typename: 'PolicyNotAuthorized'; code: string; message: string }
     | { __typename: 'PoolNotFound'; code: string; message: string }
     | { __typename: 'PortAlreadyExists'; code: string; message: string }
+    | { __typename: 'PortBound'; code: string; message: string }
     | { __typename: 'PortInUse'; code: string; message: string }
     | { __typename: 'PortNotFound'; code: string; message: string }
     | { __typename: 'PortSecurityPortHasSecurityGroup'; code: string; message: string }
@@ -187,12 +193,14 @@ export type CreateNetworkMutation = {
     | { __typename: 'SubnetMismatchForPort'; code: string; message: string }
     | { __typename: 'SubnetNotFound'; code: string; message: string }
     | { __typename: 'TokenNotFound'; code: string; message: string }
+    | { __typename: 'TunnelIdInUse'; code: string; message: string }
     | { __typename: 'VPNEndpointGroupAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNEndpointGroupNotFound'; code: string; message: string }
     | { __typename: 'VPNPeerAddressNotResolved'; code: string; message: string }
     | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNServiceInUse'; code: string; message: string }
     | { __typename: 'VPNServiceNotFound'; code: string; message: string }
+    | { __typename: 'VlanIdInUse'; code: string; message: string }
     | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
 };
 
@@ -203,10 +211,14 @@ export type UpdateNetworkMutationVariables = Exact<{
 export type UpdateNetworkMutation = {
   updateNetwork:
     | { __typename: 'AddressPairAndPortSecurityRequired'; code: string; message: string }
+    | { __typename: 'AgentConflict'; code: string; message: string }
+    | { __typename: 'AgentNotFound'; code: string; message: string }
     | { __typename: 'AllocationOnAutoAddressSubnet'; code: string; message: string }
+    | { __typename: 'AllowedAddressPairExhausted'; code: string; message: string }
     | { __typename: 'BadRequest'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
     | { __typename: 'DNSNameServersExhausted'; code: string; message: string }
+    | { __typename: 'DuplicateAddressPairInRequest'; code: string; message: string }
     | { __typename: 'DuplicateHealthMonitor'; code: string; message: string }
     | { __typename: 'DuplicateListenerEntry'; code: string; message: string }
     | { __typename: 'DuplicateMemberEntry'; code: string; message: string }
@@ -236,6 +248,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'FirewallRuleNotAssociatedWithPolicy'; code: string; message: string }
     | { __typename: 'FirewallRuleNotFound'; code: string; message: string }
     | { __typename: 'FirewallRuleWithPortWithoutProtocolInvalid'; code: string; message: string }
+    | { __typename: 'FlatNetworkInUse'; code: string; message: string }
     | { __typename: 'FloatingIPAlreadyExists'; code: string; message: string }
     | { __typename: 'FloatingIPNotFound'; code: string; message: string }
     | { __typename: 'FloatingIPPortAlreadyAssociated'; code: string; message: string }
@@ -289,6 +302,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'PolicyNotAuthorized'; code: string; message: string }
     | { __typename: 'PoolNotFound'; code: string; message: string }
     | { __typename: 'PortAlreadyExists'; code: string; message: string }
+    | { __typename: 'PortBound'; code: string; message: string }
     | { __typename: 'PortInUse'; code: string; message: string }
     | { __typename: 'PortNotFound'; code: string; message: string }
     | { __typename: 'PortSecurityPortHasSecurityGroup'; code: string; message: string }
@@ -335,6 +349,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'SubnetMismatchForPort'; code: string; message: string }
     | { __typename: 'SubnetNotFound'; code: string; message: string }
     | { __typename: 'TokenNotFound'; code: string; message: string }
+    | { __typename: 'TunnelIdInUse'; code: string; message: string }
     | { __typename: 'UpdateNetworkSuccess'; cursor: string | null }
     | { __typename: 'VPNEndpointGroupAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNEndpointGroupNotFound'; code: string; message: string }
@@ -342,6 +357,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNServiceInUse'; code: string; message: string }
     | { __typename: 'VPNServiceNotFound'; code: string; message: string }
+    | { __typename: 'VlanIdInUse'; code: string; message: string }
     | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
 };
 
@@ -352,11 +368,15 @@ export type DeleteNetworkMutationVariables = Exact<{
 export type DeleteNetworkMutation = {
   deleteNetwork:
     | { __typename: 'AddressPairAndPortSecurityRequired'; code: string; message: string }
+    | { __typename: 'AgentConflict'; code: string; message: string }
+    | { __typename: 'AgentNotFound'; code: string; message: string }
     | { __typename: 'AllocationOnAutoAddressSubnet'; code: string; message: string }
+    | { __typename: 'AllowedAddressPairExhausted'; code: string; message: string }
     | { __typename: 'BadRequest'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
     | { __typename: 'DNSNameServersExhausted'; code: string; message: string }
     | { __typename: 'DeleteNetworkSuccess' }
+    | { __typename: 'DuplicateAddressPairInRequest'; code: string; message: string }
     | { __typename: 'DuplicateHealthMonitor'; code: string; message: string }
     | { __typename: 'DuplicateListenerEntry'; code: string; message: string }
     | { __typename: 'DuplicateMemberEntry'; code: string; message: string }
@@ -386,6 +406,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'FirewallRuleNotAssociatedWithPolicy'; code: string; message: string }
     | { __typename: 'FirewallRuleNotFound'; code: string; message: string }
     | { __typename: 'FirewallRuleWithPortWithoutProtocolInvalid'; code: string; message: string }
+    | { __typename: 'FlatNetworkInUse'; code: string; message: string }
     | { __typename: 'FloatingIPAlreadyExists'; code: string; message: string }
     | { __typename: 'FloatingIPNotFound'; code: string; message: string }
     | { __typename: 'FloatingIPPortAlreadyAssociated'; code: string; message: string }
@@ -439,6 +460,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'PolicyNotAuthorized'; code: string; message: string }
     | { __typename: 'PoolNotFound'; code: string; message: string }
     | { __typename: 'PortAlreadyExists'; code: string; message: string }
+    | { __typename: 'PortBound'; code: string; message: string }
     | { __typename: 'PortInUse'; code: string; message: string }
     | { __typename: 'PortNotFound'; code: string; message: string }
     | { __typename: 'PortSecurityPortHasSecurityGroup'; code: string; message: string }
@@ -485,12 +507,14 @@ export type DeleteNetworkMutation = {
     | { __typename: 'SubnetMismatchForPort'; code: string; message: string }
     | { __typename: 'SubnetNotFound'; code: string; message: string }
     | { __typename: 'TokenNotFound'; code: string; message: string }
+    | { __typename: 'TunnelIdInUse'; code: string; message: string }
     | { __typename: 'VPNEndpointGroupAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNEndpointGroupNotFound'; code: string; message: string }
     | { __typename: 'VPNPeerAddressNotResolved'; code: string; message: string }
     | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNServiceInUse'; code: string; message: string }
     | { __typename: 'VPNServiceNotFound'; code: string; message: string }
+    | { __typename: 'VlanIdInUse'; code: string; message: string }
     | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
 };
 

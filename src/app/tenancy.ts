@@ -78,6 +78,15 @@ export async function setQuota(s: Services, projectId: string, resource: QuotaRe
   });
 }
 
+/** Every quota of the project back to its default (Neutron's quota delete). */
+export async function resetQuotas(s: Services, projectId: string, metadata: EventMetadata = SYSTEM) {
+  return s.runtime.execute(metadata, async (tx) => {
+    const [exists] = await tx`select 1 from rm_projects where id = ${projectId}`;
+    if (!exists) return domainError('ProjectNotFound', `Project ${projectId} could not be found.`);
+    return decideProject(s, tx, projectId, { type: 'ResetQuotas', now: new Date().toISOString() });
+  });
+}
+
 /** On first start with an empty database: an admin project and token, printed once. */
 export async function bootstrapAdmin(s: Services): Promise<string | null> {
   const [any] = await s.sql`select 1 from rm_tokens limit 1`;

@@ -1,3 +1,17 @@
+import { ERROR_CODES } from './error-codes.js';
+
+export { ERROR_CODES };
+
+/** A code of `ERROR_CODES`. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The resource names N for which `<N>NotFound` is a code (`notFound`), and `<N>AlreadyExists` (`alreadyExists`). */
+export type NotFoundKind = ErrorCode extends infer C ? (C extends `${infer K}NotFound` ? K : never) : never;
+export type AlreadyExistsKind = ErrorCode extends infer C ? (C extends `${infer K}AlreadyExists` ? K : never) : never;
+
+/** Every code a DomainError carries: a listed one, or the malformed-field marker of `invalidField`. */
+export type DomainErrorCode = ErrorCode | 'InputValidationError';
+
 /**
  * Domain errors are values: a stable `code` (Neutron's exception name where Neutron has one),
  * a human message, and optional structured details. Deciders return them instead of throwing so
@@ -5,7 +19,7 @@
  */
 export interface DomainError {
   readonly kind: 'DomainError';
-  readonly code: string;
+  readonly code: DomainErrorCode;
   readonly message: string;
   /** Input field path the error is about, when there is one. */
   readonly field?: readonly string[];
@@ -13,7 +27,7 @@ export interface DomainError {
 }
 
 export function domainError(
-  code: string,
+  code: DomainErrorCode,
   message: string,
   extra: { field?: readonly string[]; details?: Record<string, unknown> } = {},
 ): DomainError {

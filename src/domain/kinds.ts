@@ -1,11 +1,12 @@
+import type { NotFoundKind } from './errors.js';
 import type { QuotaResource } from './project/events.js';
 
 /** What every layer needs to know of one resource kind. */
 export interface KindFacts {
   /** The stream type (stream id prefix) of the aggregate that holds resources of this kind. */
   readonly streamType: string;
-  /** Neutron's (and Octavia's) spelling, as in `<Name>NotFound` and the GraphQL answer types. */
-  readonly neutronName: string;
+  /** Neutron's (and Octavia's) spelling, as in `<Name>NotFound` (so it must be one) and the GraphQL answer types. */
+  readonly neutronName: NotFoundKind;
   /** The project quota a resource of this kind counts against, if any. */
   readonly quota: QuotaResource | null;
   /** Rows carry `shared`/`external` facts that widen who may see them (the policy's shared rules). */

@@ -21,6 +21,11 @@ export class NetworkingProjection implements Projection {
         await claim(q, e.data.networkId, e.data.id, e.data.fixedIps);
         await q`insert into rm_port_macs (network_id, mac_address, port_id) values (${e.data.networkId}, ${e.data.macAddress}, ${e.data.id})`;
         break;
+      case 'PortUpdated':
+        // A new MAC moves the port's row, so its uniqueness vetoes a racing port taking the same MAC.
+        if (e.data.changes.macAddress !== undefined)
+          await q`update rm_port_macs set mac_address = ${e.data.changes.macAddress} where port_id = ${e.data.id}`;
+        break;
       case 'FixedIpsChanged':
         await release(q, e.data.networkId, e.data.released);
         await claim(q, e.data.networkId, e.data.id, e.data.allocated);

@@ -27,6 +27,9 @@ export class TenancyProjection implements Projection {
           await q`insert into rm_quota_limits (project_id, resource, max_count) values (${projectId}, ${e.data.resource}, ${e.data.limit})
                   on conflict (project_id, resource) do update set max_count = excluded.max_count`;
           break;
+        case 'QuotasReset':
+          await q`delete from rm_quota_limits where project_id = ${projectId}`;
+          break;
       }
     }
   }

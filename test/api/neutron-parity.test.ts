@@ -283,3 +283,175 @@ describe('/31 and /32 subnets with DHCP off', () => {
     );
   });
 });
+
+describe('revisions as Neutron numbers them', () => {
+  it('starts subnets and floating IPs at 0, and raises the network revision when a subnet is updated', async () => {
+    const t = await api.token('parity-rev');
+    const rev = async (id: string) =>
+      (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on Subnet { revision } ... on Network { revision } } }`, { id })).node
+        .revision;
+    const { network, subnet } = await networkWithSubnet(t, 'rev', '10.67.0.0/24', {}, { enableDhcp: false });
+    expect(await rev(subnet.id)).toBe(0);
+    const before = await rev(network.id);
+    // The If-Match check counts from 0 too.
+    expect((await m(t, 'updateSubnet', { id: subnet.id, name: 'x', expectedRevision: 1 })).code).toBe('RevisionNumberConstraintFailed');
+    expect((await m(t, 'updateSubnet', { id: subnet.id, name: 'x', expectedRevision: 0 })).__typename).toBe('UpdateSubnetSuccess');
+    expect(await rev(subnet.id)).toBe(1);
+    expect(await rev(network.id)).toBe(before + 1);
+
+    const pub = await networkWithSubnet(api.adminToken, 'rev-public', '198.51.67.0/24', { external: true });
+    const fip = await m(t, 'createFloatingIp', { floatingNetworkId: pub.network.id }, 'floatingIp { id revision }');
+    expect(fip.floatingIp.revision).toBe(0);
+  });
+});
+
+describe("a port's MAC address can be changed", () => {
+  it('by an admin while the port is unbound; its SLAAC address follows, the old MAC is free again', async () => {
+    const t = await api.token('parity-mac');
+    const { network } = await networkWithSubnet(t, 'mac', '10.68.0.0/24');
+    const v6 = await api.gql(t, CREATE_SUBNET, {
+      input: { networkId: network.id, ipVersion: 6, cidr: '2001:db8:68::/64', ipv6AddressMode: 'slaac', ipv6RaMode: 'slaac' },
+    });
+    expect(v6.createSubnet.__typename).toBe('CreateSubnetSuccess');
+    const vm = (await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:01' }, `port { ${PORT} }`)).port;
+    expect(vm.fixedIps.map((f: any) => f.ipAddress)).toContain('2001:db8:68:0:f816:3eff:fe68:1');
+
+    expect((await m(t, 'updatePort', { id: vm.id, macAddress: 'fa:16:3e:68:00:02' })).code).toBe('PolicyNotAuthorized');
+    const other = (await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:03' }, `port { ${PORT} }`)).port;
+    expect((await m(api.adminToken, 'updatePort', { id: vm.id, macAddress: 'fa:16:3e:68:00:03' })).code).toBe('MacAddressInUse');
+
+    const changed = await m(api.adminToken, 'updatePort', { id: vm.id, macAddress: 'FA:16:3E:68:00:02' }, `port { ${PORT} }`);
+    expect(changed.__typename).toBe('UpdatePortSuccess');
+    expect(changed.port.macAddress).toBe('fa:16:3e:68:00:02');
+    const addresses = changed.port.fixedIps.map((f: any) => f.ipAddress);
+    expect(addresses).toContain('2001:db8:68:0:f816:3eff:fe68:2');
+    expect(addresses).not.toContain('2001:db8:68:0:f816:3eff:fe68:1');
+    expect(addresses).toContain(vm.fixedIps.find((f: any) => !f.ipAddress.includes(':')).ipAddress);
+    // The read model's MAC row moved with it: the old MAC is free, the new one is not.
+    expect((await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:01' })).__typename).toBe('CreatePortSuccess');
+    expect((await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:02' })).code).toBe('MacAddressInUse');
+
+    // Once bound to a host, the MAC stays.
+    expect((await m(api.adminToken, 'updatePort', { id: other.id, bindingHost: 'host-a' })).__typename).toBe('UpdatePortSuccess');
+    const refused = await m(api.adminToken, 'updatePort', { id: other.id, macAddress: 'fa:16:3e:68:00:04' });
+    expect(refused.__typename).toBe('PortBound');
+    expect((await readPort(t, other.id)).macAddress).toBe('fa:16:3e:68:00:03');
+  });
+});
+
+describe('every domain error code has its own GraphQL type', () => {
+  it('answers segment and address-pair conflicts with their Neutron types, never OtherError', async () => {
+    const t = await api.token('parity-types');
+    const net = async (provider: Record<string, unknown>) =>
+      (await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: 'seg', provider } })).createNetwork;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ networkType: 'vlan', physicalNetwork: 'physnet-types', segmentationId: 3017 }, 'VlanIdInUse'],
+      [{ networkType: 'vxlan', segmentationId: 73017 }, 'TunnelIdInUse'],
+      [{ networkType: 'flat', physicalNetwork: 'flat-types' }, 'FlatNetworkInUse'],
+    ];
+    for (const [provider, type] of cases) {
+      expect((await net(provider)).__typename).toBe('CreateNetworkSuccess');
+      expect(await net(provider)).toMatchObject({ __typename: type, code: type });
+    }
+    const { network } = await networkWithSubnet(t, 'pairs', '10.69.0.0/24');
+    const pairs = (n: number) => Array.from({ length: n }, (_, i) => ({ ipAddress: `10.69.1.${i + 1}` }));
+    expect(await m(t, 'createPort', { networkId: network.id, allowedAddressPairs: pairs(11) })).toMatchObject({
+      __typename: 'AllowedAddressPairExhausted',
+    });
+    expect(
+      await m(t, 'createPort', { networkId: network.id, allowedAddressPairs: [{ ipAddress: '10.69.1.1' }, { ipAddress: '10.69.1.1' }] }),
+    ).toMatchObject({ __typename: 'DuplicateAddressPairInRequest' });
+
+    // The schema has an object type implementing Error for every code the domain can return.
+    const { ERROR_CODES } = await import('../../src/domain/errors.js');
+    const types = (await api.gql(t, `{ __type(name: "Error") { possibleTypes { name } } }`)).__type.possibleTypes.map((x: any) => x.name);
+    expect(types).toEqual(expect.arrayContaining([...ERROR_CODES, 'InputValidationError']));
+  });
+});
+
+describe('deleting a security group cascades to remote-group rules', () => {
+  it("removes other groups' rules that name it, one logged event each, as Neutron's foreign key does", async () => {
+    const t = await api.token('parity-sg-cascade');
+    const group = async (name: string) => (await m(t, 'createSecurityGroup', { name }, 'securityGroup { id uuid }')).securityGroup;
+    const web = await group('web');
+    const db = await group('db');
+    const rule = async (ethertype: string) =>
+      (
+        await m(
+          t,
+          'createSecurityGroupRule',
+          {
+            securityGroupId: db.id,
+            direction: 'ingress',
+            ethertype,
+            protocol: 'tcp',
+            portRangeMin: 5432,
+            portRangeMax: 5432,
+            remoteGroupId: web.id,
+          },
+          'securityGroupRule { uuid }',
+        )
+      ).securityGroupRule.uuid;
+    const fromWeb = [await rule('IPv4'), await rule('IPv6')];
+    const rulesOf = async (id: string) =>
+      (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on SecurityGroup { rules { uuid remoteGroupId } } } }`, { id })).node.rules;
+    expect((await rulesOf(db.id)).filter((r: any) => r.remoteGroupId === web.uuid).map((r: any) => r.uuid)).toEqual(fromWeb);
+
+    expect((await m(t, 'deleteSecurityGroup', { id: web.id })).__typename).toBe('DeleteSecurityGroupSuccess');
+    const left = await rulesOf(db.id);
+    expect(left).toHaveLength(2); // the two egress rules every new group has
+    expect(left.some((r: any) => r.remoteGroupId === web.uuid)).toBe(false);
+    const history = await api.gql(t, `query($id: ID!) { history(id: $id) { entries { eventType data } } }`, { id: db.id });
+    const removed = history.history.entries.filter((e: any) => e.eventType === 'SecurityGroupRuleRemoved');
+    expect(removed.map((e: any) => [e.data.rule.id, e.data.remoteGroupDeleted])).toEqual(fromWeb.map((r) => [r, web.uuid]));
+  });
+});
+
+describe('list arguments are checked', () => {
+  it('answers a garbage after/before cursor and a negative first/last with typed errors, not a silent first page', async () => {
+    const t = await api.token('parity-cursor');
+    await networkWithSubnet(t, 'c1', '10.70.0.0/24');
+    await networkWithSubnet(t, 'c2', '10.70.1.0/24');
+    const raw = async (args: string) => {
+      const res = await fetch(api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` },
+        body: JSON.stringify({ query: `{ networks(${args}) { edges { cursor node { name } } } }` }),
+      });
+      return (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string; field?: string[] } }[] };
+    };
+    const page = await raw('first: 1');
+    expect(page.data.networks.edges).toHaveLength(1);
+    const good = page.data.networks.edges[0].cursor;
+    expect((await raw(`first: 1, after: "${good}"`)).data.networks.edges).toHaveLength(1);
+
+    const cases: [string, string, string[]][] = [
+      ['after: "garbage"', 'InvalidCursor', ['after']],
+      [`after: "${Buffer.from('2024-01-01T00:00:00Z|not-a-uuid').toString('base64url')}"`, 'InvalidCursor', ['after']],
+      ['last: 1, before: "!!"', 'InvalidCursor', ['before']],
+      ['first: -1', 'InputValidationError', ['first']],
+      ['last: -5', 'InputValidationError', ['last']],
+    ];
+    for (const [args, code, field] of cases) {
+      const r = await raw(args);
+      expect({ args, data: r.data?.networks ?? null, ext: r.errors?.[0]?.extensions }).toEqual({ args, data: null, ext: { code, field } });
+    }
+  });
+});
+
+describe('quotas reset to defaults and shown with usage', () => {
+  it('lets an admin reset a project to the default limits; limit, used and reserved per resource', async () => {
+    const t = await api.token('parity-quota');
+    await networkWithSubnet(t, 'q', '10.71.0.0/24');
+    const Q = `{ viewer { project { uuid quotas { resource limit used reserved } } } }`;
+    const me = (await api.gql(t, Q)).viewer.project.uuid;
+    const quota = async (resource: string) => (await api.gql(t, Q)).viewer.project.quotas.find((q: any) => q.resource === resource);
+    expect((await m(api.adminToken, 'setQuota', { projectId: me, resource: 'network', limit: 7 })).__typename).toBe('SetQuotaSuccess');
+    expect(await quota('network')).toEqual({ resource: 'network', limit: 7, used: 1, reserved: 0 });
+    expect((await m(t, 'resetQuota', { projectId: me })).code).toBe('PolicyNotAuthorized');
+    expect((await m(api.adminToken, 'resetQuota', { projectId: me })).__typename).toBe('ResetQuotaSuccess');
+    expect(await quota('network')).toEqual({ resource: 'network', limit: 100, used: 1, reserved: 0 });
+    expect(await quota('subnet')).toEqual({ resource: 'subnet', limit: 100, used: 1, reserved: 0 });
+    expect((await m(api.adminToken, 'resetQuota', { projectId: '00000000-0000-4000-8000-000000000000' })).code).toBe('ProjectNotFound');
+  });
+});

@@ -262,7 +262,7 @@ describe('floating IP status, update, delete', () => {
         .then([{ type: 'FloatingIpUpdated', data: { id: FIP, changes: { description: 'web', tags: ['a'] }, updatedAt: T1 } }]),
     );
     given([created, associated])
-      .when({ type: 'UpdateFloatingIp', id: FIP, changes: { description: 'x' }, expectedRevision: 1, now: T1 })
+      .when({ type: 'UpdateFloatingIp', id: FIP, changes: { description: 'x' }, expectedRevision: 0, now: T1 })
       .thenError('RevisionNumberConstraintFailed');
   });
   it('deletes with what the dataplane must undo, then answers FloatingIPNotFound', () => {

@@ -32,7 +32,7 @@ export const create = (extra: Partial<CreatePort> = {}): CreatePort => ({
   network,
   subnets: [v4],
   generatedMac: MAC,
-  addressCandidates: { [V4]: '10.0.0.57' },
+  addressCandidates: { [V4]: ['10.0.0.57'] },
   defaultSecurityGroupId: SG,
   ...extra,
 });

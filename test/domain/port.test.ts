@@ -145,9 +145,9 @@ describe('port create', () => {
 
   describe('default allocation (7.3)', () => {
     it('takes one IPv4 address from the first IPv4 subnet that has one', () => {
-      const data = createdData({ subnets: [v4, v4b], addressCandidates: { [V4]: null, [V4B]: '10.0.1.7' } });
+      const data = createdData({ subnets: [v4, v4b], addressCandidates: { [V4]: null, [V4B]: ['10.0.1.7'] } });
       expect(data.fixedIps).toEqual([{ subnetId: V4B, ipAddress: '10.0.1.7' }]);
-      expect(createdData({ subnets: [v4, v4b], addressCandidates: { [V4]: '10.0.0.3', [V4B]: '10.0.1.7' } }).fixedIps).toEqual([
+      expect(createdData({ subnets: [v4, v4b], addressCandidates: { [V4]: ['10.0.0.3'], [V4B]: ['10.0.1.7'] } }).fixedIps).toEqual([
         { subnetId: V4, ipAddress: '10.0.0.3' },
       ]);
     });
@@ -165,7 +165,7 @@ describe('port create', () => {
     });
 
     it('adds one DHCPv6-stateful address and the EUI-64 on every SLAAC subnet', () => {
-      const data = createdData({ subnets: [v4, v6, slaac], addressCandidates: { [V4]: '10.0.0.5', [V6]: '2001:db8::5' } });
+      const data = createdData({ subnets: [v4, v6, slaac], addressCandidates: { [V4]: ['10.0.0.5'], [V6]: ['2001:db8::5'] } });
       expect(data.fixedIps).toEqual([
         { subnetId: V4, ipAddress: '10.0.0.5' },
         { subnetId: V6, ipAddress: '2001:db8::5' },
@@ -205,9 +205,9 @@ describe('port create', () => {
     });
 
     it('takes any address of a named subnet from its candidate', () => {
-      expect(createdData({ subnets: [v4, v4b], fixedIps: [{ subnetId: V4B }], addressCandidates: { [V4B]: '10.0.1.9' } }).fixedIps).toEqual(
-        [{ subnetId: V4B, ipAddress: '10.0.1.9' }],
-      );
+      expect(
+        createdData({ subnets: [v4, v4b], fixedIps: [{ subnetId: V4B }], addressCandidates: { [V4B]: ['10.0.1.9'] } }).fixedIps,
+      ).toEqual([{ subnetId: V4B, ipAddress: '10.0.1.9' }]);
       port
         .given([])
         .when(create({ subnets: [v4, v4b], fixedIps: [{ subnetId: V4B }], addressCandidates: { [V4B]: null } }))
@@ -358,7 +358,7 @@ describe('port create', () => {
   it('is idempotent for a retried create (new generated MAC and candidate) and refuses a different one', () => {
     port
       .given([created])
-      .when(create({ generatedMac: 'fa:16:3e:99:99:99', addressCandidates: { [V4]: '10.0.0.99' } }))
+      .when(create({ generatedMac: 'fa:16:3e:99:99:99', addressCandidates: { [V4]: ['10.0.0.99'] } }))
       .thenNothing();
     port
       .given([created])
@@ -391,7 +391,7 @@ describe('port update', () => {
   it('changes fixed IPs, listing what was released and allocated', () => {
     port
       .given([created])
-      .when(update({ fixedIps: [{ ipAddress: '10.0.0.9' }, { subnetId: V4B }] }, { addressCandidates: { [V4B]: '10.0.1.20' } }))
+      .when(update({ fixedIps: [{ ipAddress: '10.0.0.9' }, { subnetId: V4B }] }, { addressCandidates: { [V4B]: ['10.0.1.20'] } }))
       .then([
         {
           type: 'FixedIpsChanged',

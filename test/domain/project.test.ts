@@ -40,6 +40,17 @@ describe('project', () => {
     expect(s.quotas.network).toBe(3);
     expect(s.quotas.port).toBe(500);
   });
+  it('resets every quota to its default (Neutron quota delete), naming those that differed; nothing when none did', () => {
+    const set = (resource: 'network' | 'port', limit: number) => ({ type: 'QuotaSet' as const, data: { resource, limit, setAt: now } });
+    const given = spec(projectDecider).given([created, set('network', 3), set('port', 500)]);
+    const events = given.when({ type: 'ResetQuotas', now }).then([{ type: 'QuotasReset', data: { resources: ['network'], resetAt: now } }]);
+    const s = spec(projectDecider).given([created, set('network', 3), ...events]).state;
+    expect(s.quotas.network).toBe(100);
+    spec(projectDecider)
+      .given([created, ...events])
+      .when({ type: 'ResetQuotas', now })
+      .thenNothing();
+  });
   it('refuses commands on a project that does not exist', () => {
     spec(projectDecider).given().when({ type: 'SetQuota', resource: 'port', limit: 1, now }).thenError('ProjectNotFound');
   });

@@ -383,3 +383,39 @@ describe('security group rules: duplicates and removal', () => {
       .then((e) => expect(e).toHaveLength(1));
   });
 });
+
+describe('deleting a group cascades to the rules of other groups naming it as remote group (Neutron)', () => {
+  const fromOther = (ruleId: string, ethertype: 'IPv4' | 'IPv6'): SecurityGroupRule => ({
+    ...ingressSelf(ruleId, ethertype),
+    remoteGroupId: OTHER_SG,
+  });
+  const withRemote: SecurityGroupEvent[] = [
+    created,
+    { type: 'SecurityGroupRuleAdded', data: { id: SG, rule: fromOther(id(30), 'IPv4'), updatedAt: T1 } },
+    { type: 'SecurityGroupRuleAdded', data: { id: SG, rule: fromOther(id(31), 'IPv6'), updatedAt: T1 } },
+  ];
+  const cascade = (remoteGroupId: string): SecurityGroupCommand => ({ type: 'RemoveRulesForRemoteGroup', id: SG, remoteGroupId, now: T1 });
+
+  it('given two rules naming the deleted group, then one SecurityGroupRuleRemoved each, saying why', () => {
+    const events = given(withRemote)
+      .when(cascade(OTHER_SG))
+      .then([
+        {
+          type: 'SecurityGroupRuleRemoved',
+          data: { id: SG, rule: fromOther(id(30), 'IPv4'), remoteGroupDeleted: OTHER_SG, updatedAt: T1 },
+        },
+        {
+          type: 'SecurityGroupRuleRemoved',
+          data: { id: SG, rule: fromOther(id(31), 'IPv6'), remoteGroupDeleted: OTHER_SG, updatedAt: T1 },
+        },
+      ]);
+    valid(events);
+    const after = given([...withRemote, ...events]).state;
+    expect(after.status === 'live' && after.resource.rules.map((r) => r.id)).toEqual([R[0], R[1]]);
+  });
+
+  it('given no rule naming it, or the group itself, then nothing', () => {
+    given([created]).when(cascade(OTHER_SG)).thenNothing();
+    given([defaultCreated]).when(cascade(SG)).thenNothing();
+  });
+});

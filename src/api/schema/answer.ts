@@ -1,4 +1,5 @@
-import { domainError } from '../../domain/errors.js';
+import { notFound } from '../../domain/common/index.js';
+import { RESOURCE_KINDS, type ResourceKind } from '../../domain/kinds.js';
 import type { CommandOutcome } from '../../app/command-runtime.js';
 import type { Context } from '../context.js';
 import type { MutationOutcome } from './mutation.js';
@@ -6,10 +7,12 @@ import { loadResource, type ResourceRecord } from './resources.js';
 import { builder } from './builder.js';
 
 /** After a create or update: the resource as the read model now holds it, with the change's cursor. */
-export async function answerResource<D>(ctx: Context, kind: string, typename: string, out: CommandOutcome<string>): Promise<MutationOutcome<ResourceRecord<D>>> {
+export async function answerResource<D>(ctx: Context, kind: ResourceKind, typename: string, out: CommandOutcome<string>): Promise<MutationOutcome<ResourceRecord<D>>> {
   if (!out.ok) return out;
   const r = await loadResource<D>(ctx, kind, out.result);
-  return r ? { ok: true, value: r, cursor: out.cursor } : { ok: false, error: domainError(`${typename}NotFound`, `${typename} ${out.result} could not be found.`) };
+  // The kind's own NotFound code (IKEPolicyNotFound), not one spelled from the GraphQL type `typename`.
+  const missing = notFound(RESOURCE_KINDS[kind].neutronName, out.result);
+  return r ? { ok: true, value: r, cursor: out.cursor } : { ok: false, error: missing };
 }
 
 export interface Deleted {

@@ -10,6 +10,7 @@ import {
 } from '../../domain/loadbalancer/index.js';
 import type { Port } from '../../domain/port/index.js';
 import type { HealthMonitorDoc, ListenerDoc, LoadBalancerDoc, MemberDoc, PoolDoc } from '../../projections/kinds/loadbalancer-kind.js';
+import type { ResourceKind } from '../../domain/kinds.js';
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder, type Types } from './builder.js';
@@ -153,7 +154,7 @@ const descriptive = { name: z.string().max(255).nullish(), description: z.string
 const int = z.number().int().nullish();
 const deleteSchema = z.object({ id, expectedRevision: revision });
 
-const answer = (kind: string, typename: string) => async (ctx: Context, out: Promise<CommandOutcome<string>>) => answerResource(ctx, kind, typename, await out);
+const answer = (kind: ResourceKind, typename: string) => async (ctx: Context, out: Promise<CommandOutcome<string>>) => answerResource(ctx, kind, typename, await out);
 const answerLb = answer('loadbalancer', 'LoadBalancer');
 const answerListener = answer('listener', 'Listener');
 const answerPool = answer('pool', 'Pool');

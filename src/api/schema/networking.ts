@@ -231,8 +231,8 @@ defineMutation('createPort', {
 });
 
 defineMutation('updatePort', {
-  description: 'Changes a port. A new fixedIps list releases and allocates addresses atomically.',
-  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish(), ...portFields }),
+  description: 'Changes a port. A new fixedIps list releases and allocates addresses atomically. macAddress is admin-only and refused (PortBound) once the port is bound; its EUI-64 (SLAAC) addresses follow the new MAC.',
+  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish(), macAddress: z.string().nullish(), ...portFields }),
   field: 'port',
   type: PortRef,
   run: async (input, ctx) => {

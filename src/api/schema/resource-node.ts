@@ -30,7 +30,7 @@ export function resourceNode<D extends Base>(
       name: t.string({ resolve: (r) => r.doc.name ?? '' }),
       description: t.string({ resolve: (r) => r.doc.description ?? '' }),
       tags: t.stringList({ resolve: (r) => [...(r.doc.tags ?? [])] }),
-      revision: t.int({ description: 'The stream version: raised by one with every change.', resolve: (r) => r.revision }),
+      revision: t.int({ description: "Neutron's revision_number: raised by one with every change; subnets and floating IPs start at 0, other resources at 1.", resolve: (r) => r.revision }),
       createdAt: t.field({ type: 'DateTime', resolve: (r) => r.createdAt }),
       updatedAt: t.field({ type: 'DateTime', resolve: (r) => r.updatedAt }),
       ...fields(t),

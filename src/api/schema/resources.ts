@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { createGraphQLError } from 'graphql-yoga';
 import type { ResourceRow } from '../../projections/aggregate-kind.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Context } from '../context.js';
@@ -88,11 +89,23 @@ const MAX_PAGE = 1000;
 function encodeListCursor(r: Row): string {
   return Buffer.from(`${r.created_at.toISOString()}|${r.id}`).toString('base64url');
 }
-function decodeListCursor(c: string): [string, string] | null {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A cursor this list gave out, or a typed error: a garbage cursor must not read as "from the start". */
+function decodeListCursor(c: string, arg: 'after' | 'before'): [string, string] {
   const raw = Buffer.from(c, 'base64url').toString();
   const i = raw.indexOf('|');
-  if (i < 0 || Number.isNaN(Date.parse(raw.slice(0, i)))) return null;
+  if (i < 0 || Number.isNaN(Date.parse(raw.slice(0, i))) || !UUID.test(raw.slice(i + 1)))
+    throw createGraphQLError(`${arg}: '${c}' is not a cursor of this list.`, { extensions: { code: 'InvalidCursor', field: [arg] } });
   return [raw.slice(0, i), raw.slice(i + 1)];
+}
+
+/** Relay's first/last: a count of edges, so never negative. */
+function pageSize(value: number | null | undefined, arg: 'first' | 'last'): number {
+  if (value == null) return 100;
+  if (value < 0)
+    throw createGraphQLError(`${arg} must not be negative (got ${value}).`, { extensions: { code: 'InputValidationError', field: [arg] } });
+  return Math.min(value, MAX_PAGE);
 }
 
 /** A Relay connection over one kind, keyset-paginated on (createdAt, id), with totalCount. */
@@ -110,9 +123,14 @@ export async function listResources<D>(ctx: Context, kind: string, args: ListArg
   }
   const where = conds.reduce((acc, c, i) => (i === 0 ? c : sql`${acc} and ${c}`));
   const backwards = args.last != null && args.first == null;
-  const size = Math.min(Math.max(0, (backwards ? args.last : args.first) ?? 100), MAX_PAGE);
-  const cursor = backwards ? args.before : args.after;
-  const at = cursor ? decodeListCursor(cursor) : null;
+  // Every argument given is checked, also the one the direction does not use.
+  const sizes = { first: pageSize(args.first, 'first'), last: pageSize(args.last, 'last') };
+  const cursors = {
+    after: args.after ? decodeListCursor(args.after, 'after') : null,
+    before: args.before ? decodeListCursor(args.before, 'before') : null,
+  };
+  const size = backwards ? sizes.last : sizes.first;
+  const at = backwards ? cursors.before : cursors.after;
   const page = at
     ? backwards
       ? sql`and (r.created_at, r.id) < (${at[0]}::timestamptz, ${at[1]}::uuid)`

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { domainError } from '../../domain/errors.js';
 import { QUOTA_RESOURCES, DEFAULT_QUOTAS, type QuotaResource } from '../../domain/project/index.js';
-import { issueToken, revokeToken, setQuota } from '../../app/tenancy.js';
+import { issueToken, resetQuotas, revokeToken, setQuota } from '../../app/tenancy.js';
 import { commandMetadata, type Context } from '../context.js';
 import { adminOnly } from '../../domain/policy/index.js';
 import { quotaUsage } from '../../projections/quota-usage.js';
@@ -36,6 +36,10 @@ const QuotaRef = builder.objectRef<QuotaRow>('Quota').implement({
     resource: t.exposeString('resource'),
     limit: t.exposeInt('limit', { description: '-1 means unlimited.' }),
     used: t.exposeInt('used'),
+    reserved: t.int({
+      description: "Neutron's reserved count: always 0, since a create is counted inside its own append transaction and holds no reservation.",
+      resolve: () => 0,
+    }),
   }),
 });
 
@@ -124,6 +128,20 @@ defineMutation('setQuota', {
     const refused = adminOnly(ctx.caller, 'update_quota');
     if (refused) return { ok: false, error: refused };
     const r = await setQuota(ctx.services, input.projectId, input.resource, input.limit, commandMetadata(ctx));
+    if (!r.ok) return r;
+    return { ok: true, value: (await projectById(ctx, input.projectId))!, cursor: r.cursor };
+  },
+});
+
+defineMutation('resetQuota', {
+  description: "Puts every quota of a project back to its default, as Neutron's quota delete. Admin only.",
+  schema: z.object({ projectId: z.guid() }),
+  field: 'project',
+  type: ProjectRef,
+  run: async (input, ctx) => {
+    const refused = adminOnly(ctx.caller, 'delete_quota');
+    if (refused) return { ok: false, error: refused };
+    const r = await resetQuotas(ctx.services, input.projectId, commandMetadata(ctx));
     if (!r.ok) return r;
     return { ok: true, value: (await projectById(ctx, input.projectId))!, cursor: r.cursor };
   },

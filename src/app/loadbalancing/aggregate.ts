@@ -1,4 +1,4 @@
-import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
+import { domainError, isDomainError, type DomainError, type ErrorCode } from '../../domain/errors.js';
 import { loadBalancerDecider, type LoadBalancerCommand, type LoadBalancerState } from '../../domain/loadbalancer/index.js';
 import { LB_KINDS, loadBalancerStreamId } from '../../projections/kinds/loadbalancer-kind.js';
 import type { EventMetadata } from '../../store/types.js';
@@ -14,7 +14,7 @@ export type ChildKind = Exclude<(typeof LB_KINDS)[keyof typeof LB_KINDS], 'loadb
 /** What a command is about: the load balancer itself, or one of its children found by id. */
 export type Target = { readonly loadBalancerId: string } | { readonly kind: ChildKind; readonly id: string };
 
-const NOT_FOUND: Readonly<Record<ChildKind | 'loadbalancer', readonly [code: string, what: string]>> = {
+const NOT_FOUND: Readonly<Record<ChildKind | 'loadbalancer', readonly [code: ErrorCode, what: string]>> = {
   loadbalancer: ['LoadBalancerNotFound', 'Load Balancer'],
   listener: ['ListenerNotFound', 'Listener'],
   pool: ['PoolNotFound', 'Pool'],

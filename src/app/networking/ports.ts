@@ -204,7 +204,7 @@ export async function planUpdatePort(
   tx: Tx,
   actor: Principal,
   id: string,
-  changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>,
+  changes: Omit<PortInput, 'networkId' | 'id'>,
   expectedRevision: number | undefined,
   now: string,
   pending: PendingFacts = {},
@@ -215,6 +215,14 @@ export async function planUpdatePort(
   const groups = await resolveReferences(tx, actor, refsOf('security_group', 'securityGroupIds', changes.securityGroups));
   if (isDomainError(groups)) return groups;
   let allocation = {};
+  const mac = changes.macAddress !== undefined ? normaliseMac(changes.macAddress) : null;
+  if (mac !== null && mac !== current.macAddress) {
+    // The EUI-64 addresses follow a new MAC, so the decider needs the subnets too.
+    const { subnets } = await networkAndSubnets(s, tx, current.networkId, platformPrincipal(current.project), pending);
+    const macTaken =
+      (await tx`select 1 from rm_port_macs where network_id = ${current.networkId} and mac_address = ${mac}::macaddr`).length > 0;
+    allocation = { subnets: factsOf(subnets), macTaken };
+  }
   if (changes.fixedIps !== undefined) {
     const { subnets } = await networkAndSubnets(s, tx, current.networkId, platformPrincipal(current.project), pending);
     const facts = factsOf(subnets);
@@ -223,7 +231,7 @@ export async function planUpdatePort(
       subnets: facts,
       requests: changes.fixedIps,
       deviceOwner: current.deviceOwner,
-      macAddress: current.macAddress,
+      macAddress: mac ?? current.macAddress,
       current: current.fixedIps,
     });
     const exclude = [
@@ -231,6 +239,7 @@ export async function planUpdatePort(
       ...current.fixedIps.map((f) => f.ipAddress),
     ];
     allocation = {
+      ...allocation,
       subnets: facts,
       addressCandidates: await pickCandidates(tx, subnets, need, current.deviceOwner, exclude),
       takenAddresses: await takenAmong(tx, current.networkId, changes.fixedIps, id),
@@ -240,12 +249,14 @@ export async function planUpdatePort(
     type: 'UpdatePort',
     id,
     now,
+    asAdmin: actor.isAdmin,
     ...(expectedRevision !== undefined ? { expectedRevision } : {}),
     changes: pick(changes, [
       'name',
       'description',
       'tags',
       'fixedIps',
+      'macAddress',
       'deviceOwner',
       'deviceId',
       'adminStateUp',
@@ -299,7 +310,7 @@ export function updatePort(
   s: Services,
   actor: Principal,
   id: string,
-  changes: Omit<PortInput, 'networkId' | 'id' | 'macAddress'>,
+  changes: Omit<PortInput, 'networkId' | 'id'>,
   expectedRevision: number | undefined,
   metadata: EventMetadata,
 ) {

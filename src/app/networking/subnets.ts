@@ -149,16 +149,28 @@ export function updateSubnet(
         where a.subnet_id = ${id} and a.ip_address = ${loaded.state.resource.gatewayIp}::inet and p.doc->>'deviceOwner' like 'network:router%'`;
       gatewayInUseBy = row?.port_id ?? null;
     }
+    const now = new Date().toISOString();
     const append = decideAppend(subnetDecider, loaded, subnetStreamId(id), {
       type: 'UpdateSubnet',
       id,
-      now: new Date().toISOString(),
+      now,
       changes,
       gatewayInUseBy,
       ...(expectedRevision !== undefined ? { expectedRevision } : {}),
     });
     if (isDomainError(append)) return append;
-    return { appends: [append], result: id };
+    if (loaded.state.status !== 'live') return { appends: [append], result: id };
+    // Neutron raises the network's revision with its subnet's.
+    const networkId = loaded.state.resource.networkId;
+    const network = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(networkId));
+    const networkAppend = decideAppend(networkDecider, network, networkStreamId(networkId), {
+      type: 'NoteSubnetUpdated',
+      id: networkId,
+      subnetId: id,
+      now,
+    });
+    if (isDomainError(networkAppend)) return networkAppend;
+    return { appends: [append, networkAppend], result: id };
   });
 }
 

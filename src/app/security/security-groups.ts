@@ -127,7 +127,8 @@ export function updateSecurityGroup(
 
 /**
  * Refused while a port uses the group. The group row is locked first, so a port being created
- * with the default group (which takes a share lock on it) commits before we look, or waits.
+ * with the default group (which takes a share lock on it) commits before we look, or waits; a rule
+ * naming it as remote group takes the same share lock, so the cascade below sees every such rule.
  */
 export function deleteSecurityGroup(
   s: Services,
@@ -138,17 +139,37 @@ export function deleteSecurityGroup(
 ) {
   return s.runtime.execute(metadata, async (tx) => {
     await lockRow(tx, id, 'update');
-    return decideOnGroup(s, tx, actor, id, async () => {
+    const now = new Date().toISOString();
+    const decided = await decideOnGroup(s, tx, actor, id, async () => {
       const [used] = await tx`select 1 from rm_resources where kind = 'port' and doc->'securityGroups' ? ${id} limit 1`;
       return {
         type: 'DeleteSecurityGroup',
         id,
-        now: new Date().toISOString(),
+        now,
         isAdmin: actor.isAdmin,
         inUseByPorts: Boolean(used),
         ...revision(expectedRevision),
       };
     });
+    if (isDomainError(decided)) return decided;
+    // Neutron's remote_group_id foreign key cascades: other groups' rules naming this one go too.
+    const referring = await tx<{ group_id: string }[]>`
+      select distinct doc->>'securityGroupId' as group_id from rm_resources
+       where kind = 'security_group_rule' and doc->>'remoteGroupId' = ${id} and doc->>'securityGroupId' <> ${id}
+       order by 1`;
+    const appends = [...decided.appends];
+    for (const { group_id: groupId } of referring) {
+      const loaded = await s.aggregates.load<SecurityGroupState>(tx, securityGroupStreamId(groupId));
+      const append = decideAppend(securityGroupDecider, loaded, securityGroupStreamId(groupId), {
+        type: 'RemoveRulesForRemoteGroup',
+        id: groupId,
+        remoteGroupId: id,
+        now,
+      });
+      if (isDomainError(append)) return append;
+      appends.push(append);
+    }
+    return { appends, result: id };
   });
 }
 

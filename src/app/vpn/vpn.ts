@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Lifecycle } from '../../domain/common/index.js';
 import { notFound } from '../../domain/common/index.js';
 import type { Decider, DomainEvent } from '../../domain/decider.js';
-import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
+import { domainError, isDomainError, type DomainError, type NotFoundKind } from '../../domain/errors.js';
 import type { Principal } from '../../domain/policy/index.js';
 import type { Router } from '../../domain/router/index.js';
 import {
@@ -63,7 +63,7 @@ function sealPsk(s: Services, psk: string | undefined): string | undefined | Dom
 }
 
 type Kind = 'ikepolicy' | 'ipsecpolicy' | 'endpoint_group' | 'vpnservice' | 'ipsec_site_connection';
-const STREAM: Readonly<Record<Kind, { prefix: string; name: string }>> = {
+const STREAM: Readonly<Record<Kind, { prefix: string; name: NotFoundKind }>> = {
   ikepolicy: { prefix: 'ikepolicy', name: 'IKEPolicy' },
   ipsecpolicy: { prefix: 'ipsecpolicy', name: 'IPsecPolicy' },
   endpoint_group: { prefix: 'endpointgroup', name: 'VPNEndpointGroup' },

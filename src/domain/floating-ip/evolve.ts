@@ -1,4 +1,4 @@
-import { revised } from '../common/index.js';
+import { createdAtRevisionZero, revised } from '../common/index.js';
 import type { FloatingIpEvent } from './events.js';
 import type { FloatingIp, FloatingIpState } from './state.js';
 
@@ -10,7 +10,7 @@ export function evolveFloatingIp(state: FloatingIpState, event: FloatingIpEvent)
   switch (event.type) {
     case 'FloatingIpCreated': {
       const d = event.data;
-      return revised(state, { ...d, statusReason: null, updatedAt: d.createdAt });
+      return createdAtRevisionZero({ ...d, statusReason: null, updatedAt: d.createdAt });
     }
     case 'FloatingIpUpdated': {
       const { changes, updatedAt } = event.data;

@@ -1,4 +1,4 @@
-import { domainError, type DomainError } from '../errors.js';
+import { domainError, type DomainError, type ErrorCode } from '../errors.js';
 import {
   isLive,
   type HealthMonitorRecord,
@@ -13,7 +13,7 @@ import {
 export function loadBalancerNotFound(id: string): DomainError {
   return domainError('LoadBalancerNotFound', `Load Balancer ${id} could not be found.`, { details: { id } });
 }
-export function notFound(code: string, what: string, id: string): DomainError {
+export function notFound(code: ErrorCode, what: string, id: string): DomainError {
   return domainError(code, `${what} ${id} could not be found.`, { details: { id } });
 }
 export function listener(state: LoadBalancerState, id: string): ListenerRecord | DomainError {

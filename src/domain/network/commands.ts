@@ -69,4 +69,12 @@ export interface RemoveNetworkSubnet {
   readonly now: string;
 }
 
-export type NetworkCommand = CreateNetwork | UpdateNetwork | DeleteNetwork | AddNetworkSubnet | RemoveNetworkSubnet;
+/** Issued together with UpdateSubnet: Neutron raises the network's revision when one of its subnets changes. */
+export interface NoteSubnetUpdated {
+  readonly type: 'NoteSubnetUpdated';
+  readonly id: string;
+  readonly subnetId: string;
+  readonly now: string;
+}
+
+export type NetworkCommand = CreateNetwork | UpdateNetwork | DeleteNetwork | AddNetworkSubnet | RemoveNetworkSubnet | NoteSubnetUpdated;

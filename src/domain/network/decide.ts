@@ -2,7 +2,15 @@ import { domainError, isDomainError, type DomainError } from '../errors.js';
 import type { Decision } from '../decider.js';
 import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
 import { cidrOf, cidrsOverlap, parseCidr, formatCidr } from '../ipam/index.js';
-import type { AddNetworkSubnet, CreateNetwork, DeleteNetwork, NetworkCommand, RemoveNetworkSubnet, UpdateNetwork } from './commands.js';
+import type {
+  AddNetworkSubnet,
+  CreateNetwork,
+  DeleteNetwork,
+  NetworkCommand,
+  NoteSubnetUpdated,
+  RemoveNetworkSubnet,
+  UpdateNetwork,
+} from './commands.js';
 import type { NetworkChanges, NetworkEvent } from './events.js';
 import { maxMtu, mtuProblem, resolveProvider } from './provider.js';
 import type { Network, NetworkState } from './state.js';
@@ -129,6 +137,13 @@ function removeSubnet(c: RemoveNetworkSubnet, s: NetworkState): Decision<Network
   return [{ type: 'NetworkSubnetRemoved', data: { id: c.id, subnetId: c.subnetId, updatedAt: c.now } }];
 }
 
+function noteSubnetUpdated(c: NoteSubnetUpdated, s: NetworkState): Decision<NetworkEvent> {
+  const network = liveResource(s, 'Network', c.id);
+  if (isDomainError(network)) return network;
+  if (!network.subnets.some((x) => x.id === c.subnetId)) return [];
+  return [{ type: 'NetworkSubnetUpdated', data: { id: c.id, subnetId: c.subnetId, updatedAt: c.now } }];
+}
+
 export function decideNetwork(command: NetworkCommand, state: NetworkState): Decision<NetworkEvent> {
   switch (command.type) {
     case 'CreateNetwork':
@@ -137,6 +152,8 @@ export function decideNetwork(command: NetworkCommand, state: NetworkState): Dec
       return update(command, state);
     case 'DeleteNetwork':
       return remove(command, state);
+    case 'NoteSubnetUpdated':
+      return noteSubnetUpdated(command, state);
     case 'AddNetworkSubnet':
       return addSubnet(command, state);
     case 'RemoveNetworkSubnet':

@@ -57,7 +57,20 @@ export const NetworkSubnetRemoved = defineEvent(
   z.object({ id: idSchema, subnetId: idSchema, updatedAt: timestampSchema }),
 );
 
-export const networkEvents = [NetworkCreated, NetworkUpdated, NetworkDeleted, NetworkSubnetAdded, NetworkSubnetRemoved] as const;
+/** One of the network's subnets was updated: the network's revision rises with it, as in Neutron. */
+export const NetworkSubnetUpdated = defineEvent(
+  'NetworkSubnetUpdated',
+  z.object({ id: idSchema, subnetId: idSchema, updatedAt: timestampSchema }),
+);
+
+export const networkEvents = [
+  NetworkCreated,
+  NetworkUpdated,
+  NetworkDeleted,
+  NetworkSubnetAdded,
+  NetworkSubnetRemoved,
+  NetworkSubnetUpdated,
+] as const;
 
 export type NetworkEvent = EventOf<(typeof networkEvents)[number]>;
 export type NetworkCreatedData = z.infer<typeof NetworkCreated.schema>;

@@ -26,5 +26,7 @@ export function evolveNetwork(state: NetworkState, event: NetworkEvent): Network
       const { subnetId, updatedAt } = event.data;
       return patch(state, (n) => ({ ...n, subnets: n.subnets.filter((x) => x.id !== subnetId), updatedAt }));
     }
+    case 'NetworkSubnetUpdated':
+      return patch(state, (n) => ({ ...n, updatedAt: event.data.updatedAt }));
   }
 }

@@ -92,6 +92,7 @@ export function mayAttachSubnet(p: Principal, subnet: Owned): boolean {
 export const ADMIN_ONLY_RULES = [
   'create_token',
   'update_quota',
+  'delete_quota',
   'create_network:shared',
   'create_network:router:external',
   'create_network:provider:network_type',
@@ -104,6 +105,7 @@ export const ADMIN_ONLY_RULES = [
   'update_router:distributed',
   'create_router:external_gateway_info:enable_snat',
   'create_router:external_gateway_info:external_fixed_ips',
+  'update_port:mac_address',
 ] as const;
 export type AdminOnlyRule = (typeof ADMIN_ONLY_RULES)[number];
 

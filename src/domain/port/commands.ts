@@ -2,10 +2,10 @@ import type { ResourceBaseInput } from '../common/index.js';
 import type { SubnetFacts } from '../subnet/index.js';
 import type { PortStatus } from './events.js';
 
-/** What the port decider is told about the network it plugs into. */
-/** Per subnet: one candidate, or as many distinct ones as `candidateSubnets` named it; null when exhausted. */
-export type AddressCandidates = Readonly<Record<string, string | readonly string[] | null>>;
+/** Per subnet: as many distinct candidates as `candidateSubnets` named it; null when exhausted. */
+export type AddressCandidates = Readonly<Record<string, readonly string[] | null>>;
 
+/** What the port decider is told about the network it plugs into. */
 export interface PortNetworkFacts {
   readonly id: string;
   readonly project: string;
@@ -74,7 +74,13 @@ export interface UpdatePort extends Partial<AllocationFacts> {
   readonly id: string;
   readonly now: string;
   readonly expectedRevision?: number;
+  /** Only an admin may change the MAC (Neutron's update_port:mac_address). */
+  readonly asAdmin?: boolean;
+  /** The requested MAC is already used by another port of this network. */
+  readonly macTaken?: boolean;
   readonly changes: ResourceBaseInput & {
+    /** A new MAC: the application then passes the network's `subnets` so EUI-64 addresses follow it. */
+    readonly macAddress?: string;
     readonly adminStateUp?: boolean;
     /** The full new list: entries naming a current address (or only its subnet) keep it. */
     readonly fixedIps?: readonly FixedIpRequest[];

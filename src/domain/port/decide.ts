@@ -2,30 +2,55 @@ import { domainError, invalidField, isDomainError, type DomainError } from '../e
 import type { Decision } from '../decider.js';
 import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
 import { eui64Address, formatIp, isUnusableMac, normaliseMac, parseIp } from '../ipam/index.js';
-import { portNetworkAccess } from '../policy/index.js';
+import { adminOnly, portNetworkAccess } from '../policy/index.js';
 import { isAutoAddressSubnet } from '../subnet/index.js';
 import type { AddAutoAddress, CreatePort, DeletePort, PortCommand, ReleaseSubnetAddresses, SetPortStatus, UpdatePort } from './commands.js';
 import { isNetworkOwned, isRouterPort, isServicePort } from './device-owner.js';
 import type { PortChanges, PortEvent } from './events.js';
-import { allocateFixedIps } from './fixed-ips.js';
+import { allocateFixedIps, diffFixedIps, readdressForMac } from './fixed-ips.js';
 import { portSecurityProblem, resolveAddressPairs } from './security.js';
 import type { Port, PortState } from './state.js';
+
+function usableMac(requested: string): string | DomainError {
+  const mac = normaliseMac(requested);
+  if (mac === null || isUnusableMac(mac)) return invalidField(['macAddress'], `'${requested}' is not a valid unicast MAC address.`);
+  return mac;
+}
+
+function macInUse(networkId: string, mac: string): DomainError {
+  return domainError('MacAddressInUse', `Unable to complete operation for network ${networkId}. The mac address ${mac} is in use.`, {
+    field: ['macAddress'],
+    details: { networkId, macAddress: mac },
+  });
+}
 
 function resolveMac(c: CreatePort): string | DomainError {
   const requested = c.macAddress ?? c.generatedMac;
   if (requested === undefined)
     return domainError('InvalidInput', 'Invalid input for operation: no MAC address was given or generated.', { field: ['macAddress'] });
-  const mac = normaliseMac(requested);
-  if (mac === null || isUnusableMac(mac)) {
-    return invalidField(['macAddress'], `'${requested}' is not a valid unicast MAC address.`);
+  const mac = usableMac(requested);
+  if (isDomainError(mac)) return mac;
+  return c.macTaken ? macInUse(c.networkId, mac) : mac;
+}
+
+/**
+ * A MAC change as ML2 allows it: admins only (update_port:mac_address, checked whenever the field
+ * is given), never on a bound port (PortBound), unique in the network.
+ */
+function changedMac(c: UpdatePort, port: Port, requested: string): string | DomainError {
+  const mac = usableMac(requested);
+  if (isDomainError(mac)) return mac;
+  const refused = adminOnly({ isAdmin: c.asAdmin ?? false }, 'update_port:mac_address');
+  if (refused) return refused;
+  if (mac === port.macAddress) return mac;
+  if (port.bindingHost !== '') {
+    return domainError(
+      'PortBound',
+      `Unable to complete operation on port ${port.id}, port is already bound, port type: ${port.deviceOwner || 'unbound'}, old_mac ${port.macAddress}, new_mac ${mac}.`,
+      { field: ['macAddress'], details: { portId: port.id, bindingHost: port.bindingHost, oldMac: port.macAddress, newMac: mac } },
+    );
   }
-  if (c.macTaken) {
-    return domainError('MacAddressInUse', `Unable to complete operation for network ${c.networkId}. The mac address ${mac} is in use.`, {
-      field: ['macAddress'],
-      details: { networkId: c.networkId, macAddress: mac },
-    });
-  }
-  return mac;
+  return c.macTaken ? macInUse(port.networkId, mac) : mac;
 }
 
 /** The policy's word on plugging into the network; a hidden network answers like a missing one. */
@@ -117,8 +142,14 @@ function update(c: UpdatePort, s: PortState): Decision<PortEvent> {
   if (bindingHost !== undefined) changes.bindingHost = bindingHost;
   if (securityGroups !== undefined) changes.securityGroups = [...new Set(securityGroups)];
   if (portSecurityEnabled !== undefined) changes.portSecurityEnabled = portSecurityEnabled;
+  if (c.changes.macAddress !== undefined) {
+    const mac = changedMac(c, port, c.changes.macAddress);
+    if (isDomainError(mac)) return mac;
+    if (mac !== port.macAddress) changes.macAddress = mac;
+  }
+  const macAddress = changes.macAddress ?? port.macAddress;
   if (c.changes.allowedAddressPairs !== undefined) {
-    const pairs = resolveAddressPairs(c.changes.allowedAddressPairs, port.macAddress);
+    const pairs = resolveAddressPairs(c.changes.allowedAddressPairs, macAddress);
     if (isDomainError(pairs)) return pairs;
     changes.allowedAddressPairs = pairs;
   }
@@ -130,20 +161,21 @@ function update(c: UpdatePort, s: PortState): Decision<PortEvent> {
   if (insecure) return insecure;
 
   const events: PortEvent[] = [];
+  const owner = changes.deviceOwner ?? port.deviceOwner;
+  // With a new MAC, the EUI-64 addresses follow it before any requested change is planned.
+  const current = readdressForMac(port.fixedIps, c.subnets ?? [], owner, port.macAddress, macAddress);
   if (fixedIps !== undefined) {
     const allocation = allocateFixedIps(
-      {
-        networkId: port.networkId,
-        subnets: c.subnets ?? [],
-        requests: fixedIps,
-        deviceOwner: changes.deviceOwner ?? port.deviceOwner,
-        macAddress: port.macAddress,
-        current: port.fixedIps,
-      },
+      { networkId: port.networkId, subnets: c.subnets ?? [], requests: fixedIps, deviceOwner: owner, macAddress, current },
       { candidates: c.addressCandidates ?? {}, taken: c.takenAddresses ?? [] },
     );
     if (isDomainError(allocation)) return allocation;
-    events.push({ type: 'FixedIpsChanged', data: { id: c.id, networkId: port.networkId, ...allocation, updatedAt: c.now } });
+    const change = diffFixedIps(port.fixedIps, allocation.fixedIps);
+    events.push({ type: 'FixedIpsChanged', data: { id: c.id, networkId: port.networkId, ...change, updatedAt: c.now } });
+  } else if (macAddress !== port.macAddress) {
+    const change = diffFixedIps(port.fixedIps, current);
+    if (change.allocated.length > 0 || change.released.length > 0)
+      events.push({ type: 'FixedIpsChanged', data: { id: c.id, networkId: port.networkId, ...change, updatedAt: c.now } });
   }
   // One event per update where possible; an update that only moves addresses needs no PortUpdated,
   // but one that changes nothing at all still raises the revision, as Neutron does.

@@ -35,6 +35,7 @@ export const PortUpdated = defineEvent(
     id: idSchema,
     changes: z.object({
       ...resourceBasePatchFields,
+      macAddress: z.string().optional(),
       adminStateUp: z.boolean().optional(),
       deviceOwner: z.string().optional(),
       deviceId: z.string().optional(),

@@ -155,11 +155,6 @@ export interface AllocationFactsInput {
   readonly taken: readonly string[];
 }
 
-function candidatesOf(value: string | readonly string[] | null | undefined): readonly string[] {
-  if (value == null) return [];
-  return typeof value === 'string' ? [value] : value;
-}
-
 export interface AllocationResult {
   readonly fixedIps: FixedIp[];
   readonly allocated: FixedIp[];
@@ -204,7 +199,7 @@ export function allocateFixedIps(input: AllocationInput, facts: AllocationFactsI
       .map((subnet) => ({
         subnet,
         ip:
-          candidatesOf(facts.candidates[subnet.id])
+          (facts.candidates[subnet.id] ?? [])
             .map((c) => usableCandidate(subnet, c, specific))
             .find((ip) => ip !== null && !chosenHere.has(ip)) ?? null,
       }))
@@ -222,12 +217,37 @@ export function allocateFixedIps(input: AllocationInput, facts: AllocationFactsI
     if (seen.has(f.ipAddress)) return invalidInput(`Duplicate IP address '${f.ipAddress}' in fixed_ips.`);
     seen.add(f.ipAddress);
   }
+  return diffFixedIps(input.current, fixedIps);
+}
+
+/** A port's new address list with what it gains and loses against `before`, as FixedIpsChanged carries it. */
+export function diffFixedIps(before: readonly FixedIp[], fixedIps: FixedIp[]): AllocationResult {
   const holds = (list: readonly FixedIp[], f: FixedIp) => list.some((x) => x.ipAddress === f.ipAddress && x.subnetId === f.subnetId);
   return {
     fixedIps,
-    allocated: fixedIps.filter((f) => !holds(input.current, f)),
-    released: input.current.filter((f) => !holds(fixedIps, f)),
+    allocated: fixedIps.filter((f) => !holds(before, f)),
+    released: before.filter((f) => !holds(fixedIps, f)),
   };
+}
+
+/**
+ * The addresses after the port's MAC changes: each EUI-64 address on an automatic-address subnet
+ * is derived again from the new MAC, as Neutron recomputes a port's SLAAC addresses; every other
+ * address stays.
+ */
+export function readdressForMac(
+  current: readonly FixedIp[],
+  subnets: readonly SubnetFacts[],
+  deviceOwner: string,
+  oldMac: string,
+  newMac: string,
+): FixedIp[] {
+  if (isRouterPort(deviceOwner)) return [...current];
+  return current.map((f) => {
+    const subnet = subnets.find((s) => s.id === f.subnetId);
+    if (!subnet || !isAutoAddressSubnet(subnet) || f.ipAddress !== eui64Address(subnet.cidr, oldMac)) return f;
+    return { subnetId: f.subnetId, ipAddress: eui64Address(subnet.cidr, newMac) };
+  });
 }
 
 /** A candidate is trusted only if it is a host address of its subnet that this request does not already name. */

@@ -1,6 +1,6 @@
 import type { Decider } from '../decider.js';
 import { domainError } from '../errors.js';
-import { DEFAULT_QUOTAS, type ProjectEvent, type QuotaResource, type Role } from './events.js';
+import { DEFAULT_QUOTAS, QUOTA_RESOURCES, type ProjectEvent, type QuotaResource, type Role } from './events.js';
 
 export interface ProjectState {
   readonly exists: boolean;
@@ -21,7 +21,9 @@ export type ProjectCommand =
       readonly now: string;
     }
   | { readonly type: 'RevokeToken'; readonly tokenId: string; readonly now: string }
-  | { readonly type: 'SetQuota'; readonly resource: QuotaResource; readonly limit: number; readonly now: string };
+  | { readonly type: 'SetQuota'; readonly resource: QuotaResource; readonly limit: number; readonly now: string }
+  /** Neutron's DELETE /quotas/{project_id}: every limit back to its default. */
+  | { readonly type: 'ResetQuotas'; readonly now: string };
 
 const initialState: ProjectState = { exists: false, id: '', name: '', tokens: new Map(), quotas: DEFAULT_QUOTAS };
 
@@ -58,6 +60,10 @@ export const projectDecider: Decider<ProjectCommand, ProjectState, ProjectEvent>
           });
         }
         return [{ type: 'QuotaSet', data: { resource: c.resource, limit: c.limit, setAt: c.now } }];
+      case 'ResetQuotas': {
+        const changed = QUOTA_RESOURCES.filter((r) => s.quotas[r] !== DEFAULT_QUOTAS[r]);
+        return changed.length === 0 ? [] : [{ type: 'QuotasReset', data: { resources: changed, resetAt: c.now } }];
+      }
     }
   },
   evolve(s, e) {
@@ -77,6 +83,8 @@ export const projectDecider: Decider<ProjectCommand, ProjectState, ProjectEvent>
       }
       case 'QuotaSet':
         return { ...s, quotas: { ...s.quotas, [e.data.resource]: e.data.limit } };
+      case 'QuotasReset':
+        return { ...s, quotas: DEFAULT_QUOTAS };
     }
   },
 };

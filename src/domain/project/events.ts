@@ -46,5 +46,11 @@ export const QuotaSet = defineEvent(
   }),
 );
 
-export const projectEvents = [ProjectCreated, TokenIssued, TokenRevoked, QuotaSet] as const;
+/** Every limit of the project back to its default; `resources` names those that had another. */
+export const QuotasReset = defineEvent(
+  'QuotasReset',
+  z.object({ resources: z.array(z.enum(QUOTA_RESOURCES as [QuotaResource, ...QuotaResource[]])), resetAt: z.string() }),
+);
+
+export const projectEvents = [ProjectCreated, TokenIssued, TokenRevoked, QuotaSet, QuotasReset] as const;
 export type ProjectEvent = EventOf<(typeof projectEvents)[number]>;

@@ -60,5 +60,19 @@ export interface RemoveSecurityGroupRule extends Existing {
   readonly ruleId: string;
 }
 
+/**
+ * Another group, `remoteGroupId`, is being deleted: this group's rules that name it as their remote
+ * group go with it (Neutron's foreign key cascades), each with its own event.
+ */
+export interface RemoveRulesForRemoteGroup extends Existing {
+  readonly type: 'RemoveRulesForRemoteGroup';
+  readonly remoteGroupId: string;
+}
+
 export type SecurityGroupCommand =
-  CreateSecurityGroup | UpdateSecurityGroup | DeleteSecurityGroup | AddSecurityGroupRule | RemoveSecurityGroupRule;
+  | CreateSecurityGroup
+  | UpdateSecurityGroup
+  | DeleteSecurityGroup
+  | AddSecurityGroupRule
+  | RemoveSecurityGroupRule
+  | RemoveRulesForRemoteGroup;

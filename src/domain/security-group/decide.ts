@@ -5,6 +5,7 @@ import type {
   AddSecurityGroupRule,
   CreateSecurityGroup,
   DeleteSecurityGroup,
+  RemoveRulesForRemoteGroup,
   SecurityGroupCommand,
   UpdateSecurityGroup,
 } from './commands.js';
@@ -91,6 +92,16 @@ function removeRule(ruleId: string, now: string, group: SecurityGroup): Decision
   return [{ type: 'SecurityGroupRuleRemoved', data: { id: group.id, rule, updatedAt: now } }];
 }
 
+function removeRulesFor(c: RemoveRulesForRemoteGroup, group: SecurityGroup): Decision<SecurityGroupEvent> {
+  if (c.remoteGroupId === group.id) return [];
+  return group.rules
+    .filter((r) => r.remoteGroupId === c.remoteGroupId)
+    .map((rule) => ({
+      type: 'SecurityGroupRuleRemoved',
+      data: { id: group.id, rule, remoteGroupDeleted: c.remoteGroupId, updatedAt: c.now },
+    }));
+}
+
 export function decideSecurityGroup(c: SecurityGroupCommand, s: SecurityGroupState): Decision<SecurityGroupEvent> {
   if (c.type === 'CreateSecurityGroup') return create(c, s);
   const group = liveResource(s, 'SecurityGroup', c.id, c.expectedRevision);
@@ -104,5 +115,7 @@ export function decideSecurityGroup(c: SecurityGroupCommand, s: SecurityGroupSta
       return addRule(c, group);
     case 'RemoveSecurityGroupRule':
       return removeRule(c.ruleId, c.now, group);
+    case 'RemoveRulesForRemoteGroup':
+      return removeRulesFor(c, group);
   }
 }

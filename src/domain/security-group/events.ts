@@ -45,7 +45,13 @@ export const SecurityGroupRuleAdded = defineEvent(
 /** Carries the whole rule: the dataplane needs it to drop the matching conntrack entries. */
 export const SecurityGroupRuleRemoved = defineEvent(
   'SecurityGroupRuleRemoved',
-  z.object({ id: idSchema, rule: securityGroupRuleSchema, updatedAt: timestampSchema }),
+  z.object({
+    id: idSchema,
+    rule: securityGroupRuleSchema,
+    /** Set when the rule went because its remote group was deleted, not by request. */
+    remoteGroupDeleted: idSchema.optional(),
+    updatedAt: timestampSchema,
+  }),
 );
 
 export const SecurityGroupDeleted = defineEvent(

@@ -1,11 +1,11 @@
-import { revised } from '../common/index.js';
+import { createdAtRevisionZero, revised } from '../common/index.js';
 import type { SubnetEvent } from './events.js';
 import type { SubnetState } from './state.js';
 
 export function evolveSubnet(state: SubnetState, event: SubnetEvent): SubnetState {
   switch (event.type) {
     case 'SubnetCreated':
-      return revised(state, { ...event.data, updatedAt: event.data.createdAt });
+      return createdAtRevisionZero({ ...event.data, updatedAt: event.data.createdAt });
     case 'SubnetUpdated': {
       if (state.status !== 'live') return state;
       const { changes, updatedAt } = event.data;

@@ -1,6 +1,6 @@
 import { alreadyExists, baseFields, basePatch, liveResource, notFound, type Lifecycle, type ResourceBase } from '../common/index.js';
 import type { Decision } from '../decider.js';
-import { domainError, isDomainError, type DomainError } from '../errors.js';
+import { domainError, isDomainError, type AlreadyExistsKind, type DomainError, type ErrorCode, type NotFoundKind } from '../errors.js';
 import { cidrsOverlap, formatCidr, parseCidr, parseIp, type Cidr } from '../ipam/index.js';
 import type {
   ConnectionFacts,
@@ -36,7 +36,7 @@ const invalid = (field: string, reason: string): DomainError =>
 /** A create: new, an identical retry (nothing), or a conflict. */
 function created<R extends ResourceBase, E>(
   s: Lifecycle<R>,
-  kind: string,
+  kind: NotFoundKind & AlreadyExistsKind,
   data: Omit<R, 'updatedAt'>,
   event: E,
   ignore: readonly string[] = [],
@@ -127,7 +127,7 @@ function ipsecFields(input: IpsecPolicyInput, have?: IpsecPolicyFields): IpsecPo
   return { ...common, transformProtocol, encapsulationMode };
 }
 
-const inUse = (code: string, what: string, id: string, connections: readonly string[]): DomainError =>
+const inUse = (code: ErrorCode, what: string, id: string, connections: readonly string[]): DomainError =>
   domainError(code, `${what} ${id} is in use by existing IPsecSiteConnection(s) and cannot be deleted.`, {
     details: { connections: [...connections] },
   });

@@ -56,3 +56,8 @@ export function recordHeartbeat(s: Services, host: string, instanceId: string, l
 export function stopAgent(s: Services, host: string, instanceId: string) {
   return runAgentCommand(s, host, { type: 'StopAgent', id: agentIdOf(host), instanceId, now: new Date().toISOString() });
 }
+
+/** `by` saw the agent of `host` silent for longer than `downMs`: recorded once, whoever asks first. */
+export function markAgentDown(s: Services, by: string, host: string, downMs: number) {
+  return runAgentCommand(s, by, { type: 'MarkAgentDown', id: agentIdOf(host), by, downMs, now: new Date().toISOString() });
+}

@@ -11,6 +11,10 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
   fields: (t) => ({
     host: t.exposeString('host'),
     alive: t.exposeBoolean('alive', { description: 'Running and heard from within agent_down_time (NETLEDGER_AGENT_DOWN_SECONDS, default 90 s).' }),
+    down: t.exposeBoolean('down', {
+      description: 'Marked down by a live agent after agent_down_time of silence (an AgentMarkedDown event): its routers, DHCP ports and load balancers were moved. Cleared by its next heartbeat.',
+    }),
+    stopped: t.exposeBoolean('stopped', { description: 'Stopped on purpose (AgentStopped).' }),
     registeredAt: t.field({ type: 'DateTime', resolve: (a) => a.registeredAt }),
     lastHeartbeatAt: t.field({ type: 'DateTime', resolve: (a) => a.lastHeartbeatAt }),
     appliedCursor: t.string({ nullable: true, description: 'The log cursor up to which this host is fully applied.', resolve: (a) => a.appliedCursor }),

@@ -27,6 +27,16 @@ export const AgentHeartbeat = defineEvent(
 /** The agent stopped on purpose: nobody should wait for it to apply anything. */
 export const AgentStopped = defineEvent('AgentStopped', z.object({ id: idSchema, instanceId: idSchema, at: timestampSchema }));
 
-export const agentEvents = [AgentRegistered, AgentHeartbeat, AgentStopped] as const;
+/**
+ * The agent missed its heartbeats for agent_down_time, as seen by the agent on host `by`: its
+ * routers, DHCP ports and load balancers move to live agents. Its next heartbeat or registration
+ * brings it back.
+ */
+export const AgentMarkedDown = defineEvent(
+  'AgentMarkedDown',
+  z.object({ id: idSchema, instanceId: idSchema, lastHeartbeatAt: timestampSchema, by: z.string(), at: timestampSchema }),
+);
+
+export const agentEvents = [AgentRegistered, AgentHeartbeat, AgentStopped, AgentMarkedDown] as const;
 
 export type AgentEvent = EventOf<(typeof agentEvents)[number]>;

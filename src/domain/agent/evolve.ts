@@ -8,11 +8,25 @@ export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
       const underlayAddress = e.data.underlayAddress ?? null;
       return {
         status: 'known',
-        agent: { id, host, instanceId, registeredAt, lastHeartbeatAt: registeredAt, lastError: null, stopped: false, underlayAddress },
+        agent: {
+          id,
+          host,
+          instanceId,
+          registeredAt,
+          lastHeartbeatAt: registeredAt,
+          lastError: null,
+          stopped: false,
+          down: false,
+          underlayAddress,
+        },
       };
     }
     case 'AgentHeartbeat':
-      return s.status === 'known' ? { status: 'known', agent: { ...s.agent, lastHeartbeatAt: e.data.at, lastError: e.data.lastError } } : s;
+      return s.status === 'known'
+        ? { status: 'known', agent: { ...s.agent, lastHeartbeatAt: e.data.at, lastError: e.data.lastError, down: false } }
+        : s;
+    case 'AgentMarkedDown':
+      return s.status === 'known' ? { status: 'known', agent: { ...s.agent, down: true } } : s;
     case 'AgentStopped':
       return s.status === 'known' ? { status: 'known', agent: { ...s.agent, stopped: true } } : s;
   }

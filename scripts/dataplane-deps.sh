@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(iproute2 nftables dnsmasq-base iputils-ping curl conntrack udhcpc procps python3 haproxy iptables ipset
-  keepalived radvd strongswan-charon strongswan-swanctl libcharon-extra-plugins ndisc6 busybox isc-dhcp-client)
+  keepalived radvd strongswan-charon strongswan-swanctl libcharon-extra-plugins ndisc6 busybox isc-dhcp-client tcpdump)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -1,5 +1,6 @@
 import { createGraphQLError } from 'graphql-yoga';
 import { agentProgress, waitForApplied, type AgentProgress, type AppliedWait } from '../../agent/applied.js';
+import { hostedResources } from '../../agent/hosted.js';
 import { InvalidCursorError } from '../../store/cursor.js';
 import { builder } from './builder.js';
 
@@ -20,6 +21,14 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
     appliedCursor: t.string({ nullable: true, description: 'The log cursor up to which this host is fully applied.', resolve: (a) => a.appliedCursor }),
     appliedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.appliedAt }),
     lastError: t.string({ nullable: true, description: 'Why the host is not converged, while it is not.', resolve: (a) => a.lastError }),
+    routerIds: t.stringList({
+      description: 'Routers this agent hosts (their ports are bound to its host).',
+      resolve: async (a, _args, ctx) => [...(await hostedResources(ctx.services.sql, a.host)).routerIds],
+    }),
+    dhcpNetworkIds: t.stringList({
+      description: 'Networks whose DHCP this agent serves (their DHCP port is bound to its host).',
+      resolve: async (a, _args, ctx) => [...(await hostedResources(ctx.services.sql, a.host)).dhcpNetworkIds],
+    }),
     underlayAddress: t.string({ nullable: true, description: 'The host\'s VXLAN tunnel endpoint on the underlay; null: the host is not in the overlay.', resolve: (a) => a.underlayAddress }),
   }),
 });

@@ -368,8 +368,16 @@ describe('three hosts: VXLAN with l2population, a router and DHCP on host 2, fai
     abort.abort();
     await feed;
 
-    const r = await api.gql(admin, '{ agents { host alive down } }');
-    expect(r.agents).toEqual(HOSTS.map((h) => ({ host: h.name, alive: h !== H2, down: h === H2 })));
+    const r = await api.gql(admin, '{ agents { host alive down routerIds dhcpNetworkIds } }');
+    expect(r.agents).toEqual(
+      HOSTS.map((h) => ({
+        host: h.name,
+        alive: h !== H2,
+        down: h === H2,
+        routerIds: moved.router[0] === h.name ? [ids.router] : [],
+        dhcpNetworkIds: moved.dhcp === h.name ? [ids.net] : [],
+      })),
+    );
     // The move is in the DHCP port's history, with its reason.
     const dhcpPort = await api.gql(
       admin,

@@ -297,7 +297,14 @@ export class DataplaneAgent {
     const live = this.liveOf(agents);
     const dead = new Set(agents.filter((a) => !live.includes(a.host)).map((a) => a.host));
     this.liveHosts = [...live].sort().join(' ');
-    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, live, dead);
+    // A disabled agent keeps what it hosts (not dead) but is given nothing new.
+    const disabled = new Set(agents.filter((a) => !a.adminStateUp).map((a) => a.host));
+    const bindings = planBindings(
+      snapshot.records.ports,
+      snapshot.records.routers,
+      live.filter((h) => !disabled.has(h)),
+      dead,
+    );
     if (bindings.length === 0) return snapshot;
     // A move off a dead agent is recorded with the reason, so the port's history says why it moved.
     const hostOf = new Map(snapshot.records.ports.map((p) => [p.id, p.doc.bindingHost]));

@@ -26,6 +26,8 @@ export interface AgentProgress {
   readonly down: boolean;
   /** Stopped on purpose (AgentStopped). */
   readonly stopped: boolean;
+  /** False: disabled by an admin (no new routers or DHCP ports). */
+  readonly adminStateUp: boolean;
   readonly registeredAt: string;
   readonly lastHeartbeatAt: string;
   readonly lastError: string | null;
@@ -46,6 +48,7 @@ export async function agentProgress(q: Queryable, now = new Date(), downMs?: num
     alive: isAgentAlive(a, iso, downMs),
     down: a.down === true,
     stopped: a.stopped,
+    adminStateUp: a.adminStateUp !== false,
     registeredAt: a.registeredAt,
     lastHeartbeatAt: a.lastHeartbeatAt,
     lastError: a.lastError,

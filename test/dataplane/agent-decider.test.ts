@@ -136,4 +136,19 @@ describe('agent decider', () => {
     ]).state;
     expect(again.status === 'known' && again.agent.down).toBe(false);
   });
+
+  it('is disabled and enabled by an admin, once each, and stays disabled across a restart', () => {
+    const off: AgentEvent = { type: 'AgentAdminStateChanged', data: { id, adminStateUp: false, at: at(1) } };
+    const set = (adminStateUp: boolean) => ({ type: 'SetAgentAdminState' as const, id, adminStateUp, now: at(1) });
+    spec(agentDecider).given([registered]).when(set(true)).thenNothing();
+    spec(agentDecider).given([registered]).when(set(false)).then([off]);
+    spec(agentDecider).given([registered, off]).when(set(false)).thenNothing();
+    spec(agentDecider).given([]).when(set(false)).thenError('AgentNotFound');
+    const restarted = spec(agentDecider).given([
+      registered,
+      off,
+      { ...registered, data: { ...registered.data, instanceId: i2, registeredAt: at(5) } },
+    ]).state;
+    expect(restarted.status === 'known' && restarted.agent.adminStateUp).toBe(false);
+  });
 });

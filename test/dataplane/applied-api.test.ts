@@ -113,4 +113,30 @@ describe('agents and waitForApplied over GraphQL', () => {
     const back = (await api.gql(api.adminToken, '{ agents { host alive down } }')).agents.find((a: any) => a.host === 'host-c');
     expect(back).toEqual({ host: 'host-c', alive: true, down: false });
   });
+
+  it('lets admins disable and enable an agent, with typed errors for members and unknown hosts', async () => {
+    const SET = `mutation($i: SetAgentAdminStateInput!) { setAgentAdminState(input: $i) {
+      __typename ... on SetAgentAdminStateSuccess { cursor agent { host adminStateUp alive } } ... on Error { code message } } }`;
+    expect((await registerAgent(api.services, 'host-e', randomUUID())).ok).toBe(true);
+    const member = await api.token('tenant');
+    expect((await api.gql(member, SET, { i: { host: 'host-e', adminStateUp: false } })).setAgentAdminState).toMatchObject({
+      __typename: 'PolicyNotAuthorized',
+      code: 'PolicyNotAuthorized',
+    });
+    expect((await api.gql(api.adminToken, SET, { i: { host: 'nowhere', adminStateUp: false } })).setAgentAdminState).toMatchObject({
+      __typename: 'AgentNotFound',
+    });
+    const off = (await api.gql(api.adminToken, SET, { i: { host: 'host-e', adminStateUp: false } })).setAgentAdminState;
+    expect(off).toMatchObject({ __typename: 'SetAgentAdminStateSuccess', agent: { host: 'host-e', adminStateUp: false, alive: true } });
+    expect(off.cursor).toEqual(expect.any(String));
+    // Unchanged: nothing recorded, no cursor.
+    const again = (await api.gql(api.adminToken, SET, { i: { host: 'host-e', adminStateUp: false } })).setAgentAdminState;
+    expect(again).toMatchObject({ __typename: 'SetAgentAdminStateSuccess', cursor: null });
+    // A restart of the agent does not undo an admin's choice.
+    expect((await registerAgent(api.services, 'host-e', randomUUID())).ok).toBe(true);
+    const listed = (await api.gql(api.adminToken, '{ agents { host adminStateUp } }')).agents.find((a: any) => a.host === 'host-e');
+    expect(listed).toEqual({ host: 'host-e', adminStateUp: false });
+    const on = (await api.gql(api.adminToken, SET, { i: { host: 'host-e', adminStateUp: true } })).setAgentAdminState;
+    expect(on.agent).toMatchObject({ adminStateUp: true });
+  });
 });

@@ -10,7 +10,7 @@ import { builder } from './builder.js';
 export const ERROR_CODES = [
   'InvalidInput', 'BadRequest', 'PolicyNotAuthorized', 'OverQuota', 'RevisionNumberConstraintFailed', 'ConcurrentModification',
   'ResourceIdInUse',
-  'ProjectNotFound', 'ProjectAlreadyExists', 'TokenNotFound',
+  'ProjectNotFound', 'ProjectAlreadyExists', 'TokenNotFound', 'AgentNotFound',
   'NetworkNotFound', 'NetworkInUse', 'NetworkAlreadyExists', 'NoNetworkAvailable', 'SegmentInUse', 'NetworkMTUSubnetConflict',
   'SubnetNotFound', 'SubnetInUse', 'SubnetAlreadyExists', 'GatewayConflictWithAllocationPools', 'GatewayIpInUse', 'OverlappingAllocationPools',
   'OutOfBoundsAllocationPool', 'InvalidAllocationPool', 'DNSNameServersExhausted', 'HostRoutesExhausted', 'InvalidCIDR',

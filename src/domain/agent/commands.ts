@@ -39,4 +39,12 @@ export interface MarkAgentDown {
   readonly now: string;
 }
 
-export type AgentCommand = RegisterAgent | RecordHeartbeat | StopAgent | MarkAgentDown;
+/** An admin takes the agent out of scheduling (Neutron's agent admin_state_up): what it hosts stays. */
+export interface SetAgentAdminState {
+  readonly type: 'SetAgentAdminState';
+  readonly id: string;
+  readonly adminStateUp: boolean;
+  readonly now: string;
+}
+
+export type AgentCommand = RegisterAgent | RecordHeartbeat | StopAgent | MarkAgentDown | SetAgentAdminState;

@@ -89,6 +89,11 @@ export function decideAgent(c: AgentCommand, s: AgentState): Decision<AgentEvent
       return heartbeat(c, s);
     case 'MarkAgentDown':
       return markDown(c, s);
+    case 'SetAgentAdminState': {
+      if (s.status !== 'known') return domainError('AgentNotFound', `Agent ${c.id} could not be found.`);
+      if ((s.agent.adminStateUp !== false) === c.adminStateUp) return [];
+      return [{ type: 'AgentAdminStateChanged', data: { id: c.id, adminStateUp: c.adminStateUp, at: c.now } }];
+    }
     case 'StopAgent': {
       const agent = current(s, c.id, c.instanceId);
       if (isDomainError(agent)) return agent;

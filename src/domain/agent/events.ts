@@ -37,6 +37,12 @@ export const AgentMarkedDown = defineEvent(
   z.object({ id: idSchema, instanceId: idSchema, lastHeartbeatAt: timestampSchema, by: z.string(), at: timestampSchema }),
 );
 
-export const agentEvents = [AgentRegistered, AgentHeartbeat, AgentStopped, AgentMarkedDown] as const;
+/** An admin enabled or disabled the agent: a disabled agent is given nothing new, and keeps what it hosts. */
+export const AgentAdminStateChanged = defineEvent(
+  'AgentAdminStateChanged',
+  z.object({ id: idSchema, adminStateUp: z.boolean(), at: timestampSchema }),
+);
+
+export const agentEvents = [AgentRegistered, AgentHeartbeat, AgentStopped, AgentMarkedDown, AgentAdminStateChanged] as const;
 
 export type AgentEvent = EventOf<(typeof agentEvents)[number]>;

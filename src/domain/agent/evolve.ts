@@ -18,6 +18,8 @@ export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
           stopped: false,
           down: false,
           underlayAddress,
+          // An admin's choice outlives the process: a restarted agent stays disabled.
+          ...(s.status === 'known' && s.agent.adminStateUp === false ? { adminStateUp: false } : {}),
         },
       };
     }
@@ -25,6 +27,8 @@ export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
       return s.status === 'known'
         ? { status: 'known', agent: { ...s.agent, lastHeartbeatAt: e.data.at, lastError: e.data.lastError, down: false } }
         : s;
+    case 'AgentAdminStateChanged':
+      return s.status === 'known' ? { status: 'known', agent: { ...s.agent, adminStateUp: e.data.adminStateUp } } : s;
     case 'AgentMarkedDown':
       return s.status === 'known' ? { status: 'known', agent: { ...s.agent, down: true } } : s;
     case 'AgentStopped':

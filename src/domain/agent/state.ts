@@ -9,6 +9,8 @@ export interface Agent {
   readonly stopped: boolean;
   /** Marked down (AgentMarkedDown) and not heard from since; absent in states folded before the event existed. */
   readonly down?: boolean;
+  /** False: disabled by an admin, given nothing new by the scheduler. Absent: enabled. */
+  readonly adminStateUp?: boolean;
   /** The host's VXLAN tunnel endpoint; null: the host takes no part in the overlay. */
   readonly underlayAddress: string | null;
 }

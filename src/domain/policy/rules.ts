@@ -92,6 +92,7 @@ export function mayAttachSubnet(p: Principal, subnet: Owned): boolean {
 export const ADMIN_ONLY_RULES = [
   'create_token',
   'update_quota',
+  'update_agent',
   'create_network:shared',
   'create_network:router:external',
   'create_network:provider:network_type',

@@ -13,6 +13,7 @@ import { dataplaneBench } from './dataplane.js';
 import { firewallBench } from './firewall.js';
 import { haproxyBench } from './haproxy.js';
 import { scaleBench } from './scale.js';
+import { hostsBench } from './hosts.js';
 
 const suites: Record<string, (url: string) => Promise<void>> = {
   store: storeBench,
@@ -22,6 +23,7 @@ const suites: Record<string, (url: string) => Promise<void>> = {
   subscriptions: subscriptionsBench,
   haproxy: haproxyBench,
   scale: scaleBench,
+  hosts: hostsBench,
 };
 const wanted = process.argv.slice(2).filter((a) => a in suites);
 const run = wanted.length > 0 ? wanted : Object.keys(suites);

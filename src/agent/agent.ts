@@ -8,10 +8,10 @@ import { compileHostState, type HostState, type UnitKey } from '../projections/d
 import { comparePositions, START, type LogPosition } from '../store/cursor.js';
 import { subscribe } from '../store/subscribe.js';
 import type { Services } from '../app/services.js';
-import { agentProgress, logHead, recordApplied } from './applied.js';
-import { recordHeartbeat, registerAgent, stopAgent } from './registration.js';
+import { agentProgress, logHead, recordApplied, type AgentProgress } from './applied.js';
+import { markAgentDown, recordHeartbeat, registerAgent, stopAgent } from './registration.js';
 import { applyBindings, reportStatuses } from './reports.js';
-import { planBindings } from './scheduler.js';
+import { planBindings, type Binding } from './scheduler.js';
 import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
 import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnapshot } from '../projections/topology/index.js';
 import { secretKey } from '../app/vpn/vpn.js';
@@ -288,23 +288,70 @@ export class DataplaneAgent {
     this.roundDone();
   }
 
-  /** Topology from the read model; unbound DHCP and router ports get a host first. */
+  /** Topology from the read model; unbound DHCP and router ports get a host first, those of dead agents a new one. */
   private async readTopology(): Promise<TopologySnapshot> {
     this.stats.rebuilds += 1;
     const snapshot = await buildTopology(this.s.sql);
     const agents = await agentProgress(this.s.sql, new Date(), this.config.agentDownMs);
-    const live = agents.filter((a) => a.alive || a.host === this.host).map((a) => a.host);
-    if (!live.includes(this.host)) live.push(this.host);
+    await this.markSilentAgentsDown(agents);
+    const live = this.liveOf(agents);
     const dead = new Set(agents.filter((a) => !live.includes(a.host)).map((a) => a.host));
     this.liveHosts = [...live].sort().join(' ');
-    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, live, dead);
+    // A disabled agent keeps what it hosts (not dead) but is given nothing new.
+    const disabled = new Set(agents.filter((a) => !a.adminStateUp).map((a) => a.host));
+    const bindings = planBindings(
+      snapshot.records.ports,
+      snapshot.records.routers,
+      live.filter((h) => !disabled.has(h)),
+      dead,
+    );
     if (bindings.length === 0) return snapshot;
-    const { bound } = await applyBindings(this.s, this.host, bindings);
-    this.stats.bindings += bound;
-    this.log.info({ planned: bindings.length, bound }, 'scheduled ports');
+    // A move off a dead agent is recorded with the reason, so the port's history says why it moved.
+    const hostOf = new Map(snapshot.records.ports.map((p) => [p.id, p.doc.bindingHost]));
+    const groups = new Map<string, Binding[]>();
+    for (const b of bindings) {
+      const from = hostOf.get(b.portId) ?? '';
+      groups.set(from, [...(groups.get(from) ?? []), b]);
+    }
+    for (const [from, list] of groups) {
+      const reason = from === '' ? null : `rescheduled: agent ${from} is down`;
+      const { bound } = await applyBindings(this.s, this.host, list, reason);
+      this.stats.bindings += bound;
+      this.log.info(
+        { planned: list.length, bound, from: from || undefined },
+        from === '' ? 'scheduled ports' : 'rescheduled ports of a dead agent',
+      );
+    }
     // Build from the bindings just made (or those a racing agent made): the applied cursor must
     // not cover a router this host was given but did not build.
     return buildTopology(this.s.sql);
+  }
+
+  /** The hosts to schedule over: the live agents, and this one (it is running this code). */
+  private liveOf(agents: readonly AgentProgress[]): string[] {
+    const live = agents.filter((a) => a.alive || a.host === this.host).map((a) => a.host);
+    if (!live.includes(this.host)) live.push(this.host);
+    return live;
+  }
+
+  /**
+   * Records AgentMarkedDown for agents silent past agent_down_time. The live agent with the lowest
+   * host name does it; the others too once the silence is twice as long (the first may be stuck).
+   * The decider records it once, however many ask.
+   */
+  private async markSilentAgentsDown(agents: readonly AgentProgress[]): Promise<void> {
+    const now = Date.now();
+    const live = this.liveOf(agents).sort();
+    const first = live[0] === this.host;
+    for (const a of agents) {
+      if (a.host === this.host || a.alive || a.down || a.stopped) continue;
+      const silentMs = now - Date.parse(a.lastHeartbeatAt);
+      if (!first && silentMs <= 2 * this.config.agentDownMs) continue;
+      const out = await markAgentDown(this.s, this.host, a.host, this.config.agentDownMs);
+      if (!out.ok) this.log.warn({ host: a.host, code: out.error.code }, 'could not mark a silent agent down');
+      else if (out.events.length > 0)
+        this.log.warn({ host: a.host, silentMs }, 'agent marked down: its routers, DHCP and load balancers move');
+    }
   }
 
   private health(key: UnitKey): KeyHealth {
@@ -343,11 +390,11 @@ export class DataplaneAgent {
     void this.heartbeat();
   }
 
-  /** Nothing is logged when an agent dies: the survivors notice its silence and schedule again. */
+  /** An agent that dies logs nothing: the survivors notice its silence, record it, and schedule again. */
   private async watchLiveness(): Promise<void> {
     const agents = await agentProgress(this.s.sql, new Date(), this.config.agentDownMs);
-    const live = agents.filter((a) => a.alive || a.host === this.host).map((a) => a.host);
-    if (!live.includes(this.host)) live.push(this.host);
+    await this.markSilentAgentsDown(agents);
+    const live = this.liveOf(agents);
     if (this.liveHosts === '' || live.sort().join(' ') === this.liveHosts) return;
     this.log.info({ live }, 'the set of live agents changed; scheduling again');
     this.rebuildNeeded = true;

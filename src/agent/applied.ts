@@ -22,6 +22,12 @@ export async function logHead(q: Queryable): Promise<LogPosition> {
 export interface AgentProgress {
   readonly host: string;
   readonly alive: boolean;
+  /** Marked down by a live agent (AgentMarkedDown) and not heard from since. */
+  readonly down: boolean;
+  /** Stopped on purpose (AgentStopped). */
+  readonly stopped: boolean;
+  /** False: disabled by an admin (no new routers or DHCP ports). */
+  readonly adminStateUp: boolean;
   readonly registeredAt: string;
   readonly lastHeartbeatAt: string;
   readonly lastError: string | null;
@@ -44,6 +50,9 @@ export async function agentProgress(q: Queryable, now = new Date(), downMs?: num
   return agents.map((a) => ({
     host: a.host,
     alive: isAgentAlive(a, iso, downMs),
+    down: a.down === true,
+    stopped: a.stopped,
+    adminStateUp: a.adminStateUp !== false,
     registeredAt: a.registeredAt,
     lastHeartbeatAt: a.lastHeartbeatAt,
     lastError: a.lastError,

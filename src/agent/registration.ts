@@ -4,7 +4,7 @@ import { decideAppend } from '../app/plan.js';
 import type { Principal } from '../domain/policy/index.js';
 import type { Services } from '../app/services.js';
 import { agentDecider, agentStreamId, DEFAULT_AGENT_MODE, type AgentCommand, type AgentMode } from '../domain/agent/index.js';
-import { isDomainError } from '../domain/errors.js';
+import { domainError, isDomainError } from '../domain/errors.js';
 import { listAgents, loadAgentState } from '../projections/agents-projection.js';
 import type { EventMetadata } from '../store/types.js';
 
@@ -66,4 +66,20 @@ export function recordHeartbeat(s: Services, host: string, instanceId: string, l
 
 export function stopAgent(s: Services, host: string, instanceId: string) {
   return runAgentCommand(s, host, { type: 'StopAgent', id: agentIdOf(host), instanceId, now: new Date().toISOString() });
+}
+
+/** An admin enables or disables the agent of `host`; `metadata` is the admin's request. */
+export function setAgentAdminState(s: Services, host: string, adminStateUp: boolean, metadata: EventMetadata) {
+  const command: AgentCommand = { type: 'SetAgentAdminState', id: agentIdOf(host), adminStateUp, now: new Date().toISOString() };
+  return s.runtime.execute(metadata, async (tx) => {
+    const loaded = await loadAgentState(tx, command.id);
+    if (loaded.state.status !== 'known') return domainError('AgentNotFound', `No agent on host ${host}.`);
+    const append = decideAppend(agentDecider, loaded, agentStreamId(command.id), command);
+    return isDomainError(append) ? append : { appends: [append], result: command.id };
+  });
+}
+
+/** `by` saw the agent of `host` silent for longer than `downMs`: recorded once, whoever asks first. */
+export function markAgentDown(s: Services, by: string, host: string, downMs: number) {
+  return runAgentCommand(s, by, { type: 'MarkAgentDown', id: agentIdOf(host), by, downMs, now: new Date().toISOString() });
 }

@@ -12,14 +12,17 @@ import type { StatusChange } from './status.js';
 /**
  * Binds ports as the scheduler planned, all in one transaction. A port that moved on since the
  * plan (another agent bound it, someone changed it) is skipped: the next pass plans again.
+ * `reason` goes into the events' metadata (why a bound port moved).
  */
 export async function applyBindings(
   s: Services,
   host: string,
   bindings: readonly Binding[],
+  reason: string | null = null,
 ): Promise<{ bound: number; cursor: string | null }> {
   if (bindings.length === 0) return { bound: 0, cursor: null };
-  const out = await s.runtime.execute(agentMetadata(host), async (tx) => {
+  const metadata = reason === null ? agentMetadata(host) : { ...agentMetadata(host), reason };
+  const out = await s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const appends: PlannedAppend[] = [];
     for (const b of bindings) {

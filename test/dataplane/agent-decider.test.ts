@@ -129,4 +129,59 @@ describe('agent decider', () => {
     // agent_down_time is configurable.
     expect(isAgentAlive(live.agent, at(4), 3000)).toBe(false);
   });
+
+  it('is marked down once, by the first live agent to see it silent past agent_down_time, and is back with its next heartbeat', () => {
+    const mark = (s: number, by = 'compute-2') => ({ type: 'MarkAgentDown' as const, id, by, downMs: 10_000, now: at(s) });
+    const down: AgentEvent = { type: 'AgentMarkedDown', data: { id, instanceId: i1, lastHeartbeatAt: t0, by: 'compute-2', at: at(11) } };
+    // Heard from within agent_down_time: nothing to record.
+    spec(agentDecider).given([registered]).when(mark(10)).thenNothing();
+    spec(agentDecider).given([registered]).when(mark(11)).then([down]);
+    // A second observer, or the same one again: already recorded.
+    spec(agentDecider).given([registered, down]).when(mark(12, 'compute-3')).thenNothing();
+    // A heartbeat that raced the observer's read wins.
+    const beat: AgentEvent = { type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: null, at: at(9) } };
+    spec(agentDecider).given([registered, beat]).when(mark(11)).thenNothing();
+    // Stopped on purpose is not down.
+    spec(agentDecider)
+      .given([registered, { type: 'AgentStopped', data: { id, instanceId: i1, at: at(1) } }])
+      .when(mark(30))
+      .thenNothing();
+    spec(agentDecider).given([]).when(mark(30)).thenError('AgentNotFound');
+
+    const marked = spec(agentDecider).given([registered, down]).state;
+    if (marked.status !== 'known') throw new Error('not registered');
+    expect(marked.agent.down).toBe(true);
+    // Down until heard from again, even within agent_down_time of its last heartbeat.
+    expect(isAgentAlive(marked.agent, at(11), 60_000)).toBe(false);
+    // The agent's next heartbeat is recorded at once, whatever the interval, and brings it back.
+    const back: AgentEvent = { type: 'AgentHeartbeat', data: { id, instanceId: i1, lastError: null, at: at(12) } };
+    spec(agentDecider)
+      .given([registered, down])
+      .when({ type: 'RecordHeartbeat', id, instanceId: i1, lastError: null, now: at(12) })
+      .then([back]);
+    const revived = spec(agentDecider).given([registered, down, back]).state;
+    expect(revived.status === 'known' && isAgentAlive(revived.agent, at(13))).toBe(true);
+    // So does a new start of the host.
+    const again = spec(agentDecider).given([
+      registered,
+      down,
+      { ...registered, data: { ...registered.data, instanceId: i2, registeredAt: at(20) } },
+    ]).state;
+    expect(again.status === 'known' && again.agent.down).toBe(false);
+  });
+
+  it('is disabled and enabled by an admin, once each, and stays disabled across a restart', () => {
+    const off: AgentEvent = { type: 'AgentAdminStateChanged', data: { id, adminStateUp: false, at: at(1) } };
+    const set = (adminStateUp: boolean) => ({ type: 'SetAgentAdminState' as const, id, adminStateUp, now: at(1) });
+    spec(agentDecider).given([registered]).when(set(true)).thenNothing();
+    spec(agentDecider).given([registered]).when(set(false)).then([off]);
+    spec(agentDecider).given([registered, off]).when(set(false)).thenNothing();
+    spec(agentDecider).given([]).when(set(false)).thenError('AgentNotFound');
+    const restarted = spec(agentDecider).given([
+      registered,
+      off,
+      { ...registered, data: { ...registered.data, instanceId: i2, registeredAt: at(5) } },
+    ]).state;
+    expect(restarted.status === 'known' && restarted.agent.adminStateUp).toBe(false);
+  });
 });

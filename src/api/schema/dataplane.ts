@@ -1,5 +1,11 @@
 import { createGraphQLError } from 'graphql-yoga';
 import { agentProgress, waitForApplied, type AgentProgress, type AppliedWait } from '../../agent/applied.js';
+import { hostedResources } from '../../agent/hosted.js';
+import { setAgentAdminState } from '../../agent/registration.js';
+import { adminOnly } from '../../domain/policy/index.js';
+import { commandMetadata } from '../context.js';
+import { defineMutation } from './mutation.js';
+import { z } from 'zod';
 import { InvalidCursorError } from '../../store/cursor.js';
 import { builder } from './builder.js';
 
@@ -11,11 +17,24 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
   fields: (t) => ({
     host: t.exposeString('host'),
     alive: t.exposeBoolean('alive', { description: 'Running and heard from within agent_down_time (NETLEDGER_AGENT_DOWN_SECONDS, default 90 s).' }),
+    down: t.exposeBoolean('down', {
+      description: 'Marked down by a live agent after agent_down_time of silence (an AgentMarkedDown event): its routers, DHCP ports and load balancers were moved. Cleared by its next heartbeat.',
+    }),
+    stopped: t.exposeBoolean('stopped', { description: 'Stopped on purpose (AgentStopped).' }),
+    adminStateUp: t.exposeBoolean('adminStateUp', { description: 'False: disabled by an admin (setAgentAdminState), given no new router or DHCP port.' }),
     registeredAt: t.field({ type: 'DateTime', resolve: (a) => a.registeredAt }),
     lastHeartbeatAt: t.field({ type: 'DateTime', resolve: (a) => a.lastHeartbeatAt }),
     appliedCursor: t.string({ nullable: true, description: 'The log cursor up to which this host is fully applied.', resolve: (a) => a.appliedCursor }),
     appliedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.appliedAt }),
     lastError: t.string({ nullable: true, description: 'Why the host is not converged, while it is not.', resolve: (a) => a.lastError }),
+    routerIds: t.stringList({
+      description: 'Routers this agent hosts (their ports are bound to its host).',
+      resolve: async (a, _args, ctx) => [...(await hostedResources(ctx.services.sql, a.host)).routerIds],
+    }),
+    dhcpNetworkIds: t.stringList({
+      description: 'Networks whose DHCP this agent serves (their DHCP port is bound to its host).',
+      resolve: async (a, _args, ctx) => [...(await hostedResources(ctx.services.sql, a.host)).dhcpNetworkIds],
+    }),
     underlayAddress: t.string({ nullable: true, description: 'The host\'s VXLAN tunnel endpoint on the underlay; null: the host is not in the overlay.', resolve: (a) => a.underlayAddress }),
     agentMode: t.string({ description: 'Neutron\'s agent_mode as the host registered it (NETLEDGER_AGENT_MODE): legacy, dvr (compute host) or dvr_snat (network node).', resolve: (a) => a.agentMode }),
     dvrHostMac: t.string({ nullable: true, description: 'The host\'s DVR MAC: distributed routers\' frames leave the host with it as their source.', resolve: (a) => a.dvrHostMac }),
@@ -56,3 +75,19 @@ builder.queryFields((t) => ({
     },
   }),
 }));
+
+defineMutation('setAgentAdminState', {
+  description:
+    "Enables or disables a host's agent (Neutron's agent admin_state_up). A disabled agent keeps what it hosts but is given no new router or DHCP port; it stays live and applying. Admin only.",
+  schema: z.object({ host: z.string().min(1).max(255), adminStateUp: z.boolean() }),
+  field: 'agent',
+  type: AgentRef,
+  run: async (input, ctx) => {
+    const refused = adminOnly(ctx.caller, 'update_agent');
+    if (refused) return { ok: false, error: refused };
+    const r = await setAgentAdminState(ctx.services, input.host, input.adminStateUp, commandMetadata(ctx));
+    if (!r.ok) return r;
+    const agents = await agentProgress(ctx.services.sql, new Date(), ctx.services.config.NETLEDGER_AGENT_DOWN_SECONDS * 1000);
+    return { ok: true, value: agents.find((a) => a.host === input.host)!, cursor: r.cursor };
+  },
+});

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { agentConfig, agentConfigFrom, type AgentConfig } from '../../agent/config.js';
@@ -62,11 +63,14 @@ export function agentCommands(program: Command): void {
   agent
     .command('run', { isDefault: true })
     .description('follow the log and build this host (NETLEDGER_HOST_NAME) until SIGINT/SIGTERM')
-    .action(async () => {
+    // Several agents on one machine (the lab, scripts/lab.ts) each need their own state files.
+    .option('--state-dir <dir>', 'state files (default $NETLEDGER_DATA_DIR/dataplane)')
+    .action(async (o: { stateDir?: string }) => {
       const { config, log } = setup();
       if (!requireRoot()) return;
       const s = await startServices(config, log, { poolSize: 5 });
-      const running = new DataplaneAgent(s, { host: config.NETLEDGER_HOST_NAME, config: agentConfigFrom(config) });
+      const agentOptions = { ...agentConfigFrom(config), ...(o.stateDir !== undefined ? { stateDir: path.resolve(o.stateDir) } : {}) };
+      const running = new DataplaneAgent(s, { host: config.NETLEDGER_HOST_NAME, config: agentOptions });
       try {
         await running.start();
       } catch (e) {

@@ -31,4 +31,26 @@ export interface StopAgent {
   readonly now: string;
 }
 
-export type AgentCommand = RegisterAgent | RecordHeartbeat | StopAgent;
+/**
+ * A live agent saw that this one has been silent for longer than `downMs` (agent_down_time): the
+ * silence becomes a fact in the log, which every agent reschedules from. Nothing when the agent
+ * was heard from since, stopped on purpose, or is already marked down.
+ */
+export interface MarkAgentDown {
+  readonly type: 'MarkAgentDown';
+  readonly id: string;
+  /** The host whose agent noticed. */
+  readonly by: string;
+  readonly downMs: number;
+  readonly now: string;
+}
+
+/** An admin takes the agent out of scheduling (Neutron's agent admin_state_up): what it hosts stays. */
+export interface SetAgentAdminState {
+  readonly type: 'SetAgentAdminState';
+  readonly id: string;
+  readonly adminStateUp: boolean;
+  readonly now: string;
+}
+
+export type AgentCommand = RegisterAgent | RecordHeartbeat | StopAgent | MarkAgentDown | SetAgentAdminState;

@@ -1,10 +1,10 @@
 import ipaddr from 'ipaddr.js';
 import type { Decision } from '../decider.js';
 import { domainError, isDomainError, type DomainError } from '../errors.js';
-import type { AgentCommand, RecordHeartbeat, RegisterAgent } from './commands.js';
+import type { AgentCommand, MarkAgentDown, RecordHeartbeat, RegisterAgent } from './commands.js';
 import type { AgentEvent } from './events.js';
 import { allocateDvrHostMac, DEFAULT_AGENT_MODE } from './modes.js';
-import { HEARTBEAT_INTERVAL_MS, type Agent, type AgentState } from './state.js';
+import { HEARTBEAT_INTERVAL_MS, isAgentSilent, type Agent, type AgentState } from './state.js';
 
 // Host names end up as binding hosts and in log lines; keep them to what a hostname may hold.
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,253}$/;
@@ -71,9 +71,21 @@ function heartbeat(c: RecordHeartbeat, s: AgentState): Decision<AgentEvent> {
   if (isDomainError(agent)) return agent;
   if (agent.stopped) return domainError('AgentNotFound', `Agent ${c.id} has stopped.`);
   const lastError = c.lastError === null ? null : c.lastError.slice(0, MAX_ERROR);
-  const due = Date.parse(c.now) - Date.parse(agent.lastHeartbeatAt) >= (c.intervalMs ?? HEARTBEAT_INTERVAL_MS);
+  // An agent marked down says at once that it is back: the others reschedule from that.
+  const due = agent.down === true || Date.parse(c.now) - Date.parse(agent.lastHeartbeatAt) >= (c.intervalMs ?? HEARTBEAT_INTERVAL_MS);
   if (!due && lastError === agent.lastError) return [];
   return [{ type: 'AgentHeartbeat', data: { id: c.id, instanceId: c.instanceId, lastError, at: c.now } }];
+}
+
+function markDown(c: MarkAgentDown, s: AgentState): Decision<AgentEvent> {
+  if (s.status !== 'known') return domainError('AgentNotFound', `Agent ${c.id} could not be found.`);
+  const a = s.agent;
+  // Decided on the folded state, inside the append's transaction: a heartbeat that raced the
+  // observer's read wins, and of several observers only the first records anything.
+  if (a.stopped || a.down === true || !isAgentSilent(a, c.now, c.downMs)) return [];
+  return [
+    { type: 'AgentMarkedDown', data: { id: c.id, instanceId: a.instanceId, lastHeartbeatAt: a.lastHeartbeatAt, by: c.by, at: c.now } },
+  ];
 }
 
 export function decideAgent(c: AgentCommand, s: AgentState): Decision<AgentEvent> {
@@ -82,6 +94,13 @@ export function decideAgent(c: AgentCommand, s: AgentState): Decision<AgentEvent
       return register(c, s);
     case 'RecordHeartbeat':
       return heartbeat(c, s);
+    case 'MarkAgentDown':
+      return markDown(c, s);
+    case 'SetAgentAdminState': {
+      if (s.status !== 'known') return domainError('AgentNotFound', `Agent ${c.id} could not be found.`);
+      if ((s.agent.adminStateUp !== false) === c.adminStateUp) return [];
+      return [{ type: 'AgentAdminStateChanged', data: { id: c.id, adminStateUp: c.adminStateUp, at: c.now } }];
+    }
     case 'StopAgent': {
       const agent = current(s, c.id, c.instanceId);
       if (isDomainError(agent)) return agent;

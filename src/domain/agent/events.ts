@@ -31,6 +31,22 @@ export const AgentHeartbeat = defineEvent(
 /** The agent stopped on purpose: nobody should wait for it to apply anything. */
 export const AgentStopped = defineEvent('AgentStopped', z.object({ id: idSchema, instanceId: idSchema, at: timestampSchema }));
 
-export const agentEvents = [AgentRegistered, AgentHeartbeat, AgentStopped] as const;
+/**
+ * The agent missed its heartbeats for agent_down_time, as seen by the agent on host `by`: its
+ * routers, DHCP ports and load balancers move to live agents. Its next heartbeat or registration
+ * brings it back.
+ */
+export const AgentMarkedDown = defineEvent(
+  'AgentMarkedDown',
+  z.object({ id: idSchema, instanceId: idSchema, lastHeartbeatAt: timestampSchema, by: z.string(), at: timestampSchema }),
+);
+
+/** An admin enabled or disabled the agent: a disabled agent is given nothing new, and keeps what it hosts. */
+export const AgentAdminStateChanged = defineEvent(
+  'AgentAdminStateChanged',
+  z.object({ id: idSchema, adminStateUp: z.boolean(), at: timestampSchema }),
+);
+
+export const agentEvents = [AgentRegistered, AgentHeartbeat, AgentStopped, AgentMarkedDown, AgentAdminStateChanged] as const;
 
 export type AgentEvent = EventOf<(typeof agentEvents)[number]>;

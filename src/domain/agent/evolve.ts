@@ -20,14 +20,23 @@ export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
           lastHeartbeatAt: registeredAt,
           lastError: null,
           stopped: false,
+          down: false,
           underlayAddress,
           agentMode,
           dvrHostMac,
+          // An admin's choice outlives the process: a restarted agent stays disabled.
+          ...(s.status === 'known' && s.agent.adminStateUp === false ? { adminStateUp: false } : {}),
         },
       };
     }
     case 'AgentHeartbeat':
-      return s.status === 'known' ? { status: 'known', agent: { ...s.agent, lastHeartbeatAt: e.data.at, lastError: e.data.lastError } } : s;
+      return s.status === 'known'
+        ? { status: 'known', agent: { ...s.agent, lastHeartbeatAt: e.data.at, lastError: e.data.lastError, down: false } }
+        : s;
+    case 'AgentAdminStateChanged':
+      return s.status === 'known' ? { status: 'known', agent: { ...s.agent, adminStateUp: e.data.adminStateUp } } : s;
+    case 'AgentMarkedDown':
+      return s.status === 'known' ? { status: 'known', agent: { ...s.agent, down: true } } : s;
     case 'AgentStopped':
       return s.status === 'known' ? { status: 'known', agent: { ...s.agent, stopped: true } } : s;
   }

@@ -1,5 +1,13 @@
 export { agentDecider, agentStreamId } from './decider.js';
 export * from './events.js';
 export type * from './commands.js';
-export { initialAgentState, isAgentAlive, HEARTBEAT_INTERVAL_MS, AGENT_DOWN_MS, type Agent, type AgentState } from './state.js';
+export {
+  initialAgentState,
+  isAgentAlive,
+  isAgentSilent,
+  HEARTBEAT_INTERVAL_MS,
+  AGENT_DOWN_MS,
+  type Agent,
+  type AgentState,
+} from './state.js';
 export { agentModeSchema, allocateDvrHostMac, DEFAULT_AGENT_MODE, DVR_BASE_MAC, type AgentMode } from './modes.js';

@@ -9,6 +9,10 @@ export interface Agent {
   readonly lastHeartbeatAt: string;
   readonly lastError: string | null;
   readonly stopped: boolean;
+  /** Marked down (AgentMarkedDown) and not heard from since; absent in states folded before the event existed. */
+  readonly down?: boolean;
+  /** False: disabled by an admin, given nothing new by the scheduler. Absent: enabled. */
+  readonly adminStateUp?: boolean;
   /** The host's VXLAN tunnel endpoint; null: the host takes no part in the overlay. */
   readonly underlayAddress: string | null;
   readonly agentMode: AgentMode;
@@ -25,7 +29,12 @@ export const HEARTBEAT_INTERVAL_MS = 30_000;
 /** An agent whose last heartbeat is older than this is dead (three missed heartbeats). */
 export const AGENT_DOWN_MS = 90_000;
 
-/** Alive: started, not stopped, and heard from within `downMs` (Neutron's agent_down_time) of `now`. */
+/** Alive: started, not stopped, not marked down, and heard from within `downMs` (Neutron's agent_down_time) of `now`. */
 export function isAgentAlive(agent: Agent, now: string, downMs = AGENT_DOWN_MS): boolean {
-  return !agent.stopped && Date.parse(now) - Date.parse(agent.lastHeartbeatAt) <= downMs;
+  return !agent.stopped && agent.down !== true && !isAgentSilent(agent, now, downMs);
+}
+
+/** Not heard from within `downMs` of `now`. */
+export function isAgentSilent(agent: Agent, now: string, downMs = AGENT_DOWN_MS): boolean {
+  return Date.parse(now) - Date.parse(agent.lastHeartbeatAt) > downMs;
 }

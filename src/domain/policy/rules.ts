@@ -93,6 +93,7 @@ export const ADMIN_ONLY_RULES = [
   'create_token',
   'update_quota',
   'delete_quota',
+  'update_agent',
   'create_network:shared',
   'create_network:router:external',
   'create_network:provider:network_type',

@@ -1,0 +1,24 @@
+import type { Queryable } from '../db/sql.js';
+import { DeviceOwner } from '../domain/port/index.js';
+
+export interface HostedResources {
+  /** Routers with a port bound to the host (all of a router's ports go to one host). */
+  readonly routerIds: readonly string[];
+  /** Networks whose DHCP port is bound to the host. */
+  readonly dhcpNetworkIds: readonly string[];
+}
+
+/** What the scheduler placed on `host`, read from the ports' bindingHost (the one record of where). */
+export async function hostedResources(q: Queryable, host: string): Promise<HostedResources> {
+  const rows = await q<{ owner: string; device_id: string; network_id: string }[]>`
+    select doc->>'deviceOwner' as owner, doc->>'deviceId' as device_id, doc->>'networkId' as network_id
+    from rm_resources where kind = 'port' and doc->>'bindingHost' = ${host}
+      and (doc->>'deviceOwner' = ${DeviceOwner.dhcp} or doc->>'deviceOwner' like 'network:router%')`;
+  const routerIds = new Set<string>();
+  const dhcpNetworkIds = new Set<string>();
+  for (const r of rows) {
+    if (r.owner === DeviceOwner.dhcp) dhcpNetworkIds.add(r.network_id);
+    else if (r.device_id) routerIds.add(r.device_id);
+  }
+  return { routerIds: [...routerIds].sort(), dhcpNetworkIds: [...dhcpNetworkIds].sort() };
+}

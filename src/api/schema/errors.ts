@@ -37,7 +37,7 @@ export const ERROR_CODES = [
   'NonExistingSubnetInEndpointGroup', 'WrongEndpointGroupType', 'VPNServiceNotFound', 'VPNServiceAlreadyExists', 'VPNServiceInUse', 'RouterIsNotExternal',
   'IPsecSiteConnectionNotFound', 'IPsecSiteConnectionAlreadyExists', 'IPsecSiteConnectionDpdIntervalValueError', 'IPsecSiteConnectionMtuError',
   'VPNPeerAddressNotResolved', 'MixedIPVersionsForIPSecEndpoints', 'MixedIPVersionsForPeerCidrs', 'MixedIPVersionsForIPSecConnection',
-  'SubnetIsNotConnectedToRouter', 'PeerCidrOverlapsLocalCidr',
+  'SubnetIsNotConnectedToRouter', 'PeerCidrOverlapsLocalCidr', 'RouterMustBeDisabled',
 ] as const;
 
 export interface ErrorShape {

@@ -15,6 +15,7 @@ import type {
   UpdateRouter,
 } from './commands.js';
 import type { GatewayFixedIp, RouterEvent, RouterInterface } from './events.js';
+import { allocateVrid, checkHaConversion, reportHaState } from './ha.js';
 import { connectedPrefixes, DEFAULT_MAX_ROUTES, unreachableRoutes, validateRoutes } from './routes.js';
 import type { Router, RouterState } from './state.js';
 
@@ -54,7 +55,7 @@ function create(c: CreateRouter, s: RouterState): Decision<RouterEvent> {
 
 function update(c: UpdateRouter, router: Router): Decision<RouterEvent> {
   const { routes, adminStateUp, ha, distributed } = c.changes;
-  const refused = adminOnlyFlags(c.isAdmin, 'update', c.changes);
+  const refused = adminOnlyFlags(c.isAdmin, 'update', c.changes) ?? checkHaConversion(c, router);
   if (refused) return refused;
   const base = basePatch(c.changes);
   if (isDomainError(base)) return base;
@@ -231,5 +232,9 @@ export function decideRouter(c: RouterCommand, s: RouterState): Decision<RouterE
       return addInterface(c, router);
     case 'RemoveRouterInterface':
       return removeInterface(c, router);
+    case 'AllocateHaVrid':
+      return allocateVrid(c, router);
+    case 'ReportHaState':
+      return reportHaState(c, router);
   }
 }

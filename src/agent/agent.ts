@@ -12,11 +12,13 @@ import { agentProgress, logHead, recordApplied } from './applied.js';
 import { recordHeartbeat, registerAgent, stopAgent } from './registration.js';
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings } from './scheduler.js';
+import { scheduleHaRouters } from './ha-scheduler.js';
 import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
 import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnapshot } from '../projections/topology/index.js';
 import { secretKey } from '../app/vpn/vpn.js';
 import { openSecret } from '../store/seal/secret-key.js';
 import { startVpnStatus, type VpnStatusReporter } from './vpn-status.js';
+import { startHaStatus, type HaStatusReporter } from './ha-status.js';
 
 export interface DataplaneAgentOptions {
   /** The host name ports are bound to (NETLEDGER_HOST_NAME). */
@@ -46,6 +48,7 @@ const NO_REBUILD = new Set([
   'LoadBalancerApplyFailed',
   'MemberHealthObserved',
   'IpsecSiteConnectionStatusChanged',
+  'RouterHaStateChanged',
   'ProjectCreated',
   'TokenIssued',
   'TokenRevoked',
@@ -73,6 +76,7 @@ export interface SyncStats {
 export class DataplaneAgent {
   private lbHealth: LoadBalancerHealthReporter | undefined;
   private vpnStatus: VpnStatusReporter | undefined;
+  private haStatus: HaStatusReporter | undefined;
   readonly host: string;
   readonly instanceId = randomUUID();
   readonly reconciler: Reconciler;
@@ -152,6 +156,8 @@ export class DataplaneAgent {
     this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { failures: () => this.reconciler.failures(), logger: this.log });
     // charon's view of each site connection (a tunnel comes up or fails without an event).
     this.vpnStatus = startVpnStatus(this.s, this.host, () => this.desired, this.reconciler.exec, this.log);
+    // keepalived's VRRP state of each HA router here (its notify script), as transitions happen.
+    this.haStatus = startHaStatus(this.s, this.host, () => this.desired, this.log);
     await this.firstSync.promise;
     this.log.info({ instanceId: this.instanceId, pending: this.reconciler.pendingKeys.length }, 'dataplane agent started');
   }
@@ -177,6 +183,7 @@ export class DataplaneAgent {
     this.abort.abort();
     await this.lbHealth?.stop();
     await this.vpnStatus?.stop();
+    await this.haStatus?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.loop.stop();
@@ -298,10 +305,13 @@ export class DataplaneAgent {
     const dead = new Set(agents.filter((a) => !live.includes(a.host)).map((a) => a.host));
     this.liveHosts = [...live].sort().join(' ');
     const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, live, dead);
-    if (bindings.length === 0) return snapshot;
-    const { bound } = await applyBindings(this.s, this.host, bindings);
-    this.stats.bindings += bound;
-    this.log.info({ planned: bindings.length, bound }, 'scheduled ports');
+    const haChanges = await scheduleHaRouters(this.s, this.host, snapshot.records.ports, snapshot.records.routers, live, this.log);
+    if (bindings.length === 0 && haChanges === 0) return snapshot;
+    if (bindings.length > 0) {
+      const { bound } = await applyBindings(this.s, this.host, bindings);
+      this.stats.bindings += bound;
+      this.log.info({ planned: bindings.length, bound }, 'scheduled ports');
+    }
     // Build from the bindings just made (or those a racing agent made): the applied cursor must
     // not cover a router this host was given but did not build.
     return buildTopology(this.s.sql);

@@ -12,6 +12,7 @@ import type { Driver, DriverContext } from './driver.js';
 import { dhcpDriver } from './drivers/dhcp.js';
 import { firewallDriver } from './drivers/firewall.js';
 import { exceptLoadBalancers, haproxyDriver } from './drivers/haproxy.js';
+import { keepalivedDriver } from './drivers/keepalived.js';
 import { linksDriver } from './drivers/links.js';
 import { natDriver } from './drivers/nat.js';
 import { overlayDriver } from './drivers/overlay.js';
@@ -33,6 +34,7 @@ export const DEFAULT_DRIVERS: readonly Driver[] = [
   vpnDriver,
   dhcpDriver,
   radvdDriver,
+  keepalivedDriver,
   haproxyDriver,
 ];
 

@@ -157,6 +157,9 @@ export interface TopologyRouter {
   readonly interfacePortIds: readonly string[];
   readonly gateway: RouterGateway | null;
   readonly routes: readonly HostRoute[];
+  /** HA routers only: null until scheduled (no VRRP id yet). Its hosts are where its
+   * `network:router_ha_interface` ports are bound. */
+  readonly ha?: { readonly vrid: number } | null;
 }
 
 export interface TopologyFloatingIp {

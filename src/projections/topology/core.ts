@@ -77,6 +77,7 @@ export function routerToTopology(r: Router): TopologyRouter {
     interfacePortIds: [...new Set(r.interfaces.map((i) => i.portId))],
     gateway: r.gateway ? { portId: r.gateway.portId, networkId: r.gateway.networkId, enableSnat: r.gateway.enableSnat } : null,
     routes: r.routes.map((x) => ({ destination: x.destination, nexthop: x.nexthop })),
+    ...(r.ha ? { ha: r.haVrid ? { vrid: r.haVrid.vrid } : null } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,11 +85,13 @@ interface L3Agent {
   haState: string;
 }
 
+let lastSplitBrain = false;
+
 async function l3Agents(): Promise<L3Agent[]> {
   const r = await api.gql(admin, `query($id: ID!) { node(id: $id) { ... on Router { l3Agents { host alive haState } haSplitBrain } } }`, {
     id: Buffer.from(`Router:${ids.router}`).toString('base64'),
   });
-  expect(r.node.haSplitBrain).toBe(false);
+  lastSplitBrain = r.node.haSplitBrain;
   return r.node.l3Agents;
 }
 
@@ -98,6 +100,7 @@ const activeHost = async (): Promise<string | undefined> => {
   const active = list.filter((a) => a.haState === 'active');
   return active.length === 1 ? active[0]!.host : undefined;
 };
+const stateOf = async (host: string): Promise<string | undefined> => (await l3Agents()).find((a) => a.host === host)?.haState;
 
 /** `ping -i 0.1` in the background; the icmp_seq numbers that came back tell the outage. */
 class Pinger {
@@ -224,6 +227,7 @@ describe('an HA router on two hosts', () => {
       60_000,
     );
     expect((await l3Agents()).map((a) => a.host)).toEqual([HOSTS[0].name, HOSTS[1].name]);
+    expect(lastSplitBrain).toBe(false);
 
     // The HA network: 169.254.192.0/18, owned by no project, so the project's own lists do not show it.
     const nets = await api.gql(member, '{ networks { edges { node { uuid name } } } }');
@@ -266,16 +270,41 @@ describe('an HA router on two hosts', () => {
       await agents.get(dead)!.crash();
       agents.delete(dead);
       await wipeHost(exec, configs.get(dead)!);
+      // When each step of the takeover happened, for the log.
+      const steps: Record<string, number> = {};
+      const survivorState = `${configs.get(survivor)!.stateDir}/ha_confs/${ids.router}/state`;
+      const sampler = setInterval(() => {
+        void readFile(survivorState, 'utf8')
+          .then((st) => {
+            if (st.trim() === 'MASTER') steps.master ??= Date.now() - killedAt;
+          })
+          .catch(() => undefined);
+        void api.db.sql<
+          { host: string }[]
+        >`select doc->>'bindingHost' as host from rm_resources where kind = 'port' and doc->>'deviceOwner' = 'network:router_interface' and doc->>'deviceId' = ${ids.router}`.then(
+          (rows) => {
+            if (rows[0]?.host === survivor) steps.rebound ??= Date.now() - killedAt;
+          },
+        );
+      }, 50);
       const before = out.received().length;
       const beforeIn = inbound.received().length;
       await until('outbound pings to resume', () => out.received().length > before + 10, 60_000);
       await until('the floating IP to answer again', () => inbound.received().length > beforeIn + 10, 60_000);
-      await until('the API to show the survivor active', async () => (await activeHost()) === survivor, 30_000);
-      const list = await l3Agents();
-      expect(list.find((a) => a.host === dead)).toMatchObject({ alive: false, haState: 'unknown' });
+      steps.resumed = Date.now() - killedAt;
+      clearInterval(sampler);
+      console.log(`HA failover steps (ms after the kill): ${JSON.stringify(steps)}`);
+      await until('the API to show the survivor active', async () => (await stateOf(survivor)) === 'active', 30_000);
+      const apiMs = Date.now() - killedAt;
+      // Until the dead agent is declared dead (agent_down_time), its last word (active) stands
+      // next to the survivor's: the API shows two active, as split brain.
+      await until('the dead host to show as unknown', async () => (await stateOf(dead)) === 'unknown', AGENT_DOWN_MS + 30_000);
+      expect(lastSplitBrain).toBe(false);
+      expect(await activeHost()).toBe(survivor);
+      steps.api = apiMs;
       console.log(
         `HA failover: ${out.longestGap()} pings lost at 100 ms intervals outbound (~${out.longestGap() * 100} ms), ` +
-          `${inbound.longestGap()} inbound to the floating IP (~${inbound.longestGap() * 100} ms); survivor active in the API ${Date.now() - killedAt} ms after the kill`,
+          `${inbound.longestGap()} inbound to the floating IP (~${inbound.longestGap() * 100} ms); survivor active in the API ${steps.api} ms after the kill`,
       );
     } finally {
       out.stop();
@@ -302,6 +331,7 @@ describe('an HA router on two hosts', () => {
     );
     expect(await ping(vm.namespace, EXT_IP, 10)).toBe(true);
     expect(await activeHost()).toBe(active);
+    expect(lastSplitBrain).toBe(false);
   }, 120_000);
 });
 

@@ -62,6 +62,9 @@ export const ROUTER_PROBE_SYSCTLS = [
   'net.ipv4.ip_forward',
   'net.ipv6.conf.all.forwarding',
   'net.netfilter.nf_conntrack_tcp_be_liberal',
+  // HA routers (keepalived.ts) turn IPv6 off.
+  'net.ipv6.conf.all.disable_ipv6',
+  'net.ipv6.conf.default.disable_ipv6',
 ] as const;
 
 export const linksDriver: Driver<LinksObservation, LinkAction> = {

@@ -14,6 +14,10 @@ import { compareStrings } from './ip.js';
 export const DEFAULT_ADVERT_INT = 2;
 const PRIORITY = 50;
 const GARP_MASTER_DELAY = 60;
+const NO_IPV6 = [
+  { key: 'net.ipv6.conf.all.disable_ipv6', value: '1' },
+  { key: 'net.ipv6.conf.default.disable_ipv6', value: '1' },
+];
 
 export function haConfDir(stateDir: string, routerId: string): string {
   return `${stateDir}/ha_confs/${routerId}`;
@@ -27,13 +31,31 @@ export function primaryVip(vrid: number): string {
 /**
  * keepalived calls `notify` with `INSTANCE <name> <MASTER|BACKUP|FAULT> <priority>`: the script
  * records the state where the agent reads it (Neutron's keepalived-state-change writes
- * `ha_confs/<id>/state` the same way), replacing the file whole.
+ * `ha_confs/<id>/state` the same way), replacing the file whole. On MASTER it also sends
+ * gratuitous ARPs for the router's addresses for a few seconds: the bridges of the overlay learned
+ * the shared qr-/qg- MACs behind the tunnel while the old master spoke, and only a frame from the
+ * new master's own port teaches them otherwise (keepalived's second round comes after
+ * garp_master_delay, a minute later).
  */
-function notifyScript(stateFile: string): string {
+function notifyScript(stateFile: string, vips: readonly { address: string; dev: string }[]): string {
+  const arps = vips.map((v) => `      $ARPING -U -c 1 -I ${v.dev} ${v.address.split('/')[0]} >/dev/null 2>&1`);
   return [
     '#!/bin/sh',
     '# Written by the netledger agent: keepalived reports its VRRP state here.',
     `printf '%s\\n' "$3" > '${stateFile}.tmp' && mv '${stateFile}.tmp' '${stateFile}'`,
+    ...(arps.length > 0
+      ? [
+          'if [ "$3" = MASTER ]; then',
+          '  if command -v arping >/dev/null 2>&1; then ARPING=arping; else ARPING="busybox arping"; fi',
+          '  (',
+          '    for i in 1 2 3 4 5; do',
+          ...arps,
+          '      sleep 1',
+          '    done',
+          '  ) </dev/null >/dev/null 2>&1 &',
+          'fi',
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -102,7 +124,7 @@ export function haRouter(unit: RouterUnit, input: HaRouterInput): RouterUnit {
     pidFile: `${dir}/keepalived.pid`,
     stateFile: `${dir}/state`,
     config,
-    notifyScript: notifyScript(`${dir}/state`),
+    notifyScript: notifyScript(`${dir}/state`, vips),
     args: ['-P', '-f', `${dir}/keepalived.conf`, '-p', `${dir}/keepalived.pid`, '-r', `${dir}/keepalived.pid-vrrp`],
     vips: [{ address: primaryVip(input.vrid), dev: ha }, ...vips].sort((a, b) =>
       compareStrings(`${a.dev} ${a.address}`, `${b.dev} ${b.address}`),
@@ -112,6 +134,9 @@ export function haRouter(unit: RouterUnit, input: HaRouterInput): RouterUnit {
     ...unit,
     namespace: {
       ...unit.namespace,
+      // The standby's ports share their MACs with the active's: any IPv6 chatter from them (DAD,
+      // MLD) would teach the overlay's bridges the wrong host. HA routers here are IPv4 only.
+      sysctls: [...unit.namespace.sysctls, ...NO_IPV6].sort((a, b) => compareStrings(a.key, b.key)),
       interfaces: [...interfaces, input.haInterface].sort((a, b) => compareStrings(a.name, b.name)),
       routes,
     },

@@ -137,6 +137,7 @@ export type CreateNetworkMutation = {
     | { __typename: 'NetworkMTUSubnetConflict'; code: string; message: string }
     | { __typename: 'NetworkNotFound'; code: string; message: string }
     | { __typename: 'NoNetworkAvailable'; code: string; message: string }
+    | { __typename: 'NoVRIDAvailable'; code: string; message: string }
     | { __typename: 'NonExistingSubnetInEndpointGroup'; code: string; message: string }
     | { __typename: 'OtherError'; code: string; message: string }
     | { __typename: 'OutOfBoundsAllocationPool'; code: string; message: string }
@@ -164,6 +165,7 @@ export type CreateNetworkMutation = {
     | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
     | { __typename: 'RouterIsNotExternal'; code: string; message: string }
     | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
+    | { __typename: 'RouterMustBeDisabled'; code: string; message: string }
     | { __typename: 'RouterNotFound'; code: string; message: string }
     | { __typename: 'RoutesExhausted'; code: string; message: string }
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
@@ -293,6 +295,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'NetworkMTUSubnetConflict'; code: string; message: string }
     | { __typename: 'NetworkNotFound'; code: string; message: string }
     | { __typename: 'NoNetworkAvailable'; code: string; message: string }
+    | { __typename: 'NoVRIDAvailable'; code: string; message: string }
     | { __typename: 'NonExistingSubnetInEndpointGroup'; code: string; message: string }
     | { __typename: 'OtherError'; code: string; message: string }
     | { __typename: 'OutOfBoundsAllocationPool'; code: string; message: string }
@@ -320,6 +323,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
     | { __typename: 'RouterIsNotExternal'; code: string; message: string }
     | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
+    | { __typename: 'RouterMustBeDisabled'; code: string; message: string }
     | { __typename: 'RouterNotFound'; code: string; message: string }
     | { __typename: 'RoutesExhausted'; code: string; message: string }
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
@@ -451,6 +455,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'NetworkMTUSubnetConflict'; code: string; message: string }
     | { __typename: 'NetworkNotFound'; code: string; message: string }
     | { __typename: 'NoNetworkAvailable'; code: string; message: string }
+    | { __typename: 'NoVRIDAvailable'; code: string; message: string }
     | { __typename: 'NonExistingSubnetInEndpointGroup'; code: string; message: string }
     | { __typename: 'OtherError'; code: string; message: string }
     | { __typename: 'OutOfBoundsAllocationPool'; code: string; message: string }
@@ -478,6 +483,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
     | { __typename: 'RouterIsNotExternal'; code: string; message: string }
     | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
+    | { __typename: 'RouterMustBeDisabled'; code: string; message: string }
     | { __typename: 'RouterNotFound'; code: string; message: string }
     | { __typename: 'RoutesExhausted'; code: string; message: string }
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }

@@ -12,11 +12,13 @@ import { agentProgress, logHead, recordApplied, type AgentProgress } from './app
 import { markAgentDown, recordHeartbeat, registerAgent, stopAgent } from './registration.js';
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings, type Binding } from './scheduler.js';
+import { scheduleHaRouters } from './ha-scheduler.js';
 import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
 import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnapshot } from '../projections/topology/index.js';
 import { secretKey } from '../app/vpn/vpn.js';
 import { openSecret } from '../store/seal/secret-key.js';
 import { startVpnStatus, type VpnStatusReporter } from './vpn-status.js';
+import { startHaStatus, type HaStatusReporter } from './ha-status.js';
 
 export interface DataplaneAgentOptions {
   /** The host name ports are bound to (NETLEDGER_HOST_NAME). */
@@ -46,6 +48,7 @@ const NO_REBUILD = new Set([
   'LoadBalancerApplyFailed',
   'MemberHealthObserved',
   'IpsecSiteConnectionStatusChanged',
+  'RouterHaStateChanged',
   'ProjectCreated',
   'TokenIssued',
   'TokenRevoked',
@@ -73,6 +76,7 @@ export interface SyncStats {
 export class DataplaneAgent {
   private lbHealth: LoadBalancerHealthReporter | undefined;
   private vpnStatus: VpnStatusReporter | undefined;
+  private haStatus: HaStatusReporter | undefined;
   readonly host: string;
   readonly instanceId = randomUUID();
   readonly reconciler: Reconciler;
@@ -152,6 +156,8 @@ export class DataplaneAgent {
     this.lbHealth = startLoadBalancerHealth(this.s, () => this.desired, { failures: () => this.reconciler.failures(), logger: this.log });
     // charon's view of each site connection (a tunnel comes up or fails without an event).
     this.vpnStatus = startVpnStatus(this.s, this.host, () => this.desired, this.reconciler.exec, this.log);
+    // keepalived's VRRP state of each HA router here (its notify script), as transitions happen.
+    this.haStatus = startHaStatus(this.s, this.host, () => this.desired, this.log);
     await this.firstSync.promise;
     this.log.info({ instanceId: this.instanceId, pending: this.reconciler.pendingKeys.length }, 'dataplane agent started');
   }
@@ -177,6 +183,7 @@ export class DataplaneAgent {
     this.abort.abort();
     await this.lbHealth?.stop();
     await this.vpnStatus?.stop();
+    await this.haStatus?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.loop.stop();
@@ -299,13 +306,10 @@ export class DataplaneAgent {
     this.liveHosts = [...live].sort().join(' ');
     // A disabled agent keeps what it hosts (not dead) but is given nothing new.
     const disabled = new Set(agents.filter((a) => !a.adminStateUp).map((a) => a.host));
-    const bindings = planBindings(
-      snapshot.records.ports,
-      snapshot.records.routers,
-      live.filter((h) => !disabled.has(h)),
-      dead,
-    );
-    if (bindings.length === 0) return snapshot;
+    const eligible = live.filter((h) => !disabled.has(h));
+    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, eligible, dead);
+    const haChanges = await scheduleHaRouters(this.s, this.host, snapshot.records.ports, snapshot.records.routers, eligible, this.log);
+    if (bindings.length === 0 && haChanges === 0) return snapshot;
     // A move off a dead agent is recorded with the reason, so the port's history says why it moved.
     const hostOf = new Map(snapshot.records.ports.map((p) => [p.id, p.doc.bindingHost]));
     const groups = new Map<string, Binding[]>();

@@ -13,6 +13,7 @@ import { dhcpDriver } from './drivers/dhcp.js';
 import { dvrDriver } from './drivers/dvr.js';
 import { firewallDriver } from './drivers/firewall.js';
 import { exceptLoadBalancers, haproxyDriver } from './drivers/haproxy.js';
+import { keepalivedDriver } from './drivers/keepalived.js';
 import { linksDriver } from './drivers/links.js';
 import { natDriver } from './drivers/nat.js';
 import { overlayDriver } from './drivers/overlay.js';
@@ -35,6 +36,7 @@ export const DEFAULT_DRIVERS: readonly Driver[] = [
   vpnDriver,
   dhcpDriver,
   radvdDriver,
+  keepalivedDriver,
   haproxyDriver,
 ];
 

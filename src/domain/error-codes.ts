@@ -62,6 +62,8 @@ export const ERROR_CODES = [
   'InvalidRoutes',
   'RoutesExhausted',
   'RouterMigrationRequiresAdminDown',
+  'RouterMustBeDisabled',
+  'NoVRIDAvailable',
   'FloatingIPNotFound',
   'FloatingIPAlreadyExists',
   'FloatingIPPortAlreadyAssociated',

@@ -64,6 +64,9 @@ export const ROUTER_PROBE_SYSCTLS = [
   'net.netfilter.nf_conntrack_tcp_be_liberal',
   // Per device: the DHCP port's interface must not autoconfigure from router advertisements.
   'net.ipv6.conf.*.accept_ra',
+  // HA routers (keepalived.ts) turn IPv6 off.
+  'net.ipv6.conf.all.disable_ipv6',
+  'net.ipv6.conf.default.disable_ipv6',
 ] as const;
 
 export const linksDriver: Driver<LinksObservation, LinkAction> = {
@@ -95,7 +98,10 @@ export const linksDriver: Driver<LinksObservation, LinkAction> = {
     } else if (unit?.kind === 'router') {
       spec = unit.router.namespace;
     }
-    if (spec) actions.push(...diffNamespace(spec, own, observed.host, ctx.config.hostNamespace));
+    // An HA router's VIPs come and go with its keepalived's VRRP state: they are not ours to remove.
+    const vips = unit?.kind === 'router' ? (unit.router.keepalived?.vips ?? []) : [];
+    const foreign = new Set(vips.map((v) => `${v.dev} ${v.address}`));
+    if (spec) actions.push(...diffNamespace(spec, own, observed.host, ctx.config.hostNamespace, foreign));
     else if (own.exists) actions.push({ kind: 'netns-del', ns: own.name });
     return actions;
   },
@@ -234,6 +240,8 @@ export function diffNamespace(
   observed: NamespaceObservation,
   host: NamespaceObservation,
   hostNs: string,
+  /** `<device> <ip/prefixlen>` another driver owns (keepalived's VIPs): never deleted here. */
+  foreign: ReadonlySet<string> = new Set(),
 ): LinkAction[] {
   const ns = spec.name;
   const actions: LinkAction[] = [];
@@ -286,7 +294,8 @@ export function diffNamespace(
     if (innerSet.length > 0) actions.push(ip(Phase.SetupNamespace, ns, `link set ${v.name} ${innerSet.join(' ')}`));
     const have = new Set(n.addresses);
     const want = new Set(v.addresses);
-    for (const a of n.addresses) if (!want.has(a)) actions.push(ip(Phase.SetupNamespace, ns, `addr del ${a} dev ${v.name}`));
+    for (const a of n.addresses)
+      if (!want.has(a) && !foreign.has(`${v.name} ${a}`)) actions.push(ip(Phase.SetupNamespace, ns, `addr del ${a} dev ${v.name}`));
     for (const a of v.addresses) if (!have.has(a)) actions.push(ip(Phase.SetupNamespace, ns, `addr add ${a} dev ${v.name}`));
   }
 

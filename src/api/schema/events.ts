@@ -129,6 +129,10 @@ const ResourceChangeRef = builder.objectRef<ResourceChange>('ResourceChange').im
   }),
 });
 
+const HaStateOfHost = builder.objectRef<{ host: string; haState: string }>('HaStateOfHost').implement({
+  fields: (t) => ({ host: t.exposeString('host'), haState: t.exposeString('haState') }),
+});
+
 const ResourceStatusRef = builder.objectRef<StatusChange>('ResourceStatus').implement({
   description: 'A status as the dataplane reports it: port and floating IP `status`, load balancer provisioning and operating statuses.',
   isTypeOf: (v) => (v as StatusChange).__typename === 'ResourceStatus',
@@ -140,6 +144,12 @@ const ResourceStatusRef = builder.objectRef<StatusChange>('ResourceStatus').impl
     statusReason: t.exposeString('statusReason', { nullable: true }),
     provisioningStatus: t.exposeString('provisioningStatus', { nullable: true }),
     operatingStatus: t.exposeString('operatingStatus', { nullable: true }),
+    haStates: t.field({
+      type: [HaStateOfHost],
+      nullable: true,
+      description: "HA routers: each host's VRRP state as reported (active/standby), streamed as transitions happen.",
+      resolve: (c) => (c.haStates ? [...c.haStates] : null),
+    }),
   }),
 });
 

@@ -6,6 +6,7 @@ import './tenancy.js';
 import './networking.js';
 import './ip-availability.js';
 import './routers.js';
+import './router-ha.js';
 import './floating-ips.js';
 import './security-groups.js';
 import './firewalls.js';

@@ -31,6 +31,8 @@ export interface StatusChange {
   readonly statusReason: string | null;
   readonly provisioningStatus: string | null;
   readonly operatingStatus: string | null;
+  /** HA routers: each host's reported VRRP state; null for everything else. */
+  readonly haStates: readonly { readonly host: string; readonly haState: string }[] | null;
 }
 
 /**
@@ -166,10 +168,20 @@ function statusOf(kind: string, id: string, doc: Record<string, unknown> | null,
     statusReason: doc ? (str(doc.statusReason) ?? str(doc.statusError)) : null,
     provisioningStatus: doc ? str(doc.provisioningStatus) : null,
     operatingStatus: doc ? str(doc.operatingStatus) : null,
+    haStates: doc && kind === 'router' && doc.ha === true ? haStatesOf(doc.haStates) : null,
   };
 }
 
-const statusKey = (s: StatusChange) => `${s.status}|${s.statusReason}|${s.provisioningStatus}|${s.operatingStatus}`;
+/** An HA router's per-host VRRP states as reported, sorted by host. */
+function haStatesOf(v: unknown): { host: string; haState: string }[] {
+  if (typeof v !== 'object' || v === null) return [];
+  return Object.entries(v as Record<string, unknown>)
+    .map(([host, st]) => ({ host, haState: String(st) }))
+    .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+}
+
+const statusKey = (s: StatusChange) =>
+  `${s.status}|${s.statusReason}|${s.provisioningStatus}|${s.operatingStatus}|${JSON.stringify(s.haStates)}`;
 
 /**
  * Status changes only: port and floating IP `status`, load balancer objects' provisioning and

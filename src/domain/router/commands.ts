@@ -1,5 +1,5 @@
 import type { ResourceBaseInput } from '../common/index.js';
-import type { Route } from './events.js';
+import type { HaState, Route } from './events.js';
 
 interface Existing {
   readonly id: string;
@@ -99,5 +99,28 @@ export interface RemoveRouterInterface extends Existing {
   readonly subnetIdsUsedByFloatingIps: readonly string[];
 }
 
+/** The scheduler gives an HA router its VRRP id: the lowest one no other router on the HA network holds. */
+export interface AllocateHaVrid extends Existing {
+  readonly type: 'AllocateHaVrid';
+  readonly haNetworkId: string;
+  /** VRRP ids other routers hold on that network (read under the network's lock). */
+  readonly vridsInUse: readonly number[];
+}
+
+/** A hosting agent reports its keepalived's state for the router. */
+export interface ReportHaState extends Existing {
+  readonly type: 'ReportHaState';
+  readonly host: string;
+  readonly haState: HaState;
+}
+
 export type RouterCommand =
-  CreateRouter | UpdateRouter | DeleteRouter | SetRouterGateway | ClearRouterGateway | AddRouterInterface | RemoveRouterInterface;
+  | CreateRouter
+  | UpdateRouter
+  | DeleteRouter
+  | SetRouterGateway
+  | ClearRouterGateway
+  | AddRouterInterface
+  | RemoveRouterInterface
+  | AllocateHaVrid
+  | ReportHaState;

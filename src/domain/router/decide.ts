@@ -16,6 +16,7 @@ import type {
 } from './commands.js';
 import type { GatewayFixedIp, RouterEvent, RouterInterface } from './events.js';
 import { checkDistributedMigration } from './migration.js';
+import { allocateVrid, checkHaConversion, reportHaState } from './ha.js';
 import { connectedPrefixes, DEFAULT_MAX_ROUTES, unreachableRoutes, validateRoutes } from './routes.js';
 import type { Router, RouterState } from './state.js';
 
@@ -55,7 +56,8 @@ function create(c: CreateRouter, s: RouterState): Decision<RouterEvent> {
 
 function update(c: UpdateRouter, router: Router): Decision<RouterEvent> {
   const { routes, adminStateUp, ha, distributed } = c.changes;
-  const refused = adminOnlyFlags(c.isAdmin, 'update', c.changes) ?? checkDistributedMigration(router, distributed);
+  const refused =
+    adminOnlyFlags(c.isAdmin, 'update', c.changes) ?? checkDistributedMigration(router, distributed) ?? checkHaConversion(c, router);
   if (refused) return refused;
   const base = basePatch(c.changes);
   if (isDomainError(base)) return base;
@@ -232,5 +234,9 @@ export function decideRouter(c: RouterCommand, s: RouterState): Decision<RouterE
       return addInterface(c, router);
     case 'RemoveRouterInterface':
       return removeInterface(c, router);
+    case 'AllocateHaVrid':
+      return allocateVrid(c, router);
+    case 'ReportHaState':
+      return reportHaState(c, router);
   }
 }

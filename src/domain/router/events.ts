@@ -75,6 +75,20 @@ export const RouterDeleted = defineEvent(
   z.object({ id: idSchema, gatewayPortId: idSchema.nullable(), deletedAt: timestampSchema }),
 );
 
+/** L3 HA (reference 2.7): the router's VRRP id on its project's HA network, allocated once per router. */
+export const RouterHaVridAllocated = defineEvent(
+  'RouterHaVridAllocated',
+  z.object({ id: idSchema, haNetworkId: idSchema, vrid: z.number().int().min(1).max(254), updatedAt: timestampSchema }),
+);
+
+export const haStateSchema = z.enum(['active', 'standby', 'unknown']);
+
+/** A hosting agent's keepalived changed state (its notify script); Neutron's ha_state of the L3 agent binding. */
+export const RouterHaStateChanged = defineEvent(
+  'RouterHaStateChanged',
+  z.object({ id: idSchema, host: z.string().min(1), haState: haStateSchema, updatedAt: timestampSchema }),
+);
+
 export const routerEvents = [
   RouterCreated,
   RouterUpdated,
@@ -84,6 +98,8 @@ export const routerEvents = [
   RouterInterfaceAdded,
   RouterInterfaceRemoved,
   RouterDeleted,
+  RouterHaVridAllocated,
+  RouterHaStateChanged,
 ] as const;
 
 export type RouterEvent = EventOf<(typeof routerEvents)[number]>;
@@ -91,3 +107,4 @@ export type RouterChanges = z.infer<typeof RouterUpdated.schema>['changes'];
 export type Route = z.infer<typeof routeSchema>;
 export type RouterInterface = z.infer<typeof routerInterfaceSchema>;
 export type GatewayFixedIp = z.infer<typeof gatewayFixedIpSchema>;
+export type HaState = z.infer<typeof haStateSchema>;

@@ -14,7 +14,9 @@ export function evolveRouter(state: RouterState, event: RouterEvent): RouterStat
     }
     case 'RouterUpdated': {
       const { changes, updatedAt } = event.data;
-      return patch(state, (r) => ({ ...r, ...changes, updatedAt }));
+      // Leaving HA (or entering it) starts from scratch: the old VRRP id and states mean nothing.
+      const haChanged = changes.ha !== undefined && state.status === 'live' && changes.ha !== state.resource.ha;
+      return patch(state, (r) => ({ ...r, ...changes, ...(haChanged ? { haVrid: null, haStates: {} } : {}), updatedAt }));
     }
     case 'RouterRoutesChanged':
       return patch(state, (r) => ({ ...r, routes: event.data.routes, updatedAt: event.data.updatedAt }));
@@ -35,6 +37,14 @@ export function evolveRouter(state: RouterState, event: RouterEvent): RouterStat
         interfaces: r.interfaces.filter((i) => !(i.portId === portId && i.subnetId === subnetId)),
         updatedAt,
       }));
+    }
+    case 'RouterHaVridAllocated': {
+      const { haNetworkId, vrid, updatedAt } = event.data;
+      return patch(state, (r) => ({ ...r, haVrid: { networkId: haNetworkId, vrid }, updatedAt }));
+    }
+    case 'RouterHaStateChanged': {
+      const { host, haState, updatedAt } = event.data;
+      return patch(state, (r) => ({ ...r, haStates: { ...(r.haStates ?? {}), [host]: haState }, updatedAt }));
     }
     case 'RouterDeleted':
       return { status: 'deleted', revision: state.revision + 1, id: event.data.id };

@@ -1,5 +1,5 @@
 import { initialLifecycle, type Lifecycle, type ResourceBase } from '../common/index.js';
-import type { GatewayFixedIp, Route, RouterInterface } from './events.js';
+import type { GatewayFixedIp, HaState, Route, RouterInterface } from './events.js';
 
 export interface RouterGateway {
   readonly networkId: string;
@@ -15,6 +15,10 @@ export interface Router extends ResourceBase {
   readonly routes: readonly Route[];
   readonly gateway: RouterGateway | null;
   readonly interfaces: readonly RouterInterface[];
+  /** HA routers once scheduled: the VRRP id on the project's HA network; cleared when ha turns off. */
+  readonly haVrid?: { readonly networkId: string; readonly vrid: number } | null;
+  /** Last keepalived state each hosting agent reported, by host. */
+  readonly haStates?: Readonly<Record<string, HaState>>;
 }
 
 export type RouterState = Lifecycle<Router>;

@@ -23,6 +23,7 @@ import {
   dhcpNamespace,
   dhcpPortName,
   gatewayPortName,
+  haPortName,
   radvdDir,
   routerNamespace,
   routerPortName,
@@ -38,6 +39,7 @@ import {
   unbindDistributedInterfaces,
   type DvrPlumbing,
 } from './dvr.js';
+import { DEFAULT_ADVERT_INT, haRouter } from './keepalived.js';
 import { compileOverlay, compileUplink } from './overlay.js';
 import { buildRadvd, type RadvdInterface } from './radvd.js';
 import { compileRouterFirewall } from './fwaas.js';
@@ -64,6 +66,8 @@ export interface CompileOptions extends NamingOptions {
   readonly physicalInterfaces: Readonly<Record<string, string>>;
   /** Neutron's agent_mode of this host: which parts of distributed routers it builds (dvr.ts). */
   readonly agentMode: AgentMode;
+  /** VRRP advertisement interval of HA routers in seconds (Neutron's ha_vrrp_advert_int, default 2). */
+  readonly haVrrpAdvertInt?: number;
 }
 
 export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
@@ -145,7 +149,11 @@ export function compileHostState(input: Topology, host: string, options: Partial
           : routerIsOnHost(index, r, host)),
     )
     .sort((a, b) => compareStrings(a.id, b.id))
-    .map((r) => (distributed.has(r.id) ? compileDistributedRouter(r, opts, ROUTER_SYSCTLS, dvr) : compileRouter(index, r, topology, opts)));
+    .map((r) =>
+      distributed.has(r.id)
+        ? compileDistributedRouter(r, opts, ROUTER_SYSCTLS, dvr)
+        : withHa(index, r, host, opts, compileRouter(index, r, topology, opts)),
+    );
   const dvrHost = compileDvrHost(routers, distributed, host, topology.dvrHosts ?? []);
   const groups = securityGroupIndex(topology);
   const loadBalancers = compileLoadBalancers(topology.loadBalancers ?? [], host, opts, loadBalancerPlumbing(index));
@@ -206,7 +214,27 @@ function routerPortIds(r: TopologyRouter): string[] {
 }
 
 function routerIsOnHost(index: Index, r: TopologyRouter, host: string): boolean {
+  if (r.ha !== undefined) return haPortOn(index, r, host) !== undefined;
   return routerPortIds(r).some((id) => index.ports.get(id)?.bindingHost === host);
+}
+
+/** An HA router runs where its HA ports are bound, once it has its VRRP id. */
+function haPortOn(index: Index, r: TopologyRouter, host: string): TopologyPort | undefined {
+  if (!r.ha) return undefined;
+  return [...index.ports.values()].find(
+    (p) => p.deviceOwner === DeviceOwner.routerHaInterface && p.deviceId === r.id && p.bindingHost === host,
+  );
+}
+
+function withHa(index: Index, r: TopologyRouter, host: string, opts: CompileOptions, unit: RouterUnit): RouterUnit {
+  const port = haPortOn(index, r, host);
+  if (!r.ha || !port) return unit;
+  return haRouter(unit, {
+    vrid: r.ha.vrid,
+    haInterface: veth(index, port, haPortName(port.id), index.addresses(port)),
+    stateDir: opts.stateDir,
+    advertInt: opts.haVrrpAdvertInt ?? DEFAULT_ADVERT_INT,
+  });
 }
 
 function veth(index: Index, port: TopologyPort, name: string, addresses: readonly string[]): VethSpec {
@@ -359,7 +387,15 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
     ports.filter((p) => p.bindingHost === host && !p.deviceOwner.startsWith('network:')),
     groups,
   );
-  const overlay = compileOverlay(network, ports, host, opts.underlayAddress, index.topology.vteps ?? [], index.mtu(networkId));
+  const overlay = compileOverlay(
+    network,
+    ports,
+    host,
+    opts.underlayAddress,
+    index.topology.vteps ?? [],
+    index.mtu(networkId),
+    floatingIpHolders(index, networkId),
+  );
   const uplink = compileUplink(network.segment, opts.physicalInterfaces);
   return {
     key: `network:${networkId}`,
@@ -371,6 +407,17 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
     ...(overlay ? { overlay } : {}),
     ...(uplink ? { uplink } : {}),
   };
+}
+
+/** Each associated IPv4 floating IP of the network with the gateway port of the router that holds it. */
+function floatingIpHolders(index: Index, networkId: string): { portId: string; ip: string }[] {
+  const gateways = new Map(index.topology.routers.flatMap((r) => (r.gateway ? [[r.id, r.gateway.portId] as const] : [])));
+  return index.topology.floatingIps.flatMap((f) => {
+    const portId = f.routerId !== null ? gateways.get(f.routerId) : undefined;
+    return f.floatingNetworkId === networkId && f.fixedIpAddress !== null && portId !== undefined && ipVersion(f.floatingIpAddress) === 4
+      ? [{ portId, ip: f.floatingIpAddress }]
+      : [];
+  });
 }
 
 function compileDhcp(

@@ -121,6 +121,25 @@ export interface RouterUnit {
   readonly vpn?: RouterVpnSpec;
   /** Router advertisements on interfaces with an IPv6 RA mode; absent when there is none. */
   readonly radvd?: RadvdSpec;
+  /** HA routers only: VRRP holds the addresses and routes (keepalived.ts); absent for legacy routers. */
+  readonly keepalived?: KeepalivedSpec;
+}
+
+/** One keepalived per HA router namespace, its files under `<stateDir>/ha_confs/<router id>/`. */
+export interface KeepalivedSpec {
+  readonly dir: string;
+  readonly vrid: number;
+  readonly configFile: string;
+  readonly pidFile: string;
+  /** Where the notify script records MASTER/BACKUP/FAULT. */
+  readonly stateFile: string;
+  /** The whole `keepalived.conf`; a change is written and signalled with SIGHUP. */
+  readonly config: string;
+  readonly notifyScript: string;
+  /** Arguments after `keepalived`; a change here means restart. */
+  readonly args: readonly string[];
+  /** Addresses keepalived adds and removes itself: the links driver leaves them alone. */
+  readonly vips: readonly { readonly address: string; readonly dev: string }[];
 }
 
 /** One radvd per router namespace (reference 2.9), its files under `<stateDir>/ra/<router id>/`. */

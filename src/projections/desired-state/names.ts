@@ -10,9 +10,11 @@ export const tapName = (portId: string): string => deviceName('tap', portId);
 export const routerPortName = (portId: string): string => deviceName('qr-', portId);
 export const gatewayPortName = (portId: string): string => deviceName('qg-', portId);
 export const dhcpPortName = (portId: string): string => deviceName('ns-', portId);
+/** An HA router's VRRP link (Neutron's `ha-<port id[:11]>`). */
+export const haPortName = (portId: string): string => deviceName('ha-', portId);
 
 /** Device prefixes the agent creates inside its namespaces; anything else there is left alone. */
-export const OWNED_NAMESPACE_DEVICE_PREFIXES = ['qr-', 'qg-', 'ns-'] as const;
+export const OWNED_NAMESPACE_DEVICE_PREFIXES = ['qr-', 'qg-', 'ns-', 'ha-'] as const;
 
 export interface NamingOptions {
   /** Prepended to every namespace the agent creates (`<prefix>qrouter-<id>`). */

@@ -21,6 +21,8 @@ export function compileOverlay(
   local: string | null,
   vteps: readonly TopologyVtep[],
   mtu: number,
+  /** Addresses held by a remote port besides its fixed IPs: floating IPs on their router's gateway port. */
+  extraNeighbours: readonly { readonly portId: string; readonly ip: string }[] = [],
 ): OverlaySpec | undefined {
   const { networkType, segmentationId } = network.segment;
   if (local === null || networkType !== 'vxlan' || segmentationId === null) return undefined;
@@ -37,6 +39,9 @@ export function compileOverlay(
     flood.add(dst);
     fdb.push({ mac, dst });
     for (const f of p.fixedIps) neighbours.push({ ip: normalizeIp(f.ipAddress), mac });
+    // The ARP responder answers every ARP request on the tunnel: without an entry a floating IP
+    // (held on the gateway port, an address of no port of its own there) would never resolve.
+    for (const x of extraNeighbours) if (x.portId === p.id) neighbours.push({ ip: normalizeIp(x.ip), mac });
   }
   return {
     device: vxlanDeviceName(segmentationId),

@@ -167,6 +167,9 @@ export interface TopologyRouter {
   readonly routes: readonly HostRoute[];
   /** Neutron's `distributed` (DVR, dvr.ts); absent is false. */
   readonly distributed?: boolean;
+  /** HA routers only: null until scheduled (no VRRP id yet). Its hosts are where its
+   * `network:router_ha_interface` ports are bound. */
+  readonly ha?: { readonly vrid: number } | null;
 }
 
 export interface TopologyFloatingIp {

@@ -79,6 +79,7 @@ export function routerToTopology(r: Router): TopologyRouter {
     routes: r.routes.map((x) => ({ destination: x.destination, nexthop: x.nexthop })),
     // Only when set: a legacy router's topology reads as it did before DVR.
     ...(r.distributed ? { distributed: true } : {}),
+    ...(r.ha ? { ha: r.haVrid ? { vrid: r.haVrid.vrid } : null } : {}),
   };
 }
 

@@ -1,0 +1,177 @@
+import { chmod, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { writeAtomic } from '../files.js';
+import type { KeepalivedSpec, UnitKey } from '../../projections/desired-state/index.js';
+import { haConfDir } from '../../projections/desired-state/keepalived.js';
+import { routerNamespace } from '../../projections/desired-state/names.js';
+import { idOfKey } from '../config.js';
+import type { Driver, DriverContext } from '../driver.js';
+import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, readPidFile, signal, terminate, waitFor } from '../procs.js';
+
+/**
+ * VRRP for HA routers: one keepalived per hosting qrouter namespace, as Neutron's L3 agent runs
+ * it (`keepalived -P -f <conf> -p <pid> -r <pid>-vrrp`), with its files under
+ * `<stateDir>/ha_confs/<router id>/`. The process is checked through its pid file, its command
+ * line and its namespace; a changed config is written and re-read on SIGHUP (keepalived keeps its
+ * VRRP state across a reload), so a converged router costs no command at all.
+ */
+
+export interface KeepalivedProcess {
+  readonly pid: number;
+  readonly args: readonly string[];
+  readonly inNamespace: boolean;
+}
+
+export interface KeepalivedObservation {
+  readonly dirExists: boolean;
+  readonly config: string | null;
+  readonly notifyScript: string | null;
+  readonly process: KeepalivedProcess | null;
+}
+
+export type KeepalivedAction =
+  | { readonly kind: 'write-files'; readonly spec: KeepalivedSpec }
+  | { readonly kind: 'stop'; readonly pid: number }
+  | { readonly kind: 'start'; readonly spec: KeepalivedSpec }
+  | { readonly kind: 'reload'; readonly pid: number }
+  | { readonly kind: 'remove-dir' };
+
+async function readOrNull(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await readdir(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const pidFileOf = (dir: string): string => `${dir}/keepalived.pid`;
+
+async function observeProcess(dir: string, namespace: string): Promise<KeepalivedProcess | null> {
+  const pid = await readPidFile(pidFileOf(dir));
+  if (pid === null) return null;
+  const argv = await processArgs(pid);
+  // A recycled PID belongs to someone else: only a keepalived started with our pid file is ours.
+  if (!argv || !argv[0]?.endsWith('keepalived') || !argv.includes(pidFileOf(dir))) return null;
+  const [nsIno, procIno] = await Promise.all([namespaceInode(namespace), processNamespaceInode(pid)]);
+  return { pid, args: argv.slice(1), inNamespace: nsIno !== null && nsIno === procIno };
+}
+
+export function diffKeepalived(spec: KeepalivedSpec | null, observed: KeepalivedObservation): KeepalivedAction[] {
+  const proc = observed.process;
+  if (spec === null) {
+    return [...(proc ? [{ kind: 'stop', pid: proc.pid } as const] : []), ...(observed.dirExists ? [{ kind: 'remove-dir' } as const] : [])];
+  }
+  const actions: KeepalivedAction[] = [];
+  const changed = observed.config !== spec.config || observed.notifyScript !== spec.notifyScript;
+  if (changed) actions.push({ kind: 'write-files', spec });
+  const healthy =
+    proc !== null && proc.inNamespace && proc.args.length === spec.args.length && proc.args.every((a, i) => a === spec.args[i]);
+  if (!healthy) {
+    if (proc) actions.push({ kind: 'stop', pid: proc.pid });
+    actions.push({ kind: 'start', spec });
+  } else if (changed) {
+    actions.push({ kind: 'reload', pid: proc.pid });
+  }
+  return actions;
+}
+
+async function start(spec: KeepalivedSpec, namespace: string, ctx: DriverContext): Promise<void> {
+  const ino = await namespaceInode(namespace);
+  if (ino === null) throw new Error(`namespace ${namespace} does not exist`);
+  // A keepalived left behind (agent killed before it read the pid file) would be a second VRRP speaker.
+  for (const pid of await pidsInNamespaces(new Set([ino]))) {
+    if ((await processArgs(pid))?.[0]?.endsWith('keepalived')) await ctx.exec.mutate(`stop stray keepalived ${pid}`, () => terminate(pid));
+  }
+  // A state left by an earlier run would be reported as this one's; keepalived's first notify writes it again.
+  await ctx.exec.mutate('remove stale keepalived pid and state files', async () => {
+    await rm(spec.pidFile, { force: true });
+    await rm(`${spec.pidFile}-vrrp`, { force: true });
+    await rm(spec.stateFile, { force: true });
+  });
+  await ctx.exec.run('ip', ['netns', 'exec', namespace, 'keepalived', ...spec.args], {
+    mutating: true,
+    daemon: 'keepalived',
+    logFile: `${spec.dir}/keepalived.out`,
+  });
+  const pid = await waitFor(() => readPidFile(spec.pidFile), ctx.config.daemonStartTimeoutMs);
+  if (pid === null) {
+    const log = (await readOrNull(`${spec.dir}/keepalived.out`)) ?? '';
+    throw new Error(`keepalived in ${namespace} wrote no pid file: ${log.slice(-500)}`);
+  }
+}
+
+export const keepalivedDriver: Driver<KeepalivedObservation, KeepalivedAction> = {
+  name: 'keepalived',
+
+  async observe(keys, _snapshot, ctx) {
+    const out = new Map<UnitKey, KeepalivedObservation>();
+    for (const key of keys) {
+      if (!key.startsWith('router:')) continue;
+      const id = idOfKey(key);
+      const dir = haConfDir(ctx.config.stateDir, id);
+      out.set(key, {
+        dirExists: await exists(dir),
+        config: await readOrNull(`${dir}/keepalived.conf`),
+        notifyScript: await readOrNull(`${dir}/notify.sh`),
+        process: await observeProcess(dir, routerNamespace(ctx.config, id)),
+      });
+    }
+    return out;
+  },
+
+  diff(key, unit, observed) {
+    if (!key.startsWith('router:') || !observed) return [];
+    return diffKeepalived(unit?.kind === 'router' ? (unit.router.keepalived ?? null) : null, observed);
+  },
+
+  async apply(key, actions, ctx) {
+    const id = idOfKey(key);
+    const dir = haConfDir(ctx.config.stateDir, id);
+    const namespace = routerNamespace(ctx.config, id);
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'write-files':
+          await ctx.exec.mutate(`write ${a.spec.configFile}`, async () => {
+            // enable_script_security: the script and every directory above it writable by root only.
+            await mkdir(dir, { recursive: true, mode: 0o755 });
+            await chmod(dir, 0o755);
+            await writeAtomic(`${dir}/notify.sh`, a.spec.notifyScript, 0o755);
+            await writeAtomic(a.spec.configFile, a.spec.config);
+          });
+          break;
+        case 'stop':
+          await ctx.exec.mutate(`stop keepalived ${a.pid}`, () => terminate(a.pid));
+          break;
+        case 'start':
+          await start(a.spec, namespace, ctx);
+          break;
+        case 'reload':
+          await ctx.exec.mutate(`SIGHUP keepalived ${a.pid}`, () => signal(a.pid, 'SIGHUP'));
+          break;
+        case 'remove-dir':
+          await ctx.exec.mutate(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
+          break;
+      }
+    }
+  },
+
+  async discover(ctx) {
+    try {
+      return (await readdir(`${ctx.config.stateDir}/ha_confs`)).map((id): UnitKey => `router:${id}`);
+    } catch {
+      return [];
+    }
+  },
+
+  describe(a) {
+    return 'pid' in a ? `${a.kind} keepalived ${a.pid}` : `${a.kind} keepalived`;
+  },
+};

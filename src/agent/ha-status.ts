@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { reportHaState } from '../app/routing/ha.js';
+import type { Services } from '../app/services.js';
+import type { HaState } from '../domain/router/index.js';
+import type { HostState } from '../projections/desired-state/index.js';
+import { silentLogger } from './logger.js';
+import { agentMetadata } from './registration.js';
+
+/** keepalived's notify states → Neutron's ha_state (a FAULT instance holds nothing: standby). */
+export function haStateOf(keepalivedState: string): HaState | null {
+  switch (keepalivedState.trim()) {
+    case 'MASTER':
+      return 'active';
+    case 'BACKUP':
+    case 'FAULT':
+      return 'standby';
+    default:
+      return null;
+  }
+}
+
+/**
+ * This host's keepalived states go back into the log as they change: the notify script writes
+ * `ha_confs/<router>/state`, read here on a short period (the file is a few bytes, and a failover
+ * waits on this report to move the router's ports). Only changes are reported.
+ */
+export class HaStatusReporter {
+  private readonly reported = new Map<string, HaState>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly report: (routerId: string, state: HaState) => Promise<void>,
+    private readonly desired: () => HostState | null,
+    private readonly options: { intervalMs?: number; logger?: Logger } = {},
+  ) {
+    this.log = options.logger ?? silentLogger;
+  }
+
+  async poll(): Promise<number> {
+    const state = this.desired();
+    if (!state) return 0;
+    let sent = 0;
+    for (const r of state.routers) {
+      if (!r.keepalived) continue;
+      let raw: string;
+      try {
+        raw = await readFile(r.keepalived.stateFile, 'utf8');
+      } catch {
+        continue;
+      }
+      const st = haStateOf(raw);
+      if (st === null || this.reported.get(r.routerId) === st) continue;
+      try {
+        await this.report(r.routerId, st);
+        this.reported.set(r.routerId, st);
+        sent += 1;
+        this.log.info({ routerId: r.routerId, haState: st }, 'HA router state changed');
+      } catch (err) {
+        this.log.warn({ err, routerId: r.routerId }, 'HA state report failed');
+      }
+    }
+    return sent;
+  }
+
+  start(): void {
+    if (this.timer || this.running) return;
+    const tick = (): void => {
+      this.running = this.poll()
+        .then(() => undefined)
+        .catch((err: unknown) => this.log.error({ err }, 'HA state poll failed'))
+        .finally(() => {
+          this.running = null;
+          if (this.timer !== null) this.timer = setTimeout(tick, this.options.intervalMs ?? 100).unref();
+        });
+    };
+    this.timer = setTimeout(tick, 0).unref();
+  }
+
+  async stop(): Promise<void> {
+    const t = this.timer;
+    this.timer = null;
+    if (t) clearTimeout(t);
+    await this.running;
+  }
+}
+
+export function startHaStatus(s: Services, host: string, desired: () => HostState | null, logger?: Logger): HaStatusReporter {
+  const reporter = new HaStatusReporter(
+    async (routerId, st) => {
+      const out = await reportHaState(s, agentMetadata(host), host, routerId, st);
+      if (!out.ok && out.error.code !== 'RouterNotFound') throw new Error(`${out.error.code}: ${out.error.message}`);
+    },
+    desired,
+    logger ? { logger } : {},
+  );
+  reporter.start();
+  return reporter;
+}

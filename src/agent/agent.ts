@@ -18,6 +18,7 @@ import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnap
 import { secretKey } from '../app/vpn/vpn.js';
 import { openSecret } from '../store/seal/secret-key.js';
 import { startVpnStatus, type VpnStatusReporter } from './vpn-status.js';
+import { ipsecMode } from './drivers/vpn.js';
 import { startHaStatus, type HaStatusReporter } from './ha-status.js';
 
 export interface DataplaneAgentOptions {
@@ -146,7 +147,9 @@ export class DataplaneAgent {
 
   /** Registers, converges the host from the read model once, then follows the log. */
   async start(): Promise<void> {
-    const reg = await registerAgent(this.s, this.host, this.instanceId, this.config.underlayAddress, this.config.agentMode);
+    // Probed once per process: VPN connections and operators see where ESP runs.
+    const esp = await ipsecMode(this.reconciler.exec).catch(() => null);
+    const reg = await registerAgent(this.s, this.host, this.instanceId, this.config.underlayAddress, this.config.agentMode, esp);
     if (!reg.ok) throw new Error(`agent registration failed: ${reg.error.code}: ${reg.error.message}`);
     this.seen = await logHead(this.s.sql);
     this.loop.start();

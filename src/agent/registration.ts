@@ -3,7 +3,14 @@ import type { CommandOutcome } from '../app/command-runtime.js';
 import { decideAppend } from '../app/plan.js';
 import type { Principal } from '../domain/policy/index.js';
 import type { Services } from '../app/services.js';
-import { agentDecider, agentStreamId, DEFAULT_AGENT_MODE, type AgentCommand, type AgentMode } from '../domain/agent/index.js';
+import {
+  agentDecider,
+  agentStreamId,
+  DEFAULT_AGENT_MODE,
+  type AgentCommand,
+  type AgentMode,
+  type IpsecMode,
+} from '../domain/agent/index.js';
 import { domainError, isDomainError } from '../domain/errors.js';
 import { listAgents, loadAgentState } from '../projections/agents-projection.js';
 import type { EventMetadata } from '../store/types.js';
@@ -37,6 +44,7 @@ export async function registerAgent(
   instanceId: string,
   underlayAddress: string | null = null,
   agentMode: AgentMode = DEFAULT_AGENT_MODE,
+  ipsecMode: IpsecMode | null = null,
 ) {
   const takenDvrMacs = new Set(
     (await listAgents(s.sql)).filter((a) => a.host !== host).flatMap((a) => (a.dvrHostMac ? [a.dvrHostMac] : [])),
@@ -49,6 +57,7 @@ export async function registerAgent(
     now: new Date().toISOString(),
     underlayAddress,
     agentMode,
+    ...(ipsecMode ? { ipsecMode } : {}),
     takenDvrMacs,
   });
 }

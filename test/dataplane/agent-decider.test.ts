@@ -79,6 +79,17 @@ describe('agent decider', () => {
     expect(old.status === 'known' && [old.agent.agentMode, old.agent.dvrHostMac]).toEqual(['legacy', null]);
   });
 
+  it('records where the host does ESP, and a registration that did not probe says nothing', () => {
+    const withEsp = spec(agentDecider)
+      .given([])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, ipsecMode: 'libipsec' });
+    withEsp.then([{ type: 'AgentRegistered', data: { ...registered.data, ...dvr, ipsecMode: 'libipsec' } }]);
+    const known = spec(agentDecider).given([{ type: 'AgentRegistered', data: { ...registered.data, ...dvr, ipsecMode: 'kernel' } }]).state;
+    expect(known.status === 'known' && known.agent.ipsecMode).toBe('kernel');
+    const old = spec(agentDecider).given([registered]).state;
+    expect(old.status === 'known' && old.agent.ipsecMode).toBeNull();
+  });
+
   it('records a heartbeat only every interval, or at once when the error changes', () => {
     const hb = (s: number, lastError: string | null = null) => ({
       type: 'RecordHeartbeat' as const,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig, type AgentConfig } from '../../src/agent/config.js';
 import { CommandRunner } from '../../src/agent/exec.js';
+import { ipsecMode } from '../../src/agent/drivers/vpn.js';
 import { createExternalHost, type PluggedInstance } from '../../src/agent/lab.js';
 import { wipeHost } from '../../src/agent/wipe.js';
 import { startServices, type Running } from '../../src/app/bootstrap.js';
@@ -168,8 +169,17 @@ describe('events become packets', () => {
     ids.dhcpPort = dhcp.ports.edges[0].node.uuid;
     // The one live agent was given the DHCP port and the router's ports.
     expect(dhcp.ports.edges[0].node.bindingHost).toBe(HOST);
-    const agentsNow = await api.gql(admin, '{ agents { host alive appliedCursor lastError } }');
-    expect(agentsNow.agents).toEqual([{ host: HOST, alive: true, appliedCursor: expect.stringMatching(/^nl1\./), lastError: null }]);
+    const agentsNow = await api.gql(admin, '{ agents { host alive appliedCursor lastError ipsecMode } }');
+    // The agent says where it does ESP: the kernel's xfrm, or charon's libipsec where the kernel has none.
+    expect(agentsNow.agents).toEqual([
+      {
+        host: HOST,
+        alive: true,
+        appliedCursor: expect.stringMatching(/^nl1\./),
+        lastError: null,
+        ipsecMode: await ipsecMode(exec),
+      },
+    ]);
     for (const id of [ids.vm1, ids.vm2, ids.dhcpPort, ids.gwPort, ids.riPort]) expect(await statusOf('Port', id)).toBe('ACTIVE');
     expect(await statusOf('FloatingIp', ids.fip)).toBe('ACTIVE');
 

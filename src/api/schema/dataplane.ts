@@ -37,6 +37,11 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
     }),
     underlayAddress: t.string({ nullable: true, description: 'The host\'s VXLAN tunnel endpoint on the underlay; null: the host is not in the overlay.', resolve: (a) => a.underlayAddress }),
     agentMode: t.string({ description: 'Neutron\'s agent_mode as the host registered it (NETLEDGER_AGENT_MODE): legacy, dvr (compute host) or dvr_snat (network node).', resolve: (a) => a.agentMode }),
+    ipsecMode: t.string({
+      nullable: true,
+      description: "Where the host does IPsec's ESP for VPN connections: kernel (xfrm) or libipsec (charon in userspace, when the kernel has no ESP); null until the agent reports it.",
+      resolve: (a) => a.ipsecMode,
+    }),
     dvrHostMac: t.string({ nullable: true, description: 'The host\'s DVR MAC: distributed routers\' frames leave the host with it as their source.', resolve: (a) => a.dvrHostMac }),
   }),
 });

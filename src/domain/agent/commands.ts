@@ -1,4 +1,4 @@
-import type { AgentMode } from './modes.js';
+import type { AgentMode, IpsecMode } from './modes.js';
 
 export interface RegisterAgent {
   readonly type: 'RegisterAgent';
@@ -10,6 +10,8 @@ export interface RegisterAgent {
   readonly underlayAddress?: string | null;
   /** Default legacy. */
   readonly agentMode?: AgentMode;
+  /** Where this host does ESP; absent: not probed. */
+  readonly ipsecMode?: IpsecMode;
   /** DVR MACs other hosts hold: a first registration draws one none of them has. */
   readonly takenDvrMacs?: ReadonlySet<string>;
 }

@@ -50,6 +50,7 @@ function register(c: RegisterAgent, s: AgentState): Decision<AgentEvent> {
         ...(underlayAddress !== null ? { underlayAddress } : {}),
         agentMode,
         dvrHostMac,
+        ...(c.ipsecMode ? { ipsecMode: c.ipsecMode } : {}),
       },
     },
   ];

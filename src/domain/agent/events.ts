@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { idSchema, timestampSchema } from '../common/resource.js';
 import { defineEvent, type EventOf } from '../event-definition.js';
-import { agentModeSchema, dvrHostMacSchema } from './modes.js';
+import { agentModeSchema, dvrHostMacSchema, ipsecModeSchema } from './modes.js';
 
 /**
  * A dataplane agent process started on `host`. `instanceId` names this start: a restarted agent
@@ -19,6 +19,8 @@ export const AgentRegistered = defineEvent(
     underlayAddress: z.string().nullable().optional(),
     agentMode: agentModeSchema.optional(),
     dvrHostMac: dvrHostMacSchema.optional(),
+    // Absent in events recorded before VPNaaS said where ESP runs.
+    ipsecMode: ipsecModeSchema.optional(),
   }),
 );
 

@@ -24,6 +24,7 @@ export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
           underlayAddress,
           agentMode,
           dvrHostMac,
+          ipsecMode: e.data.ipsecMode ?? null,
           // An admin's choice outlives the process: a restarted agent stays disabled.
           ...(s.status === 'known' && s.agent.adminStateUp === false ? { adminStateUp: false } : {}),
         },

@@ -10,4 +10,12 @@ export {
   type Agent,
   type AgentState,
 } from './state.js';
-export { agentModeSchema, allocateDvrHostMac, DEFAULT_AGENT_MODE, DVR_BASE_MAC, type AgentMode } from './modes.js';
+export {
+  agentModeSchema,
+  allocateDvrHostMac,
+  DEFAULT_AGENT_MODE,
+  DVR_BASE_MAC,
+  ipsecModeSchema,
+  type AgentMode,
+  type IpsecMode,
+} from './modes.js';

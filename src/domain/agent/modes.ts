@@ -8,6 +8,13 @@ import { z } from 'zod';
  */
 export const agentModeSchema = z.enum(['legacy', 'dvr', 'dvr_snat']);
 export type AgentMode = z.infer<typeof agentModeSchema>;
+
+/**
+ * Where the host does IPsec's ESP: in the kernel (xfrm), or in charon's userspace kernel-libipsec
+ * when the kernel has no ESP. Found by the agent at start (drivers/vpn.ts), registered with it.
+ */
+export const ipsecModeSchema = z.enum(['kernel', 'libipsec']);
+export type IpsecMode = z.infer<typeof ipsecModeSchema>;
 export const DEFAULT_AGENT_MODE: AgentMode = 'legacy';
 
 /** Neutron's default dvr_base_mac: locally administered, apart from port MACs (fa:16:3e). */

@@ -1,4 +1,4 @@
-import type { AgentMode } from './modes.js';
+import type { AgentMode, IpsecMode } from './modes.js';
 
 export interface Agent {
   readonly id: string;
@@ -18,6 +18,8 @@ export interface Agent {
   readonly agentMode: AgentMode;
   /** The host's DVR MAC (modes.ts); null only for hosts not registered since DVR existed. */
   readonly dvrHostMac: string | null;
+  /** Where the host does ESP for VPNaaS; null: not reported (registered before it was). */
+  readonly ipsecMode?: IpsecMode | null;
 }
 
 export type AgentState = { readonly status: 'unknown' } | { readonly status: 'known'; readonly agent: Agent };

@@ -1,6 +1,7 @@
 import { canonicalCidr, compareCidr, compareStrings, ipVersion, normalizeIp } from './ip.js';
 import type { NamingOptions } from './names.js';
 import type { TopologyVpnConnection } from './topology.js';
+import type { IpsecMode } from '../../domain/agent/index.js';
 
 /**
  * VPNaaS on a router (reference 6.2): one strongSwan charon per router namespace, configured with
@@ -10,7 +11,7 @@ import type { TopologyVpnConnection } from './topology.js';
  */
 
 /** How ESP is done: by the kernel (xfrm + esp4), or in charon over a TUN device (kernel-libipsec). */
-export type IpsecMode = 'kernel' | 'libipsec';
+export type { IpsecMode };
 
 export interface VpnConnectionSpec {
   /** The connection id: swanctl's connection and child name. */

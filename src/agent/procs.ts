@@ -93,3 +93,24 @@ export async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs: numb
     await sleep(intervalMs);
   }
 }
+
+/** A daemon the agent runs inside a namespace, as observed. */
+export interface DaemonProcess {
+  readonly pid: number;
+  readonly args: readonly string[];
+  /** Running inside the namespace as it is now (not in an orphaned copy of it). */
+  readonly inNamespace: boolean;
+}
+
+/**
+ * The `binary` behind `pidFile`, if it is ours: a recycled PID belongs to someone else, so only a
+ * process of that binary whose command line holds `mark` (our pid file or configuration) counts.
+ */
+export async function observeDaemon(pidFile: string, binary: string, mark: string, namespace: string): Promise<DaemonProcess | null> {
+  const pid = await readPidFile(pidFile);
+  if (pid === null) return null;
+  const argv = await processArgs(pid);
+  if (!argv || !argv[0]?.endsWith(binary) || !argv.includes(mark)) return null;
+  const [nsIno, procIno] = await Promise.all([namespaceInode(namespace), processNamespaceInode(pid)]);
+  return { pid, args: argv.slice(1), inNamespace: nsIno !== null && nsIno === procIno };
+}

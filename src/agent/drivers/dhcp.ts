@@ -1,10 +1,20 @@
-import { chmod, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { writeAtomic } from '../files.js';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import type { DnsmasqSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { dhcpDir, dhcpNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';
-import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, readPidFile, signal, terminate, waitFor } from '../procs.js';
+import {
+  namespaceInode,
+  pidsInNamespaces,
+  processArgs,
+  readPidFile,
+  signal,
+  terminate,
+  waitFor,
+  observeDaemon,
+  type DaemonProcess,
+} from '../procs.js';
 
 /**
  * One dnsmasq per served network, in its qdhcp namespace. Files are compared with what is on
@@ -13,12 +23,7 @@ import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, r
  * leaves it serving nobody).
  */
 
-export interface DnsmasqProcess {
-  readonly pid: number;
-  readonly args: readonly string[];
-  /** Running inside the current qdhcp namespace (not an orphaned one). */
-  readonly inNamespace: boolean;
-}
+export type DnsmasqProcess = DaemonProcess;
 
 export interface DhcpObservation {
   readonly namespace: string;
@@ -37,32 +42,7 @@ export type DhcpAction =
 
 const FILE_NAMES = ['addn_hosts', 'host', 'opts'] as const;
 
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-async function dirExists(path: string): Promise<boolean> {
-  try {
-    await readdir(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function observeProcess(dir: string, namespace: string): Promise<DnsmasqProcess | null> {
-  const pid = await readPidFile(`${dir}/pid`);
-  if (pid === null) return null;
-  const argv = await processArgs(pid);
-  // A recycled PID belongs to someone else: only a dnsmasq started with our pid file is ours.
-  if (!argv || !argv[0]?.endsWith('dnsmasq') || !argv.includes(`--pid-file=${dir}/pid`)) return null;
-  const [nsIno, procIno] = await Promise.all([namespaceInode(namespace), processNamespaceInode(pid)]);
-  return { pid, args: argv.slice(1), inNamespace: nsIno !== null && nsIno === procIno };
-}
+const observeProcess = (dir: string, namespace: string) => observeDaemon(`${dir}/pid`, 'dnsmasq', `--pid-file=${dir}/pid`, namespace);
 
 async function ensureWorldReadable(dir: string): Promise<void> {
   const { mode } = await stat(dir);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { writeAtomic } from '../files.js';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import { connect } from 'node:net';
 import type { HaproxyFile, LoadBalancerUnit, UnitKey } from '../../projections/desired-state/index.js';
 import {
@@ -13,7 +13,16 @@ import {
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';
 import { probeNamespaces, type NamespaceObservation } from '../probe.js';
-import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, readPidFile, terminate, waitFor } from '../procs.js';
+import {
+  namespaceInode,
+  pidsInNamespaces,
+  processArgs,
+  readPidFile,
+  terminate,
+  waitFor,
+  observeDaemon,
+  type DaemonProcess,
+} from '../procs.js';
 import { diffNamespace, linksDriver, type LinkAction } from './links.js';
 
 /**
@@ -29,12 +38,7 @@ import { diffNamespace, linksDriver, type LinkAction } from './links.js';
  * master loaded; `<dir>/generation` the generation that is live (what the health reader reports).
  */
 
-export interface HaproxyProcess {
-  readonly pid: number;
-  readonly args: readonly string[];
-  /** Running inside the current qlbaas namespace (not an orphaned one). */
-  readonly inNamespace: boolean;
-}
+export type HaproxyProcess = DaemonProcess;
 
 export interface LoadBalancerObservation {
   readonly host: NamespaceObservation;
@@ -84,32 +88,8 @@ export function haproxyArgs(dir: string): string[] {
   return ['-W', '-D', '-f', p.config, '-p', p.pid, '-S', `${p.master},mode,600`];
 }
 
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await readdir(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function observeProcess(dir: string, namespace: string): Promise<HaproxyProcess | null> {
-  const pid = await readPidFile(haproxyPaths(dir).pid);
-  if (pid === null) return null;
-  const argv = await processArgs(pid);
-  // A recycled PID is someone else's: ours is the haproxy that reads our configuration file.
-  if (!argv || !argv[0]?.endsWith('haproxy') || !argv.includes(haproxyPaths(dir).config)) return null;
-  const [nsIno, procIno] = await Promise.all([namespaceInode(namespace), processNamespaceInode(pid)]);
-  return { pid, args: argv.slice(1), inNamespace: nsIno !== null && nsIno === procIno };
-}
+const observeProcess = (dir: string, namespace: string) =>
+  observeDaemon(haproxyPaths(dir).pid, 'haproxy', haproxyPaths(dir).config, namespace);
 
 /** One command on an HAProxy socket (stats or master CLI), answered and closed. */
 /** Applying a load balancer's generation failed; the message is the cause's own. */
@@ -338,7 +318,7 @@ export const haproxyDriver: Driver<LoadBalancerObservation, HaproxyAction> = {
       out.set(key, {
         host,
         own: ns,
-        dirExists: await exists(dir),
+        dirExists: await dirExists(dir),
         config,
         live: live?.trim() ?? null,
         generation,

@@ -1,11 +1,21 @@
-import { chmod, mkdir, readFile, readdir, rm } from 'node:fs/promises';
-import { writeAtomic } from '../files.js';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import type { KeepalivedSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { haConfDir } from '../../projections/desired-state/keepalived.js';
 import { routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';
-import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, readPidFile, signal, terminate, waitFor } from '../procs.js';
+import {
+  namespaceInode,
+  pidsInNamespaces,
+  processArgs,
+  readPidFile,
+  signal,
+  terminate,
+  waitFor,
+  observeDaemon,
+  type DaemonProcess,
+} from '../procs.js';
 
 /**
  * VRRP for HA routers: one keepalived per hosting qrouter namespace, as Neutron's L3 agent runs
@@ -15,11 +25,7 @@ import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, r
  * VRRP state across a reload), so a converged router costs no command at all.
  */
 
-export interface KeepalivedProcess {
-  readonly pid: number;
-  readonly args: readonly string[];
-  readonly inNamespace: boolean;
-}
+export type KeepalivedProcess = DaemonProcess;
 
 export interface KeepalivedObservation {
   readonly dirExists: boolean;
@@ -35,34 +41,9 @@ export type KeepalivedAction =
   | { readonly kind: 'reload'; readonly pid: number }
   | { readonly kind: 'remove-dir' };
 
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await readdir(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const pidFileOf = (dir: string): string => `${dir}/keepalived.pid`;
 
-async function observeProcess(dir: string, namespace: string): Promise<KeepalivedProcess | null> {
-  const pid = await readPidFile(pidFileOf(dir));
-  if (pid === null) return null;
-  const argv = await processArgs(pid);
-  // A recycled PID belongs to someone else: only a keepalived started with our pid file is ours.
-  if (!argv || !argv[0]?.endsWith('keepalived') || !argv.includes(pidFileOf(dir))) return null;
-  const [nsIno, procIno] = await Promise.all([namespaceInode(namespace), processNamespaceInode(pid)]);
-  return { pid, args: argv.slice(1), inNamespace: nsIno !== null && nsIno === procIno };
-}
+const observeProcess = (dir: string, namespace: string) => observeDaemon(pidFileOf(dir), 'keepalived', pidFileOf(dir), namespace);
 
 export function diffKeepalived(spec: KeepalivedSpec | null, observed: KeepalivedObservation): KeepalivedAction[] {
   const proc = observed.process;
@@ -118,7 +99,7 @@ export const keepalivedDriver: Driver<KeepalivedObservation, KeepalivedAction> =
       const id = idOfKey(key);
       const dir = haConfDir(ctx.config.stateDir, id);
       out.set(key, {
-        dirExists: await exists(dir),
+        dirExists: await dirExists(dir),
         config: await readOrNull(`${dir}/keepalived.conf`),
         notifyScript: await readOrNull(`${dir}/notify.sh`),
         process: await observeProcess(dir, routerNamespace(ctx.config, id)),

@@ -1,10 +1,20 @@
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
-import { writeAtomic } from '../files.js';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import type { RadvdSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { radvdDir, routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
 import type { Driver, DriverContext } from '../driver.js';
-import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, readPidFile, signal, terminate, waitFor } from '../procs.js';
+import {
+  namespaceInode,
+  pidsInNamespaces,
+  processArgs,
+  readPidFile,
+  signal,
+  terminate,
+  waitFor,
+  observeDaemon,
+  type DaemonProcess,
+} from '../procs.js';
 
 /**
  * Router advertisements: one radvd per qrouter namespace, as Neutron's L3 agent runs it, with its
@@ -13,11 +23,7 @@ import { namespaceInode, pidsInNamespaces, processArgs, processNamespaceInode, r
  * namespace advertises to nobody); a changed config is written and radvd re-reads it on SIGHUP.
  */
 
-export interface RadvdProcess {
-  readonly pid: number;
-  readonly args: readonly string[];
-  readonly inNamespace: boolean;
-}
+export type RadvdProcess = DaemonProcess;
 
 export interface RadvdObservation {
   readonly dirExists: boolean;
@@ -32,34 +38,9 @@ export type RadvdAction =
   | { readonly kind: 'reload'; readonly pid: number }
   | { readonly kind: 'remove-dir' };
 
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await readdir(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const pidFileOf = (dir: string): string => `${dir}/radvd.pid`;
 
-async function observeProcess(dir: string, namespace: string): Promise<RadvdProcess | null> {
-  const pid = await readPidFile(pidFileOf(dir));
-  if (pid === null) return null;
-  const argv = await processArgs(pid);
-  // A recycled PID belongs to someone else: only a radvd started with our pid file is ours.
-  if (!argv || !argv[0]?.endsWith('radvd') || !argv.includes(pidFileOf(dir))) return null;
-  const [nsIno, procIno] = await Promise.all([namespaceInode(namespace), processNamespaceInode(pid)]);
-  return { pid, args: argv.slice(1), inNamespace: nsIno !== null && nsIno === procIno };
-}
+const observeProcess = (dir: string, namespace: string) => observeDaemon(pidFileOf(dir), 'radvd', pidFileOf(dir), namespace);
 
 export function diffRadvd(spec: RadvdSpec | null, observed: RadvdObservation): RadvdAction[] {
   const proc = observed.process;
@@ -110,7 +91,7 @@ export const radvdDriver: Driver<RadvdObservation, RadvdAction> = {
       const id = idOfKey(key);
       const dir = radvdDir(ctx.config, id);
       out.set(key, {
-        dirExists: await exists(dir),
+        dirExists: await dirExists(dir),
         config: await readOrNull(`${dir}/radvd.conf`),
         process: await observeProcess(dir, routerNamespace(ctx.config, id)),
       });

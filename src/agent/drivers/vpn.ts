@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { writeAtomic } from '../files.js';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { readOrNull, writeAtomic } from '../files.js';
 import type { RouterVpnSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { routerNamespace } from '../../projections/desired-state/names.js';
 import { ipsecDir, renderStrongswanConf, renderSwanctlConf, vpnPaths, type IpsecMode } from '../../projections/desired-state/vpn.js';
@@ -105,14 +105,6 @@ export function ipsecMode(exec: CommandRunner): Promise<IpsecMode> {
     return r.exitCode === 0 ? 'kernel' : 'libipsec';
   })();
   return detected;
-}
-
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
 }
 
 async function isDir(path: string): Promise<boolean> {

@@ -41,4 +41,40 @@ describe('converting a router between HA and legacy', () => {
     const back = await m(admin, 'updateRouter', { id, ha: false }, '... on UpdateRouterSuccess { router { ha } }');
     expect(back.router.ha).toBe(false);
   });
+  it('deleting an HA router, or making it legacy, deletes its ha- ports', async () => {
+    const admin = await api.token('ha-api', 'admin');
+    const net = await m(admin, 'createNetwork', { name: 'ha-ports-net' }, '... on CreateNetworkSuccess { network { uuid } }');
+    const networkId = net.network.uuid;
+    expect(
+      (await m(admin, 'createSubnet', { networkId, ipVersion: 4, cidr: '169.254.192.0/18', enableDhcp: false, gatewayIp: null }))
+        .__typename,
+    ).toBe('CreateSubnetSuccess');
+    // What the agents' HA scheduler does: one ha- port per hosting agent, owned by the router.
+    const haPort = async (routerId: string, host: string) => {
+      const p = await m(
+        admin,
+        'createPort',
+        { networkId, deviceOwner: 'network:router_ha_interface', deviceId: routerId, bindingHost: host },
+        '... on CreatePortSuccess { port { uuid } }',
+      );
+      return p.port.uuid as string;
+    };
+    const exists = async (portId: string) =>
+      (await api.gql(admin, `query($id: ID!) { node(id: $id) { id } }`, { id: Buffer.from(`Port:${portId}`).toString('base64') })).node !==
+      null;
+
+    const deleted = (await m(admin, 'createRouter', { name: 'ha-del', ha: true }, '... on CreateRouterSuccess { router { uuid } }')).router
+      .uuid;
+    const ports = [await haPort(deleted, 'ha-a'), await haPort(deleted, 'ha-b')];
+    expect((await m(admin, 'deleteRouter', { id: deleted })).__typename).toBe('DeleteRouterSuccess');
+    for (const p of ports) expect(await exists(p)).toBe(false);
+
+    const legacy = (await m(admin, 'createRouter', { name: 'ha-legacy', ha: true }, '... on CreateRouterSuccess { router { uuid } }'))
+      .router.uuid;
+    const kept = await haPort(legacy, 'ha-a');
+    expect((await m(admin, 'updateRouter', { id: legacy, adminStateUp: false })).__typename).toBe('UpdateRouterSuccess');
+    expect(await exists(kept)).toBe(true);
+    expect((await m(admin, 'updateRouter', { id: legacy, ha: false })).__typename).toBe('UpdateRouterSuccess');
+    expect(await exists(kept)).toBe(false);
+  });
 });

@@ -87,15 +87,36 @@ export function updateRouter(
   metadata: EventMetadata,
 ) {
   return s.runtime.execute(metadata, (tx) =>
-    decideRouterCommand(s, tx, actor, id, async () => ({
-      type: 'UpdateRouter',
+    decideRouterCommand(
+      s,
+      tx,
+      actor,
       id,
-      now: new Date().toISOString(),
-      changes,
-      isAdmin: actor.isAdmin,
-      ...revision(expectedRevision),
-    })),
+      async () => ({
+        type: 'UpdateRouter',
+        id,
+        now: new Date().toISOString(),
+        changes,
+        isAdmin: actor.isAdmin,
+        ...revision(expectedRevision),
+      }),
+      // A router made legacy again keeps no VRRP ports on the HA network.
+      async () => (changes.ha === false ? planDeleteHaPorts(s, tx, id, new Date().toISOString()) : []),
+    ),
   );
+}
+
+/** The router's `ha-` ports on its project's HA network, deleted with it (the agents' scheduler made them). */
+async function planDeleteHaPorts(s: Services, tx: Tx, routerId: string, now: string): Promise<PlannedAppend[] | DomainError> {
+  const ports = await tx<{ id: string }[]>`
+    select id from rm_resources where kind = 'port' and doc->>'deviceOwner' = ${DeviceOwner.routerHaInterface} and doc->>'deviceId' = ${routerId} order by id`;
+  const appends: PlannedAppend[] = [];
+  for (const { id } of ports) {
+    const del = await planDeletePort(s, tx, platformPrincipal(''), id, undefined, now, true);
+    if (isDomainError(del)) return del;
+    appends.push(del);
+  }
+  return appends;
 }
 
 /** Deletes the router and its gateway port; RouterInUse while it has interfaces. */
@@ -116,7 +137,9 @@ export function deleteRouter(s: Services, actor: Principal, id: string, expected
           if (isDomainError(del)) return del;
           appends.push(del);
         }
-        return appends;
+        if (!events.some((e) => e.type === 'RouterDeleted')) return appends;
+        const ha = await planDeleteHaPorts(s, tx, id, now);
+        return isDomainError(ha) ? ha : [...appends, ...ha];
       },
     ),
   );

@@ -1,9 +1,10 @@
 import { createGraphQLError } from 'graphql-yoga';
 import { agentProgress, waitForApplied, type AgentProgress, type AppliedWait } from '../../agent/applied.js';
 import { hostedResources } from '../../agent/hosted.js';
+import { moveNetworkDhcp, moveRouter } from '../../agent/placement.js';
 import { setAgentAdminState } from '../../agent/registration.js';
 import { adminOnly } from '../../domain/policy/index.js';
-import { commandMetadata } from '../context.js';
+import { commandMetadata, type Context } from '../context.js';
 import { defineMutation } from './mutation.js';
 import { z } from 'zod';
 import { InvalidCursorError } from '../../store/cursor.js';
@@ -80,6 +81,39 @@ builder.queryFields((t) => ({
     },
   }),
 }));
+
+async function agentOf(ctx: Context, host: string): Promise<AgentProgress> {
+  const agents = await agentProgress(ctx.services.sql, new Date(), ctx.services.config.NETLEDGER_AGENT_DOWN_SECONDS * 1000);
+  return agents.find((a) => a.host === host)!;
+}
+
+defineMutation('moveRouterToAgent', {
+  description:
+    "Places a legacy router (its interface and gateway ports) on the agent of `host`, which must be live and enabled: Neutron's l3-agent-router-add. The move is in each port's history. Admin only.",
+  schema: z.object({ routerId: z.string().min(1).max(64), host: z.string().min(1).max(255) }),
+  field: 'agent',
+  type: AgentRef,
+  run: async (input, ctx) => {
+    const refused = adminOnly(ctx.caller, 'update_agent');
+    if (refused) return { ok: false, error: refused };
+    const r = await moveRouter(ctx.services, input.routerId, input.host, commandMetadata(ctx));
+    return r.ok ? { ok: true, value: await agentOf(ctx, input.host), cursor: r.cursor } : r;
+  },
+});
+
+defineMutation('moveNetworkDhcpToAgent', {
+  description:
+    "Places a network's DHCP port on the agent of `host`, which must be live and enabled: Neutron's dhcp-agent-network-add. The move is in the port's history. Admin only.",
+  schema: z.object({ networkId: z.string().min(1).max(64), host: z.string().min(1).max(255) }),
+  field: 'agent',
+  type: AgentRef,
+  run: async (input, ctx) => {
+    const refused = adminOnly(ctx.caller, 'update_agent');
+    if (refused) return { ok: false, error: refused };
+    const r = await moveNetworkDhcp(ctx.services, input.networkId, input.host, commandMetadata(ctx));
+    return r.ok ? { ok: true, value: await agentOf(ctx, input.host), cursor: r.cursor } : r;
+  },
+});
 
 defineMutation('setAgentAdminState', {
   description:

@@ -3,18 +3,9 @@ import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import type { DnsmasqSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { dhcpDir, dhcpNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
+import { startDaemon } from '../daemon.js';
 import type { Driver, DriverContext } from '../driver.js';
-import {
-  namespaceInode,
-  pidsInNamespaces,
-  processArgs,
-  readPidFile,
-  signal,
-  terminate,
-  waitFor,
-  observeDaemon,
-  type DaemonProcess,
-} from '../procs.js';
+import { signal, terminate, observeDaemon, type DaemonProcess } from '../procs.js';
 
 /**
  * One dnsmasq per served network, in its qdhcp namespace. Files are compared with what is on
@@ -72,25 +63,7 @@ export function diffDhcp(spec: DnsmasqSpec | null, observed: DhcpObservation): D
 }
 
 async function start(spec: DnsmasqSpec, namespace: string, ctx: DriverContext): Promise<void> {
-  // A dnsmasq left behind (agent killed before it read the pid file) would hold the DHCP port.
-  const ino = await namespaceInode(namespace);
-  if (ino === null) throw new Error(`namespace ${namespace} does not exist`);
-  for (const pid of await pidsInNamespaces(new Set([ino]))) {
-    if ((await processArgs(pid))?.[0]?.endsWith('dnsmasq')) {
-      await ctx.exec.mutate(`stop stray dnsmasq ${pid}`, () => terminate(pid));
-    }
-  }
-  await ctx.exec.mutate('remove stale pid file', () => rm(spec.pidFile, { force: true }));
-  await ctx.exec.run('ip', ['netns', 'exec', namespace, 'dnsmasq', ...spec.args], {
-    mutating: true,
-    daemon: 'dnsmasq',
-    logFile: `${spec.dir}/dnsmasq.log`,
-  });
-  const pid = await waitFor(() => readPidFile(spec.pidFile), ctx.config.daemonStartTimeoutMs);
-  if (pid === null) {
-    const log = (await readOrNull(`${spec.dir}/dnsmasq.log`)) ?? '';
-    throw new Error(`dnsmasq in ${namespace} wrote no pid file: ${log.slice(-500)}`);
-  }
+  await startDaemon(ctx, { daemon: 'dnsmasq', namespace, args: spec.args, pidFile: spec.pidFile, logFile: `${spec.dir}/dnsmasq.log` });
 }
 
 export const dhcpDriver: Driver<DhcpObservation, DhcpAction> = {

@@ -4,18 +4,9 @@ import type { KeepalivedSpec, UnitKey } from '../../projections/desired-state/in
 import { haConfDir } from '../../projections/desired-state/keepalived.js';
 import { routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
+import { startDaemon } from '../daemon.js';
 import type { Driver, DriverContext } from '../driver.js';
-import {
-  namespaceInode,
-  pidsInNamespaces,
-  processArgs,
-  readPidFile,
-  signal,
-  terminate,
-  waitFor,
-  observeDaemon,
-  type DaemonProcess,
-} from '../procs.js';
+import { signal, terminate, observeDaemon, type DaemonProcess } from '../procs.js';
 
 /**
  * VRRP for HA routers: one keepalived per hosting qrouter namespace, as Neutron's L3 agent runs
@@ -65,28 +56,16 @@ export function diffKeepalived(spec: KeepalivedSpec | null, observed: Keepalived
 }
 
 async function start(spec: KeepalivedSpec, namespace: string, ctx: DriverContext): Promise<void> {
-  const ino = await namespaceInode(namespace);
-  if (ino === null) throw new Error(`namespace ${namespace} does not exist`);
-  // A keepalived left behind (agent killed before it read the pid file) would be a second VRRP speaker.
-  for (const pid of await pidsInNamespaces(new Set([ino]))) {
-    if ((await processArgs(pid))?.[0]?.endsWith('keepalived')) await ctx.exec.mutate(`stop stray keepalived ${pid}`, () => terminate(pid));
-  }
-  // A state left by an earlier run would be reported as this one's; keepalived's first notify writes it again.
-  await ctx.exec.mutate('remove stale keepalived pid and state files', async () => {
-    await rm(spec.pidFile, { force: true });
-    await rm(`${spec.pidFile}-vrrp`, { force: true });
-    await rm(spec.stateFile, { force: true });
-  });
-  await ctx.exec.run('ip', ['netns', 'exec', namespace, 'keepalived', ...spec.args], {
-    mutating: true,
+  // A stray keepalived would be a second VRRP speaker; a state left by an earlier run would be
+  // reported as this one's (keepalived's first notify writes it again).
+  await startDaemon(ctx, {
     daemon: 'keepalived',
+    namespace,
+    args: spec.args,
+    pidFile: spec.pidFile,
     logFile: `${spec.dir}/keepalived.out`,
+    staleFiles: [`${spec.pidFile}-vrrp`, spec.stateFile],
   });
-  const pid = await waitFor(() => readPidFile(spec.pidFile), ctx.config.daemonStartTimeoutMs);
-  if (pid === null) {
-    const log = (await readOrNull(`${spec.dir}/keepalived.out`)) ?? '';
-    throw new Error(`keepalived in ${namespace} wrote no pid file: ${log.slice(-500)}`);
-  }
 }
 
 export const keepalivedDriver: Driver<KeepalivedObservation, KeepalivedAction> = {

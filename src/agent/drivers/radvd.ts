@@ -3,18 +3,9 @@ import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import type { RadvdSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { radvdDir, routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
+import { startDaemon } from '../daemon.js';
 import type { Driver, DriverContext } from '../driver.js';
-import {
-  namespaceInode,
-  pidsInNamespaces,
-  processArgs,
-  readPidFile,
-  signal,
-  terminate,
-  waitFor,
-  observeDaemon,
-  type DaemonProcess,
-} from '../procs.js';
+import { signal, terminate, observeDaemon, type DaemonProcess } from '../procs.js';
 
 /**
  * Router advertisements: one radvd per qrouter namespace, as Neutron's L3 agent runs it, with its
@@ -62,23 +53,14 @@ export function diffRadvd(spec: RadvdSpec | null, observed: RadvdObservation): R
 }
 
 async function start(spec: RadvdSpec, namespace: string, ctx: DriverContext): Promise<void> {
-  const ino = await namespaceInode(namespace);
-  if (ino === null) throw new Error(`namespace ${namespace} does not exist`);
-  // A radvd left behind (agent killed before it read the pid file) would advertise twice.
-  for (const pid of await pidsInNamespaces(new Set([ino]))) {
-    if ((await processArgs(pid))?.[0]?.endsWith('radvd')) await ctx.exec.mutate(`stop stray radvd ${pid}`, () => terminate(pid));
-  }
-  await ctx.exec.mutate('remove stale radvd pid file', () => rm(spec.pidFile, { force: true }));
-  await ctx.exec.run('ip', ['netns', 'exec', namespace, 'radvd', ...spec.args], {
-    mutating: true,
-    logFile: `${spec.dir}/radvd.out`,
+  await startDaemon(ctx, {
     daemon: 'radvd',
+    namespace,
+    args: spec.args,
+    pidFile: spec.pidFile,
+    logFile: `${spec.dir}/radvd.out`,
+    extraLogs: [`${spec.dir}/radvd.log`],
   });
-  const pid = await waitFor(() => readPidFile(spec.pidFile), ctx.config.daemonStartTimeoutMs);
-  if (pid === null) {
-    const log = `${(await readOrNull(`${spec.dir}/radvd.out`)) ?? ''}${(await readOrNull(`${spec.dir}/radvd.log`)) ?? ''}`;
-    throw new Error(`radvd in ${namespace} wrote no pid file: ${log.slice(-500)}`);
-  }
 }
 
 export const radvdDriver: Driver<RadvdObservation, RadvdAction> = {

@@ -6,6 +6,7 @@ import type { HaState } from '../domain/router/index.js';
 import type { HostState } from '../projections/desired-state/index.js';
 import { silentLogger } from './logger.js';
 import { agentMetadata } from './registration.js';
+import { Poller } from './poller.js';
 
 /** keepalived's notify states → Neutron's ha_state (a FAULT instance holds nothing: standby). */
 export function haStateOf(keepalivedState: string): HaState | null {
@@ -27,8 +28,11 @@ export function haStateOf(keepalivedState: string): HaState | null {
  */
 export class HaStatusReporter {
   private readonly reported = new Map<string, HaState>();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly poller = new Poller(
+    () => this.poll(),
+    () => this.options.intervalMs ?? 100,
+    (err) => this.log.error({ err }, 'HA state poll failed'),
+  );
   private readonly log: Logger;
 
   constructor(
@@ -66,24 +70,11 @@ export class HaStatusReporter {
   }
 
   start(): void {
-    if (this.timer || this.running) return;
-    const tick = (): void => {
-      this.running = this.poll()
-        .then(() => undefined)
-        .catch((err: unknown) => this.log.error({ err }, 'HA state poll failed'))
-        .finally(() => {
-          this.running = null;
-          if (this.timer !== null) this.timer = setTimeout(tick, this.options.intervalMs ?? 100).unref();
-        });
-    };
-    this.timer = setTimeout(tick, 0).unref();
+    this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    const t = this.timer;
-    this.timer = null;
-    if (t) clearTimeout(t);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 }
 

@@ -9,6 +9,7 @@ import { loadBalancerStreamId } from '../projections/kinds/loadbalancer-kind.js'
 import { recordApplied, recordApplyFailed, recordMemberHealth } from '../app/loadbalancing/index.js';
 import type { Services } from '../app/services.js';
 import type { KeyFailure } from './reconciler.js';
+import { Poller } from './poller.js';
 
 /**
  * What the agent tells the control plane about its load balancers, read from the host on a short
@@ -147,8 +148,11 @@ export class LoadBalancerHealthReporter {
   private readonly failed = new Map<string, string>();
   /** Load balancers this host ran, with where their traces live, until they are gone. */
   private readonly known = new Map<string, { dir: string; namespace: string }>();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly poller = new Poller(
+    () => this.poll(),
+    () => this.intervalMs,
+    (err) => this.log.error({ err }, 'load balancer health poll failed'),
+  );
 
   constructor(private readonly options: HealthReporterOptions) {
     this.sink = options.sink;
@@ -212,24 +216,11 @@ export class LoadBalancerHealthReporter {
   }
 
   start(): void {
-    if (this.timer || this.running) return;
-    const tick = (): void => {
-      this.running = this.poll()
-        .then(() => undefined)
-        .catch((err: unknown) => this.log.error({ err }, 'load balancer health poll failed'))
-        .finally(() => {
-          this.running = null;
-          if (this.timer !== null) this.timer = setTimeout(tick, this.intervalMs).unref();
-        });
-    };
-    this.timer = setTimeout(tick, 0).unref();
+    this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    const t = this.timer;
-    this.timer = null;
-    if (t) clearTimeout(t);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 }
 

@@ -6,6 +6,7 @@ import { ipsecMode, readVpnStates, type VpnConnectionState } from './drivers/vpn
 import type { CommandRunner } from './exec.js';
 import { silentLogger } from './logger.js';
 import { agentMetadata } from './registration.js';
+import { Poller } from './poller.js';
 
 /**
  * What charon says of this host's site connections goes back into the log, on a short period
@@ -14,8 +15,11 @@ import { agentMetadata } from './registration.js';
  */
 export class VpnStatusReporter {
   private readonly reported = new Map<string, string>();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly poller = new Poller(
+    () => this.poll(),
+    () => this.options.intervalMs ?? 1000,
+    (err) => this.log.error({ err }, 'VPN status poll failed'),
+  );
   private readonly log: Logger;
 
   constructor(
@@ -54,24 +58,11 @@ export class VpnStatusReporter {
   }
 
   start(): void {
-    if (this.timer || this.running) return;
-    const tick = (): void => {
-      this.running = this.poll()
-        .then(() => undefined)
-        .catch((err: unknown) => this.log.error({ err }, 'VPN status poll failed'))
-        .finally(() => {
-          this.running = null;
-          if (this.timer !== null) this.timer = setTimeout(tick, this.options.intervalMs ?? 1000).unref();
-        });
-    };
-    this.timer = setTimeout(tick, 0).unref();
+    this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    const t = this.timer;
-    this.timer = null;
-    if (t) clearTimeout(t);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 }
 

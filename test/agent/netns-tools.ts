@@ -44,13 +44,14 @@ export interface Listener {
   stop(): Promise<void>;
 }
 
-export async function startWhoami(ns: string, port: number): Promise<Listener> {
-  const child = spawn('ip', ['netns', 'exec', ns, 'python3', '-u', '-c', WHOAMI, String(port)], { stdio: 'ignore', detached: false });
+/** A python3 server in `ns`, ready once its port listens (a connection then waits in the backlog). */
+async function startPythonServer(ns: string, code: string, port: number, args: readonly string[] = []): Promise<Listener> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'python3', '-u', '-c', code, String(port), ...args], { stdio: 'ignore' });
   const pid = child.pid;
-  if (pid === undefined) throw new Error('listener did not start');
+  if (pid === undefined) throw new Error('the listener did not start');
   child.unref();
-  for (let i = 0; i < 50; i++) {
-    if ((await inNs(ns, ['curl', '-s', '--max-time', '1', `http://127.0.0.1:${port}/`])).exitCode === 0) break;
+  for (let i = 0; i < 100; i++) {
+    if ((await inNs(ns, ['ss', '-H', '-tln', `sport = :${port}`])).stdout.includes(`:${port}`)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
@@ -59,6 +60,38 @@ export async function startWhoami(ns: string, port: number): Promise<Listener> {
       if (isAlive(pid)) await terminate(pid);
     },
   };
+}
+
+/** Answers each HTTP request with the address it came from. */
+export function startWhoami(ns: string, port: number): Promise<Listener> {
+  return startPythonServer(ns, WHOAMI, port);
+}
+
+// Answers every HTTP request with `bytes` bytes: a bulk transfer without any tool beyond python3.
+const BLOB = `
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8)
+n = int(sys.argv[2]); chunk = b"x" * 65536
+while True:
+    c, _ = s.accept()
+    c.recv(4096)
+    c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % n)
+    left = n
+    while left > 0:
+        c.sendall(chunk[:min(left, len(chunk))]); left -= min(left, len(chunk))
+    c.close()
+`;
+
+export function startBlob(ns: string, port: number, bytes: number): Promise<Listener> {
+  return startPythonServer(ns, BLOB, port, [String(bytes)]);
+}
+
+/** Bytes received and curl's average speed (bytes/s) for one GET from `ns`. */
+export async function download(ns: string, url: string): Promise<{ size: number; speed: number }> {
+  const r = await inNs(ns, ['curl', '-s', '-o', '/dev/null', '--max-time', '60', '-w', '%{size_download} %{speed_download}', url], 70_000);
+  const [size, speed] = r.stdout.trim().split(' ').map(Number);
+  return { size: size ?? 0, speed: speed ?? 0 };
 }
 
 /** The source address `target` saw for a request from `ns`, or null if it was unreachable. */

@@ -21,7 +21,18 @@ import {
 } from '../../src/projections/desired-state/index.js';
 import { tapName } from '../../src/projections/desired-state/names.js';
 import { HOST, network, port, runPrefix } from './fixtures.js';
-import { inNs, namespacesWithPrefix, ping, pingOnce, requireHostTools, startWhoami, whoami, type Listener } from './netns-tools.js';
+import {
+  download,
+  inNs,
+  namespacesWithPrefix,
+  ping,
+  pingOnce,
+  requireHostTools,
+  startBlob,
+  startWhoami,
+  whoami,
+  type Listener,
+} from './netns-tools.js';
 
 // Two sites on one machine: two private networks, each behind its own router on one external
 // network, joined by an IPsec site connection each way. Real charons, real packets.
@@ -168,48 +179,6 @@ async function capture(during: () => Promise<void>): Promise<[number, string, st
   }
   const out = (await it.next()).value as string;
   return JSON.parse(out) as [number, string, string, number, number][];
-}
-
-// Answers every HTTP request with `bytes` bytes: a bulk transfer without any tool beyond python3.
-const BLOB = `
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8)
-n = int(sys.argv[2]); chunk = b"x" * 65536
-while True:
-    c, _ = s.accept()
-    c.recv(4096)
-    c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % n)
-    left = n
-    while left > 0:
-        c.sendall(chunk[:min(left, len(chunk))]); left -= min(left, len(chunk))
-    c.close()
-`;
-
-async function startBlob(ns: string, port: number, bytes: number): Promise<Listener> {
-  const child = spawn('ip', ['netns', 'exec', ns, 'python3', '-u', '-c', BLOB, String(port), String(bytes)], { stdio: 'ignore' });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('the blob server did not start');
-  child.unref();
-  await waitFor(
-    async () =>
-      (await inNs(ns, ['curl', '-s', '-o', '/dev/null', '--max-time', '5', `http://127.0.0.1:${port}/`])).exitCode === 0 ? true : null,
-    10_000,
-    100,
-  );
-  return {
-    pid,
-    stop: async () => {
-      if (isAlive(pid)) await terminate(pid);
-    },
-  };
-}
-
-/** Bytes received and curl's average speed (bytes/s) for one GET from `ns`. */
-async function download(ns: string, url: string): Promise<{ size: number; speed: number }> {
-  const r = await inNs(ns, ['curl', '-s', '-o', '/dev/null', '--max-time', '60', '-w', '%{size_download} %{speed_download}', url], 70_000);
-  const [size, speed] = r.stdout.trim().split(' ').map(Number);
-  return { size: size ?? 0, speed: speed ?? 0 };
 }
 
 /** Alive and not a zombie (charon's parent shell is gone; whoever adopted it may reap late). */

@@ -4,6 +4,7 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** The input of createNetwork: Creates a network. Tenant networks get a VXLAN id from the configured range. */
 export type CreateNetworkInput = {
   adminStateUp?: boolean | null | undefined;
   description?: string | null | undefined;
@@ -18,6 +19,7 @@ export type CreateNetworkInput = {
   tags?: Array<string> | null | undefined;
 };
 
+/** The input of deleteNetwork: Deletes a network with its subnets and DHCP port; NetworkInUse while other ports exist. */
 export type DeleteNetworkInput = {
   expectedRevision?: number | null | undefined;
   id: string;
@@ -30,6 +32,7 @@ export type ProviderInput = {
   segmentationId?: number | null | undefined;
 };
 
+/** The input of updateNetwork: Changes a network. Every update raises its revision. */
 export type UpdateNetworkInput = {
   adminStateUp?: boolean | null | undefined;
   description?: string | null | undefined;
@@ -53,157 +56,22 @@ export type CreateNetworkMutationVariables = Exact<{
 
 export type CreateNetworkMutation = {
   createNetwork:
-    | { __typename: 'AddressPairAndPortSecurityRequired'; code: string; message: string }
-    | { __typename: 'AgentConflict'; code: string; message: string }
-    | { __typename: 'AgentNotFound'; code: string; message: string }
-    | { __typename: 'AllocationOnAutoAddressSubnet'; code: string; message: string }
-    | { __typename: 'AllowedAddressPairExhausted'; code: string; message: string }
-    | { __typename: 'BadRequest'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
     | { __typename: 'CreateNetworkSuccess'; cursor: string | null; network: { uuid: string; name: string; revision: number } }
-    | { __typename: 'DNSNameServersExhausted'; code: string; message: string }
-    | { __typename: 'DuplicateAddressPairInRequest'; code: string; message: string }
-    | { __typename: 'DuplicateHealthMonitor'; code: string; message: string }
-    | { __typename: 'DuplicateListenerEntry'; code: string; message: string }
-    | { __typename: 'DuplicateMemberEntry'; code: string; message: string }
-    | { __typename: 'DuplicatePoolEntry'; code: string; message: string }
-    | { __typename: 'EndpointGroupInUse'; code: string; message: string }
-    | { __typename: 'ExternalGatewayForFloatingIPNotFound'; code: string; message: string }
-    | { __typename: 'ExternalIpAddressExhausted'; code: string; message: string }
-    | { __typename: 'FirewallDefaultObjectUpdateRestricted'; code: string; message: string }
-    | { __typename: 'FirewallGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallGroupCannotRemoveDefault'; code: string; message: string }
-    | { __typename: 'FirewallGroupDefaultAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallGroupInUse'; code: string; message: string }
-    | { __typename: 'FirewallGroupNotFound'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInUse'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInvalid'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInvalidProject'; code: string; message: string }
-    | { __typename: 'FirewallIpAddressConflict'; code: string; message: string }
-    | { __typename: 'FirewallPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallPolicyInUse'; code: string; message: string }
-    | { __typename: 'FirewallPolicyNotFound'; code: string; message: string }
-    | { __typename: 'FirewallRuleAlreadyAssociated'; code: string; message: string }
-    | { __typename: 'FirewallRuleAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallRuleInUse'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidAction'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidICMPParameter'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidPortValue'; code: string; message: string }
-    | { __typename: 'FirewallRuleNotAssociatedWithPolicy'; code: string; message: string }
-    | { __typename: 'FirewallRuleNotFound'; code: string; message: string }
-    | { __typename: 'FirewallRuleWithPortWithoutProtocolInvalid'; code: string; message: string }
     | { __typename: 'FlatNetworkInUse'; code: string; message: string }
-    | { __typename: 'FloatingIPAlreadyExists'; code: string; message: string }
-    | { __typename: 'FloatingIPNotFound'; code: string; message: string }
-    | { __typename: 'FloatingIPPortAlreadyAssociated'; code: string; message: string }
-    | { __typename: 'GatewayConflictWithAllocationPools'; code: string; message: string }
-    | { __typename: 'GatewayIpInUse'; code: string; message: string }
-    | { __typename: 'HealthMonitorNotFound'; code: string; message: string }
-    | { __typename: 'HostRoutesExhausted'; code: string; message: string }
-    | { __typename: 'IDAlreadyExists'; code: string; message: string }
-    | { __typename: 'IKEPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'IKEPolicyInUse'; code: string; message: string }
-    | { __typename: 'IKEPolicyNotFound'; code: string; message: string }
-    | { __typename: 'IPsecPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'IPsecPolicyInUse'; code: string; message: string }
-    | { __typename: 'IPsecPolicyNotFound'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionAlreadyExists'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionDpdIntervalValueError'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionMtuError'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionNotFound'; code: string; message: string }
     | { __typename: 'InputValidationError'; code: string; message: string; issues: Array<{ path: Array<string>; message: string }> }
-    | { __typename: 'InvalidAllocationPool'; code: string; message: string }
-    | { __typename: 'InvalidCIDR'; code: string; message: string }
-    | { __typename: 'InvalidEndpointInEndpointGroup'; code: string; message: string }
     | { __typename: 'InvalidInput'; code: string; message: string }
-    | { __typename: 'InvalidIpForNetwork'; code: string; message: string }
-    | { __typename: 'InvalidIpForSubnet'; code: string; message: string }
-    | { __typename: 'InvalidOption'; code: string; message: string }
-    | { __typename: 'InvalidRoutes'; code: string; message: string }
-    | { __typename: 'IpAddressAlreadyAllocated'; code: string; message: string }
-    | { __typename: 'IpAddressGenerationFailure'; code: string; message: string }
-    | { __typename: 'ListenerNotFound'; code: string; message: string }
-    | { __typename: 'ListenerPoolProtocolMismatch'; code: string; message: string }
-    | { __typename: 'LoadBalancerAlreadyExists'; code: string; message: string }
-    | { __typename: 'LoadBalancerNotFound'; code: string; message: string }
-    | { __typename: 'MacAddressInUse'; code: string; message: string }
-    | { __typename: 'MemberNotFound'; code: string; message: string }
-    | { __typename: 'MissingEndpointForEndpointGroup'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForIPSecConnection'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForIPSecEndpoints'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForPeerCidrs'; code: string; message: string }
     | { __typename: 'NetworkAlreadyExists'; code: string; message: string }
     | { __typename: 'NetworkInUse'; code: string; message: string }
     | { __typename: 'NetworkMTUSubnetConflict'; code: string; message: string }
     | { __typename: 'NetworkNotFound'; code: string; message: string }
     | { __typename: 'NoNetworkAvailable'; code: string; message: string }
-    | { __typename: 'NoVRIDAvailable'; code: string; message: string }
-    | { __typename: 'NonExistingSubnetInEndpointGroup'; code: string; message: string }
-    | { __typename: 'OtherError'; code: string; message: string }
-    | { __typename: 'OutOfBoundsAllocationPool'; code: string; message: string }
     | { __typename: 'OverQuota'; code: string; message: string }
-    | { __typename: 'OverlappingAllocationPools'; code: string; message: string }
-    | { __typename: 'PeerCidrOverlapsLocalCidr'; code: string; message: string }
     | { __typename: 'PolicyNotAuthorized'; code: string; message: string }
-    | { __typename: 'PoolNotFound'; code: string; message: string }
-    | { __typename: 'PortAlreadyExists'; code: string; message: string }
-    | { __typename: 'PortBound'; code: string; message: string }
-    | { __typename: 'PortInUse'; code: string; message: string }
-    | { __typename: 'PortNotFound'; code: string; message: string }
-    | { __typename: 'PortSecurityPortHasSecurityGroup'; code: string; message: string }
-    | { __typename: 'ProjectAlreadyExists'; code: string; message: string }
-    | { __typename: 'ProjectNotFound'; code: string; message: string }
-    | { __typename: 'ProviderNotEnabled'; code: string; message: string }
     | { __typename: 'ResourceIdInUse'; code: string; message: string }
     | { __typename: 'RevisionNumberConstraintFailed'; code: string; message: string }
-    | { __typename: 'RouterAlreadyExists'; code: string; message: string }
-    | { __typename: 'RouterExternalGatewayInUseByFloatingIp'; code: string; message: string }
-    | { __typename: 'RouterInUse'; code: string; message: string }
-    | { __typename: 'RouterInterfaceInUseByFloatingIP'; code: string; message: string }
-    | { __typename: 'RouterInterfaceInUseByRoute'; code: string; message: string }
-    | { __typename: 'RouterInterfaceNotFound'; code: string; message: string }
-    | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
-    | { __typename: 'RouterIsNotExternal'; code: string; message: string }
-    | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
-    | { __typename: 'RouterMustBeDisabled'; code: string; message: string }
-    | { __typename: 'RouterNotFound'; code: string; message: string }
-    | { __typename: 'RoutesExhausted'; code: string; message: string }
-    | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupCannotRemoveDefault'; code: string; message: string }
-    | { __typename: 'SecurityGroupCannotUpdateDefault'; code: string; message: string }
-    | { __typename: 'SecurityGroupDefaultAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupEthertypeConflictWithProtocol'; code: string; message: string }
-    | { __typename: 'SecurityGroupInUse'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidIcmpValue'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidPortRange'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidPortValue'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidProtocolForPort'; code: string; message: string }
-    | { __typename: 'SecurityGroupMissingIcmpType'; code: string; message: string }
-    | { __typename: 'SecurityGroupNotFound'; code: string; message: string }
-    | { __typename: 'SecurityGroupProtocolRequiredWithPorts'; code: string; message: string }
-    | { __typename: 'SecurityGroupRemoteGroupAndRemoteIpPrefix'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleInvalidProtocol'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleNotFound'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleParameterConflict'; code: string; message: string }
-    | { __typename: 'SegmentInUse'; code: string; message: string }
-    | { __typename: 'ServicePortInUse'; code: string; message: string }
-    | { __typename: 'SubnetAlreadyExists'; code: string; message: string }
-    | { __typename: 'SubnetInUse'; code: string; message: string }
-    | { __typename: 'SubnetIsNotConnectedToRouter'; code: string; message: string }
-    | { __typename: 'SubnetMismatchForPort'; code: string; message: string }
-    | { __typename: 'SubnetNotFound'; code: string; message: string }
-    | { __typename: 'TokenNotFound'; code: string; message: string }
     | { __typename: 'TunnelIdInUse'; code: string; message: string }
-    | { __typename: 'VPNEndpointGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'VPNEndpointGroupNotFound'; code: string; message: string }
-    | { __typename: 'VPNPeerAddressNotResolved'; code: string; message: string }
-    | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
-    | { __typename: 'VPNServiceInUse'; code: string; message: string }
-    | { __typename: 'VPNServiceNotFound'; code: string; message: string }
-    | { __typename: 'VlanIdInUse'; code: string; message: string }
-    | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
+    | { __typename: 'VlanIdInUse'; code: string; message: string };
 };
 
 export type UpdateNetworkMutationVariables = Exact<{
@@ -212,157 +80,22 @@ export type UpdateNetworkMutationVariables = Exact<{
 
 export type UpdateNetworkMutation = {
   updateNetwork:
-    | { __typename: 'AddressPairAndPortSecurityRequired'; code: string; message: string }
-    | { __typename: 'AgentConflict'; code: string; message: string }
-    | { __typename: 'AgentNotFound'; code: string; message: string }
-    | { __typename: 'AllocationOnAutoAddressSubnet'; code: string; message: string }
-    | { __typename: 'AllowedAddressPairExhausted'; code: string; message: string }
-    | { __typename: 'BadRequest'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
-    | { __typename: 'DNSNameServersExhausted'; code: string; message: string }
-    | { __typename: 'DuplicateAddressPairInRequest'; code: string; message: string }
-    | { __typename: 'DuplicateHealthMonitor'; code: string; message: string }
-    | { __typename: 'DuplicateListenerEntry'; code: string; message: string }
-    | { __typename: 'DuplicateMemberEntry'; code: string; message: string }
-    | { __typename: 'DuplicatePoolEntry'; code: string; message: string }
-    | { __typename: 'EndpointGroupInUse'; code: string; message: string }
-    | { __typename: 'ExternalGatewayForFloatingIPNotFound'; code: string; message: string }
-    | { __typename: 'ExternalIpAddressExhausted'; code: string; message: string }
-    | { __typename: 'FirewallDefaultObjectUpdateRestricted'; code: string; message: string }
-    | { __typename: 'FirewallGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallGroupCannotRemoveDefault'; code: string; message: string }
-    | { __typename: 'FirewallGroupDefaultAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallGroupInUse'; code: string; message: string }
-    | { __typename: 'FirewallGroupNotFound'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInUse'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInvalid'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInvalidProject'; code: string; message: string }
-    | { __typename: 'FirewallIpAddressConflict'; code: string; message: string }
-    | { __typename: 'FirewallPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallPolicyInUse'; code: string; message: string }
-    | { __typename: 'FirewallPolicyNotFound'; code: string; message: string }
-    | { __typename: 'FirewallRuleAlreadyAssociated'; code: string; message: string }
-    | { __typename: 'FirewallRuleAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallRuleInUse'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidAction'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidICMPParameter'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidPortValue'; code: string; message: string }
-    | { __typename: 'FirewallRuleNotAssociatedWithPolicy'; code: string; message: string }
-    | { __typename: 'FirewallRuleNotFound'; code: string; message: string }
-    | { __typename: 'FirewallRuleWithPortWithoutProtocolInvalid'; code: string; message: string }
     | { __typename: 'FlatNetworkInUse'; code: string; message: string }
-    | { __typename: 'FloatingIPAlreadyExists'; code: string; message: string }
-    | { __typename: 'FloatingIPNotFound'; code: string; message: string }
-    | { __typename: 'FloatingIPPortAlreadyAssociated'; code: string; message: string }
-    | { __typename: 'GatewayConflictWithAllocationPools'; code: string; message: string }
-    | { __typename: 'GatewayIpInUse'; code: string; message: string }
-    | { __typename: 'HealthMonitorNotFound'; code: string; message: string }
-    | { __typename: 'HostRoutesExhausted'; code: string; message: string }
-    | { __typename: 'IDAlreadyExists'; code: string; message: string }
-    | { __typename: 'IKEPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'IKEPolicyInUse'; code: string; message: string }
-    | { __typename: 'IKEPolicyNotFound'; code: string; message: string }
-    | { __typename: 'IPsecPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'IPsecPolicyInUse'; code: string; message: string }
-    | { __typename: 'IPsecPolicyNotFound'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionAlreadyExists'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionDpdIntervalValueError'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionMtuError'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionNotFound'; code: string; message: string }
     | { __typename: 'InputValidationError'; code: string; message: string }
-    | { __typename: 'InvalidAllocationPool'; code: string; message: string }
-    | { __typename: 'InvalidCIDR'; code: string; message: string }
-    | { __typename: 'InvalidEndpointInEndpointGroup'; code: string; message: string }
     | { __typename: 'InvalidInput'; code: string; message: string }
-    | { __typename: 'InvalidIpForNetwork'; code: string; message: string }
-    | { __typename: 'InvalidIpForSubnet'; code: string; message: string }
-    | { __typename: 'InvalidOption'; code: string; message: string }
-    | { __typename: 'InvalidRoutes'; code: string; message: string }
-    | { __typename: 'IpAddressAlreadyAllocated'; code: string; message: string }
-    | { __typename: 'IpAddressGenerationFailure'; code: string; message: string }
-    | { __typename: 'ListenerNotFound'; code: string; message: string }
-    | { __typename: 'ListenerPoolProtocolMismatch'; code: string; message: string }
-    | { __typename: 'LoadBalancerAlreadyExists'; code: string; message: string }
-    | { __typename: 'LoadBalancerNotFound'; code: string; message: string }
-    | { __typename: 'MacAddressInUse'; code: string; message: string }
-    | { __typename: 'MemberNotFound'; code: string; message: string }
-    | { __typename: 'MissingEndpointForEndpointGroup'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForIPSecConnection'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForIPSecEndpoints'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForPeerCidrs'; code: string; message: string }
     | { __typename: 'NetworkAlreadyExists'; code: string; message: string }
     | { __typename: 'NetworkInUse'; code: string; message: string }
     | { __typename: 'NetworkMTUSubnetConflict'; code: string; message: string }
     | { __typename: 'NetworkNotFound'; code: string; message: string }
     | { __typename: 'NoNetworkAvailable'; code: string; message: string }
-    | { __typename: 'NoVRIDAvailable'; code: string; message: string }
-    | { __typename: 'NonExistingSubnetInEndpointGroup'; code: string; message: string }
-    | { __typename: 'OtherError'; code: string; message: string }
-    | { __typename: 'OutOfBoundsAllocationPool'; code: string; message: string }
     | { __typename: 'OverQuota'; code: string; message: string }
-    | { __typename: 'OverlappingAllocationPools'; code: string; message: string }
-    | { __typename: 'PeerCidrOverlapsLocalCidr'; code: string; message: string }
     | { __typename: 'PolicyNotAuthorized'; code: string; message: string }
-    | { __typename: 'PoolNotFound'; code: string; message: string }
-    | { __typename: 'PortAlreadyExists'; code: string; message: string }
-    | { __typename: 'PortBound'; code: string; message: string }
-    | { __typename: 'PortInUse'; code: string; message: string }
-    | { __typename: 'PortNotFound'; code: string; message: string }
-    | { __typename: 'PortSecurityPortHasSecurityGroup'; code: string; message: string }
-    | { __typename: 'ProjectAlreadyExists'; code: string; message: string }
-    | { __typename: 'ProjectNotFound'; code: string; message: string }
-    | { __typename: 'ProviderNotEnabled'; code: string; message: string }
     | { __typename: 'ResourceIdInUse'; code: string; message: string }
     | { __typename: 'RevisionNumberConstraintFailed'; code: string; message: string }
-    | { __typename: 'RouterAlreadyExists'; code: string; message: string }
-    | { __typename: 'RouterExternalGatewayInUseByFloatingIp'; code: string; message: string }
-    | { __typename: 'RouterInUse'; code: string; message: string }
-    | { __typename: 'RouterInterfaceInUseByFloatingIP'; code: string; message: string }
-    | { __typename: 'RouterInterfaceInUseByRoute'; code: string; message: string }
-    | { __typename: 'RouterInterfaceNotFound'; code: string; message: string }
-    | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
-    | { __typename: 'RouterIsNotExternal'; code: string; message: string }
-    | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
-    | { __typename: 'RouterMustBeDisabled'; code: string; message: string }
-    | { __typename: 'RouterNotFound'; code: string; message: string }
-    | { __typename: 'RoutesExhausted'; code: string; message: string }
-    | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupCannotRemoveDefault'; code: string; message: string }
-    | { __typename: 'SecurityGroupCannotUpdateDefault'; code: string; message: string }
-    | { __typename: 'SecurityGroupDefaultAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupEthertypeConflictWithProtocol'; code: string; message: string }
-    | { __typename: 'SecurityGroupInUse'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidIcmpValue'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidPortRange'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidPortValue'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidProtocolForPort'; code: string; message: string }
-    | { __typename: 'SecurityGroupMissingIcmpType'; code: string; message: string }
-    | { __typename: 'SecurityGroupNotFound'; code: string; message: string }
-    | { __typename: 'SecurityGroupProtocolRequiredWithPorts'; code: string; message: string }
-    | { __typename: 'SecurityGroupRemoteGroupAndRemoteIpPrefix'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleInvalidProtocol'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleNotFound'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleParameterConflict'; code: string; message: string }
-    | { __typename: 'SegmentInUse'; code: string; message: string }
-    | { __typename: 'ServicePortInUse'; code: string; message: string }
-    | { __typename: 'SubnetAlreadyExists'; code: string; message: string }
-    | { __typename: 'SubnetInUse'; code: string; message: string }
-    | { __typename: 'SubnetIsNotConnectedToRouter'; code: string; message: string }
-    | { __typename: 'SubnetMismatchForPort'; code: string; message: string }
-    | { __typename: 'SubnetNotFound'; code: string; message: string }
-    | { __typename: 'TokenNotFound'; code: string; message: string }
     | { __typename: 'TunnelIdInUse'; code: string; message: string }
     | { __typename: 'UpdateNetworkSuccess'; cursor: string | null }
-    | { __typename: 'VPNEndpointGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'VPNEndpointGroupNotFound'; code: string; message: string }
-    | { __typename: 'VPNPeerAddressNotResolved'; code: string; message: string }
-    | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
-    | { __typename: 'VPNServiceInUse'; code: string; message: string }
-    | { __typename: 'VPNServiceNotFound'; code: string; message: string }
-    | { __typename: 'VlanIdInUse'; code: string; message: string }
-    | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
+    | { __typename: 'VlanIdInUse'; code: string; message: string };
 };
 
 export type DeleteNetworkMutationVariables = Exact<{
@@ -372,156 +105,45 @@ export type DeleteNetworkMutationVariables = Exact<{
 export type DeleteNetworkMutation = {
   deleteNetwork:
     | { __typename: 'AddressPairAndPortSecurityRequired'; code: string; message: string }
-    | { __typename: 'AgentConflict'; code: string; message: string }
-    | { __typename: 'AgentNotFound'; code: string; message: string }
     | { __typename: 'AllocationOnAutoAddressSubnet'; code: string; message: string }
     | { __typename: 'AllowedAddressPairExhausted'; code: string; message: string }
-    | { __typename: 'BadRequest'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
     | { __typename: 'DNSNameServersExhausted'; code: string; message: string }
     | { __typename: 'DeleteNetworkSuccess' }
     | { __typename: 'DuplicateAddressPairInRequest'; code: string; message: string }
-    | { __typename: 'DuplicateHealthMonitor'; code: string; message: string }
-    | { __typename: 'DuplicateListenerEntry'; code: string; message: string }
-    | { __typename: 'DuplicateMemberEntry'; code: string; message: string }
-    | { __typename: 'DuplicatePoolEntry'; code: string; message: string }
-    | { __typename: 'EndpointGroupInUse'; code: string; message: string }
-    | { __typename: 'ExternalGatewayForFloatingIPNotFound'; code: string; message: string }
-    | { __typename: 'ExternalIpAddressExhausted'; code: string; message: string }
-    | { __typename: 'FirewallDefaultObjectUpdateRestricted'; code: string; message: string }
-    | { __typename: 'FirewallGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallGroupCannotRemoveDefault'; code: string; message: string }
-    | { __typename: 'FirewallGroupDefaultAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallGroupInUse'; code: string; message: string }
-    | { __typename: 'FirewallGroupNotFound'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInUse'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInvalid'; code: string; message: string }
-    | { __typename: 'FirewallGroupPortInvalidProject'; code: string; message: string }
-    | { __typename: 'FirewallIpAddressConflict'; code: string; message: string }
-    | { __typename: 'FirewallPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallPolicyInUse'; code: string; message: string }
-    | { __typename: 'FirewallPolicyNotFound'; code: string; message: string }
-    | { __typename: 'FirewallRuleAlreadyAssociated'; code: string; message: string }
-    | { __typename: 'FirewallRuleAlreadyExists'; code: string; message: string }
-    | { __typename: 'FirewallRuleInUse'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidAction'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidICMPParameter'; code: string; message: string }
-    | { __typename: 'FirewallRuleInvalidPortValue'; code: string; message: string }
-    | { __typename: 'FirewallRuleNotAssociatedWithPolicy'; code: string; message: string }
-    | { __typename: 'FirewallRuleNotFound'; code: string; message: string }
-    | { __typename: 'FirewallRuleWithPortWithoutProtocolInvalid'; code: string; message: string }
     | { __typename: 'FlatNetworkInUse'; code: string; message: string }
-    | { __typename: 'FloatingIPAlreadyExists'; code: string; message: string }
-    | { __typename: 'FloatingIPNotFound'; code: string; message: string }
-    | { __typename: 'FloatingIPPortAlreadyAssociated'; code: string; message: string }
     | { __typename: 'GatewayConflictWithAllocationPools'; code: string; message: string }
     | { __typename: 'GatewayIpInUse'; code: string; message: string }
-    | { __typename: 'HealthMonitorNotFound'; code: string; message: string }
     | { __typename: 'HostRoutesExhausted'; code: string; message: string }
-    | { __typename: 'IDAlreadyExists'; code: string; message: string }
-    | { __typename: 'IKEPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'IKEPolicyInUse'; code: string; message: string }
-    | { __typename: 'IKEPolicyNotFound'; code: string; message: string }
-    | { __typename: 'IPsecPolicyAlreadyExists'; code: string; message: string }
-    | { __typename: 'IPsecPolicyInUse'; code: string; message: string }
-    | { __typename: 'IPsecPolicyNotFound'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionAlreadyExists'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionDpdIntervalValueError'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionMtuError'; code: string; message: string }
-    | { __typename: 'IPsecSiteConnectionNotFound'; code: string; message: string }
     | { __typename: 'InputValidationError'; code: string; message: string }
     | { __typename: 'InvalidAllocationPool'; code: string; message: string }
-    | { __typename: 'InvalidCIDR'; code: string; message: string }
-    | { __typename: 'InvalidEndpointInEndpointGroup'; code: string; message: string }
     | { __typename: 'InvalidInput'; code: string; message: string }
     | { __typename: 'InvalidIpForNetwork'; code: string; message: string }
     | { __typename: 'InvalidIpForSubnet'; code: string; message: string }
-    | { __typename: 'InvalidOption'; code: string; message: string }
-    | { __typename: 'InvalidRoutes'; code: string; message: string }
     | { __typename: 'IpAddressAlreadyAllocated'; code: string; message: string }
     | { __typename: 'IpAddressGenerationFailure'; code: string; message: string }
-    | { __typename: 'ListenerNotFound'; code: string; message: string }
-    | { __typename: 'ListenerPoolProtocolMismatch'; code: string; message: string }
-    | { __typename: 'LoadBalancerAlreadyExists'; code: string; message: string }
-    | { __typename: 'LoadBalancerNotFound'; code: string; message: string }
     | { __typename: 'MacAddressInUse'; code: string; message: string }
-    | { __typename: 'MemberNotFound'; code: string; message: string }
-    | { __typename: 'MissingEndpointForEndpointGroup'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForIPSecConnection'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForIPSecEndpoints'; code: string; message: string }
-    | { __typename: 'MixedIPVersionsForPeerCidrs'; code: string; message: string }
     | { __typename: 'NetworkAlreadyExists'; code: string; message: string }
     | { __typename: 'NetworkInUse'; code: string; message: string }
     | { __typename: 'NetworkMTUSubnetConflict'; code: string; message: string }
     | { __typename: 'NetworkNotFound'; code: string; message: string }
     | { __typename: 'NoNetworkAvailable'; code: string; message: string }
-    | { __typename: 'NoVRIDAvailable'; code: string; message: string }
-    | { __typename: 'NonExistingSubnetInEndpointGroup'; code: string; message: string }
-    | { __typename: 'OtherError'; code: string; message: string }
     | { __typename: 'OutOfBoundsAllocationPool'; code: string; message: string }
     | { __typename: 'OverQuota'; code: string; message: string }
     | { __typename: 'OverlappingAllocationPools'; code: string; message: string }
-    | { __typename: 'PeerCidrOverlapsLocalCidr'; code: string; message: string }
     | { __typename: 'PolicyNotAuthorized'; code: string; message: string }
-    | { __typename: 'PoolNotFound'; code: string; message: string }
     | { __typename: 'PortAlreadyExists'; code: string; message: string }
     | { __typename: 'PortBound'; code: string; message: string }
-    | { __typename: 'PortInUse'; code: string; message: string }
     | { __typename: 'PortNotFound'; code: string; message: string }
     | { __typename: 'PortSecurityPortHasSecurityGroup'; code: string; message: string }
-    | { __typename: 'ProjectAlreadyExists'; code: string; message: string }
-    | { __typename: 'ProjectNotFound'; code: string; message: string }
-    | { __typename: 'ProviderNotEnabled'; code: string; message: string }
     | { __typename: 'ResourceIdInUse'; code: string; message: string }
     | { __typename: 'RevisionNumberConstraintFailed'; code: string; message: string }
-    | { __typename: 'RouterAlreadyExists'; code: string; message: string }
-    | { __typename: 'RouterExternalGatewayInUseByFloatingIp'; code: string; message: string }
-    | { __typename: 'RouterInUse'; code: string; message: string }
-    | { __typename: 'RouterInterfaceInUseByFloatingIP'; code: string; message: string }
-    | { __typename: 'RouterInterfaceInUseByRoute'; code: string; message: string }
-    | { __typename: 'RouterInterfaceNotFound'; code: string; message: string }
-    | { __typename: 'RouterInterfaceNotFoundForSubnet'; code: string; message: string }
-    | { __typename: 'RouterIsNotExternal'; code: string; message: string }
-    | { __typename: 'RouterMigrationRequiresAdminDown'; code: string; message: string }
-    | { __typename: 'RouterMustBeDisabled'; code: string; message: string }
-    | { __typename: 'RouterNotFound'; code: string; message: string }
-    | { __typename: 'RoutesExhausted'; code: string; message: string }
-    | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupCannotRemoveDefault'; code: string; message: string }
-    | { __typename: 'SecurityGroupCannotUpdateDefault'; code: string; message: string }
-    | { __typename: 'SecurityGroupDefaultAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupEthertypeConflictWithProtocol'; code: string; message: string }
-    | { __typename: 'SecurityGroupInUse'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidIcmpValue'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidPortRange'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidPortValue'; code: string; message: string }
-    | { __typename: 'SecurityGroupInvalidProtocolForPort'; code: string; message: string }
-    | { __typename: 'SecurityGroupMissingIcmpType'; code: string; message: string }
-    | { __typename: 'SecurityGroupNotFound'; code: string; message: string }
-    | { __typename: 'SecurityGroupProtocolRequiredWithPorts'; code: string; message: string }
-    | { __typename: 'SecurityGroupRemoteGroupAndRemoteIpPrefix'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleAlreadyExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleExists'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleInvalidProtocol'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleNotFound'; code: string; message: string }
-    | { __typename: 'SecurityGroupRuleParameterConflict'; code: string; message: string }
-    | { __typename: 'SegmentInUse'; code: string; message: string }
     | { __typename: 'ServicePortInUse'; code: string; message: string }
     | { __typename: 'SubnetAlreadyExists'; code: string; message: string }
     | { __typename: 'SubnetInUse'; code: string; message: string }
-    | { __typename: 'SubnetIsNotConnectedToRouter'; code: string; message: string }
-    | { __typename: 'SubnetMismatchForPort'; code: string; message: string }
     | { __typename: 'SubnetNotFound'; code: string; message: string }
-    | { __typename: 'TokenNotFound'; code: string; message: string }
     | { __typename: 'TunnelIdInUse'; code: string; message: string }
-    | { __typename: 'VPNEndpointGroupAlreadyExists'; code: string; message: string }
-    | { __typename: 'VPNEndpointGroupNotFound'; code: string; message: string }
-    | { __typename: 'VPNPeerAddressNotResolved'; code: string; message: string }
-    | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
-    | { __typename: 'VPNServiceInUse'; code: string; message: string }
-    | { __typename: 'VPNServiceNotFound'; code: string; message: string }
-    | { __typename: 'VlanIdInUse'; code: string; message: string }
-    | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
+    | { __typename: 'VlanIdInUse'; code: string; message: string };
 };
 
 export type NetworkEventsSubscriptionVariables = Exact<{

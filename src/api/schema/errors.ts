@@ -1,6 +1,8 @@
+import type { ObjectRef } from '@pothos/core';
 import type { z } from 'zod';
-import { ERROR_CODES, type DomainError } from '../../domain/errors.js';
-import { builder } from './builder.js';
+import { ERROR_CODES, type DomainError, type ErrorCode } from '../../domain/errors.js';
+import { builder, type Types } from './builder.js';
+import { MUTATION_ERRORS } from './mutation-errors.js';
 
 export interface ErrorShape {
   readonly __typename: string;
@@ -33,36 +35,31 @@ export const InputValidationError = builder.objectRef<ErrorShape>('InputValidati
   fields: (t) => ({ issues: t.field({ type: [FieldIssue], resolve: (e) => e.issues ?? [] }) }),
 });
 
-const known = new Set<string>(ERROR_CODES);
-
 /**
  * Every domain error code (`ERROR_CODES`, the list `domainError` is typed by) becomes a GraphQL
  * object type of the same name implementing `Error`, so clients can select on the exact failure
- * (`... on IpAddressGenerationFailure`) or on the interface.
+ * (`... on IpAddressGenerationFailure`) or on the interface. Each mutation's payload lists the
+ * ones its run can answer (mutation-errors.ts, derived from the deciders and the app layer).
  */
-export const DomainErrorTypes = ERROR_CODES.map((code) =>
-  builder.objectRef<ErrorShape>(code).implement({
-    interfaces: [ErrorInterface],
-    isTypeOf: (e) => (e as ErrorShape).__typename === code,
-    fields: (t) => ({
-      field: t.stringList({ nullable: true, description: 'Input field the error is about, when there is one.', resolve: (e) => (e.field ? [...e.field] : null) }),
-    }),
+export const DomainErrorTypes: ReadonlyMap<ErrorCode, ObjectRef<Types, ErrorShape>> = new Map(
+  ERROR_CODES.map((code) => {
+    const answeredBy = Object.keys(MUTATION_ERRORS).filter((m) => MUTATION_ERRORS[m]!.includes(code));
+    const ref = builder.objectRef<ErrorShape>(code).implement({
+      description: `The domain error \`${code}\` (Neutron's exception name where Neutron has one), answered by ${answeredBy.length === 0 ? 'no mutation' : answeredBy.length <= 6 ? answeredBy.join(', ') : `${answeredBy.length} mutations`}.`,
+      interfaces: [ErrorInterface],
+      isTypeOf: (e) => (e as ErrorShape).__typename === code,
+      fields: (t) => ({
+        field: t.stringList({ nullable: true, description: 'Input field the error is about, when there is one.', resolve: (e) => (e.field ? [...e.field] : null) }),
+      }),
+    });
+    return [code, ref] as const;
   }),
 );
-
-/** Kept for clients that select it; no code reaches it, since `domainError` takes only listed codes. */
-export const OtherError = builder.objectRef<ErrorShape>('OtherError').implement({
-  interfaces: [ErrorInterface],
-  isTypeOf: (e) => (e as ErrorShape).__typename === 'OtherError',
-  fields: () => ({}),
-});
-
-export const ALL_ERROR_TYPES = [InputValidationError, ...DomainErrorTypes, OtherError];
 
 export function toErrorShape(e: DomainError): ErrorShape {
   // A malformed field noticed by a decider reads exactly like one the input schema refused.
   if (e.code === 'InputValidationError') return validationError([{ path: [...(e.field ?? [])], message: e.message }]);
-  return { __typename: known.has(e.code) ? e.code : 'OtherError', code: e.code, message: e.message, field: e.field };
+  return { __typename: e.code, code: e.code, message: e.message, field: e.field };
 }
 
 export function validationError(issues: readonly Pick<z.core.$ZodIssue, 'path' | 'message'>[]): ErrorShape {

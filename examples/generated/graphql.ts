@@ -32,6 +32,13 @@ export type ProviderInput = {
   segmentationId?: number | null | undefined;
 };
 
+/** What a token may do in its project. */
+export type Role =
+  /** Everything, in every project. */
+  | 'admin'
+  /** Its own project, as Neutron policy allows a member. */
+  | 'member';
+
 /** The input of updateNetwork: Changes a network. Every update raises its revision. */
 export type UpdateNetworkInput = {
   adminStateUp?: boolean | null | undefined;
@@ -48,7 +55,7 @@ export type UpdateNetworkInput = {
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never }>;
 
-export type ViewerQuery = { viewer: { tokenName: string; role: string; project: { name: string } } };
+export type ViewerQuery = { viewer: { tokenName: string; role: Role; project: { name: string } } };
 
 export type CreateNetworkMutationVariables = Exact<{
   input: CreateNetworkInput;

@@ -9,6 +9,7 @@ import { defineMutation } from './mutation.js';
 import { z } from 'zod';
 import { InvalidCursorError } from '../../store/cursor.js';
 import { builder } from './builder.js';
+import { AgentMode, IpsecMode } from './enums.js';
 
 const DEFAULT_WAIT_MS = 30_000;
 const MAX_WAIT_MS = 120_000;
@@ -37,8 +38,9 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
       resolve: async (a, _args, ctx) => [...(await hostedResources(ctx.services.sql, a.host)).dhcpNetworkIds],
     }),
     underlayAddress: t.string({ nullable: true, description: 'The host\'s VXLAN tunnel endpoint on the underlay; null: the host is not in the overlay.', resolve: (a) => a.underlayAddress }),
-    agentMode: t.string({ description: 'Neutron\'s agent_mode as the host registered it (NETLEDGER_AGENT_MODE): legacy, dvr (compute host) or dvr_snat (network node).', resolve: (a) => a.agentMode }),
-    ipsecMode: t.string({
+    agentMode: t.field({ type: AgentMode, description: 'Neutron\'s agent_mode as the host registered it (NETLEDGER_AGENT_MODE).', resolve: (a) => a.agentMode }),
+    ipsecMode: t.field({
+      type: IpsecMode,
       nullable: true,
       description: "Where the host does IPsec's ESP for VPN connections: kernel (xfrm) or libipsec (charon in userspace, when the kernel has no ESP); null until the agent reports it.",
       resolve: (a) => a.ipsecMode,

@@ -7,6 +7,7 @@ import { eventFeed } from '../subscriptions/event-feed.js';
 import type { CutOff } from '../subscriptions/messages.js';
 import { resourceChanges, statusChanges, type ResourceChange, type StatusChange } from '../subscriptions/resource-changes.js';
 import { builder } from './builder.js';
+import { HaState } from './enums.js';
 
 /** Data fields no reader needs, whoever they are. */
 const REDACTED: Readonly<Record<string, readonly string[]>> = { TokenIssued: ['secretHash'] };
@@ -130,7 +131,7 @@ const ResourceChangeRef = builder.objectRef<ResourceChange>('ResourceChange').im
 });
 
 const HaStateOfHost = builder.objectRef<{ host: string; haState: string }>('HaStateOfHost').implement({
-  fields: (t) => ({ host: t.exposeString('host'), haState: t.exposeString('haState') }),
+  fields: (t) => ({ host: t.exposeString('host'), haState: t.field({ type: HaState, resolve: (s) => s.haState }) }),
 });
 
 const ResourceStatusRef = builder.objectRef<StatusChange>('ResourceStatus').implement({

@@ -7,6 +7,7 @@ import type { FirewallGroup, FirewallPolicy, FirewallRule } from '../../domain/f
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { FirewallAction, FirewallGroupStatus } from './enums.js';
 import { baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -23,7 +24,7 @@ resourceNode(FirewallRuleRef, 'firewall_rule', 'An FWaaS v2 rule: what it matche
   destinationIpAddress: t.string({ nullable: true, resolve: (r) => r.doc.destinationIpAddress }),
   sourcePort: t.string({ nullable: true, description: '`N` or `N:M`.', resolve: (r) => r.doc.sourcePort }),
   destinationPort: t.string({ nullable: true, description: '`N` or `N:M`.', resolve: (r) => r.doc.destinationPort }),
-  action: t.string({ description: 'allow | deny | reject', resolve: (r) => r.doc.action }),
+  action: t.field({ type: FirewallAction, resolve: (r) => r.doc.action }),
   enabled: t.boolean({ resolve: (r) => r.doc.enabled }),
   shared: t.boolean({ resolve: (r) => r.doc.shared }),
 }));
@@ -50,7 +51,7 @@ resourceNode(FirewallGroupRef, 'firewall_group', 'Ingress and egress policies ap
   adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
   shared: t.boolean({ resolve: (r) => r.doc.shared }),
   isDefault: t.boolean({ resolve: (r) => r.doc.isDefault }),
-  status: t.string({ description: 'INACTIVE (no ports), ACTIVE (applied), DOWN (admin down), ERROR.', resolve: (r) => r.doc.status }),
+  status: t.field({ type: FirewallGroupStatus, resolve: (r) => r.doc.status }),
 }));
 
 async function withDefaultGroup(ctx: Context): Promise<void> {

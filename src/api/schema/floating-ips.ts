@@ -9,6 +9,7 @@ import type { Router } from '../../domain/router/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { FloatingIpStatus } from './enums.js';
 import { baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { NetworkRef, PortRef } from './networking.js';
@@ -29,7 +30,7 @@ resourceNode(FloatingIpRef, 'floatingip', 'An address on an external network, NA
   fixedIpAddress: t.string({ nullable: true, resolve: (r) => r.doc.association?.fixedIpAddress ?? null }),
   routerId: t.string({ nullable: true, resolve: (r) => r.doc.association?.routerId ?? null }),
   router: t.field({ type: RouterRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.association ? resourceLoader<Router>(ctx, 'router').load(r.doc.association.routerId) : null) }),
-  status: t.string({ description: 'DOWN until the agent has wired it, then ACTIVE (or ERROR).', resolve: (r) => r.doc.status }),
+  status: t.field({ type: FloatingIpStatus, description: 'DOWN until the agent has wired it, then ACTIVE (or ERROR).', resolve: (r) => r.doc.status }),
   statusReason: t.string({ nullable: true, resolve: (r) => r.doc.statusReason }),
 }));
 

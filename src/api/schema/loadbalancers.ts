@@ -14,6 +14,7 @@ import type { ResourceKind } from '../../domain/kinds.js';
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder, type Types } from './builder.js';
+import { HealthMonitorType, HttpMethod, LbAlgorithm, ListenerProtocol, OperatingStatus, PoolProtocol, ProvisioningStatus, SessionPersistenceType } from './enums.js';
 import { clean, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { PortRef } from './networking.js';
@@ -35,11 +36,12 @@ type Statused = { provisioningStatus: string; operatingStatus: string; statusErr
 /** Statuses come from the decider's roll-up, stored with each row by the projection. */
 const statusFields = <D extends Statused>(t: FieldsOf<D>) => ({
   adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
-  provisioningStatus: t.string({
+  provisioningStatus: t.field({
+    type: ProvisioningStatus,
     description: 'PENDING_CREATE | PENDING_UPDATE | PENDING_DELETE until the dataplane has applied the latest change, then ACTIVE (or ERROR).',
     resolve: (r) => r.doc.provisioningStatus,
   }),
-  operatingStatus: t.string({ description: 'ONLINE | OFFLINE | DEGRADED | ERROR | NO_MONITOR | DRAINING', resolve: (r) => r.doc.operatingStatus }),
+  operatingStatus: t.field({ type: OperatingStatus, resolve: (r) => r.doc.operatingStatus }),
   statusError: t.string({ nullable: true, description: 'Why the apply covering the latest change failed (provisioningStatus ERROR).', resolve: (r) => r.doc.statusError }),
 });
 
@@ -49,7 +51,7 @@ async function loadAll<D>(ctx: Context, kind: string, ids: readonly string[]): P
 }
 
 const SessionPersistence = builder.objectRef<{ type: string; cookieName: string | null }>('SessionPersistence').implement({
-  fields: (t) => ({ type: t.exposeString('type'), cookieName: t.exposeString('cookieName', { nullable: true }) }),
+  fields: (t) => ({ type: t.field({ type: SessionPersistenceType, resolve: (p) => p.type }), cookieName: t.exposeString('cookieName', { nullable: true }) }),
 });
 
 resourceNode(LoadBalancerRef, 'loadbalancer', 'An Octavia-style load balancer: a VIP with listeners, pools, members and health monitors.', (t) => ({
@@ -74,7 +76,7 @@ const parent = <D extends { loadBalancerId: string }>(t: FieldsOf<D>) => ({
 resourceNode(ListenerRef, 'listener', 'A frontend: protocol and port on the load balancer VIP.', (t) => ({
   ...statusFields(t),
   ...parent(t),
-  protocol: t.string({ resolve: (r) => r.doc.protocol }),
+  protocol: t.field({ type: ListenerProtocol, resolve: (r) => r.doc.protocol }),
   protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
   connectionLimit: t.int({ description: '-1 means unlimited.', resolve: (r) => r.doc.connectionLimit }),
   timeoutClientData: t.int({ resolve: (r) => r.doc.timeoutClientData }),
@@ -88,8 +90,8 @@ resourceNode(ListenerRef, 'listener', 'A frontend: protocol and port on the load
 resourceNode(PoolRef, 'pool', 'A backend: members balanced with one algorithm, optionally health-monitored.', (t) => ({
   ...statusFields(t),
   ...parent(t),
-  protocol: t.string({ resolve: (r) => r.doc.protocol }),
-  lbAlgorithm: t.string({ resolve: (r) => r.doc.lbAlgorithm }),
+  protocol: t.field({ type: PoolProtocol, resolve: (r) => r.doc.protocol }),
+  lbAlgorithm: t.field({ type: LbAlgorithm, resolve: (r) => r.doc.lbAlgorithm }),
   sessionPersistence: t.field({ type: SessionPersistence, nullable: true, resolve: (r) => r.doc.sessionPersistence }),
   listeners: t.field({ type: [ListenerRef], description: 'Listeners using this pool as their default pool.', resolve: (r, _a, ctx) => loadAll<ListenerDoc>(ctx, 'listener', r.doc.listenerIds) }),
   members: t.field({ type: [MemberRef], resolve: (r, _a, ctx) => loadAll<MemberDoc>(ctx, 'member', r.doc.memberIds) }),
@@ -119,12 +121,12 @@ resourceNode(HealthMonitorRef, 'healthmonitor', 'Checks the members of one pool.
   ...statusFields(t),
   ...parent(t),
   ...inPool(t),
-  type: t.string({ resolve: (r) => r.doc.monitorType }),
+  type: t.field({ type: HealthMonitorType, resolve: (r) => r.doc.monitorType }),
   delay: t.int({ resolve: (r) => r.doc.delay }),
   timeout: t.int({ resolve: (r) => r.doc.timeout }),
   maxRetries: t.int({ resolve: (r) => r.doc.maxRetries }),
   maxRetriesDown: t.int({ resolve: (r) => r.doc.maxRetriesDown }),
-  httpMethod: t.string({ nullable: true, resolve: (r) => r.doc.httpMethod }),
+  httpMethod: t.field({ type: HttpMethod, nullable: true, resolve: (r) => r.doc.httpMethod }),
   urlPath: t.string({ nullable: true, resolve: (r) => r.doc.urlPath }),
   expectedCodes: t.string({ nullable: true, resolve: (r) => r.doc.expectedCodes }),
 }));

@@ -8,6 +8,7 @@ import type { Subnet } from '../../domain/subnet/index.js';
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { NetworkType, PortStatus } from './enums.js';
 import { changesOf, clean, idArg, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -40,7 +41,7 @@ resourceNode(NetworkRef, 'network', 'An L2 network (Neutron network).', (t) => (
   mtu: t.int({ resolve: (r) => r.doc.mtu }),
   status: t.string({ resolve: (r) => r.doc.status }),
   portSecurityEnabled: t.boolean({ resolve: (r) => r.doc.portSecurityEnabled }),
-  providerNetworkType: t.string({ resolve: (r) => r.doc.provider.networkType }),
+  providerNetworkType: t.field({ type: NetworkType, resolve: (r) => r.doc.provider.networkType }),
   providerPhysicalNetwork: t.string({ nullable: true, resolve: (r) => r.doc.provider.physicalNetwork }),
   providerSegmentationId: t.int({ nullable: true, resolve: (r) => r.doc.provider.segmentationId }),
   subnets: t.field({
@@ -75,7 +76,7 @@ resourceNode(PortRef, 'port', 'A virtual switch port: MAC and addresses on a net
   securityGroupIds: t.stringList({ resolve: (r) => [...r.doc.securityGroups] }),
   portSecurityEnabled: t.boolean({ resolve: (r) => r.doc.portSecurityEnabled }),
   allowedAddressPairs: t.field({ type: [AddressPair], resolve: (r) => [...r.doc.allowedAddressPairs] }),
-  status: t.string({ description: 'DOWN until the agent has wired it, then ACTIVE (or ERROR).', resolve: (r) => r.doc.status }),
+  status: t.field({ type: PortStatus, description: 'DOWN until the agent has wired it, then ACTIVE (or ERROR).', resolve: (r) => r.doc.status }),
   statusReason: t.string({ nullable: true, resolve: (r) => r.doc.statusReason }),
 }));
 

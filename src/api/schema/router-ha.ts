@@ -4,6 +4,7 @@ import type { HaState, Router } from '../../domain/router/index.js';
 import type { Context } from '../context.js';
 import type { ResourceRecord } from './resources.js';
 import { builder } from './builder.js';
+import { HaState as HaStateEnum } from './enums.js';
 import { RouterRef } from './routers.js';
 
 /** One host of an HA router, as Neutron's l3-agents-hosting-router lists it with its ha_state. */
@@ -18,7 +19,9 @@ const L3AgentRef = builder.objectRef<L3AgentOfRouter>('RouterL3Agent').implement
   fields: (t) => ({
     host: t.exposeString('host'),
     alive: t.exposeBoolean('alive'),
-    haState: t.exposeString('haState', {
+    haState: t.field({
+      type: HaStateEnum,
+      resolve: (a) => a.haState,
       description:
         'active, standby or unknown: as the host last reported it; unknown before its first report and while its agent is dead (its last word is stale).',
     }),

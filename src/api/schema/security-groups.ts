@@ -6,6 +6,7 @@ import type { SecurityGroup, SecurityGroupRule } from '../../domain/security-gro
 import { commandMetadata, type Context } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { Ethertype, RuleDirection } from './enums.js';
 import { baseSchema, changesOf, clean, idArg, revisionSchema, undefIfNull, clientId } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -29,8 +30,8 @@ resourceNode(SecurityGroupRef, 'security_group', 'A set of allow rules applied t
 resourceNode(SecurityGroupRuleRef, 'security_group_rule', 'An allow rule of a security group, stored normalised (1-65535 is no range; IPv6 ICMP is ipv6-icmp).', (t) => ({
   securityGroupId: t.string({ resolve: (r) => r.doc.securityGroupId }),
   securityGroup: t.field({ type: SecurityGroupRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<SecurityGroup>(ctx, 'security_group').load(r.doc.securityGroupId) }),
-  direction: t.string({ resolve: (r) => r.doc.direction }),
-  ethertype: t.string({ resolve: (r) => r.doc.ethertype }),
+  direction: t.field({ type: RuleDirection, resolve: (r) => r.doc.direction }),
+  ethertype: t.field({ type: Ethertype, resolve: (r) => r.doc.ethertype }),
   protocol: t.string({ nullable: true, description: 'null: any protocol.', resolve: (r) => r.doc.protocol }),
   portRangeMin: t.int({ nullable: true, description: 'For ICMP: the type.', resolve: (r) => r.doc.portRangeMin }),
   portRangeMax: t.int({ nullable: true, description: 'For ICMP: the code.', resolve: (r) => r.doc.portRangeMax }),

@@ -6,6 +6,7 @@ import { commandMetadata, type Context } from '../context.js';
 import { adminOnly } from '../../domain/policy/index.js';
 import { quotaUsage } from '../../projections/quota-usage.js';
 import { builder } from './builder.js';
+import { Role } from './enums.js';
 import { defineMutation } from './mutation.js';
 
 interface ProjectRow {
@@ -63,7 +64,7 @@ const Viewer = builder.objectRef<Context['caller']>('Viewer').implement({
   description: 'Who the bearer token belongs to.',
   fields: (t) => ({
     tokenName: t.exposeString('tokenName'),
-    role: t.string({ resolve: (c) => (c.isAdmin ? 'admin' : 'member') }),
+    role: t.field({ type: Role, resolve: (c) => (c.isAdmin ? 'admin' : 'member') }),
     project: t.field({ type: ProjectRef, resolve: async (c, _a, ctx) => (await projectById(ctx, c.projectId))! }),
   }),
 });

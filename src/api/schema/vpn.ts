@@ -8,6 +8,7 @@ import type { EndpointGroup, IkePolicy, IpsecPolicy, IpsecSiteConnection, VpnSer
 import { commandMetadata } from '../context.js';
 import { answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
+import { PfsGroup, VpnStatus } from './enums.js';
 import { baseSchema, changesOf, clean, clientId, idArg, revisionSchema, undefIfNull } from './input.js';
 import { defineMutation } from './mutation.js';
 import { resourceNode, resourceRef } from './resource-node.js';
@@ -34,7 +35,7 @@ resourceNode(IkePolicyRef, 'ikepolicy', 'IKE (phase 1) parameters of site connec
   encryptionAlgorithm: t.string({ resolve: (r) => r.doc.encryptionAlgorithm }),
   phase1NegotiationMode: t.string({ resolve: (r) => r.doc.phase1NegotiationMode }),
   ikeVersion: t.string({ resolve: (r) => r.doc.ikeVersion }),
-  pfs: t.string({ resolve: (r) => r.doc.pfs }),
+  pfs: t.field({ type: PfsGroup, resolve: (r) => r.doc.pfs }),
   lifetime: t.field({ type: Lifetime, resolve: (r) => r.doc.lifetime }),
 }));
 
@@ -43,7 +44,7 @@ resourceNode(IpsecPolicyRef, 'ipsecpolicy', 'IPsec (phase 2) parameters of site 
   encapsulationMode: t.string({ resolve: (r) => r.doc.encapsulationMode }),
   authAlgorithm: t.string({ resolve: (r) => r.doc.authAlgorithm }),
   encryptionAlgorithm: t.string({ resolve: (r) => r.doc.encryptionAlgorithm }),
-  pfs: t.string({ resolve: (r) => r.doc.pfs }),
+  pfs: t.field({ type: PfsGroup, resolve: (r) => r.doc.pfs }),
   lifetime: t.field({ type: Lifetime, resolve: (r) => r.doc.lifetime }),
 }));
 
@@ -72,7 +73,7 @@ resourceNode(IpsecSiteConnectionRef, 'ipsec_site_connection', 'An IPsec tunnel f
   initiator: t.string({ description: 'bi-directional | response-only', resolve: (r) => r.doc.initiator }),
   dpd: t.field({ type: Dpd, resolve: (r) => r.doc.dpd }),
   adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
-  status: t.string({ description: 'PENDING_CREATE until the dataplane reports: ACTIVE (tunnel up), DOWN, ERROR.', resolve: (r) => r.doc.status }),
+  status: t.field({ type: VpnStatus, resolve: (r) => r.doc.status }),
   statusReason: t.string({ nullable: true, description: 'Why it is DOWN or ERROR, as the IKE daemon logged it.', resolve: (r) => r.doc.statusReason ?? null }),
 }));
 

@@ -12,7 +12,9 @@ import { builder, type Types } from './builder.js';
  *   - objects: a named input type, named by `.meta({ id: 'SomethingInput' })`; `z.json()`/unknown: JSON;
  *   - a pipe is the shape of its input, except after a preprocess, whose input is anything: then
  *     the shape of what it feeds.
- * Descriptions come from `.describe()`/`.meta({ description })`.
+ * Descriptions come from `.describe()`/`.meta({ description })`; an enum's words are added to its
+ * field's description (the field stays a String so a wrong word is an InputValidationError naming
+ * it, not a request error: see enums.ts).
  */
 export type ZodInputFields = (t: InputFieldBuilder<Types, 'InputObject'>) => Record<string, InputFieldRef<Types, unknown>>;
 
@@ -31,6 +33,14 @@ interface Def {
 }
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 const descriptionOf = (s: z.ZodType): string | undefined => z.globalRegistry.get(s)?.description ?? s.description;
+
+/** The description, with the words of a fixed vocabulary when it does not name them all already. */
+function withVocabulary(base: z.ZodType, description: string | undefined): string | undefined {
+  const d = defOf(base);
+  const words = d.type === 'enum' ? (base as z.ZodEnum).options.map(String) : d.type === 'literal' ? (d.values ?? []).map(String) : [];
+  if (words.length === 0 || words.every((w) => description?.includes(w))) return description;
+  return `${description ? `${description.replace(/\.?$/, '.')} ` : ''}One of: ${words.join(', ')}.`;
+}
 
 /** Peels wrappers: whether the value may be left out, and its description. */
 function peel(schema: z.ZodType): { base: z.ZodType; required: boolean; description: string | undefined } {
@@ -109,9 +119,9 @@ export function zodInputFields(schema: z.ZodType): ZodInputFields {
       const { base, required, description } = peel(field);
       if (defOf(base).type === 'array') {
         const item = peel(defOf(base).element!);
-        fields[name] = t.field({ type: [scalarOrObject(item.base)] as never, required: { list: required, items: item.required } as never, description }) as InputFieldRef<Types, unknown>;
+        fields[name] = t.field({ type: [scalarOrObject(item.base)] as never, required: { list: required, items: item.required } as never, description: withVocabulary(item.base, description ?? item.description) }) as InputFieldRef<Types, unknown>;
       } else {
-        fields[name] = t.field({ type: scalarOrObject(base) as never, required, description }) as InputFieldRef<Types, unknown>;
+        fields[name] = t.field({ type: scalarOrObject(base) as never, required, description: withVocabulary(base, description) }) as InputFieldRef<Types, unknown>;
       }
     }
     return fields;

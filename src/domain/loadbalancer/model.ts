@@ -25,8 +25,10 @@ export type HttpMethod = z.infer<typeof HttpMethodSchema>;
 export const MemberHealthSchema = z.enum(['ONLINE', 'ERROR', 'DRAINING', 'NO_MONITOR']);
 export type MemberHealth = z.infer<typeof MemberHealthSchema>;
 
-export type ProvisioningStatus = 'PENDING_CREATE' | 'PENDING_UPDATE' | 'PENDING_DELETE' | 'ACTIVE' | 'ERROR' | 'DELETED';
-export type OperatingStatus = 'ONLINE' | 'OFFLINE' | 'DEGRADED' | 'ERROR' | 'NO_MONITOR' | 'DRAINING';
+export const PROVISIONING_STATUSES = ['PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE', 'ACTIVE', 'ERROR', 'DELETED'] as const;
+export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
+export const OPERATING_STATUSES = ['ONLINE', 'OFFLINE', 'DEGRADED', 'ERROR', 'NO_MONITOR', 'DRAINING'] as const;
+export type OperatingStatus = (typeof OPERATING_STATUSES)[number];
 
 /** The only provider this control plane drives (Octavia's `provider` is fixed here). */
 export const LOADBALANCER_PROVIDER = 'netledger';

@@ -6,25 +6,36 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 /** The input of createNetwork: Creates a network. Tenant networks get a VXLAN id from the configured range. */
 export type CreateNetworkInput = {
+  /** Administrative state: false takes it out of service without deleting it. */
   adminStateUp?: boolean | null | undefined;
+  /** Free text (at most 255 characters). */
   description?: string | null | undefined;
   external?: boolean | null | undefined;
   /** Client-chosen uuid: re-sending the same create is a no-op. */
   id?: string | null | undefined;
+  /** Maximum transmission unit in bytes. */
   mtu?: number | null | undefined;
+  /** Human-readable name (at most 255 characters); not unique. */
   name?: string | null | undefined;
+  /** Whether security groups and anti-spoofing apply to its ports. */
   portSecurityEnabled?: boolean | null | undefined;
+  /** The provider network of a network (admin): its type, physical network and segment id. */
   provider?: ProviderInput | null | undefined;
+  /** Visible to every project (admin only). */
   shared?: boolean | null | undefined;
+  /** Neutron's tags: free labels for filtering. */
   tags?: Array<string> | null | undefined;
 };
 
 /** The input of deleteNetwork: Deletes a network with its subnets and DHCP port; NetworkInUse while other ports exist. */
 export type DeleteNetworkInput = {
+  /** Neutron's If-Match: refused with RevisionNumberConstraintFailed unless the resource is at this revision. */
   expectedRevision?: number | null | undefined;
+  /** The id: a new resource takes this uuid when given (else a random one); elsewhere the resource to act on (uuid or global id). */
   id: string;
 };
 
+/** The provider network of a network (admin): its type, physical network and segment id. */
 export type ProviderInput = {
   /** local | flat | vlan | vxlan */
   networkType: string;
@@ -41,15 +52,24 @@ export type Role =
 
 /** The input of updateNetwork: Changes a network. Every update raises its revision. */
 export type UpdateNetworkInput = {
+  /** Administrative state: false takes it out of service without deleting it. */
   adminStateUp?: boolean | null | undefined;
+  /** Free text (at most 255 characters). */
   description?: string | null | undefined;
+  /** Neutron's If-Match: refused with RevisionNumberConstraintFailed unless the resource is at this revision. */
   expectedRevision?: number | null | undefined;
   external?: boolean | null | undefined;
+  /** The id: a new resource takes this uuid when given (else a random one); elsewhere the resource to act on (uuid or global id). */
   id: string;
+  /** Maximum transmission unit in bytes. */
   mtu?: number | null | undefined;
+  /** Human-readable name (at most 255 characters); not unique. */
   name?: string | null | undefined;
+  /** Whether security groups and anti-spoofing apply to its ports. */
   portSecurityEnabled?: boolean | null | undefined;
+  /** Visible to every project (admin only). */
   shared?: boolean | null | undefined;
+  /** Neutron's tags: free labels for filtering. */
   tags?: Array<string> | null | undefined;
 };
 

@@ -15,16 +15,17 @@ export interface ErrorShape {
 export const ErrorInterface = builder.interfaceRef<ErrorShape>('Error').implement({
   description: 'An expected failure of a mutation. `code` is stable; Neutron exception names are used where Neutron has one.',
   fields: (t) => ({
-    code: t.exposeString('code'),
-    message: t.exposeString('message'),
+    code: t.exposeString('code', { description: 'Stable machine-readable code: the name of the error type.' }),
+    message: t.exposeString('message', { description: "Human-readable explanation, in Neutron's wording where Neutron has one." }),
   }),
   resolveType: (e) => e.__typename,
 });
 
 const FieldIssue = builder.objectRef<{ path: readonly string[]; message: string }>('FieldIssue').implement({
+  description: 'One input field that did not validate.',
   fields: (t) => ({
     path: t.exposeStringList('path', { description: 'Path of the offending field inside `input`.' }),
-    message: t.exposeString('message'),
+    message: t.exposeString('message', { description: 'What is wrong with it.' }),
   }),
 });
 
@@ -32,7 +33,7 @@ export const InputValidationError = builder.objectRef<ErrorShape>('InputValidati
   description: 'The input did not validate; nothing was changed.',
   interfaces: [ErrorInterface],
   isTypeOf: (e) => (e as ErrorShape).__typename === 'InputValidationError',
-  fields: (t) => ({ issues: t.field({ type: [FieldIssue], resolve: (e) => e.issues ?? [] }) }),
+  fields: (t) => ({ issues: t.field({ type: [FieldIssue], description: 'Each field that did not validate, and why.', resolve: (e) => e.issues ?? [] }) }),
 });
 
 /**

@@ -62,17 +62,17 @@ async function withDefaultGroup(ctx: Context): Promise<void> {
 builder.queryFields((t) => ({
   firewallRules: t.connection({
     type: FirewallRuleRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<FirewallRule>(ctx, 'firewall_rule', args),
   }, withTotalCount),
   firewallPolicies: t.connection({
     type: FirewallPolicyRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<FirewallPolicy>(ctx, 'firewall_policy', args),
   }, withTotalCount),
   firewallGroups: t.connection({
     type: FirewallGroupRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: async (_r, args, ctx) => {
       await withDefaultGroup(ctx);
       return listResources<FirewallGroup>(ctx, 'firewall_group', args);

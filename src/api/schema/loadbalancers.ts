@@ -137,7 +137,7 @@ builder.queryFields((t) => ({
   loadBalancers: t.connection({
     type: LoadBalancerRef,
     description: 'Load balancers; deleted ones show (PENDING_DELETE) until the dataplane has removed them.',
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) =>
       listResources<LoadBalancerDoc>(ctx, 'loadbalancer', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null }),
   }, withTotalCount),
@@ -232,7 +232,7 @@ defineMutation('deleteListener', {
   run: async (input, ctx) => answerDeleted(await deleteListener(ctx.services, ctx.caller, parseId(input.id, 'Listener'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const sessionPersistence = z.object({ type: SessionPersistenceTypeSchema.describe('SOURCE_IP | HTTP_COOKIE | APP_COOKIE'), cookieName: z.string().nullish() }).meta({ id: 'SessionPersistenceInput' }).nullish();
+const sessionPersistence = z.object({ type: SessionPersistenceTypeSchema.describe('SOURCE_IP | HTTP_COOKIE | APP_COOKIE'), cookieName: z.string().nullish() }).meta({ id: 'SessionPersistenceInput', description: "How a pool keeps a client on one member." }).nullish();
 
 defineMutation('createPool', {
   description: 'Adds a pool to a load balancer, or as the default pool of listenerId (which also names the load balancer).',
@@ -277,7 +277,7 @@ const memberSettings = {
   name: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish(),
   weight: int.describe('0-256; 0 takes no new connections.'), backup: z.boolean().nullish(), monitorAddress: z.string().nullish(), monitorPort: int,
 };
-const memberSpec = z.object({ ...memberSettings, id: optionalId, address: z.string().min(1), protocolPort: z.number().int(), subnetId: z.string().nullish() }).meta({ id: 'MemberSpecInput' });
+const memberSpec = z.object({ ...memberSettings, id: optionalId, address: z.string().min(1), protocolPort: z.number().int(), subnetId: z.string().nullish() }).meta({ id: 'MemberSpecInput', description: "A member of a pool: a backend address and port." });
 const toMemberSpec = (m: z.infer<typeof memberSpec>) => clean({ ...m, subnetId: m.subnetId ? parseId(m.subnetId, 'Subnet') : undefined });
 
 defineMutation('addMember', {

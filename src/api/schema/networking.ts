@@ -94,17 +94,17 @@ const PortFilter = builder.inputType('PortFilter', {
 builder.queryFields((t) => ({
   networks: t.connection({
     type: NetworkRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<Network>(ctx, 'network', args),
   }, withTotalCount),
   subnets: t.connection({
     type: SubnetRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<Subnet>(ctx, 'subnet', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null }),
   }, withTotalCount),
   ports: t.connection({
     type: PortRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }), portFilter: t.arg({ type: PortFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), portFilter: t.arg({ type: PortFilter, required: false }) },
     resolve: (_r, args, ctx) =>
       listResources<Port>(ctx, 'port', {
         ...args,
@@ -131,7 +131,7 @@ const networkSchema = z.object({
   external: z.boolean().optional(),
   portSecurityEnabled: z.boolean().optional(),
   mtu: z.number().int().optional(),
-  provider: z.object({ networkType: z.enum(['local', 'flat', 'vlan', 'vxlan']).describe('local | flat | vlan | vxlan'), physicalNetwork: z.string().nullish(), segmentationId: z.number().int().nullish() }).meta({ id: 'ProviderInput' }).optional(),
+  provider: z.object({ networkType: z.enum(['local', 'flat', 'vlan', 'vxlan']).describe('local | flat | vlan | vxlan'), physicalNetwork: z.string().nullish(), segmentationId: z.number().int().nullish() }).meta({ id: 'ProviderInput', description: "The provider network of a network (admin): its type, physical network and segment id." }).optional(),
 });
 
 defineMutation('createNetwork', {
@@ -161,8 +161,8 @@ defineMutation('deleteNetwork', {
   run: async (input, ctx) => answerDeleted(await deleteNetwork(ctx.services, ctx.caller, parseId(input.id, 'Network'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const poolSchema = z.object({ start: z.string(), end: z.string() }).meta({ id: 'AllocationPoolInput' });
-const routeSchema = z.object({ destination: z.string(), nexthop: z.string() }).meta({ id: 'HostRouteInput' });
+const poolSchema = z.object({ start: z.string(), end: z.string() }).meta({ id: 'AllocationPoolInput', description: "A range of addresses of the subnet that ports get automatic addresses from." });
+const routeSchema = z.object({ destination: z.string(), nexthop: z.string() }).meta({ id: 'HostRouteInput', description: "A route DHCP hands to instances on the subnet." });
 const v6mode = z.enum(['slaac', 'dhcpv6-stateful', 'dhcpv6-stateless']);
 
 defineMutation('createSubnet', {
@@ -207,8 +207,8 @@ defineMutation('deleteSubnet', {
   run: async (input, ctx) => answerDeleted(await deleteSubnet(ctx.services, ctx.caller, parseId(input.id, 'Subnet'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const fixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).meta({ id: 'FixedIpInput' }).transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
-const pairSchema = z.object({ ipAddress: z.string(), macAddress: z.string().nullish() }).meta({ id: 'AllowedAddressPairInput' }).transform((p) => clean(p));
+const fixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).meta({ id: 'FixedIpInput', description: "An address of a port: a subnet (an automatic address from it), an address, or both." }).transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
+const pairSchema = z.object({ ipAddress: z.string(), macAddress: z.string().nullish() }).meta({ id: 'AllowedAddressPairInput', description: "An extra address (and MAC) a port may send from despite anti-spoofing." }).transform((p) => clean(p));
 const portFields = {
   name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
   fixedIps: z.array(fixedIpSchema).nullish().describe('Omit for an address from each subnet as Neutron does; [] for none.'), deviceOwner: z.string().max(255).nullish(), deviceId: z.string().max(255).nullish(), adminStateUp: z.boolean().nullish(),

@@ -161,7 +161,10 @@ export async function listResources<D>(ctx: Context, kind: string, args: ListArg
  * Pothos types a connection's parent as edges and pageInfo only, hence the one cast.
  */
 export const withTotalCount = {
-  fields: <P>(c: PothosSchemaTypes.ObjectFieldBuilder<Types, P>) => ({ totalCount: c.int({ resolve: (p) => (p as unknown as { totalCount: number }).totalCount }) }),
+  description: 'A page of a list (Relay connection), with the number of items the filter matches.',
+  fields: <P>(c: PothosSchemaTypes.ObjectFieldBuilder<Types, P>) => ({
+    totalCount: c.int({ description: 'How many items the filter matches, on all pages.', resolve: (p) => (p as unknown as { totalCount: number }).totalCount }),
+  }),
 };
 
 /** Accepts either a Relay global id of `typename` or a plain uuid. */

@@ -64,14 +64,14 @@ resourceNode(RouterRef, 'router', 'A virtual router: interfaces on tenant subnet
 builder.queryFields((t) => ({
   routers: t.connection({
     type: RouterRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<Router>(ctx, 'router', args),
   }, withTotalCount),
 }));
 
 // ---- mutations --------------------------------------------------------------------------------
 
-const externalFixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).meta({ id: 'ExternalFixedIpInput' })
+const externalFixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).meta({ id: 'ExternalFixedIpInput', description: "An address of the router's gateway port on the external network." })
   .transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
 const flags = { adminStateUp: z.boolean().nullish(), ha: z.boolean().nullish(), distributed: z.boolean().nullish() };
 
@@ -85,7 +85,7 @@ defineMutation('createRouter', {
 
 defineMutation('updateRouter', {
   description: 'Changes a router. `routes` replaces all extra routes; each nexthop must be on a connected subnet.',
-  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...flags, routes: z.array(z.object({ destination: z.string(), nexthop: z.string() }).meta({ id: 'RouterRouteInput' })).nullish() }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...flags, routes: z.array(z.object({ destination: z.string(), nexthop: z.string() }).meta({ id: 'RouterRouteInput', description: "A static route of the router." })).nullish() }),
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',

@@ -52,7 +52,7 @@ const RuleFilter = builder.inputType('SecurityGroupRuleFilter', {
 builder.queryFields((t) => ({
   securityGroups: t.connection({
     type: SecurityGroupRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: async (_r, args, ctx) => {
       await withDefaultGroup(ctx);
       return listResources<SecurityGroup>(ctx, 'security_group', args);
@@ -60,7 +60,7 @@ builder.queryFields((t) => ({
   }, withTotalCount),
   securityGroupRules: t.connection({
     type: SecurityGroupRuleRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }), ruleFilter: t.arg({ type: RuleFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), ruleFilter: t.arg({ type: RuleFilter, required: false }) },
     resolve: async (_r, args, ctx) => {
       await withDefaultGroup(ctx);
       const f = args.ruleFilter;

@@ -78,13 +78,13 @@ resourceNode(IpsecSiteConnectionRef, 'ipsec_site_connection', 'An IPsec tunnel f
 }));
 
 builder.queryFields((t) => ({
-  ikePolicies: t.connection({ type: IkePolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false }) }, resolve: (_r, args, ctx) => listResources<IkePolicy>(ctx, 'ikepolicy', args) }, withTotalCount),
-  ipsecPolicies: t.connection({ type: IpsecPolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false }) }, resolve: (_r, args, ctx) => listResources<IpsecPolicy>(ctx, 'ipsecpolicy', args) }, withTotalCount),
-  endpointGroups: t.connection({ type: EndpointGroupRef, args: { filter: t.arg({ type: ResourceFilter, required: false }) }, resolve: (_r, args, ctx) => listResources<EndpointGroup>(ctx, 'endpoint_group', args) }, withTotalCount),
-  vpnServices: t.connection({ type: VpnServiceRef, args: { filter: t.arg({ type: ResourceFilter, required: false }) }, resolve: (_r, args, ctx) => listResources<VpnService>(ctx, 'vpnservice', args) }, withTotalCount),
+  ikePolicies: t.connection({ type: IkePolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<IkePolicy>(ctx, 'ikepolicy', args) }, withTotalCount),
+  ipsecPolicies: t.connection({ type: IpsecPolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<IpsecPolicy>(ctx, 'ipsecpolicy', args) }, withTotalCount),
+  endpointGroups: t.connection({ type: EndpointGroupRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<EndpointGroup>(ctx, 'endpoint_group', args) }, withTotalCount),
+  vpnServices: t.connection({ type: VpnServiceRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<VpnService>(ctx, 'vpnservice', args) }, withTotalCount),
   ipsecSiteConnections: t.connection({
     type: IpsecSiteConnectionRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<IpsecSiteConnection>(ctx, 'ipsec_site_connection', args),
   }, withTotalCount),
 }));
@@ -97,7 +97,7 @@ const deleteArgs = {
 
 // ---- policies ----
 
-const lifetimeSchema = z.object({ units: z.string().nullish(), value: z.number().int().nullish() }).meta({ id: 'VpnLifetimeInput' }).nullish().describe('{units: seconds, value ≥ 60}, default 3600.');
+const lifetimeSchema = z.object({ units: z.string().nullish(), value: z.number().int().nullish() }).meta({ id: 'VpnLifetimeInput', description: "How long a security association lives." }).nullish().describe('{units: seconds, value ≥ 60}, default 3600.');
 const policyCommonSchema = {
   authAlgorithm: z.string().nullish().describe('sha1 (default), sha256, sha384, sha512, aes-xcbc, aes-cmac'),
   encryptionAlgorithm: z.string().nullish().describe('3des, aes-128 (default), aes-192, aes-256, aes-*-ctr'),
@@ -216,7 +216,7 @@ const connectionSchema = {
   peerAddress: z.string().nullish(), peerId: z.string().nullish().describe('Default: the peer address.'), localId: z.string().nullish(),
   psk: z.string().nullish().describe('Pre-shared key: write-only, stored sealed, never returned.'), mtu: z.number().int().nullish(),
   initiator: z.string().nullish().describe('bi-directional (default) | response-only'),
-  dpd: z.object({ action: z.string().nullish(), interval: z.number().int().nullish(), timeout: z.number().int().nullish() }).meta({ id: 'VpnDpdInput' }).nullish(),
+  dpd: z.object({ action: z.string().nullish(), interval: z.number().int().nullish(), timeout: z.number().int().nullish() }).meta({ id: 'VpnDpdInput', description: "Dead peer detection: what to do when the peer stops answering, and how often to ask." }).nullish(),
   adminStateUp: z.boolean().nullish(),
 };
 type ConnectionArgs = { [K in keyof typeof connectionSchema]?: z.infer<(typeof connectionSchema)[K]> } & { name?: string | null; description?: string | null; tags?: string[] | null };

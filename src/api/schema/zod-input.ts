@@ -34,6 +34,36 @@ interface Def {
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 const descriptionOf = (s: z.ZodType): string | undefined => z.globalRegistry.get(s)?.description ?? s.description;
 
+/**
+ * What a field of these names means in every input that has one, for fields whose schema does not
+ * describe them: the same words everywhere, said once.
+ */
+const COMMON_FIELDS: Readonly<Record<string, string>> = {
+  id: 'The id: a new resource takes this uuid when given (else a random one); elsewhere the resource to act on (uuid or global id).',
+  expectedRevision: "Neutron's If-Match: refused with RevisionNumberConstraintFailed unless the resource is at this revision.",
+  name: 'Human-readable name (at most 255 characters); not unique.',
+  description: 'Free text (at most 255 characters).',
+  tags: "Neutron's tags: free labels for filtering.",
+  adminStateUp: 'Administrative state: false takes it out of service without deleting it.',
+  shared: 'Visible to every project (admin only).',
+  projectId: 'The project (tenant).',
+  networkId: 'The network (uuid or global id).',
+  subnetId: 'The subnet (uuid or global id).',
+  portId: 'The port (uuid or global id).',
+  routerId: 'The router (uuid or global id).',
+  loadBalancerId: 'The load balancer (uuid or global id).',
+  poolId: 'The pool (uuid or global id).',
+  macAddress: 'A MAC address, such as fa:16:3e:00:00:01.',
+  ipAddress: 'An IPv4 or IPv6 address.',
+  mtu: 'Maximum transmission unit in bytes.',
+  portSecurityEnabled: 'Whether security groups and anti-spoofing apply to its ports.',
+  deviceId: 'The id of what uses the port (a router, a VM).',
+  deviceOwner: "What kind of thing uses the port, as Neutron spells it (network:router_interface, compute:nova, ...): a free String, since ':' cannot be in a GraphQL enum.",
+  host: 'A host name, as its agent registered it.',
+  enabled: 'Whether it takes effect.',
+  timeout: 'Seconds.',
+};
+
 /** The description, with the words of a fixed vocabulary when it does not name them all already. */
 function withVocabulary(base: z.ZodType, description: string | undefined): string | undefined {
   const d = defOf(base);
@@ -116,7 +146,8 @@ export function zodInputFields(schema: z.ZodType): ZodInputFields {
     if (!shape) throw new Error('a mutation input must be a zod object');
     const fields: Record<string, InputFieldRef<Types, unknown>> = {};
     for (const [name, field] of Object.entries(shape)) {
-      const { base, required, description } = peel(field);
+      const { base, required, description: own } = peel(field);
+      const description = own ?? COMMON_FIELDS[name];
       if (defOf(base).type === 'array') {
         const item = peel(defOf(base).element!);
         fields[name] = t.field({ type: [scalarOrObject(item.base)] as never, required: { list: required, items: item.required } as never, description: withVocabulary(item.base, description ?? item.description) }) as InputFieldRef<Types, unknown>;

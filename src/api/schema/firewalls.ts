@@ -19,39 +19,39 @@ export const FirewallGroupRef = resourceRef<FirewallGroup>('FirewallGroup');
 
 resourceNode(FirewallRuleRef, 'firewall_rule', 'An FWaaS v2 rule: what it matches and what it does (allow, deny, reject).', (t) => ({
   protocol: t.string({ nullable: true, description: 'tcp, udp, icmp, ipv6-icmp, sctp, dccp; null: any.', resolve: (r) => r.doc.protocol }),
-  ipVersion: t.int({ resolve: (r) => r.doc.ipVersion }),
-  sourceIpAddress: t.string({ nullable: true, resolve: (r) => r.doc.sourceIpAddress }),
-  destinationIpAddress: t.string({ nullable: true, resolve: (r) => r.doc.destinationIpAddress }),
+  ipVersion: t.int({ description: '4 or 6.', resolve: (r) => r.doc.ipVersion }),
+  sourceIpAddress: t.string({ description: 'Matches this source address or CIDR; null: any.', nullable: true, resolve: (r) => r.doc.sourceIpAddress }),
+  destinationIpAddress: t.string({ description: 'Matches this destination address or CIDR; null: any.', nullable: true, resolve: (r) => r.doc.destinationIpAddress }),
   sourcePort: t.string({ nullable: true, description: '`N` or `N:M`.', resolve: (r) => r.doc.sourcePort }),
   destinationPort: t.string({ nullable: true, description: '`N` or `N:M`.', resolve: (r) => r.doc.destinationPort }),
-  action: t.field({ type: FirewallAction, resolve: (r) => r.doc.action }),
-  enabled: t.boolean({ resolve: (r) => r.doc.enabled }),
-  shared: t.boolean({ resolve: (r) => r.doc.shared }),
+  action: t.field({ description: 'What it does with matching traffic.', type: FirewallAction, resolve: (r) => r.doc.action }),
+  enabled: t.boolean({ description: 'false: the rule is skipped.', resolve: (r) => r.doc.enabled }),
+  shared: t.boolean({ description: "Usable in other projects' policies.", resolve: (r) => r.doc.shared }),
 }));
 
 resourceNode(FirewallPolicyRef, 'firewall_policy', 'An ordered list of firewall rules: the first that matches decides; nothing matching is denied.', (t) => ({
-  firewallRuleIds: t.stringList({ resolve: (r) => [...r.doc.firewallRules] }),
+  firewallRuleIds: t.stringList({ description: 'Its rules, in order: the first that matches decides.', resolve: (r) => [...r.doc.firewallRules] }),
   firewallRules: t.field({
     type: [FirewallRuleRef],
     description: 'In evaluation order.',
     resolve: async (r, _a, ctx) => (await resourceLoader<FirewallRule>(ctx, 'firewall_rule').loadMany([...r.doc.firewallRules])).filter((x): x is ResourceRecord<FirewallRule> => !!x && !(x instanceof Error)),
   }),
-  audited: t.boolean({ resolve: (r) => r.doc.audited }),
-  shared: t.boolean({ resolve: (r) => r.doc.shared }),
+  audited: t.boolean({ description: 'Set by an auditor; cleared by any change.', resolve: (r) => r.doc.audited }),
+  shared: t.boolean({ description: "Usable in other projects' groups.", resolve: (r) => r.doc.shared }),
 }));
 
 const policyField = (ctx: Context, id: string | null) => (id === null ? null : resourceLoader<FirewallPolicy>(ctx, 'firewall_policy').load(id));
 
 resourceNode(FirewallGroupRef, 'firewall_group', 'Ingress and egress policies applied to router interface ports. Each project has a `default` group (ingress deny, egress allow).', (t) => ({
-  ingressFirewallPolicyId: t.string({ nullable: true, resolve: (r) => r.doc.ingressFirewallPolicyId }),
-  egressFirewallPolicyId: t.string({ nullable: true, resolve: (r) => r.doc.egressFirewallPolicyId }),
-  ingressFirewallPolicy: t.field({ type: FirewallPolicyRef, nullable: true, resolve: (r, _a, ctx) => policyField(ctx, r.doc.ingressFirewallPolicyId) }),
-  egressFirewallPolicy: t.field({ type: FirewallPolicyRef, nullable: true, resolve: (r, _a, ctx) => policyField(ctx, r.doc.egressFirewallPolicyId) }),
-  portIds: t.stringList({ resolve: (r) => [...r.doc.ports] }),
-  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
-  shared: t.boolean({ resolve: (r) => r.doc.shared }),
-  isDefault: t.boolean({ resolve: (r) => r.doc.isDefault }),
-  status: t.field({ type: FirewallGroupStatus, resolve: (r) => r.doc.status }),
+  ingressFirewallPolicyId: t.string({ description: 'The policy for traffic into the ports; null: none.', nullable: true, resolve: (r) => r.doc.ingressFirewallPolicyId }),
+  egressFirewallPolicyId: t.string({ description: 'The policy for traffic out of the ports; null: none.', nullable: true, resolve: (r) => r.doc.egressFirewallPolicyId }),
+  ingressFirewallPolicy: t.field({ description: 'The policy for traffic into the ports.', type: FirewallPolicyRef, nullable: true, resolve: (r, _a, ctx) => policyField(ctx, r.doc.ingressFirewallPolicyId) }),
+  egressFirewallPolicy: t.field({ description: 'The policy for traffic out of the ports.', type: FirewallPolicyRef, nullable: true, resolve: (r, _a, ctx) => policyField(ctx, r.doc.egressFirewallPolicyId) }),
+  portIds: t.stringList({ description: 'The router interface ports it applies to.', resolve: (r) => [...r.doc.ports] }),
+  adminStateUp: t.boolean({ description: 'false: the group is not applied.', resolve: (r) => r.doc.adminStateUp }),
+  shared: t.boolean({ description: 'Visible to every project.', resolve: (r) => r.doc.shared }),
+  isDefault: t.boolean({ description: "The project's `default` group.", resolve: (r) => r.doc.isDefault }),
+  status: t.field({ description: 'Whether the agent has applied it.', type: FirewallGroupStatus, resolve: (r) => r.doc.status }),
 }));
 
 async function withDefaultGroup(ctx: Context): Promise<void> {

@@ -20,21 +20,22 @@ import { networkFilter, RouterRef } from './routers.js';
 export const FloatingIpRef = resourceRef<FloatingIp>('FloatingIp');
 
 resourceNode(FloatingIpRef, 'floatingip', 'An address on an external network, NATed to a fixed IP of a port through a router.', (t) => ({
-  floatingNetworkId: t.string({ resolve: (r) => r.doc.floatingNetworkId }),
-  floatingNetwork: t.field({ type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.floatingNetworkId) }),
-  floatingSubnetId: t.string({ resolve: (r) => r.doc.floatingSubnetId }),
-  floatingIpAddress: t.string({ resolve: (r) => r.doc.floatingIpAddress }),
+  floatingNetworkId: t.string({ description: 'The external network the address comes from.', resolve: (r) => r.doc.floatingNetworkId }),
+  floatingNetwork: t.field({ description: 'The external network the address comes from.', type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.floatingNetworkId) }),
+  floatingSubnetId: t.string({ description: 'The subnet of the external network the address comes from.', resolve: (r) => r.doc.floatingSubnetId }),
+  floatingIpAddress: t.string({ description: 'The public address.', resolve: (r) => r.doc.floatingIpAddress }),
   floatingPortId: t.string({ description: 'The hidden network:floatingip port holding the address.', resolve: (r) => r.doc.floatingPortId }),
-  portId: t.string({ nullable: true, resolve: (r) => r.doc.association?.portId ?? null }),
-  port: t.field({ type: PortRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.association ? resourceLoader<Port>(ctx, 'port').load(r.doc.association.portId) : null) }),
-  fixedIpAddress: t.string({ nullable: true, resolve: (r) => r.doc.association?.fixedIpAddress ?? null }),
-  routerId: t.string({ nullable: true, resolve: (r) => r.doc.association?.routerId ?? null }),
-  router: t.field({ type: RouterRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.association ? resourceLoader<Router>(ctx, 'router').load(r.doc.association.routerId) : null) }),
+  portId: t.string({ description: 'The port it is associated with; null: not associated.', nullable: true, resolve: (r) => r.doc.association?.portId ?? null }),
+  port: t.field({ description: 'The port it is associated with.', type: PortRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.association ? resourceLoader<Port>(ctx, 'port').load(r.doc.association.portId) : null) }),
+  fixedIpAddress: t.string({ description: 'The fixed IP of the port it is NATed to.', nullable: true, resolve: (r) => r.doc.association?.fixedIpAddress ?? null }),
+  routerId: t.string({ description: 'The router that does the NAT.', nullable: true, resolve: (r) => r.doc.association?.routerId ?? null }),
+  router: t.field({ description: 'The router that does the NAT.', type: RouterRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.association ? resourceLoader<Router>(ctx, 'router').load(r.doc.association.routerId) : null) }),
   status: t.field({ type: FloatingIpStatus, description: 'DOWN until the agent has wired it, then ACTIVE (or ERROR).', resolve: (r) => r.doc.status }),
-  statusReason: t.string({ nullable: true, resolve: (r) => r.doc.statusReason }),
+  statusReason: t.string({ description: 'Why it is ERROR, as the agent reported it.', nullable: true, resolve: (r) => r.doc.statusReason }),
 }));
 
 const FloatingIpFilter = builder.inputType('FloatingIpFilter', {
+  description: 'Floating IP fields to filter on; each given one must match exactly.',
   fields: (t) => ({ floatingIpAddress: t.string({ required: false }), status: t.string({ required: false }) }),
 });
 

@@ -18,16 +18,20 @@ import { MAX_TAGS } from './input-limits.js';
 // ---- types ------------------------------------------------------------------------------------
 
 const Pool = builder.objectRef<{ start: string; end: string }>('AllocationPool').implement({
-  fields: (t) => ({ start: t.exposeString('start'), end: t.exposeString('end') }),
+  description: 'A range of addresses of a subnet that automatic addresses come from.',
+  fields: (t) => ({ start: t.exposeString('start', { description: 'First address of the range.' }), end: t.exposeString('end', { description: 'Last address of the range.' }) }),
 });
 const HostRoute = builder.objectRef<{ destination: string; nexthop: string }>('HostRoute').implement({
-  fields: (t) => ({ destination: t.exposeString('destination'), nexthop: t.exposeString('nexthop') }),
+  description: 'A static route DHCP hands to hosts on the subnet.',
+  fields: (t) => ({ destination: t.exposeString('destination', { description: 'Destination CIDR.' }), nexthop: t.exposeString('nexthop', { description: 'Next hop address.' }) }),
 });
 const FixedIp = builder.objectRef<{ subnetId: string; ipAddress: string }>('FixedIp').implement({
-  fields: (t) => ({ subnetId: t.exposeString('subnetId'), ipAddress: t.exposeString('ipAddress') }),
+  description: 'An address of a port.',
+  fields: (t) => ({ subnetId: t.exposeString('subnetId', { description: 'The subnet the address comes from.' }), ipAddress: t.exposeString('ipAddress', { description: 'The address.' }) }),
 });
 const AddressPair = builder.objectRef<{ ipAddress: string; macAddress: string }>('AllowedAddressPair').implement({
-  fields: (t) => ({ ipAddress: t.exposeString('ipAddress'), macAddress: t.exposeString('macAddress') }),
+  description: 'An extra address (and MAC) a port may send from.',
+  fields: (t) => ({ ipAddress: t.exposeString('ipAddress', { description: 'An address or CIDR the port may send from.' }), macAddress: t.exposeString('macAddress', { description: 'The MAC it may send with.' }) }),
 });
 
 export const NetworkRef = resourceRef<Network>('Network');
@@ -35,54 +39,56 @@ export const SubnetRef = resourceRef<Subnet>('Subnet');
 export const PortRef = resourceRef<Port>('Port');
 
 resourceNode(NetworkRef, 'network', 'An L2 network (Neutron network).', (t) => ({
-  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
-  shared: t.boolean({ resolve: (r) => r.doc.shared }),
+  adminStateUp: t.boolean({ description: 'Administrative state: false takes the network out of service.', resolve: (r) => r.doc.adminStateUp }),
+  shared: t.boolean({ description: 'Visible to and usable by every project.', resolve: (r) => r.doc.shared }),
   external: t.boolean({ description: 'router:external', resolve: (r) => r.doc.external }),
-  mtu: t.int({ resolve: (r) => r.doc.mtu }),
-  status: t.string({ resolve: (r) => r.doc.status }),
-  portSecurityEnabled: t.boolean({ resolve: (r) => r.doc.portSecurityEnabled }),
-  providerNetworkType: t.field({ type: NetworkType, resolve: (r) => r.doc.provider.networkType }),
-  providerPhysicalNetwork: t.string({ nullable: true, resolve: (r) => r.doc.provider.physicalNetwork }),
-  providerSegmentationId: t.int({ nullable: true, resolve: (r) => r.doc.provider.segmentationId }),
+  mtu: t.int({ description: 'Largest packet its ports carry, in bytes (the overlay takes its headers off the underlay MTU).', resolve: (r) => r.doc.mtu }),
+  status: t.string({ description: 'Always ACTIVE: a network has no dataplane of its own to wait for.', resolve: (r) => r.doc.status }),
+  portSecurityEnabled: t.boolean({ description: 'The default of portSecurityEnabled for new ports on it.', resolve: (r) => r.doc.portSecurityEnabled }),
+  providerNetworkType: t.field({ description: 'provider:network_type: how the network is carried.', type: NetworkType, resolve: (r) => r.doc.provider.networkType }),
+  providerPhysicalNetwork: t.string({ description: 'provider:physical_network of a flat or VLAN network; null for VXLAN and local.', nullable: true, resolve: (r) => r.doc.provider.physicalNetwork }),
+  providerSegmentationId: t.int({ description: 'provider:segmentation_id: the VLAN id or VXLAN VNI; null for flat and local.', nullable: true, resolve: (r) => r.doc.provider.segmentationId }),
   subnets: t.field({
+    description: 'Its subnets that the caller may see.',
     type: [SubnetRef],
     resolve: async (r, _a, ctx) => (await resourceLoader<Subnet>(ctx, 'subnet').loadMany(r.doc.subnets.map((x) => x.id))).filter((x): x is ResourceRecord<Subnet> => x !== null && !(x instanceof Error)),
   }),
 }));
 
 resourceNode(SubnetRef, 'subnet', 'An IPv4 or IPv6 address block on a network.', (t) => ({
-  networkId: t.string({ resolve: (r) => r.doc.networkId }),
-  network: t.field({ type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.networkId) }),
-  ipVersion: t.int({ resolve: (r) => r.doc.ipVersion }),
-  cidr: t.string({ resolve: (r) => r.doc.cidr }),
-  gatewayIp: t.string({ nullable: true, resolve: (r) => r.doc.gatewayIp }),
-  allocationPools: t.field({ type: [Pool], resolve: (r) => [...r.doc.allocationPools] }),
-  enableDhcp: t.boolean({ resolve: (r) => r.doc.enableDhcp }),
-  dnsNameservers: t.stringList({ resolve: (r) => [...r.doc.dnsNameservers] }),
-  hostRoutes: t.field({ type: [HostRoute], resolve: (r) => [...r.doc.hostRoutes] }),
-  ipv6RaMode: t.string({ nullable: true, resolve: (r) => r.doc.ipv6RaMode }),
-  ipv6AddressMode: t.string({ nullable: true, resolve: (r) => r.doc.ipv6AddressMode }),
+  networkId: t.string({ description: 'The network it belongs to.', resolve: (r) => r.doc.networkId }),
+  network: t.field({ description: 'The network it belongs to.', type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.networkId) }),
+  ipVersion: t.int({ description: '4 or 6.', resolve: (r) => r.doc.ipVersion }),
+  cidr: t.string({ description: 'The address block, normalised to its network address.', resolve: (r) => r.doc.cidr }),
+  gatewayIp: t.string({ description: "The router's address on it; null: no gateway.", nullable: true, resolve: (r) => r.doc.gatewayIp }),
+  allocationPools: t.field({ description: 'The ranges automatic addresses come from.', type: [Pool], resolve: (r) => [...r.doc.allocationPools] }),
+  enableDhcp: t.boolean({ description: 'Whether the DHCP server answers on it.', resolve: (r) => r.doc.enableDhcp }),
+  dnsNameservers: t.stringList({ description: 'DNS servers DHCP hands out.', resolve: (r) => [...r.doc.dnsNameservers] }),
+  hostRoutes: t.field({ description: 'Static routes DHCP hands out.', type: [HostRoute], resolve: (r) => [...r.doc.hostRoutes] }),
+  ipv6RaMode: t.string({ description: 'IPv6 router advertisements: slaac, dhcpv6-stateful or dhcpv6-stateless (Neutron spelling, hence a String); null: none.', nullable: true, resolve: (r) => r.doc.ipv6RaMode }),
+  ipv6AddressMode: t.string({ description: 'How IPv6 hosts get addresses: slaac, dhcpv6-stateful or dhcpv6-stateless; null: not IPv6 auto-configured.', nullable: true, resolve: (r) => r.doc.ipv6AddressMode }),
 }));
 
 resourceNode(PortRef, 'port', 'A virtual switch port: MAC and addresses on a network.', (t) => ({
-  networkId: t.string({ resolve: (r) => r.doc.networkId }),
-  network: t.field({ type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.networkId) }),
-  macAddress: t.string({ resolve: (r) => r.doc.macAddress }),
-  fixedIps: t.field({ type: [FixedIp], resolve: (r) => [...r.doc.fixedIps] }),
-  deviceOwner: t.string({ resolve: (r) => r.doc.deviceOwner }),
-  deviceId: t.string({ resolve: (r) => r.doc.deviceId }),
-  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
-  bindingHost: t.string({ resolve: (r) => r.doc.bindingHost }),
-  securityGroupIds: t.stringList({ resolve: (r) => [...r.doc.securityGroups] }),
-  portSecurityEnabled: t.boolean({ resolve: (r) => r.doc.portSecurityEnabled }),
-  allowedAddressPairs: t.field({ type: [AddressPair], resolve: (r) => [...r.doc.allowedAddressPairs] }),
+  networkId: t.string({ description: 'The network it is on.', resolve: (r) => r.doc.networkId }),
+  network: t.field({ description: 'The network it is on.', type: NetworkRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(r.doc.networkId) }),
+  macAddress: t.string({ description: 'Its MAC address.', resolve: (r) => r.doc.macAddress }),
+  fixedIps: t.field({ description: 'Its addresses, each with the subnet it comes from.', type: [FixedIp], resolve: (r) => [...r.doc.fixedIps] }),
+  deviceOwner: t.string({ description: "What uses the port, as Neutron spells it (network:router_interface, network:dhcp, compute:nova, ...): a String, since ':' cannot be in a GraphQL enum.", resolve: (r) => r.doc.deviceOwner }),
+  deviceId: t.string({ description: 'The id of what uses the port (a router, a network for DHCP, a VM).', resolve: (r) => r.doc.deviceId }),
+  adminStateUp: t.boolean({ description: 'Administrative state: false takes the port down.', resolve: (r) => r.doc.adminStateUp }),
+  bindingHost: t.string({ description: "binding:host_id: the host whose agent wires it; '' while unbound.", resolve: (r) => r.doc.bindingHost }),
+  securityGroupIds: t.stringList({ description: 'The security groups that filter its traffic.', resolve: (r) => [...r.doc.securityGroups] }),
+  portSecurityEnabled: t.boolean({ description: 'Whether security groups and anti-spoofing apply.', resolve: (r) => r.doc.portSecurityEnabled }),
+  allowedAddressPairs: t.field({ description: 'Extra addresses it may send from despite anti-spoofing.', type: [AddressPair], resolve: (r) => [...r.doc.allowedAddressPairs] }),
   status: t.field({ type: PortStatus, description: 'DOWN until the agent has wired it, then ACTIVE (or ERROR).', resolve: (r) => r.doc.status }),
-  statusReason: t.string({ nullable: true, resolve: (r) => r.doc.statusReason }),
+  statusReason: t.string({ description: 'Why it is ERROR, as the agent reported it.', nullable: true, resolve: (r) => r.doc.statusReason }),
 }));
 
 // ---- queries ----------------------------------------------------------------------------------
 
 const PortFilter = builder.inputType('PortFilter', {
+  description: 'Port fields to filter on; each given one must match exactly.',
   fields: (t) => ({
     deviceId: t.string({ required: false }),
     deviceOwner: t.string({ required: false }),

@@ -22,21 +22,21 @@ const rulesOf = (g: ResourceRecord<SecurityGroup>): ResourceRecord<RuleDoc>[] =>
   g.doc.rules.map((r) => ({ id: r.id, kind: 'security_group_rule', project: g.project, revision: g.revision, createdAt: g.createdAt, updatedAt: g.updatedAt, doc: { ...r, securityGroupId: g.id } }));
 
 resourceNode(SecurityGroupRef, 'security_group', 'A set of allow rules applied to ports. Each project has a `default` group, created on its first request.', (t) => ({
-  stateful: t.boolean({ resolve: (r) => r.doc.stateful }),
-  isDefault: t.boolean({ resolve: (r) => r.doc.isDefault }),
-  rules: t.field({ type: [SecurityGroupRuleRef], resolve: (r) => rulesOf(r) }),
+  stateful: t.boolean({ description: 'false: its rules do not track connections, so replies need rules of their own.', resolve: (r) => r.doc.stateful }),
+  isDefault: t.boolean({ description: "The project's `default` group, which new ports get.", resolve: (r) => r.doc.isDefault }),
+  rules: t.field({ description: 'Its rules.', type: [SecurityGroupRuleRef], resolve: (r) => rulesOf(r) }),
 }));
 
 resourceNode(SecurityGroupRuleRef, 'security_group_rule', 'An allow rule of a security group, stored normalised (1-65535 is no range; IPv6 ICMP is ipv6-icmp).', (t) => ({
-  securityGroupId: t.string({ resolve: (r) => r.doc.securityGroupId }),
-  securityGroup: t.field({ type: SecurityGroupRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<SecurityGroup>(ctx, 'security_group').load(r.doc.securityGroupId) }),
-  direction: t.field({ type: RuleDirection, resolve: (r) => r.doc.direction }),
-  ethertype: t.field({ type: Ethertype, resolve: (r) => r.doc.ethertype }),
+  securityGroupId: t.string({ description: 'The group the rule belongs to.', resolve: (r) => r.doc.securityGroupId }),
+  securityGroup: t.field({ description: 'The group the rule belongs to.', type: SecurityGroupRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<SecurityGroup>(ctx, 'security_group').load(r.doc.securityGroupId) }),
+  direction: t.field({ description: 'Which traffic it admits.', type: RuleDirection, resolve: (r) => r.doc.direction }),
+  ethertype: t.field({ description: 'The IP version it applies to.', type: Ethertype, resolve: (r) => r.doc.ethertype }),
   protocol: t.string({ nullable: true, description: 'null: any protocol.', resolve: (r) => r.doc.protocol }),
   portRangeMin: t.int({ nullable: true, description: 'For ICMP: the type.', resolve: (r) => r.doc.portRangeMin }),
   portRangeMax: t.int({ nullable: true, description: 'For ICMP: the code.', resolve: (r) => r.doc.portRangeMax }),
-  remoteIpPrefix: t.string({ nullable: true, resolve: (r) => r.doc.remoteIpPrefix }),
-  remoteGroupId: t.string({ nullable: true, resolve: (r) => r.doc.remoteGroupId }),
+  remoteIpPrefix: t.string({ description: 'Admits only this source (ingress) or destination (egress) CIDR; null: any.', nullable: true, resolve: (r) => r.doc.remoteIpPrefix }),
+  remoteGroupId: t.string({ description: 'Admits only the addresses of ports in this group; null: any.', nullable: true, resolve: (r) => r.doc.remoteGroupId }),
 }));
 
 /** Neutron creates a project's default group on its first request; listing groups is the usual one. */
@@ -46,6 +46,7 @@ async function withDefaultGroup(ctx: Context): Promise<void> {
 }
 
 const RuleFilter = builder.inputType('SecurityGroupRuleFilter', {
+  description: 'Rule fields to filter on; each given one must match exactly.',
   fields: (t) => ({ securityGroupId: t.string({ required: false }), direction: t.string({ required: false }), ethertype: t.string({ required: false }) }),
 });
 

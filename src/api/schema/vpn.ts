@@ -23,57 +23,58 @@ export const VpnServiceRef = resourceRef<VpnService>('VpnService');
 export const IpsecSiteConnectionRef = resourceRef<IpsecSiteConnection>('IpsecSiteConnection');
 
 const Lifetime = builder.objectRef<{ units: string; value: number }>('VpnLifetime').implement({
-  fields: (t) => ({ units: t.exposeString('units'), value: t.exposeInt('value') }),
+  description: 'How long a security association lives.',
+  fields: (t) => ({ units: t.exposeString('units', { description: 'Always seconds.' }), value: t.exposeInt('value', { description: 'How many.' }) }),
 });
 const Dpd = builder.objectRef<{ action: string; interval: number; timeout: number }>('VpnDpd').implement({
   description: 'Dead peer detection: action hold | clear | restart | disabled | restart-by-peer; timeout > interval (seconds).',
-  fields: (t) => ({ action: t.exposeString('action'), interval: t.exposeInt('interval'), timeout: t.exposeInt('timeout') }),
+  fields: (t) => ({ action: t.exposeString('action', { description: 'What to do when the peer stops answering.' }), interval: t.exposeInt('interval', { description: 'Seconds between checks.' }), timeout: t.exposeInt('timeout', { description: 'Seconds of silence before the peer counts as dead.' }) }),
 });
 
 resourceNode(IkePolicyRef, 'ikepolicy', 'IKE (phase 1) parameters of site connections.', (t) => ({
-  authAlgorithm: t.string({ resolve: (r) => r.doc.authAlgorithm }),
-  encryptionAlgorithm: t.string({ resolve: (r) => r.doc.encryptionAlgorithm }),
-  phase1NegotiationMode: t.string({ resolve: (r) => r.doc.phase1NegotiationMode }),
-  ikeVersion: t.string({ resolve: (r) => r.doc.ikeVersion }),
-  pfs: t.field({ type: PfsGroup, resolve: (r) => r.doc.pfs }),
-  lifetime: t.field({ type: Lifetime, resolve: (r) => r.doc.lifetime }),
+  authAlgorithm: t.string({ description: 'Integrity algorithm (Neutron spelling, e.g. sha256).', resolve: (r) => r.doc.authAlgorithm }),
+  encryptionAlgorithm: t.string({ description: 'Encryption algorithm (Neutron spelling, e.g. aes-128: a String, since it has dashes).', resolve: (r) => r.doc.encryptionAlgorithm }),
+  phase1NegotiationMode: t.string({ description: 'main or aggressive.', resolve: (r) => r.doc.phase1NegotiationMode }),
+  ikeVersion: t.string({ description: 'v1 or v2.', resolve: (r) => r.doc.ikeVersion }),
+  pfs: t.field({ description: 'Diffie-Hellman group.', type: PfsGroup, resolve: (r) => r.doc.pfs }),
+  lifetime: t.field({ description: 'Lifetime of the IKE security association.', type: Lifetime, resolve: (r) => r.doc.lifetime }),
 }));
 
 resourceNode(IpsecPolicyRef, 'ipsecpolicy', 'IPsec (phase 2) parameters of site connections.', (t) => ({
-  transformProtocol: t.string({ resolve: (r) => r.doc.transformProtocol }),
-  encapsulationMode: t.string({ resolve: (r) => r.doc.encapsulationMode }),
-  authAlgorithm: t.string({ resolve: (r) => r.doc.authAlgorithm }),
-  encryptionAlgorithm: t.string({ resolve: (r) => r.doc.encryptionAlgorithm }),
-  pfs: t.field({ type: PfsGroup, resolve: (r) => r.doc.pfs }),
-  lifetime: t.field({ type: Lifetime, resolve: (r) => r.doc.lifetime }),
+  transformProtocol: t.string({ description: 'esp, ah or ah-esp.', resolve: (r) => r.doc.transformProtocol }),
+  encapsulationMode: t.string({ description: 'tunnel or transport.', resolve: (r) => r.doc.encapsulationMode }),
+  authAlgorithm: t.string({ description: 'Integrity algorithm.', resolve: (r) => r.doc.authAlgorithm }),
+  encryptionAlgorithm: t.string({ description: 'Encryption algorithm.', resolve: (r) => r.doc.encryptionAlgorithm }),
+  pfs: t.field({ description: 'Diffie-Hellman group.', type: PfsGroup, resolve: (r) => r.doc.pfs }),
+  lifetime: t.field({ description: 'Lifetime of the IPsec security association.', type: Lifetime, resolve: (r) => r.doc.lifetime }),
 }));
 
 resourceNode(EndpointGroupRef, 'endpoint_group', 'Local subnets (type subnet) or peer CIDRs (type cidr) of site connections.', (t) => ({
-  type: t.string({ resolve: (r) => r.doc.type }),
-  endpoints: t.stringList({ resolve: (r) => [...r.doc.endpoints] }),
+  type: t.string({ description: 'subnet (local subnets) or cidr (peer CIDRs).', resolve: (r) => r.doc.type }),
+  endpoints: t.stringList({ description: 'Subnet ids or CIDRs, by type.', resolve: (r) => [...r.doc.endpoints] }),
 }));
 
 resourceNode(VpnServiceRef, 'vpnservice', 'VPN on a router with an external gateway: its site connections run in the router.', (t) => ({
-  routerId: t.string({ resolve: (r) => r.doc.routerId }),
-  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
+  routerId: t.string({ description: 'The router it runs on.', resolve: (r) => r.doc.routerId }),
+  adminStateUp: t.boolean({ description: 'false: its connections are down.', resolve: (r) => r.doc.adminStateUp }),
   externalV4Ip: t.string({ nullable: true, description: 'The router gateway address the peers connect to.', resolve: (r) => r.doc.externalV4Ip }),
 }));
 
 resourceNode(IpsecSiteConnectionRef, 'ipsec_site_connection', 'An IPsec tunnel from a VPN service to a peer. Its pre-shared key is write-only.', (t) => ({
-  vpnServiceId: t.string({ resolve: (r) => r.doc.vpnServiceId }),
-  vpnService: t.field({ type: VpnServiceRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<VpnService>(ctx, 'vpnservice').load(r.doc.vpnServiceId) }),
-  ikePolicyId: t.string({ resolve: (r) => r.doc.ikePolicyId }),
-  ipsecPolicyId: t.string({ resolve: (r) => r.doc.ipsecPolicyId }),
-  localEpGroupId: t.string({ resolve: (r) => r.doc.localEpGroupId }),
-  peerEpGroupId: t.string({ resolve: (r) => r.doc.peerEpGroupId }),
-  peerAddress: t.string({ resolve: (r) => r.doc.peerAddress }),
-  peerId: t.string({ resolve: (r) => r.doc.peerId }),
+  vpnServiceId: t.string({ description: 'The VPN service it belongs to.', resolve: (r) => r.doc.vpnServiceId }),
+  vpnService: t.field({ description: 'The VPN service it belongs to.', type: VpnServiceRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<VpnService>(ctx, 'vpnservice').load(r.doc.vpnServiceId) }),
+  ikePolicyId: t.string({ description: 'Its IKE policy.', resolve: (r) => r.doc.ikePolicyId }),
+  ipsecPolicyId: t.string({ description: 'Its IPsec policy.', resolve: (r) => r.doc.ipsecPolicyId }),
+  localEpGroupId: t.string({ description: 'Endpoint group of its local subnets.', resolve: (r) => r.doc.localEpGroupId }),
+  peerEpGroupId: t.string({ description: 'Endpoint group of the peer CIDRs.', resolve: (r) => r.doc.peerEpGroupId }),
+  peerAddress: t.string({ description: "The peer's public address.", resolve: (r) => r.doc.peerAddress }),
+  peerId: t.string({ description: "The peer's IKE identity.", resolve: (r) => r.doc.peerId }),
   localId: t.string({ description: 'Empty: the router external address.', resolve: (r) => r.doc.localId }),
-  mtu: t.int({ resolve: (r) => r.doc.mtu }),
+  mtu: t.int({ description: 'MTU of the tunnel.', resolve: (r) => r.doc.mtu }),
   initiator: t.string({ description: 'bi-directional | response-only', resolve: (r) => r.doc.initiator }),
-  dpd: t.field({ type: Dpd, resolve: (r) => r.doc.dpd }),
-  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
-  status: t.field({ type: VpnStatus, resolve: (r) => r.doc.status }),
+  dpd: t.field({ description: 'Dead peer detection.', type: Dpd, resolve: (r) => r.doc.dpd }),
+  adminStateUp: t.boolean({ description: 'false: the tunnel is down.', resolve: (r) => r.doc.adminStateUp }),
+  status: t.field({ description: 'Whether the tunnel is up.', type: VpnStatus, resolve: (r) => r.doc.status }),
   statusReason: t.string({ nullable: true, description: 'Why it is DOWN or ERROR, as the IKE daemon logged it.', resolve: (r) => r.doc.statusReason ?? null }),
 }));
 

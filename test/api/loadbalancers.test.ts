@@ -435,4 +435,80 @@ describe('load balancers over GraphQL', () => {
     expect(now.map((m: any) => `${m.address}/${m.weight}`)).toEqual(['10.26.2.1/3', '10.26.3.1/1']);
     expect(now[0].uuid).toBe(keep.uuid);
   });
+
+  it("lists listeners, pools, members and health monitors with Octavia's filters, each project its own", async () => {
+    const a = await api.token('lb-lists-a');
+    const b = await api.token('lb-lists-b');
+    const { subnet } = await subnetFor(a, '10.27.0.0/24');
+    const lb = await ok(a, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer');
+    const other = await ok(a, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer');
+    const http = await ok(a, 'createListener', { loadBalancerId: lb.id, protocol: 'HTTP', protocolPort: 80 }, 'listener');
+    const tcp = await ok(a, 'createListener', { loadBalancerId: lb.id, protocol: 'TCP', protocolPort: 22 }, 'listener');
+    await ok(a, 'createListener', { loadBalancerId: other.id, protocol: 'HTTP', protocolPort: 80 }, 'listener');
+    const web = await ok(a, 'createPool', { listenerId: http.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool');
+    const ssh = await ok(a, 'createPool', { loadBalancerId: lb.id, protocol: 'TCP', lbAlgorithm: 'SOURCE_IP' }, 'pool');
+    const m1 = await ok(a, 'addMember', { poolId: web.id, address: '10.27.0.11', protocolPort: 8080, subnetId: subnet.id }, 'member');
+    await ok(a, 'addMember', { poolId: web.id, address: '10.27.0.12', protocolPort: 8080 }, 'member');
+    const m3 = await ok(a, 'addMember', { poolId: web.id, address: '10.27.0.11', protocolPort: 8081 }, 'member');
+    const v6 = await ok(a, 'addMember', { poolId: ssh.id, address: '2001:db8::7', protocolPort: 22 }, 'member');
+    const hm = await ok(a, 'createHealthMonitor', { poolId: web.id, type: 'HTTP', delay: 5, timeout: 3, maxRetries: 3 }, 'healthMonitor');
+    await ok(a, 'createHealthMonitor', { poolId: ssh.id, type: 'TCP', delay: 5, timeout: 3, maxRetries: 3 }, 'healthMonitor');
+
+    const list = async (token: string, field: string, args: string) => {
+      const r = await api.gql(token, `{ ${field}${args ? `(${args})` : ''} { totalCount edges { node { uuid } } } }`);
+      return { total: r[field].totalCount as number, uuids: r[field].edges.map((e: any) => e.node.uuid).sort() as string[] };
+    };
+    const sorted = (...xs: { uuid: string }[]) => xs.map((x) => x.uuid).sort();
+
+    expect((await list(a, 'listeners', '')).total).toBe(3);
+    expect(await list(a, 'listeners', `listenerFilter: { loadBalancerId: "${lb.id}" }`)).toEqual({ total: 2, uuids: sorted(http, tcp) });
+    expect(await list(a, 'listeners', `listenerFilter: { loadBalancerId: "${lb.uuid}", protocol: "TCP" }`)).toEqual({
+      total: 1,
+      uuids: [tcp.uuid],
+    });
+    expect((await list(a, 'listeners', `listenerFilter: { protocolPort: 80 }`)).total).toBe(2);
+    expect(await list(a, 'listeners', `listenerFilter: { defaultPoolId: "${web.id}" }`)).toEqual({ total: 1, uuids: [http.uuid] });
+
+    expect(await list(a, 'pools', `poolFilter: { loadBalancerId: "${lb.id}" }`)).toEqual({ total: 2, uuids: sorted(web, ssh) });
+    expect(await list(a, 'pools', `poolFilter: { listenerId: "${http.id}" }`)).toEqual({ total: 1, uuids: [web.uuid] });
+    expect(await list(a, 'pools', `poolFilter: { listenerId: "${tcp.uuid}" }`)).toEqual({ total: 0, uuids: [] });
+    expect(await list(a, 'pools', `poolFilter: { lbAlgorithm: "SOURCE_IP" }`)).toEqual({ total: 1, uuids: [ssh.uuid] });
+
+    expect((await list(a, 'members', `memberFilter: { poolId: "${web.id}" }`)).total).toBe(3);
+    expect(await list(a, 'members', `memberFilter: { poolId: "${web.id}", address: "10.27.0.11" }`)).toEqual({
+      total: 2,
+      uuids: sorted(m1, m3),
+    });
+    expect(await list(a, 'members', `memberFilter: { address: "10.27.0.11", protocolPort: 8081 }`)).toEqual({ total: 1, uuids: [m3.uuid] });
+    expect(await list(a, 'members', `memberFilter: { subnetId: "${subnet.id}" }`)).toEqual({ total: 1, uuids: [m1.uuid] });
+    expect(await list(a, 'members', `memberFilter: { address: "2001:DB8:0::7" }`)).toEqual({ total: 1, uuids: [v6.uuid] });
+
+    expect(await list(a, 'healthMonitors', `healthMonitorFilter: { poolId: "${web.id}" }`)).toEqual({ total: 1, uuids: [hm.uuid] });
+    expect((await list(a, 'healthMonitors', `healthMonitorFilter: { type: "TCP" }`)).total).toBe(1);
+    expect((await list(a, 'healthMonitors', `healthMonitorFilter: { provisioningStatus: "PENDING_CREATE" }`)).total).toBe(2);
+    expect((await list(a, 'healthMonitors', `healthMonitorFilter: { provisioningStatus: "ACTIVE" }`)).total).toBe(0);
+
+    // pages follow the connection convention: first/after, cursors in order, no overlap
+    const page1 = await api.gql(a, `{ members(first: 2) { edges { cursor node { uuid } } pageInfo { hasNextPage endCursor } } }`);
+    expect(page1.members.pageInfo.hasNextPage).toBe(true);
+    const page2 = await api.gql(
+      a,
+      `query($c: String) { members(first: 2, after: $c) { edges { node { uuid } } pageInfo { hasNextPage } } }`,
+      {
+        c: page1.members.pageInfo.endCursor,
+      },
+    );
+    const paged = [...page1.members.edges, ...page2.members.edges].map((e: any) => e.node.uuid);
+    expect(new Set(paged).size).toBe(4);
+    expect(page2.members.pageInfo.hasNextPage).toBe(false);
+
+    // another project sees none of them, even when it names them; an admin sees all
+    for (const field of ['listeners', 'pools', 'members', 'healthMonitors']) expect((await list(b, field, '')).total).toBe(0);
+    expect((await list(b, 'members', `memberFilter: { poolId: "${web.id}" }`)).total).toBe(0);
+    expect(await list(api.adminToken, 'pools', `poolFilter: { loadBalancerId: "${lb.id}" }`)).toEqual({
+      total: 2,
+      uuids: sorted(web, ssh),
+    });
+    expect((await list(api.adminToken, 'members', `memberFilter: { poolId: "${web.id}" }`)).total).toBe(3);
+  });
 });

@@ -8,6 +8,7 @@ import {
   type LoadBalancerEvent,
   type LoadBalancerState,
 } from '../../src/domain/loadbalancer/index.js';
+import { loadBalancerRows } from '../../src/projections/kinds/loadbalancer-kind.js';
 import { spec } from '../support/spec.js';
 
 const u = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -367,6 +368,33 @@ describe('pools', () => {
   it('deleting a listener keeps its pool', () => {
     const s = fold(history(createLb, httpListener, httpPool, { type: 'DeleteListener', listenerId: L80, now }));
     expect(s.pools[POOL]?.deletedGeneration).toBeNull();
+  });
+});
+
+describe('list rows', () => {
+  it("carry what Octavia's list filters compare: parent ids, a pool's listeners, protocol, address and port, monitor type", () => {
+    const given = history(createLb, httpListener, httpPool, addMember(1), httpMonitor);
+    when(given, { type: 'CreateListener', listenerId: L443, protocol: 'TCP', protocolPort: 443, now }).then((events) => {
+      const rows = loadBalancerRows(fold([...given, ...events]));
+      const doc = (kind: string, id: string) => rows.find((r) => r.kind === kind && r.id === id)?.doc;
+      expect(doc('listener', L443)).toMatchObject({ loadBalancerId: LB, protocol: 'TCP', protocolPort: 443, defaultPoolId: null });
+      expect(doc('listener', L80)).toMatchObject({ loadBalancerId: LB, defaultPoolId: POOL });
+      expect(doc('pool', POOL)).toMatchObject({ loadBalancerId: LB, listenerIds: [L80], protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' });
+      expect(doc('member', member(1))).toMatchObject({
+        loadBalancerId: LB,
+        poolId: POOL,
+        address: '10.0.1.1',
+        protocolPort: 8080,
+        project: PROJECT,
+      });
+      expect(doc('healthmonitor', HM)).toMatchObject({
+        loadBalancerId: LB,
+        poolId: POOL,
+        monitorType: 'HTTP',
+        provisioningStatus: 'PENDING_CREATE',
+      });
+      expect(rows.every((r) => r.project === PROJECT)).toBe(true);
+    });
   });
 });
 

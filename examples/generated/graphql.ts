@@ -202,6 +202,7 @@ export type CreateNetworkMutation = {
     | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNServiceInUse'; code: string; message: string }
     | { __typename: 'VPNServiceNotFound'; code: string; message: string }
+    | { __typename: 'ValidationException'; code: string; message: string }
     | { __typename: 'VlanIdInUse'; code: string; message: string }
     | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
 };
@@ -361,6 +362,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNServiceInUse'; code: string; message: string }
     | { __typename: 'VPNServiceNotFound'; code: string; message: string }
+    | { __typename: 'ValidationException'; code: string; message: string }
     | { __typename: 'VlanIdInUse'; code: string; message: string }
     | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
 };
@@ -520,6 +522,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'VPNServiceAlreadyExists'; code: string; message: string }
     | { __typename: 'VPNServiceInUse'; code: string; message: string }
     | { __typename: 'VPNServiceNotFound'; code: string; message: string }
+    | { __typename: 'ValidationException'; code: string; message: string }
     | { __typename: 'VlanIdInUse'; code: string; message: string }
     | { __typename: 'WrongEndpointGroupType'; code: string; message: string };
 };

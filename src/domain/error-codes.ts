@@ -103,6 +103,7 @@ export const ERROR_CODES = [
   'InvalidOption',
   'IDAlreadyExists',
   'ProviderNotEnabled',
+  'ValidationException',
   'FirewallRuleNotFound',
   'FirewallRuleAlreadyExists',
   'FirewallRuleInUse',

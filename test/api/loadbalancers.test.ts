@@ -511,4 +511,39 @@ describe('load balancers over GraphQL', () => {
     });
     expect((await list(api.adminToken, 'members', `memberFilter: { poolId: "${web.id}" }`)).total).toBe(3);
   });
+
+  it("validates a member's subnet as Octavia does: visible to the caller, holding the address in its IP version", async () => {
+    const a = await api.token('lb-members-a');
+    const b = await api.token('lb-members-b');
+    const { subnet } = await subnetFor(a, '10.28.0.0/24');
+    const lb = await ok(a, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer');
+    const pool = await ok(a, 'createPool', { loadBalancerId: lb.id, protocol: 'TCP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool');
+    const add = (subnetId: string, address: string) =>
+      mutate(a, 'addMember', { poolId: pool.id, address, protocolPort: 80, subnetId }, 'member');
+
+    expect(await add(randomUUID(), '10.28.0.5')).toMatchObject({ __typename: 'SubnetNotFound', code: 'SubnetNotFound' });
+    // another project's subnet answers like a missing one
+    const hidden = (await subnetFor(b, '10.29.0.0/24')).subnet;
+    expect((await add(hidden.id, '10.29.0.5')).code).toBe('SubnetNotFound');
+    const outside = await add(subnet.id, '10.28.1.5');
+    expect(outside).toMatchObject({ __typename: 'ValidationException', code: 'ValidationException' });
+    expect(outside.message).toMatch(/^Validation failure: member address 10\.28\.1\.5 is not in subnet/);
+    expect((await add(subnet.id, '2001:db8::5')).message).toMatch(/is IPv6 but subnet .* is IPv4/);
+    const batch = await mutate(
+      a,
+      'replacePoolMembers',
+      { poolId: pool.id, members: [{ address: '10.9.9.9', protocolPort: 80, subnetId: subnet.id }] },
+      'pool',
+    );
+    expect(batch.code).toBe('ValidationException');
+    expect((await tree(a, lb.id)).pools[0].members).toEqual([]);
+
+    // a subnet of a shared network may be used by anyone, like any shared resource
+    const shared = (await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: 'lb-shared', shared: true } })).createNetwork.network;
+    const sharedSubnet = (
+      await api.gql(api.adminToken, CREATE_SUBNET, { input: { networkId: shared.id, ipVersion: 4, cidr: '10.30.5.0/24' } })
+    ).createSubnet.subnet;
+    await ok(a, 'addMember', { poolId: pool.id, address: '10.30.5.9', protocolPort: 80, subnetId: sharedSubnet.id }, 'member');
+    await ok(a, 'addMember', { poolId: pool.id, address: '10.28.0.9', protocolPort: 80, subnetId: subnet.uuid }, 'member');
+  });
 });

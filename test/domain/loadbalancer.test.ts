@@ -404,7 +404,16 @@ describe('members', () => {
     const add = (address: string, subnetCidrs: Record<string, string>) =>
       ({ type: 'AddMember', poolId: POOL, memberId: member(7), address, protocolPort: 80, subnetId: SUBNET, subnetCidrs, now }) as const;
     when(base(), add('10.0.5.7', {})).thenError('SubnetNotFound', (e) => expect(e.field).toEqual(['subnetId']));
-    when(base(), add('10.0.6.7', { [SUBNET]: '10.0.5.0/24' })).thenError('InvalidInput', (e) => expect(e.field).toEqual(['address']));
+    when(base(), add('10.0.6.7', { [SUBNET]: '10.0.5.0/24' })).thenError('ValidationException', (e) => {
+      expect(e.field).toEqual(['address']);
+      expect(e.message).toMatch(/^Validation failure: member address 10\.0\.6\.7 is not in subnet/);
+    });
+    when(base(), add('2001:db8::7', { [SUBNET]: '10.0.5.0/24' })).thenError('ValidationException', (e) =>
+      expect(e.message).toMatch(/is IPv6 but subnet .* is IPv4/),
+    );
+    when(base(), add('2001:db8::7', { [SUBNET]: '2001:db8::/64' })).then((events) =>
+      expect(events[0]).toMatchObject({ type: 'MemberAdded', data: { address: '2001:db8::7', subnetId: SUBNET } }),
+    );
     when(base(), add('10.0.5.7', { [SUBNET]: '10.0.5.0/24' })).then((events) =>
       expect(events[0]).toMatchObject({ type: 'MemberAdded', data: { subnetId: SUBNET } }),
     );
@@ -414,7 +423,7 @@ describe('members', () => {
       members: [{ id: member(8), address: '10.0.6.8', protocolPort: 80, subnetId: SUBNET }],
       subnetCidrs: { [SUBNET]: '10.0.5.0/24' },
       now,
-    }).thenError('InvalidInput', (e) => expect(e.field).toEqual(['members', '0', 'address']));
+    }).thenError('ValidationException', (e) => expect(e.field).toEqual(['members', '0', 'address']));
   });
   it('are added with defaults and canonical addresses', () => {
     when(base(), {

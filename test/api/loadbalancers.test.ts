@@ -42,8 +42,11 @@ async function tree(token: string, lbId: string) {
   return (await api.gql(token, TREE, { id: lbId })).node;
 }
 
+/** Octavia's VIP ports: device owner Octavia, device id `lb-<load balancer id>`. */
 async function vipPorts(token: string, lbUuid: string): Promise<number> {
-  const r = await api.gql(token, `query($d: String) { ports(portFilter: { deviceId: $d }) { totalCount } }`, { d: lbUuid });
+  const r = await api.gql(token, `query($d: String) { ports(portFilter: { deviceId: $d, deviceOwner: "Octavia" }) { totalCount } }`, {
+    d: `lb-${lbUuid}`,
+  });
   return r.ports.totalCount;
 }
 
@@ -64,7 +67,7 @@ describe('load balancers over GraphQL', () => {
     expect(lb.vipPort).toEqual({
       uuid: expect.any(String),
       deviceOwner: 'Octavia',
-      deviceId: lb.uuid,
+      deviceId: `lb-${lb.uuid}`,
       fixedIps: [{ subnetId: subnet.uuid, ipAddress: lb.vipAddress }],
     });
 
@@ -545,5 +548,26 @@ describe('load balancers over GraphQL', () => {
     ).createSubnet.subnet;
     await ok(a, 'addMember', { poolId: pool.id, address: '10.30.5.9', protocolPort: 80, subnetId: sharedSubnet.id }, 'member');
     await ok(a, 'addMember', { poolId: pool.id, address: '10.28.0.9', protocolPort: 80, subnetId: subnet.uuid }, 'member');
+  });
+
+  it('owns its VIP port: deletePort on it is ServicePortInUse, deleting the load balancer releases it', async () => {
+    const t = await api.token('lb-vip-owner');
+    const { net, subnet } = await subnetFor(t, '10.31.0.0/24');
+    const lb = await ok(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer', LB_FIELDS);
+    expect(lb.vipPort).toMatchObject({ deviceOwner: 'Octavia', deviceId: `lb-${lb.uuid}` });
+    const deletePort = `mutation($id: String!) { deletePort(input: { id: $id }) { __typename ... on Error { code message } } }`;
+    const refused = (await api.gql(t, deletePort, { id: lb.vipPort.uuid })).deletePort;
+    expect(refused).toMatchObject({ __typename: 'ServicePortInUse', code: 'ServicePortInUse' });
+    expect(refused.message).toMatch(/has device owner Octavia/);
+    // an admin cannot either: the port belongs to the load balancer, not to a project member
+    expect((await api.gql(api.adminToken, deletePort, { id: lb.vipPort.uuid })).deletePort.code).toBe('ServicePortInUse');
+    expect(await vipPorts(t, lb.uuid)).toBe(1);
+    expect((await tree(t, lb.id)).provisioningStatus).toBe('PENDING_CREATE');
+
+    await ok(t, 'deleteLoadBalancer', { id: lb.id });
+    expect(await vipPorts(t, lb.uuid)).toBe(0);
+    // the address is free for anyone on the network again
+    const reuse = await api.gql(t, CREATE_PORT, { input: { networkId: net.id, fixedIps: [{ ipAddress: lb.vipAddress }] } });
+    expect(reuse.createPort.__typename).toBe('CreatePortSuccess');
   });
 });

@@ -562,7 +562,7 @@ describe('port delete', () => {
     port.given([created, deleted]).when({ type: 'SetPortStatus', id: PORT, now: T1, status: 'ACTIVE' }).thenError('PortNotFound');
   });
 
-  it.each([DeviceOwner.routerInterface, DeviceOwner.routerGateway, DeviceOwner.floatingIp])(
+  it.each([DeviceOwner.routerInterface, DeviceOwner.routerGateway, DeviceOwner.floatingIp, DeviceOwner.octavia])(
     'refuses to delete a %s port unless its owner does',
     (owner) => {
       const service = createdData({ deviceOwner: owner, fixedIps: [] });

@@ -277,4 +277,64 @@ describe('routers and floating IPs over GraphQL', () => {
     const raced = await Promise.all(fips.map((f) => fipOp(t, 'associateFloatingIp', { id: f.id, portId: vm.id })));
     expect(raced.map((r) => r.__typename).sort()).toEqual(['AssociateFloatingIpSuccess', 'FloatingIPPortAlreadyAssociated']);
   });
+
+  it('creates a router with its gateway (externalGatewayInfo) in one change, or nothing when the gateway is refused', async () => {
+    const t = await api.token('routing-create-gw');
+    const pub = await networkWithSubnet(api.adminToken, 'public-create-gw', '198.51.100.0/24', { external: true });
+    const inner = await networkWithSubnet(t, 'inner-create-gw', '10.40.0.0/24');
+    const routers = async () => (await api.gql(t, '{ routers { totalCount } }')).routers.totalCount;
+    const gatewayPorts = async () => (await portsOn(api.adminToken, pub.network.id, 'network:router_gateway')).totalCount;
+
+    const made = await routerOp(t, 'createRouter', { name: 'edge', externalGatewayInfo: { networkId: pub.network.id } });
+    expect(made.__typename).toBe('CreateRouterSuccess');
+    const gw = made.router.externalGatewayInfo;
+    expect(gw).toMatchObject({ networkId: pub.network.uuid, enableSnat: true, externalFixedIps: [{ subnetId: pub.subnet.uuid }] });
+    const ports = await portsOn(api.adminToken, pub.network.id, 'network:router_gateway');
+    expect(ports.edges.map((e: any) => e.node)).toEqual([
+      expect.objectContaining({ uuid: gw.portId, deviceId: made.router.uuid, fixedIps: [{ ipAddress: gw.externalFixedIps[0].ipAddress }] }),
+    ]);
+    // the router and its gateway were one append: the log shows them in one transaction
+    const [tx] = await api.services.sql<{ n: bigint }[]>`
+      select count(distinct transaction_id) as n from nl_events where stream_id in (${`router-${made.router.uuid}`}, ${`port-${gw.portId}`})`;
+    expect(Number(tx!.n)).toBe(1);
+
+    // refused gateways: the same errors as setRouterGateway, and no router, no port
+    const before = { routers: await routers(), ports: await gatewayPorts() };
+    const notExternal = await routerOp(t, 'createRouter', { name: 'x', externalGatewayInfo: { networkId: inner.network.id } });
+    expect(notExternal).toMatchObject({ __typename: 'BadRequest', code: 'BadRequest' });
+    const snat = await routerOp(t, 'createRouter', { name: 'x', externalGatewayInfo: { networkId: pub.network.id, enableSnat: false } });
+    expect(snat.code).toBe('PolicyNotAuthorized');
+    const fixed = await routerOp(t, 'createRouter', {
+      name: 'x',
+      externalGatewayInfo: { networkId: pub.network.id, externalFixedIps: [{ ipAddress: '198.51.100.77' }] },
+    });
+    expect(fixed.code).toBe('PolicyNotAuthorized');
+    const missing = await routerOp(t, 'createRouter', {
+      name: 'x',
+      externalGatewayInfo: { networkId: '00000000-0000-4000-8000-00000000dead' },
+    });
+    expect(missing.code).toBe('NetworkNotFound');
+    expect({ routers: await routers(), ports: await gatewayPorts() }).toEqual(before);
+
+    // an admin chooses SNAT and the address, exactly as with setRouterGateway
+    const admin = await routerOp(api.adminToken, 'createRouter', {
+      name: 'edge-admin',
+      externalGatewayInfo: { networkId: pub.network.id, enableSnat: false, externalFixedIps: [{ ipAddress: '198.51.100.77' }] },
+    });
+    expect(admin.router.externalGatewayInfo).toMatchObject({ enableSnat: false, externalFixedIps: [{ ipAddress: '198.51.100.77' }] });
+    const taken = await routerOp(api.adminToken, 'createRouter', {
+      name: 'edge-taken',
+      externalGatewayInfo: { networkId: pub.network.id, externalFixedIps: [{ ipAddress: '198.51.100.77' }] },
+    });
+    expect(taken.code).toBe('IpAddressAlreadyAllocated');
+
+    // a repeated create with the same id allocates nothing more
+    const again = await routerOp(t, 'createRouter', {
+      id: made.router.uuid,
+      name: 'edge',
+      externalGatewayInfo: { networkId: pub.network.id },
+    });
+    expect(again.router.externalGatewayInfo.portId).toBe(gw.portId);
+    expect(await gatewayPorts()).toBe(before.ports + 1);
+  });
 });

@@ -125,6 +125,56 @@ describe('router create', () => {
   });
 });
 
+describe('router create with externalGatewayInfo', () => {
+  const gatewayFacts = {
+    network: { id: EXT_NET, external: true },
+    gatewayPort: { id: GW_PORT, fixedIps: [{ subnetId: EXT_SUB, ipAddress: '203.0.113.10', cidr: '203.0.113.0/24' }] },
+  };
+  const withGateway = (
+    extra: Partial<Extract<RouterCommand, { type: 'CreateRouter' }>['gateway']> = {},
+    isAdmin = false,
+  ): RouterCommand => ({
+    ...createCmd,
+    isAdmin,
+    gateway: { ...gatewayFacts, ...extra },
+  });
+
+  it('creates the router and sets its gateway in one decision, with the events setRouterGateway gives', () => {
+    valid(
+      given()
+        .when(withGateway())
+        .then([created, { ...gateway, data: { ...gateway.data, updatedAt: T0 } }]),
+    );
+    given()
+      .when(withGateway({ enableSnat: false }, true))
+      .then((events) => expect(events[1]).toMatchObject({ type: 'RouterGatewaySet', data: { enableSnat: false } }));
+  });
+
+  it("refuses with setRouterGateway's errors and creates nothing", () => {
+    given()
+      .when(withGateway({ network: { id: NET_A, external: false } }))
+      .thenError('BadRequest', (e) => expect(e.message).toMatch(/not an external network/));
+    given()
+      .when(withGateway({ enableSnat: false }))
+      .thenError('PolicyNotAuthorized', (e) => expect(e.message).toMatch(/enable_snat/));
+    given()
+      .when(withGateway({ externalFixedIpsRequested: true }))
+      .thenError('PolicyNotAuthorized');
+    given()
+      .when(withGateway({ gatewayPort: { id: GW_PORT, fixedIps: [] } }))
+      .thenError('BadRequest', (e) => expect(e.message).toMatch(/No IP address/));
+  });
+
+  it('is idempotent for a repeated create naming the same gateway network, and conflicts for another', () => {
+    const set: RouterEvent = { ...gateway, data: { ...gateway.data, updatedAt: T0 } };
+    given([created, set]).when(withGateway()).thenNothing();
+    given([created, set])
+      .when(withGateway({ network: { id: NET_B, external: true } }))
+      .thenError('RouterAlreadyExists');
+    given([created]).when(withGateway()).thenError('RouterAlreadyExists');
+  });
+});
+
 describe('router update', () => {
   it('records only the named attributes', () => {
     given([created])

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Lifecycle } from '../../domain/common/index.js';
 import { notFound } from '../../domain/common/index.js';
 import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
+import type { Network } from '../../domain/network/index.js';
 import { DeviceOwner, type FixedIpRequest, type Port } from '../../domain/port/index.js';
 import {
   routerDecider,
   routerStreamId,
   type CreateRouter,
-  type PortFixedIpFacts,
+  type GatewayFacts,
   type Router,
+  type RouterGateway,
   type RouterCommand,
   type RouterEvent,
+  type SetRouterGateway,
   type UpdateRouter,
 } from '../../domain/router/index.js';
 import { subnetStreamId, type Subnet } from '../../domain/subnet/index.js';
@@ -28,21 +31,41 @@ const routerNotFound = (id: string) => notFound('Router', id);
 const badRequest = (message: string) => domainError('BadRequest', `Bad router request: ${message}`);
 const revision = (expectedRevision: number | undefined) => (expectedRevision !== undefined ? { expectedRevision } : {});
 
-export type RouterInput = Omit<CreateRouter, 'type' | 'id' | 'project' | 'isAdmin' | 'now'> & { id?: string };
+export type RouterInput = Omit<CreateRouter, 'type' | 'id' | 'project' | 'isAdmin' | 'now' | 'gateway'> & {
+  id?: string;
+  /** Neutron's external_gateway_info: set in the same append as the router, or nothing is created. */
+  externalGatewayInfo?: GatewayInput;
+};
 
 export function createRouter(s: Services, actor: Principal, input: RouterInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
+    const { externalGatewayInfo, ...fields } = input;
     const id = input.id ?? randomUUID();
+    const now = new Date().toISOString();
     const loaded = await s.aggregates.load<Lifecycle<Router>>(tx, routerStreamId(id));
+    let gateway: { facts: GatewayFacts; ports: PlannedAppend[] } | undefined;
+    if (externalGatewayInfo) {
+      const network = await lockNetworkForUse(s, tx, externalGatewayInfo.networkId, actor);
+      if (!network) return notFound('Network', externalGatewayInfo.networkId);
+      // A repeated create allocates nothing: the decider compares the request with the router's gateway.
+      const existing = loaded.state.status === 'live' ? loaded.state.resource.gateway : null;
+      const planned =
+        loaded.state.status === 'initial'
+          ? await planGateway(s, tx, actor, id, null, network, externalGatewayInfo, now)
+          : { gatewayPort: { id: existing?.portId ?? '', fixedIps: existing?.externalFixedIps ?? [] }, ports: [] };
+      if (isDomainError(planned)) return planned;
+      gateway = { facts: gatewayFacts(network, externalGatewayInfo, planned.gatewayPort), ports: planned.ports };
+    }
     const append = decideAppend(routerDecider, loaded, routerStreamId(id), {
-      ...input,
+      ...fields,
       type: 'CreateRouter',
       id,
       project: actor.projectId,
       isAdmin: actor.isAdmin,
-      now: new Date().toISOString(),
+      now,
+      ...(gateway ? { gateway: gateway.facts } : {}),
     });
-    return isDomainError(append) ? append : { appends: [append], result: id };
+    return isDomainError(append) ? append : { appends: [append, ...(gateway?.ports ?? [])], result: id };
   });
 }
 
@@ -164,12 +187,61 @@ export interface GatewayInput {
   readonly externalFixedIps?: readonly FixedIpRequest[];
 }
 
+type GatewayPortFacts = SetRouterGateway['gatewayPort'];
+
 /**
- * Sets or replaces the external gateway. The gateway port (network:router_gateway) is planned
- * here: kept when the network stays the same, re-addressed when external fixed IPs are asked for,
- * replaced when the network changes. Requests the decider will refuse anyway (not external, a
- * member asking for admin-only attributes) plan no port and let the decider answer.
+ * Plans the gateway port (network:router_gateway) for a gateway request: kept when the network
+ * stays the same, re-addressed when external fixed IPs are asked for, replaced when the network
+ * changes. Requests the decider will refuse anyway (not external, a member asking for admin-only
+ * attributes) plan no port and let the decider answer.
  */
+async function planGateway(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  routerId: string,
+  current: RouterGateway | null,
+  network: Network,
+  input: GatewayInput,
+  now: string,
+): Promise<{ gatewayPort: GatewayPortFacts; ports: PlannedAppend[] } | DomainError> {
+  const allowed = network.external && (actor.isAdmin || (input.enableSnat === undefined && input.externalFixedIps === undefined));
+  if (!allowed) return { gatewayPort: { id: randomUUID(), fixedIps: [] }, ports: [] };
+  if (current?.networkId === network.id && input.externalFixedIps === undefined)
+    return { gatewayPort: { id: current.portId, fixedIps: current.externalFixedIps }, ports: [] };
+  const subnets = await subnetsOf(s, tx, network);
+  const platform = platformPrincipal(network.project);
+  const planned =
+    current?.networkId === network.id
+      ? await planUpdatePort(s, tx, platform, current.portId, { fixedIps: input.externalFixedIps }, undefined, now)
+      : await planCreatePort(
+          s,
+          tx,
+          platform,
+          { networkId: network.id, deviceOwner: DeviceOwner.routerGateway, deviceId: routerId, fixedIps: input.externalFixedIps },
+          now,
+        );
+  if (isDomainError(planned)) return planned;
+  const ports = [planned.append];
+  if (current && current.networkId !== network.id) {
+    const del = await planDeletePort(s, tx, platform, current.portId, undefined, now, true);
+    if (isDomainError(del)) return del;
+    ports.push(del);
+  }
+  return { gatewayPort: { id: planned.port.id, fixedIps: withCidrs(planned.port.fixedIps, subnets) }, ports };
+}
+
+/** The facts a gateway request gives the decider, on create as on SetRouterGateway. */
+function gatewayFacts(network: Network, input: GatewayInput, gatewayPort: GatewayPortFacts): GatewayFacts {
+  return {
+    network: { id: network.id, external: network.external },
+    gatewayPort,
+    ...(input.enableSnat !== undefined ? { enableSnat: input.enableSnat } : {}),
+    externalFixedIpsRequested: input.externalFixedIps !== undefined,
+  };
+}
+
+/** Sets or replaces the external gateway and its port. */
 export function setRouterGateway(
   s: Services,
   actor: Principal,
@@ -182,7 +254,6 @@ export function setRouterGateway(
     const now = new Date().toISOString();
     const network = await lockNetworkForUse(s, tx, input.networkId, actor);
     if (!network) return notFound('Network', input.networkId);
-    let gatewayPort: { id: string; fixedIps: readonly PortFixedIpFacts[] } = { id: randomUUID(), fixedIps: [] };
     const ports: PlannedAppend[] = [];
     return decideRouterCommand(
       s,
@@ -190,43 +261,15 @@ export function setRouterGateway(
       actor,
       id,
       async ({ router }) => {
-        const current = router.gateway;
-        const allowed = network.external && (actor.isAdmin || (input.enableSnat === undefined && input.externalFixedIps === undefined));
-        if (allowed) {
-          const subnets = await subnetsOf(s, tx, network);
-          const platform = platformPrincipal(network.project);
-          if (current?.networkId === network.id && input.externalFixedIps === undefined) {
-            gatewayPort = { id: current.portId, fixedIps: current.externalFixedIps };
-          } else {
-            const planned =
-              current?.networkId === network.id
-                ? await planUpdatePort(s, tx, platform, current.portId, { fixedIps: input.externalFixedIps }, undefined, now)
-                : await planCreatePort(
-                    s,
-                    tx,
-                    platform,
-                    { networkId: network.id, deviceOwner: DeviceOwner.routerGateway, deviceId: id, fixedIps: input.externalFixedIps },
-                    now,
-                  );
-            if (isDomainError(planned)) return planned;
-            ports.push(planned.append);
-            gatewayPort = { id: planned.port.id, fixedIps: withCidrs(planned.port.fixedIps, subnets) };
-            if (current && current.networkId !== network.id) {
-              const del = await planDeletePort(s, tx, platform, current.portId, undefined, now, true);
-              if (isDomainError(del)) return del;
-              ports.push(del);
-            }
-          }
-        }
+        const planned = await planGateway(s, tx, actor, id, router.gateway, network, input, now);
+        if (isDomainError(planned)) return planned;
+        ports.push(...planned.ports);
         return {
           type: 'SetRouterGateway',
           id,
           now,
-          network: { id: network.id, external: network.external },
-          gatewayPort,
-          ...(input.enableSnat !== undefined ? { enableSnat: input.enableSnat } : {}),
-          externalFixedIpsRequested: input.externalFixedIps !== undefined,
-          floatingIpsUseGateway: current !== null && (await floatingIpsUseRouter(tx, id)),
+          ...gatewayFacts(network, input, planned.gatewayPort),
+          floatingIpsUseGateway: router.gateway !== null && (await floatingIpsUseRouter(tx, id)),
           isAdmin: actor.isAdmin,
           ...revision(expectedRevision),
         };

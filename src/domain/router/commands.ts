@@ -16,6 +16,11 @@ export interface CreateRouter extends ResourceBaseInput {
   /** `ha` and `distributed` are admin-only, as in Neutron's default policy. */
   readonly ha?: boolean;
   readonly distributed?: boolean;
+  /**
+   * Neutron's `external_gateway_info` on create: decided exactly as a SetRouterGateway on the new
+   * router, in the same decision, so a refused gateway creates no router.
+   */
+  readonly gateway?: GatewayFacts;
   readonly isAdmin: boolean;
   readonly now: string;
 }
@@ -66,6 +71,9 @@ export interface SetRouterGateway extends Existing {
   readonly floatingIpsUseGateway: boolean;
   readonly isAdmin: boolean;
 }
+
+/** What a gateway request carries, on create as on SetRouterGateway. */
+export type GatewayFacts = Pick<SetRouterGateway, 'network' | 'enableSnat' | 'externalFixedIpsRequested' | 'gatewayPort'>;
 
 export interface ClearRouterGateway extends Existing {
   readonly type: 'ClearRouterGateway';

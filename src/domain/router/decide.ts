@@ -9,12 +9,14 @@ import type {
   ClearRouterGateway,
   CreateRouter,
   DeleteRouter,
+  GatewayFacts,
   RemoveRouterInterface,
   RouterCommand,
   SetRouterGateway,
   UpdateRouter,
 } from './commands.js';
 import type { GatewayFixedIp, RouterEvent, RouterInterface } from './events.js';
+import { evolveRouter } from './evolve.js';
 import { checkDistributedMigration } from './migration.js';
 import { allocateVrid, checkHaConversion, reportHaState } from './ha.js';
 import { connectedPrefixes, DEFAULT_MAX_ROUTES, unreachableRoutes, validateRoutes } from './routes.js';
@@ -43,15 +45,28 @@ function create(c: CreateRouter, s: RouterState): Decision<RouterEvent> {
       sameTags(r.tags, base.tags) &&
       r.adminStateUp === flags.adminStateUp &&
       r.ha === flags.ha &&
-      r.distributed === flags.distributed;
+      r.distributed === flags.distributed &&
+      sameGateway(r, c.gateway);
     return same ? [] : alreadyExists('Router', c.id);
   }
   if (s.status === 'deleted') return notFound('Router', c.id);
-  return (
-    adminOnlyFlags(c.isAdmin, 'create', c) ?? [
-      { type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } },
-    ]
+  const refused = adminOnlyFlags(c.isAdmin, 'create', c);
+  if (refused) return refused;
+  const created: RouterEvent = { type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } };
+  if (!c.gateway) return [created];
+  const router = evolveRouter(s, created);
+  if (router.status !== 'live') return notFound('Router', c.id);
+  const gateway = setGateway(
+    { type: 'SetRouterGateway', id: c.id, now: c.now, ...c.gateway, floatingIpsUseGateway: false, isAdmin: c.isAdmin },
+    router.resource,
   );
+  return isDomainError(gateway) ? gateway : [created, ...gateway];
+}
+
+/** A repeated create that names a gateway names the one the router has (its network, and SNAT when given). */
+function sameGateway(r: Router, gateway: GatewayFacts | undefined): boolean {
+  if (!gateway) return true;
+  return r.gateway?.networkId === gateway.network.id && (gateway.enableSnat === undefined || gateway.enableSnat === r.gateway.enableSnat);
 }
 
 function update(c: UpdateRouter, router: Router): Decision<RouterEvent> {

@@ -298,6 +298,9 @@ describe('routers and floating IPs over GraphQL', () => {
       select count(distinct transaction_id) as n from nl_events where stream_id in (${`router-${made.router.uuid}`}, ${`port-${gw.portId}`})`;
     expect(Number(tx!.n)).toBe(1);
 
+    // an address the first gateway did not take at random
+    const chosen = gw.externalFixedIps[0].ipAddress === '198.51.100.77' ? '198.51.100.78' : '198.51.100.77';
+
     // refused gateways: the same errors as setRouterGateway, and no router, no port
     const before = { routers: await routers(), ports: await gatewayPorts() };
     const notExternal = await routerOp(t, 'createRouter', { name: 'x', externalGatewayInfo: { networkId: inner.network.id } });
@@ -306,7 +309,7 @@ describe('routers and floating IPs over GraphQL', () => {
     expect(snat.code).toBe('PolicyNotAuthorized');
     const fixed = await routerOp(t, 'createRouter', {
       name: 'x',
-      externalGatewayInfo: { networkId: pub.network.id, externalFixedIps: [{ ipAddress: '198.51.100.77' }] },
+      externalGatewayInfo: { networkId: pub.network.id, externalFixedIps: [{ ipAddress: chosen }] },
     });
     expect(fixed.code).toBe('PolicyNotAuthorized');
     const missing = await routerOp(t, 'createRouter', {
@@ -319,12 +322,12 @@ describe('routers and floating IPs over GraphQL', () => {
     // an admin chooses SNAT and the address, exactly as with setRouterGateway
     const admin = await routerOp(api.adminToken, 'createRouter', {
       name: 'edge-admin',
-      externalGatewayInfo: { networkId: pub.network.id, enableSnat: false, externalFixedIps: [{ ipAddress: '198.51.100.77' }] },
+      externalGatewayInfo: { networkId: pub.network.id, enableSnat: false, externalFixedIps: [{ ipAddress: chosen }] },
     });
-    expect(admin.router.externalGatewayInfo).toMatchObject({ enableSnat: false, externalFixedIps: [{ ipAddress: '198.51.100.77' }] });
+    expect(admin.router.externalGatewayInfo).toMatchObject({ enableSnat: false, externalFixedIps: [{ ipAddress: chosen }] });
     const taken = await routerOp(api.adminToken, 'createRouter', {
       name: 'edge-taken',
-      externalGatewayInfo: { networkId: pub.network.id, externalFixedIps: [{ ipAddress: '198.51.100.77' }] },
+      externalGatewayInfo: { networkId: pub.network.id, externalFixedIps: [{ ipAddress: chosen }] },
     });
     expect(taken.code).toBe('IpAddressAlreadyAllocated');
 
@@ -336,5 +339,49 @@ describe('routers and floating IPs over GraphQL', () => {
     });
     expect(again.router.externalGatewayInfo.portId).toBe(gw.portId);
     expect(await gatewayPorts()).toBe(before.ports + 1);
+  });
+
+  it('joins a second IPv6 subnet of a network to the router port holding IPv6 there, as Neutron does; IPv4 subnets get their own ports', async () => {
+    const t = await api.token('routing-v6-join');
+    const { network, subnet: v4 } = await networkWithSubnet(t, 'dual', '10.50.0.0/24');
+    const subnet = async (ipVersion: number, cidr: string) => {
+      const r = await api.gql(t, CREATE_SUBNET, { input: { networkId: network.id, ipVersion, cidr } });
+      expect(r.createSubnet.__typename).toBe('CreateSubnetSuccess');
+      return r.createSubnet.subnet;
+    };
+    const v6a = await subnet(6, '2001:db8:50::/64');
+    const v6b = await subnet(6, '2001:db8:51::/64');
+    const v4b = await subnet(4, '10.50.1.0/24');
+    const router = (await routerOp(t, 'createRouter', { name: 'dual' })).router;
+    const attach = async (s: { id: string }) => {
+      const r = await routerOp(t, 'addRouterInterface', { id: router.id, subnetId: s.id });
+      expect(r.__typename, JSON.stringify(r)).toBe('AddRouterInterfaceSuccess');
+      return r.router.interfaces as { portId: string; subnetId: string; ipAddress: string }[];
+    };
+    const portOf = (interfaces: { portId: string; subnetId: string }[], s: { uuid: string }) =>
+      interfaces.find((i) => i.subnetId === s.uuid)!.portId;
+
+    await attach(v4);
+    const afterFirstV6 = await attach(v6a);
+    expect(portOf(afterFirstV6, v6a)).not.toBe(portOf(afterFirstV6, v4));
+    const afterSecondV6 = await attach(v6b);
+    expect(portOf(afterSecondV6, v6b)).toBe(portOf(afterSecondV6, v6a));
+    const afterSecondV4 = await attach(v4b);
+    expect(new Set(afterSecondV4.map((i) => i.portId)).size).toBe(3);
+
+    const ports = await portsOn(t, network.id, 'network:router_interface');
+    expect(ports.totalCount).toBe(3);
+    const shared = ports.edges.map((e: any) => e.node).find((p: any) => p.uuid === portOf(afterSecondV6, v6a));
+    expect(shared.fixedIps.map((f: any) => f.ipAddress).sort()).toEqual(['2001:db8:50::', '2001:db8:51::']);
+
+    // removing one IPv6 subnet keeps the port for the other; removing the last deletes it
+    const removed = await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: v6a.id });
+    expect(removed.router.interfaces.map((i: any) => i.subnetId)).not.toContain(v6a.uuid);
+    const kept = (await portsOn(t, network.id, 'network:router_interface')).edges
+      .map((e: any) => e.node)
+      .find((p: any) => p.uuid === shared.uuid);
+    expect(kept.fixedIps).toEqual([{ ipAddress: '2001:db8:51::' }]);
+    await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: v6b.id });
+    expect((await portsOn(t, network.id, 'network:router_interface')).totalCount).toBe(2);
   });
 });

@@ -337,12 +337,15 @@ async function interfaceCommand(
   id: string,
   input: InterfaceInput,
   now: string,
-): Promise<{ command: RouterCommand; port: (router: Router) => Promise<PlannedAppend | DomainError> } | DomainError> {
+): Promise<
+  { command: RouterCommand; port: (router: Router, events: readonly RouterEvent[]) => Promise<PlannedAppend | DomainError> } | DomainError
+> {
   if (input.subnetId !== undefined && input.portId !== undefined) return badRequest('Cannot specify both subnet-id and port-id');
   if (input.subnetId !== undefined) {
     const subnet = await attachableSubnet(s, tx, actor, input.subnetId);
     if (!subnet) return notFound('Subnet', input.subnetId);
-    const portId = randomUUID();
+    const newPortId = randomUUID();
+    const fixedIp = { subnetId: subnet.id, ...(subnet.gatewayIp ? { ipAddress: subnet.gatewayIp } : {}) };
     return {
       command: {
         type: 'AddRouterInterface',
@@ -350,20 +353,31 @@ async function interfaceCommand(
         now,
         by: 'subnet',
         subnet: { id: subnet.id, networkId: subnet.networkId, cidr: subnet.cidr, gatewayIp: subnet.gatewayIp },
-        portId,
+        newPortId,
       },
-      port: async (router) => {
+      port: async (router, events) => {
+        const platform = platformPrincipal(router.project);
+        const portId = events.find((e) => e.type === 'RouterInterfaceAdded')?.data.portId ?? newPortId;
+        if (portId !== newPortId) {
+          // The decider joined the subnet to the router's IPv6 port on the network: it gains the address.
+          const joined = await loadOwnPort(s, tx, platform, portId);
+          if (!joined || joined.state.status !== 'live') return notFound('Port', portId);
+          const planned = await planUpdatePort(
+            s,
+            tx,
+            platform,
+            portId,
+            { fixedIps: [...joined.state.resource.fixedIps, fixedIp] },
+            undefined,
+            now,
+          );
+          return isDomainError(planned) ? planned : planned.append;
+        }
         const planned = await planCreatePort(
           s,
           tx,
-          platformPrincipal(router.project),
-          {
-            id: portId,
-            networkId: subnet.networkId,
-            deviceOwner: DeviceOwner.routerInterface,
-            deviceId: id,
-            fixedIps: [{ subnetId: subnet.id, ...(subnet.gatewayIp ? { ipAddress: subnet.gatewayIp } : {}) }],
-          },
+          platform,
+          { id: newPortId, networkId: subnet.networkId, deviceOwner: DeviceOwner.routerInterface, deviceId: id, fixedIps: [fixedIp] },
           now,
         );
         return isDomainError(planned) ? planned : planned.append;
@@ -402,7 +416,10 @@ async function interfaceCommand(
   return badRequest('Either subnet_id or port_id must be specified');
 }
 
-/** Attaches a subnet (a new port with its gateway address) or an unbound port of the actor's. */
+/**
+ * Attaches a subnet (its gateway address on a new port, or on the router's IPv6 port of that
+ * network for another IPv6 subnet, as Neutron does) or an unbound port of the actor's.
+ */
 export function addRouterInterface(s: Services, actor: Principal, id: string, input: InterfaceInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
@@ -414,8 +431,8 @@ export function addRouterInterface(s: Services, actor: Principal, id: string, in
       actor,
       id,
       async () => planned.command,
-      async ({ router }) => {
-        const port = await planned.port(router);
+      async ({ router }, events) => {
+        const port = await planned.port(router, events);
         return isDomainError(port) ? port : [port];
       },
     );

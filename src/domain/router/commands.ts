@@ -84,8 +84,11 @@ export type AddRouterInterface = Existing & { readonly type: 'AddRouterInterface
     | {
         readonly by: 'subnet';
         readonly subnet: SubnetFacts;
-        /** The port that will hold the subnet's gateway IP: a new one, or the router's IPv6 port on that network. */
-        readonly portId: string;
+        /**
+         * The id of the new port that takes the subnet's gateway IP, unless the decider joins an
+         * IPv6 subnet to the router's IPv6 port on that network (the event's portId says which).
+         */
+        readonly newPortId: string;
       }
     | {
         readonly by: 'port';

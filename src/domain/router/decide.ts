@@ -3,7 +3,7 @@ import type { Decision } from '../decider.js';
 import { domainError, isDomainError, type DomainError } from '../errors.js';
 import { ipVersionOf } from '../ipam/index.js';
 import { adminOnly } from '../policy/index.js';
-import { addressOnSubnet, badRequest, checkIpv6PortPerNetwork, checkNewSubnets } from './attachments.js';
+import { addressOnSubnet, badRequest, checkIpv6PortPerNetwork, checkNewSubnets, ipv6PortOnNetwork } from './attachments.js';
 import type {
   AddRouterInterface,
   ClearRouterGateway,
@@ -141,11 +141,12 @@ function clearGateway(c: ClearRouterGateway, router: Router): Decision<RouterEve
   ];
 }
 
-function interfacesToAdd(c: AddRouterInterface): readonly RouterInterface[] | DomainError {
+function interfacesToAdd(c: AddRouterInterface, router: Router): readonly RouterInterface[] | DomainError {
   if (c.by === 'subnet') {
     const { subnet } = c;
     if (subnet.gatewayIp === null) return badRequest('Subnet for router interface must have a gateway IP', { subnetId: subnet.id });
-    return [{ portId: c.portId, subnetId: subnet.id, networkId: subnet.networkId, ip: subnet.gatewayIp, cidr: subnet.cidr }];
+    const joined = ipVersionOf(subnet.gatewayIp) === 6 ? ipv6PortOnNetwork(router, subnet.networkId) : null;
+    return [{ portId: joined ?? c.newPortId, subnetId: subnet.id, networkId: subnet.networkId, ip: subnet.gatewayIp, cidr: subnet.cidr }];
   }
   const { port } = c;
   if (port.deviceId !== '') {
@@ -164,7 +165,7 @@ function interfacesToAdd(c: AddRouterInterface): readonly RouterInterface[] | Do
 }
 
 function addInterface(c: AddRouterInterface, router: Router): Decision<RouterEvent> {
-  const requested = interfacesToAdd(c);
+  const requested = interfacesToAdd(c, router);
   if (isDomainError(requested)) return requested;
   const added: RouterInterface[] = [];
   for (const i of requested) {

@@ -6,7 +6,7 @@ import { defineEvent, type EventOf } from '../event-definition.js';
 
 export const FIREWALL_PROTOCOLS = ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'sctp', 'dccp'] as const;
 export const FIREWALL_ACTIONS = ['allow', 'deny', 'reject'] as const;
-export const FIREWALL_GROUP_STATUSES = ['INACTIVE', 'ACTIVE', 'DOWN', 'ERROR'] as const;
+export const FIREWALL_GROUP_STATUSES = ['INACTIVE', 'ACTIVE', 'DOWN', 'ERROR', 'PENDING_CREATE', 'PENDING_UPDATE'] as const;
 
 const ruleFields = {
   /** null: any protocol. */

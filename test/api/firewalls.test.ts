@@ -138,6 +138,12 @@ describe('FWaaS v2 over GraphQL', () => {
     expect(await report(active.revision)).toBe(0);
     expect(await report(changed.revision, 'ERROR')).toBe(1);
     expect((await status()).status).toBe('ERROR');
+    // A change to a rule of its policies: the agent has to apply the group again (neutron-fwaas).
+    expect((await m(t, 'updateFirewallRule', { id: allow.id, action: 'deny' }, 'firewallRule', 'action')).firewallRule.action).toBe('deny');
+    expect((await status()).status).toBe('PENDING_UPDATE');
+    expect(await report((await status()).revision)).toBe(1);
+    expect((await policy(t, 'removeFirewallRule', { id: p.id, firewallRuleId: allow.id })).firewallPolicy.firewallRuleIds).toEqual([]);
+    expect((await status()).status).toBe('PENDING_UPDATE');
     expect((await group(t, 'updateFirewallGroup', { id: created.id, adminStateUp: false })).firewallGroup.status).toBe('DOWN');
     expect((await group(t, 'updateFirewallGroup', { id: created.id, adminStateUp: true })).firewallGroup.status).toBe('PENDING_UPDATE');
     expect((await group(t, 'updateFirewallGroup', { id: created.id, portIds: [] })).firewallGroup.status).toBe('INACTIVE');

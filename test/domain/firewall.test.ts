@@ -264,6 +264,18 @@ describe('firewall group decider', () => {
     s.when({ ...groupCreate, ingressFirewallPolicyId: R3 }).thenError('FirewallPolicyNotFound');
   });
 
+  it('a changed policy or rule makes an applied group PENDING_UPDATE; INACTIVE and DOWN groups stay', () => {
+    const active: FirewallGroupEvent = { type: 'FirewallGroupStatusChanged', data: { id: G, status: 'ACTIVE', updatedAt: LATER } };
+    spec(firewallGroupDecider)
+      .given([groupCreated([PORT]), active])
+      .when({ type: 'MarkFirewallGroupPending', id: G, now: LATER })
+      .then([{ type: 'FirewallGroupStatusChanged', data: { id: G, status: 'PENDING_UPDATE', updatedAt: LATER } }]);
+    spec(firewallGroupDecider)
+      .given([groupCreated([])])
+      .when({ type: 'MarkFirewallGroupPending', id: G, now: LATER })
+      .thenNothing();
+  });
+
   it('the dataplane reports ACTIVE or ERROR for an applied group only', () => {
     spec(firewallGroupDecider)
       .given([groupCreated([PORT])])

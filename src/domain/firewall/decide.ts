@@ -301,6 +301,10 @@ export function decideFirewallGroup(c: FirewallGroupCommand, s: FirewallGroupSta
       if (group.status === 'INACTIVE' || group.status === 'DOWN' || group.status === c.status) return [];
       return [{ type: 'FirewallGroupStatusChanged', data: { id: group.id, status: c.status, updatedAt: c.now } }];
     }
+    case 'MarkFirewallGroupPending':
+      // neutron-fwaas's _rpc_update_firewall_group: only a group with something applied waits again.
+      if (group.status === 'INACTIVE' || group.status === 'DOWN' || group.status === 'PENDING_UPDATE') return [];
+      return [{ type: 'FirewallGroupStatusChanged', data: { id: group.id, status: 'PENDING_UPDATE', updatedAt: c.now } }];
     case 'DeleteFirewallGroup':
       if (group.isDefault && !c.isAdmin && !c.projectTeardown) {
         return domainError('FirewallGroupCannotRemoveDefault', 'Insufficient rights for removing default firewall group.');

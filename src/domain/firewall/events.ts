@@ -72,7 +72,7 @@ export const FirewallGroupUpdated = defineEvent(
     updatedAt: timestampSchema,
   }),
 );
-/** What the dataplane reported: ACTIVE once applied, ERROR when it could not apply it. */
+/** What the dataplane reported (ACTIVE once applied, ERROR when it could not apply it), or PENDING_UPDATE after a policy or rule change. */
 export const FirewallGroupStatusChanged = defineEvent(
   'FirewallGroupStatusChanged',
   z.object({ id: idSchema, status: z.enum(FIREWALL_GROUP_STATUSES), updatedAt: timestampSchema }),

@@ -2,7 +2,7 @@ import type { FirewallGroup, FirewallGroupStatus } from '../domain/firewall/inde
 import type { FloatingIp, FloatingIpStatus } from '../domain/floating-ip/index.js';
 import { isRouterPort, type Port, type PortStatus } from '../domain/port/index.js';
 import type { Router } from '../domain/router/index.js';
-import type { RouterUnit, UnitKey } from '../projections/desired-state/index.js';
+import type { UnitKey } from '../projections/desired-state/index.js';
 import { routerPortIds, type ResourceDoc } from '../projections/topology/index.js';
 
 /** How a reconcile key stands after a pass. */
@@ -89,7 +89,7 @@ export interface FirewallGroupStatusChange {
 export function firewallGroupStatusChanges(
   inputs: Inputs,
   groups: readonly ResourceDoc<FirewallGroup>[],
-  routers: readonly RouterUnit[],
+  routers: readonly { readonly key: UnitKey; readonly firewall?: { readonly groups: readonly { readonly id: string }[] } }[],
 ): FirewallGroupStatusChange[] {
   const keysOf = new Map<string, UnitKey[]>();
   for (const r of routers) for (const g of r.firewall?.groups ?? []) keysOf.set(g.id, [...(keysOf.get(g.id) ?? []), r.key]);

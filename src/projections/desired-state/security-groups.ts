@@ -283,18 +283,18 @@ export function groupMembers(topology: Topology): Map<string, string[]> {
  * Neutron refuses a port whose groups mix stateful and stateless ones (SecurityGroupConflict), so
  * any group answers; a port without groups is stateful.
  */
-export function isStatelessPort(p: TopologyPort, groups: ReadonlyMap<string, TopologySecurityGroup>): boolean {
+function isStatelessPort(p: TopologyPort, groups: ReadonlyMap<string, TopologySecurityGroup>): boolean {
   const known = (p.securityGroups ?? []).flatMap((g) => groups.get(g) ?? []);
   return known.length > 0 && known.every((g) => !g.stateful);
 }
+
+const STATELESS_MACS = 'stateless_macs';
 
 /** MACs a stateless port receives on: its own and its address pairs'. */
 function statelessMacSet(ports: readonly TopologyPort[]): NftSet {
   const macs = ports.flatMap((p) => [macOf(p.macAddress), ...(p.allowedAddressPairs ?? []).map((a) => macOf(a.macAddress))]);
   return { name: STATELESS_MACS, type: 'ether_addr', interval: false, elements: [...new Set(macs)].sort(compareStrings) };
 }
-
-const STATELESS_MACS = 'stateless_macs';
 
 function baseChains(anyStateless: boolean): NftChain[] {
   return [

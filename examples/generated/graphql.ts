@@ -171,6 +171,7 @@ export type CreateNetworkMutation = {
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
     | { __typename: 'SecurityGroupCannotRemoveDefault'; code: string; message: string }
     | { __typename: 'SecurityGroupCannotUpdateDefault'; code: string; message: string }
+    | { __typename: 'SecurityGroupConflict'; code: string; message: string }
     | { __typename: 'SecurityGroupDefaultAlreadyExists'; code: string; message: string }
     | { __typename: 'SecurityGroupEthertypeConflictWithProtocol'; code: string; message: string }
     | { __typename: 'SecurityGroupInUse'; code: string; message: string }
@@ -330,6 +331,7 @@ export type UpdateNetworkMutation = {
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
     | { __typename: 'SecurityGroupCannotRemoveDefault'; code: string; message: string }
     | { __typename: 'SecurityGroupCannotUpdateDefault'; code: string; message: string }
+    | { __typename: 'SecurityGroupConflict'; code: string; message: string }
     | { __typename: 'SecurityGroupDefaultAlreadyExists'; code: string; message: string }
     | { __typename: 'SecurityGroupEthertypeConflictWithProtocol'; code: string; message: string }
     | { __typename: 'SecurityGroupInUse'; code: string; message: string }
@@ -491,6 +493,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'SecurityGroupAlreadyExists'; code: string; message: string }
     | { __typename: 'SecurityGroupCannotRemoveDefault'; code: string; message: string }
     | { __typename: 'SecurityGroupCannotUpdateDefault'; code: string; message: string }
+    | { __typename: 'SecurityGroupConflict'; code: string; message: string }
     | { __typename: 'SecurityGroupDefaultAlreadyExists'; code: string; message: string }
     | { __typename: 'SecurityGroupEthertypeConflictWithProtocol'; code: string; message: string }
     | { __typename: 'SecurityGroupInUse'; code: string; message: string }

@@ -13,7 +13,7 @@ import { markAgentDown, recordHeartbeat, registerAgent, stopAgent } from './regi
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings, type Binding } from './scheduler.js';
 import { scheduleHaRouters } from './ha-scheduler.js';
-import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
+import { firewallGroupStatusChanges, floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
 import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnapshot } from '../projections/topology/index.js';
 import { secretKey } from '../app/vpn/vpn.js';
 import { openSecret } from '../store/seal/secret-key.js';
@@ -43,6 +43,7 @@ export interface DataplaneAgentOptions {
 const NO_REBUILD = new Set([
   'PortStatusChanged',
   'FloatingIpStatusChanged',
+  'FirewallGroupStatusChanged',
   'AgentHeartbeat',
   'AgentStopped',
   'LoadBalancerApplied',
@@ -371,14 +372,16 @@ export class DataplaneAgent {
     if (!this.snapshot || !this.desired) return;
     const keys = new Set<UnitKey>(['host', ...this.desired.networks.map((n) => n.key), ...this.desired.routers.map((r) => r.key)]);
     const inputs = { host: this.host, keys, health: (k: UnitKey) => this.health(k) };
-    const { ports, routers, floatingIps } = this.snapshot.records;
-    const fresh = <C extends { id: string; status: string; reason: string | null }>(list: readonly C[]) =>
-      list.filter((c) => this.reported.get(c.id) !== `${c.status}|${c.reason ?? ''}`);
+    const { ports, routers, floatingIps, firewallGroups } = this.snapshot.records;
+    const said = (c: { status: string; reason?: string | null }) => `${c.status}|${c.reason ?? ''}`;
+    const fresh = <C extends { id: string; status: string; reason?: string | null }>(list: readonly C[]) =>
+      list.filter((c) => this.reported.get(c.id) !== said(c));
     const portChanges = fresh(portStatusChanges(inputs, ports, routers));
     const fipChanges = fresh(floatingIpStatusChanges(inputs, floatingIps));
-    if (portChanges.length === 0 && fipChanges.length === 0) return;
-    const n = await reportStatuses(this.s, this.host, portChanges, fipChanges);
-    for (const c of [...portChanges, ...fipChanges]) this.reported.set(c.id, `${c.status}|${c.reason ?? ''}`);
+    const fwChanges = fresh(firewallGroupStatusChanges(inputs, firewallGroups, this.desired.routers));
+    if (portChanges.length === 0 && fipChanges.length === 0 && fwChanges.length === 0) return;
+    const n = await reportStatuses(this.s, this.host, portChanges, fipChanges, fwChanges);
+    for (const c of [...portChanges, ...fipChanges, ...fwChanges]) this.reported.set(c.id, said(c));
     this.stats.statusReports += n;
   }
 

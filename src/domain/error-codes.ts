@@ -71,6 +71,7 @@ export const ERROR_CODES = [
   'ExternalIpAddressExhausted',
   'SecurityGroupNotFound',
   'SecurityGroupInUse',
+  'SecurityGroupConflict',
   'SecurityGroupAlreadyExists',
   'SecurityGroupCannotRemoveDefault',
   'SecurityGroupCannotUpdateDefault',

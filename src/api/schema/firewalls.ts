@@ -50,7 +50,7 @@ resourceNode(FirewallGroupRef, 'firewall_group', 'Ingress and egress policies ap
   adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
   shared: t.boolean({ resolve: (r) => r.doc.shared }),
   isDefault: t.boolean({ resolve: (r) => r.doc.isDefault }),
-  status: t.string({ description: 'INACTIVE (no ports), ACTIVE (applied), DOWN (admin down), ERROR.', resolve: (r) => r.doc.status }),
+  status: t.string({ description: 'INACTIVE (no ports), PENDING_CREATE or PENDING_UPDATE (until the agent hosting its routers has applied it), ACTIVE (applied), DOWN (admin down), ERROR (applying failed).', resolve: (r) => r.doc.status }),
 }));
 
 async function withDefaultGroup(ctx: Context): Promise<void> {

@@ -3,7 +3,7 @@ import type { AgentMode } from '../domain/agent/index.js';
 import type { FloatingIp } from '../domain/floating-ip/index.js';
 import { DeviceOwner, type Port } from '../domain/port/index.js';
 import type { Router } from '../domain/router/index.js';
-import { addFipAgentGatewayPort, addSnatPort, deleteDvrPort, snatPortIdOf, snatSubnetsOf } from '../app/routing/dvr.js';
+import { addFipAgentGatewayPort, addSnatPort, deleteDvrPort, snatSubnetsOf } from '../app/routing/dvr.js';
 import type { Services } from '../app/services.js';
 import { compareStrings } from '../projections/desired-state/ip.js';
 import type { ResourceDoc } from '../projections/topology/index.js';
@@ -12,13 +12,18 @@ import { agentMetadata } from './registration.js';
 /**
  * The ports distributed routers need (app/routing/dvr.ts), made by the agents:
  *   - every agent makes a missing sg- port of any distributed router with a gateway, bound with
- *     the router's gateway port (ids are name-based: two agents make the same port);
+ *     the router's gateway port (its id is named by the router's revision: two agents planning
+ *     at once make the same port);
  *   - a dvr/dvr_snat agent makes its own host's fg- port on an external network once an instance
  *     bound to it has a floating IP behind a distributed router there, and deletes it when none is
  *     left (Neutron deletes the agent gateway port with the host's last floating IP).
  */
 export interface DvrPortPlan {
-  readonly snatPorts: readonly { readonly router: Router; readonly subnet: { id: string; networkId: string }; readonly host: string }[];
+  readonly snatPorts: readonly {
+    readonly router: ResourceDoc<Router>;
+    readonly subnet: { id: string; networkId: string };
+    readonly host: string;
+  }[];
   readonly addFipGateways: readonly string[];
   readonly deleteFipGateways: readonly string[];
 }
@@ -31,14 +36,20 @@ export function planDvrPorts(
   floatingIps: readonly ResourceDoc<FloatingIp>[],
 ): DvrPortPlan {
   const byId = new Map(ports.map((p) => [p.id, p.doc]));
+  const withSnat = new Set(
+    ports
+      .filter((p) => p.doc.deviceOwner === DeviceOwner.routerCentralizedSnat)
+      .flatMap((p) => p.doc.fixedIps.map((f) => `${p.doc.deviceId} ${f.subnetId}`)),
+  );
   const snatPorts: DvrPortPlan['snatPorts'][number][] = [];
-  for (const { doc: r } of [...routers].sort((a, b) => compareStrings(a.id, b.id))) {
+  for (const router of [...routers].sort((a, b) => compareStrings(a.id, b.id))) {
+    const r = router.doc;
     for (const subnetId of [...snatSubnetsOf(r)].sort(compareStrings)) {
-      if (byId.has(snatPortIdOf(r.id, subnetId))) continue;
+      if (withSnat.has(`${r.id} ${subnetId}`)) continue;
       const i = r.interfaces.find((x) => x.subnetId === subnetId);
       if (!i) continue;
       snatPorts.push({
-        router: r,
+        router,
         subnet: { id: subnetId, networkId: i.networkId },
         host: byId.get(r.gateway?.portId ?? '')?.bindingHost ?? '',
       });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { diffDvrRouter, type DvrRouterObservation } from '../../src/agent/drivers/dvr-router.js';
 import { planDvrPorts } from '../../src/agent/dvr-scheduler.js';
 import { planBindings } from '../../src/agent/scheduler.js';
-import { snatPortIdOf } from '../../src/app/routing/dvr.js';
 import { compileHostState, hostStateUnits, type Topology, type TopologyPort } from '../../src/projections/desired-state/index.js';
 import { routerPortName } from '../../src/projections/desired-state/names.js';
 import { fipDoc, portDoc, rec, routerDoc } from '../dataplane/docs.js';
@@ -302,7 +301,11 @@ describe('distributed routers (DVR)', () => {
       expect(planDvrPorts('c2', 'dvr', [rec(ext), rec(vm), rec(stale)], [rec(router)], []).deleteFipGateways).toEqual([stale.id]);
 
       const unbound = { ...ext, bindingHost: '' };
-      const sg = portDoc(NET_A, 'network:router_centralized_snat', { id: snatPortIdOf(router.id, SUB_A), deviceId: router.id });
+      const sg = portDoc(NET_A, 'network:router_centralized_snat', {
+        deviceId: router.id,
+        fixedIps: [{ subnetId: SUB_A, ipAddress: '10.1.0.9' }],
+      });
+      expect(planDvrPorts('c1', 'dvr', [rec(ext), rec(vm), rec(sg)], [rec(router)], []).snatPorts).toEqual([]);
       const bindings = planBindings([rec(unbound), rec(sg)], [rec(router)], ['c1', 'c2', 'nn'], new Set(), ['nn']);
       expect(bindings.map((b) => [b.portId, b.host]).sort()).toEqual(
         [

@@ -6,6 +6,7 @@ import type { Router } from '../../domain/router/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { createPort, planDeletePort } from '../networking/ports.js';
+import type { ResourceDoc } from '../../projections/topology/index.js';
 import type { Services } from '../services.js';
 
 /**
@@ -16,8 +17,7 @@ import type { Services } from '../services.js';
  *     north-south traffic without a floating IP. Bound with the gateway port (the scheduler).
  *   - `network:floatingip_agent_gateway`: one per host and external network while the host holds
  *     an instance with a floating IP there: the fg- port of the host's fip namespace.
- * The agents create them (agent/dvr-scheduler.ts), with name-based ids so two agents at once make
- * the same port; the router commands delete the sg- ports that lose their reason, in the same
+ * The agents create them (agent/dvr-scheduler.ts); the router commands delete the sg- ports that lose their reason, in the same
  * transaction, so a subnet detached from the router can be deleted at once.
  */
 
@@ -32,16 +32,27 @@ function nameUuid(text: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-export const snatPortIdOf = (routerId: string, subnetId: string): string => nameUuid(`snat:${routerId}:${subnetId}`);
-export const fipAgentGatewayPortIdOf = (host: string, networkId: string): string => nameUuid(`fg:${host}:${networkId}`);
+/**
+ * Ids are never reused, and a subnet may lose its sg- port and get one again: the router's
+ * revision (every change that deletes one moves it on) keeps the next one new, while two agents
+ * planning from the same revision still make one port.
+ */
+export const snatPortIdOf = (routerId: string, routerRevision: number, subnetId: string): string =>
+  nameUuid(`snat:${routerId}:${routerRevision}:${subnetId}`);
 
 /** The router's sg- port on `subnetId`, bound where its gateway port is (`host`, may be ''). */
-export function addSnatPort(s: Services, metadata: EventMetadata, router: Router, subnet: { id: string; networkId: string }, host: string) {
+export function addSnatPort(
+  s: Services,
+  metadata: EventMetadata,
+  router: ResourceDoc<Router>,
+  subnet: { id: string; networkId: string },
+  host: string,
+) {
   return createPort(
     s,
     DVR_ACTOR,
     {
-      id: snatPortIdOf(router.id, subnet.id),
+      id: snatPortIdOf(router.id, router.revision, subnet.id),
       networkId: subnet.networkId,
       fixedIps: [{ subnetId: subnet.id }],
       deviceOwner: DeviceOwner.routerCentralizedSnat,
@@ -53,13 +64,15 @@ export function addSnatPort(s: Services, metadata: EventMetadata, router: Router
   );
 }
 
-/** `host`'s fg- port on the external network (Neutron's device_id is the agent; here the host). */
+/**
+ * `host`'s fg- port on the external network (Neutron's device_id is the agent; here the host).
+ * Only the host's own agent makes it, one round at a time: a fresh id.
+ */
 export function addFipAgentGatewayPort(s: Services, metadata: EventMetadata, host: string, networkId: string) {
   return createPort(
     s,
     DVR_ACTOR,
     {
-      id: fipAgentGatewayPortIdOf(host, networkId),
       networkId,
       deviceOwner: DeviceOwner.floatingIpAgentGateway,
       deviceId: host,

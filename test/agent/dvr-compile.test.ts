@@ -240,6 +240,20 @@ describe('distributed routers (DVR)', () => {
       expect(c2.snats).toBeUndefined();
     });
 
+    it("answers a floating IP on a VXLAN external network with the fg- port of its instance's host", () => {
+      const t = northSouth();
+      const vxlanExt: Topology = {
+        ...t,
+        networks: t.networks.map((n) =>
+          n.id === EXT ? { ...n, segment: { networkType: 'vxlan', physicalNetwork: null, segmentationId: 300 } } : n,
+        ),
+      };
+      const nn = compileHostState(vxlanExt, 'nn', { ...opts, agentMode: 'dvr_snat', underlayAddress: '192.168.0.3' });
+      const overlay = nn.networks.find((n) => n.networkId === EXT)?.overlay;
+      expect(overlay?.neighbours).toContainEqual({ ip: '203.0.113.20', mac: `fa:16:3e:00:00:${FG.slice(-2)}` });
+      expect(overlay?.fdb).toContainEqual({ mac: `fa:16:3e:00:00:${FG.slice(-2)}`, dst: '192.168.0.1' });
+    });
+
     it('diffs the policy routing and the rfp-/fpr- pair, and converges to nothing', () => {
       const spec = compile('c1').routers[0]!.dvr!;
       const link = spec.fipLink!;

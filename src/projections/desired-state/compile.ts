@@ -31,7 +31,7 @@ import {
   type NamingOptions,
 } from './names.js';
 import { buildNat } from './nat-rules.js';
-import { compileDvr, compileDvrHost, unbindDistributedInterfaces, type DvrPlumbing } from './dvr.js';
+import { compileDvr, compileDvrHost, floatingIpAgentGateway, unbindDistributedInterfaces, type DvrPlumbing } from './dvr.js';
 import { DEFAULT_ADVERT_INT, haRouter } from './keepalived.js';
 import { compileOverlay, compileUplink } from './overlay.js';
 import { buildRadvd, type RadvdInterface } from './radvd.js';
@@ -413,8 +413,12 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
 /** Each associated IPv4 floating IP of the network with the gateway port of the router that holds it. */
 function floatingIpHolders(index: Index, networkId: string): { portId: string; ip: string }[] {
   const gateways = new Map(index.topology.routers.flatMap((r) => (r.gateway ? [[r.id, r.gateway.portId] as const] : [])));
+  const distributed = new Set(index.topology.routers.filter((r) => r.distributed === true).map((r) => r.id));
+  const dvr = dvrPlumbing(index);
   return index.topology.floatingIps.flatMap((f) => {
-    const portId = f.routerId !== null ? gateways.get(f.routerId) : undefined;
+    // A distributed router's floating IP answers from the fg- port of its instance's host.
+    const portId =
+      f.routerId === null ? undefined : distributed.has(f.routerId) ? floatingIpAgentGateway(f, dvr)?.id : gateways.get(f.routerId);
     return f.floatingNetworkId === networkId && f.fixedIpAddress !== null && portId !== undefined && ipVersion(f.floatingIpAddress) === 4
       ? [{ portId, ip: f.floatingIpAddress }]
       : [];

@@ -231,6 +231,12 @@ function fipGatewayPort(plumbing: DvrPlumbing, host: string, networkId: string):
     .find((p) => p.deviceOwner === DeviceOwner.floatingIpAgentGateway && p.bindingHost === host && p.adminStateUp);
 }
 
+/** The fg- port that answers for a distributed router's floating IP: that of its instance's host. */
+export function floatingIpAgentGateway(f: TopologyFloatingIp, plumbing: DvrPlumbing): TopologyPort | undefined {
+  const host = f.portId !== null ? plumbing.port(f.portId)?.bindingHost : null;
+  return host ? fipGatewayPort(plumbing, host, f.floatingNetworkId) : undefined;
+}
+
 /** IPv4 floating IPs of the router whose instance is bound to `host`, sorted by fixed IP. */
 export function localFloatingIps(r: TopologyRouter, host: string, plumbing: DvrPlumbing): FloatingIpMapping[] {
   return plumbing.floatingIps

@@ -13,6 +13,7 @@ import { markAgentDown, recordHeartbeat, registerAgent, stopAgent } from './regi
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings, type Binding } from './scheduler.js';
 import { scheduleHaRouters } from './ha-scheduler.js';
+import { scheduleDvrPorts } from './dvr-scheduler.js';
 import { firewallGroupStatusChanges, floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
 import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnapshot } from '../projections/topology/index.js';
 import { secretKey } from '../app/vpn/vpn.js';
@@ -311,9 +312,13 @@ export class DataplaneAgent {
     // A disabled agent keeps what it hosts (not dead) but is given nothing new.
     const disabled = new Set(agents.filter((a) => !a.adminStateUp).map((a) => a.host));
     const eligible = live.filter((h) => !disabled.has(h));
-    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, eligible, dead);
+    // A distributed router's SNAT goes to a dvr_snat agent only.
+    const snatHosts = eligible.filter((h) => agents.find((a) => a.host === h)?.agentMode === 'dvr_snat');
+    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, eligible, dead, snatHosts);
     const haChanges = await scheduleHaRouters(this.s, this.host, snapshot.records.ports, snapshot.records.routers, eligible, this.log);
-    if (bindings.length === 0 && haChanges === 0) return snapshot;
+    const { ports, routers, floatingIps } = snapshot.records;
+    const dvrChanges = await scheduleDvrPorts(this.s, this.host, this.config.agentMode, ports, routers, floatingIps, this.log);
+    if (bindings.length === 0 && haChanges === 0 && dvrChanges === 0) return snapshot;
     // A move off a dead agent is recorded with the reason, so the port's history says why it moved.
     const hostOf = new Map(snapshot.records.ports.map((p) => [p.id, p.doc.bindingHost]));
     const groups = new Map<string, Binding[]>();

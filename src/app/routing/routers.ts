@@ -23,6 +23,7 @@ import { lockNetworkForUse, subnetsOf } from '../networking/facts.js';
 import { loadOwnPort, planCreatePort, planDeletePort, planUpdatePort } from '../networking/ports.js';
 import { after, decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
+import { planDeleteStaleSnatPorts } from './dvr.js';
 import { loadOwn, lockRow, withCidrs } from './own.js';
 import { mayAttachSubnet, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
@@ -98,7 +99,11 @@ async function decideRouterCommand(
   const append = decideAppend(routerDecider, r.loaded, routerStreamId(id), c);
   if (isDomainError(append)) return append;
   const ports = await more(r, append.events as RouterEvent[]);
-  return isDomainError(ports) ? ports : { appends: [append, ...ports], result: id };
+  if (isDomainError(ports)) return ports;
+  // A distributed router's sg- ports live while it has a gateway and the subnet (dvr.ts).
+  const state = after(routerDecider, r.loaded, append).state;
+  const snat = await planDeleteStaleSnatPorts(s, tx, id, state.status === 'live' ? state.resource : null, new Date().toISOString());
+  return isDomainError(snat) ? snat : { appends: [append, ...ports, ...snat], result: id };
 }
 
 export function updateRouter(

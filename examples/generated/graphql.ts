@@ -165,6 +165,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'PortSecurityPortHasSecurityGroup'; code: string; message: string }
     | { __typename: 'ResourceIdInUse'; code: string; message: string }
     | { __typename: 'RevisionNumberConstraintFailed'; code: string; message: string }
+    | { __typename: 'SecurityGroupConflict'; code: string; message: string }
     | { __typename: 'ServicePortInUse'; code: string; message: string }
     | { __typename: 'SubnetAlreadyExists'; code: string; message: string }
     | { __typename: 'SubnetInUse'; code: string; message: string }

@@ -13,7 +13,8 @@ import { markAgentDown, recordHeartbeat, registerAgent, stopAgent } from './regi
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings, type Binding } from './scheduler.js';
 import { scheduleHaRouters } from './ha-scheduler.js';
-import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
+import { scheduleDvrPorts } from './dvr-scheduler.js';
+import { firewallGroupStatusChanges, floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
 import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnapshot } from '../projections/topology/index.js';
 import { secretKey } from '../app/vpn/vpn.js';
 import { openSecret } from '../store/seal/secret-key.js';
@@ -43,6 +44,7 @@ export interface DataplaneAgentOptions {
 const NO_REBUILD = new Set([
   'PortStatusChanged',
   'FloatingIpStatusChanged',
+  'FirewallGroupStatusChanged',
   'AgentHeartbeat',
   'AgentStopped',
   'LoadBalancerApplied',
@@ -310,9 +312,13 @@ export class DataplaneAgent {
     // A disabled agent keeps what it hosts (not dead) but is given nothing new.
     const disabled = new Set(agents.filter((a) => !a.adminStateUp).map((a) => a.host));
     const eligible = live.filter((h) => !disabled.has(h));
-    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, eligible, dead);
+    // A distributed router's SNAT goes to a dvr_snat agent only.
+    const snatHosts = eligible.filter((h) => agents.find((a) => a.host === h)?.agentMode === 'dvr_snat');
+    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, eligible, dead, snatHosts);
     const haChanges = await scheduleHaRouters(this.s, this.host, snapshot.records.ports, snapshot.records.routers, eligible, this.log);
-    if (bindings.length === 0 && haChanges === 0) return snapshot;
+    const { ports, routers, floatingIps } = snapshot.records;
+    const dvrChanges = await scheduleDvrPorts(this.s, this.host, this.config.agentMode, ports, routers, floatingIps, this.log);
+    if (bindings.length === 0 && haChanges === 0 && dvrChanges === 0) return snapshot;
     // A move off a dead agent is recorded with the reason, so the port's history says why it moved.
     const hostOf = new Map(snapshot.records.ports.map((p) => [p.id, p.doc.bindingHost]));
     const groups = new Map<string, Binding[]>();
@@ -371,14 +377,16 @@ export class DataplaneAgent {
     if (!this.snapshot || !this.desired) return;
     const keys = new Set<UnitKey>(['host', ...this.desired.networks.map((n) => n.key), ...this.desired.routers.map((r) => r.key)]);
     const inputs = { host: this.host, keys, health: (k: UnitKey) => this.health(k) };
-    const { ports, routers, floatingIps } = this.snapshot.records;
-    const fresh = <C extends { id: string; status: string; reason: string | null }>(list: readonly C[]) =>
-      list.filter((c) => this.reported.get(c.id) !== `${c.status}|${c.reason ?? ''}`);
+    const { ports, routers, floatingIps, firewallGroups } = this.snapshot.records;
+    const said = (c: { status: string; reason?: string | null }) => `${c.status}|${c.reason ?? ''}`;
+    const fresh = <C extends { id: string; status: string; reason?: string | null }>(list: readonly C[]) =>
+      list.filter((c) => this.reported.get(c.id) !== said(c));
     const portChanges = fresh(portStatusChanges(inputs, ports, routers));
     const fipChanges = fresh(floatingIpStatusChanges(inputs, floatingIps));
-    if (portChanges.length === 0 && fipChanges.length === 0) return;
-    const n = await reportStatuses(this.s, this.host, portChanges, fipChanges);
-    for (const c of [...portChanges, ...fipChanges]) this.reported.set(c.id, `${c.status}|${c.reason ?? ''}`);
+    const fwChanges = fresh(firewallGroupStatusChanges(inputs, firewallGroups, this.desired.routers));
+    if (portChanges.length === 0 && fipChanges.length === 0 && fwChanges.length === 0) return;
+    const n = await reportStatuses(this.s, this.host, portChanges, fipChanges, fwChanges);
+    for (const c of [...portChanges, ...fipChanges, ...fwChanges]) this.reported.set(c.id, said(c));
     this.stats.statusReports += n;
   }
 

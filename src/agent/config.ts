@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { AGENT_DOWN_MS, HEARTBEAT_INTERVAL_MS } from '../domain/agent/index.js';
 import { DEFAULT_COMPILE_OPTIONS, type CompileOptions } from '../projections/desired-state/index.js';
-import { assertSafeName, dhcpNamespace, routerNamespace } from '../projections/desired-state/names.js';
+import { assertSafeName, dhcpNamespace, fipNamespace, routerNamespace, snatNamespace } from '../projections/desired-state/names.js';
 import type { UnitKey } from '../projections/desired-state/index.js';
 
 export interface AgentConfig extends CompileOptions {
@@ -50,6 +50,8 @@ export function idOfKey(key: UnitKey): string {
 export function namespacesOfKey(config: AgentConfig, key: UnitKey): string[] {
   if (key === 'host') return [config.hostNamespace];
   if (key.startsWith('network:')) return [config.hostNamespace, dhcpNamespace(config, idOfKey(key))];
+  if (key.startsWith('snat:')) return [config.hostNamespace, snatNamespace(config, idOfKey(key))];
+  if (key.startsWith('fip:')) return [config.hostNamespace, fipNamespace(config, idOfKey(key))];
   return [config.hostNamespace, routerNamespace(config, idOfKey(key))];
 }
 

@@ -11,6 +11,7 @@ import { agentConfig, namespacesOfKey, type AgentConfig } from './config.js';
 import type { Driver, DriverContext } from './driver.js';
 import { dhcpDriver } from './drivers/dhcp.js';
 import { dvrDriver } from './drivers/dvr.js';
+import { dvrRouterDriver } from './drivers/dvr-router.js';
 import { firewallDriver } from './drivers/firewall.js';
 import { exceptLoadBalancers, haproxyDriver } from './drivers/haproxy.js';
 import { keepalivedDriver } from './drivers/keepalived.js';
@@ -29,6 +30,7 @@ import { probeNamespaces, type Snapshot } from './probe.js';
 export const DEFAULT_DRIVERS: readonly Driver[] = [
   exceptLoadBalancers(linksDriver),
   dvrDriver,
+  dvrRouterDriver,
   overlayDriver,
   uplinkDriver,
   natDriver,

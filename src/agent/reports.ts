@@ -1,4 +1,5 @@
 import { isDomainError } from '../domain/errors.js';
+import { firewallGroupDecider, firewallGroupStreamId, type FirewallGroupState } from '../domain/firewall/index.js';
 import { floatingIpDecider, floatingIpStreamId, type FloatingIpState, type FloatingIpStatus } from '../domain/floating-ip/index.js';
 import { portDecider, portStreamId, type PortState, type PortStatus } from '../domain/port/index.js';
 import type { PlannedAppend } from '../app/command-runtime.js';
@@ -7,7 +8,7 @@ import { decideAppend } from '../app/plan.js';
 import type { Services } from '../app/services.js';
 import { AGENT_ACTOR, agentMetadata } from './registration.js';
 import type { Binding } from './scheduler.js';
-import type { StatusChange } from './status.js';
+import type { FirewallGroupStatusChange, StatusChange } from './status.js';
 
 /**
  * Binds ports as the scheduler planned, all in one transaction. A port that moved on since the
@@ -35,16 +36,20 @@ export async function applyBindings(
 }
 
 /**
- * Port and floating IP statuses through their deciders (SetPortStatus, SetFloatingIpStatus), in
- * one transaction. Resources deleted meanwhile answer NotFound and are skipped.
+ * Port, floating IP and firewall group statuses through their deciders (SetPortStatus,
+ * SetFloatingIpStatus, ReportFirewallGroupStatus), in one transaction. Resources deleted
+ * meanwhile answer NotFound and are skipped; a firewall group changed since the revision the
+ * agent applied answers RevisionNumberConstraintFailed and is skipped too (the next round reports
+ * the new one).
  */
 export async function reportStatuses(
   s: Services,
   host: string,
   ports: readonly StatusChange<PortStatus>[],
   floatingIps: readonly StatusChange<FloatingIpStatus>[],
+  firewallGroups: readonly FirewallGroupStatusChange[] = [],
 ): Promise<number> {
-  if (ports.length === 0 && floatingIps.length === 0) return 0;
+  if (ports.length === 0 && floatingIps.length === 0 && firewallGroups.length === 0) return 0;
   const out = await s.runtime.execute(agentMetadata(host), async (tx) => {
     const now = new Date().toISOString();
     const appends: PlannedAppend[] = [];
@@ -67,6 +72,17 @@ export async function reportStatuses(
         now,
         status: c.status,
         ...(c.reason !== null ? { reason: c.reason } : {}),
+      });
+      if (!isDomainError(append)) appends.push(append);
+    }
+    for (const c of firewallGroups) {
+      const loaded = await s.aggregates.load<FirewallGroupState>(tx, firewallGroupStreamId(c.id));
+      const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(c.id), {
+        type: 'ReportFirewallGroupStatus',
+        id: c.id,
+        now,
+        status: c.status,
+        expectedRevision: c.revision,
       });
       if (!isDomainError(append)) appends.push(append);
     }

@@ -19,6 +19,8 @@ import { routerPortIds, type ResourceDoc } from '../projections/topology/index.j
 interface Unit {
   readonly key: string;
   readonly ports: readonly ResourceDoc<Port>[];
+  /** A distributed router's SNAT (its gateway and sg- ports): dvr_snat hosts only. */
+  readonly snat: boolean;
 }
 
 export interface Binding {
@@ -28,19 +30,27 @@ export interface Binding {
   readonly host: string;
 }
 
+function snatPortIds(ports: readonly ResourceDoc<Port>[], routerId: string): string[] {
+  return ports
+    .filter((p) => p.doc.deviceOwner === DeviceOwner.routerCentralizedSnat && p.doc.deviceId === routerId)
+    .map((p) => p.id)
+    .sort(compareStrings);
+}
+
 function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDoc<Router>[]): Unit[] {
   const byId = new Map(ports.map((p) => [p.id, p]));
   const out: Unit[] = [];
   const inRouter = new Set<string>();
   for (const r of [...routers].sort((a, b) => compareStrings(a.id, b.id))) {
-    // A distributed router's interfaces live on every host that needs them (dvr.ts): never bound.
-    const ids = r.doc.distributed ? (r.doc.gateway ? [r.doc.gateway.portId] : []) : routerPortIds(r.doc);
+    // A distributed router's interfaces live on every host that needs them (dvr.ts): never bound;
+    // its gateway and sg- ports make the snat namespace, on one host.
+    const ids = r.doc.distributed ? (r.doc.gateway ? [r.doc.gateway.portId, ...snatPortIds(ports, r.id)] : []) : routerPortIds(r.doc);
     const list = ids.map((id) => byId.get(id)).filter((p): p is ResourceDoc<Port> => p !== undefined);
     for (const p of list) inRouter.add(p.id);
-    if (list.length > 0) out.push({ key: `router:${r.id}`, ports: list });
+    if (list.length > 0) out.push({ key: `router:${r.id}`, ports: list, snat: r.doc.distributed });
   }
   for (const p of [...ports].sort((a, b) => compareStrings(a.id, b.id))) {
-    if (p.doc.deviceOwner === DeviceOwner.dhcp && !inRouter.has(p.id)) out.push({ key: `dhcp:${p.id}`, ports: [p] });
+    if (p.doc.deviceOwner === DeviceOwner.dhcp && !inRouter.has(p.id)) out.push({ key: `dhcp:${p.id}`, ports: [p], snat: false });
   }
   return out;
 }
@@ -57,6 +67,8 @@ export function planBindings(
   routers: readonly ResourceDoc<Router>[],
   liveHosts: readonly string[],
   deadHosts: ReadonlySet<string> = new Set(),
+  /** Live dvr_snat hosts, for distributed routers' SNAT; absent: any live host. */
+  snatHosts: readonly string[] = liveHosts,
 ): Binding[] {
   if (liveHosts.length === 0) return [];
   const movable = (p: ResourceDoc<Port>) => p.doc.bindingHost === '' || deadHosts.has(p.doc.bindingHost);
@@ -72,7 +84,9 @@ export function planBindings(
     const unbound = u.ports.filter(movable);
     if (unbound.length === 0) continue;
     const bound = u.ports.find((p) => !movable(p));
-    const host = bound ? bound.doc.bindingHost : leastLoaded(load);
+    const candidates = u.snat ? new Map([...load].filter(([h]) => snatHosts.includes(h))) : load;
+    if (!bound && candidates.size === 0) continue;
+    const host = bound ? bound.doc.bindingHost : leastLoaded(candidates);
     if (!bound) load.set(host, (load.get(host) ?? 0) + 1);
     for (const p of unbound) out.push({ portId: p.id, revision: p.revision, host });
   }

@@ -1,3 +1,4 @@
+import type { FirewallGroup, FirewallGroupStatus } from '../domain/firewall/index.js';
 import type { FloatingIp, FloatingIpStatus } from '../domain/floating-ip/index.js';
 import { isRouterPort, type Port, type PortStatus } from '../domain/port/index.js';
 import type { Router } from '../domain/router/index.js';
@@ -70,5 +71,33 @@ export function floatingIpStatusChanges(inputs: Inputs, floatingIps: readonly Re
   return floatingIps.flatMap(({ id, doc: f }) => {
     if (!f.association) return changed<FloatingIpStatus>(id, f, { status: 'DOWN', reason: null });
     return changed(id, f, fromHealth<FloatingIpStatus>(inputs, `router:${f.association.routerId}`, 'ACTIVE', 'ERROR'));
+  });
+}
+
+/** A firewall group's status as the agent reports it, for the revision it applied. */
+export interface FirewallGroupStatusChange {
+  readonly id: string;
+  readonly status: Extract<FirewallGroupStatus, 'ACTIVE' | 'ERROR'>;
+  readonly revision: number;
+}
+
+/**
+ * Firewall groups applied in routers built here: ACTIVE once every such router key has converged,
+ * ERROR when one failed (FWaaS's agent acknowledging the rules). A group this host applies
+ * nothing of is another agent's to report; INACTIVE and DOWN groups are the server's.
+ */
+export function firewallGroupStatusChanges(
+  inputs: Inputs,
+  groups: readonly ResourceDoc<FirewallGroup>[],
+  routers: readonly { readonly key: UnitKey; readonly firewall?: { readonly groups: readonly { readonly id: string }[] } }[],
+): FirewallGroupStatusChange[] {
+  const keysOf = new Map<string, UnitKey[]>();
+  for (const r of routers) for (const g of r.firewall?.groups ?? []) keysOf.set(g.id, [...(keysOf.get(g.id) ?? []), r.key]);
+  return groups.flatMap(({ id, revision, doc: g }) => {
+    if (g.status === 'INACTIVE' || g.status === 'DOWN') return [];
+    const health = (keysOf.get(id) ?? []).map((k) => fromHealth(inputs, k, 'ACTIVE' as const, 'ERROR' as const));
+    if (health.length === 0 || health.includes(null)) return [];
+    const status = health.some((h) => h?.status === 'ERROR') ? 'ERROR' : 'ACTIVE';
+    return status === g.status ? [] : [{ id, status, revision }];
   });
 }

@@ -14,6 +14,7 @@ import { DASHBOARD_PATH, serveDashboard } from './http/dashboard.js';
 import { GRAPHIQL_ASSETS, renderGraphiqlPage, serveGraphiqlAsset } from './http/graphiql.js';
 import { ApiMetrics } from './http/metrics.js';
 import { requestTracePlugin, type RequestTrace } from './http/request-trace.js';
+import { sseStreams, streamEvents, type MaskResult, type SseSlot } from './http/sse.js';
 import { sharedSubscriptionResults } from './subscriptions/shared-results.js';
 import { schema } from './schema/index.js';
 import { stopFollower } from './subscriptions/followers.js';
@@ -21,6 +22,8 @@ import { attachGraphqlWs } from './subscriptions/ws.js';
 
 const MAX_BODY = 1 << 20;
 const READY_CHECK_MS = 2000;
+/** yoga's default text for a masked error. */
+const MASKED_MESSAGE = 'Unexpected error.';
 const UNAVAILABLE = 'the database is unavailable; try again shortly';
 const SHUTTING_DOWN = 'the server is shutting down; resubscribe with after: cursor';
 
@@ -52,6 +55,7 @@ interface ServerContext {
   requestId: string;
   correlationId: string;
   trace: RequestTrace;
+  sse: SseSlot;
 }
 
 /** Probes and scrapes arrive every few seconds: their request lines are debug, not info. */
@@ -71,6 +75,21 @@ export function createApiServer(services: Services): ApiServer {
   const config = services.config;
   const cors = new Cors(config.NETLEDGER_CORS_ORIGINS);
   const metrics = config.NETLEDGER_METRICS === 'on' ? new ApiMetrics(services) : undefined;
+  // Clients see "Unexpected error."; the log gets what happened, with the request id to find it.
+  const maskErrorOf = (error: unknown, message: string): Error => {
+    if (isDatabaseUnavailable(rootCause(error))) return serviceUnavailable();
+    const masked = maskError(error, message);
+    // Deliberate GraphQL errors (with a code) pass through unmasked and are not news.
+    if (masked.message === message) {
+      services.log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected error in a request');
+    }
+    return masked;
+  };
+  // What yoga's masking does to each result of a subscription, for the results SSE takes unwrapped.
+  const maskResult: MaskResult = (result) => ({
+    ...result,
+    errors: result.errors?.map((e) => maskErrorOf(e, MASKED_MESSAGE) as GraphQLError),
+  });
   const yoga = createYoga<ServerContext, Context>({
     schema: schema(),
     graphqlEndpoint: '/graphql',
@@ -80,18 +99,7 @@ export function createApiServer(services: Services): ApiServer {
     // CORS is ours (http/cors.ts): yoga's default would allow every origin.
     cors: false,
     logging: false,
-    // Clients see "Unexpected error."; the log gets what happened, with the request id to find it.
-    maskedErrors: {
-      maskError: (error, message) => {
-        if (isDatabaseUnavailable(rootCause(error))) return serviceUnavailable();
-        const masked = maskError(error, message);
-        // Deliberate GraphQL errors (with a code) pass through unmasked and are not news.
-        if (masked.message === message) {
-          services.log.error({ err: (error as { originalError?: unknown }).originalError ?? error }, 'unexpected error in a request');
-        }
-        return masked;
-      },
-    },
+    maskedErrors: { maskError: maskErrorOf, errorMessage: MASKED_MESSAGE },
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },
@@ -102,6 +110,7 @@ export function createApiServer(services: Services): ApiServer {
       }),
       requestTracePlugin(),
       sharedSubscriptionResults(),
+      sseStreams(),
     ],
     context: ({ caller, requestId, correlationId }) => ({
       services,
@@ -224,16 +233,22 @@ export function createApiServer(services: Services): ApiServer {
       return json(res, 413, { errors: [{ message: `request body over ${MAX_BODY} bytes` }] }, { connection: 'close' });
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    const sse: SseSlot = {};
     const response = await yoga.fetch(
       `http://localhost${req.url ?? '/graphql'}`,
       { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body: body.toString('utf8') } : {}) },
-      { req, caller: caller ?? ANONYMOUS, requestId, correlationId, trace },
+      { req, caller: caller ?? ANONYMOUS, requestId, correlationId, trace, sse },
     );
     const out: Record<string, string> = {};
     response.headers.forEach((v, k) => (out[k] = v));
     if (draining) out.connection = 'close';
-    if (res.destroyed) return void response.body?.cancel().catch(() => {});
+    if (res.destroyed) {
+      if (sse.results) void Promise.resolve(sse.results[Symbol.asyncIterator]().return?.()).catch(() => {});
+      return void response.body?.cancel().catch(() => {});
+    }
     res.writeHead(response.status, out);
+    // A subscription over SSE: its results are written by http/sse.ts, batched across subscribers.
+    if (sse.results) return streamEvents(res, sse, maskResult);
     if (!response.body) return void res.end();
     // Streamed, so subscriptions over SSE flow as they happen; a closed client stops the stream.
     const reader = response.body.getReader();

@@ -11,7 +11,8 @@ export async function rebuildReadModel(
   onProgress: (done: number, total: number) => void = () => {},
   options: { batchSize?: number; restart?: boolean } = {},
 ): Promise<number> {
-  const owner = connect(s.ownerUrl, { max: 1 });
+  // Two connections: a rebuild reads its next batch on one while it writes the last on the other.
+  const owner = connect(s.ownerUrl, { max: 2 });
   try {
     return await rebuildProjections(owner, s.store, replayProjections(), (p) => onProgress(p.events, p.total), options.batchSize, {
       restart: options.restart,

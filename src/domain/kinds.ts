@@ -48,7 +48,7 @@ export const RESOURCE_KINDS = {
     sharable: true,
     hasStatus: false,
   },
-  firewall_group: { streamType: 'firewallgroup', neutronName: 'FirewallGroup', quota: 'firewall_group', sharable: false, hasStatus: false },
+  firewall_group: { streamType: 'firewallgroup', neutronName: 'FirewallGroup', quota: 'firewall_group', sharable: false, hasStatus: true },
   ikepolicy: { streamType: 'ikepolicy', neutronName: 'IKEPolicy', quota: null, sharable: false, hasStatus: false },
   ipsecpolicy: { streamType: 'ipsecpolicy', neutronName: 'IPsecPolicy', quota: null, sharable: false, hasStatus: false },
   endpoint_group: { streamType: 'endpointgroup', neutronName: 'VPNEndpointGroup', quota: null, sharable: false, hasStatus: false },

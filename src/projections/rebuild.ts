@@ -66,21 +66,33 @@ export async function rebuildProjections(
   const [before] = await sql<{ n: bigint }[]>`select count(*) as n from nl_events
     where (transaction_id, global_position) <= (${position.transactionId.toString()}::xid8, ${position.globalPosition})`;
   let done = Number(before!.n);
-  // Batches beside the live server, each committed with its checkpoint.
+  // Batches beside the live server, each committed with its checkpoint. The next batch is read
+  // (outside the batch's transaction, on a second connection when `sql` has one) while this one
+  // is written: reading and decoding cost about as much as the writes, and overlap with them.
+  const read = (after: LogPosition) => {
+    const p = store.readAll(after, batchSize, sql);
+    // Awaited below unless a write fails first; that failure is the one to report.
+    p.catch(() => {});
+    return p;
+  };
+  let next = read(position);
   for (;;) {
-    const n = await sql.begin(async (tx) => {
+    const events = await next;
+    if (events.length === 0) break;
+    const last = events[events.length - 1]!.position;
+    if (events.length === batchSize) next = read(last);
+    await sql.begin(async (tx) => {
       await inShadow(tx);
-      const events = await store.readAll(position, batchSize, tx);
-      if (events.length === 0) return 0;
       for (const p of projections) await p.apply(tx, events);
-      position = events[events.length - 1]!.position;
-      await saveCheckpoint(tx, CHECKPOINT, position);
-      return events.length;
+      await saveCheckpoint(tx, CHECKPOINT, last);
     });
-    done += n;
+    position = last;
+    done += events.length;
     onProgress({ events: done, total: Math.max(total, done) });
-    if (n < batchSize) break;
+    if (events.length < batchSize) break;
   }
+  // Built once over the whole table rather than kept up row by row through the replay.
+  await createDeferredIndexes(sql, schema);
   // Caught up: appenders wait for this one short transaction.
   return sql.begin(async (tx) => {
     await lockOutAppenders(tx);
@@ -109,7 +121,7 @@ export async function rebuildProjections(
 /**
  * An empty copy of a table in the shadow schema, its constraints and indexes under their own
  * names (LIKE … INCLUDING INDEXES would invent new ones), so that after the swap later
- * migrations still find them by name.
+ * migrations still find them by name; the indexes of DEFERRED_INDEXES tables come later.
  */
 async function copyTable(tx: Queryable, schema: string, t: string): Promise<void> {
   const original = `${quote(schema)}.${quote(t)}`;
@@ -118,14 +130,43 @@ async function copyTable(tx: Queryable, schema: string, t: string): Promise<void
     select conname as name, pg_get_constraintdef(oid) as def from pg_constraint
      where conrelid = ${original}::regclass and contype in ('p', 'u', 'x') order by conname`;
   for (const c of constraints) await tx.unsafe(`alter table ${SHADOW}.${quote(t)} add constraint ${quote(c.name)} ${c.def}`);
+  if (DEFERRED_INDEXES.has(t)) return;
   const indexes = await tx<{ def: string; qualified: string }[]>`
     select pg_get_indexdef(i.indexrelid) as def, format('%I.%I', ${schema}::text, ${t}::text) as qualified from pg_index i
      where i.indrelid = ${original}::regclass and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`;
-  for (const i of indexes) {
-    const def = i.def.replace(` ON ${i.qualified} `, ` ON ${SHADOW}.${quote(t)} `);
-    if (def === i.def) throw new Error(`cannot copy index of ${t}: ${i.def}`);
-    await tx.unsafe(def);
-  }
+  for (const i of indexes) await tx.unsafe(shadowIndex(t, i));
+}
+
+function shadowIndex(t: string, i: { def: string; qualified: string }): string {
+  const def = i.def.replace(` ON ${i.qualified} `, ` ON ${SHADOW}.${quote(t)} `);
+  if (def === i.def) throw new Error(`cannot copy index of ${t}: ${i.def}`);
+  return def;
+}
+
+/**
+ * Tables whose secondary indexes are made after the replay, not kept up through it: rm_resources
+ * has seven, and the replay writes it only through its primary key (aggregate-projection.ts).
+ * Tables that projections search by a secondary index while replaying (rm_ip_allocations by port)
+ * keep theirs throughout.
+ */
+const DEFERRED_INDEXES = new Set(['rm_resources']);
+
+/**
+ * The deferred tables' indexes that no constraint owns, made on their shadow copies under the
+ * same names (LIKE … INCLUDING INDEXES would invent new ones), so that after the swap later
+ * migrations still find them by name. Those already made (a resumed rebuild) are left alone.
+ */
+async function createDeferredIndexes(sql: Sql, schema: string): Promise<void> {
+  const indexes = await sql<{ t: string; name: string; def: string; qualified: string }[]>`
+    select t.tablename as t, c.relname as name, pg_get_indexdef(i.indexrelid) as def, format('%I.%I', ${schema}::text, t.tablename::text) as qualified
+      from pg_tables t
+      join pg_index i on i.indrelid = format('%I.%I', ${schema}::text, t.tablename::text)::regclass
+      join pg_class c on c.oid = i.indexrelid
+     where t.schemaname = ${SHADOW} and t.tablename = any(${[...DEFERRED_INDEXES]}::text[])
+       and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
+       and not exists (select 1 from pg_class s where s.relname = c.relname and s.relnamespace = ${SHADOW}::regnamespace)
+     order by 1, 2`;
+  for (const i of indexes) await sql.unsafe(shadowIndex(i.t, i));
 }
 
 function quote(ident: string): string {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { diffDvrRouter, type DvrRouterObservation } from '../../src/agent/drivers/dvr-router.js';
+import { planDvrPorts } from '../../src/agent/dvr-scheduler.js';
 import { planBindings } from '../../src/agent/scheduler.js';
 import { compileHostState, hostStateUnits, type Topology, type TopologyPort } from '../../src/projections/desired-state/index.js';
 import { routerPortName } from '../../src/projections/desired-state/names.js';
-import { portDoc, rec, routerDoc } from '../dataplane/docs.js';
+import { fipDoc, portDoc, rec, routerDoc } from '../dataplane/docs.js';
 
 const opts = { namespacePrefix: 'nlu-', hostNamespace: 'nlu-host', stateDir: '/var/lib/nlu' };
 const NET_A = '00000000-0000-4000-8000-00000000000a';
@@ -127,5 +129,205 @@ describe('distributed routers (DVR)', () => {
       interfaces: [{ portId: ri.id, subnetId: SUB_A, networkId: NET_A, ip: '10.1.0.1', cidr: '10.1.0.0/24' }],
     });
     expect(planBindings([rec(ri)], [rec(router)], ['c1', 'c2'])).toEqual([]);
+  });
+
+  describe('north-south', () => {
+    const EXT = '00000000-0000-4000-8000-0000000000e0';
+    const EXT_SUB = '00000000-0000-4000-8000-0000000000e1';
+    const GW = '00000000-0000-4000-8000-0000000003e0';
+    const SG_A = '00000000-0000-4000-8000-0000000003a9';
+    const SG_B = '00000000-0000-4000-8000-0000000003b9';
+    const FG = '00000000-0000-4000-8000-0000000003c1';
+    const VM_A = '00000000-0000-4000-8000-0000000002a5';
+    const northSouth = (): Topology => {
+      const t = topology(true);
+      const sg = (id: string, net: string, sub: string, ip: string) => ({
+        ...port(id, net, sub, ip, 'network:router_centralized_snat', 'nn'),
+        deviceId: ROUTER,
+      });
+      return {
+        ...t,
+        networks: [
+          ...t.networks,
+          {
+            id: EXT,
+            mtu: 1500,
+            external: true,
+            segment: { networkType: 'flat', physicalNetwork: 'extnet', segmentationId: null },
+            subnets: [
+              {
+                id: EXT_SUB,
+                ipVersion: 4,
+                cidr: '203.0.113.0/24',
+                gatewayIp: '203.0.113.1',
+                enableDhcp: false,
+                dnsNameservers: [],
+                hostRoutes: [],
+                allocationPools: [],
+              },
+            ],
+          },
+        ],
+        ports: [
+          ...t.ports,
+          port(GW, EXT, EXT_SUB, '203.0.113.10', 'network:router_gateway', 'nn'),
+          sg(SG_A, NET_A, SUB_A, '10.1.0.9'),
+          sg(SG_B, NET_B, SUB_B, '10.2.0.9'),
+          port(FG, EXT, EXT_SUB, '203.0.113.11', 'network:floatingip_agent_gateway', 'c1'),
+        ],
+        routers: t.routers.map((r) => ({ ...r, gateway: { portId: GW, networkId: EXT, enableSnat: true } })),
+        floatingIps: [
+          {
+            id: 'f1',
+            floatingIpAddress: '203.0.113.20',
+            floatingNetworkId: EXT,
+            fixedIpAddress: '10.1.0.5',
+            portId: VM_A,
+            routerId: ROUTER,
+          },
+        ],
+      };
+    };
+    const compile = (host: 'c1' | 'c2' | 'nn') =>
+      compileHostState(northSouth(), host, {
+        ...opts,
+        agentMode: host === 'nn' ? 'dvr_snat' : 'dvr',
+        physicalInterfaces: { extnet: 'ex0' },
+      });
+
+    it('builds snat-<router> where the gateway port is bound: qg-, one sg- per subnet, the gateway SNAT', () => {
+      const nn = compile('nn');
+      expect(nn.routers).toEqual([]);
+      expect(nn.snats?.map((u) => u.key)).toEqual([`snat:${ROUTER}`]);
+      const snat = nn.snats![0]!;
+      expect(snat.namespace.name).toBe(`nlu-snat-${ROUTER}`);
+      expect(snat.namespace.interfaces.map((i) => [i.name.slice(0, 3), i.addresses])).toEqual([
+        ['qg-', ['203.0.113.10/24']],
+        ['sg-', ['10.1.0.9/24']],
+        ['sg-', ['10.2.0.9/24']],
+      ]);
+      expect(snat.namespace.routes).toContainEqual({
+        destination: 'default',
+        nexthops: [{ via: '203.0.113.1', dev: snat.nat!.gatewayDevice }],
+      });
+      expect(snat.nat!.ruleset).toContain(`snat to 203.0.113.10`);
+      expect(hostStateUnits(nn).get(`snat:${ROUTER}`)).toMatchObject({ kind: 'snat' });
+      // The network node plugs the sg- ports into both tenant networks and qg- into the external one.
+      expect(nn.networks.map((n) => n.networkId)).toEqual([NET_A, NET_B, EXT].sort());
+    });
+
+    it('sends each subnet to its sg- port, and a floating IP through the host’s fip namespace', () => {
+      const c1 = compile('c1');
+      const dvr = c1.routers[0]!.dvr!;
+      const qrA = routerPortName('00000000-0000-4000-8000-0000000001a1');
+      expect(dvr.rules).toEqual([
+        { priority: 32768, from: '10.1.0.5/32', table: 16 },
+        { priority: 167837697, from: '10.1.0.0/24', table: 167837697 },
+        { priority: 167903233, from: '10.2.0.0/24', table: 167903233 },
+      ]);
+      expect(dvr.tables[0]).toMatchObject({ table: 16, dev: `rfp-${ROUTER}`.slice(0, 14) });
+      expect(dvr.tables[1]).toEqual({ table: 167837697, via: '10.1.0.9', dev: qrA });
+      expect(dvr.fipLink).toMatchObject({ fipNamespace: `nlu-fip-${EXT}`, fipRoutes: ['203.0.113.20/32'] });
+      expect(dvr.fipLink!.rfpAddress).toMatch(/^169\.254\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\/31$/);
+      expect(c1.routers[0]!.nat!.ruleset).toContain(`iifname "${dvr.fipLink!.rfp}" ip daddr 203.0.113.20 dnat to 10.1.0.5`);
+      expect(c1.fips?.map((f) => [f.key, f.namespace.interfaces.map((i) => i.addresses)])).toEqual([[`fip:${EXT}`, [['203.0.113.11/24']]]]);
+      expect(c1.fips![0]!.namespace.sysctls).toContainEqual({ key: `net.ipv4.conf.fg-${FG}`.slice(0, 14 + 14) + '.proxy_arp', value: '1' });
+      // Compute host 2 has no floating IP: SNAT redirects only, no fip namespace.
+      const c2 = compile('c2');
+      expect(c2.routers[0]!.dvr!.fipLink).toBe(null);
+      expect(c2.routers[0]!.nat).toBe(null);
+      expect(c2.fips).toBeUndefined();
+      expect(c2.snats).toBeUndefined();
+    });
+
+    it("answers a floating IP on a VXLAN external network with the fg- port of its instance's host", () => {
+      const t = northSouth();
+      const vxlanExt: Topology = {
+        ...t,
+        networks: t.networks.map((n) =>
+          n.id === EXT ? { ...n, segment: { networkType: 'vxlan', physicalNetwork: null, segmentationId: 300 } } : n,
+        ),
+      };
+      const nn = compileHostState(vxlanExt, 'nn', { ...opts, agentMode: 'dvr_snat', underlayAddress: '192.168.0.3' });
+      const overlay = nn.networks.find((n) => n.networkId === EXT)?.overlay;
+      expect(overlay?.neighbours).toContainEqual({ ip: '203.0.113.20', mac: `fa:16:3e:00:00:${FG.slice(-2)}` });
+      expect(overlay?.fdb).toContainEqual({ mac: `fa:16:3e:00:00:${FG.slice(-2)}`, dst: '192.168.0.1' });
+    });
+
+    it('diffs the policy routing and the rfp-/fpr- pair, and converges to nothing', () => {
+      const spec = compile('c1').routers[0]!.dvr!;
+      const link = spec.fipLink!;
+      const empty: DvrRouterObservation = { namespace: 'q', exists: true, rules: [], tables: [], rfp: new Map(), fipNamespaces: new Map() };
+      const fresh = diffDvrRouter(spec, empty).map((a) => a.line);
+      expect(fresh).toContain(`link add ${link.rfp} type veth peer name ${link.fpr} netns ${link.fipNamespace}`);
+      expect(fresh).toContain(`rule add priority 32768 from 10.1.0.5/32 table 16`);
+      const via = link.rfpAddress.split('/')[0]!;
+      const done: DvrRouterObservation = {
+        ...empty,
+        rules: spec.rules,
+        tables: spec.tables,
+        rfp: new Map([
+          [
+            link.rfp,
+            {
+              name: link.rfp,
+              ifindex: 5,
+              kind: 'veth',
+              mac: '',
+              mtu: 1500,
+              up: true,
+              master: null,
+              linkIndex: 9,
+              addresses: [link.rfpAddress],
+            },
+          ],
+        ]),
+        fipNamespaces: new Map([
+          [
+            link.fipNamespace,
+            {
+              links: new Map([[link.fpr, { kind: 'veth', up: true, addresses: [link.fprAddress] }]]),
+              routes: [{ destination: '203.0.113.20/32', via, dev: link.fpr }],
+            },
+          ],
+        ]),
+      };
+      expect(diffDvrRouter(spec, done)).toEqual([]);
+      // Without its floating IP the router drops the pair and the FIP rule, and keeps the SNAT redirects.
+      const gone = diffDvrRouter(compile('c2').routers[0]!.dvr!, done).map((a) => a.line);
+      expect(gone).toEqual([`link del ${link.rfp}`, 'route del default table 16', 'rule del priority 32768 from 10.1.0.5/32 table 16']);
+    });
+
+    it('plans the sg- ports with the gateway binding, each host its own fg- port, and SNAT on dvr_snat hosts only', () => {
+      const ext = portDoc(EXT, 'network:router_gateway', { bindingHost: 'nn' });
+      const vm = portDoc(NET_A, 'compute:nova', { bindingHost: 'c1' });
+      const router = routerDoc({
+        distributed: true,
+        gateway: { networkId: EXT, portId: ext.id, enableSnat: true, externalFixedIps: [] },
+        interfaces: [{ portId: 'x', subnetId: SUB_A, networkId: NET_A, ip: '10.1.0.1', cidr: '10.1.0.0/24' }],
+      });
+      const fip = fipDoc(EXT, '203.0.113.20', { association: { portId: vm.id, fixedIpAddress: '10.1.0.5', routerId: router.id } });
+      const plan = planDvrPorts('c1', 'dvr', [rec(ext), rec(vm)], [rec(router)], [rec(fip)]);
+      expect(plan.snatPorts.map((p) => [p.subnet.id, p.host])).toEqual([[SUB_A, 'nn']]);
+      expect(plan.addFipGateways).toEqual([EXT]);
+      expect(planDvrPorts('c2', 'dvr', [rec(ext), rec(vm)], [rec(router)], [rec(fip)]).addFipGateways).toEqual([]);
+      const stale = portDoc(EXT, 'network:floatingip_agent_gateway', { bindingHost: 'c2' });
+      expect(planDvrPorts('c2', 'dvr', [rec(ext), rec(vm), rec(stale)], [rec(router)], []).deleteFipGateways).toEqual([stale.id]);
+
+      const unbound = { ...ext, bindingHost: '' };
+      const sg = portDoc(NET_A, 'network:router_centralized_snat', {
+        deviceId: router.id,
+        fixedIps: [{ subnetId: SUB_A, ipAddress: '10.1.0.9' }],
+      });
+      expect(planDvrPorts('c1', 'dvr', [rec(ext), rec(vm), rec(sg)], [rec(router)], []).snatPorts).toEqual([]);
+      const bindings = planBindings([rec(unbound), rec(sg)], [rec(router)], ['c1', 'c2', 'nn'], new Set(), ['nn']);
+      expect(bindings.map((b) => [b.portId, b.host]).sort()).toEqual(
+        [
+          [unbound.id, 'nn'],
+          [sg.id, 'nn'],
+        ].sort(),
+      );
+      expect(planBindings([rec(unbound), rec(sg)], [rec(router)], ['c1', 'c2'], new Set(), [])).toEqual([]);
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportStatuses } from '../../src/agent/reports.js';
 import { buildTopology } from '../../src/projections/topology/index.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
 
@@ -56,7 +57,7 @@ describe('FWaaS v2 over GraphQL', () => {
     expect((await group(t, 'createFirewallGroup', { name: 'default' })).code).toBe('FirewallGroupDefaultAlreadyExists');
   });
 
-  it('rules validate like neutron-fwaas; policies keep order; groups go ACTIVE on a router interface', async () => {
+  it('rules validate like neutron-fwaas; policies keep order; groups wait in PENDING_* on a router interface', async () => {
     const t = await api.token('fw-life');
     expect((await rule(t, { protocol: 'icmp', destinationPort: '22', action: 'allow' })).code).toBe('FirewallRuleInvalidICMPParameter');
     expect((await rule(t, { destinationPort: '22' })).code).toBe('FirewallRuleWithPortWithoutProtocolInvalid');
@@ -86,7 +87,8 @@ describe('FWaaS v2 over GraphQL', () => {
     const g = (await group(t, 'createFirewallGroup', { name: 'edge', ingressFirewallPolicyId: p.id })).firewallGroup;
     expect(g).toMatchObject({ status: 'INACTIVE', portIds: [], ingressFirewallPolicyId: p.uuid, egressFirewallPolicyId: null });
     const applied = (await group(t, 'updateFirewallGroup', { id: g.id, portIds: [port] })).firewallGroup;
-    expect(applied).toMatchObject({ status: 'ACTIVE', portIds: [port] });
+    // No agent hosts the router here: the group waits for one to apply it.
+    expect(applied).toMatchObject({ status: 'PENDING_UPDATE', portIds: [port] });
     expect((await group(t, 'createFirewallGroup', { name: 'second', portIds: [port] })).code).toBe('FirewallGroupPortInUse');
     expect((await m(t, 'deleteFirewallGroup', { id: g.id })).code).toBe('FirewallGroupInUse');
     expect((await m(t, 'deleteFirewallPolicy', { id: p.id })).code).toBe('FirewallPolicyInUse');
@@ -110,6 +112,41 @@ describe('FWaaS v2 over GraphQL', () => {
     expect((await m(t, 'deleteFirewallGroup', { id: g.id }, 'deleted', 'uuid')).deleted.uuid).toBe(g.uuid);
     expect((await m(t, 'deleteFirewallPolicy', { id: p.id }, 'deleted', 'uuid')).__typename).toBe('DeleteFirewallPolicySuccess');
     expect((await m(t, 'deleteFirewallRule', { id: ssh.id }, 'deleted', 'uuid')).__typename).toBe('DeleteFirewallRuleSuccess');
+  });
+
+  it("goes ACTIVE only on the agent's report for the revision it applied, and back to PENDING_UPDATE on a change", async () => {
+    const t = await api.token('fw-status');
+    const allow = (await rule(t, { protocol: 'icmp', action: 'allow' })).firewallRule;
+    const p = (await policy(t, 'createFirewallPolicy', { name: 'in', firewallRules: [allow.id] })).firewallPolicy;
+    const port = await routerInterface(t, '10.61.0.0/24');
+    const created = (await group(t, 'createFirewallGroup', { name: 'edge', ingressFirewallPolicyId: p.id, portIds: [port] })).firewallGroup;
+    expect(created.status).toBe('PENDING_CREATE');
+    const status = async () => (await groups(t)).edges.find((e: any) => e.node.uuid === created.uuid).node;
+    // What the agent sends once the router key holding the group converged (agent/status.ts).
+    const report = (revision: number, s: 'ACTIVE' | 'ERROR' = 'ACTIVE') =>
+      reportStatuses(api.services, 'compute-1', [], [], [{ id: created.uuid, status: s, revision }]);
+    expect(await report(created.revision + 1)).toBe(0);
+    expect((await status()).status).toBe('PENDING_CREATE');
+    expect(await report(created.revision)).toBe(1);
+    const active = await status();
+    expect(active.status).toBe('ACTIVE');
+    // A rename changes nothing the agent applies.
+    expect((await group(t, 'updateFirewallGroup', { id: created.id, name: 'edge2' })).firewallGroup.status).toBe('ACTIVE');
+    const changed = (await group(t, 'updateFirewallGroup', { id: created.id, egressFirewallPolicyId: p.id })).firewallGroup;
+    expect(changed.status).toBe('PENDING_UPDATE');
+    // A report about the revision before the change is refused.
+    expect(await report(active.revision)).toBe(0);
+    expect(await report(changed.revision, 'ERROR')).toBe(1);
+    expect((await status()).status).toBe('ERROR');
+    // A change to a rule of its policies: the agent has to apply the group again (neutron-fwaas).
+    expect((await m(t, 'updateFirewallRule', { id: allow.id, action: 'deny' }, 'firewallRule', 'action')).firewallRule.action).toBe('deny');
+    expect((await status()).status).toBe('PENDING_UPDATE');
+    expect(await report((await status()).revision)).toBe(1);
+    expect((await policy(t, 'removeFirewallRule', { id: p.id, firewallRuleId: allow.id })).firewallPolicy.firewallRuleIds).toEqual([]);
+    expect((await status()).status).toBe('PENDING_UPDATE');
+    expect((await group(t, 'updateFirewallGroup', { id: created.id, adminStateUp: false })).firewallGroup.status).toBe('DOWN');
+    expect((await group(t, 'updateFirewallGroup', { id: created.id, adminStateUp: true })).firewallGroup.status).toBe('PENDING_UPDATE');
+    expect((await group(t, 'updateFirewallGroup', { id: created.id, portIds: [] })).firewallGroup.status).toBe('INACTIVE');
   });
 
   it("another project's rules, policies and groups are not found; quotas hold", async () => {

@@ -42,8 +42,11 @@ async function tree(token: string, lbId: string) {
   return (await api.gql(token, TREE, { id: lbId })).node;
 }
 
+/** Octavia's VIP ports: device owner Octavia, device id `lb-<load balancer id>`. */
 async function vipPorts(token: string, lbUuid: string): Promise<number> {
-  const r = await api.gql(token, `query($d: String) { ports(portFilter: { deviceId: $d }) { totalCount } }`, { d: lbUuid });
+  const r = await api.gql(token, `query($d: String) { ports(portFilter: { deviceId: $d, deviceOwner: "Octavia" }) { totalCount } }`, {
+    d: `lb-${lbUuid}`,
+  });
   return r.ports.totalCount;
 }
 
@@ -64,7 +67,7 @@ describe('load balancers over GraphQL', () => {
     expect(lb.vipPort).toEqual({
       uuid: expect.any(String),
       deviceOwner: 'Octavia',
-      deviceId: lb.uuid,
+      deviceId: `lb-${lb.uuid}`,
       fixedIps: [{ subnetId: subnet.uuid, ipAddress: lb.vipAddress }],
     });
 
@@ -434,5 +437,137 @@ describe('load balancers over GraphQL', () => {
     const now = batch.members.filter((m: any) => m.provisioningStatus !== 'PENDING_DELETE');
     expect(now.map((m: any) => `${m.address}/${m.weight}`)).toEqual(['10.26.2.1/3', '10.26.3.1/1']);
     expect(now[0].uuid).toBe(keep.uuid);
+  });
+
+  it("lists listeners, pools, members and health monitors with Octavia's filters, each project its own", async () => {
+    const a = await api.token('lb-lists-a');
+    const b = await api.token('lb-lists-b');
+    const { subnet } = await subnetFor(a, '10.27.0.0/24');
+    const lb = await ok(a, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer');
+    const other = await ok(a, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer');
+    const http = await ok(a, 'createListener', { loadBalancerId: lb.id, protocol: 'HTTP', protocolPort: 80 }, 'listener');
+    const tcp = await ok(a, 'createListener', { loadBalancerId: lb.id, protocol: 'TCP', protocolPort: 22 }, 'listener');
+    await ok(a, 'createListener', { loadBalancerId: other.id, protocol: 'HTTP', protocolPort: 80 }, 'listener');
+    const web = await ok(a, 'createPool', { listenerId: http.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool');
+    const ssh = await ok(a, 'createPool', { loadBalancerId: lb.id, protocol: 'TCP', lbAlgorithm: 'SOURCE_IP' }, 'pool');
+    const m1 = await ok(a, 'addMember', { poolId: web.id, address: '10.27.0.11', protocolPort: 8080, subnetId: subnet.id }, 'member');
+    await ok(a, 'addMember', { poolId: web.id, address: '10.27.0.12', protocolPort: 8080 }, 'member');
+    const m3 = await ok(a, 'addMember', { poolId: web.id, address: '10.27.0.11', protocolPort: 8081 }, 'member');
+    const v6 = await ok(a, 'addMember', { poolId: ssh.id, address: '2001:db8::7', protocolPort: 22 }, 'member');
+    const hm = await ok(a, 'createHealthMonitor', { poolId: web.id, type: 'HTTP', delay: 5, timeout: 3, maxRetries: 3 }, 'healthMonitor');
+    await ok(a, 'createHealthMonitor', { poolId: ssh.id, type: 'TCP', delay: 5, timeout: 3, maxRetries: 3 }, 'healthMonitor');
+
+    const list = async (token: string, field: string, args: string) => {
+      const r = await api.gql(token, `{ ${field}${args ? `(${args})` : ''} { totalCount edges { node { uuid } } } }`);
+      return { total: r[field].totalCount as number, uuids: r[field].edges.map((e: any) => e.node.uuid).sort() as string[] };
+    };
+    const sorted = (...xs: { uuid: string }[]) => xs.map((x) => x.uuid).sort();
+
+    expect((await list(a, 'listeners', '')).total).toBe(3);
+    expect(await list(a, 'listeners', `listenerFilter: { loadBalancerId: "${lb.id}" }`)).toEqual({ total: 2, uuids: sorted(http, tcp) });
+    expect(await list(a, 'listeners', `listenerFilter: { loadBalancerId: "${lb.uuid}", protocol: "TCP" }`)).toEqual({
+      total: 1,
+      uuids: [tcp.uuid],
+    });
+    expect((await list(a, 'listeners', `listenerFilter: { protocolPort: 80 }`)).total).toBe(2);
+    expect(await list(a, 'listeners', `listenerFilter: { defaultPoolId: "${web.id}" }`)).toEqual({ total: 1, uuids: [http.uuid] });
+
+    expect(await list(a, 'pools', `poolFilter: { loadBalancerId: "${lb.id}" }`)).toEqual({ total: 2, uuids: sorted(web, ssh) });
+    expect(await list(a, 'pools', `poolFilter: { listenerId: "${http.id}" }`)).toEqual({ total: 1, uuids: [web.uuid] });
+    expect(await list(a, 'pools', `poolFilter: { listenerId: "${tcp.uuid}" }`)).toEqual({ total: 0, uuids: [] });
+    expect(await list(a, 'pools', `poolFilter: { lbAlgorithm: "SOURCE_IP" }`)).toEqual({ total: 1, uuids: [ssh.uuid] });
+
+    expect((await list(a, 'members', `memberFilter: { poolId: "${web.id}" }`)).total).toBe(3);
+    expect(await list(a, 'members', `memberFilter: { poolId: "${web.id}", address: "10.27.0.11" }`)).toEqual({
+      total: 2,
+      uuids: sorted(m1, m3),
+    });
+    expect(await list(a, 'members', `memberFilter: { address: "10.27.0.11", protocolPort: 8081 }`)).toEqual({ total: 1, uuids: [m3.uuid] });
+    expect(await list(a, 'members', `memberFilter: { subnetId: "${subnet.id}" }`)).toEqual({ total: 1, uuids: [m1.uuid] });
+    expect(await list(a, 'members', `memberFilter: { address: "2001:DB8:0::7" }`)).toEqual({ total: 1, uuids: [v6.uuid] });
+
+    expect(await list(a, 'healthMonitors', `healthMonitorFilter: { poolId: "${web.id}" }`)).toEqual({ total: 1, uuids: [hm.uuid] });
+    expect((await list(a, 'healthMonitors', `healthMonitorFilter: { type: "TCP" }`)).total).toBe(1);
+    expect((await list(a, 'healthMonitors', `healthMonitorFilter: { provisioningStatus: "PENDING_CREATE" }`)).total).toBe(2);
+    expect((await list(a, 'healthMonitors', `healthMonitorFilter: { provisioningStatus: "ACTIVE" }`)).total).toBe(0);
+
+    // pages follow the connection convention: first/after, cursors in order, no overlap
+    const page1 = await api.gql(a, `{ members(first: 2) { edges { cursor node { uuid } } pageInfo { hasNextPage endCursor } } }`);
+    expect(page1.members.pageInfo.hasNextPage).toBe(true);
+    const page2 = await api.gql(
+      a,
+      `query($c: String) { members(first: 2, after: $c) { edges { node { uuid } } pageInfo { hasNextPage } } }`,
+      {
+        c: page1.members.pageInfo.endCursor,
+      },
+    );
+    const paged = [...page1.members.edges, ...page2.members.edges].map((e: any) => e.node.uuid);
+    expect(new Set(paged).size).toBe(4);
+    expect(page2.members.pageInfo.hasNextPage).toBe(false);
+
+    // another project sees none of them, even when it names them; an admin sees all
+    for (const field of ['listeners', 'pools', 'members', 'healthMonitors']) expect((await list(b, field, '')).total).toBe(0);
+    expect((await list(b, 'members', `memberFilter: { poolId: "${web.id}" }`)).total).toBe(0);
+    expect(await list(api.adminToken, 'pools', `poolFilter: { loadBalancerId: "${lb.id}" }`)).toEqual({
+      total: 2,
+      uuids: sorted(web, ssh),
+    });
+    expect((await list(api.adminToken, 'members', `memberFilter: { poolId: "${web.id}" }`)).total).toBe(3);
+  });
+
+  it("validates a member's subnet as Octavia does: visible to the caller, holding the address in its IP version", async () => {
+    const a = await api.token('lb-members-a');
+    const b = await api.token('lb-members-b');
+    const { subnet } = await subnetFor(a, '10.28.0.0/24');
+    const lb = await ok(a, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer');
+    const pool = await ok(a, 'createPool', { loadBalancerId: lb.id, protocol: 'TCP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool');
+    const add = (subnetId: string, address: string) =>
+      mutate(a, 'addMember', { poolId: pool.id, address, protocolPort: 80, subnetId }, 'member');
+
+    expect(await add(randomUUID(), '10.28.0.5')).toMatchObject({ __typename: 'SubnetNotFound', code: 'SubnetNotFound' });
+    // another project's subnet answers like a missing one
+    const hidden = (await subnetFor(b, '10.29.0.0/24')).subnet;
+    expect((await add(hidden.id, '10.29.0.5')).code).toBe('SubnetNotFound');
+    const outside = await add(subnet.id, '10.28.1.5');
+    expect(outside).toMatchObject({ __typename: 'ValidationException', code: 'ValidationException' });
+    expect(outside.message).toMatch(/^Validation failure: member address 10\.28\.1\.5 is not in subnet/);
+    expect((await add(subnet.id, '2001:db8::5')).message).toMatch(/is IPv6 but subnet .* is IPv4/);
+    const batch = await mutate(
+      a,
+      'replacePoolMembers',
+      { poolId: pool.id, members: [{ address: '10.9.9.9', protocolPort: 80, subnetId: subnet.id }] },
+      'pool',
+    );
+    expect(batch.code).toBe('ValidationException');
+    expect((await tree(a, lb.id)).pools[0].members).toEqual([]);
+
+    // a subnet of a shared network may be used by anyone, like any shared resource
+    const shared = (await api.gql(api.adminToken, CREATE_NETWORK, { input: { name: 'lb-shared', shared: true } })).createNetwork.network;
+    const sharedSubnet = (
+      await api.gql(api.adminToken, CREATE_SUBNET, { input: { networkId: shared.id, ipVersion: 4, cidr: '10.30.5.0/24' } })
+    ).createSubnet.subnet;
+    await ok(a, 'addMember', { poolId: pool.id, address: '10.30.5.9', protocolPort: 80, subnetId: sharedSubnet.id }, 'member');
+    await ok(a, 'addMember', { poolId: pool.id, address: '10.28.0.9', protocolPort: 80, subnetId: subnet.uuid }, 'member');
+  });
+
+  it('owns its VIP port: deletePort on it is ServicePortInUse, deleting the load balancer releases it', async () => {
+    const t = await api.token('lb-vip-owner');
+    const { net, subnet } = await subnetFor(t, '10.31.0.0/24');
+    const lb = await ok(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer', LB_FIELDS);
+    expect(lb.vipPort).toMatchObject({ deviceOwner: 'Octavia', deviceId: `lb-${lb.uuid}` });
+    const deletePort = `mutation($id: String!) { deletePort(input: { id: $id }) { __typename ... on Error { code message } } }`;
+    const refused = (await api.gql(t, deletePort, { id: lb.vipPort.uuid })).deletePort;
+    expect(refused).toMatchObject({ __typename: 'ServicePortInUse', code: 'ServicePortInUse' });
+    expect(refused.message).toMatch(/has device owner Octavia/);
+    // an admin cannot either: the port belongs to the load balancer, not to a project member
+    expect((await api.gql(api.adminToken, deletePort, { id: lb.vipPort.uuid })).deletePort.code).toBe('ServicePortInUse');
+    expect(await vipPorts(t, lb.uuid)).toBe(1);
+    expect((await tree(t, lb.id)).provisioningStatus).toBe('PENDING_CREATE');
+
+    await ok(t, 'deleteLoadBalancer', { id: lb.id });
+    expect(await vipPorts(t, lb.uuid)).toBe(0);
+    // the address is free for anyone on the network again
+    const reuse = await api.gql(t, CREATE_PORT, { input: { networkId: net.id, fixedIps: [{ ipAddress: lb.vipAddress }] } });
+    expect(reuse.createPort.__typename).toBe('CreatePortSuccess');
   });
 });

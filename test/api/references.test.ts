@@ -143,7 +143,7 @@ describe('references a command carries are checked through the policy', () => {
       m(mallory, 'addMember', { poolId: mm.pool.id, protocolPort: 8080, ...input }, 'member { uuid subnetId }');
     await refused(add({ address: '10.1.0.5', subnetId: a.net.subnet.id }), 'SubnetNotFound');
     await refused(add({ address: '10.9.0.5', subnetId: randomUUID() }), 'SubnetNotFound');
-    await refused(add({ address: '10.1.0.5', subnetId: mm.net.subnet.id }), 'InvalidInput');
+    await refused(add({ address: '10.1.0.5', subnetId: mm.net.subnet.id }), 'ValidationException');
     await refused(
       m(mallory, 'replacePoolMembers', {
         poolId: mm.pool.id,

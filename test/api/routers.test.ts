@@ -277,4 +277,111 @@ describe('routers and floating IPs over GraphQL', () => {
     const raced = await Promise.all(fips.map((f) => fipOp(t, 'associateFloatingIp', { id: f.id, portId: vm.id })));
     expect(raced.map((r) => r.__typename).sort()).toEqual(['AssociateFloatingIpSuccess', 'FloatingIPPortAlreadyAssociated']);
   });
+
+  it('creates a router with its gateway (externalGatewayInfo) in one change, or nothing when the gateway is refused', async () => {
+    const t = await api.token('routing-create-gw');
+    const pub = await networkWithSubnet(api.adminToken, 'public-create-gw', '198.51.100.0/24', { external: true });
+    const inner = await networkWithSubnet(t, 'inner-create-gw', '10.40.0.0/24');
+    const routers = async () => (await api.gql(t, '{ routers { totalCount } }')).routers.totalCount;
+    const gatewayPorts = async () => (await portsOn(api.adminToken, pub.network.id, 'network:router_gateway')).totalCount;
+
+    const made = await routerOp(t, 'createRouter', { name: 'edge', externalGatewayInfo: { networkId: pub.network.id } });
+    expect(made.__typename).toBe('CreateRouterSuccess');
+    const gw = made.router.externalGatewayInfo;
+    expect(gw).toMatchObject({ networkId: pub.network.uuid, enableSnat: true, externalFixedIps: [{ subnetId: pub.subnet.uuid }] });
+    const ports = await portsOn(api.adminToken, pub.network.id, 'network:router_gateway');
+    expect(ports.edges.map((e: any) => e.node)).toEqual([
+      expect.objectContaining({ uuid: gw.portId, deviceId: made.router.uuid, fixedIps: [{ ipAddress: gw.externalFixedIps[0].ipAddress }] }),
+    ]);
+    // the router and its gateway were one append: the log shows them in one transaction
+    const [tx] = await api.services.sql<{ n: bigint }[]>`
+      select count(distinct transaction_id) as n from nl_events where stream_id in (${`router-${made.router.uuid}`}, ${`port-${gw.portId}`})`;
+    expect(Number(tx!.n)).toBe(1);
+
+    // an address the first gateway did not take at random
+    const chosen = gw.externalFixedIps[0].ipAddress === '198.51.100.77' ? '198.51.100.78' : '198.51.100.77';
+
+    // refused gateways: the same errors as setRouterGateway, and no router, no port
+    const before = { routers: await routers(), ports: await gatewayPorts() };
+    const notExternal = await routerOp(t, 'createRouter', { name: 'x', externalGatewayInfo: { networkId: inner.network.id } });
+    expect(notExternal).toMatchObject({ __typename: 'BadRequest', code: 'BadRequest' });
+    const snat = await routerOp(t, 'createRouter', { name: 'x', externalGatewayInfo: { networkId: pub.network.id, enableSnat: false } });
+    expect(snat.code).toBe('PolicyNotAuthorized');
+    const fixed = await routerOp(t, 'createRouter', {
+      name: 'x',
+      externalGatewayInfo: { networkId: pub.network.id, externalFixedIps: [{ ipAddress: chosen }] },
+    });
+    expect(fixed.code).toBe('PolicyNotAuthorized');
+    const missing = await routerOp(t, 'createRouter', {
+      name: 'x',
+      externalGatewayInfo: { networkId: '00000000-0000-4000-8000-00000000dead' },
+    });
+    expect(missing.code).toBe('NetworkNotFound');
+    expect({ routers: await routers(), ports: await gatewayPorts() }).toEqual(before);
+
+    // an admin chooses SNAT and the address, exactly as with setRouterGateway
+    const admin = await routerOp(api.adminToken, 'createRouter', {
+      name: 'edge-admin',
+      externalGatewayInfo: { networkId: pub.network.id, enableSnat: false, externalFixedIps: [{ ipAddress: chosen }] },
+    });
+    expect(admin.router.externalGatewayInfo).toMatchObject({ enableSnat: false, externalFixedIps: [{ ipAddress: chosen }] });
+    const taken = await routerOp(api.adminToken, 'createRouter', {
+      name: 'edge-taken',
+      externalGatewayInfo: { networkId: pub.network.id, externalFixedIps: [{ ipAddress: chosen }] },
+    });
+    expect(taken.code).toBe('IpAddressAlreadyAllocated');
+
+    // a repeated create with the same id allocates nothing more
+    const again = await routerOp(t, 'createRouter', {
+      id: made.router.uuid,
+      name: 'edge',
+      externalGatewayInfo: { networkId: pub.network.id },
+    });
+    expect(again.router.externalGatewayInfo.portId).toBe(gw.portId);
+    expect(await gatewayPorts()).toBe(before.ports + 1);
+  });
+
+  it('joins a second IPv6 subnet of a network to the router port holding IPv6 there, as Neutron does; IPv4 subnets get their own ports', async () => {
+    const t = await api.token('routing-v6-join');
+    const { network, subnet: v4 } = await networkWithSubnet(t, 'dual', '10.50.0.0/24');
+    const subnet = async (ipVersion: number, cidr: string) => {
+      const r = await api.gql(t, CREATE_SUBNET, { input: { networkId: network.id, ipVersion, cidr } });
+      expect(r.createSubnet.__typename).toBe('CreateSubnetSuccess');
+      return r.createSubnet.subnet;
+    };
+    const v6a = await subnet(6, '2001:db8:50::/64');
+    const v6b = await subnet(6, '2001:db8:51::/64');
+    const v4b = await subnet(4, '10.50.1.0/24');
+    const router = (await routerOp(t, 'createRouter', { name: 'dual' })).router;
+    const attach = async (s: { id: string }) => {
+      const r = await routerOp(t, 'addRouterInterface', { id: router.id, subnetId: s.id });
+      expect(r.__typename, JSON.stringify(r)).toBe('AddRouterInterfaceSuccess');
+      return r.router.interfaces as { portId: string; subnetId: string; ipAddress: string }[];
+    };
+    const portOf = (interfaces: { portId: string; subnetId: string }[], s: { uuid: string }) =>
+      interfaces.find((i) => i.subnetId === s.uuid)!.portId;
+
+    await attach(v4);
+    const afterFirstV6 = await attach(v6a);
+    expect(portOf(afterFirstV6, v6a)).not.toBe(portOf(afterFirstV6, v4));
+    const afterSecondV6 = await attach(v6b);
+    expect(portOf(afterSecondV6, v6b)).toBe(portOf(afterSecondV6, v6a));
+    const afterSecondV4 = await attach(v4b);
+    expect(new Set(afterSecondV4.map((i) => i.portId)).size).toBe(3);
+
+    const ports = await portsOn(t, network.id, 'network:router_interface');
+    expect(ports.totalCount).toBe(3);
+    const shared = ports.edges.map((e: any) => e.node).find((p: any) => p.uuid === portOf(afterSecondV6, v6a));
+    expect(shared.fixedIps.map((f: any) => f.ipAddress).sort()).toEqual(['2001:db8:50::', '2001:db8:51::']);
+
+    // removing one IPv6 subnet keeps the port for the other; removing the last deletes it
+    const removed = await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: v6a.id });
+    expect(removed.router.interfaces.map((i: any) => i.subnetId)).not.toContain(v6a.uuid);
+    const kept = (await portsOn(t, network.id, 'network:router_interface')).edges
+      .map((e: any) => e.node)
+      .find((p: any) => p.uuid === shared.uuid);
+    expect(kept.fixedIps).toEqual([{ ipAddress: '2001:db8:51::' }]);
+    await routerOp(t, 'removeRouterInterface', { id: router.id, subnetId: v6b.id });
+    expect((await portsOn(t, network.id, 'network:router_interface')).totalCount).toBe(2);
+  });
 });

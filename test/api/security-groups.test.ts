@@ -111,6 +111,29 @@ describe('security groups over GraphQL', () => {
     expect(back.edges[0].node.uuid).not.toBe(d.uuid);
   });
 
+  it('keeps a port all stateful or all stateless (SecurityGroupConflict), and stateful fixed while in use', async () => {
+    const t = await api.token('sg-stateless');
+    const net = (await api.gql(t, CREATE_NETWORK, { input: { name: 'n' } })).createNetwork.network;
+    await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.7.0.0/24' } });
+    const web = (await groupOp(t, 'createSecurityGroup', { name: 'web' })).securityGroup;
+    const raw = (await groupOp(t, 'createSecurityGroup', { name: 'raw', stateful: false })).securityGroup;
+    const raw2 = (await groupOp(t, 'createSecurityGroup', { name: 'raw2', stateful: false })).securityGroup;
+    expect(raw.stateful).toBe(false);
+    const createPort = (ids: string[]) =>
+      m(t, 'createPort', { networkId: net.id, securityGroupIds: ids }, '... on CreatePortSuccess { port { id } }');
+    const mixed = await createPort([web.id, raw.id]);
+    expect(mixed).toMatchObject({ __typename: 'SecurityGroupConflict', code: 'SecurityGroupConflict' });
+    expect(mixed.message).toContain('Cannot apply both stateful and stateless security groups on the same port');
+    const p = await createPort([raw.id, raw2.id]);
+    expect(p.__typename).toBe('CreatePortSuccess');
+    expect((await m(t, 'updatePort', { id: p.port.id, securityGroupIds: [raw.id, web.id] })).code).toBe('SecurityGroupConflict');
+    expect((await m(t, 'updatePort', { id: p.port.id, securityGroupIds: [raw.id] })).__typename).toBe('UpdatePortSuccess');
+    // A group ports use keeps its statefulness; other changes, and an unused group, may go on.
+    expect((await groupOp(t, 'updateSecurityGroup', { id: raw.id, stateful: true })).code).toBe('SecurityGroupInUse');
+    expect((await groupOp(t, 'updateSecurityGroup', { id: raw.id, stateful: false, description: 'x' })).securityGroup.stateful).toBe(false);
+    expect((await groupOp(t, 'updateSecurityGroup', { id: raw2.id, stateful: true })).securityGroup.stateful).toBe(true);
+  });
+
   it('validates and normalises rules as Neutron does', async () => {
     const t = await api.token('sg-rules');
     const g = (await groupOp(t, 'createSecurityGroup', { name: 'matrix' })).securityGroup;

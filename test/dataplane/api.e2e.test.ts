@@ -211,6 +211,67 @@ describe('events become packets', () => {
     expect(await statusOf('FloatingIp', ids.fip)).toBe('DOWN');
   });
 
+  it('a firewall group on the router interface is PENDING_CREATE until the agent applied it, then ACTIVE, and filters', async () => {
+    const fwStatus = async (id: string): Promise<string> =>
+      (await api.gql(admin, `query($id: ID!) { node(id: $id) { ... on FirewallGroup { status } } }`, { id })).node.status;
+    const denyWeb = await m(
+      tenant,
+      'createFirewallRule',
+      { protocol: 'tcp', destinationPort: String(PORT), action: 'deny' },
+      'firewallRule { id }',
+    );
+    const allowAll = await m(tenant, 'createFirewallRule', { action: 'allow' }, 'firewallRule { id }');
+    const out = await m(
+      tenant,
+      'createFirewallPolicy',
+      { name: 'out', firewallRules: [denyWeb.firewallRule.id, allowAll.firewallRule.id] },
+      'firewallPolicy { id }',
+    );
+    const into = await m(
+      tenant,
+      'createFirewallPolicy',
+      { name: 'in', firewallRules: [allowAll.firewallRule.id] },
+      'firewallPolicy { id }',
+    );
+    expect(await whoami(vm2.namespace, EXT_IP, PORT)).toBe(gwIp);
+
+    const created = await m(
+      tenant,
+      'createFirewallGroup',
+      {
+        name: 'edge',
+        ingressFirewallPolicyId: into.firewallPolicy.id,
+        egressFirewallPolicyId: out.firewallPolicy.id,
+        portIds: [ids.riPort],
+      },
+      'firewallGroup { id status }',
+    );
+    const id = created.firewallGroup.id;
+    expect(created.firewallGroup.status).toBe('PENDING_CREATE');
+    // The agent reports before it records the cursor applied: by then the group is ACTIVE.
+    await waitApplied(created.cursor);
+    expect(await fwStatus(id)).toBe('ACTIVE');
+    expect(await whoami(vm2.namespace, EXT_IP, PORT, 1)).toBeNull();
+    expect(await ping(vm2.namespace, EXT_IP)).toBe(true);
+
+    // A new policy goes back to PENDING_UPDATE until applied: egress allows everything again.
+    const changed = await m(
+      tenant,
+      'updateFirewallGroup',
+      { id, egressFirewallPolicyId: into.firewallPolicy.id },
+      'firewallGroup { status }',
+    );
+    expect(changed.firewallGroup.status).toBe('PENDING_UPDATE');
+    await waitApplied(changed.cursor);
+    expect(await fwStatus(id)).toBe('ACTIVE');
+    expect(await whoami(vm2.namespace, EXT_IP, PORT)).toBe(gwIp);
+
+    const detached = await m(tenant, 'updateFirewallGroup', { id, portIds: [] }, 'firewallGroup { status }');
+    expect(detached.firewallGroup.status).toBe('INACTIVE');
+    await waitApplied(detached.cursor);
+    expect(await fwStatus(id)).toBe('INACTIVE');
+  });
+
   it('IPv6 through the API: a SLAAC subnet on the router, and an instance holds the address createPort answered', async () => {
     const s6 = await api.gql(tenant, CREATE_SUBNET, {
       input: { networkId: ids.net, ipVersion: 6, cidr: '2001:db8:30::/64', ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' },

@@ -7,16 +7,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig, type AgentConfig } from '../../src/agent/config.js';
 import { CommandRunner } from '../../src/agent/exec.js';
 import { DataplaneAgent, plugPort } from '../../src/agent/index.js';
-import type { PluggedInstance } from '../../src/agent/lab.js';
+import { removeNamespace, type PluggedInstance } from '../../src/agent/lab.js';
 import { isAlive, terminate } from '../../src/agent/procs.js';
-import { addSimulatedHost, createUnderlay, removeUnderlay, UNDERLAY_DEVICE } from '../../src/agent/underlay-lab.js';
+import {
+  addExternalClient,
+  addSimulatedHost,
+  createUnderlay,
+  EXTERNAL_DEVICE,
+  removeUnderlay,
+  UNDERLAY_DEVICE,
+} from '../../src/agent/underlay-lab.js';
 import { wipeHost } from '../../src/agent/wipe.js';
 import { startServices, type Running } from '../../src/app/bootstrap.js';
 import { loadConfig } from '../../src/config.js';
 import type { AgentMode } from '../../src/domain/agent/index.js';
 import { createLogger } from '../../src/log.js';
-import { routerNamespace } from '../../src/projections/desired-state/names.js';
-import { inNs, namespacesWithPrefix, ping, requireHostTools } from '../agent/netns-tools.js';
+import { fipNamespace, routerNamespace, snatNamespace } from '../../src/projections/desired-state/names.js';
+import { inNs, namespacesWithPrefix, ping, pingOnce, requireHostTools, startWhoami, whoami, type Listener } from '../agent/netns-tools.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
 import { until } from '../support/until.js';
 
@@ -25,6 +32,9 @@ import { until } from '../support/until.js';
 // two VXLAN networks; an instance on each compute host, each on its own network.
 const prefix = `nldv${randomBytes(3).toString('hex')}-`;
 const UNDERLAY = `${prefix}underlay`;
+const INET = `${prefix}inet`;
+const EXT_IP = '203.0.113.1';
+const PORT = 8080;
 const AGENT_DOWN_MS = 10_000;
 const HOSTS: readonly { name: string; letter: string; address: string; mode: AgentMode }[] = [
   { name: 'dvr-c1', letter: 'a', address: '192.168.210.1', mode: 'dvr' },
@@ -41,7 +51,10 @@ const services: Running[] = [];
 const agents = new Map<string, DataplaneAgent>();
 const configs = new Map<string, AgentConfig>();
 const captures = new Set<ChildProcess>();
-const ids = { router: '', netA: '', netB: '', subnetA: '', subnetB: '' };
+const ids = { router: '', netA: '', netB: '', subnetA: '', subnetB: '', ext: '', fip: '' };
+const listeners: Listener[] = [];
+let gwIp = '';
+let fipIp = '';
 const vms = new Map<string, { portId: string; ip: string; mac: string; plugged?: PluggedInstance }>();
 const gatewayMacs: string[] = [];
 const interfacePorts: string[] = [];
@@ -88,10 +101,17 @@ async function startAgent(host: (typeof HOSTS)[number]): Promise<void> {
   agents.set(host.name, agent);
 }
 
-/** tcpdump on a host's underlay interface: every VXLAN frame that left or reached the host, decoded with MACs. */
-async function capture(host: string): Promise<{ stop: () => Promise<string> }> {
+/**
+ * tcpdump on a host's underlay interface: every VXLAN frame that left or reached the host, decoded
+ * with MACs; or, with `filter`, on its interface into the external switch.
+ */
+async function capture(
+  host: string,
+  filter?: readonly string[],
+): Promise<{ seen: (text: string) => Promise<void>; stop: () => Promise<string> }> {
   const ns = configs.get(host)!.hostNamespace;
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-nn', '-e', '-l', '-i', UNDERLAY_DEVICE, 'udp', 'port', '4789'], {
+  const where = filter ? [EXTERNAL_DEVICE, ...filter] : [UNDERLAY_DEVICE, 'udp', 'port', '4789'];
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-nn', '-e', '-l', '-i', ...where], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   captures.add(child);
@@ -101,6 +121,10 @@ async function capture(host: string): Promise<{ stop: () => Promise<string> }> {
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   await until(`tcpdump listening on ${host}`, async () => err.includes('listening on'), 10_000);
   return {
+    // tcpdump writes a packet's line when it has decoded it: wait for it rather than racing the stop.
+    seen: async (text) => {
+      await until(`"${text}" in the capture on ${host}`, () => out.includes(text), 10_000);
+    },
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       if (child.pid !== undefined && isAlive(child.pid)) await terminate(child.pid);
@@ -111,14 +135,23 @@ async function capture(host: string): Promise<{ stop: () => Promise<string> }> {
   };
 }
 
-async function qrouterHosts(): Promise<string[]> {
+/** The hosts holding namespace `name(host config)`. */
+async function hostsWith(name: (c: AgentConfig) => string): Promise<string[]> {
   const out: string[] = [];
   for (const h of HOSTS) {
-    const ns = routerNamespace(configs.get(h.name)!, ids.router);
+    const ns = name(configs.get(h.name)!);
     if ((await namespacesWithPrefix(ns)).includes(ns)) out.push(h.name);
   }
   return out;
 }
+
+const qrouterHosts = () => hostsWith((c) => routerNamespace(c, ids.router));
+const lines = (dump: string, text: string) =>
+  dump
+    .split('\n')
+    .filter((l) => l.includes(text))
+    .slice(0, 4)
+    .join('\n');
 
 beforeAll(async () => {
   await requireHostTools();
@@ -134,19 +167,24 @@ beforeAll(async () => {
       stateDir: join(stateDir, h.letter),
       underlayAddress: h.address,
       agentMode: h.mode,
+      physicalInterfaces: { extnet: EXTERNAL_DEVICE },
       agentDownMs: AGENT_DOWN_MS,
       heartbeatIntervalMs: AGENT_DOWN_MS / 4,
     });
     configs.set(h.name, config);
     await addSimulatedHost(exec, UNDERLAY, { namespace: config.hostNamespace, index: i, address: `${h.address}/24` });
   }
+  await addExternalClient(exec, UNDERLAY, { namespace: INET, address: `${EXT_IP}/24` });
+  listeners.push(await startWhoami(INET, PORT));
   for (const h of HOSTS) await startAgent(h);
 }, 120_000);
 
 afterAll(async () => {
   for (const c of captures) if (c.pid !== undefined && isAlive(c.pid)) await terminate(c.pid);
+  for (const l of listeners) await l.stop().catch(() => undefined);
   for (const a of agents.values()) await a.stop().catch(() => undefined);
   for (const c of configs.values()) await wipeHost(exec, c);
+  await removeNamespace(exec, INET);
   await removeUnderlay(exec, UNDERLAY);
   for (const s of services) await s.stop();
   await api?.close();
@@ -243,8 +281,117 @@ describe('distributed virtual router across two compute hosts and a network node
 
   it('changes nothing on any host once converged', converged);
 
+  it("gives instances without a floating IP SNAT through the network node's snat- namespace", async () => {
+    const ext = await gql(CREATE_NETWORK, {
+      input: { name: 'public', external: true, provider: { networkType: 'flat', physicalNetwork: 'extnet' } },
+    });
+    expect(ext.createNetwork.__typename, JSON.stringify(ext.createNetwork)).toBe('CreateNetworkSuccess');
+    ids.ext = ext.createNetwork.network.uuid;
+    const sub = await gql(CREATE_SUBNET, {
+      input: {
+        networkId: ids.ext,
+        ipVersion: 4,
+        cidr: '203.0.113.0/24',
+        enableDhcp: false,
+        allocationPools: [{ start: '203.0.113.10', end: '203.0.113.99' }],
+      },
+    });
+    expect(sub.createSubnet.__typename).toBe('CreateSubnetSuccess');
+    const gw = await m(
+      'setRouterGateway',
+      { id: ids.router, networkId: ids.ext },
+      'router { externalGatewayInfo { externalFixedIps { ipAddress } } }',
+    );
+    gwIp = gw.router.externalGatewayInfo.externalFixedIps[0].ipAddress;
+    await waitApplied(gw.cursor);
+    // One sg- port per internal subnet, bound with the gateway port to the dvr_snat host.
+    const snat = await until(
+      'the sg- ports to be bound',
+      async () => {
+        const r = await gql(`{ ports(first: 100) { edges { node { deviceOwner deviceId bindingHost fixedIps { subnetId } } } } }`);
+        const nodes = r.ports.edges.map(
+          (e: { node: { deviceOwner: string; deviceId: string; bindingHost: string; fixedIps: { subnetId: string }[] } }) => e.node,
+        );
+        const sg = nodes.filter(
+          (n: { deviceOwner: string; deviceId: string }) =>
+            n.deviceOwner === 'network:router_centralized_snat' && n.deviceId === ids.router,
+        );
+        return sg.length === 2 && sg.every((n: { bindingHost: string }) => n.bindingHost === NN) ? sg : false;
+      },
+      60_000,
+    );
+    expect(snat.map((n: { fixedIps: { subnetId: string }[] }) => n.fixedIps[0]!.subnetId).sort()).toEqual(
+      [ids.subnetA, ids.subnetB].sort(),
+    );
+    await settled();
+    expect(await hostsWith((c) => snatNamespace(c, ids.router))).toEqual([NN]);
+    const nnSnat = snatNamespace(configs.get(NN)!, ids.router);
+    const devices = (await inNs(nnSnat, ['ip', '-br', 'link'])).stdout;
+    expect(
+      devices
+        .match(/^(qg|sg)-\S+/gm)
+        ?.map((d) => d.slice(0, 3))
+        .sort(),
+    ).toEqual(['qg-', 'sg-', 'sg-']);
+    // The compute hosts' qrouters send each subnet's north-south traffic to its sg- port.
+    const rules = (await inNs(routerNamespace(configs.get(C1)!, ids.router), ['ip', 'rule'])).stdout;
+    expect(rules).toContain('from 10.71.1.0/24 lookup');
+    expect(rules).toContain('from 10.71.2.0/24 lookup');
+
+    const nn = await capture(NN);
+    const a = vms.get(C1)!;
+    expect(await whoami(a.plugged!.namespace, EXT_IP, PORT)).toBe(gwIp);
+    await nn.seen(`${a.ip}.`);
+    const onNn = await nn.stop();
+    console.log(`SNAT from ${C1} on ${NN}'s underlay:\n${lines(onNn, `${EXT_IP}.${PORT}`)}`);
+    // The instance's own address crossed the underlay to the network node, which translated it.
+    expect(onNn).toContain(`${a.ip}.`);
+    expect(onNn).toContain(`> ${EXT_IP}.${PORT}:`);
+    expect(onNn).toContain(`${dvrMacs.get(C1)} >`);
+  }, 180_000);
+
+  it('answers a floating IP on the compute host itself: the network node sees none of it', async () => {
+    const a = vms.get(C1)!;
+    const fip = await m('createFloatingIp', { floatingNetworkId: ids.ext, portId: a.portId }, 'floatingIp { uuid floatingIpAddress }');
+    ids.fip = fip.floatingIp.uuid;
+    fipIp = fip.floatingIp.floatingIpAddress;
+    await waitApplied(fip.cursor);
+    await until('the fip namespace on host 1', async () => (await hostsWith((c) => fipNamespace(c, ids.ext))).join() === C1, 60_000);
+    await settled();
+    listeners.push(await startWhoami(a.plugged!.namespace, PORT));
+
+    const nnUnderlay = await capture(NN);
+    const nnExternal = await capture(NN, ['ip', 'host', fipIp]);
+    const c1External = await capture(C1, ['ip', 'host', fipIp]);
+    expect(await whoami(INET, fipIp, PORT)).toBe(EXT_IP);
+    expect(await ping(INET, fipIp)).toBe(true);
+    expect(await whoami(a.plugged!.namespace, EXT_IP, PORT)).toBe(fipIp);
+    await c1External.seen(`${fipIp} > ${EXT_IP}: ICMP echo reply`);
+    const onC1 = await c1External.stop();
+    const onNnExternal = await nnExternal.stop();
+    const onNnUnderlay = await nnUnderlay.stop();
+    console.log(`floating IP on ${C1}'s external interface:\n${lines(onC1, fipIp)}`);
+    expect(onC1).toContain(`${EXT_IP}.`);
+    expect(onC1).toContain(`> ${fipIp}.${PORT}:`);
+    expect(onC1).toContain(`${fipIp} > ${EXT_IP}: ICMP echo reply`);
+    expect(onNnExternal).not.toContain(fipIp);
+    expect(onNnUnderlay).not.toContain(EXT_IP);
+    // The fip namespace answers ARP for the floating IP and routes it into the qrouter.
+    const fipNs = fipNamespace(configs.get(C1)!, ids.ext);
+    expect((await inNs(fipNs, ['ip', 'route'])).stdout).toMatch(new RegExp(`${fipIp.replace(/\./g, '\\.')} via 169\\.254\\.\\S+ dev fpr-`));
+  }, 180_000);
+
+  it('changes nothing on any host once north-south is up', converged);
+
   it("moves the router's state with a port's binding: a host with no ports of the router holds none of it", async () => {
     const nnConfig = configs.get(NN)!;
+    const nnLinks = async () =>
+      (JSON.parse((await inNs(nnConfig.hostNamespace, ['ip', '-j', 'link', 'show'])).stdout) as { ifname: string }[])
+        .map((l) => l.ifname)
+        .filter((n) => n.startsWith('brq') || n.startsWith('vxlan-') || n.startsWith('tap'))
+        .sort();
+    // The network node holds the router's SNAT only: its bridges, tunnels and the snat- ports' taps.
+    const snatOnly = await nnLinks();
     const p = await gql(CREATE_PORT, {
       input: {
         networkId: ids.netB,
@@ -256,23 +403,72 @@ describe('distributed virtual router across two compute hosts and a network node
       },
     });
     expect(p.createPort.__typename).toBe('CreatePortSuccess');
-    await waitApplied(p.createPort.cursor);
+    const fip = await m(
+      'createFloatingIp',
+      { floatingNetworkId: ids.ext, portId: p.createPort.port.uuid },
+      'floatingIp { floatingIpAddress }',
+    );
+    const movingFip = fip.floatingIp.floatingIpAddress as string;
+    await waitApplied(fip.cursor);
+    await until(
+      'the fip namespace on the network node',
+      async () => (await hostsWith((c) => fipNamespace(c, ids.ext))).join() === [C1, NN].join(),
+      60_000,
+    );
+    await settled();
     expect(await qrouterHosts()).toEqual([C1, C2, NN]);
     expect((await inNs(nnConfig.hostNamespace, ['nft', 'list', 'table', 'bridge', 'netledger-dvr'])).stdout).toContain(dvrMacs.get(NN));
+    expect((await inNs(fipNamespace(nnConfig, ids.ext), ['ip', 'route'])).stdout).toContain(`${movingFip} via 169.254.`);
 
     const moved = await m('updatePort', { id: p.createPort.port.id, bindingHost: C1 }, 'port { bindingHost }');
     expect(moved.port.bindingHost).toBe(C1);
     await waitApplied(moved.cursor);
+    await until(
+      'the network node to drop its fip namespace',
+      async () => (await hostsWith((c) => fipNamespace(c, ids.ext))).join() === C1,
+      60_000,
+    );
+    await settled();
     expect(await qrouterHosts()).toEqual([C1, C2]);
     expect((await inNs(nnConfig.hostNamespace, ['nft', 'list', 'table', 'bridge', 'netledger-dvr'])).exitCode).not.toBe(0);
-    const links = JSON.parse((await inNs(nnConfig.hostNamespace, ['ip', '-j', 'link', 'show'])).stdout) as { ifname: string }[];
-    expect(links.map((l) => l.ifname).filter((n) => n.startsWith('brq') || n.startsWith('vxlan-') || n.startsWith('tap'))).toEqual([]);
+    expect(await nnLinks()).toEqual(snatOnly);
+    // Its floating IP is routed on host 1 now, beside the first one; the network node's fg- port is gone.
+    const c1Routes = (await inNs(fipNamespace(configs.get(C1)!, ids.ext), ['ip', 'route'])).stdout;
+    expect(c1Routes).toContain(`${movingFip} via 169.254.`);
+    expect(c1Routes).toContain(`${fipIp} via 169.254.`);
+    const r = await gql(`{ ports(first: 100) { edges { node { deviceOwner bindingHost } } } }`);
+    const fgHosts = r.ports.edges
+      .map((e: { node: { deviceOwner: string; bindingHost: string } }) => e.node)
+      .filter((n: { deviceOwner: string }) => n.deviceOwner === 'network:floatingip_agent_gateway')
+      .map((n: { bindingHost: string }) => n.bindingHost);
+    expect(fgHosts).toEqual([C1]);
     // East-west still flows between the compute hosts.
     expect(await ping(vms.get(C1)!.plugged!.namespace, vms.get(C2)!.ip)).toBe(true);
   }, 120_000);
 
   it('changes nothing on any host once converged again', converged);
+
+  it('the network node dies: only SNAT breaks, east-west and the floating IP keep working', async () => {
+    const a = vms.get(C1)!;
+    const b = vms.get(C2)!;
+    expect(await whoami(b.plugged!.namespace, EXT_IP, PORT)).toBe(gwIp);
+    await agents.get(NN)!.stop();
+    agents.delete(NN);
+    await wipeHost(exec, configs.get(NN)!);
+    expect(await namespacesWithPrefix(`${prefix}n-`)).toEqual([]);
+    expect(await whoami(b.plugged!.namespace, EXT_IP, PORT, 1)).toBeNull();
+    expect(await pingOnce(b.plugged!.namespace, EXT_IP)).toBe(false);
+    expect(await ping(a.plugged!.namespace, b.ip)).toBe(true);
+    expect(await ping(b.plugged!.namespace, a.ip)).toBe(true);
+    expect(await whoami(INET, fipIp, PORT)).toBe(EXT_IP);
+    expect(await whoami(a.plugged!.namespace, EXT_IP, PORT)).toBe(fipIp);
+  }, 120_000);
 });
+
+/** Every agent has built what it was last given (the agents made ports of their own since the last cursor). */
+async function settled(): Promise<void> {
+  await until('every agent to converge', async () => [...agents.values()].every((a) => a.reconciler.pendingKeys.length === 0), 60_000);
+}
 
 async function converged(): Promise<void> {
   for (const agent of agents.values()) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planBindings } from '../../src/agent/scheduler.js';
-import { floatingIpStatusChanges, portStatusChanges, type KeyHealth } from '../../src/agent/status.js';
+import { firewallGroupStatusChanges, floatingIpStatusChanges, portStatusChanges, type KeyHealth } from '../../src/agent/status.js';
+import type { FirewallGroup, FirewallGroupStatus } from '../../src/domain/firewall/index.js';
 import type { UnitKey } from '../../src/projections/desired-state/index.js';
 import { fipDoc, portDoc, rec, routerDoc } from './docs.js';
 
@@ -118,6 +119,50 @@ describe('statuses an agent reports', () => {
     expect(out).toEqual([
       { id: assoc.id, status: 'ACTIVE', reason: null },
       { id: loose.id, status: 'DOWN', reason: null },
+    ]);
+  });
+
+  it('firewall groups: ACTIVE once every router key here applying them converged, ERROR when one failed, for the revision seen', () => {
+    const group = (n: number, status: FirewallGroupStatus): FirewallGroup => ({
+      id: `00000000-0000-4000-8000-00000000010${n}`,
+      project: 'p',
+      name: `g${n}`,
+      description: '',
+      tags: [],
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      ingressFirewallPolicyId: null,
+      egressFirewallPolicyId: null,
+      ports: ['x'],
+      adminStateUp: status !== 'DOWN',
+      shared: false,
+      isDefault: false,
+      status,
+    });
+    const [pending, updating, failing, elsewhere, active, inactive] = [
+      group(1, 'PENDING_CREATE'),
+      group(2, 'PENDING_UPDATE'),
+      group(3, 'PENDING_UPDATE'),
+      group(4, 'PENDING_CREATE'),
+      group(5, 'ACTIVE'),
+      group(6, 'INACTIVE'),
+    ];
+    const applied = (...ids: string[]) => ({ firewall: { groups: ids.map((id) => ({ id })) } });
+    const routers = [
+      { key: 'router:r1' as UnitKey, ...applied(pending.id, updating.id, active.id, inactive.id) },
+      { key: 'router:r2' as UnitKey, ...applied(updating.id, failing.id) },
+      { key: 'router:r3' as UnitKey, ...applied(failing.id) },
+    ];
+    const keys = new Set<UnitKey>(['router:r1', 'router:r2', 'router:r3']);
+    const docs = [pending, updating, failing, elsewhere, active, inactive].map((g) => rec(g, 4));
+    expect(firewallGroupStatusChanges({ host: 'h', keys, health: health({ 'router:r3': 'nft: boom' }) }, docs, routers)).toEqual([
+      { id: pending.id, status: 'ACTIVE', revision: 4 },
+      { id: updating.id, status: 'ACTIVE', revision: 4 },
+      { id: failing.id, status: 'ERROR', revision: 4 },
+    ]);
+    // One of its routers still being worked on: nothing to say about that group yet.
+    expect(firewallGroupStatusChanges({ host: 'h', keys, health: health({}, ['router:r2']) }, docs, routers)).toEqual([
+      { id: pending.id, status: 'ACTIVE', revision: 4 },
     ]);
   });
 });

@@ -176,14 +176,14 @@ const groupCreated = (
     adminStateUp: true,
     shared: false,
     isDefault: false,
-    status: ports.length > 0 ? 'ACTIVE' : 'INACTIVE',
+    status: ports.length > 0 ? 'PENDING_CREATE' : 'INACTIVE',
     createdAt: NOW,
     ...extra,
   },
 });
 
 describe('firewall group decider', () => {
-  it('is INACTIVE without ports and ACTIVE with them', () => {
+  it('is INACTIVE without ports and PENDING_CREATE with them, until the agent applies it', () => {
     spec(firewallGroupDecider)
       .given([])
       .when({ ...groupCreate, ingressFirewallPolicyId: POL })
@@ -203,7 +203,54 @@ describe('firewall group decider', () => {
         portFacts: [riPort()],
         changes: { ports: [PORT] },
       })
-      .then((e) => expect(e[0]?.type === 'FirewallGroupUpdated' && e[0].data.changes.status).toBe('ACTIVE'));
+      .then((e) => expect(e[0]?.type === 'FirewallGroupUpdated' && e[0].data.changes.status).toBe('PENDING_UPDATE'));
+  });
+
+  it("goes ACTIVE on the agent's report for the revision it applied; a change of ports or policy makes it PENDING_UPDATE again", () => {
+    const active: FirewallGroupEvent = { type: 'FirewallGroupStatusChanged', data: { id: G, status: 'ACTIVE', updatedAt: LATER } };
+    spec(firewallGroupDecider)
+      .given([groupCreated([PORT])])
+      .when({ type: 'ReportFirewallGroupStatus', id: G, status: 'ACTIVE', expectedRevision: 1, now: LATER })
+      .then([active]);
+    const update = (changes: Record<string, unknown>) => ({
+      type: 'UpdateFirewallGroup' as const,
+      id: G,
+      now: LATER,
+      isAdmin: false,
+      visiblePolicyIds: [POL],
+      portFacts: [riPort()],
+      changes,
+    });
+    const statusAfter = (changes: Record<string, unknown>) => {
+      const r = spec(firewallGroupDecider)
+        .given([groupCreated([PORT]), active])
+        .when(update(changes)).result;
+      const e = Array.isArray(r) ? r[0] : undefined;
+      return e?.type === 'FirewallGroupUpdated' ? e.data.changes.status : r;
+    };
+    expect(statusAfter({ name: 'renamed' })).toBe('ACTIVE');
+    expect(statusAfter({ ports: [PORT] })).toBe('ACTIVE');
+    expect(statusAfter({ ingressFirewallPolicyId: null })).toBe('PENDING_UPDATE');
+    expect(statusAfter({ adminStateUp: false })).toBe('DOWN');
+    expect(statusAfter({ ports: [] })).toBe('INACTIVE');
+    // Admin-down, then up again: the rules come back only when the agent says so.
+    const down: FirewallGroupEvent = {
+      type: 'FirewallGroupUpdated',
+      data: { id: G, changes: { adminStateUp: false, status: 'DOWN' }, updatedAt: LATER },
+    };
+    const upAgain = spec(firewallGroupDecider)
+      .given([groupCreated([PORT]), active, down])
+      .when(update({ adminStateUp: true })).result;
+    expect(Array.isArray(upAgain) && upAgain[0]?.type === 'FirewallGroupUpdated' && upAgain[0].data.changes.status).toBe('PENDING_UPDATE');
+    // A report about a revision the group has moved past is refused: the agent reports again.
+    spec(firewallGroupDecider)
+      .given([
+        groupCreated([PORT]),
+        active,
+        { type: 'FirewallGroupUpdated', data: { id: G, changes: { status: 'PENDING_UPDATE' }, updatedAt: LATER } },
+      ])
+      .when({ type: 'ReportFirewallGroupStatus', id: G, status: 'ACTIVE', expectedRevision: 2, now: LATER })
+      .thenError('RevisionNumberConstraintFailed');
   });
 
   it('applies only to router interface ports of the project not held by another group', () => {
@@ -215,6 +262,18 @@ describe('firewall group decider', () => {
     s.when({ ...groupCreate, ports: [PORT], portFacts: [riPort({ project: 'other' })] }).thenError('FirewallGroupPortInvalidProject');
     s.when({ ...groupCreate, ports: [PORT], portFacts: [riPort({ exists: false })] }).thenError('PortNotFound');
     s.when({ ...groupCreate, ingressFirewallPolicyId: R3 }).thenError('FirewallPolicyNotFound');
+  });
+
+  it('a changed policy or rule makes an applied group PENDING_UPDATE; INACTIVE and DOWN groups stay', () => {
+    const active: FirewallGroupEvent = { type: 'FirewallGroupStatusChanged', data: { id: G, status: 'ACTIVE', updatedAt: LATER } };
+    spec(firewallGroupDecider)
+      .given([groupCreated([PORT]), active])
+      .when({ type: 'MarkFirewallGroupPending', id: G, now: LATER })
+      .then([{ type: 'FirewallGroupStatusChanged', data: { id: G, status: 'PENDING_UPDATE', updatedAt: LATER } }]);
+    spec(firewallGroupDecider)
+      .given([groupCreated([])])
+      .when({ type: 'MarkFirewallGroupPending', id: G, now: LATER })
+      .thenNothing();
   });
 
   it('the dataplane reports ACTIVE or ERROR for an applied group only', () => {

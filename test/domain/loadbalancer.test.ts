@@ -8,6 +8,7 @@ import {
   type LoadBalancerEvent,
   type LoadBalancerState,
 } from '../../src/domain/loadbalancer/index.js';
+import { loadBalancerRows } from '../../src/projections/kinds/loadbalancer-kind.js';
 import { spec } from '../support/spec.js';
 
 const u = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -370,13 +371,49 @@ describe('pools', () => {
   });
 });
 
+describe('list rows', () => {
+  it("carry what Octavia's list filters compare: parent ids, a pool's listeners, protocol, address and port, monitor type", () => {
+    const given = history(createLb, httpListener, httpPool, addMember(1), httpMonitor);
+    when(given, { type: 'CreateListener', listenerId: L443, protocol: 'TCP', protocolPort: 443, now }).then((events) => {
+      const rows = loadBalancerRows(fold([...given, ...events]));
+      const doc = (kind: string, id: string) => rows.find((r) => r.kind === kind && r.id === id)?.doc;
+      expect(doc('listener', L443)).toMatchObject({ loadBalancerId: LB, protocol: 'TCP', protocolPort: 443, defaultPoolId: null });
+      expect(doc('listener', L80)).toMatchObject({ loadBalancerId: LB, defaultPoolId: POOL });
+      expect(doc('pool', POOL)).toMatchObject({ loadBalancerId: LB, listenerIds: [L80], protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' });
+      expect(doc('member', member(1))).toMatchObject({
+        loadBalancerId: LB,
+        poolId: POOL,
+        address: '10.0.1.1',
+        protocolPort: 8080,
+        project: PROJECT,
+      });
+      expect(doc('healthmonitor', HM)).toMatchObject({
+        loadBalancerId: LB,
+        poolId: POOL,
+        monitorType: 'HTTP',
+        provisioningStatus: 'PENDING_CREATE',
+      });
+      expect(rows.every((r) => r.project === PROJECT)).toBe(true);
+    });
+  });
+});
+
 describe('members', () => {
   it('take a subnet only when told its CIDR (a subnet the caller may use) and the address is on it', () => {
     const SUBNET = u(950);
     const add = (address: string, subnetCidrs: Record<string, string>) =>
       ({ type: 'AddMember', poolId: POOL, memberId: member(7), address, protocolPort: 80, subnetId: SUBNET, subnetCidrs, now }) as const;
     when(base(), add('10.0.5.7', {})).thenError('SubnetNotFound', (e) => expect(e.field).toEqual(['subnetId']));
-    when(base(), add('10.0.6.7', { [SUBNET]: '10.0.5.0/24' })).thenError('InvalidInput', (e) => expect(e.field).toEqual(['address']));
+    when(base(), add('10.0.6.7', { [SUBNET]: '10.0.5.0/24' })).thenError('ValidationException', (e) => {
+      expect(e.field).toEqual(['address']);
+      expect(e.message).toMatch(/^Validation failure: member address 10\.0\.6\.7 is not in subnet/);
+    });
+    when(base(), add('2001:db8::7', { [SUBNET]: '10.0.5.0/24' })).thenError('ValidationException', (e) =>
+      expect(e.message).toMatch(/is IPv6 but subnet .* is IPv4/),
+    );
+    when(base(), add('2001:db8::7', { [SUBNET]: '2001:db8::/64' })).then((events) =>
+      expect(events[0]).toMatchObject({ type: 'MemberAdded', data: { address: '2001:db8::7', subnetId: SUBNET } }),
+    );
     when(base(), add('10.0.5.7', { [SUBNET]: '10.0.5.0/24' })).then((events) =>
       expect(events[0]).toMatchObject({ type: 'MemberAdded', data: { subnetId: SUBNET } }),
     );
@@ -386,7 +423,7 @@ describe('members', () => {
       members: [{ id: member(8), address: '10.0.6.8', protocolPort: 80, subnetId: SUBNET }],
       subnetCidrs: { [SUBNET]: '10.0.5.0/24' },
       now,
-    }).thenError('InvalidInput', (e) => expect(e.field).toEqual(['members', '0', 'address']));
+    }).thenError('ValidationException', (e) => expect(e.field).toEqual(['members', '0', 'address']));
   });
   it('are added with defaults and canonical addresses', () => {
     when(base(), {

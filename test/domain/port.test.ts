@@ -328,6 +328,27 @@ describe('port create', () => {
         .thenError('AddressPairAndPortSecurityRequired');
     });
 
+    it('SecurityGroupConflict: stateful and stateless groups on one port, at create and update', () => {
+      const STATELESS = 'efefefef-efef-4efe-8efe-efefefefefef';
+      const mixed = { [SG]: true, [STATELESS]: false };
+      port
+        .given([])
+        .when(create({ securityGroups: [SG, STATELESS], securityGroupStateful: mixed }))
+        .thenError('SecurityGroupConflict');
+      expect(createdData({ securityGroups: [STATELESS], securityGroupStateful: { [STATELESS]: false } }).securityGroups).toEqual([
+        STATELESS,
+      ]);
+      const update: UpdatePort = { type: 'UpdatePort', id: PORT, now: T1, changes: { securityGroups: [SG, STATELESS] } };
+      port
+        .given([created])
+        .when({ ...update, securityGroupStateful: mixed })
+        .thenError('SecurityGroupConflict');
+      port
+        .given([created])
+        .when({ ...update, securityGroupStateful: { [SG]: false, [STATELESS]: false } })
+        .then((e) => expect(e).toHaveLength(1));
+    });
+
     it('normalises address pairs, defaulting the MAC to the port', () => {
       expect(
         createdData({ allowedAddressPairs: [{ ipAddress: '10.0.0.100' }, { ipAddress: '10.1.0.7/16', macAddress: 'FA:16:3E:00:00:01' }] })
@@ -562,7 +583,7 @@ describe('port delete', () => {
     port.given([created, deleted]).when({ type: 'SetPortStatus', id: PORT, now: T1, status: 'ACTIVE' }).thenError('PortNotFound');
   });
 
-  it.each([DeviceOwner.routerInterface, DeviceOwner.routerGateway, DeviceOwner.floatingIp])(
+  it.each([DeviceOwner.routerInterface, DeviceOwner.routerGateway, DeviceOwner.floatingIp, DeviceOwner.octavia])(
     'refuses to delete a %s port unless its owner does',
     (owner) => {
       const service = createdData({ deviceOwner: owner, fixedIps: [] });

@@ -66,12 +66,12 @@ const routeViaA: RouterEvent = {
 };
 
 const createCmd: RouterCommand = { type: 'CreateRouter', id: ROUTER, project: 'p1', name: 'r1', isAdmin: false, now: T0 };
-const bySubnet = (subnet: Partial<Extract<AddRouterInterface, { by: 'subnet' }>['subnet']> = {}, portId = PORT_B): RouterCommand => ({
+const bySubnet = (subnet: Partial<Extract<AddRouterInterface, { by: 'subnet' }>['subnet']> = {}, newPortId = PORT_B): RouterCommand => ({
   type: 'AddRouterInterface',
   id: ROUTER,
   by: 'subnet',
   subnet: { id: SUB_B, networkId: NET_B, cidr: '10.1.0.0/24', gatewayIp: '10.1.0.1', ...subnet },
-  portId,
+  newPortId,
   now: T1,
 });
 const byPort = (port: Partial<Extract<AddRouterInterface, { by: 'port' }>['port']> = {}): RouterCommand => ({
@@ -122,6 +122,56 @@ describe('router create', () => {
     given()
       .when({ ...createCmd, ha: true, isAdmin: true })
       .then((events) => expect(events[0]).toMatchObject({ type: 'RouterCreated', data: { ha: true } }));
+  });
+});
+
+describe('router create with externalGatewayInfo', () => {
+  const gatewayFacts = {
+    network: { id: EXT_NET, external: true },
+    gatewayPort: { id: GW_PORT, fixedIps: [{ subnetId: EXT_SUB, ipAddress: '203.0.113.10', cidr: '203.0.113.0/24' }] },
+  };
+  const withGateway = (
+    extra: Partial<Extract<RouterCommand, { type: 'CreateRouter' }>['gateway']> = {},
+    isAdmin = false,
+  ): RouterCommand => ({
+    ...createCmd,
+    isAdmin,
+    gateway: { ...gatewayFacts, ...extra },
+  });
+
+  it('creates the router and sets its gateway in one decision, with the events setRouterGateway gives', () => {
+    valid(
+      given()
+        .when(withGateway())
+        .then([created, { ...gateway, data: { ...gateway.data, updatedAt: T0 } }]),
+    );
+    given()
+      .when(withGateway({ enableSnat: false }, true))
+      .then((events) => expect(events[1]).toMatchObject({ type: 'RouterGatewaySet', data: { enableSnat: false } }));
+  });
+
+  it("refuses with setRouterGateway's errors and creates nothing", () => {
+    given()
+      .when(withGateway({ network: { id: NET_A, external: false } }))
+      .thenError('BadRequest', (e) => expect(e.message).toMatch(/not an external network/));
+    given()
+      .when(withGateway({ enableSnat: false }))
+      .thenError('PolicyNotAuthorized', (e) => expect(e.message).toMatch(/enable_snat/));
+    given()
+      .when(withGateway({ externalFixedIpsRequested: true }))
+      .thenError('PolicyNotAuthorized');
+    given()
+      .when(withGateway({ gatewayPort: { id: GW_PORT, fixedIps: [] } }))
+      .thenError('BadRequest', (e) => expect(e.message).toMatch(/No IP address/));
+  });
+
+  it('is idempotent for a repeated create naming the same gateway network, and conflicts for another', () => {
+    const set: RouterEvent = { ...gateway, data: { ...gateway.data, updatedAt: T0 } };
+    given([created, set]).when(withGateway()).thenNothing();
+    given([created, set])
+      .when(withGateway({ network: { id: NET_B, external: true } }))
+      .thenError('RouterAlreadyExists');
+    given([created]).when(withGateway()).thenError('RouterAlreadyExists');
   });
 });
 
@@ -352,16 +402,54 @@ describe('router interfaces', () => {
       )
       .then((events) => expect(events.map((e) => e.type)).toEqual(['RouterInterfaceAdded', 'RouterInterfaceAdded']));
   });
-  it('refuses a second IPv6 port on the same network', () => {
+  it('joins a second IPv6 subnet of a network to the router port that has IPv6 there; IPv4 subnets get ports of their own', () => {
     const v6: RouterEvent = {
       type: 'RouterInterfaceAdded',
       data: { id: ROUTER, portId: PORT_V6, subnetId: SUB_V6, networkId: NET_B, ip: '2001:db8::', cidr: '2001:db8::/64', updatedAt: T0 },
     };
+    const v4: RouterEvent = {
+      type: 'RouterInterfaceAdded',
+      data: { id: ROUTER, portId: PORT_B, subnetId: SUB_B, networkId: NET_B, ip: '10.1.0.1', cidr: '10.1.0.0/24', updatedAt: T0 },
+    };
     const second = { id: id(25), networkId: NET_B, cidr: '2001:db8:1::/64', gatewayIp: '2001:db8:1::' };
-    given([created, v6]).when(bySubnet(second, PORT_B)).thenError('BadRequest');
+    const joined = given([created, v4, v6])
+      .when(bySubnet(second, id(34)))
+      .then([
+        {
+          type: 'RouterInterfaceAdded',
+          data: {
+            id: ROUTER,
+            portId: PORT_V6,
+            subnetId: id(25),
+            networkId: NET_B,
+            ip: '2001:db8:1::',
+            cidr: '2001:db8:1::/64',
+            updatedAt: T1,
+          },
+        },
+      ]);
+    valid(joined);
+    // the first IPv6 subnet of a network gets a new port, even beside an IPv4 port there
+    given([created, v4])
+      .when(bySubnet({ id: SUB_V6, cidr: '2001:db8::/64', gatewayIp: '2001:db8::' }, PORT_V6))
+      .then((e) => expect(e[0]).toMatchObject({ data: { portId: PORT_V6 } }));
+    // an IPv6 subnet of another network does not join
     given([created, v6])
-      .when(bySubnet(second, PORT_V6))
-      .then((e) => expect(e).toHaveLength(1));
+      .when(bySubnet({ ...second, networkId: NET_A }, id(34)))
+      .then((e) => expect(e[0]).toMatchObject({ data: { portId: id(34) } }));
+    // a second IPv4 subnet of the network gets its own port
+    given([created, v4, v6])
+      .when(bySubnet({ id: SUB_C, cidr: '10.1.1.0/24', gatewayIp: '10.1.1.1' }, id(34)))
+      .then((e) => expect(e[0]).toMatchObject({ data: { portId: id(34), subnetId: SUB_C } }));
+  });
+  it('refuses a second IPv6 port on the same network attached by port', () => {
+    const v6: RouterEvent = {
+      type: 'RouterInterfaceAdded',
+      data: { id: ROUTER, portId: PORT_V6, subnetId: SUB_V6, networkId: NET_B, ip: '2001:db8::', cidr: '2001:db8::/64', updatedAt: T0 },
+    };
+    given([created, v6])
+      .when(byPort({ id: id(34), networkId: NET_B, fixedIps: [{ subnetId: id(25), ipAddress: '2001:db8:1::5', cidr: '2001:db8:1::/64' }] }))
+      .thenError('BadRequest', (e) => expect(e.message).toMatch(/Cannot have multiple router ports with the same network id/));
   });
 });
 

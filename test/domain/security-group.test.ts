@@ -136,6 +136,17 @@ describe('security group update and delete', () => {
         .then([{ type: 'SecurityGroupUpdated', data: { id: SG, changes: { name: 'web2', stateful: false }, updatedAt: T1 } }]),
     );
   });
+  it('refuses changing stateful while ports use the group (SecurityGroupInUse), not other changes', () => {
+    given([created])
+      .when({ type: 'UpdateSecurityGroup', id: SG, changes: { stateful: false }, inUseByPorts: true, now: T1 })
+      .thenError('SecurityGroupInUse');
+    given([created])
+      .when({ type: 'UpdateSecurityGroup', id: SG, changes: { stateful: true, name: 'web2' }, inUseByPorts: true, now: T1 })
+      .then((e) => expect(e).toHaveLength(1));
+    given([created])
+      .when({ type: 'UpdateSecurityGroup', id: SG, changes: { stateful: false }, inUseByPorts: false, now: T1 })
+      .then((e) => expect(e).toHaveLength(1));
+  });
   it('refuses renaming the default group, or naming another one default', () => {
     given([defaultCreated])
       .when({ type: 'UpdateSecurityGroup', id: SG, changes: { name: 'x' }, now: T1 })

@@ -7,7 +7,7 @@ import {
   type RouteSpec,
   type UnitKey,
 } from '../../projections/desired-state/index.js';
-import { dhcpNamespace, routerNamespace } from '../../projections/desired-state/names.js';
+import { dhcpNamespace, fipNamespace, routerNamespace, snatNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey, type AgentConfig } from '../config.js';
 import type { Driver } from '../driver.js';
 import { namespaceInode, pidsInNamespaces, terminate } from '../procs.js';
@@ -53,6 +53,8 @@ const phaseOf = (a: LinkAction): number =>
 
 function ownNamespace(config: AgentConfig, key: UnitKey): string | null {
   if (key === 'host') return null;
+  if (key.startsWith('snat:')) return snatNamespace(config, idOfKey(key));
+  if (key.startsWith('fip:')) return fipNamespace(config, idOfKey(key));
   return key.startsWith('router:') ? routerNamespace(config, idOfKey(key)) : dhcpNamespace(config, idOfKey(key));
 }
 
@@ -97,11 +99,17 @@ export const linksDriver: Driver<LinksObservation, LinkAction> = {
       spec = unit.network.dhcp?.namespace ?? null;
     } else if (unit?.kind === 'router') {
       spec = unit.router.namespace;
+    } else if (unit?.kind === 'snat') {
+      spec = unit.snat.namespace;
+    } else if (unit?.kind === 'fip') {
+      spec = unit.fip.namespace;
     }
     // An HA router's VIPs come and go with its keepalived's VRRP state: they are not ours to remove.
     const vips = unit?.kind === 'router' ? (unit.router.keepalived?.vips ?? []) : [];
     const foreign = new Set(vips.map((v) => `${v.dev} ${v.address}`));
-    if (spec) actions.push(...diffNamespace(spec, own, observed.host, ctx.config.hostNamespace, foreign));
+    // A fip namespace's routes to floating IPs go through the routers' fpr- ends: theirs (dvr-router.ts).
+    const foreignRoute = unit?.kind === 'fip' ? (r: RouteObservation) => r.nexthops.some((h) => h.dev?.startsWith('fpr-')) : undefined;
+    if (spec) actions.push(...diffNamespace(spec, own, observed.host, ctx.config.hostNamespace, foreign, foreignRoute));
     else if (own.exists) actions.push({ kind: 'netns-del', ns: own.name });
     return actions;
   },
@@ -242,6 +250,8 @@ export function diffNamespace(
   hostNs: string,
   /** `<device> <ip/prefixlen>` another driver owns (keepalived's VIPs): never deleted here. */
   foreign: ReadonlySet<string> = new Set(),
+  /** Static routes another driver owns: never deleted here. */
+  foreignRoute: (r: RouteObservation) => boolean = () => false,
 ): LinkAction[] {
   const ns = spec.name;
   const actions: LinkAction[] = [];
@@ -300,7 +310,7 @@ export function diffNamespace(
   }
 
   const wantedRoutes = new Map(spec.routes.map((r) => [r.destination, r]));
-  const ours = own.routes.filter((r) => r.protocol === 'static');
+  const ours = own.routes.filter((r) => r.protocol === 'static' && !foreignRoute(r));
   for (const r of ours) {
     if (!wantedRoutes.has(r.destination)) actions.push(ip(Phase.DeleteInNamespace, ns, `route del ${r.destination} proto static`));
   }

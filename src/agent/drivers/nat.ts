@@ -1,7 +1,7 @@
 import { NAT_TABLE, type FloatingIpMapping, type NatSpec, type UnitKey } from '../../projections/desired-state/index.js';
-import { routerNamespace } from '../../projections/desired-state/names.js';
+import { routerNamespace, snatNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
-import type { Driver } from '../driver.js';
+import type { Driver, DriverContext } from '../driver.js';
 
 /**
  * One `table ip netledger-nat` per router namespace. Observed with `nft -j list table` (in the
@@ -100,6 +100,13 @@ export function diffNat(desired: NatSpec | null, observed: NatObservation): NatA
   return actions;
 }
 
+/** Router keys NAT in their qrouter, a distributed router's snat key in its snat namespace. */
+function natNamespace(config: DriverContext['config'], key: UnitKey): string | null {
+  if (key.startsWith('router:')) return routerNamespace(config, idOfKey(key));
+  if (key.startsWith('snat:')) return snatNamespace(config, idOfKey(key));
+  return null;
+}
+
 // Flows to the FIP (DNATed) and flows SNATed to it (reply destination is the FIP).
 const FLUSH_SCRIPT = 'for a in "$@"; do conntrack -D -d "$a"; conntrack -D -q "$a"; done >/dev/null 2>&1; exit 0';
 
@@ -109,8 +116,8 @@ export const natDriver: Driver<NatObservation, NatAction> = {
   async observe(keys, snapshot, ctx) {
     const out = new Map<UnitKey, NatObservation>();
     for (const key of keys) {
-      if (!key.startsWith('router:')) continue;
-      const namespace = routerNamespace(ctx.config, idOfKey(key));
+      const namespace = natNamespace(ctx.config, key);
+      if (namespace === null) continue;
       const ns = snapshot.get(namespace);
       out.set(key, { namespace, namespaceExists: ns?.exists ?? false, ...parseNftTable(ns?.nft ?? null) });
     }
@@ -118,14 +125,16 @@ export const natDriver: Driver<NatObservation, NatAction> = {
   },
 
   diff(key, unit, observed) {
-    if (!key.startsWith('router:') || !observed) return [];
+    if (!observed) return [];
     // A removed router loses its namespace, and the table with it.
-    if (unit?.kind !== 'router') return [];
-    return diffNat(unit.router.nat, observed);
+    if (unit?.kind === 'router') return diffNat(unit.router.nat, observed);
+    if (unit?.kind === 'snat') return diffNat(unit.snat.nat, observed);
+    return [];
   },
 
   async apply(key, actions, ctx) {
-    const ns = routerNamespace(ctx.config, idOfKey(key));
+    const ns = natNamespace(ctx.config, key);
+    if (ns === null) return;
     for (const a of actions) {
       if (a.kind === 'replace') {
         await ctx.exec.run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { mutating: true, input: a.ruleset });

@@ -51,7 +51,7 @@ resourceNode(FirewallGroupRef, 'firewall_group', 'Ingress and egress policies ap
   adminStateUp: t.boolean({ description: 'false: the group is not applied.', resolve: (r) => r.doc.adminStateUp }),
   shared: t.boolean({ description: 'Visible to every project.', resolve: (r) => r.doc.shared }),
   isDefault: t.boolean({ description: "The project's `default` group.", resolve: (r) => r.doc.isDefault }),
-  status: t.field({ description: 'Whether the agent has applied it.', type: FirewallGroupStatus, resolve: (r) => r.doc.status }),
+  status: t.field({ description: 'INACTIVE (no ports), PENDING_CREATE or PENDING_UPDATE (until the agent hosting its routers has applied it), ACTIVE (applied), DOWN (admin down), ERROR (applying failed).', type: FirewallGroupStatus, resolve: (r) => r.doc.status }),
 }));
 
 async function withDefaultGroup(ctx: Context): Promise<void> {

@@ -1,4 +1,5 @@
 import type { ObjectFieldBuilder } from '@pothos/core';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import {
   addMember, createHealthMonitor, createListener, createLoadBalancer, createPool, deleteHealthMonitor, deleteListener, deleteLoadBalancer, deletePool,
@@ -133,13 +134,139 @@ resourceNode(HealthMonitorRef, 'healthmonitor', 'Checks the members of one pool.
 
 // ---- queries ----------------------------------------------------------------------------------
 
+/** Octavia's list filters shared by every child: its statuses and admin state. */
+const statusFilterFields = (t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) => ({
+  provisioningStatus: t.string({ required: false, description: 'ACTIVE, PENDING_CREATE, PENDING_UPDATE, PENDING_DELETE or ERROR.' }),
+  operatingStatus: t.string({ required: false, description: 'ONLINE, OFFLINE, DEGRADED, ERROR, DRAINING or NO_MONITOR.' }),
+  adminStateUp: t.boolean({ required: false, description: 'Only those administratively up (true) or down (false).' }),
+});
+
+const ListenerFilter = builder.inputType('ListenerFilter', {
+  description: 'Octavia\'s GET /v2/lbaas/listeners filters.',
+  fields: (t) => ({
+    ...statusFilterFields(t),
+    loadBalancerId: t.string({ required: false, description: 'uuid or global id' }),
+    protocol: t.string({ required: false, description: 'HTTP, HTTPS, TCP, UDP or TERMINATED_HTTPS.' }),
+    protocolPort: t.int({ required: false, description: 'The port the listener accepts on.' }),
+    defaultPoolId: t.string({ required: false, description: 'uuid or global id' }),
+  }),
+});
+
+const PoolFilter = builder.inputType('PoolFilter', {
+  description: 'Octavia\'s GET /v2/lbaas/pools filters.',
+  fields: (t) => ({
+    ...statusFilterFields(t),
+    loadBalancerId: t.string({ required: false, description: 'uuid or global id' }),
+    listenerId: t.string({ required: false, description: 'Pools that are this listener\'s default pool (uuid or global id).' }),
+    protocol: t.string({ required: false, description: 'HTTP, HTTPS, PROXY, TCP or UDP.' }),
+    lbAlgorithm: t.string({ required: false, description: 'ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP.' }),
+  }),
+});
+
+const MemberFilter = builder.inputType('MemberFilter', {
+  description: 'Octavia\'s GET /v2/lbaas/pools/{pool_id}/members filters; poolId is the path\'s pool.',
+  fields: (t) => ({
+    ...statusFilterFields(t),
+    poolId: t.string({ required: false, description: 'uuid or global id' }),
+    address: t.string({ required: false, description: 'Compared in canonical form (2001:DB8::1 finds 2001:db8::1).' }),
+    protocolPort: t.int({ required: false, description: 'The member\'s backend port.' }),
+    subnetId: t.string({ required: false, description: 'uuid or global id' }),
+    weight: t.int({ required: false, description: 'The member\'s weight (0-256).' }),
+    backup: t.boolean({ required: false, description: 'Only backup members (true) or only regular ones (false).' }),
+  }),
+});
+
+const HealthMonitorFilter = builder.inputType('HealthMonitorFilter', {
+  description: 'Octavia\'s GET /v2/lbaas/healthmonitors filters.',
+  fields: (t) => ({
+    ...statusFilterFields(t),
+    poolId: t.string({ required: false, description: 'uuid or global id' }),
+    type: t.string({ required: false, description: 'HTTP, HTTPS, PING, TCP, TLS-HELLO or UDP-CONNECT.' }),
+  }),
+});
+
+type StatusFilter = { provisioningStatus?: string | null; operatingStatus?: string | null; adminStateUp?: boolean | null };
+const statusDocFilter = (f: StatusFilter | null | undefined) => ({
+  provisioningStatus: f?.provisioningStatus ?? undefined,
+  operatingStatus: f?.operatingStatus ?? undefined,
+  adminStateUp: f?.adminStateUp ?? undefined,
+});
+const idFilter = (value: string | null | undefined, typename: string) => (value ? parseId(value, typename) : undefined);
+const canonicalIp = (value: string | null | undefined) => (value ? (ipaddr.isValid(value) ? ipaddr.parse(value).toString() : value) : undefined);
+const withNetwork = (filter: { networkId?: string | null } | null | undefined) =>
+  filter ? { ...filter, networkId: filter.networkId ? parseId(filter.networkId, 'Network') : null } : null;
+
+/** Children are listed like every resource: the caller's project (all of them for an admin), keyset pages. */
 builder.queryFields((t) => ({
   loadBalancers: t.connection({
     type: LoadBalancerRef,
     description: 'Load balancers; deleted ones show (PENDING_DELETE) until the dataplane has removed them.',
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
-    resolve: (_r, args, ctx) =>
-      listResources<LoadBalancerDoc>(ctx, 'loadbalancer', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null }),
+    resolve: (_r, args, ctx) => listResources<LoadBalancerDoc>(ctx, 'loadbalancer', { ...args, filter: withNetwork(args.filter) }),
+  }, withTotalCount),
+  listeners: t.connection({
+    type: ListenerRef,
+    description: 'Listeners of the load balancers the caller may see (Octavia\'s listener list).',
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), listenerFilter: t.arg({ type: ListenerFilter, required: false , description: 'Octavia\'s list filters; all given must match.' }) },
+    resolve: (_r, { listenerFilter: f, ...args }, ctx) =>
+      listResources<ListenerDoc>(ctx, 'listener', {
+        ...args,
+        filter: withNetwork(args.filter),
+        docFilter: {
+          ...statusDocFilter(f),
+          loadBalancerId: idFilter(f?.loadBalancerId, 'LoadBalancer'),
+          protocol: f?.protocol ?? undefined,
+          protocolPort: f?.protocolPort ?? undefined,
+          defaultPoolId: idFilter(f?.defaultPoolId, 'Pool'),
+        },
+      }),
+  }, withTotalCount),
+  pools: t.connection({
+    type: PoolRef,
+    description: 'Pools of the load balancers the caller may see (Octavia\'s pool list).',
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), poolFilter: t.arg({ type: PoolFilter, required: false , description: 'Octavia\'s list filters; all given must match.' }) },
+    resolve: (_r, { poolFilter: f, ...args }, ctx) =>
+      listResources<PoolDoc>(ctx, 'pool', {
+        ...args,
+        filter: withNetwork(args.filter),
+        docFilter: {
+          ...statusDocFilter(f),
+          loadBalancerId: idFilter(f?.loadBalancerId, 'LoadBalancer'),
+          protocol: f?.protocol ?? undefined,
+          lbAlgorithm: f?.lbAlgorithm ?? undefined,
+        },
+        docContains: { listenerIds: idFilter(f?.listenerId, 'Listener') },
+      }),
+  }, withTotalCount),
+  members: t.connection({
+    type: MemberRef,
+    description: 'Members of the pools the caller may see (Octavia\'s member list, with the pool as a filter).',
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), memberFilter: t.arg({ type: MemberFilter, required: false , description: 'Octavia\'s list filters; all given must match.' }) },
+    resolve: (_r, { memberFilter: f, ...args }, ctx) =>
+      listResources<MemberDoc>(ctx, 'member', {
+        ...args,
+        filter: withNetwork(args.filter),
+        docFilter: {
+          ...statusDocFilter(f),
+          poolId: idFilter(f?.poolId, 'Pool'),
+          address: canonicalIp(f?.address),
+          protocolPort: f?.protocolPort ?? undefined,
+          subnetId: idFilter(f?.subnetId, 'Subnet'),
+          weight: f?.weight ?? undefined,
+          backup: f?.backup ?? undefined,
+        },
+      }),
+  }, withTotalCount),
+  healthMonitors: t.connection({
+    type: HealthMonitorRef,
+    description: 'Health monitors of the pools the caller may see (Octavia\'s health monitor list).',
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), healthMonitorFilter: t.arg({ type: HealthMonitorFilter, required: false , description: 'Octavia\'s list filters; all given must match.' }) },
+    resolve: (_r, { healthMonitorFilter: f, ...args }, ctx) =>
+      listResources<HealthMonitorDoc>(ctx, 'healthmonitor', {
+        ...args,
+        filter: withNetwork(args.filter),
+        docFilter: { ...statusDocFilter(f), poolId: idFilter(f?.poolId, 'Pool'), monitorType: f?.type ?? undefined },
+      }),
   }, withTotalCount),
 }));
 

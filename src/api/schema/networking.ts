@@ -249,7 +249,7 @@ defineMutation('updatePort', {
 });
 
 defineMutation('deletePort', {
-  description: 'Deletes a port and frees its addresses. Router and floating IP ports answer ServicePortInUse.',
+  description: 'Deletes a port and frees its addresses. Router, floating IP and load balancer VIP (Octavia) ports answer ServicePortInUse.',
   schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish() }),
   field: 'deleted',
   type: DeletedRef,

@@ -81,7 +81,9 @@ export interface ListArgs {
     networkId?: string | null;
   } | null;
   /** Extra `doc` equality filters: resource-specific keys such as deviceId. */
-  docFilter?: Record<string, string | boolean | null | undefined>;
+  docFilter?: Record<string, string | number | boolean | null | undefined>;
+  /** `doc` array keys that must hold the value (a pool's listenerIds). */
+  docContains?: Record<string, string | undefined>;
 }
 
 const MAX_PAGE = 1000;
@@ -120,6 +122,9 @@ export async function listResources<D>(ctx: Context, kind: string, args: ListArg
   for (const [k, v] of Object.entries(args.docFilter ?? {})) {
     if (v === undefined) continue;
     conds.push(v === null ? sql`r.doc->${k} = 'null'::jsonb` : sql`r.doc->${k} = ${sql.json(v)}::jsonb`);
+  }
+  for (const [k, v] of Object.entries(args.docContains ?? {})) {
+    if (v !== undefined) conds.push(sql`r.doc->${k} @> ${sql.json([v])}::jsonb`);
   }
   const where = conds.reduce((acc, c, i) => (i === 0 ? c : sql`${acc} and ${c}`));
   const backwards = args.last != null && args.first == null;

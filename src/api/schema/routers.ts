@@ -75,12 +75,19 @@ const externalFixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddre
   .transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
 const flags = { adminStateUp: z.boolean().nullish(), ha: z.boolean().nullish(), distributed: z.boolean().nullish() };
 
+/** A gateway request, the same on createRouter (Neutron's external_gateway_info) and setRouterGateway. */
+const gatewayFields = { networkId: idArg.describe('An external network.'), enableSnat: z.boolean().nullish().describe('Source-NAT the internal subnets to the gateway address (default true; false is admin-only in Neutron policy).'), externalFixedIps: z.array(externalFixedIpSchema).nullish() };
+const gatewayOf = (g: z.infer<z.ZodObject<typeof gatewayFields>>) => clean({ networkId: parseId(g.networkId, 'Network'), enableSnat: g.enableSnat, externalFixedIps: g.externalFixedIps });
+
 defineMutation('createRouter', {
-  description: 'Creates a router. ha and distributed are admin-only. Set its gateway with setRouterGateway.',
-  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...flags }),
+  description: 'Creates a router. ha and distributed are admin-only. externalGatewayInfo sets its gateway as setRouterGateway does, in the same change: a refused gateway creates nothing.',
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...flags, externalGatewayInfo: z.object(gatewayFields).meta({ id: 'ExternalGatewayInfoInput', description: 'The router\'s gateway on an external network, as setRouterGateway takes it.' }).nullish().describe('Sets the gateway in the same change as the create.') }),
   field: 'router',
   type: RouterRef,
-  run: async (input, ctx) => answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
+  run: async ({ externalGatewayInfo, ...input }, ctx) => {
+    const router = { ...clean(input), ...(externalGatewayInfo ? { externalGatewayInfo: gatewayOf(externalGatewayInfo) } : {}) };
+    return answerResource(ctx, 'router', 'Router', await createRouter(ctx.services, ctx.caller, router, commandMetadata(ctx)));
+  },
 });
 
 defineMutation('updateRouter', {
@@ -102,14 +109,11 @@ defineMutation('deleteRouter', {
 
 defineMutation('setRouterGateway', {
   description: 'Sets or replaces the external gateway: a port with an address on the external network. enableSnat (default true) and externalFixedIps are admin-only.',
-  schema: z.object({ id: idArg.describe('The router.'), ...revisionSchema, networkId: idArg.describe('An external network.'), enableSnat: z.boolean().nullish(), externalFixedIps: z.array(externalFixedIpSchema).nullish() }),
+  schema: z.object({ id: idArg.describe('The router.'), ...revisionSchema, ...gatewayFields }),
   field: 'router',
   type: RouterRef,
-  run: async (input, ctx) => {
-    const gateway = clean({ networkId: parseId(input.networkId, 'Network'), enableSnat: input.enableSnat, externalFixedIps: input.externalFixedIps });
-    return answerResource(ctx, 'router', 'Router',
-      await setRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), gateway, undefIfNull(input.expectedRevision), commandMetadata(ctx)));
-  },
+  run: async (input, ctx) => answerResource(ctx, 'router', 'Router',
+    await setRouterGateway(ctx.services, ctx.caller, parseId(input.id, 'Router'), gatewayOf(input), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
 defineMutation('clearRouterGateway', {

@@ -4,6 +4,7 @@ import { canSee, type OwnedEvent } from '../../audit/visibility.js';
 import type { Context } from '../context.js';
 import { followerFor } from './followers.js';
 import { mapFeed, parseAfter, type CutOff } from './messages.js';
+import type { Pushable } from './push.js';
 
 /** A subscription outlives its token's revocation by not one event. */
 export function revokes(ctx: Context, e: OwnedEvent): boolean {
@@ -18,7 +19,7 @@ export function requireCaller(ctx: Context): void {
 export function eventFeed(
   ctx: Context,
   args: { after?: string | null; filter?: EventFilter | null; maxBuffer?: number },
-): AsyncIterableIterator<OwnedEvent | CutOff> {
+): AsyncIterableIterator<OwnedEvent | CutOff> & Pushable<OwnedEvent | CutOff> {
   requireCaller(ctx);
   const filter = args.filter ?? {};
   const feed = followerFor(ctx.services).feed({
@@ -29,5 +30,5 @@ export function eventFeed(
       return canSee(ctx.caller, e) && matchesFilter(filter, e) ? 'deliver' : 'skip';
     },
   });
-  return mapFeed(feed, (e) => [e]);
+  return mapFeed(feed, (e) => [e], { sync: true });
 }

@@ -7,6 +7,7 @@ import { subscribe } from '../../store/subscribe.js';
 import { visibleHead } from '../../audit/log-rows.js';
 import { StreamOwners, type OwnedEvent } from '../../audit/visibility.js';
 import { isDatabaseUnavailable } from '../../db/unavailable.js';
+import { PUSH, type Pushable, type PushControl, type PushSink } from './push.js';
 
 /** What a subscriber's predicate answers per event: pass it on, skip it, or end the stream. */
 export type Verdict = 'deliver' | 'skip' | 'end';
@@ -173,7 +174,7 @@ export class LogFollower {
   }
 }
 
-export interface FeedIterator extends AsyncIterableIterator<FeedMessage> {
+export interface FeedIterator extends AsyncIterableIterator<FeedMessage>, Pushable<FeedMessage> {
   /** Resolves once the feed has its starting position (the live head when no `after`). */
   start(): Promise<void>;
 }
@@ -190,6 +191,9 @@ class Feed implements FeedIterator {
   private wake: (() => void) | null = null;
   private readonly maxBuffer: number;
   private started: Promise<void> | null = null;
+  /** Push mode: messages go to this sink as they come instead of waiting for `next()`. */
+  private sink: PushSink<FeedMessage> | null = null;
+  private sinkEnded = false;
 
   constructor(
     private readonly follower: LogFollower,
@@ -265,6 +269,63 @@ class Feed implements FeedIterator {
     const w = this.wake;
     this.wake = null;
     w?.();
+    if (this.sink) this.pump();
+  }
+
+  [PUSH](sink: PushSink<FeedMessage>): PushControl {
+    this.sink = sink;
+    this.pushLoop().catch((err: unknown) => {
+      if (this.sinkEnded) return;
+      this.sinkEnded = true;
+      this.close();
+      sink.error(err);
+    });
+    return { resume: () => this.wakeUp(), cancel: () => this.close() };
+  }
+
+  /** Push mode's `next()`: catches up from the log until live; live messages are pumped as offered. */
+  private async pushLoop(): Promise<void> {
+    await this.start();
+    for (;;) {
+      this.pump();
+      if (this.done || this.live) return;
+      // Held back (the sink is full) or ending: wait to be woken.
+      if (this.queue.length > 0 || this.final) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      try {
+        await this.catchUp();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || this.done) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Hands the sink what is queued, in order, as far as it takes it; as `next()` would, one by one. */
+  private pump(): void {
+    const sink = this.sink!;
+    while (!this.done && sink.ready) {
+      const m = this.queue.shift();
+      if (m) {
+        if (m.kind === 'event') this.resume = m.item.event.position;
+        sink.next(m);
+        continue;
+      }
+      if (this.final) {
+        const f = this.final;
+        this.sinkEnded = true;
+        this.close();
+        sink.next(f);
+        sink.end();
+      }
+      return;
+    }
+    if (this.done && !this.sinkEnded) {
+      this.sinkEnded = true;
+      sink.end();
+    }
   }
 
   async next(): Promise<IteratorResult<FeedMessage>> {

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { decodeCursor, type LogPosition } from '../../store/cursor.js';
 import type { OwnedEvent } from '../../audit/visibility.js';
 import type { FeedMessage } from './log-follower.js';
+import { PUSH, pushable, type Pushable } from './push.js';
 
 /** The last message of a subscription the server ends: why, and where to resume. */
 export interface CutOff {
@@ -34,15 +35,17 @@ export function parseAfter(after: string | null | undefined): LogPosition | unde
 /**
  * Maps a feed's events to zero or more payloads each (in order, one event at a time), passing
  * the cut-off message through. Not an async generator: `return()` must end a consumer that is
- * waiting for an event at once, not after the next one arrives.
+ * waiting for an event at once, not after the next one arrives. A synchronous `map` (`sync`) lets
+ * the result push (push.ts) when its source does.
  */
 export function mapFeed<T>(
   source: AsyncIterableIterator<FeedMessage>,
   map: (e: OwnedEvent) => Promise<readonly T[]> | readonly T[],
-): AsyncIterableIterator<T | CutOff> {
+  options: { sync?: boolean } = {},
+): AsyncIterableIterator<T | CutOff> & Pushable<T | CutOff> {
   const pending: (T | CutOff)[] = [];
   let done = false;
-  const it: AsyncIterableIterator<T | CutOff> = {
+  const it: AsyncIterableIterator<T | CutOff> & Pushable<T | CutOff> = {
     [Symbol.asyncIterator]: () => it,
     async next() {
       for (;;) {
@@ -63,6 +66,21 @@ export function mapFeed<T>(
       pending.length = 0;
       await source.return?.();
       return { done: true, value: undefined };
+    },
+    [PUSH](sink) {
+      const src = pushable<FeedMessage>(source);
+      if (!options.sync || !src) return null;
+      return src[PUSH]({
+        get ready() {
+          return sink.ready;
+        },
+        next(m) {
+          if (m.kind !== 'event') return sink.next(cutOffOf(m));
+          for (const x of map(m.item) as readonly T[]) sink.next(x);
+        },
+        end: () => sink.end(),
+        error: (err) => sink.error(err),
+      });
     },
   };
   return it;

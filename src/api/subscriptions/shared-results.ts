@@ -3,6 +3,7 @@ import type { DocumentNode, ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { OwnedEvent } from '../../audit/visibility.js';
 import type { Context } from '../context.js';
+import { PUSH, pushable, type Pushable } from './push.js';
 
 // graphql's CommonJS build, the one yoga and Pothos load: under a bundler's resolution (vitest)
 // an ESM import may load its .mjs twin, whose execute refuses a schema built by the other.
@@ -37,9 +38,18 @@ function eventKey(payload: unknown): string | null {
   return e && typeof e === 'object' && e.event && typeof e.event.cursor === 'string' && e.owner ? e.event.cursor : null;
 }
 
-const rendered = new Map<string, Map<string, Promise<ExecutionResult>>>();
+type MaybePromise<T> = T | Promise<T>;
 
-function renderedFor(cursor: string): Map<string, Promise<ExecutionResult>> {
+export function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** The subscription's own results, before yoga's wrappers (error masking); see `directResults`. */
+export type DirectResults = Pushable<MaybePromise<ExecutionResult>>;
+
+const rendered = new Map<string, Map<string, MaybePromise<ExecutionResult>>>();
+
+function renderedFor(cursor: string): Map<string, MaybePromise<ExecutionResult>> {
   let byClass = rendered.get(cursor);
   if (!byClass) {
     byClass = new Map();
@@ -67,7 +77,8 @@ function serialisedOnce(result: ExecutionResult): ExecutionResult {
  * Subscriptions execute their selection once per event and class of subscriber (above) rather
  * than once per subscriber: with 1,000 subscribers to one feed each event was executed 1,000
  * times. Otherwise this is graphql-js's own subscribe: the source stream, each payload executed
- * with it as the root value.
+ * with it as the root value. A request that carries a `direct` slot in its context (SSE, see
+ * http/sse.ts) also gets the results unwrapped there, to take them pushed.
  */
 export function sharedSubscriptionResults(): Plugin<Context> {
   return {
@@ -77,22 +88,28 @@ export function sharedSubscriptionResults(): Plugin<Context> {
         if (!(Symbol.asyncIterator in source)) return source;
         const it = source[Symbol.asyncIterator]();
         const cls = classOf(args);
-        const render = (payload: unknown): Promise<ExecutionResult> => Promise.resolve(execute({ ...args, rootValue: payload }));
-        const renderShared = (payload: unknown): Promise<ExecutionResult> => render(payload).then(serialisedOnce);
-        const mapped: AsyncIterableIterator<ExecutionResult> = {
+        const render = (payload: unknown): MaybePromise<ExecutionResult> => execute({ ...args, rootValue: payload });
+        const renderShared = (payload: unknown): MaybePromise<ExecutionResult> => {
+          const r = render(payload);
+          return isPromise(r) ? r.then(serialisedOnce) : serialisedOnce(r);
+        };
+        const resultOf = (payload: unknown): MaybePromise<ExecutionResult> => {
+          const cursor = eventKey(payload);
+          if (cursor === null) return render(payload);
+          const byClass = renderedFor(cursor);
+          let result = byClass.get(cls);
+          if (!result) {
+            result = renderShared(payload);
+            byClass.set(cls, result);
+          }
+          return result;
+        };
+        const mapped: AsyncIterableIterator<ExecutionResult> & DirectResults = {
           [Symbol.asyncIterator]: () => mapped,
           async next() {
             const r = await it.next();
             if (r.done) return { done: true, value: undefined };
-            const cursor = eventKey(r.value);
-            if (cursor === null) return { done: false, value: await render(r.value) };
-            const byClass = renderedFor(cursor);
-            let result = byClass.get(cls);
-            if (!result) {
-              result = renderShared(r.value);
-              byClass.set(cls, result);
-            }
-            return { done: false, value: await result };
+            return { done: false, value: await resultOf(r.value) };
           },
           async return() {
             await it.return?.();
@@ -102,7 +119,30 @@ export function sharedSubscriptionResults(): Plugin<Context> {
             await it.return?.();
             throw e;
           },
+          [PUSH](sink) {
+            const src = pushable<unknown>(it);
+            if (!src) return null;
+            return src[PUSH]({
+              get ready() {
+                return sink.ready;
+              },
+              next: (payload) => {
+                let result: MaybePromise<ExecutionResult>;
+                try {
+                  result = resultOf(payload);
+                } catch (err) {
+                  // As a failing `next()`: this subscription ends, the feed's other subscribers do not notice.
+                  result = Promise.reject(err as Error);
+                }
+                sink.next(result);
+              },
+              end: () => sink.end(),
+              error: (err) => sink.error(err),
+            });
+          },
         };
+        const slot = (args.contextValue as { sse?: { direct?: DirectResults } }).sse;
+        if (slot) slot.direct = mapped;
         return mapped;
       }) as never);
     },

@@ -88,6 +88,31 @@ async function planCreateRule(s: Services, tx: Tx, project: string, input: Firew
   return isDomainError(append) ? append : { appends: [append], result: id };
 }
 
+/**
+ * The groups that apply any of `policyIds` wait for the agent again (PENDING_UPDATE), as
+ * neutron-fwaas marks them when a policy or one of its rules changes. Nothing when `changed` is
+ * an append without events. A group changing meanwhile fails the append's expected version, and
+ * the command runs again.
+ */
+async function regroupPending(s: Services, tx: Tx, changed: PlannedAppend, policyIds: readonly string[]): Promise<PlannedAppend[]> {
+  if (changed.events.length === 0 || policyIds.length === 0) return [];
+  const groups = await tx<{ id: string }[]>`
+    select id from rm_resources where kind = 'firewall_group'
+       and (doc->>'ingressFirewallPolicyId' = any(${[...policyIds]}::text[]) or doc->>'egressFirewallPolicyId' = any(${[...policyIds]}::text[]))
+     order by id`;
+  const appends: PlannedAppend[] = [];
+  for (const { id } of groups) {
+    const loaded = await s.aggregates.load<Lifecycle<FirewallGroup>>(tx, firewallGroupStreamId(id));
+    const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(id), {
+      type: 'MarkFirewallGroupPending',
+      id,
+      now: now(),
+    });
+    if (!isDomainError(append) && append.events.length > 0) appends.push(append);
+  }
+  return appends;
+}
+
 async function ownRule(s: Services, tx: Tx, actor: Principal, id: string) {
   await lockRow(tx, id, 'update');
   const loaded = await loadOwn<FirewallRule>(s, tx, actor, 'firewallrule', id);
@@ -112,7 +137,22 @@ export function updateFirewallRule(
       now: now(),
       ...revision(expectedRevision),
     });
-    return isDomainError(append) ? append : { appends: [append], result: id };
+    if (isDomainError(append)) return append;
+    const policies = await tx<
+      { id: string }[]
+    >`select id from rm_resources where kind = 'firewall_policy' and doc->'firewallRules' ? ${id}`;
+    return {
+      appends: [
+        append,
+        ...(await regroupPending(
+          s,
+          tx,
+          append,
+          policies.map((p) => p.id),
+        )),
+      ],
+      result: id,
+    };
   });
 }
 
@@ -171,8 +211,11 @@ async function onPolicy(
   await lockRow(tx, id, 'update');
   const loaded = await loadOwn<FirewallPolicy>(s, tx, actor, 'firewallpolicy', id);
   if (!loaded || loaded.state.status !== 'live') return notFound('FirewallPolicy', id);
-  const append = decideAppend(firewallPolicyDecider, loaded, firewallPolicyStreamId(id), await command(loaded.state.resource));
-  return isDomainError(append) ? append : { appends: [append], result: id };
+  const decided = await command(loaded.state.resource);
+  const append = decideAppend(firewallPolicyDecider, loaded, firewallPolicyStreamId(id), decided);
+  if (isDomainError(append)) return append;
+  const pending = decided.type === 'DeleteFirewallPolicy' ? [] : await regroupPending(s, tx, append, [id]);
+  return { appends: [append, ...pending], result: id };
 }
 
 export function updateFirewallPolicy(

@@ -7,4 +7,4 @@ export {
 } from './load-balancers.js';
 export * from './children.js';
 export { recordApplied, recordApplyFailed, recordMemberHealth } from './dataplane.js';
-export { VIP_DEVICE_OWNER, type VipRequest } from './vip.js';
+export { type VipRequest } from './vip.js';

@@ -7,9 +7,10 @@ import { isUuid, lockNetworkForUse, subnetsOf } from '../networking/facts.js';
 import { loadOwnPort, planCreatePort, planDeletePort } from '../networking/ports.js';
 import type { Services } from '../services.js';
 import { platformPrincipal, type Principal } from '../../domain/policy/index.js';
+import { DeviceOwner } from '../../domain/port/index.js';
 
-/** Octavia's device_owner for the VIP ports it allocates. */
-export const VIP_DEVICE_OWNER = 'Octavia';
+/** Octavia names the VIP port's device after the load balancer: `lb-<id>`. */
+const vipDeviceId = (loadBalancerId: string): string => `lb-${loadBalancerId}`;
 
 /** Where the VIP goes: a subnet, a network (a subnet of it is picked), or a port the user already has. */
 export interface VipRequest {
@@ -69,8 +70,8 @@ async function existingPortVip(
 }
 
 /**
- * Resolves the VIP for a new load balancer: the user's port, or a new `Octavia` port (device id =
- * the load balancer) allocated on the subnet with the requested address or a free one.
+ * Resolves the VIP for a new load balancer: the user's port, or a new `Octavia` port (device id
+ * `lb-<id>`) allocated on the subnet with the requested address or a free one.
  */
 export async function planVip(
   s: Services,
@@ -105,8 +106,8 @@ export async function planVip(
     {
       networkId: subnet.networkId,
       name: `octavia-lb-${loadBalancerId}`,
-      deviceOwner: VIP_DEVICE_OWNER,
-      deviceId: loadBalancerId,
+      deviceOwner: DeviceOwner.octavia,
+      deviceId: vipDeviceId(loadBalancerId),
       fixedIps: [{ subnetId: subnet.id, ...(request.vipAddress ? { ipAddress: request.vipAddress } : {}) }],
     },
     now,

@@ -87,6 +87,17 @@ async function takenAmong(
   return rows.filter((r) => r.port_id !== exceptPort).map((r) => r.ip);
 }
 
+/** `stateful` of each group a port names, when it names several (one group cannot conflict). */
+async function groupStatefulness(tx: Tx, ids: readonly string[] | undefined): Promise<Record<string, boolean>> {
+  const named = [...new Set(ids ?? [])].filter(isUuid);
+  if (named.length < 2) return {};
+  const rows = await tx<{ id: string; stateful: boolean }[]>`
+    select id, (doc->>'stateful')::boolean as stateful from rm_resources
+     where kind = 'security_group' and id = any(${named.map((x) => x.toLowerCase())}::uuid[])`;
+  const byId = new Map(rows.map((r) => [r.id, r.stateful]));
+  return Object.fromEntries(named.flatMap((x) => (byId.has(x.toLowerCase()) ? [[x, byId.get(x.toLowerCase()) ?? true]] : [])));
+}
+
 /**
  * Facts decided earlier in the same command (a subnet being created with its DHCP port) that the
  * read model does not hold yet.
@@ -153,6 +164,7 @@ export async function planCreatePort(
       'allowedAddressPairs',
     ]),
     ...(input.defaultSecurityGroupId !== undefined ? { defaultSecurityGroupId: input.defaultSecurityGroupId } : {}),
+    securityGroupStateful: await groupStatefulness(tx, input.securityGroups),
   };
   const generatedMac = macFromRandomBytes(randomBytes(6));
   const mac = input.macAddress !== undefined ? normaliseMac(input.macAddress) : null;
@@ -251,6 +263,7 @@ export async function planUpdatePort(
     now,
     asAdmin: actor.isAdmin,
     ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    securityGroupStateful: await groupStatefulness(tx, changes.securityGroups),
     changes: pick(changes, [
       'name',
       'description',

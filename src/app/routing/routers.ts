@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Lifecycle } from '../../domain/common/index.js';
 import { notFound } from '../../domain/common/index.js';
 import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
+import type { Network } from '../../domain/network/index.js';
 import { DeviceOwner, type FixedIpRequest, type Port } from '../../domain/port/index.js';
 import {
   routerDecider,
   routerStreamId,
   type CreateRouter,
-  type PortFixedIpFacts,
+  type GatewayFacts,
   type Router,
+  type RouterGateway,
   type RouterCommand,
   type RouterEvent,
+  type SetRouterGateway,
   type UpdateRouter,
 } from '../../domain/router/index.js';
 import { subnetStreamId, type Subnet } from '../../domain/subnet/index.js';
@@ -20,6 +23,7 @@ import { lockNetworkForUse, subnetsOf } from '../networking/facts.js';
 import { loadOwnPort, planCreatePort, planDeletePort, planUpdatePort } from '../networking/ports.js';
 import { after, decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
+import { planDeleteStaleSnatPorts } from './dvr.js';
 import { loadOwn, lockRow, withCidrs } from './own.js';
 import { mayAttachSubnet, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
@@ -28,21 +32,41 @@ const routerNotFound = (id: string) => notFound('Router', id);
 const badRequest = (message: string) => domainError('BadRequest', `Bad router request: ${message}`);
 const revision = (expectedRevision: number | undefined) => (expectedRevision !== undefined ? { expectedRevision } : {});
 
-export type RouterInput = Omit<CreateRouter, 'type' | 'id' | 'project' | 'isAdmin' | 'now'> & { id?: string };
+export type RouterInput = Omit<CreateRouter, 'type' | 'id' | 'project' | 'isAdmin' | 'now' | 'gateway'> & {
+  id?: string;
+  /** Neutron's external_gateway_info: set in the same append as the router, or nothing is created. */
+  externalGatewayInfo?: GatewayInput;
+};
 
 export function createRouter(s: Services, actor: Principal, input: RouterInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
+    const { externalGatewayInfo, ...fields } = input;
     const id = input.id ?? randomUUID();
+    const now = new Date().toISOString();
     const loaded = await s.aggregates.load<Lifecycle<Router>>(tx, routerStreamId(id));
+    let gateway: { facts: GatewayFacts; ports: PlannedAppend[] } | undefined;
+    if (externalGatewayInfo) {
+      const network = await lockNetworkForUse(s, tx, externalGatewayInfo.networkId, actor);
+      if (!network) return notFound('Network', externalGatewayInfo.networkId);
+      // A repeated create allocates nothing: the decider compares the request with the router's gateway.
+      const existing = loaded.state.status === 'live' ? loaded.state.resource.gateway : null;
+      const planned =
+        loaded.state.status === 'initial'
+          ? await planGateway(s, tx, actor, id, null, network, externalGatewayInfo, now)
+          : { gatewayPort: { id: existing?.portId ?? '', fixedIps: existing?.externalFixedIps ?? [] }, ports: [] };
+      if (isDomainError(planned)) return planned;
+      gateway = { facts: gatewayFacts(network, externalGatewayInfo, planned.gatewayPort), ports: planned.ports };
+    }
     const append = decideAppend(routerDecider, loaded, routerStreamId(id), {
-      ...input,
+      ...fields,
       type: 'CreateRouter',
       id,
       project: actor.projectId,
       isAdmin: actor.isAdmin,
-      now: new Date().toISOString(),
+      now,
+      ...(gateway ? { gateway: gateway.facts } : {}),
     });
-    return isDomainError(append) ? append : { appends: [append], result: id };
+    return isDomainError(append) ? append : { appends: [append, ...(gateway?.ports ?? [])], result: id };
   });
 }
 
@@ -75,7 +99,11 @@ async function decideRouterCommand(
   const append = decideAppend(routerDecider, r.loaded, routerStreamId(id), c);
   if (isDomainError(append)) return append;
   const ports = await more(r, append.events as RouterEvent[]);
-  return isDomainError(ports) ? ports : { appends: [append, ...ports], result: id };
+  if (isDomainError(ports)) return ports;
+  // A distributed router's sg- ports live while it has a gateway and the subnet (dvr.ts).
+  const state = after(routerDecider, r.loaded, append).state;
+  const snat = await planDeleteStaleSnatPorts(s, tx, id, state.status === 'live' ? state.resource : null, new Date().toISOString());
+  return isDomainError(snat) ? snat : { appends: [append, ...ports, ...snat], result: id };
 }
 
 export function updateRouter(
@@ -164,12 +192,61 @@ export interface GatewayInput {
   readonly externalFixedIps?: readonly FixedIpRequest[];
 }
 
+type GatewayPortFacts = SetRouterGateway['gatewayPort'];
+
 /**
- * Sets or replaces the external gateway. The gateway port (network:router_gateway) is planned
- * here: kept when the network stays the same, re-addressed when external fixed IPs are asked for,
- * replaced when the network changes. Requests the decider will refuse anyway (not external, a
- * member asking for admin-only attributes) plan no port and let the decider answer.
+ * Plans the gateway port (network:router_gateway) for a gateway request: kept when the network
+ * stays the same, re-addressed when external fixed IPs are asked for, replaced when the network
+ * changes. Requests the decider will refuse anyway (not external, a member asking for admin-only
+ * attributes) plan no port and let the decider answer.
  */
+async function planGateway(
+  s: Services,
+  tx: Tx,
+  actor: Principal,
+  routerId: string,
+  current: RouterGateway | null,
+  network: Network,
+  input: GatewayInput,
+  now: string,
+): Promise<{ gatewayPort: GatewayPortFacts; ports: PlannedAppend[] } | DomainError> {
+  const allowed = network.external && (actor.isAdmin || (input.enableSnat === undefined && input.externalFixedIps === undefined));
+  if (!allowed) return { gatewayPort: { id: randomUUID(), fixedIps: [] }, ports: [] };
+  if (current?.networkId === network.id && input.externalFixedIps === undefined)
+    return { gatewayPort: { id: current.portId, fixedIps: current.externalFixedIps }, ports: [] };
+  const subnets = await subnetsOf(s, tx, network);
+  const platform = platformPrincipal(network.project);
+  const planned =
+    current?.networkId === network.id
+      ? await planUpdatePort(s, tx, platform, current.portId, { fixedIps: input.externalFixedIps }, undefined, now)
+      : await planCreatePort(
+          s,
+          tx,
+          platform,
+          { networkId: network.id, deviceOwner: DeviceOwner.routerGateway, deviceId: routerId, fixedIps: input.externalFixedIps },
+          now,
+        );
+  if (isDomainError(planned)) return planned;
+  const ports = [planned.append];
+  if (current && current.networkId !== network.id) {
+    const del = await planDeletePort(s, tx, platform, current.portId, undefined, now, true);
+    if (isDomainError(del)) return del;
+    ports.push(del);
+  }
+  return { gatewayPort: { id: planned.port.id, fixedIps: withCidrs(planned.port.fixedIps, subnets) }, ports };
+}
+
+/** The facts a gateway request gives the decider, on create as on SetRouterGateway. */
+function gatewayFacts(network: Network, input: GatewayInput, gatewayPort: GatewayPortFacts): GatewayFacts {
+  return {
+    network: { id: network.id, external: network.external },
+    gatewayPort,
+    ...(input.enableSnat !== undefined ? { enableSnat: input.enableSnat } : {}),
+    externalFixedIpsRequested: input.externalFixedIps !== undefined,
+  };
+}
+
+/** Sets or replaces the external gateway and its port. */
 export function setRouterGateway(
   s: Services,
   actor: Principal,
@@ -182,7 +259,6 @@ export function setRouterGateway(
     const now = new Date().toISOString();
     const network = await lockNetworkForUse(s, tx, input.networkId, actor);
     if (!network) return notFound('Network', input.networkId);
-    let gatewayPort: { id: string; fixedIps: readonly PortFixedIpFacts[] } = { id: randomUUID(), fixedIps: [] };
     const ports: PlannedAppend[] = [];
     return decideRouterCommand(
       s,
@@ -190,43 +266,15 @@ export function setRouterGateway(
       actor,
       id,
       async ({ router }) => {
-        const current = router.gateway;
-        const allowed = network.external && (actor.isAdmin || (input.enableSnat === undefined && input.externalFixedIps === undefined));
-        if (allowed) {
-          const subnets = await subnetsOf(s, tx, network);
-          const platform = platformPrincipal(network.project);
-          if (current?.networkId === network.id && input.externalFixedIps === undefined) {
-            gatewayPort = { id: current.portId, fixedIps: current.externalFixedIps };
-          } else {
-            const planned =
-              current?.networkId === network.id
-                ? await planUpdatePort(s, tx, platform, current.portId, { fixedIps: input.externalFixedIps }, undefined, now)
-                : await planCreatePort(
-                    s,
-                    tx,
-                    platform,
-                    { networkId: network.id, deviceOwner: DeviceOwner.routerGateway, deviceId: id, fixedIps: input.externalFixedIps },
-                    now,
-                  );
-            if (isDomainError(planned)) return planned;
-            ports.push(planned.append);
-            gatewayPort = { id: planned.port.id, fixedIps: withCidrs(planned.port.fixedIps, subnets) };
-            if (current && current.networkId !== network.id) {
-              const del = await planDeletePort(s, tx, platform, current.portId, undefined, now, true);
-              if (isDomainError(del)) return del;
-              ports.push(del);
-            }
-          }
-        }
+        const planned = await planGateway(s, tx, actor, id, router.gateway, network, input, now);
+        if (isDomainError(planned)) return planned;
+        ports.push(...planned.ports);
         return {
           type: 'SetRouterGateway',
           id,
           now,
-          network: { id: network.id, external: network.external },
-          gatewayPort,
-          ...(input.enableSnat !== undefined ? { enableSnat: input.enableSnat } : {}),
-          externalFixedIpsRequested: input.externalFixedIps !== undefined,
-          floatingIpsUseGateway: current !== null && (await floatingIpsUseRouter(tx, id)),
+          ...gatewayFacts(network, input, planned.gatewayPort),
+          floatingIpsUseGateway: router.gateway !== null && (await floatingIpsUseRouter(tx, id)),
           isAdmin: actor.isAdmin,
           ...revision(expectedRevision),
         };
@@ -294,12 +342,15 @@ async function interfaceCommand(
   id: string,
   input: InterfaceInput,
   now: string,
-): Promise<{ command: RouterCommand; port: (router: Router) => Promise<PlannedAppend | DomainError> } | DomainError> {
+): Promise<
+  { command: RouterCommand; port: (router: Router, events: readonly RouterEvent[]) => Promise<PlannedAppend | DomainError> } | DomainError
+> {
   if (input.subnetId !== undefined && input.portId !== undefined) return badRequest('Cannot specify both subnet-id and port-id');
   if (input.subnetId !== undefined) {
     const subnet = await attachableSubnet(s, tx, actor, input.subnetId);
     if (!subnet) return notFound('Subnet', input.subnetId);
-    const portId = randomUUID();
+    const newPortId = randomUUID();
+    const fixedIp = { subnetId: subnet.id, ...(subnet.gatewayIp ? { ipAddress: subnet.gatewayIp } : {}) };
     return {
       command: {
         type: 'AddRouterInterface',
@@ -307,20 +358,31 @@ async function interfaceCommand(
         now,
         by: 'subnet',
         subnet: { id: subnet.id, networkId: subnet.networkId, cidr: subnet.cidr, gatewayIp: subnet.gatewayIp },
-        portId,
+        newPortId,
       },
-      port: async (router) => {
+      port: async (router, events) => {
+        const platform = platformPrincipal(router.project);
+        const portId = events.find((e) => e.type === 'RouterInterfaceAdded')?.data.portId ?? newPortId;
+        if (portId !== newPortId) {
+          // The decider joined the subnet to the router's IPv6 port on the network: it gains the address.
+          const joined = await loadOwnPort(s, tx, platform, portId);
+          if (!joined || joined.state.status !== 'live') return notFound('Port', portId);
+          const planned = await planUpdatePort(
+            s,
+            tx,
+            platform,
+            portId,
+            { fixedIps: [...joined.state.resource.fixedIps, fixedIp] },
+            undefined,
+            now,
+          );
+          return isDomainError(planned) ? planned : planned.append;
+        }
         const planned = await planCreatePort(
           s,
           tx,
-          platformPrincipal(router.project),
-          {
-            id: portId,
-            networkId: subnet.networkId,
-            deviceOwner: DeviceOwner.routerInterface,
-            deviceId: id,
-            fixedIps: [{ subnetId: subnet.id, ...(subnet.gatewayIp ? { ipAddress: subnet.gatewayIp } : {}) }],
-          },
+          platform,
+          { id: newPortId, networkId: subnet.networkId, deviceOwner: DeviceOwner.routerInterface, deviceId: id, fixedIps: [fixedIp] },
           now,
         );
         return isDomainError(planned) ? planned : planned.append;
@@ -359,7 +421,10 @@ async function interfaceCommand(
   return badRequest('Either subnet_id or port_id must be specified');
 }
 
-/** Attaches a subnet (a new port with its gateway address) or an unbound port of the actor's. */
+/**
+ * Attaches a subnet (its gateway address on a new port, or on the router's IPv6 port of that
+ * network for another IPv6 subnet, as Neutron does) or an unbound port of the actor's.
+ */
 export function addRouterInterface(s: Services, actor: Principal, id: string, input: InterfaceInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
@@ -371,8 +436,8 @@ export function addRouterInterface(s: Services, actor: Principal, id: string, in
       actor,
       id,
       async () => planned.command,
-      async ({ router }) => {
-        const port = await planned.port(router);
+      async ({ router }, events) => {
+        const port = await planned.port(router, events);
         return isDomainError(port) ? port : [port];
       },
     );

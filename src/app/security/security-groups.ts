@@ -114,15 +114,23 @@ export function updateSecurityGroup(
   expectedRevision: number | undefined,
   metadata: EventMetadata,
 ) {
-  return s.runtime.execute(metadata, (tx) =>
-    decideOnGroup(s, tx, actor, id, async () => ({
+  return s.runtime.execute(metadata, async (tx) => {
+    // As for a delete: the row lock orders this against a port taking the group (a share lock).
+    if (changes.stateful !== undefined) await lockRow(tx, id, 'update');
+    return decideOnGroup(s, tx, actor, id, async () => ({
       type: 'UpdateSecurityGroup',
       id,
       now: new Date().toISOString(),
       changes,
+      ...(changes.stateful !== undefined ? { inUseByPorts: await portsUse(tx, id) } : {}),
       ...revision(expectedRevision),
-    })),
-  );
+    }));
+  });
+}
+
+async function portsUse(tx: Tx, groupId: string): Promise<boolean> {
+  const [used] = await tx`select 1 from rm_resources where kind = 'port' and doc->'securityGroups' ? ${groupId} limit 1`;
+  return Boolean(used);
 }
 
 /**
@@ -141,13 +149,12 @@ export function deleteSecurityGroup(
     await lockRow(tx, id, 'update');
     const now = new Date().toISOString();
     const decided = await decideOnGroup(s, tx, actor, id, async () => {
-      const [used] = await tx`select 1 from rm_resources where kind = 'port' and doc->'securityGroups' ? ${id} limit 1`;
       return {
         type: 'DeleteSecurityGroup',
         id,
         now,
         isAdmin: actor.isAdmin,
-        inUseByPorts: Boolean(used),
+        inUseByPorts: await portsUse(tx, id),
         ...revision(expectedRevision),
       };
     });

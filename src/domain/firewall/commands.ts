@@ -127,10 +127,16 @@ export interface ReportFirewallGroupStatus extends Existing {
   readonly status: 'ACTIVE' | 'ERROR';
 }
 
+/** A policy of the group, or a rule of such a policy, changed: the agent has to apply it again. */
+export interface MarkFirewallGroupPending extends Existing {
+  readonly type: 'MarkFirewallGroupPending';
+}
+
 export interface DeleteFirewallGroup extends Existing {
   readonly type: 'DeleteFirewallGroup';
   readonly isAdmin: boolean;
   readonly projectTeardown?: boolean;
 }
 
-export type FirewallGroupCommand = CreateFirewallGroup | UpdateFirewallGroup | ReportFirewallGroupStatus | DeleteFirewallGroup;
+export type FirewallGroupCommand =
+  CreateFirewallGroup | UpdateFirewallGroup | ReportFirewallGroupStatus | MarkFirewallGroupPending | DeleteFirewallGroup;

@@ -158,10 +158,31 @@ export function decideFirewallPolicy(c: FirewallPolicyCommand, s: FirewallPolicy
 
 // ---- groups ----
 
-/** INACTIVE without ports, DOWN when admin-down, else ACTIVE (until the dataplane says ERROR). */
-export function groupStatus(ports: readonly string[], adminStateUp: boolean): FirewallGroupStatus {
+/**
+ * DOWN when admin-down, INACTIVE without ports (nothing to apply), else `pending` until the agent
+ * hosting the ports' router reports the rules applied (ReportFirewallGroupStatus: ACTIVE or ERROR).
+ */
+export function groupStatus(
+  ports: readonly string[],
+  adminStateUp: boolean,
+  pending: 'PENDING_CREATE' | 'PENDING_UPDATE' = 'PENDING_CREATE',
+): FirewallGroupStatus {
   if (!adminStateUp) return 'DOWN';
-  return ports.length === 0 ? 'INACTIVE' : 'ACTIVE';
+  return ports.length === 0 ? 'INACTIVE' : pending;
+}
+
+/**
+ * neutron-fwaas's `_need_pending_update`: a group whose ports or policies change goes back to
+ * PENDING_UPDATE; so does one coming back from DOWN or INACTIVE. A rename leaves the status alone.
+ */
+function updatedStatus(g: FirewallGroup, c: UpdateFirewallGroup, ports: readonly string[], adminStateUp: boolean): FirewallGroupStatus {
+  const portsChanged = ports.length !== g.ports.length || ports.some((p) => !g.ports.includes(p));
+  const policiesChanged =
+    (c.changes.ingressFirewallPolicyId !== undefined && c.changes.ingressFirewallPolicyId !== g.ingressFirewallPolicyId) ||
+    (c.changes.egressFirewallPolicyId !== undefined && c.changes.egressFirewallPolicyId !== g.egressFirewallPolicyId);
+  const status = groupStatus(ports, adminStateUp, 'PENDING_UPDATE');
+  const applied = g.status === 'ACTIVE' || g.status === 'ERROR' || g.status === 'PENDING_CREATE';
+  return status === 'PENDING_UPDATE' && applied && !portsChanged && !policiesChanged ? g.status : status;
 }
 
 function checkGroupRefs(
@@ -262,7 +283,7 @@ function updateGroup(c: UpdateFirewallGroup, g: FirewallGroup): Decision<Firewal
     ...(c.changes.ports !== undefined ? { ports } : {}),
     ...(c.changes.adminStateUp !== undefined ? { adminStateUp } : {}),
     ...(c.changes.shared !== undefined ? { shared: c.changes.shared } : {}),
-    status: groupStatus(ports, adminStateUp),
+    status: updatedStatus(g, c, ports, adminStateUp),
   };
   return [{ type: 'FirewallGroupUpdated', data: { id: g.id, changes, updatedAt: c.now } }];
 }
@@ -275,10 +296,15 @@ export function decideFirewallGroup(c: FirewallGroupCommand, s: FirewallGroupSta
     case 'UpdateFirewallGroup':
       return updateGroup(c, group);
     case 'ReportFirewallGroupStatus': {
-      // Nothing is applied for a group without ports or admin-down: those statuses stand.
+      // Nothing is applied for a group without ports or admin-down: those statuses stand. The agent
+      // names the revision it applied, so a report about an older one is refused.
       if (group.status === 'INACTIVE' || group.status === 'DOWN' || group.status === c.status) return [];
       return [{ type: 'FirewallGroupStatusChanged', data: { id: group.id, status: c.status, updatedAt: c.now } }];
     }
+    case 'MarkFirewallGroupPending':
+      // neutron-fwaas's _rpc_update_firewall_group: only a group with something applied waits again.
+      if (group.status === 'INACTIVE' || group.status === 'DOWN' || group.status === 'PENDING_UPDATE') return [];
+      return [{ type: 'FirewallGroupStatusChanged', data: { id: group.id, status: 'PENDING_UPDATE', updatedAt: c.now } }];
     case 'DeleteFirewallGroup':
       if (group.isDefault && !c.isAdmin && !c.projectTeardown) {
         return domainError('FirewallGroupCannotRemoveDefault', 'Insufficient rights for removing default firewall group.');

@@ -6,7 +6,7 @@ import { defineEvent, type EventOf } from '../event-definition.js';
 
 export const FIREWALL_PROTOCOLS = ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'sctp', 'dccp'] as const;
 export const FIREWALL_ACTIONS = ['allow', 'deny', 'reject'] as const;
-export const FIREWALL_GROUP_STATUSES = ['INACTIVE', 'ACTIVE', 'DOWN', 'ERROR'] as const;
+export const FIREWALL_GROUP_STATUSES = ['INACTIVE', 'ACTIVE', 'DOWN', 'ERROR', 'PENDING_CREATE', 'PENDING_UPDATE'] as const;
 
 const ruleFields = {
   /** null: any protocol. */
@@ -72,7 +72,7 @@ export const FirewallGroupUpdated = defineEvent(
     updatedAt: timestampSchema,
   }),
 );
-/** What the dataplane reported: ACTIVE once applied, ERROR when it could not apply it. */
+/** What the dataplane reported (ACTIVE once applied, ERROR when it could not apply it), or PENDING_UPDATE after a policy or rule change. */
 export const FirewallGroupStatusChanged = defineEvent(
   'FirewallGroupStatusChanged',
   z.object({ id: idSchema, status: z.enum(FIREWALL_GROUP_STATUSES), updatedAt: timestampSchema }),

@@ -12,18 +12,26 @@ type E = LoadBalancerEvent;
 
 type MemberData = LoadBalancerEventOf<'MemberAdded'>['data'];
 
-/** A new member's subnet must be one the caller may use, and hold the member's address. */
+/**
+ * A new member's subnet must be one the caller may use (the application answers SubnetNotFound,
+ * Octavia's 404, for one that is missing or hidden), and hold the member's address in its IP
+ * version: Octavia's ValidationException, 400 "Validation failure: ...".
+ */
 function memberSubnetProblem(spec: C.MemberSpec, address: string, facts: C.MemberSubnetFacts): DomainError | null {
   if (!spec.subnetId) return null;
   const cidr = facts.subnetCidrs[spec.subnetId];
   if (cidr === undefined) return { ...notFound('SubnetNotFound', 'Subnet', spec.subnetId), field: ['subnetId'] };
   const ip = parseIp(address);
-  if (ip && cidrContains(cidrOf(cidr), ip)) return null;
-  return domainError(
-    'InvalidInput',
-    `Invalid input for address. Reason: ${address} is not an address of subnet ${spec.subnetId} (${cidr}).`,
-    { field: ['address'] },
-  );
+  const subnet = cidrOf(cidr);
+  if (ip && cidrContains(subnet, ip)) return null;
+  const reason =
+    ip && ip.version !== subnet.version
+      ? `member address ${address} is IPv${ip.version} but subnet ${spec.subnetId} (${cidr}) is IPv${subnet.version}.`
+      : `member address ${address} is not in subnet ${spec.subnetId} (${cidr}).`;
+  return domainError('ValidationException', `Validation failure: ${reason}`, {
+    field: ['address'],
+    details: { address, subnetId: spec.subnetId, cidr },
+  });
 }
 
 /**

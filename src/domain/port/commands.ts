@@ -64,6 +64,8 @@ export interface CreatePort extends ResourceBaseInput, AllocationFacts {
   /** Absent: the project's default group (when port security is on and the port is not network-owned). */
   readonly securityGroups?: readonly string[];
   readonly defaultSecurityGroupId?: string;
+  /** Group id → its `stateful`, for the groups named when there are several. */
+  readonly securityGroupStateful?: Readonly<Record<string, boolean>>;
   /** Absent: the network's setting. */
   readonly portSecurityEnabled?: boolean;
   readonly allowedAddressPairs?: readonly AddressPairRequest[];
@@ -78,6 +80,8 @@ export interface UpdatePort extends Partial<AllocationFacts> {
   readonly asAdmin?: boolean;
   /** The requested MAC is already used by another port of this network. */
   readonly macTaken?: boolean;
+  /** Group id → its `stateful`, for the groups of `changes.securityGroups` when there are several. */
+  readonly securityGroupStateful?: Readonly<Record<string, boolean>>;
   readonly changes: ResourceBaseInput & {
     /** A new MAC: the application then passes the network's `subnets` so EUI-64 addresses follow it. */
     readonly macAddress?: string;

@@ -8,7 +8,7 @@ import type { AddAutoAddress, CreatePort, DeletePort, PortCommand, ReleaseSubnet
 import { isNetworkOwned, isRouterPort, isServicePort } from './device-owner.js';
 import type { PortChanges, PortEvent } from './events.js';
 import { allocateFixedIps, diffFixedIps, readdressForMac } from './fixed-ips.js';
-import { portSecurityProblem, resolveAddressPairs } from './security.js';
+import { portSecurityProblem, resolveAddressPairs, statefulnessConflict } from './security.js';
 import type { Port, PortState } from './state.js';
 
 function usableMac(requested: string): string | DomainError {
@@ -100,6 +100,8 @@ function create(c: CreatePort, s: PortState): Decision<PortEvent> {
   const securityGroups = c.securityGroups === undefined ? defaultGroups : [...new Set(c.securityGroups)];
   const insecure = portSecurityProblem(portSecurityEnabled, securityGroups, allowedAddressPairs);
   if (insecure) return insecure;
+  const mixed = statefulnessConflict(securityGroups, c.securityGroupStateful ?? {});
+  if (mixed) return mixed;
   const allocation = allocateFixedIps(
     { networkId: c.networkId, subnets: c.subnets, requests: c.fixedIps, deviceOwner, macAddress, current: [] },
     { candidates: c.addressCandidates ?? {}, taken: c.takenAddresses ?? [] },
@@ -159,6 +161,8 @@ function update(c: UpdatePort, s: PortState): Decision<PortEvent> {
     changes.allowedAddressPairs ?? port.allowedAddressPairs,
   );
   if (insecure) return insecure;
+  const mixed = statefulnessConflict(changes.securityGroups ?? [], c.securityGroupStateful ?? {});
+  if (mixed) return mixed;
 
   const events: PortEvent[] = [];
   const owner = changes.deviceOwner ?? port.deviceOwner;

@@ -10,6 +10,8 @@ export const DeviceOwner = {
   routerGateway: 'network:router_gateway',
   floatingIp: 'network:floatingip',
   floatingIpAgentGateway: 'network:floatingip_agent_gateway',
+  /** Octavia's OCTAVIA_OWNER: a load balancer's VIP port (device id `lb-<load balancer id>`). */
+  octavia: 'Octavia',
 } as const;
 
 const ROUTER_OWNERS: ReadonlySet<string> = new Set([
@@ -21,7 +23,12 @@ const ROUTER_OWNERS: ReadonlySet<string> = new Set([
   DeviceOwner.routerGateway,
 ]);
 
-const SERVICE_OWNERS: ReadonlySet<string> = new Set([...ROUTER_OWNERS, DeviceOwner.floatingIp, DeviceOwner.floatingIpAgentGateway]);
+const SERVICE_OWNERS: ReadonlySet<string> = new Set([
+  ...ROUTER_OWNERS,
+  DeviceOwner.floatingIp,
+  DeviceOwner.floatingIpAgentGateway,
+  DeviceOwner.octavia,
+]);
 
 /**
  * network:* ports belong to the platform: they get no security groups by default, and do not
@@ -36,7 +43,7 @@ export function isRouterPort(deviceOwner: string): boolean {
   return ROUTER_OWNERS.has(deviceOwner);
 }
 
-/** Ports that only their owning router or floating IP may delete. */
+/** Ports that only their owning router, floating IP or load balancer may delete. */
 export function isServicePort(deviceOwner: string): boolean {
   return SERVICE_OWNERS.has(deviceOwner);
 }

@@ -47,6 +47,20 @@ export function resolveAddressPairs(requests: readonly AddressPairRequest[], por
   return pairs;
 }
 
+/**
+ * Neutron's `_validate_sgs_for_port`: a port's groups are all stateful or all stateless, since the
+ * dataplane tracks a port's connections or it does not. `stateful` knows the groups named.
+ */
+export function statefulnessConflict(securityGroups: readonly string[], stateful: Readonly<Record<string, boolean>>): DomainError | null {
+  const kinds = new Set(securityGroups.flatMap((g) => (stateful[g] === undefined ? [] : [stateful[g]])));
+  if (kinds.size < 2) return null;
+  return domainError(
+    'SecurityGroupConflict',
+    'Error Cannot apply both stateful and stateless security groups on the same port at the same time while attempting the operation.',
+    { field: ['securityGroupIds'] },
+  );
+}
+
 /** With port security off there is no filtering, so there is nothing groups or pairs could mean. */
 export function portSecurityProblem(
   enabled: boolean,

@@ -46,6 +46,15 @@ export function checkNewSubnets(
   return null;
 }
 
+/**
+ * Neutron's `_find_ipv6_router_port_by_network`: the router's interface port on `networkId` that
+ * already holds an IPv6 address. A new IPv6 subnet of that network joins it instead of getting a
+ * port of its own; IPv4 subnets always get their own port.
+ */
+export function ipv6PortOnNetwork(router: Pick<Router, 'interfaces'>, networkId: string): string | null {
+  return router.interfaces.find((i) => i.networkId === networkId && cidrOf(i.cidr).version === 6)?.portId ?? null;
+}
+
 /** In one router, all IPv6 subnets of a network share one port. */
 export function checkIpv6PortPerNetwork(router: Router, added: readonly RouterInterface[]): DomainError | null {
   const isV6 = (i: RouterInterface) => cidrOf(i.cidr).version === 6;

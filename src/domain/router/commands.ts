@@ -16,6 +16,11 @@ export interface CreateRouter extends ResourceBaseInput {
   /** `ha` and `distributed` are admin-only, as in Neutron's default policy. */
   readonly ha?: boolean;
   readonly distributed?: boolean;
+  /**
+   * Neutron's `external_gateway_info` on create: decided exactly as a SetRouterGateway on the new
+   * router, in the same decision, so a refused gateway creates no router.
+   */
+  readonly gateway?: GatewayFacts;
   readonly isAdmin: boolean;
   readonly now: string;
 }
@@ -67,6 +72,9 @@ export interface SetRouterGateway extends Existing {
   readonly isAdmin: boolean;
 }
 
+/** What a gateway request carries, on create as on SetRouterGateway. */
+export type GatewayFacts = Pick<SetRouterGateway, 'network' | 'enableSnat' | 'externalFixedIpsRequested' | 'gatewayPort'>;
+
 export interface ClearRouterGateway extends Existing {
   readonly type: 'ClearRouterGateway';
   readonly floatingIpsUseGateway: boolean;
@@ -76,8 +84,11 @@ export type AddRouterInterface = Existing & { readonly type: 'AddRouterInterface
     | {
         readonly by: 'subnet';
         readonly subnet: SubnetFacts;
-        /** The port that will hold the subnet's gateway IP: a new one, or the router's IPv6 port on that network. */
-        readonly portId: string;
+        /**
+         * The id of the new port that takes the subnet's gateway IP, unless the decider joins an
+         * IPv6 subnet to the router's IPv6 port on that network (the event's portId says which).
+         */
+        readonly newPortId: string;
       }
     | {
         readonly by: 'port';

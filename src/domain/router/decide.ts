@@ -3,18 +3,20 @@ import type { Decision } from '../decider.js';
 import { domainError, isDomainError, type DomainError } from '../errors.js';
 import { ipVersionOf } from '../ipam/index.js';
 import { adminOnly } from '../policy/index.js';
-import { addressOnSubnet, badRequest, checkIpv6PortPerNetwork, checkNewSubnets } from './attachments.js';
+import { addressOnSubnet, badRequest, checkIpv6PortPerNetwork, checkNewSubnets, ipv6PortOnNetwork } from './attachments.js';
 import type {
   AddRouterInterface,
   ClearRouterGateway,
   CreateRouter,
   DeleteRouter,
+  GatewayFacts,
   RemoveRouterInterface,
   RouterCommand,
   SetRouterGateway,
   UpdateRouter,
 } from './commands.js';
 import type { GatewayFixedIp, RouterEvent, RouterInterface } from './events.js';
+import { evolveRouter } from './evolve.js';
 import { checkDistributedMigration } from './migration.js';
 import { allocateVrid, checkHaConversion, reportHaState } from './ha.js';
 import { connectedPrefixes, DEFAULT_MAX_ROUTES, unreachableRoutes, validateRoutes } from './routes.js';
@@ -43,15 +45,28 @@ function create(c: CreateRouter, s: RouterState): Decision<RouterEvent> {
       sameTags(r.tags, base.tags) &&
       r.adminStateUp === flags.adminStateUp &&
       r.ha === flags.ha &&
-      r.distributed === flags.distributed;
+      r.distributed === flags.distributed &&
+      sameGateway(r, c.gateway);
     return same ? [] : alreadyExists('Router', c.id);
   }
   if (s.status === 'deleted') return notFound('Router', c.id);
-  return (
-    adminOnlyFlags(c.isAdmin, 'create', c) ?? [
-      { type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } },
-    ]
+  const refused = adminOnlyFlags(c.isAdmin, 'create', c);
+  if (refused) return refused;
+  const created: RouterEvent = { type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } };
+  if (!c.gateway) return [created];
+  const router = evolveRouter(s, created);
+  if (router.status !== 'live') return notFound('Router', c.id);
+  const gateway = setGateway(
+    { type: 'SetRouterGateway', id: c.id, now: c.now, ...c.gateway, floatingIpsUseGateway: false, isAdmin: c.isAdmin },
+    router.resource,
   );
+  return isDomainError(gateway) ? gateway : [created, ...gateway];
+}
+
+/** A repeated create that names a gateway names the one the router has (its network, and SNAT when given). */
+function sameGateway(r: Router, gateway: GatewayFacts | undefined): boolean {
+  if (!gateway) return true;
+  return r.gateway?.networkId === gateway.network.id && (gateway.enableSnat === undefined || gateway.enableSnat === r.gateway.enableSnat);
 }
 
 function update(c: UpdateRouter, router: Router): Decision<RouterEvent> {
@@ -126,11 +141,12 @@ function clearGateway(c: ClearRouterGateway, router: Router): Decision<RouterEve
   ];
 }
 
-function interfacesToAdd(c: AddRouterInterface): readonly RouterInterface[] | DomainError {
+function interfacesToAdd(c: AddRouterInterface, router: Router): readonly RouterInterface[] | DomainError {
   if (c.by === 'subnet') {
     const { subnet } = c;
     if (subnet.gatewayIp === null) return badRequest('Subnet for router interface must have a gateway IP', { subnetId: subnet.id });
-    return [{ portId: c.portId, subnetId: subnet.id, networkId: subnet.networkId, ip: subnet.gatewayIp, cidr: subnet.cidr }];
+    const joined = ipVersionOf(subnet.gatewayIp) === 6 ? ipv6PortOnNetwork(router, subnet.networkId) : null;
+    return [{ portId: joined ?? c.newPortId, subnetId: subnet.id, networkId: subnet.networkId, ip: subnet.gatewayIp, cidr: subnet.cidr }];
   }
   const { port } = c;
   if (port.deviceId !== '') {
@@ -149,7 +165,7 @@ function interfacesToAdd(c: AddRouterInterface): readonly RouterInterface[] | Do
 }
 
 function addInterface(c: AddRouterInterface, router: Router): Decision<RouterEvent> {
-  const requested = interfacesToAdd(c);
+  const requested = interfacesToAdd(c, router);
   if (isDomainError(requested)) return requested;
   const added: RouterInterface[] = [];
   for (const i of requested) {

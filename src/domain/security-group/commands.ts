@@ -37,6 +37,8 @@ export interface CreateSecurityGroup extends ResourceBaseInput {
 export interface UpdateSecurityGroup extends Existing {
   readonly type: 'UpdateSecurityGroup';
   readonly changes: ResourceBaseInput & { readonly stateful?: boolean };
+  /** Whether any port is bound to this group (asked when `stateful` is given). */
+  readonly inUseByPorts?: boolean;
 }
 
 export interface DeleteSecurityGroup extends Existing {

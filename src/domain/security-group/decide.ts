@@ -16,6 +16,8 @@ import type { SecurityGroup, SecurityGroupState } from './state.js';
 const DEFAULT_NAME = 'default';
 const DEFAULT_DESCRIPTION = 'Default security group';
 
+const inUse = (id: string) => domainError('SecurityGroupInUse', `Security Group ${id} in use.`, { details: { securityGroupId: id } });
+
 const defaultExists = () => domainError('SecurityGroupDefaultAlreadyExists', 'Default security group already exists.', { field: ['name'] });
 
 function create(c: CreateSecurityGroup, s: SecurityGroupState): Decision<SecurityGroupEvent> {
@@ -52,6 +54,8 @@ function update(c: UpdateSecurityGroup, group: SecurityGroup): Decision<Security
     return domainError('SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.', { field: ['name'] });
   }
   if (c.changes.name === DEFAULT_NAME) return defaultExists();
+  // Ports already wired with or without conntrack would change under their owners (Neutron refuses it too).
+  if (c.changes.stateful !== undefined && c.changes.stateful !== group.stateful && c.inUseByPorts) return inUse(group.id);
   const base = basePatch(c.changes);
   if (isDomainError(base)) return base;
   const changes = c.changes.stateful === undefined ? base : { ...base, stateful: c.changes.stateful };
@@ -59,8 +63,7 @@ function update(c: UpdateSecurityGroup, group: SecurityGroup): Decision<Security
 }
 
 function remove(c: DeleteSecurityGroup, group: SecurityGroup): Decision<SecurityGroupEvent> {
-  if (c.inUseByPorts)
-    return domainError('SecurityGroupInUse', `Security Group ${group.id} in use.`, { details: { securityGroupId: group.id } });
+  if (c.inUseByPorts) return inUse(group.id);
   if (group.isDefault && !c.isAdmin && !c.projectTeardown) {
     return domainError('SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
   }

@@ -31,14 +31,7 @@ import {
   type NamingOptions,
 } from './names.js';
 import { buildNat } from './nat-rules.js';
-import {
-  compileDistributedRouter,
-  compileDvrHost,
-  distributedRouterIsOnHost,
-  servesDistributed,
-  unbindDistributedInterfaces,
-  type DvrPlumbing,
-} from './dvr.js';
+import { compileDvr, compileDvrHost, floatingIpAgentGateway, unbindDistributedInterfaces, type DvrPlumbing } from './dvr.js';
 import { DEFAULT_ADVERT_INT, haRouter } from './keepalived.js';
 import { compileOverlay, compileUplink } from './overlay.js';
 import { buildRadvd, type RadvdInterface } from './radvd.js';
@@ -140,20 +133,20 @@ export function compileHostState(input: Topology, host: string, options: Partial
 
   const dvr = dvrPlumbing(index);
   const distributed = new Set(topology.routers.filter((r) => r.distributed === true).map((r) => r.id));
-  const routers = topology.routers
-    .filter(
-      (r) =>
-        r.adminStateUp &&
-        (distributed.has(r.id)
-          ? servesDistributed(opts.agentMode) && distributedRouterIsOnHost(r, host, dvr)
-          : routerIsOnHost(index, r, host)),
-    )
-    .sort((a, b) => compareStrings(a.id, b.id))
-    .map((r) =>
-      distributed.has(r.id)
-        ? compileDistributedRouter(r, opts, ROUTER_SYSCTLS, dvr)
-        : withHa(index, r, host, opts, compileRouter(index, r, topology, opts)),
-    );
+  const dvrParts = compileDvr(
+    topology.routers.filter((r) => r.adminStateUp && distributed.has(r.id)),
+    host,
+    opts.agentMode,
+    opts,
+    ROUTER_SYSCTLS,
+    dvr,
+  );
+  const routers = [
+    ...topology.routers
+      .filter((r) => r.adminStateUp && !distributed.has(r.id) && routerIsOnHost(index, r, host))
+      .map((r) => withHa(index, r, host, opts, compileRouter(index, r, topology, opts))),
+    ...dvrParts.routers,
+  ].sort((a, b) => compareStrings(a.routerId, b.routerId));
   const dvrHost = compileDvrHost(routers, distributed, host, topology.dvrHosts ?? []);
   const groups = securityGroupIndex(topology);
   const loadBalancers = compileLoadBalancers(topology.loadBalancers ?? [], host, opts, loadBalancerPlumbing(index));
@@ -163,6 +156,8 @@ export function compileHostState(input: Topology, host: string, options: Partial
   for (const p of index.ports.values()) if (p.bindingHost === host) networkIds.add(p.networkId);
   for (const r of routers) for (const i of r.namespace.interfaces) networkIds.add(networkOfPort(index, i.portId));
   for (const lb of loadBalancers) for (const i of lb.namespace.interfaces) networkIds.add(networkOfPort(index, i.portId));
+  for (const u of [...dvrParts.snats, ...dvrParts.fips])
+    for (const i of u.namespace.interfaces) networkIds.add(networkOfPort(index, i.portId));
   const networks = [...networkIds]
     .filter((id) => index.networks.has(id))
     .sort(compareStrings)
@@ -177,6 +172,8 @@ export function compileHostState(input: Topology, host: string, options: Partial
     routers,
     loadBalancers,
     ...(dvrHost ? { dvr: dvrHost } : {}),
+    ...(dvrParts.snats.length > 0 ? { snats: dvrParts.snats } : {}),
+    ...(dvrParts.fips.length > 0 ? { fips: dvrParts.fips } : {}),
   };
 }
 
@@ -188,9 +185,13 @@ function dvrPlumbing(index: Index): DvrPlumbing {
       return p && index.networks.has(p.networkId) ? p : undefined;
     },
     portsOfNetwork: (id) => index.portsByNetwork.get(id) ?? [],
+    allPorts: () => index.ports.values(),
+    subnet: (id) => index.subnets.get(id),
+    floatingIps: index.topology.floatingIps,
     veth: (port, name) => veth(index, port, name, index.addresses(port)),
     namespace: namespaceSpec,
     extraRoutes: (r) => extraRoutes(r.routes),
+    gatewayRoutes: (port, dev) => gatewayRoutes(index, port, dev),
   };
 }
 
@@ -412,8 +413,12 @@ function compileNetwork(index: Index, networkId: string, host: string, opts: Com
 /** Each associated IPv4 floating IP of the network with the gateway port of the router that holds it. */
 function floatingIpHolders(index: Index, networkId: string): { portId: string; ip: string }[] {
   const gateways = new Map(index.topology.routers.flatMap((r) => (r.gateway ? [[r.id, r.gateway.portId] as const] : [])));
+  const distributed = new Set(index.topology.routers.filter((r) => r.distributed === true).map((r) => r.id));
+  const dvr = dvrPlumbing(index);
   return index.topology.floatingIps.flatMap((f) => {
-    const portId = f.routerId !== null ? gateways.get(f.routerId) : undefined;
+    // A distributed router's floating IP answers from the fg- port of its instance's host.
+    const portId =
+      f.routerId === null ? undefined : distributed.has(f.routerId) ? floatingIpAgentGateway(f, dvr)?.id : gateways.get(f.routerId);
     return f.floatingNetworkId === networkId && f.fixedIpAddress !== null && portId !== undefined && ipVersion(f.floatingIpAddress) === 4
       ? [{ portId, ip: f.floatingIpAddress }]
       : [];

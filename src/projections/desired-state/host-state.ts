@@ -25,6 +25,9 @@ export interface HostState {
   readonly loadBalancers: readonly LoadBalancerUnit[];
   /** The host's DVR MAC rewrite (dvr.ts); absent when no distributed router is routed here. */
   readonly dvr?: DvrHostSpec;
+  /** Distributed routers' centralized SNAT and this host's fip namespaces (below); absent: none. */
+  readonly snats?: readonly SnatUnit[];
+  readonly fips?: readonly FipUnit[];
 }
 
 /** A bridge-family nftables table in the host namespace: distributed routers' frames leave with the host's DVR MAC. */
@@ -38,7 +41,7 @@ export interface DvrHostSpec {
   readonly ruleset: string;
 }
 
-export type UnitKey = 'host' | `network:${string}` | `router:${string}` | `lb:${string}`;
+export type UnitKey = 'host' | `network:${string}` | `router:${string}` | `lb:${string}` | `snat:${string}` | `fip:${string}`;
 
 export interface NetworkUnit {
   readonly key: `network:${string}`;
@@ -123,6 +126,8 @@ export interface RouterUnit {
   readonly radvd?: RadvdSpec;
   /** HA routers only: VRRP holds the addresses and routes (keepalived.ts); absent for legacy routers. */
   readonly keepalived?: KeepalivedSpec;
+  /** Distributed routers with a gateway: policy routing to SNAT and the fip namespace (below). */
+  readonly dvr?: DvrRouterSpec;
 }
 
 /** One keepalived per HA router namespace, its files under `<stateDir>/ha_confs/<router id>/`. */
@@ -258,4 +263,65 @@ export interface HaproxyServerRef {
   readonly backend: string;
   readonly server: string;
   readonly memberId: string;
+}
+
+/**
+ * The north-south parts of a distributed router (dvr.ts), as reconcile units:
+ *   `snat:<router id>`  the router's centralized SNAT, where its gateway port is bound (a dvr_snat host)
+ *   `fip:<network id>`  a host's floating IP namespace for one external network
+ * and, on the router's own `router:<id>` unit, the policy routing and the link into the fip namespace.
+ */
+
+/** `snat-<router>`: the gateway port (qg-), one sg- port per internal subnet, and the usual SNAT. */
+export interface SnatUnit {
+  readonly key: `snat:${string}`;
+  readonly routerId: string;
+  readonly namespace: NamespaceSpec;
+  readonly nat: NatSpec | null;
+}
+
+/**
+ * `fip-<external network>`: the host's agent gateway port (fg-, proxy ARP on) and its default
+ * route. The routes to each floating IP go through a router's fpr- device and belong to that
+ * router's unit (DvrFipLink), as in Neutron, where the router adds them.
+ */
+export interface FipUnit {
+  readonly key: `fip:${string}`;
+  readonly networkId: string;
+  readonly namespace: NamespaceSpec;
+}
+
+/** What a distributed router's qrouter holds beyond its qr- ports, on a host where it routes. */
+export interface DvrRouterSpec {
+  /** `ip rule`s (IPv4), sorted by priority: FIPs' fixed addresses to table 16, subnets to their SNAT table. */
+  readonly rules: readonly DvrRule[];
+  /** The default route of each table the rules name, sorted by table. */
+  readonly tables: readonly DvrTableRoute[];
+  /** null: no floating IP of the router has its instance on this host. */
+  readonly fipLink: DvrFipLink | null;
+}
+
+export interface DvrRule {
+  readonly priority: number;
+  /** A CIDR (`10.0.0.0/24`, `10.0.0.5/32`). */
+  readonly from: string;
+  readonly table: number;
+}
+
+export interface DvrTableRoute {
+  readonly table: number;
+  readonly via: string;
+  readonly dev: string;
+}
+
+/** The veth pair rfp- (qrouter) / fpr- (fip namespace) with a /31 of 169.254.64.0/18. */
+export interface DvrFipLink {
+  readonly fipNamespace: string;
+  readonly rfp: string;
+  readonly fpr: string;
+  /** `ip/31` on rfp-, and on fpr-. */
+  readonly rfpAddress: string;
+  readonly fprAddress: string;
+  /** `<floating ip>/32` via rfp-'s address, in the fip namespace; sorted. */
+  readonly fipRoutes: readonly string[];
 }

@@ -12,9 +12,15 @@ export const gatewayPortName = (portId: string): string => deviceName('qg-', por
 export const dhcpPortName = (portId: string): string => deviceName('ns-', portId);
 /** An HA router's VRRP link (Neutron's `ha-<port id[:11]>`). */
 export const haPortName = (portId: string): string => deviceName('ha-', portId);
+/** DVR: a centralized-SNAT port in the snat namespace, and a host's FIP agent gateway in its fip namespace. */
+export const snatPortName = (portId: string): string => deviceName('sg-', portId);
+export const fipGatewayPortName = (portId: string): string => deviceName('fg-', portId);
+/** DVR: the qrouter end and the fip end of a router's link to its host's fip namespace (router id). */
+export const routerToFipName = (routerId: string): string => deviceName('rfp-', routerId);
+export const fipToRouterName = (routerId: string): string => deviceName('fpr-', routerId);
 
 /** Device prefixes the agent creates inside its namespaces; anything else there is left alone. */
-export const OWNED_NAMESPACE_DEVICE_PREFIXES = ['qr-', 'qg-', 'ns-', 'ha-'] as const;
+export const OWNED_NAMESPACE_DEVICE_PREFIXES = ['qr-', 'qg-', 'ns-', 'ha-', 'sg-', 'fg-'] as const;
 
 export interface NamingOptions {
   /** Prepended to every namespace the agent creates (`<prefix>qrouter-<id>`). */
@@ -44,6 +50,16 @@ export function routerNamespace(naming: NamingOptions, routerId: string): string
   return `${naming.namespacePrefix}qrouter-${routerId}`;
 }
 
+/** DVR: a distributed router's centralized SNAT, on the host its gateway port is bound to. */
+export function snatNamespace(naming: NamingOptions, routerId: string): string {
+  return `${naming.namespacePrefix}snat-${routerId}`;
+}
+
+/** DVR: a host's floating IP namespace for one external network. */
+export function fipNamespace(naming: NamingOptions, networkId: string): string {
+  return `${naming.namespacePrefix}fip-${networkId}`;
+}
+
 export function dhcpNamespace(naming: NamingOptions, networkId: string): string {
   return `${naming.namespacePrefix}qdhcp-${networkId}`;
 }
@@ -65,9 +81,16 @@ export function radvdDir(naming: NamingOptions, routerId: string): string {
 }
 
 /** Reverse of the namespace names above: which reconcile key owns a namespace, if any. */
-export function keyOfNamespace(naming: NamingOptions, namespace: string): `network:${string}` | `router:${string}` | null {
+export function keyOfNamespace(
+  naming: NamingOptions,
+  namespace: string,
+): `network:${string}` | `router:${string}` | `snat:${string}` | `fip:${string}` | null {
   const router = `${naming.namespacePrefix}qrouter-`;
   const dhcp = `${naming.namespacePrefix}qdhcp-`;
+  for (const kind of ['snat', 'fip'] as const) {
+    const p = `${naming.namespacePrefix}${kind}-`;
+    if (namespace.startsWith(p) && namespace.length > p.length) return `${kind}:${namespace.slice(p.length)}`;
+  }
   if (namespace.startsWith(router) && namespace.length > router.length) {
     return `router:${namespace.slice(router.length)}`;
   }

@@ -27,12 +27,20 @@ import type { Topology, TopologyPort, TopologySecurityGroup, TopologySecurityGro
  * and ports, never rules × members, and a membership change rewrites a set, not a rule.
  * Frames enter the bridges from veths whose other end is in another namespace, which scrubs the
  * mark, so the bits below start clear.
+ *
+ * Stateless groups (`stateful: false`, Neutron's `-j CT --notrack` in raw): a port whose groups
+ * are stateless never meets conntrack. Its egress chain, and a rule matching its MACs as
+ * destination in the bridge prerouting chain (the port a frame goes to is only known after the
+ * inet prerouting hooks), mark the frame "no tracking"; the inet table's prerouting chain, ahead
+ * of conntrack, then untracks it. An untracked packet is neither established nor invalid, so only
+ * the groups' rules can clear its pending verdict: replies need rules of their own.
  */
 
 export const SG_TABLE_PREFIX = 'netledger-sg-';
 export const MARK_FILTERED = 0x00010000;
 export const MARK_EGRESS_PENDING = 0x00020000;
 export const MARK_INGRESS_PENDING = 0x00040000;
+export const MARK_NOTRACK = 0x00080000;
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 const CLEAR_EGRESS = `meta mark set meta mark & ${hex(~MARK_EGRESS_PENDING)} accept`;
 const CLEAR_INGRESS = `meta mark set meta mark & ${hex(~MARK_INGRESS_PENDING)} accept`;
@@ -214,9 +222,9 @@ function commonChains(): NftChain[] {
   ];
 }
 
-function egressChain(p: TopologyPort, groups: readonly string[]): NftChain {
+function egressChain(p: TopologyPort, groups: readonly string[], stateless: boolean): NftChain {
   return chain(egressPortChain(p.id), null, [
-    `meta mark set meta mark | ${hex(MARK_FILTERED | MARK_EGRESS_PENDING)}`,
+    `meta mark set meta mark | ${hex(MARK_FILTERED | MARK_EGRESS_PENDING | (stateless ? MARK_NOTRACK : 0))}`,
     'jump egress_common',
     ...groups.map((g) => `jump ${groupChain('egress', g)}`),
   ]);
@@ -271,17 +279,41 @@ export function groupMembers(topology: Topology): Map<string, string[]> {
   return members;
 }
 
-function baseChains(): NftChain[] {
+/**
+ * Neutron refuses a port whose groups mix stateful and stateless ones (SecurityGroupConflict), so
+ * any group answers; a port without groups is stateful.
+ */
+function isStatelessPort(p: TopologyPort, groups: ReadonlyMap<string, TopologySecurityGroup>): boolean {
+  const known = (p.securityGroups ?? []).flatMap((g) => groups.get(g) ?? []);
+  return known.length > 0 && known.every((g) => !g.stateful);
+}
+
+const STATELESS_MACS = 'stateless_macs';
+
+/** MACs a stateless port receives on: its own and its address pairs'. */
+function statelessMacSet(ports: readonly TopologyPort[]): NftSet {
+  const macs = ports.flatMap((p) => [macOf(p.macAddress), ...(p.allowedAddressPairs ?? []).map((a) => macOf(a.macAddress))]);
+  return { name: STATELESS_MACS, type: 'ether_addr', interval: false, elements: [...new Set(macs)].sort(compareStrings) };
+}
+
+function baseChains(anyStateless: boolean): NftChain[] {
   return [
-    chain('from_port', { type: 'filter', hook: 'prerouting', priority: -300 }, ['iifname vmap @from_port']),
+    chain('from_port', { type: 'filter', hook: 'prerouting', priority: -300 }, [
+      ...(anyStateless ? [`ether daddr @${STATELESS_MACS} meta mark set meta mark | ${hex(MARK_NOTRACK)}`] : []),
+      'iifname vmap @from_port',
+    ]),
     chain('to_port', { type: 'filter', hook: 'forward', priority: -300 }, ['oifname vmap @to_port']),
   ];
 }
 
-function inetChains(bridge: string, zone: number): NftChain[] {
+function inetChains(bridge: string, zone: number, anyStateless: boolean): NftChain[] {
   const br = JSON.stringify(bridge);
   return [
-    chain('zone', { type: 'filter', hook: 'prerouting', priority: -300 }, [`iifname ${br} ct zone set ${zone}`]),
+    chain('zone', { type: 'filter', hook: 'prerouting', priority: -300 }, [
+      // accept ends this chain only: a zone set after notrack would give the packet a conntrack template again.
+      ...(anyStateless ? [`iifname ${br} meta mark & ${hex(MARK_NOTRACK)} != 0 notrack accept`] : []),
+      `iifname ${br} ct zone set ${zone}`,
+    ]),
     chain('conntrack', { type: 'filter', hook: 'forward', priority: 0 }, [
       `iifname != ${br} accept`,
       `meta mark & ${hex(MARK_FILTERED)} == 0 accept`,
@@ -327,11 +359,13 @@ export function compilePortFilter(networkId: string, ports: readonly TopologyPor
     const members = (index.members.get(name.slice(4)) ?? []).filter((m) => ipVersion(m.split('/')[0] ?? '') === version);
     return { name, type: version === 4 ? 'ipv4_addr' : 'ipv6_addr', interval: true, elements: coverPrefixes(members) };
   });
+  const stateless = filtered.filter((p) => isStatelessPort(p, index.groups));
+  const anyStateless = stateless.length > 0;
   const portChains: NftChain[] = [];
   const out: FilteredPort[] = [];
   for (const p of filtered) {
     const pg = [...new Set(p.securityGroups ?? [])].filter((g) => index.groups.has(g)).sort(compareStrings);
-    portChains.push(egressChain(p, pg), ingressChain(p, pg));
+    portChains.push(egressChain(p, pg, stateless.includes(p)), ingressChain(p, pg));
     out.push({ portId: p.id, tap: tapName(p.id), addresses: coverPrefixes(portPrefixes(p)), groups: pg });
   }
   const byTap = [...out].sort((a, b) => compareStrings(a.tap, b.tap));
@@ -339,13 +373,16 @@ export function compilePortFilter(networkId: string, ports: readonly TopologyPor
     table: sgTableName(networkId),
     bridge,
     zone,
-    sets: [...spoofSets(filtered), ...sets],
+    sets: [...spoofSets(filtered), ...(anyStateless ? [statelessMacSet(stateless)] : []), ...sets],
     maps: [
       { name: 'from_port', elements: byTap.map((p) => ({ key: p.tap, chain: egressPortChain(p.portId) })) },
       { name: 'to_port', elements: byTap.map((p) => ({ key: p.tap, chain: ingressPortChain(p.portId) })) },
     ],
-    chains: [...baseChains(), ...[...commonChains(), ...groupChainList, ...portChains].sort((a, b) => compareStrings(a.name, b.name))],
-    inetChains: inetChains(bridge, zone),
+    chains: [
+      ...baseChains(anyStateless),
+      ...[...commonChains(), ...groupChainList, ...portChains].sort((a, b) => compareStrings(a.name, b.name)),
+    ],
+    inetChains: inetChains(bridge, zone, anyStateless),
     ports: out,
     groups,
   };

@@ -1,4 +1,4 @@
-import type { DvrHostSpec, HostState, LoadBalancerUnit, NetworkUnit, RouterUnit, UnitKey } from './host-state.js';
+import type { DvrHostSpec, FipUnit, HostState, SnatUnit, LoadBalancerUnit, NetworkUnit, RouterUnit, UnitKey } from './host-state.js';
 
 export type HostUnit =
   | {
@@ -10,7 +10,9 @@ export type HostUnit =
     }
   | { readonly kind: 'network'; readonly key: `network:${string}`; readonly network: NetworkUnit }
   | { readonly kind: 'router'; readonly key: `router:${string}`; readonly router: RouterUnit }
-  | { readonly kind: 'lb'; readonly key: `lb:${string}`; readonly loadBalancer: LoadBalancerUnit };
+  | { readonly kind: 'lb'; readonly key: `lb:${string}`; readonly loadBalancer: LoadBalancerUnit }
+  | { readonly kind: 'snat'; readonly key: `snat:${string}`; readonly snat: SnatUnit }
+  | { readonly kind: 'fip'; readonly key: `fip:${string}`; readonly fip: FipUnit };
 
 /** The reconcile units of a host state, in apply order: host, then networks, then routers. */
 export function hostStateUnits(state: HostState): Map<UnitKey, HostUnit> {
@@ -25,6 +27,8 @@ export function hostStateUnits(state: HostState): Map<UnitKey, HostUnit> {
   for (const n of state.networks) units.set(n.key, { kind: 'network', key: n.key, network: n });
   for (const r of state.routers) units.set(r.key, { kind: 'router', key: r.key, router: r });
   for (const lb of state.loadBalancers) units.set(lb.key, { kind: 'lb', key: lb.key, loadBalancer: lb });
+  for (const u of state.snats ?? []) units.set(u.key, { kind: 'snat', key: u.key, snat: u });
+  for (const u of state.fips ?? []) units.set(u.key, { kind: 'fip', key: u.key, fip: u });
   return units;
 }
 

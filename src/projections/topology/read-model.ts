@@ -1,4 +1,5 @@
 import type { Sql } from '../../db/sql.js';
+import type { FirewallGroup } from '../../domain/firewall/index.js';
 import type { FloatingIp } from '../../domain/floating-ip/index.js';
 import type { Port } from '../../domain/port/index.js';
 import type { Router } from '../../domain/router/index.js';
@@ -38,6 +39,7 @@ export interface SnapshotRecords {
   readonly ports: readonly ResourceDoc<Port>[];
   readonly routers: readonly ResourceDoc<Router>[];
   readonly floatingIps: readonly ResourceDoc<FloatingIp>[];
+  readonly firewallGroups: readonly ResourceDoc<FirewallGroup>[];
 }
 
 export interface TopologySnapshot {
@@ -55,6 +57,7 @@ export async function buildTopology(sql: Sql): Promise<TopologySnapshot> {
       ports: await source.docs<Port>('port'),
       routers: await source.docs<Router>('router'),
       floatingIps: await source.docs<FloatingIp>('floatingip'),
+      firewallGroups: await source.docs<FirewallGroup>('firewall_group'),
     };
     return { topology: mergeFragments(fragments), records };
   }) as Promise<TopologySnapshot>;

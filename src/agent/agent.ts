@@ -142,7 +142,15 @@ export class DataplaneAgent {
   async start(): Promise<void> {
     // Probed once per process: VPN connections and operators see where ESP runs.
     const esp = await ipsecMode(this.reconciler.exec).catch(() => null);
-    const reg = await registerAgent(this.s, this.host, this.instanceId, this.config.underlayAddress, this.config.agentMode, esp);
+    const reg = await registerAgent(
+      this.s,
+      this.host,
+      this.instanceId,
+      this.config.underlayAddress,
+      this.config.agentMode,
+      esp,
+      this.config.availabilityZone,
+    );
     if (!reg.ok) throw new Error(`agent registration failed: ${reg.error.code}: ${reg.error.message}`);
     this.seen = await logHead(this.s.sql);
     this.loop.start();

@@ -43,7 +43,16 @@ async function schedule(live: string[]): Promise<void> {
 describe('several DHCP agents per network', () => {
   it('gives a network one DHCP port per agent, each with its own address, on distinct hosts, each running dnsmasq', async () => {
     const admin = api.adminToken;
-    for (const h of ['dhcp-a', 'dhcp-b', 'dhcp-c']) expect((await registerAgent(api.services, h, randomUUID())).ok).toBe(true);
+    for (const h of ['dhcp-a', 'dhcp-b', 'dhcp-c']) {
+      expect((await registerAgent(api.services, h, randomUUID(), null, 'legacy', null, h === 'dhcp-c' ? 'az-2' : null)).ok).toBe(true);
+    }
+    // Agents report their availability zone (NETLEDGER_AVAILABILITY_ZONE; nova when they name none).
+    const zones = (await api.gql(admin, '{ agents { host availabilityZone } }')).agents;
+    expect(zones).toEqual([
+      { host: 'dhcp-a', availabilityZone: 'nova' },
+      { host: 'dhcp-b', availabilityZone: 'nova' },
+      { host: 'dhcp-c', availabilityZone: 'az-2' },
+    ]);
     const net = (await api.gql(admin, CREATE_NETWORK, { input: { name: 'two-dhcp' } })).createNetwork.network.uuid as string;
     const s1 = (await api.gql(admin, CREATE_SUBNET, { input: { networkId: net, ipVersion: 4, cidr: '10.80.0.0/24' } })).createSubnet.subnet
       .uuid as string;

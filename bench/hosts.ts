@@ -1,35 +1,57 @@
 /**
  * Many hosts (issue 16): simulated agents follow the log as `netledger agent` does (their own
- * subscription, a debounced rebuild from the read model, the compile of their host's desired
- * state, a diff of its units against the last) but build nothing: no namespaces, no commands.
- * 5,000 ports over 500 VXLAN networks, each network's ports on 10 hosts; then port changes, timed
- * from the commit until every agent has compiled past it. `npm run bench -- hosts`;
- * NL_BENCH_AGENTS (default 500,1000), NL_BENCH_NETWORKS, NL_BENCH_PORTS, NL_BENCH_CHANGES scale it.
+ * subscription, the same judgement of which changes touch their host, a debounced read of their
+ * host's slice of the read model, the compile of their host's desired state, a diff of its units
+ * against the last, the applied cursor written after each round) but build nothing: no
+ * namespaces, no commands. 5,000 ports over 500 VXLAN networks, each network's ports on 10 hosts;
+ * then port changes, timed from the commit until every agent has moved its cursor past it, and
+ * until every agent the change touched has compiled past it. `npm run bench -- hosts`;
+ * NL_BENCH_AGENTS (default 500,1000), NL_BENCH_NETWORKS, NL_BENCH_PORTS, NL_BENCH_CHANGES scale
+ * it (NL_BENCH_POLL_MS: the agents' fallback poll); NL_BENCH_WHOLE=1 runs the agents as before the slice (every change, whole topology).
+ *
+ * The ports are in a security group without remote-group rules (as Neutron's scale advice has
+ * it): a remote group puts every member's address on every host that uses the group, so a change
+ * of any member touches all of them (NL_BENCH_REMOTE_GROUP=1 measures that, with the default group).
  *
  * The agents share this one machine (and its cores) with PostgreSQL: the commit-to-every-agent
- * time is the time for this machine to do every host's work, which separate hosts would do side by
- * side. The per-host figures (topology read, compile) are what one host spends on one change.
+ * time is the time for this machine to do every touched host's work, which separate hosts would do
+ * side by side. The per-host figures (slice read, compile) are what one host spends on one change.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import postgres from 'postgres';
 import { startServices, type Running } from '../src/app/bootstrap.js';
 import { issueToken, setQuota } from '../src/app/tenancy.js';
 import { createNetwork } from '../src/app/networking/networks.js';
 import { createSubnet } from '../src/app/networking/subnets.js';
 import { createPort } from '../src/app/networking/ports.js';
+import { createSecurityGroup } from '../src/app/security/security-groups.js';
 import { applyBindings } from '../src/agent/reports.js';
 import { planBindings } from '../src/agent/scheduler.js';
 import { registerAgent } from '../src/agent/registration.js';
-import { logHead } from '../src/agent/applied.js';
+import { logHead, recordApplied } from '../src/agent/applied.js';
+import { NO_REBUILD, needsRebuild } from '../src/agent/interest.js';
 import { loadConfig } from '../src/config.js';
+import type { Sql } from '../src/db/sql.js';
 import { createLogger } from '../src/log.js';
 import { compileHostState, hostStateUnits, unitFingerprint, type UnitKey } from '../src/projections/desired-state/index.js';
-import { buildTopology } from '../src/projections/topology/index.js';
+import {
+  buildHostTopology,
+  buildTopology,
+  schedulingRecords,
+  type HostInterest,
+  type TopologySnapshot,
+} from '../src/projections/topology/index.js';
 import { comparePositions, decodeCursor, type LogPosition } from '../src/store/cursor.js';
 import { subscribe } from '../src/store/subscribe.js';
 import { fmt, percentile } from './stats.js';
 import { loadAvg } from './scale.js';
 
 const DEBOUNCE_MS = 20;
+// The agents are woken by the log's notifications; their fallback poll (500 ms in the agent) would
+// be 2 reads/s per agent while idle, which at 500 agents on this one machine is the whole load.
+const POLL_MS = Number(process.env.NL_BENCH_POLL_MS ?? 5000);
+const WHOLE = process.env.NL_BENCH_WHOLE === '1';
 
 interface Sample {
   topologyMs: number;
@@ -37,18 +59,22 @@ interface Sample {
   changedUnits: number;
 }
 
-/** One simulated host: follows the log, and on a change reads the topology, compiles and diffs. */
+/** One simulated host: follows the log, and on a change that touches it reads its slice, compiles and diffs. */
 class SimulatedAgent {
   private seen: LogPosition;
   private applied: LogPosition;
+  private rebuild = true;
+  private rebuilding = false;
   private dirty = false;
   private running: Promise<void> | null = null;
+  private interest: HostInterest | null = null;
   private units = new Map<UnitKey, string>();
-  private waiters: { position: LogPosition; resolve: () => void }[] = [];
+  private waiters: { position: LogPosition; resolve: (rebuilt: boolean) => void }[] = [];
   readonly samples: Sample[] = [];
 
   constructor(
     private readonly s: Running,
+    private readonly sql: Sql,
     readonly host: string,
     private readonly underlayAddress: string,
     head: LogPosition,
@@ -61,8 +87,9 @@ class SimulatedAgent {
 
   private async follow(signal: AbortSignal): Promise<void> {
     try {
-      for await (const e of subscribe(this.s.store, this.s.waker, { after: this.seen, signal })) {
+      for await (const e of subscribe(this.s.store, this.s.waker, { after: this.seen, signal, pollMs: POLL_MS })) {
         this.seen = e.position;
+        if (WHOLE ? !NO_REBUILD.has(e.type) : needsRebuild(e, this.interest, this.host, this.rebuilding)) this.rebuild = true;
         this.poke();
       }
     } catch {
@@ -85,24 +112,42 @@ class SimulatedAgent {
 
   async round(): Promise<void> {
     const target = this.seen;
-    const t0 = performance.now();
-    const snapshot = await buildTopology(this.s.sql);
-    const t1 = performance.now();
-    const state = compileHostState(snapshot.topology, this.host, { underlayAddress: this.underlayAddress });
-    const next = new Map([...hostStateUnits(state)].map(([k, u]) => [k, unitFingerprint(u)]));
-    let changed = 0;
-    for (const k of new Set([...next.keys(), ...this.units.keys()])) if (next.get(k) !== this.units.get(k)) changed++;
-    this.units = next;
-    const t2 = performance.now();
-    this.samples.push({ topologyMs: t1 - t0, compileMs: t2 - t1, changedUnits: changed });
+    const rebuilt = this.rebuild;
+    if (rebuilt) {
+      this.rebuild = false;
+      this.rebuilding = true;
+      const t0 = performance.now();
+      let snapshot: TopologySnapshot;
+      try {
+        if (WHOLE) snapshot = await buildTopology(this.sql);
+        else {
+          const slice = await buildHostTopology(this.sql, this.host);
+          this.interest = slice.interest;
+          snapshot = slice;
+        }
+      } finally {
+        this.rebuilding = false;
+      }
+      const t1 = performance.now();
+      const state = compileHostState(snapshot.topology, this.host, { underlayAddress: this.underlayAddress });
+      const next = new Map([...hostStateUnits(state)].map(([k, u]) => [k, unitFingerprint(u)]));
+      let changed = 0;
+      for (const k of new Set([...next.keys(), ...this.units.keys()])) if (next.get(k) !== this.units.get(k)) changed++;
+      this.units = next;
+      const t2 = performance.now();
+      this.samples.push({ topologyMs: t1 - t0, compileMs: t2 - t1, changedUnits: changed });
+    }
+    // As the agent: the cursor moves in the database after every round, rebuilt or not.
+    await recordApplied(this.sql, this.host, target);
     this.applied = target;
     const due = this.waiters.filter((w) => comparePositions(target, w.position) >= 0);
     this.waiters = this.waiters.filter((w) => !due.includes(w));
-    for (const w of due) w.resolve();
+    for (const w of due) w.resolve(rebuilt);
   }
 
-  whenApplied(position: LogPosition): Promise<void> {
-    if (comparePositions(this.applied, position) >= 0) return Promise.resolve();
+  /** Resolves when the agent's cursor passes `position`, saying whether it rebuilt on the way. */
+  whenApplied(position: LogPosition): Promise<boolean> {
+    if (comparePositions(this.applied, position) >= 0) return Promise.resolve(false);
     return new Promise((resolve) => this.waiters.push({ position, resolve }));
   }
 
@@ -126,6 +171,7 @@ export async function hostsBench(url: string): Promise<void> {
   const networks = Number(process.env.NL_BENCH_NETWORKS ?? 500);
   const portsTotal = Number(process.env.NL_BENCH_PORTS ?? 5000);
   const changes = Number(process.env.NL_BENCH_CHANGES ?? 5);
+  const remoteGroup = process.env.NL_BENCH_REMOTE_GROUP === '1';
   const perNetwork = Math.max(1, Math.round(portsTotal / networks));
   const spread = Math.min(10, perNetwork);
   const base = Math.min(...agentCounts);
@@ -134,24 +180,41 @@ export async function hostsBench(url: string): Promise<void> {
     createLogger('warn', { pretty: false }),
     { poolSize: 20 },
   );
+  // The agents' own pool, counting their queries (slice reads, cursor writes; their subscriptions
+  // read through the services' pool and are in the database's transaction count).
+  let queries = 0;
+  const agentSql = postgres(s.ownerUrl, {
+    max: 20,
+    onnotice: () => {},
+    types: { bigint: postgres.BigInt },
+    debug: () => {
+      queries += 1;
+    },
+  }) as unknown as Sql;
   const tok = await issueToken(s, { project: 'bench-hosts', role: 'member' });
   if (!tok.ok) throw new Error(tok.error.message);
-  for (const r of ['port', 'network', 'subnet'] as const) await setQuota(s, tok.projectId, r, -1);
+  for (const r of ['port', 'network', 'subnet', 'security_group'] as const) await setQuota(s, tok.projectId, r, -1);
   const actor = { projectId: tok.projectId, isAdmin: false };
   const meta = { actor: 'bench' };
+  const group = await createSecurityGroup(s, actor, { name: 'bench' }, meta);
+  if (!group.ok) throw new Error(group.error.message);
+  const securityGroups = remoteGroup ? {} : { securityGroups: [group.result] };
 
-  console.log(`\n## Many hosts: ${networks} VXLAN networks, ${networks * perNetwork} ports (each network on ${spread} hosts)`);
+  console.log(
+    `\n## Many hosts: ${networks} VXLAN networks, ${networks * perNetwork} ports (each network on ${spread} hosts)` +
+      `${remoteGroup ? ', default security group (remote group)' : ''}${WHOLE ? ', whole topology on every change (before)' : ''}`,
+  );
   const setupStart = performance.now();
   for (let i = 0; i < Math.max(...agentCounts); i++) {
     const r = await registerAgent(s, hostName(i), randomUUID(), underlay(i));
     if (!r.ok) throw new Error(r.error.message);
   }
   // Each network's ports on `spread` hosts among the first `base`; the hosts beyond hold nothing.
-  const networkIds: string[] = [];
-  for (let n = 0; n < networks; n++) {
+  const networkIds: string[] = new Array<string>(networks);
+  const createOne = async (n: number) => {
     const net = await createNetwork(s, actor, { name: `n${n}` }, meta);
     if (!net.ok) throw new Error(net.error.message);
-    networkIds.push(net.result);
+    networkIds[n] = net.result;
     const sub = await createSubnet(s, actor, { networkId: net.result, ipVersion: 4, cidr: `10.${100 + (n >> 8)}.${n & 255}.0/24` }, meta);
     if (!sub.ok) throw new Error(sub.error.message);
     for (let j = 0; j < perNetwork; j++) {
@@ -159,32 +222,38 @@ export async function hostsBench(url: string): Promise<void> {
       const p = await createPort(
         s,
         actor,
-        { networkId: net.result, deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: host },
+        { networkId: net.result, deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: host, ...securityGroups },
         meta,
       );
       if (!p.ok) throw new Error(p.error.message);
     }
-  }
+  };
+  // Four networks at a time: setup only.
+  for (let n = 0; n < networks; n += 4) await Promise.all([n, n + 1, n + 2, n + 3].filter((i) => i < networks).map(createOne));
   // The DHCP ports, scheduled once as the agents would.
-  const snap = await buildTopology(s.sql);
   const live = Array.from({ length: base }, (_, i) => hostName(i));
-  await applyBindings(s, 'bench', planBindings(snap.records.ports, snap.records.routers, live));
+  const sched = await schedulingRecords(s.sql, 'bench');
+  await applyBindings(s, 'bench', planBindings(sched.ports, sched.routers, live));
   console.log(`setup: ${fmt((performance.now() - setupStart) / 1000)} s`);
 
   console.log(
-    '| agents | units per host (mean) | topology read per host p50 / p99 ms | compile+diff per host p50 / p99 ms | commit → every agent p50 / p99 ms | DB transactions/s | DB rows read/s | RSS MiB | heap MiB | load avg |',
+    '| agents | units per host (mean) | slice read per host p50 / p99 ms | compile+diff per host p50 / p99 ms | rebuilds per change | ' +
+      "commit → every touched agent compiled p50 / p99 ms | commit → every agent's cursor p50 / p99 ms | agent queries/s | DB transactions/s | DB rows read/s | RSS MiB | heap MiB | load avg |",
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const count of agentCounts) {
     const abort = new AbortController();
+    setMaxListeners(count + 10, abort.signal);
     const head = await logHead(s.sql);
-    const agents = Array.from({ length: count }, (_, i) => new SimulatedAgent(s, hostName(i), underlay(i), head, abort.signal));
+    const agents = Array.from({ length: count }, (_, i) => new SimulatedAgent(s, agentSql, hostName(i), underlay(i), head, abort.signal));
     // The first round of each, as an agent's start does: not measured.
-    for (const a of agents) await a.round();
+    for (let i = 0; i < agents.length; i += 8) await Promise.all(agents.slice(i, i + 8).map((a) => a.round()));
     if (process.env.NL_BENCH_DEBUG) console.error(`first rounds done: ${count}`);
     for (const a of agents) a.samples.length = 0;
-    const latencies: number[] = [];
+    const touched: number[] = [];
+    const every: number[] = [];
     const before = await dbStats(s);
+    const queriesBefore = queries;
     const started = performance.now();
     for (let c = 0; c < changes; c++) {
       // A new instance port on one network, on a host that had none of it: that host gains the
@@ -194,31 +263,47 @@ export async function hostsBench(url: string): Promise<void> {
       const out = await createPort(
         s,
         actor,
-        { networkId: networkIds[n]!, deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: hostName((n + 1 + c) % base) },
+        {
+          networkId: networkIds[n]!,
+          deviceOwner: 'compute:nova',
+          deviceId: randomUUID(),
+          bindingHost: hostName((n + 1 + c) % base),
+          ...securityGroups,
+        },
         meta,
       );
       if (!out.ok || out.cursor === null) throw new Error(out.ok ? 'no cursor' : out.error.message);
       const position = decodeCursor(out.cursor);
-      await Promise.all(agents.map((a) => a.whenApplied(position)));
-      latencies.push(performance.now() - t);
+      let lastTouched = t;
+      await Promise.all(
+        agents.map(async (a) => {
+          if (await a.whenApplied(position)) lastTouched = Math.max(lastTouched, performance.now());
+        }),
+      );
+      every.push(performance.now() - t);
+      touched.push(lastTouched - t);
       if (process.env.NL_BENCH_DEBUG) console.error(`change ${c}: ${performance.now() - t} ms`);
     }
     const seconds = (performance.now() - started) / 1000;
     const after = await dbStats(s);
+    const agentQueries = queries - queriesBefore;
     const mem = process.memoryUsage();
     abort.abort();
     const samples = agents.flatMap((a) => a.samples);
     const topo = samples.map((x) => x.topologyMs).sort((a, b) => a - b);
     const comp = samples.map((x) => x.compileMs).sort((a, b) => a - b);
-    latencies.sort((a, b) => a - b);
+    touched.sort((a, b) => a - b);
+    every.sort((a, b) => a - b);
     const units = agents.reduce((n, a) => n + a.unitCount, 0) / agents.length;
     console.log(
       `| ${count} | ${fmt(units)} | ${fmt(percentile(topo, 50))} / ${fmt(percentile(topo, 99))} | ${fmt(percentile(comp, 50))} / ${fmt(percentile(comp, 99))} | ` +
-        `${fmt(percentile(latencies, 50))} / ${fmt(percentile(latencies, 99))} | ${fmt((after.xacts - before.xacts) / seconds)} | ` +
+        `${fmt(samples.length / changes)} | ${fmt(percentile(touched, 50))} / ${fmt(percentile(touched, 99))} | ` +
+        `${fmt(percentile(every, 50))} / ${fmt(percentile(every, 99))} | ${fmt(agentQueries / seconds)} | ${fmt((after.xacts - before.xacts) / seconds)} | ` +
         `${fmt((after.rows - before.rows) / seconds, 0)} | ${fmt(mem.rss / 2 ** 20, 0)} | ${fmt(mem.heapUsed / 2 ** 20, 0)} | ${loadAvg()} |`,
     );
     const affected = samples.filter((x) => x.changedUnits > 0).length;
     console.log(`  (${changes} port changes: ${samples.length} rebuilds, of which ${affected} changed a unit of their host)`);
   }
+  await agentSql.end({ timeout: 5 });
   await s.stop();
 }

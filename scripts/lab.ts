@@ -5,7 +5,8 @@
  * `nl-lab-inet`), and runs one `netledger agent` per host, each with its own host name
  * (`lab-<n>`), namespace prefix (`nl-lab<n>-`), underlay address (192.168.210.<n>) and state
  * directory, the flat physical network `extnet` mapped to its `ex0`. They share the database of
- * `npm start` (or DATABASE_URL). Ctrl-C stops the agents and removes everything the lab built.
+ * `npm start` (or DATABASE_URL, which must exist). Ctrl-C, or any agent exiting, stops the agents and
+ * removes everything the lab built.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -46,14 +47,13 @@ async function teardown(): Promise<void> {
 }
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nlab: stopping the agents and removing the lab');
-    void teardown().then(() => process.exit(0));
-  });
+function stop(why: string, code: number): void {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\nlab: ${why}; stopping the agents and removing the lab`);
+  void teardown().then(() => process.exit(code));
 }
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop('stopped', 0));
 
 await teardown();
 await createUnderlay(exec, UNDERLAY);
@@ -74,6 +74,9 @@ for (const h of hosts) {
     },
     stdio: 'inherit',
   });
+  // An agent that exits on its own (no database, a bad setting) takes the lab down with it: a lab
+  // with a host missing, or namespaces left behind by a process that quietly ran out of work, is worse.
+  child.once('exit', (code, signal) => stop(`the agent of ${h.name} exited (${signal ?? `status ${code}`})`, 1));
   children.push(child);
   console.log(`lab: host ${h.name} (underlay ${h.address}, host namespace ${h.config.hostNamespace}), agent pid ${child.pid}`);
 }

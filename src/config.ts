@@ -86,6 +86,13 @@ const schema = z.object({
   NETLEDGER_AGENT_MODE: agentModeSchema.default('legacy'),
   // Neutron's agent_down_time: an agent silent this long is dead and its routers and DHCP move.
   NETLEDGER_AGENT_DOWN_SECONDS: z.coerce.number().min(1).default(90),
+  // The availability zone this host's agent registers in (Neutron's [AGENT] availability_zone).
+  NETLEDGER_AVAILABILITY_ZONE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'letters, digits, ".", "_", ":" or "-"')
+    .default('nova'),
+  // How many DHCP agents serve each network, each with its own DHCP port (Neutron's dhcp_agents_per_network).
+  NETLEDGER_DHCP_AGENTS_PER_NETWORK: z.coerce.number().int().min(1).max(16).default(1),
   // How many L3 agents an HA router is scheduled on (Neutron's max_l3_agents_per_router).
   NETLEDGER_MAX_L3_AGENTS_PER_ROUTER: z.coerce.number().int().min(1).max(16).default(2),
   // Limits that keep one misbehaving client from taking the server down (see README, "Limits").

@@ -15,7 +15,15 @@ import { planBindings, type Binding } from './scheduler.js';
 import { scheduleHaRouters } from './ha-scheduler.js';
 import { scheduleDvrPorts } from './dvr-scheduler.js';
 import { firewallGroupStatusChanges, floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
-import { buildTopology, registerTopologyPart, vpnTopologyPart, type TopologySnapshot } from '../projections/topology/index.js';
+import {
+  buildHostTopology,
+  registerTopologyPart,
+  schedulingRecords,
+  vpnTopologyPart,
+  type HostInterest,
+  type HostTopologySnapshot,
+} from '../projections/topology/index.js';
+import { needsRebuild } from './interest.js';
 import { secretKey } from '../app/vpn/vpn.js';
 import { openSecret } from '../store/seal/secret-key.js';
 import { startVpnStatus, type VpnStatusReporter } from './vpn-status.js';
@@ -38,25 +46,6 @@ export interface DataplaneAgentOptions {
   /** Called after every sync (benchmarks, diagnostics). */
   readonly onSync?: (stats: Readonly<SyncStats>) => void;
 }
-
-// Events that change no dataplane input: they still move the applied cursor, but need no rebuild.
-// AgentRegistered is not here: a new agent is a reason to schedule unbound ports.
-const NO_REBUILD = new Set([
-  'PortStatusChanged',
-  'FloatingIpStatusChanged',
-  'FirewallGroupStatusChanged',
-  'AgentHeartbeat',
-  'AgentStopped',
-  'LoadBalancerApplied',
-  'LoadBalancerApplyFailed',
-  'MemberHealthObserved',
-  'IpsecSiteConnectionStatusChanged',
-  'RouterHaStateChanged',
-  'ProjectCreated',
-  'TokenIssued',
-  'TokenRevoked',
-  'QuotaSet',
-]);
 
 export interface SyncStats {
   syncs: number;
@@ -97,7 +86,10 @@ export class DataplaneAgent {
   private seen: LogPosition = START;
   private applied: LogPosition | null = null;
   private rebuildNeeded = true;
-  private snapshot: TopologySnapshot | null = null;
+  private snapshot: HostTopologySnapshot | null = null;
+  /** What the last slice held; null until the first: every change counts then. */
+  private interest: HostInterest | null = null;
+  private rebuilding = false;
   private desired: HostState | null = null;
   private readonly reported = new Map<string, string>();
   private lastError: string | null = null;
@@ -151,7 +143,15 @@ export class DataplaneAgent {
   async start(): Promise<void> {
     // Probed once per process: VPN connections and operators see where ESP runs.
     const esp = await ipsecMode(this.reconciler.exec).catch(() => null);
-    const reg = await registerAgent(this.s, this.host, this.instanceId, this.config.underlayAddress, this.config.agentMode, esp);
+    const reg = await registerAgent(
+      this.s,
+      this.host,
+      this.instanceId,
+      this.config.underlayAddress,
+      this.config.agentMode,
+      esp,
+      this.config.availabilityZone,
+    );
     if (!reg.ok) throw new Error(`agent registration failed: ${reg.error.code}: ${reg.error.message}`);
     this.seen = await logHead(this.s.sql);
     this.loop.start();
@@ -237,7 +237,9 @@ export class DataplaneAgent {
         for await (const e of subscribe(this.s.store, this.s.waker, { after: from, signal: this.abort.signal })) {
           from = e.position;
           this.seen = e.position;
-          if (!NO_REBUILD.has(e.type)) this.rebuildNeeded = true;
+          // A change that touches nothing this host holds moves the cursor without a rebuild. While
+          // a rebuild runs, its slice may come to hold what the change touches: every change counts.
+          if (needsRebuild(e, this.interest, this.host, this.rebuilding)) this.rebuildNeeded = true;
           this.loop.poke();
         }
       } catch (err) {
@@ -268,9 +270,16 @@ export class DataplaneAgent {
     const target = this.seen;
     if (this.rebuildNeeded) {
       this.rebuildNeeded = false;
-      const snapshot = await this.readTopology();
+      this.rebuilding = true;
+      let snapshot: HostTopologySnapshot;
+      try {
+        snapshot = await this.readTopology();
+      } finally {
+        this.rebuilding = false;
+      }
       lap('topology');
       this.snapshot = snapshot;
+      this.interest = snapshot.interest;
       this.reported.clear();
       this.desired = compileHostState(snapshot.topology, this.host, this.config);
       this.reconciler.setDesired(this.desired);
@@ -300,10 +309,13 @@ export class DataplaneAgent {
     this.roundDone();
   }
 
-  /** Topology from the read model; unbound DHCP and router ports get a host first, those of dead agents a new one. */
-  private async readTopology(): Promise<TopologySnapshot> {
+  /**
+   * This host's slice of the topology; unbound DHCP and router ports get a host first, those of
+   * dead agents a new one. Scheduling reads only the platform's own ports, the slice only what
+   * this host holds: a rebuild costs what the host holds, not what the deployment holds.
+   */
+  private async readTopology(): Promise<HostTopologySnapshot> {
     this.stats.rebuilds += 1;
-    const snapshot = await buildTopology(this.s.sql);
     const agents = await agentProgress(this.s.sql, new Date(), this.config.agentDownMs);
     await this.markSilentAgentsDown(agents);
     const live = this.liveOf(agents);
@@ -314,13 +326,12 @@ export class DataplaneAgent {
     const eligible = live.filter((h) => !disabled.has(h));
     // A distributed router's SNAT goes to a dvr_snat agent only.
     const snatHosts = eligible.filter((h) => agents.find((a) => a.host === h)?.agentMode === 'dvr_snat');
-    const bindings = planBindings(snapshot.records.ports, snapshot.records.routers, eligible, dead, snatHosts);
-    const haChanges = await scheduleHaRouters(this.s, this.host, snapshot.records.ports, snapshot.records.routers, eligible, this.log);
-    const { ports, routers, floatingIps } = snapshot.records;
-    const dvrChanges = await scheduleDvrPorts(this.s, this.host, this.config.agentMode, ports, routers, floatingIps, this.log);
-    if (bindings.length === 0 && haChanges === 0 && dvrChanges === 0) return snapshot;
+    const { ports, routers, floatingIps } = await schedulingRecords(this.s.sql, this.host);
+    const bindings = planBindings(ports, routers, eligible, dead, snatHosts);
+    await scheduleHaRouters(this.s, this.host, ports, routers, eligible, this.log);
+    await scheduleDvrPorts(this.s, this.host, this.config.agentMode, ports, routers, floatingIps, this.log);
     // A move off a dead agent is recorded with the reason, so the port's history says why it moved.
-    const hostOf = new Map(snapshot.records.ports.map((p) => [p.id, p.doc.bindingHost]));
+    const hostOf = new Map(ports.map((p) => [p.id, p.doc.bindingHost]));
     const groups = new Map<string, Binding[]>();
     for (const b of bindings) {
       const from = hostOf.get(b.portId) ?? '';
@@ -335,9 +346,9 @@ export class DataplaneAgent {
         from === '' ? 'scheduled ports' : 'rescheduled ports of a dead agent',
       );
     }
-    // Build from the bindings just made (or those a racing agent made): the applied cursor must
+    // Read after the bindings just made (or those a racing agent made): the applied cursor must
     // not cover a router this host was given but did not build.
-    return buildTopology(this.s.sql);
+    return buildHostTopology(this.s.sql, this.host);
   }
 
   /** The hosts to schedule over: the live agents, and this one (it is running this code). */

@@ -1,6 +1,6 @@
 import { visibleHead } from '../store/log-head.js';
 import type { Queryable } from '../db/sql.js';
-import { DEFAULT_AGENT_MODE, isAgentAlive, type AgentMode, type IpsecMode } from '../domain/agent/index.js';
+import { DEFAULT_AGENT_MODE, DEFAULT_AVAILABILITY_ZONE, isAgentAlive, type AgentMode, type IpsecMode } from '../domain/agent/index.js';
 import { comparePositions, decodeCursor, encodeCursor, START, type LogPosition } from '../store/cursor.js';
 import { listAgents } from '../projections/agents-projection.js';
 
@@ -37,6 +37,8 @@ export interface AgentProgress {
   readonly agentMode: AgentMode;
   /** The host's DVR MAC: distributed routers' frames leave the host with it as their source. */
   readonly dvrHostMac: string | null;
+  /** Neutron's availability_zone the agent registered in. */
+  readonly availabilityZone: string;
   /** Where the host does ESP (kernel or charon's libipsec); null: not reported. */
   readonly ipsecMode: IpsecMode | null;
   readonly appliedCursor: string | null;
@@ -62,6 +64,7 @@ export async function agentProgress(q: Queryable, now = new Date(), downMs?: num
     agentMode: a.agentMode ?? DEFAULT_AGENT_MODE,
     dvrHostMac: a.dvrHostMac ?? null,
     ipsecMode: a.ipsecMode ?? null,
+    availabilityZone: a.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
     appliedCursor: applied.get(a.host)?.cursor ?? null,
     appliedAt: applied.get(a.host)?.applied_at ?? null,
   }));

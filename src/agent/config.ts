@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { AGENT_DOWN_MS, HEARTBEAT_INTERVAL_MS } from '../domain/agent/index.js';
+import { AGENT_DOWN_MS, DEFAULT_AVAILABILITY_ZONE, HEARTBEAT_INTERVAL_MS } from '../domain/agent/index.js';
 import { DEFAULT_COMPILE_OPTIONS, type CompileOptions } from '../projections/desired-state/index.js';
 import { assertSafeName, dhcpNamespace, fipNamespace, routerNamespace, snatNamespace } from '../projections/desired-state/names.js';
 import type { UnitKey } from '../projections/desired-state/index.js';
@@ -20,6 +20,8 @@ export interface AgentConfig extends CompileOptions {
   readonly agentDownMs: number;
   /** A heartbeat is recorded at most this often while nothing else changes (keep well under agentDownMs). */
   readonly heartbeatIntervalMs: number;
+  /** The availability zone the agent registers in (Neutron's availability_zone, default nova). */
+  readonly availabilityZone: string;
 }
 
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
@@ -32,6 +34,7 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   daemonStartTimeoutMs: 5_000,
   agentDownMs: AGENT_DOWN_MS,
   heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+  availabilityZone: DEFAULT_AVAILABILITY_ZONE,
 };
 
 export function agentConfig(overrides: Partial<AgentConfig> = {}): AgentConfig {
@@ -67,6 +70,7 @@ export function agentConfigFrom(config: Config): Partial<AgentConfig> {
     agentMode: config.NETLEDGER_AGENT_MODE,
     agentDownMs: config.NETLEDGER_AGENT_DOWN_SECONDS * 1000,
     heartbeatIntervalMs: Math.min(HEARTBEAT_INTERVAL_MS, (config.NETLEDGER_AGENT_DOWN_SECONDS * 1000) / 3),
+    availabilityZone: config.NETLEDGER_AVAILABILITY_ZONE,
   };
 }
 

@@ -40,9 +40,14 @@ export function moveNetworkDhcp(s: Services, networkId: string, host: string, me
     if (!isUuid(networkId)) return notFound('Network', networkId);
     const [network] = await tx`select 1 from rm_resources where kind = 'network' and id = ${networkId}`;
     if (!network) return notFound('Network', networkId);
-    const ports = await tx<{ id: string }[]>`
-      select id from rm_resources where kind = 'port' and network_id = ${networkId} and doc->>'deviceOwner' = ${DeviceOwner.dhcp} order by id`;
-    return ports.length > 0 ? ports : domainError('BadRequest', `Network ${networkId} has no DHCP port to move (no DHCP-enabled subnet).`);
+    const ports = await tx<{ id: string; host: string }[]>`
+      select id, doc->>'bindingHost' as host from rm_resources
+       where kind = 'port' and network_id = ${networkId} and doc->>'deviceOwner' = ${DeviceOwner.dhcp} order by id`;
+    if (ports.length === 0) return domainError('BadRequest', `Network ${networkId} has no DHCP port to move (no DHCP-enabled subnet).`);
+    // With several DHCP agents per network the network gains this agent: one of its ports moves
+    // (an unbound one first), none when one is there already.
+    if (ports.some((p) => p.host === host)) return [];
+    return [ports.find((p) => p.host === '') ?? ports[0]!];
   });
 }
 

@@ -45,6 +45,7 @@ export async function registerAgent(
   underlayAddress: string | null = null,
   agentMode: AgentMode = DEFAULT_AGENT_MODE,
   ipsecMode: IpsecMode | null = null,
+  availabilityZone: string | null = null,
 ) {
   const takenDvrMacs = new Set(
     (await listAgents(s.sql)).filter((a) => a.host !== host).flatMap((a) => (a.dvrHostMac ? [a.dvrHostMac] : [])),
@@ -58,6 +59,7 @@ export async function registerAgent(
     underlayAddress,
     agentMode,
     ...(ipsecMode ? { ipsecMode } : {}),
+    ...(availabilityZone !== null ? { availabilityZone } : {}),
     takenDvrMacs,
   });
 }

@@ -21,6 +21,8 @@ interface Unit {
   readonly ports: readonly ResourceDoc<Port>[];
   /** A distributed router's SNAT (its gateway and sg- ports): dvr_snat hosts only. */
   readonly snat: boolean;
+  /** A DHCP port's network: its DHCP ports go to distinct hosts (dhcp_agents_per_network). */
+  readonly dhcpNetwork?: string;
 }
 
 export interface Binding {
@@ -50,7 +52,8 @@ function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDo
     if (list.length > 0) out.push({ key: `router:${r.id}`, ports: list, snat: r.doc.distributed });
   }
   for (const p of [...ports].sort((a, b) => compareStrings(a.id, b.id))) {
-    if (p.doc.deviceOwner === DeviceOwner.dhcp && !inRouter.has(p.id)) out.push({ key: `dhcp:${p.id}`, ports: [p], snat: false });
+    if (p.doc.deviceOwner === DeviceOwner.dhcp && !inRouter.has(p.id))
+      out.push({ key: `dhcp:${p.id}`, ports: [p], snat: false, dhcpNetwork: p.doc.networkId });
   }
   return out;
 }
@@ -60,7 +63,9 @@ function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDo
  * as Neutron's allow_automatic_l3agent_failover and DHCP rescheduling do). A router already
  * partly bound to a host that is not dead keeps it (a new interface follows its gateway);
  * anything else goes to the live host with the fewest units, ties broken by name, so every agent
- * computes the same answer.
+ * computes the same answer. A network's DHCP ports (dhcp_agents_per_network of them) go to
+ * distinct hosts: one with no host left for it stays where it is (unbound, or on its dead host)
+ * until one comes, as Neutron leaves a network on fewer agents than asked.
  */
 export function planBindings(
   ports: readonly ResourceDoc<Port>[],
@@ -74,9 +79,14 @@ export function planBindings(
   const movable = (p: ResourceDoc<Port>) => p.doc.bindingHost === '' || deadHosts.has(p.doc.bindingHost);
   const all = units(ports, routers);
   const load = new Map(liveHosts.map((h) => [h, 0]));
+  // The hosts already serving each network's DHCP (ports that stay where they are).
+  const dhcpHosts = new Map<string, Set<string>>();
   for (const u of all) {
     for (const host of new Set(u.ports.map((p) => p.doc.bindingHost).filter((h) => h !== ''))) {
       if (load.has(host)) load.set(host, (load.get(host) ?? 0) + 1);
+    }
+    if (u.dhcpNetwork !== undefined && !movable(u.ports[0]!)) {
+      dhcpHosts.set(u.dhcpNetwork, (dhcpHosts.get(u.dhcpNetwork) ?? new Set()).add(u.ports[0]!.doc.bindingHost));
     }
   }
   const out: Binding[] = [];
@@ -85,14 +95,17 @@ export function planBindings(
     if (unbound.length === 0) continue;
     const bound = u.ports.find((p) => !movable(p));
     const candidates = u.snat ? new Map([...load].filter(([h]) => snatHosts.includes(h))) : load;
-    if (!bound && candidates.size === 0) continue;
-    const host = bound ? bound.doc.bindingHost : leastLoaded(candidates);
+    const taken = u.dhcpNetwork !== undefined ? (dhcpHosts.get(u.dhcpNetwork) ?? new Set<string>()) : new Set<string>();
+    const host = bound ? bound.doc.bindingHost : leastLoaded(candidates, taken);
+    if (host === null) continue;
     if (!bound) load.set(host, (load.get(host) ?? 0) + 1);
+    if (u.dhcpNetwork !== undefined) dhcpHosts.set(u.dhcpNetwork, taken.add(host));
     for (const p of unbound) out.push({ portId: p.id, revision: p.revision, host });
   }
   return out;
 }
 
-function leastLoaded(load: ReadonlyMap<string, number>): string {
-  return [...load].sort((a, b) => a[1] - b[1] || compareStrings(a[0], b[0]))[0]![0];
+function leastLoaded(load: ReadonlyMap<string, number>, taken: ReadonlySet<string>): string | null {
+  const free = [...load].filter(([h]) => !taken.has(h)).sort((a, b) => a[1] - b[1] || compareStrings(a[0], b[0]));
+  return free[0]?.[0] ?? null;
 }

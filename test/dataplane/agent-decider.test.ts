@@ -32,6 +32,21 @@ describe('agent decider', () => {
       .thenError('InvalidInput');
   });
 
+  it('records the availability zone the agent names (Neutron: nova when it names none)', () => {
+    const withZone = { type: 'AgentRegistered', data: { ...registered.data, availabilityZone: 'az-2', ...dvr } } as AgentEvent;
+    spec(agentDecider)
+      .given([])
+      .when({ type: 'RegisterAgent', id, host: 'compute-1', instanceId: i1, now: t0, availabilityZone: 'az-2' })
+      .then([withZone]);
+    const fold = (events: AgentEvent[]) => events.reduce(agentDecider.evolve, agentDecider.initialState);
+    const zoneOf = (events: AgentEvent[]) => {
+      const s = fold(events);
+      return s.status === 'known' ? s.agent.availabilityZone : undefined;
+    };
+    expect(zoneOf([withZone])).toBe('az-2');
+    expect(zoneOf([registered])).toBe('nova');
+  });
+
   it("records the host's underlay address, and refuses one that cannot be a tunnel endpoint", () => {
     spec(agentDecider)
       .given([])

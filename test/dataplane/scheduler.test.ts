@@ -48,6 +48,52 @@ describe('scheduling DHCP and router ports', () => {
   });
 });
 
+describe('several DHCP agents per network (dhcp_agents_per_network)', () => {
+  it("puts a network's DHCP ports on distinct hosts, and leaves one unbound while no other host is free", () => {
+    const other = '00000000-0000-4000-8000-0000000000ee';
+    const [d1, d2, d3] = [portDoc(NET, 'network:dhcp'), portDoc(NET, 'network:dhcp'), portDoc(other, 'network:dhcp')];
+    // 'a' holds more already: without the rule both DHCP ports of NET would go to 'b'.
+    const busy = routerWithPorts(['a', 'a']);
+    const out = planBindings(
+      [d1, d2, d3, busy.gw, busy.ri].map((p) => rec(p)),
+      [rec(busy.router)],
+      ['a', 'b'],
+    );
+    const hostOf = new Map(out.map((b) => [b.portId, b.host]));
+    expect(new Set([hostOf.get(d1.id), hostOf.get(d2.id)])).toEqual(new Set(['a', 'b']));
+    expect(hostOf.get(d3.id)).toBe('b');
+    // One live host: the second port waits (Neutron serves the network from fewer agents than asked).
+    expect(
+      planBindings(
+        [d1, d2].map((p) => rec(p)),
+        [],
+        ['a'],
+      ).map((b) => b.host),
+    ).toEqual(['a']);
+  });
+
+  it("moves a dead host's DHCP port to a live host not already serving the network", () => {
+    const d1 = portDoc(NET, 'network:dhcp', { bindingHost: 'a' });
+    const d2 = portDoc(NET, 'network:dhcp', { bindingHost: 'dead' });
+    const out = planBindings(
+      [d1, d2].map((p) => rec(p)),
+      [],
+      ['a', 'b'],
+      new Set(['dead']),
+    );
+    expect(out).toEqual([{ portId: d2.id, revision: 1, host: 'b' }]);
+    // Nowhere else to go: it stays on the dead host, and 'a' keeps serving alone.
+    expect(
+      planBindings(
+        [d1, d2].map((p) => rec(p)),
+        [],
+        ['a'],
+        new Set(['dead']),
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe('failover: rescheduling what a dead agent hosted', () => {
   it("moves a dead host's routers (whole) and DHCP ports to the least-loaded live hosts, and leaves instances alone", () => {
     const r = routerWithPorts(['dead', 'dead']);

@@ -45,6 +45,10 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
       description: "Where the host does IPsec's ESP for VPN connections: kernel (xfrm) or libipsec (charon in userspace, when the kernel has no ESP); null until the agent reports it.",
       resolve: (a) => a.ipsecMode,
     }),
+    availabilityZone: t.string({
+      description: "Neutron's availability_zone the agent registered in (NETLEDGER_AVAILABILITY_ZONE, default nova).",
+      resolve: (a) => a.availabilityZone,
+    }),
     dvrHostMac: t.string({ nullable: true, description: 'The host\'s DVR MAC: distributed routers\' frames leave the host with it as their source.', resolve: (a) => a.dvrHostMac }),
   }),
 });

@@ -19,21 +19,27 @@ import { after, decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
 import { isUuid } from './facts.js';
 import { planCreatePort, planUpdatePort } from './ports.js';
+import { freeAddressesIn } from './free-addresses.js';
 import { isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
 export type SubnetInput = Omit<CreateSubnet, 'type' | 'id' | 'project' | 'now'> & { id?: string };
 
-async function dhcpPortOf(tx: Tx, networkId: string): Promise<Port | null> {
-  const [row] = await tx<
+/** The network's DHCP ports, one per DHCP agent that serves it. */
+async function dhcpPortsOf(tx: Tx, networkId: string): Promise<Port[]> {
+  const rows = await tx<
     { doc: Port }[]
-  >`select doc from rm_resources where kind = 'port' and network_id = ${networkId} and doc->>'deviceOwner' = ${DeviceOwner.dhcp}`;
-  return row?.doc ?? null;
+  >`select doc from rm_resources where kind = 'port' and network_id = ${networkId} and doc->>'deviceOwner' = ${DeviceOwner.dhcp} order by doc->>'deviceId', id`;
+  return rows.map((r) => r.doc);
 }
+
+/** Neutron names a DHCP port after its agent; ours are numbered, the first as it always was. */
+const dhcpDeviceId = (networkId: string, index: number) => (index === 0 ? `dhcp-${networkId}` : `dhcp-${networkId}-${index + 1}`);
 
 /**
  * A subnet is created on the network's stream too (Neutron raises the network revision, and the
  * overlap check needs the network's subnets serialised). A network's first DHCP subnet brings a
- * `network:dhcp` port with the lowest free address; later DHCP subnets add an address to it.
+ * `network:dhcp` port with the lowest free address (NETLEDGER_DHCP_AGENTS_PER_NETWORK of them,
+ * each to be scheduled on its own agent); later DHCP subnets add an address to each.
  */
 export function createSubnet(s: Services, actor: Principal, input: SubnetInput, metadata: EventMetadata) {
   return s.runtime.execute(metadata, async (tx) => {
@@ -71,36 +77,43 @@ export function createSubnet(s: Services, actor: Principal, input: SubnetInput, 
     const appends: PlannedAppend[] = [networkAppend, subnetAppend];
     // The DHCP port holds an address on every DHCP-enabled subnet, IPv6 ones included (3.1).
     if (subnet.enableDhcp) {
-      const existing = await dhcpPortOf(tx, input.networkId);
+      const existing = await dhcpPortsOf(tx, input.networkId);
+      const count = existing.length > 0 ? existing.length : s.config.NETLEDGER_DHCP_AGENTS_PER_NETWORK;
       // The port plans read the network's subnets from the read model, which does not hold this
       // subnet until the append; so they are planned after writing it through a savepoint-free
-      // path: the runtime appends in order, and we pass the decided subnet along.
-      const planned = existing
-        ? await planUpdatePort(
-            s,
-            tx,
-            platformPrincipal(existing.project),
-            existing.id,
-            { fixedIps: [...existing.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })), { subnetId: id }] },
-            undefined,
-            now,
-            { extraSubnet: subnet },
-          )
-        : await planCreatePort(
-            s,
-            tx,
-            platformPrincipal(network.state.status === 'live' ? network.state.resource.project : actor.projectId),
-            {
-              networkId: input.networkId,
-              deviceOwner: DeviceOwner.dhcp,
-              deviceId: `dhcp-${input.networkId}`,
-              fixedIps: [{ subnetId: id }],
-            },
-            now,
-            { extraSubnet: subnet, network: after(networkDecider, network, networkAppend).state },
-          );
-      if (isDomainError(planned)) return planned;
-      appends.push(planned.append);
+      // path: the runtime appends in order, and we pass the decided subnet along. Several ports
+      // planned together would each draw the same lowest free address: they are given theirs.
+      const addresses = count > 1 && !isAutoAddressSubnet(subnet) ? await freeAddressesIn(tx, id, subnet, [], count) : ([] as string[]);
+      const request = (i: number) => ({ subnetId: id, ...(addresses[i] !== undefined ? { ipAddress: addresses[i] } : {}) });
+      for (let i = 0; i < count; i++) {
+        const port = existing[i];
+        const planned = port
+          ? await planUpdatePort(
+              s,
+              tx,
+              platformPrincipal(port.project),
+              port.id,
+              { fixedIps: [...port.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })), request(i)] },
+              undefined,
+              now,
+              { extraSubnet: subnet },
+            )
+          : await planCreatePort(
+              s,
+              tx,
+              platformPrincipal(network.state.status === 'live' ? network.state.resource.project : actor.projectId),
+              {
+                networkId: input.networkId,
+                deviceOwner: DeviceOwner.dhcp,
+                deviceId: dhcpDeviceId(input.networkId, i),
+                fixedIps: [request(i)],
+              },
+              now,
+              { extraSubnet: subnet, network: after(networkDecider, network, networkAppend).state },
+            );
+        if (isDomainError(planned)) return planned;
+        appends.push(planned.append);
+      }
     }
     // A new SLAAC or DHCPv6-stateless subnet gives every existing port its EUI-64 address there,
     // as Neutron does; the port decider leaves router ports out (they join by add_router_interface).

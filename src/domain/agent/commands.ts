@@ -10,6 +10,8 @@ export interface RegisterAgent {
   readonly underlayAddress?: string | null;
   /** Default legacy. */
   readonly agentMode?: AgentMode;
+  /** Neutron's availability_zone of the agent; default nova. */
+  readonly availabilityZone?: string;
   /** Where this host does ESP; absent: not probed. */
   readonly ipsecMode?: IpsecMode;
   /** DVR MACs other hosts hold: a first registration draws one none of them has. */

@@ -51,6 +51,7 @@ function register(c: RegisterAgent, s: AgentState): Decision<AgentEvent> {
         agentMode,
         dvrHostMac,
         ...(c.ipsecMode ? { ipsecMode: c.ipsecMode } : {}),
+        ...(c.availabilityZone !== undefined ? { availabilityZone: c.availabilityZone } : {}),
       },
     },
   ];

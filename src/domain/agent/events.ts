@@ -19,6 +19,8 @@ export const AgentRegistered = defineEvent(
     underlayAddress: z.string().nullable().optional(),
     agentMode: agentModeSchema.optional(),
     dvrHostMac: dvrHostMacSchema.optional(),
+    // Absent in events recorded before agents reported one: the default zone, nova.
+    availabilityZone: z.string().optional(),
     // Absent in events recorded before VPNaaS said where ESP runs.
     ipsecMode: ipsecModeSchema.optional(),
   }),

@@ -1,6 +1,6 @@
 import { DEFAULT_AGENT_MODE } from './modes.js';
 import type { AgentEvent } from './events.js';
-import type { AgentState } from './state.js';
+import { DEFAULT_AVAILABILITY_ZONE, type AgentState } from './state.js';
 
 export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
   switch (e.type) {
@@ -25,6 +25,7 @@ export function evolveAgent(s: AgentState, e: AgentEvent): AgentState {
           agentMode,
           dvrHostMac,
           ipsecMode: e.data.ipsecMode ?? null,
+          availabilityZone: e.data.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
           // An admin's choice outlives the process: a restarted agent stays disabled.
           ...(s.status === 'known' && s.agent.adminStateUp === false ? { adminStateUp: false } : {}),
         },

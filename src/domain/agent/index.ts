@@ -7,6 +7,7 @@ export {
   isAgentSilent,
   HEARTBEAT_INTERVAL_MS,
   AGENT_DOWN_MS,
+  DEFAULT_AVAILABILITY_ZONE,
   type Agent,
   type AgentState,
 } from './state.js';

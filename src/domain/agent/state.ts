@@ -18,11 +18,16 @@ export interface Agent {
   readonly agentMode: AgentMode;
   /** The host's DVR MAC (modes.ts); null only for hosts not registered since DVR existed. */
   readonly dvrHostMac: string | null;
+  /** Neutron's availability_zone; absent in states folded before agents reported it (nova). */
+  readonly availabilityZone?: string;
   /** Where the host does ESP for VPNaaS; null: not reported (registered before it was). */
   readonly ipsecMode?: IpsecMode | null;
 }
 
 export type AgentState = { readonly status: 'unknown' } | { readonly status: 'known'; readonly agent: Agent };
+
+/** Neutron's default availability zone, of every agent that names none. */
+export const DEFAULT_AVAILABILITY_ZONE = 'nova';
 
 export const initialAgentState: AgentState = { status: 'unknown' };
 

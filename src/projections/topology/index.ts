@@ -6,3 +6,4 @@ export * from './security.js';
 export * from './vteps.js';
 export * from './dvr-hosts.js';
 export * from './vpn.js';
+export * from './host-slice.js';

@@ -36,13 +36,13 @@ type Statused = { provisioningStatus: string; operatingStatus: string; statusErr
 
 /** Statuses come from the decider's roll-up, stored with each row by the projection. */
 const statusFields = <D extends Statused>(t: FieldsOf<D>) => ({
-  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
+  adminStateUp: t.boolean({ description: 'Administrative state: false takes it out of service (operatingStatus OFFLINE) without deleting it.', resolve: (r) => r.doc.adminStateUp }),
   provisioningStatus: t.field({
     type: ProvisioningStatus,
     description: 'PENDING_CREATE | PENDING_UPDATE | PENDING_DELETE until the dataplane has applied the latest change, then ACTIVE (or ERROR).',
     resolve: (r) => r.doc.provisioningStatus,
   }),
-  operatingStatus: t.field({ type: OperatingStatus, resolve: (r) => r.doc.operatingStatus }),
+  operatingStatus: t.field({ type: OperatingStatus, description: "Octavia's operating_status, rolled up from the members' observed health (members, pools, listeners, then the load balancer).", resolve: (r) => r.doc.operatingStatus }),
   statusError: t.string({ nullable: true, description: 'Why the apply covering the latest change failed (provisioningStatus ERROR).', resolve: (r) => r.doc.statusError }),
 });
 
@@ -52,84 +52,85 @@ async function loadAll<D>(ctx: Context, kind: string, ids: readonly string[]): P
 }
 
 const SessionPersistence = builder.objectRef<{ type: string; cookieName: string | null }>('SessionPersistence').implement({
-  fields: (t) => ({ type: t.field({ type: SessionPersistenceType, resolve: (p) => p.type }), cookieName: t.exposeString('cookieName', { nullable: true }) }),
+  description: 'How a pool keeps a client on one member.',
+  fields: (t) => ({ type: t.field({ type: SessionPersistenceType, description: 'SOURCE_IP, HTTP_COOKIE or APP_COOKIE.', resolve: (p) => p.type }), cookieName: t.exposeString('cookieName', { nullable: true, description: 'The application cookie to follow (APP_COOKIE only); null for the other types.' }) }),
 });
 
 resourceNode(LoadBalancerRef, 'loadbalancer', 'An Octavia-style load balancer: a VIP with listeners, pools, members and health monitors.', (t) => ({
   ...statusFields(t),
-  provider: t.string({ resolve: (r) => r.doc.provider }),
-  vipAddress: t.string({ nullable: true, resolve: (r) => r.doc.vip?.address ?? null }),
-  vipPortId: t.string({ nullable: true, resolve: (r) => r.doc.vip?.portId ?? null }),
-  vipSubnetId: t.string({ nullable: true, resolve: (r) => r.doc.vip?.subnetId ?? null }),
-  vipNetworkId: t.string({ nullable: true, resolve: (r) => r.doc.vip?.networkId ?? null }),
-  vipPort: t.field({ type: PortRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.vip ? resourceLoader<Port>(ctx, 'port').load(r.doc.vip.portId) : null) }),
+  provider: t.string({ description: 'The Octavia provider driver that implements it (always netledger).', resolve: (r) => r.doc.provider }),
+  vipAddress: t.string({ nullable: true, description: 'The virtual IP address clients connect to; null until the VIP port has one.', resolve: (r) => r.doc.vip?.address ?? null }),
+  vipPortId: t.string({ nullable: true, description: 'The uuid of the VIP port (device owner Octavia); null without a VIP.', resolve: (r) => r.doc.vip?.portId ?? null }),
+  vipSubnetId: t.string({ nullable: true, description: 'The uuid of the subnet the VIP address is on; null without a VIP.', resolve: (r) => r.doc.vip?.subnetId ?? null }),
+  vipNetworkId: t.string({ nullable: true, description: 'The uuid of the network of the VIP port; null without a VIP.', resolve: (r) => r.doc.vip?.networkId ?? null }),
+  vipPort: t.field({ type: PortRef, nullable: true, description: 'The VIP port; null without a VIP or when the caller cannot see it.', resolve: (r, _a, ctx) => (r.doc.vip ? resourceLoader<Port>(ctx, 'port').load(r.doc.vip.portId) : null) }),
   generation: t.int({ description: 'Desired-state generation: raised by every change the dataplane must apply.', resolve: (r) => r.doc.generation }),
   appliedGeneration: t.int({ description: 'The generation the dataplane last reported running.', resolve: (r) => r.doc.appliedGeneration }),
-  listeners: t.field({ type: [ListenerRef], resolve: (r, _a, ctx) => loadAll<ListenerDoc>(ctx, 'listener', r.doc.listenerIds) }),
-  pools: t.field({ type: [PoolRef], resolve: (r, _a, ctx) => loadAll<PoolDoc>(ctx, 'pool', r.doc.poolIds) }),
+  listeners: t.field({ type: [ListenerRef], description: 'Its listeners (frontends).', resolve: (r, _a, ctx) => loadAll<ListenerDoc>(ctx, 'listener', r.doc.listenerIds) }),
+  pools: t.field({ type: [PoolRef], description: 'Its pools (backends), default pools of listeners or not.', resolve: (r, _a, ctx) => loadAll<PoolDoc>(ctx, 'pool', r.doc.poolIds) }),
 }));
 
 const parent = <D extends { loadBalancerId: string }>(t: FieldsOf<D>) => ({
-  loadBalancerId: t.string({ resolve: (r) => r.doc.loadBalancerId }),
-  loadBalancer: t.field({ type: LoadBalancerRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<LoadBalancerDoc>(ctx, 'loadbalancer').load(r.doc.loadBalancerId) }),
+  loadBalancerId: t.string({ description: 'The uuid of the load balancer it belongs to.', resolve: (r) => r.doc.loadBalancerId }),
+  loadBalancer: t.field({ type: LoadBalancerRef, nullable: true, description: 'The load balancer it belongs to; null when the caller cannot see it.', resolve: (r, _a, ctx) => resourceLoader<LoadBalancerDoc>(ctx, 'loadbalancer').load(r.doc.loadBalancerId) }),
 });
 
 resourceNode(ListenerRef, 'listener', 'A frontend: protocol and port on the load balancer VIP.', (t) => ({
   ...statusFields(t),
   ...parent(t),
-  protocol: t.field({ type: ListenerProtocol, resolve: (r) => r.doc.protocol }),
-  protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
+  protocol: t.field({ type: ListenerProtocol, description: 'What the listener accepts: TCP, HTTP or HTTPS (TLS passed through to the members).', resolve: (r) => r.doc.protocol }),
+  protocolPort: t.int({ description: 'The TCP port it accepts on at the VIP (1-65535); unique per load balancer.', resolve: (r) => r.doc.protocolPort }),
   connectionLimit: t.int({ description: '-1 means unlimited.', resolve: (r) => r.doc.connectionLimit }),
-  timeoutClientData: t.int({ resolve: (r) => r.doc.timeoutClientData }),
-  timeoutMemberConnect: t.int({ resolve: (r) => r.doc.timeoutMemberConnect }),
-  timeoutMemberData: t.int({ resolve: (r) => r.doc.timeoutMemberData }),
-  timeoutTcpInspect: t.int({ resolve: (r) => r.doc.timeoutTcpInspect }),
-  defaultPoolId: t.string({ nullable: true, resolve: (r) => r.doc.defaultPoolId }),
-  defaultPool: t.field({ type: PoolRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.defaultPoolId ? resourceLoader<PoolDoc>(ctx, 'pool').load(r.doc.defaultPoolId) : null) }),
+  timeoutClientData: t.int({ description: 'Client inactivity timeout in milliseconds (default 50000).', resolve: (r) => r.doc.timeoutClientData }),
+  timeoutMemberConnect: t.int({ description: 'Member connection timeout in milliseconds (default 5000).', resolve: (r) => r.doc.timeoutMemberConnect }),
+  timeoutMemberData: t.int({ description: 'Member inactivity timeout in milliseconds (default 50000).', resolve: (r) => r.doc.timeoutMemberData }),
+  timeoutTcpInspect: t.int({ description: 'Milliseconds to wait for more TCP content before choosing a backend (default 0: do not wait).', resolve: (r) => r.doc.timeoutTcpInspect }),
+  defaultPoolId: t.string({ nullable: true, description: 'The uuid of the pool it sends traffic to; null: none, so it has no backend to send traffic to.', resolve: (r) => r.doc.defaultPoolId }),
+  defaultPool: t.field({ type: PoolRef, nullable: true, description: 'The pool it sends traffic to; null when it has none.', resolve: (r, _a, ctx) => (r.doc.defaultPoolId ? resourceLoader<PoolDoc>(ctx, 'pool').load(r.doc.defaultPoolId) : null) }),
 }));
 
 resourceNode(PoolRef, 'pool', 'A backend: members balanced with one algorithm, optionally health-monitored.', (t) => ({
   ...statusFields(t),
   ...parent(t),
-  protocol: t.field({ type: PoolProtocol, resolve: (r) => r.doc.protocol }),
-  lbAlgorithm: t.field({ type: LbAlgorithm, resolve: (r) => r.doc.lbAlgorithm }),
-  sessionPersistence: t.field({ type: SessionPersistence, nullable: true, resolve: (r) => r.doc.sessionPersistence }),
+  protocol: t.field({ type: PoolProtocol, description: 'How the load balancer talks to the members: TCP, HTTP or HTTPS; must suit the listeners using the pool.', resolve: (r) => r.doc.protocol }),
+  lbAlgorithm: t.field({ type: LbAlgorithm, description: 'How members are chosen: ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP.', resolve: (r) => r.doc.lbAlgorithm }),
+  sessionPersistence: t.field({ type: SessionPersistence, nullable: true, description: 'How a client sticks to one member; null: no persistence.', resolve: (r) => r.doc.sessionPersistence }),
   listeners: t.field({ type: [ListenerRef], description: 'Listeners using this pool as their default pool.', resolve: (r, _a, ctx) => loadAll<ListenerDoc>(ctx, 'listener', r.doc.listenerIds) }),
-  members: t.field({ type: [MemberRef], resolve: (r, _a, ctx) => loadAll<MemberDoc>(ctx, 'member', r.doc.memberIds) }),
-  healthMonitorId: t.string({ nullable: true, resolve: (r) => r.doc.healthMonitorId }),
-  healthMonitor: t.field({ type: HealthMonitorRef, nullable: true, resolve: (r, _a, ctx) => (r.doc.healthMonitorId ? resourceLoader<HealthMonitorDoc>(ctx, 'healthmonitor').load(r.doc.healthMonitorId) : null) }),
+  members: t.field({ type: [MemberRef], description: 'Its members (backend servers).', resolve: (r, _a, ctx) => loadAll<MemberDoc>(ctx, 'member', r.doc.memberIds) }),
+  healthMonitorId: t.string({ nullable: true, description: 'The uuid of its health monitor; null when unmonitored (members are NO_MONITOR).', resolve: (r) => r.doc.healthMonitorId }),
+  healthMonitor: t.field({ type: HealthMonitorRef, nullable: true, description: 'Its health monitor; null when it has none.', resolve: (r, _a, ctx) => (r.doc.healthMonitorId ? resourceLoader<HealthMonitorDoc>(ctx, 'healthmonitor').load(r.doc.healthMonitorId) : null) }),
 }));
 
 const inPool = <D extends { poolId: string }>(t: FieldsOf<D>) => ({
-  poolId: t.string({ resolve: (r) => r.doc.poolId }),
-  pool: t.field({ type: PoolRef, nullable: true, resolve: (r, _a, ctx) => resourceLoader<PoolDoc>(ctx, 'pool').load(r.doc.poolId) }),
+  poolId: t.string({ description: 'The uuid of the pool it belongs to.', resolve: (r) => r.doc.poolId }),
+  pool: t.field({ type: PoolRef, nullable: true, description: 'The pool it belongs to; null when the caller cannot see it.', resolve: (r, _a, ctx) => resourceLoader<PoolDoc>(ctx, 'pool').load(r.doc.poolId) }),
 });
 
 resourceNode(MemberRef, 'member', 'A backend server of a pool (address and port).', (t) => ({
   ...statusFields(t),
   ...parent(t),
   ...inPool(t),
-  address: t.string({ resolve: (r) => r.doc.address }),
-  protocolPort: t.int({ resolve: (r) => r.doc.protocolPort }),
-  weight: t.int({ resolve: (r) => r.doc.weight }),
-  subnetId: t.string({ nullable: true, resolve: (r) => r.doc.subnetId }),
-  backup: t.boolean({ resolve: (r) => r.doc.backup }),
-  monitorAddress: t.string({ nullable: true, resolve: (r) => r.doc.monitorAddress }),
-  monitorPort: t.int({ nullable: true, resolve: (r) => r.doc.monitorPort }),
+  address: t.string({ description: 'The backend IP address, in canonical form.', resolve: (r) => r.doc.address }),
+  protocolPort: t.int({ description: 'The backend port (1-65535).', resolve: (r) => r.doc.protocolPort }),
+  weight: t.int({ description: 'Relative share of new connections (0-256, default 1); 0 takes none.', resolve: (r) => r.doc.weight }),
+  subnetId: t.string({ nullable: true, description: 'The uuid of the subnet the member is reached on; null: not given (reached through the VIP network, as in Octavia).', resolve: (r) => r.doc.subnetId }),
+  backup: t.boolean({ description: 'A backup member takes traffic only when every regular member is down (default false).', resolve: (r) => r.doc.backup }),
+  monitorAddress: t.string({ nullable: true, description: 'Address the health monitor probes instead of address; null: address.', resolve: (r) => r.doc.monitorAddress }),
+  monitorPort: t.int({ nullable: true, description: 'Port the health monitor probes instead of protocolPort; null: protocolPort.', resolve: (r) => r.doc.monitorPort }),
 }));
 
 resourceNode(HealthMonitorRef, 'healthmonitor', 'Checks the members of one pool.', (t) => ({
   ...statusFields(t),
   ...parent(t),
   ...inPool(t),
-  type: t.field({ type: HealthMonitorType, resolve: (r) => r.doc.monitorType }),
-  delay: t.int({ resolve: (r) => r.doc.delay }),
-  timeout: t.int({ resolve: (r) => r.doc.timeout }),
-  maxRetries: t.int({ resolve: (r) => r.doc.maxRetries }),
-  maxRetriesDown: t.int({ resolve: (r) => r.doc.maxRetriesDown }),
-  httpMethod: t.field({ type: HttpMethod, nullable: true, resolve: (r) => r.doc.httpMethod }),
-  urlPath: t.string({ nullable: true, resolve: (r) => r.doc.urlPath }),
-  expectedCodes: t.string({ nullable: true, resolve: (r) => r.doc.expectedCodes }),
+  type: t.field({ type: HealthMonitorType, description: 'How members are probed: PING, TCP, HTTP or HTTPS.', resolve: (r) => r.doc.monitorType }),
+  delay: t.int({ description: 'Seconds between probes of a member (at least timeout).', resolve: (r) => r.doc.delay }),
+  timeout: t.int({ description: 'Seconds a probe waits for an answer.', resolve: (r) => r.doc.timeout }),
+  maxRetries: t.int({ description: 'Successful probes in a row before a member goes ONLINE (1-10).', resolve: (r) => r.doc.maxRetries }),
+  maxRetriesDown: t.int({ description: 'Failed probes in a row before a member goes ERROR (1-10, default 3).', resolve: (r) => r.doc.maxRetriesDown }),
+  httpMethod: t.field({ type: HttpMethod, nullable: true, description: 'HTTP method of the probe (default GET); null for PING and TCP monitors.', resolve: (r) => r.doc.httpMethod }),
+  urlPath: t.string({ nullable: true, description: 'Path the probe requests (default /); null for PING and TCP monitors.', resolve: (r) => r.doc.urlPath }),
+  expectedCodes: t.string({ nullable: true, description: 'HTTP statuses that count as healthy: 200, 200,202 or 200-204 (default 200); null for PING and TCP monitors.', resolve: (r) => r.doc.expectedCodes }),
 }));
 
 // ---- queries ----------------------------------------------------------------------------------
@@ -292,7 +293,7 @@ const answerMonitor = answer('healthmonitor', 'HealthMonitor');
 
 defineMutation('createLoadBalancer', {
   description: 'Creates a load balancer and its VIP: a port (device owner Octavia) on vipSubnetId, or on a subnet of vipNetworkId, or the given vipPortId.',
-  schema: z.object({ ...descriptive, id: optionalId, provider: z.string().nullish(), vipSubnetId: z.string().nullish(), vipNetworkId: z.string().nullish(), vipPortId: z.string().nullish(), vipAddress: z.string().nullish().describe('A specific VIP address; otherwise a free one is taken.') })
+  schema: z.object({ ...descriptive, id: optionalId, provider: z.string().nullish().describe('Provider driver; only netledger (the default) is enabled, others are ProviderNotEnabled.'), vipSubnetId: z.string().nullish().describe('Subnet of the VIP (uuid or global id); one of vipSubnetId, vipNetworkId or vipPortId is required.'), vipNetworkId: z.string().nullish().describe('Network of the VIP (uuid or global id): a subnet of it is chosen when vipSubnetId is not given.'), vipPortId: z.string().nullish().describe('An existing port to use as the VIP port (uuid or global id).'), vipAddress: z.string().nullish().describe('A specific VIP address; otherwise a free one is taken.') })
     .refine((i) => Boolean(i.vipSubnetId || i.vipNetworkId || i.vipPortId), { message: 'one of vipSubnetId, vipNetworkId or vipPortId is required', path: ['vipSubnetId'] }),
   field: 'loadBalancer',
   type: LoadBalancerRef,
@@ -326,14 +327,17 @@ defineMutation('deleteLoadBalancer', {
 });
 
 const listenerSettings = {
-  connectionLimit: int.describe('-1 (the default) for unlimited.'), timeoutClientData: int, timeoutMemberConnect: int, timeoutMemberData: int, timeoutTcpInspect: int,
+  connectionLimit: int.describe('-1 (the default) for unlimited.'), timeoutClientData: int.describe('Client inactivity timeout in milliseconds (0-86400000, default 50000).'),
+  timeoutMemberConnect: int.describe('Member connection timeout in milliseconds (0-86400000, default 5000).'),
+  timeoutMemberData: int.describe('Member inactivity timeout in milliseconds (0-86400000, default 50000).'),
+  timeoutTcpInspect: int.describe('Milliseconds to wait for more TCP content before choosing a backend (0-86400000, default 0).'),
   defaultPoolId: z.string().nullish().describe('On update, null clears it.'),
 };
 const poolIdOf = (v: string | null | undefined) => (v ? parseId(v, 'Pool') : v);
 
 defineMutation('createListener', {
   description: 'Adds a listener (protocol and port on the VIP); DuplicateListenerEntry when the port is taken.',
-  schema: z.object({ ...descriptive, ...listenerSettings, id: optionalId, loadBalancerId: id, protocol: ListenerProtocolSchema.describe('TCP | HTTP | HTTPS'), protocolPort: z.number().int() }),
+  schema: z.object({ ...descriptive, ...listenerSettings, id: optionalId, loadBalancerId: id, protocol: ListenerProtocolSchema.describe('TCP | HTTP | HTTPS'), protocolPort: z.number().int().describe('The TCP port to accept on at the VIP (1-65535); DuplicateListenerEntry when taken.') }),
   field: 'listener',
   type: ListenerRef,
   run: (input, ctx) =>
@@ -359,12 +363,12 @@ defineMutation('deleteListener', {
   run: async (input, ctx) => answerDeleted(await deleteListener(ctx.services, ctx.caller, parseId(input.id, 'Listener'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const sessionPersistence = z.object({ type: SessionPersistenceTypeSchema.describe('SOURCE_IP | HTTP_COOKIE | APP_COOKIE'), cookieName: z.string().nullish() }).meta({ id: 'SessionPersistenceInput', description: "How a pool keeps a client on one member." }).nullish();
+const sessionPersistence = z.object({ type: SessionPersistenceTypeSchema.describe('SOURCE_IP | HTTP_COOKIE | APP_COOKIE'), cookieName: z.string().nullish().describe('The application cookie to follow: required for APP_COOKIE, refused for the other types.') }).meta({ id: 'SessionPersistenceInput', description: "How a pool keeps a client on one member." }).nullish();
 
 defineMutation('createPool', {
   description: 'Adds a pool to a load balancer, or as the default pool of listenerId (which also names the load balancer).',
   schema: z.object({
-    ...descriptive, id: optionalId, loadBalancerId: z.string().nullish(), listenerId: z.string().nullish(),
+    ...descriptive, id: optionalId, loadBalancerId: z.string().nullish(), listenerId: z.string().nullish().describe('Make it this listener\'s default pool (uuid or global id); one of loadBalancerId and listenerId is required.'),
     protocol: PoolProtocolSchema.describe('TCP | HTTP | HTTPS'), lbAlgorithm: LbAlgorithmSchema.describe('ROUND_ROBIN | LEAST_CONNECTIONS | SOURCE_IP'), sessionPersistence,
   }),
   field: 'pool',
@@ -402,9 +406,11 @@ defineMutation('deletePool', {
 
 const memberSettings = {
   name: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish(),
-  weight: int.describe('0-256; 0 takes no new connections.'), backup: z.boolean().nullish(), monitorAddress: z.string().nullish(), monitorPort: int,
+  weight: int.describe('0-256; 0 takes no new connections.'), backup: z.boolean().nullish().describe('Takes traffic only when every regular member is down (default false).'),
+  monitorAddress: z.string().nullish().describe('Address the health monitor probes instead of address; on update, null clears it.'),
+  monitorPort: int.describe('Port the health monitor probes instead of protocolPort (1-65535); on update, null clears it.'),
 };
-const memberSpec = z.object({ ...memberSettings, id: optionalId, address: z.string().min(1), protocolPort: z.number().int(), subnetId: z.string().nullish() }).meta({ id: 'MemberSpecInput', description: "A member of a pool: a backend address and port." });
+const memberSpec = z.object({ ...memberSettings, id: optionalId, address: z.string().min(1).describe('The backend IPv4 or IPv6 address.'), protocolPort: z.number().int().describe('The backend port (1-65535).'), subnetId: z.string().nullish() }).meta({ id: 'MemberSpecInput', description: "A member of a pool: a backend address and port." });
 const toMemberSpec = (m: z.infer<typeof memberSpec>) => clean({ ...m, subnetId: m.subnetId ? parseId(m.subnetId, 'Subnet') : undefined });
 
 defineMutation('addMember', {
@@ -445,12 +451,14 @@ defineMutation('replacePoolMembers', {
 
 const monitorSettings = {
   name: z.string().max(255).nullish(), tags: z.array(z.string()).max(MAX_TAGS).nullish(), adminStateUp: z.boolean().nullish(),
-  delay: int, timeout: int, maxRetries: int, maxRetriesDown: int, httpMethod: HttpMethodSchema.nullish(), urlPath: z.string().nullish(), expectedCodes: z.string().nullish().describe('200, 200,202 or 200-204'),
+  delay: int.describe('Seconds between probes of a member; at least timeout.'), timeout: int, maxRetries: int.describe('Successful probes in a row before a member goes ONLINE (1-10).'),
+  maxRetriesDown: int.describe('Failed probes in a row before a member goes ERROR (1-10, default 3).'), httpMethod: HttpMethodSchema.nullish(),
+  urlPath: z.string().nullish().describe('Path an HTTP(S) probe requests: starts with /, visible ASCII (default /); refused for PING and TCP.'), expectedCodes: z.string().nullish().describe('200, 200,202 or 200-204'),
 };
 
 defineMutation('createHealthMonitor', {
   description: 'Adds the health monitor of a pool (one per pool). delay >= timeout; maxRetries 1-10.',
-  schema: z.object({ ...monitorSettings, id: optionalId, poolId: id, type: HealthMonitorTypeSchema.describe('PING | TCP | HTTP | HTTPS'), delay: z.number().int(), timeout: z.number().int(), maxRetries: z.number().int() }),
+  schema: z.object({ ...monitorSettings, id: optionalId, poolId: id, type: HealthMonitorTypeSchema.describe('PING | TCP | HTTP | HTTPS'), delay: z.number().int().describe('Seconds between probes of a member; at least timeout.'), timeout: z.number().int(), maxRetries: z.number().int().describe('Successful probes in a row before a member goes ONLINE (1-10).') }),
   field: 'healthMonitor',
   type: HealthMonitorRef,
   run: ({ type, poolId, ...rest }, ctx) =>

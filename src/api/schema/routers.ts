@@ -24,41 +24,43 @@ export const networkFilter = <F extends { networkId?: string | null }>(f: F | nu
 export const RouterRef = resourceRef<Router>('Router');
 
 const RouterRoute = builder.objectRef<{ destination: string; nexthop: string }>('RouterRoute').implement({
-  fields: (t) => ({ destination: t.exposeString('destination'), nexthop: t.exposeString('nexthop') }),
+  description: "An extra (static) route of the router, Neutron's extraroute.",
+  fields: (t) => ({ destination: t.exposeString('destination', { description: 'The destination CIDR, in canonical form.' }), nexthop: t.exposeString('nexthop', { description: 'The next-hop address, on a subnet the router is attached to.' }) }),
 });
 const ExternalFixedIp = builder.objectRef<{ subnetId: string; ipAddress: string }>('ExternalFixedIp').implement({
-  fields: (t) => ({ subnetId: t.exposeString('subnetId'), ipAddress: t.exposeString('ipAddress') }),
+  description: "An address of the router's gateway port on the external network.",
+  fields: (t) => ({ subnetId: t.exposeString('subnetId', { description: 'The uuid of the external subnet the address is on.' }), ipAddress: t.exposeString('ipAddress', { description: 'The gateway address (the SNAT source address when enableSnat).' }) }),
 });
 const ExternalGatewayInfo = builder.objectRef<RouterGateway>('ExternalGatewayInfo').implement({
   description: 'The router\'s uplink: a network:router_gateway port on an external network.',
   fields: (t) => ({
-    networkId: t.exposeString('networkId'),
-    network: t.field({ type: NetworkRef, nullable: true, resolve: (g, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(g.networkId) }),
-    portId: t.exposeString('portId'),
-    enableSnat: t.exposeBoolean('enableSnat'),
-    externalFixedIps: t.field({ type: [ExternalFixedIp], resolve: (g) => g.externalFixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })) }),
+    networkId: t.exposeString('networkId', { description: 'The uuid of the external network.' }),
+    network: t.field({ type: NetworkRef, nullable: true, description: 'The external network; null when the caller cannot see it.', resolve: (g, _a, ctx) => resourceLoader<Network>(ctx, 'network').load(g.networkId) }),
+    portId: t.exposeString('portId', { description: 'The uuid of the gateway port (device owner network:router_gateway).' }),
+    enableSnat: t.exposeBoolean('enableSnat', { description: 'Whether traffic from the internal subnets is source-NATed to the gateway address.' }),
+    externalFixedIps: t.field({ type: [ExternalFixedIp], description: 'The addresses of the gateway port.', resolve: (g) => g.externalFixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress })) }),
   }),
 });
 const RouterInterfaceRef = builder.objectRef<RouterInterface>('RouterInterface').implement({
   description: 'One subnet the router is attached to, through a network:router_interface port.',
   fields: (t) => ({
-    portId: t.exposeString('portId'),
-    port: t.field({ type: PortRef, nullable: true, resolve: (i, _a, ctx) => resourceLoader<Port>(ctx, 'port').load(i.portId) }),
-    subnetId: t.exposeString('subnetId'),
-    networkId: t.exposeString('networkId'),
-    ipAddress: t.string({ resolve: (i) => i.ip }),
-    cidr: t.exposeString('cidr'),
+    portId: t.exposeString('portId', { description: 'The uuid of the interface port (device owner network:router_interface).' }),
+    port: t.field({ type: PortRef, nullable: true, description: 'The interface port; null when the caller cannot see it.', resolve: (i, _a, ctx) => resourceLoader<Port>(ctx, 'port').load(i.portId) }),
+    subnetId: t.exposeString('subnetId', { description: 'The uuid of the attached subnet.' }),
+    networkId: t.exposeString('networkId', { description: 'The uuid of the network of the subnet.' }),
+    ipAddress: t.string({ description: "The router's address on the subnet (usually its gateway IP).", resolve: (i) => i.ip }),
+    cidr: t.exposeString('cidr', { description: 'The CIDR of the attached subnet.' }),
   }),
 });
 
 resourceNode(RouterRef, 'router', 'A virtual router: interfaces on tenant subnets, an optional gateway with SNAT, extra routes.', (t) => ({
-  adminStateUp: t.boolean({ resolve: (r) => r.doc.adminStateUp }),
-  status: t.string({ resolve: () => 'ACTIVE' }),
-  ha: t.boolean({ resolve: (r) => r.doc.ha }),
-  distributed: t.boolean({ resolve: (r) => r.doc.distributed }),
-  routes: t.field({ type: [RouterRoute], resolve: (r) => [...r.doc.routes] }),
-  externalGatewayInfo: t.field({ type: ExternalGatewayInfo, nullable: true, resolve: (r) => r.doc.gateway }),
-  interfaces: t.field({ type: [RouterInterfaceRef], resolve: (r) => [...r.doc.interfaces] }),
+  adminStateUp: t.boolean({ description: 'Administrative state: false stops it forwarding without deleting it.', resolve: (r) => r.doc.adminStateUp }),
+  status: t.string({ description: "Neutron's status: always ACTIVE here.", resolve: () => 'ACTIVE' }),
+  ha: t.boolean({ description: 'Highly available: runs on several hosts, one active at a time by VRRP (see l3Agents).', resolve: (r) => r.doc.ha }),
+  distributed: t.boolean({ description: 'Distributed (DVR): routed on every compute host instead of one network host.', resolve: (r) => r.doc.distributed }),
+  routes: t.field({ type: [RouterRoute], description: 'Extra (static) routes; empty when none.', resolve: (r) => [...r.doc.routes] }),
+  externalGatewayInfo: t.field({ type: ExternalGatewayInfo, nullable: true, description: 'Its gateway on an external network; null when it has none.', resolve: (r) => r.doc.gateway }),
+  interfaces: t.field({ type: [RouterInterfaceRef], description: 'The subnets it is attached to.', resolve: (r) => [...r.doc.interfaces] }),
 }));
 
 builder.queryFields((t) => ({
@@ -73,7 +75,11 @@ builder.queryFields((t) => ({
 
 const externalFixedIpSchema = z.object({ subnetId: z.string().nullish(), ipAddress: z.string().nullish() }).meta({ id: 'ExternalFixedIpInput', description: "An address of the router's gateway port on the external network." })
   .transform((f) => clean({ subnetId: f.subnetId ? parseId(f.subnetId, 'Subnet') : undefined, ipAddress: f.ipAddress ?? undefined }));
-const flags = { adminStateUp: z.boolean().nullish(), ha: z.boolean().nullish(), distributed: z.boolean().nullish() };
+const flags = {
+  adminStateUp: z.boolean().nullish(),
+  ha: z.boolean().nullish().describe('Highly available (VRRP across hosts); admin only, default false. On update, changing it needs the router administratively down first.'),
+  distributed: z.boolean().nullish().describe('Distributed (DVR); admin only, default false. On update, changing it needs the router administratively down first.'),
+};
 
 /** A gateway request, the same on createRouter (Neutron's external_gateway_info) and setRouterGateway. */
 const gatewayFields = { networkId: idArg.describe('An external network.'), enableSnat: z.boolean().nullish().describe('Source-NAT the internal subnets to the gateway address (default true; false is admin-only in Neutron policy).'), externalFixedIps: z.array(externalFixedIpSchema).nullish() };
@@ -92,7 +98,7 @@ defineMutation('createRouter', {
 
 defineMutation('updateRouter', {
   description: 'Changes a router. `routes` replaces all extra routes; each nexthop must be on a connected subnet.',
-  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...flags, routes: z.array(z.object({ destination: z.string(), nexthop: z.string() }).meta({ id: 'RouterRouteInput', description: "A static route of the router." })).nullish() }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, ...flags, routes: z.array(z.object({ destination: z.string().describe('The destination CIDR (0.0.0.0/0 allowed).'), nexthop: z.string().describe('The next-hop address: on a subnet the router is attached to.') }).meta({ id: 'RouterRouteInput', description: "A static route of the router." })).nullish() }),
   field: 'router',
   type: RouterRef,
   run: async (input, ctx) => answerResource(ctx, 'router', 'Router',

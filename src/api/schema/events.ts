@@ -131,7 +131,11 @@ const ResourceChangeRef = builder.objectRef<ResourceChange>('ResourceChange').im
 });
 
 const HaStateOfHost = builder.objectRef<{ host: string; haState: string }>('HaStateOfHost').implement({
-  fields: (t) => ({ host: t.exposeString('host'), haState: t.field({ type: HaState, resolve: (s) => s.haState }) }),
+  description: "One host's VRRP state of an HA router, as reported.",
+  fields: (t) => ({
+    host: t.exposeString('host', { description: 'The host name, as its L3 agent registered it.' }),
+    haState: t.field({ type: HaState, description: 'active, standby or unknown, as the host reported it.', resolve: (s) => s.haState }),
+  }),
 });
 
 const ResourceStatusRef = builder.objectRef<StatusChange>('ResourceStatus').implement({

@@ -17,8 +17,8 @@ interface L3AgentOfRouter {
 const L3AgentRef = builder.objectRef<L3AgentOfRouter>('RouterL3Agent').implement({
   description: "A host the router is scheduled on, with its keepalived's VRRP state (HA routers).",
   fields: (t) => ({
-    host: t.exposeString('host'),
-    alive: t.exposeBoolean('alive'),
+    host: t.exposeString('host', { description: 'The host name, as its L3 agent registered it.' }),
+    alive: t.exposeBoolean('alive', { description: "Whether the host's agent has reported within NETLEDGER_AGENT_DOWN_SECONDS (default 90 s)." }),
     haState: t.field({
       type: HaStateEnum,
       resolve: (a) => a.haState,

@@ -98,7 +98,7 @@ const deleteArgs = {
 
 // ---- policies ----
 
-const lifetimeSchema = z.object({ units: z.string().nullish(), value: z.number().int().nullish() }).meta({ id: 'VpnLifetimeInput', description: "How long a security association lives." }).nullish().describe('{units: seconds, value ≥ 60}, default 3600.');
+const lifetimeSchema = z.object({ units: z.string().nullish().describe('Only seconds (the default).'), value: z.number().int().nullish().describe('How many units: at least 60 (default 3600).') }).meta({ id: 'VpnLifetimeInput', description: "How long a security association lives." }).nullish().describe('{units: seconds, value ≥ 60}, default 3600.');
 const policyCommonSchema = {
   authAlgorithm: z.string().nullish().describe('sha1 (default), sha256, sha384, sha512, aes-xcbc, aes-cmac'),
   encryptionAlgorithm: z.string().nullish().describe('3des, aes-128 (default), aes-192, aes-256, aes-*-ctr'),
@@ -211,13 +211,14 @@ defineMutation('deleteVpnService', {
 // ---- site connections ----
 
 const connectionSchema = {
-  ikePolicyId: z.string().nullish(), ipsecPolicyId: z.string().nullish(),
+  ikePolicyId: z.string().nullish().describe('The IKE (phase 1) policy (uuid or global id); required on create.'),
+  ipsecPolicyId: z.string().nullish().describe('The IPsec (phase 2) policy (uuid or global id); required on create.'),
   localEpGroupId: z.string().nullish().describe('An endpoint group of type subnet: subnets on the service router.'),
   peerEpGroupId: z.string().nullish().describe('An endpoint group of type cidr: the peer networks.'),
-  peerAddress: z.string().nullish(), peerId: z.string().nullish().describe('Default: the peer address.'), localId: z.string().nullish(),
+  peerAddress: z.string().nullish().describe("The peer gateway's public IPv4 or IPv6 address (an IP literal; required on create)."), peerId: z.string().nullish().describe('Default: the peer address.'), localId: z.string().nullish().describe('Local IKE identity; empty (the default): the router external address.'),
   psk: z.string().nullish().describe('Pre-shared key: write-only, stored sealed, never returned.'), mtu: z.number().int().nullish(),
   initiator: z.string().nullish().describe('bi-directional (default) | response-only'),
-  dpd: z.object({ action: z.string().nullish(), interval: z.number().int().nullish(), timeout: z.number().int().nullish() }).meta({ id: 'VpnDpdInput', description: "Dead peer detection: what to do when the peer stops answering, and how often to ask." }).nullish(),
+  dpd: z.object({ action: z.string().nullish().describe('hold (default), clear, restart, disabled or restart-by-peer: what to do when the peer stops answering.'), interval: z.number().int().nullish().describe('Seconds between checks (default 30); less than timeout.'), timeout: z.number().int().nullish() }).meta({ id: 'VpnDpdInput', description: "Dead peer detection: what to do when the peer stops answering, and how often to ask." }).nullish(),
   adminStateUp: z.boolean().nullish(),
 };
 type ConnectionArgs = { [K in keyof typeof connectionSchema]?: z.infer<(typeof connectionSchema)[K]> } & { name?: string | null; description?: string | null; tags?: string[] | null };
@@ -234,7 +235,7 @@ function connectionChanges(input: ConnectionArgs) {
 
 defineMutation('createIpsecSiteConnection', {
   description: 'Creates an IPsec site connection on a VPN service; it starts PENDING_CREATE and becomes ACTIVE when the tunnel is up.',
-  schema: z.object({ ...baseSchema, id: clientId.nullish(), vpnServiceId: idArg, ...connectionSchema }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), vpnServiceId: idArg.describe('The VPN service the connection runs on (uuid or global id).'), ...connectionSchema }),
   field: 'ipsecSiteConnection',
   type: IpsecSiteConnectionRef,
   run: async (input, ctx) => answerResource(ctx, 'ipsec_site_connection', 'IpsecSiteConnection', await createIpsecSiteConnection(ctx.services, ctx.caller, {

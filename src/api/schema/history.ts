@@ -55,7 +55,7 @@ const ResourceHistoryRef = builder.objectRef<History>('ResourceHistory').impleme
   fields: (t) => ({
     uuid: t.exposeString('id', { description: 'The resource uuid.' }),
     kind: t.exposeString('kind', { description: 'The resource kind: network, subnet, port, router, ...' }),
-    streamId: t.exposeString('streamId', { description: 'The event stream holding its changes: `<resourceType>-<uuid>`.' }),
+    streamId: t.exposeString('streamId', { description: "The event stream holding its changes, `<streamType>-<uuid>` (a load balancer child's is its load balancer's)." }),
     entries: t.field({ type: [HistoryEntryRef], description: 'Its changes, oldest first.', resolve: (h) => h.entries }),
   }),
 });

@@ -21,7 +21,7 @@ export interface Deleted {
 
 export const DeletedRef = builder.objectRef<Deleted>('Deleted').implement({
   description: 'What a delete answers: the id that is gone.',
-  fields: (t) => ({ uuid: t.exposeString('uuid') }),
+  fields: (t) => ({ uuid: t.exposeString('uuid', { description: 'The uuid of the deleted resource.' }) }),
 });
 
 export function answerDeleted(out: CommandOutcome<string>): MutationOutcome<Deleted> {

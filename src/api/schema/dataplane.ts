@@ -17,17 +17,17 @@ const MAX_WAIT_MS = 120_000;
 const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
   description: 'A dataplane agent: one per host (Neutron\'s L3 + DHCP + L2 agents in one).',
   fields: (t) => ({
-    host: t.exposeString('host'),
+    host: t.exposeString('host', { description: 'The host name the agent registered with: the key of the agent (one per host), as ports name it in bindingHost.' }),
     alive: t.exposeBoolean('alive', { description: 'Running and heard from within agent_down_time (NETLEDGER_AGENT_DOWN_SECONDS, default 90 s).' }),
     down: t.exposeBoolean('down', {
       description: 'Marked down by a live agent after agent_down_time of silence (an AgentMarkedDown event): its routers, DHCP ports and load balancers were moved. Cleared by its next heartbeat.',
     }),
     stopped: t.exposeBoolean('stopped', { description: 'Stopped on purpose (AgentStopped).' }),
     adminStateUp: t.exposeBoolean('adminStateUp', { description: 'False: disabled by an admin (setAgentAdminState), given no new router or DHCP port.' }),
-    registeredAt: t.field({ type: 'DateTime', resolve: (a) => a.registeredAt }),
-    lastHeartbeatAt: t.field({ type: 'DateTime', resolve: (a) => a.lastHeartbeatAt }),
+    registeredAt: t.field({ type: 'DateTime', description: 'When the agent first registered.', resolve: (a) => a.registeredAt }),
+    lastHeartbeatAt: t.field({ type: 'DateTime', description: 'When the agent was last heard from.', resolve: (a) => a.lastHeartbeatAt }),
     appliedCursor: t.string({ nullable: true, description: 'The log cursor up to which this host is fully applied.', resolve: (a) => a.appliedCursor }),
-    appliedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.appliedAt }),
+    appliedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it reached appliedCursor; null until it has applied anything.', resolve: (a) => a.appliedAt }),
     lastError: t.string({ nullable: true, description: 'Why the host is not converged, while it is not.', resolve: (a) => a.lastError }),
     routerIds: t.stringList({
       description: 'Routers this agent hosts (their ports are bound to its host).',
@@ -54,9 +54,10 @@ const AgentRef = builder.objectRef<AgentProgress>('Agent').implement({
 });
 
 const AppliedWaitRef = builder.objectRef<AppliedWait>('AppliedWait').implement({
+  description: 'What waitForApplied answers: whether the dataplane has caught up with a cursor.',
   fields: (t) => ({
     applied: t.exposeBoolean('applied', { description: 'Every live agent has applied the cursor. False with no live agent at all.' }),
-    timedOut: t.exposeBoolean('timedOut'),
+    timedOut: t.exposeBoolean('timedOut', { description: 'The wait ended at timeoutMs before every live agent had applied the cursor.' }),
     pendingHosts: t.stringList({ description: 'Live agents still behind (admins only).', resolve: (w) => [...w.pendingHosts] }),
     agents: t.field({ type: [AgentRef], description: 'Every agent as of the answer (admins only).', resolve: (w) => [...w.agents] }),
   }),
@@ -74,7 +75,7 @@ builder.queryFields((t) => ({
   waitForApplied: t.field({
     type: AppliedWaitRef,
     description: 'Answers once every live agent has applied the log up to `cursor` (a mutation payload\'s cursor), or after timeoutMs (default 30 s, at most 120 s): wait on this instead of sleeping.',
-    args: { cursor: t.arg.string({ required: true }), timeoutMs: t.arg.int({ required: false }) },
+    args: { cursor: t.arg.string({ required: true, description: "A log cursor, such as a mutation payload's cursor." }), timeoutMs: t.arg.int({ required: false, description: 'How long to wait at most, in milliseconds: default 30000, capped at 120000; 0 checks once.' }) },
     resolve: async (_r, args, ctx) => {
       const timeout = Math.max(0, Math.min(args.timeoutMs ?? DEFAULT_WAIT_MS, MAX_WAIT_MS));
       try {

@@ -61,16 +61,19 @@ async function withDefaultGroup(ctx: Context): Promise<void> {
 
 builder.queryFields((t) => ({
   firewallRules: t.connection({
+    description: "The firewall rules the caller may see (its own and shared ones), paginated.",
     type: FirewallRuleRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<FirewallRule>(ctx, 'firewall_rule', args),
   }, withTotalCount),
   firewallPolicies: t.connection({
+    description: 'The firewall policies the caller may see (its own and shared ones), paginated.',
     type: FirewallPolicyRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<FirewallPolicy>(ctx, 'firewall_policy', args),
   }, withTotalCount),
   firewallGroups: t.connection({
+    description: "The firewall groups the caller may see, paginated; the project's default group is created on first look.",
     type: FirewallGroupRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: async (_r, args, ctx) => {
@@ -85,7 +88,7 @@ builder.queryFields((t) => ({
 const ruleSchema = {
   protocol: z.string().nullish().describe('tcp, udp, icmp, ipv6-icmp, sctp, dccp, or any/null.'),
   ipVersion: z.number().int().nullish().describe('4 (default) or 6.'),
-  sourceIpAddress: z.string().nullish(), destinationIpAddress: z.string().nullish(),
+  sourceIpAddress: z.string().nullish().describe('Matches this source address or CIDR, of ipVersion; null: any.'), destinationIpAddress: z.string().nullish().describe('Matches this destination address or CIDR, of ipVersion; null: any.'),
   sourcePort: z.string().nullish().describe('`N` or `N:M`.'), destinationPort: z.string().nullish().describe('`N` or `N:M`.'),
   action: z.string().nullish().describe('allow | deny (default) | reject'), enabled: z.boolean().nullish(), shared: z.boolean().nullish(),
 };
@@ -126,7 +129,7 @@ const ruleIds = (ids: readonly string[] | null | undefined) => (ids ? ids.map((i
 
 defineMutation('createFirewallPolicy', {
   description: 'Creates a firewall policy from an ordered list of rules.',
-  schema: z.object({ ...baseSchema, id: clientId.nullish(), firewallRules: z.array(z.string()).max(1000).nullish(), audited: z.boolean().nullish(), shared: z.boolean().nullish() }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), firewallRules: z.array(z.string()).max(1000).nullish().describe('Its rules (uuids or global ids), in evaluation order: the first that matches decides. Default none.'), audited: z.boolean().nullish().describe('Marks it audited. Default false.'), shared: z.boolean().nullish() }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
@@ -135,7 +138,7 @@ defineMutation('createFirewallPolicy', {
 
 defineMutation('updateFirewallPolicy', {
   description: 'Changes a firewall policy; a new rule list replaces the old one. Any change un-audits it unless `audited` is sent.',
-  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, firewallRules: z.array(z.string()).max(1000).nullish(), audited: z.boolean().nullish(), shared: z.boolean().nullish() }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, firewallRules: z.array(z.string()).max(1000).nullish().describe('Its rules (uuids or global ids), in evaluation order; replaces the list; null leaves it.'), audited: z.boolean().nullish().describe('Marks it audited; omitted, any change clears it.'), shared: z.boolean().nullish() }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
@@ -144,7 +147,7 @@ defineMutation('updateFirewallPolicy', {
 
 defineMutation('insertFirewallRule', {
   description: 'Inserts a rule into a policy before or after a listed rule (at the top when neither is given).',
-  schema: z.object({ id: idArg, firewallRuleId: idArg, insertBefore: z.string().nullish(), insertAfter: z.string().nullish() }),
+  schema: z.object({ id: idArg, firewallRuleId: idArg.describe('The rule to insert (uuid or global id); not yet in the policy.'), insertBefore: z.string().nullish().describe('Insert just before this rule of the policy (uuid or global id).'), insertAfter: z.string().nullish().describe('Insert just after this rule of the policy (uuid or global id); used when insertBefore is not given.') }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
@@ -157,7 +160,7 @@ defineMutation('insertFirewallRule', {
 
 defineMutation('removeFirewallRule', {
   description: 'Removes a rule from a policy (the rule itself stays).',
-  schema: z.object({ id: idArg, firewallRuleId: idArg }),
+  schema: z.object({ id: idArg, firewallRuleId: idArg.describe('The rule to remove from the policy (uuid or global id).') }),
   field: 'firewallPolicy',
   type: FirewallPolicyRef,
   run: async (input, ctx) => answerResource(ctx, 'firewall_policy', 'FirewallPolicy',
@@ -175,7 +178,7 @@ defineMutation('deleteFirewallPolicy', {
 // ---- groups ----
 
 const groupSchema = {
-  ingressFirewallPolicyId: z.string().nullish(), egressFirewallPolicyId: z.string().nullish(), portIds: z.array(z.string()).max(100).nullish().describe('Router interface ports.'),
+  ingressFirewallPolicyId: z.string().nullish().describe('The policy for traffic into the ports (uuid or global id); null: none.'), egressFirewallPolicyId: z.string().nullish().describe('The policy for traffic out of the ports (uuid or global id); null: none.'), portIds: z.array(z.string()).max(100).nullish().describe('Router interface ports.'),
   adminStateUp: z.boolean().nullish(), shared: z.boolean().nullish(),
 };
 /** Policy ids: an explicit null detaches the policy; absent leaves it. */

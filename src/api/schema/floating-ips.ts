@@ -36,13 +36,14 @@ resourceNode(FloatingIpRef, 'floatingip', 'An address on an external network, NA
 
 const FloatingIpFilter = builder.inputType('FloatingIpFilter', {
   description: 'Floating IP fields to filter on; each given one must match exactly.',
-  fields: (t) => ({ floatingIpAddress: t.string({ required: false }), status: t.string({ required: false }) }),
+  fields: (t) => ({ floatingIpAddress: t.string({ required: false, description: 'Only the floating IP with this public address.' }), status: t.string({ required: false, description: 'Only floating IPs in this status: ACTIVE, DOWN or ERROR.' }) }),
 });
 
 builder.queryFields((t) => ({
   floatingIps: t.connection({
+    description: 'The floating IPs the caller may see, paginated.',
     type: FloatingIpRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'networkId: the floating network.' }), floatingIpFilter: t.arg({ type: FloatingIpFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'networkId: the floating network.' }), floatingIpFilter: t.arg({ type: FloatingIpFilter, required: false, description: 'Only the floating IPs that match all of its fields.' }) },
     resolve: (_r, args, ctx) =>
       listResources<FloatingIp>(ctx, 'floatingip', {
         ...args, filter: networkFilter(args.filter),
@@ -56,7 +57,7 @@ const portRef = (id: string | null | undefined) => (id ? parseId(id, 'Port') : u
 defineMutation('createFloatingIp', {
   description: 'Allocates an address on an external network (the one asked for, else a free one); associated at once when portId is given. Status DOWN.',
   schema: z.object({
-    ...baseSchema, id: clientId.nullish(), floatingNetworkId: idArg, floatingIpAddress: z.string().nullish(), subnetId: z.string().nullish(),
+    ...baseSchema, id: clientId.nullish(), floatingNetworkId: idArg.describe('The external network to allocate the address on (uuid or global id).'), floatingIpAddress: z.string().nullish().describe('The address to allocate (admin); null: a free one.'), subnetId: z.string().nullish(),
     portId: z.string().nullish(), fixedIpAddress: z.string().nullish().describe('Required when the port has several IPv4 addresses.'),
   }),
   field: 'floatingIp',
@@ -80,7 +81,7 @@ defineMutation('updateFloatingIp', {
 
 defineMutation('associateFloatingIp', {
   description: 'Points the floating IP at a fixed IP of a port (moving it if associated). The port\'s subnet needs a router with its gateway on the floating network.',
-  schema: z.object({ id: idArg, ...revisionSchema, portId: idArg, fixedIpAddress: z.string().nullish() }),
+  schema: z.object({ id: idArg, ...revisionSchema, portId: idArg, fixedIpAddress: z.string().nullish().describe('The fixed IP of the port to NAT to; required when the port has several IPv4 addresses.') }),
   field: 'floatingIp',
   type: FloatingIpRef,
   run: async (input, ctx) => answerResource(ctx, 'floatingip', 'FloatingIP',

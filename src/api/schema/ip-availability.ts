@@ -18,10 +18,10 @@ interface NetworkFigures {
 const SubnetIpAvailabilityRef = builder.objectRef<SubnetFigures>('SubnetIpAvailability').implement({
   description: 'Used and total addresses of one subnet (Neutron subnet_ip_availability).',
   fields: (t) => ({
-    subnetId: t.exposeString('subnetId'),
-    subnetName: t.string({ resolve: (s) => s.subnet.name }),
-    cidr: t.string({ resolve: (s) => s.subnet.cidr }),
-    ipVersion: t.int({ resolve: (s) => s.subnet.ipVersion }),
+    subnetId: t.exposeString('subnetId', { description: 'The subnet uuid.' }),
+    subnetName: t.string({ description: "The subnet's name ('' when it has none).", resolve: (s) => s.subnet.name }),
+    cidr: t.string({ description: "The subnet's address block.", resolve: (s) => s.subnet.cidr }),
+    ipVersion: t.int({ description: '4 or 6.', resolve: (s) => s.subnet.ipVersion }),
     totalIps: t.string({ description: 'Addresses in the allocation pools, in decimal.', resolve: (s) => s.totalIps.toString() }),
     usedIps: t.string({ description: 'Addresses held by ports in the subnet (gateway, DHCP and router ports included), in decimal.', resolve: (s) => String(s.usedIps) }),
   }),
@@ -30,12 +30,12 @@ const SubnetIpAvailabilityRef = builder.objectRef<SubnetFigures>('SubnetIpAvaila
 const NetworkIpAvailabilityRef = builder.objectRef<NetworkFigures>('NetworkIpAvailability').implement({
   description: 'Used and total addresses of a network and each of its subnets (Neutron network-ip-availability).',
   fields: (t) => ({
-    networkId: t.string({ resolve: (n) => n.network.id }),
-    networkName: t.string({ resolve: (n) => n.network.doc.name }),
-    projectId: t.string({ resolve: (n) => n.network.project }),
+    networkId: t.string({ description: 'The network uuid.', resolve: (n) => n.network.id }),
+    networkName: t.string({ description: "The network's name ('' when it has none).", resolve: (n) => n.network.doc.name }),
+    projectId: t.string({ description: 'The project that owns the network.', resolve: (n) => n.network.project }),
     totalIps: t.string({ description: 'Sum over the subnets, in decimal.', resolve: (n) => networkIpTotals(n.subnets).totalIps.toString() }),
     usedIps: t.string({ description: 'Sum over the subnets, in decimal.', resolve: (n) => String(networkIpTotals(n.subnets).usedIps) }),
-    subnetIpAvailability: t.field({ type: [SubnetIpAvailabilityRef], resolve: (n) => [...n.subnets] }),
+    subnetIpAvailability: t.field({ type: [SubnetIpAvailabilityRef], description: 'The figures of each of its subnets.', resolve: (n) => [...n.subnets] }),
   }),
 });
 
@@ -44,7 +44,7 @@ builder.queryFields((t) => ({
     type: NetworkIpAvailabilityRef,
     nullable: true,
     description: 'Used and total addresses of a network, per subnet. Admin only, as Neutron\'s get_network_ip_availability; null for no such network.',
-    args: { networkId: t.arg.string({ required: true }) },
+    args: { networkId: t.arg.string({ required: true, description: 'The network (uuid or global id).' }) },
     resolve: async (_r, args, ctx) => {
       if (!ctx.caller.isAdmin) throw createGraphQLError('(rule:get_network_ip_availability) is disallowed by policy', { extensions: { code: 'PolicyNotAuthorized' } });
       const network = await resourceLoader<Network>(ctx, 'network').load(parseId(args.networkId, 'Network'));

@@ -90,27 +90,30 @@ resourceNode(PortRef, 'port', 'A virtual switch port: MAC and addresses on a net
 const PortFilter = builder.inputType('PortFilter', {
   description: 'Port fields to filter on; each given one must match exactly.',
   fields: (t) => ({
-    deviceId: t.string({ required: false }),
-    deviceOwner: t.string({ required: false }),
-    macAddress: t.string({ required: false }),
-    status: t.string({ required: false }),
+    deviceId: t.string({ required: false, description: 'Only ports used by this device (a router, a network for DHCP, a VM).' }),
+    deviceOwner: t.string({ required: false, description: 'Only ports with this device owner, as Neutron spells it (network:router_interface, network:dhcp, compute:nova, ...).' }),
+    macAddress: t.string({ required: false, description: 'Only the port with this MAC address (case-insensitive).' }),
+    status: t.string({ required: false, description: 'Only ports in this status: ACTIVE, DOWN, BUILD or ERROR.' }),
   }),
 });
 
 builder.queryFields((t) => ({
   networks: t.connection({
+    description: 'The networks the caller may see (its own, shared and external ones), paginated.',
     type: NetworkRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<Network>(ctx, 'network', args),
   }, withTotalCount),
   subnets: t.connection({
+    description: 'The subnets the caller may see, paginated; filter.networkId narrows to one network.',
     type: SubnetRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<Subnet>(ctx, 'subnet', { ...args, filter: args.filter ? { ...args.filter, networkId: args.filter.networkId ? parseId(args.filter.networkId, 'Network') : null } : null }),
   }, withTotalCount),
   ports: t.connection({
+    description: 'The ports the caller may see, paginated; filter.networkId narrows to one network.',
     type: PortRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), portFilter: t.arg({ type: PortFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), portFilter: t.arg({ type: PortFilter, required: false, description: 'Only the ports that match all of its port-specific fields.' }) },
     resolve: (_r, args, ctx) =>
       listResources<Port>(ctx, 'port', {
         ...args,
@@ -134,10 +137,10 @@ const networkSchema = z.object({
   id: clientId.optional(),
   adminStateUp: z.boolean().optional(),
   shared: z.boolean().optional(),
-  external: z.boolean().optional(),
+  external: z.boolean().optional().describe('router:external: whether routers may use it as their external gateway network (admin only). Default false.'),
   portSecurityEnabled: z.boolean().optional(),
   mtu: z.number().int().optional(),
-  provider: z.object({ networkType: z.enum(['local', 'flat', 'vlan', 'vxlan']).describe('local | flat | vlan | vxlan'), physicalNetwork: z.string().nullish(), segmentationId: z.number().int().nullish() }).meta({ id: 'ProviderInput', description: "The provider network of a network (admin): its type, physical network and segment id." }).optional(),
+  provider: z.object({ networkType: z.enum(['local', 'flat', 'vlan', 'vxlan']).describe('local | flat | vlan | vxlan'), physicalNetwork: z.string().nullish().describe('provider:physical_network: the physical network a flat or VLAN network is carried on; null for VXLAN and local.'), segmentationId: z.number().int().nullish().describe('provider:segmentation_id: the VLAN id (1-4094) or VXLAN VNI; null for flat and local, or to take one from the configured range.') }).meta({ id: 'ProviderInput', description: "The provider network of a network (admin): its type, physical network and segment id." }).optional(),
 });
 
 defineMutation('createNetwork', {
@@ -150,7 +153,7 @@ defineMutation('createNetwork', {
 
 defineMutation('updateNetwork', {
   description: 'Changes a network. Every update raises its revision.',
-  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish(), ...base, name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(), adminStateUp: z.boolean().nullish(), shared: z.boolean().nullish(), external: z.boolean().nullish(), portSecurityEnabled: z.boolean().nullish(), mtu: z.number().int().nullish() }),
+  schema: z.object({ id: idArg, expectedRevision: z.number().int().nullish(), ...base, name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(), adminStateUp: z.boolean().nullish(), shared: z.boolean().nullish(), external: z.boolean().nullish().describe('router:external: whether routers may use it as their external gateway network (admin only); null leaves it unchanged.'), portSecurityEnabled: z.boolean().nullish(), mtu: z.number().int().nullish() }),
   field: 'network',
   type: NetworkRef,
   run: async (input, ctx) => {
@@ -167,17 +170,17 @@ defineMutation('deleteNetwork', {
   run: async (input, ctx) => answerDeleted(await deleteNetwork(ctx.services, ctx.caller, parseId(input.id, 'Network'), undefIfNull(input.expectedRevision), commandMetadata(ctx))),
 });
 
-const poolSchema = z.object({ start: z.string(), end: z.string() }).meta({ id: 'AllocationPoolInput', description: "A range of addresses of the subnet that ports get automatic addresses from." });
-const routeSchema = z.object({ destination: z.string(), nexthop: z.string() }).meta({ id: 'HostRouteInput', description: "A route DHCP hands to instances on the subnet." });
+const poolSchema = z.object({ start: z.string().describe('First address of the range, inside the CIDR.'), end: z.string().describe('Last address of the range (inclusive), inside the CIDR.') }).meta({ id: 'AllocationPoolInput', description: "A range of addresses of the subnet that ports get automatic addresses from." });
+const routeSchema = z.object({ destination: z.string().describe('Destination CIDR, such as 10.1.0.0/24 or 0.0.0.0/0.'), nexthop: z.string().describe('Next hop address, on the subnet.') }).meta({ id: 'HostRouteInput', description: "A route DHCP hands to instances on the subnet." });
 const v6mode = z.enum(['slaac', 'dhcpv6-stateful', 'dhcpv6-stateless']);
 
 defineMutation('createSubnet', {
   description: 'Creates a subnet. Omit gatewayIp for the default gateway; pass null for none.',
   schema: z.object({
     ...base, name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
-    id: clientId.nullish(), networkId: idArg, ipVersion: z.union([z.literal(4), z.literal(6)]), cidr: z.string().min(1),
-    gatewayIp: z.string().nullish(), allocationPools: z.array(poolSchema).nullish(), enableDhcp: z.boolean().nullish(),
-    dnsNameservers: z.array(z.string()).nullish(), hostRoutes: z.array(routeSchema).nullish(), ipv6RaMode: v6mode.nullish(), ipv6AddressMode: v6mode.nullish(),
+    id: clientId.nullish(), networkId: idArg, ipVersion: z.union([z.literal(4), z.literal(6)]).describe('IP version of the subnet: 4 or 6; must match the CIDR.'), cidr: z.string().min(1).describe('The address block in CIDR notation, such as 10.0.0.0/24 or 2001:db8::/64.'),
+    gatewayIp: z.string().nullish().describe("The router's address on the subnet. Omit for the first host address of the CIDR; null for no gateway."), allocationPools: z.array(poolSchema).nullish(), enableDhcp: z.boolean().nullish().describe('Whether the DHCP server answers on the subnet. Default true.'),
+    dnsNameservers: z.array(z.string()).nullish().describe('DNS server addresses DHCP hands out, in order. Default none.'), hostRoutes: z.array(routeSchema).nullish(), ipv6RaMode: v6mode.nullish(), ipv6AddressMode: v6mode.nullish(),
   }),
   field: 'subnet',
   type: SubnetRef,
@@ -194,7 +197,7 @@ defineMutation('updateSubnet', {
   description: 'Changes a subnet: name, gateway, pools, DHCP, DNS servers, host routes.',
   schema: z.object({
     id: idArg, expectedRevision: z.number().int().nullish(), name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
-    gatewayIp: z.string().nullish(), allocationPools: z.array(poolSchema).nullish(), enableDhcp: z.boolean().nullish(), dnsNameservers: z.array(z.string()).nullish(), hostRoutes: z.array(routeSchema).nullish(),
+    gatewayIp: z.string().nullish().describe("The router's address on the subnet; null for no gateway, omit to leave it unchanged."), allocationPools: z.array(poolSchema).nullish(), enableDhcp: z.boolean().nullish().describe('Whether the DHCP server answers on the subnet; null leaves it unchanged.'), dnsNameservers: z.array(z.string()).nullish().describe('DNS server addresses DHCP hands out, in order; replaces the list; null leaves it unchanged.'), hostRoutes: z.array(routeSchema).nullish(),
   }),
   field: 'subnet',
   type: SubnetRef,
@@ -218,7 +221,7 @@ const pairSchema = z.object({ ipAddress: z.string(), macAddress: z.string().null
 const portFields = {
   name: z.string().max(255).nullish(), description: z.string().max(255).nullish(), tags: z.array(z.string()).nullish(),
   fixedIps: z.array(fixedIpSchema).nullish().describe('Omit for an address from each subnet as Neutron does; [] for none.'), deviceOwner: z.string().max(255).nullish(), deviceId: z.string().max(255).nullish(), adminStateUp: z.boolean().nullish(),
-  bindingHost: z.string().max(255).nullish(), securityGroupIds: z.array(z.string()).nullish(), portSecurityEnabled: z.boolean().nullish(), allowedAddressPairs: z.array(pairSchema).nullish(),
+  bindingHost: z.string().max(255).nullish().describe("binding:host_id: the host whose agent wires the port; the port stays unbound (DOWN) while it is empty."), securityGroupIds: z.array(z.string()).nullish().describe("The security groups that filter its traffic (uuids or global ids); [] for none. Omitted on create: the project's default group."), portSecurityEnabled: z.boolean().nullish(), allowedAddressPairs: z.array(pairSchema).nullish(),
 };
 const toPortChanges = (i: z.infer<z.ZodObject<typeof portFields>>) => {
   const { securityGroupIds, ...rest } = i;

@@ -183,9 +183,10 @@ export function parseId(value: string, typename: string): string {
 }
 
 export const ResourceFilter = builder.inputType('ResourceFilter', {
+  description: 'Fields every resource list filters on; each given one must match.',
   fields: (t) => ({
-    name: t.string({ required: false }),
-    projectId: t.string({ required: false }),
+    name: t.string({ required: false, description: 'Resources with exactly this name.' }),
+    projectId: t.string({ required: false, description: 'Resources owned by this project (an admin sees every project; others only what they may see).' }),
     tags: t.stringList({ required: false, description: 'Resources carrying all of these tags.' }),
     networkId: t.string({ required: false, description: 'Resources on this network (uuid or global id).' }),
   }),

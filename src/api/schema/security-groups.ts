@@ -47,11 +47,12 @@ async function withDefaultGroup(ctx: Context): Promise<void> {
 
 const RuleFilter = builder.inputType('SecurityGroupRuleFilter', {
   description: 'Rule fields to filter on; each given one must match exactly.',
-  fields: (t) => ({ securityGroupId: t.string({ required: false }), direction: t.string({ required: false }), ethertype: t.string({ required: false }) }),
+  fields: (t) => ({ securityGroupId: t.string({ required: false, description: 'Only the rules of this security group (uuid or global id).' }), direction: t.string({ required: false, description: 'Only rules of this direction: ingress or egress.' }), ethertype: t.string({ required: false, description: 'Only rules for this IP version: IPv4 or IPv6.' }) }),
 });
 
 builder.queryFields((t) => ({
   securityGroups: t.connection({
+    description: "The security groups the caller may see, paginated; the project's default group is created on first look.",
     type: SecurityGroupRef,
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: async (_r, args, ctx) => {
@@ -60,8 +61,9 @@ builder.queryFields((t) => ({
     },
   }, withTotalCount),
   securityGroupRules: t.connection({
+    description: 'The security group rules the caller may see, paginated.',
     type: SecurityGroupRuleRef,
-    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), ruleFilter: t.arg({ type: RuleFilter, required: false }) },
+    args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }), ruleFilter: t.arg({ type: RuleFilter, required: false, description: 'Only the rules that match all of its rule-specific fields.' }) },
     resolve: async (_r, args, ctx) => {
       await withDefaultGroup(ctx);
       const f = args.ruleFilter;
@@ -75,7 +77,7 @@ builder.queryFields((t) => ({
 
 defineMutation('createSecurityGroup', {
   description: 'Creates a security group with egress-anywhere rules for IPv4 and IPv6. The name `default` is taken by the project\'s default group.',
-  schema: z.object({ ...baseSchema, id: clientId.nullish(), stateful: z.boolean().nullish() }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), stateful: z.boolean().nullish().describe('Whether its rules track connections, so replies are admitted without rules of their own. Default true.') }),
   field: 'securityGroup',
   type: SecurityGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup', await createSecurityGroup(ctx.services, ctx.caller, clean(input), commandMetadata(ctx))),
@@ -83,7 +85,7 @@ defineMutation('createSecurityGroup', {
 
 defineMutation('updateSecurityGroup', {
   description: 'Changes a security group. The default group cannot be renamed.',
-  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, stateful: z.boolean().nullish() }),
+  schema: z.object({ id: idArg, ...revisionSchema, ...baseSchema, stateful: z.boolean().nullish().describe('Whether its rules track connections; null leaves it unchanged.') }),
   field: 'securityGroup',
   type: SecurityGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'security_group', 'SecurityGroup',
@@ -101,9 +103,12 @@ defineMutation('deleteSecurityGroup', {
 defineMutation('createSecurityGroupRule', {
   description: 'Adds an allow rule, validated and normalised as Neutron does (protocol names or numbers, port ranges, ICMP type/code, prefixes).',
   schema: z.object({
-    id: clientId.nullish(), securityGroupId: idArg, direction: z.string().describe('ingress | egress'), ethertype: z.string().nullish().describe('IPv4 (default) | IPv6'),
+    id: clientId.nullish(), securityGroupId: idArg.describe('The security group the rule is added to (uuid or global id).'), direction: z.string().describe('ingress | egress'), ethertype: z.string().nullish().describe('IPv4 (default) | IPv6'),
     protocol: z.string().nullish().describe('A name (tcp, udp, icmp, ...), a number 0-255, or any/null for all.'),
-    portRangeMin: z.number().int().nullish(), portRangeMax: z.number().int().nullish(), remoteIpPrefix: z.string().nullish(), remoteGroupId: z.string().nullish(),
+    portRangeMin: z.number().int().nullish().describe('Lowest port admitted (1-65535) for TCP, UDP, UDP-Lite, SCTP, DCCP; for ICMP the type (0-255). null: all.'),
+    portRangeMax: z.number().int().nullish().describe('Highest port admitted (1-65535, at least portRangeMin); for ICMP the code (0-255). null: all.'),
+    remoteIpPrefix: z.string().nullish().describe('Admits only this source (ingress) or destination (egress) CIDR (or address), of the ethertype; null: any.'),
+    remoteGroupId: z.string().nullish().describe('Admits only the addresses of ports in this security group (uuid or global id); null: any.'),
     description: z.string().max(255).nullish(),
   }),
   field: 'securityGroupRule',

@@ -19,10 +19,10 @@ interface ProjectRow {
 export const ProjectRef = builder.objectRef<ProjectRow>('Project').implement({
   description: 'A tenant. Resources belong to exactly one project.',
   fields: (t) => ({
-    uuid: t.exposeString('id'),
-    name: t.exposeString('name'),
-    createdAt: t.field({ type: 'DateTime', resolve: (p) => p.createdAt }),
-    quotas: t.field({ type: [QuotaRef], resolve: (p, _a, ctx) => quotasOf(ctx, p.id) }),
+    uuid: t.exposeString('id', { description: 'The project id (what resources carry as projectId).' }),
+    name: t.exposeString('name', { description: 'The project name tokens are issued for (createToken); unique.' }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the project was created (its first token).', resolve: (p) => p.createdAt }),
+    quotas: t.field({ type: [QuotaRef], description: 'Its limit and usage for every quota resource.', resolve: (p, _a, ctx) => quotasOf(ctx, p.id) }),
   }),
 });
 
@@ -33,10 +33,11 @@ interface QuotaRow {
 }
 
 const QuotaRef = builder.objectRef<QuotaRow>('Quota').implement({
+  description: "A project's limit on one kind of resource, with how many it has.",
   fields: (t) => ({
-    resource: t.exposeString('resource'),
+    resource: t.exposeString('resource', { description: `The quota resource, as Neutron names it: ${QUOTA_RESOURCES.join(', ')}.` }),
     limit: t.exposeInt('limit', { description: '-1 means unlimited.' }),
-    used: t.exposeInt('used'),
+    used: t.exposeInt('used', { description: 'How many the project has now.' }),
     reserved: t.int({
       description: "Neutron's reserved count: always 0, since a create is counted inside its own append transaction and holds no reservation.",
       resolve: () => 0,
@@ -63,14 +64,14 @@ async function projectById(ctx: Context, id: string): Promise<ProjectRow | null>
 const Viewer = builder.objectRef<Context['caller']>('Viewer').implement({
   description: 'Who the bearer token belongs to.',
   fields: (t) => ({
-    tokenName: t.exposeString('tokenName'),
-    role: t.field({ type: Role, resolve: (c) => (c.isAdmin ? 'admin' : 'member') }),
-    project: t.field({ type: ProjectRef, resolve: async (c, _a, ctx) => (await projectById(ctx, c.projectId))! }),
+    tokenName: t.exposeString('tokenName', { description: 'The name the token was issued with.' }),
+    role: t.field({ type: Role, description: 'admin (every project) or member (its own project).', resolve: (c) => (c.isAdmin ? 'admin' : 'member') }),
+    project: t.field({ type: ProjectRef, description: 'The project the token belongs to and acts in.', resolve: async (c, _a, ctx) => (await projectById(ctx, c.projectId))! }),
   }),
 });
 
 builder.queryFields((t) => ({
-  viewer: t.field({ type: Viewer, resolve: (_r, _a, ctx) => ctx.caller }),
+  viewer: t.field({ type: Viewer, description: 'The caller: its token, role and project.', resolve: (_r, _a, ctx) => ctx.caller }),
   projects: t.field({
     type: [ProjectRef],
     description: 'Admins see every project; members their own.',
@@ -84,9 +85,10 @@ builder.queryFields((t) => ({
 }));
 
 const IssuedToken = builder.objectRef<{ tokenId: string; secret: string; projectId: string }>('IssuedToken').implement({
+  description: 'A new API token: send `secret` as the bearer token.',
   fields: (t) => ({
-    tokenId: t.exposeString('tokenId'),
-    projectId: t.exposeString('projectId'),
+    tokenId: t.exposeString('tokenId', { description: 'The token id (what events record as their actor; revokeToken takes it).' }),
+    projectId: t.exposeString('projectId', { description: 'The project the token acts in.' }),
     secret: t.exposeString('secret', { description: 'Shown once; only its hash is stored.' }),
   }),
 });
@@ -110,9 +112,9 @@ defineMutation('createToken', {
 
 defineMutation('revokeToken', {
   description: 'Revokes a token of the caller\'s project (admins: of any project).',
-  schema: z.object({ projectId: z.guid(), tokenId: z.guid() }),
+  schema: z.object({ projectId: z.guid(), tokenId: z.guid().describe('The token to revoke (IssuedToken.tokenId); its subscriptions end.') }),
   field: 'tokenId',
-  type: builder.objectRef<string>('RevokedToken').implement({ fields: (t) => ({ tokenId: t.string({ resolve: (s) => s }) }) }),
+  type: builder.objectRef<string>('RevokedToken').implement({ description: 'What revokeToken answers: the token that no longer works.', fields: (t) => ({ tokenId: t.string({ description: 'The revoked token id.', resolve: (s) => s }) }) }),
   run: async (input, ctx) => {
     if (!ctx.caller.isAdmin && input.projectId !== ctx.caller.projectId) return { ok: false, error: domainError('TokenNotFound', `Token ${input.tokenId} could not be found.`) };
     const r = await revokeToken(ctx.services, input.projectId, input.tokenId, commandMetadata(ctx));
@@ -122,7 +124,7 @@ defineMutation('revokeToken', {
 
 defineMutation('setQuota', {
   description: 'Sets a project quota (-1 for unlimited). Admin only.',
-  schema: z.object({ projectId: z.guid(), resource: z.enum(QUOTA_RESOURCES as [QuotaResource, ...QuotaResource[]]), limit: z.number().int().min(-1) }),
+  schema: z.object({ projectId: z.guid(), resource: z.enum(QUOTA_RESOURCES as [QuotaResource, ...QuotaResource[]]), limit: z.number().int().min(-1).describe('The most the project may have; -1 for unlimited.') }),
   field: 'project',
   type: ProjectRef,
   run: async (input, ctx) => {

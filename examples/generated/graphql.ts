@@ -10,6 +10,7 @@ export type CreateNetworkInput = {
   adminStateUp?: boolean | null | undefined;
   /** Free text (at most 255 characters). */
   description?: string | null | undefined;
+  /** router:external: whether routers may use it as their external gateway network (admin only). Default false. */
   external?: boolean | null | undefined;
   /** Client-chosen uuid: re-sending the same create is a no-op. */
   id?: string | null | undefined;
@@ -39,7 +40,9 @@ export type DeleteNetworkInput = {
 export type ProviderInput = {
   /** local | flat | vlan | vxlan */
   networkType: string;
+  /** provider:physical_network: the physical network a flat or VLAN network is carried on; null for VXLAN and local. */
   physicalNetwork?: string | null | undefined;
+  /** provider:segmentation_id: the VLAN id (1-4094) or VXLAN VNI; null for flat and local, or to take one from the configured range. */
   segmentationId?: number | null | undefined;
 };
 
@@ -58,6 +61,7 @@ export type UpdateNetworkInput = {
   description?: string | null | undefined;
   /** Neutron's If-Match: refused with RevisionNumberConstraintFailed unless the resource is at this revision. */
   expectedRevision?: number | null | undefined;
+  /** router:external: whether routers may use it as their external gateway network (admin only); null leaves it unchanged. */
   external?: boolean | null | undefined;
   /** The id: a new resource takes this uuid when given (else a random one); elsewhere the resource to act on (uuid or global id). */
   id: string;

@@ -319,7 +319,7 @@ defineMutation('updateLoadBalancer', {
 
 defineMutation('deleteLoadBalancer', {
   description: 'Deletes a load balancer and frees its VIP port. With children (listeners, pools) only when cascade is true.',
-  schema: deleteSchema.extend({ cascade: z.boolean().nullish() }),
+  schema: deleteSchema.extend({ cascade: z.boolean().nullish().describe("Also delete its listeners, pools, members and health monitors (Octavia's cascade delete); without it a load balancer with children is refused.") }),
   field: 'deleted',
   type: DeletedRef,
   run: async (input, ctx) =>

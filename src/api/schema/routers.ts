@@ -66,6 +66,7 @@ resourceNode(RouterRef, 'router', 'A virtual router: interfaces on tenant subnet
 builder.queryFields((t) => ({
   routers: t.connection({
     type: RouterRef,
+    description: "Routers the caller may see: its project's, or every project's for an admin.",
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<Router>(ctx, 'router', args),
   }, withTotalCount),

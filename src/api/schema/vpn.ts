@@ -79,12 +79,13 @@ resourceNode(IpsecSiteConnectionRef, 'ipsec_site_connection', 'An IPsec tunnel f
 }));
 
 builder.queryFields((t) => ({
-  ikePolicies: t.connection({ type: IkePolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<IkePolicy>(ctx, 'ikepolicy', args) }, withTotalCount),
-  ipsecPolicies: t.connection({ type: IpsecPolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<IpsecPolicy>(ctx, 'ipsecpolicy', args) }, withTotalCount),
-  endpointGroups: t.connection({ type: EndpointGroupRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<EndpointGroup>(ctx, 'endpoint_group', args) }, withTotalCount),
-  vpnServices: t.connection({ type: VpnServiceRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<VpnService>(ctx, 'vpnservice', args) }, withTotalCount),
+  ikePolicies: t.connection({ description: 'IKE policies (phase 1) the caller may see.', type: IkePolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<IkePolicy>(ctx, 'ikepolicy', args) }, withTotalCount),
+  ipsecPolicies: t.connection({ description: 'IPsec policies (phase 2) the caller may see.', type: IpsecPolicyRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<IpsecPolicy>(ctx, 'ipsecpolicy', args) }, withTotalCount),
+  endpointGroups: t.connection({ description: 'VPN endpoint groups (local subnets or peer CIDRs) the caller may see.', type: EndpointGroupRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<EndpointGroup>(ctx, 'endpoint_group', args) }, withTotalCount),
+  vpnServices: t.connection({ description: "VPN services (a router's VPN) the caller may see.", type: VpnServiceRef, args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) }, resolve: (_r, args, ctx) => listResources<VpnService>(ctx, 'vpnservice', args) }, withTotalCount),
   ipsecSiteConnections: t.connection({
     type: IpsecSiteConnectionRef,
+    description: 'IPsec site-to-site connections the caller may see, with their status.',
     args: { filter: t.arg({ type: ResourceFilter, required: false, description: 'Only the resources that match all of its fields.' }) },
     resolve: (_r, args, ctx) => listResources<IpsecSiteConnection>(ctx, 'ipsec_site_connection', args),
   }, withTotalCount),
@@ -159,7 +160,7 @@ defineMutation('deleteIpsecPolicy', {
 
 defineMutation('createEndpointGroup', {
   description: 'Creates an endpoint group: subnet ids (type subnet, the local side) or CIDRs (type cidr, the peer side). Endpoints never change.',
-  schema: z.object({ ...baseSchema, id: clientId.nullish(), type: z.string(), endpoints: z.array(z.string()).max(1000) }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), type: z.string().describe('subnet (local subnets, by id) or cidr (peer networks).'), endpoints: z.array(z.string()).max(1000).describe('Subnet ids or CIDRs, as type says.') }),
   field: 'endpointGroup',
   type: EndpointGroupRef,
   run: async (input, ctx) => answerResource(ctx, 'endpoint_group', 'EndpointGroup', await createEndpointGroup(ctx.services, ctx.caller, {

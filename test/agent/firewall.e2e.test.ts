@@ -20,7 +20,7 @@ import {
   type TopologySecurityGroupRule,
 } from '../../src/projections/desired-state/index.js';
 import { sgTableName } from '../../src/projections/desired-state/security-groups.js';
-import { HOST, port, runPrefix, scenario } from './fixtures.js';
+import { HOST, port, rule, runPrefix, scenario } from './fixtures.js';
 import { inNs, namespacesWithPrefix, requireHostTools } from './netns-tools.js';
 
 /** Traffic helpers: only ever between namespaces of this run. */
@@ -189,17 +189,6 @@ const SPOOF = `${NET}.101`;
 const vm3Port = port(s.net, `${NET}.13`, 'compute:nova');
 const D = 'd0000000-0000-4000-8000-000000000001';
 const O = 'd0000000-0000-4000-8000-000000000002';
-let ruleSeq = 0;
-const rule = (r: Partial<TopologySecurityGroupRule> & Pick<TopologySecurityGroupRule, 'direction'>): TopologySecurityGroupRule => ({
-  id: `r${++ruleSeq}`,
-  ethertype: 'IPv4',
-  protocol: null,
-  portRangeMin: null,
-  portRangeMax: null,
-  remoteIpPrefix: null,
-  remoteGroupId: null,
-  ...r,
-});
 const defaultGroup = (extra: TopologySecurityGroupRule[] = []): TopologySecurityGroup => ({
   id: D,
   stateful: true,
@@ -367,8 +356,9 @@ describe('security groups on a real kernel', () => {
 
 describe('FWaaS v2 on a router interface', () => {
   const riPortId = s.topology.routers[0]?.interfacePortIds[0] ?? '';
+  let fwRuleSeq = 0;
   const fwRule = (r: Partial<TopologyFirewallRule> & Pick<TopologyFirewallRule, 'action'>): TopologyFirewallRule => ({
-    id: `f${++ruleSeq}`,
+    id: `f${++fwRuleSeq}`,
     protocol: null,
     ipVersion: 4,
     sourceIpAddress: null,

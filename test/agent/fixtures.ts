@@ -5,9 +5,23 @@ import type {
   TopologyNetwork,
   TopologyPort,
   TopologyRouter,
+  TopologySecurityGroupRule,
 } from '../../src/projections/desired-state/index.js';
 
 export const HOST = 'compute-1';
+
+let ruleSeq = 0;
+/** A security group rule that allows what it names (IPv4, any protocol, port and remote unless given). */
+export const rule = (r: Partial<TopologySecurityGroupRule> & Pick<TopologySecurityGroupRule, 'direction'>): TopologySecurityGroupRule => ({
+  id: `r${++ruleSeq}`,
+  ethertype: 'IPv4',
+  protocol: null,
+  portRangeMin: null,
+  portRangeMax: null,
+  remoteIpPrefix: null,
+  remoteGroupId: null,
+  ...r,
+});
 
 export function mac(): string {
   const b = randomBytes(3);

@@ -13,7 +13,7 @@ import {
   type TopologySecurityGroup,
   type TopologySecurityGroupRule,
 } from '../../src/projections/desired-state/index.js';
-import { HOST, port, runPrefix, scenario } from './fixtures.js';
+import { HOST, port, rule, runPrefix, scenario } from './fixtures.js';
 import { inNs, namespacesWithPrefix, ping, pingOnce, requireHostTools } from './netns-tools.js';
 
 // Real kernel, real packets. One tenant network, three instances: vm1 in the stateless group S,
@@ -29,17 +29,6 @@ const VM3 = `${NET}.13`;
 const vm3Port = port(s.net, VM3, 'compute:nova');
 const S = 'e0000000-0000-4000-8000-000000000001';
 const T = 'e0000000-0000-4000-8000-000000000002';
-let ruleSeq = 0;
-const rule = (r: Partial<TopologySecurityGroupRule> & Pick<TopologySecurityGroupRule, 'direction'>): TopologySecurityGroupRule => ({
-  id: `r${++ruleSeq}`,
-  ethertype: 'IPv4',
-  protocol: null,
-  portRangeMin: null,
-  portRangeMax: null,
-  remoteIpPrefix: null,
-  remoteGroupId: null,
-  ...r,
-});
 const echoRequestFromVm2 = rule({ direction: 'ingress', protocol: 'icmp', portRangeMin: 8, remoteIpPrefix: `${VM2}/32` });
 const echoReplyFromVm2 = rule({ direction: 'ingress', protocol: 'icmp', portRangeMin: 0, remoteIpPrefix: `${VM2}/32` });
 const egressAll = rule({ direction: 'egress' });

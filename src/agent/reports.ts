@@ -1,10 +1,11 @@
 import { isDomainError } from '../domain/errors.js';
-import { firewallGroupDecider, firewallGroupStreamId, type FirewallGroupState } from '../domain/firewall/index.js';
-import { floatingIpDecider, floatingIpStreamId, type FloatingIpState, type FloatingIpStatus } from '../domain/floating-ip/index.js';
-import { portDecider, portStreamId, type PortState, type PortStatus } from '../domain/port/index.js';
+import { firewallGroupDecider, firewallGroupStreamId } from '../domain/firewall/index.js';
+import { floatingIpDecider, floatingIpStreamId, type FloatingIpStatus } from '../domain/floating-ip/index.js';
+import { portDecider, portStreamId, type PortStatus } from '../domain/port/index.js';
 import type { PlannedAppend } from '../app/command-runtime.js';
 import { planUpdatePort } from '../app/networking/ports.js';
-import { decideAppend } from '../app/plan.js';
+import { loadAndDecide } from '../app/plan.js';
+import type { Decider, DomainEvent } from '../domain/decider.js';
 import type { Services } from '../app/services.js';
 import { AGENT_ACTOR, agentMetadata } from './registration.js';
 import type { Binding } from './scheduler.js';
@@ -53,39 +54,28 @@ export async function reportStatuses(
   const out = await s.runtime.execute(agentMetadata(host), async (tx) => {
     const now = new Date().toISOString();
     const appends: PlannedAppend[] = [];
-    for (const c of ports) {
-      const loaded = await s.aggregates.load<PortState>(tx, portStreamId(c.id));
-      const append = decideAppend(portDecider, loaded, portStreamId(c.id), {
-        type: 'SetPortStatus',
-        id: c.id,
-        now,
-        status: c.status,
-        reason: c.reason,
-      });
+    const report = async <C, S, E extends DomainEvent>(decider: Decider<C, S, E>, streamId: string, command: C) => {
+      const append = await loadAndDecide(s, tx, decider, streamId, command);
       if (!isDomainError(append)) appends.push(append);
-    }
-    for (const c of floatingIps) {
-      const loaded = await s.aggregates.load<FloatingIpState>(tx, floatingIpStreamId(c.id));
-      const append = decideAppend(floatingIpDecider, loaded, floatingIpStreamId(c.id), {
+    };
+    for (const c of ports)
+      await report(portDecider, portStreamId(c.id), { type: 'SetPortStatus', id: c.id, now, status: c.status, reason: c.reason });
+    for (const c of floatingIps)
+      await report(floatingIpDecider, floatingIpStreamId(c.id), {
         type: 'SetFloatingIpStatus',
         id: c.id,
         now,
         status: c.status,
         ...(c.reason !== null ? { reason: c.reason } : {}),
       });
-      if (!isDomainError(append)) appends.push(append);
-    }
-    for (const c of firewallGroups) {
-      const loaded = await s.aggregates.load<FirewallGroupState>(tx, firewallGroupStreamId(c.id));
-      const append = decideAppend(firewallGroupDecider, loaded, firewallGroupStreamId(c.id), {
+    for (const c of firewallGroups)
+      await report(firewallGroupDecider, firewallGroupStreamId(c.id), {
         type: 'ReportFirewallGroupStatus',
         id: c.id,
         now,
         status: c.status,
         expectedRevision: c.revision,
       });
-      if (!isDomainError(append)) appends.push(append);
-    }
     return { appends, result: appends.length };
   });
   return out.ok ? out.result : 0;

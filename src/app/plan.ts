@@ -1,6 +1,7 @@
 import type { Decider, DomainEvent } from '../domain/decider.js';
 import { isDomainError, type DomainError } from '../domain/errors.js';
-import type { PlannedAppend } from './command-runtime.js';
+import type { PlannedAppend, Tx } from './command-runtime.js';
+import type { Services } from './services.js';
 
 /** Decides one command against a loaded aggregate: the append to make, or the error. */
 export function decideAppend<C, S, E extends DomainEvent>(
@@ -12,6 +13,17 @@ export function decideAppend<C, S, E extends DomainEvent>(
   const events = decider.decide(command, loaded.state);
   if (isDomainError(events)) return events;
   return { streamId, expected: loaded.version, events };
+}
+
+/** Loads the stream's aggregate in `tx` and decides one command against it (decideAppend). */
+export async function loadAndDecide<C, S, E extends DomainEvent>(
+  s: Pick<Services, 'aggregates'>,
+  tx: Tx,
+  decider: Decider<C, S, E>,
+  streamId: string,
+  command: C,
+): Promise<PlannedAppend | DomainError> {
+  return decideAppend(decider, await s.aggregates.load<S>(tx, streamId), streamId, command);
 }
 
 /** The state after an append, for handlers that decide several commands in a row. */

@@ -15,7 +15,7 @@ import {
 } from '../../domain/subnet/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
-import { after, decideAppend } from '../plan.js';
+import { after, decideAppend, loadAndDecide } from '../plan.js';
 import type { Services } from '../services.js';
 import { isUuid } from './facts.js';
 import { planCreatePort, planUpdatePort } from './ports.js';
@@ -175,8 +175,7 @@ export function updateSubnet(
     if (loaded.state.status !== 'live') return { appends: [append], result: id };
     // Neutron raises the network's revision with its subnet's.
     const networkId = loaded.state.resource.networkId;
-    const network = await s.aggregates.load<Lifecycle<Network>>(tx, networkStreamId(networkId));
-    const networkAppend = decideAppend(networkDecider, network, networkStreamId(networkId), {
+    const networkAppend = await loadAndDecide(s, tx, networkDecider, networkStreamId(networkId), {
       type: 'NoteSubnetUpdated',
       id: networkId,
       subnetId: id,

@@ -13,7 +13,7 @@ import {
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { isUuid } from '../networking/facts.js';
-import { decideAppend } from '../plan.js';
+import { decideAppend, loadAndDecide } from '../plan.js';
 import { resolveReferences } from '../references.js';
 import type { Services } from '../services.js';
 import { loadOwn, lockRow } from '../routing/own.js';
@@ -166,8 +166,7 @@ export function deleteSecurityGroup(
        order by 1`;
     const appends = [...decided.appends];
     for (const { group_id: groupId } of referring) {
-      const loaded = await s.aggregates.load<SecurityGroupState>(tx, securityGroupStreamId(groupId));
-      const append = decideAppend(securityGroupDecider, loaded, securityGroupStreamId(groupId), {
+      const append = await loadAndDecide(s, tx, securityGroupDecider, securityGroupStreamId(groupId), {
         type: 'RemoveRulesForRemoteGroup',
         id: groupId,
         remoteGroupId: id,

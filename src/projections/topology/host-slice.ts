@@ -164,7 +164,7 @@ async function hostSource(q: Queryable, host: string): Promise<{ source: Topolog
  * (every port bound here among them, for status reports) and every router and floating IP.
  */
 export async function buildHostTopology(sql: Sql, host: string): Promise<HostTopologySnapshot> {
-  return sql.begin('isolation level repeatable read read only', async (tx) => {
+  return sql.begin('isolation level repeatable read read only', async (tx): Promise<HostTopologySnapshot> => {
     const { source, interest } = await hostSource(tx, host);
     const fragments: TopologyFragment[] = [];
     for (const [, part] of topologyParts()) fragments.push(await part(source));
@@ -178,7 +178,7 @@ export async function buildHostTopology(sql: Sql, host: string): Promise<HostTop
       },
       interest,
     };
-  }) as Promise<HostTopologySnapshot>;
+  });
 }
 
 /**
@@ -188,13 +188,13 @@ export async function buildHostTopology(sql: Sql, host: string): Promise<HostTop
  * never read.
  */
 export async function schedulingRecords(sql: Sql, host: string): Promise<SchedulingRecords> {
-  return sql.begin('isolation level repeatable read read only', async (tx) => {
+  return sql.begin('isolation level repeatable read read only', async (tx): Promise<SchedulingRecords> => {
     const ports = await tx<Row[]>`select id, revision, doc from rm_resources where kind = 'port'
       and ((doc->>'deviceOwner' >= 'network:' and doc->>'deviceOwner' < 'network;') or doc->>'bindingHost' = ${host})`;
     const routers = await tx<Row[]>`select id, revision, doc from rm_resources where kind = 'router'`;
     const floatingIps = await tx<Row[]>`select id, revision, doc from rm_resources where kind = 'floatingip'`;
     return { ports: toDocs<Port>(ports), routers: toDocs<Router>(routers), floatingIps: toDocs<FloatingIp>(floatingIps) };
-  }) as Promise<SchedulingRecords>;
+  });
 }
 
 export interface SchedulingRecords {

@@ -49,7 +49,7 @@ export interface TopologySnapshot {
 
 /** Every registered part over one read-only snapshot, so the parts agree with each other. */
 export async function buildTopology(sql: Sql): Promise<TopologySnapshot> {
-  return sql.begin('isolation level repeatable read read only', async (tx) => {
+  return sql.begin('isolation level repeatable read read only', async (tx): Promise<TopologySnapshot> => {
     const source = readModelSource(tx);
     const fragments: TopologyFragment[] = [];
     for (const [, part] of topologyParts()) fragments.push(await part(source));
@@ -60,5 +60,5 @@ export async function buildTopology(sql: Sql): Promise<TopologySnapshot> {
       firewallGroups: await source.docs<FirewallGroup>('firewall_group'),
     };
     return { topology: mergeFragments(fragments), records };
-  }) as Promise<TopologySnapshot>;
+  });
 }

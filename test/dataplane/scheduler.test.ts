@@ -52,11 +52,12 @@ describe('several DHCP agents per network (dhcp_agents_per_network)', () => {
   it("puts a network's DHCP ports on distinct hosts, and leaves one unbound while no other host is free", () => {
     const other = '00000000-0000-4000-8000-0000000000ee';
     const [d1, d2, d3] = [portDoc(NET, 'network:dhcp'), portDoc(NET, 'network:dhcp'), portDoc(other, 'network:dhcp')];
-    // 'a' holds more already: without the rule both DHCP ports of NET would go to 'b'.
-    const busy = routerWithPorts(['a', 'a']);
+    // 'a' holds two routers already: without the rule both DHCP ports of NET would go to 'b'. Two,
+    // not one, so that whatever order the random ids give, 'b' stays the least loaded for d3.
+    const busy = [routerWithPorts(['a', 'a']), routerWithPorts(['a', 'a'])];
     const out = planBindings(
-      [d1, d2, d3, busy.gw, busy.ri].map((p) => rec(p)),
-      [rec(busy.router)],
+      [d1, d2, d3, ...busy.flatMap((r) => [r.gw, r.ri])].map((p) => rec(p)),
+      busy.map((r) => rec(r.router)),
       ['a', 'b'],
     );
     const hostOf = new Map(out.map((b) => [b.portId, b.host]));

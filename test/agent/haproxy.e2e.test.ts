@@ -229,13 +229,13 @@ describe('load balancers on a real kernel with HAProxy', () => {
 
   it('(4) an established streaming connection survives adding and removing a member (seamless reloads)', async () => {
     const before = await workers();
-    const stream = spawn('ip', ['netns', 'exec', client, 'curl', '-s', '-N', '--max-time', '20', `http://${VIP}/slow/40`], {
+    const stream = spawn('ip', ['netns', 'exec', client, 'curl', '-s', '-N', '--max-time', '150', `http://${VIP}/slow/40`], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let body = '';
     stream.stdout.on('data', (d: Buffer) => (body += d.toString()));
     const exited = new Promise<number | null>((resolve) => stream.once('exit', (code) => resolve(code)));
-    await until(async () => (body.length > 0 ? true : null), 3000, 20);
+    await until(async () => (body.length > 0 ? true : null), 30_000, 20);
 
     desire(withPool(current, (p) => ({ ...p, members: [...p.members, m4] })));
     expectClean(await agent.runPass());
@@ -253,7 +253,7 @@ describe('load balancers on a real kernel with HAProxy', () => {
     expect(lines).toHaveLength(40);
     const member = lines[0]?.split(' ')[0];
     expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `${member} ${i}`));
-  }, 30_000);
+  }, 180_000);
 
   it('(5) the external host reaches the pool through a floating IP on the VIP', async () => {
     desire(current, true);

@@ -1,11 +1,11 @@
-import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import type { DnsmasqSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { dhcpDir, dhcpNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
-import { startDaemon } from '../daemon.js';
+import { applyDaemonLifecycle, daemonLifecycle, startDaemon, unitsInStateDir, type DaemonLifecycle } from '../daemon.js';
 import type { Driver, DriverContext } from '../driver.js';
-import { signal, terminate, observeDaemon, type DaemonProcess } from '../procs.js';
+import { observeDaemon, type DaemonProcess } from '../procs.js';
 
 /**
  * One dnsmasq per served network, in its qdhcp namespace. Files are compared with what is on
@@ -24,12 +24,7 @@ export interface DhcpObservation {
   readonly process: DnsmasqProcess | null;
 }
 
-export type DhcpAction =
-  | { readonly kind: 'write'; readonly name: string; readonly content: string }
-  | { readonly kind: 'stop'; readonly pid: number }
-  | { readonly kind: 'start'; readonly spec: DnsmasqSpec }
-  | { readonly kind: 'reload'; readonly pid: number }
-  | { readonly kind: 'remove-dir' };
+export type DhcpAction = { readonly kind: 'write'; readonly name: string; readonly content: string } | DaemonLifecycle<DnsmasqSpec>;
 
 const FILE_NAMES = ['addn_hosts', 'host', 'opts'] as const;
 
@@ -41,25 +36,10 @@ async function ensureWorldReadable(dir: string): Promise<void> {
 }
 
 export function diffDhcp(spec: DnsmasqSpec | null, observed: DhcpObservation): DhcpAction[] {
-  const actions: DhcpAction[] = [];
-  const proc = observed.process;
-  if (spec === null) {
-    if (proc) actions.push({ kind: 'stop', pid: proc.pid });
-    if (observed.dirExists) actions.push({ kind: 'remove-dir' });
-    return actions;
-  }
-  for (const f of spec.files) {
-    if (observed.files.get(f.name) !== f.content) actions.push({ kind: 'write', name: f.name, content: f.content });
-  }
-  const healthy =
-    proc !== null && proc.inNamespace && proc.args.length === spec.args.length && proc.args.every((a, i) => a === spec.args[i]);
-  if (!healthy) {
-    if (proc) actions.push({ kind: 'stop', pid: proc.pid });
-    actions.push({ kind: 'start', spec });
-  } else if (actions.length > 0) {
-    actions.push({ kind: 'reload', pid: proc.pid });
-  }
-  return actions;
+  const writes = (spec?.files ?? [])
+    .filter((f) => observed.files.get(f.name) !== f.content)
+    .map((f) => ({ kind: 'write', name: f.name, content: f.content }) as const);
+  return [...writes, ...daemonLifecycle(spec, observed.process, observed.dirExists, writes.length > 0)];
 }
 
 async function start(spec: DnsmasqSpec, namespace: string, ctx: DriverContext): Promise<void> {
@@ -107,30 +87,16 @@ export const dhcpDriver: Driver<DhcpObservation, DhcpAction> = {
             await writeAtomic(`${dir}/${a.name}`, a.content);
           });
           break;
-        case 'stop':
-          await ctx.exec.mutate(`stop dnsmasq ${a.pid}`, () => terminate(a.pid));
-          break;
         case 'start':
           await start(a.spec, namespace, ctx);
           break;
-        case 'reload':
-          await ctx.exec.mutate(`SIGHUP dnsmasq ${a.pid}`, () => signal(a.pid, 'SIGHUP'));
-          break;
-        case 'remove-dir':
-          await ctx.exec.mutate(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
-          break;
+        default:
+          await applyDaemonLifecycle(ctx, 'dnsmasq', dir, a);
       }
     }
   },
 
-  async discover(ctx) {
-    try {
-      const ids = await readdir(`${ctx.config.stateDir}/dhcp`);
-      return ids.map((id): UnitKey => `network:${id}`);
-    } catch {
-      return [];
-    }
-  },
+  discover: (ctx) => unitsInStateDir(ctx, 'dhcp', 'network'),
 
   describe(a) {
     return a.kind === 'write' ? `write ${a.name}` : 'pid' in a ? `${a.kind} ${a.pid}` : a.kind;

@@ -1,12 +1,12 @@
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import type { KeepalivedSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { haConfDir } from '../../projections/desired-state/keepalived.js';
 import { routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
-import { startDaemon } from '../daemon.js';
+import { applyDaemonLifecycle, daemonLifecycle, startDaemon, unitsInStateDir, type DaemonLifecycle } from '../daemon.js';
 import type { Driver, DriverContext } from '../driver.js';
-import { signal, terminate, observeDaemon, type DaemonProcess } from '../procs.js';
+import { observeDaemon, type DaemonProcess } from '../procs.js';
 
 /**
  * VRRP for HA routers: one keepalived per hosting qrouter namespace, as Neutron's L3 agent runs
@@ -25,34 +25,18 @@ export interface KeepalivedObservation {
   readonly process: KeepalivedProcess | null;
 }
 
-export type KeepalivedAction =
-  | { readonly kind: 'write-files'; readonly spec: KeepalivedSpec }
-  | { readonly kind: 'stop'; readonly pid: number }
-  | { readonly kind: 'start'; readonly spec: KeepalivedSpec }
-  | { readonly kind: 'reload'; readonly pid: number }
-  | { readonly kind: 'remove-dir' };
+export type KeepalivedAction = { readonly kind: 'write-files'; readonly spec: KeepalivedSpec } | DaemonLifecycle<KeepalivedSpec>;
 
 const pidFileOf = (dir: string): string => `${dir}/keepalived.pid`;
 
 const observeProcess = (dir: string, namespace: string) => observeDaemon(pidFileOf(dir), 'keepalived', pidFileOf(dir), namespace);
 
 export function diffKeepalived(spec: KeepalivedSpec | null, observed: KeepalivedObservation): KeepalivedAction[] {
-  const proc = observed.process;
-  if (spec === null) {
-    return [...(proc ? [{ kind: 'stop', pid: proc.pid } as const] : []), ...(observed.dirExists ? [{ kind: 'remove-dir' } as const] : [])];
-  }
-  const actions: KeepalivedAction[] = [];
-  const changed = observed.config !== spec.config || observed.notifyScript !== spec.notifyScript;
-  if (changed) actions.push({ kind: 'write-files', spec });
-  const healthy =
-    proc !== null && proc.inNamespace && proc.args.length === spec.args.length && proc.args.every((a, i) => a === spec.args[i]);
-  if (!healthy) {
-    if (proc) actions.push({ kind: 'stop', pid: proc.pid });
-    actions.push({ kind: 'start', spec });
-  } else if (changed) {
-    actions.push({ kind: 'reload', pid: proc.pid });
-  }
-  return actions;
+  const changed = spec !== null && (observed.config !== spec.config || observed.notifyScript !== spec.notifyScript);
+  return [
+    ...(changed ? [{ kind: 'write-files', spec } as const] : []),
+    ...daemonLifecycle(spec, observed.process, observed.dirExists, changed),
+  ];
 }
 
 async function start(spec: KeepalivedSpec, namespace: string, ctx: DriverContext): Promise<void> {
@@ -107,29 +91,16 @@ export const keepalivedDriver: Driver<KeepalivedObservation, KeepalivedAction> =
             await writeAtomic(a.spec.configFile, a.spec.config);
           });
           break;
-        case 'stop':
-          await ctx.exec.mutate(`stop keepalived ${a.pid}`, () => terminate(a.pid));
-          break;
         case 'start':
           await start(a.spec, namespace, ctx);
           break;
-        case 'reload':
-          await ctx.exec.mutate(`SIGHUP keepalived ${a.pid}`, () => signal(a.pid, 'SIGHUP'));
-          break;
-        case 'remove-dir':
-          await ctx.exec.mutate(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
-          break;
+        default:
+          await applyDaemonLifecycle(ctx, 'keepalived', dir, a);
       }
     }
   },
 
-  async discover(ctx) {
-    try {
-      return (await readdir(`${ctx.config.stateDir}/ha_confs`)).map((id): UnitKey => `router:${id}`);
-    } catch {
-      return [];
-    }
-  },
+  discover: (ctx) => unitsInStateDir(ctx, 'ha_confs', 'router'),
 
   describe(a) {
     return 'pid' in a ? `${a.kind} keepalived ${a.pid}` : `${a.kind} keepalived`;

@@ -1,11 +1,11 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirExists, readOrNull, writeAtomic } from '../files.js';
 import type { RadvdSpec, UnitKey } from '../../projections/desired-state/index.js';
 import { radvdDir, routerNamespace } from '../../projections/desired-state/names.js';
 import { idOfKey } from '../config.js';
-import { startDaemon } from '../daemon.js';
+import { applyDaemonLifecycle, daemonLifecycle, startDaemon, unitsInStateDir, type DaemonLifecycle } from '../daemon.js';
 import type { Driver, DriverContext } from '../driver.js';
-import { signal, terminate, observeDaemon, type DaemonProcess } from '../procs.js';
+import { observeDaemon, type DaemonProcess } from '../procs.js';
 
 /**
  * Router advertisements: one radvd per qrouter namespace, as Neutron's L3 agent runs it, with its
@@ -22,34 +22,18 @@ export interface RadvdObservation {
   readonly process: RadvdProcess | null;
 }
 
-export type RadvdAction =
-  | { readonly kind: 'write-config'; readonly spec: RadvdSpec }
-  | { readonly kind: 'stop'; readonly pid: number }
-  | { readonly kind: 'start'; readonly spec: RadvdSpec }
-  | { readonly kind: 'reload'; readonly pid: number }
-  | { readonly kind: 'remove-dir' };
+export type RadvdAction = { readonly kind: 'write-config'; readonly spec: RadvdSpec } | DaemonLifecycle<RadvdSpec>;
 
 const pidFileOf = (dir: string): string => `${dir}/radvd.pid`;
 
 const observeProcess = (dir: string, namespace: string) => observeDaemon(pidFileOf(dir), 'radvd', pidFileOf(dir), namespace);
 
 export function diffRadvd(spec: RadvdSpec | null, observed: RadvdObservation): RadvdAction[] {
-  const proc = observed.process;
-  if (spec === null) {
-    return [...(proc ? [{ kind: 'stop', pid: proc.pid } as const] : []), ...(observed.dirExists ? [{ kind: 'remove-dir' } as const] : [])];
-  }
-  const actions: RadvdAction[] = [];
-  const changed = observed.config !== spec.config;
-  if (changed) actions.push({ kind: 'write-config', spec });
-  const healthy =
-    proc !== null && proc.inNamespace && proc.args.length === spec.args.length && proc.args.every((a, i) => a === spec.args[i]);
-  if (!healthy) {
-    if (proc) actions.push({ kind: 'stop', pid: proc.pid });
-    actions.push({ kind: 'start', spec });
-  } else if (changed) {
-    actions.push({ kind: 'reload', pid: proc.pid });
-  }
-  return actions;
+  const changed = spec !== null && observed.config !== spec.config;
+  return [
+    ...(changed ? [{ kind: 'write-config', spec } as const] : []),
+    ...daemonLifecycle(spec, observed.process, observed.dirExists, changed),
+  ];
 }
 
 async function start(spec: RadvdSpec, namespace: string, ctx: DriverContext): Promise<void> {
@@ -98,29 +82,16 @@ export const radvdDriver: Driver<RadvdObservation, RadvdAction> = {
             await writeAtomic(a.spec.configFile, a.spec.config);
           });
           break;
-        case 'stop':
-          await ctx.exec.mutate(`stop radvd ${a.pid}`, () => terminate(a.pid));
-          break;
         case 'start':
           await start(a.spec, namespace, ctx);
           break;
-        case 'reload':
-          await ctx.exec.mutate(`SIGHUP radvd ${a.pid}`, () => signal(a.pid, 'SIGHUP'));
-          break;
-        case 'remove-dir':
-          await ctx.exec.mutate(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
-          break;
+        default:
+          await applyDaemonLifecycle(ctx, 'radvd', dir, a);
       }
     }
   },
 
-  async discover(ctx) {
-    try {
-      return (await readdir(`${ctx.config.stateDir}/ra`)).map((id): UnitKey => `router:${id}`);
-    } catch {
-      return [];
-    }
-  },
+  discover: (ctx) => unitsInStateDir(ctx, 'ra', 'router'),
 
   describe(a) {
     return 'pid' in a ? `${a.kind} radvd ${a.pid}` : `${a.kind} radvd`;

@@ -16,6 +16,8 @@ export interface Lease {
   readonly prefixLength: number;
   readonly router: string | null;
   readonly staticRoutes: string;
+  /** The answering server's identifier (option 54): which DHCP port gave the lease. */
+  readonly server: string | null;
 }
 
 export interface PlugInstanceOptions {
@@ -41,7 +43,7 @@ export type DhcpClient = 'udhcpc' | 'dhclient';
 
 // Client hooks. They touch only the instance's own interface: the stock scripts would rewrite
 // /etc/resolv.conf, which `ip netns exec` shares with the host. Both write the same lease file.
-const WRITE_LEASE = `printf 'ip=%s\\nmask=%s\\nrouter=%s\\nstaticroutes=%s\\n' "$ip" "$mask" "$router" "$staticroutes" > "$lease.tmp"
+const WRITE_LEASE = `printf 'ip=%s\\nmask=%s\\nrouter=%s\\nstaticroutes=%s\\nserver=%s\\n' "$ip" "$mask" "$router" "$staticroutes" "$serverid" > "$lease.tmp"
     mv "$lease.tmp" "$lease"`;
 
 function udhcpcScript(leaseFile: string): string {
@@ -80,7 +82,7 @@ lease=${leaseFile}
 case "$reason" in
   PREINIT) ip link set "$interface" up ;;
   BOUND|RENEW|REBIND|REBOOT)
-    ip=$new_ip_address; mask=$new_subnet_mask; router=$new_routers; staticroutes=
+    ip=$new_ip_address; mask=$new_subnet_mask; router=$new_routers; staticroutes=; serverid=$new_dhcp_server_identifier
     [ "$reason" = BOUND ] && ip -4 addr flush dev "$interface"
     ip addr replace "$ip/$mask" dev "$interface"
     if [ -n "$router" ]; then
@@ -125,7 +127,13 @@ async function readLease(path: string): Promise<Lease | null> {
   const ip = fields.get('ip');
   if (!ip) return null;
   const router = fields.get('router')?.split(' ')[0] || null;
-  return { ip, prefixLength: maskToPrefix(fields.get('mask')), router, staticRoutes: fields.get('staticroutes') ?? '' };
+  return {
+    ip,
+    prefixLength: maskToPrefix(fields.get('mask')),
+    router,
+    staticRoutes: fields.get('staticroutes') ?? '',
+    server: fields.get('server') || null,
+  };
 }
 
 function clientCommand(client: DhcpClient, dir: string): string[] {

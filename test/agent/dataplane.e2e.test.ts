@@ -88,6 +88,8 @@ describe('dataplane on a real kernel', () => {
     expect(vm1.lease.router).toBe('10.10.1.1');
     expect(vm2.lease.router).toBe('10.10.1.1');
     expect(vm2.lease.prefixLength).toBe(24);
+    // Both clients name the server that answered (the DHCP port's address).
+    expect([vm1.lease.server, vm2.lease.server]).toEqual(['10.10.1.2', '10.10.1.2']);
     expect(await ping(vm1.namespace, '10.10.1.12')).toBe(true);
     expect(await ping(vm2.namespace, '10.10.1.11')).toBe(true);
     // The router answers on the subnet gateway.

@@ -13,25 +13,18 @@ const RULE = 'id uuid name protocol ipVersion sourceIpAddress destinationIpAddre
 const POLICY = `id uuid name audited revision firewallRuleIds firewallRules { uuid }`;
 const GROUP =
   'id uuid name isDefault status portIds adminStateUp ingressFirewallPolicyId egressFirewallPolicyId revision ingressFirewallPolicy { name firewallRules { action ipVersion } } egressFirewallPolicy { name firewallRules { action ipVersion } }';
-const ERR = '... on Error { code message }';
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-async function m(token: string, name: string, input: Record<string, unknown>, field = '', select = ''): Promise<any> {
-  const success = field ? `... on ${cap(name)}Success { ${field} { ${select} } }` : '';
-  const r = await api.gql(token, `mutation($i: ${cap(name)}Input!) { ${name}(input: $i) { __typename ${success} ${ERR} } }`, { i: input });
-  return r[name];
-}
-const rule = (t: string, input: Record<string, unknown>) => m(t, 'createFirewallRule', input, 'firewallRule', RULE);
-const policy = (t: string, name: string, input: Record<string, unknown>) => m(t, name, input, 'firewallPolicy', POLICY);
-const group = (t: string, name: string, input: Record<string, unknown>) => m(t, name, input, 'firewallGroup', GROUP);
+const rule = (t: string, input: Record<string, unknown>) => api.mutate(t, 'createFirewallRule', input, `firewallRule { ${RULE} }`);
+const policy = (t: string, name: string, input: Record<string, unknown>) => api.mutate(t, name, input, `firewallPolicy { ${POLICY} }`);
+const group = (t: string, name: string, input: Record<string, unknown>) => api.mutate(t, name, input, `firewallGroup { ${GROUP} }`);
 const groups = async (t: string) =>
   (await api.gql(t, `query { firewallGroups { totalCount edges { node { ${GROUP} } } } }`)).firewallGroups;
 
 async function routerInterface(t: string, cidr: string): Promise<string> {
   const n = (await api.gql(t, CREATE_NETWORK, { input: { name: 'fw-net' } })).createNetwork.network;
   const s = (await api.gql(t, CREATE_SUBNET, { input: { networkId: n.id, ipVersion: 4, cidr } })).createSubnet.subnet;
-  const r = (await m(t, 'createRouter', { name: 'fw-router' }, 'router', 'id')).router;
-  const added = await m(t, 'addRouterInterface', { id: r.id, subnetId: s.id }, 'router', 'interfaces { portId }');
+  const r = (await api.mutate(t, 'createRouter', { name: 'fw-router' }, 'router { id }')).router;
+  const added = await api.mutate(t, 'addRouterInterface', { id: r.id, subnetId: s.id }, 'router { interfaces { portId } }');
   expect(added.__typename).toBe('AddRouterInterfaceSuccess');
   return added.router.interfaces[0].portId;
 }
@@ -53,7 +46,7 @@ describe('FWaaS v2 over GraphQL', () => {
     ]);
     await Promise.all([groups(t), groups(t)]);
     expect((await groups(t)).totalCount).toBe(1);
-    expect((await m(t, 'deleteFirewallGroup', { id: d.id })).code).toBe('FirewallGroupCannotRemoveDefault');
+    expect((await api.mutate(t, 'deleteFirewallGroup', { id: d.id })).code).toBe('FirewallGroupCannotRemoveDefault');
     expect((await group(t, 'createFirewallGroup', { name: 'default' })).code).toBe('FirewallGroupDefaultAlreadyExists');
   });
 
@@ -81,7 +74,7 @@ describe('FWaaS v2 over GraphQL', () => {
     const inserted = (await policy(t, 'insertFirewallRule', { id: p.id, firewallRuleId: icmp.id, insertAfter: web.id })).firewallPolicy;
     expect(inserted.firewallRules.map((r: any) => r.uuid)).toEqual([web.uuid, icmp.uuid, ssh.uuid]);
     expect((await policy(t, 'insertFirewallRule', { id: p.id, firewallRuleId: icmp.id })).code).toBe('FirewallRuleAlreadyAssociated');
-    expect((await m(t, 'deleteFirewallRule', { id: ssh.id })).code).toBe('FirewallRuleInUse');
+    expect((await api.mutate(t, 'deleteFirewallRule', { id: ssh.id })).code).toBe('FirewallRuleInUse');
 
     const port = await routerInterface(t, '10.60.0.0/24');
     const g = (await group(t, 'createFirewallGroup', { name: 'edge', ingressFirewallPolicyId: p.id })).firewallGroup;
@@ -90,8 +83,8 @@ describe('FWaaS v2 over GraphQL', () => {
     // No agent hosts the router here: the group waits for one to apply it.
     expect(applied).toMatchObject({ status: 'PENDING_UPDATE', portIds: [port] });
     expect((await group(t, 'createFirewallGroup', { name: 'second', portIds: [port] })).code).toBe('FirewallGroupPortInUse');
-    expect((await m(t, 'deleteFirewallGroup', { id: g.id })).code).toBe('FirewallGroupInUse');
-    expect((await m(t, 'deleteFirewallPolicy', { id: p.id })).code).toBe('FirewallPolicyInUse');
+    expect((await api.mutate(t, 'deleteFirewallGroup', { id: g.id })).code).toBe('FirewallGroupInUse');
+    expect((await api.mutate(t, 'deleteFirewallPolicy', { id: p.id })).code).toBe('FirewallPolicyInUse');
 
     // The dataplane sees the group with its policy's enabled rules, in order.
     await api.gql(t, 'query { securityGroups { totalCount } }');
@@ -109,9 +102,9 @@ describe('FWaaS v2 over GraphQL', () => {
 
     const detached = (await group(t, 'updateFirewallGroup', { id: g.id, portIds: [] })).firewallGroup;
     expect(detached.status).toBe('INACTIVE');
-    expect((await m(t, 'deleteFirewallGroup', { id: g.id }, 'deleted', 'uuid')).deleted.uuid).toBe(g.uuid);
-    expect((await m(t, 'deleteFirewallPolicy', { id: p.id }, 'deleted', 'uuid')).__typename).toBe('DeleteFirewallPolicySuccess');
-    expect((await m(t, 'deleteFirewallRule', { id: ssh.id }, 'deleted', 'uuid')).__typename).toBe('DeleteFirewallRuleSuccess');
+    expect((await api.mutate(t, 'deleteFirewallGroup', { id: g.id }, 'deleted { uuid }')).deleted.uuid).toBe(g.uuid);
+    expect((await api.mutate(t, 'deleteFirewallPolicy', { id: p.id }, 'deleted { uuid }')).__typename).toBe('DeleteFirewallPolicySuccess');
+    expect((await api.mutate(t, 'deleteFirewallRule', { id: ssh.id }, 'deleted { uuid }')).__typename).toBe('DeleteFirewallRuleSuccess');
   });
 
   it("goes ACTIVE only on the agent's report for the revision it applied, and back to PENDING_UPDATE on a change", async () => {
@@ -139,7 +132,9 @@ describe('FWaaS v2 over GraphQL', () => {
     expect(await report(changed.revision, 'ERROR')).toBe(1);
     expect((await status()).status).toBe('ERROR');
     // A change to a rule of its policies: the agent has to apply the group again (neutron-fwaas).
-    expect((await m(t, 'updateFirewallRule', { id: allow.id, action: 'deny' }, 'firewallRule', 'action')).firewallRule.action).toBe('deny');
+    expect(
+      (await api.mutate(t, 'updateFirewallRule', { id: allow.id, action: 'deny' }, 'firewallRule { action }')).firewallRule.action,
+    ).toBe('deny');
     expect((await status()).status).toBe('PENDING_UPDATE');
     expect(await report((await status()).revision)).toBe(1);
     expect((await policy(t, 'removeFirewallRule', { id: p.id, firewallRuleId: allow.id })).firewallPolicy.firewallRuleIds).toEqual([]);
@@ -154,7 +149,7 @@ describe('FWaaS v2 over GraphQL', () => {
     const b = await api.token('fw-b');
     const r = (await rule(a, { protocol: 'udp', action: 'allow' })).firewallRule;
     expect((await policy(b, 'createFirewallPolicy', { name: 'x', firewallRules: [r.id] })).code).toBe('FirewallRuleNotFound');
-    expect((await m(b, 'deleteFirewallRule', { id: r.id })).code).toBe('FirewallRuleNotFound');
+    expect((await api.mutate(b, 'deleteFirewallRule', { id: r.id })).code).toBe('FirewallRuleNotFound');
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => policy(b, 'createFirewallPolicy', { name: `p${i}` })));
     const ok = results.filter((x) => x.__typename === 'CreateFirewallPolicySuccess').length;
     expect(ok).toBe(10);

@@ -9,20 +9,8 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.close());
 
-const ERR = '... on Error { code message } ... on InputValidationError { issues { path message } }';
 const PORT = 'id uuid macAddress portSecurityEnabled deviceOwner fixedIps { subnetId ipAddress }';
 const FIP = 'id uuid floatingIpAddress portId fixedIpAddress routerId';
-
-/** Runs a mutation `name(input: $i)` and answers its payload, selecting `select` on its success. */
-async function m(token: string, name: string, input: Record<string, unknown>, select = ''): Promise<any> {
-  const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const r = await api.gql(
-    token,
-    `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ${select ? `... on ${cap}Success { ${select} }` : ''} ${ERR} } }`,
-    { i: input },
-  );
-  return r[name];
-}
 
 async function networkWithSubnet(
   token: string,
@@ -50,7 +38,7 @@ describe('ports and IPAM as Neutron has them', () => {
   it('gives a port two automatic addresses from one subnet, and more than five fixed IPs', async () => {
     const t = await api.token('parity-ipam');
     const { network, subnet } = await networkWithSubnet(t, 'multi', '10.61.0.0/24');
-    const two = await m(
+    const two = await api.mutate(
       t,
       'createPort',
       { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] },
@@ -67,12 +55,12 @@ describe('ports and IPAM as Neutron has them', () => {
       .filter((a) => !held.has(a))
       .slice(0, 8)
       .map((ipAddress) => ({ ipAddress }));
-    const many = await m(t, 'createPort', { networkId: network.id, fixedIps: eight }, `port { ${PORT} }`);
+    const many = await api.mutate(t, 'createPort', { networkId: network.id, fixedIps: eight }, `port { ${PORT} }`);
     expect(many.__typename).toBe('CreatePortSuccess');
     expect(many.port.fixedIps.map((f: any) => f.ipAddress)).toEqual(eight.map((f) => f.ipAddress));
 
     // An update that asks for three addresses of the subnet keeps the two it holds and adds one.
-    const three = await m(
+    const three = await api.mutate(
       t,
       'updatePort',
       { id: two.port.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }, { subnetId: subnet.id }] },
@@ -92,8 +80,13 @@ describe('ports and IPAM as Neutron has them', () => {
   it('turns port security off on router interface ports (trusted network:* ports)', async () => {
     const t = await api.token('parity-rif');
     const { network, subnet } = await networkWithSubnet(t, 'rif', '10.62.0.0/24');
-    const router = await m(t, 'createRouter', { name: 'r' }, 'router { id }');
-    const added = await m(t, 'addRouterInterface', { id: router.router.id, subnetId: subnet.id }, 'router { interfaces { portId } }');
+    const router = await api.mutate(t, 'createRouter', { name: 'r' }, 'router { id }');
+    const added = await api.mutate(
+      t,
+      'addRouterInterface',
+      { id: router.router.id, subnetId: subnet.id },
+      'router { interfaces { portId } }',
+    );
     expect(added.__typename).toBe('AddRouterInterfaceSuccess');
     const ifPorts = await api.gql(
       t,
@@ -113,17 +106,21 @@ describe("a floating IP follows its port's fixed IP", () => {
     const t = await api.token('parity-fip');
     const pub = await networkWithSubnet(api.adminToken, 'public', '198.51.100.0/24', { external: true });
     const priv = await networkWithSubnet(t, 'private', '10.63.0.0/24');
-    const router = (await m(t, 'createRouter', { name: 'r' }, 'router { id }')).router;
-    expect((await m(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id })).__typename).toBe('SetRouterGatewaySuccess');
-    expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: priv.subnet.id })).__typename).toBe('AddRouterInterfaceSuccess');
+    const router = (await api.mutate(t, 'createRouter', { name: 'r' }, 'router { id }')).router;
+    expect((await api.mutate(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id })).__typename).toBe(
+      'SetRouterGatewaySuccess',
+    );
+    expect((await api.mutate(t, 'addRouterInterface', { id: router.id, subnetId: priv.subnet.id })).__typename).toBe(
+      'AddRouterInterfaceSuccess',
+    );
     const vm = (await api.gql(t, CREATE_PORT, { input: { networkId: priv.network.id, fixedIps: [{ ipAddress: '10.63.0.10' }] } }))
       .createPort.port;
-    const fip = await m(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, portId: vm.id }, `floatingIp { ${FIP} }`);
+    const fip = await api.mutate(t, 'createFloatingIp', { floatingNetworkId: pub.network.id, portId: vm.id }, `floatingIp { ${FIP} }`);
     expect(fip.__typename).toBe('CreateFloatingIpSuccess');
     expect(fip.floatingIp.fixedIpAddress).toBe('10.63.0.10');
 
     // The address is replaced by another of the same subnet: the floating IP moves with it.
-    const moved = await m(t, 'updatePort', { id: vm.id, fixedIps: [{ ipAddress: '10.63.0.20' }] }, `port { ${PORT} }`);
+    const moved = await api.mutate(t, 'updatePort', { id: vm.id, fixedIps: [{ ipAddress: '10.63.0.20' }] }, `port { ${PORT} }`);
     expect(moved.__typename).toBe('UpdatePortSuccess');
     expect(await readFip(t, fip.floatingIp.id)).toMatchObject({ portId: vm.uuid, fixedIpAddress: '10.63.0.20' });
 
@@ -132,7 +129,7 @@ describe("a floating IP follows its port's fixed IP", () => {
     expect(reuse.createPort.__typename).toBe('CreatePortSuccess');
 
     // All addresses removed: the floating IP lets go, and can be associated again later.
-    const none = await m(t, 'updatePort', { id: vm.id, fixedIps: [] }, `port { ${PORT} }`);
+    const none = await api.mutate(t, 'updatePort', { id: vm.id, fixedIps: [] }, `port { ${PORT} }`);
     expect(none.port.fixedIps).toEqual([]);
     expect(await readFip(t, fip.floatingIp.id)).toMatchObject({ portId: null, fixedIpAddress: null, routerId: null });
     // The log says why: the move and the release are the floating IP's own events.
@@ -140,8 +137,10 @@ describe("a floating IP follows its port's fixed IP", () => {
     const entries = history.history.entries.slice(1);
     expect(entries.map((e: any) => e.eventType)).toEqual(['FloatingIpAssociated', 'FloatingIpDisassociated']);
     expect(entries[1].data).toMatchObject({ cause: 'fixedIpRemoved', fixedIpAddress: '10.63.0.20' });
-    expect((await m(t, 'updatePort', { id: vm.id, fixedIps: [{ ipAddress: '10.63.0.30' }] })).__typename).toBe('UpdatePortSuccess');
-    const again = await m(t, 'associateFloatingIp', { id: fip.floatingIp.id, portId: vm.id }, `floatingIp { ${FIP} }`);
+    expect((await api.mutate(t, 'updatePort', { id: vm.id, fixedIps: [{ ipAddress: '10.63.0.30' }] })).__typename).toBe(
+      'UpdatePortSuccess',
+    );
+    const again = await api.mutate(t, 'associateFloatingIp', { id: fip.floatingIp.id, portId: vm.id }, `floatingIp { ${FIP} }`);
     expect(again.floatingIp.fixedIpAddress).toBe('10.63.0.30');
   });
 });
@@ -150,11 +149,11 @@ describe('malformed values are InputValidationError naming the field', () => {
   it("answers a bad MAC, IP, rule direction or ethertype, port, monitor delay or MTU with the field's path", async () => {
     const t = await api.token('parity-format');
     const { network, subnet } = await networkWithSubnet(t, 'fmt', '10.64.0.0/24');
-    const sg = (await m(t, 'createSecurityGroup', { name: 'fmt' }, 'securityGroup { id }')).securityGroup;
-    const lb = await m(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer { id }');
+    const sg = (await api.mutate(t, 'createSecurityGroup', { name: 'fmt' }, 'securityGroup { id }')).securityGroup;
+    const lb = await api.mutate(t, 'createLoadBalancer', { vipSubnetId: subnet.id }, 'loadBalancer { id }');
     expect(lb.__typename).toBe('CreateLoadBalancerSuccess');
     const pool = (
-      await m(t, 'createPool', { loadBalancerId: lb.loadBalancer.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool { id }')
+      await api.mutate(t, 'createPool', { loadBalancerId: lb.loadBalancer.id, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN' }, 'pool { id }')
     ).pool;
     const cases: [string, Record<string, unknown>, string[]][] = [
       ['createPort', { networkId: network.id, macAddress: 'fa:16:3e:zz:00:01' }, ['macAddress']],
@@ -171,7 +170,7 @@ describe('malformed values are InputValidationError naming the field', () => {
       ['createNetwork', { name: 'tiny', mtu: 60 }, ['mtu']],
     ];
     for (const [name, input, path] of cases) {
-      const r = await m(t, name, input);
+      const r = await api.mutate(t, name, input);
       expect({ name, path, typename: r.__typename, paths: r.issues?.map((i: any) => i.path) }).toEqual({
         name,
         path,
@@ -193,10 +192,13 @@ describe('network IP availability', () => {
       input: { networkId: network.id, ipVersion: 6, cidr: '2001:db8:65::/64', enableDhcp: false },
     });
     expect(v6.createSubnet.__typename).toBe('CreateSubnetSuccess');
-    const router = (await m(t, 'createRouter', { name: 'r' }, 'router { id }')).router;
-    expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: subnet.id })).__typename).toBe('AddRouterInterfaceSuccess');
+    const router = (await api.mutate(t, 'createRouter', { name: 'r' }, 'router { id }')).router;
+    expect((await api.mutate(t, 'addRouterInterface', { id: router.id, subnetId: subnet.id })).__typename).toBe(
+      'AddRouterInterfaceSuccess',
+    );
     expect(
-      (await m(t, 'createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] })).__typename,
+      (await api.mutate(t, 'createPort', { networkId: network.id, fixedIps: [{ subnetId: subnet.id }, { subnetId: subnet.id }] }))
+        .__typename,
     ).toBe('CreatePortSuccess');
 
     const Q = `query($n: String!) { networkIpAvailability(networkId: $n) { networkId networkName projectId totalIps usedIps
@@ -276,9 +278,9 @@ describe('/31 and /32 subnets with DHCP off', () => {
       __typename: 'CreateSubnetSuccess',
       subnet: { cidr: '10.66.1.0/32', gatewayIp: '10.66.1.1', allocationPools: [{ start: '10.66.1.0', end: '10.66.1.0' }] },
     });
-    const p = await m(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] }, `port { ${PORT} }`);
+    const p = await api.mutate(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] }, `port { ${PORT} }`);
     expect(p.port.fixedIps).toEqual([{ subnetId: host.subnet.uuid, ipAddress: '10.66.1.0' }]);
-    expect((await m(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] })).code).toBe(
+    expect((await api.mutate(t, 'createPort', { networkId: net.id, fixedIps: [{ subnetId: host.subnet.id }] })).code).toBe(
       'IpAddressGenerationFailure',
     );
   });
@@ -294,13 +296,15 @@ describe('revisions as Neutron numbers them', () => {
     expect(await rev(subnet.id)).toBe(0);
     const before = await rev(network.id);
     // The If-Match check counts from 0 too.
-    expect((await m(t, 'updateSubnet', { id: subnet.id, name: 'x', expectedRevision: 1 })).code).toBe('RevisionNumberConstraintFailed');
-    expect((await m(t, 'updateSubnet', { id: subnet.id, name: 'x', expectedRevision: 0 })).__typename).toBe('UpdateSubnetSuccess');
+    expect((await api.mutate(t, 'updateSubnet', { id: subnet.id, name: 'x', expectedRevision: 1 })).code).toBe(
+      'RevisionNumberConstraintFailed',
+    );
+    expect((await api.mutate(t, 'updateSubnet', { id: subnet.id, name: 'x', expectedRevision: 0 })).__typename).toBe('UpdateSubnetSuccess');
     expect(await rev(subnet.id)).toBe(1);
     expect(await rev(network.id)).toBe(before + 1);
 
     const pub = await networkWithSubnet(api.adminToken, 'rev-public', '198.51.67.0/24', { external: true });
-    const fip = await m(t, 'createFloatingIp', { floatingNetworkId: pub.network.id }, 'floatingIp { id revision }');
+    const fip = await api.mutate(t, 'createFloatingIp', { floatingNetworkId: pub.network.id }, 'floatingIp { id revision }');
     expect(fip.floatingIp.revision).toBe(0);
   });
 });
@@ -313,14 +317,14 @@ describe("a port's MAC address can be changed", () => {
       input: { networkId: network.id, ipVersion: 6, cidr: '2001:db8:68::/64', ipv6AddressMode: 'slaac', ipv6RaMode: 'slaac' },
     });
     expect(v6.createSubnet.__typename).toBe('CreateSubnetSuccess');
-    const vm = (await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:01' }, `port { ${PORT} }`)).port;
+    const vm = (await api.mutate(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:01' }, `port { ${PORT} }`)).port;
     expect(vm.fixedIps.map((f: any) => f.ipAddress)).toContain('2001:db8:68:0:f816:3eff:fe68:1');
 
-    expect((await m(t, 'updatePort', { id: vm.id, macAddress: 'fa:16:3e:68:00:02' })).code).toBe('PolicyNotAuthorized');
-    const other = (await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:03' }, `port { ${PORT} }`)).port;
-    expect((await m(api.adminToken, 'updatePort', { id: vm.id, macAddress: 'fa:16:3e:68:00:03' })).code).toBe('MacAddressInUse');
+    expect((await api.mutate(t, 'updatePort', { id: vm.id, macAddress: 'fa:16:3e:68:00:02' })).code).toBe('PolicyNotAuthorized');
+    const other = (await api.mutate(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:03' }, `port { ${PORT} }`)).port;
+    expect((await api.mutate(api.adminToken, 'updatePort', { id: vm.id, macAddress: 'fa:16:3e:68:00:03' })).code).toBe('MacAddressInUse');
 
-    const changed = await m(api.adminToken, 'updatePort', { id: vm.id, macAddress: 'FA:16:3E:68:00:02' }, `port { ${PORT} }`);
+    const changed = await api.mutate(api.adminToken, 'updatePort', { id: vm.id, macAddress: 'FA:16:3E:68:00:02' }, `port { ${PORT} }`);
     expect(changed.__typename).toBe('UpdatePortSuccess');
     expect(changed.port.macAddress).toBe('fa:16:3e:68:00:02');
     const addresses = changed.port.fixedIps.map((f: any) => f.ipAddress);
@@ -328,12 +332,14 @@ describe("a port's MAC address can be changed", () => {
     expect(addresses).not.toContain('2001:db8:68:0:f816:3eff:fe68:1');
     expect(addresses).toContain(vm.fixedIps.find((f: any) => !f.ipAddress.includes(':')).ipAddress);
     // The read model's MAC row moved with it: the old MAC is free, the new one is not.
-    expect((await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:01' })).__typename).toBe('CreatePortSuccess');
-    expect((await m(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:02' })).code).toBe('MacAddressInUse');
+    expect((await api.mutate(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:01' })).__typename).toBe(
+      'CreatePortSuccess',
+    );
+    expect((await api.mutate(t, 'createPort', { networkId: network.id, macAddress: 'fa:16:3e:68:00:02' })).code).toBe('MacAddressInUse');
 
     // Once bound to a host, the MAC stays.
-    expect((await m(api.adminToken, 'updatePort', { id: other.id, bindingHost: 'host-a' })).__typename).toBe('UpdatePortSuccess');
-    const refused = await m(api.adminToken, 'updatePort', { id: other.id, macAddress: 'fa:16:3e:68:00:04' });
+    expect((await api.mutate(api.adminToken, 'updatePort', { id: other.id, bindingHost: 'host-a' })).__typename).toBe('UpdatePortSuccess');
+    const refused = await api.mutate(api.adminToken, 'updatePort', { id: other.id, macAddress: 'fa:16:3e:68:00:04' });
     expect(refused.__typename).toBe('PortBound');
     expect((await readPort(t, other.id)).macAddress).toBe('fa:16:3e:68:00:03');
   });
@@ -355,11 +361,14 @@ describe('every domain error code has its own GraphQL type', () => {
     }
     const { network } = await networkWithSubnet(t, 'pairs', '10.69.0.0/24');
     const pairs = (n: number) => Array.from({ length: n }, (_, i) => ({ ipAddress: `10.69.1.${i + 1}` }));
-    expect(await m(t, 'createPort', { networkId: network.id, allowedAddressPairs: pairs(11) })).toMatchObject({
+    expect(await api.mutate(t, 'createPort', { networkId: network.id, allowedAddressPairs: pairs(11) })).toMatchObject({
       __typename: 'AllowedAddressPairExhausted',
     });
     expect(
-      await m(t, 'createPort', { networkId: network.id, allowedAddressPairs: [{ ipAddress: '10.69.1.1' }, { ipAddress: '10.69.1.1' }] }),
+      await api.mutate(t, 'createPort', {
+        networkId: network.id,
+        allowedAddressPairs: [{ ipAddress: '10.69.1.1' }, { ipAddress: '10.69.1.1' }],
+      }),
     ).toMatchObject({ __typename: 'DuplicateAddressPairInRequest' });
 
     // The schema has an object type implementing Error for every code the domain can return.
@@ -372,12 +381,12 @@ describe('every domain error code has its own GraphQL type', () => {
 describe('deleting a security group cascades to remote-group rules', () => {
   it("removes other groups' rules that name it, one logged event each, as Neutron's foreign key does", async () => {
     const t = await api.token('parity-sg-cascade');
-    const group = async (name: string) => (await m(t, 'createSecurityGroup', { name }, 'securityGroup { id uuid }')).securityGroup;
+    const group = async (name: string) => (await api.mutate(t, 'createSecurityGroup', { name }, 'securityGroup { id uuid }')).securityGroup;
     const web = await group('web');
     const db = await group('db');
     const rule = async (ethertype: string) =>
       (
-        await m(
+        await api.mutate(
           t,
           'createSecurityGroupRule',
           {
@@ -397,7 +406,7 @@ describe('deleting a security group cascades to remote-group rules', () => {
       (await api.gql(t, `query($id: ID!) { node(id: $id) { ... on SecurityGroup { rules { uuid remoteGroupId } } } }`, { id })).node.rules;
     expect((await rulesOf(db.id)).filter((r: any) => r.remoteGroupId === web.uuid).map((r: any) => r.uuid)).toEqual(fromWeb);
 
-    expect((await m(t, 'deleteSecurityGroup', { id: web.id })).__typename).toBe('DeleteSecurityGroupSuccess');
+    expect((await api.mutate(t, 'deleteSecurityGroup', { id: web.id })).__typename).toBe('DeleteSecurityGroupSuccess');
     const left = await rulesOf(db.id);
     expect(left).toHaveLength(2); // the two egress rules every new group has
     expect(left.some((r: any) => r.remoteGroupId === web.uuid)).toBe(false);
@@ -446,12 +455,16 @@ describe('quotas reset to defaults and shown with usage', () => {
     const Q = `{ viewer { project { uuid quotas { resource limit used reserved } } } }`;
     const me = (await api.gql(t, Q)).viewer.project.uuid;
     const quota = async (resource: string) => (await api.gql(t, Q)).viewer.project.quotas.find((q: any) => q.resource === resource);
-    expect((await m(api.adminToken, 'setQuota', { projectId: me, resource: 'network', limit: 7 })).__typename).toBe('SetQuotaSuccess');
+    expect((await api.mutate(api.adminToken, 'setQuota', { projectId: me, resource: 'network', limit: 7 })).__typename).toBe(
+      'SetQuotaSuccess',
+    );
     expect(await quota('network')).toEqual({ resource: 'network', limit: 7, used: 1, reserved: 0 });
-    expect((await m(t, 'resetQuota', { projectId: me })).code).toBe('PolicyNotAuthorized');
-    expect((await m(api.adminToken, 'resetQuota', { projectId: me })).__typename).toBe('ResetQuotaSuccess');
+    expect((await api.mutate(t, 'resetQuota', { projectId: me })).code).toBe('PolicyNotAuthorized');
+    expect((await api.mutate(api.adminToken, 'resetQuota', { projectId: me })).__typename).toBe('ResetQuotaSuccess');
     expect(await quota('network')).toEqual({ resource: 'network', limit: 100, used: 1, reserved: 0 });
     expect(await quota('subnet')).toEqual({ resource: 'subnet', limit: 100, used: 1, reserved: 0 });
-    expect((await m(api.adminToken, 'resetQuota', { projectId: '00000000-0000-4000-8000-000000000000' })).code).toBe('ProjectNotFound');
+    expect((await api.mutate(api.adminToken, 'resetQuota', { projectId: '00000000-0000-4000-8000-000000000000' })).code).toBe(
+      'ProjectNotFound',
+    );
   });
 });

@@ -16,18 +16,10 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.close());
 
-const ERR = '... on Error { code message } ... on InputValidationError { issues { path message } }';
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** Runs `name(input: $i)` and answers its payload; `select` picks from the success. */
-async function m(token: string, name: string, input: Record<string, unknown>, select = ''): Promise<any> {
-  const success = select ? `... on ${cap(name)}Success { ${select} }` : '';
-  const r = await api.gql(token, `mutation($i: ${cap(name)}Input!) { ${name}(input: $i) { __typename ${success} ${ERR} } }`, { i: input });
-  return r[name];
-}
-
 async function ok(token: string, name: string, input: Record<string, unknown>, select: string): Promise<any> {
-  const r = await m(token, name, input, select);
+  const r = await api.mutate(token, name, input, select);
   expect(r.__typename, JSON.stringify(r)).toBe(`${cap(name)}Success`);
   return r;
 }
@@ -103,8 +95,14 @@ describe('references a command carries are checked through the policy', () => {
 
   it("a port's security groups: another project's group or an unknown id is not found, on create and update", async () => {
     for (const sg of [a.group.id, a.group.uuid, randomUUID()]) {
-      await refused(m(mallory, 'createPort', { networkId: mm.net.network.id, securityGroupIds: [sg] }, PORT), 'SecurityGroupNotFound');
-      await refused(m(mallory, 'updatePort', { id: mm.port.id, securityGroupIds: [mm.group.id, sg] }, PORT), 'SecurityGroupNotFound');
+      await refused(
+        api.mutate(mallory, 'createPort', { networkId: mm.net.network.id, securityGroupIds: [sg] }, PORT),
+        'SecurityGroupNotFound',
+      );
+      await refused(
+        api.mutate(mallory, 'updatePort', { id: mm.port.id, securityGroupIds: [mm.group.id, sg] }, PORT),
+        'SecurityGroupNotFound',
+      );
     }
     const after = (
       await api.gql(mallory, 'query($id: ID!) { node(id: $id) { ... on Port { revision securityGroupIds } } }', { id: mm.port.id })
@@ -121,7 +119,7 @@ describe('references a command carries are checked through the policy', () => {
   it("a security group rule's remote group must be the group's project's own", async () => {
     for (const remote of [a.group.id, randomUUID()]) {
       await refused(
-        m(mallory, 'createSecurityGroupRule', { securityGroupId: mm.group.id, direction: 'ingress', remoteGroupId: remote }),
+        api.mutate(mallory, 'createSecurityGroupRule', { securityGroupId: mm.group.id, direction: 'ingress', remoteGroupId: remote }),
         'SecurityGroupNotFound',
       );
     }
@@ -132,20 +130,20 @@ describe('references a command carries are checked through the policy', () => {
   });
 
   it("a load balancer's VIP subnet, network and port", async () => {
-    await refused(m(mallory, 'createLoadBalancer', { vipSubnetId: a.net.subnet.id }), 'SubnetNotFound');
-    await refused(m(mallory, 'createLoadBalancer', { vipNetworkId: a.net.network.id }), 'NetworkNotFound');
-    await refused(m(mallory, 'createLoadBalancer', { vipPortId: a.port.id }), 'PortNotFound');
-    await refused(m(mallory, 'createLoadBalancer', { vipSubnetId: randomUUID() }), 'SubnetNotFound');
+    await refused(api.mutate(mallory, 'createLoadBalancer', { vipSubnetId: a.net.subnet.id }), 'SubnetNotFound');
+    await refused(api.mutate(mallory, 'createLoadBalancer', { vipNetworkId: a.net.network.id }), 'NetworkNotFound');
+    await refused(api.mutate(mallory, 'createLoadBalancer', { vipPortId: a.port.id }), 'PortNotFound');
+    await refused(api.mutate(mallory, 'createLoadBalancer', { vipSubnetId: randomUUID() }), 'SubnetNotFound');
   });
 
   it("a member's subnet: exists, visible, and holds the member's address", async () => {
     const add = (input: Record<string, unknown>) =>
-      m(mallory, 'addMember', { poolId: mm.pool.id, protocolPort: 8080, ...input }, 'member { uuid subnetId }');
+      api.mutate(mallory, 'addMember', { poolId: mm.pool.id, protocolPort: 8080, ...input }, 'member { uuid subnetId }');
     await refused(add({ address: '10.1.0.5', subnetId: a.net.subnet.id }), 'SubnetNotFound');
     await refused(add({ address: '10.9.0.5', subnetId: randomUUID() }), 'SubnetNotFound');
     await refused(add({ address: '10.1.0.5', subnetId: mm.net.subnet.id }), 'ValidationException');
     await refused(
-      m(mallory, 'replacePoolMembers', {
+      api.mutate(mallory, 'replacePoolMembers', {
         poolId: mm.pool.id,
         members: [{ address: '10.1.0.5', protocolPort: 80, subnetId: a.net.subnet.uuid }],
       }),
@@ -156,26 +154,26 @@ describe('references a command carries are checked through the policy', () => {
   });
 
   it('router interfaces (subnet, port) and the router gateway network', async () => {
-    await refused(m(mallory, 'addRouterInterface', { id: mm.router.id, subnetId: a.net.subnet.id }), 'SubnetNotFound');
-    await refused(m(mallory, 'addRouterInterface', { id: mm.router.id, portId: a.port.id }), 'PortNotFound');
-    await refused(m(mallory, 'setRouterGateway', { id: mm.router.id, networkId: a.net.network.id }), 'NetworkNotFound');
-    await refused(m(mallory, 'setRouterGateway', { id: mm.router.id, networkId: randomUUID() }), 'NetworkNotFound');
+    await refused(api.mutate(mallory, 'addRouterInterface', { id: mm.router.id, subnetId: a.net.subnet.id }), 'SubnetNotFound');
+    await refused(api.mutate(mallory, 'addRouterInterface', { id: mm.router.id, portId: a.port.id }), 'PortNotFound');
+    await refused(api.mutate(mallory, 'setRouterGateway', { id: mm.router.id, networkId: a.net.network.id }), 'NetworkNotFound');
+    await refused(api.mutate(mallory, 'setRouterGateway', { id: mm.router.id, networkId: randomUUID() }), 'NetworkNotFound');
   });
 
   it("floating IPs: the network, the port and its fixed IP; a member picks no address; nobody takes a gateway's", async () => {
-    await refused(m(mallory, 'createFloatingIp', { floatingNetworkId: a.net.network.id }), 'NetworkNotFound');
-    await refused(m(mallory, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id, portId: a.port.id }), 'PortNotFound');
-    await refused(m(mallory, 'associateFloatingIp', { id: mm.fip.id, portId: a.port.id }), 'PortNotFound');
+    await refused(api.mutate(mallory, 'createFloatingIp', { floatingNetworkId: a.net.network.id }), 'NetworkNotFound');
+    await refused(api.mutate(mallory, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id, portId: a.port.id }), 'PortNotFound');
+    await refused(api.mutate(mallory, 'associateFloatingIp', { id: mm.fip.id, portId: a.port.id }), 'PortNotFound');
     await refused(
-      m(mallory, 'associateFloatingIp', { id: mm.fip.id, portId: mm.port.id, fixedIpAddress: a.port.fixedIps[0].ipAddress }),
+      api.mutate(mallory, 'associateFloatingIp', { id: mm.fip.id, portId: mm.port.id, fixedIpAddress: a.port.fixedIps[0].ipAddress }),
       'BadRequest',
     );
     await refused(
-      m(mallory, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id, floatingIpAddress: '203.0.113.77' }),
+      api.mutate(mallory, 'createFloatingIp', { floatingNetworkId: mm.ext.network.id, floatingIpAddress: '203.0.113.77' }),
       'PolicyNotAuthorized',
       'create_floatingip:floating_ip_address',
     );
-    const gw = await m(api.adminToken, 'createFloatingIp', {
+    const gw = await api.mutate(api.adminToken, 'createFloatingIp', {
       floatingNetworkId: mm.ext.network.id,
       floatingIpAddress: mm.ext.subnet.gatewayIp,
     });
@@ -185,11 +183,17 @@ describe('references a command carries are checked through the policy', () => {
   });
 
   it('firewall groups (ports, policies) and policies (rules)', async () => {
-    await refused(m(mallory, 'createFirewallGroup', { name: 'g', portIds: [a.iface] }), 'PortNotFound');
-    await refused(m(mallory, 'createFirewallGroup', { name: 'g', ingressFirewallPolicyId: a.policy.id }), 'FirewallPolicyNotFound');
-    await refused(m(mallory, 'createFirewallPolicy', { name: 'p', firewallRules: [a.rule.id] }), 'FirewallRuleNotFound');
+    await refused(api.mutate(mallory, 'createFirewallGroup', { name: 'g', portIds: [a.iface] }), 'PortNotFound');
+    await refused(
+      api.mutate(mallory, 'createFirewallGroup', { name: 'g', ingressFirewallPolicyId: a.policy.id }),
+      'FirewallPolicyNotFound',
+    );
+    await refused(api.mutate(mallory, 'createFirewallPolicy', { name: 'p', firewallRules: [a.rule.id] }), 'FirewallRuleNotFound');
     const own = await ok(mallory, 'createFirewallPolicy', { name: 'own' }, 'firewallPolicy { id }');
-    await refused(m(mallory, 'insertFirewallRule', { id: own.firewallPolicy.id, firewallRuleId: a.rule.id }), 'FirewallRuleNotFound');
+    await refused(
+      api.mutate(mallory, 'insertFirewallRule', { id: own.firewallPolicy.id, firewallRuleId: a.rule.id }),
+      'FirewallRuleNotFound',
+    );
   });
 });
 
@@ -197,7 +201,7 @@ describe('bad input is refused before it reaches the log', () => {
   const NET = 'network { uuid name description tags }';
 
   async function issues(token: string, name: string, input: Record<string, unknown>) {
-    const r = await m(token, name, input);
+    const r = await api.mutate(token, name, input);
     expect(r.__typename, JSON.stringify(r)).toBe('InputValidationError');
     return r.issues.map((i: { path: string[] }) => i.path.join('.'));
   }
@@ -227,7 +231,7 @@ describe('bad input is refused before it reaches the log', () => {
     expect(
       await issues(t, 'createPort', { networkId: net.network.id, securityGroupIds: Array.from({ length: 51 }, () => randomUUID()) }),
     ).toEqual(['securityGroupIds']);
-    const pairs = await m(t, 'createPort', {
+    const pairs = await api.mutate(t, 'createPort', {
       networkId: net.network.id,
       allowedAddressPairs: Array.from({ length: 11 }, (_, i) => ({ ipAddress: `10.7.1.${i}` })),
     });

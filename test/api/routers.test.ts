@@ -11,19 +11,10 @@ afterAll(async () => api?.close());
 const ROUTER = `id uuid name revision status interfaces { portId subnetId networkId ipAddress }
   externalGatewayInfo { networkId portId enableSnat externalFixedIps { subnetId ipAddress } }`;
 const FIP = 'id uuid floatingIpAddress floatingNetworkId floatingPortId status portId fixedIpAddress routerId';
-const ERR = '... on Error { code message }';
 
-/** Runs a mutation `name(input: $i)` and answers its payload. */
-async function m(token: string, name: string, input: Record<string, unknown>, select = ''): Promise<any> {
-  const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const r = await api.gql(token, `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ${select} ${ERR} } }`, { i: input });
-  return r[name];
-}
-const routerOp = (token: string, name: string, input: Record<string, unknown>) =>
-  m(token, name, input, `... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { router { ${ROUTER} } }`);
-const fipOp = (token: string, name: string, input: Record<string, unknown>) =>
-  m(token, name, input, `... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { floatingIp { ${FIP} } }`);
-const del = (token: string, name: string, id: string) => m(token, name, { id });
+const routerOp = (token: string, name: string, input: Record<string, unknown>) => api.mutate(token, name, input, `router { ${ROUTER} }`);
+const fipOp = (token: string, name: string, input: Record<string, unknown>) => api.mutate(token, name, input, `floatingIp { ${FIP} }`);
+const del = (token: string, name: string, id: string) => api.mutate(token, name, { id });
 
 async function networkWithSubnet(token: string, name: string, cidr: string, extra: Record<string, unknown> = {}) {
   const n = await api.gql(token, CREATE_NETWORK, { input: { name, ...extra } });

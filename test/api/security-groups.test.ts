@@ -10,17 +10,11 @@ afterAll(async () => api?.close());
 
 const RULE = 'id uuid securityGroupId direction ethertype protocol portRangeMin portRangeMax remoteIpPrefix remoteGroupId description';
 const GROUP = `id uuid name description isDefault stateful revision rules { ${RULE} }`;
-const ERR = '... on Error { code message }';
 
-async function m(token: string, name: string, input: Record<string, unknown>, select = ''): Promise<any> {
-  const cap = name.charAt(0).toUpperCase() + name.slice(1);
-  const r = await api.gql(token, `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ${select} ${ERR} } }`, { i: input });
-  return r[name];
-}
 const groupOp = (token: string, name: string, input: Record<string, unknown>) =>
-  m(token, name, input, `... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { securityGroup { ${GROUP} } }`);
+  api.mutate(token, name, input, `securityGroup { ${GROUP} }`);
 const addRule = (token: string, input: Record<string, unknown>) =>
-  m(token, 'createSecurityGroupRule', input, `... on CreateSecurityGroupRuleSuccess { securityGroupRule { ${RULE} } }`);
+  api.mutate(token, 'createSecurityGroupRule', input, `securityGroupRule { ${RULE} }`);
 
 async function groups(token: string) {
   return (await api.gql(token, `query { securityGroups { totalCount edges { node { ${GROUP} } } } }`)).securityGroups;
@@ -86,7 +80,7 @@ describe('security groups over GraphQL', () => {
     expect((await groupOp(t, 'updateSecurityGroup', { id: web.securityGroup.id, name: 'default' })).code).toBe(
       'SecurityGroupDefaultAlreadyExists',
     );
-    expect((await m(t, 'deleteSecurityGroup', { id: d.id })).code).toBe('SecurityGroupCannotRemoveDefault');
+    expect((await api.mutate(t, 'deleteSecurityGroup', { id: d.id })).code).toBe('SecurityGroupCannotRemoveDefault');
 
     const net = (await api.gql(t, CREATE_NETWORK, { input: { name: 'n' } })).createNetwork.network;
     await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '10.6.0.0/24' } });
@@ -94,18 +88,18 @@ describe('security groups over GraphQL', () => {
     await api.gql(t, `mutation($i: UpdatePortInput!) { updatePort(input: $i) { __typename } }`, {
       i: { id: p.id, securityGroupIds: [web.securityGroup.id] },
     });
-    expect((await m(t, 'deleteSecurityGroup', { id: web.securityGroup.id })).code).toBe('SecurityGroupInUse');
-    expect((await m(t, 'deletePort', { id: p.id })).__typename).toBe('DeletePortSuccess');
-    expect((await m(t, 'deleteSecurityGroup', { id: web.securityGroup.id })).__typename).toBe('DeleteSecurityGroupSuccess');
-    expect((await m(t, 'deleteSecurityGroup', { id: web.securityGroup.id })).code).toBe('SecurityGroupNotFound');
+    expect((await api.mutate(t, 'deleteSecurityGroup', { id: web.securityGroup.id })).code).toBe('SecurityGroupInUse');
+    expect((await api.mutate(t, 'deletePort', { id: p.id })).__typename).toBe('DeletePortSuccess');
+    expect((await api.mutate(t, 'deleteSecurityGroup', { id: web.securityGroup.id })).__typename).toBe('DeleteSecurityGroupSuccess');
+    expect((await api.mutate(t, 'deleteSecurityGroup', { id: web.securityGroup.id })).code).toBe('SecurityGroupNotFound');
     // Rules go with their group.
     expect((await api.gql(t, `query { securityGroupRules { totalCount } }`)).securityGroupRules.totalCount).toBe(4);
 
     // Other projects see nothing; an admin may remove a default group, and the next request brings it back.
     const other = await api.token('sg-guard-other');
-    expect((await m(other, 'deleteSecurityGroup', { id: d.id })).code).toBe('SecurityGroupNotFound');
+    expect((await api.mutate(other, 'deleteSecurityGroup', { id: d.id })).code).toBe('SecurityGroupNotFound');
     expect((await addRule(other, { securityGroupId: d.id, direction: 'ingress' })).code).toBe('SecurityGroupNotFound');
-    expect((await m(api.adminToken, 'deleteSecurityGroup', { id: d.id })).__typename).toBe('DeleteSecurityGroupSuccess');
+    expect((await api.mutate(api.adminToken, 'deleteSecurityGroup', { id: d.id })).__typename).toBe('DeleteSecurityGroupSuccess');
     const back = await groups(t);
     expect(back.totalCount).toBe(1);
     expect(back.edges[0].node.uuid).not.toBe(d.uuid);
@@ -119,15 +113,14 @@ describe('security groups over GraphQL', () => {
     const raw = (await groupOp(t, 'createSecurityGroup', { name: 'raw', stateful: false })).securityGroup;
     const raw2 = (await groupOp(t, 'createSecurityGroup', { name: 'raw2', stateful: false })).securityGroup;
     expect(raw.stateful).toBe(false);
-    const createPort = (ids: string[]) =>
-      m(t, 'createPort', { networkId: net.id, securityGroupIds: ids }, '... on CreatePortSuccess { port { id } }');
+    const createPort = (ids: string[]) => api.mutate(t, 'createPort', { networkId: net.id, securityGroupIds: ids }, 'port { id }');
     const mixed = await createPort([web.id, raw.id]);
     expect(mixed).toMatchObject({ __typename: 'SecurityGroupConflict', code: 'SecurityGroupConflict' });
     expect(mixed.message).toContain('Cannot apply both stateful and stateless security groups on the same port');
     const p = await createPort([raw.id, raw2.id]);
     expect(p.__typename).toBe('CreatePortSuccess');
-    expect((await m(t, 'updatePort', { id: p.port.id, securityGroupIds: [raw.id, web.id] })).code).toBe('SecurityGroupConflict');
-    expect((await m(t, 'updatePort', { id: p.port.id, securityGroupIds: [raw.id] })).__typename).toBe('UpdatePortSuccess');
+    expect((await api.mutate(t, 'updatePort', { id: p.port.id, securityGroupIds: [raw.id, web.id] })).code).toBe('SecurityGroupConflict');
+    expect((await api.mutate(t, 'updatePort', { id: p.port.id, securityGroupIds: [raw.id] })).__typename).toBe('UpdatePortSuccess');
     // A group ports use keeps its statefulness; other changes, and an unused group, may go on.
     expect((await groupOp(t, 'updateSecurityGroup', { id: raw.id, stateful: true })).code).toBe('SecurityGroupInUse');
     expect((await groupOp(t, 'updateSecurityGroup', { id: raw.id, stateful: false, description: 'x' })).securityGroup.stateful).toBe(false);
@@ -209,8 +202,8 @@ describe('security groups over GraphQL', () => {
     );
     expect(rules.securityGroupRules.totalCount).toBe(2 + accepted.length);
     const ruleId = (await addRule(t, { securityGroupId: g.id, direction: 'ingress', protocol: 'sctp' })).securityGroupRule.id;
-    expect((await m(t, 'deleteSecurityGroupRule', { id: ruleId })).__typename).toBe('DeleteSecurityGroupRuleSuccess');
-    expect((await m(t, 'deleteSecurityGroupRule', { id: ruleId })).code).toBe('SecurityGroupRuleNotFound');
+    expect((await api.mutate(t, 'deleteSecurityGroupRule', { id: ruleId })).__typename).toBe('DeleteSecurityGroupRuleSuccess');
+    expect((await api.mutate(t, 'deleteSecurityGroupRule', { id: ruleId })).code).toBe('SecurityGroupRuleNotFound');
     const after = await api.gql(t, `query($id: ID!) { node(id: $id) { ... on SecurityGroup { rules { id } revision } } }`, { id: g.id });
     expect(after.node.rules).toHaveLength(2 + accepted.length);
     expect(after.node.revision).toBe(1 + accepted.length + 2);

@@ -18,16 +18,8 @@ afterAll(async () => {
   if (keyDir) await rm(keyDir, { recursive: true, force: true });
 });
 
-const ERR = '... on Error { code message }';
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const CONN =
   'id uuid status statusReason peerAddress peerId localId mtu initiator dpd { action interval timeout } adminStateUp vpnServiceId';
-
-async function m(token: string, name: string, input: Record<string, unknown>, field = '', select = 'id uuid'): Promise<any> {
-  const success = field ? `... on ${cap(name)}Success { ${field} { ${select} } }` : '';
-  const r = await api.gql(token, `mutation($i: ${cap(name)}Input!) { ${name}(input: $i) { __typename ${success} ${ERR} } }`, { i: input });
-  return r[name];
-}
 
 async function networkWithSubnet(token: string, name: string, cidr: string, extra: Record<string, unknown> = {}) {
   const n = (await api.gql(token, CREATE_NETWORK, { input: { name, ...extra } })).createNetwork.network;
@@ -53,23 +45,22 @@ describe('VPNaaS over GraphQL', () => {
     const pub = await networkWithSubnet(api.adminToken, 'vpn-public', '198.51.100.0/24', { external: true });
     const priv = await networkWithSubnet(t, 'site-a', '10.41.0.0/24');
     subnet = priv.subnet;
-    router = (await m(t, 'createRouter', { name: 'site-a' }, 'router')).router;
-    expect((await m(t, 'createVpnService', { routerId: router.id }, 'vpnService')).code).toBe('RouterIsNotExternal');
-    expect((await m(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id }, 'router')).__typename).toBe(
+    router = (await api.mutate(t, 'createRouter', { name: 'site-a' }, 'router { id uuid }')).router;
+    expect((await api.mutate(t, 'createVpnService', { routerId: router.id }, 'vpnService { id uuid }')).code).toBe('RouterIsNotExternal');
+    expect((await api.mutate(t, 'setRouterGateway', { id: router.id, networkId: pub.network.id }, 'router { id uuid }')).__typename).toBe(
       'SetRouterGatewaySuccess',
     );
-    expect((await m(t, 'addRouterInterface', { id: router.id, subnetId: subnet.id }, 'router')).__typename).toBe(
+    expect((await api.mutate(t, 'addRouterInterface', { id: router.id, subnetId: subnet.id }, 'router { id uuid }')).__typename).toBe(
       'AddRouterInterfaceSuccess',
     );
   });
 
   it('creates policies with Neutron defaults, endpoint groups, a service on the router and a connection PENDING_CREATE', async () => {
-    const ikeOut = await m(
+    const ikeOut = await api.mutate(
       t,
       'createIkePolicy',
       { name: 'ike' },
-      'ikePolicy',
-      'id uuid authAlgorithm encryptionAlgorithm ikeVersion pfs phase1NegotiationMode lifetime { units value }',
+      'ikePolicy { id uuid authAlgorithm encryptionAlgorithm ikeVersion pfs phase1NegotiationMode lifetime { units value } }',
     );
     expect(ikeOut.ikePolicy).toMatchObject({
       authAlgorithm: 'sha1',
@@ -80,23 +71,26 @@ describe('VPNaaS over GraphQL', () => {
       lifetime: { units: 'seconds', value: 3600 },
     });
     ike = ikeOut.ikePolicy;
-    ipsec = (await m(t, 'createIpsecPolicy', { name: 'ipsec', transformProtocol: 'esp' }, 'ipsecPolicy')).ipsecPolicy;
-    expect((await m(t, 'createIpsecPolicy', { encapsulationMode: 'sideways' }, 'ipsecPolicy')).code).toBe('InvalidInput');
-    local = (await m(t, 'createEndpointGroup', { type: 'subnet', endpoints: [subnet.id] }, 'endpointGroup')).endpointGroup;
-    peer = (await m(t, 'createEndpointGroup', { type: 'cidr', endpoints: ['10.42.0.9/24'] }, 'endpointGroup', 'id uuid endpoints'))
+    ipsec = (await api.mutate(t, 'createIpsecPolicy', { name: 'ipsec', transformProtocol: 'esp' }, 'ipsecPolicy { id uuid }')).ipsecPolicy;
+    expect((await api.mutate(t, 'createIpsecPolicy', { encapsulationMode: 'sideways' }, 'ipsecPolicy { id uuid }')).code).toBe(
+      'InvalidInput',
+    );
+    local = (await api.mutate(t, 'createEndpointGroup', { type: 'subnet', endpoints: [subnet.id] }, 'endpointGroup { id uuid }'))
       .endpointGroup;
+    peer = (
+      await api.mutate(t, 'createEndpointGroup', { type: 'cidr', endpoints: ['10.42.0.9/24'] }, 'endpointGroup { id uuid endpoints }')
+    ).endpointGroup;
     expect(peer).toMatchObject({ endpoints: ['10.42.0.0/24'] });
-    const svc = await m(
+    const svc = await api.mutate(
       t,
       'createVpnService',
       { name: 'vpn', routerId: router.id },
-      'vpnService',
-      'id uuid routerId externalV4Ip adminStateUp',
+      'vpnService { id uuid routerId externalV4Ip adminStateUp }',
     );
     expect(svc.vpnService).toMatchObject({ routerId: router.uuid, adminStateUp: true });
     expect(svc.vpnService.externalV4Ip).toMatch(/^198\.51\.100\.\d+$/);
     service = svc.vpnService;
-    const out = await m(
+    const out = await api.mutate(
       t,
       'createIpsecSiteConnection',
       {
@@ -109,8 +103,7 @@ describe('VPNaaS over GraphQL', () => {
         peerAddress: '198.51.100.200',
         psk: PSK,
       },
-      'ipsecSiteConnection',
-      CONN,
+      `ipsecSiteConnection { ${CONN} }`,
     );
     expect(out.__typename).toBe('CreateIpsecSiteConnectionSuccess');
     conn = out.ipsecSiteConnection;
@@ -159,21 +152,25 @@ describe('VPNaaS over GraphQL', () => {
       peerAddress: '198.51.100.201',
       psk: PSK,
     };
-    expect((await m(t, 'createIpsecSiteConnection', { ...base, dpd: { interval: 60, timeout: 30 } })).code).toBe(
+    expect((await api.mutate(t, 'createIpsecSiteConnection', { ...base, dpd: { interval: 60, timeout: 30 } })).code).toBe(
       'IPsecSiteConnectionDpdIntervalValueError',
     );
-    expect((await m(t, 'createIpsecSiteConnection', { ...base, localEpGroupId: peer.id })).code).toBe('WrongEndpointGroupType');
-    expect((await m(t, 'createIpsecSiteConnection', { ...base, psk: '' })).code).toBe('InvalidInput');
-    const overlap = (await m(t, 'createEndpointGroup', { type: 'cidr', endpoints: ['10.41.0.128/25'] }, 'endpointGroup')).endpointGroup;
-    expect((await m(t, 'createIpsecSiteConnection', { ...base, peerEpGroupId: overlap.id })).code).toBe('PeerCidrOverlapsLocalCidr');
+    expect((await api.mutate(t, 'createIpsecSiteConnection', { ...base, localEpGroupId: peer.id })).code).toBe('WrongEndpointGroupType');
+    expect((await api.mutate(t, 'createIpsecSiteConnection', { ...base, psk: '' })).code).toBe('InvalidInput');
+    const overlap = (
+      await api.mutate(t, 'createEndpointGroup', { type: 'cidr', endpoints: ['10.41.0.128/25'] }, 'endpointGroup { id uuid }')
+    ).endpointGroup;
+    expect((await api.mutate(t, 'createIpsecSiteConnection', { ...base, peerEpGroupId: overlap.id })).code).toBe(
+      'PeerCidrOverlapsLocalCidr',
+    );
     // Another project sees none of it.
     const other = await api.token('vpn-site-other');
-    expect((await m(other, 'createIpsecSiteConnection', base)).code).toBe('VPNServiceNotFound');
-    expect((await m(other, 'createVpnService', { routerId: router.id })).code).toBe('RouterNotFound');
-    expect((await m(t, 'deleteIkePolicy', { id: ike.id })).code).toBe('IKEPolicyInUse');
-    expect((await m(t, 'deleteIpsecPolicy', { id: ipsec.id })).code).toBe('IPsecPolicyInUse');
-    expect((await m(t, 'deleteEndpointGroup', { id: peer.id })).code).toBe('EndpointGroupInUse');
-    expect((await m(t, 'deleteVpnService', { id: service.id })).code).toBe('VPNServiceInUse');
+    expect((await api.mutate(other, 'createIpsecSiteConnection', base)).code).toBe('VPNServiceNotFound');
+    expect((await api.mutate(other, 'createVpnService', { routerId: router.id })).code).toBe('RouterNotFound');
+    expect((await api.mutate(t, 'deleteIkePolicy', { id: ike.id })).code).toBe('IKEPolicyInUse');
+    expect((await api.mutate(t, 'deleteIpsecPolicy', { id: ipsec.id })).code).toBe('IPsecPolicyInUse');
+    expect((await api.mutate(t, 'deleteEndpointGroup', { id: peer.id })).code).toBe('EndpointGroupInUse');
+    expect((await api.mutate(t, 'deleteVpnService', { id: service.id })).code).toBe('VPNServiceInUse');
   });
 
   it('shows what the dataplane reports, reason included; a new PSK is accepted and stays unreadable', async () => {
@@ -186,14 +183,15 @@ describe('VPNaaS over GraphQL', () => {
     ).node;
     expect(seen).toEqual({ status: 'DOWN', statusReason: 'received AUTHENTICATION_FAILED notify error' });
     expect(
-      (await m(t, 'updateIpsecSiteConnection', { id: conn.id, psk: 'another-secret-5678' }, 'ipsecSiteConnection', CONN)).__typename,
+      (await api.mutate(t, 'updateIpsecSiteConnection', { id: conn.id, psk: 'another-secret-5678' }, `ipsecSiteConnection { ${CONN} }`))
+        .__typename,
     ).toBe('UpdateIpsecSiteConnectionSuccess');
     const [log] = await api.services.sql<
       { n: string }[]
     >`select count(*)::text as n from nl_events where data::text like '%another-secret-5678%'`;
     expect(log?.n).toBe('0');
-    expect((await m(t, 'deleteIpsecSiteConnection', { id: conn.id })).__typename).toBe('DeleteIpsecSiteConnectionSuccess');
-    expect((await m(t, 'deleteVpnService', { id: service.id })).__typename).toBe('DeleteVpnServiceSuccess');
-    expect((await m(t, 'deleteIkePolicy', { id: ike.id })).__typename).toBe('DeleteIkePolicySuccess');
+    expect((await api.mutate(t, 'deleteIpsecSiteConnection', { id: conn.id })).__typename).toBe('DeleteIpsecSiteConnectionSuccess');
+    expect((await api.mutate(t, 'deleteVpnService', { id: service.id })).__typename).toBe('DeleteVpnServiceSuccess');
+    expect((await api.mutate(t, 'deleteIkePolicy', { id: ike.id })).__typename).toBe('DeleteIkePolicySuccess');
   });
 });

@@ -190,6 +190,62 @@ describe('netledger <resource> against a real server', () => {
     expect(json(await ok(['router', 'list', '-f', 'json']))).toEqual([]);
   });
 
+  it('creates a router with its external gateway at once, as openstack router create --external-gateway does', async () => {
+    const admin = { NETLEDGER_TOKEN: api.adminToken };
+    const subnetId = (await ok(['subnet', 'show', 'public-v4', '-f', 'value', '-c', 'id'])).trim();
+    const netId = (await ok(['network', 'show', 'public', '-f', 'value', '-c', 'id'])).trim();
+
+    const plain = json(await ok(['router', 'create', '--external-gateway', 'public', 'edge-1', '-f', 'json']));
+    expect(plain.external_gateway_info).toMatchObject({
+      network_id: netId,
+      enable_snat: true,
+      external_fixed_ips: [{ subnet_id: subnetId, ip_address: expect.any(String) }],
+    });
+
+    const chosen = json(
+      await ok(
+        [
+          'router',
+          'create',
+          'edge-2',
+          '--disable-snat',
+          '--fixed-ip',
+          'subnet=public-v4,ip-address=203.0.113.50',
+          '--external-gateway',
+          'public',
+          '-f',
+          'json',
+        ],
+        admin,
+      ),
+    );
+    expect(chosen.external_gateway_info).toEqual({
+      network_id: netId,
+      enable_snat: false,
+      external_fixed_ips: [{ subnet_id: subnetId, ip_address: '203.0.113.50' }],
+    });
+
+    // Choosing SNAT or the address is the admin's (Neutron's policy): the API refuses, nothing is made.
+    const member = await cli(['router', 'create', '--external-gateway', 'public', '--disable-snat', 'edge-3']);
+    expect(member.code).toBe(1);
+    expect(member.stderr).toMatch(/^PolicyNotAuthorized: /);
+    // Without a gateway they mean nothing: a usage error before any request.
+    const alone = await cli(['router', 'create', '--fixed-ip', 'ip-address=203.0.113.51', 'edge-4']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/^BadArgument: --fixed-ip needs --external-gateway/);
+    const unknown = await cli(['router', 'create', '--external-gateway', 'no-such-net', 'edge-5']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^NetworkNotFound: /);
+
+    // Nothing made by the refused ones (edge-2 is the admin's project's).
+    expect(
+      json<{ name: string }[]>(await ok(['router', 'list', '-f', 'json', '-c', 'name'], admin))
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['edge-1', 'edge-2']);
+    await ok(['router', 'delete', 'edge-1', 'edge-2'], admin);
+  });
+
   it('fails clearly, with an exit status per kind of failure', async () => {
     const emptyConfig = path.join(scratch, 'empty.json');
     fs.writeFileSync(emptyConfig, '{}');

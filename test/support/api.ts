@@ -14,6 +14,11 @@ export interface TestApi {
   /** A member token of a project, created on first use. */
   token(project: string, role?: 'admin' | 'member'): Promise<string>;
   gql<T = any>(token: string, query: string, variables?: Record<string, unknown>): Promise<T>;
+  /**
+   * Runs the mutation `name(input: $i)` and answers its payload: `__typename`, `select` from its
+   * `<Name>Success` when given, and a typed error's `code`, `message` and `issues`.
+   */
+  mutate<T = any>(token: string, name: string, input: Record<string, unknown>, select?: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -52,6 +57,14 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       if (body.errors) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join('; ')}`);
       return body.data;
     },
+    async mutate(token, name, input, select = '') {
+      const cap = name.charAt(0).toUpperCase() + name.slice(1);
+      const success = select ? `... on ${cap}Success { ${select} }` : '';
+      const r = await api.gql(token, `mutation($i: ${cap}Input!) { ${name}(input: $i) { __typename ${success} ${MUTATION_ERRORS} } }`, {
+        i: input,
+      });
+      return r[name];
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
@@ -61,6 +74,9 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   };
   return api;
 }
+
+/** Every mutation's payload union holds these. */
+const MUTATION_ERRORS = '... on Error { code message } ... on InputValidationError { issues { path message } }';
 
 export const CREATE_NETWORK = `mutation($input: CreateNetworkInput!) { createNetwork(input: $input) { __typename
   ... on CreateNetworkSuccess { cursor network { id uuid name revision providerSegmentationId mtu } } ... on Error { code message } } }`;

@@ -7,12 +7,11 @@
 
 export type KindName = 'network' | 'subnet' | 'port' | 'router' | 'floating-ip' | 'security-group' | 'security-group-rule' | 'loadbalancer';
 
-/** Turns an option's value into input fields; `ref` resolves a name or id of another kind to its id. */
-export type Apply = (
-  input: Record<string, unknown>,
-  value: unknown,
-  ref: (kind: KindName, nameOrId: string) => Promise<string>,
-) => Promise<void> | void;
+/** Resolves a name or id of another kind to its id. */
+type Resolve = (kind: KindName, nameOrId: string) => Promise<string>;
+
+/** Turns an option's value into input fields. */
+export type Apply = (input: Record<string, unknown>, value: unknown, ref: Resolve) => Promise<void> | void;
 
 export interface OptionSpec {
   /** commander's flags, e.g. `--network <network>`. */
@@ -208,15 +207,7 @@ export const KINDS: readonly ResourceKind[] = [
         description: 'an address to take (repeat for more)',
         repeatable: true,
         apply: async (input, v, resolve) => {
-          input.fixedIps = await Promise.all(
-            (v as string[]).map(async (spec) => {
-              const kv = keyValues(spec);
-              return {
-                ...(kv.subnet ? { subnetId: await resolve('subnet', kv.subnet) } : {}),
-                ...(kv['ip-address'] ? { ipAddress: kv['ip-address'] } : {}),
-              };
-            }),
-          );
+          input.fixedIps = await Promise.all((v as string[]).map((spec) => fixedIp(spec, resolve)));
         },
       },
       { flags: '--mac-address <mac>', description: 'MAC address', apply: set('macAddress') },
@@ -253,6 +244,30 @@ export const KINDS: readonly ResourceKind[] = [
     listColumns: ['id', 'name', 'status', 'admin_state_up', 'project_id'],
     positional: name,
     createOptions: [
+      {
+        flags: '--external-gateway <network>',
+        description: 'set the gateway on this external network',
+        apply: async (input, v, resolve) => void (input.externalGatewayInfo = { networkId: await resolve('network', String(v)) }),
+      },
+      // Applied after --external-gateway (options apply in this order, not the command line's).
+      {
+        flags: '--enable-snat',
+        description: 'source-NAT through the gateway (the default)',
+        apply: gateway('--enable-snat', 'enableSnat', () => true),
+      },
+      {
+        flags: '--disable-snat',
+        description: 'no source NAT through the gateway',
+        apply: gateway('--disable-snat', 'enableSnat', () => false),
+      },
+      {
+        flags: '--fixed-ip <subnet=SUBNET,ip-address=IP>',
+        description: "the gateway's address on the external network (repeat for more)",
+        repeatable: true,
+        apply: gateway('--fixed-ip', 'externalFixedIps', (v, resolve) =>
+          Promise.all((v as string[]).map((spec) => fixedIp(spec, resolve))),
+        ),
+      },
       { flags: '--ha', description: 'highly available (admin only)', apply: flag('ha', true) },
       { flags: '--distributed', description: 'distributed (admin only)', apply: flag('distributed', true) },
       common.description,
@@ -393,6 +408,24 @@ export const KINDS: readonly ResourceKind[] = [
     status: { column: 'provisioning_status', pending: /^PENDING_/, failed: ['ERROR'], reason: 'status_error' },
   },
 ];
+
+/** `subnet=S,ip-address=IP` -> { subnetId, ipAddress }, either part optional (openstack's --fixed-ip). */
+async function fixedIp(spec: string, resolve: Resolve): Promise<{ subnetId?: string; ipAddress?: string }> {
+  const kv = keyValues(spec);
+  return {
+    ...(kv.subnet ? { subnetId: await resolve('subnet', kv.subnet) } : {}),
+    ...(kv['ip-address'] ? { ipAddress: kv['ip-address'] } : {}),
+  };
+}
+
+/** A field of a router's externalGatewayInfo: meaningless, and refused, without --external-gateway (as openstack does). */
+function gateway(option: string, key: string, value: (v: unknown, resolve: Resolve) => unknown): Apply {
+  return async (input, v, resolve) => {
+    const info = input.externalGatewayInfo as Record<string, unknown> | undefined;
+    if (!info) throw new Error(`${option} needs --external-gateway`);
+    info[key] = await value(v, resolve);
+  };
+}
 
 /** `start=10.0.0.2,end=10.0.0.9` -> { start, end }. */
 function keyValues(spec: string): Record<string, string> {

@@ -326,9 +326,12 @@ export class DataplaneAgent {
     const eligible = live.filter((h) => !disabled.has(h));
     // A distributed router's SNAT goes to a dvr_snat agent only.
     const snatHosts = eligible.filter((h) => agents.find((a) => a.host === h)?.agentMode === 'dvr_snat');
-    const { ports, routers, floatingIps } = await schedulingRecords(this.s.sql, this.host);
-    const bindings = planBindings(ports, routers, eligible, dead, snatHosts);
-    await scheduleHaRouters(this.s, this.host, ports, routers, eligible, this.log);
+    const { ports, routers, floatingIps, networkHints } = await schedulingRecords(this.s.sql, this.host);
+    const hostZones = new Map(agents.map((a) => [a.host, a.availabilityZone]));
+    if (!hostZones.has(this.host)) hostZones.set(this.host, this.config.availabilityZone);
+    const zones = { hostZones, networkHints };
+    const bindings = planBindings(ports, routers, eligible, dead, snatHosts, zones);
+    await scheduleHaRouters(this.s, this.host, ports, routers, eligible, this.log, zones);
     await scheduleDvrPorts(this.s, this.host, this.config.agentMode, ports, routers, floatingIps, this.log);
     // A move off a dead agent is recorded with the reason, so the port's history says why it moved.
     const hostOf = new Map(ports.map((p) => [p.id, p.doc.bindingHost]));

@@ -12,7 +12,8 @@ import { NO_ZONE_FACTS, pickHost, type ZoneFacts } from './zone-choice.js';
  * Where HA routers run (Neutron's L3 HA scheduler): each HA router with ports on up to
  * `maxAgents` live hosts, the hosts with the fewest HA routers first, ties broken by name, so
  * every agent computes the same answer. A router with availability_zone_hints goes only to hosts
- * in those zones, and its hosts spread over distinct zones first (Neutron's AZLeastRoutersScheduler). A host stays a router's host when its agent dies (its
+ * in those zones, and its hosts spread over distinct zones first (Neutron's
+ * AZLeastRoutersScheduler). A host stays a router's host when its agent dies (its
  * keepalived is simply gone; the standby takes over without the control plane), so a returning
  * host finds its router again and joins as standby; no new host is added while a dead one still
  * counts, as Neutron does not reschedule HA routers on agent failure.

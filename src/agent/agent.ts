@@ -12,6 +12,7 @@ import { agentProgress, logHead, recordApplied, type AgentProgress } from './app
 import { markAgentDown, recordHeartbeat, registerAgent, stopAgent } from './registration.js';
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings, type Binding } from './scheduler.js';
+import { zoneFactsOf } from './zone-choice.js';
 import { scheduleHaRouters } from './ha-scheduler.js';
 import { scheduleDvrPorts } from './dvr-scheduler.js';
 import { firewallGroupStatusChanges, floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
@@ -327,9 +328,8 @@ export class DataplaneAgent {
     // A distributed router's SNAT goes to a dvr_snat agent only.
     const snatHosts = eligible.filter((h) => agents.find((a) => a.host === h)?.agentMode === 'dvr_snat');
     const { ports, routers, floatingIps, networkHints } = await schedulingRecords(this.s.sql, this.host);
-    const hostZones = new Map(agents.map((a) => [a.host, a.availabilityZone]));
-    if (!hostZones.has(this.host)) hostZones.set(this.host, this.config.availabilityZone);
-    const zones = { hostZones, networkHints };
+    // This host's zone as configured, until its registration is in the agents read.
+    const zones = zoneFactsOf([{ host: this.host, availabilityZone: this.config.availabilityZone }, ...agents], networkHints);
     const bindings = planBindings(ports, routers, eligible, dead, snatHosts, zones);
     await scheduleHaRouters(this.s, this.host, ports, routers, eligible, this.log, zones);
     await scheduleDvrPorts(this.s, this.host, this.config.agentMode, ports, routers, floatingIps, this.log);

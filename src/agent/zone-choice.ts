@@ -12,6 +12,14 @@ export interface ZoneFacts {
 
 export const NO_ZONE_FACTS: ZoneFacts = { hostZones: new Map(), networkHints: new Map() };
 
+/** The facts from the agents' registrations (a later entry of a host wins) and the networks' hints. */
+export function zoneFactsOf(
+  agents: readonly { readonly host: string; readonly availabilityZone: string }[],
+  networkHints: ReadonlyMap<string, readonly string[]>,
+): ZoneFacts {
+  return { hostZones: new Map(agents.map((a) => [a.host, a.availabilityZone])), networkHints };
+}
+
 export function zoneOf(facts: ZoneFacts, host: string): string {
   return facts.hostZones.get(host) ?? DEFAULT_AVAILABILITY_ZONE;
 }

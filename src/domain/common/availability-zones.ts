@@ -41,3 +41,11 @@ export function sameHints(a: readonly string[] | undefined, b: readonly string[]
   const y = b ?? [];
   return x.length === y.length && x.every((h, i) => h === y[i]);
 }
+
+/** What a zone is listed for (Neutron's `resource`): networks (DHCP agents) and routers (L3 agents). */
+export const AVAILABILITY_ZONE_RESOURCES = ['network', 'router'] as const;
+export type AvailabilityZoneResource = (typeof AVAILABILITY_ZONE_RESOURCES)[number];
+
+/** Neutron's zone `state`. */
+export const AVAILABILITY_ZONE_STATES = ['available', 'unavailable'] as const;
+export type AvailabilityZoneState = (typeof AVAILABILITY_ZONE_STATES)[number];

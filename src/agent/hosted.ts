@@ -23,6 +23,14 @@ export async function hostedResources(q: Queryable, host: string): Promise<Hoste
   return { routerIds: [...routerIds].sort(), dhcpNetworkIds: [...dhcpNetworkIds].sort() };
 }
 
+/** The router ports a scheduler binds (a distributed router's interfaces never are). */
+const BOUND_ROUTER_OWNERS: string[] = [
+  DeviceOwner.routerInterface,
+  DeviceOwner.routerGateway,
+  DeviceOwner.routerHaInterface,
+  DeviceOwner.routerCentralizedSnat,
+];
+
 /**
  * The hosts serving each of `ids`, read from the ports' bindingHost: a network's DHCP ports, or
  * every port a router owns (interfaces, gateway, HA and SNAT ports). Ids serving nowhere are absent.
@@ -36,7 +44,7 @@ export async function hostsServing(q: Queryable, kind: 'network' | 'router', ids
              and doc->>'bindingHost' <> '' group by network_id`
       : await q<{ id: string; hosts: string[] }[]>`
           select doc->>'deviceId' as id, array_agg(distinct doc->>'bindingHost' order by doc->>'bindingHost') as hosts from rm_resources
-           where kind = 'port' and doc->>'deviceId' = any(${ids as string[]}::text[]) and doc->>'deviceOwner' like 'network:router%'
+           where kind = 'port' and doc->>'deviceOwner' = any(${BOUND_ROUTER_OWNERS}::text[]) and doc->>'deviceId' = any(${ids as string[]}::text[])
              and doc->>'bindingHost' <> '' group by doc->>'deviceId'`;
   return new Map(rows.map((r) => [String(r.id), r.hosts]));
 }

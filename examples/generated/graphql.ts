@@ -8,6 +8,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type CreateNetworkInput = {
   /** Administrative state: false takes it out of service without deleting it. */
   adminStateUp?: boolean | null | undefined;
+  /** Neutron's availability_zone_hints: the zones (agents' availabilityZone) its DHCP agents must be in; each must be a zone some agent registered in (AvailabilityZoneNotFound otherwise). Set on create only. Omitted or empty: any zone. */
+  availabilityZoneHints?: Array<string> | null | undefined;
   /** Free text (at most 255 characters). */
   description?: string | null | undefined;
   /** router:external: whether routers may use it as their external gateway network (admin only). Default false. */
@@ -87,6 +89,7 @@ export type CreateNetworkMutationVariables = Exact<{
 
 export type CreateNetworkMutation = {
   createNetwork:
+    | { __typename: 'AvailabilityZoneNotFound'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
     | { __typename: 'CreateNetworkSuccess'; cursor: string | null; network: { uuid: string; name: string; revision: number } }
     | { __typename: 'FlatNetworkInUse'; code: string; message: string }
@@ -111,6 +114,7 @@ export type UpdateNetworkMutationVariables = Exact<{
 
 export type UpdateNetworkMutation = {
   updateNetwork:
+    | { __typename: 'AvailabilityZoneNotFound'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
     | { __typename: 'FlatNetworkInUse'; code: string; message: string }
     | { __typename: 'InputValidationError'; code: string; message: string }
@@ -138,6 +142,7 @@ export type DeleteNetworkMutation = {
     | { __typename: 'AddressPairAndPortSecurityRequired'; code: string; message: string }
     | { __typename: 'AllocationOnAutoAddressSubnet'; code: string; message: string }
     | { __typename: 'AllowedAddressPairExhausted'; code: string; message: string }
+    | { __typename: 'AvailabilityZoneNotFound'; code: string; message: string }
     | { __typename: 'ConcurrentModification'; code: string; message: string }
     | { __typename: 'DNSNameServersExhausted'; code: string; message: string }
     | { __typename: 'DeleteNetworkSuccess' }

@@ -12,6 +12,7 @@ import { agentProgress, logHead, recordApplied, type AgentProgress } from './app
 import { markAgentDown, recordHeartbeat, registerAgent, stopAgent } from './registration.js';
 import { applyBindings, reportStatuses } from './reports.js';
 import { planBindings, type Binding } from './scheduler.js';
+import { zoneFactsOf } from './zone-choice.js';
 import { scheduleHaRouters } from './ha-scheduler.js';
 import { scheduleDvrPorts } from './dvr-scheduler.js';
 import { firewallGroupStatusChanges, floatingIpStatusChanges, portStatusChanges, type KeyHealth } from './status.js';
@@ -326,9 +327,11 @@ export class DataplaneAgent {
     const eligible = live.filter((h) => !disabled.has(h));
     // A distributed router's SNAT goes to a dvr_snat agent only.
     const snatHosts = eligible.filter((h) => agents.find((a) => a.host === h)?.agentMode === 'dvr_snat');
-    const { ports, routers, floatingIps } = await schedulingRecords(this.s.sql, this.host);
-    const bindings = planBindings(ports, routers, eligible, dead, snatHosts);
-    await scheduleHaRouters(this.s, this.host, ports, routers, eligible, this.log);
+    const { ports, routers, floatingIps, networkHints } = await schedulingRecords(this.s.sql, this.host);
+    // This host's zone as configured, until its registration is in the agents read.
+    const zones = zoneFactsOf([{ host: this.host, availabilityZone: this.config.availabilityZone }, ...agents], networkHints);
+    const bindings = planBindings(ports, routers, eligible, dead, snatHosts, zones);
+    await scheduleHaRouters(this.s, this.host, ports, routers, eligible, this.log, zones);
     await scheduleDvrPorts(this.s, this.host, this.config.agentMode, ports, routers, floatingIps, this.log);
     // A move off a dead agent is recorded with the reason, so the port's history says why it moved.
     const hostOf = new Map(ports.map((p) => [p.id, p.doc.bindingHost]));

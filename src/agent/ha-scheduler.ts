@@ -6,11 +6,14 @@ import type { Services } from '../app/services.js';
 import { compareStrings } from '../projections/desired-state/ip.js';
 import { routerPortIds, type ResourceDoc } from '../projections/topology/index.js';
 import { agentMetadata } from './registration.js';
+import { NO_ZONE_FACTS, pickHost, type ZoneFacts } from './zone-choice.js';
 
 /**
  * Where HA routers run (Neutron's L3 HA scheduler): each HA router with ports on up to
  * `maxAgents` live hosts, the hosts with the fewest HA routers first, ties broken by name, so
- * every agent computes the same answer. A host stays a router's host when its agent dies (its
+ * every agent computes the same answer. A router with availability_zone_hints goes only to hosts
+ * in those zones, and its hosts spread over distinct zones first (Neutron's
+ * AZLeastRoutersScheduler). A host stays a router's host when its agent dies (its
  * keepalived is simply gone; the standby takes over without the control plane), so a returning
  * host finds its router again and joins as standby; no new host is added while a dead one still
  * counts, as Neutron does not reschedule HA routers on agent failure.
@@ -33,6 +36,7 @@ export function planHaRouters(
   routers: readonly ResourceDoc<Router>[],
   liveHosts: readonly string[],
   maxAgents: number,
+  zones: ZoneFacts = NO_ZONE_FACTS,
 ): HaSchedule[] {
   const load = new Map(liveHosts.map((h) => [h, 0]));
   for (const p of ports) {
@@ -44,11 +48,13 @@ export function planHaRouters(
   for (const r of [...routers].sort((a, b) => compareStrings(a.id, b.id))) {
     if (!r.doc.ha || routerPortIds(r.doc).length === 0) continue;
     const hosting = new Set(hostsOfHaRouter(ports, r.id));
-    const wanted = Math.min(maxAgents, hosting.size + liveHosts.filter((h) => !hosting.has(h)).length);
     const addHosts: string[] = [];
-    const candidates = [...load].filter(([h]) => !hosting.has(h)).sort((a, b) => a[1] - b[1] || compareStrings(a[0], b[0]));
-    for (const [h] of candidates.slice(0, Math.max(0, wanted - hosting.size))) {
+    const serving = new Set(hosting);
+    for (let n = hosting.size; n < maxAgents; n++) {
+      const h = pickHost(load, serving, r.doc.availabilityZoneHints ?? [], zones);
+      if (h === null) break;
       addHosts.push(h);
+      serving.add(h);
       load.set(h, (load.get(h) ?? 0) + 1);
     }
     const needsVrid = !r.doc.haVrid;
@@ -65,8 +71,9 @@ export async function scheduleHaRouters(
   routers: readonly ResourceDoc<Router>[],
   liveHosts: readonly string[],
   log: Logger,
+  zones: ZoneFacts = NO_ZONE_FACTS,
 ): Promise<number> {
-  const plan = planHaRouters(ports, routers, liveHosts, s.config.NETLEDGER_MAX_L3_AGENTS_PER_ROUTER);
+  const plan = planHaRouters(ports, routers, liveHosts, s.config.NETLEDGER_MAX_L3_AGENTS_PER_ROUTER, zones);
   let changed = 0;
   const metadata = agentMetadata(host);
   for (const item of plan) {

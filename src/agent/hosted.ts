@@ -22,3 +22,29 @@ export async function hostedResources(q: Queryable, host: string): Promise<Hoste
   }
   return { routerIds: [...routerIds].sort(), dhcpNetworkIds: [...dhcpNetworkIds].sort() };
 }
+
+/** The router ports a scheduler binds (a distributed router's interfaces never are). */
+const BOUND_ROUTER_OWNERS: string[] = [
+  DeviceOwner.routerInterface,
+  DeviceOwner.routerGateway,
+  DeviceOwner.routerHaInterface,
+  DeviceOwner.routerCentralizedSnat,
+];
+
+/**
+ * The hosts serving each of `ids`, read from the ports' bindingHost: a network's DHCP ports, or
+ * every port a router owns (interfaces, gateway, HA and SNAT ports). Ids serving nowhere are absent.
+ */
+export async function hostsServing(q: Queryable, kind: 'network' | 'router', ids: readonly string[]): Promise<Map<string, string[]>> {
+  const rows =
+    kind === 'network'
+      ? await q<{ id: string; hosts: string[] }[]>`
+          select network_id as id, array_agg(distinct doc->>'bindingHost' order by doc->>'bindingHost') as hosts from rm_resources
+           where kind = 'port' and network_id = any(${ids as string[]}::uuid[]) and doc->>'deviceOwner' = ${DeviceOwner.dhcp}
+             and doc->>'bindingHost' <> '' group by network_id`
+      : await q<{ id: string; hosts: string[] }[]>`
+          select doc->>'deviceId' as id, array_agg(distinct doc->>'bindingHost' order by doc->>'bindingHost') as hosts from rm_resources
+           where kind = 'port' and doc->>'deviceOwner' = any(${BOUND_ROUTER_OWNERS}::text[]) and doc->>'deviceId' = any(${ids as string[]}::text[])
+             and doc->>'bindingHost' <> '' group by doc->>'deviceId'`;
+  return new Map(rows.map((r) => [String(r.id), r.hosts]));
+}

@@ -3,6 +3,7 @@ import { DeviceOwner } from '../domain/port/index.js';
 import type { Router } from '../domain/router/index.js';
 import { compareStrings } from '../projections/desired-state/ip.js';
 import { routerPortIds, type ResourceDoc } from '../projections/topology/index.js';
+import { NO_ZONE_FACTS, pickHost, type ZoneFacts } from './zone-choice.js';
 
 /**
  * Where the platform's own ports run. Neutron binds a network's DHCP port to a DHCP agent's host
@@ -23,6 +24,8 @@ interface Unit {
   readonly snat: boolean;
   /** A DHCP port's network: its DHCP ports go to distinct hosts (dhcp_agents_per_network). */
   readonly dhcpNetwork?: string;
+  /** The router's or the network's availability_zone_hints: its hosts must be in one; none: any. */
+  readonly hints: readonly string[];
 }
 
 export interface Binding {
@@ -39,7 +42,7 @@ function snatPortIds(ports: readonly ResourceDoc<Port>[], routerId: string): str
     .sort(compareStrings);
 }
 
-function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDoc<Router>[]): Unit[] {
+function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDoc<Router>[], zones: ZoneFacts): Unit[] {
   const byId = new Map(ports.map((p) => [p.id, p]));
   const out: Unit[] = [];
   const inRouter = new Set<string>();
@@ -49,11 +52,18 @@ function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDo
     const ids = r.doc.distributed ? (r.doc.gateway ? [r.doc.gateway.portId, ...snatPortIds(ports, r.id)] : []) : routerPortIds(r.doc);
     const list = ids.map((id) => byId.get(id)).filter((p): p is ResourceDoc<Port> => p !== undefined);
     for (const p of list) inRouter.add(p.id);
-    if (list.length > 0) out.push({ key: `router:${r.id}`, ports: list, snat: r.doc.distributed });
+    if (list.length > 0)
+      out.push({ key: `router:${r.id}`, ports: list, snat: r.doc.distributed, hints: r.doc.availabilityZoneHints ?? [] });
   }
   for (const p of [...ports].sort((a, b) => compareStrings(a.id, b.id))) {
     if (p.doc.deviceOwner === DeviceOwner.dhcp && !inRouter.has(p.id))
-      out.push({ key: `dhcp:${p.id}`, ports: [p], snat: false, dhcpNetwork: p.doc.networkId });
+      out.push({
+        key: `dhcp:${p.id}`,
+        ports: [p],
+        snat: false,
+        dhcpNetwork: p.doc.networkId,
+        hints: zones.networkHints.get(p.doc.networkId) ?? [],
+      });
   }
   return out;
 }
@@ -64,8 +74,10 @@ function units(ports: readonly ResourceDoc<Port>[], routers: readonly ResourceDo
  * partly bound to a host that is not dead keeps it (a new interface follows its gateway);
  * anything else goes to the live host with the fewest units, ties broken by name, so every agent
  * computes the same answer. A network's DHCP ports (dhcp_agents_per_network of them) go to
- * distinct hosts: one with no host left for it stays where it is (unbound, or on its dead host)
- * until one comes, as Neutron leaves a network on fewer agents than asked.
+ * distinct hosts, over distinct zones first: one with no host left for it stays where it is
+ * (unbound, or on its dead host) until one comes, as Neutron leaves a network on fewer agents
+ * than asked. A router or network with availability_zone_hints goes only to hosts in those zones
+ * (`zones` holds each host's zone and the networks' hints); none live there: it waits the same way.
  */
 export function planBindings(
   ports: readonly ResourceDoc<Port>[],
@@ -74,10 +86,11 @@ export function planBindings(
   deadHosts: ReadonlySet<string> = new Set(),
   /** Live dvr_snat hosts, for distributed routers' SNAT; absent: any live host. */
   snatHosts: readonly string[] = liveHosts,
+  zones: ZoneFacts = NO_ZONE_FACTS,
 ): Binding[] {
   if (liveHosts.length === 0) return [];
   const movable = (p: ResourceDoc<Port>) => p.doc.bindingHost === '' || deadHosts.has(p.doc.bindingHost);
-  const all = units(ports, routers);
+  const all = units(ports, routers, zones);
   const load = new Map(liveHosts.map((h) => [h, 0]));
   // The hosts already serving each network's DHCP (ports that stay where they are).
   const dhcpHosts = new Map<string, Set<string>>();
@@ -96,16 +109,11 @@ export function planBindings(
     const bound = u.ports.find((p) => !movable(p));
     const candidates = u.snat ? new Map([...load].filter(([h]) => snatHosts.includes(h))) : load;
     const taken = u.dhcpNetwork !== undefined ? (dhcpHosts.get(u.dhcpNetwork) ?? new Set<string>()) : new Set<string>();
-    const host = bound ? bound.doc.bindingHost : leastLoaded(candidates, taken);
+    const host = bound ? bound.doc.bindingHost : pickHost(candidates, taken, u.hints, zones);
     if (host === null) continue;
     if (!bound) load.set(host, (load.get(host) ?? 0) + 1);
     if (u.dhcpNetwork !== undefined) dhcpHosts.set(u.dhcpNetwork, taken.add(host));
     for (const p of unbound) out.push({ portId: p.id, revision: p.revision, host });
   }
   return out;
-}
-
-function leastLoaded(load: ReadonlyMap<string, number>, taken: ReadonlySet<string>): string | null {
-  const free = [...load].filter(([h]) => !taken.has(h)).sort((a, b) => a[1] - b[1] || compareStrings(a[0], b[0]));
-  return free[0]?.[0] ?? null;
 }

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'TokenNotFound',
   'AgentNotFound',
   'AgentConflict',
+  'AvailabilityZoneNotFound',
   'NetworkNotFound',
   'NetworkInUse',
   'NetworkAlreadyExists',

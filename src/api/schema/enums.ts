@@ -1,3 +1,4 @@
+import { AVAILABILITY_ZONE_RESOURCES, AVAILABILITY_ZONE_STATES } from '../../domain/common/availability-zones.js';
 import { agentModeSchema, ipsecModeSchema } from '../../domain/agent/modes.js';
 import { FIREWALL_ACTIONS, FIREWALL_GROUP_STATUSES } from '../../domain/firewall/events.js';
 import { floatingIpStatusSchema } from '../../domain/floating-ip/events.js';
@@ -138,4 +139,12 @@ export const IpsecMode = vocabulary('IpsecMode', ipsecModeSchema.options, "Where
 export const Role = vocabulary('Role', ROLES, 'What a token may do in its project.', {
   admin: 'Everything, in every project.',
   member: 'Its own project, as Neutron policy allows a member.',
+});
+export const AvailabilityZoneResource = vocabulary('AvailabilityZoneResource', AVAILABILITY_ZONE_RESOURCES, 'What an availability zone is listed for.', {
+  network: "Networks: the zone's agents serve DHCP.",
+  router: "Routers: the zone's agents run routers.",
+});
+export const AvailabilityZoneState = vocabulary('AvailabilityZoneState', AVAILABILITY_ZONE_STATES, 'Whether anything can be scheduled in an availability zone now.', {
+  available: 'A live, enabled agent is in the zone.',
+  unavailable: 'Every agent of the zone is down or disabled.',
 });

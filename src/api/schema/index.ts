@@ -15,6 +15,7 @@ import './loadbalancers.js';
 import './events.js';
 import './history.js';
 import './dataplane.js';
+import './availability-zones.js';
 
 let built: GraphQLSchema | undefined;
 

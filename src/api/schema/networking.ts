@@ -140,6 +140,7 @@ const networkSchema = z.object({
   external: z.boolean().optional().describe('router:external: whether routers may use it as their external gateway network (admin only). Default false.'),
   portSecurityEnabled: z.boolean().optional(),
   mtu: z.number().int().optional(),
+  availabilityZoneHints: z.array(z.string().max(255)).optional().describe("Neutron's availability_zone_hints: the zones (agents' availabilityZone) its DHCP agents must be in; each must be a zone some agent registered in (AvailabilityZoneNotFound otherwise). Set on create only. Omitted or empty: any zone."),
   provider: z.object({ networkType: z.enum(['local', 'flat', 'vlan', 'vxlan']).describe('local | flat | vlan | vxlan'), physicalNetwork: z.string().nullish().describe('provider:physical_network: the physical network a flat or VLAN network is carried on; null for VXLAN and local.'), segmentationId: z.number().int().nullish().describe('provider:segmentation_id: the VLAN id (1-4094) or VXLAN VNI; null for flat and local, or to take one from the configured range.') }).meta({ id: 'ProviderInput', description: "The provider network of a network (admin): its type, physical network and segment id." }).optional(),
 });
 

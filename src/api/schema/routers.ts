@@ -88,7 +88,7 @@ const gatewayOf = (g: z.infer<z.ZodObject<typeof gatewayFields>>) => clean({ net
 
 defineMutation('createRouter', {
   description: 'Creates a router. ha and distributed are admin-only. externalGatewayInfo sets its gateway as setRouterGateway does, in the same change: a refused gateway creates nothing.',
-  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...flags, externalGatewayInfo: z.object(gatewayFields).meta({ id: 'ExternalGatewayInfoInput', description: 'The router\'s gateway on an external network, as setRouterGateway takes it.' }).nullish().describe('Sets the gateway in the same change as the create.') }),
+  schema: z.object({ ...baseSchema, id: clientId.nullish(), ...flags, availabilityZoneHints: z.array(z.string().max(255)).nullish().describe("Neutron's availability_zone_hints: the zones (agents' availabilityZone) its L3 agents must be in; each must be a zone some agent registered in (AvailabilityZoneNotFound otherwise). Set on create only. Omitted or empty: any zone."), externalGatewayInfo: z.object(gatewayFields).meta({ id: 'ExternalGatewayInfoInput', description: 'The router\'s gateway on an external network, as setRouterGateway takes it.' }).nullish().describe('Sets the gateway in the same change as the create.') }),
   field: 'router',
   type: RouterRef,
   run: async ({ externalGatewayInfo, ...input }, ctx) => {

@@ -5,13 +5,17 @@ import { networkDecider, networkStreamId, type CreateNetwork, type Network, type
 import { subnetDecider, subnetStreamId, type Subnet } from '../../domain/subnet/index.js';
 import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
+import { availabilityZoneFacts } from '../availability-zones.js';
 import { decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
 import { isUuid } from './facts.js';
 import { planDeletePort } from './ports.js';
 import { adminOnly, isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
-export type NetworkInput = Omit<CreateNetwork, 'type' | 'id' | 'project' | 'now' | 'segmentationExhausted' | 'segmentInUse'> & {
+export type NetworkInput = Omit<
+  CreateNetwork,
+  'type' | 'id' | 'project' | 'now' | 'segmentationExhausted' | 'segmentInUse' | 'knownAvailabilityZones'
+> & {
   id?: string;
 };
 
@@ -105,6 +109,7 @@ export function createNetwork(s: Services, actor: Principal, input: NetworkInput
       segmentationExhausted,
       segmentInUse,
       ...(provider ? { provider } : {}),
+      ...(await availabilityZoneFacts(tx, input.availabilityZoneHints)),
     };
     const append = decideAppend(networkDecider, loaded, networkStreamId(id), command);
     if (isDomainError(append)) return append;

@@ -21,6 +21,7 @@ import type { EventMetadata } from '../../store/types.js';
 import type { PlannedAppend, Tx } from '../command-runtime.js';
 import { lockNetworkForUse, subnetsOf } from '../networking/facts.js';
 import { loadOwnPort, planCreatePort, planDeletePort, planUpdatePort } from '../networking/ports.js';
+import { availabilityZoneFacts } from '../availability-zones.js';
 import { after, decideAppend } from '../plan.js';
 import type { Services } from '../services.js';
 import { planDeleteStaleSnatPorts } from './dvr.js';
@@ -32,7 +33,7 @@ const routerNotFound = (id: string) => notFound('Router', id);
 const badRequest = (message: string) => domainError('BadRequest', `Bad router request: ${message}`);
 const revision = (expectedRevision: number | undefined) => (expectedRevision !== undefined ? { expectedRevision } : {});
 
-export type RouterInput = Omit<CreateRouter, 'type' | 'id' | 'project' | 'isAdmin' | 'now' | 'gateway'> & {
+export type RouterInput = Omit<CreateRouter, 'type' | 'id' | 'project' | 'isAdmin' | 'now' | 'gateway' | 'knownAvailabilityZones'> & {
   id?: string;
   /** Neutron's external_gateway_info: set in the same append as the router, or nothing is created. */
   externalGatewayInfo?: GatewayInput;
@@ -65,6 +66,7 @@ export function createRouter(s: Services, actor: Principal, input: RouterInput, 
       isAdmin: actor.isAdmin,
       now,
       ...(gateway ? { gateway: gateway.facts } : {}),
+      ...(await availabilityZoneFacts(tx, fields.availabilityZoneHints)),
     });
     return isDomainError(append) ? append : { appends: [append, ...(gateway?.ports ?? [])], result: id };
   });

@@ -82,6 +82,12 @@ const common = {
   tag: { flags: '--tag <tag>', description: 'a tag (repeat for more)', apply: set('tags'), repeatable: true },
   id: { flags: '--id <uuid>', description: 'choose the id (makes a retried create idempotent)', apply: set('id') },
   disable: { flags: '--disable', description: 'admin state down', apply: flag('adminStateUp', false) },
+  zoneHint: {
+    flags: '--availability-zone-hint <zone>',
+    description: 'an availability zone to schedule in (repeat for more)',
+    apply: set('availabilityZoneHints'),
+    repeatable: true,
+  },
 } satisfies Record<string, OptionSpec>;
 
 const name: ResourceKind['positional'] = { name: '[name]', required: false, apply: set('name') };
@@ -97,7 +103,7 @@ export const KINDS: readonly ResourceKind[] = [
     payloadField: 'network',
     fields: `id: uuid name status admin_state_up: adminStateUp shared router_external: external mtu port_security_enabled: portSecurityEnabled
       provider_network_type: providerNetworkType provider_physical_network: providerPhysicalNetwork provider_segmentation_id: providerSegmentationId
-      subnets { id: uuid } ${audit}`,
+      availability_zone_hints: availabilityZoneHints availability_zones: availabilityZones subnets { id: uuid } ${audit}`,
     listColumns: ['id', 'name', 'subnets'],
     positional: name,
     createOptions: [
@@ -113,6 +119,7 @@ export const KINDS: readonly ResourceKind[] = [
       },
       { flags: '--mtu <mtu>', description: 'MTU', apply: int('mtu') },
       { flags: '--disable-port-security', description: 'ports default to no port security', apply: flag('portSecurityEnabled', false) },
+      common.zoneHint,
     ],
   },
   {
@@ -240,7 +247,8 @@ export const KINDS: readonly ResourceKind[] = [
     payloadField: 'router',
     fields: `id: uuid name status admin_state_up: adminStateUp ha distributed
       external_gateway_info: externalGatewayInfo { network_id: networkId enable_snat: enableSnat external_fixed_ips: externalFixedIps { ip_address: ipAddress subnet_id: subnetId } }
-      interfaces_info: interfaces { port_id: portId subnet_id: subnetId ip_address: ipAddress } routes { destination nexthop } ${audit}`,
+      interfaces_info: interfaces { port_id: portId subnet_id: subnetId ip_address: ipAddress } routes { destination nexthop }
+      availability_zone_hints: availabilityZoneHints availability_zones: availabilityZones ${audit}`,
     listColumns: ['id', 'name', 'status', 'admin_state_up', 'project_id'],
     positional: name,
     createOptions: [
@@ -274,6 +282,7 @@ export const KINDS: readonly ResourceKind[] = [
       common.tag,
       common.id,
       common.disable,
+      common.zoneHint,
     ],
   },
   {

@@ -24,6 +24,10 @@ export interface CreateNetwork extends ResourceBaseInput {
   readonly segmentationExhausted?: boolean;
   /** The requested segment (VLAN id, VNI, flat physnet) is taken by another network. */
   readonly segmentInUse?: boolean;
+  /** Neutron's availability_zone_hints: the zones its DHCP agents should be in; none: any. */
+  readonly availabilityZoneHints?: readonly string[];
+  /** The zones agents have registered in (the application looks them up when hints are given). */
+  readonly knownAvailabilityZones?: readonly string[];
 }
 
 export interface UpdateNetwork {

@@ -1,6 +1,6 @@
 import { domainError, isDomainError, type DomainError } from '../errors.js';
 import type { Decision } from '../decider.js';
-import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
+import { alreadyExists, baseFields, basePatch, checkAvailabilityZoneHints, liveResource, notFound, sameHints } from '../common/index.js';
 import { cidrOf, cidrsOverlap, parseCidr, formatCidr } from '../ipam/index.js';
 import type {
   AddNetworkSubnet,
@@ -32,6 +32,7 @@ function sameCreate(c: CreateNetwork, n: Network): boolean {
     (c.portSecurityEnabled ?? true) === n.portSecurityEnabled &&
     (c.mtu === undefined || c.mtu === n.mtu) &&
     (p?.networkType ?? 'vxlan') === n.provider.networkType &&
+    sameHints(c.availabilityZoneHints, n.availabilityZoneHints) &&
     // The segmentation id is left out: the application allocates a fresh one for a retry.
     (p?.physicalNetwork ?? null) === n.provider.physicalNetwork
   );
@@ -47,6 +48,8 @@ function create(c: CreateNetwork, s: NetworkState): Decision<NetworkEvent> {
   const mtu = c.mtu ?? maxMtu(provider.networkType);
   const bad = mtuProblem(mtu, provider.networkType, false);
   if (bad) return bad;
+  const hints = checkAvailabilityZoneHints(c.availabilityZoneHints, c.knownAvailabilityZones);
+  if (isDomainError(hints)) return hints;
   return [
     {
       type: 'NetworkCreated',
@@ -60,6 +63,7 @@ function create(c: CreateNetwork, s: NetworkState): Decision<NetworkEvent> {
         portSecurityEnabled: c.portSecurityEnabled ?? true,
         mtu,
         provider,
+        ...(hints.length > 0 ? { availabilityZoneHints: [...hints] } : {}),
         createdAt: c.now,
       },
     },

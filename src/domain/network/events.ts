@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEvent, type EventOf } from '../event-definition.js';
+import { availabilityZoneHintsSchema } from '../common/availability-zones.js';
 import { idSchema, resourceBaseFields, resourceBasePatchFields, timestampSchema } from '../common/resource.js';
 
 export const NETWORK_TYPES = ['local', 'flat', 'vlan', 'vxlan'] as const;
@@ -21,6 +22,8 @@ export const NetworkCreated = defineEvent(
     portSecurityEnabled: z.boolean(),
     mtu: z.number().int(),
     provider: providerSchema,
+    /** Present only when hints were given: a network created without them has none. */
+    availabilityZoneHints: availabilityZoneHintsSchema,
   }),
 );
 

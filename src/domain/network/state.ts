@@ -13,6 +13,8 @@ export interface Network extends ResourceBase {
   readonly portSecurityEnabled: boolean;
   readonly mtu: number;
   readonly provider: Provider;
+  /** Neutron's availability_zone_hints, as given on create; absent: none. */
+  readonly availabilityZoneHints?: readonly string[];
   /** Neutron networks without agents report ACTIVE at once. */
   readonly status: 'ACTIVE';
   /** In creation order: port allocation tries subnets in this order. */

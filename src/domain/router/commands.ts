@@ -21,6 +21,10 @@ export interface CreateRouter extends ResourceBaseInput {
    * router, in the same decision, so a refused gateway creates no router.
    */
   readonly gateway?: GatewayFacts;
+  /** Neutron's availability_zone_hints: the zones its L3 agents should be in; none: any. */
+  readonly availabilityZoneHints?: readonly string[];
+  /** The zones agents have registered in (the application looks them up when hints are given). */
+  readonly knownAvailabilityZones?: readonly string[];
   readonly isAdmin: boolean;
   readonly now: string;
 }

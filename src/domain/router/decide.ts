@@ -1,4 +1,4 @@
-import { alreadyExists, baseFields, basePatch, liveResource, notFound } from '../common/index.js';
+import { alreadyExists, baseFields, basePatch, checkAvailabilityZoneHints, liveResource, notFound, sameHints } from '../common/index.js';
 import type { Decision } from '../decider.js';
 import { domainError, isDomainError, type DomainError } from '../errors.js';
 import { ipVersionOf } from '../ipam/index.js';
@@ -46,13 +46,26 @@ function create(c: CreateRouter, s: RouterState): Decision<RouterEvent> {
       r.adminStateUp === flags.adminStateUp &&
       r.ha === flags.ha &&
       r.distributed === flags.distributed &&
+      sameHints(c.availabilityZoneHints, r.availabilityZoneHints) &&
       sameGateway(r, c.gateway);
     return same ? [] : alreadyExists('Router', c.id);
   }
   if (s.status === 'deleted') return notFound('Router', c.id);
   const refused = adminOnlyFlags(c.isAdmin, 'create', c);
   if (refused) return refused;
-  const created: RouterEvent = { type: 'RouterCreated', data: { id: c.id, project: c.project, ...base, ...flags, createdAt: c.now } };
+  const hints = checkAvailabilityZoneHints(c.availabilityZoneHints, c.knownAvailabilityZones);
+  if (isDomainError(hints)) return hints;
+  const created: RouterEvent = {
+    type: 'RouterCreated',
+    data: {
+      id: c.id,
+      project: c.project,
+      ...base,
+      ...flags,
+      ...(hints.length > 0 ? { availabilityZoneHints: [...hints] } : {}),
+      createdAt: c.now,
+    },
+  };
   if (!c.gateway) return [created];
   const router = evolveRouter(s, created);
   if (router.status !== 'live') return notFound('Router', c.id);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { availabilityZoneHintsSchema } from '../common/availability-zones.js';
 import { idSchema, resourceBaseFields, resourceBasePatchFields, timestampSchema } from '../common/resource.js';
 import { defineEvent, type EventOf } from '../event-definition.js';
 
@@ -18,7 +19,14 @@ export const gatewayFixedIpSchema = z.object({ subnetId: idSchema, ipAddress: z.
 
 export const RouterCreated = defineEvent(
   'RouterCreated',
-  z.object({ ...resourceBaseFields, adminStateUp: z.boolean(), ha: z.boolean(), distributed: z.boolean() }),
+  z.object({
+    ...resourceBaseFields,
+    adminStateUp: z.boolean(),
+    ha: z.boolean(),
+    distributed: z.boolean(),
+    /** Present only when hints were given: a router created without them has none. */
+    availabilityZoneHints: availabilityZoneHintsSchema,
+  }),
 );
 
 /** Only the attributes the update named; routes have their own event. */

@@ -12,6 +12,8 @@ export interface Router extends ResourceBase {
   readonly adminStateUp: boolean;
   readonly ha: boolean;
   readonly distributed: boolean;
+  /** Neutron's availability_zone_hints, as given on create; absent: none. */
+  readonly availabilityZoneHints?: readonly string[];
   readonly routes: readonly Route[];
   readonly gateway: RouterGateway | null;
   readonly interfaces: readonly RouterInterface[];

@@ -183,9 +183,9 @@ export async function buildHostTopology(sql: Sql, host: string): Promise<HostTop
 
 /**
  * What the schedulers need, wherever it is bound: the platform's own ports (DHCP, router, HA, DVR;
- * migration 130's index), every router and floating IP, and the ports bound to `host` (a DVR host
- * makes its fg- port for its own instances' floating IPs). Compute ports elsewhere, the bulk, are
- * never read.
+ * migration 130's index), every router and floating IP, the networks' availability zone hints,
+ * and the ports bound to `host` (a DVR host makes its fg- port for its own instances' floating
+ * IPs). Compute ports elsewhere, the bulk, are never read.
  */
 export async function schedulingRecords(sql: Sql, host: string): Promise<SchedulingRecords> {
   return sql.begin('isolation level repeatable read read only', async (tx): Promise<SchedulingRecords> => {
@@ -193,7 +193,14 @@ export async function schedulingRecords(sql: Sql, host: string): Promise<Schedul
       and ((doc->>'deviceOwner' >= 'network:' and doc->>'deviceOwner' < 'network;') or doc->>'bindingHost' = ${host})`;
     const routers = await tx<Row[]>`select id, revision, doc from rm_resources where kind = 'router'`;
     const floatingIps = await tx<Row[]>`select id, revision, doc from rm_resources where kind = 'floatingip'`;
-    return { ports: toDocs<Port>(ports), routers: toDocs<Router>(routers), floatingIps: toDocs<FloatingIp>(floatingIps) };
+    const hinted = await tx<{ id: string; hints: string[] }[]>`select id, doc->'availabilityZoneHints' as hints from rm_resources
+      where kind = 'network' and doc ? 'availabilityZoneHints'`;
+    return {
+      ports: toDocs<Port>(ports),
+      routers: toDocs<Router>(routers),
+      floatingIps: toDocs<FloatingIp>(floatingIps),
+      networkHints: new Map(hinted.map((n) => [n.id, n.hints])),
+    };
   });
 }
 
@@ -201,4 +208,6 @@ export interface SchedulingRecords {
   readonly ports: ResourceDoc<Port>[];
   readonly routers: ResourceDoc<Router>[];
   readonly floatingIps: ResourceDoc<FloatingIp>[];
+  /** The availability_zone_hints of the networks that have some. */
+  readonly networkHints: ReadonlyMap<string, readonly string[]>;
 }

@@ -75,6 +75,13 @@ describe('availability zones', () => {
     const set = (adminStateUp: boolean) => api.gql(api.adminToken, SET_ADMIN_STATE, { i: { host: 'az-host-b', adminStateUp } });
     expect((await set(false)).setAgentAdminState.__typename).toBe('SetAgentAdminStateSuccess');
     expect((await api.gql(member, ZONES)).availabilityZones).toEqual(all({ 'az-2': 'unavailable' }));
+    // Neutron's filters: name, resource, state.
+    const filtered = await api.gql(member, '{ availabilityZones(resource: "router", state: "unavailable") { name resource state } }');
+    expect(filtered.availabilityZones).toEqual([{ name: 'az-2', resource: 'router', state: 'unavailable' }]);
+    expect((await api.gql(member, '{ availabilityZones(name: "az-1") { name resource } }')).availabilityZones).toEqual([
+      { name: 'az-1', resource: 'network' },
+      { name: 'az-1', resource: 'router' },
+    ]);
     await set(true);
     expect((await api.gql(member, ZONES)).availabilityZones).toEqual(all({}));
   });

@@ -51,8 +51,16 @@ const AvailabilityZoneRef = builder.objectRef<AvailabilityZoneRow>('Availability
 builder.queryFields((t) => ({
   availabilityZones: t.field({
     type: [AvailabilityZoneRef],
-    description: "The availability zones agents registered in, by name then resource (Neutron's GET /v2.0/availability_zones). Any project may read them: they are what availabilityZoneHints may name.",
-    resolve: async (_r, _a, ctx) => availabilityZoneRows(await agentsOf(ctx)),
+    description: "The availability zones agents registered in, by name then resource (Neutron's GET /v2.0/availability_zones). Any project may read them: they are what availabilityZoneHints may name. Filters as Neutron's: name, resource, state.",
+    args: {
+      name: t.arg.string({ description: 'Only the zone of this name.' }),
+      resource: t.arg.string({ description: 'Only rows for this resource: network or router.' }),
+      state: t.arg.string({ description: 'Only rows in this state: available or unavailable.' }),
+    },
+    resolve: async (_r, a, ctx) =>
+      availabilityZoneRows(await agentsOf(ctx)).filter(
+        (z) => (a.name == null || z.name === a.name) && (a.resource == null || z.resource === a.resource) && (a.state == null || z.state === a.state),
+      ),
   }),
 }));
 

@@ -11,10 +11,11 @@ interface Counted {
   readonly n: number;
 }
 
-async function countRows(tx: Tx, streams: readonly string[]): Promise<Counted[]> {
+/** Sent at once (`execute`), so it runs before whatever the caller sends next. */
+function countRows(tx: Tx, streams: readonly string[]): Promise<Counted[]> {
   return tx<
     Counted[]
-  >`select kind, project_id, count(*)::int as n from rm_resources where stream_id = any(${streams as string[]}) group by kind, project_id`;
+  >`select kind, project_id, count(*)::int as n from rm_resources where stream_id = any(${streams as string[]}) group by kind, project_id`.execute();
 }
 
 /**
@@ -28,7 +29,9 @@ async function countRows(tx: Tx, streams: readonly string[]): Promise<Counted[]>
  */
 export const enforceQuota: AppendRule = async (tx: Tx, events: readonly RecordedEvent[]) => {
   const streams = [...new Set(events.map((e) => e.streamId))];
-  const before = await countRows(tx, streams);
+  // A stream whose first event here is its version 1 starts with this append: it had no rows.
+  const existing = streams.filter((id) => events.find((e) => e.streamId === id)!.streamVersion > 1);
+  const before = existing.length > 0 ? await countRows(tx, existing) : [];
   return async (): Promise<DomainError | null> => {
     // The limits of every project these streams belong to come down the connection right behind
     // the count (pipelined): one round trip for both.

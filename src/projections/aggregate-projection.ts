@@ -1,3 +1,4 @@
+import { pipelined } from '../db/pipelined.js';
 import type { Queryable } from '../db/sql.js';
 import type { DomainEvent } from '../domain/decider.js';
 import { domainError, DomainFailure } from '../domain/errors.js';
@@ -129,24 +130,34 @@ export class AggregateProjection implements Projection {
       for (const r of newRows)
         current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
     }
-    await this.claimIds(q, claims);
-    await q`insert into rm_aggregates (stream_id, version, state)
+    // Sent one behind the other without waiting (one round trip); the claims' verdict is read
+    // once all have answered, and a vetoed claim throws before anything commits.
+    const claimed = this.claim(q, claims);
+    const writes: Promise<unknown>[] = [
+      q`insert into rm_aggregates (stream_id, version, state)
             select x.stream_id, x.version, x.state from jsonb_to_recordset(${q.json(states as never)}::jsonb) as x(stream_id text, version bigint, state jsonb)
-            on conflict (stream_id) do update set version = excluded.version, state = excluded.state`;
+            on conflict (stream_id) do update set version = excluded.version, state = excluded.state`.execute(),
+    ];
     if (gone.length > 0) {
-      await q`delete from rm_resources r using jsonb_to_recordset(${q.json(gone as never)}::jsonb) as x(stream_id text, kind text, id uuid)
-               where r.stream_id = x.stream_id and r.kind = x.kind and r.id = x.id`;
+      writes.push(
+        q`delete from rm_resources r using jsonb_to_recordset(${q.json(gone as never)}::jsonb) as x(stream_id text, kind text, id uuid)
+               where r.stream_id = x.stream_id and r.kind = x.kind and r.id = x.id`.execute(),
+      );
     }
     if (current.size > 0) {
-      await q`
+      writes.push(
+        q`
         insert into rm_resources (id, kind, stream_id, project_id, name, tags, network_id, revision, created_at, updated_at, doc)
         select x.id, x.kind, x.stream_id, x.project_id, x.name, array(select jsonb_array_elements_text(x.tags)), x.network_id,
                x.revision, x.created_at, x.updated_at, x.doc
           from jsonb_to_recordset(${q.json([...current.values()] as never)}::jsonb) as x(id uuid, kind text, stream_id text, project_id text, name text,
                tags jsonb, network_id uuid, revision bigint, created_at timestamptz, updated_at timestamptz, doc jsonb)
         on conflict (stream_id, kind, id) do update set project_id = excluded.project_id, name = excluded.name, tags = excluded.tags,
-          network_id = excluded.network_id, revision = excluded.revision, updated_at = excluded.updated_at, doc = excluded.doc`;
+          network_id = excluded.network_id, revision = excluded.revision, updated_at = excluded.updated_at, doc = excluded.doc`.execute(),
+      );
     }
+    const [taken] = await pipelined([claimed, ...writes] as const);
+    await this.checkClaims(q, claims, taken);
   }
 
   /**
@@ -155,22 +166,30 @@ export class AggregateProjection implements Projection {
    * id waits for the other transaction, and the check after it (a new statement, so a new
    * snapshot) sees its claim. The answer names neither the holder's kind nor its project.
    */
-  private async claimIds(q: Queryable, claims: readonly Claim[]): Promise<void> {
-    if (claims.length === 0) return;
+  private claim(q: Queryable, claims: readonly Claim[]): Promise<readonly { id: string; kind: string; stream_id: string }[]> {
+    if (claims.length === 0) return Promise.resolve([]);
     const sorted = [...claims].sort((a, b) => a.at - b.at);
-    const taken = await q<{ id: string; kind: string; stream_id: string }[]>`
+    return q<{ id: string; kind: string; stream_id: string }[]>`
       insert into rm_resource_ids (id, kind, stream_id)
       select x.id, x.kind, x.stream_id from jsonb_to_recordset(${q.json(sorted as never)}::jsonb) as x(id uuid, kind text, stream_id text, at int)
        order by x.at
       on conflict (id) do nothing
-      returning id, kind, stream_id`;
+      returning id, kind, stream_id`.execute();
+  }
+
+  /** Claims not taken are vetoed unless the holder is the same (kind, stream): a new statement, so it sees a racing claim that committed. */
+  private async checkClaims(
+    q: Queryable,
+    claims: readonly Claim[],
+    taken: readonly { id: string; kind: string; stream_id: string }[],
+  ): Promise<void> {
     if (this.options.replaying || taken.length === claims.length) return;
     const mine = new Set(taken.map((t) => `${t.stream_id}\u0000${rowKey(t)}`));
-    const rest = sorted.filter((c) => !mine.has(`${c.stream_id}\u0000${rowKey(c)}`));
+    const rest = claims.filter((c) => !mine.has(`${c.stream_id}\u0000${rowKey(c)}`));
     const holders = await q<{ id: string; kind: string; stream_id: string }[]>`
       select id, kind, stream_id from rm_resource_ids where id = any(${rest.map((c) => c.id)}::uuid[])`;
     const holder = new Map(holders.map((h) => [h.id, h]));
-    for (const c of rest) {
+    for (const c of [...rest].sort((a, b) => a.at - b.at)) {
       const h = holder.get(c.id.toLowerCase());
       if (h && (h.stream_id !== c.stream_id || h.kind !== c.kind)) {
         throw new DomainFailure(

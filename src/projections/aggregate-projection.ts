@@ -47,6 +47,36 @@ function toRow(streamId: string, r: ResourceRow) {
 }
 
 /**
+ * Folds one stream's events onto its state before them: the state after, the rows before and
+ * after, and each row as the event that first showed it (its id's claim). Every row any
+ * intermediate state shows claims its id, so a resource created and deleted within one batch
+ * claims it too: live commands and a rebuild's larger batches agree. A row keeps the createdAt of
+ * the state that first showed it (the upsert leaves created_at alone), whichever batch that state
+ * fell in.
+ */
+function foldStream(
+  kind: AggregateKind,
+  before: { state: unknown; version: number },
+  list: readonly { event: RecordedEvent; at: number }[],
+) {
+  const oldRows = kind.resources(before.state, before.version);
+  const firstSeen = new Map<string, string>(oldRows.map((r) => [rowKey(r), r.createdAt]));
+  const shown: { row: ResourceRow; at: number }[] = [];
+  let state = before.state;
+  let newRows = oldRows;
+  for (const { event: e, at } of list) {
+    state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
+    newRows = kind.resources(state, e.streamVersion);
+    for (const r of newRows) {
+      if (firstSeen.has(rowKey(r))) continue;
+      firstSeen.set(rowKey(r), r.createdAt);
+      shown.push({ row: r, at });
+    }
+  }
+  return { state, oldRows, rows: newRows.map((r) => ({ ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt })), shown };
+}
+
+/**
  * Folds every aggregate with its own decider's evolve, stores the state, and keeps one row per
  * live resource; quota usage is the count of those rows (quota-usage.ts). An id another
  * resource holds vetoes the append with ResourceIdInUse: which ids an append claims depends on
@@ -74,6 +104,17 @@ export class AggregateProjection implements Projection {
     const [row] = await q<{ version: bigint; state: unknown }[]>`select version, state from rm_aggregates where stream_id = ${streamId}`;
     if (!row) return { state: kind.initialState as S, version: 0 };
     return { state: decodeState<S>(row.state), version: Number(row.version) };
+  }
+
+  /**
+   * The rows a stream shows after `events` that start it (the first is its version 1), exactly as
+   * `apply` writes them; null when they do not start it (the rows then follow from its stored state).
+   */
+  rowsOfNewStream(streamId: string, events: readonly RecordedEvent[]): readonly ResourceRow[] | null {
+    const kind = this.kindOf(streamId);
+    const list = events.filter((e) => e.streamId === streamId).map((event, at) => ({ event, at }));
+    if (!kind || list[0]?.event.streamVersion !== 1) return null;
+    return foldStream(kind, { state: kind.initialState, version: 0 }, list).rows;
   }
 
   /**
@@ -105,30 +146,14 @@ export class AggregateProjection implements Projection {
     for (const [streamId, list] of byStream) {
       const kind = this.kindOf(streamId)!;
       const before = stored.get(streamId) ?? { state: kind.initialState, version: 0 };
-      const oldRows = kind.resources(before.state, before.version);
-      // Every row any intermediate state shows claims its id, so a resource created and deleted
-      // within one batch claims it too: live commands and a rebuild's larger batches agree.
-      // A row keeps the createdAt of the state that first showed it (the upsert leaves
-      // created_at alone), whichever batch that state fell in.
-      const firstSeen = new Map<string, string>(oldRows.map((r) => [rowKey(r), r.createdAt]));
-      let state = before.state;
-      let newRows = oldRows;
-      for (const { event: e, at } of list) {
-        state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
-        newRows = kind.resources(state, e.streamVersion);
-        for (const r of newRows) {
-          if (firstSeen.has(rowKey(r))) continue;
-          firstSeen.set(rowKey(r), r.createdAt);
-          claims.push({ id: r.id, kind: r.kind, stream_id: streamId, at });
-        }
-      }
+      const { state, oldRows, rows: newRows, shown } = foldStream(kind, before, list);
+      for (const { row: r, at } of shown) claims.push({ id: r.id, kind: r.kind, stream_id: streamId, at });
       const version = list[list.length - 1]!.event.streamVersion;
       states.push({ stream_id: streamId, version, state: encodeState(state) });
       const keep = new Set(newRows.map(rowKey));
       for (const r of oldRows) if (!keep.has(rowKey(r))) gone.push({ stream_id: streamId, kind: r.kind, id: r.id });
       // One row per key even if a state lists an object twice: an upsert may touch a row only once.
-      for (const r of newRows)
-        current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
+      for (const r of newRows) current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, r));
     }
     // Sent one behind the other without waiting (one round trip); the claims' verdict is read
     // once all have answered, and a vetoed claim throws before anything commits.

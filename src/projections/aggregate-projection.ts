@@ -114,7 +114,9 @@ export class AggregateProjection implements Projection {
     const kind = this.kindOf(streamId);
     const list = events.filter((e) => e.streamId === streamId).map((event, at) => ({ event, at }));
     if (!kind || list[0]?.event.streamVersion !== 1) return null;
-    return foldStream(kind, { state: kind.initialState, version: 0 }, list).rows;
+    // One row per key, as apply's upsert writes them.
+    const rows = new Map(foldStream(kind, { state: kind.initialState, version: 0 }, list).rows.map((r) => [rowKey(r), r]));
+    return [...rows.values()];
   }
 
   /**

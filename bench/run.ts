@@ -14,6 +14,7 @@ import { firewallBench } from './firewall.js';
 import { haproxyBench } from './haproxy.js';
 import { scaleBench } from './scale.js';
 import { hostsBench } from './hosts.js';
+import { createPortBench } from './createport.js';
 
 const suites: Record<string, (url: string) => Promise<void>> = {
   store: storeBench,
@@ -24,6 +25,7 @@ const suites: Record<string, (url: string) => Promise<void>> = {
   haproxy: haproxyBench,
   scale: scaleBench,
   hosts: hostsBench,
+  createport: createPortBench,
 };
 const wanted = process.argv.slice(2).filter((a) => a in suites);
 const run = wanted.length > 0 ? wanted : Object.keys(suites);

@@ -106,7 +106,7 @@ export async function startServices(
   await waker.listen();
   const store = new EventStore(sql, eventRegistry(), () => waker.appended());
   const aggregates = new AggregateProjection(aggregateKinds());
-  const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), [enforceQuota], { log });
+  const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), [enforceQuota(aggregates)], { log });
   const sealer =
     options.seal === false
       ? undefined

@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import { pipelined } from '../db/pipelined.js';
 import type { Sql } from '../db/sql.js';
 import type { DomainEvent } from '../domain/decider.js';
 import { domainError, DomainFailure, isDomainError, type DomainError } from '../domain/errors.js';
@@ -31,8 +32,10 @@ export type CommandHandler<R> = (tx: Tx, attempt: number) => Promise<Plan<R> | D
 
 /**
  * A rule the command side holds over what an append does to the read model. It is called after
- * the events are appended and before the projections run; the check it answers runs after them,
- * in the same transaction, and an error it returns vetoes the whole append.
+ * the events are appended and before the projections run, and must send its reads before its
+ * first await (they share a round trip with the projections' writes, and must run before them);
+ * the check it answers runs after them, in the same transaction, and an error it returns vetoes
+ * the whole append.
  */
 export type AppendRule = (tx: Tx, events: readonly RecordedEvent[]) => Promise<() => Promise<DomainError | null>>;
 
@@ -94,13 +97,13 @@ export class CommandRuntime {
             events.push(...r.events);
           }
           if (events.length > 0) {
-            const checks = [];
-            for (const rule of this.rules) checks.push(await rule(tx, events));
-            for (const p of this.projections) await p.apply(tx, events);
-            for (const check of checks) {
-              const error = await check();
-              if (error) throw new DomainFailure(error);
-            }
+            // The rules' first reads and every projection's writes go down the connection one
+            // behind the other, in this order, without waiting for each other: one round trip.
+            // Each part sends its statements before its first await, so the order holds.
+            const ruled = this.rules.map((rule) => rule(tx, events));
+            const applied = this.projections.map((p) => p.apply(tx, events));
+            const [checks] = await pipelined([Promise.all(ruled), ...applied] as const);
+            for (const error of await Promise.all(checks.map((check) => check()))) if (error) throw new DomainFailure(error);
           }
           const last = events[events.length - 1];
           return { ok: true as const, result: plan.result, events, cursor: last ? last.cursor : null };

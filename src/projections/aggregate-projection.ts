@@ -1,3 +1,4 @@
+import { pipelined } from '../db/pipelined.js';
 import type { Queryable } from '../db/sql.js';
 import type { DomainEvent } from '../domain/decider.js';
 import { domainError, DomainFailure } from '../domain/errors.js';
@@ -46,6 +47,36 @@ function toRow(streamId: string, r: ResourceRow) {
 }
 
 /**
+ * Folds one stream's events onto its state before them: the state after, the rows before and
+ * after, and each row as the event that first showed it (its id's claim). Every row any
+ * intermediate state shows claims its id, so a resource created and deleted within one batch
+ * claims it too: live commands and a rebuild's larger batches agree. A row keeps the createdAt of
+ * the state that first showed it (the upsert leaves created_at alone), whichever batch that state
+ * fell in.
+ */
+function foldStream(
+  kind: AggregateKind,
+  before: { state: unknown; version: number },
+  list: readonly { event: RecordedEvent; at: number }[],
+) {
+  const oldRows = kind.resources(before.state, before.version);
+  const firstSeen = new Map<string, string>(oldRows.map((r) => [rowKey(r), r.createdAt]));
+  const shown: { row: ResourceRow; at: number }[] = [];
+  let state = before.state;
+  let newRows = oldRows;
+  for (const { event: e, at } of list) {
+    state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
+    newRows = kind.resources(state, e.streamVersion);
+    for (const r of newRows) {
+      if (firstSeen.has(rowKey(r))) continue;
+      firstSeen.set(rowKey(r), r.createdAt);
+      shown.push({ row: r, at });
+    }
+  }
+  return { state, oldRows, rows: newRows.map((r) => ({ ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt })), shown };
+}
+
+/**
  * Folds every aggregate with its own decider's evolve, stores the state, and keeps one row per
  * live resource; quota usage is the count of those rows (quota-usage.ts). An id another
  * resource holds vetoes the append with ResourceIdInUse: which ids an append claims depends on
@@ -73,6 +104,19 @@ export class AggregateProjection implements Projection {
     const [row] = await q<{ version: bigint; state: unknown }[]>`select version, state from rm_aggregates where stream_id = ${streamId}`;
     if (!row) return { state: kind.initialState as S, version: 0 };
     return { state: decodeState<S>(row.state), version: Number(row.version) };
+  }
+
+  /**
+   * The rows a stream shows after `events` that start it (the first is its version 1), exactly as
+   * `apply` writes them; null when they do not start it (the rows then follow from its stored state).
+   */
+  rowsOfNewStream(streamId: string, events: readonly RecordedEvent[]): readonly ResourceRow[] | null {
+    const kind = this.kindOf(streamId);
+    const list = events.filter((e) => e.streamId === streamId).map((event, at) => ({ event, at }));
+    if (!kind || list[0]?.event.streamVersion !== 1) return null;
+    // One row per key, as apply's upsert writes them.
+    const rows = new Map(foldStream(kind, { state: kind.initialState, version: 0 }, list).rows.map((r) => [rowKey(r), r]));
+    return [...rows.values()];
   }
 
   /**
@@ -104,49 +148,43 @@ export class AggregateProjection implements Projection {
     for (const [streamId, list] of byStream) {
       const kind = this.kindOf(streamId)!;
       const before = stored.get(streamId) ?? { state: kind.initialState, version: 0 };
-      const oldRows = kind.resources(before.state, before.version);
-      // Every row any intermediate state shows claims its id, so a resource created and deleted
-      // within one batch claims it too: live commands and a rebuild's larger batches agree.
-      // A row keeps the createdAt of the state that first showed it (the upsert leaves
-      // created_at alone), whichever batch that state fell in.
-      const firstSeen = new Map<string, string>(oldRows.map((r) => [rowKey(r), r.createdAt]));
-      let state = before.state;
-      let newRows = oldRows;
-      for (const { event: e, at } of list) {
-        state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
-        newRows = kind.resources(state, e.streamVersion);
-        for (const r of newRows) {
-          if (firstSeen.has(rowKey(r))) continue;
-          firstSeen.set(rowKey(r), r.createdAt);
-          claims.push({ id: r.id, kind: r.kind, stream_id: streamId, at });
-        }
-      }
+      const { state, oldRows, rows: newRows, shown } = foldStream(kind, before, list);
+      for (const { row: r, at } of shown) claims.push({ id: r.id, kind: r.kind, stream_id: streamId, at });
       const version = list[list.length - 1]!.event.streamVersion;
       states.push({ stream_id: streamId, version, state: encodeState(state) });
       const keep = new Set(newRows.map(rowKey));
       for (const r of oldRows) if (!keep.has(rowKey(r))) gone.push({ stream_id: streamId, kind: r.kind, id: r.id });
       // One row per key even if a state lists an object twice: an upsert may touch a row only once.
-      for (const r of newRows)
-        current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, { ...r, createdAt: firstSeen.get(rowKey(r)) ?? r.createdAt }));
+      for (const r of newRows) current.set(`${streamId}\u0000${rowKey(r)}`, toRow(streamId, r));
     }
-    await this.claimIds(q, claims);
-    await q`insert into rm_aggregates (stream_id, version, state)
+    // Sent one behind the other without waiting (one round trip); the claims' verdict is read
+    // once all have answered, and a vetoed claim throws before anything commits.
+    const claimed = this.claim(q, claims);
+    const writes: Promise<unknown>[] = [
+      q`insert into rm_aggregates (stream_id, version, state)
             select x.stream_id, x.version, x.state from jsonb_to_recordset(${q.json(states as never)}::jsonb) as x(stream_id text, version bigint, state jsonb)
-            on conflict (stream_id) do update set version = excluded.version, state = excluded.state`;
+            on conflict (stream_id) do update set version = excluded.version, state = excluded.state`.execute(),
+    ];
     if (gone.length > 0) {
-      await q`delete from rm_resources r using jsonb_to_recordset(${q.json(gone as never)}::jsonb) as x(stream_id text, kind text, id uuid)
-               where r.stream_id = x.stream_id and r.kind = x.kind and r.id = x.id`;
+      writes.push(
+        q`delete from rm_resources r using jsonb_to_recordset(${q.json(gone as never)}::jsonb) as x(stream_id text, kind text, id uuid)
+               where r.stream_id = x.stream_id and r.kind = x.kind and r.id = x.id`.execute(),
+      );
     }
     if (current.size > 0) {
-      await q`
+      writes.push(
+        q`
         insert into rm_resources (id, kind, stream_id, project_id, name, tags, network_id, revision, created_at, updated_at, doc)
         select x.id, x.kind, x.stream_id, x.project_id, x.name, array(select jsonb_array_elements_text(x.tags)), x.network_id,
                x.revision, x.created_at, x.updated_at, x.doc
           from jsonb_to_recordset(${q.json([...current.values()] as never)}::jsonb) as x(id uuid, kind text, stream_id text, project_id text, name text,
                tags jsonb, network_id uuid, revision bigint, created_at timestamptz, updated_at timestamptz, doc jsonb)
         on conflict (stream_id, kind, id) do update set project_id = excluded.project_id, name = excluded.name, tags = excluded.tags,
-          network_id = excluded.network_id, revision = excluded.revision, updated_at = excluded.updated_at, doc = excluded.doc`;
+          network_id = excluded.network_id, revision = excluded.revision, updated_at = excluded.updated_at, doc = excluded.doc`.execute(),
+      );
     }
+    const [taken] = await pipelined([claimed, ...writes] as const);
+    await this.checkClaims(q, claims, taken);
   }
 
   /**
@@ -155,22 +193,30 @@ export class AggregateProjection implements Projection {
    * id waits for the other transaction, and the check after it (a new statement, so a new
    * snapshot) sees its claim. The answer names neither the holder's kind nor its project.
    */
-  private async claimIds(q: Queryable, claims: readonly Claim[]): Promise<void> {
-    if (claims.length === 0) return;
+  private claim(q: Queryable, claims: readonly Claim[]): Promise<readonly { id: string; kind: string; stream_id: string }[]> {
+    if (claims.length === 0) return Promise.resolve([]);
     const sorted = [...claims].sort((a, b) => a.at - b.at);
-    const taken = await q<{ id: string; kind: string; stream_id: string }[]>`
+    return q<{ id: string; kind: string; stream_id: string }[]>`
       insert into rm_resource_ids (id, kind, stream_id)
       select x.id, x.kind, x.stream_id from jsonb_to_recordset(${q.json(sorted as never)}::jsonb) as x(id uuid, kind text, stream_id text, at int)
        order by x.at
       on conflict (id) do nothing
-      returning id, kind, stream_id`;
+      returning id, kind, stream_id`.execute();
+  }
+
+  /** Claims not taken are vetoed unless the holder is the same (kind, stream): a new statement, so it sees a racing claim that committed. */
+  private async checkClaims(
+    q: Queryable,
+    claims: readonly Claim[],
+    taken: readonly { id: string; kind: string; stream_id: string }[],
+  ): Promise<void> {
     if (this.options.replaying || taken.length === claims.length) return;
     const mine = new Set(taken.map((t) => `${t.stream_id}\u0000${rowKey(t)}`));
-    const rest = sorted.filter((c) => !mine.has(`${c.stream_id}\u0000${rowKey(c)}`));
+    const rest = claims.filter((c) => !mine.has(`${c.stream_id}\u0000${rowKey(c)}`));
     const holders = await q<{ id: string; kind: string; stream_id: string }[]>`
       select id, kind, stream_id from rm_resource_ids where id = any(${rest.map((c) => c.id)}::uuid[])`;
     const holder = new Map(holders.map((h) => [h.id, h]));
-    for (const c of rest) {
+    for (const c of [...rest].sort((a, b) => a.at - b.at)) {
       const h = holder.get(c.id.toLowerCase());
       if (h && (h.stream_id !== c.stream_id || h.kind !== c.kind)) {
         throw new DomainFailure(

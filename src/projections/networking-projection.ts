@@ -1,3 +1,4 @@
+import { pipelined } from '../db/pipelined.js';
 import type { Queryable } from '../db/sql.js';
 import type { NetworkEvent } from '../domain/network/index.js';
 import type { FixedIp, PortEvent } from '../domain/port/index.js';
@@ -8,47 +9,52 @@ import type { Projection } from './projection.js';
 export class NetworkingProjection implements Projection {
   readonly name = 'networking';
 
+  /** Every event's writes go down the connection one behind the other, in event order: one round trip. */
   async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+    const sent: Promise<unknown>[] = [];
     for (const raw of events) {
-      if (raw.streamId.startsWith('port-')) await this.port(q, { type: raw.type, data: raw.data } as PortEvent);
-      else if (raw.streamId.startsWith('network-')) await this.network(q, { type: raw.type, data: raw.data } as NetworkEvent);
+      if (raw.streamId.startsWith('port-')) sent.push(...this.port(q, { type: raw.type, data: raw.data } as PortEvent));
+      else if (raw.streamId.startsWith('network-')) sent.push(...this.network(q, { type: raw.type, data: raw.data } as NetworkEvent));
     }
+    await pipelined(sent);
   }
 
-  private async port(q: Queryable, e: PortEvent): Promise<void> {
+  private port(q: Queryable, e: PortEvent): Promise<unknown>[] {
     switch (e.type) {
       case 'PortCreated':
-        await claim(q, e.data.networkId, e.data.id, e.data.fixedIps);
-        await q`insert into rm_port_macs (network_id, mac_address, port_id) values (${e.data.networkId}, ${e.data.macAddress}, ${e.data.id})`;
-        break;
+        return [
+          ...claim(q, e.data.networkId, e.data.id, e.data.fixedIps),
+          q`insert into rm_port_macs (network_id, mac_address, port_id) values (${e.data.networkId}, ${e.data.macAddress}, ${e.data.id})`.execute(),
+        ];
       case 'PortUpdated':
         // A new MAC moves the port's row, so its uniqueness vetoes a racing port taking the same MAC.
-        if (e.data.changes.macAddress !== undefined)
-          await q`update rm_port_macs set mac_address = ${e.data.changes.macAddress} where port_id = ${e.data.id}`;
-        break;
+        return e.data.changes.macAddress !== undefined
+          ? [q`update rm_port_macs set mac_address = ${e.data.changes.macAddress} where port_id = ${e.data.id}`.execute()]
+          : [];
       case 'FixedIpsChanged':
-        await release(q, e.data.networkId, e.data.released);
-        await claim(q, e.data.networkId, e.data.id, e.data.allocated);
-        break;
+        return [...release(q, e.data.networkId, e.data.released), ...claim(q, e.data.networkId, e.data.id, e.data.allocated)];
       case 'PortDeleted':
-        await q`delete from rm_ip_allocations where port_id = ${e.data.id}`;
-        await q`delete from rm_port_macs where port_id = ${e.data.id}`;
-        break;
+        return [
+          q`delete from rm_ip_allocations where port_id = ${e.data.id}`.execute(),
+          q`delete from rm_port_macs where port_id = ${e.data.id}`.execute(),
+        ];
       default:
-        break;
+        return [];
     }
   }
 
-  private async network(q: Queryable, e: NetworkEvent): Promise<void> {
+  private network(q: Queryable, e: NetworkEvent): Promise<unknown>[] {
     if (e.type === 'NetworkCreated') {
       const p = e.data.provider;
       // Local networks have no segment to collide on.
-      if (p.networkType === 'local') return;
-      await q`insert into rm_segments (network_type, physical_network, segmentation_id, network_id)
-              values (${p.networkType}, ${p.physicalNetwork ?? ''}, ${p.segmentationId ?? 0}, ${e.data.id})`;
-    } else if (e.type === 'NetworkDeleted') {
-      await q`delete from rm_segments where network_id = ${e.data.id}`;
+      if (p.networkType === 'local') return [];
+      return [
+        q`insert into rm_segments (network_type, physical_network, segmentation_id, network_id)
+              values (${p.networkType}, ${p.physicalNetwork ?? ''}, ${p.segmentationId ?? 0}, ${e.data.id})`.execute(),
+      ];
     }
+    if (e.type === 'NetworkDeleted') return [q`delete from rm_segments where network_id = ${e.data.id}`.execute()];
+    return [];
   }
 
   async reset(q: Queryable): Promise<void> {
@@ -56,15 +62,19 @@ export class NetworkingProjection implements Projection {
   }
 }
 
-async function claim(q: Queryable, networkId: string, portId: string, ips: readonly FixedIp[]): Promise<void> {
-  if (ips.length === 0) return;
+function claim(q: Queryable, networkId: string, portId: string, ips: readonly FixedIp[]): Promise<unknown>[] {
+  if (ips.length === 0) return [];
   const rows = ips.map((ip) => ({ network_id: networkId, ip_address: ip.ipAddress, subnet_id: ip.subnetId, port_id: portId }));
-  await q`insert into rm_ip_allocations (network_id, ip_address, subnet_id, port_id)
+  return [
+    q`insert into rm_ip_allocations (network_id, ip_address, subnet_id, port_id)
           select network_id, ip_address::inet, subnet_id, port_id
-            from jsonb_to_recordset(${q.json(rows as never)}::jsonb) as x(network_id uuid, ip_address text, subnet_id uuid, port_id uuid)`;
+            from jsonb_to_recordset(${q.json(rows as never)}::jsonb) as x(network_id uuid, ip_address text, subnet_id uuid, port_id uuid)`.execute(),
+  ];
 }
 
-async function release(q: Queryable, networkId: string, ips: readonly FixedIp[]): Promise<void> {
-  if (ips.length === 0) return;
-  await q`delete from rm_ip_allocations where network_id = ${networkId} and ip_address = any(${ips.map((i) => i.ipAddress)}::inet[])`;
+function release(q: Queryable, networkId: string, ips: readonly FixedIp[]): Promise<unknown>[] {
+  if (ips.length === 0) return [];
+  return [
+    q`delete from rm_ip_allocations where network_id = ${networkId} and ip_address = any(${ips.map((i) => i.ipAddress)}::inet[])`.execute(),
+  ];
 }

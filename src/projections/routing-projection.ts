@@ -1,3 +1,4 @@
+import { pipelined } from '../db/pipelined.js';
 import type { Queryable } from '../db/sql.js';
 import type { FloatingIpEvent } from '../domain/floating-ip/index.js';
 import type { SecurityGroupEvent } from '../domain/security-group/index.js';
@@ -8,43 +9,49 @@ import type { Projection } from './projection.js';
 export class RoutingProjection implements Projection {
   readonly name = 'routing';
 
+  /** Every event's writes go down the connection one behind the other, in event order: one round trip. */
   async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+    const sent: Promise<unknown>[] = [];
     for (const raw of events) {
-      if (raw.streamId.startsWith('floatingip-')) await this.floatingIp(q, { type: raw.type, data: raw.data } as FloatingIpEvent);
+      if (raw.streamId.startsWith('floatingip-')) sent.push(...this.floatingIp(q, { type: raw.type, data: raw.data } as FloatingIpEvent));
       else if (raw.streamId.startsWith('securitygroup-'))
-        await this.securityGroup(q, { type: raw.type, data: raw.data } as SecurityGroupEvent);
+        sent.push(...this.securityGroup(q, { type: raw.type, data: raw.data } as SecurityGroupEvent));
     }
+    await pipelined(sent);
   }
 
-  private async floatingIp(q: Queryable, e: FloatingIpEvent): Promise<void> {
+  private floatingIp(q: Queryable, e: FloatingIpEvent): Promise<unknown>[] {
     switch (e.type) {
       case 'FloatingIpCreated': {
         const a = e.data.association;
-        await q`insert into rm_floating_ips (floating_ip_id, floating_network_id, port_id, fixed_ip_address, router_id)
-                values (${e.data.id}, ${e.data.floatingNetworkId}, ${a?.portId ?? null}, ${a?.fixedIpAddress ?? null}, ${a?.routerId ?? null})`;
-        break;
+        return [
+          q`insert into rm_floating_ips (floating_ip_id, floating_network_id, port_id, fixed_ip_address, router_id)
+                values (${e.data.id}, ${e.data.floatingNetworkId}, ${a?.portId ?? null}, ${a?.fixedIpAddress ?? null}, ${a?.routerId ?? null})`.execute(),
+        ];
       }
       case 'FloatingIpAssociated':
-        await q`update rm_floating_ips set port_id = ${e.data.portId}, fixed_ip_address = ${e.data.fixedIpAddress}, router_id = ${e.data.routerId}
-                 where floating_ip_id = ${e.data.id}`;
-        break;
+        return [
+          q`update rm_floating_ips set port_id = ${e.data.portId}, fixed_ip_address = ${e.data.fixedIpAddress}, router_id = ${e.data.routerId}
+                 where floating_ip_id = ${e.data.id}`.execute(),
+        ];
       case 'FloatingIpDisassociated':
-        await q`update rm_floating_ips set port_id = null, fixed_ip_address = null, router_id = null where floating_ip_id = ${e.data.id}`;
-        break;
+        return [
+          q`update rm_floating_ips set port_id = null, fixed_ip_address = null, router_id = null where floating_ip_id = ${e.data.id}`.execute(),
+        ];
       case 'FloatingIpDeleted':
-        await q`delete from rm_floating_ips where floating_ip_id = ${e.data.id}`;
-        break;
+        return [q`delete from rm_floating_ips where floating_ip_id = ${e.data.id}`.execute()];
       default:
-        break;
+        return [];
     }
   }
 
-  private async securityGroup(q: Queryable, e: SecurityGroupEvent): Promise<void> {
+  private securityGroup(q: Queryable, e: SecurityGroupEvent): Promise<unknown>[] {
     if (e.type === 'SecurityGroupCreated' && e.data.isDefault) {
-      await q`insert into rm_default_security_groups (project_id, group_id) values (${e.data.project}, ${e.data.id})`;
+      return [q`insert into rm_default_security_groups (project_id, group_id) values (${e.data.project}, ${e.data.id})`.execute()];
     } else if (e.type === 'SecurityGroupDeleted' && e.data.isDefault) {
-      await q`delete from rm_default_security_groups where group_id = ${e.data.id}`;
+      return [q`delete from rm_default_security_groups where group_id = ${e.data.id}`.execute()];
     }
+    return [];
   }
 
   async reset(q: Queryable): Promise<void> {

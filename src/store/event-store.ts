@@ -87,7 +87,8 @@ export class EventStore {
    * transaction that got its id unannounced, because readers could then overtake its events.
    */
   async beginAppend(q: Queryable): Promise<void> {
-    await q`select nl_begin_append()`;
+    // Sent at once rather than when awaited: statements the caller sends after this call go after it.
+    await q`select nl_begin_append()`.execute();
   }
 
   async appendIn(

@@ -96,6 +96,36 @@ describe('networks, subnets and ports over GraphQL', () => {
     expect(reuse.createPort.__typename).toBe('CreatePortSuccess');
   });
 
+  it('answers a created port exactly as a read after it shows it, and an idempotent re-create the same', async () => {
+    const t = await api.token('alpha');
+    const net = await network(t, 'n-answer');
+    await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 4, cidr: '192.168.9.0/24' } });
+    await api.gql(t, CREATE_SUBNET, { input: { networkId: net.id, ipVersion: 6, cidr: 'fd00:9::/64' } });
+    const fields = `id uuid name description tags projectId networkId macAddress status statusReason adminStateUp deviceOwner deviceId
+      bindingHost portSecurityEnabled securityGroupIds revision createdAt updatedAt fixedIps { subnetId ipAddress }
+      allowedAddressPairs { ipAddress macAddress } network { uuid }`;
+    const create = `mutation($input: CreatePortInput!) { createPort(input: $input) { __typename ... on CreatePortSuccess { cursor port { ${fields} } } ... on Error { code } } }`;
+    const input = {
+      id: '0b5c5e51-5a4e-4a52-9d9e-3f1f0f7a1c01',
+      networkId: net.id,
+      name: 'answered',
+      description: 'read back',
+      tags: ['a', 'b'],
+      deviceId: 'vm-1',
+      deviceOwner: 'compute:nova',
+      allowedAddressPairs: [{ ipAddress: '10.9.0.0/24' }],
+    };
+    const created = (await api.gql(t, create, { input })).createPort;
+    expect(created.__typename).toBe('CreatePortSuccess');
+    expect(created.cursor).toEqual(expect.any(String));
+    expect(created.port.fixedIps).toHaveLength(2);
+    const read = await api.gql(t, `query($id: ID!) { node(id: $id) { ... on Port { ${fields} } } }`, { id: created.port.id });
+    expect(created.port).toEqual(read.node);
+    // The same create again appends nothing: the answer is read from the read model, and is the same port.
+    const again = (await api.gql(t, create, { input })).createPort;
+    expect(again.port).toEqual(read.node);
+  });
+
   it('rejects a stale expectedRevision and changes nothing', async () => {
     const t = await api.token('alpha');
     const net = await network(t, 'n4');

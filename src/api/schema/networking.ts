@@ -6,7 +6,7 @@ import type { Network } from '../../domain/network/index.js';
 import type { Port } from '../../domain/port/index.js';
 import type { Subnet } from '../../domain/subnet/index.js';
 import { commandMetadata } from '../context.js';
-import { answerDeleted, answerResource, DeletedRef } from './answer.js';
+import { answerCreated, answerDeleted, answerResource, DeletedRef } from './answer.js';
 import { builder } from './builder.js';
 import { NetworkType, PortStatus } from './enums.js';
 import { changesOf, clean, idArg, undefIfNull, clientId } from './input.js';
@@ -237,7 +237,7 @@ defineMutation('createPort', {
   run: async (input, ctx) => {
     const { id, networkId, macAddress, ...rest } = input;
     const port = { ...toPortChanges(rest), networkId: parseId(networkId, 'Network'), ...clean({ id, macAddress }) };
-    return answerResource(ctx, 'port', 'Port', await createPort(ctx.services, ctx.caller, port, commandMetadata(ctx)));
+    return answerCreated(ctx, 'port', 'Port', await createPort(ctx.services, ctx.caller, port, commandMetadata(ctx)));
   },
 });
 

@@ -1,4 +1,6 @@
+import { pipelined } from '../../db/pipelined.js';
 import type { Lifecycle } from '../../domain/common/index.js';
+import { decodeState } from '../../projections/json-state.js';
 import type { Network } from '../../domain/network/index.js';
 import { subnetFacts, type Subnet, type SubnetFacts } from '../../domain/subnet/index.js';
 import type { Tx } from '../command-runtime.js';
@@ -16,11 +18,40 @@ export async function lockNetworkForUse(s: Services, tx: Tx, networkId: string, 
   return maySee(actor, 'network', n) ? n : null;
 }
 
+/**
+ * lockNetworkForUse and the network's subnets (subnetsOf) in one round trip: the lock and the two
+ * reads go down the connection together, sent at once in this order. Each read is a statement of
+ * its own after the lock, so it sees whatever committed while the lock waited, as a read sent
+ * after it would.
+ */
+export async function lockNetworkWithSubnets(
+  tx: Tx,
+  networkId: string,
+  actor: Principal,
+): Promise<{ network: Network | null; subnets: Subnet[] }> {
+  if (!isUuid(networkId)) return { network: null, subnets: [] };
+  const [locked, network, subnets] = await pipelined([
+    tx`select 1 from rm_resources where id = ${networkId} and kind = 'network' for share`.execute(),
+    tx<{ state: unknown }[]>`select state from rm_aggregates where stream_id = ${`network-${networkId}`}`.execute(),
+    tx<{ stream_id: string; state: Lifecycle<Subnet> }[]>`
+      select stream_id, state from rm_aggregates
+       where stream_id in (select stream_id from rm_resources where kind = 'subnet' and network_id = ${networkId})`.execute(),
+  ] as const);
+  const state = locked.length > 0 && network[0] ? decodeState<Lifecycle<Network>>(network[0].state) : null;
+  if (state?.status !== 'live' || !maySee(actor, 'network', state.resource)) return { network: null, subnets: [] };
+  return { network: state.resource, subnets: inNetworkOrder(state.resource, subnets) };
+}
+
 /** The network's subnets in creation order (the order port allocation tries them). */
 export async function subnetsOf(s: Services, tx: Tx, network: Network): Promise<Subnet[]> {
   if (network.subnets.length === 0) return [];
   const rows = await tx<{ stream_id: string; state: Lifecycle<Subnet> }[]>`
     select stream_id, state from rm_aggregates where stream_id = any(${network.subnets.map((r) => `subnet-${r.id}`)})`;
+  return inNetworkOrder(network, rows);
+}
+
+/** The live subnets among `rows` that the network lists, in its order. */
+function inNetworkOrder(network: Network, rows: readonly { state: Lifecycle<Subnet> }[]): Subnet[] {
   const byId = new Map(
     rows
       .filter((r) => r.state.status === 'live')

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { pipelined } from '../../db/pipelined.js';
 import type { Lifecycle } from '../../domain/common/index.js';
 import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
 import { macFromRandomBytes, normaliseMac, parseIp, pickCandidate } from '../../domain/ipam/index.js';
@@ -20,7 +21,7 @@ import type { EventMetadata } from '../../store/types.js';
 import { after, decideAppend } from '../plan.js';
 import { refsOf, resolveReferences } from '../references.js';
 import type { FixedIpChange, Services } from '../services.js';
-import { factsOf, isUuid, lockNetworkForUse, subnetsOf } from './facts.js';
+import { factsOf, isUuid, lockNetworkWithSubnets, subnetsOf } from './facts.js';
 import { freeAddressesIn } from './free-addresses.js';
 import { isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
@@ -55,10 +56,14 @@ async function pickCandidates(
   exclude: readonly string[],
 ) {
   const out: Record<string, string[] | null> = {};
-  for (const id of new Set(need)) {
+  // Every subnet's search goes down the connection at once: one round trip for a dual-stack port.
+  const wanted = [...new Set(need)].flatMap((id) => {
     const subnet = subnets.find((x) => x.id === id);
-    if (!subnet) continue;
-    const free = await freeAddressesIn(tx, id, subnet, exclude);
+    return subnet ? [{ id, free: freeAddressesIn(tx, id, subnet, exclude) }] : [];
+  });
+  const searched = await pipelined(wanted.map((w) => w.free));
+  for (const [i, { id }] of wanted.entries()) {
+    const free = searched[i]!;
     const picked: string[] = [];
     for (let n = need.filter((x) => x === id).length; n > 0; n--) {
       const one = pickCandidate(free, takesLowestFreeAddress(deviceOwner ?? '') ? { lowest: true } : { random: Math.random() });
@@ -108,15 +113,29 @@ export interface PendingFacts {
 }
 
 async function networkAndSubnets(s: Services, tx: Tx, networkId: string, actor: Principal, pending: PendingFacts) {
-  const network = pending.network
+  const { network, subnets } = pending.network
     ? pending.network.status === 'live'
-      ? pending.network.resource
-      : null
-    : await lockNetworkForUse(s, tx, networkId, actor);
-  const subnets = network ? await subnetsOf(s, tx, network) : [];
+      ? { network: pending.network.resource, subnets: await subnetsOf(s, tx, pending.network.resource) }
+      : { network: null, subnets: [] }
+    : await lockNetworkWithSubnets(tx, networkId, actor);
   if (pending.extraSubnet && !subnets.some((x) => x.id === pending.extraSubnet!.id)) subnets.push(pending.extraSubnet);
   return { network, subnets };
 }
+
+/**
+ * What a port create reads before it can pick addresses: the groups it names, its network (locked)
+ * with its subnets, and whether those groups are stateful. Sent together (one round trip), and at
+ * once, so a caller can send other reads down the connection beside them.
+ */
+function createPortFacts(s: Services, tx: Tx, actor: Principal, input: PortInput, pending: PendingFacts) {
+  return Promise.all([
+    resolveReferences(tx, actor, refsOf('security_group', 'securityGroupIds', input.securityGroups)),
+    networkAndSubnets(s, tx, input.networkId, actor, pending),
+    groupStatefulness(tx, input.securityGroups),
+  ]);
+}
+
+type CreatePortFacts = Awaited<ReturnType<typeof createPortFacts>>;
 
 /** Plans a port create: facts from the read model, candidates drawn here, the decision in the domain. */
 export async function planCreatePort(
@@ -126,11 +145,11 @@ export async function planCreatePort(
   input: PortInput,
   now: string,
   pending: PendingFacts = {},
+  read: CreatePortFacts | Promise<CreatePortFacts> = createPortFacts(s, tx, actor, input, pending),
 ): Promise<{ append: PlannedAppend; port: Port } | DomainError> {
   const id = input.id ?? randomUUID();
-  const groups = await resolveReferences(tx, actor, refsOf('security_group', 'securityGroupIds', input.securityGroups));
+  const [groups, { network, subnets }, securityGroupStateful] = await read;
   if (isDomainError(groups)) return groups;
-  const { network, subnets } = await networkAndSubnets(s, tx, input.networkId, actor, pending);
   const facts = factsOf(subnets);
   const base = {
     type: 'CreatePort' as const,
@@ -164,7 +183,7 @@ export async function planCreatePort(
       'allowedAddressPairs',
     ]),
     ...(input.defaultSecurityGroupId !== undefined ? { defaultSecurityGroupId: input.defaultSecurityGroupId } : {}),
-    securityGroupStateful: await groupStatefulness(tx, input.securityGroups),
+    securityGroupStateful,
   };
   const generatedMac = macFromRandomBytes(randomBytes(6));
   const mac = input.macAddress !== undefined ? normaliseMac(input.macAddress) : null;
@@ -179,12 +198,16 @@ export async function planCreatePort(
     current: [],
   });
   const exclude = (input.fixedIps ?? []).map((r) => r.ipAddress).filter((x): x is string => typeof x === 'string');
-  const addressCandidates = network ? await pickCandidates(tx, subnets, need, input.deviceOwner, exclude) : {};
-  const takenAddresses = network ? await takenAmong(tx, network.id, input.fixedIps) : [];
-  const macTaken =
-    network && mac
-      ? (await tx`select 1 from rm_port_macs where network_id = ${network.id} and mac_address = ${mac}::macaddr`).length > 0
-      : false;
+  // The address searches and the checks of requested addresses and MAC go together: one round trip.
+  const [addressCandidates, takenAddresses, macTaken] = network
+    ? await Promise.all([
+        pickCandidates(tx, subnets, need, input.deviceOwner, exclude),
+        takenAmong(tx, network.id, input.fixedIps),
+        mac
+          ? tx`select 1 from rm_port_macs where network_id = ${network.id} and mac_address = ${mac}::macaddr`.then((r) => r.length > 0)
+          : false,
+      ])
+    : [{}, [], false];
   const command: PortCommand = { ...base, addressCandidates, takenAddresses, generatedMac, macTaken };
   // A uuid drawn here names no stream yet; only a client-chosen id needs a look (idempotent retry).
   const loaded = input.id
@@ -312,9 +335,10 @@ export function createPort(s: Services, actor: Principal, input: PortInput, meta
   return s.runtime.execute(metadata, async (tx) => {
     const now = new Date().toISOString();
     const hook = input.securityGroups === undefined && !isNetworkOwned(input.deviceOwner ?? '') ? s.hooks.defaultSecurityGroup : null;
-    const group = hook ? await hook(s, tx, actor.projectId, now) : null;
+    // The default group's read and the port's own go down the connection together: one round trip.
+    const [group, read] = await Promise.all([hook ? hook(s, tx, actor.projectId, now) : null, createPortFacts(s, tx, actor, input, {})]);
     if (isDomainError(group)) return group;
-    const planned = await planCreatePort(s, tx, actor, group ? { ...input, defaultSecurityGroupId: group.id } : input, now);
+    const planned = await planCreatePort(s, tx, actor, group ? { ...input, defaultSecurityGroupId: group.id } : input, now, {}, read);
     return isDomainError(planned) ? planned : { appends: [...(group?.appends ?? []), planned.append], result: planned.port.id };
   });
 }

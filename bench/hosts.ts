@@ -276,10 +276,11 @@ export async function hostsBench(url: string): Promise<void> {
     for (let i = 0; i < agents.length; i += 8) await Promise.all(agents.slice(i, i + 8).map((a) => a.round()));
     if (process.env.NL_BENCH_DEBUG) console.error(`first rounds done: ${count}`);
     for (const a of agents) a.samples.length = 0;
-    // Idle: notifications of nothing, the agents' polls only.
+    // Idle: notifications of nothing, the agents' polls only (one whole idle poll period: agents
+    // started together poll together).
     const idleBefore = await dbStats(s);
     const idleStart = performance.now();
-    await new Promise((r) => setTimeout(r, 5000));
+    await new Promise((r) => setTimeout(r, IDLE_MS));
     const idleXacts = ((await dbStats(s)).xacts - idleBefore.xacts - 1) / ((performance.now() - idleStart) / 1000);
     const affectedMs: number[] = [];
     const before = await dbStats(s);

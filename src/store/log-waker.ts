@@ -48,8 +48,13 @@ export function wakePosition(e: WakeEvent): LogPosition | null {
 
 export function encodeWake(events: WakeEvents): string {
   if (events === null) return '';
-  const text = JSON.stringify(events);
-  return Buffer.byteLength(text) < MAX_PAYLOAD ? text : '';
+  try {
+    const text = JSON.stringify(events);
+    return Buffer.byteLength(text) < MAX_PAYLOAD ? text : '';
+  } catch {
+    // Sent after a commit: a summary that cannot be written must not fail the command.
+    return '';
+  }
 }
 
 /** '' (an older sender, a nudge, an oversized summary) and anything unreadable are unknown. */

@@ -4,10 +4,13 @@
  * host's slice of the read model, the compile of their host's desired state, a diff of its units
  * against the last, the applied cursor written after each round) but build nothing: no
  * namespaces, no commands. 5,000 ports over 500 VXLAN networks, each network's ports on 10 hosts;
- * then port changes, timed from the commit until every agent has moved its cursor past it, and
- * until every agent the change touched has compiled past it. `npm run bench -- hosts`;
- * NL_BENCH_AGENTS (default 500,1000), NL_BENCH_NETWORKS, NL_BENCH_PORTS, NL_BENCH_CHANGES scale
- * it (NL_BENCH_POLL_MS: the agents' fallback poll); NL_BENCH_WHOLE=1 runs the agents as before the slice (every change, whole topology).
+ * then port changes, timed from the commit until every agent the change affects (the hosts of the
+ * network's ports, and the new port's) has compiled past it. An agent reads the log only when a
+ * change's notification may touch its host (`wakesHost`); the others read it at their idle poll.
+ * `npm run bench -- hosts`; NL_BENCH_AGENTS (default 500,1000), NL_BENCH_NETWORKS, NL_BENCH_PORTS,
+ * NL_BENCH_CHANGES scale it (NL_BENCH_POLL_MS: the agents' poll while notifications do not
+ * arrive, NL_BENCH_IDLE_POLL_MS while they do); NL_BENCH_WHOLE=1 runs the agents as before the
+ * slice (every change, whole topology).
  *
  * The ports are in a security group without remote-group rules (as Neutron's scale advice has
  * it): a remote group puts every member's address on every host that uses the group, so a change
@@ -30,7 +33,8 @@ import { applyBindings } from '../src/agent/reports.js';
 import { planBindings } from '../src/agent/scheduler.js';
 import { registerAgent } from '../src/agent/registration.js';
 import { logHead, recordApplied } from '../src/agent/applied.js';
-import { NO_REBUILD, needsRebuild } from '../src/agent/interest.js';
+import { NO_REBUILD, needsRebuild, wakesHost } from '../src/agent/interest.js';
+import { IDLE_POLL_MS } from '../src/agent/agent.js';
 import { loadConfig } from '../src/config.js';
 import type { Sql } from '../src/db/sql.js';
 import { createLogger } from '../src/log.js';
@@ -44,13 +48,14 @@ import {
 } from '../src/projections/topology/index.js';
 import { comparePositions, decodeCursor, type LogPosition } from '../src/store/cursor.js';
 import { subscribe } from '../src/store/subscribe.js';
+import type { EventStore } from '../src/store/event-store.js';
 import { fmt, percentile } from './stats.js';
 import { loadAvg } from './scale.js';
 
 const DEBOUNCE_MS = 20;
-// The agents are woken by the log's notifications; their fallback poll (500 ms in the agent) would
-// be 2 reads/s per agent while idle, which at 500 agents on this one machine is the whole load.
-const POLL_MS = Number(process.env.NL_BENCH_POLL_MS ?? 5000);
+// As the agent: 500 ms while notifications do not arrive, IDLE_POLL_MS while they do.
+const POLL_MS = Number(process.env.NL_BENCH_POLL_MS ?? 500);
+const IDLE_MS = Number(process.env.NL_BENCH_IDLE_POLL_MS ?? IDLE_POLL_MS);
 const WHOLE = process.env.NL_BENCH_WHOLE === '1';
 
 interface Sample {
@@ -74,11 +79,12 @@ class SimulatedAgent {
 
   constructor(
     private readonly s: Running,
+    private readonly store: EventStore,
     private readonly sql: Sql,
     readonly host: string,
     private readonly underlayAddress: string,
     head: LogPosition,
-    signal: AbortSignal,
+    private readonly signal: AbortSignal,
   ) {
     this.seen = head;
     this.applied = head;
@@ -87,7 +93,11 @@ class SimulatedAgent {
 
   private async follow(signal: AbortSignal): Promise<void> {
     try {
-      for await (const e of subscribe(this.s.store, this.s.waker, { after: this.seen, signal, pollMs: POLL_MS })) {
+      const wakesFor = WHOLE
+        ? undefined
+        : (events: Parameters<typeof wakesHost>[0]) => wakesHost(events, this.interest, this.host, this.rebuilding);
+      const options = { after: this.seen, signal, pollMs: POLL_MS, idlePollMs: IDLE_MS, ...(wakesFor ? { wakesFor } : {}) };
+      for await (const e of subscribe(this.store, this.s.waker, options)) {
         this.seen = e.position;
         if (WHOLE ? !NO_REBUILD.has(e.type) : needsRebuild(e, this.interest, this.host, this.rebuilding)) this.rebuild = true;
         this.poke();
@@ -104,7 +114,10 @@ class SimulatedAgent {
       while (this.dirty) {
         this.dirty = false;
         await new Promise((r) => setTimeout(r, DEBOUNCE_MS));
-        await this.round();
+        // A round still running when the run ends finds the pools closed.
+        await this.round().catch((err: unknown) => {
+          if (!this.signal.aborted) throw err;
+        });
       }
       this.running = null;
     })();
@@ -137,7 +150,8 @@ class SimulatedAgent {
       const t2 = performance.now();
       this.samples.push({ topologyMs: t1 - t0, compileMs: t2 - t1, changedUnits: changed });
     }
-    // As the agent: the cursor moves in the database after every round, rebuilt or not.
+    // As the agent: the cursor moves in the database after every round, rebuilt or not (an agent
+    // the change does not touch reads it later, at its idle poll or when asked by waitForApplied).
     await recordApplied(this.sql, this.host, target);
     this.applied = target;
     const due = this.waiters.filter((w) => comparePositions(target, w.position) >= 0);
@@ -236,73 +250,104 @@ export async function hostsBench(url: string): Promise<void> {
   await applyBindings(s, 'bench', planBindings(sched.ports, sched.routers, live));
   console.log(`setup: ${fmt((performance.now() - setupStart) / 1000)} s`);
 
+  // The agents' log reads, counted (their subscriptions read through the services' pool).
+  let logReads = 0;
+  const store = Object.create(s.store) as EventStore;
+  store.readAll = (...args: Parameters<EventStore['readAll']>) => {
+    logReads += 1;
+    return s.store.readAll(...args);
+  };
+
   console.log(
-    '| agents | units per host (mean) | slice read per host p50 / p99 ms | compile+diff per host p50 / p99 ms | rebuilds per change | ' +
-      "commit → every touched agent compiled p50 / p99 ms | commit → every agent's cursor p50 / p99 ms | agent queries/s | DB transactions/s | DB rows read/s | RSS MiB | heap MiB | load avg |",
+    '| agents | units per host (mean) | slice read per host p50 / p99 ms | compile+diff per host p50 / p99 ms | log reads per change | rebuilds per change | ' +
+      'commit → every affected agent compiled p50 / p99 ms | agent queries per change | DB transactions per change | DB transactions/s idle | RSS MiB | heap MiB | load avg |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const count of agentCounts) {
     const abort = new AbortController();
     setMaxListeners(count + 10, abort.signal);
     const head = await logHead(s.sql);
-    const agents = Array.from({ length: count }, (_, i) => new SimulatedAgent(s, agentSql, hostName(i), underlay(i), head, abort.signal));
+    const agents = Array.from(
+      { length: count },
+      (_, i) => new SimulatedAgent(s, store, agentSql, hostName(i), underlay(i), head, abort.signal),
+    );
+    const byHost = new Map(agents.map((a) => [a.host, a]));
     // The first round of each, as an agent's start does: not measured.
     for (let i = 0; i < agents.length; i += 8) await Promise.all(agents.slice(i, i + 8).map((a) => a.round()));
     if (process.env.NL_BENCH_DEBUG) console.error(`first rounds done: ${count}`);
     for (const a of agents) a.samples.length = 0;
-    const touched: number[] = [];
-    const every: number[] = [];
+    // Idle: notifications of nothing, the agents' polls only (one whole idle poll period: agents
+    // started together poll together).
+    const idleBefore = await dbStats(s);
+    const idleStart = performance.now();
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idleXacts = ((await dbStats(s)).xacts - idleBefore.xacts - 1) / ((performance.now() - idleStart) / 1000);
+    const affectedMs: number[] = [];
     const before = await dbStats(s);
     const queriesBefore = queries;
-    const started = performance.now();
+    const readsBefore = logReads;
     for (let c = 0; c < changes; c++) {
       // A new instance port on one network, on a host that had none of it: that host gains the
       // network, and the network's other hosts gain a tunnel endpoint and MAC/IP entries.
       const n = (c * 97 + count) % networks;
+      const newHost = hostName((n + 1 + c) % base);
+      const holders = await s.sql<{ host: string }[]>`select distinct doc->>'bindingHost' as host from rm_resources
+        where kind = 'port' and network_id = ${networkIds[n]!}::uuid and doc->>'bindingHost' <> ''`;
+      const affected = [...new Set([newHost, ...holders.map((h) => h.host)])].flatMap((h) => byHost.get(h) ?? []);
       const t = performance.now();
       const out = await createPort(
         s,
         actor,
-        {
-          networkId: networkIds[n]!,
-          deviceOwner: 'compute:nova',
-          deviceId: randomUUID(),
-          bindingHost: hostName((n + 1 + c) % base),
-          ...securityGroups,
-        },
+        { networkId: networkIds[n]!, deviceOwner: 'compute:nova', deviceId: randomUUID(), bindingHost: newHost, ...securityGroups },
         meta,
       );
       if (!out.ok || out.cursor === null) throw new Error(out.ok ? 'no cursor' : out.error.message);
       const position = decodeCursor(out.cursor);
-      let lastTouched = t;
-      await Promise.all(
-        agents.map(async (a) => {
-          if (await a.whenApplied(position)) lastTouched = Math.max(lastTouched, performance.now());
-        }),
-      );
-      every.push(performance.now() - t);
-      touched.push(lastTouched - t);
-      if (process.env.NL_BENCH_DEBUG) console.error(`change ${c}: ${performance.now() - t} ms`);
+      const rebuilt = await Promise.all(affected.map((a) => a.whenApplied(position)));
+      affectedMs.push(performance.now() - t);
+      if (rebuilt.includes(false)) throw new Error(`change ${c}: an affected agent moved past it without a rebuild`);
+      if (process.env.NL_BENCH_DEBUG) console.error(`change ${c}: ${fmt(performance.now() - t)} ms, ${affected.length} affected`);
     }
-    const seconds = (performance.now() - started) / 1000;
     const after = await dbStats(s);
     const agentQueries = queries - queriesBefore;
+    const reads = logReads - readsBefore;
     const mem = process.memoryUsage();
-    abort.abort();
     const samples = agents.flatMap((a) => a.samples);
+    // One affected host's slice read and compile alone (nothing else running in this process).
+    const solo = { topology: [] as number[], compile: [] as number[] };
+    for (const a of agents.slice(0, 20)) {
+      const t0 = performance.now();
+      const slice = await buildHostTopology(agentSql, a.host);
+      const t1 = performance.now();
+      compileHostState(slice.topology, a.host, { underlayAddress: '10.0.0.1' });
+      solo.topology.push(t1 - t0);
+      solo.compile.push(performance.now() - t1);
+    }
+    abort.abort();
+    // Rounds in flight finish before the next run (or the pools close).
+    await new Promise((r) => setTimeout(r, 1000));
     const topo = samples.map((x) => x.topologyMs).sort((a, b) => a - b);
     const comp = samples.map((x) => x.compileMs).sort((a, b) => a - b);
-    touched.sort((a, b) => a - b);
-    every.sort((a, b) => a - b);
+    affectedMs.sort((a, b) => a - b);
     const units = agents.reduce((n, a) => n + a.unitCount, 0) / agents.length;
     console.log(
       `| ${count} | ${fmt(units)} | ${fmt(percentile(topo, 50))} / ${fmt(percentile(topo, 99))} | ${fmt(percentile(comp, 50))} / ${fmt(percentile(comp, 99))} | ` +
-        `${fmt(samples.length / changes)} | ${fmt(percentile(touched, 50))} / ${fmt(percentile(touched, 99))} | ` +
-        `${fmt(percentile(every, 50))} / ${fmt(percentile(every, 99))} | ${fmt(agentQueries / seconds)} | ${fmt((after.xacts - before.xacts) / seconds)} | ` +
-        `${fmt((after.rows - before.rows) / seconds, 0)} | ${fmt(mem.rss / 2 ** 20, 0)} | ${fmt(mem.heapUsed / 2 ** 20, 0)} | ${loadAvg()} |`,
+        `${fmt(reads / changes)} | ${fmt(samples.length / changes)} | ${fmt(percentile(affectedMs, 50))} / ${fmt(percentile(affectedMs, 99))} | ` +
+        `${fmt(agentQueries / changes)} | ${fmt((after.xacts - before.xacts) / changes)} | ${fmt(idleXacts)} | ` +
+        `${fmt(mem.rss / 2 ** 20, 0)} | ${fmt(mem.heapUsed / 2 ** 20, 0)} | ${loadAvg()} |`,
     );
-    const affected = samples.filter((x) => x.changedUnits > 0).length;
-    console.log(`  (${changes} port changes: ${samples.length} rebuilds, of which ${affected} changed a unit of their host)`);
+    const changedUnits = samples.filter((x) => x.changedUnits > 0).length;
+    const med = (xs: number[]) =>
+      fmt(
+        percentile(
+          [...xs].sort((a, b) => a - b),
+          50,
+        ),
+      );
+    console.log(
+      `  (${changes} port changes: ${samples.length} rebuilds, of which ${changedUnits} changed a unit of their host; ` +
+        `one host alone: slice read ${med(solo.topology)} ms, compile ${med(solo.compile)} ms (median of 20))`,
+    );
   }
   await agentSql.end({ timeout: 5 });
   await s.stop();

@@ -7,6 +7,7 @@ import { startLoadBalancerHealth, type LoadBalancerHealthReporter } from './lb-h
 import { compileHostState, type HostState, type UnitKey } from '../projections/desired-state/index.js';
 import { comparePositions, START, type LogPosition } from '../store/cursor.js';
 import { subscribe } from '../store/subscribe.js';
+import type { WakeEvent } from '../store/log-waker.js';
 import type { Services } from '../app/services.js';
 import { agentProgress, logHead, recordApplied, type AgentProgress } from './applied.js';
 import { markAgentDown, recordHeartbeat, registerAgent, stopAgent } from './registration.js';
@@ -24,12 +25,18 @@ import {
   type HostInterest,
   type HostTopologySnapshot,
 } from '../projections/topology/index.js';
-import { needsRebuild } from './interest.js';
+import { needsRebuild, wakesHost } from './interest.js';
 import { secretKey } from '../app/vpn/vpn.js';
 import { openSecret } from '../store/seal/secret-key.js';
 import { startVpnStatus, type VpnStatusReporter } from './vpn-status.js';
 import { ipsecMode } from './drivers/vpn.js';
 import { startHaStatus, type HaStatusReporter } from './ha-status.js';
+
+/**
+ * How long a change that touches nothing here may stay unread while notifications arrive: it only
+ * moves the applied cursor (waitForApplied nudges every agent to read at once).
+ */
+export const IDLE_POLL_MS = 10_000;
 
 export interface DataplaneAgentOptions {
   /** The host name ports are bound to (NETLEDGER_HOST_NAME). */
@@ -235,7 +242,9 @@ export class DataplaneAgent {
     let from = after;
     while (!this.stopping) {
       try {
-        for await (const e of subscribe(this.s.store, this.s.waker, { after: from, signal: this.abort.signal })) {
+        const wakesFor = (events: readonly WakeEvent[]) => wakesHost(events, this.interest, this.host, this.rebuilding);
+        const options = { after: from, signal: this.abort.signal, idlePollMs: IDLE_POLL_MS, wakesFor };
+        for await (const e of subscribe(this.s.store, this.s.waker, options)) {
           from = e.position;
           this.seen = e.position;
           // A change that touches nothing this host holds moves the cursor without a rebuild. While

@@ -3,6 +3,7 @@ import type { Queryable } from '../db/sql.js';
 import { DEFAULT_AGENT_MODE, DEFAULT_AVAILABILITY_ZONE, isAgentAlive, type AgentMode, type IpsecMode } from '../domain/agent/index.js';
 import { comparePositions, decodeCursor, encodeCursor, START, type LogPosition } from '../store/cursor.js';
 import { listAgents } from '../projections/agents-projection.js';
+import { WAKE_CHANNEL } from '../store/log-waker.js';
 
 /**
  * How far each agent has applied the log. An agent writes its row directly after every pass that
@@ -89,6 +90,10 @@ export function hostsBehind(agents: readonly AgentProgress[], target: LogPositio
 /**
  * Resolves once every live agent's applied cursor is at or past `cursor`, or after `timeoutMs`.
  * With no live agent it answers at once (applied: false): nothing would ever apply it.
+ * An agent reads a change that touches nothing of its host only lazily (at its idle poll), so
+ * while some are behind a wake-up that says nothing of what was appended asks every agent to
+ * read the log now: the cost of the wait is one read per agent, paid by the waiter, not by every
+ * change.
  */
 export async function waitForApplied(
   q: Queryable,
@@ -108,6 +113,7 @@ export async function waitForApplied(
     }
     const left = deadline - Date.now();
     if (left <= 0 || signal?.aborted) return { applied: false, timedOut: true, pendingHosts, agents };
+    if (i === 0) await q`select pg_notify(${WAKE_CHANNEL}, '')`;
     await new Promise((r) => setTimeout(r, Math.min(left, 5 * 2 ** Math.min(i, 4))));
   }
 }

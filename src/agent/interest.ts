@@ -1,4 +1,5 @@
 import type { HostInterest } from '../projections/topology/index.js';
+import type { WakeEvent } from '../store/log-waker.js';
 import type { RecordedEvent } from '../store/types.js';
 
 // Events that change no dataplane input: they still move the applied cursor, but need no rebuild.
@@ -27,6 +28,8 @@ export const NO_REBUILD = new Set([
  * or an event whose data is not what is expected, counts; so does everything before the first
  * slice. A change judged wrongly as touching costs one rebuild; one judged wrongly as not would
  * leave the host stale until its next rebuild, so every rule errs towards "touches".
+ * It reads only the data fields a wake-up carries (the store's WAKE_FIELDS): the agent judges the
+ * notification of a change with it before it reads the log at all.
  */
 export function touchesHost(event: Pick<RecordedEvent, 'type' | 'data'>, interest: HostInterest | null, host: string): boolean {
   if (interest === null) return true;
@@ -84,4 +87,14 @@ export function needsRebuild(
 ): boolean {
   if (NO_REBUILD.has(event.type)) return false;
   return rebuilding || touchesHost(event, interest, host);
+}
+
+/**
+ * Whether a wake-up calls for this host to read the log now: one of the events it announces may
+ * call for a rebuild. The others (a change elsewhere, a heartbeat) are read lazily, at the
+ * subscription's idle poll, and only move the applied cursor (issue 16: a change costs the hosts
+ * it touches, not every host).
+ */
+export function wakesHost(events: readonly WakeEvent[], interest: HostInterest | null, host: string, rebuilding: boolean): boolean {
+  return events.some((e) => needsRebuild(e, interest, host, rebuilding));
 }

@@ -104,7 +104,7 @@ export async function startServices(
   const sql = connect(appUrl, { max: options.poolSize ?? 20, applicationName: `netledger/${process.pid}/${++pools}` });
   const waker = new LogWaker(sql);
   await waker.listen();
-  const store = new EventStore(sql, eventRegistry(), () => waker.appended());
+  const store = new EventStore(sql, eventRegistry(), (events) => waker.appended(events));
   const aggregates = new AggregateProjection(aggregateKinds());
   const runtime = new CommandRuntime(sql, store, inlineProjections(aggregates), [enforceQuota(aggregates)], { log });
   const sealer =

@@ -108,7 +108,7 @@ export class CommandRuntime {
           const last = events[events.length - 1];
           return { ok: true as const, result: plan.result, events, cursor: last ? last.cursor : null };
         });
-        if (outcome.ok && outcome.events.length > 0) this.store.committed();
+        if (outcome.ok && outcome.events.length > 0) this.store.committed(outcome.events);
         return outcome;
       } catch (e) {
         if (e instanceof DomainFailure) return { ok: false, error: e.error };

@@ -36,8 +36,11 @@ export async function loadAgentState(q: Queryable, id: string): Promise<{ state:
     : { state: agentDecider.initialState, version: 0 };
 }
 
-export async function listAgents(q: Queryable): Promise<Agent[]> {
-  const rows = await q<{ state: unknown }[]>`select state from rm_agents order by host`;
+/** Every registered agent, or those of `hosts` only (rm_agents' unique index on host). */
+export async function listAgents(q: Queryable, hosts?: readonly string[]): Promise<Agent[]> {
+  const rows = hosts
+    ? await q<{ state: unknown }[]>`select state from rm_agents where host = any(${hosts as string[]}::text[]) order by host`
+    : await q<{ state: unknown }[]>`select state from rm_agents order by host`;
   return rows.flatMap((r) => {
     const s = decodeState<AgentState>(r.state);
     return s.status === 'known' ? [s.agent] : [];

@@ -56,8 +56,8 @@ export class EventStore {
   constructor(
     readonly sql: Sql,
     readonly registry: EventRegistry,
-    /** Called after a commit that appended events; the store never NOTIFYs inside an append. */
-    private readonly onAppended: () => void = () => {},
+    /** Called after a commit that appended events (a wake-up says what they were); the store never NOTIFYs inside an append. */
+    private readonly onAppended: (events: readonly RecordedEvent[]) => void = () => {},
   ) {}
 
   /**
@@ -71,13 +71,13 @@ export class EventStore {
     metadata: EventMetadata = {},
   ): Promise<AppendResult> {
     const result = await this.appendIn(this.sql, streamId, expected, events, metadata);
-    if (!result.duplicate) this.onAppended();
+    if (!result.duplicate) this.onAppended(result.events);
     return result;
   }
 
-  /** Tells followers that a transaction which appended events has committed. */
-  committed(): void {
-    this.onAppended();
+  /** Tells followers that a transaction which appended `events` has committed. */
+  committed(events: readonly RecordedEvent[]): void {
+    this.onAppended(events);
   }
 
   /**

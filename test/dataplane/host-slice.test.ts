@@ -7,7 +7,8 @@ import { scheduleHaRouters } from '../../src/agent/ha-scheduler.js';
 import { compileHostState } from '../../src/projections/desired-state/index.js';
 import { buildHostTopology, buildTopology, schedulingRecords, type HostInterest } from '../../src/projections/topology/index.js';
 import { agentModeSchema } from '../../src/domain/agent/modes.js';
-import { needsRebuild } from '../../src/agent/interest.js';
+import { needsRebuild, wakesHost } from '../../src/agent/interest.js';
+import { wakeEvent } from '../../src/store/log-waker.js';
 import type { CommandOutcome } from '../../src/app/command-runtime.js';
 import { createPort, deletePort, updatePort } from '../../src/app/networking/ports.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
@@ -158,6 +159,8 @@ describe("a host's slice of the read model", () => {
         const b = before.get(host)!;
         const changed = JSON.stringify(compileHostState(after.topology, host, { underlayAddress: '10.90.0.9' })) !== b.state;
         const woken = out.ok && out.events.some((e) => needsRebuild(e, b.interest, host, false));
+        // The notification's summary of the events judges as the events do (the agent reads the log only then).
+        if (out.ok) expect(wakesHost(out.events.map(wakeEvent), b.interest, host, false)).toBe(woken);
         if (changed) expect(woken, `${host} after ${out.ok ? out.events.map((e) => e.type).join() : ''}`).toBe(true);
         // (A floating IP's change wakes every host: only port, network and subnet changes are judged.)
         const judged = out.ok && out.events.every((e) => e.type.startsWith('Port') || e.type === 'FixedIpsChanged');

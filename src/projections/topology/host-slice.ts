@@ -1,10 +1,12 @@
 import type { Queryable, Sql } from '../../db/sql.js';
+import type { Agent } from '../../domain/agent/index.js';
 import type { FirewallGroup } from '../../domain/firewall/index.js';
 import type { FloatingIp } from '../../domain/floating-ip/index.js';
 import type { Port } from '../../domain/port/index.js';
 import type { Router } from '../../domain/router/index.js';
 import type { SecurityGroup } from '../../domain/security-group/index.js';
 import type { EndpointGroup } from '../../domain/vpn/index.js';
+import { listAgents } from '../agents-projection.js';
 import { routerPortIds } from './core.js';
 import { topologyParts, type TopologySnapshot } from './read-model.js';
 import { mergeFragments, readModelSource, type ResourceDoc, type TopologyFragment, type TopologySource } from './source.js';
@@ -20,8 +22,9 @@ import { mergeFragments, readModelSource, type ResourceDoc, type TopologyFragmen
  * with a port here or an interface on one of those networks, and of a load balancer's VIP bound
  * here or not bound yet. It holds every port of those networks (DHCP hosts, l2population), the
  * members of the remote security groups its ports' rules name, and those networks' subnets. Kinds
- * that are few or that every host needs (routers, floating IPs, groups, load balancers, VPN,
- * agents) are read whole.
+ * that are few or that every host needs (routers, floating IPs, groups, load balancers, VPN) are
+ * read whole; of the agents, only those of the hosts the slice's ports are bound to (their tunnel
+ * endpoints) and this host's own.
  */
 
 /** What a host's last slice held: the agent wakes for a change only when it touches these. */
@@ -114,11 +117,9 @@ const WHOLE_KINDS = [
 
 /** A TopologySource over one snapshot whose ports, networks and subnets are `host`'s slice. */
 async function hostSource(q: Queryable, host: string): Promise<{ source: TopologySource; interest: HostInterest }> {
-  const whole = readModelSource(q);
   // Independent reads go out together (one connection pipelines them); the parts then find the
   // whole kinds they read already fetched.
-  // (A failed read fails the part that awaits it; here it is only started.)
-  for (const kind of WHOLE_KINDS) whole.docs(kind).catch(() => undefined);
+  const whole = readModelSource(q, WHOLE_KINDS);
   const mine = toDocs<Port>(await portsBoundTo(q, host));
   const [networks, remoteGroups, extraSubnets] = await Promise.all([
     sliceNetworks(whole, mine),
@@ -143,12 +144,16 @@ async function hostSource(q: Queryable, host: string): Promise<{ source: Topolog
     ['network', toDocs<unknown>(netRows)],
     ['subnet', toDocs<unknown>(subnetRows)],
   ]);
+  // Tunnel endpoints and DVR MACs of the hosts the slice's ports are bound to, not of every host.
+  const hosts = [...new Set([host, ...ports.map((p) => p.doc.bindingHost).filter((h) => h !== '')])];
+  let agents: Promise<readonly Agent[]> | undefined;
   const source: TopologySource = {
     q,
     docs<D>(kind: string) {
       const hit = sliced.get(kind);
       return hit ? Promise.resolve(hit as readonly ResourceDoc<D>[]) : whole.docs<D>(kind);
     },
+    agents: () => (agents ??= listAgents(q, hosts)),
   };
   const interest: HostInterest = {
     networks,

@@ -24,7 +24,8 @@ import { until } from '../support/until.js';
 // stopped without a word, its namespaces and keepalived gone) must hand the router to the standby.
 const prefix = `nlha${randomBytes(3).toString('hex')}-`;
 const UNDERLAY = `${prefix}underlay`;
-const AGENT_DOWN_MS = 10_000;
+// Long enough that a loaded machine (load 15 on two cores) does not starve live agents into "down".
+const AGENT_DOWN_MS = 20_000;
 const HOSTS = [
   { name: 'ha-host-a', letter: 'a', address: '192.168.210.1' },
   { name: 'ha-host-b', letter: 'b', address: '192.168.210.2' },

@@ -4,7 +4,7 @@ import { domainError, DomainFailure } from '../domain/errors.js';
 import { ALL_KINDS, isResourceKind, RESOURCE_KINDS } from '../domain/kinds.js';
 import type { QuotaResource } from '../domain/project/events.js';
 import { streamType } from '../store/event-store.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { AggregateKind, ResourceRow } from './aggregate-kind.js';
 import { decodeState, encodeState } from './json-state.js';
 import type { Projection } from './projection.js';
@@ -80,8 +80,8 @@ export class AggregateProjection implements Projection {
    * current rows, whatever the number of streams, so a rebuild costs a handful of statements per
    * batch rather than several per stream.
    */
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
-    const byStream = new Map<string, { event: RecordedEvent; at: number }[]>();
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
+    const byStream = new Map<string, { event: ProjectedEvent; at: number }[]>();
     events.forEach((e, at) => {
       if (!this.kindOf(e.streamId)) return;
       const list = byStream.get(e.streamId) ?? [];

@@ -1,14 +1,14 @@
 import type { Queryable } from '../db/sql.js';
 import type { NetworkEvent } from '../domain/network/index.js';
 import type { FixedIp, PortEvent } from '../domain/port/index.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { Projection } from './projection.js';
 
 /** Addresses, MACs and segments in use: the rows whose uniqueness keeps concurrent creates honest. */
 export class NetworkingProjection implements Projection {
   readonly name = 'networking';
 
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
     for (const raw of events) {
       if (raw.streamId.startsWith('port-')) await this.port(q, { type: raw.type, data: raw.data } as PortEvent);
       else if (raw.streamId.startsWith('network-')) await this.network(q, { type: raw.type, data: raw.data } as NetworkEvent);

@@ -1,14 +1,14 @@
 import type { Queryable } from '../db/sql.js';
 import type { FloatingIpEvent } from '../domain/floating-ip/index.js';
 import type { SecurityGroupEvent } from '../domain/security-group/index.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { Projection } from './projection.js';
 
 /** Default groups and floating IP associations: the rows whose uniqueness keeps concurrent commands honest. */
 export class RoutingProjection implements Projection {
   readonly name = 'routing';
 
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
     for (const raw of events) {
       if (raw.streamId.startsWith('floatingip-')) await this.floatingIp(q, { type: raw.type, data: raw.data } as FloatingIpEvent);
       else if (raw.streamId.startsWith('securitygroup-'))

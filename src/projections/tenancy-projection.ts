@@ -1,13 +1,13 @@
 import type { Queryable } from '../db/sql.js';
 import type { ProjectEvent } from '../domain/project/events.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { Projection } from './projection.js';
 
 /** Projects, tokens and quota limits: what authentication and quota checks read. */
 export class TenancyProjection implements Projection {
   readonly name = 'tenancy';
 
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
     for (const raw of events) {
       if (!raw.streamId.startsWith('project-')) continue;
       const projectId = raw.streamId.slice('project-'.length);

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/sql.js';
 import { agentDecider, type Agent, type AgentEvent, type AgentState } from '../domain/agent/index.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import { decodeState, encodeState } from './json-state.js';
 import type { Projection } from './projection.js';
 
@@ -8,8 +8,8 @@ import type { Projection } from './projection.js';
 export class AgentProjection implements Projection {
   readonly name = 'agents';
 
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
-    const byStream = new Map<string, RecordedEvent[]>();
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
+    const byStream = new Map<string, ProjectedEvent[]>();
     for (const e of events) if (e.streamId.startsWith('agent-')) byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e]);
     for (const [streamId, list] of byStream) {
       const loaded = await loadAgentState(q, streamId.slice('agent-'.length));

@@ -5,7 +5,7 @@ import { domainError, DomainFailure } from '../domain/errors.js';
 import { ALL_KINDS, isResourceKind, RESOURCE_KINDS } from '../domain/kinds.js';
 import type { QuotaResource } from '../domain/project/events.js';
 import { streamType } from '../store/event-store.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { AggregateKind, ResourceRow } from './aggregate-kind.js';
 import { decodeState, encodeState } from './json-state.js';
 import type { Projection } from './projection.js';
@@ -57,7 +57,7 @@ function toRow(streamId: string, r: ResourceRow) {
 function foldStream(
   kind: AggregateKind,
   before: { state: unknown; version: number },
-  list: readonly { event: RecordedEvent; at: number }[],
+  list: readonly { event: ProjectedEvent; at: number }[],
 ) {
   const oldRows = kind.resources(before.state, before.version);
   const firstSeen = new Map<string, string>(oldRows.map((r) => [rowKey(r), r.createdAt]));
@@ -110,7 +110,7 @@ export class AggregateProjection implements Projection {
    * The rows a stream shows after `events` that start it (the first is its version 1), exactly as
    * `apply` writes them; null when they do not start it (the rows then follow from its stored state).
    */
-  rowsOfNewStream(streamId: string, events: readonly RecordedEvent[]): readonly ResourceRow[] | null {
+  rowsOfNewStream(streamId: string, events: readonly ProjectedEvent[]): readonly ResourceRow[] | null {
     const kind = this.kindOf(streamId);
     const list = events.filter((e) => e.streamId === streamId).map((event, at) => ({ event, at }));
     if (!kind || list[0]?.event.streamVersion !== 1) return null;
@@ -124,8 +124,8 @@ export class AggregateProjection implements Projection {
    * current rows, whatever the number of streams, so a rebuild costs a handful of statements per
    * batch rather than several per stream.
    */
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
-    const byStream = new Map<string, { event: RecordedEvent; at: number }[]>();
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
+    const byStream = new Map<string, { event: ProjectedEvent; at: number }[]>();
     events.forEach((e, at) => {
       if (!this.kindOf(e.streamId)) return;
       const list = byStream.get(e.streamId) ?? [];
@@ -201,10 +201,14 @@ export class AggregateProjection implements Projection {
       select x.id, x.kind, x.stream_id from jsonb_to_recordset(${q.json(sorted as never)}::jsonb) as x(id uuid, kind text, stream_id text, at int)
        order by x.at
       on conflict (id) do nothing
-      returning id, kind, stream_id`.execute();
+      ${this.options.replaying ? q`` : q`returning id, kind, stream_id`}`.execute();
   }
 
-  /** Claims not taken are vetoed unless the holder is the same (kind, stream): a new statement, so it sees a racing claim that committed. */
+  /**
+   * Claims not taken are vetoed unless the holder is the same (kind, stream): a new statement, so
+   * it sees a racing claim that committed. Replaying, the first claim keeps the id and nothing
+   * vetoes (the claim asked for no answer).
+   */
   private async checkClaims(
     q: Queryable,
     claims: readonly Claim[],

@@ -2,7 +2,7 @@ import { pipelined } from '../db/pipelined.js';
 import type { Queryable } from '../db/sql.js';
 import type { NetworkEvent } from '../domain/network/index.js';
 import type { FixedIp, PortEvent } from '../domain/port/index.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { Projection } from './projection.js';
 
 /** Addresses, MACs and segments in use: the rows whose uniqueness keeps concurrent creates honest. */
@@ -10,7 +10,7 @@ export class NetworkingProjection implements Projection {
   readonly name = 'networking';
 
   /** Every event's writes go down the connection one behind the other, in event order: one round trip. */
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
     const sent: Promise<unknown>[] = [];
     for (const raw of events) {
       if (raw.streamId.startsWith('port-')) sent.push(...this.port(q, { type: raw.type, data: raw.data } as PortEvent));

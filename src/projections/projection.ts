@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/sql.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 
 /**
  * A projection turns events into rows. Inline projections run inside the append transaction, so
@@ -8,7 +8,7 @@ import type { RecordedEvent } from '../store/types.js';
  */
 export interface Projection {
   readonly name: string;
-  apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void>;
+  apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void>;
   /** Empties the projection's tables before a rebuild. */
   reset(q: Queryable): Promise<void>;
 }

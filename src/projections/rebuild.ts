@@ -12,6 +12,8 @@ export interface RebuildProgress {
 /** Where a rebuild builds the new read model, and the checkpoint that makes it resumable. */
 const SHADOW = 'nl_rebuild';
 const CHECKPOINT = 'projections-rebuild';
+/** Events per committed batch unless told otherwise. */
+export const DEFAULT_BATCH = 20_000;
 const APPEND_LOCK = [1852596592, 0] as const; // 'nlap', see migration 008_a
 
 /**
@@ -27,7 +29,7 @@ export async function rebuildProjections(
   store: EventStore,
   projections: readonly Projection[],
   onProgress: (p: RebuildProgress) => void = () => {},
-  batchSize = 5000,
+  batchSize = DEFAULT_BATCH,
   options: { restart?: boolean } = {},
 ): Promise<number> {
   const [{ schema }] = (await sql<{ schema: string }[]>`select current_schema() as schema`) as unknown as [{ schema: string }];
@@ -66,33 +68,29 @@ export async function rebuildProjections(
   const [before] = await sql<{ n: bigint }[]>`select count(*) as n from nl_events
     where (transaction_id, global_position) <= (${position.transactionId.toString()}::xid8, ${position.globalPosition})`;
   let done = Number(before!.n);
-  // Batches beside the live server, each committed with its checkpoint. The next batch is read
-  // (outside the batch's transaction, on a second connection when `sql` has one) while this one
-  // is written: reading and decoding cost about as much as the writes, and overlap with them.
-  const read = (after: LogPosition) => {
-    const p = store.readAll(after, batchSize, sql);
-    // Awaited below unless a write fails first; that failure is the one to report.
-    p.catch(() => {});
-    return p;
+  // Batches beside the live server, each committed with its checkpoint. The log is read ahead
+  // (outside the batches' transactions, on a second connection when `sql` has one) while the
+  // batch before is folded and written: reading and decoding cost about as much as the writes.
+  const catchUp = async () => {
+    for await (const events of readAhead((after) => store.readForProjections(after, batchSize, sql), position, batchSize)) {
+      const last = events[events.length - 1]!.position;
+      await sql.begin(async (tx) => {
+        // A batch lost in a crash is lost with its checkpoint (one transaction): the rebuild
+        // resumes before it, so these commits need not wait for the disk.
+        await tx.unsafe(`set local search_path = ${SHADOW}, ${quote(schema)}; set local synchronous_commit = off`);
+        for (const p of projections) await p.apply(tx, events);
+        await saveCheckpoint(tx, CHECKPOINT, last);
+      });
+      position = last;
+      done += events.length;
+      onProgress({ events: done, total: Math.max(total, done) });
+    }
   };
-  let next = read(position);
-  for (;;) {
-    const events = await next;
-    if (events.length === 0) break;
-    const last = events[events.length - 1]!.position;
-    if (events.length === batchSize) next = read(last);
-    await sql.begin(async (tx) => {
-      await inShadow(tx);
-      for (const p of projections) await p.apply(tx, events);
-      await saveCheckpoint(tx, CHECKPOINT, last);
-    });
-    position = last;
-    done += events.length;
-    onProgress({ events: done, total: Math.max(total, done) });
-    if (events.length < batchSize) break;
-  }
+  await catchUp();
   // Built once over the whole table rather than kept up row by row through the replay.
   await createDeferredIndexes(sql, schema);
+  // What the live server appended meanwhile, so that appenders wait only for what comes after.
+  await catchUp();
   // Caught up: appenders wait for this one short transaction.
   return sql.begin(async (tx) => {
     await lockOutAppenders(tx);
@@ -169,6 +167,36 @@ async function createDeferredIndexes(sql: Sql, schema: string): Promise<void> {
   for (const i of indexes) await sql.unsafe(shadowIndex(i.t, i));
 }
 
+/**
+ * The log after `from` in pages of `size`, each read as soon as the one before it has arrived (up
+ * to `depth` pages waiting), so that reading overlaps the caller's work on the pages it has. A
+ * page shorter than `size` is the last: what comes after it is left to the caller.
+ */
+async function* readAhead<T extends { position: LogPosition }>(
+  read: (after: LogPosition) => Promise<T[]>,
+  from: LogPosition,
+  size: number,
+  depth = 2,
+): AsyncGenerator<T[]> {
+  const next = (page: Promise<T[]>): Promise<T[]> => {
+    const p = page.then((events) => (events.length === size ? read(events[events.length - 1]!.position) : []));
+    // Awaited below unless the caller stops first; then its own failure is the one to report.
+    p.catch(() => {});
+    return p;
+  };
+  const first = read(from);
+  first.catch(() => {});
+  const pending = [first];
+  while (pending.length < depth) pending.push(next(pending[pending.length - 1]!));
+  for (;;) {
+    const events = await pending.shift()!;
+    if (events.length === 0) return;
+    pending.push(next(pending[pending.length - 1]!));
+    yield events;
+    if (events.length < size) return;
+  }
+}
+
 function quote(ident: string): string {
   return `"${ident.replace(/"/g, '""')}"`;
 }
@@ -192,7 +220,7 @@ export async function replayRest(
   let position = from;
   let count = 0;
   for (;;) {
-    const events = await store.readAll(position, batchSize, tx, { writersLockedOut: true });
+    const events = await store.readForProjections(position, batchSize, tx, { writersLockedOut: true });
     if (events.length === 0) return count;
     for (const p of projections) await p.apply(tx, events);
     position = events[events.length - 1]!.position;

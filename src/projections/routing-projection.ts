@@ -2,7 +2,7 @@ import { pipelined } from '../db/pipelined.js';
 import type { Queryable } from '../db/sql.js';
 import type { FloatingIpEvent } from '../domain/floating-ip/index.js';
 import type { SecurityGroupEvent } from '../domain/security-group/index.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { Projection } from './projection.js';
 
 /** Default groups and floating IP associations: the rows whose uniqueness keeps concurrent commands honest. */
@@ -10,7 +10,7 @@ export class RoutingProjection implements Projection {
   readonly name = 'routing';
 
   /** Every event's writes go down the connection one behind the other, in event order: one round trip. */
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
     const sent: Promise<unknown>[] = [];
     for (const raw of events) {
       if (raw.streamId.startsWith('floatingip-')) sent.push(...this.floatingIp(q, { type: raw.type, data: raw.data } as FloatingIpEvent));

@@ -1,7 +1,7 @@
 import { pipelined } from '../db/pipelined.js';
 import type { Queryable } from '../db/sql.js';
 import type { ProjectEvent } from '../domain/project/events.js';
-import type { RecordedEvent } from '../store/types.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { Projection } from './projection.js';
 
 /** Projects, tokens and quota limits: what authentication and quota checks read. */
@@ -9,7 +9,7 @@ export class TenancyProjection implements Projection {
   readonly name = 'tenancy';
 
   /** The writes go down the connection one behind the other, in event order: one round trip. */
-  async apply(q: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  async apply(q: Queryable, events: readonly ProjectedEvent[]): Promise<void> {
     const sent: Promise<unknown>[] = [];
     for (const raw of events) {
       if (!raw.streamId.startsWith('project-')) continue;

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import type { Queryable, Sql } from '../db/sql.js';
 import { encodeCursor, START, type LogPosition } from './cursor.js';
+import { copyRows } from './copy-rows.js';
 import { StoreError } from './errors.js';
 import type { EventRegistry } from './event-registry.js';
-import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, RecordedEvent } from './types.js';
+import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, ProjectedEvent, RecordedEvent } from './types.js';
 
 const EXPECTED_CODES: Record<Exclude<ExpectedVersion, number>, number> = { any: -1, no_stream: -2, stream_exists: -3 };
 
@@ -175,18 +176,49 @@ export class EventStore {
     q: Queryable = this.sql,
     options: { writersLockedOut?: boolean } = {},
   ): Promise<RecordedEvent[]> {
+    const rows = await q<LogRow[]>`
+      select ${this.sql.unsafe(LOG_COLUMNS)} from nl_events e where ${this.after(after, options)}
+       order by e.transaction_id, e.global_position
+       limit ${limit}`;
+    return rows.map((r) => recordedFromRow(this.registry, r));
+  }
+
+  /**
+   * The events of readAll with only the columns projections fold, read through COPY: a rebuild's
+   * and a verify's read of the whole log.
+   */
+  async readForProjections(
+    after: LogPosition,
+    limit: number,
+    q: Queryable = this.sql,
+    options: { writersLockedOut?: boolean } = {},
+  ): Promise<ProjectedEvent[]> {
+    // COPY takes no parameters: the bounds are numbers, written in.
+    const rows = await copyRows(
+      q,
+      `select e.global_position, e.transaction_id, e.stream_id, e.stream_version, e.event_type, e.schema_version, e.data from nl_events e
+        where (e.transaction_id, e.global_position) > ('${BigInt(after.transactionId)}'::xid8, ${BigInt(after.globalPosition)})
+          and ${options.writersLockedOut ? 'true' : 'e.transaction_id < nl_log_horizon()'}
+        order by e.transaction_id, e.global_position limit ${Math.trunc(limit)}`,
+    );
+    return rows.map(([position, transaction, streamId, version, type, schemaVersion, data]) => ({
+      streamId: streamId!,
+      streamVersion: Number(version),
+      type: type!,
+      data: this.registry.decode(type!, Number(schemaVersion), JSON.parse(data!)),
+      position: { transactionId: BigInt(transaction!), globalPosition: BigInt(position!) },
+    }));
+  }
+
+  /** The events after `after` that a reader may see (see readAll). */
+  private after(after: LogPosition, options: { writersLockedOut?: boolean }) {
     // With writers locked out (a rebuild's final step holds the exclusive side of the appenders'
     // advisory lock) nothing in flight can still add events: everything committed is final.
     const visible = options.writersLockedOut ? this.sql`true` : this.sql`e.transaction_id < nl_log_horizon()`;
     // Qualified columns throughout: the select list's `transaction_id::text` keeps the name
     // `transaction_id`, and an unqualified ORDER BY would sort that text ('1000' before '999'),
     // skipping every event whose id has fewer digits.
-    const rows = await q<LogRow[]>`
-      select ${this.sql.unsafe(LOG_COLUMNS)} from nl_events e
-       where (e.transaction_id, e.global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition})
-         and ${visible}
-       order by e.transaction_id, e.global_position
-       limit ${limit}`;
-    return rows.map((r) => recordedFromRow(this.registry, r));
+    return this
+      .sql`(e.transaction_id, e.global_position) > (${after.transactionId.toString()}::xid8, ${after.globalPosition}) and ${visible}`;
   }
 }

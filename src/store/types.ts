@@ -33,6 +33,12 @@ export interface RecordedEvent<D = unknown> {
   readonly cursor: string;
 }
 
+/**
+ * What a projection folds: an event without who recorded it, when, or its cursor. A rebuild reads
+ * the whole log, and those columns cost about as much again to fetch and decode as these.
+ */
+export type ProjectedEvent<D = unknown> = Pick<RecordedEvent<D>, 'streamId' | 'streamVersion' | 'type' | 'data' | 'position'>;
+
 /** Expected stream version for an append. */
 export type ExpectedVersion = number | 'any' | 'no_stream' | 'stream_exists';
 

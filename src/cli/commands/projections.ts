@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { aggregateKinds } from '../../app/registry.js';
 import { replayProjections } from '../../app/bootstrap.js';
 import { rebuildReadModel } from '../../app/rebuild.js';
-import { readModelChecksum } from '../../projections/rebuild.js';
+import { DEFAULT_BATCH, readModelChecksum } from '../../projections/rebuild.js';
 import { readModelDrift, verifyReadModel } from '../../projections/verify.js';
 import { decodeCursor, encodeCursor } from '../../store/cursor.js';
 import { visibleHead } from '../../audit/log-rows.js';
@@ -16,7 +16,7 @@ export function projectionsCommands(program: Command): void {
     .command('rebuild')
     .description('replay the whole log into a new read model beside the live one, in committed batches (resumable), then swap it in')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
-    .option('--batch <n>', 'events per committed batch', (v) => Number(v), 5000)
+    .option('--batch <n>', 'events per committed batch', (v) => Number(v), DEFAULT_BATCH)
     .option('--restart', 'start over instead of resuming an interrupted rebuild')
     .action(async (o: { progress?: boolean; batch: number; restart?: boolean }) =>
       withServices(

@@ -1,34 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/log.js';
-import { startServices } from '../src/app/bootstrap.js';
-import { issueToken, setQuota } from '../src/app/tenancy.js';
-import { createApiServer } from '../src/api/server.js';
+import { startBenchApi } from './http-api.js';
 import { fmt, load } from './stats.js';
 
 /** createPort and list over real HTTP, beside Neutron's figures measured on the same kind of machine. */
 export async function apiBench(url: string): Promise<void> {
-  const s = await startServices(
-    loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
-    createLogger('warn', { pretty: false }),
-    { poolSize: 20 },
-  );
-  const server = createApiServer(s);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  const tok = await issueToken(s, { project: 'bench', role: 'member' });
-  if (!tok.ok) throw new Error(tok.error.message);
-  await setQuota(s, tok.projectId, 'port', -1);
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data: any; errors?: unknown };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
-  };
+  const { gql, stop } = await startBenchApi(url, 'bench', ['port']);
   const net = (await gql(`mutation { createNetwork(input: { name: "bench" }) { ... on CreateNetworkSuccess { network { id uuid } } } }`))
     .createNetwork.network;
   await gql(`mutation($n: String!) { createSubnet(input: { networkId: $n, ipVersion: 4, cidr: "10.64.0.0/21" }) { __typename } }`, {
@@ -58,7 +33,5 @@ export async function apiBench(url: string): Promise<void> {
   const warm = (await gql(list, { n: net.uuid })).ports.totalCount;
   const l = await load(30, 1, () => gql(list, { n: net.uuid }));
   console.log(`| list ${warm} ports | ${fmt(l.rate)} | ${fmt(l.p50)} | ${fmt(l.p99)} | 4.3 req/s, p50 224 ms |`);
-  server.closeAllConnections();
-  server.close();
-  await s.stop();
+  await stop();
 }

@@ -4,14 +4,9 @@
  * statements on the wire, and CPU of this process (server and client) and of PostgreSQL.
  * `npm run bench -- createport`; NL_BENCH_TRACE=1 prints one request's statements by round trip.
  */
-import type { AddressInfo } from 'node:net';
+import { startBenchApi } from './http-api.js';
 import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/log.js';
-import { startServices } from '../src/app/bootstrap.js';
-import { issueToken, setQuota } from '../src/app/tenancy.js';
-import { createApiServer } from '../src/api/server.js';
 import { connect } from '../src/db/sql.js';
 import { fmt, load } from './stats.js';
 import { loadAvg } from './scale.js';
@@ -24,30 +19,11 @@ export async function createPortBench(url: string): Promise<void> {
   // (the sealer, the wake-up NOTIFY) run in contexts of their own.
   const request = new AsyncLocalStorage<true>();
   const wire = countRoundTrips(pgPort, { trace: process.env.NL_BENCH_TRACE === '1', inRequest: () => request.getStore() === true });
-  const s = await startServices(
-    loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
-    createLogger('warn', { pretty: false }),
-    { poolSize: 20 },
-  );
-  const server = createApiServer(s);
-  const emit = server.emit.bind(server);
-  server.emit = ((event: string, ...args: unknown[]) =>
-    event === 'request' ? request.run(true, () => emit(event, ...args)) : emit(event, ...args)) as typeof server.emit;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  const tok = await issueToken(s, { project: 'bench-createport', role: 'member' });
-  if (!tok.ok) throw new Error(tok.error.message);
-  await setQuota(s, tok.projectId, 'port', -1);
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data: any; errors?: unknown };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
-  };
+  const { gql, stop } = await startBenchApi(url, 'bench-createport', ['port'], (server) => {
+    const emit = server.emit.bind(server);
+    server.emit = ((event: string, ...args: unknown[]) =>
+      event === 'request' ? request.run(true, () => emit(event, ...args)) : emit(event, ...args)) as typeof server.emit;
+  });
   const net = (await gql(`mutation { createNetwork(input: { name: "bench" }) { ... on CreateNetworkSuccess { network { id uuid } } } }`))
     .createNetwork.network;
   await gql(`mutation($n: String!) { createSubnet(input: { networkId: $n, ipVersion: 4, cidr: "10.64.0.0/16" }) { __typename } }`, {
@@ -115,7 +91,5 @@ export async function createPortBench(url: string): Promise<void> {
     wire.stop();
   }
   await raw.end();
-  server.closeAllConnections();
-  server.close();
-  await s.stop();
+  await stop();
 }

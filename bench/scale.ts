@@ -4,13 +4,9 @@
  * createPort at concurrency 8 with the port quota unlimited and limited. `npm run bench -- scale`;
  * NL_BENCH_ALLOCATIONS scales the full subnet down.
  */
+import { startBenchApi } from './http-api.js';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/log.js';
-import { startServices } from '../src/app/bootstrap.js';
 import { issueToken, setQuota } from '../src/app/tenancy.js';
-import { createApiServer } from '../src/api/server.js';
 import { connect } from '../src/db/sql.js';
 import { fmt, load } from './stats.js';
 import { randomUUID } from 'node:crypto';
@@ -25,27 +21,7 @@ const Filler = defineEvent('BenchFiller', z.object({ n: z.number() }));
 export const loadAvg = () => os.loadavg()[0]!.toFixed(2);
 
 export async function scaleBench(url: string): Promise<void> {
-  const s = await startServices(
-    loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
-    createLogger('warn', { pretty: false }),
-    { poolSize: 20 },
-  );
-  const server = createApiServer(s);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  const tok = await issueToken(s, { project: 'bench-scale', role: 'member' });
-  if (!tok.ok) throw new Error(tok.error.message);
-  for (const r of ['port', 'network', 'subnet'] as const) await setQuota(s, tok.projectId, r, -1);
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.secret}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data: any; errors?: unknown };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
-  };
+  const { services: s, endpoint, projectId, gql, stop } = await startBenchApi(url, 'bench-scale', ['port', 'network', 'subnet']);
   const createNetwork = `mutation($name: String!) { createNetwork(input: { name: $name }) { __typename ... on CreateNetworkSuccess { network { id uuid } } ... on Error { code } } }`;
   const network = async (name: string) => {
     const out = (await gql(createNetwork, { name })).createNetwork;
@@ -108,7 +84,7 @@ export async function scaleBench(url: string): Promise<void> {
   const q = await network('quota');
   await subnet(q, '10.66.0.0/16');
   row('createPort, port quota unlimited, concurrency 8', await load(400, 8, port(q)));
-  await setQuota(s, tok.projectId, 'port', 1_000_000);
+  await setQuota(s, projectId, 'port', 1_000_000);
   row('createPort, port quota 1,000,000, concurrency 8', await load(400, 8, port(q)));
 
   // The events query narrowed to a rare type, over a log grown by many events of another type.
@@ -144,7 +120,5 @@ export async function scaleBench(url: string): Promise<void> {
   await owner`analyze nl_events`;
   await owner.end();
   row(`events query, a rare type, log of ${filler.toLocaleString('en-US')}+ events`, await load(30, 1, ask));
-  server.closeAllConnections();
-  server.close();
-  await s.stop();
+  await stop();
 }

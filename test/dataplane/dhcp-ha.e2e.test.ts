@@ -1,20 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig, type AgentConfig } from '../../src/agent/config.js';
-import { CommandRunner } from '../../src/agent/exec.js';
-import { DataplaneAgent, plugPort } from '../../src/agent/index.js';
+import type { AgentConfig } from '../../src/agent/config.js';
+import { plugPort } from '../../src/agent/index.js';
 import type { PluggedInstance } from '../../src/agent/lab.js';
-import { addSimulatedHost, createUnderlay, removeUnderlay } from '../../src/agent/underlay-lab.js';
 import { wipeHost } from '../../src/agent/wipe.js';
-import { startServices, type Running } from '../../src/app/bootstrap.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { dhcpNamespace } from '../../src/projections/desired-state/names.js';
-import { dnsmasqPids, namespacesWithPrefix, requireHostTools } from '../agent/netns-tools.js';
-import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+import { dnsmasqPids, namespacesWithPrefix } from '../agent/netns-tools.js';
+import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, type TestApi } from '../support/api.js';
+import { HostLab } from '../support/host-lab.js';
 import { until } from '../support/until.js';
 
 // A network served by two DHCP agents (NETLEDGER_DHCP_AGENTS_PER_NETWORK=2) on hosts 1 and 2, an
@@ -22,7 +15,6 @@ import { until } from '../support/until.js';
 // lease dies; the instance asks again and the other dnsmasq answers with the same address, with no
 // rescheduling (agent_down_time is far longer than the test): the second DHCP port is what serves.
 const prefix = `nldh${randomBytes(3).toString('hex')}-`;
-const UNDERLAY = `${prefix}underlay`;
 // Nobody is marked down, nothing is rescheduled, while the test runs.
 const AGENT_DOWN_MS = 3_600_000;
 const HOSTS = [
@@ -36,30 +28,19 @@ const [H1, H2, H3] = HOSTS;
 let api: TestApi;
 let admin = '';
 let tenant = '';
-let stateDir = '';
-const exec = new CommandRunner();
-const services: Running[] = [];
-const agents = new Map<string, DataplaneAgent>();
-const configs = new Map<string, AgentConfig>();
+const lab = new HostLab(prefix, { NETLEDGER_DHCP_AGENTS_PER_NETWORK: '2' });
+const { exec, agents } = lab;
 const ids = { net: '', vm: '' };
 let vmIp = '';
 /** The network's DHCP ports: address and host of each. */
 let dhcp: { ip: string; host: string }[] = [];
 let first: PluggedInstance;
 
-const cfg = (h: Host): AgentConfig => configs.get(h.name)!;
+const cfg = (h: Host): AgentConfig => lab.config(h.name);
 const hostNamed = (name: string): Host => HOSTS.find((h) => h.name === name)!;
 
 async function startAgent(host: Host): Promise<void> {
-  const s = await startServices(
-    loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn', NETLEDGER_DHCP_AGENTS_PER_NETWORK: '2' }),
-    createLogger('warn', { pretty: false }),
-    { poolSize: 5 },
-  );
-  services.push(s);
-  const agent = new DataplaneAgent(s, { host: host.name, config: cfg(host), periodicResync: false, heartbeatCheckMs: 250 });
-  await agent.start();
-  agents.set(host.name, agent);
+  await lab.startAgent(host.name);
 }
 
 async function dhcpPorts(): Promise<{ ip: string; host: string }[]> {
@@ -83,36 +64,17 @@ async function waitApplied(cursor: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  await requireHostTools();
-  stateDir = await mkdtemp(join(tmpdir(), prefix));
-  // Each agent's state dir is below this one: dnsmasq re-reads its files as nobody on SIGHUP.
-  await chmod(stateDir, 0o755);
-  api = await startTestApi({ NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000), NETLEDGER_DHCP_AGENTS_PER_NETWORK: '2' });
+  api = await lab.start(
+    { NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000), NETLEDGER_DHCP_AGENTS_PER_NETWORK: '2' },
+    HOSTS.map((h) => ({ name: h.name, key: String(h.n), address: h.address })),
+    { agentDownMs: AGENT_DOWN_MS },
+  );
   admin = api.adminToken;
   tenant = await api.token('dhcp-ha');
-  await createUnderlay(exec, UNDERLAY);
-  for (const h of HOSTS) {
-    const config = agentConfig({
-      namespacePrefix: `${prefix}${h.n}-`,
-      hostNamespace: `${prefix}${h.n}-host`,
-      stateDir: join(stateDir, String(h.n)),
-      underlayAddress: h.address,
-      agentDownMs: AGENT_DOWN_MS,
-    });
-    configs.set(h.name, config);
-    await addSimulatedHost(exec, UNDERLAY, { namespace: config.hostNamespace, index: h.n - 1, address: `${h.address}/24` });
-  }
 }, 120_000);
 
 afterAll(async () => {
-  for (const a of agents.values()) await a.stop().catch(() => undefined);
-  for (const c of configs.values()) await wipeHost(exec, c);
-  await removeUnderlay(exec, UNDERLAY);
-  for (const s of services) await s.stop();
-  await api?.close();
-  const left = await namespacesWithPrefix(prefix);
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  expect(left).toEqual([]);
+  expect(await lab.close()).toEqual([]);
 }, 60_000);
 
 describe('two DHCP agents for a network: the instance keeps getting its lease when one host dies', () => {

@@ -1,37 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig, type AgentConfig } from '../../src/agent/config.js';
-import { CommandRunner } from '../../src/agent/exec.js';
-import { DataplaneAgent, plugPort } from '../../src/agent/index.js';
-import { removeNamespace, type PluggedInstance } from '../../src/agent/lab.js';
+import type { AgentConfig } from '../../src/agent/config.js';
+import { plugPort } from '../../src/agent/index.js';
+import type { PluggedInstance } from '../../src/agent/lab.js';
 import { isAlive, terminate } from '../../src/agent/procs.js';
-import {
-  addExternalClient,
-  addSimulatedHost,
-  createUnderlay,
-  EXTERNAL_DEVICE,
-  removeUnderlay,
-  UNDERLAY_DEVICE,
-} from '../../src/agent/underlay-lab.js';
+import { addExternalClient, EXTERNAL_DEVICE, UNDERLAY_DEVICE } from '../../src/agent/underlay-lab.js';
 import { wipeHost } from '../../src/agent/wipe.js';
-import { startServices, type Running } from '../../src/app/bootstrap.js';
-import { loadConfig } from '../../src/config.js';
 import type { AgentMode } from '../../src/domain/agent/index.js';
-import { createLogger } from '../../src/log.js';
 import { fipNamespace, routerNamespace, snatNamespace } from '../../src/projections/desired-state/names.js';
-import { inNs, namespacesWithPrefix, ping, pingOnce, requireHostTools, startWhoami, whoami, type Listener } from '../agent/netns-tools.js';
-import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+import { inNs, namespacesWithPrefix, ping, pingOnce, startWhoami, whoami, type Listener } from '../agent/netns-tools.js';
+import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, type TestApi } from '../support/api.js';
+import { HostLab } from '../support/host-lab.js';
 import { until } from '../support/until.js';
 
 // Three hosts on one machine (as in multihost.e2e.test.ts): two compute hosts in agent mode dvr
 // and a network node in dvr_snat, joined only by an underlay switch. A distributed router joins
 // two VXLAN networks; an instance on each compute host, each on its own network.
 const prefix = `nldv${randomBytes(3).toString('hex')}-`;
-const UNDERLAY = `${prefix}underlay`;
 const INET = `${prefix}inet`;
 const EXT_IP = '203.0.113.1';
 const PORT = 8080;
@@ -45,11 +31,8 @@ const [C1, C2, NN] = HOSTS.map((h) => h.name) as [string, string, string];
 
 let api: TestApi;
 let admin = '';
-let stateDir = '';
-const exec = new CommandRunner();
-const services: Running[] = [];
-const agents = new Map<string, DataplaneAgent>();
-const configs = new Map<string, AgentConfig>();
+const lab = new HostLab(prefix);
+const { exec, agents, configs, underlay: UNDERLAY } = lab;
 const captures = new Set<ChildProcess>();
 const ids = { router: '', netA: '', netB: '', subnetA: '', subnetB: '', ext: '', fip: '' };
 const listeners: Listener[] = [];
@@ -90,15 +73,7 @@ async function waitApplied(cursor: string): Promise<void> {
 }
 
 async function startAgent(host: (typeof HOSTS)[number]): Promise<void> {
-  const s = await startServices(
-    loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }),
-    createLogger('warn', { pretty: false }),
-    { poolSize: 5 },
-  );
-  services.push(s);
-  const agent = new DataplaneAgent(s, { host: host.name, config: configs.get(host.name)!, periodicResync: false, heartbeatCheckMs: 250 });
-  await agent.start();
-  agents.set(host.name, agent);
+  await lab.startAgent(host.name);
 }
 
 /**
@@ -154,26 +129,12 @@ const lines = (dump: string, text: string) =>
     .join('\n');
 
 beforeAll(async () => {
-  await requireHostTools();
-  stateDir = await mkdtemp(join(tmpdir(), prefix));
-  await chmod(stateDir, 0o755);
-  api = await startTestApi({ NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000) });
+  api = await lab.start(
+    { NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000) },
+    HOSTS.map((h) => ({ name: h.name, key: h.letter, address: h.address, config: { agentMode: h.mode } })),
+    { physicalInterfaces: { extnet: EXTERNAL_DEVICE }, agentDownMs: AGENT_DOWN_MS, heartbeatIntervalMs: AGENT_DOWN_MS / 4 },
+  );
   admin = api.adminToken;
-  await createUnderlay(exec, UNDERLAY);
-  for (const [i, h] of HOSTS.entries()) {
-    const config = agentConfig({
-      namespacePrefix: `${prefix}${h.letter}-`,
-      hostNamespace: `${prefix}${h.letter}-host`,
-      stateDir: join(stateDir, h.letter),
-      underlayAddress: h.address,
-      agentMode: h.mode,
-      physicalInterfaces: { extnet: EXTERNAL_DEVICE },
-      agentDownMs: AGENT_DOWN_MS,
-      heartbeatIntervalMs: AGENT_DOWN_MS / 4,
-    });
-    configs.set(h.name, config);
-    await addSimulatedHost(exec, UNDERLAY, { namespace: config.hostNamespace, index: i, address: `${h.address}/24` });
-  }
   await addExternalClient(exec, UNDERLAY, { namespace: INET, address: `${EXT_IP}/24` });
   listeners.push(await startWhoami(INET, PORT));
   for (const h of HOSTS) await startAgent(h);
@@ -182,15 +143,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of captures) if (c.pid !== undefined && isAlive(c.pid)) await terminate(c.pid);
   for (const l of listeners) await l.stop().catch(() => undefined);
-  for (const a of agents.values()) await a.stop().catch(() => undefined);
-  for (const c of configs.values()) await wipeHost(exec, c);
-  await removeNamespace(exec, INET);
-  await removeUnderlay(exec, UNDERLAY);
-  for (const s of services) await s.stop();
-  await api?.close();
-  const left = await namespacesWithPrefix(prefix);
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  expect(left).toEqual([]);
+  expect(await lab.close([INET])).toEqual([]);
 }, 60_000);
 
 describe('distributed virtual router across two compute hosts and a network node', () => {

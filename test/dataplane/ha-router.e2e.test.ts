@@ -1,21 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig, type AgentConfig } from '../../src/agent/config.js';
-import { CommandRunner } from '../../src/agent/exec.js';
-import { DataplaneAgent, plugPort } from '../../src/agent/index.js';
+import { plugPort, type DataplaneAgent } from '../../src/agent/index.js';
 import { plugInstanceLink, type PluggedInstance } from '../../src/agent/lab.js';
-import { addSimulatedHost, createUnderlay, removeUnderlay } from '../../src/agent/underlay-lab.js';
+import { addSimulatedHost } from '../../src/agent/underlay-lab.js';
 import { wipeHost } from '../../src/agent/wipe.js';
 import { HA_CIDR } from '../../src/app/routing/ha.js';
-import { startServices, type Running } from '../../src/app/bootstrap.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
-import { inNs, namespacesWithPrefix, ping, requireHostTools } from '../agent/netns-tools.js';
-import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+import { inNs, namespacesWithPrefix, ping } from '../agent/netns-tools.js';
+import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, type TestApi } from '../support/api.js';
+import { HostLab } from '../support/host-lab.js';
 import { until } from '../support/until.js';
 
 // Three simulated hosts on one underlay switch: the HA router runs on A and B (the scheduler's
@@ -23,7 +17,6 @@ import { until } from '../support/until.js';
 // packet between them and the router crosses the VXLAN overlay. Killing the active host (agent
 // stopped without a word, its namespaces and keepalived gone) must hand the router to the standby.
 const prefix = `nlha${randomBytes(3).toString('hex')}-`;
-const UNDERLAY = `${prefix}underlay`;
 // Long enough that a loaded machine (load 15 on two cores) does not starve live agents into "down".
 const AGENT_DOWN_MS = 20_000;
 const HOSTS = [
@@ -37,28 +30,14 @@ let api: TestApi;
 let admin = '';
 let owner = '';
 let member = '';
-let stateDir = '';
-const exec = new CommandRunner();
-const services: Running[] = [];
-const agents = new Map<string, DataplaneAgent>();
-const configs = new Map<string, AgentConfig>();
+const lab = new HostLab(prefix, { NETLEDGER_MAX_L3_AGENTS_PER_ROUTER: '2' });
+const { exec, agents, configs, underlay: UNDERLAY } = lab;
 const ids = { ext: '', net: '', subnet: '', router: '', vm: '', extHost: '' };
 let vm: PluggedInstance;
 let extNs = '';
 let fipIp = '';
 
-async function startAgent(host: (typeof HOSTS)[number]): Promise<DataplaneAgent> {
-  const s = await startServices(
-    loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn', NETLEDGER_MAX_L3_AGENTS_PER_ROUTER: '2' }),
-    createLogger('warn', { pretty: false }),
-    { poolSize: 5 },
-  );
-  services.push(s);
-  const agent = new DataplaneAgent(s, { host: host.name, config: configs.get(host.name)!, periodicResync: false, heartbeatCheckMs: 250 });
-  await agent.start();
-  agents.set(host.name, agent);
-  return agent;
-}
+const startAgent = (host: (typeof HOSTS)[number]): Promise<DataplaneAgent> => lab.startAgent(host.name);
 
 async function m(token: string, name: string, input: Record<string, unknown>, select: string) {
   const cap = name[0]!.toUpperCase() + name.slice(1);
@@ -127,40 +106,24 @@ class Pinger {
 }
 
 beforeAll(async () => {
-  await requireHostTools();
-  stateDir = await mkdtemp(join(tmpdir(), prefix));
-  await chmod(stateDir, 0o755);
-  api = await startTestApi({ NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000) });
-  admin = api.adminToken;
-  owner = await api.token('ha-project', 'admin');
-  member = await api.token('ha-project');
-  await createUnderlay(exec, UNDERLAY);
-  for (const [i, h] of HOSTS.entries()) {
-    const config = agentConfig({
-      namespacePrefix: `${prefix}${h.letter}-`,
-      hostNamespace: `${prefix}${h.letter}-host`,
-      stateDir: join(stateDir, h.letter),
-      underlayAddress: h.address,
+  api = await lab.start(
+    { NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000) },
+    HOSTS.map((h) => ({ name: h.name, key: h.letter, address: h.address })),
+    {
       agentDownMs: AGENT_DOWN_MS,
       heartbeatIntervalMs: AGENT_DOWN_MS / 4,
       // One-second adverts: the standby declares the master dead after ~3 s (Neutron's default is 2 s).
       haVrrpAdvertInt: 1,
-    });
-    configs.set(h.name, config);
-    await addSimulatedHost(exec, UNDERLAY, { namespace: config.hostNamespace, index: i, address: `${h.address}/24` });
-  }
+    },
+  );
+  admin = api.adminToken;
+  owner = await api.token('ha-project', 'admin');
+  member = await api.token('ha-project');
   for (const h of HOSTS) await startAgent(h);
 }, 120_000);
 
 afterAll(async () => {
-  for (const a of agents.values()) await a.stop().catch(() => undefined);
-  for (const c of configs.values()) await wipeHost(exec, c);
-  await removeUnderlay(exec, UNDERLAY);
-  for (const s of services) await s.stop();
-  await api?.close();
-  const left = await namespacesWithPrefix(prefix);
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  expect(left).toEqual([]);
+  expect(await lab.close()).toEqual([]);
 }, 60_000);
 
 describe('an HA router on two hosts', () => {

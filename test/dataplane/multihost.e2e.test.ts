@@ -1,40 +1,17 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig, type AgentConfig } from '../../src/agent/config.js';
-import { CommandRunner } from '../../src/agent/exec.js';
-import { DataplaneAgent, plugPort } from '../../src/agent/index.js';
-import { plugInstanceLink, removeNamespace, type PluggedInstance } from '../../src/agent/lab.js';
+import type { AgentConfig } from '../../src/agent/config.js';
+import { plugPort, type DataplaneAgent } from '../../src/agent/index.js';
+import { plugInstanceLink, type PluggedInstance } from '../../src/agent/lab.js';
 import { isAlive, terminate } from '../../src/agent/procs.js';
-import {
-  addExternalClient,
-  addSimulatedHost,
-  createUnderlay,
-  EXTERNAL_DEVICE,
-  removeUnderlay,
-  underlaySwitchPort,
-} from '../../src/agent/underlay-lab.js';
+import { addExternalClient, EXTERNAL_DEVICE, underlaySwitchPort } from '../../src/agent/underlay-lab.js';
 import { wipeHost } from '../../src/agent/wipe.js';
-import { startServices, type Running } from '../../src/app/bootstrap.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { bridgeName, dhcpNamespace, routerNamespace } from '../../src/projections/desired-state/names.js';
-import {
-  hasTool,
-  inNs,
-  namespacesWithPrefix,
-  ping,
-  pingOnce,
-  requireHostTools,
-  startWhoami,
-  whoami,
-  type Listener,
-} from '../agent/netns-tools.js';
+import { hasTool, inNs, namespacesWithPrefix, ping, pingOnce, startWhoami, whoami, type Listener } from '../agent/netns-tools.js';
 import { sseSubscribe } from '../subscriptions/clients.js';
-import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, startTestApi, type TestApi } from '../support/api.js';
+import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, type TestApi } from '../support/api.js';
+import { HostLab } from '../support/host-lab.js';
 import { until } from '../support/until.js';
 
 // Three hosts on one machine: each a host namespace with its own agent (own services, as another
@@ -42,7 +19,6 @@ import { until } from '../support/until.js';
 // provider network mapped to ex0 on every host), both in a namespace of this run. Tenant
 // networks are VXLAN: between hosts the only path is the tunnel.
 const prefix = `nlmh${randomBytes(3).toString('hex')}-`;
-const UNDERLAY = `${prefix}underlay`;
 const INET = `${prefix}inet`;
 // Long enough that a heartbeat delayed by a loaded machine does not kill a live agent.
 const AGENT_DOWN_MS = 10_000;
@@ -59,11 +35,8 @@ const [H1, H2, H3] = HOSTS;
 let api: TestApi;
 let admin = '';
 let tenant = '';
-let stateDir = '';
-const exec = new CommandRunner();
-const services: Running[] = [];
-const agents = new Map<string, DataplaneAgent>();
-const configs = new Map<string, AgentConfig>();
+const lab = new HostLab(prefix);
+const { exec, agents, underlay: UNDERLAY } = lab;
 const listeners: Listener[] = [];
 const ids = {} as Record<'ext' | 'net' | 'side' | 'router' | 'vm1' | 'vm3' | 's1' | 's3' | 'fip' | 'dhcpPort', string>;
 const vni = { net: 0, side: 0 };
@@ -75,20 +48,9 @@ const sideNs: string[] = [];
 let s3ip = '';
 
 const hostOf = (name: string): Host => HOSTS.find((h) => h.name === name)!;
-const cfg = (h: Host): AgentConfig => configs.get(h.name)!;
+const cfg = (h: Host): AgentConfig => lab.config(h.name);
 
-async function startAgent(host: Host): Promise<DataplaneAgent> {
-  const s = await startServices(
-    loadConfig({ ...process.env, DATABASE_URL: api.db.url, LOG_LEVEL: 'warn' }),
-    createLogger('warn', { pretty: false }),
-    { poolSize: 5 },
-  );
-  services.push(s);
-  const agent = new DataplaneAgent(s, { host: host.name, config: cfg(host), periodicResync: false, heartbeatCheckMs: 250 });
-  await agent.start();
-  agents.set(host.name, agent);
-  return agent;
-}
+const startAgent = (host: Host): Promise<DataplaneAgent> => lab.startAgent(host.name);
 
 /** `name(input: $i)`, answering the payload; fails the test on a typed error. */
 async function m(token: string, name: string, input: Record<string, unknown>, select: string): Promise<any> {
@@ -158,43 +120,21 @@ async function capture(h: Host): Promise<Capture> {
 const vniSeen = (dump: string, id: number): number => dump.split('\n').filter((l) => new RegExp(`vni ${id}\\b`).test(l)).length;
 
 beforeAll(async () => {
-  await requireHostTools();
   if (!(await hasTool('tcpdump'))) throw new Error('tcpdump missing: run scripts/dataplane-deps.sh');
-  stateDir = await mkdtemp(join(tmpdir(), prefix));
-  // Each agent's state dir is below this one: dnsmasq re-reads its files as nobody on SIGHUP.
-  await chmod(stateDir, 0o755);
-  api = await startTestApi({ NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000) });
+  api = await lab.start(
+    { NETLEDGER_AGENT_DOWN_SECONDS: String(AGENT_DOWN_MS / 1000) },
+    HOSTS.map((h) => ({ name: h.name, key: String(h.n), address: h.address })),
+    { physicalInterfaces: { extnet: EXTERNAL_DEVICE }, agentDownMs: AGENT_DOWN_MS, heartbeatIntervalMs: AGENT_DOWN_MS / 4 },
+  );
   admin = api.adminToken;
   tenant = await api.token('multihost');
-  await createUnderlay(exec, UNDERLAY);
-  for (const h of HOSTS) {
-    const config = agentConfig({
-      namespacePrefix: `${prefix}${h.n}-`,
-      hostNamespace: `${prefix}${h.n}-host`,
-      stateDir: join(stateDir, String(h.n)),
-      underlayAddress: h.address,
-      physicalInterfaces: { extnet: EXTERNAL_DEVICE },
-      agentDownMs: AGENT_DOWN_MS,
-      heartbeatIntervalMs: AGENT_DOWN_MS / 4,
-    });
-    configs.set(h.name, config);
-    await addSimulatedHost(exec, UNDERLAY, { namespace: config.hostNamespace, index: h.n - 1, address: `${h.address}/24` });
-  }
   await addExternalClient(exec, UNDERLAY, { namespace: INET, address: `${EXT_IP}/24` });
   listeners.push(await startWhoami(INET, PORT));
 }, 120_000);
 
 afterAll(async () => {
   for (const l of listeners) await l.stop().catch(() => undefined);
-  for (const a of agents.values()) await a.stop().catch(() => undefined);
-  for (const c of configs.values()) await wipeHost(exec, c);
-  await removeNamespace(exec, INET);
-  await removeUnderlay(exec, UNDERLAY);
-  for (const s of services) await s.stop();
-  await api?.close();
-  const left = await namespacesWithPrefix(prefix);
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  expect(left).toEqual([]);
+  expect(await lab.close([INET])).toEqual([]);
 }, 60_000);
 
 describe('three hosts: VXLAN with l2population, a router and DHCP on host 2, failover', () => {

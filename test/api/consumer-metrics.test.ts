@@ -187,15 +187,15 @@ describe('operator metrics', () => {
       },
       120_000,
     );
+    // The start is counted when it happens, the pass when it ends: wait for both.
     const started = await until(
-      'its start counted',
+      'its start and its pass counted',
       async () => {
         const m = series(await scrape());
-        return (starts(m, 'dnsmasq') ?? 0) >= 1 && m;
+        return (starts(m, 'dnsmasq') ?? 0) >= 1 && count(m, 'netledger_agent_pass_duration_seconds_count') > passesBefore && m;
       },
       120_000,
     );
-    expect(count(started, 'netledger_agent_pass_duration_seconds_count')).toBeGreaterThan(passesBefore);
 
     // It dies; the next change to its network (a port: a new DHCP host entry) finds it dead and starts it again.
     const before = starts(started, 'dnsmasq')!;

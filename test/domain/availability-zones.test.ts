@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { networkDecider, networkEvents, type CreateNetwork, type NetworkEvent } from '../../src/domain/network/index.js';
 import { routerDecider, routerEvents, type CreateRouter, type RouterEvent } from '../../src/domain/router/index.js';
 import { spec } from '../support/spec.js';
+import { networkCreated as created } from './network-fixtures.js';
 
 const NET = '11111111-1111-4111-8111-111111111111';
 const ROUTER = '22222222-2222-4222-8222-222222222222';
@@ -18,24 +19,7 @@ const createNetwork = (extra: Partial<CreateNetwork> = {}): CreateNetwork => ({
   ...extra,
 });
 
-const networkCreated = (hints?: string[]): NetworkEvent => ({
-  type: 'NetworkCreated',
-  data: {
-    id: NET,
-    project: 'p1',
-    name: 'net',
-    description: '',
-    tags: [],
-    adminStateUp: true,
-    shared: false,
-    external: false,
-    portSecurityEnabled: true,
-    mtu: 1450,
-    provider: { networkType: 'vxlan', physicalNetwork: null, segmentationId: 1001 },
-    ...(hints ? { availabilityZoneHints: hints } : {}),
-    createdAt: T0,
-  },
-});
+const networkCreated = (hints?: string[]): NetworkEvent => created(hints ? { availabilityZoneHints: hints } : {});
 
 const createRouter = (extra: Partial<CreateRouter> = {}): CreateRouter => ({
   type: 'CreateRouter',

@@ -3,6 +3,7 @@ import { floatingIpDecider, type CreateFloatingIp } from '../../src/domain/float
 import { networkDecider, type NetworkEvent } from '../../src/domain/network/index.js';
 import { subnetDecider, type CreateSubnet } from '../../src/domain/subnet/index.js';
 import { spec } from '../support/spec.js';
+import { networkCreated as created } from './network-fixtures.js';
 
 const NET = '11111111-1111-4111-8111-111111111111';
 const SUB = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
@@ -12,23 +13,7 @@ const FIP_PORT = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee';
 const T0 = '2024-01-01T00:00:00.000Z';
 const T1 = '2024-01-01T00:01:00.000Z';
 
-const networkCreated: NetworkEvent = {
-  type: 'NetworkCreated',
-  data: {
-    id: NET,
-    project: 'p1',
-    name: 'net',
-    description: '',
-    tags: [],
-    adminStateUp: true,
-    shared: false,
-    external: false,
-    portSecurityEnabled: true,
-    mtu: 1450,
-    provider: { networkType: 'vxlan', physicalNetwork: null, segmentationId: 1001 },
-    createdAt: T0,
-  },
-};
+const networkCreated = created();
 const subnetAdded: NetworkEvent = { type: 'NetworkSubnetAdded', data: { id: NET, subnetId: SUB, cidr: '10.0.0.0/24', updatedAt: T0 } };
 
 const network = spec(networkDecider);

@@ -196,6 +196,8 @@ describe('events subscription', () => {
     expected = await expectedIds(tokenA, start, filter);
     const { ids, drops } = await consumer;
     expect(drops).toBeGreaterThan(2);
+    // Apart, so that a failure says which: an event delivered twice, or one the log does not hold.
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     expect(ids).toEqual(expected);
   }, 180_000);
 

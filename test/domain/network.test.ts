@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { networkDecider, networkEvents, type CreateNetwork, type NetworkEvent } from '../../src/domain/network/index.js';
 import { spec } from '../support/spec.js';
+import { networkCreated } from './network-fixtures.js';
 
 const NET = '11111111-1111-4111-8111-111111111111';
 const SUB_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
@@ -19,23 +20,7 @@ const create = (extra: Partial<CreateNetwork> = {}): CreateNetwork => ({
   ...extra,
 });
 
-const created: NetworkEvent = {
-  type: 'NetworkCreated',
-  data: {
-    id: NET,
-    project: PROJECT,
-    name: 'net',
-    description: '',
-    tags: [],
-    adminStateUp: true,
-    shared: false,
-    external: false,
-    portSecurityEnabled: true,
-    mtu: 1450,
-    provider: { networkType: 'vxlan', physicalNetwork: null, segmentationId: 1001 },
-    createdAt: T0,
-  },
-};
+const created = networkCreated();
 
 const subnetAdded = (subnetId: string, cidr: string): NetworkEvent => ({
   type: 'NetworkSubnetAdded',

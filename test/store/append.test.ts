@@ -64,6 +64,29 @@ describe('append', () => {
     expect(await store.readStream(stream)).toHaveLength(2);
   });
 
+  it('re-appending one stored event changes nothing; its id in another stream is refused', async () => {
+    // A single event takes nl_append's own path (migration 180), so it is checked apart from batches.
+    const stream = `test-${randomUUID()}`;
+    const event = { id: randomUUID(), ...ping(1) };
+    await expect(store.append(stream, 'no_stream', [event])).resolves.toMatchObject({ version: 1, duplicate: false });
+    await expect(store.append(stream, 'no_stream', [event])).resolves.toMatchObject({ version: 1, duplicate: true });
+    await expect(store.append(`test-${randomUUID()}`, 'no_stream', [event])).rejects.toMatchObject({ code: 'DuplicateEventId' });
+    expect(await store.readStream(stream)).toHaveLength(1);
+  });
+
+  it('single appends chain each event to the one before it', async () => {
+    const stream = `test-${randomUUID()}`;
+    await store.append(stream, 'no_stream', [ping(1)]);
+    await store.append(stream, 1, [ping(2)]);
+    await store.append(stream, 'any', [ping(3)]);
+    const rows = await db.sql<{ prev_hash: Buffer; hash: Buffer }[]>`
+      select prev_hash, hash from nl_events where stream_id = ${stream} order by stream_version`;
+    expect(rows).toHaveLength(3);
+    expect(rows[0]!.prev_hash).toHaveLength(0);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toEqual(rows[i - 1]!.hash);
+    expect(await db.sql`select * from nl_verify_chain() where stream_id = ${stream}`).toHaveLength(0);
+  });
+
   it('a batched append chains each event to the one before it, in version and log order', async () => {
     const stream = `test-${randomUUID()}`;
     await store.append(stream, 'no_stream', [ping(1)]);

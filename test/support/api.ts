@@ -19,6 +19,8 @@ export interface TestApi {
    * `<Name>Success` when given, and a typed error's `code`, `message` and `issues`.
    */
   mutate<T = any>(token: string, name: string, input: Record<string, unknown>, select?: string): Promise<T>;
+  /** `mutate` for a step that must succeed: answers the success payload (with its `cursor`), or throws the error payload. */
+  mutateOk<T = any>(token: string, name: string, input: Record<string, unknown>, select?: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,12 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
         i: input,
       });
       return r[name];
+    },
+    async mutateOk(token, name, input, select = '') {
+      const cap = name.charAt(0).toUpperCase() + name.slice(1);
+      const r = await api.mutate(token, name, input, `cursor ${select}`);
+      if (r.__typename !== `${cap}Success`) throw new Error(`${name} failed: ${JSON.stringify(r)}`);
+      return r;
     },
     async close() {
       server.closeAllConnections();

@@ -106,6 +106,6 @@ export async function listBench(api: BenchApi, networkUuid: string): Promise<voi
   // Most of a list's garbage lives until its answer is written, so the young generation's size
   // moves the server CPU a lot: node's default gave about 1.5x the CPU of --max-semi-space-size=32.
   const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.space_size ?? 0;
-  row('young generation of this process (node --max-semi-space-size)', `${fmt(young / 2 ** 20, 0)} MiB`);
+  row('young generation of this process (both semi-spaces: twice --max-semi-space-size)', `${fmt(young / 2 ** 20, 0)} MiB`);
   bare.close();
 }

@@ -1,9 +1,12 @@
 import { startBenchApi } from './http-api.js';
 import { fmt, load } from './stats.js';
+import { LIST_QUERY, listBench } from './list.js';
+import { loadAvg } from './scale.js';
 
 /** createPort and list over real HTTP, beside Neutron's figures measured on the same kind of machine. */
 export async function apiBench(url: string): Promise<void> {
-  const { gql, stop } = await startBenchApi(url, 'bench', ['port']);
+  const api = await startBenchApi(url, 'bench', ['port']);
+  const { gql, stop } = api;
   const net = (await gql(`mutation { createNetwork(input: { name: "bench" }) { ... on CreateNetworkSuccess { network { id uuid } } } }`))
     .createNetwork.network;
   await gql(`mutation($n: String!) { createSubnet(input: { networkId: $n, ipVersion: 4, cidr: "10.64.0.0/21" }) { __typename } }`, {
@@ -29,9 +32,9 @@ export async function apiBench(url: string): Promise<void> {
       `| createPort, concurrency ${c} (subnet at ${created - n}-${created} ports) | ${fmt(r.rate)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${neutron[c]} |`,
     );
   }
-  const list = `query($n: String) { ports(filter: { networkId: $n }, first: 1000) { totalCount edges { node { id uuid name macAddress status deviceOwner fixedIps { subnetId ipAddress } } } } }`;
-  const warm = (await gql(list, { n: net.uuid })).ports.totalCount;
-  const l = await load(30, 1, () => gql(list, { n: net.uuid }));
-  console.log(`| list ${warm} ports | ${fmt(l.rate)} | ${fmt(l.p50)} | ${fmt(l.p99)} | 4.3 req/s, p50 224 ms |`);
+  const warm = (await gql(LIST_QUERY, { n: net.uuid })).ports.totalCount;
+  const l = await load(30, 1, () => gql(LIST_QUERY, { n: net.uuid }));
+  console.log(`| list ${warm} ports (load ${loadAvg()}) | ${fmt(l.rate)} | ${fmt(l.p50)} | ${fmt(l.p99)} | 4.3 req/s, p50 224 ms |`);
+  await listBench(api, net.uuid);
   await stop();
 }

@@ -9,6 +9,7 @@ import { isDatabaseUnavailable, withDeadline } from '../db/unavailable.js';
 import { pendingMigrations } from '../store/migrate.js';
 import type { Caller } from '../app/tenancy.js';
 import type { Context } from './context.js';
+import { compiledQueries } from './compiled-queries.js';
 import { Cors } from './http/cors.js';
 import { DASHBOARD_PATH, serveDashboard } from './http/dashboard.js';
 import { GRAPHIQL_ASSETS, renderGraphiqlPage, serveGraphiqlAsset } from './http/graphiql.js';
@@ -109,6 +110,7 @@ export function createApiServer(services: Services): ApiServer {
         blockFieldSuggestion: { enabled: true },
       }),
       requestTracePlugin(),
+      compiledQueries(),
       sharedSubscriptionResults(),
       sseStreams(),
     ],

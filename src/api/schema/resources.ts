@@ -91,6 +91,17 @@ const MAX_PAGE = 1000;
 function encodeListCursor(r: Row): string {
   return Buffer.from(`${r.created_at.toISOString()}|${r.id}`).toString('base64url');
 }
+
+/** An edge of a list; its cursor is encoded only when asked for, which a page of 1,000 seldom is. */
+class ListEdge<D> {
+  constructor(
+    private readonly row: Row,
+    readonly node: ResourceRecord<D>,
+  ) {}
+  get cursor(): string {
+    return encodeListCursor(this.row);
+  }
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A cursor this list gave out, or a typed error: a garbage cursor must not read as "from the start". */
@@ -151,7 +162,7 @@ export async function listResources<D>(ctx: Context, kind: string, args: ListArg
   if (backwards) slice.reverse();
   return {
     totalCount: Number(count!.n),
-    edges: slice.map((r) => ({ cursor: encodeListCursor(r), node: toRecord<D>(r) })),
+    edges: slice.map((r) => new ListEdge(r, toRecord<D>(r))),
     pageInfo: {
       hasNextPage: backwards ? false : more,
       hasPreviousPage: backwards ? more : Boolean(at),

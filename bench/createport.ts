@@ -4,7 +4,9 @@
  * statements on the wire, and CPU of this process (server and client) and of PostgreSQL.
  * `npm run bench -- createport`; NL_BENCH_TRACE=1 prints one request's statements by round trip.
  */
-import { startBenchApi } from './http-api.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { postJson, startBenchApi } from './http-api.js';
 import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { connect } from '../src/db/sql.js';
@@ -87,9 +89,45 @@ export async function createPortBench(url: string): Promise<void> {
         `(${fmt(wire.counts.roundTrips / m)} and ${fmt(wire.counts.statements / m)} with the log followers'); ` +
         `CPU ${fmt((used.user + used.system) / 1000 / m, 2)} ms in this process (server and client), ${fmt((pgUsed * 1000) / m, 2)} ms in PostgreSQL; load ${loadAvg()}`,
     );
+    const client = await clientCpuMs(create, net.id, m);
+    console.log(`of which the bench's HTTP client (against a stub answering the same bytes): ${fmt(client, 2)} ms`);
   } finally {
     wire.stop();
   }
   await raw.end();
   await stop();
+}
+
+/** CPU per request of the client and a stub server that answers a createPort's bytes at once: the measuring device's share. */
+async function clientCpuMs(query: string, networkId: string, m: number): Promise<number> {
+  const answer = JSON.stringify({
+    data: {
+      createPort: {
+        __typename: 'CreatePortSuccess',
+        cursor: '0000000000000000000000000000000000000000',
+        port: { uuid: randomUUID(), macAddress: 'fa:16:3e:00:00:00', fixedIps: [{ ipAddress: '10.64.0.10' }] },
+      },
+    },
+  });
+  const stub = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(answer);
+    });
+  });
+  await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
+  const endpoint = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/graphql`;
+  const agent = new http.Agent({ keepAlive: true });
+  const body = JSON.stringify({ query, variables: { n: networkId } });
+  try {
+    for (let i = 0; i < 20; i++) await postJson(agent, endpoint, 'stub', body);
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < m; i++) await postJson(agent, endpoint, 'stub', body);
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / 1000 / m;
+  } finally {
+    agent.destroy();
+    stub.close();
+  }
 }

@@ -100,6 +100,9 @@ export function createApiServer(services: Services): ApiServer {
     // CORS is ours (http/cors.ts): yoga's default would allow every origin.
     cors: false,
     logging: false,
+    // The body limit is ours (MAX_BODY, read before yoga runs, and Node's parser refuses a bad
+    // Content-Length): yoga's own 25 MB check would wrap every body in another stream again.
+    maxRequestBodySize: false,
     maskedErrors: { maskError: maskErrorOf, errorMessage: MASKED_MESSAGE },
     plugins: [
       EnvelopArmorPlugin({
@@ -233,14 +236,20 @@ export function createApiServer(services: Services): ApiServer {
     const body = await readBody(req);
     if (body === 'too large')
       return json(res, 413, { errors: [{ message: `request body over ${MAX_BODY} bytes` }] }, { connection: 'close' });
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    // yoga's own Request class over the plain header object: it wraps it lazily, where a global
+    // Headers would copy and validate every header.
+    const headers: Record<string, string> = {};
+    for (const k in req.headers) {
+      const v = req.headers[k];
+      if (typeof v === 'string') headers[k] = v;
+    }
     const sse: SseSlot = {};
-    const response = await yoga.fetch(
-      `http://localhost${req.url ?? '/graphql'}`,
-      { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body: body.toString('utf8') } : {}) },
-      { req, caller: caller ?? ANONYMOUS, requestId, correlationId, trace, sse },
-    );
+    const request = new yoga.fetchAPI.Request(`http://localhost${req.url ?? '/graphql'}`, {
+      method: req.method ?? 'GET',
+      headers,
+      ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
+    });
+    const response = await yoga.handleRequest(request, { req, caller: caller ?? ANONYMOUS, requestId, correlationId, trace, sse });
     const out: Record<string, string> = {};
     response.headers.forEach((v, k) => (out[k] = v));
     if (draining) out.connection = 'close';
@@ -251,6 +260,9 @@ export function createApiServer(services: Services): ApiServer {
     res.writeHead(response.status, out);
     // A subscription over SSE: its results are written by http/sse.ts, batched across subscribers.
     if (sse.results) return streamEvents(res, sse, maskResult);
+    // A whole answer (every query and mutation): written as it is, without a web stream around it.
+    const whole = wholeBody(response);
+    if (whole !== undefined) return void res.end(whole);
     if (!response.body) return void res.end();
     // Streamed, so subscriptions over SSE flow as they happen; a closed client stops the stream.
     const reader = response.body.getReader();
@@ -303,6 +315,17 @@ async function readiness(services: Services, draining: boolean): Promise<[number
 /** The same 503 answer GraphQL gives, for failures before GraphQL runs (authentication, shutdown). */
 function unavailable(res: http.ServerResponse, message: string) {
   json(res, 503, { errors: [{ message, extensions: { code: 'ServiceUnavailable' } }] }, { 'retry-after': '1' });
+}
+
+/**
+ * The body of an answer yoga built whole (a string or bytes), read from @whatwg-node/node-fetch's
+ * Response without a stream (as its own Node adapter does); undefined for a streamed one.
+ */
+function wholeBody(response: Response): string | Buffer | undefined {
+  const r = response as Response & { bodyType?: string; bodyInit?: unknown; _buffer?: unknown };
+  if (r.bodyType === 'String' && typeof r.bodyInit === 'string') return r.bodyInit;
+  if (Buffer.isBuffer(r._buffer)) return r._buffer;
+  return undefined;
 }
 
 function drained(res: http.ServerResponse): Promise<void> {

@@ -63,6 +63,21 @@ export async function freeAddressesIn(
   exclude: readonly string[],
   limit: number = CANDIDATE_WINDOW,
 ): Promise<string[]> {
+  const { version, values } = await freeAddressValuesIn(tx, subnetId, subnet, exclude, limit);
+  return values.map((value) => formatIp({ version, value }));
+}
+
+/**
+ * freeAddressesIn as numbers: a create picks one of the window, and only that one needs its text
+ * (formatting the whole window cost it a thousand strings).
+ */
+export async function freeAddressValuesIn(
+  tx: Tx,
+  subnetId: string,
+  subnet: CandidateSubnet,
+  exclude: readonly string[],
+  limit: number = CANDIDATE_WINDOW,
+): Promise<{ version: IpVersion; values: bigint[] }> {
   const space = candidateSpace(subnet);
   const skip = [...space.reserved];
   for (const text of exclude) {
@@ -76,5 +91,5 @@ export async function freeAddressesIn(
     const gaps = await gapsIn(tx, subnetId, space.version, range, limit - free.length + skip.length);
     free.push(...addressesInGaps(gaps, skip, limit - free.length));
   }
-  return free.map((value) => formatIp({ version: space.version, value }));
+  return { version: space.version, values: free };
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { pipelined } from '../../db/pipelined.js';
 import type { Lifecycle } from '../../domain/common/index.js';
 import { domainError, isDomainError, type DomainError } from '../../domain/errors.js';
-import { macFromRandomBytes, normaliseMac, parseIp, pickCandidate } from '../../domain/ipam/index.js';
+import { formatIp, macFromRandomBytes, normaliseMac, parseIp, pickCandidate } from '../../domain/ipam/index.js';
 import type { Network } from '../../domain/network/index.js';
 import {
   candidateSubnets,
@@ -22,7 +22,7 @@ import { after, decideAppend } from '../plan.js';
 import { refsOf, resolveReferences } from '../references.js';
 import type { FixedIpChange, Services } from '../services.js';
 import { factsOf, isUuid, lockNetworkWithSubnets, subnetsOf } from './facts.js';
-import { freeAddressesIn } from './free-addresses.js';
+import { freeAddressValuesIn } from './free-addresses.js';
 import { isOwnerOrAdmin, platformPrincipal, type Principal } from '../../domain/policy/index.js';
 
 export interface PortInput {
@@ -59,16 +59,16 @@ async function pickCandidates(
   // Every subnet's search goes down the connection at once: one round trip for a dual-stack port.
   const wanted = [...new Set(need)].flatMap((id) => {
     const subnet = subnets.find((x) => x.id === id);
-    return subnet ? [{ id, free: freeAddressesIn(tx, id, subnet, exclude) }] : [];
+    return subnet ? [{ id, free: freeAddressValuesIn(tx, id, subnet, exclude) }] : [];
   });
   const searched = await pipelined(wanted.map((w) => w.free));
   for (const [i, { id }] of wanted.entries()) {
-    const free = searched[i]!;
+    const { version, values: free } = searched[i]!;
     const picked: string[] = [];
     for (let n = need.filter((x) => x === id).length; n > 0; n--) {
       const one = pickCandidate(free, takesLowestFreeAddress(deviceOwner ?? '') ? { lowest: true } : { random: Math.random() });
       if (one === null) break;
-      picked.push(one);
+      picked.push(formatIp({ version, value: one }));
       free.splice(free.indexOf(one), 1);
     }
     out[id] = picked.length > 0 ? picked : null;

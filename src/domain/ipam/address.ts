@@ -53,7 +53,11 @@ export function parseIp(text: string): IpAddress | null {
 
 /** Canonical text: dotted decimal for IPv4, RFC 5952 (lower case, compressed) for IPv6. */
 export function formatIp(address: IpAddress): string {
-  if (address.version === 4) return ipaddr.fromByteArray(bigintToBytes(address.value, 4)).toString();
+  if (address.version === 4) {
+    // The four octets written directly: a create formats a window of free candidates each time.
+    const v = Number(address.value);
+    return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+  }
   return (ipaddr.fromByteArray(bigintToBytes(address.value, 16)) as ipaddr.IPv6).toRFC5952String();
 }
 

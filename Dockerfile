@@ -9,7 +9,10 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:22-bookworm-slim
 WORKDIR /app
+# A 2 x 32 MiB young generation: with node's default, collecting a 1,000-row answer cost a third
+# of a list's server CPU (issue 21). NODE_OPTIONS because `node bin/netledger.mjs` skips its shebang.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=32 \
     HOST=0.0.0.0 \
     PORT=4000 \
     NETLEDGER_AGENT=off \

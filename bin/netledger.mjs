@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
+// A young generation of 2 x 32 MiB: a 1,000-row answer lives until it is written, and with node's
+// default (16 MiB) collecting it cost a third of a list's server CPU (issue 21).
 // Runs the TypeScript sources directly: one less build step between a clone and a running system.
 import fs from 'node:fs';
 import process from 'node:process';

@@ -44,11 +44,14 @@ const PING_MS = process.env.NODE_ENV === 'test' ? 300 : 12_000;
  */
 const FLUSH_GAP_MS = 20;
 /**
- * Flushes start at least this many times as far apart as the last one took: a write to a
- * socket costs the same however much it carries, so when a thousand of them take longer (a busy
- * machine, more subscribers) the next ones carry more instead of taking all the time there is.
+ * Flushes start at least this many times as far apart as the last one took, up to
+ * FLUSH_GAP_MAX_MS: a write to a socket costs about the same whether it carries one frame or a
+ * few, so when a thousand of them take longer (a busy machine, more subscribers) the next ones
+ * carry more instead of taking all the time there is. Capped, because beyond a few frames per
+ * write the bytes cost too and a longer gap only adds latency (and a bigger next flush).
  */
 const FLUSH_GAP_PER_FLUSH = 3;
+const FLUSH_GAP_MAX_MS = 250;
 
 function wantsEventStream(request: Request): boolean {
   // yoga's own media-type matching (utf-8 only, wildcards match), reduced to the one question.
@@ -118,7 +121,7 @@ function flushAll(): void {
   const due = dirty;
   dirty = [];
   for (const c of due) c.flush(batch);
-  gap = Math.max(FLUSH_GAP_MS, FLUSH_GAP_PER_FLUSH * (performance.now() - lastFlush));
+  gap = Math.min(FLUSH_GAP_MAX_MS, Math.max(FLUSH_GAP_MS, FLUSH_GAP_PER_FLUSH * (performance.now() - lastFlush)));
 }
 
 const CRLF = Buffer.from('\r\n');

@@ -30,8 +30,9 @@ function rssOf(pid: number): number {
 
 /**
  * One SSE subscriber over plain node:http; calls `onEvent` with each event's recordedAt (ms) and
- * its receipt time. It reads only the field it needs: with a thousand of them in this process,
- * parsing every message whole would make the client the bottleneck being measured.
+ * its receipt time. It reads only the field it needs, scanning each chunk once: with a thousand of
+ * them in this process, parsing every message whole would make the client the bottleneck being
+ * measured (its CPU is shown apart, the bench process's column).
  */
 function sseSubscriber(port: number, token: string, onEvent: (recordedAt: number, at: number) => void): Promise<http.ClientRequest> {
   return new Promise((resolve, reject) => {
@@ -54,14 +55,19 @@ function sseSubscriber(port: number, token: string, onEvent: (recordedAt: number
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const at = block.indexOf(RECORDED_AT);
-          if (at >= 0) onEvent(Date.parse(block.slice(at + RECORDED_AT.length, block.indexOf('"', at + RECORDED_AT.length))), Date.now());
+        buf = buf === '' ? chunk : buf + chunk;
+        const now = Date.now();
+        let from = 0;
+        let end: number;
+        while ((end = buf.indexOf('\n\n', from)) >= 0) {
+          const at = buf.indexOf(RECORDED_AT, from);
+          if (at >= 0 && at < end) {
+            const t = at + RECORDED_AT.length;
+            onEvent(timeOf(buf.slice(t, buf.indexOf('"', t))), now);
+          }
+          from = end + 2;
         }
+        buf = from === buf.length ? '' : buf.slice(from);
       });
       resolve(req);
     });
@@ -70,6 +76,12 @@ function sseSubscriber(port: number, token: string, onEvent: (recordedAt: number
   });
 }
 const RECORDED_AT = '"recordedAt":"';
+// Every subscriber reads the same timestamps one after another: each is parsed once.
+let lastTime = { text: '', ms: 0 };
+function timeOf(text: string): number {
+  if (text !== lastTime.text) lastTime = { text, ms: Date.parse(text) };
+  return lastTime.ms;
+}
 
 /** The API in a child process of its own, so its memory and CPU are measured alone. */
 async function serverProcess(url: string): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
@@ -98,6 +110,72 @@ async function serverProcess(url: string): Promise<{ pid: number; port: number; 
   };
 }
 
+type ClientsAsk = { op: 'reset' } | { op: 'count'; sent: number } | { op: 'latencies' };
+interface ClientsAnswer {
+  total: number;
+  complete: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * The subscribers in a child process of their own: in this one they took the CPU the appender
+ * needs (at a load of 15 it appended 60-70 events/s of the 200 asked for), and their CPU is then
+ * measured apart from the appender's.
+ */
+async function clientsProcess(port: number, token: string, n: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, NL_BENCH_SSE_CLIENTS: JSON.stringify({ port, token, n }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const answers: ((a: ClientsAnswer) => void)[] = [];
+  child.on('message', (a: ClientsAnswer) => answers.shift()?.(a));
+  const ask = (q: ClientsAsk) =>
+    new Promise<ClientsAnswer>((resolve) => {
+      answers.push(resolve);
+      child.send(q);
+    });
+  // Its first answer says that every subscriber is connected.
+  await new Promise<ClientsAnswer>((resolve) => answers.push(resolve));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    pid: child.pid!,
+    ask,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** The child process of `clientsProcess`: connects, then answers the parent's questions. */
+async function serveClients({ port, token, n }: { port: number; token: string; n: number }): Promise<void> {
+  let latencies: number[] = [];
+  const received = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+        sseSubscriber(port, token, (recordedAt, at) => {
+          received[i + k]!++;
+          latencies.push(at - recordedAt);
+        }),
+      ),
+    );
+  }
+  process.on('message', (q: ClientsAsk) => {
+    if (q.op === 'reset') latencies = [];
+    if (q.op === 'latencies') latencies.sort((a, b) => a - b);
+    process.send!({
+      total: received.reduce((a, b) => a + b, 0),
+      complete: q.op === 'count' ? received.filter((c) => c >= q.sent).length : 0,
+      p50: q.op === 'latencies' ? percentile(latencies, 50) : 0,
+      p99: q.op === 'latencies' ? percentile(latencies, 99) : 0,
+    } satisfies ClientsAnswer);
+  });
+  process.send!({ total: 0, complete: 0, p50: 0, p99: 0 } satisfies ClientsAnswer);
+  process.on('SIGTERM', () => process.exit(0));
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 function cpuOf(pid: number): number {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -111,10 +189,13 @@ function cpuOf(pid: number): number {
  * write path has figures of its own, and here it would cap the rate long before the fan-out does.
  */
 async function deliveryBench(url: string): Promise<void> {
+  // Appends in flight when the driver falls behind: at a load of 8-10 on two cores an append
+  // takes 50-70 ms, and 8 of them capped the rate at ~120/s below the 200/s asked for.
+  const appenders = Number(process.env.NL_BENCH_SSE_APPENDERS ?? 24);
   const s = await startServices(
     loadConfig({ ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }),
     createLogger('warn', { pretty: false }),
-    { poolSize: 10 },
+    { poolSize: appenders + 2 },
   );
   const tok = await issueToken(s, { project: 'bench-subs', role: 'member' });
   if (!tok.ok) throw new Error(tok.error.message);
@@ -136,22 +217,8 @@ async function deliveryBench(url: string): Promise<void> {
     ).json()) as { data: { createNetwork: { network: { uuid: string } } } };
     const networkId = created.data.createNetwork.network.uuid;
     const idleRss = rssOf(server.pid);
-    let latencies: number[] = [];
-    const received = new Array<number>(n).fill(0);
-    const reqs: http.ClientRequest[] = [];
     const connectStart = performance.now();
-    for (let i = 0; i < n; i += 50) {
-      reqs.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(50, n - i) }, (_, k) =>
-            sseSubscriber(server.port, tok.secret, (recordedAt, at) => {
-              received[i + k]!++;
-              latencies.push(at - recordedAt);
-            }),
-          ),
-        )),
-      );
-    }
+    const clients = await clientsProcess(server.port, tok.secret, n);
     const connectSeconds = (performance.now() - connectStart) / 1000;
     await new Promise((r) => setTimeout(r, 1000));
     const connectedRss = rssOf(server.pid);
@@ -159,25 +226,25 @@ async function deliveryBench(url: string): Promise<void> {
       `\n## subscriptions: ${n} SSE subscribers on loopback to one feed (connected in ${fmt(connectSeconds)} s; server RSS idle ${fmt(idleRss, 0)} MiB, connected ${fmt(connectedRss, 0)} MiB); events appended at each rate for ${stepSeconds} s`,
     );
     console.log(
-      '| target events/s | appended/s | delivered/s per subscriber | all got all (within 10 s) | latency append → receipt p50 / p99 | server CPU per event | load |',
+      "| target events/s | appended/s | delivered/s per subscriber | all got all (within 10 s) | latency append → receipt p50 / p99 | server CPU per event | clients' CPU per event | load |",
     );
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|');
     let sent = 0;
     const append = (i: number) =>
       s.store.append(`network-${networkId}`, 'any', [
         { type: 'NetworkUpdated', data: { id: networkId, changes: { description: `step ${i}` }, updatedAt: new Date().toISOString() } },
       ]);
     for (const rate of rates) {
-      latencies = [];
-      const before = received.reduce((a, b) => a + b, 0);
+      const before = (await clients.ask({ op: 'reset' })).total;
       const base = sent;
       const cpu0 = cpuOf(server.pid);
+      const client0 = cpuOf(clients.pid);
       const started = performance.now();
       const total = rate * stepSeconds;
       let next = 0;
-      // Paced: event i is due at i / rate; up to 8 appends in flight when the driver falls behind.
+      // Paced: event i is due at i / rate; up to `appenders` in flight when the driver falls behind.
       await Promise.all(
-        Array.from({ length: 8 }, async () => {
+        Array.from({ length: appenders }, async () => {
           for (;;) {
             const i = next++;
             if (i >= total) return;
@@ -191,19 +258,24 @@ async function deliveryBench(url: string): Promise<void> {
       sent += total;
       const appendSeconds = (performance.now() - started) / 1000;
       const deadline = Date.now() + 10_000;
-      while (received.some((c) => c < sent) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      let count = await clients.ask({ op: 'count', sent });
+      while (count.complete < n && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        count = await clients.ask({ op: 'count', sent });
+      }
       const deliverSeconds = (performance.now() - started) / 1000;
       const cpu = cpuOf(server.pid) - cpu0;
-      const delivered = received.reduce((a, b) => a + b, 0) - before;
-      const complete = received.filter((c) => c >= sent).length;
-      latencies.sort((a, b) => a - b);
+      const clientCpu = cpuOf(clients.pid) - client0;
+      const delivered = count.total - before;
+      const complete = count.complete;
+      const { p50, p99 } = await clients.ask({ op: 'latencies' });
       console.log(
-        `| ${rate} | ${fmt(total / appendSeconds, 0)} | ${fmt(delivered / n / deliverSeconds, 0)} | ${complete === n ? 'yes' : `no: ${complete}/${n}`} | ${fmt(percentile(latencies, 50))} / ${fmt(percentile(latencies, 99))} ms | ${fmt((cpu * 1000) / total, 2)} ms | ${loadAvg()} |`,
+        `| ${rate} | ${fmt(total / appendSeconds, 0)} | ${fmt(delivered / n / deliverSeconds, 0)} | ${complete === n ? 'yes' : `no: ${complete}/${n}`} | ${fmt(p50)} / ${fmt(p99)} ms | ${fmt((cpu * 1000) / total, 2)} ms | ${fmt((clientCpu * 1000) / total, 2)} ms | ${loadAvg()} |`,
       );
       if (complete < n) break;
     }
     console.log(`server RSS after: ${fmt(rssOf(server.pid), 0)} MiB`);
-    for (const r of reqs) r.destroy();
+    await clients.stop();
   } finally {
     await server.stop();
     await s.stop();
@@ -293,6 +365,10 @@ export async function subscriptionsBench(url: string): Promise<void> {
   if (process.env.NL_BENCH_SUBSCRIBERS !== '0') await deliveryBench(url);
   if (process.env.NL_BENCH_EVENTS !== '0') await rebuildBench(url);
 }
+
+// The child process of `clientsProcess`.
+if (process.env.NL_BENCH_SSE_CLIENTS)
+  await serveClients(JSON.parse(process.env.NL_BENCH_SSE_CLIENTS) as { port: number; token: string; n: number });
 
 // The child process of `serverProcess`.
 if (process.env.NL_BENCH_SERVE) {

@@ -4,7 +4,7 @@ import type http from 'node:http';
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { isPromise, type DirectResults } from '../subscriptions/shared-results.js';
-import { PUSH as PUSH_KEY } from '../subscriptions/push.js';
+import { PUSH as PUSH_KEY, type PushSink } from '../subscriptions/push.js';
 
 const require = createRequire(import.meta.url);
 // yoga's own serialiser of a result (it strips internal error extensions), so the bytes are the
@@ -43,6 +43,15 @@ const PING_MS = process.env.NODE_ENV === 'test' ? 300 : 12_000;
  * events this is most of the server's cost (a syscall per delivery); an idle server flushes at once.
  */
 const FLUSH_GAP_MS = 20;
+/**
+ * Flushes start at least this many times as far apart as the last one took, up to
+ * FLUSH_GAP_MAX_MS: a write to a socket costs about the same whether it carries one frame or a
+ * few, so when a thousand of them take longer (a busy machine, more subscribers) the next ones
+ * carry more instead of taking all the time there is. Capped, because beyond a few frames per
+ * write the bytes cost too and a longer gap only adds latency (and a bigger next flush).
+ */
+const FLUSH_GAP_PER_FLUSH = 3;
+const FLUSH_GAP_MAX_MS = 250;
 
 function wantsEventStream(request: Request): boolean {
   // yoga's own media-type matching (utf-8 only, wildcards match), reduced to the one question.
@@ -76,24 +85,30 @@ export function sseStreams(): Plugin<Record<string, unknown>, { sse?: SseSlot }>
 
 /** A result object's frame; subscribers of one class share the object, so its bytes are built once. */
 const frames = new WeakMap<object, Buffer>();
+/** The last frame built or found: the subscribers of a class ask for it one after another. */
+let last: { result: object; frame: Buffer } | null = null;
 
 function frameOf(result: ExecutionResult): Buffer {
+  if (last?.result === result) return last.frame;
   let f = frames.get(result);
   if (!f) {
     f = Buffer.from(`event: next\ndata: ${jsonStringifyResultWithoutInternals(result)}\n\n`);
     frames.set(result, f);
   }
+  last = { result, frame: f };
   return f;
 }
 
-const dirty = new Set<Connection>();
+/** Connections with frames to write at the next flush (each once: its `queued` flag). */
+let dirty: Connection[] = [];
 let flushScheduled = false;
 let lastFlush = 0;
+let gap = FLUSH_GAP_MS;
 
 function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
-  const wait = lastFlush + FLUSH_GAP_MS - performance.now();
+  const wait = lastFlush + gap - performance.now();
   // setImmediate even when due: every subscriber reached in this turn joins the same flush.
   if (wait <= 0) setImmediate(flushAll);
   else setTimeout(flushAll, wait);
@@ -102,25 +117,66 @@ function scheduleFlush(): void {
 function flushAll(): void {
   flushScheduled = false;
   lastFlush = performance.now();
-  for (const c of dirty) c.flush();
-  dirty.clear();
+  const batch = new FlushBatch();
+  const due = dirty;
+  dirty = [];
+  for (const c of due) c.flush(batch);
+  gap = Math.min(FLUSH_GAP_MAX_MS, Math.max(FLUSH_GAP_MS, FLUSH_GAP_PER_FLUSH * (performance.now() - lastFlush)));
+}
+
+const CRLF = Buffer.from('\r\n');
+/** Distinct frame sequences remembered per first frame in one flush; beyond, a connection's bytes are its own. */
+const SEQUENCES_KEPT = 8;
+
+function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * One flush's bytes, shared: connections with the same frames queued (all the subscribers of a
+ * class, in the steady state) are written one Buffer, concatenated and framed once, rather than
+ * a copy each.
+ */
+class FlushBatch {
+  private readonly byFirst = new Map<Buffer, { frames: Buffer[]; raw: Buffer; chunk?: Buffer }[]>();
+
+  /** `frames` as one Buffer; `chunked`: as one HTTP/1.1 chunk. */
+  bytes(frames: Buffer[], chunked: boolean): Buffer {
+    let seen = this.byFirst.get(frames[0]!);
+    if (!seen) this.byFirst.set(frames[0]!, (seen = []));
+    let entry = seen.find((x) => sameFrames(x.frames, frames));
+    if (!entry) {
+      entry = { frames, raw: frames.length === 1 ? frames[0]! : Buffer.concat(frames) };
+      if (seen.length < SEQUENCES_KEPT) seen.push(entry);
+    }
+    if (!chunked) return entry.raw;
+    return (entry.chunk ??= Buffer.concat([Buffer.from(`${entry.raw.length.toString(16)}\r\n`), entry.raw, CRLF]));
+  }
 }
 
 class Connection {
   private pending: Buffer[] = [];
   private blocked = false;
+  /** What refused the last write (the response or its socket), and will say when it drains. */
+  private drainFrom: NodeJS.EventEmitter | null = null;
   private unblock: (() => void) | null = null;
   /** Set while a result is still being rendered: what follows waits for it, in order. */
   private chain: Promise<void> | null = null;
   onResume: (() => void) | null = null;
   closed = false;
+  /** In the `dirty` list. */
+  private queued = false;
 
   constructor(private readonly res: http.ServerResponse) {}
 
   push(frame: Buffer): void {
     if (this.closed) return;
     this.pending.push(frame);
-    dirty.add(this);
+    if (this.queued) return;
+    this.queued = true;
+    dirty.push(this);
     scheduleFlush();
   }
 
@@ -143,14 +199,25 @@ class Connection {
     else then();
   }
 
-  flush(): void {
+  flush(batch: FlushBatch = new FlushBatch()): void {
+    this.queued = false;
     if (this.closed || this.pending.length === 0) return;
-    const out = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    const frames = this.pending;
     this.pending = [];
+    // Once the response's head and first chunk have gone out on its own socket, its chunks are
+    // written to the socket as they would be framed by the response: ServerResponse's write
+    // costs a cork, four buffers and a writev per call, and that per connection and flush was
+    // most of a fan-out's cost. Before (a response queued behind another on its connection) or
+    // unchunked (an HTTP/1.0 client), the response writes them.
+    const socket = this.res.socket;
+    const direct = socket !== null && this.res.headersSent && this.res.chunkedEncoding;
+    const out = batch.bytes(frames, direct);
+    const target = direct ? socket : this.res;
     // Listening from the moment the write is refused: the drain may come before anyone waits for it.
-    if (!this.res.write(out) && !this.blocked) {
+    if (!target.write(out) && !this.blocked) {
       this.blocked = true;
-      this.res.once('drain', this.onDrain);
+      this.drainFrom = target;
+      target.once('drain', this.onDrain);
     }
   }
 
@@ -166,6 +233,7 @@ class Connection {
 
   private readonly onDrain = (): void => {
     this.blocked = false;
+    this.drainFrom = null;
     const u = this.unblock;
     this.unblock = null;
     u?.();
@@ -176,8 +244,8 @@ class Connection {
     if (this.closed) return;
     this.closed = true;
     this.pending = [];
-    dirty.delete(this);
-    this.res.off('drain', this.onDrain);
+    this.drainFrom?.off('drain', this.onDrain);
+    this.drainFrom = null;
     this.blocked = false;
     const u = this.unblock;
     this.unblock = null;
@@ -216,36 +284,57 @@ export async function streamEvents(res: http.ServerResponse, slot: SseSlot, mask
   }
 }
 
+/** A subscription's results pushed to its connection; a class, for the reason given in messages.ts. */
+class ConnectionSink implements PushSink<ExecutionResult | Promise<ExecutionResult>> {
+  private finished = false;
+  private readonly frame = (r: ExecutionResult): Buffer => frameOf(r.errors != null ? this.mask(r) : r);
+  private readonly failed = (): void => this.finish(null);
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly mask: MaskResult,
+    private readonly done: () => void,
+  ) {}
+
+  get ready(): boolean {
+    return !this.conn.isBlocked && !this.conn.closed;
+  }
+
+  next(result: ExecutionResult | Promise<ExecutionResult>): void {
+    if (!this.finished) this.conn.deliver(result, this.frame, this.failed);
+  }
+
+  end(): void {
+    this.finish(COMPLETE);
+  }
+
+  // As yoga's: a failing stream ends the response without `complete`.
+  error(): void {
+    this.finish(null);
+  }
+
+  /** Nothing more is taken; `last` goes out after everything delivered so far. */
+  finish(last: Buffer | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.conn.afterDelivered(() => {
+      if (last) this.conn.push(last);
+      this.done();
+    });
+  }
+}
+
 /** Answers false, having started nothing, when the subscription cannot push. */
 function pushed(conn: Connection, res: http.ServerResponse, direct: DirectResults, mask: MaskResult): Promise<boolean> {
   return new Promise((resolve) => {
-    let finished = false;
-    const finish = (frame: Buffer | null) => {
-      if (finished) return;
-      finished = true;
-      conn.afterDelivered(() => {
-        if (frame) conn.push(frame);
-        resolve(true);
-      });
-    };
-    const frame = (r: ExecutionResult) => frameOf(r.errors != null ? mask(r) : r);
-    const control = direct[PUSH_KEY]({
-      get ready() {
-        return !conn.isBlocked && !conn.closed;
-      },
-      next: (result) => {
-        if (!finished) conn.deliver(result, frame, () => finish(null));
-      },
-      end: () => finish(COMPLETE),
-      // As yoga's: a failing stream ends the response without `complete`.
-      error: () => finish(null),
-    });
+    const sink = new ConnectionSink(conn, mask, () => resolve(true));
+    const control = direct[PUSH_KEY](sink);
     if (!control) return resolve(false);
     conn.onResume = () => control.resume();
     const gone = () => {
       conn.close();
       control.cancel();
-      finish(null);
+      sink.finish(null);
     };
     if (res.destroyed) gone();
     else res.once('close', gone);

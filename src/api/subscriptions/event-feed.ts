@@ -25,9 +25,11 @@ export function eventFeed(
   const feed = followerFor(ctx.services).feed({
     after: parseAfter(args.after),
     ...(args.maxBuffer ? { maxBuffer: args.maxBuffer } : {}),
-    judge: (e) => {
-      if (revokes(ctx, e)) return { end: 'the token was revoked' };
-      return canSee(ctx.caller, e) && matchesFilter(filter, e) ? 'deliver' : 'skip';
+    judge: (e) => (revokes(ctx, e) ? { end: 'the token was revoked' } : 'deliver'),
+    // canSee looks at the caller's project and admin flag only.
+    shared: {
+      key: JSON.stringify(['events', ctx.caller.projectId, ctx.caller.isAdmin, filter]),
+      passes: (e) => canSee(ctx.caller, e) && matchesFilter(filter, e),
     },
   });
   return mapFeed(feed, (e) => [e], { sync: true });

@@ -23,12 +23,24 @@ export interface FeedOptions {
   /** Replay from the log after this position first; live only when absent. */
   readonly after?: LogPosition;
   readonly judge: (e: OwnedEvent) => Verdict | { end: string };
+  /**
+   * The part of the verdict that every feed with the same `key` shares (who may see the event,
+   * what the subscription's filter takes), asked once per live event and key instead of once per
+   * feed: an event `judge` would deliver is skipped unless it `passes`. `judge` then keeps only
+   * what is the feed's own (its token's revocation).
+   */
+  readonly shared?: { readonly key: string; readonly passes: (e: OwnedEvent) => boolean };
   /** Most events held for a slow consumer before it is cut off. */
   readonly maxBuffer?: number;
   readonly catchUpBatch?: number;
 }
 
 const RING_SIZE = 10_000;
+/**
+ * Longest the follower hands events out without yielding: a batch read while the fan-out was busy
+ * is published a slice at a time, so the flushes, the sockets and the next wake-up get their turn.
+ */
+const SLICE_MS = 10;
 
 /**
  * One per process: tails the log once (`subscribe`, which reads one ordered, gap-free sequence)
@@ -51,6 +63,8 @@ export class LogFollower {
   private readonly owners: StreamOwners;
   readonly ready: Promise<void>;
   private stopped = false;
+  /** The shared verdicts (FeedOptions.shared) of open feeds, by key. */
+  private readonly verdicts = new Map<string, SharedVerdict>();
 
   constructor(
     private readonly sql: Sql,
@@ -97,10 +111,15 @@ export class LogFollower {
   private async run(): Promise<void> {
     for (let failures = 0; !this.stopped;) {
       try {
+        let slice = performance.now();
         for await (const e of subscribe(this.store, this.waker, { after: this.position, signal: this.abort.signal, pollMs: 1000 })) {
           const [owned] = await this.owners.annotate([e]);
           this.publish(owned!);
           failures = 0;
+          if (performance.now() - slice > SLICE_MS) {
+            await new Promise((r) => setImmediate(r));
+            slice = performance.now();
+          }
         }
       } catch (err) {
         // The pool was ended under us: the process is shutting down.
@@ -122,7 +141,17 @@ export class LogFollower {
     this.position = e.event.position;
     this.ring.push(e);
     if (this.ring.length > RING_SIZE) this.ringBase = this.ring.shift()!.event.position;
-    for (const f of this.feeds) f.offer(e);
+    // One message for every feed it reaches, not one each.
+    const m: FeedMessage = { kind: 'event', item: e };
+    for (const f of this.feeds) f.offer(e, m);
+  }
+
+  /** The verdict a new feed shares with the open feeds of the same key. */
+  sharedVerdict(shared: NonNullable<FeedOptions['shared']>): SharedVerdict {
+    let v = this.verdicts.get(shared.key);
+    if (!v) this.verdicts.set(shared.key, (v = new SharedVerdict(shared.passes)));
+    v.feeds += 1;
+    return v;
   }
 
   /** A subscriber's feed; iterate it, and `return()` it to leave. */
@@ -145,9 +174,11 @@ export class LogFollower {
     this.feeds.delete(feed);
   }
 
-  closed(feed: Feed): void {
+  closed(feed: Feed, shared: { key: string } | undefined): void {
     this.feeds.delete(feed);
     this.members.delete(feed);
+    const v = shared && this.verdicts.get(shared.key);
+    if (v && --v.feeds === 0) this.verdicts.delete(shared.key);
   }
 
   /** Reads a catch-up batch from the log, with owners. */
@@ -174,6 +205,23 @@ export class LogFollower {
   }
 }
 
+/** One key's shared verdict: the answer for the last event asked about, which every feed of the key asks about in turn. */
+class SharedVerdict {
+  feeds = 0;
+  private event: OwnedEvent | null = null;
+  private answer = false;
+
+  constructor(private readonly passes: (e: OwnedEvent) => boolean) {}
+
+  of(e: OwnedEvent): boolean {
+    if (e !== this.event) {
+      this.answer = this.passes(e);
+      this.event = e;
+    }
+    return this.answer;
+  }
+}
+
 export interface FeedIterator extends AsyncIterableIterator<FeedMessage>, Pushable<FeedMessage> {
   /** Resolves once the feed has its starting position (the live head when no `after`). */
   start(): Promise<void>;
@@ -194,11 +242,13 @@ class Feed implements FeedIterator {
   /** Push mode: messages go to this sink as they come instead of waiting for `next()`. */
   private sink: PushSink<FeedMessage> | null = null;
   private sinkEnded = false;
+  private readonly shared: SharedVerdict | null;
 
   constructor(
     private readonly follower: LogFollower,
     private readonly options: FeedOptions,
   ) {
+    this.shared = options.shared ? follower.sharedVerdict(options.shared) : null;
     this.maxBuffer = options.maxBuffer ?? 1000;
     this.seen = options.after ?? START;
     this.resume = this.seen;
@@ -224,10 +274,11 @@ class Feed implements FeedIterator {
   }
 
   /** From the follower (live) or the catch-up reader: in log order, possibly repeated. */
-  offer(e: OwnedEvent): void {
+  offer(e: OwnedEvent, message?: FeedMessage): void {
     if (this.done || this.final || comparePositions(e.event.position, this.seen) <= 0) return;
     this.seen = e.event.position;
-    const verdict = this.options.judge(e);
+    let verdict = this.options.judge(e);
+    if (verdict === 'deliver' && this.shared && !this.shared.of(e)) verdict = 'skip';
     if (verdict === 'skip') {
       if (this.queue.length === 0) this.resume = e.event.position;
     } else if (verdict === 'deliver') {
@@ -235,7 +286,7 @@ class Feed implements FeedIterator {
         this.finish({ kind: 'lagged', cursor: this.cursorOf(this.resume), buffered: this.queue.length });
         return;
       }
-      this.queue.push({ kind: 'event', item: e });
+      this.queue.push(message ?? { kind: 'event', item: e });
     } else {
       this.finish({ kind: 'ended', cursor: this.cursorOf(this.resume), reason: verdict === 'end' ? 'ended' : verdict.end });
       return;
@@ -306,7 +357,9 @@ class Feed implements FeedIterator {
   /** Hands the sink what is queued, in order, as far as it takes it; as `next()` would, one by one. */
   private pump(): void {
     const sink = this.sink!;
-    while (!this.done && sink.ready) {
+    // The queue is looked at before the sink is asked whether it is ready: the asking goes
+    // through every layer of the subscription, and most pumps hand over one event.
+    while (!this.done && (this.queue.length > 0 || this.final) && sink.ready) {
       const m = this.queue.shift();
       if (m) {
         if (m.kind === 'event') this.resume = m.item.event.position;
@@ -370,7 +423,7 @@ class Feed implements FeedIterator {
     if (this.done) return;
     this.done = true;
     this.queue.length = 0;
-    this.follower.closed(this);
+    this.follower.closed(this, this.options.shared);
     this.wakeUp();
   }
 

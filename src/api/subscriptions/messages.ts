@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { decodeCursor, type LogPosition } from '../../store/cursor.js';
 import type { OwnedEvent } from '../../audit/visibility.js';
 import type { FeedMessage } from './log-follower.js';
-import { PUSH, pushable, type Pushable } from './push.js';
+import { PUSH, pushable, type Pushable, type PushSink } from './push.js';
 
 /** The last message of a subscription the server ends: why, and where to resume. */
 export interface CutOff {
@@ -70,18 +70,36 @@ export function mapFeed<T>(
     [PUSH](sink) {
       const src = pushable<FeedMessage>(source);
       if (!options.sync || !src) return null;
-      return src[PUSH]({
-        get ready() {
-          return sink.ready;
-        },
-        next(m) {
-          if (m.kind !== 'event') return sink.next(cutOffOf(m));
-          for (const x of map(m.item) as readonly T[]) sink.next(x);
-        },
-        end: () => sink.end(),
-        error: (err) => sink.error(err),
-      });
+      return src[PUSH](new MappedSink(sink, map as (e: OwnedEvent) => readonly T[]));
     },
   };
   return it;
+}
+
+/**
+ * mapFeed's pushing layer. A class, not an object literal per subscription: the feed asks every
+ * sink whether it is `ready` on each event, and one shape of sink keeps that call cheap.
+ */
+class MappedSink<T> implements PushSink<FeedMessage> {
+  constructor(
+    private readonly sink: PushSink<T | CutOff>,
+    private readonly map: (e: OwnedEvent) => readonly T[],
+  ) {}
+
+  get ready(): boolean {
+    return this.sink.ready;
+  }
+
+  next(m: FeedMessage): void {
+    if (m.kind !== 'event') return this.sink.next(cutOffOf(m));
+    for (const x of this.map(m.item)) this.sink.next(x);
+  }
+
+  end(): void {
+    this.sink.end();
+  }
+
+  error(err: unknown): void {
+    this.sink.error(err);
+  }
 }

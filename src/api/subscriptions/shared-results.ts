@@ -3,7 +3,7 @@ import type { DocumentNode, ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { OwnedEvent } from '../../audit/visibility.js';
 import type { Context } from '../context.js';
-import { PUSH, pushable, type Pushable } from './push.js';
+import { PUSH, pushable, type Pushable, type PushSink } from './push.js';
 
 // graphql's CommonJS build, the one yoga and Pothos load: under a bundler's resolution (vitest)
 // an ESM import may load its .mjs twin, whose execute refuses a schema built by the other.
@@ -61,6 +61,33 @@ function renderedFor(cursor: string): Map<string, MaybePromise<ExecutionResult>>
 }
 
 /**
+ * A class's last rendering: live subscribers of one class take each event one after another, so
+ * the one before is the one asked for, found without the lookups of `rendered`. Held by the
+ * class's subscriptions, and dropped from here with the last of them.
+ */
+interface LastRendering {
+  cursor: string | null;
+  result: MaybePromise<ExecutionResult> | null;
+}
+
+const lastRenderings = new Map<string, WeakRef<LastRendering>>();
+
+function lastRenderingOf(cls: string): LastRendering {
+  let last = lastRenderings.get(cls)?.deref();
+  if (!last) {
+    last = { cursor: null, result: null };
+    lastRenderings.set(cls, new WeakRef(last));
+    // The classes of ended subscriptions go when there are as many of them as of open ones.
+    if (lastRenderings.size >= 2 * liveClasses) {
+      for (const [k, ref] of lastRenderings) if (!ref.deref()) lastRenderings.delete(k);
+      liveClasses = Math.max(64, lastRenderings.size);
+    }
+  }
+  return last;
+}
+let liveClasses = 64;
+
+/**
  * Gives a shared result the serialiser yoga's SSE and multipart writers look for (`stringify`), so
  * its JSON is built once however many subscribers it goes to. Anything else handed to it (yoga
  * copies a result to strip internals from its errors) is serialised as usual.
@@ -71,6 +98,37 @@ function serialisedOnce(result: ExecutionResult): ExecutionResult {
   // Not enumerable: it is no field of the result, and a copy must not carry it.
   Object.defineProperty(result, 'stringify', { value: stringify });
   return result;
+}
+
+/** The pushing layer of a shared subscription: a class, so that asking it whether it is `ready` stays cheap (messages.ts). */
+class RenderingSink implements PushSink<unknown> {
+  constructor(
+    private readonly sink: PushSink<MaybePromise<ExecutionResult>>,
+    private readonly resultOf: (payload: unknown) => MaybePromise<ExecutionResult>,
+  ) {}
+
+  get ready(): boolean {
+    return this.sink.ready;
+  }
+
+  next(payload: unknown): void {
+    let result: MaybePromise<ExecutionResult>;
+    try {
+      result = this.resultOf(payload);
+    } catch (err) {
+      // As a failing `next()`: this subscription ends, the feed's other subscribers do not notice.
+      result = Promise.reject(err as Error);
+    }
+    this.sink.next(result);
+  }
+
+  end(): void {
+    this.sink.end();
+  }
+
+  error(err: unknown): void {
+    this.sink.error(err);
+  }
 }
 
 /**
@@ -88,6 +146,7 @@ export function sharedSubscriptionResults(): Plugin<Context> {
         if (!(Symbol.asyncIterator in source)) return source;
         const it = source[Symbol.asyncIterator]();
         const cls = classOf(args);
+        const last = lastRenderingOf(cls);
         const render = (payload: unknown): MaybePromise<ExecutionResult> => execute({ ...args, rootValue: payload });
         const renderShared = (payload: unknown): MaybePromise<ExecutionResult> => {
           const r = render(payload);
@@ -96,12 +155,15 @@ export function sharedSubscriptionResults(): Plugin<Context> {
         const resultOf = (payload: unknown): MaybePromise<ExecutionResult> => {
           const cursor = eventKey(payload);
           if (cursor === null) return render(payload);
+          if (last.cursor === cursor) return last.result!;
           const byClass = renderedFor(cursor);
           let result = byClass.get(cls);
           if (!result) {
             result = renderShared(payload);
             byClass.set(cls, result);
           }
+          last.cursor = cursor;
+          last.result = result;
           return result;
         };
         const mapped: AsyncIterableIterator<ExecutionResult> & DirectResults = {
@@ -122,23 +184,7 @@ export function sharedSubscriptionResults(): Plugin<Context> {
           [PUSH](sink) {
             const src = pushable<unknown>(it);
             if (!src) return null;
-            return src[PUSH]({
-              get ready() {
-                return sink.ready;
-              },
-              next: (payload) => {
-                let result: MaybePromise<ExecutionResult>;
-                try {
-                  result = resultOf(payload);
-                } catch (err) {
-                  // As a failing `next()`: this subscription ends, the feed's other subscribers do not notice.
-                  result = Promise.reject(err as Error);
-                }
-                sink.next(result);
-              },
-              end: () => sink.end(),
-              error: (err) => sink.error(err),
-            });
+            return src[PUSH](new RenderingSink(sink, resultOf));
           },
         };
         const slot = (args.contextValue as { sse?: { direct?: DirectResults } }).sse;

@@ -210,7 +210,9 @@ export class EventStore {
       streamId: streamId!,
       streamVersion: Number(version),
       type: type!,
-      data: this.registry.decode(type!, Number(schemaVersion), JSON.parse(data!)),
+      // Validated when it was written (decodeStored): a rebuild spent a fifth of its time and
+      // a copy of every event re-validating it.
+      data: this.registry.decodeStored(type!, Number(schemaVersion), JSON.parse(data!)),
       position: { transactionId: BigInt(transaction!), globalPosition: BigInt(position!) },
     }));
   }

@@ -68,8 +68,9 @@ function foldStream(
     state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
     newRows = kind.resources(state, e.streamVersion);
     for (const r of newRows) {
-      if (firstSeen.has(rowKey(r))) continue;
-      firstSeen.set(rowKey(r), r.createdAt);
+      const key = rowKey(r);
+      if (firstSeen.has(key)) continue;
+      firstSeen.set(key, r.createdAt);
       shown.push({ row: r, at });
     }
   }

@@ -92,7 +92,7 @@ function parse(buf: Buffer, names: Map<string, string>): { text: string; execute
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').slice(0, 160);
 
-/** CPU seconds (user + system) of the PostgreSQL server holding `backendPid`: its postmaster's children. */
+/** CPU seconds (user + system) of the PostgreSQL server holding `backendPid`: its postmaster's children, live or exited. */
 export function postgresCpuSeconds(backendPid: number): number {
   const stat = (pid: string) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = (s: string) => s.slice(s.lastIndexOf(')') + 2).split(' ');
@@ -104,6 +104,8 @@ export function postgresCpuSeconds(backendPid: number): number {
     try {
       const f = fields(stat(pid));
       if (f[1] === postmaster || pid === postmaster) total += (Number(f[11]) + Number(f[12])) / tick;
+      // Backends that have exited (a rebuild's own connections) are counted in their parent's.
+      if (pid === postmaster) total += (Number(f[13]) + Number(f[14])) / tick;
     } catch {
       // gone meanwhile
     }

@@ -111,7 +111,13 @@ export class ImportError extends Error {
 export async function importLog(
   sql: Sql,
   input: Readable,
-  options: { knownTypes?: (type: string) => boolean; onProgress?: (done: number) => void; batch?: number } = {},
+  options: {
+    knownTypes?: (type: string) => boolean;
+    /** Throws if an event's data does not hold for its type and schema version (the registry's decode). */
+    validate?: (type: string, schemaVersion: number, data: unknown) => void;
+    onProgress?: (done: number) => void;
+    batch?: number;
+  } = {},
 ): Promise<number> {
   const batch = options.batch ?? 5000;
   const onProgress = options.onProgress ?? (() => {});
@@ -135,6 +141,15 @@ export async function importLog(
     };
     for await (const l of createInterface({ input, crlfDelay: Infinity })) {
       if (l.trim() === '') continue;
+      if (options.validate) {
+        // Checked here, before it commits: a rebuild takes the log's data as validated (EventRegistry.decodeStored).
+        const e = JSON.parse(l) as { eventId: string; type: string; schemaVersion: number; data: unknown };
+        try {
+          options.validate(e.type, e.schemaVersion, e.data);
+        } catch (err) {
+          throw new ImportError(`event ${e.eventId}: ${(err as Error).message}`, e.eventId);
+        }
+      }
       lines.push(l);
       if (lines.length >= batch) await flush();
     }

@@ -7,7 +7,7 @@ import type { QuotaResource } from '../domain/project/events.js';
 import { streamType } from '../store/event-store.js';
 import type { ProjectedEvent } from '../store/types.js';
 import type { AggregateKind, ResourceRow } from './aggregate-kind.js';
-import { decodeState, encodeState } from './json-state.js';
+import { decodeState, encodeStateText } from './json-state.js';
 import type { Projection } from './projection.js';
 
 /** The quota a read-model row of this kind counts against, if any (domain/kinds.ts). */
@@ -68,8 +68,9 @@ function foldStream(
     state = kind.evolve(state, { type: e.type, data: e.data } as DomainEvent);
     newRows = kind.resources(state, e.streamVersion);
     for (const r of newRows) {
-      if (firstSeen.has(rowKey(r))) continue;
-      firstSeen.set(rowKey(r), r.createdAt);
+      const key = rowKey(r);
+      if (firstSeen.has(key)) continue;
+      firstSeen.set(key, r.createdAt);
       shown.push({ row: r, at });
     }
   }
@@ -141,7 +142,9 @@ export class AggregateProjection implements Projection {
         select stream_id, version, state from rm_aggregates where stream_id = any(${existing})`;
       for (const r of rows) stored.set(r.stream_id, { state: decodeState(r.state), version: Number(r.version) });
     }
-    const states: { stream_id: string; version: number; state: unknown }[] = [];
+    // The states' jsonb array as text, written once (each state stringified, not parsed back and
+    // stringified again with the rest).
+    const states: string[] = [];
     const gone: { stream_id: string; kind: string; id: string }[] = [];
     const current = new Map<string, ReturnType<typeof toRow>>();
     const claims: Claim[] = [];
@@ -151,7 +154,7 @@ export class AggregateProjection implements Projection {
       const { state, oldRows, rows: newRows, shown } = foldStream(kind, before, list);
       for (const { row: r, at } of shown) claims.push({ id: r.id, kind: r.kind, stream_id: streamId, at });
       const version = list[list.length - 1]!.event.streamVersion;
-      states.push({ stream_id: streamId, version, state: encodeState(state) });
+      states.push(`{"stream_id":${JSON.stringify(streamId)},"version":${version},"state":${encodeStateText(state)}}`);
       const keep = new Set(newRows.map(rowKey));
       for (const r of oldRows) if (!keep.has(rowKey(r))) gone.push({ stream_id: streamId, kind: r.kind, id: r.id });
       // One row per key even if a state lists an object twice: an upsert may touch a row only once.
@@ -162,7 +165,7 @@ export class AggregateProjection implements Projection {
     const claimed = this.claim(q, claims);
     const writes: Promise<unknown>[] = [
       q`insert into rm_aggregates (stream_id, version, state)
-            select x.stream_id, x.version, x.state from jsonb_to_recordset(${q.json(states as never)}::jsonb) as x(stream_id text, version bigint, state jsonb)
+            select x.stream_id, x.version, x.state from jsonb_to_recordset(${`[${states.join(',')}]`}::text::jsonb) as x(stream_id text, version bigint, state jsonb)
             on conflict (stream_id) do update set version = excluded.version, state = excluded.state`.execute(),
     ];
     if (gone.length > 0) {

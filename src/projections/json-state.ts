@@ -3,13 +3,16 @@
  * through jsonb so the stored state folds on exactly as the in-memory one would.
  */
 export function encodeState(state: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(state, (_k, v: unknown) => {
-      if (v instanceof Map) return { $map: [...v.entries()] };
-      if (v instanceof Set) return { $set: [...v.values()] };
-      return v;
-    }),
-  );
+  return JSON.parse(encodeStateText(state));
+}
+
+/** encodeState as JSON text, for writes that send many states in one parameter without parsing them back first. */
+export function encodeStateText(state: unknown): string {
+  return JSON.stringify(state, (_k, v: unknown) => {
+    if (v instanceof Map) return { $map: [...v.entries()] };
+    if (v instanceof Set) return { $set: [...v.values()] };
+    return v;
+  });
 }
 
 export function decodeState<S>(json: unknown): S {

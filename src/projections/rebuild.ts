@@ -2,6 +2,7 @@ import type { Queryable, Sql } from '../db/sql.js';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from '../store/checkpoints.js';
 import type { LogPosition } from '../store/cursor.js';
 import type { EventStore } from '../store/event-store.js';
+import type { ProjectedEvent } from '../store/types.js';
 import type { Projection } from './projection.js';
 
 export interface RebuildProgress {
@@ -71,8 +72,19 @@ export async function rebuildProjections(
   // Batches beside the live server, each committed with its checkpoint. The log is read ahead
   // (outside the batches' transactions, on a second connection when `sql` has one) while the
   // batch before is folded and written: reading and decoding cost about as much as the writes.
+  // Each pass reads up to the log's horizon as it was when the pass began; what was appended
+  // meanwhile is the next pass's, and the last, under the appenders' lock, takes the rest.
   const catchUp = async () => {
-    for await (const events of readAhead((after) => store.readForProjections(after, batchSize, sql), position, batchSize)) {
+    const horizon = await store.logHorizon(sql);
+    // Read in the log's order by its index, whatever the statistics say: with none yet (a log
+    // just imported or loaded) PostgreSQL would rather fetch everything after `after` and sort it,
+    // for every page, making the whole read quadratic.
+    const read = (after: LogPosition) =>
+      sql.begin(async (tx) => {
+        await tx`set local enable_sort = off`;
+        return store.readForProjections(after, batchSize, tx, { horizon });
+      }) as Promise<ProjectedEvent[]>;
+    for await (const events of readAhead(read, position, batchSize)) {
       const last = events[events.length - 1]!.position;
       await sql.begin(async (tx) => {
         // A batch lost in a crash is lost with its checkpoint (one transaction): the rebuild

@@ -19,6 +19,10 @@ export class EventRegistry {
     return this;
   }
 
+  definitions(): Iterable<EventDefinition> {
+    return this.byType.values();
+  }
+
   has(type: string): boolean {
     return this.byType.has(type);
   }
@@ -44,6 +48,18 @@ export class EventRegistry {
       );
     }
     return { data: parsed.data, version: d.version };
+  }
+
+  /**
+   * Stored data as a rebuild folds it: data of an older schema version is upcast and validated
+   * (decode); data of the current version is taken as stored, not validated again. That is safe
+   * because only two paths write the log and both validated it: append stores what `encode`'s
+   * parse answered, and import (importLog's `validate`) decodes every event before it commits.
+   * Parsing that data again would answer the same data: no event schema transforms, defaults or
+   * rejects extra keys (test/store/event-schemas.test.ts walks them all).
+   */
+  decodeStored(type: string, version: number, data: unknown): unknown {
+    return version === this.definition(type).version ? data : this.decode(type, version, data);
   }
 
   /** Upcasts and validates stored data for read. */

@@ -191,23 +191,43 @@ export class EventStore {
     after: LogPosition,
     limit: number,
     q: Queryable = this.sql,
-    options: { writersLockedOut?: boolean } = {},
+    options: { writersLockedOut?: boolean; horizon?: bigint } = {},
   ): Promise<ProjectedEvent[]> {
+    const visible = options.writersLockedOut
+      ? 'true'
+      : options.horizon !== undefined
+        ? `e.transaction_id < '${BigInt(options.horizon)}'::xid8`
+        : 'e.transaction_id < nl_log_horizon()';
     // COPY takes no parameters: the bounds are numbers, written in.
     const rows = await copyRows(
       q,
       `select e.global_position, e.transaction_id, e.stream_id, e.stream_version, e.event_type, e.schema_version, e.data from nl_events e
         where (e.transaction_id, e.global_position) > ('${BigInt(after.transactionId)}'::xid8, ${BigInt(after.globalPosition)})
-          and ${options.writersLockedOut ? 'true' : 'e.transaction_id < nl_log_horizon()'}
+          and ${visible}
         order by e.transaction_id, e.global_position limit ${Math.trunc(limit)}`,
     );
     return rows.map(([position, transaction, streamId, version, type, schemaVersion, data]) => ({
       streamId: streamId!,
       streamVersion: Number(version),
       type: type!,
-      data: this.registry.decode(type!, Number(schemaVersion), JSON.parse(data!)),
+      // Validated when it was written (decodeStored): a rebuild spent a fifth of its time and
+      // a copy of every event re-validating it.
+      data: this.registry.decodeStored(type!, Number(schemaVersion), JSON.parse(data!)),
       position: { transactionId: BigInt(transaction!), globalPosition: BigInt(position!) },
     }));
+  }
+
+  /**
+   * nl_log_horizon() now, for readers that page through the log up to one bound: every
+   * transaction below it had ended when it was taken, so a later statement sees exactly the same
+   * events below it. Taken once per pass rather than once per page (inside each page's query
+   * PostgreSQL evaluates it twice, once to plan and once to run, and its check of the log then
+   * scans nl_events whole once the session's plan cache switched to a generic plan: ~50 ms per
+   * call at 100,000 events).
+   */
+  async logHorizon(q: Queryable = this.sql): Promise<bigint> {
+    const [row] = await q<{ h: string }[]>`select nl_log_horizon()::text as h`;
+    return BigInt(row!.h);
   }
 
   /** The events after `after` that a reader may see (see readAll). */

@@ -142,6 +142,8 @@ export function eventsCommands(program: Command): void {
           try {
             n = await importLog(s.sql, input, {
               knownTypes: (t) => s.store.registry.has(t),
+              // Unknown types are reported together once the whole file is in (knownTypes).
+              validate: (t, v, d) => void (s.store.registry.has(t) && s.store.registry.decode(t, v, d)),
               onProgress: () => bar.update(input.bytesRead, size),
             });
           } catch (e) {

@@ -88,7 +88,8 @@ function timeOf(text: string): number {
 async function serverProcess(url: string): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
   // NL_BENCH_SERVER_NODE_ARGS, e.g. --cpu-prof, to profile the server.
   const nodeArgs = (process.env.NL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url)], {
+  // The young generation `npm start` gives the server (package.json).
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', ...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url)], {
     env: { ...process.env, NL_BENCH_SERVE: url, NETLEDGER_AGENT: 'off', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { networkDecider, networkEvents, type CreateNetwork, type NetworkEvent } from '../../src/domain/network/index.js';
 import { routerDecider, routerEvents, type CreateRouter, type RouterEvent } from '../../src/domain/router/index.js';
 import { spec } from '../support/spec.js';
-import { networkCreated as created } from './network-fixtures.js';
+import { networkCreated as networkFixture } from './network-fixtures.js';
+import { routerCreated as routerFixture } from './router-fixtures.js';
 
 const NET = '11111111-1111-4111-8111-111111111111';
 const ROUTER = '22222222-2222-4222-8222-222222222222';
@@ -19,7 +20,7 @@ const createNetwork = (extra: Partial<CreateNetwork> = {}): CreateNetwork => ({
   ...extra,
 });
 
-const networkCreated = (hints?: string[]): NetworkEvent => created(hints ? { availabilityZoneHints: hints } : {});
+const networkCreated = (hints?: string[]): NetworkEvent => networkFixture(hints ? { availabilityZoneHints: hints } : {});
 
 const createRouter = (extra: Partial<CreateRouter> = {}): CreateRouter => ({
   type: 'CreateRouter',
@@ -31,21 +32,8 @@ const createRouter = (extra: Partial<CreateRouter> = {}): CreateRouter => ({
   ...extra,
 });
 
-const routerCreated = (hints?: string[]): RouterEvent => ({
-  type: 'RouterCreated',
-  data: {
-    id: ROUTER,
-    project: 'p1',
-    name: 'r1',
-    description: '',
-    tags: [],
-    adminStateUp: true,
-    ha: false,
-    distributed: false,
-    ...(hints ? { availabilityZoneHints: hints } : {}),
-    createdAt: T0,
-  },
-});
+const routerCreated = (hints?: string[]): RouterEvent =>
+  routerFixture({ id: ROUTER, createdAt: T0, ...(hints ? { availabilityZoneHints: hints } : {}) });
 
 const network = spec(networkDecider);
 const router = spec(routerDecider);

@@ -2,15 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { RouterEvent } from '../../src/domain/router/index.js';
 import { routerDecider } from '../../src/domain/router/index.js';
 import { spec } from '../support/spec.js';
+import { routerCreated } from './router-fixtures.js';
 
 const ROUTER = '00000000-0000-4000-8000-000000000001';
 const T0 = '2025-01-01T00:00:00.000Z';
 const T1 = '2025-01-01T00:01:00.000Z';
 
-const created = (distributed: boolean, adminStateUp = true): RouterEvent => ({
-  type: 'RouterCreated',
-  data: { id: ROUTER, project: 'p1', name: 'r1', description: '', tags: [], adminStateUp, ha: false, distributed, createdAt: T0 },
-});
+const created = (distributed: boolean, adminStateUp = true): RouterEvent =>
+  routerCreated({ id: ROUTER, adminStateUp, distributed, createdAt: T0 });
 const update = (changes: { distributed?: boolean; adminStateUp?: boolean; name?: string }) =>
   ({ type: 'UpdateRouter', id: ROUTER, changes, isAdmin: true, now: T1 }) as const;
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RouterEvent } from '../../src/domain/router/index.js';
-import { routerDecider, routerEvents } from '../../src/domain/router/index.js';
+import { routerDecider } from '../../src/domain/router/index.js';
 import { spec } from '../support/spec.js';
+import { expectValidRouterEvents, routerCreated } from './router-fixtures.js';
 
 const id = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 const ROUTER = id(1);
@@ -11,17 +12,8 @@ const T1 = '2025-01-01T00:01:00.000Z';
 
 const given = (events: readonly RouterEvent[] = []) => spec(routerDecider).given(events);
 
-function valid(events: readonly RouterEvent[]): void {
-  for (const e of events) {
-    const def = routerEvents.find((d) => d.type === e.type);
-    expect(def!.schema.safeParse(e.data).success, `${e.type} ${JSON.stringify(e.data)}`).toBe(true);
-  }
-}
-
-const created = (ha: boolean, adminStateUp = true): RouterEvent => ({
-  type: 'RouterCreated',
-  data: { id: ROUTER, project: 'p1', name: 'r', description: '', tags: [], adminStateUp, ha, distributed: false, createdAt: T0 },
-});
+const created = (ha: boolean, adminStateUp = true): RouterEvent =>
+  routerCreated({ id: ROUTER, name: 'r', adminStateUp, ha, createdAt: T0 });
 const down: RouterEvent = { type: 'RouterUpdated', data: { id: ROUTER, changes: { adminStateUp: false }, updatedAt: T0 } };
 const vrid1: RouterEvent = { type: 'RouterHaVridAllocated', data: { id: ROUTER, haNetworkId: HA_NET, vrid: 1, updatedAt: T0 } };
 
@@ -51,7 +43,7 @@ describe('HA <-> legacy conversion', () => {
 
 describe('VRRP id allocation', () => {
   it('takes the lowest id the HA network has free', () => {
-    valid(
+    expectValidRouterEvents(
       given([created(true)])
         .when({ type: 'AllocateHaVrid', id: ROUTER, haNetworkId: HA_NET, vridsInUse: [1, 2, 4], now: T1 })
         .then([{ type: 'RouterHaVridAllocated', data: { id: ROUTER, haNetworkId: HA_NET, vrid: 3, updatedAt: T1 } }]),
@@ -76,7 +68,7 @@ describe('VRRP id allocation', () => {
 describe('HA state reports', () => {
   it('records transitions per host and ignores repeats', () => {
     const changed: RouterEvent = { type: 'RouterHaStateChanged', data: { id: ROUTER, host: 'h1', haState: 'active', updatedAt: T1 } };
-    valid(
+    expectValidRouterEvents(
       given([created(true)])
         .when({ type: 'ReportHaState', id: ROUTER, host: 'h1', haState: 'active', now: T1 })
         .then([changed]),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AddRouterInterface, RouterCommand, RouterEvent } from '../../src/domain/router/index.js';
-import { routerDecider, routerEvents } from '../../src/domain/router/index.js';
+import { routerDecider } from '../../src/domain/router/index.js';
 import { spec } from '../support/spec.js';
+import { expectValidRouterEvents, routerCreated } from './router-fixtures.js';
 
 const id = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 const ROUTER = id(1);
@@ -22,29 +23,7 @@ const T1 = '2025-01-01T00:01:00.000Z';
 
 const given = (events: readonly RouterEvent[] = []) => spec(routerDecider).given(events);
 
-/** Everything a decider emits must pass the schema the store validates appends with. */
-function valid(events: readonly RouterEvent[]): void {
-  for (const e of events) {
-    const def = routerEvents.find((d) => d.type === e.type);
-    expect(def, e.type).toBeDefined();
-    expect(def!.schema.safeParse(e.data).success, `${e.type} ${JSON.stringify(e.data)}`).toBe(true);
-  }
-}
-
-const created: RouterEvent = {
-  type: 'RouterCreated',
-  data: {
-    id: ROUTER,
-    project: 'p1',
-    name: 'r1',
-    description: '',
-    tags: [],
-    adminStateUp: true,
-    ha: false,
-    distributed: false,
-    createdAt: T0,
-  },
-};
+const created = routerCreated({ id: ROUTER, createdAt: T0 });
 const ifaceA: RouterEvent = {
   type: 'RouterInterfaceAdded',
   data: { id: ROUTER, portId: PORT_A, subnetId: SUB_A, networkId: NET_A, ip: '10.0.0.1', cidr: '10.0.0.0/24', updatedAt: T0 },
@@ -107,7 +86,7 @@ const removeIface = (extra: Partial<Extract<RouterCommand, { type: 'RemoveRouter
 
 describe('router create', () => {
   it('creates with Neutron defaults', () => {
-    valid(given().when(createCmd).then([created]));
+    expectValidRouterEvents(given().when(createCmd).then([created]));
   });
   it('is idempotent for the same router and conflicts for a different one', () => {
     given([created]).when(createCmd).thenNothing();
@@ -140,7 +119,7 @@ describe('router create with externalGatewayInfo', () => {
   });
 
   it('creates the router and sets its gateway in one decision, with the events setRouterGateway gives', () => {
-    valid(
+    expectValidRouterEvents(
       given()
         .when(withGateway())
         .then([created, { ...gateway, data: { ...gateway.data, updatedAt: T0 } }]),
@@ -212,7 +191,7 @@ describe('router extra routes', () => {
     ...(maxRoutes === undefined ? {} : { maxRoutes }),
   });
   it('accepts nexthops on attached subnets and on the gateway subnet, normalised', () => {
-    valid(
+    expectValidRouterEvents(
       given([created, ifaceA, gateway])
         .when(
           routes([
@@ -277,7 +256,7 @@ describe('router extra routes', () => {
 
 describe('router gateway', () => {
   it('sets a gateway on an external network with SNAT on by default', () => {
-    valid(
+    expectValidRouterEvents(
       given([created])
         .when(setGateway())
         .then([{ ...gateway, data: { ...gateway.data, updatedAt: T1 } } as RouterEvent]),
@@ -328,7 +307,7 @@ describe('router gateway', () => {
 
 describe('router interfaces', () => {
   it('attaches a subnet through its gateway IP', () => {
-    valid(
+    expectValidRouterEvents(
       given([created, ifaceA])
         .when(bySubnet())
         .then([
@@ -428,7 +407,7 @@ describe('router interfaces', () => {
           },
         },
       ]);
-    valid(joined);
+    expectValidRouterEvents(joined);
     // the first IPv6 subnet of a network gets a new port, even beside an IPv4 port there
     given([created, v4])
       .when(bySubnet({ id: SUB_V6, cidr: '2001:db8::/64', gatewayIp: '2001:db8::' }, PORT_V6))
@@ -458,7 +437,7 @@ describe('router interface removal', () => {
     const removed = [
       { type: 'RouterInterfaceRemoved', data: { id: ROUTER, portId: PORT_A, subnetId: SUB_A, networkId: NET_A, updatedAt: T1 } },
     ];
-    valid(
+    expectValidRouterEvents(
       given([created, ifaceA])
         .when(removeIface({ subnetId: SUB_A }))
         .then(removed as RouterEvent[]),
@@ -511,7 +490,7 @@ describe('router delete', () => {
     given([created, ifaceA]).when({ type: 'DeleteRouter', id: ROUTER, now: T1 }).thenError('RouterInUse');
   });
   it('deletes, taking the gateway port along', () => {
-    valid(
+    expectValidRouterEvents(
       given([created, gateway])
         .when({ type: 'DeleteRouter', id: ROUTER, now: T1 })
         .then([{ type: 'RouterDeleted', data: { id: ROUTER, gatewayPortId: GW_PORT, deletedAt: T1 } }]),

@@ -72,17 +72,14 @@ export async function rebuildProjections(
   // Batches beside the live server, each committed with its checkpoint. The log is read ahead
   // (outside the batches' transactions, on a second connection when `sql` has one) while the
   // batch before is folded and written: reading and decoding cost about as much as the writes.
-  // Each pass reads up to the log's horizon as it was when the pass began; what was appended
-  // meanwhile is the next pass's, and the last, under the appenders' lock, takes the rest.
   const catchUp = async () => {
-    const horizon = await store.logHorizon(sql);
     // Read in the log's order by its index, whatever the statistics say: with none yet (a log
     // just imported or loaded) PostgreSQL would rather fetch everything after `after` and sort it,
     // for every page, making the whole read quadratic.
     const read = (after: LogPosition) =>
       sql.begin(async (tx) => {
         await tx`set local enable_sort = off`;
-        return store.readForProjections(after, batchSize, tx, { horizon });
+        return store.readForProjections(after, batchSize, tx);
       }) as Promise<ProjectedEvent[]>;
     for await (const events of readAhead(read, position, batchSize)) {
       const last = events[events.length - 1]!.position;

@@ -191,13 +191,9 @@ export class EventStore {
     after: LogPosition,
     limit: number,
     q: Queryable = this.sql,
-    options: { writersLockedOut?: boolean; horizon?: bigint } = {},
+    options: { writersLockedOut?: boolean } = {},
   ): Promise<ProjectedEvent[]> {
-    const visible = options.writersLockedOut
-      ? 'true'
-      : options.horizon !== undefined
-        ? `e.transaction_id < '${BigInt(options.horizon)}'::xid8`
-        : 'e.transaction_id < nl_log_horizon()';
+    const visible = options.writersLockedOut ? 'true' : 'e.transaction_id < nl_log_horizon()';
     // COPY takes no parameters: the bounds are numbers, written in.
     const rows = await copyRows(
       q,
@@ -215,19 +211,6 @@ export class EventStore {
       data: this.registry.decodeStored(type!, Number(schemaVersion), JSON.parse(data!)),
       position: { transactionId: BigInt(transaction!), globalPosition: BigInt(position!) },
     }));
-  }
-
-  /**
-   * nl_log_horizon() now, for readers that page through the log up to one bound: every
-   * transaction below it had ended when it was taken, so a later statement sees exactly the same
-   * events below it. Taken once per pass rather than once per page (inside each page's query
-   * PostgreSQL evaluates it twice, once to plan and once to run, and its check of the log then
-   * scans nl_events whole once the session's plan cache switched to a generic plan: ~50 ms per
-   * call at 100,000 events).
-   */
-  async logHorizon(q: Queryable = this.sql): Promise<bigint> {
-    const [row] = await q<{ h: string }[]>`select nl_log_horizon()::text as h`;
-    return BigInt(row!.h);
   }
 
   /** The events after `after` that a reader may see (see readAll). */

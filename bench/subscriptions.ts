@@ -4,7 +4,7 @@
  * log of 1,000,000 events. `npm run bench -- subscriptions`; NL_BENCH_EVENTS and NL_BENCH_SUBSCRIBERS
  * scale it down.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -100,15 +100,18 @@ async function serverProcess(url: string): Promise<{ pid: number; port: number; 
     });
     child.on('exit', (code) => reject(new Error(`bench server exited ${code}`)));
   });
+  return { pid: child.pid!, port, stop: stopOf(child) };
+}
+
+/**
+ * SIGTERM to a bench child, resolved once it has exited: the suite's database is dropped next,
+ * under the child's connections otherwise.
+ */
+function stopOf(child: ChildProcess): () => Promise<void> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  // Waits for it: the suite's database is dropped next, under the server's connections otherwise.
-  return {
-    pid: child.pid!,
-    port,
-    stop: () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
+  return () => {
+    child.kill('SIGTERM');
+    return exited;
   };
 }
 
@@ -139,15 +142,7 @@ async function clientsProcess(port: number, token: string, n: number) {
     });
   // Its first answer says that every subscriber is connected.
   await new Promise<ClientsAnswer>((resolve) => answers.push(resolve));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    pid: child.pid!,
-    ask,
-    stop: () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  return { pid: child.pid!, ask, stop: stopOf(child) };
 }
 
 /** The child process of `clientsProcess`: connects, then answers the parent's questions. */

@@ -23,6 +23,8 @@ export interface LinkObservation {
   readonly up: boolean;
   readonly master: string | null;
   readonly linkIndex: number | null;
+  /** The device group (`ip link set ... group`): 0 by default, -1 when it has a name other than `default`. */
+  readonly group: number;
   /** Global-scope addresses as `ip/prefixlen` (kernel link-local IPv6 is ignored). */
   readonly addresses: readonly string[];
 }
@@ -119,6 +121,7 @@ interface IpAddrJson {
   address?: string;
   master?: string;
   link_index?: number;
+  group?: string;
   linkinfo?: { info_kind?: string };
   addr_info?: { family: string; local: string; prefixlen: number; scope: string }[];
 }
@@ -135,6 +138,12 @@ interface IpRouteJson {
 function normalizeDestination(dst: string): string {
   if (dst === 'default') return dst;
   return dst.includes('/') ? dst : `${dst}/${dst.includes(':') ? 128 : 32}`;
+}
+
+/** `ip -j` prints a group by its name in /etc/iproute2/group when it has one (0 is `default`). */
+function deviceGroup(name: string | undefined): number {
+  if (name === undefined || name === 'default') return 0;
+  return /^\d+$/.test(name) ? Number(name) : -1;
 }
 
 function parseNamespace(name: string, sections: Map<string, string>): NamespaceObservation {
@@ -155,6 +164,7 @@ function parseNamespace(name: string, sections: Map<string, string>): NamespaceO
       up: (l.flags ?? []).includes('UP'),
       master: l.master ?? null,
       linkIndex: l.link_index ?? null,
+      group: deviceGroup(l.group),
       addresses: (l.addr_info ?? [])
         .filter((a) => (a.family === 'inet' || a.family === 'inet6') && a.scope !== 'link' && a.scope !== 'host')
         .map((a) => `${a.local}/${a.prefixlen}`),

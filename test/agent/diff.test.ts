@@ -22,6 +22,7 @@ function link(name: string, ifindex: number, extra: Partial<LinkObservation> = {
     up: true,
     master: null,
     linkIndex: null,
+    group: 0,
     addresses: [],
     ...extra,
   };
@@ -33,7 +34,7 @@ function converged(spec: NamespaceSpec): { own: NamespaceObservation; host: Name
   const host = new Map<string, LinkObservation>();
   spec.interfaces.forEach((v, i) => {
     own.set(v.name, link(v.name, 10 + i, { mac: v.mac, mtu: v.mtu, linkIndex: 100 + i, addresses: v.addresses }));
-    host.set(v.peer, link(v.peer, 100 + i, { master: v.bridge, mtu: v.mtu, linkIndex: 10 + i }));
+    host.set(v.peer, link(v.peer, 100 + i, { master: v.bridge, mtu: v.mtu, linkIndex: 10 + i, group: v.group ?? 0 }));
   });
   return {
     own: {

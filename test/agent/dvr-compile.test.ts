@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { diffDvrRouter, type DvrRouterObservation } from '../../src/agent/drivers/dvr-router.js';
+import { diffDvr } from '../../src/agent/drivers/dvr.js';
+import { diffNamespace } from '../../src/agent/drivers/links.js';
 import { planDvrPorts } from '../../src/agent/dvr-scheduler.js';
 import { planBindings } from '../../src/agent/scheduler.js';
 import { compileHostState, hostStateUnits, type Topology, type TopologyPort } from '../../src/projections/desired-state/index.js';
+import { DVR_DEVICE_GROUP } from '../../src/projections/desired-state/dvr.js';
 import { routerPortName } from '../../src/projections/desired-state/names.js';
 import { fipDoc, portDoc, rec, routerDoc } from '../dataplane/docs.js';
 
@@ -86,16 +89,74 @@ describe('distributed routers (DVR)', () => {
     // Both networks' bridges (and tunnels) on each compute host; nothing at all on the network node.
     expect(c1.networks.map((n) => n.networkId)).toEqual([NET_A, NET_B]);
     expect(nn).toMatchObject({ routers: [], networks: [] });
-    expect(nn.dvr).toBeUndefined();
     // The router's ports are on no host: no tunnel names them, only the instances.
     expect(c1.networks.find((n) => n.networkId === NET_B)?.overlay?.fdb).toEqual([{ mac: 'fa:16:3e:00:00:b5', dst: '192.168.0.2' }]);
   });
 
-  it('rewrites the gateway MACs to the host DVR MAC on frames leaving the host', () => {
+  it("rewrites to the host DVR MAC what a distributed router's interfaces send off the host, routers or not", () => {
     const c1 = compileHostState(topology(true), 'c1', { ...opts, agentMode: 'dvr', underlayAddress: '192.168.0.1' });
-    expect(c1.dvr).toMatchObject({ table: 'netledger-dvr', hostMac: MAC.c1, routerMacs: ['fa:16:3e:00:00:a1', 'fa:16:3e:00:00:b1'] });
-    expect(c1.dvr?.ruleset).toContain(`oifname != "tap*" ether saddr { fa:16:3e:00:00:a1, fa:16:3e:00:00:b1 } ether saddr set ${MAC.c1}`);
+    expect(c1.dvr).toMatchObject({ table: 'netledger-dvr', hostMac: MAC.c1, group: DVR_DEVICE_GROUP });
+    expect(c1.dvr?.ruleset).toContain(`iifgroup ${DVR_DEVICE_GROUP} oifname != "tap*" ether saddr set ${MAC.c1}`);
     expect(hostStateUnits(c1).get('host')).toMatchObject({ dvr: { hostMac: MAC.c1 } });
+    // The interfaces' host ends carry the group the rule matches; nothing else does.
+    expect(c1.routers[0]!.namespace.interfaces.map((i) => i.group)).toEqual([DVR_DEVICE_GROUP, DVR_DEVICE_GROUP]);
+    // Created in it (a frame sent before a later `group` would escape the rule) and put back in it when found outside.
+    const ns = c1.routers[0]!.namespace;
+    const absent = { exists: false, broken: false, links: new Map(), routes: [], sysctls: new Map(), nft: null };
+    const created = diffNamespace(ns, { ...absent, name: ns.name }, { ...absent, name: 'nlu-host', exists: true }, 'nlu-host');
+    const adds = created.flatMap((a) => (a.kind === 'ip' && a.line.startsWith('link add') ? [a.line] : []));
+    expect(adds).toEqual(
+      ns.interfaces.map((i) => expect.stringContaining(`link add ${i.peer} mtu ${i.mtu} group ${DVR_DEVICE_GROUP} type veth`)),
+    );
+    const link = (name: string, ifindex: number, peer: number, group: number) => ({
+      name,
+      ifindex,
+      kind: 'veth',
+      mac: '',
+      mtu: 1450,
+      up: true,
+      master: null,
+      linkIndex: peer,
+      group,
+      addresses: [],
+    });
+    // (The fixture's two interfaces share a name prefix, so one of them.)
+    const v = ns.interfaces[0]!;
+    const one = { ...ns, interfaces: [v] };
+    const qr = { ...link(v.name, 10, 100, 0), mac: v.mac, mtu: v.mtu, addresses: v.addresses };
+    const tap = { ...link(v.peer, 100, 10, 0), master: v.bridge, mtu: v.mtu };
+    const observed = (t: typeof tap) =>
+      diffNamespace(
+        one,
+        {
+          ...absent,
+          name: ns.name,
+          exists: true,
+          links: new Map([
+            [v.name, qr],
+            ['lo', link('lo', 1, 0, 0)],
+          ]),
+        },
+        { ...absent, name: 'nlu-host', exists: true, links: new Map([[v.peer, t]]) },
+        'nlu-host',
+      ).filter((a) => a.kind === 'ip' && a.line.startsWith('link'));
+    expect(observed(tap)).toEqual([expect.objectContaining({ line: `link set ${v.peer} group ${DVR_DEVICE_GROUP}` })]);
+    expect(observed({ ...tap, group: DVR_DEVICE_GROUP })).toEqual([]);
+    // The rule does not follow the routers: a dvr host that routes none keeps it, the same.
+    const nn = compileHostState(topology(true), 'nn', { ...opts, agentMode: 'dvr_snat', underlayAddress: '192.168.0.3' });
+    expect(nn.routers).toEqual([]);
+    expect(nn.dvr?.ruleset).toContain(`iifgroup ${DVR_DEVICE_GROUP} oifname != "tap*" ether saddr set ${MAC.nn}`);
+  });
+
+  it('loads the table only beside its anchor bridge, and reloads it when the anchor was missing', () => {
+    const want = compileHostState(topology(true), 'c1', { ...opts, agentMode: 'dvr', underlayAddress: '192.168.0.1' }).dvr!;
+    const loaded = new Map(want.chains.map((c) => [c.name, { hook: c.hook, policy: 'accept', ruleIds: c.rules.map((r) => r.id) }]));
+    expect(diffDvr(want, { chains: loaded, anchor: true })).toEqual([]);
+    // A table found without the anchor may have been loaded before the namespace had a bridge: inert.
+    expect(diffDvr(want, { chains: loaded, anchor: false })).toEqual([{ kind: 'replace', ruleset: want.ruleset, addAnchor: true }]);
+    expect(diffDvr(want, { chains: null, anchor: true })).toEqual([{ kind: 'replace', ruleset: want.ruleset, addAnchor: false }]);
+    expect(diffDvr(null, { chains: loaded, anchor: true })).toEqual([{ kind: 'delete-table', deleteAnchor: true }]);
+    expect(diffDvr(null, { chains: null, anchor: false })).toEqual([]);
   });
 
   it('is not built by a legacy agent, and a legacy router is unchanged', () => {
@@ -103,7 +164,7 @@ describe('distributed routers (DVR)', () => {
     expect(compileHostState(t, 'c1', { ...opts, agentMode: 'legacy' }).routers).toEqual([]);
     const legacy = topology(false);
     expect(compileHostState(legacy, 'c1', { ...opts, agentMode: 'dvr' }).routers).toEqual([]);
-    expect(compileHostState(legacy, 'c1', { ...opts, agentMode: 'dvr' }).dvr).toBeUndefined();
+    expect(compileHostState(t, 'c1', { ...opts, agentMode: 'legacy' }).dvr).toBeUndefined();
   });
 
   it('ignores the binding a converted router interface port kept from its legacy days', () => {
@@ -278,6 +339,7 @@ describe('distributed routers (DVR)', () => {
               up: true,
               master: null,
               linkIndex: 9,
+              group: 0,
               addresses: [link.rfpAddress],
             },
           ],

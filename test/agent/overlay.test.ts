@@ -201,6 +201,7 @@ describe('provider uplinks (physical_interface_mappings)', () => {
     up: true,
     master: null,
     linkIndex: null,
+    group: 0,
     addresses: [],
     ...extra,
   });

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../../src/agent/config.js';
 import { plugPort, type DataplaneAgent } from '../../src/agent/index.js';
 import { plugInstanceLink, type PluggedInstance } from '../../src/agent/lab.js';
-import { isAlive, terminate } from '../../src/agent/procs.js';
 import { addExternalClient, EXTERNAL_DEVICE, underlaySwitchPort } from '../../src/agent/underlay-lab.js';
 import { wipeHost } from '../../src/agent/wipe.js';
 import { bridgeName, dhcpNamespace, routerNamespace } from '../../src/projections/desired-state/names.js';
@@ -12,6 +10,7 @@ import { hasTool, inNs, namespacesWithPrefix, ping, pingOnce, startWhoami, whoam
 import { sseSubscribe } from '../subscriptions/clients.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, type TestApi } from '../support/api.js';
 import { HostLab } from '../support/host-lab.js';
+import { startCapture, stopCaptures, type Capture } from '../support/capture.js';
 import { until } from '../support/until.js';
 
 // Three hosts on one machine: each a host namespace with its own agent (own services, as another
@@ -85,29 +84,9 @@ async function tenantPort(networkId: string, name: string, host: Host): Promise<
   return { uuid: port.uuid, ip: port.fixedIps[0].ipAddress, mac: port.macAddress, cursor: p.createPort.cursor };
 }
 
-interface Capture {
-  stop(): Promise<string>;
-}
-
 /** tcpdump on the underlay switch's port towards a host: the tunnel packets that reached that host. */
-async function capture(h: Host): Promise<Capture> {
-  const child = spawn('ip', ['netns', 'exec', UNDERLAY, 'tcpdump', '-l', '-n', '-i', underlaySwitchPort(h.n - 1), 'udp port 4789'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  await until('tcpdump to listen', () => err.includes('listening on'), 15_000);
-  const pid = child.pid!;
-  return {
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      if (isAlive(pid)) await terminate(pid);
-      await exited;
-      return out;
-    },
-  };
+function capture(h: Host): Promise<Capture> {
+  return startCapture(UNDERLAY, ['-i', underlaySwitchPort(h.n - 1), 'udp port 4789']);
 }
 
 const vniSeen = (dump: string, id: number): number => dump.split('\n').filter((l) => new RegExp(`vni ${id}\\b`).test(l)).length;
@@ -126,6 +105,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await stopCaptures();
   for (const l of listeners) await l.stop().catch(() => undefined);
   expect(await lab.close([INET])).toEqual([]);
 }, 60_000);

@@ -282,7 +282,8 @@ export function diffNamespace(
         ip(
           Phase.SetupHost,
           hostNs,
-          `link add ${v.peer} mtu ${v.mtu} type veth peer name ${v.name} address ${v.mac} mtu ${v.mtu} netns ${ns}`,
+          // The group from birth: a distributed router's first frames (MLD, DAD) must already match the DVR rewrite.
+          `link add ${v.peer} mtu ${v.mtu}${v.group ? ` group ${v.group}` : ''} type veth peer name ${v.name} address ${v.mac} mtu ${v.mtu} netns ${ns}`,
         ),
         ip(Phase.SetupHost, hostNs, `link set ${v.peer} master ${v.bridge} up`),
         ip(Phase.SetupNamespace, ns, `link set ${v.name} up`),
@@ -295,6 +296,7 @@ export function diffNamespace(
     const hostSet: string[] = [];
     if (t.master !== v.bridge) hostSet.push(`master ${v.bridge}`);
     if (t.mtu !== v.mtu) hostSet.push(`mtu ${v.mtu}`);
+    if (t.group !== (v.group ?? 0)) hostSet.push(`group ${v.group ?? 0}`);
     if (!t.up) hostSet.push('up');
     if (hostSet.length > 0) actions.push(ip(Phase.SetupHost, hostNs, `link set ${v.peer} ${hostSet.join(' ')}`));
     const innerSet: string[] = [];

@@ -147,7 +147,7 @@ export function compileHostState(input: Topology, host: string, options: Partial
       .map((r) => withHa(index, r, host, opts, compileRouter(index, r, topology, opts))),
     ...dvrParts.routers,
   ].sort((a, b) => compareStrings(a.routerId, b.routerId));
-  const dvrHost = compileDvrHost(routers, distributed, host, topology.dvrHosts ?? []);
+  const dvrHost = compileDvrHost(opts.agentMode, host, topology.dvrHosts ?? []);
   const groups = securityGroupIndex(topology);
   const loadBalancers = compileLoadBalancers(topology.loadBalancers ?? [], host, opts, loadBalancerPlumbing(index));
 

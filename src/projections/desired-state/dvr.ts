@@ -50,6 +50,14 @@ import type { TopologyDvrHost, TopologyFloatingIp, TopologyPort, TopologyRouter,
  * ARP for remote addresses never leaves the host (the tunnels' ARP responder answers it), so the
  * frame header is all there is to rewrite.
  *
+ * The rule matches the frame's way in (the host ends of the routers' interfaces are in
+ * DVR_DEVICE_GROUP from creation), not a list of gateway MACs, and it stays for as long as the
+ * agent runs in a DVR mode. A list kept in step with the routers had a window either side: a
+ * qrouter's interfaces send MLD reports when they come up and again while `ip netns del` tears
+ * them down, after the list had lost their MACs. One such report taught every bridge on the
+ * network that the gateway lived on the host that was leaving, and east-west traffic to it was
+ * lost until the entry aged out (test/dataplane/dvr.e2e.test.ts, moving a port off a host).
+ *
  * A distributed router's interface ports are never bound to a host (the scheduler leaves them
  * alone), so no host announces them into the overlay either. A legacy agent builds no part of a
  * distributed router (as in Neutron, whose legacy L3 agents cannot host one).
@@ -57,6 +65,8 @@ import type { TopologyDvrHost, TopologyFloatingIp, TopologyPort, TopologyRouter,
 
 export const DVR_TABLE = 'netledger-dvr';
 const DVR_CHAIN = 'dvr_host_mac';
+/** The device group of a distributed router interface's host end ("nl" in ASCII): nothing else on a host uses it. */
+export const DVR_DEVICE_GROUP = 0x6e6c;
 
 /** Ports whose host routes for a distributed router: Neutron's `is_dvr_serviced` (instances and DHCP). */
 export function isDvrServiced(p: TopologyPort): boolean {
@@ -167,7 +177,7 @@ function compileDistributedRouter(
   link: { readonly fg: TopologyPort; readonly fips: readonly FloatingIpMapping[]; readonly slot: number } | undefined,
 ): RouterUnit {
   const ports = interfacePorts(r, plumbing);
-  const interfaces = ports.map((p) => plumbing.veth(p, routerPortName(p.id)));
+  const interfaces = ports.map((p) => ({ ...plumbing.veth(p, routerPortName(p.id)), group: DVR_DEVICE_GROUP }));
   const rules: DvrRule[] = [];
   const tables: DvrTableRoute[] = [];
   let fipLink: DvrFipLink | null = null;
@@ -332,30 +342,20 @@ function intToIpv4(n: number): string {
 }
 
 /**
- * The host's MAC rewrite: frames from the local distributed routers' interfaces leave the host
- * with the host's DVR MAC as their source. Null when the host routes no distributed router here
- * (or has no DVR MAC yet: it registered before DVR).
+ * The host's MAC rewrite: frames that came in from a distributed router's interface and leave the
+ * host take the host's DVR MAC as their source. On every dvr/dvr_snat host with a DVR MAC, routers
+ * or not (see the top of this file); null on a legacy agent and on one registered before DVR.
  */
-export function compileDvrHost(
-  routers: readonly RouterUnit[],
-  distributedIds: ReadonlySet<string>,
-  host: string,
-  hosts: readonly TopologyDvrHost[],
-): DvrHostSpec | null {
+export function compileDvrHost(mode: AgentMode, host: string, hosts: readonly TopologyDvrHost[]): DvrHostSpec | null {
   const hostMac = hosts.find((h) => h.host === host)?.dvrHostMac ?? null;
-  const macs = new Set<string>();
-  for (const r of routers) {
-    if (!distributedIds.has(r.routerId)) continue;
-    for (const i of r.namespace.interfaces) macs.add(i.mac);
-  }
-  if (hostMac === null || macs.size === 0) return null;
-  const routerMacs = [...macs].sort(compareStrings);
+  if (!servesDistributed(mode) || hostMac === null) return null;
   const chain: NftChain = {
     name: DVR_CHAIN,
-    hook: { type: 'filter', hook: 'postrouting', priority: 0 },
-    rules: [nftRule(DVR_CHAIN, `oifname != "tap*" ether saddr { ${routerMacs.join(', ')} } ether saddr set ${hostMac}`)],
+    // forward, not postrouting: the bridge's postrouting hook is given no input device to match.
+    hook: { type: 'filter', hook: 'forward', priority: 0 },
+    rules: [nftRule(DVR_CHAIN, `iifgroup ${DVR_DEVICE_GROUP} oifname != "tap*" ether saddr set ${hostMac}`)],
   };
-  return { table: DVR_TABLE, hostMac, routerMacs, chains: [chain], ruleset: renderBridgeRuleset(DVR_TABLE, [chain]) };
+  return { table: DVR_TABLE, hostMac, group: DVR_DEVICE_GROUP, chains: [chain], ruleset: renderBridgeRuleset(DVR_TABLE, [chain]) };
 }
 
 /** Atomic create-or-replace of a bridge-family table (as nat-rules' renderRuleset for `ip`). */

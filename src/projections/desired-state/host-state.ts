@@ -23,7 +23,7 @@ export interface HostState {
   readonly networks: readonly NetworkUnit[];
   readonly routers: readonly RouterUnit[];
   readonly loadBalancers: readonly LoadBalancerUnit[];
-  /** The host's DVR MAC rewrite (dvr.ts); absent when no distributed router is routed here. */
+  /** The host's DVR MAC rewrite (dvr.ts); absent on a legacy agent, or one without a DVR MAC. */
   readonly dvr?: DvrHostSpec;
   /** Distributed routers' centralized SNAT and this host's fip namespaces (below); absent: none. */
   readonly snats?: readonly SnatUnit[];
@@ -34,8 +34,8 @@ export interface HostState {
 export interface DvrHostSpec {
   readonly table: string;
   readonly hostMac: string;
-  /** Interface MACs of the distributed routers on this host, sorted. */
-  readonly routerMacs: readonly string[];
+  /** The device group of the host ends of distributed routers' interfaces: what the rule matches. */
+  readonly group: number;
   readonly chains: readonly NftChain[];
   /** The full `nft -f` input. */
   readonly ruleset: string;
@@ -181,6 +181,8 @@ export interface VethSpec {
   readonly mtu: number;
   /** `ip/prefixlen`, sorted. */
   readonly addresses: readonly string[];
+  /** The host end's device group; absent: the default group (0). A distributed router's interfaces have DVR_DEVICE_GROUP. */
+  readonly group?: number;
 }
 
 /** Routes the agent owns are installed with `proto static`; kernel routes are left alone. */

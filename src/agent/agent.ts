@@ -405,7 +405,7 @@ export class DataplaneAgent {
     const fresh = <C extends { id: string; status: string; reason?: string | null }>(list: readonly C[]) =>
       list.filter((c) => this.reported.get(c.id) !== said(c));
     const portChanges = fresh(portStatusChanges(inputs, ports, routers));
-    const fipChanges = fresh(floatingIpStatusChanges(inputs, floatingIps));
+    const fipChanges = fresh(floatingIpStatusChanges(inputs, floatingIps, ports, routers));
     const fwChanges = fresh(firewallGroupStatusChanges(inputs, firewallGroups, this.desired.routers));
     if (portChanges.length === 0 && fipChanges.length === 0 && fwChanges.length === 0) return;
     const n = await reportStatuses(this.s, this.host, portChanges, fipChanges, fwChanges);

@@ -66,10 +66,21 @@ export function portStatusChanges(
 /**
  * Floating IPs of routers built here: ACTIVE once the router's NAT is in place, ERROR when it
  * failed. A floating IP without a port is DOWN (as Neutron reports it); any agent may say so.
+ * A distributed router is built on many hosts but translates a floating IP only on the host its
+ * port is bound to (Neutron's DVR agent there reports it): only that host speaks for it, so one
+ * host's failure is not overwritten by the others' success, nor the other way round.
  */
-export function floatingIpStatusChanges(inputs: Inputs, floatingIps: readonly ResourceDoc<FloatingIp>[]): StatusChange<FloatingIpStatus>[] {
+export function floatingIpStatusChanges(
+  inputs: Inputs,
+  floatingIps: readonly ResourceDoc<FloatingIp>[],
+  ports: readonly ResourceDoc<Port>[],
+  routers: readonly ResourceDoc<Router>[],
+): StatusChange<FloatingIpStatus>[] {
+  const distributed = new Set(routers.filter((r) => r.doc.distributed === true).map((r) => r.id));
+  const hostOf = new Map(ports.map((p) => [p.id, p.doc.bindingHost]));
   return floatingIps.flatMap(({ id, doc: f }) => {
     if (!f.association) return changed<FloatingIpStatus>(id, f, { status: 'DOWN', reason: null });
+    if (distributed.has(f.association.routerId) && hostOf.get(f.association.portId) !== inputs.host) return [];
     return changed(id, f, fromHealth<FloatingIpStatus>(inputs, `router:${f.association.routerId}`, 'ACTIVE', 'ERROR'));
   });
 }

@@ -300,6 +300,14 @@ describe('distributed virtual router across two compute hosts and a network node
     // The fip namespace answers ARP for the floating IP and routes it into the qrouter.
     const fipNs = fipNamespace(configs.get(C1)!, ids.ext);
     expect((await inNs(fipNs, ['ip', 'route'])).stdout).toMatch(new RegExp(`${fipIp.replace(/\./g, '\\.')} via 169\\.254\\.\\S+ dev fpr-`));
+    // Reported by the host that translates it (the router is built on two hosts).
+    const status = async () =>
+      (
+        await gql(`query($id: ID!) { node(id: $id) { ... on FloatingIp { status } } }`, {
+          id: Buffer.from(`FloatingIp:${ids.fip}`).toString('base64'),
+        })
+      ).node.status;
+    await until('the floating IP to be ACTIVE', async () => (await status()) === 'ACTIVE', 30_000);
   }, 180_000);
 
   it('changes nothing on any host once north-south is up', converged);

@@ -162,11 +162,32 @@ describe('statuses an agent reports', () => {
     const out = floatingIpStatusChanges(
       { host: 'h', keys: new Set([`router:${routerId}`]), health: health({}) },
       [assoc, elsewhere, loose].map((f) => rec(f)),
+      [],
+      [],
     );
     expect(out).toEqual([
       { id: assoc.id, status: 'ACTIVE', reason: null },
       { id: loose.id, status: 'DOWN', reason: null },
     ]);
+  });
+
+  it("floating IPs of a distributed router: only the host of the floating IP's port reports them", () => {
+    const router = routerDoc({ distributed: true });
+    const here = portDoc(NET, 'compute:nova', { bindingHost: 'h' });
+    const there = portDoc(NET, 'compute:nova', { bindingHost: 'other' });
+    const fip = (p: typeof here, ip: string) => fipDoc(EXT, ip, { association: { portId: p.id, fixedIpAddress: ip, routerId: router.id } });
+    const mine = fip(here, '203.0.113.8');
+    const theirs = fip(there, '203.0.113.9');
+    const report = (failed: Record<string, string>) =>
+      floatingIpStatusChanges(
+        { host: 'h', keys: new Set<UnitKey>([`router:${router.id}`]), health: health(failed) },
+        [mine, theirs].map((f) => rec(f)),
+        [here, there].map((p) => rec(p)),
+        [rec(router)],
+      );
+    // Both hosts build the router; this one speaks only for the floating IP it translates.
+    expect(report({})).toEqual([{ id: mine.id, status: 'ACTIVE', reason: null }]);
+    expect(report({ [`router:${router.id}`]: 'nft: boom' })).toEqual([{ id: mine.id, status: 'ERROR', reason: 'nft: boom' }]);
   });
 
   it('firewall groups: ACTIVE once every router key here applying them converged, ERROR when one failed, for the revision seen', () => {

@@ -66,9 +66,10 @@ export function portStatusChanges(
 /**
  * Floating IPs of routers built here: ACTIVE once the router's NAT is in place, ERROR when it
  * failed. A floating IP without a port is DOWN (as Neutron reports it); any agent may say so.
- * A distributed router is built on many hosts but translates a floating IP only on the host its
- * port is bound to (Neutron's DVR agent there reports it): only that host speaks for it, so one
- * host's failure is not overwritten by the others' success, nor the other way round.
+ * A router built on several hosts has one speaker per floating IP, so one host's failure is not
+ * overwritten by another's success, nor the other way round: for a distributed router the host
+ * the port is bound to, the only one that translates it (Neutron's DVR agent there reports it);
+ * for an HA router the host whose keepalived is MASTER, the one holding the address.
  */
 export function floatingIpStatusChanges(
   inputs: Inputs,
@@ -76,11 +77,13 @@ export function floatingIpStatusChanges(
   ports: readonly ResourceDoc<Port>[],
   routers: readonly ResourceDoc<Router>[],
 ): StatusChange<FloatingIpStatus>[] {
-  const distributed = new Set(routers.filter((r) => r.doc.distributed === true).map((r) => r.id));
+  const routerOf = new Map(routers.map((r) => [r.id, r.doc]));
   const hostOf = new Map(ports.map((p) => [p.id, p.doc.bindingHost]));
   return floatingIps.flatMap(({ id, doc: f }) => {
     if (!f.association) return changed<FloatingIpStatus>(id, f, { status: 'DOWN', reason: null });
-    if (distributed.has(f.association.routerId) && hostOf.get(f.association.portId) !== inputs.host) return [];
+    const router = routerOf.get(f.association.routerId);
+    if (router?.distributed === true && hostOf.get(f.association.portId) !== inputs.host) return [];
+    if (router?.ha === true && router.distributed !== true && router.haStates?.[inputs.host] !== 'active') return [];
     return changed(id, f, fromHealth<FloatingIpStatus>(inputs, `router:${f.association.routerId}`, 'ACTIVE', 'ERROR'));
   });
 }

@@ -36,6 +36,7 @@ const ids = { ext: '', net: '', subnet: '', router: '', vm: '', extHost: '' };
 let vm: PluggedInstance;
 let extNs = '';
 let fipIp = '';
+let fipId = '';
 
 const startAgent = (host: (typeof HOSTS)[number]): Promise<DataplaneAgent> => lab.startAgent(host.name);
 
@@ -170,8 +171,9 @@ describe('an HA router on two hosts', () => {
     });
     expect(e.createPort.__typename, JSON.stringify(e.createPort)).toBe('CreatePortSuccess');
     ids.extHost = e.createPort.port.uuid;
-    const fip = await m(owner, 'createFloatingIp', { floatingNetworkId: ids.ext, portId: ids.vm }, 'floatingIp { floatingIpAddress }');
+    const fip = await m(owner, 'createFloatingIp', { floatingNetworkId: ids.ext, portId: ids.vm }, 'floatingIp { uuid floatingIpAddress }');
     fipIp = fip.floatingIp.floatingIpAddress;
+    fipId = fip.floatingIp.uuid;
     await waitApplied(fip.cursor);
 
     // Scheduled on the two least loaded hosts; exactly one active once VRRP settles.
@@ -205,6 +207,14 @@ describe('an HA router on two hosts', () => {
     if (!okOut) await dump();
     expect(okOut).toBe(true);
     expect(await ping(extNs, fipIp, 10)).toBe(true);
+    // Reported by the active host, the one holding the address.
+    const status = async () =>
+      (
+        await api.gql(owner, `query($id: ID!) { node(id: $id) { ... on FloatingIp { status } } }`, {
+          id: Buffer.from(`FloatingIp:${fipId}`).toString('base64'),
+        })
+      ).node.status;
+    await until('the floating IP to be ACTIVE', async () => (await status()) === 'ACTIVE', 30_000);
   }, 180_000);
 
   it('changes nothing on any host once converged (keepalived is not rewritten or reloaded)', async () => {

@@ -190,6 +190,25 @@ describe('statuses an agent reports', () => {
     expect(report({ [`router:${router.id}`]: 'nft: boom' })).toEqual([{ id: mine.id, status: 'ERROR', reason: 'nft: boom' }]);
   });
 
+  it('floating IPs of an HA router: only the host whose keepalived is MASTER reports them', () => {
+    const port = portDoc(NET, 'compute:nova', { bindingHost: 'elsewhere' });
+    const report = (haStates: Record<string, 'active' | 'standby'>) => {
+      const router = routerDoc({ ha: true, haStates });
+      const fip = fipDoc(EXT, '203.0.113.10', { association: { portId: port.id, fixedIpAddress: '10.0.0.10', routerId: router.id } });
+      const out = floatingIpStatusChanges(
+        { host: 'h', keys: new Set<UnitKey>([`router:${router.id}`]), health: health({}) },
+        [rec(fip)],
+        [rec(port)],
+        [rec(router)],
+      );
+      return out.map((c) => c.status);
+    };
+    expect(report({ h: 'active', other: 'standby' })).toEqual(['ACTIVE']);
+    expect(report({ h: 'standby', other: 'active' })).toEqual([]);
+    // Before any election nobody holds the address yet: nothing to say.
+    expect(report({})).toEqual([]);
+  });
+
   it('firewall groups: ACTIVE once every router key here applying them converged, ERROR when one failed, for the revision seen', () => {
     const group = (n: number, status: FirewallGroupStatus): FirewallGroup => ({
       id: `00000000-0000-4000-8000-00000000010${n}`,

@@ -170,7 +170,13 @@ export class DataplaneAgent {
     // charon's view of each site connection (a tunnel comes up or fails without an event).
     this.vpnStatus = startVpnStatus(this.s, this.host, () => this.desired, this.reconciler.exec, this.log);
     // keepalived's VRRP state of each HA router here (its notify script), as transitions happen.
-    this.haStatus = startHaStatus(this.s, this.host, () => this.desired, this.log);
+    this.haStatus = startHaStatus(
+      this.s,
+      this.host,
+      () => this.desired,
+      () => this.loop.poke(),
+      this.log,
+    );
     await this.firstSync.promise;
     this.log.info({ instanceId: this.instanceId, pending: this.reconciler.pendingKeys.length }, 'dataplane agent started');
   }
@@ -399,7 +405,12 @@ export class DataplaneAgent {
   private async reportStatuses(): Promise<void> {
     if (!this.snapshot || !this.desired) return;
     const keys = new Set<UnitKey>(['host', ...this.desired.networks.map((n) => n.key), ...this.desired.routers.map((r) => r.key)]);
-    const inputs = { host: this.host, keys, health: (k: UnitKey) => this.health(k) };
+    const inputs = {
+      host: this.host,
+      keys,
+      health: (k: UnitKey) => this.health(k),
+      haState: (routerId: string) => this.haStatus?.stateOf(routerId) ?? null,
+    };
     const { ports, routers, floatingIps, firewallGroups } = this.snapshot.records;
     const said = (c: { status: string; reason?: string | null }) => `${c.status}|${c.reason ?? ''}`;
     const fresh = <C extends { id: string; status: string; reason?: string | null }>(list: readonly C[]) =>

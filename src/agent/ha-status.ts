@@ -38,9 +38,14 @@ export class HaStatusReporter {
   constructor(
     private readonly report: (routerId: string, state: HaState) => Promise<void>,
     private readonly desired: () => HostState | null,
-    private readonly options: { intervalMs?: number; logger?: Logger } = {},
+    private readonly options: { intervalMs?: number; logger?: Logger; changed?: () => void } = {},
   ) {
     this.log = options.logger ?? silentLogger;
+  }
+
+  /** The state this host last reported for the router; null before its first report. */
+  stateOf(routerId: string): HaState | null {
+    return this.reported.get(routerId) ?? null;
   }
 
   async poll(): Promise<number> {
@@ -60,6 +65,7 @@ export class HaStatusReporter {
       try {
         await this.report(r.routerId, st);
         this.reported.set(r.routerId, st);
+        this.options.changed?.();
         sent += 1;
         this.log.info({ routerId: r.routerId, haState: st }, 'HA router state changed');
       } catch (err) {
@@ -78,14 +84,24 @@ export class HaStatusReporter {
   }
 }
 
-export function startHaStatus(s: Services, host: string, desired: () => HostState | null, logger?: Logger): HaStatusReporter {
+/**
+ * `changed` is told after each state this host reports: what the agent says for the router's
+ * floating IPs follows its own state, and the report wakes no agent (RouterHaStateChanged needs no rebuild).
+ */
+export function startHaStatus(
+  s: Services,
+  host: string,
+  desired: () => HostState | null,
+  changed: () => void,
+  logger?: Logger,
+): HaStatusReporter {
   const reporter = new HaStatusReporter(
     async (routerId, st) => {
       const out = await reportHaState(s, agentMetadata(host), host, routerId, st);
       if (!out.ok && out.error.code !== 'RouterNotFound') throw new Error(`${out.error.code}: ${out.error.message}`);
     },
     desired,
-    logger ? { logger } : {},
+    { changed, ...(logger ? { logger } : {}) },
   );
   reporter.start();
   return reporter;

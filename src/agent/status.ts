@@ -1,7 +1,7 @@
 import type { FirewallGroup, FirewallGroupStatus } from '../domain/firewall/index.js';
 import type { FloatingIp, FloatingIpStatus } from '../domain/floating-ip/index.js';
 import { isRouterPort, type Port, type PortStatus } from '../domain/port/index.js';
-import type { Router } from '../domain/router/index.js';
+import type { HaState, Router } from '../domain/router/index.js';
 import type { UnitKey } from '../projections/desired-state/index.js';
 import { routerPortIds, type ResourceDoc } from '../projections/topology/index.js';
 
@@ -21,6 +21,11 @@ interface Inputs {
   /** The keys this host's desired state has. */
   readonly keys: ReadonlySet<UnitKey>;
   readonly health: (key: UnitKey) => KeyHealth;
+  /**
+   * This host's keepalived state of an HA router, as it last reported it (null: none yet). The
+   * agent's own view: the log's copy on the router reaches the agent only with its next rebuild.
+   */
+  readonly haState?: (routerId: string) => HaState | null;
 }
 
 /** ACTIVE / ERROR from the key's health; null while it is still being worked on or not ours. */
@@ -83,7 +88,7 @@ export function floatingIpStatusChanges(
     if (!f.association) return changed<FloatingIpStatus>(id, f, { status: 'DOWN', reason: null });
     const router = routerOf.get(f.association.routerId);
     if (router?.distributed === true && hostOf.get(f.association.portId) !== inputs.host) return [];
-    if (router?.ha === true && router.distributed !== true && router.haStates?.[inputs.host] !== 'active') return [];
+    if (router?.ha === true && router.distributed !== true && inputs.haState?.(router.id) !== 'active') return [];
     return changed(id, f, fromHealth<FloatingIpStatus>(inputs, `router:${f.association.routerId}`, 'ACTIVE', 'ERROR'));
   });
 }

@@ -6,7 +6,8 @@ import { parseNftTable, type ObservedChain } from './nat.js';
 /**
  * The host's DVR MAC rewrite (projections/desired-state/dvr.ts): one `table bridge netledger-dvr`
  * in the host namespace, on the `host` key. Observed with `nft -j list table`, replaced whole with
- * `nft -f -`, removed when the agent leaves DVR. A legacy agent never has the table and pays no
+ * `nft -f -`. It stays while the agent runs in a DVR mode with a DVR MAC (a host registered
+ * before DVR has none, and has the table removed). A legacy agent never looks for it and pays no
  * command for it.
  *
  * The table is loaded only while the namespace holds a bridge: a bridge-family base chain

@@ -68,10 +68,7 @@ async function waitApplied(cursor: string): Promise<void> {
 }
 
 async function statusOf(kind: 'Port' | 'FloatingIp', uuid: string): Promise<string> {
-  const r = await api.gql(admin, `query($id: ID!) { node(id: $id) { ... on ${kind} { status } } }`, {
-    id: Buffer.from(`${kind}:${uuid}`).toString('base64'),
-  });
-  return r.node.status;
+  return (await api.node(admin, kind, uuid, 'status')).status;
 }
 
 beforeAll(async () => {

@@ -51,10 +51,7 @@ function m(name: string, input: Record<string, unknown>, select: string): Promis
 }
 
 async function portOf(id: string): Promise<{ macAddress: string; bindingHost: string }> {
-  const p = await gql(`query($id: ID!) { node(id: $id) { ... on Port { macAddress bindingHost } } }`, {
-    id: Buffer.from(`Port:${id}`).toString('base64'),
-  });
-  return p.node;
+  return api.node(admin, 'Port', id, 'macAddress bindingHost');
 }
 
 async function waitApplied(cursor: string): Promise<void> {
@@ -301,12 +298,7 @@ describe('distributed virtual router across two compute hosts and a network node
     const fipNs = fipNamespace(configs.get(C1)!, ids.ext);
     expect((await inNs(fipNs, ['ip', 'route'])).stdout).toMatch(new RegExp(`${fipIp.replace(/\./g, '\\.')} via 169\\.254\\.\\S+ dev fpr-`));
     // Reported by the host that translates it (the router is built on two hosts).
-    const status = async () =>
-      (
-        await gql(`query($id: ID!) { node(id: $id) { ... on FloatingIp { status } } }`, {
-          id: Buffer.from(`FloatingIp:${ids.fip}`).toString('base64'),
-        })
-      ).node.status;
+    const status = async () => (await api.node(admin, 'FloatingIp', ids.fip, 'status')).status;
     await until('the floating IP to be ACTIVE', async () => (await status()) === 'ACTIVE', 30_000);
   }, 180_000);
 

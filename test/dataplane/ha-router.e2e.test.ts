@@ -62,11 +62,9 @@ interface L3Agent {
 let lastSplitBrain = false;
 
 async function l3Agents(): Promise<L3Agent[]> {
-  const r = await api.gql(admin, `query($id: ID!) { node(id: $id) { ... on Router { l3Agents { host alive haState } haSplitBrain } } }`, {
-    id: Buffer.from(`Router:${ids.router}`).toString('base64'),
-  });
-  lastSplitBrain = r.node.haSplitBrain;
-  return r.node.l3Agents;
+  const r = await api.node(admin, 'Router', ids.router, 'l3Agents { host alive haState } haSplitBrain');
+  lastSplitBrain = r.haSplitBrain;
+  return r.l3Agents;
 }
 
 const activeHost = async (): Promise<string | undefined> => {
@@ -208,12 +206,7 @@ describe('an HA router on two hosts', () => {
     expect(okOut).toBe(true);
     expect(await ping(extNs, fipIp, 10)).toBe(true);
     // Reported by the active host, the one holding the address.
-    const status = async () =>
-      (
-        await api.gql(owner, `query($id: ID!) { node(id: $id) { ... on FloatingIp { status } } }`, {
-          id: Buffer.from(`FloatingIp:${fipId}`).toString('base64'),
-        })
-      ).node.status;
+    const status = async () => (await api.node(owner, 'FloatingIp', fipId, 'status')).status;
     await until('the floating IP to be ACTIVE', async () => (await status()) === 'ACTIVE', 30_000);
   }, 180_000);
 

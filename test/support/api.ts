@@ -21,6 +21,8 @@ export interface TestApi {
   mutate<T = any>(token: string, name: string, input: Record<string, unknown>, select?: string): Promise<T>;
   /** `mutate` for a step that must succeed: answers the success payload (with its `cursor`), or throws the error payload. */
   mutateOk<T = any>(token: string, name: string, input: Record<string, unknown>, select?: string): Promise<T>;
+  /** `fields` of the `kind` node with this uuid (its relay id is built here); null when the caller may not see it. */
+  node<T = any>(token: string, kind: string, uuid: string, fields: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,12 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       const r = await api.mutate(token, name, input, `cursor ${select}`);
       if (r.__typename !== `${cap}Success`) throw new Error(`${name} failed: ${JSON.stringify(r)}`);
       return r;
+    },
+    async node(token, kind, uuid, fields) {
+      const r = await api.gql(token, `query($id: ID!) { node(id: $id) { ... on ${kind} { ${fields} } } }`, {
+        id: Buffer.from(`${kind}:${uuid}`).toString('base64'),
+      });
+      return r.node;
     },
     async close() {
       server.closeAllConnections();

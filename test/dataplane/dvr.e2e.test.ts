@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentConfig } from '../../src/agent/config.js';
 import { plugPort } from '../../src/agent/index.js';
 import type { PluggedInstance } from '../../src/agent/lab.js';
 import { addExternalClient, EXTERNAL_DEVICE, UNDERLAY_DEVICE } from '../../src/agent/underlay-lab.js';
@@ -75,17 +74,7 @@ function capture(host: string, filter?: readonly string[]): Promise<Capture> {
   return startCapture(configs.get(host)!.hostNamespace, ['-e', '-i', ...where]);
 }
 
-/** The hosts holding namespace `name(host config)`. */
-async function hostsWith(name: (c: AgentConfig) => string): Promise<string[]> {
-  const out: string[] = [];
-  for (const h of HOSTS) {
-    const ns = name(configs.get(h.name)!);
-    if ((await namespacesWithPrefix(ns)).includes(ns)) out.push(h.name);
-  }
-  return out;
-}
-
-const qrouterHosts = () => hostsWith((c) => routerNamespace(c, ids.router));
+const qrouterHosts = () => lab.hostsWith((c) => routerNamespace(c, ids.router));
 const lines = (dump: string, text: string) =>
   dump
     .split('\n')
@@ -242,7 +231,7 @@ describe('distributed virtual router across two compute hosts and a network node
       [ids.subnetA, ids.subnetB].sort(),
     );
     await settled();
-    expect(await hostsWith((c) => snatNamespace(c, ids.router))).toEqual([NN]);
+    expect(await lab.hostsWith((c) => snatNamespace(c, ids.router))).toEqual([NN]);
     const nnSnat = snatNamespace(configs.get(NN)!, ids.router);
     const devices = (await inNs(nnSnat, ['ip', '-br', 'link'])).stdout;
     expect(
@@ -274,7 +263,7 @@ describe('distributed virtual router across two compute hosts and a network node
     ids.fip = fip.floatingIp.uuid;
     fipIp = fip.floatingIp.floatingIpAddress;
     await waitApplied(fip.cursor);
-    await until('the fip namespace on host 1', async () => (await hostsWith((c) => fipNamespace(c, ids.ext))).join() === C1, 60_000);
+    await until('the fip namespace on host 1', async () => (await lab.hostsWith((c) => fipNamespace(c, ids.ext))).join() === C1, 60_000);
     await settled();
     listeners.push(await startWhoami(a.plugged!.namespace, PORT));
 
@@ -340,7 +329,7 @@ describe('distributed virtual router across two compute hosts and a network node
     await waitApplied(fip.cursor);
     await until(
       'the fip namespace on the network node',
-      async () => (await hostsWith((c) => fipNamespace(c, ids.ext))).join() === [C1, NN].join(),
+      async () => (await lab.hostsWith((c) => fipNamespace(c, ids.ext))).join() === [C1, NN].join(),
       60_000,
     );
     await settled();
@@ -354,7 +343,7 @@ describe('distributed virtual router across two compute hosts and a network node
     await waitApplied(moved.cursor);
     await until(
       'the network node to drop its fip namespace',
-      async () => (await hostsWith((c) => fipNamespace(c, ids.ext))).join() === C1,
+      async () => (await lab.hostsWith((c) => fipNamespace(c, ids.ext))).join() === C1,
       60_000,
     );
     await settled();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plugPort } from '../../src/agent/index.js';
 import { wipeHost } from '../../src/agent/wipe.js';
 import { dhcpNamespace, routerNamespace } from '../../src/projections/desired-state/names.js';
-import { namespacesWithPrefix, ping } from '../agent/netns-tools.js';
+import { ping } from '../agent/netns-tools.js';
 import { CREATE_NETWORK, CREATE_PORT, CREATE_SUBNET, type TestApi } from '../support/api.js';
 import { HostLab } from '../support/host-lab.js';
 import { until } from '../support/until.js';
@@ -36,15 +36,6 @@ async function placement(): Promise<{ dhcp: string; router: string }> {
     dhcp: ports.find((p: Record<string, string>) => p.networkId === ids.net && p.deviceOwner === 'network:dhcp')?.bindingHost ?? '',
     router: ports.find((p: Record<string, string>) => p.deviceId === ids.router)?.bindingHost ?? '',
   };
-}
-
-async function hostsWith(name: (c: ReturnType<HostLab['config']>) => string): Promise<string[]> {
-  const out: string[] = [];
-  for (const h of HOSTS) {
-    const ns = name(lab.config(h.name));
-    if ((await namespacesWithPrefix(ns)).includes(ns)) out.push(h.name);
-  }
-  return out;
 }
 
 beforeAll(async () => {
@@ -99,8 +90,8 @@ describe('availability zones on two hosts, with real packets', () => {
       c: vm.createPort.cursor,
     });
     expect(applied.waitForApplied).toMatchObject({ applied: true, timedOut: false });
-    await until('the namespaces in their zones', async () => (await hostsWith((c) => dhcpNamespace(c, ids.net))).join() === H2, 60_000);
-    expect(await hostsWith((c) => routerNamespace(c, ids.router))).toEqual([H1]);
+    await until('the namespaces in their zones', async () => (await lab.hostsWith((c) => dhcpNamespace(c, ids.net))).join() === H2, 60_000);
+    expect(await lab.hostsWith((c) => routerNamespace(c, ids.router))).toEqual([H1]);
 
     // dnsmasq runs only on host 2: the lease crosses the underlay.
     const plugged = await plugPort(api.services.sql, lab.exec, lab.config(H1), vm.createPort.port.uuid, { timeoutMs: 30_000 });
@@ -124,7 +115,7 @@ describe('availability zones on two hosts, with real packets', () => {
     const applied = await gql(`query($c: String!) { waitForApplied(cursor: $c, timeoutMs: 60000) { applied } }`, { c: r.cursor });
     expect(applied.waitForApplied.applied).toBe(true);
     expect(await placement()).toEqual({ dhcp: H2, router: H1 });
-    expect(await hostsWith((c) => dhcpNamespace(c, ids.net))).toEqual([]);
+    expect(await lab.hostsWith((c) => dhcpNamespace(c, ids.net))).toEqual([]);
     // Host 1 goes on routing for its instance.
     expect(await ping(ids.vmNamespace, '10.72.0.1')).toBe(true);
   }, 120_000);

@@ -73,6 +73,16 @@ export class HostLab {
     return c;
   }
 
+  /** The lab's hosts, in the order they were started, on which the namespace `name(host config)` exists. */
+  async hostsWith(name: (c: AgentConfig) => string): Promise<string[]> {
+    const out: string[] = [];
+    for (const [host, c] of this.configs) {
+      const ns = name(c);
+      if ((await namespacesWithPrefix(ns)).includes(ns)) out.push(host);
+    }
+    return out;
+  }
+
   /** Starts the host's agent, with services of its own. */
   async startAgent(host: string): Promise<DataplaneAgent> {
     if (!this.api) throw new Error('the lab is not started');

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { decodeCursor, type LogPosition } from '../../store/cursor.js';
 import type { OwnedEvent } from '../../audit/visibility.js';
 import type { FeedMessage } from './log-follower.js';
-import { PUSH, pushable, type Pushable, type PushSink } from './push.js';
+import { LayerSink, PUSH, pushable, type Pushable, type PushSink } from './push.js';
 
 /** The last message of a subscription the server ends: why, and where to resume. */
 export interface CutOff {
@@ -76,30 +76,17 @@ export function mapFeed<T>(
   return it;
 }
 
-/**
- * mapFeed's pushing layer. A class, not an object literal per subscription: the feed asks every
- * sink whether it is `ready` on each event, and one shape of sink keeps that call cheap.
- */
-class MappedSink<T> implements PushSink<FeedMessage> {
+/** mapFeed's pushing layer: each event mapped to what the subscription sends, a cut-off as its final message. */
+class MappedSink<T> extends LayerSink<FeedMessage, T | CutOff> {
   constructor(
-    private readonly sink: PushSink<T | CutOff>,
+    sink: PushSink<T | CutOff>,
     private readonly map: (e: OwnedEvent) => readonly T[],
-  ) {}
-
-  get ready(): boolean {
-    return this.sink.ready;
+  ) {
+    super(sink);
   }
 
   next(m: FeedMessage): void {
     if (m.kind !== 'event') return this.sink.next(cutOffOf(m));
     for (const x of this.map(m.item)) this.sink.next(x);
-  }
-
-  end(): void {
-    this.sink.end();
-  }
-
-  error(err: unknown): void {
-    this.sink.error(err);
   }
 }

@@ -16,6 +16,29 @@ export interface PushSink<T> {
   error(err: unknown): void;
 }
 
+/**
+ * A layer between a source and the next sink: `ready`, `end` and `error` pass through, `next` is
+ * the layer's own. A class, not an object literal per subscription: the feed asks every sink
+ * whether it is `ready` on each event, and one shape of sink keeps that call cheap.
+ */
+export abstract class LayerSink<In, Out> implements PushSink<In> {
+  constructor(protected readonly sink: PushSink<Out>) {}
+
+  get ready(): boolean {
+    return this.sink.ready;
+  }
+
+  abstract next(item: In): void;
+
+  end(): void {
+    this.sink.end();
+  }
+
+  error(err: unknown): void {
+    this.sink.error(err);
+  }
+}
+
 export interface PushControl {
   /** The sink is ready again: hand it what was held back. */
   resume(): void;

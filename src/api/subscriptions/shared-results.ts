@@ -3,7 +3,7 @@ import type { DocumentNode, ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { OwnedEvent } from '../../audit/visibility.js';
 import type { Context } from '../context.js';
-import { PUSH, pushable, type Pushable, type PushSink } from './push.js';
+import { LayerSink, PUSH, pushable, type Pushable, type PushSink } from './push.js';
 
 // graphql's CommonJS build, the one yoga and Pothos load: under a bundler's resolution (vitest)
 // an ESM import may load its .mjs twin, whose execute refuses a schema built by the other.
@@ -100,15 +100,13 @@ function serialisedOnce(result: ExecutionResult): ExecutionResult {
   return result;
 }
 
-/** The pushing layer of a shared subscription: a class, so that asking it whether it is `ready` stays cheap (messages.ts). */
-class RenderingSink implements PushSink<unknown> {
+/** The pushing layer of a shared subscription: each payload rendered (once per class, above). */
+class RenderingSink extends LayerSink<unknown, MaybePromise<ExecutionResult>> {
   constructor(
-    private readonly sink: PushSink<MaybePromise<ExecutionResult>>,
+    sink: PushSink<MaybePromise<ExecutionResult>>,
     private readonly resultOf: (payload: unknown) => MaybePromise<ExecutionResult>,
-  ) {}
-
-  get ready(): boolean {
-    return this.sink.ready;
+  ) {
+    super(sink);
   }
 
   next(payload: unknown): void {
@@ -120,14 +118,6 @@ class RenderingSink implements PushSink<unknown> {
       result = Promise.reject(err as Error);
     }
     this.sink.next(result);
-  }
-
-  end(): void {
-    this.sink.end();
-  }
-
-  error(err: unknown): void {
-    this.sink.error(err);
   }
 }
 
